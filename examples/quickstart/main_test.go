@@ -1,0 +1,19 @@
+package main
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestRun runs the quickstart as the README tells a newcomer to, so the
+// README's first command cannot silently break.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	var out strings.Builder
+	require.NoError(t, run(context.Background(), &out))
+	require.Contains(t, out.String(), "sqlite database migrated")
+	require.Contains(t, out.String(), "resolves to 203.0.113.9")
+}

@@ -1,0 +1,12 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"io/fs"
+)
+
+// MigrateFS runs a migration with another set of files, for tests.
+func MigrateFS(ctx context.Context, db *sql.DB, d Dialect, fsys fs.FS) error {
+	return migrate(ctx, db, d, fsys)
+}

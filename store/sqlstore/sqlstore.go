@@ -1,0 +1,181 @@
+// Package sqlstore implements Bulwark's store interfaces on database/sql, for
+// PostgreSQL and SQLite.
+//
+// # Bring your own driver
+//
+// sqlstore imports no SQL driver. The host opens a [*sql.DB] with the driver
+// it already uses (for example github.com/jackc/pgx/v5/stdlib for PostgreSQL
+// or modernc.org/sqlite for SQLite) and hands it over:
+//
+//	db, _ := sql.Open("pgx", dsn)
+//	st, err := sqlstore.Open(ctx, db) // detects the dialect
+//	err = st.Migrate(ctx)
+//
+// [Open] asks the server which dialect it speaks, so any driver works;
+// [New] takes the [Dialect] explicitly and does no I/O.
+//
+// # Schema and migrations
+//
+// Every table Bulwark creates is prefixed bulwark_. The schema lives in
+// embedded, versioned migrations, grouped by component (core, session,
+// audit, ...), one SQL file per version and dialect. [Migrate] applies the
+// missing ones in order and records each in bulwark_schema_migrations. It is
+// idempotent, and safe when several processes call it at the same moment:
+// on PostgreSQL all migrations run in one transaction holding an advisory
+// lock scoped to the current schema; on SQLite they run in one IMMEDIATE
+// (write-locked) transaction. Either a whole run commits or nothing does.
+//
+// Hosts that run their own migration tool can take the same SQL from
+// [Migrations] instead and never call [Migrate].
+//
+// # SQLite settings
+//
+// SQLite needs a busy timeout when several connections or processes write
+// (sqlstore sets one on the connection it migrates with, but not on the
+// host's pool), and foreign keys on. With modernc.org/sqlite a DSN such as
+//
+//	file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)
+//
+// does both and enables write-ahead logging.
+//
+// # Conventions
+//
+// Times are stored as BIGINT microseconds since the Unix epoch, in UTC, so
+// both dialects and every driver agree on them to the microsecond. Record
+// ids are UUIDv7 strings. Secrets never reach a column in clear: bearer
+// tokens and codes are stored as SHA-256 hashes, key material only wrapped.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Dialect is the SQL dialect a [Store] speaks.
+type Dialect int
+
+const (
+	// Postgres is PostgreSQL 13 or later.
+	Postgres Dialect = iota + 1
+	// SQLite is SQLite 3.37 or later (STRICT tables, RETURNING).
+	SQLite
+)
+
+// String returns "postgres" or "sqlite"; these are also the folder names of
+// the embedded migrations.
+func (d Dialect) String() string {
+	switch d {
+	case Postgres:
+		return "postgres"
+	case SQLite:
+		return "sqlite"
+	default:
+		return fmt.Sprintf("sqlstore.Dialect(%d)", int(d))
+	}
+}
+
+func (d Dialect) valid() bool { return d == Postgres || d == SQLite }
+
+// ErrUnknownDialect is returned by [Open], [Migrate] and [Migrations] when the
+// database is neither PostgreSQL nor SQLite, or a [Dialect] value is invalid.
+var ErrUnknownDialect = errors.New("sqlstore: unknown SQL dialect")
+
+// Store is a database handle with its dialect. It is safe for concurrent use;
+// the per-component stores it hands out share its connection pool.
+type Store struct {
+	db      *sql.DB
+	dialect Dialect
+}
+
+// New returns a Store over db speaking dialect d. It does no I/O. It panics if
+// db is nil or d is not a known dialect, which are programming errors.
+func New(db *sql.DB, d Dialect) *Store {
+	if db == nil {
+		panic("sqlstore: New with a nil *sql.DB")
+	}
+	if !d.valid() {
+		panic("sqlstore: New with an unknown dialect")
+	}
+	return &Store{db: db, dialect: d}
+}
+
+// Open detects the dialect of db by asking the server and returns a Store.
+func Open(ctx context.Context, db *sql.DB) (*Store, error) {
+	d, err := DetectDialect(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	return New(db, d), nil
+}
+
+// DetectDialect asks the server behind db which dialect it speaks. It works
+// with any driver: it runs SELECT sqlite_version(), which only SQLite knows,
+// and falls back to SELECT version(), which PostgreSQL answers.
+func DetectDialect(ctx context.Context, db *sql.DB) (Dialect, error) {
+	var v string
+	if err := db.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&v); err == nil {
+		return SQLite, nil
+	}
+	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&v); err != nil {
+		return 0, fmt.Errorf("sqlstore: detect dialect: %w", err)
+	}
+	if strings.Contains(v, "PostgreSQL") {
+		return Postgres, nil
+	}
+	return 0, ErrUnknownDialect
+}
+
+// DB returns the underlying handle.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the dialect the store speaks.
+func (s *Store) Dialect() Dialect { return s.dialect }
+
+// Migrate applies the embedded migrations that are missing; see [Migrate].
+func (s *Store) Migrate(ctx context.Context) error {
+	return migrate(ctx, s.db, s.dialect, embedded)
+}
+
+// Rebind rewrites a query written with PostgreSQL's $1, $2, ... placeholders
+// for the store's dialect. SQLite gets ?1, ?2, ..., which bind by number
+// just as PostgreSQL's do, so a placeholder may repeat or appear out of order.
+// Per-component stores prepare their query text once with it.
+func (s *Store) Rebind(query string) string { return rebind(s.dialect, query) }
+
+func rebind(d Dialect, query string) string {
+	if d != SQLite {
+		return query
+	}
+	var b strings.Builder
+	b.Grow(len(query))
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		if c == '$' && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9' {
+			c = '?'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// Micros converts t to the stored form: microseconds since the Unix epoch.
+// The zero time is stored as 0.
+func Micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// FromMicros converts a stored time back to a UTC time.Time; 0 gives the
+// zero time.
+func FromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
