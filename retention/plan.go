@@ -83,6 +83,16 @@ func (p Policy) planRecord(r Record) SubjectPlan {
 		}
 	}
 	wb := p.warnBefore()
+	n := 0
+	for _, rule := range p.Rules {
+		if rule.State == r.State {
+			n++
+		}
+	}
+	if n == 0 {
+		return sp
+	}
+	sp.Steps = make([]Step, 0, 2*n)
 	for _, rule := range p.Rules {
 		if rule.State != r.State {
 			continue
