@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -120,3 +121,5 @@ func (r *recorder) config(c *clock) retention.Config {
 }
 
 func slogTo(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+func nilSafeStore() retention.Store { return memstore.NewRetentionStore() }
