@@ -18,7 +18,11 @@ import (
 	"github.com/bulwarkhq/bulwark/retention"
 )
 
-// Run runs the conformance tests against stores made by newStore.
+// Run runs the conformance tests against stores made by newStore. Besides
+// the contract of each method, it drives a [retention.Manager] over the
+// store and kills it at random points (before or after a store or host
+// call) until the work is done, then checks each due subject was erased
+// exactly once and nothing else was touched.
 func Run(t *testing.T, newStore func(t *testing.T) retention.Store) {
 	t.Helper()
 	for _, tc := range []struct {
@@ -34,6 +38,7 @@ func Run(t *testing.T, newStore func(t *testing.T) retention.Store) {
 		{"ErasureRefusals", testErasureRefusals},
 		{"Fencing", testFencing},
 		{"ConcurrentBegin", testConcurrentBegin},
+		{"KillAndRestart", testKillAndRestart},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.f(t, newStore(t))
