@@ -296,10 +296,13 @@ func (m *Manager) ReleaseHold(ctx context.Context, subject string) error {
 	return m.store.SetHold(ctx, subject, Hold{})
 }
 
-// Erase erases subject now ("Adios"), whatever the policy says, unless it
-// is on hold ([ErrOnHold]). If an erasure of the subject is already under
-// way, it is completed. It returns the receipt. Offer the user an export
-// before calling it: it is irreversible.
+// Erase erases subject now ("Adios"), whatever the policy says, and
+// returns the receipt. Offer the user an export first: it is irreversible.
+// The subject must be known to the store ([ErrNotFound] otherwise); it is
+// refused while on hold ([ErrOnHold]) and once erased ([ErrErased]). If an
+// interrupted erasure of the subject exists, Erase completes it, unless a
+// scheduler holding the lock has taken it over ([ErrFenced]): the scheduler
+// then completes it on its next run.
 func (m *Manager) Erase(ctx context.Context, subject string) (Receipt, error) {
 	return m.erase(ctx, Erasure{Subject: subject, Rule: "request"}, 0)
 }

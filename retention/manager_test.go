@@ -287,3 +287,24 @@ func TestCategoryRetention(t *testing.T) {
 	require.Equal(t, 1, rep.Failed)
 	require.Equal(t, []time.Time{t0.Add(-365 * day), t0.Add(-365 * day), t0.Add(-365 * day)}, p.before)
 }
+
+func TestEraseDefersToFencedScheduler(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+	e, err := st.BeginErasure(ctx, retention.Erasure{ID: "e1", Subject: "u", Rule: "request", Fence: 5, Started: t0})
+	require.NoError(t, err)
+	require.NoError(t, st.StepErasure(ctx, e.ID, 5, "sessions"))
+	_, err = m.Erase(ctx, "u")
+	require.ErrorIs(t, err, retention.ErrFenced)
+	rep, err := m.Run(ctx, 6)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Resumed)
+	require.Zero(t, rec.erased["u/sessions"], "a recorded step is not repeated")
+	require.Equal(t, 1, rec.erased["u/profile"])
+	require.Len(t, rec.receipts, 1)
+	require.Equal(t, "e1", rec.receipts[0].ID)
+}

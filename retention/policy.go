@@ -256,7 +256,7 @@ func (p Policy) Validate() error {
 			if !has[r.State+"/"+string(want)] {
 				add(path+".anchor", "anchor", "anchor %q needs a %s rule for state %q", r.Anchor, want, r.State)
 			}
-			if r.Action.rank() >= 0 && r.Action.rank() <= want.rank() {
+			if r.Action != Warn && r.Action.rank() >= 0 && r.Action.rank() <= want.rank() {
 				add(path+".anchor", "anchor", "a %s rule cannot count from %q", r.Action, r.Anchor)
 			}
 		default:
@@ -376,6 +376,17 @@ func (p Policy) MarshalJSON() ([]byte, error) {
 		j.Categories = append(j.Categories, jsonCategory{Name: c.Name, Retain: jsonDuration(c.Retain)})
 	}
 	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads a policy as [ParsePolicy] does, so a Policy can sit
+// in the host's own JSON configuration.
+func (p *Policy) UnmarshalJSON(data []byte) error {
+	v, err := ParsePolicy(data)
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
 }
 
 // ParsePolicy reads a policy from JSON, strictly: unknown fields, trailing

@@ -140,3 +140,17 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+func TestPolicyInHostConfig(t *testing.T) {
+	t.Parallel()
+	var cfg struct {
+		Retention retention.Policy `json:"retention"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(`{"retention": {"preset": "saas-lifecycle", "warn_before": "3d",
+		"rules": [{"name": "closed-notice", "state": "payment_failed", "anchor": "closed", "after": "1h", "action": "warn"}]}}`), &cfg))
+	require.Equal(t, 3*day, cfg.Retention.WarnBefore)
+	require.Len(t, cfg.Retention.Rules, 8)
+	err := json.Unmarshal([]byte(`{"retention": {"rules": [{"name": "a"}]}}`), &cfg)
+	var pe *retention.PolicyError
+	require.ErrorAs(t, err, &pe)
+}

@@ -30,8 +30,9 @@ type SchedulerConfig struct {
 	// use sqlstore's (PostgreSQL advisory lock) or redisstore's (Redis lock
 	// with fencing token).
 	Locker Locker
-	// LockTTL bounds one run: the run's context ends after it, and a Redis
-	// lock expires after it if the instance dies. Default 15 minutes.
+	// LockTTL bounds one run: the run's context ends after 90% of it, and
+	// a Redis lock expires after it if the instance dies. Default 15
+	// minutes.
 	LockTTL time.Duration
 	// Rand is the source of jitter; default crypto/rand.Reader.
 	Rand io.Reader
@@ -96,7 +97,8 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	defer func() { _ = lease.Release(context.WithoutCancel(ctx)) }()
-	rctx, cancel := context.WithTimeout(ctx, s.cfg.LockTTL)
+	// End the run a little before a lock with a TTL could expire.
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.LockTTL-s.cfg.LockTTL/10)
 	defer cancel()
 	return s.m.Run(rctx, lease.Fence())
 }
