@@ -95,12 +95,20 @@ type EventKind string
 
 // Event kinds.
 const (
-	EventWarned    EventKind = "warned"
+	// EventWarned: a warning was sent (or, without a Notifier, is due).
+	EventWarned EventKind = "warned"
+	// EventSuspended: the subject was suspended (by the Actor, or for the
+	// host to act on).
 	EventSuspended EventKind = "suspended"
-	EventClosed    EventKind = "closed"
-	EventErased    EventKind = "erased"
-	EventFailed    EventKind = "failed"
-	EventRun       EventKind = "run"
+	// EventClosed: the subject was closed.
+	EventClosed EventKind = "closed"
+	// EventErased: an erasure completed; Receipt names it, Subject is
+	// empty so that the event holds no personal data.
+	EventErased EventKind = "erased"
+	// EventFailed: an action failed and will be retried next run.
+	EventFailed EventKind = "failed"
+	// EventRun: a run finished; Report holds its figures.
+	EventRun EventKind = "run"
 )
 
 // Event is reported through [Config.Hook]. It never carries personal data
