@@ -150,8 +150,8 @@ type Config struct {
 	// holds the database for long; default 500.
 	BatchSize int
 	// MaxActions caps the actions (warnings, suspensions, closures,
-	// erasures, purged batches) one run takes; the next run continues.
-	// Default 1000.
+	// erasures, purged batches) one run attempts, whether they succeed or
+	// fail; the next run continues. Default 1000.
 	MaxActions int
 }
 
@@ -274,6 +274,9 @@ func (m *Manager) Plan(ctx context.Context, subjects ...string) ([]SubjectPlan, 
 func (m *Manager) PlanAll(ctx context.Context, fn func(SubjectPlan) error) error {
 	after := ""
 	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		recs, err := m.store.ListSubjects(ctx, after, m.batch)
 		if err != nil {
 			return fmt.Errorf("retention: plan: %w", err)
