@@ -92,11 +92,17 @@ func TestRetentionThreeSchedulersRedis(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range 40 {
+			// Until the work is done (bounded): most attempts find the
+			// lock taken.
+			for range 5000 {
 				if _, err := sched.RunOnce(ctx); err != nil && !errors.Is(err, retention.ErrLocked) {
 					t.Error(err)
 					return
 				}
+				if live, err := st.ListSubjects(ctx, "", 1); err != nil || len(live) == 0 {
+					return
+				}
+				time.Sleep(100 * time.Microsecond)
 			}
 		}()
 	}
