@@ -1,0 +1,310 @@
+package retention_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/store/memstore"
+)
+
+func newManager(t *testing.T, c *clock, rec *recorder) (*retention.Manager, *memstore.RetentionStore) {
+	t.Helper()
+	st := memstore.NewRetentionStore()
+	m, err := retention.New(st, rec.config(c))
+	require.NoError(t, err)
+	m.Register("sessions", rec.eraser("sessions"))
+	m.Register("profile", rec.eraser("profile"))
+	return m, st
+}
+
+func TestZeroConfig(t *testing.T) {
+	t.Parallel()
+	st := memstore.NewRetentionStore()
+	m, err := retention.New(st, retention.Config{})
+	require.NoError(t, err)
+	require.Equal(t, retention.PresetSaaSLifecycle, m.Policy().Name)
+	require.Equal(t, retention.DefaultWarnBefore, m.Policy().WarnBefore)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: retention.StateTrialExpired, Since: time.Now().Add(-13 * day)}))
+	// No erasers: the erasure fails closed and the subject stays.
+	rep, err := m.Run(ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Scanned)
+	require.Equal(t, 1, rep.Failed)
+	r, err := st.GetSubject(ctx, "u")
+	require.NoError(t, err)
+	require.True(t, r.Erased.IsZero())
+	_, err = m.Erase(ctx, "u")
+	require.ErrorIs(t, err, retention.ErrNoErasers)
+	// The scheduler's zero config too.
+	s := retention.NewScheduler(m, retention.SchedulerConfig{})
+	_, err = s.RunOnce(ctx)
+	require.NoError(t, err)
+}
+
+func TestPlanPreset(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	for _, s := range []retention.Subject{
+		{ID: "trial", State: retention.StateTrialExpired, Since: t0},
+		{ID: "cancelled", State: retention.StateCancelled, Since: t0},
+		{ID: "unpaid", State: retention.StatePaymentFailed, Since: t0},
+		{ID: "free", State: retention.StateFree, Since: t0.Add(-100 * day), LastActive: t0},
+		{ID: "adios", State: retention.StateDeletionRequested, Since: t0},
+		{ID: "paying", State: "active", Since: t0},
+	} {
+		require.NoError(t, st.PutSubject(ctx, s))
+	}
+	type want struct {
+		action retention.Action
+		due    time.Duration
+		est    bool
+	}
+	tests := map[string][]want{
+		"trial":     {{retention.Warn, 5 * day, false}, {retention.Erase, 12 * day, false}},
+		"cancelled": {{retention.Warn, 83 * day, false}, {retention.Erase, 90 * day, false}},
+		"unpaid": {
+			{retention.Warn, 7 * day, false}, {retention.Suspend, 14 * day, false},
+			{retention.Close, 90 * day, false}, {retention.Warn, 90 * day, true}, {retention.Erase, 97 * day, true},
+		},
+		"free":   {{retention.Warn, 53 * day, false}, {retention.Erase, 60 * day, false}},
+		"adios":  {{retention.Erase, 0, false}},
+		"paying": nil,
+	}
+	for id, steps := range tests {
+		plans, err := m.Plan(ctx, id)
+		require.NoError(t, err)
+		require.Len(t, plans, 1)
+		require.Len(t, plans[0].Steps, len(steps), id)
+		for i, w := range steps {
+			got := plans[0].Steps[i]
+			require.Equal(t, w.action, got.Action, "%s step %d", id, i)
+			require.Equal(t, t0.Add(w.due), got.Due, "%s step %d", id, i)
+			require.Equal(t, w.est, got.Estimated, "%s step %d", id, i)
+			require.NotEmpty(t, got.Rule)
+		}
+	}
+	_, err := m.Plan(ctx, "nobody")
+	require.ErrorIs(t, err, retention.ErrNotFound)
+
+	// A hold blocks the erasure and its warning, and says why.
+	require.NoError(t, m.SetHold(ctx, "trial", "litigation 7"))
+	plans, err := m.Plan(ctx, "trial")
+	require.NoError(t, err)
+	e, ok := plans[0].NextErasure()
+	require.True(t, ok)
+	require.Equal(t, "legal hold: litigation 7", e.Blocked)
+	require.Equal(t, "litigation 7", plans[0].Hold)
+	require.Error(t, m.SetHold(ctx, "trial", ""))
+}
+
+func TestRunLifecycle(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "unpaid", State: retention.StatePaymentFailed, Since: t0, HasKey: true}))
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "held", State: retention.StateCancelled, Since: t0}))
+	require.NoError(t, m.SetHold(ctx, "held", "audit"))
+
+	var last retention.Report
+	for c.Now().Before(t0.Add(120 * day)) {
+		c.Add(time.Hour)
+		rep, err := m.Run(ctx, 0)
+		require.NoError(t, err)
+		require.Zero(t, rep.Failed)
+		last = rep
+	}
+	require.Equal(t, 1, rec.suspends["unpaid"])
+	require.Equal(t, 1, rec.closes["unpaid"])
+	require.Equal(t, 1, rec.shredded["unpaid"])
+	require.Equal(t, 1, rec.erased["unpaid/sessions"])
+	require.Equal(t, 1, rec.erased["unpaid/profile"])
+	require.Zero(t, rec.erased["held/sessions"])
+	require.Equal(t, 1, last.Held)
+	// Each warning went out once: before the suspension and before the
+	// erasure; none for the held subject.
+	require.Len(t, rec.notices, 2)
+	require.Equal(t, retention.Suspend, rec.notices[0].Action)
+	require.Equal(t, t0.Add(14*day), rec.notices[0].Due)
+	require.Equal(t, retention.Erase, rec.notices[1].Action)
+	require.Len(t, rec.receipts, 1)
+	rc := rec.receipts[0]
+	require.Equal(t, "payment-failed-erase", rc.Rule)
+	require.Equal(t, []string{"sessions", "profile"}, rc.Categories)
+	require.True(t, rc.KeyShredded)
+	// The receipt holds no personal data: not even the subject id.
+	b, err := json.Marshal(rc)
+	require.NoError(t, err)
+	require.NotContains(t, string(b), "unpaid")
+	for _, e := range rec.events {
+		if e.Kind == retention.EventErased {
+			require.Empty(t, e.Subject)
+			require.Equal(t, rc.ID, e.Receipt)
+		}
+	}
+	r, err := st.GetSubject(ctx, "unpaid")
+	require.NoError(t, err)
+	require.Equal(t, rc.ID, r.Receipt)
+	plans, err := m.Plan(ctx, "unpaid")
+	require.NoError(t, err)
+	require.False(t, plans[0].Erased.IsZero())
+	require.Empty(t, plans[0].Steps)
+}
+
+func TestEraseOnRequest(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+	require.NoError(t, m.SetHold(ctx, "u", "tax audit"))
+	_, err := m.Erase(ctx, "u")
+	require.ErrorIs(t, err, retention.ErrOnHold)
+	require.Zero(t, rec.erased["u/sessions"])
+	require.NoError(t, m.ReleaseHold(ctx, "u"))
+	rc, err := m.Erase(ctx, "u")
+	require.NoError(t, err)
+	require.Equal(t, "request", rc.Rule)
+	require.False(t, rc.KeyShredded)
+	_, err = m.Erase(ctx, "u")
+	require.ErrorIs(t, err, retention.ErrErased)
+	require.ErrorIs(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active"}), retention.ErrErased)
+
+	// A subject with its own key and no Shredder fails closed.
+	m2, err := retention.New(st, retention.Config{Now: c.Now})
+	require.NoError(t, err)
+	m2.Register("sessions", rec.eraser("sessions"))
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "k", State: "active", Since: t0, HasKey: true}))
+	_, err = m2.Erase(ctx, "k")
+	require.ErrorIs(t, err, retention.ErrNoShredder)
+	require.Zero(t, rec.erased["k/sessions"])
+}
+
+type failingNotifier struct{ n int }
+
+func (f *failingNotifier) Notify(context.Context, retention.Notice) error {
+	f.n++
+	return errors.New("smtp down")
+}
+
+func TestFailuresAreRetriedAndCounted(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0.Add(6 * day))
+	st := memstore.NewRetentionStore()
+	fn := &failingNotifier{}
+	var logs strings.Builder
+	m, err := retention.New(st, retention.Config{Notifier: fn, Now: c.Now, Logger: slogTo(&logs)})
+	require.NoError(t, err)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: retention.StateTrialExpired, Since: t0}))
+	for range 2 {
+		rep, err := m.Run(ctx, 0)
+		require.NoError(t, err)
+		require.Equal(t, 1, rep.Failed)
+		require.Zero(t, rep.Warned)
+	}
+	require.Equal(t, 2, fn.n)
+	require.Contains(t, logs.String(), "failed=1")
+	require.Contains(t, logs.String(), "scanned=1")
+}
+
+func TestMaxActionsAndBatches(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0.Add(30 * day))
+	rec := newRecorder()
+	st := memstore.NewRetentionStore()
+	cfg := rec.config(c)
+	cfg.BatchSize = 7
+	cfg.MaxActions = 10
+	m, err := retention.New(st, cfg)
+	require.NoError(t, err)
+	m.Register("sessions", rec.eraser("sessions"))
+	ctx := context.Background()
+	for i := range 25 {
+		require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: string(rune('a'+i)) + "-subject", State: retention.StateTrialExpired, Since: t0}))
+	}
+	total := 0
+	for i := 0; ; i++ {
+		rep, err := m.Run(ctx, 0)
+		require.NoError(t, err)
+		require.LessOrEqual(t, rep.Acted, 10)
+		total += rep.Erased
+		if !rep.More {
+			break
+		}
+		require.Less(t, i, 5)
+	}
+	require.Equal(t, 25, total)
+}
+
+type purger struct {
+	recorder *recorder
+	before   []time.Time
+	left     int
+}
+
+func (p *purger) Erase(ctx context.Context, s string) error {
+	return p.recorder.eraser("audit").Erase(ctx, s)
+}
+
+func (p *purger) Purge(_ context.Context, before time.Time, limit int) (int, error) {
+	p.before = append(p.before, before)
+	n := min(limit, p.left)
+	p.left -= n
+	return n, nil
+}
+
+func TestCategoryRetention(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	st := memstore.NewRetentionStore()
+	cfg := rec.config(c)
+	cfg.BatchSize = 10
+	cfg.Policy, _ = retention.Preset(retention.PresetSaaSLifecycle)
+	cfg.Policy.Categories = []retention.Category{{Name: "audit", Retain: 365 * day}, {Name: "sessions", Retain: 30 * day}}
+	m, err := retention.New(st, cfg)
+	require.NoError(t, err)
+	p := &purger{recorder: rec, left: 25}
+	m.Register("audit", p)
+	m.Register("sessions", rec.eraser("sessions")) // not a Purger: counted as a failure
+	rep, err := m.Run(context.Background(), 0)
+	require.NoError(t, err)
+	require.Equal(t, 25, rep.Purged)
+	require.Equal(t, 1, rep.Failed)
+	require.Equal(t, []time.Time{t0.Add(-365 * day), t0.Add(-365 * day), t0.Add(-365 * day)}, p.before)
+}
+
+func TestEraseDefersToFencedScheduler(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+	e, err := st.BeginErasure(ctx, retention.Erasure{ID: "e1", Subject: "u", Rule: "request", Fence: 5, Started: t0})
+	require.NoError(t, err)
+	require.NoError(t, st.StepErasure(ctx, e.ID, 5, "sessions"))
+	_, err = m.Erase(ctx, "u")
+	require.ErrorIs(t, err, retention.ErrFenced)
+	rep, err := m.Run(ctx, 6)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Resumed)
+	require.Zero(t, rec.erased["u/sessions"], "a recorded step is not repeated")
+	require.Equal(t, 1, rec.erased["u/profile"])
+	require.Len(t, rec.receipts, 1)
+	require.Equal(t, "e1", rec.receipts[0].ID)
+}

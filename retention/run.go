@@ -1,0 +1,271 @@
+package retention
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Report is the figures of one run.
+type Report struct {
+	// Scanned is how many subjects were read and planned.
+	Scanned int
+	// Acted is how many actions succeeded: Warned + Suspended + Closed +
+	// Erased + Resumed + purge batches.
+	Acted int
+	// Failed is how many actions failed; each is retried next run.
+	Failed int
+	// Per-action counts.
+	Warned, Suspended, Closed, Erased int
+	// Resumed counts interrupted erasures completed this run (also in
+	// Erased).
+	Resumed int
+	// Purged is how many category records were purged for age.
+	Purged int
+	// Held is how many due erasures a legal hold blocked.
+	Held int
+	// More says the run stopped at MaxActions with work left.
+	More bool
+	// Started and Finished bound the run.
+	Started, Finished time.Time
+}
+
+// Run does one pass: it completes interrupted erasures, then scans every
+// subject in batches and takes each action that is due (warnings first),
+// then purges categories past their retention period. It stops after
+// MaxActions actions and when ctx is cancelled. fence is the caller's lock
+// fencing token (0 without a lock; see [Scheduler]).
+//
+// Individual failures are counted in Report.Failed, logged and retried on
+// the next run; Run returns an error only when it cannot read the store or
+// ctx ends, together with the figures so far. The figures are logged at
+// Info level and reported through Hook.
+func (m *Manager) Run(ctx context.Context, fence int64) (Report, error) {
+	rep := Report{Started: m.nowUTC()}
+	err := m.run(ctx, fence, &rep)
+	rep.Finished = m.nowUTC()
+	lvl := slog.LevelInfo
+	if err != nil || rep.Failed > 0 {
+		lvl = slog.LevelWarn
+	}
+	m.log.LogAttrs(ctx, lvl, "retention run",
+		slog.String("policy", m.policy.Name),
+		slog.Int("scanned", rep.Scanned), slog.Int("acted", rep.Acted), slog.Int("failed", rep.Failed),
+		slog.Int("warned", rep.Warned), slog.Int("suspended", rep.Suspended), slog.Int("closed", rep.Closed),
+		slog.Int("erased", rep.Erased), slog.Int("resumed", rep.Resumed), slog.Int("purged", rep.Purged),
+		slog.Int("held", rep.Held), slog.Bool("more", rep.More), slog.Bool("error", err != nil),
+		slog.Duration("took", rep.Finished.Sub(rep.Started)))
+	r := rep
+	m.emit(ctx, Event{Kind: EventRun, Report: &r})
+	return rep, err
+}
+
+func (m *Manager) budget(rep *Report) bool {
+	if rep.Acted+rep.Failed >= m.max {
+		rep.More = true
+		return false
+	}
+	return true
+}
+
+func (m *Manager) run(ctx context.Context, fence int64, rep *Report) error {
+	// 1. Interrupted erasures first: they were due, and they hold a slot.
+	pending, err := m.store.PendingErasures(ctx, m.batch)
+	if err != nil {
+		return fmt.Errorf("retention: run: %w", err)
+	}
+	for _, e := range pending {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !m.budget(rep) {
+			return nil
+		}
+		// Raise the fence to ours before driving it.
+		e, err := m.store.BeginErasure(ctx, Erasure{ID: e.ID, Subject: e.Subject, Rule: e.Rule, Fence: fence, Started: e.Started})
+		if err == nil {
+			_, err = m.resume(ctx, e, fence)
+		}
+		switch {
+		case err == nil:
+			rep.Acted++
+			rep.Erased++
+			rep.Resumed++
+		case errors.Is(err, ErrOnHold):
+			rep.Held++
+		case errors.Is(err, ErrErased) || errors.Is(err, ErrNotFound):
+			// Another instance finished it meanwhile.
+		default:
+			m.fail(ctx, rep, e.Subject, e.Rule, Erase, err)
+		}
+	}
+	// 2. Scan subjects.
+	after := ""
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		recs, err := m.store.ListSubjects(ctx, after, m.batch)
+		if err != nil {
+			return fmt.Errorf("retention: run: %w", err)
+		}
+		for _, r := range recs {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !m.budget(rep) {
+				return nil
+			}
+			rep.Scanned++
+			m.act(ctx, fence, r, rep)
+		}
+		if len(recs) < m.batch {
+			break
+		}
+		after = recs[len(recs)-1].ID
+	}
+	// 3. Purge categories past their retention period.
+	return m.purge(ctx, rep)
+}
+
+// act takes every action due for r now.
+func (m *Manager) act(ctx context.Context, fence int64, r Record, rep *Report) {
+	now := m.nowUTC()
+	plan := m.policy.planRecord(r)
+	for _, st := range plan.Steps {
+		if st.Action == Erase && st.Blocked != "" && !st.Due.After(now) && !st.Estimated {
+			rep.Held++
+			continue
+		}
+		if !st.actionable(now) {
+			continue
+		}
+		if !m.budget(rep) {
+			return
+		}
+		var err error
+		switch st.Action {
+		case Warn:
+			err = m.warn(ctx, r, st)
+			if err == nil {
+				rep.Warned++
+			}
+		case Suspend, Close:
+			err = m.account(ctx, r, st)
+			if err == nil && st.Action == Suspend {
+				rep.Suspended++
+			} else if err == nil {
+				rep.Closed++
+			}
+		case Erase:
+			_, err = m.erase(ctx, Erasure{Subject: r.ID, Rule: st.Rule, SubjectVersion: r.Version}, fence)
+			if err == nil {
+				rep.Erased++
+			}
+		}
+		switch {
+		case err == nil:
+			rep.Acted++
+		case errors.Is(err, ErrChanged) || errors.Is(err, ErrErased) || errors.Is(err, ErrNotFound):
+			// The host changed the subject meanwhile: the plan is stale,
+			// and the next run replans. Not a failure.
+			return
+		case errors.Is(err, ErrOnHold):
+			rep.Held++
+			return
+		default:
+			m.fail(ctx, rep, r.ID, st.Rule, st.Action, err)
+			return
+		}
+		if st.Action == Erase {
+			return
+		}
+	}
+}
+
+func (m *Manager) warn(ctx context.Context, r Record, st Step) error {
+	due := st.Due
+	for _, s := range m.policy.planRecord(r).Steps {
+		if s.Rule == st.Rule && s.Action == st.Warns {
+			due = s.Due
+		}
+	}
+	if m.cfg.Notifier != nil {
+		if err := m.cfg.Notifier.Notify(ctx, Notice{Subject: r.ID, Action: st.Warns, Rule: st.Rule, Due: due, Key: st.Key}); err != nil {
+			return err
+		}
+	}
+	if err := m.store.MarkAction(ctx, r.ID, r.Version, Mark{Action: Warn, Key: st.Key, At: m.nowUTC()}); err != nil {
+		return err
+	}
+	m.emit(ctx, Event{Kind: EventWarned, Subject: r.ID, Rule: st.Rule, Action: st.Warns})
+	return nil
+}
+
+func (m *Manager) account(ctx context.Context, r Record, st Step) error {
+	if m.cfg.Actor != nil {
+		f := m.cfg.Actor.Suspend
+		if st.Action == Close {
+			f = m.cfg.Actor.Close
+		}
+		if err := f(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+	if err := m.store.MarkAction(ctx, r.ID, r.Version, Mark{Action: st.Action, At: m.nowUTC()}); err != nil {
+		return err
+	}
+	kind := EventSuspended
+	if st.Action == Close {
+		kind = EventClosed
+	}
+	m.emit(ctx, Event{Kind: kind, Subject: r.ID, Rule: st.Rule})
+	return nil
+}
+
+func (m *Manager) fail(ctx context.Context, rep *Report, subject, rule string, a Action, err error) {
+	rep.Failed++
+	// The error may come from host code; log its text at Warn for the
+	// operator, but never put it in an Event.
+	m.log.LogAttrs(ctx, slog.LevelWarn, "retention action failed",
+		slog.String("subject", subject), slog.String("rule", rule), slog.String("action", string(a)), slog.String("error", err.Error()))
+	m.emit(ctx, Event{Kind: EventFailed, Subject: subject, Rule: rule, Action: a})
+}
+
+func (m *Manager) purge(ctx context.Context, rep *Report) error {
+	regs := m.registered()
+	now := m.nowUTC()
+	for _, c := range m.policy.Categories {
+		var p Purger
+		for _, reg := range regs {
+			if reg.category == c.Name {
+				p, _ = reg.e.(Purger)
+			}
+		}
+		if p == nil {
+			m.fail(ctx, rep, "", c.Name, Erase, fmt.Errorf("category %s has a retention period but no Purger is registered", c.Name))
+			continue
+		}
+		for {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if !m.budget(rep) {
+				return nil
+			}
+			n, err := p.Purge(ctx, now.Add(-c.Retain), m.batch)
+			if err != nil {
+				m.fail(ctx, rep, "", c.Name, Erase, err)
+				break
+			}
+			rep.Purged += n
+			rep.Acted++
+			if n < m.batch {
+				break
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package retention
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// SchedulerConfig configures a [Scheduler]. The zero value is valid and
+// means the defaults documented on each field.
+type SchedulerConfig struct {
+	// Job names the lock; instances with the same Job never run at the same
+	// time. Default "retention".
+	Job string
+	// Interval is the time between runs; default 1 hour, so an action is
+	// taken at most an hour after it falls due.
+	Interval time.Duration
+	// Jitter is the most added to each wait, chosen at random, so that
+	// instances started together do not all wake at once. Default
+	// Interval/10; negative means none.
+	Jitter time.Duration
+	// Locker provides the single-runner lock. Default: a [LocalLocker],
+	// which only excludes runs within this process; with several instances
+	// use sqlstore's (PostgreSQL advisory lock) or redisstore's (Redis lock
+	// with fencing token).
+	Locker Locker
+	// LockTTL bounds one run: the run's context ends after 90% of it, and
+	// a Redis lock expires after it if the instance dies. Default 15
+	// minutes.
+	LockTTL time.Duration
+	// Rand is the source of jitter; default crypto/rand.Reader.
+	Rand io.Reader
+	// After waits; default time.After. Tests inject a simulated clock.
+	After func(time.Duration) <-chan time.Time
+	// Logger logs skipped runs and errors; default slog.Default().
+	Logger *slog.Logger
+}
+
+// Scheduler defaults.
+const (
+	DefaultInterval = time.Hour
+	DefaultLockTTL  = 15 * time.Minute
+	DefaultJob      = "retention"
+)
+
+// Scheduler runs a [Manager] periodically, with jitter, under a
+// single-runner lock. It is safe for concurrent use.
+type Scheduler struct {
+	m   *Manager
+	cfg SchedulerConfig
+}
+
+// NewScheduler returns a Scheduler for m. It panics if m is nil.
+func NewScheduler(m *Manager, cfg SchedulerConfig) *Scheduler {
+	if m == nil {
+		panic("retention: NewScheduler with a nil Manager")
+	}
+	if cfg.Job == "" {
+		cfg.Job = DefaultJob
+	}
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.Jitter == 0 {
+		cfg.Jitter = cfg.Interval / 10
+	}
+	if cfg.Locker == nil {
+		cfg.Locker = NewLocalLocker()
+	}
+	if cfg.LockTTL <= 0 {
+		cfg.LockTTL = DefaultLockTTL
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Scheduler{m: m, cfg: cfg}
+}
+
+// RunOnce takes the lock and does one [Manager.Run] with the lease's
+// fencing token, bounded by LockTTL. It returns [ErrLocked] at once if
+// another instance holds the lock.
+func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
+	lease, err := s.cfg.Locker.Acquire(ctx, s.cfg.Job, s.cfg.LockTTL)
+	if err != nil {
+		return Report{}, err
+	}
+	defer func() { _ = lease.Release(context.WithoutCancel(ctx)) }()
+	// End the run a little before a lock with a TTL could expire.
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.LockTTL-s.cfg.LockTTL/10)
+	defer cancel()
+	return s.m.Run(rctx, lease.Fence())
+}
+
+// Start runs until ctx ends: it waits Interval plus jitter, runs, and
+// repeats. It returns ctx's error.
+func (s *Scheduler) Start(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-s.cfg.After(s.cfg.Interval + s.jitter()):
+		}
+		_, err := s.RunOnce(ctx)
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrLocked):
+			s.cfg.Logger.LogAttrs(ctx, slog.LevelDebug, "retention run skipped: another instance holds the lock", slog.String("job", s.cfg.Job))
+		case ctx.Err() != nil:
+			return ctx.Err()
+		default:
+			s.cfg.Logger.LogAttrs(ctx, slog.LevelError, "retention run failed", slog.String("job", s.cfg.Job), slog.String("error", err.Error()))
+		}
+	}
+}
+
+func (s *Scheduler) jitter() time.Duration {
+	if s.cfg.Jitter <= 0 {
+		return 0
+	}
+	var b [8]byte
+	if _, err := io.ReadFull(s.cfg.Rand, b[:]); err != nil {
+		return s.cfg.Jitter / 2
+	}
+	return time.Duration(binary.BigEndian.Uint64(b[:]) % uint64(s.cfg.Jitter))
+}
+
+// LocalLocker is a [Locker] for a single process: it excludes concurrent
+// runs within the process only. Its fencing tokens start at 1 and are not
+// persisted.
+type LocalLocker struct {
+	mu    sync.Mutex
+	held  map[string]bool
+	fence int64
+}
+
+// NewLocalLocker returns an in-process Locker.
+func NewLocalLocker() *LocalLocker { return &LocalLocker{held: map[string]bool{}} }
+
+// Acquire implements [Locker].
+func (l *LocalLocker) Acquire(_ context.Context, job string, _ time.Duration) (Lease, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.held[job] {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, job)
+	}
+	l.held[job] = true
+	l.fence++
+	return &localLease{l: l, job: job, fence: l.fence}, nil
+}
+
+type localLease struct {
+	l     *LocalLocker
+	job   string
+	fence int64
+	once  sync.Once
+}
+
+func (x *localLease) Fence() int64 { return x.fence }
+
+func (x *localLease) Release(context.Context) error {
+	x.once.Do(func() {
+		x.l.mu.Lock()
+		delete(x.l.held, x.job)
+		x.l.mu.Unlock()
+	})
+	return nil
+}

@@ -1,0 +1,99 @@
+package retention_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/store/memstore"
+)
+
+func TestSchedulerStartWithJitter(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: retention.StateDeletionRequested, Since: t0}))
+
+	waits := make(chan time.Duration)
+	fire := make(chan time.Time)
+	s := retention.NewScheduler(m, retention.SchedulerConfig{
+		Interval: time.Hour,
+		Jitter:   10 * time.Minute,
+		Rand:     bytes.NewReader(bytes.Repeat([]byte{0xff, 0, 1, 2, 3, 4, 5, 6}, 8)),
+		After: func(d time.Duration) <-chan time.Time {
+			waits <- d
+			return fire
+		},
+	})
+	done := make(chan error, 1)
+	go func() { done <- s.Start(ctx) }()
+	for range 3 {
+		d := <-waits
+		require.GreaterOrEqual(t, d, time.Hour)
+		require.Less(t, d, time.Hour+10*time.Minute)
+		c.Add(d)
+		fire <- c.Now()
+	}
+	<-waits
+	cancel()
+	require.ErrorIs(t, <-done, context.Canceled)
+	r, err := st.GetSubject(ctx, "u")
+	require.NoError(t, err)
+	require.False(t, r.Erased.IsZero(), "the first run erased the subject")
+	runs := 0
+	for _, e := range rec.events {
+		if e.Kind == retention.EventRun {
+			runs++
+			require.NotNil(t, e.Report)
+		}
+	}
+	require.Equal(t, 3, runs)
+}
+
+type stuckLocker struct{}
+
+func (stuckLocker) Acquire(context.Context, string, time.Duration) (retention.Lease, error) {
+	return nil, retention.ErrLocked
+}
+
+func TestSchedulerLocked(t *testing.T) {
+	t.Parallel()
+	m, err := retention.New(memstore.NewRetentionStore(), retention.Config{})
+	require.NoError(t, err)
+	s := retention.NewScheduler(m, retention.SchedulerConfig{Locker: stuckLocker{}})
+	_, err = s.RunOnce(context.Background())
+	require.ErrorIs(t, err, retention.ErrLocked)
+
+	l := retention.NewLocalLocker()
+	a, err := l.Acquire(context.Background(), "j", 0)
+	require.NoError(t, err)
+	_, err = l.Acquire(context.Background(), "j", 0)
+	require.ErrorIs(t, err, retention.ErrLocked)
+	require.NoError(t, a.Release(context.Background()))
+	require.NoError(t, a.Release(context.Background()))
+	b, err := l.Acquire(context.Background(), "j", 0)
+	require.NoError(t, err)
+	require.Greater(t, b.Fence(), a.Fence())
+	require.Panics(t, func() { retention.NewScheduler(nil, retention.SchedulerConfig{}) })
+}
+
+// A run stops when its context ends and reports the error with its
+// figures so far.
+func TestRunCancelled(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	m, st := newManager(t, c, newRecorder())
+	ctx, cancel := context.WithCancel(context.Background())
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+	cancel()
+	_, err := m.Run(ctx, 0)
+	require.True(t, errors.Is(err, context.Canceled), "%v", err)
+}

@@ -1,0 +1,107 @@
+package redisstore
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwarkhq/bulwark/retention"
+)
+
+// RetentionLocker is a [retention.Locker] on Redis: a lock key set with
+// SET NX PX holding a random token, plus a fencing counter incremented in
+// the same script, so every holder gets a token higher than all earlier
+// ones. The retention store records the token on each erasure and refuses
+// writes from a holder whose token is stale, so a holder that paused past
+// its TTL cannot overwrite the work of the next one.
+//
+// The fencing counter never expires. It is seeded, the first time, with
+// the current time in microseconds, so that if Redis loses its data the new
+// counter still starts above every token handed out before.
+type RetentionLocker struct {
+	s *Store
+}
+
+var _ retention.Locker = (*RetentionLocker)(nil)
+
+// Retention returns the retention scheduler lock.
+func (s *Store) Retention() *RetentionLocker { return &RetentionLocker{s: s} }
+
+var retentionAcquire = redis.NewScript(`
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 0
+end
+redis.call('SET', KEYS[2], ARGV[3], 'NX')
+return redis.call('INCR', KEYS[2])
+`)
+
+var retentionRelease = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// DefaultRetentionLockTTL is used when Acquire is given no ttl.
+const DefaultRetentionLockTTL = 15 * time.Minute
+
+func (l *RetentionLocker) keys(job string) []string {
+	// One hash tag, so both keys live on one Cluster slot.
+	tag := "{" + job + "}"
+	return []string{l.s.Key("retention", "lock", tag), l.s.Key("retention", "fence", tag)}
+}
+
+// Acquire implements [retention.Locker]. The lock expires after ttl if the
+// holder disappears (default [DefaultRetentionLockTTL]).
+func (l *RetentionLocker) Acquire(ctx context.Context, job string, ttl time.Duration) (retention.Lease, error) {
+	if ttl <= 0 {
+		ttl = DefaultRetentionLockTTL
+	}
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("redisstore: retention lock: %w", err)
+	}
+	token := hex.EncodeToString(b[:])
+	keys := l.keys(job)
+	fence, err := retentionAcquire.Run(ctx, l.s.client, keys, token, ttl.Milliseconds(), strconv.FormatInt(time.Now().UnixMicro(), 10)).Int64()
+	if err != nil {
+		return nil, fmt.Errorf("redisstore: retention lock: %w", err)
+	}
+	if fence == 0 {
+		return nil, fmt.Errorf("%w: %s", retention.ErrLocked, job)
+	}
+	return &retentionLease{l: l, key: keys[0], token: token, fence: fence}, nil
+}
+
+type retentionLease struct {
+	l     *RetentionLocker
+	key   string
+	token string
+	fence int64
+	mu    sync.Mutex
+	done  bool
+}
+
+func (x *retentionLease) Fence() int64 { return x.fence }
+
+// Release deletes the lock only if it still holds this lease's token.
+func (x *retentionLease) Release(ctx context.Context) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.done {
+		return nil
+	}
+	err := retentionRelease.Run(ctx, x.l.s.client, []string{x.key}, x.token).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("redisstore: retention unlock: %w", err)
+	}
+	x.done = true
+	return nil
+}

@@ -1,0 +1,483 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/retention"
+)
+
+// RetentionStore is the [retention.Store] on PostgreSQL or SQLite. On
+// PostgreSQL it is also a [retention.Locker] backed by an advisory lock.
+// Get one with [Store.Retention].
+type RetentionStore struct {
+	db      *sql.DB
+	dialect Dialect
+	q       retentionQueries
+}
+
+var (
+	_ retention.Store  = (*RetentionStore)(nil)
+	_ retention.Locker = (*RetentionStore)(nil)
+)
+
+type retentionQueries struct {
+	put, get, list, markTime, markWarned, readWarned, hold, state                  string
+	begin, openErasure, raiseFence, step, finish, tombstone, erasureState, pending string
+	lockFence                                                                      string
+}
+
+const retentionCols = `id, state, since, last_active, has_key, version, hold_reason, hold_since, warned, suspended_at, closed_at, erased_at, receipt`
+
+// Retention returns the retention store over s's pool.
+func (s *Store) Retention() *RetentionStore {
+	lockSuffix := ""
+	if s.dialect == Postgres {
+		// Lock the subject row for the insert's duration, so that a hold
+		// placed concurrently is either seen or waits.
+		lockSuffix = " FOR SHARE"
+	}
+	q := retentionQueries{
+		put: `INSERT INTO bulwark_retention_subjects (id, state, since, last_active, has_key, version)
+VALUES ($1, $2, $3, $4, $5, 1)
+ON CONFLICT (id) DO UPDATE SET
+  warned = CASE WHEN bulwark_retention_subjects.state = excluded.state AND bulwark_retention_subjects.since = excluded.since THEN bulwark_retention_subjects.warned ELSE '' END,
+  suspended_at = CASE WHEN bulwark_retention_subjects.state = excluded.state AND bulwark_retention_subjects.since = excluded.since THEN bulwark_retention_subjects.suspended_at ELSE 0 END,
+  closed_at = CASE WHEN bulwark_retention_subjects.state = excluded.state AND bulwark_retention_subjects.since = excluded.since THEN bulwark_retention_subjects.closed_at ELSE 0 END,
+  state = excluded.state, since = excluded.since, last_active = excluded.last_active, has_key = excluded.has_key,
+  version = bulwark_retention_subjects.version + 1
+WHERE bulwark_retention_subjects.erased_at = 0
+RETURNING version`,
+		get:          `SELECT ` + retentionCols + ` FROM bulwark_retention_subjects WHERE id = $1`,
+		list:         `SELECT ` + retentionCols + ` FROM bulwark_retention_subjects WHERE erased_at = 0 AND id > $1 ORDER BY id LIMIT $2`,
+		markTime:     `UPDATE bulwark_retention_subjects SET suspended_at = CASE WHEN CAST($3 AS TEXT) = 'suspend' THEN CAST($4 AS BIGINT) ELSE suspended_at END, closed_at = CASE WHEN CAST($3 AS TEXT) = 'close' THEN CAST($4 AS BIGINT) ELSE closed_at END WHERE id = $1 AND version = $2 AND erased_at = 0`,
+		markWarned:   `UPDATE bulwark_retention_subjects SET warned = $3 WHERE id = $1 AND version = $2 AND warned = $4 AND erased_at = 0`,
+		readWarned:   `SELECT version, erased_at, warned FROM bulwark_retention_subjects WHERE id = $1`,
+		hold:         `UPDATE bulwark_retention_subjects SET hold_reason = $2, hold_since = $3 WHERE id = $1 AND erased_at = 0`,
+		state:        `SELECT version, erased_at, hold_reason FROM bulwark_retention_subjects WHERE id = $1`,
+		begin:        `INSERT INTO bulwark_retention_erasures (id, subject, rule, fence, started_at) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT) FROM bulwark_retention_subjects WHERE id = $2 AND erased_at = 0 AND hold_reason = '' AND (CAST($6 AS BIGINT) = 0 OR version = CAST($6 AS BIGINT))` + lockSuffix + ` ON CONFLICT DO NOTHING`,
+		openErasure:  `SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE subject = $1 AND finished_at = 0`,
+		raiseFence:   `UPDATE bulwark_retention_erasures SET fence = $2 WHERE id = $1 AND finished_at = 0 AND fence <= $2`,
+		step:         `UPDATE bulwark_retention_erasures SET done = CASE WHEN done = '' THEN $3 ELSE done || ',' || $3 END WHERE id = $1 AND finished_at = 0 AND fence <= $2`,
+		finish:       `UPDATE bulwark_retention_erasures SET finished_at = $3 WHERE id = $1 AND finished_at = 0 AND fence <= $2 RETURNING subject`,
+		tombstone:    `UPDATE bulwark_retention_subjects SET state = '', since = 0, last_active = 0, has_key = 0, hold_reason = '', hold_since = 0, warned = '', suspended_at = 0, closed_at = 0, erased_at = $2, receipt = $3 WHERE id = $1`,
+		erasureState: `SELECT fence, finished_at FROM bulwark_retention_erasures WHERE id = $1`,
+		pending:      `SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE finished_at = 0 ORDER BY id LIMIT $1`,
+		lockFence:    `INSERT INTO bulwark_retention_locks (job, fence) VALUES ($1, 1) ON CONFLICT (job) DO UPDATE SET fence = bulwark_retention_locks.fence + 1 RETURNING fence`,
+	}
+	for _, p := range []*string{&q.put, &q.get, &q.list, &q.markTime, &q.markWarned, &q.readWarned, &q.hold, &q.state,
+		&q.begin, &q.openErasure, &q.raiseFence, &q.step, &q.finish, &q.tombstone, &q.erasureState, &q.pending, &q.lockFence} {
+		*p = s.Rebind(*p)
+	}
+	return &RetentionStore{db: s.db, dialect: s.dialect, q: q}
+}
+
+func retentionBool(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func retentionSplit(s string) []string {
+	if s == "" {
+		return nil
+	}
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+type retentionScanner interface{ Scan(dest ...any) error }
+
+func retentionScanRecord(row retentionScanner) (retention.Record, error) {
+	var r retention.Record
+	var since, last, hasKey, holdSince, susp, closed, erased int64
+	var warned string
+	if err := row.Scan(&r.ID, &r.State, &since, &last, &hasKey, &r.Version, &r.Hold.Reason, &holdSince, &warned, &susp, &closed, &erased, &r.Receipt); err != nil {
+		return r, err
+	}
+	r.Since, r.LastActive, r.HasKey = FromMicros(since), FromMicros(last), hasKey != 0
+	r.Hold.Since, r.Warned = FromMicros(holdSince), retentionSplit(warned)
+	r.Suspended, r.Closed, r.Erased = FromMicros(susp), FromMicros(closed), FromMicros(erased)
+	return r, nil
+}
+
+func retentionScanErasure(row retentionScanner) (retention.Erasure, error) {
+	var e retention.Erasure
+	var started, finished int64
+	var done string
+	if err := row.Scan(&e.ID, &e.Subject, &e.Rule, &e.Fence, &started, &finished, &done); err != nil {
+		return e, err
+	}
+	e.Started, e.Finished, e.Done = FromMicros(started), FromMicros(finished), retentionSplit(done)
+	return e, nil
+}
+
+func retentionErr(op string, err error) error {
+	return fmt.Errorf("sqlstore: retention %s: %w", op, err)
+}
+
+// PutSubject implements [retention.SubjectStore].
+func (s *RetentionStore) PutSubject(ctx context.Context, sub retention.Subject) error {
+	var v int64
+	err := s.db.QueryRowContext(ctx, s.q.put, sub.ID, sub.State, Micros(sub.Since), Micros(sub.LastActive), retentionBool(sub.HasKey)).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return retention.ErrErased
+	}
+	if err != nil {
+		return retentionErr("put", err)
+	}
+	return nil
+}
+
+// GetSubject implements [retention.SubjectStore].
+func (s *RetentionStore) GetSubject(ctx context.Context, id string) (retention.Record, error) {
+	r, err := retentionScanRecord(s.db.QueryRowContext(ctx, s.q.get, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return retention.Record{}, retention.ErrNotFound
+	}
+	if err != nil {
+		return retention.Record{}, retentionErr("get", err)
+	}
+	return r, nil
+}
+
+// ListSubjects implements [retention.SubjectStore].
+func (s *RetentionStore) ListSubjects(ctx context.Context, after string, limit int) ([]retention.Record, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.list, after, limit)
+	if err != nil {
+		return nil, retentionErr("list", err)
+	}
+	defer rows.Close()
+	out := make([]retention.Record, 0, max(min(limit, 10000), 0))
+	for rows.Next() {
+		r, err := retentionScanRecord(rows)
+		if err != nil {
+			return nil, retentionErr("list", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, retentionErr("list", err)
+	}
+	return out, nil
+}
+
+// why explains a refused update of subject id: missing, erased, or (when
+// version is not zero) changed. It returns nil if none applies.
+func (s *RetentionStore) why(ctx context.Context, id string, version int64) error {
+	var v, erased int64
+	var hold string
+	err := s.db.QueryRowContext(ctx, s.q.state, id).Scan(&v, &erased, &hold)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return retention.ErrNotFound
+	case err != nil:
+		return retentionErr("read", err)
+	case erased != 0:
+		return retention.ErrErased
+	case version != 0 && v != version:
+		return retention.ErrChanged
+	}
+	return nil
+}
+
+// MarkAction implements [retention.MarkStore].
+func (s *RetentionStore) MarkAction(ctx context.Context, id string, version int64, m retention.Mark) error {
+	if m.Action == retention.Warn {
+		return s.markWarned(ctx, id, version, m.Key)
+	}
+	res, err := s.db.ExecContext(ctx, s.q.markTime, id, version, string(m.Action), Micros(m.At))
+	if err != nil {
+		return retentionErr("mark", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return retentionErr("mark", err)
+	} else if n == 0 {
+		if err := s.why(ctx, id, version); err != nil {
+			return err
+		}
+		return retention.ErrChanged
+	}
+	return nil
+}
+
+// markWarned adds key to the warned list with compare-and-set, retrying a
+// few times if another writer changed the list meanwhile.
+func (s *RetentionStore) markWarned(ctx context.Context, id string, version int64, key string) error {
+	for range 8 {
+		var v, erased int64
+		var warned string
+		err := s.db.QueryRowContext(ctx, s.q.readWarned, id).Scan(&v, &erased, &warned)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return retention.ErrNotFound
+		case err != nil:
+			return retentionErr("mark", err)
+		case erased != 0:
+			return retention.ErrErased
+		case v != version:
+			return retention.ErrChanged
+		}
+		keys := retentionSplit(warned)
+		if slices.Contains(keys, key) {
+			return nil
+		}
+		res, err := s.db.ExecContext(ctx, s.q.markWarned, id, version, strings.Join(append(keys, key), ","), warned)
+		if err != nil {
+			return retentionErr("mark", err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return retentionErr("mark", err)
+		} else if n == 1 {
+			return nil
+		}
+	}
+	return retentionErr("mark", errors.New("too much contention on one subject"))
+}
+
+// SetHold implements [retention.MarkStore].
+func (s *RetentionStore) SetHold(ctx context.Context, id string, h retention.Hold) error {
+	if h.Reason == "" {
+		h = retention.Hold{}
+	}
+	res, err := s.db.ExecContext(ctx, s.q.hold, id, h.Reason, Micros(h.Since))
+	if err != nil {
+		return retentionErr("hold", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return retentionErr("hold", err)
+	} else if n == 0 {
+		if err := s.why(ctx, id, 0); err != nil {
+			return err
+		}
+		return retention.ErrNotFound
+	}
+	return nil
+}
+
+// BeginErasure implements [retention.ErasureStore].
+func (s *RetentionStore) BeginErasure(ctx context.Context, e retention.Erasure) (retention.Erasure, error) {
+	for range 4 {
+		res, err := s.db.ExecContext(ctx, s.q.begin, e.ID, e.Subject, e.Rule, e.Fence, Micros(e.Started), e.SubjectVersion)
+		if err != nil {
+			return retention.Erasure{}, retentionErr("begin erasure", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return retention.Erasure{}, retentionErr("begin erasure", err)
+		}
+		if n == 1 {
+			out := e
+			out.SubjectVersion, out.Finished, out.Done = 0, time.Time{}, nil
+			return out, nil
+		}
+		cur, err := retentionScanErasure(s.db.QueryRowContext(ctx, s.q.openErasure, e.Subject))
+		if err == nil {
+			res, err := s.db.ExecContext(ctx, s.q.raiseFence, cur.ID, e.Fence)
+			if err != nil {
+				return retention.Erasure{}, retentionErr("begin erasure", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return retention.Erasure{}, retentionErr("begin erasure", err)
+			} else if n == 0 {
+				if err := s.whyErasure(ctx, cur.ID, e.Fence); err != nil && !errors.Is(err, retention.ErrNotFound) {
+					return retention.Erasure{}, err
+				}
+				continue // finished meanwhile: look again
+			}
+			cur.Fence = e.Fence
+			return cur, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return retention.Erasure{}, retentionErr("begin erasure", err)
+		}
+		var v, erased int64
+		var hold string
+		err = s.db.QueryRowContext(ctx, s.q.state, e.Subject).Scan(&v, &erased, &hold)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			return retention.Erasure{}, retention.ErrNotFound
+		case err != nil:
+			return retention.Erasure{}, retentionErr("begin erasure", err)
+		case erased != 0:
+			return retention.Erasure{}, retention.ErrErased
+		case hold != "":
+			return retention.Erasure{}, retention.ErrOnHold
+		case e.SubjectVersion != 0 && v != e.SubjectVersion:
+			return retention.Erasure{}, retention.ErrChanged
+		}
+		// The state moved under us (an erasure finished, a hold lifted):
+		// try again.
+	}
+	return retention.Erasure{}, retentionErr("begin erasure", errors.New("too much contention on one subject"))
+}
+
+// whyErasure explains a refused update of erasure id.
+func (s *RetentionStore) whyErasure(ctx context.Context, id string, fence int64) error {
+	var f, finished int64
+	err := s.db.QueryRowContext(ctx, s.q.erasureState, id).Scan(&f, &finished)
+	switch {
+	case errors.Is(err, sql.ErrNoRows) || (err == nil && finished != 0):
+		return retention.ErrNotFound
+	case err != nil:
+		return retentionErr("erasure", err)
+	case fence < f:
+		return retention.ErrFenced
+	}
+	return nil
+}
+
+// StepErasure implements [retention.ErasureStore].
+func (s *RetentionStore) StepErasure(ctx context.Context, id string, fence int64, step string) error {
+	res, err := s.db.ExecContext(ctx, s.q.step, id, fence, step)
+	if err != nil {
+		return retentionErr("step erasure", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return retentionErr("step erasure", err)
+	} else if n == 0 {
+		if err := s.whyErasure(ctx, id, fence); err != nil {
+			return err
+		}
+		return retention.ErrNotFound
+	}
+	return nil
+}
+
+// FinishErasure implements [retention.ErasureStore].
+func (s *RetentionStore) FinishErasure(ctx context.Context, id string, fence int64, at time.Time) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return retentionErr("finish erasure", err)
+	}
+	defer func() {
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	var subject string
+	err = tx.QueryRowContext(ctx, s.q.finish, id, fence, Micros(at)).Scan(&subject)
+	if errors.Is(err, sql.ErrNoRows) {
+		_ = tx.Rollback()
+		if err := s.whyErasure(ctx, id, fence); err != nil {
+			return err
+		}
+		return retention.ErrNotFound
+	}
+	if err != nil {
+		return retentionErr("finish erasure", err)
+	}
+	if _, err = tx.ExecContext(ctx, s.q.tombstone, subject, Micros(at), id); err != nil {
+		return retentionErr("finish erasure", err)
+	}
+	if err = tx.Commit(); err != nil {
+		return retentionErr("finish erasure", err)
+	}
+	return nil
+}
+
+// PendingErasures implements [retention.ErasureStore].
+func (s *RetentionStore) PendingErasures(ctx context.Context, limit int) ([]retention.Erasure, error) {
+	rows, err := s.db.QueryContext(ctx, s.q.pending, limit)
+	if err != nil {
+		return nil, retentionErr("pending erasures", err)
+	}
+	defer rows.Close()
+	var out []retention.Erasure
+	for rows.Next() {
+		e, err := retentionScanErasure(rows)
+		if err != nil {
+			return nil, retentionErr("pending erasures", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, retentionErr("pending erasures", err)
+	}
+	return out, nil
+}
+
+// ErrRetentionLockUnsupported is returned by [RetentionStore.Acquire] on
+// SQLite, which has no lock that outlives a transaction; a single-process
+// SQLite app uses [retention.LocalLocker].
+var ErrRetentionLockUnsupported = errors.New("sqlstore: the retention lock needs PostgreSQL")
+
+// Acquire implements [retention.Locker] with a PostgreSQL session-level
+// advisory lock (pg_try_advisory_lock) held on a dedicated connection,
+// keyed by the current schema and job. The fencing token comes from a
+// counter row in bulwark_retention_locks, incremented under the lock, so
+// each holder's token is higher than every earlier one. If the connection
+// dies the server releases the lock at once; ttl is not needed and ignored.
+func (s *RetentionStore) Acquire(ctx context.Context, job string, _ time.Duration) (retention.Lease, error) {
+	if s.dialect != Postgres {
+		return nil, ErrRetentionLockUnsupported
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return nil, retentionErr("lock", err)
+	}
+	const key = `hashtext('bulwark.retention'), hashtext(current_schema() || ':' || $1)`
+	var ok bool
+	if err := conn.QueryRowContext(ctx, `SELECT pg_try_advisory_lock(`+key+`)`, job).Scan(&ok); err != nil {
+		retentionDiscard(conn)
+		return nil, retentionErr("lock", err)
+	}
+	if !ok {
+		_ = conn.Close()
+		return nil, fmt.Errorf("%w: %s", retention.ErrLocked, job)
+	}
+	l := &retentionLease{conn: conn, job: job, unlock: `SELECT pg_advisory_unlock(` + key + `)`}
+	if err := conn.QueryRowContext(ctx, s.q.lockFence, job).Scan(&l.fence); err != nil {
+		_ = l.Release(context.WithoutCancel(ctx))
+		return nil, retentionErr("lock fence", err)
+	}
+	return l, nil
+}
+
+// retentionDiscard closes conn's underlying connection instead of
+// returning it to the pool, so a lock it may hold dies with it.
+func retentionDiscard(conn *sql.Conn) {
+	_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	_ = conn.Close()
+}
+
+type retentionLease struct {
+	conn   *sql.Conn
+	job    string
+	unlock string
+	fence  int64
+	once   sync.Once
+	err    error
+}
+
+func (l *retentionLease) Fence() int64 { return l.fence }
+
+func (l *retentionLease) Release(ctx context.Context) error {
+	l.once.Do(func() {
+		var ok bool
+		if err := l.conn.QueryRowContext(ctx, l.unlock, l.job).Scan(&ok); err != nil || !ok {
+			// Never return a connection that may still hold the lock to
+			// the pool.
+			retentionDiscard(l.conn)
+			if err != nil {
+				l.err = retentionErr("unlock", err)
+			}
+			return
+		}
+		l.err = l.conn.Close()
+	})
+	return l.err
+}

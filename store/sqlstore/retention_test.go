@@ -1,0 +1,173 @@
+package sqlstore_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/internal/testenv"
+	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/retention/retentiontest"
+	"github.com/bulwarkhq/bulwark/store/sqlstore"
+)
+
+func TestRetentionStoreConformance(t *testing.T) {
+	t.Parallel()
+	for _, be := range testenv.SQLDBs() {
+		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
+			retentiontest.Run(t, func(t *testing.T) retention.Store {
+				db := be.Open(t)
+				st, err := sqlstore.Open(context.Background(), db)
+				require.NoError(t, err)
+				require.NoError(t, st.Migrate(context.Background()))
+				return st.Retention()
+			})
+		})
+	}
+}
+
+func TestRetentionLockSQLiteUnsupported(t *testing.T) {
+	t.Parallel()
+	st := sqlstore.New(testenv.SQLite(t), sqlstore.SQLite)
+	_, err := st.Retention().Acquire(context.Background(), "job", time.Minute)
+	require.ErrorIs(t, err, sqlstore.ErrRetentionLockUnsupported)
+}
+
+func retentionPG(t *testing.T, dsn string) *sqlstore.RetentionStore {
+	t.Helper()
+	st := sqlstore.New(testenv.OpenPostgres(t, dsn), sqlstore.Postgres)
+	require.NoError(t, st.Migrate(context.Background()))
+	return st.Retention()
+}
+
+func TestRetentionAdvisoryLock(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	a, b := retentionPG(t, dsn), retentionPG(t, dsn)
+	ctx := context.Background()
+	la, err := a.Acquire(ctx, "job", 0)
+	require.NoError(t, err)
+	_, err = b.Acquire(ctx, "job", 0)
+	require.ErrorIs(t, err, retention.ErrLocked)
+	other, err := b.Acquire(ctx, "other-job", 0)
+	require.NoError(t, err)
+	require.NoError(t, other.Release(ctx))
+	require.NoError(t, la.Release(ctx))
+	require.NoError(t, la.Release(ctx)) // twice is fine
+	lb, err := b.Acquire(ctx, "job", 0)
+	require.NoError(t, err)
+	require.Greater(t, lb.Fence(), la.Fence())
+	require.NoError(t, lb.Release(ctx))
+}
+
+// TestRetentionThreeSchedulers runs three scheduler instances, each with
+// its own pool, on one PostgreSQL schema, and checks that no two ever run
+// the job at the same time, and that every due subject is erased once.
+func TestRetentionThreeSchedulers(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	ctx := context.Background()
+	seed := retentionPG(t, dsn)
+	now := time.Now().UTC()
+	const subjects = 40
+	for i := range subjects {
+		require.NoError(t, seed.PutSubject(ctx, retention.Subject{ID: fmt.Sprintf("s%02d", i), State: retention.StateTrialExpired, Since: now.Add(-20 * 24 * time.Hour)}))
+	}
+	var running, maxRunning, runs, locked, inEraser atomic.Int64
+	var mu sync.Mutex
+	erased := map[string]int{}
+	var wg sync.WaitGroup
+	for range 3 {
+		st := retentionPG(t, dsn)
+		m, err := retention.New(st, retention.Config{
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), BatchSize: 5, MaxActions: 4,
+		})
+		require.NoError(t, err)
+		m.Register("profile", retention.EraserFunc(func(_ context.Context, s string) error {
+			if inEraser.Add(1) > 1 {
+				t.Error("two instances erasing at once")
+			}
+			defer inEraser.Add(-1)
+			mu.Lock()
+			erased[s]++
+			mu.Unlock()
+			time.Sleep(time.Millisecond)
+			return nil
+		}))
+		// The advisory lock, wrapped to count holders.
+		sched := retention.NewScheduler(m, retention.SchedulerConfig{Job: "erase", Locker: countingLocker{st, &running, &maxRunning}})
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Until the work is done (bounded): many attempts find the
+			// lock taken.
+			for range 2000 {
+				if live, err := st.ListSubjects(ctx, "", 1); err != nil || len(live) == 0 {
+					return
+				}
+				_, err := sched.RunOnce(ctx)
+				switch {
+				case err == nil:
+					runs.Add(1)
+				case errors.Is(err, retention.ErrLocked):
+					locked.Add(1)
+					time.Sleep(time.Millisecond)
+				default:
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("%d runs, %d skipped on the lock", runs.Load(), locked.Load())
+	require.Equal(t, int64(1), maxRunning.Load(), "two instances ran the job at once")
+	require.Positive(t, runs.Load())
+	pend, err := seed.PendingErasures(ctx, 100)
+	require.NoError(t, err)
+	require.Empty(t, pend)
+	require.Len(t, erased, subjects)
+	for s, n := range erased {
+		require.Equal(t, 1, n, s)
+	}
+}
+
+// countingLocker wraps the advisory lock and counts holders inside it.
+type countingLocker struct {
+	l            retention.Locker
+	running, max *atomic.Int64
+}
+
+func (c countingLocker) Acquire(ctx context.Context, job string, ttl time.Duration) (retention.Lease, error) {
+	lease, err := c.l.Acquire(ctx, job, ttl)
+	if err != nil {
+		return nil, err
+	}
+	n := c.running.Add(1)
+	for {
+		m := c.max.Load()
+		if n <= m || c.max.CompareAndSwap(m, n) {
+			break
+		}
+	}
+	return countingLease{lease, c.running}, nil
+}
+
+type countingLease struct {
+	retention.Lease
+	running *atomic.Int64
+}
+
+func (c countingLease) Release(ctx context.Context) error {
+	c.running.Add(-1)
+	return c.Lease.Release(ctx)
+}
