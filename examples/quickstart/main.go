@@ -14,10 +14,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"time"
 
 	_ "modernc.org/sqlite" // the host picks the driver; sqlstore imports none
 
 	"github.com/bulwarkhq/bulwark/clientip"
+	"github.com/bulwarkhq/bulwark/retention"
 	"github.com/bulwarkhq/bulwark/store/sqlstore"
 )
 
@@ -65,5 +67,26 @@ func run(ctx context.Context, w io.Writer) error {
 	r.RemoteAddr = "10.0.0.2:41000"
 	r.Header.Set("X-Forwarded-For", "6.6.6.6, 203.0.113.9")
 	fmt.Fprintf(w, "client ip: request via load balancer 10.0.0.2 with a spoofed entry resolves to %s\n", res.String(r))
+
+	// 3. Retention: when will a trial account that never subscribed be
+	// erased? The zero Config uses the saas-lifecycle preset.
+	rs := st.Retention()
+	rm, err := retention.New(rs, retention.Config{})
+	if err != nil {
+		return err
+	}
+	rm.Register("profile", retention.EraserFunc(func(context.Context, string) error { return nil }))
+	trialEnded := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	if err := rs.PutSubject(ctx, retention.Subject{ID: "ada", State: retention.StateTrialExpired, Since: trialEnded}); err != nil {
+		return err
+	}
+	plans, err := rm.Plan(ctx, "ada")
+	if err != nil {
+		return err
+	}
+	if e, ok := plans[0].NextErasure(); ok {
+		fmt.Fprintf(w, "retention: trial ended %s, so ada's data is erased on %s (rule %q)\n",
+			trialEnded.Format(time.DateOnly), e.Due.Format(time.DateOnly), e.Rule)
+	}
 	return nil
 }

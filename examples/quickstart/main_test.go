@@ -16,4 +16,5 @@ func TestRun(t *testing.T) {
 	require.NoError(t, run(context.Background(), &out))
 	require.Contains(t, out.String(), "sqlite database migrated")
 	require.Contains(t, out.String(), "resolves to 203.0.113.9")
+	require.Contains(t, out.String(), "erased on 2026-11-13")
 }
