@@ -4,4 +4,9 @@ go 1.26.0
 
 require github.com/bulwarkhq/bulwark v0.0.0
 
+require (
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+)
+
 replace github.com/bulwarkhq/bulwark => ../
