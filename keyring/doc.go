@@ -64,9 +64,11 @@
 // is opened after one point read of the store. [Keyring.ReEncrypt] then
 // walks the host's records through a [RecordSource] in batches,
 // re-encrypting whatever is under an old key, reporting [Progress] with a
-// checkpoint cursor, resumable and cancellable. When it has finished (and
-// RefreshInterval has passed since the rotation), the old keys can be
-// disabled.
+// checkpoint cursor, resumable and cancellable. When a full pass started at
+// least RefreshInterval after the rotation re-encrypts nothing, no process
+// writes under the old keys any more and they can be disabled;
+// [Keyring.Disable] refuses ([ErrKeyInUse]) within RefreshInterval of a
+// key's demotion.
 //
 // Rotation is safe with many processes on one store: promotion runs in one
 // transaction that demotes the previous primary, and the SQL schema has a

@@ -54,6 +54,10 @@ var (
 	// ErrKeyEnabled is returned by [Keyring.Destroy] for a key that is still
 	// enabled: disable it first, and destroy it only when nothing needs it.
 	ErrKeyEnabled = errors.New("keyring: key must be disabled before it is destroyed")
+	// ErrKeyInUse is returned by [Keyring.Disable] for a key whose state
+	// changed (it was demoted from primary) less than Config.RefreshInterval
+	// ago, while other processes may still encrypt under it.
+	ErrKeyInUse = errors.New("keyring: key changed state too recently to disable")
 	// ErrUsageLimit is returned by Seal when the primary key has reached
 	// Config.MaxEncryptions (2^32 by default, NIST SP 800-38D section 8.3).
 	// Rotate to continue.

@@ -181,7 +181,8 @@ func TestLifecycle(t *testing.T) {
 	ctx := context.Background()
 	var events []keyring.EventType
 	var mu sync.Mutex
-	kr := newKeyring(t, memstore.NewKeyringStore(), keyring.Config{OnEvent: func(_ context.Context, e keyring.Event) {
+	clk := newClock()
+	kr := newKeyring(t, memstore.NewKeyringStore(), keyring.Config{Now: clk.Now, OnEvent: func(_ context.Context, e keyring.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		events = append(events, e.Type)
@@ -210,6 +211,8 @@ func TestLifecycle(t *testing.T) {
 	require.Equal(t, "one", string(pt))
 
 	require.ErrorIs(t, kr.Destroy(ctx, id1), keyring.ErrKeyEnabled)
+	require.ErrorIs(t, kr.Disable(ctx, id1), keyring.ErrKeyInUse, "just demoted: others may still use it")
+	clk.Add(time.Minute)
 	require.NoError(t, kr.Disable(ctx, id1))
 	_, err = kr.Open(ctx, ct1, ad)
 	require.ErrorIs(t, err, keyring.ErrKeyDisabled)
@@ -218,6 +221,7 @@ func TestLifecycle(t *testing.T) {
 	_, err = kr.Open(ctx, ct1, ad)
 	require.NoError(t, err, "re-enabling restores access")
 	require.NoError(t, kr.Promote(ctx, id1))
+	clk.Add(time.Minute)
 	require.NoError(t, kr.Disable(ctx, id2))
 	require.NoError(t, kr.Destroy(ctx, id2))
 	_, err = kr.Open(ctx, ct2, ad)

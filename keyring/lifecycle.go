@@ -63,10 +63,21 @@ func (k *Keyring) Enable(ctx context.Context, id uint32) error {
 
 // Disable stops a key from decrypting (Open returns ErrKeyDisabled) while
 // keeping its material, so [Keyring.Enable] can undo it. The primary cannot
-// be disabled (ErrPrimaryKey). Disable a key only after re-encryption has
-// moved everything off it and Config.RefreshInterval has passed since it
-// stopped being primary, so no process still encrypts under it.
+// be disabled (ErrPrimaryKey), nor can a key whose state changed less than
+// Config.RefreshInterval ago (ErrKeyInUse): another process may not yet
+// have seen the rotation and may still encrypt under it. Disable a key once
+// a full [Keyring.ReEncrypt] pass, started at least RefreshInterval after
+// the rotation, re-encrypts nothing.
 func (k *Keyring) Disable(ctx context.Context, id uint32) error {
+	if id != 0 {
+		key, err := k.store.Key(ctx, id)
+		if err != nil {
+			return k.lifecycleErr(err)
+		}
+		if key.State == Enabled && k.cfg.Now().Sub(key.UpdatedAt) < k.cfg.RefreshInterval {
+			return ErrKeyInUse
+		}
+	}
 	return k.setState(ctx, id, Disabled, EventKeyDisabled)
 }
 

@@ -60,7 +60,11 @@ type Progress struct {
 
 // ReEncrypt walks the host's records in batches and re-encrypts every
 // value that is not under the current primary key, so that old keys can
-// then be disabled. It is resumable: it reports a checkpoint cursor after
+// then be disabled: once a full pass started at least
+// Config.RefreshInterval after the rotation reports ReEncrypted == 0, no
+// process still writes under an old key. It handles values from
+// [Keyring.Seal]; subject-key values (SealFor) are not re-encrypted and
+// stop the walk with ErrUnknownFormat. It is resumable: it reports a checkpoint cursor after
 // each batch (and returns it with any error), and values already under the
 // primary are left alone, so rerunning from any cursor is safe. It stops
 // promptly when ctx is cancelled, returning ctx.Err(). A value that does not

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -63,7 +64,8 @@ func (tb *table) Replace(_ context.Context, ups []keyring.Update) error {
 func TestReEncrypt(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	kr := newKeyring(t, memstore.NewKeyringStore(), keyring.Config{})
+	clk := newClock()
+	kr := newKeyring(t, memstore.NewKeyringStore(), keyring.Config{Now: clk.Now})
 	tb := &table{rows: map[string][]byte{}}
 	for i := range 25 {
 		id := fmt.Sprintf("row%02d", i)
@@ -98,7 +100,9 @@ func TestReEncrypt(t *testing.T) {
 	require.Equal(t, int64(6), p.Scanned)
 	require.Equal(t, int64(5), p.ReEncrypted)
 
-	// A second full run finds nothing under old keys.
+	// A second full pass, after RefreshInterval, finds nothing under old
+	// keys: now the old key can be disabled.
+	clk.Add(time.Minute)
 	p, err = kr.ReEncrypt(ctx, tb, keyring.ReEncryptOptions{})
 	require.NoError(t, err)
 	require.Equal(t, int64(26), p.Scanned)
