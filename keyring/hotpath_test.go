@@ -59,3 +59,26 @@ func TestHotPath(t *testing.T) {
 	require.LessOrEqual(t, sealAllocs, 1.0)
 	require.LessOrEqual(t, openAllocs, 1.0)
 }
+
+// TestRefreshWithDefaultClock covers the timer that marks the cache stale
+// when no clock is injected: a rotation by one keyring reaches another's
+// Seal after RefreshInterval.
+func TestRefreshWithDefaultClock(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := memstore.NewKeyringStore()
+	cfg := keyring.Config{RefreshInterval: 20 * time.Millisecond}
+	a, b := newKeyring(t, st, cfg), newKeyring(t, st, cfg)
+	_, err := b.Seal(ctx, nil, nil)
+	require.NoError(t, err)
+	newID, err := a.Rotate(ctx)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool {
+		ct, err := b.Seal(ctx, nil, nil)
+		if err != nil {
+			return false
+		}
+		id, _ := keyring.KeyID(ct)
+		return id == newID
+	}, 10*time.Second, 5*time.Millisecond)
+}

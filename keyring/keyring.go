@@ -148,6 +148,13 @@ type Keyring struct {
 	refreshAt atomic.Int64 // UnixNano after which the snapshot is re-read
 	usage     map[uint32]*usage
 
+	// With the default clock, a runtime timer marks the snapshot stale
+	// instead of reading the clock on every call: on shared virtual
+	// machines time.Now can cost as much as sealing a small field.
+	timerClock bool
+	stale      atomic.Bool
+	timer      *time.Timer // guarded by mu
+
 	subjects subjectCache
 	index    blindIndexKeys
 }
@@ -163,7 +170,8 @@ func New(store Store, kek KEK, cfg Config) (*Keyring, error) {
 	if kek == nil {
 		return nil, errNilKEK
 	}
-	k := &Keyring{store: store, cfg: cfg.withDefaults(), usage: map[uint32]*usage{}}
+	k := &Keyring{store: store, cfg: cfg.withDefaults(), usage: map[uint32]*usage{}, timerClock: cfg.Now == nil}
+	k.stale.Store(true)
 	keks := append([]KEK{kek}, cfg.PreviousKEKs...)
 	k.keks.Store(&keks)
 	k.snap.Store(&snapshot{byID: map[uint32]*dek{}})
@@ -244,10 +252,33 @@ func (k *Keyring) newID() (uint32, error) {
 
 // current returns the snapshot, re-reading the store when it is due.
 func (k *Keyring) current(ctx context.Context) (*snapshot, error) {
-	if k.cfg.Now().UnixNano() < k.refreshAt.Load() {
+	if !k.expired() {
 		return k.snap.Load(), nil
 	}
 	return k.refresh(ctx, false)
+}
+
+// expired reports whether the snapshot is due for a refresh.
+func (k *Keyring) expired() bool {
+	if k.timerClock {
+		return k.stale.Load()
+	}
+	return k.cfg.Now().UnixNano() >= k.refreshAt.Load()
+}
+
+// scheduleRefresh marks the snapshot fresh until RefreshInterval from now.
+// Called with mu held.
+func (k *Keyring) scheduleRefresh(now time.Time) {
+	k.refreshAt.Store(now.Add(k.cfg.RefreshInterval).UnixNano())
+	if !k.timerClock {
+		return
+	}
+	k.stale.Store(false)
+	if k.timer == nil {
+		k.timer = time.AfterFunc(k.cfg.RefreshInterval, func() { k.stale.Store(true) })
+		return
+	}
+	k.timer.Reset(k.cfg.RefreshInterval)
 }
 
 // Refresh re-reads the keys from the store now, so that changes made by
@@ -262,7 +293,7 @@ func (k *Keyring) refresh(ctx context.Context, force bool) (*snapshot, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.cfg.Now()
-	if !force && now.UnixNano() < k.refreshAt.Load() {
+	if !force && !k.expired() {
 		return k.snap.Load(), nil // another goroutine refreshed meanwhile
 	}
 	old := k.snap.Load()
@@ -285,7 +316,7 @@ func (k *Keyring) refresh(ctx context.Context, force bool) (*snapshot, error) {
 		}
 	}
 	k.snap.Store(next)
-	k.refreshAt.Store(now.Add(k.cfg.RefreshInterval).UnixNano())
+	k.scheduleRefresh(now)
 	return next, nil
 }
 
