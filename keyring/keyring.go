@@ -526,7 +526,10 @@ func (k *Keyring) dataKey(ctx context.Context, id uint32) (*dek, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, ok := s.byID[id]
+	d, ok := s.primary, s.primary != nil && s.primary.id == id // the common case
+	if !ok {
+		d, ok = s.byID[id]
+	}
 	if !ok {
 		if d, err = k.lookup(ctx, id); err != nil {
 			return nil, err

@@ -61,7 +61,8 @@ func (p PassphraseParams) withDefaults() PassphraseParams {
 // so a later process, or one with other default parameters, derives the
 // same key. NewPassphraseKEK derives once with a fresh random salt; Unwrap
 // of a key wrapped under another salt derives again (once per salt, then
-// cached). A strong passphrase is the whole of its security: use at least
+// cached), which is why it keeps a copy of the passphrase in memory for its
+// lifetime. A strong passphrase is the whole of its security: use at least
 // 20 random characters, or a master key ([LocalKEK]) instead.
 type PassphraseKEK struct {
 	pass   Secret
