@@ -83,12 +83,12 @@ func ParseMasterKey(text string) (Secret, error) {
 	text = strings.TrimSpace(text)
 	if len(text) == 2*MasterKeySize {
 		if b, err := hex.DecodeString(text); err == nil {
-			return Secret{b: b}, nil
+			return secretOwning(b), nil
 		}
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
 		if b, err := enc.DecodeString(text); err == nil && len(b) == MasterKeySize {
-			return Secret{b: b}, nil
+			return secretOwning(b), nil
 		}
 	}
 	return Secret{}, ErrInvalidMasterKey

@@ -170,6 +170,11 @@ func New(store Store, kek KEK, cfg Config) (*Keyring, error) {
 	if kek == nil {
 		return nil, errNilKEK
 	}
+	for _, p := range cfg.PreviousKEKs {
+		if p == nil {
+			return nil, errNilKEK
+		}
+	}
 	k := &Keyring{store: store, cfg: cfg.withDefaults(), usage: map[uint32]*usage{}, timerClock: cfg.Now == nil}
 	k.stale.Store(true)
 	keks := append([]KEK{kek}, cfg.PreviousKEKs...)
@@ -391,6 +396,9 @@ func (k *Keyring) Seal(ctx context.Context, plaintext, associatedData []byte) ([
 		}
 	}
 	if p.aead == nil {
+		if p.err == nil {
+			return nil, ErrKeyDisabled
+		}
 		return nil, p.err
 	}
 	if err := k.count(ctx, p); err != nil {

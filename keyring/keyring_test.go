@@ -6,6 +6,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/stretchr/testify/require"
@@ -71,6 +72,31 @@ func TestNewRejectsNil(t *testing.T) {
 	_, err := keyring.New(nil, testKEK(t, 1), keyring.Config{})
 	require.Error(t, err)
 	_, err = keyring.New(memstore.NewKeyringStore(), nil, keyring.Config{})
+	require.Error(t, err)
+	_, err = keyring.New(memstore.NewKeyringStore(), testKEK(t, 1), keyring.Config{PreviousKEKs: []keyring.KEK{nil}})
+	require.Error(t, err)
+}
+
+// TestRandFailure: a failing random source fails every operation that needs
+// randomness, with an error, and never falls back to a fixed nonce or key.
+func TestRandFailure(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := memstore.NewKeyringStore()
+	good := newKeyring(t, st, keyring.Config{})
+	ct, err := good.Seal(ctx, []byte("x"), nil)
+	require.NoError(t, err)
+	bad := newKeyring(t, st, keyring.Config{Rand: iotest.ErrReader(errors.New("no entropy"))})
+	_, err = bad.Seal(ctx, []byte("x"), nil)
+	require.Error(t, err)
+	_, err = bad.Rotate(ctx)
+	require.Error(t, err)
+	_, err = bad.SealFor(ctx, "s", nil, nil)
+	require.Error(t, err)
+	pt, err := bad.Open(ctx, ct, nil)
+	require.NoError(t, err, "decryption needs no randomness")
+	require.Equal(t, "x", string(pt))
+	_, err = keyring.NewPassphraseKEK(keyring.NewSecret([]byte("pw")), keyring.PassphraseParams{Rand: iotest.ErrReader(errors.New("no entropy"))})
 	require.Error(t, err)
 }
 

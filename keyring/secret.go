@@ -14,32 +14,44 @@ const Redacted = "[REDACTED]"
 // slog, and JSON or text encoding, compares in constant time, and can be
 // zeroed. The zero Secret is empty. Copies of a Secret share its bytes, so
 // [Secret.Zero] on one zeroes all.
+//
+// The bytes are reachable only through a function value, so that even where
+// fmt cannot call Secret's methods (an unexported struct field printed with
+// any verb) it prints an address, never the bytes.
 type Secret struct {
-	b []byte
+	get func() []byte
 }
 
 // NewSecret returns a Secret holding a copy of b. The caller should zero b
 // when done with it.
 func NewSecret(b []byte) Secret {
-	return Secret{b: append([]byte(nil), b...)}
+	return secretOwning(append([]byte(nil), b...))
 }
 
-// Bytes returns the secret bytes themselves (not a copy). Do not log them or
-// keep them longer than needed.
-func (s Secret) Bytes() []byte { return s.b }
+// secretOwning wraps b without copying it.
+func secretOwning(b []byte) Secret { return Secret{get: func() []byte { return b }} }
+
+// Bytes returns the secret bytes themselves (not a copy); nil for the zero
+// Secret. Do not log them or keep them longer than needed.
+func (s Secret) Bytes() []byte {
+	if s.get == nil {
+		return nil
+	}
+	return s.get()
+}
 
 // Len returns the length of the secret.
-func (s Secret) Len() int { return len(s.b) }
+func (s Secret) Len() int { return len(s.Bytes()) }
 
 // Equal reports whether s and o hold the same bytes, in time that depends
 // only on their lengths (crypto/subtle).
 func (s Secret) Equal(o Secret) bool {
-	return subtle.ConstantTimeCompare(s.b, o.b) == 1
+	return subtle.ConstantTimeCompare(s.Bytes(), o.Bytes()) == 1
 }
 
 // Zero overwrites the secret bytes with zeros.
 func (s Secret) Zero() {
-	clear(s.b)
+	clear(s.Bytes())
 }
 
 // String returns [Redacted].

@@ -20,6 +20,15 @@ func TestSecretRedacted(t *testing.T) {
 		require.Equal(t, keyring.Redacted, out, verb)
 	}
 	require.NotContains(t, fmt.Sprintf("%v %+v", struct{ P keyring.Secret }{s}, &s), "hunter2")
+	// Where fmt cannot call the methods (an unexported field), it prints an
+	// address, not the bytes.
+	type config struct{ password keyring.Secret }
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%x", "%d"} {
+		out := fmt.Sprintf(verb, config{s})
+		require.NotContains(t, out, "hunter2", verb)
+		require.NotContains(t, out, "104 117 110", verb) // "hun" as %v of a []byte
+		require.NotContains(t, out, "68756e", verb)      // "hun" in hex
+	}
 	var buf bytes.Buffer
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("login", "password", s)
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("login", "password", s)
