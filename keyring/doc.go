@@ -11,7 +11,9 @@
 // key for good. The primary can be neither disabled nor destroyed
 // ([ErrPrimaryKey]); an enabled key must be disabled before it is destroyed
 // ([ErrKeyEnabled]). The first [Keyring.Seal] on an empty store creates the
-// first primary key.
+// first primary key. [Keyring.AddKey], [Keyring.Promote], [Keyring.Enable],
+// [Keyring.Disable] and [Keyring.Destroy] are the individual steps;
+// [Keyring.Keys] is the inventory.
 //
 // # Envelope encryption
 //

@@ -257,6 +257,16 @@ func TestLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, keys, 1)
 	require.Equal(t, id1, keys[0].ID)
+
+	// Add without promoting: the primary keeps encrypting.
+	id3, err := kr.AddKey(ctx)
+	require.NoError(t, err)
+	ct3, err := kr.Seal(ctx, []byte("three"), ad)
+	require.NoError(t, err)
+	got, err = keyring.KeyID(ct3)
+	require.NoError(t, err)
+	require.Equal(t, id1, got)
+	require.NoError(t, kr.Promote(ctx, id3))
 	mu.Lock()
 	defer mu.Unlock()
 	require.Equal(t, []keyring.EventType{
@@ -264,6 +274,7 @@ func TestLifecycle(t *testing.T) {
 		keyring.EventKeyAdded, keyring.EventKeyPromoted, // Rotate
 		keyring.EventKeyDisabled, keyring.EventKeyEnabled, keyring.EventKeyPromoted,
 		keyring.EventKeyDisabled, keyring.EventKeyDestroyed,
+		keyring.EventKeyAdded, keyring.EventKeyPromoted,
 	}, events)
 }
 

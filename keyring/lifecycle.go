@@ -31,6 +31,21 @@ func (k *Keyring) Keys(ctx context.Context) ([]KeyInfo, error) {
 	return out, nil
 }
 
+// AddKey adds a new, enabled (not primary) data key and returns its id.
+// Adding a key, waiting Config.RefreshInterval so that every process has
+// it, then [Keyring.Promote] is the most careful rotation: no process ever
+// meets a ciphertext under a key it has not loaded. [Keyring.Rotate] does
+// both steps at once.
+func (k *Keyring) AddKey(ctx context.Context) (uint32, error) {
+	id, err := k.addKey(ctx, Enabled)
+	if err != nil {
+		return 0, err
+	}
+	k.emit(ctx, Event{Type: EventKeyAdded, KeyID: id})
+	_, err = k.refresh(ctx, true)
+	return id, err
+}
+
 // Rotate adds a new data key and promotes it to primary, so that new
 // encryptions use it; the previous primary stays enabled for decryption.
 // Other processes pick the new primary up within Config.RefreshInterval
