@@ -66,14 +66,13 @@ func NewLocalKEK(key []byte) (*LocalKEK, error) {
 	return &LocalKEK{aead: aead, rand: rand.Reader}, nil
 }
 
-// GenerateMasterKey returns a new random 256-bit master key, hex-encoded,
-// for a host to store in its secret manager (crypto/rand).
+// GenerateMasterKey returns a new random 256-bit master key (crypto/rand)
+// for [NewLocalKEK]. To keep it in a secret manager, store
+// hex.EncodeToString(k.Bytes()); [ParseMasterKey] reads it back.
 func GenerateMasterKey() Secret {
-	var k [MasterKeySize]byte
-	_, _ = rand.Read(k[:]) // crypto/rand.Read never fails (Go 1.24+)
-	s := NewSecret([]byte(hex.EncodeToString(k[:])))
-	clear(k[:])
-	return s
+	k := make([]byte, MasterKeySize)
+	_, _ = rand.Read(k) // crypto/rand.Read never fails (Go 1.24+)
+	return secretOwning(k)
 }
 
 // ParseMasterKey decodes a 256-bit master key written as 64 hex digits or

@@ -45,9 +45,11 @@ func TestParseMasterKey(t *testing.T) {
 		})
 	}
 	g := keyring.GenerateMasterKey()
-	k, err := keyring.ParseMasterKey(string(g.Bytes()))
+	require.Equal(t, 32, g.Len())
+	k, err := keyring.ParseMasterKey(hex.EncodeToString(g.Bytes()))
 	require.NoError(t, err)
-	require.Equal(t, 32, k.Len())
+	require.True(t, g.Equal(k))
+	require.False(t, g.Equal(keyring.GenerateMasterKey()))
 }
 
 func TestLocalKEKLoaders(t *testing.T) {

@@ -55,12 +55,7 @@ func run(ctx context.Context, w io.Writer) error {
 	// In production the master key comes from the environment or a mounted
 	// file: keyring.LocalKEKFromEnv("BULWARK_MASTER_KEY").
 	master := keyring.GenerateMasterKey()
-	key, err := keyring.ParseMasterKey(string(master.Bytes()))
-	if err != nil {
-		return err
-	}
-	kek, err := keyring.NewLocalKEK(key.Bytes())
-	key.Zero()
+	kek, err := keyring.NewLocalKEK(master.Bytes())
 	master.Zero()
 	if err != nil {
 		return err
