@@ -110,6 +110,16 @@
 //
 // # Concurrency
 //
-// A [Keyring] is safe for concurrent use. Its cache is an immutable snapshot
-// swapped atomically, so Seal and Open take no lock on the hot path.
+// A [Keyring] is safe for concurrent use, and any number of Keyrings in
+// any number of processes may share one [Store]. Its cache is an immutable
+// snapshot swapped atomically, so Seal and Open take no lock and do no
+// store I/O on the hot path. Changes made elsewhere (rotation, disable,
+// destroy, subject-key destruction) take effect within
+// Config.RefreshInterval, or at once after [Keyring.Refresh].
+//
+// # Nil behaviour
+//
+// [New] returns an error for a nil store or KEK. Nil plaintext and nil
+// associated data are valid (and equal to empty ones). Methods on a nil
+// *Keyring panic, as a programming error.
 package keyring

@@ -207,7 +207,10 @@ func (s *KeyringStore) promote(ctx context.Context, id uint32, at time.Time) (er
 	case keyring.Disabled:
 		return keyring.ErrKeyDisabled
 	case keyring.Primary:
-		return tx.Commit()
+		if err = tx.Commit(); err != nil {
+			return keyringErr("promote", err)
+		}
+		return nil
 	}
 	if _, err = tx.ExecContext(ctx, s.q.demote, int64(id), Micros(at)); err != nil {
 		return keyringErr("promote", err)
