@@ -55,6 +55,12 @@ func (c *subjectCache) drop(subject string) {
 // the subject is erased: see [Keyring.DestroySubjectKey]. The format is
 // Seal's with format byte 0x02 and the subject key's id. Open it with
 // [Keyring.OpenFor] and the same subject.
+//
+// Subject keys are not counted against the usage limit and are not
+// rotated: they suit per-user data and tenants that seal fewer than about
+// 2^31 values over the key's life (NIST SP 800-38D §8.3 allows 2^32 with
+// random nonces). For larger volumes, seal with [Keyring.Seal] and erase by
+// deleting rows instead.
 func (k *Keyring) SealFor(ctx context.Context, subject string, plaintext, associatedData []byte) ([]byte, error) {
 	e, err := k.subjectKey(ctx, subject, true)
 	if err != nil {
