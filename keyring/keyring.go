@@ -201,10 +201,12 @@ func (k *Keyring) wrap(ctx context.Context, subject string, id uint32, material 
 }
 
 // unwrap tries the current KEK, then the previous ones. It returns which
-// one worked (0 = current).
+// one worked (0 = current). If none did, a system failure of any KEK (a
+// KMS outage) is reported in preference to ErrWrongKEK, since it may be
+// why the right KEK failed.
 func (k *Keyring) unwrap(ctx context.Context, key Key) ([]byte, int, error) {
 	ad := keyAD(key.Subject, key.ID)
-	var firstErr error
+	var sysErr error
 	for i, kek := range *k.keks.Load() {
 		m, err := kek.Unwrap(ctx, key.Wrapped, ad)
 		if err == nil {
@@ -214,14 +216,14 @@ func (k *Keyring) unwrap(ctx context.Context, key Key) ([]byte, int, error) {
 			}
 			return m, i, nil
 		}
-		if firstErr == nil {
-			firstErr = err
+		if sysErr == nil && !errors.Is(err, ErrWrongKEK) {
+			sysErr = err
 		}
 	}
-	if errors.Is(firstErr, ErrWrongKEK) {
-		return nil, 0, ErrWrongKEK
+	if sysErr != nil {
+		return nil, 0, fmt.Errorf("keyring: unwrap key: %w", sysErr)
 	}
-	return nil, 0, fmt.Errorf("keyring: unwrap key: %w", firstErr)
+	return nil, 0, ErrWrongKEK
 }
 
 // unwrapAEAD unwraps a key record into an AES-256-GCM instance.

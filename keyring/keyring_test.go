@@ -585,3 +585,31 @@ func TestStoreFailureFailsClosed(t *testing.T) {
 	_, err = kr.BlindIndex(ctx, "d", nil)
 	require.ErrorIs(t, err, errStoreDown)
 }
+
+// downKEK is a KMS that cannot be reached.
+type downKEK struct{}
+
+var errKMSDown = errors.New("kms unreachable")
+
+func (downKEK) Wrap(context.Context, []byte, []byte) ([]byte, error)   { return nil, errKMSDown }
+func (downKEK) Unwrap(context.Context, []byte, []byte) ([]byte, error) { return nil, errKMSDown }
+
+func TestKEKOutageIsNotWrongKEK(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := memstore.NewKeyringStore()
+	ct, err := newKeyring(t, st, keyring.Config{}).Seal(ctx, []byte("x"), nil)
+	require.NoError(t, err)
+	// The current KEK is wrong and the previous one (a KMS) is down: the
+	// outage is reported, not "wrong KEK".
+	kr, err := keyring.New(st, testKEK(t, 9), keyring.Config{PreviousKEKs: []keyring.KEK{downKEK{}}})
+	require.NoError(t, err)
+	_, err = kr.Open(ctx, ct, nil)
+	require.ErrorIs(t, err, errKMSDown)
+	require.NotErrorIs(t, err, keyring.ErrWrongKEK)
+	_, err = keyring.New(st, downKEK{}, keyring.Config{})
+	require.NoError(t, err)
+	kr2, _ := keyring.New(memstore.NewKeyringStore(), downKEK{}, keyring.Config{})
+	_, err = kr2.Seal(ctx, []byte("x"), nil)
+	require.ErrorIs(t, err, errKMSDown, "no key is created when the KEK cannot wrap")
+}
