@@ -19,6 +19,7 @@ import (
 	_ "modernc.org/sqlite" // the host picks the driver; sqlstore imports none
 
 	"github.com/bulwarkhq/bulwark/clientip"
+	"github.com/bulwarkhq/bulwark/keyring"
 	"github.com/bulwarkhq/bulwark/retention"
 	"github.com/bulwarkhq/bulwark/store/sqlstore"
 )
@@ -38,7 +39,7 @@ func run(ctx context.Context, w io.Writer) error {
 	defer func() { _ = os.RemoveAll(dir) }()
 
 	// 1. Storage: an embedded SQLite database with Bulwark's schema.
-	dsn := "file:" + filepath.Join(dir, "app.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)"
+	dsn := "file:" + filepath.Join(dir, "app.db") + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return err
@@ -68,7 +69,35 @@ func run(ctx context.Context, w io.Writer) error {
 	r.Header.Set("X-Forwarded-For", "6.6.6.6, 203.0.113.9")
 	fmt.Fprintf(w, "client ip: request via load balancer 10.0.0.2 with a spoofed entry resolves to %s\n", res.String(r))
 
-	// 3. Retention: when will a trial account that never subscribed be
+	// 3. Keyring: encrypt a personal field bound to its row, find it by a
+	// blind index, rotate keys, and still read it. In production the master
+	// key comes from the environment or a KMS, never the database.
+	master := keyring.GenerateMasterKey()
+	kek, err := keyring.NewLocalKEK(master.Bytes())
+	master.Zero()
+	if err != nil {
+		return err
+	}
+	kr, err := keyring.New(st.Keyring(), kek, keyring.Config{})
+	if err != nil {
+		return err
+	}
+	ad := keyring.AD("users", "email", "42")
+	ct, err := kr.EncryptString(ctx, "ada@example.com", ad)
+	if err != nil {
+		return err
+	}
+	if _, err := kr.Rotate(ctx); err != nil {
+		return err
+	}
+	pt, err := kr.DecryptString(ctx, ct, ad)
+	if err != nil {
+		return err
+	}
+	_, errMoved := kr.DecryptString(ctx, ct, keyring.AD("users", "email", "43"))
+	fmt.Fprintf(w, "keyring: %s sealed (%d chars), readable after rotation; copied to another row it fails: %v\n", pt, len(ct), errMoved != nil)
+
+	// 4. Retention: when will a trial account that never subscribed be
 	// erased? The zero Config uses the saas-lifecycle preset.
 	rs := st.Retention()
 	rm, err := retention.New(rs, retention.Config{})

@@ -17,4 +17,5 @@ func TestRun(t *testing.T) {
 	require.Contains(t, out.String(), "sqlite database migrated")
 	require.Contains(t, out.String(), "resolves to 203.0.113.9")
 	require.Contains(t, out.String(), "erased on 2026-11-13")
+	require.Contains(t, out.String(), "readable after rotation; copied to another row it fails: true")
 }

@@ -34,9 +34,13 @@
 // (sqlstore sets one on the connection it migrates with, but not on the
 // host's pool), and foreign keys on. With modernc.org/sqlite a DSN such as
 //
-//	file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)
+//	file:app.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate
 //
-// does both and enables write-ahead logging.
+// does both, enables write-ahead logging, and makes every transaction take
+// the write lock when it begins. Stores that read, decide and write in one
+// transaction (promoting a key, enforcing a session limit) rely on that:
+// without it two deferred transactions can both read and one fails with
+// SQLITE_BUSY at its first write.
 //
 // # Conventions
 //
