@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -30,7 +31,8 @@ type Params struct {
 // option of RFC 9106 §4 ("if much less memory is available": m=2^16 KiB,
 // t=3, p=4), and is stronger than OWASP's Password Storage Cheat Sheet
 // minimum (m=19 MiB, t=2, p=1). Measured cost on the 2-core AMD EPYC
-// development VM (shared, noisy): about 95 ms and 64 MiB per hash. Use
+// development VM: about 135 ms of CPU time and 64 MiB per hash (0.3-0.6 s
+// wall time while the machine was shared with other builds). Use
 // [Calibrate] to tune for your hosts.
 func DefaultParams() Params {
 	return Params{Memory: 64 * 1024, Time: 3, Parallelism: 4, SaltLen: 16, KeyLen: 32}
@@ -125,6 +127,10 @@ type Hasher struct {
 	peppers map[string][]byte
 	rand    io.Reader
 	hook    func(context.Context, Event)
+
+	dummyOnce sync.Once
+	dummy     string
+	dummyErr  error
 }
 
 // NewHasher returns a Hasher for cfg, or an error wrapping
@@ -417,4 +423,27 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 	return p.memory < cur.Memory || p.time < cur.Time || p.par != uint32(cur.Parallelism) ||
 		uint32(len(p.salt)) < cur.SaltLen || uint32(len(p.hash)) < cur.KeyLen ||
 		p.keyID != wantKeyID
+}
+
+// VerifyNone does the work of a [Hasher.Verify] at the hasher's current
+// parameters against a hash no password matches, and returns [ErrMismatch]
+// (or ctx's error). Call it when the account does not exist, so a login for
+// an unknown user takes as long as one for a known user (ASVS 5.0 6.3.8,
+// no enumeration by timing). The first call also makes the dummy hash.
+func (h *Hasher) VerifyNone(ctx context.Context, password string) error {
+	h.dummyOnce.Do(func() {
+		var secret [32]byte
+		if _, err := io.ReadFull(rand.Reader, secret[:]); err != nil {
+			h.dummyErr = err
+			return
+		}
+		h.dummy, h.dummyErr = h.Hash(context.Background(), b64.EncodeToString(secret[:]))
+	})
+	if h.dummyErr != nil {
+		return fmt.Errorf("password: making dummy hash: %w", h.dummyErr)
+	}
+	if err := h.Verify(ctx, password, h.dummy); err != nil && !errors.Is(err, ErrMismatch) {
+		return err
+	}
+	return ErrMismatch
 }

@@ -434,3 +434,16 @@ func TestRandFailure(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, password.ErrMismatch))
 }
+
+func TestVerifyNone(t *testing.T) {
+	t.Parallel()
+	h := newHasher(t, password.Config{})
+	ctx := context.Background()
+	for _, pw := range []string{"", "pw", "anything at all"} {
+		require.ErrorIs(t, h.VerifyNone(ctx, pw), password.ErrMismatch)
+	}
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	require.ErrorIs(t, h.VerifyNone(cancelled, "pw"), context.Canceled)
+	require.ErrorIs(t, h.VerifyNone(ctx, strings.Repeat("a", password.MaxBytes+1)), password.ErrTooLong)
+}
