@@ -235,7 +235,9 @@ func wipe(b []byte) {
 // Hash returns the argon2id PHC string of the NFKC-normalised password,
 // with a fresh random salt and the current pepper. It waits for a free slot
 // first, returning ctx's error if ctx ends while waiting. It does not apply a
-// [Policy]; check the password first.
+// [Policy]; check the password first. Input that is not valid UTF-8 is
+// hashed as given (it cannot be normalised), and input over [MaxBytes]
+// returns [ErrTooLong].
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if len(password) > MaxBytes {
 		return "", ErrTooLong

@@ -160,10 +160,11 @@ func (p Policy) Check(ctx context.Context, password string, contextWords ...stri
 		add(CodeInvalidUTF8)
 		return &PolicyError{Violations: vs}
 	}
-	// Bound the work before normalising: no valid password is longer than
-	// MaxLength code points of at most 4 bytes each.
+	// Bound the work before normalising. NFKC can compose several code
+	// points into one (Hangul jamo, combining marks), so allow generously
+	// more than MaxLength code points of 4 bytes each.
 	maxLen := p.maxLength()
-	if len(password) > 4*maxLen {
+	if len(password) > 16*maxLen {
 		add(CodeTooLong, "max", maxLen, "actual", utf8.RuneCountInString(password))
 		return &PolicyError{Violations: vs}
 	}

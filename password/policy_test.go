@@ -198,3 +198,12 @@ func TestPolicyErrorNeverContainsPassword(t *testing.T) {
 		require.NotContains(t, err.Error(), pw)
 	}
 }
+
+// TestNFKCComposesBeforeCounting: 64 Hangul syllables typed as 192
+// conjoining jamo (576 bytes) are 64 characters, not 192.
+func TestNFKCComposesBeforeCounting(t *testing.T) {
+	t.Parallel()
+	jamo := strings.Repeat("\u1100\u1161\u11a8", 64) // ㄱ+ㅏ+ㄱ = 각
+	require.Equal(t, strings.Repeat("각", 64), password.Normalize(jamo))
+	require.NoError(t, password.Policy{MaxLength: 64}.Check(context.Background(), jamo))
+}
