@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 
 	"github.com/bulwarkhq/bulwark/password"
 )
@@ -88,4 +90,22 @@ func ExampleEstimate() {
 	// 0 [common add_words]
 	// 1 [common_word add_words]
 	// 4 [common_word]
+}
+
+// A policy with the Have I Been Pwned breach check. Here a stand-in server
+// answers like the range API; in production leave Endpoint empty and pass
+// your own *http.Client.
+func ExampleHIBP() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// SHA-1("P@ssw0rd!2024") = FF58A1EB..., only "FF58A" is sent.
+		fmt.Println("request:", r.URL.Path, "padding:", r.Header.Get("Add-Padding"))
+		_, _ = fmt.Fprint(w, "00000000000000000000000000000000000:0\r\n")
+	}))
+	defer srv.Close()
+
+	policy := password.Policy{Breach: &password.HIBP{Client: srv.Client(), Endpoint: srv.URL + "/range/"}}
+	fmt.Println(policy.Check(context.Background(), "P@ssw0rd!2024"))
+	// Output:
+	// request: /range/FF58A padding: true
+	// <nil>
 }

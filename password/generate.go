@@ -141,8 +141,8 @@ func Generate(p Policy, opt GenerateOptions) (string, error) {
 var passphraseWords = sync.OnceValue(func() []string {
 	// Words of 4 to 8 letters from the embedded frequency list.
 	ok := regexp.MustCompile(`^[a-z]{4,8}$`)
-	var out []string
-	for _, w := range strings.Split(blocklist.Raw(), "\n") {
+	out := make([]string, 0, PassphraseListSize)
+	for w := range strings.SplitSeq(blocklist.Raw(), "\n") {
 		if ok.MatchString(w) {
 			out = append(out, w)
 		}
@@ -154,7 +154,8 @@ var passphraseWords = sync.OnceValue(func() []string {
 // 14.1 bits each).
 const PassphraseListSize = 17557
 
-// Passphrase returns random words joined by a separator, adapted to p: with
+// Passphrase returns random words joined by a separator, adapted to p (more
+// words than asked are drawn if needed to reach p's minimum length): with
 // MinUpper each word is capitalised, with MinDigit that many random digits
 // are appended as a final group, with MinSpecial beyond the separators that
 // many random special characters likewise. The words are the 4-8 letter
@@ -189,7 +190,9 @@ func Passphrase(p Policy, opt GenerateOptions) (string, error) {
 	}
 	for range maxGenerateAttempts {
 		parts := make([]string, 0, words+2)
-		for range words {
+		// Draw the requested words, and more while the words and separators
+		// alone are shorter than the policy's minimum.
+		for length := 0; len(parts) < words || length < p.minLength(); {
 			i, err := randIntn(r, len(list))
 			if err != nil {
 				return "", err
@@ -199,6 +202,7 @@ func Passphrase(p Policy, opt GenerateOptions) (string, error) {
 				w = strings.ToUpper(w[:1]) + w[1:]
 			}
 			parts = append(parts, w)
+			length += len(w) + utf8.RuneCountInString(sep)
 		}
 		if p.MinDigit > 0 {
 			d, err := pick(genDigit, p.MinDigit)

@@ -82,7 +82,11 @@ func TestPassphrase(t *testing.T) {
 			require.NoError(t, p.Check(ctx, pp), pp)
 		}
 	}
-	pp, err := password.Passphrase(password.Policy{}, password.GenerateOptions{Words: 4, Separator: " "})
+	long := password.Policy{MinLength: 64}
+	pp, err := password.Passphrase(long, password.GenerateOptions{Words: 2})
+	require.NoError(t, err)
+	require.NoError(t, long.Check(ctx, pp), "extra words reach the minimum length")
+	pp, err = password.Passphrase(password.Policy{}, password.GenerateOptions{Words: 4, Separator: " "})
 	require.NoError(t, err)
 	require.Len(t, strings.Fields(pp), 4)
 	require.Regexp(t, `^[a-z]{4,8}( [a-z]{4,8}){3}$`, pp)
