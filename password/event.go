@@ -1,7 +1,5 @@
 package password
 
-import "context"
-
 // EventKind names a reportable event.
 type EventKind string
 
@@ -26,6 +24,3 @@ type Event struct {
 	Algorithm string // "argon2id", "bcrypt", "scrypt", or empty
 	Err       error  // cause, for failures
 }
-
-// Hook receives events; see [Policy.Hook] and [Config.Hook].
-type Hook = func(context.Context, Event)
