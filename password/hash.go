@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"sync"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -127,10 +126,7 @@ type Hasher struct {
 	peppers map[string][]byte
 	rand    io.Reader
 	hook    func(context.Context, Event)
-
-	dummyOnce sync.Once
-	dummy     string
-	dummyErr  error
+	dummy   string // a well-formed hash no password matches; see VerifyNone
 }
 
 // NewHasher returns a Hasher for cfg, or an error wrapping
@@ -186,6 +182,15 @@ func NewHasher(cfg Config) (*Hasher, error) {
 			return nil, err
 		}
 	}
+	saltTag := make([]byte, p.SaltLen+p.KeyLen)
+	if _, err := io.ReadFull(rand.Reader, saltTag); err != nil {
+		return nil, fmt.Errorf("password: reading randomness: %w", err)
+	}
+	keyID := ""
+	if h.pepper != nil {
+		keyID = h.pepper.ID
+	}
+	h.dummy = encodeArgon2(p, keyID, saltTag[:p.SaltLen], saltTag[p.SaltLen:])
 	return h, nil
 }
 
@@ -431,19 +436,10 @@ func (h *Hasher) NeedsRehash(encoded string) bool {
 // parameters against a hash no password matches, and returns [ErrMismatch]
 // (or ctx's error). Call it when the account does not exist, so a login for
 // an unknown user takes as long as one for a known user (ASVS 5.0 6.3.8,
-// no enumeration by timing). The first call also makes the dummy hash.
+// no enumeration by timing). The dummy hash has the current parameters and
+// pepper id and a random salt and tag from crypto/rand, so finding a
+// matching password would mean inverting argon2id.
 func (h *Hasher) VerifyNone(ctx context.Context, password string) error {
-	h.dummyOnce.Do(func() {
-		var secret [32]byte
-		if _, err := io.ReadFull(rand.Reader, secret[:]); err != nil {
-			h.dummyErr = err
-			return
-		}
-		h.dummy, h.dummyErr = h.Hash(context.Background(), b64.EncodeToString(secret[:]))
-	})
-	if h.dummyErr != nil {
-		return fmt.Errorf("password: making dummy hash: %w", h.dummyErr)
-	}
 	if err := h.Verify(ctx, password, h.dummy); err != nil && !errors.Is(err, ErrMismatch) {
 		return err
 	}

@@ -450,4 +450,16 @@ func TestVerifyNone(t *testing.T) {
 	cancel()
 	require.ErrorIs(t, h.VerifyNone(cancelled, "pw"), context.Canceled)
 	require.ErrorIs(t, h.VerifyNone(ctx, strings.Repeat("a", password.MaxBytes+1)), password.ErrTooLong)
+
+	// With a pepper the dummy goes through the same HMAC path.
+	peppered := newHasher(t, password.Config{Pepper: &password.Pepper{ID: "p1", Key: bytes.Repeat([]byte{7}, 32)}})
+	require.ErrorIs(t, peppered.VerifyNone(ctx, "pw"), password.ErrMismatch)
+	// It waits for a slot like any verification.
+	release := password.FillSlots(peppered)
+	short, cancel3 := context.WithTimeout(ctx, 10*time.Millisecond)
+	defer cancel3()
+	require.ErrorIs(t, peppered.VerifyNone(short, "pw"), context.DeadlineExceeded)
+	for range peppered.Concurrency() {
+		release()
+	}
 }
