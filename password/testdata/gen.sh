@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates vectors.txt from other implementations. Not run by tests or CI:
 # the output is committed so tests need none of these tools.
-#   apt-get install -y argon2 apache2-utils whois   (argon2 CLI 20190702, htpasswd, mkpasswd/libxcrypt)
+#   apt-get install -y argon2 apache2-utils whois   (reference argon2 CLI, htpasswd, mkpasswd/libxcrypt; versions in tool-versions.txt)
 # Format: source<TAB>password as hex<TAB>encoded hash. Every line is a match.
 set -euo pipefail
 hex() { printf '%s' "$1" | od -An -tx1 -v | tr -d ' \n'; }
