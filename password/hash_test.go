@@ -102,6 +102,9 @@ func TestReferenceCLIReproducesOurHash(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, cli, ours)
 	require.False(t, h.NeedsRehash(ours))
+	transcript, err := os.ReadFile("testdata/argon2-cli-transcript.txt")
+	require.NoError(t, err)
+	require.Contains(t, string(transcript), "\n"+ours+"\n")
 }
 
 // TestRFC9106Inputs: RFC 9106 §5.3's argon2id inputs (password 32 × 0x01,
