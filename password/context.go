@@ -17,10 +17,11 @@ func matchContext(lower string, static, perUser []string) int {
 	if len(static)+len(perUser) == 0 {
 		return -1
 	}
-	variants := []string{lower}
-	for _, v := range []string{unleet(lower, 'i'), unleet(lower, 'l')} {
-		if v != variants[len(variants)-1] {
-			variants = append(variants, v)
+	variants := make([]variant, 1, 3)
+	variants[0] = variant{s: lower}
+	for _, v := range [2]string{unleet(lower, 'i'), unleet(lower, 'l')} {
+		if v != variants[len(variants)-1].s {
+			variants = append(variants, variant{s: v})
 		}
 	}
 	for i := 0; i < len(static)+len(perUser); i++ {
@@ -66,27 +67,43 @@ func contextTokens(w string) []string {
 // contains a substring within one edit (insertion, deletion, substitution
 // or transposition) of tok when tok has six or more characters, or is
 // within two edits of tok as a whole.
-func resembles(variants []string, tok string) bool {
+func resembles(variants []variant, tok string) bool {
 	utok := unleet(tok, 'i')
 	for _, v := range variants {
-		if strings.Contains(v, tok) || strings.Contains(v, utok) {
+		if strings.Contains(v.s, tok) || strings.Contains(v.s, utok) {
 			return true
 		}
 	}
-	tr := []rune(utok)
-	if len(tr) < 6 {
+	if utf8.RuneCountInString(utok) < 6 {
 		return false
 	}
-	for _, v := range variants {
-		vr := []rune(v)
-		if substringDistance(vr, tr) <= 1 {
+	tr := []rune(utok)
+	// One edit touches at most two adjacent characters, so a substring
+	// within one edit of tok contains tok's head (before the middle two
+	// characters) or its tail (after them) unchanged: a cheap filter
+	// before the quadratic alignment.
+	h := len(tr) / 2
+	head, tail := string(tr[:h-1]), string(tr[h+1:])
+	for i := range variants {
+		v := &variants[i]
+		if v.r == nil {
+			v.r = []rune(v.s)
+		}
+		if (strings.Contains(v.s, head) || strings.Contains(v.s, tail)) && substringDistance(v.r, tr) <= 1 {
 			return true
 		}
-		if d := len(vr) - len(tr); d >= -2 && d <= 2 && osaDistance(vr, tr) <= 2 {
+		if d := len(v.r) - len(tr); d >= -2 && d <= 2 && osaDistance(v.r, tr) <= 2 {
 			return true
 		}
 	}
 	return false
+}
+
+// variant is one reading of the lower-cased password, with its runes
+// computed on first need.
+type variant struct {
+	s string
+	r []rune
 }
 
 // substringDistance is the smallest optimal-string-alignment distance
@@ -106,7 +123,13 @@ func osaDistance(a, b []rune) int {
 // anywhere is set, against the best-matching substring of b.
 func alignDistance(a, b []rune, anywhere bool) int {
 	n := len(b)
-	buf := make([]int, 3*(n+1))
+	var stack [3 * 130]int // three rows for a text of up to 129 runes, no allocation
+	var buf []int
+	if 3*(n+1) <= len(stack) {
+		buf = stack[:3*(n+1)]
+	} else {
+		buf = make([]int, 3*(n+1))
+	}
 	prev2, prev, cur := buf[:n+1], buf[n+1:2*(n+1)], buf[2*(n+1):]
 	for j := range prev {
 		if !anywhere {

@@ -28,3 +28,6 @@ var RandIntn = randIntn
 
 // PassphraseWordCount is the size of the passphrase list.
 func PassphraseWordCount() int { return len(passphraseWords()) }
+
+// SubstringDistance exposes the approximate-substring alignment.
+var SubstringDistance = substringDistance
