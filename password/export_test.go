@@ -1,0 +1,33 @@
+package password
+
+// Test-only access to internals, for the external password_test package.
+
+// ParseRoundTrip parses an encoded hash and, for argon2id, re-encodes it.
+func ParseRoundTrip(s string) (string, error) {
+	p, err := parseHash(s)
+	if err != nil {
+		return "", err
+	}
+	if p.alg != AlgArgon2id {
+		return s, nil
+	}
+	return encodeArgon2(Params{Memory: p.memory, Time: p.time, Parallelism: uint8(p.par)}, p.keyID, p.salt, p.hash), nil
+}
+
+// FillSlots takes every concurrency slot of h, as n in-flight hashes would,
+// and returns a function that frees one.
+func FillSlots(h *Hasher) (release func()) {
+	for range cap(h.sem) {
+		h.sem <- struct{}{}
+	}
+	return h.release
+}
+
+// RandIntn exposes the unbiased sampler.
+var RandIntn = randIntn
+
+// PassphraseWordCount is the size of the passphrase list.
+func PassphraseWordCount() int { return len(passphraseWords()) }
+
+// SubstringDistance exposes the approximate-substring alignment.
+var SubstringDistance = substringDistance
