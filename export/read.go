@@ -205,6 +205,8 @@ func (r *reader) open(keys Keys) (io.Reader, bool, error) {
 	case bytes.HasPrefix(peek, []byte(armorIntro)):
 		src = armor.NewReader(br)
 	case bytes.HasPrefix(peek, []byte(ageIntro)):
+	case len(peek) < len(ageIntro):
+		return nil, false, fmt.Errorf("%w: only %d bytes", ErrCorrupt, len(peek))
 	default:
 		if !keys.empty() {
 			return nil, false, ErrNotEncrypted
