@@ -24,17 +24,25 @@ type csvWriter struct {
 	buf []byte
 }
 
-func (c *csvWriter) write(rec []string) error {
+// write writes one record. With escape set, a field that
+// needsFormulaEscape gets a leading single quote, without allocating.
+func (c *csvWriter) write(rec []string, escape bool) error {
 	b := c.buf[:0]
 	for i, f := range rec {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		if !csvNeedsQuotes(f, len(rec)) {
+		quote := csvNeedsQuotes(f, len(rec))
+		if quote {
+			b = append(b, '"')
+		}
+		if escape && needsFormulaEscape(f) {
+			b = append(b, '\'')
+		}
+		if !quote {
 			b = append(b, f...)
 			continue
 		}
-		b = append(b, '"')
 		for {
 			j := strings.IndexByte(f, '"')
 			if j < 0 {
@@ -57,8 +65,19 @@ func csvNeedsQuotes(f string, fields int) bool {
 	if f == "" {
 		return fields == 1
 	}
-	return f[0] == ' ' || f == `\.` || strings.ContainsAny(f, ",\"\r\n")
+	if f[0] == ' ' || f == `\.` {
+		return true
+	}
+	for i := 0; i < len(f); i++ {
+		if csvSpecial[f[i]] {
+			return true
+		}
+	}
+	return false
 }
+
+// csvSpecial marks the bytes that force quoting.
+var csvSpecial = [256]bool{',': true, '"': true, '\r': true, '\n': true}
 
 var errCSVSyntax = errors.New("CSV syntax error")
 

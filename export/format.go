@@ -97,15 +97,18 @@ func newCSVRecordWriter(w io.Writer, bom, escape bool) (*csvRecordWriter, error)
 func (c *csvRecordWriter) header(cols []string) error { return c.record(cols) }
 
 func (c *csvRecordWriter) record(rec []string) error {
-	c.row = c.row[:0]
-	for _, v := range rec {
-		v = validUTF8(v)
-		if c.escape && needsFormulaEscape(v) {
-			v = "'" + v
+	row := rec
+	for i, v := range rec {
+		if !utf8.ValidString(v) {
+			if &row[0] == &rec[0] {
+				// The module's slice is not ours to change.
+				c.row = append(c.row[:0], rec...)
+				row = c.row
+			}
+			row[i] = validUTF8(v)
 		}
-		c.row = append(c.row, v)
 	}
-	return c.w.write(c.row)
+	return c.w.write(row, c.escape)
 }
 
 func (c *csvRecordWriter) flush() error { return c.bw.Flush() }

@@ -156,3 +156,31 @@ func (oneRow) Columns() []string { return []string{"a"} }
 func (oneRow) Records(context.Context, Scope) iter.Seq2[[]string, error] {
 	return func(yield func([]string, error) bool) { yield([]string{"x"}, nil) }
 }
+
+func TestDecryptPublic(t *testing.T) {
+	t.Parallel()
+	id, err := age.GenerateX25519Identity()
+	require.NoError(t, err)
+	e := New(Config{})
+	plain := make([]byte, 3*streamChunk+5)
+	_, _ = rand.Read(plain)
+	var enc bytes.Buffer
+	w, err := age.Encrypt(&enc, id.Recipient())
+	require.NoError(t, err)
+	_, _ = w.Write(plain)
+	require.NoError(t, w.Close())
+
+	r, err := e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()), Keys{Identities: []age.Identity{id}})
+	require.NoError(t, err)
+	got, err := io.ReadAll(r)
+	require.NoError(t, err)
+	require.Equal(t, plain, got)
+
+	r, err = e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()[:enc.Len()-1]), Keys{Identities: []age.Identity{id}})
+	require.NoError(t, err)
+	_, err = io.ReadAll(r)
+	require.ErrorIs(t, err, ErrCorrupt)
+
+	_, err = e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()), Keys{})
+	require.ErrorIs(t, err, ErrWrongKey)
+}

@@ -54,6 +54,39 @@ func (e *Exporter) Verify(ctx context.Context, src io.Reader, keys Keys) (*Manif
 	return m, err
 }
 
+// Decrypt returns a reader of the plaintext of an age-encrypted file (an
+// archive, or a [Plain] export), decrypted with one reused buffer. Each
+// 64 KiB chunk is authenticated before it is returned, and a truncated or
+// extended file fails at its end with [ErrCorrupt]; but nothing checks the
+// archive against its manifest, so use [Exporter.Verify] or
+// [Exporter.DecryptFile] unless the caller verifies. The reader stops with
+// ctx's error once ctx ends.
+func (e *Exporter) Decrypt(ctx context.Context, src io.Reader, keys Keys) (io.Reader, error) {
+	if keys.empty() {
+		return nil, fmt.Errorf("%w: no key given", ErrWrongKey)
+	}
+	r := &reader{e: e, ctx: ctx, src: &sourceReader{r: src}}
+	plain, _, err := r.open(keys)
+	if err != nil {
+		return nil, err
+	}
+	return &corruptReader{r: r, in: &ctxReader{ctx: ctx, r: plain}}, nil
+}
+
+// corruptReader classifies read errors as reader.corrupt does.
+type corruptReader struct {
+	r  *reader
+	in io.Reader
+}
+
+func (c *corruptReader) Read(p []byte) (int, error) {
+	n, err := c.in.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		err = c.r.corrupt(err)
+	}
+	return n, err
+}
+
 // DecryptFile decrypts an archive into path as a plain tar or zip file,
 // verifying it as [Exporter.Verify] does. The file appears (atomically, by
 // rename) only if the archive verifies.
