@@ -144,7 +144,8 @@ type Config struct {
 
 	// ScryptWorkFactor is log2 of the scrypt cost for passphrase
 	// encryption. Default 18, age's own default: about 1 s and 256 MiB
-	// here (ASVS 11.4.2: a slow, memory-hard KDF for passwords).
+	// here (ASVS 11.4.4: keys derived from passwords only with a
+	// key-stretching KDF whose cost resists brute force; RFC 7914).
 	ScryptWorkFactor int
 	// MaxScryptWorkFactor caps the work factor accepted when decrypting,
 	// since it is chosen by whoever made the file: 2^22 would cost 4 GiB.
@@ -152,9 +153,9 @@ type Config struct {
 	MaxScryptWorkFactor int
 	// MaxPassphraseOps caps concurrent scrypt operations (passphrase
 	// encryption or decryption) across this Exporter; others wait, or
-	// give up when their context ends. Default 1, so a burst of requests
-	// cannot exhaust memory (ASVS 2.4.1, anti-automation on costly
-	// operations).
+	// give up when their context ends. Default 1: each costs 256 MiB at
+	// the default work factor, so a burst of requests must queue rather
+	// than exhaust memory.
 	MaxPassphraseOps int
 	// MaxRecordBytes caps one record when reading an archive, so a hostile
 	// file cannot make the reader buffer without bound. Default 16 MiB.
