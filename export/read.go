@@ -420,7 +420,7 @@ func (r *reader) module(m *Manifest, mm *ManifestModule, body io.Reader, v *read
 			return
 		}
 		used = true
-		for rec, err := range r.parse(m, mm, tee) {
+		for rec, err := range r.parse(m, mm, tee, v != nil && v.module != nil) {
 			if err != nil {
 				parseErr = err
 				yield(nil, err)
@@ -496,15 +496,16 @@ func (t *hashReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// parse yields the records of one file (not the header row).
-func (r *reader) parse(m *Manifest, mm *ManifestModule, in io.Reader) iter.Seq2[[]string, error] {
+// parse yields the records of one file (not the header row). Without
+// values it only checks syntax and counts, allocating nothing per record.
+func (r *reader) parse(m *Manifest, mm *ManifestModule, in io.Reader, values bool) iter.Seq2[[]string, error] {
 	if m.FileFormat == JSONLines {
-		return r.parseJSON(mm, in)
+		return r.parseJSON(mm, in, values)
 	}
-	return r.parseCSV(m, mm, in)
+	return r.parseCSV(m, mm, in, values)
 }
 
-func (r *reader) parseCSV(m *Manifest, mm *ManifestModule, in io.Reader) iter.Seq2[[]string, error] {
+func (r *reader) parseCSV(m *Manifest, mm *ManifestModule, in io.Reader, values bool) iter.Seq2[[]string, error] {
 	return func(yield func([]string, error) bool) {
 		cr := newCSVReader(in, len(mm.Columns), r.e.cfg.MaxRecordBytes)
 		if m.BOM {
@@ -528,7 +529,7 @@ func (r *reader) parseCSV(m *Manifest, mm *ManifestModule, in io.Reader) iter.Se
 				yield(nil, r.corrupt(fmt.Errorf("%s: %w", mm.File, err)))
 				return
 			}
-			if m.FormulaEscaped {
+			if m.FormulaEscaped && !cr.skipValues {
 				for i, f := range rec {
 					rec[i] = unescapeFormula(f)
 				}
@@ -539,6 +540,7 @@ func (r *reader) parseCSV(m *Manifest, mm *ManifestModule, in io.Reader) iter.Se
 					yield(nil, fmt.Errorf("%w: %s header row differs from manifest columns", ErrManifestMismatch, mm.File))
 					return
 				}
+				cr.skipValues = !values
 				continue
 			}
 			if !yield(rec, nil) {
@@ -548,7 +550,7 @@ func (r *reader) parseCSV(m *Manifest, mm *ManifestModule, in io.Reader) iter.Se
 	}
 }
 
-func (r *reader) parseJSON(mm *ManifestModule, in io.Reader) iter.Seq2[[]string, error] {
+func (r *reader) parseJSON(mm *ManifestModule, in io.Reader, values bool) iter.Seq2[[]string, error] {
 	return func(yield func([]string, error) bool) {
 		sc := bufio.NewScanner(in)
 		sc.Buffer(make([]byte, 0, 64<<10), r.e.cfg.MaxRecordBytes)
@@ -557,6 +559,16 @@ func (r *reader) parseJSON(mm *ManifestModule, in io.Reader) iter.Seq2[[]string,
 		line := 0
 		for sc.Scan() {
 			line++
+			if !values {
+				if !json.Valid(sc.Bytes()) {
+					yield(nil, r.corrupt(fmt.Errorf("%s line %d: invalid JSON", mm.File, line)))
+					return
+				}
+				if !yield(out, nil) {
+					return
+				}
+				continue
+			}
 			clear(obj)
 			if err := json.Unmarshal(sc.Bytes(), &obj); err != nil {
 				yield(nil, r.corrupt(fmt.Errorf("%s line %d: %w", mm.File, line, err)))
