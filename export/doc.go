@@ -92,8 +92,9 @@
 // Memory use is constant whatever the export's size: records are pulled
 // one at a time, and writers and readers reuse their buffers. A 1 GiB
 // export (13.4 million rows, 1.26 GB of CSV, X25519-encrypted to a file)
-// followed by a full Verify of it peaked at 12.2 MiB RSS under
-// /usr/bin/time -v (examples/exportexample). Rows are pulled only as fast
+// followed by a full Verify of it peaked at 11.6 to 12.0 MiB RSS over
+// three runs under /usr/bin/time -v (examples/exportexample), against a
+// target of 32 MiB. Rows are pulled only as fast
 // as the destination takes them. Each call takes a context and stops
 // within a few thousand rows, or one 32 KiB copy, of its cancellation.
 // [Request.Progress] is called with the module, row count and bytes so
