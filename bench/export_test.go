@@ -24,6 +24,15 @@ import (
 
 const exportRows = 1_000_000
 
+// maxRSS is the process's peak resident set size in bytes.
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss << 10 // kilobytes on Linux
+}
+
 // cpuTime is the process's user plus system CPU time so far.
 func cpuTime() time.Duration {
 	var ru syscall.Rusage
@@ -104,6 +113,10 @@ func BenchmarkExportCSV(b *testing.B) {
 			// the per-core figure, which a busy shared machine does not
 			// distort the way it distorts wall time.
 			b.ReportMetric(float64(exportRows)*float64(b.N)/cpu.Seconds(), "rows/cpu-s")
+			// Peak RSS of the whole process so far (monotonic): meaningful
+			// when run alone, -bench ExportCSV, before BenchmarkAgeRaw
+			// holds an 84 MB archive in memory.
+			b.ReportMetric(float64(maxRSS())/(1<<20), "peak-RSS-MiB")
 		})
 	}
 }

@@ -346,6 +346,23 @@ func TestProgressAndHook(t *testing.T) {
 	require.Equal(t, export.EventExported, events[0].Kind)
 	require.Equal(t, int64(10003), events[0].Rows)
 	require.Equal(t, []string{"big", "notes"}, events[0].Modules)
+
+	var buf bytes.Buffer
+	_, err = f.ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t1", Subject: "alice"}, Modules: []string{"notes"}, Passphrase: "secret words"})
+	require.NoError(t, err)
+	_, err = f.ex.Verify(context.Background(), bytes.NewReader(buf.Bytes()), export.Keys{Passphrase: "secret words"})
+	require.NoError(t, err)
+	_, err = f.ex.Verify(context.Background(), bytes.NewReader(buf.Bytes()), export.Keys{Passphrase: "wrong words"})
+	require.ErrorIs(t, err, export.ErrWrongKey)
+	require.Len(t, events, 4)
+	require.Equal(t, export.Event{Kind: export.EventVerified, Tenant: "t1", Subject: "alice", Modules: []string{"notes"}, Rows: 2, Bytes: events[2].Bytes}, events[2])
+	require.Equal(t, export.EventReadFailed, events[3].Kind)
+	require.ErrorIs(t, events[3].Err, export.ErrWrongKey)
+	for _, ev := range events {
+		if ev.Err != nil {
+			require.NotContains(t, ev.Err.Error(), "words", "no passphrase in events")
+		}
+	}
 }
 
 // dirEntries lists a directory, for checking that nothing is left behind.
