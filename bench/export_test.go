@@ -160,7 +160,7 @@ func BenchmarkAgeRaw(b *testing.B) {
 		b.Fatal(err)
 	}
 	buf := make([]byte, 32<<10)
-	keys := export.Keys{Identities: []age.Identity{id}}
+	keys := export.ReadOptions{Identities: []age.Identity{id}}
 
 	b.Run("encrypt-age", func(b *testing.B) {
 		loopCPU(b, int64(len(plain)), func() {

@@ -46,7 +46,7 @@ func TestAgeCLIDecryptsExport(t *testing.T) {
 		require.NoError(t, err, "age -d: %s", msg)
 		plain, err := os.Open(out)
 		require.NoError(t, err)
-		m, err := f.ex.Verify(context.Background(), plain, export.Keys{})
+		m, err := f.ex.Verify(context.Background(), plain, export.ReadOptions{})
 		require.NoError(t, plain.Close())
 		require.NoError(t, err)
 		require.Equal(t, int64(len(nasty)), m.Modules[0].Rows)
@@ -70,7 +70,7 @@ func TestAgeCLIEncryptsForImport(t *testing.T) {
 		enc, err := cmd.Output()
 		require.NoError(t, err, "age -e: %s", stderr.String())
 		g := newFixture(t, export.Config{})
-		_, err = g.ex.Import(context.Background(), bytes.NewReader(enc), export.Keys{Identities: []age.Identity{id}}, export.Scope{Tenant: "t2"})
+		_, err = g.ex.Import(context.Background(), bytes.NewReader(enc), export.ReadOptions{Identities: []age.Identity{id}}, export.Scope{Tenant: "t2"})
 		require.NoError(t, err)
 		require.Equal(t, f.contacts.get("t1"), g.contacts.get("t2"))
 	}
@@ -119,6 +119,6 @@ func TestAgeCLIDecryptsPassphraseExport(t *testing.T) {
 	plain, err := os.Open(out)
 	require.NoError(t, err)
 	defer plain.Close()
-	_, err = f.ex.Verify(context.Background(), plain, export.Keys{})
+	_, err = f.ex.Verify(context.Background(), plain, export.ReadOptions{})
 	require.NoError(t, err)
 }

@@ -115,7 +115,7 @@ func TestBackupsSchedule(t *testing.T) {
 	for _, n := range backupNames(t, dir) {
 		in, err := os.Open(filepath.Join(dir, n))
 		require.NoError(t, err)
-		m, err := f.ex.Verify(context.Background(), in, export.Keys{Identities: []age.Identity{id}})
+		m, err := f.ex.Verify(context.Background(), in, export.ReadOptions{Identities: []age.Identity{id}})
 		require.NoError(t, in.Close())
 		require.NoError(t, err)
 		require.Equal(t, "t1", m.Tenant)

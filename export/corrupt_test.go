@@ -105,7 +105,7 @@ func TestBadPlainArchives(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := f.ex.Verify(context.Background(), bytes.NewReader(tt.data), export.Keys{})
+			_, err := f.ex.Verify(context.Background(), bytes.NewReader(tt.data), export.ReadOptions{})
 			require.ErrorIs(t, err, tt.want)
 		})
 	}
@@ -115,7 +115,7 @@ func TestBadPlainArchives(t *testing.T) {
 	// carry no data; here the last file is under 512 bytes).
 	whole := buf.Bytes()
 	for n := 0; n < len(whole)-1536; n += 97 {
-		_, err := f.ex.Verify(context.Background(), bytes.NewReader(whole[:n]), export.Keys{})
+		_, err := f.ex.Verify(context.Background(), bytes.NewReader(whole[:n]), export.ReadOptions{})
 		require.True(t, errors.Is(err, export.ErrCorrupt) || errors.Is(err, export.ErrManifestMismatch), "cut at %d: %v", n, err)
 	}
 }
@@ -124,7 +124,7 @@ func TestBadEncryptedArchives(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t, export.Config{})
 	id := newIdentity(t)
-	keys := export.Keys{Identities: []age.Identity{id}}
+	keys := export.ReadOptions{Identities: []age.Identity{id}}
 	// Enough rows for several 64 KiB chunks.
 	big := newTable("n")
 	for range 20000 {
@@ -176,7 +176,7 @@ func TestImportRollsBackBadModule(t *testing.T) {
 	es[2].data[len(es[2].data)-4] ^= 0x20 // last row of notes
 
 	g := newFixture(t, export.Config{})
-	_, err = g.ex.Import(context.Background(), bytes.NewReader(writeTar(t, es)), export.Keys{}, export.Scope{Tenant: "t2"})
+	_, err = g.ex.Import(context.Background(), bytes.NewReader(writeTar(t, es)), export.ReadOptions{}, export.Scope{Tenant: "t2"})
 	require.ErrorIs(t, err, export.ErrManifestMismatch)
 	require.Len(t, g.contacts.get("t2"), len(nasty), "the verified module before it is imported")
 	require.Empty(t, g.notes.get("t2"), "the bad module sees the error and applies nothing")
@@ -192,7 +192,7 @@ func TestImportUnknownModule(t *testing.T) {
 	ex := export.New(export.Config{})
 	contacts := newTable("subject", "name", "phone", "note")
 	require.NoError(t, ex.Register("contacts", contacts))
-	_, err = ex.Import(context.Background(), &buf, export.Keys{}, export.Scope{Tenant: "t2"})
+	_, err = ex.Import(context.Background(), &buf, export.ReadOptions{}, export.Scope{Tenant: "t2"})
 	require.ErrorIs(t, err, export.ErrUnknownModule)
 	require.Empty(t, contacts.get("t2"), "nothing is imported when any module is unknown")
 }
@@ -212,7 +212,7 @@ func TestImportSchemaChange(t *testing.T) {
 	cur := export.New(export.Config{TempDir: t.TempDir()})
 	v2 := newTable("subject", "email", "name")
 	require.NoError(t, cur.Register("people", v2))
-	_, err = cur.Import(context.Background(), &buf, export.Keys{}, export.Scope{Tenant: "t"})
+	_, err = cur.Import(context.Background(), &buf, export.ReadOptions{}, export.Scope{Tenant: "t"})
 	require.NoError(t, err)
 	require.Equal(t, [][]string{{"alice", "", "Alice"}}, v2.get("t"))
 }

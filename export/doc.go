@@ -97,8 +97,10 @@
 // target of 32 MiB. Rows are pulled only as fast
 // as the destination takes them. Each call takes a context and stops
 // within a few thousand rows, or one 32 KiB copy, of its cancellation.
-// [Request.Progress] is called with the module, row count and bytes so
-// far every 4096 rows and when each module's file is done.
+// [Request.Progress] and [ReadOptions.Progress] are called with the
+// module, row count and bytes so far every 4096 rows and when each
+// module's file is done, for export and for verify, decrypt-to-file and
+// import.
 //
 // [Exporter.ExportFile] and [Exporter.DecryptFile] write to a temporary
 // file in the destination's directory (mode 0600), sync it and rename it

@@ -67,10 +67,10 @@ func ExampleExporter_Verify() {
 	})
 	fmt.Println(strings.SplitN(backup.String(), "\n", 2)[0])
 
-	m, err := ex.Verify(context.Background(), &backup, export.Keys{Identities: []age.Identity{id}})
+	m, err := ex.Verify(context.Background(), &backup, export.ReadOptions{Identities: []age.Identity{id}})
 	fmt.Println(err, m.Modules[0].File, m.Modules[0].Rows, "rows")
 
-	_, err = ex.Verify(context.Background(), bytes.NewReader(nil), export.Keys{})
+	_, err = ex.Verify(context.Background(), bytes.NewReader(nil), export.ReadOptions{})
 	fmt.Println(err != nil)
 	// Output:
 	// -----BEGIN AGE ENCRYPTED FILE-----

@@ -28,12 +28,12 @@ func TestRoundTrip(t *testing.T) {
 	encs := []struct {
 		name string
 		req  func(*export.Request)
-		keys export.Keys
+		keys export.ReadOptions
 	}{
-		{"plain", func(*export.Request) {}, export.Keys{}},
-		{"x25519", func(r *export.Request) { r.Recipients = []age.Recipient{id.Recipient(), id2.Recipient()} }, export.Keys{Identities: []age.Identity{id2}}},
-		{"passphrase", func(r *export.Request) { r.Passphrase = "correct horse" }, export.Keys{Passphrase: "correct horse"}},
-		{"armor", func(r *export.Request) { r.Recipients = []age.Recipient{id.Recipient()}; r.Armor = true }, export.Keys{Identities: []age.Identity{id}}},
+		{"plain", func(*export.Request) {}, export.ReadOptions{}},
+		{"x25519", func(r *export.Request) { r.Recipients = []age.Recipient{id.Recipient(), id2.Recipient()} }, export.ReadOptions{Identities: []age.Identity{id2}}},
+		{"passphrase", func(r *export.Request) { r.Passphrase = "correct horse" }, export.ReadOptions{Passphrase: "correct horse"}},
+		{"armor", func(r *export.Request) { r.Recipients = []age.Recipient{id.Recipient()}; r.Armor = true }, export.ReadOptions{Identities: []age.Identity{id}}},
 	}
 	for _, format := range []export.Format{export.CSV, export.JSONLines} {
 		for _, kind := range []export.ArchiveKind{export.Tar, export.Zip} {
@@ -82,7 +82,7 @@ func TestSubjectScope(t *testing.T) {
 	require.Equal(t, int64(2), m.Modules[1].Rows)
 
 	g := newFixture(t, export.Config{})
-	_, err = g.ex.Import(context.Background(), &buf, export.Keys{}, export.Scope{Tenant: "t9"})
+	_, err = g.ex.Import(context.Background(), &buf, export.ReadOptions{}, export.Scope{Tenant: "t9"})
 	require.NoError(t, err)
 	for _, r := range g.contacts.get("t9") {
 		require.Equal(t, "alice", r[0])
@@ -227,16 +227,16 @@ func TestKeyErrors(t *testing.T) {
 	tests := []struct {
 		name string
 		data []byte
-		keys export.Keys
+		keys export.ReadOptions
 		want error
 	}{
-		{"wrong identity", toID, export.Keys{Identities: []age.Identity{other}}, export.ErrWrongKey},
-		{"passphrase for identity file", toID, export.Keys{Passphrase: "right"}, export.ErrWrongKey},
-		{"wrong passphrase", toPass, export.Keys{Passphrase: "wrong"}, export.ErrWrongKey},
-		{"wrong passphrase armored", armored, export.Keys{Passphrase: "wrong"}, export.ErrWrongKey},
-		{"identity for passphrase file", toPass, export.Keys{Identities: []age.Identity{id}}, export.ErrWrongKey},
-		{"no key", toID, export.Keys{}, export.ErrWrongKey},
-		{"key for plaintext", plain, export.Keys{Identities: []age.Identity{id}}, export.ErrNotEncrypted},
+		{"wrong identity", toID, export.ReadOptions{Identities: []age.Identity{other}}, export.ErrWrongKey},
+		{"passphrase for identity file", toID, export.ReadOptions{Passphrase: "right"}, export.ErrWrongKey},
+		{"wrong passphrase", toPass, export.ReadOptions{Passphrase: "wrong"}, export.ErrWrongKey},
+		{"wrong passphrase armored", armored, export.ReadOptions{Passphrase: "wrong"}, export.ErrWrongKey},
+		{"identity for passphrase file", toPass, export.ReadOptions{Identities: []age.Identity{id}}, export.ErrWrongKey},
+		{"no key", toID, export.ReadOptions{}, export.ErrWrongKey},
+		{"key for plaintext", plain, export.ReadOptions{Identities: []age.Identity{id}}, export.ErrNotEncrypted},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -313,7 +313,7 @@ func TestZeroConfigDefaults(t *testing.T) {
 	var buf bytes.Buffer
 	_, err := ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t"}})
 	require.NoError(t, err)
-	_, err = ex.Verify(context.Background(), &buf, export.Keys{})
+	_, err = ex.Verify(context.Background(), &buf, export.ReadOptions{})
 	require.NoError(t, err)
 }
 
@@ -350,9 +350,9 @@ func TestProgressAndHook(t *testing.T) {
 	var buf bytes.Buffer
 	_, err = f.ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t1", Subject: "alice"}, Modules: []string{"notes"}, Passphrase: "secret words"})
 	require.NoError(t, err)
-	_, err = f.ex.Verify(context.Background(), bytes.NewReader(buf.Bytes()), export.Keys{Passphrase: "secret words"})
+	_, err = f.ex.Verify(context.Background(), bytes.NewReader(buf.Bytes()), export.ReadOptions{Passphrase: "secret words"})
 	require.NoError(t, err)
-	_, err = f.ex.Verify(context.Background(), bytes.NewReader(buf.Bytes()), export.Keys{Passphrase: "wrong words"})
+	_, err = f.ex.Verify(context.Background(), bytes.NewReader(buf.Bytes()), export.ReadOptions{Passphrase: "wrong words"})
 	require.ErrorIs(t, err, export.ErrWrongKey)
 	require.Len(t, events, 4)
 	require.Equal(t, export.Event{Kind: export.EventVerified, Tenant: "t1", Subject: "alice", Modules: []string{"notes"}, Rows: 2, Bytes: events[2].Bytes}, events[2])
@@ -362,6 +362,36 @@ func TestProgressAndHook(t *testing.T) {
 		if ev.Err != nil {
 			require.NotContains(t, ev.Err.Error(), "words", "no passphrase in events")
 		}
+	}
+}
+
+func TestReadProgress(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, export.Config{})
+	big := newTable("n")
+	for range 10000 {
+		big.add("t1", []string{"0123456789"})
+	}
+	require.NoError(t, f.ex.Register("big", big))
+	var buf bytes.Buffer
+	m, err := f.ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t1"}, Modules: []string{"big", "notes"}, Format: export.JSONLines})
+	require.NoError(t, err)
+	var got []export.Progress
+	_, err = f.ex.Verify(context.Background(), &buf, export.ReadOptions{Progress: func(p export.Progress) { got = append(got, p) }})
+	require.NoError(t, err)
+	require.Len(t, got, 4)
+	// Bytes count what has been read from the file, read-ahead included.
+	for i, want := range []export.Progress{
+		{Module: "big", Rows: 4096}, {Module: "big", Rows: 8192},
+		{Module: "big", Rows: 10000, Bytes: m.Modules[0].Bytes, Done: true},
+		{Module: "notes", Rows: 3, Bytes: m.Modules[1].Bytes, Done: true},
+	} {
+		if !want.Done {
+			require.Positive(t, got[i].Bytes)
+			require.LessOrEqual(t, got[i].Bytes, m.Modules[0].Bytes)
+			want.Bytes = got[i].Bytes
+		}
+		require.Equal(t, want, got[i])
 	}
 }
 
@@ -417,7 +447,7 @@ func TestExportFileAtomic(t *testing.T) {
 			in, err := os.Open(path)
 			require.NoError(t, err)
 			defer in.Close()
-			_, err = f.ex.Verify(context.Background(), in, export.Keys{Passphrase: "p"})
+			_, err = f.ex.Verify(context.Background(), in, export.ReadOptions{Passphrase: "p"})
 			require.NoError(t, err)
 		})
 	}
@@ -455,19 +485,19 @@ func TestDecryptFile(t *testing.T) {
 	require.NoError(t, err)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "plain.tar")
-	_, err = f.ex.DecryptFile(context.Background(), out, bytes.NewReader(buf.Bytes()), export.Keys{Identities: []age.Identity{id}})
+	_, err = f.ex.DecryptFile(context.Background(), out, bytes.NewReader(buf.Bytes()), export.ReadOptions{Identities: []age.Identity{id}})
 	require.NoError(t, err)
 	plain, err := os.Open(out)
 	require.NoError(t, err)
 	defer plain.Close()
-	_, err = f.ex.Verify(context.Background(), plain, export.Keys{})
+	_, err = f.ex.Verify(context.Background(), plain, export.ReadOptions{})
 	require.NoError(t, err)
 
 	// A corrupted archive leaves no file behind.
 	bad := bytes.Clone(buf.Bytes())
 	bad[len(bad)-20] ^= 1
 	out2 := filepath.Join(dir, "bad.tar")
-	_, err = f.ex.DecryptFile(context.Background(), out2, bytes.NewReader(bad), export.Keys{Identities: []age.Identity{id}})
+	_, err = f.ex.DecryptFile(context.Background(), out2, bytes.NewReader(bad), export.ReadOptions{Identities: []age.Identity{id}})
 	require.ErrorIs(t, err, export.ErrCorrupt)
 	require.Equal(t, []string{"plain.tar"}, dirEntries(t, dir))
 }

@@ -42,7 +42,7 @@ func FuzzReadArchive(f *testing.F) {
 		export.Request{Format: export.JSONLines, BOM: true},
 		export.Request{Format: export.JSONLines, Archive: export.Zip})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		_, err := fx.ex.Verify(context.Background(), bytes.NewReader(data), export.Keys{})
+		_, err := fx.ex.Verify(context.Background(), bytes.NewReader(data), export.ReadOptions{})
 		if err != nil && !typedReadError(err) {
 			t.Fatalf("untyped error: %v", err)
 		}
@@ -58,7 +58,7 @@ func FuzzDecrypt(f *testing.F) {
 	fuzzSeeds(f, fx,
 		export.Request{Recipients: []age.Recipient{id.Recipient()}},
 		export.Request{Recipients: []age.Recipient{id.Recipient()}, Armor: true})
-	keys := export.Keys{Identities: []age.Identity{id}}
+	keys := export.ReadOptions{Identities: []age.Identity{id}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, err := fx.ex.Verify(context.Background(), bytes.NewReader(data), keys)
 		if err != nil && !typedReadError(err) {

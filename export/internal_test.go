@@ -34,7 +34,7 @@ func TestStreamMatchesAge(t *testing.T) {
 		require.NoError(t, err)
 		require.NoError(t, w.Close())
 		r := &reader{e: e, ctx: context.Background(), src: &sourceReader{r: bytes.NewReader(enc.Bytes())}}
-		pr, encrypted, err := r.open(Keys{Identities: []age.Identity{id}})
+		pr, encrypted, err := r.open(ReadOptions{Identities: []age.Identity{id}})
 		require.NoError(t, err)
 		require.True(t, encrypted)
 		got, err := io.ReadAll(pr)
@@ -47,7 +47,7 @@ func TestStreamMatchesAge(t *testing.T) {
 				continue
 			}
 			r := &reader{e: e, ctx: context.Background(), src: &sourceReader{r: bytes.NewReader(enc.Bytes()[:enc.Len()-cut])}}
-			pr, _, err := r.open(Keys{Identities: []age.Identity{id}})
+			pr, _, err := r.open(ReadOptions{Identities: []age.Identity{id}})
 			if err == nil {
 				_, err = io.ReadAll(pr)
 			}
@@ -113,7 +113,7 @@ func TestPassphraseSemaphore(t *testing.T) {
 	defer cancel()
 	_, err = e.Export(ctx, io.Discard, req)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
-	_, err = e.Verify(ctx, bytes.NewReader(good.Bytes()), Keys{Passphrase: "p"})
+	_, err = e.Verify(ctx, bytes.NewReader(good.Bytes()), ReadOptions{Passphrase: "p"})
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
 	// Recipient (X25519) work does not need a slot.
@@ -125,7 +125,7 @@ func TestPassphraseSemaphore(t *testing.T) {
 	// A waiter proceeds once the slot is free.
 	done := make(chan error, 1)
 	go func() {
-		_, err := e.Verify(context.Background(), bytes.NewReader(good.Bytes()), Keys{Passphrase: "p"})
+		_, err := e.Verify(context.Background(), bytes.NewReader(good.Bytes()), ReadOptions{Passphrase: "p"})
 		done <- err
 	}()
 	select {
@@ -170,17 +170,17 @@ func TestDecryptPublic(t *testing.T) {
 	_, _ = w.Write(plain)
 	require.NoError(t, w.Close())
 
-	r, err := e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()), Keys{Identities: []age.Identity{id}})
+	r, err := e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()), ReadOptions{Identities: []age.Identity{id}})
 	require.NoError(t, err)
 	got, err := io.ReadAll(r)
 	require.NoError(t, err)
 	require.Equal(t, plain, got)
 
-	r, err = e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()[:enc.Len()-1]), Keys{Identities: []age.Identity{id}})
+	r, err = e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()[:enc.Len()-1]), ReadOptions{Identities: []age.Identity{id}})
 	require.NoError(t, err)
 	_, err = io.ReadAll(r)
 	require.ErrorIs(t, err, ErrCorrupt)
 
-	_, err = e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()), Keys{})
+	_, err = e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()), ReadOptions{})
 	require.ErrorIs(t, err, ErrWrongKey)
 }

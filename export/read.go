@@ -20,17 +20,22 @@ import (
 	"filippo.io/age/armor"
 )
 
-// Keys open an encrypted archive. A read with no keys accepts only a
-// plaintext archive; a read with keys accepts only an encrypted one
+// ReadOptions holds the keys that open an encrypted archive, and an
+// optional progress callback. A read with no keys accepts only a plaintext
+// archive; a read with keys accepts only an encrypted one
 // ([ErrNotEncrypted]).
-type Keys struct {
+type ReadOptions struct {
 	// Identities, for example from age.ParseX25519Identity.
 	Identities []age.Identity
 	// Passphrase, for archives encrypted with one.
 	Passphrase string
+	// Progress, when set, is called synchronously as each module's file
+	// is read: every 4096 rows and once with Done set after the file
+	// verified.
+	Progress func(Progress)
 }
 
-func (k Keys) empty() bool { return len(k.Identities) == 0 && k.Passphrase == "" }
+func (k ReadOptions) empty() bool { return len(k.Identities) == 0 && k.Passphrase == "" }
 
 // Limits on attacker-controlled sizes when reading.
 const (
@@ -48,7 +53,7 @@ const (
 // the age authentication of every chunk, the manifest, and every file's
 // size, row count, columns and SHA-256 against the manifest. It returns the
 // manifest only if everything matches. Memory use is constant.
-func (e *Exporter) Verify(ctx context.Context, src io.Reader, keys Keys) (*Manifest, error) {
+func (e *Exporter) Verify(ctx context.Context, src io.Reader, keys ReadOptions) (*Manifest, error) {
 	m, err := e.read(ctx, src, keys, nil, nil)
 	e.reportRead(ctx, EventVerified, m, err)
 	return m, err
@@ -61,7 +66,7 @@ func (e *Exporter) Verify(ctx context.Context, src io.Reader, keys Keys) (*Manif
 // archive against its manifest, so use [Exporter.Verify] or
 // [Exporter.DecryptFile] unless the caller verifies. The reader stops with
 // ctx's error once ctx ends.
-func (e *Exporter) Decrypt(ctx context.Context, src io.Reader, keys Keys) (io.Reader, error) {
+func (e *Exporter) Decrypt(ctx context.Context, src io.Reader, keys ReadOptions) (io.Reader, error) {
 	if keys.empty() {
 		return nil, fmt.Errorf("%w: no key given", ErrWrongKey)
 	}
@@ -90,7 +95,7 @@ func (c *corruptReader) Read(p []byte) (int, error) {
 // DecryptFile decrypts an archive into path as a plain tar or zip file,
 // verifying it as [Exporter.Verify] does. The file appears (atomically, by
 // rename) only if the archive verifies.
-func (e *Exporter) DecryptFile(ctx context.Context, path string, src io.Reader, keys Keys) (*Manifest, error) {
+func (e *Exporter) DecryptFile(ctx context.Context, path string, src io.Reader, keys ReadOptions) (*Manifest, error) {
 	var m *Manifest
 	err := writeFileAtomic(path, func(f io.Writer) error {
 		var err error
@@ -112,7 +117,7 @@ func (e *Exporter) DecryptFile(ctx context.Context, path string, src io.Reader, 
 // commits unverified data. Modules are imported one after the other; if a
 // later module fails, earlier ones stay imported. For all-or-nothing
 // across modules, call [Exporter.Verify] on the archive first.
-func (e *Exporter) Import(ctx context.Context, src io.Reader, keys Keys, scope Scope) (*Manifest, error) {
+func (e *Exporter) Import(ctx context.Context, src io.Reader, keys ReadOptions, scope Scope) (*Manifest, error) {
 	if scope.Tenant == "" {
 		return nil, fmt.Errorf("%w: tenant is required", ErrInvalidRequest)
 	}
@@ -180,9 +185,10 @@ func (s *sourceReader) Read(p []byte) (int, error) {
 
 // reader holds the state of one read.
 type reader struct {
-	e   *Exporter
-	ctx context.Context
-	src *sourceReader
+	e        *Exporter
+	ctx      context.Context
+	src      *sourceReader
+	progress func(Progress)
 }
 
 // corrupt classifies an error met while parsing the archive.
@@ -201,8 +207,8 @@ func (r *reader) corrupt(err error) error {
 	return fmt.Errorf("%w: %w", ErrCorrupt, err)
 }
 
-func (e *Exporter) read(ctx context.Context, src io.Reader, keys Keys, plainOut io.Writer, v *readVisitor) (*Manifest, error) {
-	r := &reader{e: e, ctx: ctx, src: &sourceReader{r: src}}
+func (e *Exporter) read(ctx context.Context, src io.Reader, keys ReadOptions, plainOut io.Writer, v *readVisitor) (*Manifest, error) {
+	r := &reader{e: e, ctx: ctx, src: &sourceReader{r: src}, progress: keys.Progress}
 	plain, encrypted, err := r.open(keys)
 	if err != nil {
 		return nil, err
@@ -227,7 +233,7 @@ func (e *Exporter) read(ctx context.Context, src io.Reader, keys Keys, plainOut 
 
 // open detects age encryption (binary or armoured) and returns the
 // plaintext stream.
-func (r *reader) open(keys Keys) (io.Reader, bool, error) {
+func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 	br := bufio.NewReaderSize(r.src, 64<<10)
 	peek, err := br.Peek(len(armorIntro))
 	if err != nil && !errors.Is(err, io.EOF) {
@@ -427,6 +433,9 @@ func (r *reader) module(m *Manifest, mm *ManifestModule, body io.Reader, v *read
 				return
 			}
 			rows++
+			if r.progress != nil && rows%progressEvery == 0 {
+				r.progress(Progress{Module: mm.Name, Rows: rows, Bytes: tee.n})
+			}
 			if !yield(rec, nil) {
 				return
 			}
@@ -434,6 +443,10 @@ func (r *reader) module(m *Manifest, mm *ManifestModule, body io.Reader, v *read
 		if err := r.finish(mm, tee, h, rows); err != nil {
 			parseErr = err
 			yield(nil, err)
+			return
+		}
+		if r.progress != nil {
+			r.progress(Progress{Module: mm.Name, Rows: rows, Bytes: tee.n, Done: true})
 		}
 	}
 	var visitErr error

@@ -92,7 +92,7 @@ func run(ctx context.Context, w io.Writer, size int64, out string) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := ex.Verify(ctx, f, export.Keys{Identities: []age.Identity{id}}); err != nil {
+	if _, err := ex.Verify(ctx, f, export.ReadOptions{Identities: []age.Identity{id}}); err != nil {
 		return err
 	}
 	var ms runtime.MemStats
