@@ -191,27 +191,36 @@ func (c *csvReader) field() (recordEnd bool, err error) {
 
 func (c *csvReader) unquoted() (bool, error) {
 	for {
-		b, err := c.r.ReadByte()
-		if errors.Is(err, io.EOF) {
-			return true, nil
+		// Scan what is buffered for the next special byte, so plain text
+		// is copied in bulk rather than a byte at a time.
+		if c.r.Buffered() == 0 {
+			if _, err := c.r.Peek(1); errors.Is(err, io.EOF) {
+				return true, nil
+			} else if err != nil {
+				return false, err
+			}
 		}
-		if err != nil {
-			return false, err
+		buf, _ := c.r.Peek(c.r.Buffered())
+		i := 0
+		for i < len(buf) && !csvSpecial[buf[i]] {
+			i++
 		}
-		switch b {
+		c.buf = append(c.buf, buf[:i]...)
+		_, _ = c.r.Discard(i)
+		if len(c.buf) > c.max {
+			return false, fmt.Errorf("longer than %d bytes", c.max)
+		}
+		if i == len(buf) {
+			continue
+		}
+		switch buf[i] {
 		case ',':
+			_, _ = c.r.Discard(1)
 			return false, nil
 		case '"':
 			return false, errCSVSyntax
-		case '\r', '\n':
-			if err := c.r.UnreadByte(); err != nil {
-				return false, err
-			}
+		default: // '\r' or '\n'
 			return c.lineEnd()
-		}
-		c.buf = append(c.buf, b)
-		if len(c.buf) > c.max {
-			return false, fmt.Errorf("longer than %d bytes", c.max)
 		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -183,4 +185,48 @@ func TestDecryptPublic(t *testing.T) {
 
 	_, err = e.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()), ReadOptions{})
 	require.ErrorIs(t, err, ErrWrongKey)
+}
+
+func TestCSVReader(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in      string
+		fields  int
+		want    [][]string
+		wantErr bool
+	}{
+		{"a,b\r\nc,d\r\n", 2, [][]string{{"a", "b"}, {"c", "d"}}, false},
+		{"a,b\nc,d", 2, [][]string{{"a", "b"}, {"c", "d"}}, false},
+		{"\"a,\"\"x\"\"\r\n\",\r\n", 2, [][]string{{"a,\"x\"\r\n", ""}}, false},
+		{"\"\"\r\n", 1, [][]string{{""}}, false},
+		{"a,\"\r\"\r\n", 2, [][]string{{"a", "\r"}}, false},
+		{",\r\n", 2, [][]string{{"", ""}}, false},
+		{"a,b", 2, [][]string{{"a", "b"}}, false},
+		{"a,b,c\r\n", 2, nil, true},
+		{"a\"b,c\r\n", 2, nil, true},
+		{"\"ab\"x,c\r\n", 2, nil, true},
+		{"\"unterminated,c\r\n", 2, nil, true},
+		{"a\rb,c\r\n", 2, nil, true},
+		{"a,b\r", 2, nil, true},
+		{strings.Repeat("x", 100) + ",y\r\n", 2, nil, true}, // over max
+	}
+	for _, tt := range tests {
+		cr := newCSVReader(strings.NewReader(tt.in), tt.fields, 64)
+		var got [][]string
+		var err error
+		for {
+			var rec []string
+			rec, err = cr.read()
+			if err != nil {
+				break
+			}
+			got = append(got, slices.Clone(rec))
+		}
+		if tt.wantErr {
+			require.False(t, errors.Is(err, io.EOF), "%q: want a syntax error, got %v", tt.in, err)
+			continue
+		}
+		require.ErrorIs(t, err, io.EOF, "%q", tt.in)
+		require.Equal(t, tt.want, got, "%q", tt.in)
+	}
 }
