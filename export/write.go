@@ -31,7 +31,9 @@ const (
 	Tar ArchiveKind = "tar"
 	// Zip is a zip archive with the same entries, stored uncompressed,
 	// sizes in the local headers, so Windows and macOS open it and this
-	// package reads it as a stream.
+	// package reads it as a stream. A module file of 4 GiB or more gets
+	// zip64 sizes only in the central directory (archive/zip's raw mode);
+	// prefer Tar for exports that large.
 	Zip ArchiveKind = "zip"
 	// Plain is one module's file on its own (a CSV download), with no
 	// archive and no manifest. The request must name exactly one module.
