@@ -8,12 +8,13 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
 func Example() {
 	ctx := context.Background()
-	m := mfa.New(memstore.NewMFAStore(), newGCMSealer() /* stands in for keyring.Keyring */, mfa.Config{Issuer: "Acme"})
+	m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer() /* stands in for keyring.Keyring */, mfa.Config{Issuer: "Acme"})
 
 	// Enrollment: show e.QRCodePNG (or e.Secret) to the user...
 	e, err := m.EnrollTOTP(ctx, "user-42", "alice@example.com")
@@ -43,7 +44,7 @@ func Example() {
 
 func ExampleManager_SendCode() {
 	ctx := context.Background()
-	m := mfa.New(memstore.NewMFAStore(), newGCMSealer(), mfa.Config{
+	m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{
 		Sender: &mfa.ConsoleSender{W: os.Stdout}, // development only: prints the code
 		Rand:   strings.NewReader(strings.Repeat("\x00\x01\x02\x03", 16)),
 		Now:    func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },

@@ -2,10 +2,6 @@ package mfa_test
 
 import (
 	"context"
-	"crypto/aes"
-	"crypto/cipher"
-	"crypto/rand"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -14,44 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
-// gcmSealer is a test Sealer: AES-256-GCM with a random key, the nonce
-// prepended, the associated data authenticated.
-type gcmSealer struct{ aead cipher.AEAD }
-
-func newGCMSealer() *gcmSealer {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		panic(err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		panic(err)
-	}
-	return &gcmSealer{aead: aead}
-}
-
-func newSealer(testing.TB) *gcmSealer { return newGCMSealer() }
-
-func (s *gcmSealer) Seal(_ context.Context, pt, ad []byte) ([]byte, error) {
-	nonce := make([]byte, s.aead.NonceSize(), s.aead.NonceSize()+len(pt)+s.aead.Overhead())
-	if _, err := rand.Read(nonce); err != nil {
-		return nil, err
-	}
-	return s.aead.Seal(nonce, nonce, pt, ad), nil
-}
-
-func (s *gcmSealer) Open(_ context.Context, ct, ad []byte) ([]byte, error) {
-	n := s.aead.NonceSize()
-	if len(ct) < n {
-		return nil, errors.New("test sealer: short ciphertext")
-	}
-	return s.aead.Open(nil, ct[:n], ct[n:], ad)
-}
+// newSealer returns the suite's AES-GCM test sealer.
+func newSealer(testing.TB) mfa.Sealer { return mfatest.NewSealer() }
 
 // clock is a settable test clock.
 type clock struct {

@@ -12,3 +12,9 @@ func TestMFAStoreConformance(t *testing.T) {
 	t.Parallel()
 	mfatest.Run(t, func(*testing.T) mfa.Store { return memstore.NewMFAStore() })
 }
+
+func TestMFAInstances(t *testing.T) {
+	t.Parallel()
+	s := memstore.NewMFAStore()
+	mfatest.RunInstances(t, s, s)
+}
