@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"sync"
 	"time"
 
@@ -32,19 +33,24 @@ type Sender interface {
 	Send(ctx context.Context, msg Message) error
 }
 
-// ConsoleSender writes each message, code included, to W (for development
-// only: never use it in production, where codes must not reach logs).
-// It is safe for concurrent use.
+// ConsoleSender writes each message, code included, to W, or to standard
+// error if W is nil. It is for development only: never use it in
+// production, where codes must not reach logs. It is safe for concurrent
+// use.
 type ConsoleSender struct {
 	W  io.Writer
 	mu sync.Mutex
 }
 
-// Send writes one line describing msg to s.W.
+// Send writes one line describing msg.
 func (s *ConsoleSender) Send(_ context.Context, msg Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, err := fmt.Fprintf(s.W, "mfa: code for %q (%s), to %q: %s, valid until %s\n",
+	w := s.W
+	if w == nil {
+		w = os.Stderr
+	}
+	_, err := fmt.Fprintf(w, "mfa: code for %q (%s), to %q: %s, valid until %s\n",
 		msg.UserID, msg.Purpose, msg.To, msg.Code, msg.ExpiresAt.Format(time.RFC3339))
 	return err
 }
