@@ -22,16 +22,18 @@
 // stays pending, and verifies nothing, until [Manager.ConfirmTOTP] sees a
 // valid code within EnrollTimeout.
 //
-// [Manager.VerifyTOTP] accepts the code of the current 30 s step and of
-// one step either side (RFC 6238 section 5.2; Config.TOTPSkew), checked
-// against the server's clock (ASVS 6.5.8), with constant-time
-// comparisons; a wrong code always costs the whole window. A step, once
-// accepted, is refused afterwards, and so is every earlier step (RFC 6238
-// section 5.2; ASVS 6.5.1): the store's [StepStore.MarkStep] records it
-// atomically, so the same code tried at the same moment on several app
-// instances succeeds exactly once. Unlike pquerna's ValidateOpts{}, a zero
-// Config fixes digits (6), algorithm (SHA-1) and period (30 s) explicitly,
-// so codes from every common app verify.
+// [Manager.VerifyTOTP] accepts the code of the current 30 s step and of one
+// step either side for clock drift (RFC 6238 section 5.2; set
+// Config.TOTPSkew to -1 to accept the current 30 s step only, the strict
+// reading of ASVS 6.5.5), checked against the server's clock (ASVS 6.5.8),
+// with constant-time comparisons; a wrong code always costs the whole
+// window. A step, once accepted, is refused afterwards, and so is every
+// earlier step (RFC 6238 section 5.2; ASVS 6.5.1): the store's
+// [StepStore.MarkStep] records it atomically, so the same code tried at the
+// same moment on several app instances succeeds exactly once. Unlike
+// pquerna's ValidateOpts{}, a zero Config fixes digits (6), algorithm
+// (SHA-1) and period (30 s) explicitly, so codes from every common app
+// verify.
 //
 // Attempts are limited (Config.MaxAttempts, default 5, then a 15 minute
 // lock; NIST SP 800-63B section 5.2.2). An attempt is taken from the
@@ -41,8 +43,8 @@
 //
 // # Emailed codes
 //
-// [Manager.SendCode] makes a uniformly random 6-digit code (about 20 bits,
-// ASVS 6.5.4; up to 8 with Config.CodeDigits), stores its hash, and hands
+// [Manager.SendCode] makes a uniformly random 6-digit code (19.9 bits,
+// the "about 6 digits" of ASVS 6.5.4; up to 8 with Config.CodeDigits), stores its hash, and hands
 // it to a [Sender]: [SMTPSender] (net/smtp, STARTTLS required), or
 // [ConsoleSender] in development. [Manager.VerifyCode] accepts it once,
 // for the same account and [Purpose] only (ASVS 6.6.2), within 10 minutes

@@ -165,7 +165,8 @@ type Config struct {
 	LockoutDuration time.Duration
 
 	// CodeDigits is the length of emailed codes, 6 (default) to 8. Six
-	// digits give about 20 bits, the minimum of ASVS 6.5.4.
+	// digits give log2(10^6) = 19.9 bits, which ASVS 6.5.4 counts as its
+	// 20-bit minimum ("about 6 digits"); 7 digits give 23 bits.
 	CodeDigits int
 	// CodeTTL is how long an emailed code is valid. Default and maximum 10
 	// minutes (ASVS 6.5.5).
