@@ -141,7 +141,7 @@ func TestFailClosed(t *testing.T) {
 			clk := newClock(t0)
 			sent := &captureSender{}
 			sealer := newSealer(t)
-			m := mfa.New(fs, sealer, mfa.Config{Now: clk.Now, Sender: sent})
+			m := mfa.New(fs, sealer, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
 
 			// Set up while healthy: a confirmed factor for alice, a
 			// pending one for bob, an emailed code and recovery codes.
@@ -159,7 +159,7 @@ func TestFailClosed(t *testing.T) {
 			case "ALL":
 				fs.fail = nil
 			case "SEALER":
-				m = mfa.New(fs, failingSealer{sealer}, mfa.Config{Now: clk.Now, Sender: sent})
+				m = mfa.New(fs, failingSealer{sealer}, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
 			default:
 				fs.fail[name] = true
 			}
