@@ -308,6 +308,11 @@ func RunOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
 		if err != nil || got.ID != "c4" || got.Attempts != 1 {
 			t.Fatalf("after resend = %+v, %v; want c4 with 1 attempt", got, err)
 		}
+		// An expired code never throttles, however long the interval.
+		c4 := oobRec("alice", mfa.PurposeLogin, "c4", base.Add(resend))
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c5", c4.ExpiresAt), 24*time.Hour); err != nil {
+			t.Fatalf("PutOOB after expiry: %v", err)
+		}
 	})
 	t.Run("MaxAttempts", func(t *testing.T) {
 		s := newStore(t)
