@@ -26,7 +26,7 @@ type mfaQueries struct {
 	putTOTP, getTOTP, confirmTOTP, deleteTOTP                  string
 	markStep                                                   string
 	ensureAttempt, selectAttempt, updateAttempt, resetAttempts string
-	putOOB, takeOOB, deleteOOB                                 string
+	putOOB, takeOOB, deleteOOB, cleanupOOB                     string
 	deleteRecovery, insertRecovery, useRecovery, countRecovery string
 }
 
@@ -64,6 +64,7 @@ func (s *Store) MFA() *MFAStore {
 			WHERE user_id = $1 AND purpose = $2 AND expires_at > $3 AND attempts < $4
 			RETURNING id, salt, code_hash, attempts, sent_at, expires_at`),
 		deleteOOB:      s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE user_id = $1 AND purpose = $2 AND id = $3`),
+		cleanupOOB:     s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE expires_at <= $1`),
 		deleteRecovery: s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1`),
 		insertRecovery: s.Rebind(`INSERT INTO bulwark_mfa_recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)`),
 		useRecovery:    s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1 AND code_hash = $2`),
@@ -237,6 +238,18 @@ func (s *MFAStore) DeleteOOB(ctx context.Context, userID string, purpose mfa.Pur
 		return false, mfaErr("delete code", err)
 	}
 	return n == 1, nil
+}
+
+// Cleanup deletes emailed codes that expired at or before now and returns
+// how many it deleted. Expired codes never verify or throttle, so this is
+// housekeeping only (there is at most one row per user and purpose); run
+// it from a periodic job if the table matters.
+func (s *MFAStore) Cleanup(ctx context.Context, now time.Time) (int64, error) {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.cleanupOOB, Micros(now)))
+	if err != nil {
+		return 0, mfaErr("cleanup", err)
+	}
+	return n, nil
 }
 
 // ReplaceRecoveryCodes implements [mfa.RecoveryStore] in one transaction.

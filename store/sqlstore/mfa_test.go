@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -24,6 +25,31 @@ func TestMFAStoreConformance(t *testing.T) {
 				require.NoError(t, st.Migrate(context.Background()))
 				return st.MFA()
 			})
+		})
+	}
+}
+
+func TestMFACleanup(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	base := time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)
+	for _, b := range testenv.SQLDBs() {
+		t.Run(b.Name, func(t *testing.T) {
+			t.Parallel()
+			st, err := sqlstore.Open(ctx, b.Open(t))
+			require.NoError(t, err)
+			require.NoError(t, st.Migrate(ctx))
+			s := st.MFA()
+			for i, u := range []string{"a", "b", "c"} {
+				sent := base.Add(time.Duration(i) * time.Minute)
+				require.NoError(t, s.PutOOB(ctx, mfa.OOBRecord{ID: u, UserID: u, Purpose: mfa.PurposeLogin,
+					Salt: []byte("s"), Hash: []byte("h"), SentAt: sent, ExpiresAt: sent.Add(10 * time.Minute)}, time.Minute))
+			}
+			n, err := s.Cleanup(ctx, base.Add(11*time.Minute))
+			require.NoError(t, err)
+			require.EqualValues(t, 2, n)
+			_, err = s.TakeOOBAttempt(ctx, "c", mfa.PurposeLogin, 5, base.Add(11*time.Minute))
+			require.NoError(t, err)
 		})
 	}
 }
