@@ -160,8 +160,8 @@ type Store interface {
 // recovery codes in SQL with codes, step marks and attempt counters in
 // Redis:
 //
-//	sql, rdb := sqlStore.MFA(), redisStore.MFA()
-//	store := mfa.Stores{TOTPStore: sql, RecoveryStore: sql,
+//	durable, rdb := sqlStore.MFA(), redisStore.MFA()
+//	store := mfa.Stores{TOTPStore: durable, RecoveryStore: durable,
 //		StepStore: rdb, AttemptStore: rdb, OOBStore: rdb}
 //
 // Every field must be set; [New] panics otherwise.
