@@ -1,0 +1,201 @@
+package mfa_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/store/memstore"
+)
+
+var errStore = errors.New("store unavailable")
+
+// flakyStore wraps a memstore and fails the methods named in fail (all of
+// them when fail is nil).
+type flakyStore struct {
+	*memstore.MFAStore
+	fail map[string]bool
+}
+
+func (s *flakyStore) err(name string) error {
+	if s.fail == nil || s.fail[name] {
+		return errStore
+	}
+	return nil
+}
+
+func (s *flakyStore) PutPendingTOTP(ctx context.Context, r mfa.TOTPRecord) error {
+	if err := s.err("PutPendingTOTP"); err != nil {
+		return err
+	}
+	return s.MFAStore.PutPendingTOTP(ctx, r)
+}
+
+func (s *flakyStore) GetTOTP(ctx context.Context, u string) (mfa.TOTPRecord, error) {
+	if err := s.err("GetTOTP"); err != nil {
+		return mfa.TOTPRecord{}, err
+	}
+	return s.MFAStore.GetTOTP(ctx, u)
+}
+
+func (s *flakyStore) ConfirmTOTP(ctx context.Context, u, id string, at time.Time) error {
+	if err := s.err("ConfirmTOTP"); err != nil {
+		return err
+	}
+	return s.MFAStore.ConfirmTOTP(ctx, u, id, at)
+}
+
+func (s *flakyStore) DeleteTOTP(ctx context.Context, u string) error {
+	if err := s.err("DeleteTOTP"); err != nil {
+		return err
+	}
+	return s.MFAStore.DeleteTOTP(ctx, u)
+}
+
+func (s *flakyStore) MarkStep(ctx context.Context, u string, step int64, keep time.Duration) (bool, error) {
+	if err := s.err("MarkStep"); err != nil {
+		return true, err // a broken store that also claims success
+	}
+	return s.MFAStore.MarkStep(ctx, u, step, keep)
+}
+
+func (s *flakyStore) TakeAttempt(ctx context.Context, u string, f mfa.Factor, p mfa.AttemptPolicy, now time.Time) (mfa.Attempt, error) {
+	if err := s.err("TakeAttempt"); err != nil {
+		return mfa.Attempt{Allowed: true, Remaining: 5}, err
+	}
+	return s.MFAStore.TakeAttempt(ctx, u, f, p, now)
+}
+
+func (s *flakyStore) ResetAttempts(ctx context.Context, u string, f mfa.Factor) error {
+	if err := s.err("ResetAttempts"); err != nil {
+		return err
+	}
+	return s.MFAStore.ResetAttempts(ctx, u, f)
+}
+
+func (s *flakyStore) PutOOB(ctx context.Context, r mfa.OOBRecord, d time.Duration) error {
+	if err := s.err("PutOOB"); err != nil {
+		return err
+	}
+	return s.MFAStore.PutOOB(ctx, r, d)
+}
+
+func (s *flakyStore) TakeOOBAttempt(ctx context.Context, u string, p mfa.Purpose, n int, now time.Time) (mfa.OOBRecord, error) {
+	if err := s.err("TakeOOBAttempt"); err != nil {
+		return mfa.OOBRecord{}, err
+	}
+	return s.MFAStore.TakeOOBAttempt(ctx, u, p, n, now)
+}
+
+func (s *flakyStore) DeleteOOB(ctx context.Context, u string, p mfa.Purpose, id string) (bool, error) {
+	if err := s.err("DeleteOOB"); err != nil {
+		return true, err
+	}
+	return s.MFAStore.DeleteOOB(ctx, u, p, id)
+}
+
+func (s *flakyStore) ReplaceRecoveryCodes(ctx context.Context, u string, h [][]byte, now time.Time) error {
+	if err := s.err("ReplaceRecoveryCodes"); err != nil {
+		return err
+	}
+	return s.MFAStore.ReplaceRecoveryCodes(ctx, u, h, now)
+}
+
+func (s *flakyStore) UseRecoveryCode(ctx context.Context, u string, h []byte) (int, error) {
+	if err := s.err("UseRecoveryCode"); err != nil {
+		return 5, err
+	}
+	return s.MFAStore.UseRecoveryCode(ctx, u, h)
+}
+
+func (s *flakyStore) CountRecoveryCodes(ctx context.Context, u string) (int, error) {
+	if err := s.err("CountRecoveryCodes"); err != nil {
+		return 0, err
+	}
+	return s.MFAStore.CountRecoveryCodes(ctx, u)
+}
+
+// failingSealer opens nothing.
+type failingSealer struct{ mfa.Sealer }
+
+func (failingSealer) Open(context.Context, []byte, []byte) ([]byte, error) {
+	return nil, errors.New("sealer: key unavailable")
+}
+
+// TestFailClosed sets up valid factors and codes on a healthy store, then
+// breaks one store method (or all of them, or the sealer) and presents
+// the valid codes: nothing may get through.
+func TestFailClosed(t *testing.T) {
+	t.Parallel()
+	methods := []string{"ALL", "SEALER", "GetTOTP", "ConfirmTOTP", "MarkStep", "TakeAttempt", "ResetAttempts",
+		"TakeOOBAttempt", "DeleteOOB", "UseRecoveryCode"}
+	for _, name := range methods {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			fs := &flakyStore{MFAStore: memstore.NewMFAStore(), fail: map[string]bool{}}
+			clk := newClock(t0)
+			sent := &captureSender{}
+			sealer := newSealer(t)
+			m := mfa.New(fs, sealer, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
+
+			// Set up while healthy: a confirmed factor for alice, a
+			// pending one for bob, an emailed code and recovery codes.
+			ea, err := m.EnrollTOTP(ctx, "alice", "alice")
+			require.NoError(t, err)
+			require.NoError(t, m.ConfirmTOTP(ctx, "alice", codeAt(t, ea, clk.Now())))
+			eb, err := m.EnrollTOTP(ctx, "bob", "bob")
+			require.NoError(t, err)
+			require.NoError(t, m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+			codes, err := m.GenerateRecoveryCodes(ctx, "alice")
+			require.NoError(t, err)
+			clk.Add(5 * time.Minute)
+
+			switch name {
+			case "ALL":
+				fs.fail = nil
+			case "SEALER":
+				m = mfa.New(fs, failingSealer{sealer}, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
+			default:
+				fs.fail[name] = true
+			}
+			uses := func(path ...string) bool {
+				for _, p := range append(path, "ALL") {
+					if p == name {
+						return true
+					}
+				}
+				return false
+			}
+			totpPath := []string{"SEALER", "GetTOTP", "TakeAttempt", "MarkStep", "ResetAttempts"}
+			if uses(totpPath...) {
+				require.Error(t, m.VerifyTOTP(ctx, "alice", codeAt(t, ea, clk.Now())), "VerifyTOTP")
+			}
+			if uses(append(totpPath, "ConfirmTOTP")...) {
+				require.Error(t, m.ConfirmTOTP(ctx, "bob", codeAt(t, eb, clk.Now())), "ConfirmTOTP")
+			}
+			if uses("TakeOOBAttempt", "DeleteOOB") {
+				require.Error(t, m.VerifyCode(ctx, "alice", mfa.PurposeLogin, sent.lastCode(t)), "VerifyCode")
+			}
+			if uses("UseRecoveryCode") {
+				_, err := m.UseRecoveryCode(ctx, "alice", codes[0])
+				require.Error(t, err, "UseRecoveryCode")
+			}
+			if uses() {
+				_, err := m.EnrollTOTP(ctx, "carol", "carol")
+				require.Error(t, err, "EnrollTOTP")
+				require.Error(t, m.SendCode(ctx, "carol", "c@example.com", mfa.PurposeLogin), "SendCode")
+				_, err = m.GenerateRecoveryCodes(ctx, "carol")
+				require.Error(t, err, "GenerateRecoveryCodes")
+				_, err = m.Status(ctx, "alice")
+				require.Error(t, err, "Status")
+				require.Error(t, m.RemoveTOTP(ctx, "alice"), "RemoveTOTP")
+				require.Error(t, m.RemoveRecoveryCodes(ctx, "alice"), "RemoveRecoveryCodes")
+			}
+		})
+	}
+}

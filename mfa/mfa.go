@@ -1,0 +1,374 @@
+package mfa
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"time"
+)
+
+// Sealer seals and opens secrets at rest. keyring's *Keyring satisfies it.
+// Open must fail if the ciphertext or the associated data was altered.
+type Sealer interface {
+	Seal(ctx context.Context, plaintext, associatedData []byte) ([]byte, error)
+	Open(ctx context.Context, ciphertext, associatedData []byte) ([]byte, error)
+}
+
+// Errors returned by [Manager] methods and stores. Callers compare with
+// [errors.Is]; any other error is a system failure (a store, sealer or
+// sender error) and means the request was denied.
+var (
+	// ErrNotFound is the stores' "no such record" (missing or expired).
+	ErrNotFound = errors.New("mfa: not found")
+	// ErrAlreadyEnrolled is returned by [Manager.EnrollTOTP] (and
+	// [TOTPStore.PutPendingTOTP]) when the user has a confirmed TOTP
+	// factor; remove it first.
+	ErrAlreadyEnrolled = errors.New("mfa: already enrolled")
+	// ErrNotEnrolled is returned by the TOTP methods when the user has no
+	// confirmed factor ([Manager.VerifyTOTP]) or no pending enrollment
+	// ([Manager.ConfirmTOTP]; also when it timed out).
+	ErrNotEnrolled = errors.New("mfa: not enrolled")
+	// ErrInvalidCode is returned when a code is wrong or malformed.
+	ErrInvalidCode = errors.New("mfa: invalid code")
+	// ErrReplay is returned when a valid code (or TOTP time step) was
+	// already used.
+	ErrReplay = errors.New("mfa: code already used")
+	// ErrLocked is matched by the [*LockedError] returned when a factor is
+	// locked after too many failed attempts.
+	ErrLocked = errors.New("mfa: too many failed attempts")
+	// ErrNoCode is returned by [Manager.VerifyCode] when no live emailed
+	// code exists for the user and purpose: never sent, expired, used, or
+	// invalidated after too many attempts. The user should ask for a new one.
+	ErrNoCode = errors.New("mfa: no valid code; request a new one")
+	// ErrThrottled is returned by [Manager.SendCode] when a code for the
+	// same user and purpose was sent too recently.
+	ErrThrottled = errors.New("mfa: resend throttled")
+	// ErrNoSender is returned by [Manager.SendCode] when Config.Sender is nil.
+	ErrNoSender = errors.New("mfa: no sender configured")
+	// ErrInvalidInput is returned for an unusable user id, account name,
+	// purpose or address (never for a code, which gives ErrInvalidCode).
+	ErrInvalidInput = errors.New("mfa: invalid input")
+)
+
+// LockedError reports a locked factor and when it unlocks. It matches
+// [ErrLocked] with errors.Is.
+type LockedError struct {
+	Factor Factor
+	Until  time.Time
+}
+
+func (e *LockedError) Error() string {
+	return fmt.Sprintf("mfa: %s locked after too many failed attempts until %s", e.Factor, e.Until.Format(time.RFC3339))
+}
+
+// Is reports whether target is [ErrLocked].
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// Factor names an authentication factor in events and attempt counters.
+type Factor string
+
+// Factors.
+const (
+	FactorTOTP     Factor = "totp"
+	FactorEmail    Factor = "email"
+	FactorRecovery Factor = "recovery"
+)
+
+// Purpose binds an emailed code to what it authorizes; a code sent for one
+// purpose never verifies for another. Hosts may define their own: 1 to 64
+// characters from [a-z0-9_.-].
+type Purpose string
+
+// Common purposes.
+const (
+	PurposeLogin       Purpose = "login"
+	PurposeEmailChange Purpose = "email_change"
+	PurposeRecovery    Purpose = "recovery"
+)
+
+var purposeRE = regexp.MustCompile(`^[a-z0-9_.-]{1,64}$`)
+
+func (p Purpose) valid() bool { return purposeRE.MatchString(string(p)) }
+
+// EventType is what an [Event] reports.
+type EventType string
+
+// Event types.
+const (
+	EventEnroll  EventType = "enroll"  // TOTP enrollment started; recovery codes (re)generated
+	EventConfirm EventType = "confirm" // TOTP enrollment confirmed with a valid code
+	EventRemove  EventType = "remove"  // factor removed
+	EventSent    EventType = "sent"    // emailed code sent
+	EventSuccess EventType = "success" // a code verified
+	EventFailure EventType = "failure" // a code was refused (see Reason)
+	EventLockout EventType = "lockout" // too many failures: factor locked or code invalidated
+	EventReplay  EventType = "replay"  // a valid but already used code or time step
+)
+
+// Event is reported to Config.Hook. It never carries a code, a secret or a
+// hash of either.
+type Event struct {
+	Type    EventType
+	Factor  Factor
+	UserID  string
+	Purpose Purpose // emailed codes only
+	// Reason, on failures: "invalid", "malformed", "locked", "no_code".
+	Reason string
+	// Remaining is the number of attempts left before a lock (failures),
+	// or of recovery codes left (recovery successes and enrollments).
+	Remaining   int
+	LockedUntil time.Time // lockouts, and failures while locked
+	Time        time.Time
+}
+
+// Config configures a [Manager]. The zero value means every default.
+type Config struct {
+	// Issuer names the service in authenticator apps. Default "Bulwark";
+	// hosts should set their product name. It must not contain ':'.
+	Issuer string
+
+	// TOTPAlgorithm is the HMAC hash for new enrollments. Default SHA1:
+	// RFC 6238's default and the only one every authenticator app honours
+	// (several ignore the algorithm parameter and silently use SHA-1).
+	TOTPAlgorithm Algorithm
+	// TOTPDigits is 6 (default, RFC 6238 and every app) or 8.
+	TOTPDigits int
+	// TOTPPeriod is the time step, whole seconds from 1 s to 30 s.
+	// Default 30 s: RFC 6238 section 5.2, and ASVS 6.5.5 caps TOTP
+	// validity at 30 s.
+	TOTPPeriod time.Duration
+	// TOTPSkew is how many steps before and after the current one are
+	// accepted, for clock drift. 0 means the default 1 (RFC 6238 section
+	// 5.2 recommends at most one step of network delay); -1 accepts the
+	// current step only. At most 2.
+	TOTPSkew int
+	// TOTPSecretBytes is the secret length for new enrollments. Default
+	// and minimum 20 bytes (160 bits, RFC 4226 section 4). At most 64.
+	TOTPSecretBytes int
+	// EnrollTimeout is how long a pending TOTP enrollment can be
+	// confirmed. Default 15 minutes.
+	EnrollTimeout time.Duration
+	// QRCodeSize is the width and height of the enrollment QR code in
+	// pixels. Default 256.
+	QRCodeSize int
+
+	// MaxAttempts is how many wrong TOTP codes lock the factor. Default 5.
+	// NIST SP 800-63B section 5.2.2 requires a limit of at most 100; with 6
+	// digits and skew 1, 5 attempts give an attacker a 1.5e-5 chance per
+	// lockout period.
+	MaxAttempts int
+	// LockoutDuration is how long the TOTP factor stays locked. Default 15
+	// minutes.
+	LockoutDuration time.Duration
+
+	// CodeDigits is the length of emailed codes, 6 (default) to 8. Six
+	// digits give log2(10^6) = 19.9 bits, which ASVS 6.5.4 counts as its
+	// 20-bit minimum ("about 6 digits"); 7 digits give 23 bits.
+	CodeDigits int
+	// CodeTTL is how long an emailed code is valid. Default and maximum 10
+	// minutes (ASVS 6.5.5).
+	CodeTTL time.Duration
+	// CodeMaxAttempts is how many attempts an emailed code allows before
+	// it is invalidated. Default 5 (ASVS 6.6.3: rate-limit OOB codes).
+	CodeMaxAttempts int
+	// ResendInterval is the minimum time between two codes for the same
+	// user and purpose. Default 60 s. Each resend replaces the code, so
+	// this also bounds guesses to CodeMaxAttempts per interval.
+	ResendInterval time.Duration
+	// CodePepper, if set, keys the HMAC-SHA-256 that hashes emailed codes
+	// (keep it outside the database). Optional; see the package doc.
+	CodePepper []byte
+	// Sender delivers emailed codes. Without one, SendCode returns
+	// [ErrNoSender].
+	Sender Sender
+
+	// RecoveryCodes is how many recovery codes a set holds. Default 10.
+	RecoveryCodes int
+
+	// Hook, if set, receives events synchronously; it must be quick and
+	// safe for concurrent use. It never receives codes or secrets.
+	Hook func(context.Context, Event)
+	// Now is the clock. Default time.Now. ASVS 6.5.8: TOTPs are checked
+	// against this server clock, never a client-supplied time.
+	Now func() time.Time
+	// Rand is the source of secrets and codes. Default crypto/rand.Reader.
+	Rand io.Reader
+}
+
+const (
+	defaultIssuer        = "Bulwark"
+	defaultTOTPPeriod    = 30 * time.Second // RFC 6238 §5.2, ASVS 6.5.5
+	defaultSecretBytes   = 20               // 160 bits, RFC 4226 §4
+	maxSecretBytes       = 64
+	defaultEnrollTimeout = 15 * time.Minute
+	defaultQRCodeSize    = 256
+	defaultMaxAttempts   = 5
+	defaultLockout       = 15 * time.Minute
+	defaultCodeDigits    = 6                // ~20 bits, ASVS 6.5.4
+	maxCodeTTL           = 10 * time.Minute // ASVS 6.5.5
+	defaultCodeAttempts  = 5                // ASVS 6.6.3
+	defaultResend        = time.Minute
+	defaultRecoveryCodes = 10
+	maxUserIDLen         = 256
+)
+
+// withDefaults fills in defaults and panics on settings that are
+// programming errors.
+func (c Config) withDefaults() Config {
+	if c.Issuer == "" {
+		c.Issuer = defaultIssuer
+	}
+	if c.TOTPAlgorithm == "" {
+		c.TOTPAlgorithm = SHA1
+	}
+	if c.TOTPDigits == 0 {
+		c.TOTPDigits = 6
+	}
+	if c.TOTPPeriod == 0 {
+		c.TOTPPeriod = defaultTOTPPeriod
+	}
+	switch {
+	case c.TOTPSkew == 0:
+		c.TOTPSkew = 1
+	case c.TOTPSkew < 0:
+		c.TOTPSkew = 0
+	}
+	if c.TOTPSecretBytes == 0 {
+		c.TOTPSecretBytes = defaultSecretBytes
+	}
+	if c.EnrollTimeout == 0 {
+		c.EnrollTimeout = defaultEnrollTimeout
+	}
+	if c.QRCodeSize == 0 {
+		c.QRCodeSize = defaultQRCodeSize
+	}
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = defaultMaxAttempts
+	}
+	if c.LockoutDuration == 0 {
+		c.LockoutDuration = defaultLockout
+	}
+	if c.CodeDigits == 0 {
+		c.CodeDigits = defaultCodeDigits
+	}
+	if c.CodeTTL == 0 {
+		c.CodeTTL = maxCodeTTL
+	}
+	if c.CodeMaxAttempts == 0 {
+		c.CodeMaxAttempts = defaultCodeAttempts
+	}
+	if c.ResendInterval == 0 {
+		c.ResendInterval = defaultResend
+	}
+	if c.RecoveryCodes == 0 {
+		c.RecoveryCodes = defaultRecoveryCodes
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = rand.Reader
+	}
+	switch {
+	case !c.TOTPAlgorithm.valid():
+		panic("mfa: Config.TOTPAlgorithm must be SHA1, SHA256 or SHA512")
+	case c.TOTPDigits != 6 && c.TOTPDigits != 8:
+		panic("mfa: Config.TOTPDigits must be 6 or 8")
+	case c.TOTPPeriod < time.Second || c.TOTPPeriod > defaultTOTPPeriod || c.TOTPPeriod%time.Second != 0:
+		panic("mfa: Config.TOTPPeriod must be whole seconds from 1s to 30s")
+	case c.TOTPSkew > 2:
+		panic("mfa: Config.TOTPSkew must be at most 2")
+	case c.TOTPSecretBytes < defaultSecretBytes || c.TOTPSecretBytes > maxSecretBytes:
+		panic("mfa: Config.TOTPSecretBytes must be 20 to 64")
+	case c.CodeDigits < 6 || c.CodeDigits > 8:
+		panic("mfa: Config.CodeDigits must be 6 to 8")
+	case c.CodeTTL < 0 || c.CodeTTL > maxCodeTTL:
+		panic("mfa: Config.CodeTTL must be at most 10 minutes")
+	case c.MaxAttempts < 0 || c.CodeMaxAttempts < 0 || c.RecoveryCodes < 0 || c.QRCodeSize < 0 ||
+		c.LockoutDuration < 0 || c.ResendInterval < 0 || c.EnrollTimeout < 0:
+		panic("mfa: negative Config value")
+	case validLabel(c.Issuer) != nil:
+		panic("mfa: Config.Issuer must be printable and contain no ':'")
+	}
+	return c
+}
+
+// Manager enrolls and verifies second factors. It is safe for concurrent
+// use, and several Managers (in several processes) may share one [Store]:
+// every single-use and attempt rule is applied atomically by the store.
+type Manager struct {
+	store  Store
+	sealer Sealer
+	cfg    Config
+}
+
+// New returns a Manager over store that seals TOTP secrets with sealer
+// (the sealer is an argument rather than a Config field because there is
+// no safe default for it). A zero cfg means every default. New panics if
+// store or sealer is nil, a [Stores] has a nil part, or cfg holds an
+// invalid setting: all programming errors.
+func New(store Store, sealer Sealer, cfg Config) *Manager {
+	if store == nil {
+		panic("mfa: New with a nil Store")
+	}
+	if s, ok := store.(Stores); ok && (s.TOTPStore == nil || s.StepStore == nil ||
+		s.AttemptStore == nil || s.OOBStore == nil || s.RecoveryStore == nil) {
+		panic("mfa: New with a Stores that has a nil part")
+	}
+	if sealer == nil {
+		panic("mfa: New with a nil Sealer")
+	}
+	return &Manager{store: store, sealer: sealer, cfg: cfg.withDefaults()}
+}
+
+func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
+
+func (m *Manager) emit(ctx context.Context, e Event) {
+	if m.cfg.Hook == nil {
+		return
+	}
+	if e.Time.IsZero() {
+		e.Time = m.now()
+	}
+	m.cfg.Hook(ctx, e)
+}
+
+func validUserID(userID string) error {
+	if userID == "" || len(userID) > maxUserIDLen {
+		return fmt.Errorf("%w: user id must be 1 to %d bytes", ErrInvalidInput, maxUserIDLen)
+	}
+	return nil
+}
+
+// storeErr wraps a system failure from a store.
+func storeErr(op string, err error) error {
+	return fmt.Errorf("mfa: %s: %w", op, err)
+}
+
+// takeAttempt takes one attempt for a factor with the configured policy.
+// It returns a *LockedError if the factor is locked.
+func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now time.Time) (Attempt, error) {
+	a, err := m.store.TakeAttempt(ctx, userID, f, AttemptPolicy{Limit: m.cfg.MaxAttempts, Lockout: m.cfg.LockoutDuration}, now)
+	if err != nil {
+		return Attempt{}, storeErr("take attempt", err)
+	}
+	if !a.Allowed {
+		m.emit(ctx, Event{Type: EventFailure, Factor: f, UserID: userID, Reason: "locked", LockedUntil: a.LockedUntil, Time: now})
+		return a, &LockedError{Factor: f, Until: a.LockedUntil}
+	}
+	return a, nil
+}
+
+// failed reports a wrong code after an attempt a was taken, and returns the
+// error for the caller: a *LockedError if this attempt used up the limit.
+func (m *Manager) failed(ctx context.Context, userID string, f Factor, reason string, a Attempt, now time.Time) error {
+	if !a.LockedUntil.IsZero() {
+		m.emit(ctx, Event{Type: EventLockout, Factor: f, UserID: userID, Reason: reason, LockedUntil: a.LockedUntil, Time: now})
+		return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: f, Until: a.LockedUntil})
+	}
+	m.emit(ctx, Event{Type: EventFailure, Factor: f, UserID: userID, Reason: reason, Remaining: a.Remaining, Time: now})
+	return ErrInvalidCode
+}

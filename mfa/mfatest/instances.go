@@ -1,0 +1,166 @@
+package mfatest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/mfa"
+)
+
+// Concurrency is how many verifications [RunInstances] runs at once.
+const Concurrency = 50
+
+type lastCode struct {
+	mu   sync.Mutex
+	code string
+}
+
+func (s *lastCode) Send(_ context.Context, m mfa.Message) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.code = m.Code
+	return nil
+}
+
+// RunInstances checks that single use and attempt limits hold across
+// several [mfa.Manager]s, one per store in stores. Each store must be a
+// separate handle (its own connection pool or client) onto the same data,
+// as for app instances sharing one PostgreSQL or Redis. It runs
+// [Concurrency] simultaneous verifications of one valid code, spread over
+// the Managers, and requires that exactly one succeeds; likewise for an
+// emailed code and a recovery code; and that concurrent wrong TOTP codes
+// are checked no more often than the attempt limit.
+func RunInstances(t *testing.T, stores ...mfa.Store) {
+	if len(stores) < 2 {
+		t.Fatal("mfatest: RunInstances needs at least two stores")
+	}
+	ctx := context.Background()
+	sealer := NewSealer()
+	now := base
+	sender := &lastCode{}
+	managers := func(cfg mfa.Config) []*mfa.Manager {
+		cfg.Now = func() time.Time { return now }
+		cfg.Sender = sender
+		ms := make([]*mfa.Manager, len(stores))
+		for i, s := range stores {
+			ms[i] = mfa.New(s, sealer, cfg)
+		}
+		return ms
+	}
+	// enroll gives user a confirmed factor, confirmed with the previous
+	// step's code, and returns the codes of the current window.
+	enroll := func(t *testing.T, m *mfa.Manager, user string) (cur string, window map[string]bool) {
+		t.Helper()
+		e, err := m.EnrollTOTP(ctx, user, user)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, err := mfa.ParseKeyURI(e.URI)
+		if err != nil {
+			t.Fatal(err)
+		}
+		window = map[string]bool{}
+		for _, d := range []time.Duration{-k.Period, 0, k.Period} {
+			c, err := mfa.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now.Add(d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			window[c] = true
+			if d == -k.Period {
+				if err := m.ConfirmTOTP(ctx, user, c); err != nil {
+					t.Fatalf("confirm: %v", err)
+				}
+			}
+			if d == 0 {
+				cur = c
+			}
+		}
+		return cur, window
+	}
+	// race runs f Concurrency times at once, round robin over ms.
+	race := func(ms []*mfa.Manager, f func(m *mfa.Manager) error) []error {
+		errs := make([]error, Concurrency)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range Concurrency {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				errs[i] = f(ms[i%len(ms)])
+			}()
+		}
+		close(start)
+		wg.Wait()
+		return errs
+	}
+	count := func(errs []error, target error) (n int) {
+		for _, err := range errs {
+			if (target == nil && err == nil) || (target != nil && errors.Is(err, target)) {
+				n++
+			}
+		}
+		return n
+	}
+
+	t.Run("TOTPReplay", func(t *testing.T) {
+		ms := managers(mfa.Config{MaxAttempts: 10 * Concurrency})
+		code, _ := enroll(t, ms[0], "replay")
+		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyTOTP(ctx, "replay", code) })
+		if ok, replays := count(errs, nil), count(errs, mfa.ErrReplay); ok != 1 || replays != Concurrency-1 {
+			t.Fatalf("%d of %d concurrent verifications of one code succeeded and %d were replays, want 1 and %d; errors: %v",
+				ok, Concurrency, replays, Concurrency-1, errs)
+		}
+	})
+	t.Run("TOTPReplayDefaultLimit", func(t *testing.T) {
+		ms := managers(mfa.Config{})
+		code, _ := enroll(t, ms[0], "replay-default")
+		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyTOTP(ctx, "replay-default", code) })
+		if ok, other := count(errs, nil), count(errs, mfa.ErrReplay)+count(errs, mfa.ErrLocked); ok != 1 || other != Concurrency-1 {
+			t.Fatalf("%d of %d succeeded (want 1), %d replays or locks (want %d): %v", ok, Concurrency, other, Concurrency-1, errs)
+		}
+	})
+	t.Run("TOTPAttemptLimit", func(t *testing.T) {
+		ms := managers(mfa.Config{MaxAttempts: 5})
+		_, window := enroll(t, ms[0], "guess")
+		wrong := ""
+		for i := 0; wrong == ""; i++ {
+			if c := fmt.Sprintf("%06d", i); !window[c] {
+				wrong = c
+			}
+		}
+		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyTOTP(ctx, "guess", wrong) })
+		if checked, locked := count(errs, mfa.ErrInvalidCode), count(errs, mfa.ErrLocked); checked != 5 || locked != Concurrency-4 {
+			// The 5th wrong code both is invalid and locks.
+			t.Fatalf("%d wrong codes checked (want 5), %d lock errors (want %d): %v", checked, locked, Concurrency-4, errs)
+		}
+	})
+	t.Run("EmailedCode", func(t *testing.T) {
+		ms := managers(mfa.Config{CodeMaxAttempts: 10 * Concurrency})
+		if err := ms[0].SendCode(ctx, "email", "e@example.com", mfa.PurposeLogin); err != nil {
+			t.Fatal(err)
+		}
+		sender.mu.Lock()
+		code := sender.code
+		sender.mu.Unlock()
+		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyCode(ctx, "email", mfa.PurposeLogin, code) })
+		if ok := count(errs, nil); ok != 1 || count(errs, mfa.ErrNoCode)+count(errs, mfa.ErrReplay) != Concurrency-1 {
+			t.Fatalf("%d of %d concurrent verifications of one emailed code succeeded, want 1: %v", ok, Concurrency, errs)
+		}
+	})
+	t.Run("RecoveryCode", func(t *testing.T) {
+		ms := managers(mfa.Config{})
+		codes, err := ms[0].GenerateRecoveryCodes(ctx, "recovery")
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := race(ms, func(m *mfa.Manager) error { _, err := m.UseRecoveryCode(ctx, "recovery", codes[0]); return err })
+		if ok := count(errs, nil); ok != 1 || count(errs, mfa.ErrInvalidCode) != Concurrency-1 {
+			t.Fatalf("%d of %d concurrent uses of one recovery code succeeded, want 1: %v", ok, Concurrency, errs)
+		}
+	})
+}

@@ -1,0 +1,441 @@
+// Package mfatest checks that an implementation of mfa's store interfaces
+// keeps their contracts, including atomicity under concurrent use.
+//
+// A store package runs it from its tests with a constructor that returns a
+// fresh, empty store for each subtest:
+//
+//	func TestMFAStore(t *testing.T) {
+//		mfatest.Run(t, func(t *testing.T) mfa.Store { return newStore(t) })
+//	}
+//
+// Stores that implement only some interfaces (redisstore keeps codes,
+// step marks and attempt counters) run [RunSteps], [RunAttempts] and
+// [RunOOB] alone. The suite uses only the standard library.
+package mfatest
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/mfa"
+)
+
+// base is the suite's clock origin, at microsecond precision (what SQL
+// stores keep).
+var base = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
+
+// Run runs every part of the suite against stores made by newStore.
+func Run(t *testing.T, newStore func(t *testing.T) mfa.Store) {
+	t.Run("TOTP", func(t *testing.T) { RunTOTP(t, func(t *testing.T) mfa.TOTPStore { return newStore(t) }) })
+	t.Run("Steps", func(t *testing.T) { RunSteps(t, func(t *testing.T) mfa.StepStore { return newStore(t) }) })
+	t.Run("Attempts", func(t *testing.T) { RunAttempts(t, func(t *testing.T) mfa.AttemptStore { return newStore(t) }) })
+	t.Run("OOB", func(t *testing.T) { RunOOB(t, func(t *testing.T) mfa.OOBStore { return newStore(t) }) })
+	t.Run("Recovery", func(t *testing.T) { RunRecovery(t, func(t *testing.T) mfa.RecoveryStore { return newStore(t) }) })
+}
+
+func ctx() context.Context { return context.Background() }
+
+func totpRec(user, id string) mfa.TOTPRecord {
+	return mfa.TOTPRecord{
+		ID: id, UserID: user, Secret: []byte("sealed:" + id), Algorithm: mfa.SHA256,
+		Digits: 8, Period: 30 * time.Second, CreatedAt: base,
+	}
+}
+
+func sameTOTP(a, b mfa.TOTPRecord) bool {
+	return a.ID == b.ID && a.UserID == b.UserID && bytes.Equal(a.Secret, b.Secret) &&
+		a.Algorithm == b.Algorithm && a.Digits == b.Digits && a.Period == b.Period &&
+		a.CreatedAt.Equal(b.CreatedAt) && a.ConfirmedAt.Equal(b.ConfirmedAt)
+}
+
+// concurrently runs f n times at once and returns how many returned true.
+func concurrently(t *testing.T, n int, f func() (bool, error)) int {
+	t.Helper()
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	start := make(chan struct{})
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			ok, err := f()
+			if err != nil {
+				errs <- err
+				return
+			}
+			if ok {
+				wins.Add(1)
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("concurrent call: %v", err)
+	}
+	return int(wins.Load())
+}
+
+// RunTOTP checks a [mfa.TOTPStore].
+func RunTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
+	t.Run("GetMissing", func(t *testing.T) {
+		s := newStore(t)
+		if _, err := s.GetTOTP(ctx(), "nobody"); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("GetTOTP(missing) = %v, want ErrNotFound", err)
+		}
+		if err := s.DeleteTOTP(ctx(), "nobody"); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("DeleteTOTP(missing) = %v, want ErrNotFound", err)
+		}
+		if err := s.ConfirmTOTP(ctx(), "nobody", "x", base); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("ConfirmTOTP(missing) = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("Lifecycle", func(t *testing.T) {
+		s := newStore(t)
+		a := totpRec("alice", "id-1")
+		if err := s.PutPendingTOTP(ctx(), a); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetTOTP(ctx(), "alice")
+		if err != nil || !sameTOTP(got, a) || !got.Pending() {
+			t.Fatalf("GetTOTP = %+v, %v; want %+v", got, err, a)
+		}
+		// A second pending enrollment replaces the first.
+		a2 := totpRec("alice", "id-2")
+		a2.Algorithm, a2.Digits, a2.Period = mfa.SHA1, 6, 15*time.Second
+		if err := s.PutPendingTOTP(ctx(), a2); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := s.GetTOTP(ctx(), "alice"); !sameTOTP(got, a2) {
+			t.Fatalf("after replace GetTOTP = %+v, want %+v", got, a2)
+		}
+		if err := s.ConfirmTOTP(ctx(), "alice", "id-1", base); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("ConfirmTOTP(replaced id) = %v, want ErrNotFound", err)
+		}
+		at := base.Add(time.Minute)
+		if err := s.ConfirmTOTP(ctx(), "alice", "id-2", at); err != nil {
+			t.Fatal(err)
+		}
+		got, _ = s.GetTOTP(ctx(), "alice")
+		if got.Pending() || !got.ConfirmedAt.Equal(at) {
+			t.Fatalf("after confirm ConfirmedAt = %v, want %v", got.ConfirmedAt, at)
+		}
+		if err := s.ConfirmTOTP(ctx(), "alice", "id-2", at); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("ConfirmTOTP(confirmed) = %v, want ErrNotFound", err)
+		}
+		if err := s.PutPendingTOTP(ctx(), totpRec("alice", "id-3")); !errors.Is(err, mfa.ErrAlreadyEnrolled) {
+			t.Fatalf("PutPendingTOTP over confirmed = %v, want ErrAlreadyEnrolled", err)
+		}
+		if got, _ := s.GetTOTP(ctx(), "alice"); got.ID != "id-2" || got.Pending() {
+			t.Fatalf("confirmed enrollment changed: %+v", got)
+		}
+		// Users are independent.
+		if _, err := s.GetTOTP(ctx(), "bob"); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("GetTOTP(bob) = %v, want ErrNotFound", err)
+		}
+		if err := s.DeleteTOTP(ctx(), "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.GetTOTP(ctx(), "alice"); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("GetTOTP after delete = %v, want ErrNotFound", err)
+		}
+		if err := s.PutPendingTOTP(ctx(), totpRec("alice", "id-4")); err != nil {
+			t.Fatalf("PutPendingTOTP after delete: %v", err)
+		}
+	})
+}
+
+// RunSteps checks a [mfa.StepStore].
+func RunSteps(t *testing.T, newStore func(t *testing.T) mfa.StepStore) {
+	t.Run("Monotonic", func(t *testing.T) {
+		s := newStore(t)
+		keep := 2 * time.Minute
+		for i, c := range []struct {
+			user string
+			step int64
+			want bool
+		}{
+			{"alice", 100, true}, {"alice", 100, false}, {"alice", 99, false},
+			{"alice", 101, true}, {"bob", 100, true}, {"alice", 101, false}, {"alice", 103, true},
+		} {
+			got, err := s.MarkStep(ctx(), c.user, c.step, keep)
+			if err != nil || got != c.want {
+				t.Fatalf("case %d: MarkStep(%s, %d) = %v, %v; want %v", i, c.user, c.step, got, err, c.want)
+			}
+		}
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		s := newStore(t)
+		wins := concurrently(t, 50, func() (bool, error) { return s.MarkStep(ctx(), "alice", 5000, time.Minute) })
+		if wins != 1 {
+			t.Fatalf("%d concurrent MarkStep calls succeeded, want exactly 1", wins)
+		}
+	})
+}
+
+// RunAttempts checks a [mfa.AttemptStore].
+func RunAttempts(t *testing.T, newStore func(t *testing.T) mfa.AttemptStore) {
+	p := mfa.AttemptPolicy{Limit: 3, Lockout: 10 * time.Minute}
+	t.Run("LockAndExpire", func(t *testing.T) {
+		s := newStore(t)
+		take := func(now time.Time) mfa.Attempt {
+			t.Helper()
+			a, err := s.TakeAttempt(ctx(), "alice", mfa.FactorTOTP, p, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}
+		for i, want := range []int{2, 1} {
+			if a := take(base); !a.Allowed || a.Remaining != want || !a.LockedUntil.IsZero() {
+				t.Fatalf("attempt %d = %+v, want allowed with %d remaining", i+1, a, want)
+			}
+		}
+		until := base.Add(time.Second).Add(p.Lockout)
+		if a := take(base.Add(time.Second)); !a.Allowed || a.Remaining != 0 || !a.LockedUntil.Equal(until) {
+			t.Fatalf("last attempt = %+v, want allowed, locking until %v", a, until)
+		}
+		if a := take(until.Add(-time.Microsecond)); a.Allowed || !a.LockedUntil.Equal(until) {
+			t.Fatalf("attempt while locked = %+v, want denied until %v", a, until)
+		}
+		// Other factors and users are independent.
+		if a, _ := s.TakeAttempt(ctx(), "alice", mfa.FactorRecovery, p, base); !a.Allowed || a.Remaining != 2 {
+			t.Fatalf("other factor = %+v, want allowed", a)
+		}
+		if a, _ := s.TakeAttempt(ctx(), "bob", mfa.FactorTOTP, p, base); !a.Allowed || a.Remaining != 2 {
+			t.Fatalf("other user = %+v, want allowed", a)
+		}
+		// The lock expires and the count starts again.
+		if a := take(until); !a.Allowed || a.Remaining != 2 || !a.LockedUntil.IsZero() {
+			t.Fatalf("attempt after lock = %+v, want allowed with 2 remaining", a)
+		}
+	})
+	t.Run("Reset", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.ResetAttempts(ctx(), "alice", mfa.FactorTOTP); err != nil {
+			t.Fatalf("ResetAttempts with nothing to reset: %v", err)
+		}
+		for range 3 {
+			if _, err := s.TakeAttempt(ctx(), "alice", mfa.FactorTOTP, p, base); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.ResetAttempts(ctx(), "alice", mfa.FactorTOTP); err != nil {
+			t.Fatal(err)
+		}
+		if a, _ := s.TakeAttempt(ctx(), "alice", mfa.FactorTOTP, p, base); !a.Allowed || a.Remaining != 2 {
+			t.Fatalf("attempt after reset = %+v, want allowed with 2 remaining", a)
+		}
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		s := newStore(t)
+		p := mfa.AttemptPolicy{Limit: 5, Lockout: time.Hour}
+		allowed := concurrently(t, 30, func() (bool, error) {
+			a, err := s.TakeAttempt(ctx(), "alice", mfa.FactorTOTP, p, base)
+			return a.Allowed, err
+		})
+		if allowed != 5 {
+			t.Fatalf("%d of 30 concurrent attempts allowed, want exactly 5", allowed)
+		}
+	})
+}
+
+func oobRec(user string, purpose mfa.Purpose, id string, sent time.Time) mfa.OOBRecord {
+	return mfa.OOBRecord{
+		ID: id, UserID: user, Purpose: purpose, Salt: []byte("salt-" + id),
+		Hash: []byte("hash-" + id), SentAt: sent, ExpiresAt: sent.Add(10 * time.Minute),
+	}
+}
+
+// RunOOB checks a [mfa.OOBStore].
+func RunOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
+	const resend = time.Minute
+	t.Run("RoundTrip", func(t *testing.T) {
+		s := newStore(t)
+		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("TakeOOBAttempt(missing) = %v, want ErrNotFound", err)
+		}
+		r := oobRec("alice", mfa.PurposeLogin, "c1", base)
+		if err := s.PutOOB(ctx(), r, resend); err != nil {
+			t.Fatal(err)
+		}
+		for i := 1; i <= 2; i++ {
+			got, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base.Add(time.Second))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != r.ID || got.UserID != r.UserID || got.Purpose != r.Purpose || !bytes.Equal(got.Salt, r.Salt) ||
+				!bytes.Equal(got.Hash, r.Hash) || got.Attempts != i || !got.SentAt.Equal(r.SentAt) || !got.ExpiresAt.Equal(r.ExpiresAt) {
+				t.Fatalf("TakeOOBAttempt #%d = %+v, want %+v with Attempts %d", i, got, r, i)
+			}
+		}
+		// Bound to its purpose and user.
+		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeEmailChange, 5, base); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("other purpose = %v, want ErrNotFound", err)
+		}
+		if _, err := s.TakeOOBAttempt(ctx(), "bob", mfa.PurposeLogin, 5, base); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("other user = %v, want ErrNotFound", err)
+		}
+		// Expired.
+		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, r.ExpiresAt); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("at expiry = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("Throttle", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c1", base), resend); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c2", base.Add(resend-time.Second)), resend); !errors.Is(err, mfa.ErrThrottled) {
+			t.Fatalf("early resend = %v, want ErrThrottled", err)
+		}
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeEmailChange, "c3", base), resend); err != nil {
+			t.Fatalf("other purpose throttled: %v", err)
+		}
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c4", base.Add(resend)), resend); err != nil {
+			t.Fatalf("resend after interval: %v", err)
+		}
+		got, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base.Add(resend))
+		if err != nil || got.ID != "c4" || got.Attempts != 1 {
+			t.Fatalf("after resend = %+v, %v; want c4 with 1 attempt", got, err)
+		}
+		// An expired code never throttles, however long the interval.
+		c4 := oobRec("alice", mfa.PurposeLogin, "c4", base.Add(resend))
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c5", c4.ExpiresAt), 24*time.Hour); err != nil {
+			t.Fatalf("PutOOB after expiry: %v", err)
+		}
+	})
+	t.Run("MaxAttempts", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c1", base), resend); err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 {
+			if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 3, base); err != nil {
+				t.Fatalf("attempt %d: %v", i+1, err)
+			}
+		}
+		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 3, base); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("attempt past the limit = %v, want ErrNotFound", err)
+		}
+		// The used-up code still throttles resends.
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c2", base.Add(time.Second)), resend); !errors.Is(err, mfa.ErrThrottled) {
+			t.Fatalf("resend after used-up code = %v, want ErrThrottled", err)
+		}
+	})
+	t.Run("Delete", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c1", base), resend); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.DeleteOOB(ctx(), "alice", mfa.PurposeLogin, "other"); ok || err != nil {
+			t.Fatalf("DeleteOOB(wrong id) = %v, %v; want false", ok, err)
+		}
+		wins := concurrently(t, 20, func() (bool, error) { return s.DeleteOOB(ctx(), "alice", mfa.PurposeLogin, "c1") })
+		if wins != 1 {
+			t.Fatalf("%d concurrent DeleteOOB calls succeeded, want exactly 1", wins)
+		}
+		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("after delete = %v, want ErrNotFound", err)
+		}
+		// Deleted: a new code may be sent at once.
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c2", base), resend); err != nil {
+			t.Fatalf("PutOOB after delete: %v", err)
+		}
+	})
+	t.Run("ConcurrentAttempts", func(t *testing.T) {
+		s := newStore(t)
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c1", base), resend); err != nil {
+			t.Fatal(err)
+		}
+		got := concurrently(t, 20, func() (bool, error) {
+			_, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base)
+			if errors.Is(err, mfa.ErrNotFound) {
+				return false, nil
+			}
+			return err == nil, err
+		})
+		if got != 5 {
+			t.Fatalf("%d of 20 concurrent attempts taken, want exactly 5", got)
+		}
+	})
+}
+
+func hashes(prefix string, n int) [][]byte {
+	out := make([][]byte, n)
+	for i := range out {
+		out[i] = []byte(fmt.Sprintf("%s-%02d-hash-of-a-recovery-code", prefix, i))
+	}
+	return out
+}
+
+// RunRecovery checks a [mfa.RecoveryStore].
+func RunRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
+	t.Run("UseAndReplace", func(t *testing.T) {
+		s := newStore(t)
+		if n, err := s.CountRecoveryCodes(ctx(), "alice"); n != 0 || err != nil {
+			t.Fatalf("Count(empty) = %d, %v", n, err)
+		}
+		old := hashes("old", 10)
+		if err := s.ReplaceRecoveryCodes(ctx(), "alice", old, base); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := s.CountRecoveryCodes(ctx(), "alice"); n != 10 {
+			t.Fatalf("Count = %d, want 10", n)
+		}
+		if n, err := s.UseRecoveryCode(ctx(), "alice", old[3]); n != 9 || err != nil {
+			t.Fatalf("Use = %d, %v; want 9", n, err)
+		}
+		if _, err := s.UseRecoveryCode(ctx(), "alice", old[3]); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("second Use = %v, want ErrNotFound", err)
+		}
+		if _, err := s.UseRecoveryCode(ctx(), "bob", old[4]); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("Use by other user = %v, want ErrNotFound", err)
+		}
+		fresh := hashes("new", 10)
+		if err := s.ReplaceRecoveryCodes(ctx(), "alice", fresh, base); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UseRecoveryCode(ctx(), "alice", old[4]); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("Use of replaced code = %v, want ErrNotFound", err)
+		}
+		if n, err := s.UseRecoveryCode(ctx(), "alice", fresh[0]); n != 9 || err != nil {
+			t.Fatalf("Use(new) = %d, %v; want 9", n, err)
+		}
+		if err := s.ReplaceRecoveryCodes(ctx(), "alice", nil, base); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := s.CountRecoveryCodes(ctx(), "alice"); n != 0 {
+			t.Fatalf("Count after removal = %d, want 0", n)
+		}
+	})
+	t.Run("Concurrent", func(t *testing.T) {
+		s := newStore(t)
+		hs := hashes("c", 10)
+		if err := s.ReplaceRecoveryCodes(ctx(), "alice", hs, base); err != nil {
+			t.Fatal(err)
+		}
+		wins := concurrently(t, 20, func() (bool, error) {
+			_, err := s.UseRecoveryCode(ctx(), "alice", hs[7])
+			if errors.Is(err, mfa.ErrNotFound) {
+				return false, nil
+			}
+			return err == nil, err
+		})
+		if wins != 1 {
+			t.Fatalf("%d concurrent uses of one code succeeded, want exactly 1", wins)
+		}
+		if n, _ := s.CountRecoveryCodes(ctx(), "alice"); n != 9 {
+			t.Fatalf("Count = %d, want 9", n)
+		}
+	})
+}

@@ -1,0 +1,168 @@
+package mfa_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"regexp"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/mfa"
+)
+
+func TestEmailedCode(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, mfa.Config{})
+	require.NoError(t, f.m.SendCode(ctx, "alice", "alice@example.com", mfa.PurposeLogin))
+	code := f.sent.lastCode(t)
+	require.Regexp(t, `^[0-9]{6}$`, code)
+	msg := f.sent.msgs[0]
+	require.Equal(t, "alice@example.com", msg.To)
+	require.Equal(t, t0.Add(10*time.Minute), msg.ExpiresAt)
+
+	// Stored only as a hash.
+	rec, err := f.store.TakeOOBAttempt(ctx, "alice", mfa.PurposeLogin, 100, t0)
+	require.NoError(t, err)
+	require.NotContains(t, string(rec.Hash)+string(rec.Salt), code)
+	require.Len(t, rec.Hash, 32)
+
+	// Bound to account and purpose.
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeEmailChange, code), mfa.ErrNoCode)
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "bob", mfa.PurposeLogin, code), mfa.ErrNoCode)
+
+	require.NoError(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, " "+code+" "))
+	// Single use.
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code), mfa.ErrNoCode)
+	require.Equal(t, []mfa.EventType{mfa.EventSent, mfa.EventFailure, mfa.EventFailure, mfa.EventSuccess, mfa.EventFailure}, f.ev.types())
+	f.ev.requireNoSecret(t, code)
+}
+
+func TestEmailedCodeExpiry(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, mfa.Config{CodeDigits: 8})
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	code := f.sent.lastCode(t)
+	require.Len(t, code, 8)
+	f.clock.Add(10 * time.Minute)
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code), mfa.ErrNoCode)
+	// An expired code no longer throttles.
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+}
+
+func TestEmailedCodeAttempts(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, mfa.Config{})
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	code := f.sent.lastCode(t)
+	bad := wrongCode(code)
+	for i := 1; i <= 5; i++ {
+		require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, bad), mfa.ErrInvalidCode)
+		require.Equal(t, 5-i, f.ev.last().Remaining)
+	}
+	require.Equal(t, mfa.EventLockout, f.ev.last().Type)
+	// Invalidated: even the right code fails now.
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code), mfa.ErrNoCode)
+	// Malformed input counts as an attempt too.
+	f.clock.Add(time.Minute)
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	for _, in := range []string{"", "12345", "123456789", "abcdef", "12-34-56"} {
+		require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, in), mfa.ErrInvalidCode, "%q", in)
+	}
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, f.sent.lastCode(t)), mfa.ErrNoCode)
+}
+
+func TestEmailedCodeResend(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, mfa.Config{})
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	first := f.sent.lastCode(t)
+	f.clock.Add(59 * time.Second)
+	require.ErrorIs(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin), mfa.ErrThrottled)
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeEmailChange))
+	f.clock.Add(time.Second)
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	second := f.sent.lastCode(t)
+	if first != second {
+		require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, first), mfa.ErrInvalidCode)
+	}
+	require.NoError(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, second))
+}
+
+func TestSendCodeFailures(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, mfa.Config{})
+	boom := errors.New("mail server down")
+	f.sent.err = boom
+	require.ErrorIs(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin), boom)
+	// The undelivered code was withdrawn: no throttle.
+	f.sent.err = nil
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+
+	require.ErrorIs(t, f.m.SendCode(ctx, "alice", "", mfa.PurposeLogin), mfa.ErrInvalidInput)
+	for _, p := range []mfa.Purpose{"", "Login", "a b", mfa.Purpose(strings.Repeat("x", 65))} {
+		require.ErrorIs(t, f.m.SendCode(ctx, "alice", "a@example.com", p), mfa.ErrInvalidInput)
+		require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", p, "123456"), mfa.ErrInvalidInput)
+	}
+	noSender := mfa.New(f.store, newSealer(t), mfa.Config{})
+	require.ErrorIs(t, noSender.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin), mfa.ErrNoSender)
+}
+
+func TestEmailedCodeConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, mfa.Config{CodeMaxAttempts: 100})
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	code := f.sent.lastCode(t)
+	var ok atomic.Int32
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code)
+			if err == nil {
+				ok.Add(1)
+				return
+			}
+			if !errors.Is(err, mfa.ErrNoCode) && !errors.Is(err, mfa.ErrReplay) {
+				t.Errorf("unexpected error: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	require.Equal(t, int32(1), ok.Load())
+}
+
+func TestEmailedCodeUniform(t *testing.T) {
+	t.Parallel()
+	// Codes come from the injected Rand and cover all digits.
+	ctx := context.Background()
+	seen := map[byte]bool{}
+	for i := range 30 {
+		f := newFixture(t, mfa.Config{})
+		require.NoError(t, f.m.SendCode(ctx, "u", "a@example.com", mfa.PurposeLogin), i)
+		for _, c := range []byte(f.sent.lastCode(t)) {
+			seen[c] = true
+		}
+	}
+	require.Len(t, seen, 10)
+}
+
+func TestConsoleSender(t *testing.T) {
+	t.Parallel()
+	var buf bytes.Buffer
+	s := &mfa.ConsoleSender{W: &buf}
+	require.NoError(t, s.Send(context.Background(), mfa.Message{To: "a@example.com", UserID: "alice", Purpose: mfa.PurposeLogin, Code: "123456", ExpiresAt: t0}))
+	require.Regexp(t, regexp.MustCompile(`"alice" \(login\), to "a@example.com": 123456, valid until 2026-11-23T12:00:15Z`), buf.String())
+}

@@ -1,0 +1,176 @@
+package mfa
+
+import (
+	"context"
+	"time"
+)
+
+// The store interfaces below are split by concern so that a host can keep
+// each part where it fits best: enrolled secrets and recovery codes in SQL,
+// short-lived codes, used-step marks and attempt counters in Redis (see
+// [Stores]). Each method takes a context first. Implementations must be safe
+// for concurrent use, and every rule a method documents as atomic must hold
+// across processes sharing the same back end: that is what makes replay
+// protection and attempt limits hold across app instances.
+//
+// Error contract, the same in every interface: a missing or expired record
+// is reported with [ErrNotFound] (or the specific sentinel a method names);
+// any other error is a system failure, and [Manager] denies on it.
+
+// TOTPRecord is one user's TOTP enrollment. Secret is sealed by the
+// [Sealer]; stores never see the secret in clear.
+type TOTPRecord struct {
+	ID          string        // UUIDv7, new for every enrollment
+	UserID      string        // the host's user id
+	Secret      []byte        // the sealed secret
+	Algorithm   Algorithm     // HMAC hash
+	Digits      int           // 6 or 8
+	Period      time.Duration // step length, whole seconds
+	CreatedAt   time.Time     // when the enrollment started
+	ConfirmedAt time.Time     // zero while pending
+}
+
+// Pending reports whether the enrollment still awaits its first valid code.
+func (r TOTPRecord) Pending() bool { return r.ConfirmedAt.IsZero() }
+
+// TOTPStore keeps at most one TOTP enrollment per user.
+type TOTPStore interface {
+	// PutPendingTOTP stores rec, which is pending (ConfirmedAt is zero),
+	// replacing any pending enrollment of rec.UserID. It returns
+	// [ErrAlreadyEnrolled] and changes nothing if the user has a confirmed
+	// one. The check and the write are atomic.
+	PutPendingTOTP(ctx context.Context, rec TOTPRecord) error
+	// GetTOTP returns the user's enrollment, pending or confirmed, or
+	// [ErrNotFound].
+	GetTOTP(ctx context.Context, userID string) (TOTPRecord, error)
+	// ConfirmTOTP sets ConfirmedAt of the pending enrollment with the given
+	// id. It returns [ErrNotFound] if the user has no pending enrollment
+	// with that id (it was replaced, removed or already confirmed).
+	ConfirmTOTP(ctx context.Context, userID, id string, at time.Time) error
+	// DeleteTOTP removes the user's enrollment, or returns [ErrNotFound].
+	DeleteTOTP(ctx context.Context, userID string) error
+}
+
+// StepStore remembers the last TOTP time step accepted for each user, the
+// replay protection of RFC 6238 section 5.2.
+type StepStore interface {
+	// MarkStep atomically records step as used for userID if it is greater
+	// than the last step recorded, and reports whether it did. A false
+	// result means the step (or a later one) was already accepted: a
+	// replay. The mark must be kept for at least keep; a store may forget
+	// it afterwards (by then the step is outside every verification window).
+	MarkStep(ctx context.Context, userID string, step int64, keep time.Duration) (bool, error)
+}
+
+// AttemptPolicy is the attempt limit applied by [AttemptStore.TakeAttempt].
+type AttemptPolicy struct {
+	Limit   int           // attempts allowed before the lock; at least 1
+	Lockout time.Duration // how long the lock lasts
+}
+
+// Attempt is the outcome of [AttemptStore.TakeAttempt].
+type Attempt struct {
+	// Allowed is false while the factor is locked; the code must then not
+	// even be checked.
+	Allowed bool
+	// Remaining is how many further attempts are allowed before the lock.
+	Remaining int
+	// LockedUntil is set when the factor is locked: when Allowed is false,
+	// or when this was the last allowed attempt (which locked the factor
+	// in advance; a success then lifts the lock via ResetAttempts).
+	LockedUntil time.Time
+}
+
+// AttemptStore counts verification attempts per user and factor.
+//
+// An attempt is taken before a code is checked, so that concurrent guesses
+// on several instances can never exceed the limit: with Limit 5, at most 5
+// codes are ever checked between two successes or lock expiries.
+type AttemptStore interface {
+	// TakeAttempt atomically does the following for (userID, factor), with
+	// n the attempts taken and L the lock expiry (both zero initially):
+	//
+	//	if L after now:      deny (Allowed false, LockedUntil L)
+	//	if L set (expired):  n, L = 0, zero
+	//	n++
+	//	if n >= p.Limit:     L = now + p.Lockout
+	//	allow (Remaining p.Limit-n, LockedUntil L)
+	TakeAttempt(ctx context.Context, userID string, factor Factor, p AttemptPolicy, now time.Time) (Attempt, error)
+	// ResetAttempts forgets the attempts and any lock of (userID, factor).
+	// It succeeds when there is nothing to forget.
+	ResetAttempts(ctx context.Context, userID string, factor Factor) error
+}
+
+// OOBRecord is one emailed (out-of-band) code, stored only as a hash.
+type OOBRecord struct {
+	ID        string  // UUIDv7
+	UserID    string  // the account the code is bound to
+	Purpose   Purpose // what the code is for
+	Salt      []byte  // random, per code
+	Hash      []byte  // HMAC-SHA-256 of the code; see the package doc
+	Attempts  int     // attempts taken so far
+	SentAt    time.Time
+	ExpiresAt time.Time
+}
+
+// OOBStore keeps at most one live code per user and purpose.
+type OOBStore interface {
+	// PutOOB stores rec, replacing the user's code for rec.Purpose, unless
+	// that code is unexpired (ExpiresAt after rec.SentAt) and was sent less
+	// than resendAfter before rec.SentAt: then it returns [ErrThrottled]
+	// and changes nothing. The check and the write are atomic.
+	PutOOB(ctx context.Context, rec OOBRecord, resendAfter time.Duration) error
+	// TakeOOBAttempt atomically increments the attempts of the user's
+	// code for purpose and returns the record as updated. It returns
+	// [ErrNotFound] if there is no code, it has expired (ExpiresAt not
+	// after now) or it has used up maxAttempts already; such a code stays
+	// in place (so the resend throttle still applies) but never verifies.
+	TakeOOBAttempt(ctx context.Context, userID string, purpose Purpose, maxAttempts int, now time.Time) (OOBRecord, error)
+	// DeleteOOB removes the user's code for purpose if its ID is id, and
+	// reports whether it did. Of several concurrent calls at most one
+	// reports true: that is what makes a code single use.
+	DeleteOOB(ctx context.Context, userID string, purpose Purpose, id string) (bool, error)
+}
+
+// RecoveryStore keeps the SHA-256 hashes of each user's recovery codes.
+type RecoveryStore interface {
+	// ReplaceRecoveryCodes atomically replaces the user's set of code
+	// hashes with hashes (an empty slice removes them all).
+	ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte, now time.Time) error
+	// UseRecoveryCode atomically removes the code with this hash and
+	// returns how many codes the user has left. It returns [ErrNotFound]
+	// if the user has no such code; of several concurrent calls with the
+	// same hash at most one succeeds.
+	UseRecoveryCode(ctx context.Context, userID string, hash []byte) (remaining int, err error)
+	// CountRecoveryCodes returns how many unused codes the user has.
+	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
+}
+
+// Store is everything a [Manager] needs. memstore and sqlstore implement
+// all of it; to mix back ends, build a [Stores].
+type Store interface {
+	TOTPStore
+	StepStore
+	AttemptStore
+	OOBStore
+	RecoveryStore
+}
+
+// Stores assembles a [Store] from parts, for example TOTP enrollments and
+// recovery codes in SQL with codes, step marks and attempt counters in
+// Redis:
+//
+//	durable, rdb := sqlStore.MFA(), redisStore.MFA()
+//	store := mfa.Stores{TOTPStore: durable, RecoveryStore: durable,
+//		StepStore: rdb, AttemptStore: rdb, OOBStore: rdb}
+//
+// Every field must be set; [New] panics otherwise.
+type Stores struct {
+	TOTPStore
+	StepStore
+	AttemptStore
+	OOBStore
+	RecoveryStore
+}
+
+var _ Store = Stores{}

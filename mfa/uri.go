@@ -1,0 +1,138 @@
+package mfa
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// ErrMalformedURI is returned by [ParseKeyURI] for a URI it does not accept.
+var ErrMalformedURI = errors.New("mfa: malformed otpauth URI")
+
+// maxURILen caps the input of [ParseKeyURI] before it is parsed.
+const maxURILen = 2048
+
+// KeyURI is a parsed otpauth://totp/ Key URI.
+type KeyURI struct {
+	Issuer      string
+	AccountName string
+	Secret      []byte
+	Algorithm   Algorithm
+	Digits      int
+	Period      time.Duration
+}
+
+// String encodes k as an otpauth:// URI in the Key URI format.
+func (k KeyURI) String() string {
+	label := k.AccountName
+	if k.Issuer != "" {
+		label = k.Issuer + ":" + k.AccountName
+	}
+	q := url.Values{}
+	q.Set("secret", b32.EncodeToString(k.Secret))
+	if k.Issuer != "" {
+		q.Set("issuer", k.Issuer)
+	}
+	q.Set("algorithm", string(k.Algorithm))
+	q.Set("digits", strconv.Itoa(k.Digits))
+	q.Set("period", strconv.Itoa(int(k.Period/time.Second)))
+	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + label, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// ParseKeyURI parses and validates an otpauth://totp/ Key URI (the format
+// of Google Authenticator's wiki, which other apps follow), for hosts that
+// import factors from another system. It is strict: the secret must be
+// base32 of at least 160 bits; algorithm SHA1, SHA256 or SHA512 (default
+// SHA1); digits 6 or 8 (default 6); period 1 to 30 seconds (default 30); a
+// parameter may not repeat; an issuer parameter must match the label's
+// issuer prefix. Inputs over 2048 bytes are refused unread. Every failure
+// is [ErrMalformedURI]; the error never contains the secret.
+func ParseKeyURI(s string) (KeyURI, error) {
+	bad := func(why string) (KeyURI, error) { return KeyURI{}, fmt.Errorf("%w: %s", ErrMalformedURI, why) }
+	if len(s) > maxURILen {
+		return bad("too long")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return bad("not a URL")
+	}
+	if u.Scheme != "otpauth" || u.Host != "totp" || u.User != nil || u.Opaque != "" || u.Fragment != "" {
+		return bad("not otpauth://totp/")
+	}
+	label := strings.TrimPrefix(u.Path, "/")
+	if label == u.Path {
+		return bad("missing label")
+	}
+	var k KeyURI
+	if i := strings.IndexByte(label, ':'); i >= 0 {
+		k.Issuer, k.AccountName = label[:i], strings.TrimLeft(label[i+1:], " ")
+	} else {
+		k.AccountName = label
+	}
+	if k.AccountName == "" || validLabel(k.AccountName) != nil || validLabel(k.Issuer) != nil {
+		return bad("invalid label")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return bad("invalid query")
+	}
+	for _, v := range q {
+		if len(v) != 1 {
+			return bad("repeated parameter")
+		}
+	}
+	if iss, ok := q["issuer"]; ok {
+		if validLabel(iss[0]) != nil || iss[0] == "" || (k.Issuer != "" && iss[0] != k.Issuer) {
+			return bad("issuer mismatch")
+		}
+		k.Issuer = iss[0]
+	}
+	sec := strings.ToUpper(strings.TrimRight(q.Get("secret"), "="))
+	k.Secret, err = b32.DecodeString(sec)
+	if err != nil || len(k.Secret) < defaultSecretBytes || len(k.Secret) > maxSecretBytes {
+		return bad("secret must be base32 of 160 to 512 bits")
+	}
+	k.Algorithm = SHA1
+	if a, ok := q["algorithm"]; ok {
+		k.Algorithm = Algorithm(strings.ToUpper(a[0]))
+		if !k.Algorithm.valid() {
+			return bad("unsupported algorithm")
+		}
+	}
+	k.Digits = 6
+	if d, ok := q["digits"]; ok {
+		if d[0] != "6" && d[0] != "8" {
+			return bad("digits must be 6 or 8")
+		}
+		k.Digits = int(d[0][0] - '0')
+	}
+	k.Period = defaultTOTPPeriod
+	if p, ok := q["period"]; ok {
+		n, err := strconv.Atoi(p[0])
+		if err != nil || n < 1 || n > 30 || strconv.Itoa(n) != p[0] {
+			return bad("period must be 1 to 30 seconds")
+		}
+		k.Period = time.Duration(n) * time.Second
+	}
+	return k, nil
+}
+
+// validLabel accepts an issuer or account name for an otpauth label: valid
+// UTF-8, printable, at most 256 bytes, no ':' (the label separator).
+func validLabel(s string) error {
+	if len(s) > 256 || !utf8.ValidString(s) || strings.ContainsRune(s, ':') {
+		return ErrInvalidInput
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return ErrInvalidInput
+		}
+	}
+	return nil
+}

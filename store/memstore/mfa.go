@@ -1,0 +1,215 @@
+package memstore
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/mfa"
+)
+
+// MFAStore is the in-memory [mfa.Store]. One mutex guards everything, so
+// each method is atomic. Used-step marks are kept until overwritten (one
+// per user), which is stricter than the minimum the interface requires.
+type MFAStore struct {
+	mu       sync.Mutex
+	totp     map[string]mfa.TOTPRecord
+	steps    map[string]int64
+	attempts map[mfaAttemptKey]mfaAttemptState
+	oob      map[mfaOOBKey]mfa.OOBRecord
+	recovery map[string][][]byte
+}
+
+type mfaAttemptKey struct {
+	user   string
+	factor mfa.Factor
+}
+
+type mfaAttemptState struct {
+	n     int
+	until time.Time
+}
+
+type mfaOOBKey struct {
+	user    string
+	purpose mfa.Purpose
+}
+
+var _ mfa.Store = (*MFAStore)(nil)
+
+// NewMFAStore returns an empty MFAStore.
+func NewMFAStore() *MFAStore {
+	return &MFAStore{
+		totp:     map[string]mfa.TOTPRecord{},
+		steps:    map[string]int64{},
+		attempts: map[mfaAttemptKey]mfaAttemptState{},
+		oob:      map[mfaOOBKey]mfa.OOBRecord{},
+		recovery: map[string][][]byte{},
+	}
+}
+
+// PutPendingTOTP implements [mfa.TOTPStore].
+func (s *MFAStore) PutPendingTOTP(_ context.Context, rec mfa.TOTPRecord) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.totp[rec.UserID]; ok && !old.Pending() {
+		return mfa.ErrAlreadyEnrolled
+	}
+	rec.Secret = slices.Clone(rec.Secret)
+	s.totp[rec.UserID] = rec
+	return nil
+}
+
+// GetTOTP implements [mfa.TOTPStore].
+func (s *MFAStore) GetTOTP(_ context.Context, userID string) (mfa.TOTPRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.totp[userID]
+	if !ok {
+		return mfa.TOTPRecord{}, mfa.ErrNotFound
+	}
+	rec.Secret = slices.Clone(rec.Secret)
+	return rec, nil
+}
+
+// ConfirmTOTP implements [mfa.TOTPStore].
+func (s *MFAStore) ConfirmTOTP(_ context.Context, userID, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.totp[userID]
+	if !ok || rec.ID != id || !rec.Pending() {
+		return mfa.ErrNotFound
+	}
+	rec.ConfirmedAt = at
+	s.totp[userID] = rec
+	return nil
+}
+
+// DeleteTOTP implements [mfa.TOTPStore].
+func (s *MFAStore) DeleteTOTP(_ context.Context, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.totp[userID]; !ok {
+		return mfa.ErrNotFound
+	}
+	delete(s.totp, userID)
+	return nil
+}
+
+// MarkStep implements [mfa.StepStore].
+func (s *MFAStore) MarkStep(_ context.Context, userID string, step int64, _ time.Duration) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if last, ok := s.steps[userID]; ok && last >= step {
+		return false, nil
+	}
+	s.steps[userID] = step
+	return true, nil
+}
+
+// TakeAttempt implements [mfa.AttemptStore].
+func (s *MFAStore) TakeAttempt(_ context.Context, userID string, f mfa.Factor, p mfa.AttemptPolicy, now time.Time) (mfa.Attempt, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := mfaAttemptKey{userID, f}
+	st := s.attempts[k]
+	if st.until.After(now) {
+		return mfa.Attempt{LockedUntil: st.until}, nil
+	}
+	if !st.until.IsZero() {
+		st = mfaAttemptState{}
+	}
+	st.n++
+	if st.n >= p.Limit {
+		st.until = now.Add(p.Lockout)
+	}
+	s.attempts[k] = st
+	return mfa.Attempt{Allowed: true, Remaining: max(p.Limit-st.n, 0), LockedUntil: st.until}, nil
+}
+
+// ResetAttempts implements [mfa.AttemptStore].
+func (s *MFAStore) ResetAttempts(_ context.Context, userID string, f mfa.Factor) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.attempts, mfaAttemptKey{userID, f})
+	return nil
+}
+
+// PutOOB implements [mfa.OOBStore].
+func (s *MFAStore) PutOOB(_ context.Context, rec mfa.OOBRecord, resendAfter time.Duration) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := mfaOOBKey{rec.UserID, rec.Purpose}
+	if old, ok := s.oob[k]; ok && old.ExpiresAt.After(rec.SentAt) && old.SentAt.Add(resendAfter).After(rec.SentAt) {
+		return mfa.ErrThrottled
+	}
+	rec.Salt, rec.Hash = slices.Clone(rec.Salt), slices.Clone(rec.Hash)
+	s.oob[k] = rec
+	return nil
+}
+
+// TakeOOBAttempt implements [mfa.OOBStore].
+func (s *MFAStore) TakeOOBAttempt(_ context.Context, userID string, purpose mfa.Purpose, maxAttempts int, now time.Time) (mfa.OOBRecord, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := mfaOOBKey{userID, purpose}
+	rec, ok := s.oob[k]
+	if !ok || !rec.ExpiresAt.After(now) || rec.Attempts >= maxAttempts {
+		return mfa.OOBRecord{}, mfa.ErrNotFound
+	}
+	rec.Attempts++
+	s.oob[k] = rec
+	rec.Salt, rec.Hash = slices.Clone(rec.Salt), slices.Clone(rec.Hash)
+	return rec, nil
+}
+
+// DeleteOOB implements [mfa.OOBStore].
+func (s *MFAStore) DeleteOOB(_ context.Context, userID string, purpose mfa.Purpose, id string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := mfaOOBKey{userID, purpose}
+	if rec, ok := s.oob[k]; !ok || rec.ID != id {
+		return false, nil
+	}
+	delete(s.oob, k)
+	return true, nil
+}
+
+// ReplaceRecoveryCodes implements [mfa.RecoveryStore].
+func (s *MFAStore) ReplaceRecoveryCodes(_ context.Context, userID string, hashes [][]byte, _ time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(hashes) == 0 {
+		delete(s.recovery, userID)
+		return nil
+	}
+	set := make([][]byte, len(hashes))
+	for i, h := range hashes {
+		set[i] = slices.Clone(h)
+	}
+	s.recovery[userID] = set
+	return nil
+}
+
+// UseRecoveryCode implements [mfa.RecoveryStore].
+func (s *MFAStore) UseRecoveryCode(_ context.Context, userID string, hash []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	set := s.recovery[userID]
+	for i, h := range set {
+		if string(h) == string(hash) {
+			set = slices.Delete(set, i, i+1)
+			s.recovery[userID] = set
+			return len(set), nil
+		}
+	}
+	return 0, mfa.ErrNotFound
+}
+
+// CountRecoveryCodes implements [mfa.RecoveryStore].
+func (s *MFAStore) CountRecoveryCodes(_ context.Context, userID string) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.recovery[userID]), nil
+}

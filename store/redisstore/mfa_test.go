@@ -1,0 +1,43 @@
+package redisstore_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwarkhq/bulwark/internal/testenv"
+	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
+	"github.com/bulwarkhq/bulwark/store/memstore"
+	"github.com/bulwarkhq/bulwark/store/redisstore"
+)
+
+func newMFA(t *testing.T) *redisstore.MFAStore {
+	c, prefix := testenv.Redis(t)
+	return redisstore.New(c, prefix).MFA()
+}
+
+func TestMFAStoreConformance(t *testing.T) {
+	t.Parallel()
+	mfatest.RunSteps(t, func(t *testing.T) mfa.StepStore { return newMFA(t) })
+	mfatest.RunAttempts(t, func(t *testing.T) mfa.AttemptStore { return newMFA(t) })
+	mfatest.RunOOB(t, func(t *testing.T) mfa.OOBStore { return newMFA(t) })
+}
+
+// Two app instances with their own Redis clients: a code tried 50 times
+// at once across both succeeds exactly once. Enrollments and recovery
+// codes sit in one shared in-memory store, standing in for the database.
+func TestMFAInstances(t *testing.T) {
+	t.Parallel()
+	c1, prefix := testenv.Redis(t)
+	c2 := redis.NewClient(&redis.Options{Addr: os.Getenv(testenv.EnvRedis), PoolSize: 32})
+	t.Cleanup(func() { _ = c2.Close() })
+	durable := memstore.NewMFAStore()
+	var stores []mfa.Store
+	for _, c := range []*redis.Client{c1, c2} {
+		r := redisstore.New(c, prefix).MFA()
+		stores = append(stores, mfa.Stores{TOTPStore: durable, RecoveryStore: durable, StepStore: r, AttemptStore: r, OOBStore: r})
+	}
+	mfatest.RunInstances(t, stores...)
+}

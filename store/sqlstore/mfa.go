@@ -1,0 +1,304 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/mfa"
+)
+
+// MFAStore is the SQL [mfa.Store]. Every rule the interfaces call atomic
+// is one statement (an upsert with a condition, or an UPDATE ...
+// RETURNING) or one transaction, so it holds across processes. It is safe
+// for concurrent use.
+type MFAStore struct {
+	db      *sql.DB
+	dialect Dialect
+	q       mfaQueries
+}
+
+var _ mfa.Store = (*MFAStore)(nil)
+
+type mfaQueries struct {
+	putTOTP, getTOTP, confirmTOTP, deleteTOTP                  string
+	markStep                                                   string
+	ensureAttempt, selectAttempt, updateAttempt, resetAttempts string
+	putOOB, takeOOB, deleteOOB, cleanupOOB                     string
+	deleteRecovery, insertRecovery, useRecovery, countRecovery string
+}
+
+// MFA returns the store for package mfa, sharing s's connection pool.
+func (s *Store) MFA() *MFAStore {
+	forUpdate := " FOR UPDATE"
+	if s.dialect == SQLite {
+		forUpdate = "" // the transaction already holds the write lock
+	}
+	return &MFAStore{db: s.db, dialect: s.dialect, q: mfaQueries{
+		putTOTP: s.Rebind(`INSERT INTO bulwark_mfa_totp (user_id, id, secret, algorithm, digits, period_s, created_at, confirmed_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, 0)
+			ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, secret = excluded.secret, algorithm = excluded.algorithm,
+				digits = excluded.digits, period_s = excluded.period_s, created_at = excluded.created_at, confirmed_at = 0
+			WHERE bulwark_mfa_totp.confirmed_at = 0`),
+		getTOTP: s.Rebind(`SELECT id, secret, algorithm, digits, period_s, created_at, confirmed_at
+			FROM bulwark_mfa_totp WHERE user_id = $1`),
+		confirmTOTP: s.Rebind(`UPDATE bulwark_mfa_totp SET confirmed_at = $3 WHERE user_id = $1 AND id = $2 AND confirmed_at = 0`),
+		deleteTOTP:  s.Rebind(`DELETE FROM bulwark_mfa_totp WHERE user_id = $1`),
+		markStep: s.Rebind(`INSERT INTO bulwark_mfa_totp_steps (user_id, step) VALUES ($1, $2)
+			ON CONFLICT (user_id) DO UPDATE SET step = excluded.step WHERE bulwark_mfa_totp_steps.step < excluded.step`),
+		ensureAttempt: s.Rebind(`INSERT INTO bulwark_mfa_attempts (user_id, factor, attempts, locked_until) VALUES ($1, $2, 0, 0)
+			ON CONFLICT (user_id, factor) DO NOTHING`),
+		selectAttempt: s.Rebind(`SELECT attempts, locked_until FROM bulwark_mfa_attempts WHERE user_id = $1 AND factor = $2` + forUpdate),
+		updateAttempt: s.Rebind(`UPDATE bulwark_mfa_attempts SET attempts = $3, locked_until = $4 WHERE user_id = $1 AND factor = $2`),
+		// An UPDATE, not a DELETE: a concurrent TakeAttempt waiting on the
+		// row lock must still find the row.
+		resetAttempts: s.Rebind(`UPDATE bulwark_mfa_attempts SET attempts = 0, locked_until = 0 WHERE user_id = $1 AND factor = $2`),
+		putOOB: s.Rebind(`INSERT INTO bulwark_mfa_oob (user_id, purpose, id, salt, code_hash, attempts, sent_at, expires_at)
+			VALUES ($1, $2, $3, $4, $5, 0, $6, $7)
+			ON CONFLICT (user_id, purpose) DO UPDATE SET id = excluded.id, salt = excluded.salt, code_hash = excluded.code_hash,
+				attempts = 0, sent_at = excluded.sent_at, expires_at = excluded.expires_at
+			WHERE bulwark_mfa_oob.expires_at <= excluded.sent_at OR bulwark_mfa_oob.sent_at + $8 <= excluded.sent_at`),
+		takeOOB: s.Rebind(`UPDATE bulwark_mfa_oob SET attempts = attempts + 1
+			WHERE user_id = $1 AND purpose = $2 AND expires_at > $3 AND attempts < $4
+			RETURNING id, salt, code_hash, attempts, sent_at, expires_at`),
+		deleteOOB:      s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE user_id = $1 AND purpose = $2 AND id = $3`),
+		cleanupOOB:     s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE expires_at <= $1`),
+		deleteRecovery: s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1`),
+		insertRecovery: s.Rebind(`INSERT INTO bulwark_mfa_recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)`),
+		useRecovery:    s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1 AND code_hash = $2`),
+		countRecovery:  s.Rebind(`SELECT COUNT(*) FROM bulwark_mfa_recovery_codes WHERE user_id = $1`),
+	}}
+}
+
+func mfaErr(op string, err error) error { return fmt.Errorf("sqlstore: mfa: %s: %w", op, err) }
+
+// mfaAffected runs an Exec and returns the number of rows it changed.
+func mfaAffected(res sql.Result, err error) (int64, error) {
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// mfaTx runs f in a transaction, committing if it returns nil.
+func (s *MFAStore) mfaTx(ctx context.Context, f func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := f(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// PutPendingTOTP implements [mfa.TOTPStore].
+func (s *MFAStore) PutPendingTOTP(ctx context.Context, r mfa.TOTPRecord) error {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.putTOTP, r.UserID, r.ID, r.Secret, string(r.Algorithm),
+		r.Digits, int64(r.Period/time.Second), Micros(r.CreatedAt)))
+	if err != nil {
+		return mfaErr("put TOTP", err)
+	}
+	if n == 0 {
+		return mfa.ErrAlreadyEnrolled
+	}
+	return nil
+}
+
+// GetTOTP implements [mfa.TOTPStore].
+func (s *MFAStore) GetTOTP(ctx context.Context, userID string) (mfa.TOTPRecord, error) {
+	r := mfa.TOTPRecord{UserID: userID}
+	var alg string
+	var period, created, confirmed int64
+	err := s.db.QueryRowContext(ctx, s.q.getTOTP, userID).Scan(&r.ID, &r.Secret, &alg, &r.Digits, &period, &created, &confirmed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return mfa.TOTPRecord{}, mfa.ErrNotFound
+	}
+	if err != nil {
+		return mfa.TOTPRecord{}, mfaErr("get TOTP", err)
+	}
+	r.Algorithm, r.Period = mfa.Algorithm(alg), time.Duration(period)*time.Second
+	r.CreatedAt, r.ConfirmedAt = FromMicros(created), FromMicros(confirmed)
+	return r, nil
+}
+
+// ConfirmTOTP implements [mfa.TOTPStore].
+func (s *MFAStore) ConfirmTOTP(ctx context.Context, userID, id string, at time.Time) error {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.confirmTOTP, userID, id, Micros(at)))
+	if err != nil {
+		return mfaErr("confirm TOTP", err)
+	}
+	if n == 0 {
+		return mfa.ErrNotFound
+	}
+	return nil
+}
+
+// DeleteTOTP implements [mfa.TOTPStore].
+func (s *MFAStore) DeleteTOTP(ctx context.Context, userID string) error {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.deleteTOTP, userID))
+	if err != nil {
+		return mfaErr("delete TOTP", err)
+	}
+	if n == 0 {
+		return mfa.ErrNotFound
+	}
+	return nil
+}
+
+// MarkStep implements [mfa.StepStore]. The mark is kept (one row per
+// user) until a later step replaces it; keep is not needed.
+func (s *MFAStore) MarkStep(ctx context.Context, userID string, step int64, _ time.Duration) (bool, error) {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.markStep, userID, step))
+	if err != nil {
+		return false, mfaErr("mark step", err)
+	}
+	return n == 1, nil
+}
+
+// TakeAttempt implements [mfa.AttemptStore] in one transaction that locks
+// the counter row (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the
+// INSERT that opens the transaction takes the database's write lock).
+func (s *MFAStore) TakeAttempt(ctx context.Context, userID string, f mfa.Factor, p mfa.AttemptPolicy, now time.Time) (mfa.Attempt, error) {
+	var a mfa.Attempt
+	err := s.mfaTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.ensureAttempt, userID, string(f)); err != nil {
+			return err
+		}
+		var n int
+		var until int64
+		if err := tx.QueryRowContext(ctx, s.q.selectAttempt, userID, string(f)).Scan(&n, &until); err != nil {
+			return err
+		}
+		if until > Micros(now) {
+			a = mfa.Attempt{LockedUntil: FromMicros(until)}
+			return nil
+		}
+		if until != 0 {
+			n, until = 0, 0
+		}
+		n++
+		if n >= p.Limit {
+			until = Micros(now.Add(p.Lockout))
+		}
+		a = mfa.Attempt{Allowed: true, Remaining: max(p.Limit-n, 0), LockedUntil: FromMicros(until)}
+		_, err := tx.ExecContext(ctx, s.q.updateAttempt, userID, string(f), n, until)
+		return err
+	})
+	if err != nil {
+		return mfa.Attempt{}, mfaErr("take attempt", err)
+	}
+	return a, nil
+}
+
+// ResetAttempts implements [mfa.AttemptStore].
+func (s *MFAStore) ResetAttempts(ctx context.Context, userID string, f mfa.Factor) error {
+	if _, err := s.db.ExecContext(ctx, s.q.resetAttempts, userID, string(f)); err != nil {
+		return mfaErr("reset attempts", err)
+	}
+	return nil
+}
+
+// PutOOB implements [mfa.OOBStore] in one conditional upsert.
+func (s *MFAStore) PutOOB(ctx context.Context, r mfa.OOBRecord, resendAfter time.Duration) error {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.putOOB, r.UserID, string(r.Purpose), r.ID, r.Salt, r.Hash,
+		Micros(r.SentAt), Micros(r.ExpiresAt), resendAfter.Microseconds()))
+	if err != nil {
+		return mfaErr("put code", err)
+	}
+	if n == 0 {
+		return mfa.ErrThrottled
+	}
+	return nil
+}
+
+// TakeOOBAttempt implements [mfa.OOBStore] in one UPDATE ... RETURNING.
+func (s *MFAStore) TakeOOBAttempt(ctx context.Context, userID string, purpose mfa.Purpose, maxAttempts int, now time.Time) (mfa.OOBRecord, error) {
+	r := mfa.OOBRecord{UserID: userID, Purpose: purpose}
+	var sent, expires int64
+	err := s.db.QueryRowContext(ctx, s.q.takeOOB, userID, string(purpose), Micros(now), maxAttempts).
+		Scan(&r.ID, &r.Salt, &r.Hash, &r.Attempts, &sent, &expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return mfa.OOBRecord{}, mfa.ErrNotFound
+	}
+	if err != nil {
+		return mfa.OOBRecord{}, mfaErr("take code attempt", err)
+	}
+	r.SentAt, r.ExpiresAt = FromMicros(sent), FromMicros(expires)
+	return r, nil
+}
+
+// DeleteOOB implements [mfa.OOBStore].
+func (s *MFAStore) DeleteOOB(ctx context.Context, userID string, purpose mfa.Purpose, id string) (bool, error) {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.deleteOOB, userID, string(purpose), id))
+	if err != nil {
+		return false, mfaErr("delete code", err)
+	}
+	return n == 1, nil
+}
+
+// Cleanup deletes emailed codes that expired at or before now and returns
+// how many it deleted. Expired codes never verify or throttle, so this is
+// housekeeping only (there is at most one row per user and purpose); run
+// it from a periodic job if the table matters.
+func (s *MFAStore) Cleanup(ctx context.Context, now time.Time) (int64, error) {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.cleanupOOB, Micros(now)))
+	if err != nil {
+		return 0, mfaErr("cleanup", err)
+	}
+	return n, nil
+}
+
+// ReplaceRecoveryCodes implements [mfa.RecoveryStore] in one transaction.
+func (s *MFAStore) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte, now time.Time) error {
+	err := s.mfaTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.q.deleteRecovery, userID); err != nil {
+			return err
+		}
+		for _, h := range hashes {
+			if _, err := tx.ExecContext(ctx, s.q.insertRecovery, userID, h, Micros(now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return mfaErr("replace recovery codes", err)
+	}
+	return nil
+}
+
+// UseRecoveryCode implements [mfa.RecoveryStore]: the DELETE decides who
+// wins; the count is taken in the same transaction.
+func (s *MFAStore) UseRecoveryCode(ctx context.Context, userID string, hash []byte) (int, error) {
+	var left int
+	err := s.mfaTx(ctx, func(tx *sql.Tx) error {
+		n, err := mfaAffected(tx.ExecContext(ctx, s.q.useRecovery, userID, hash))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return mfa.ErrNotFound
+		}
+		return tx.QueryRowContext(ctx, s.q.countRecovery, userID).Scan(&left)
+	})
+	if errors.Is(err, mfa.ErrNotFound) {
+		return 0, mfa.ErrNotFound
+	}
+	if err != nil {
+		return 0, mfaErr("use recovery code", err)
+	}
+	return left, nil
+}
+
+// CountRecoveryCodes implements [mfa.RecoveryStore].
+func (s *MFAStore) CountRecoveryCodes(ctx context.Context, userID string) (int, error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, s.q.countRecovery, userID).Scan(&n); err != nil {
+		return 0, mfaErr("count recovery codes", err)
+	}
+	return n, nil
+}
