@@ -17,5 +17,9 @@ func TestRun(t *testing.T) {
 	require.Contains(t, out.String(), "sqlite database migrated")
 	require.Contains(t, out.String(), "resolves to 203.0.113.9")
 	require.Contains(t, out.String(), "erased on 2026-11-13")
+	require.Contains(t, out.String(), `"password123" rejected: common`)
+	require.Contains(t, out.String(), "the same code again: mfa: code already used")
+	require.Contains(t, out.String(), "one used, 9 left")
+	require.Contains(t, out.String(), "every hash verified")
 	require.Contains(t, out.String(), "readable after rotation; copied to another row it fails: true")
 }
