@@ -495,3 +495,81 @@ func testConcurrentLimit(s suite) {
 		}
 	}
 }
+
+// RunConcurrentLogins checks the single-session rule across app instances:
+// for DenyNew and ReplaceOld, each with a limit of 1 and of 3, it makes
+// logins concurrent logins for one account spread over one
+// [session.Manager] per store that newInstances returns (separate pools on
+// one shared database, say), and checks that exactly the limit's number of
+// sessions is left live, that no more were ever live while the logins ran,
+// and that DenyNew admitted exactly that many.
+func RunConcurrentLogins(t *testing.T, newInstances func(t *testing.T) []session.Store, logins int) {
+	for _, lim := range []session.Limit{{Max: 1, Mode: session.DenyNew}, {Max: 1, Mode: session.ReplaceOld},
+		{Max: 3, Mode: session.DenyNew}, {Max: 3, Mode: session.ReplaceOld}} {
+		t.Run(fmt.Sprintf("%s-%d", lim.Mode, lim.Max), func(t *testing.T) {
+			stores := newInstances(t)
+			ms := make([]*session.Manager, len(stores))
+			for i, st := range stores {
+				ms[i] = session.New(st, session.Config{MaxSessions: lim.Max, LimitMode: lim.Mode})
+			}
+			ctx := context.Background()
+			var (
+				wg              sync.WaitGroup
+				mu              sync.Mutex
+				created, denied int
+				maxLive         int
+			)
+			done := make(chan struct{})
+			watched := make(chan struct{})
+			go func() { // watch for a moment with too many live sessions
+				defer close(watched)
+				for {
+					select {
+					case <-done:
+						return
+					default:
+					}
+					l, err := ms[0].List(ctx, "user")
+					if err != nil {
+						t.Errorf("List: %v", err)
+						return
+					}
+					maxLive = max(maxLive, len(l))
+					time.Sleep(time.Millisecond)
+				}
+			}()
+			for i := range logins {
+				wg.Go(func() {
+					_, err := ms[i%len(ms)].Create(ctx, "user", session.Login{Factors: []string{"password"}})
+					mu.Lock()
+					defer mu.Unlock()
+					switch {
+					case err == nil:
+						created++
+					case errors.Is(err, session.ErrLimit):
+						denied++
+					default:
+						t.Errorf("Create: %v", err)
+					}
+				})
+			}
+			wg.Wait()
+			close(done)
+			<-watched
+			l, err := ms[len(ms)-1].List(ctx, "user")
+			if err != nil {
+				t.Fatalf("List: %v", err)
+			}
+			if len(l) != lim.Max || maxLive > lim.Max {
+				t.Fatalf("%d live sessions at the end, at most %d during the run; want exactly %d and never more", len(l), maxLive, lim.Max)
+			}
+			want := logins
+			if lim.Mode == session.DenyNew {
+				want = lim.Max
+			}
+			if created != want || created+denied != logins {
+				t.Fatalf("%d logins succeeded and %d were denied; want %d succeeded", created, denied, want)
+			}
+		})
+	}
+}
