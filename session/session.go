@@ -383,7 +383,12 @@ func (m *Manager) event(ctx context.Context, e Event) {
 // [ErrLimit]. With l.Remember it also issues a remember-me token, or
 // returns [ErrRememberDisabled] if remember-me is off.
 func (m *Manager) Create(ctx context.Context, userID string, l Login) (Issued, error) {
-	return m.create(ctx, userID, l, [32]byte{}, "", time.Time{})
+	iss, err := m.create(ctx, userID, l, [32]byte{}, "", time.Time{})
+	if err != nil {
+		return Issued{}, err
+	}
+	m.event(ctx, Event{Type: EventCreated, Time: iss.Session.CreatedAt, UserID: userID, SessionID: iss.Session.ID})
+	return iss, nil
 }
 
 // create starts a session; replaces is the hash of a session to delete in

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -75,4 +76,64 @@ func TestSessionTTLs(t *testing.T) {
 	n, err := c.Exists(ctx, sk, key("r", hexHash(rh))).Result()
 	require.NoError(t, err)
 	require.Zero(t, n, "logout deletes the session and its remember-me token")
+}
+
+// commandCounter counts the commands sent to Redis.
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// Validating a session whose activity need not be recorded is one round
+// trip; recording it is one more.
+func TestSessionValidateRoundTrips(t *testing.T) {
+	t.Parallel()
+	c, prefix := testenv.Redis(t)
+	own := redis.NewClient(&redis.Options{Addr: c.Options().Addr})
+	t.Cleanup(func() { _ = own.Close() })
+	var cc commandCounter
+	own.AddHook(&cc)
+	now := time.Now()
+	m := session.New(redisstore.New(own, prefix).Session(), session.Config{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	iss, err := m.Create(ctx, "u1", session.Login{})
+	require.NoError(t, err)
+	_, err = m.Validate(ctx, iss.Token) // loads the scripts if needed
+	require.NoError(t, err)
+	cc.n.Store(0)
+	_, err = m.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, cc.n.Load())
+	now = now.Add(2 * time.Minute)
+	cc.n.Store(0)
+	_, err = m.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, cc.n.Load(), "a due refresh adds one EVALSHA")
+}
+
+func BenchmarkSessionValidate(b *testing.B) {
+	c, prefix := testenv.Redis(b)
+	m := session.New(redisstore.New(c, prefix).Session(), session.Config{})
+	ctx := context.Background()
+	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Validate(ctx, iss.Token); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
