@@ -6,24 +6,14 @@ import (
 	"testing"
 
 	"github.com/bulwarkhq/bulwark/session"
+	"github.com/bulwarkhq/bulwark/session/sessiontest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
 // Validation on memstore when no refresh is due: the target is at most
 // 1 µs and 4 allocations.
 func BenchmarkValidate(b *testing.B) {
-	c := newClock()
-	m := session.New(memstore.NewSessionStore(), session.Config{Now: c.Now})
-	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}, IP: "192.0.2.1", UserAgent: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := m.Validate(ctx, iss.Token); err != nil {
-			b.Fatal(err)
-		}
-	}
+	sessiontest.BenchmarkValidate(b, memstore.NewSessionStore())
 }
 
 // The middleware end to end with httptest: cookie, validation, context,

@@ -573,3 +573,21 @@ func RunConcurrentLogins(t *testing.T, newInstances func(t *testing.T) []session
 		})
 	}
 }
+
+// BenchmarkValidate measures [session.Manager.Validate] on st when no
+// refresh is due, so each call costs exactly one store read.
+func BenchmarkValidate(b *testing.B, st session.Store) {
+	now := time.Now()
+	m := session.New(st, session.Config{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	iss, err := m.Create(ctx, "bench-user", session.Login{Factors: []string{"password"}, IP: "192.0.2.1", UserAgent: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Validate(ctx, iss.Token); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

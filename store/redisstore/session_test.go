@@ -124,16 +124,5 @@ func TestSessionValidateRoundTrips(t *testing.T) {
 
 func BenchmarkSessionValidate(b *testing.B) {
 	c, prefix := testenv.Redis(b)
-	m := session.New(redisstore.New(c, prefix).Session(), session.Config{})
-	ctx := context.Background()
-	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := m.Validate(ctx, iss.Token); err != nil {
-			b.Fatal(err)
-		}
-	}
+	sessiontest.BenchmarkValidate(b, redisstore.New(c, prefix).Session())
 }

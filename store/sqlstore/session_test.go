@@ -108,16 +108,5 @@ func BenchmarkSessionValidatePostgres(b *testing.B) {
 	if err := st.Migrate(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	m := session.New(st.Session(), session.Config{})
-	ctx := context.Background()
-	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := m.Validate(ctx, iss.Token); err != nil {
-			b.Fatal(err)
-		}
-	}
+	sessiontest.BenchmarkValidate(b, st.Session())
 }
