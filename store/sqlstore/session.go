@@ -300,19 +300,21 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
 	var n int64
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
-		keep := ""
-		if exceptID != "" {
-			err := tx.QueryRowContext(ctx, st.q.keepFamily, userID, exceptID).Scan(&keep)
-			if err != nil && !errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("sqlstore: session: revoke: %w", err)
-			}
-		}
+		// The write comes first, so that SQLite takes its write lock before
+		// anything is read.
 		res, err := tx.ExecContext(ctx, st.q.deleteUser, userID, exceptID)
 		if err != nil {
 			return fmt.Errorf("sqlstore: session: revoke: %w", err)
 		}
 		if n, err = res.RowsAffected(); err != nil {
 			return fmt.Errorf("sqlstore: session: revoke: %w", err)
+		}
+		keep := ""
+		if exceptID != "" {
+			err := tx.QueryRowContext(ctx, st.q.keepFamily, userID, exceptID).Scan(&keep)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlstore: session: revoke: %w", err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, st.q.deleteUserFamilies, userID, keep); err != nil {
 			return fmt.Errorf("sqlstore: session: revoke remember-me: %w", err)
