@@ -151,15 +151,22 @@ func (m *Manager) StepUp(w http.ResponseWriter, r *http.Request, factors []strin
 	return iss, nil
 }
 
-// Logout ends the request's session on the server, with its remember-me
-// family, and clears both cookies. A request without a session is not an
-// error; a store error is returned (the cookies are cleared anyway).
+// Logout ends the request's session on the server, and the remember-me
+// family of the request's remember-me cookie (even when the session itself
+// has already expired), and clears both cookies. A request without a
+// session is not an error; a store error is returned (the cookies are
+// cleared anyway).
 func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 	m.clearCookie(w, m.cookie)
 	m.clearCookie(w, m.remName)
 	if t := cookieValue(r, m.cookie); t != "" {
 		if err := m.Destroy(r.Context(), t); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
+		}
+	}
+	if h, ok := hashToken(cookieValue(r, m.remName)); ok {
+		if err := m.store.RevokeRemember(r.Context(), h); err != nil && !errors.Is(err, ErrNotFound) {
+			return storeErr(err)
 		}
 	}
 	return nil

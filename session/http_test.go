@@ -236,3 +236,20 @@ func TestTimeLeftHandler(t *testing.T) {
 	st.setFail(errors.New("down"))
 	require.Equal(t, http.StatusInternalServerError, get(h, ck).Code)
 }
+
+// Logging out after the session idled out still ends the remember-me
+// family: a copy of the cookie is worthless afterwards.
+func TestLogoutRevokesRememberFamily(t *testing.T) {
+	t.Parallel()
+	m, _, c := newManager(t, session.Config{RememberMe: true})
+	iss, w := login(t, m, "u1", session.Login{Remember: true})
+	c.Add(time.Hour)
+	r := httptest.NewRequest(http.MethodPost, "https://app.example/logout", nil)
+	r.AddCookie(cookieNamed(t, w, m.CookieName()))
+	r.AddCookie(cookieNamed(t, w, m.RememberCookieName()))
+	res := httptest.NewRecorder()
+	m.LogoutHandler().ServeHTTP(res, r)
+	require.Equal(t, http.StatusNoContent, res.Code)
+	_, err := m.Resume(ctx, iss.RememberToken, session.Login{})
+	require.ErrorIs(t, err, session.ErrNotFound)
+}

@@ -88,7 +88,8 @@ const (
 	// DefaultMaxSessions is the single-session rule.
 	DefaultMaxSessions = 1
 	// DefaultRememberLifetime is how long a remember-me family lives from
-	// the login that created it, when remember-me is enabled.
+	// the login that created it, when remember-me is enabled: NIST SP
+	// 800-63B 4.1.3 has AAL1 re-authenticate at least every 30 days.
 	DefaultRememberLifetime = 30 * 24 * time.Hour
 	// DefaultCookieName is the base name of the session cookie; the
 	// remember-me cookie is named DefaultCookieName+"-remember".

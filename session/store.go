@@ -81,6 +81,10 @@ type RememberTokens interface {
 	// returned with the old record. An unknown or expired token returns
 	// [ErrNotFound].
 	RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (Remember, error)
+	// RevokeRemember deletes the family of the token with hash hash and the
+	// user's sessions started from it (logout with a remember-me cookie).
+	// An unknown token returns [ErrNotFound].
+	RevokeRemember(ctx context.Context, hash [32]byte) error
 }
 
 // Cleaner is implemented by stores that do not expire records by

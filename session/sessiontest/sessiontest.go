@@ -429,6 +429,32 @@ func testRemember(s suite) {
 	s.mustNotFound(err, "RotateRemember at the family's expiry")
 	_, err = s.st.RotateRemember(s.ctx, hash(), hash(), base)
 	s.mustNotFound(err, "RotateRemember unknown")
+
+	// RevokeRemember ends the family and the sessions it started.
+	fam2 := uuid.Must(uuid.NewV7()).String()
+	r2 := rem("u1", fam2, base)
+	if err := s.st.CreateRemember(s.ctx, r2); err != nil {
+		s.t.Fatal(err)
+	}
+	next2 := hash()
+	if _, err := s.st.RotateRemember(s.ctx, r2.Hash, next2, base); err != nil {
+		s.t.Fatal(err)
+	}
+	fromFam, other := mk("u1", base, time.Hour), mk("u1", base, time.Hour)
+	fromFam.RememberFamily = fam2
+	s.create(fromFam, noLimit)
+	s.create(other, noLimit)
+	if err := s.st.RevokeRemember(s.ctx, next2); err != nil {
+		s.t.Fatalf("RevokeRemember: %v", err)
+	}
+	_, err = s.st.Get(s.ctx, fromFam.TokenHash, base)
+	s.mustNotFound(err, "session of a revoked family")
+	if _, err := s.st.Get(s.ctx, other.TokenHash, base); err != nil {
+		s.t.Fatalf("unrelated session: %v", err)
+	}
+	_, err = s.st.RotateRemember(s.ctx, next2, hash(), base)
+	s.mustNotFound(err, "token of a revoked family")
+	s.mustNotFound(s.st.RevokeRemember(s.ctx, next2), "second RevokeRemember")
 }
 
 func testRememberReuse(s suite) {

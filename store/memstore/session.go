@@ -232,12 +232,7 @@ func (m *SessionStore) RotateRemember(_ context.Context, old, next [32]byte, now
 		return session.Remember{}, session.ErrNotFound
 	}
 	if r.used {
-		for h := range m.byUser[r.UserID] {
-			if m.byHash[h].RememberFamily == r.Family {
-				m.deleteSession(h, false)
-			}
-		}
-		m.deleteFamily(r.UserID, r.Family)
+		m.revokeFamily(r.UserID, r.Family)
 		return r.Remember, session.ErrReused
 	}
 	r.used = true
@@ -246,6 +241,28 @@ func (m *SessionStore) RotateRemember(_ context.Context, old, next [32]byte, now
 	m.remember[next] = &sessionRemember{Remember: n}
 	sessionAdd(m.families, n.Family, next)
 	return r.Remember, nil
+}
+
+// revokeFamily deletes a family and the user's sessions started from it.
+func (m *SessionStore) revokeFamily(userID, family string) {
+	for h := range m.byUser[userID] {
+		if m.byHash[h].RememberFamily == family {
+			m.deleteSession(h, false)
+		}
+	}
+	m.deleteFamily(userID, family)
+}
+
+// RevokeRemember implements [session.RememberTokens].
+func (m *SessionStore) RevokeRemember(_ context.Context, hash [32]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.remember[hash]
+	if r == nil {
+		return session.ErrNotFound
+	}
+	m.revokeFamily(r.UserID, r.Family)
+	return nil
 }
 
 // DeleteExpired implements [session.Cleaner]. It scans every record; it is

@@ -74,6 +74,12 @@ local function delsess(h, user, withfam)
   redis.call('ZREM', P .. 'u:' .. user, h)
   if withfam then delfam(fam, user) end
 end
+local function revokefam(fam, user)
+  for _, h in ipairs(redis.call('ZRANGE', P .. 'u:' .. user, 0, -1)) do
+    if redis.call('HGET', P .. 't:' .. h, 'fam') == fam then delsess(h, user, false) end
+  end
+  delfam(fam, user)
+end
 local function extend(key, ttl)
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 end
@@ -187,10 +193,7 @@ local v = redis.call('HMGET', KEYS[1], 'fam', 'user', 'at', 'c', 'e', 'used')
 if not v[1] or tonumber(v[5]) <= now then return false end
 local fam, user = v[1], v[2]
 if v[6] ~= '0' then
-  for _, h in ipairs(redis.call('ZRANGE', P .. 'u:' .. user, 0, -1)) do
-    if redis.call('HGET', P .. 't:' .. h, 'fam') == fam then delsess(h, user, false) end
-  end
-  delfam(fam, user)
+  revokefam(fam, user)
   return {'reused', v[1], v[2], v[3], v[4], v[5]}
 end
 redis.call('HSET', KEYS[1], 'used', ARGV[3])
@@ -200,6 +203,14 @@ redis.call('HSET', nk, 'fam', fam, 'user', user, 'at', v[3], 'c', ARGV[3], 'e', 
 if ttl > 0 then redis.call('PEXPIRE', nk, ttl) end
 redis.call('SADD', P .. 'f:' .. fam, ARGV[2])
 return {'ok', v[1], v[2], v[3], v[4], v[5]}
+`)
+
+// KEYS: r:<hash>. ARGV: P.
+var sessionRevokeRemember = redis.NewScript(sessionLua + `
+local v = redis.call('HMGET', KEYS[1], 'fam', 'user')
+if not v[1] then return 0 end
+revokefam(v[1], v[2])
+return 1
 `)
 
 func sessionHex(h [32]byte) string { return hex.EncodeToString(h[:]) }
@@ -423,4 +434,16 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 		return r, session.ErrReused
 	}
 	return r, nil
+}
+
+// RevokeRemember implements [session.RememberTokens].
+func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
+	n, err := sessionRevokeRemember.Run(ctx, st.client, []string{st.prefix + "r:" + sessionHex(hash)}, st.prefix).Int()
+	if err != nil {
+		return sessionErr("revoke remember-me", err)
+	}
+	if n == 0 {
+		return session.ErrNotFound
+	}
+	return nil
 }

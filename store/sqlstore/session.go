@@ -32,7 +32,7 @@ type SessionStore struct {
 type sessionQueries struct {
 	lock, prune, liveIDs, list, insert, get, touch, deleteByHash, deleteFamily,
 	deleteByID, keepFamily, deleteUser, deleteUserFamilies, insertRemember,
-	useRemember, readRemember, deleteFamilySessions, cleanSessions, cleanRemember string
+	useRemember, readRemember, deleteRemember, deleteFamilySessions, cleanSessions, cleanRemember string
 }
 
 const sessionCols = `id, token_hash, user_id, created_at, last_seen, expires_at, absolute_expiry, auth_time, factors, ip, user_agent, remember_family`
@@ -67,6 +67,7 @@ func (s *Store) Session() *SessionStore {
 			RETURNING family, user_id, auth_time, created_at, expires_at`,
 		readRemember: `SELECT family, user_id, auth_time, created_at, expires_at, used_at
 			FROM bulwark_session_remember WHERE token_hash = $1 AND expires_at > $2`,
+		deleteRemember:       `DELETE FROM bulwark_session_remember WHERE token_hash = $1 RETURNING family, user_id`,
 		deleteFamilySessions: `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND remember_family = $2`,
 		cleanSessions: `DELETE FROM bulwark_session_sessions WHERE id IN
 			(SELECT id FROM bulwark_session_sessions WHERE expires_at <= $1 LIMIT $2)`,
@@ -75,7 +76,7 @@ func (s *Store) Session() *SessionStore {
 	}
 	for _, p := range []*string{&q.prune, &q.liveIDs, &q.list, &q.insert, &q.get, &q.touch, &q.deleteByHash,
 		&q.deleteFamily, &q.deleteByID, &q.keepFamily, &q.deleteUser, &q.deleteUserFamilies,
-		&q.insertRemember, &q.useRemember, &q.readRemember, &q.deleteFamilySessions,
+		&q.insertRemember, &q.useRemember, &q.readRemember, &q.deleteRemember, &q.deleteFamilySessions,
 		&q.cleanSessions, &q.cleanRemember} {
 		*p = s.Rebind(*p)
 	}
@@ -362,10 +363,7 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 		}
 		r.Hash, r.AuthTime, r.CreatedAt, r.ExpiresAt = old, FromMicros(auth), FromMicros(created), FromMicros(exp)
 		// Reuse: someone else holds a copy of this family's tokens.
-		if _, err := tx.ExecContext(ctx, st.q.deleteFamilySessions, r.UserID, r.Family); err != nil {
-			return fmt.Errorf("sqlstore: session: revoke reused family: %w", err)
-		}
-		if err := st.sessionDeleteFamily(ctx, tx, r.Family); err != nil {
+		if err := st.sessionRevokeFamily(ctx, tx, r.UserID, r.Family); err != nil {
 			return err
 		}
 		return session.ErrReused
@@ -377,6 +375,30 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 		return session.Remember{}, err
 	}
 	return r, nil
+}
+
+// sessionRevokeFamily deletes a family and the user's sessions started
+// from it.
+func (st *SessionStore) sessionRevokeFamily(ctx context.Context, tx *sql.Tx, userID, fam string) error {
+	if _, err := tx.ExecContext(ctx, st.q.deleteFamilySessions, userID, fam); err != nil {
+		return fmt.Errorf("sqlstore: session: revoke remember-me family: %w", err)
+	}
+	return st.sessionDeleteFamily(ctx, tx, fam)
+}
+
+// RevokeRemember implements [session.RememberTokens].
+func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
+	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		var fam, user string
+		err := tx.QueryRowContext(ctx, st.q.deleteRemember, hash[:]).Scan(&fam, &user)
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: session: revoke remember-me: %w", err)
+		}
+		return st.sessionRevokeFamily(ctx, tx, user, fam)
+	})
 }
 
 // DeleteExpired implements [session.Cleaner]: it deletes at most batch
