@@ -4,9 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/internal/testenv"
@@ -115,4 +118,45 @@ func BenchmarkSessionValidatePostgres(b *testing.B) {
 		b.Fatal(err)
 	}
 	sessiontest.BenchmarkValidate(b, st.Session())
+}
+
+// queryCounter counts the statements pgx sends.
+type queryCounter struct{ n atomic.Int64 }
+
+func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	q.n.Add(1)
+	return ctx
+}
+
+func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Validating a session whose activity need not be recorded is one query
+// (one round trip once pgx has cached the prepared statement); recording
+// it is one more.
+func TestSessionValidateOneQueryPostgres(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgx.ParseConfig(testenv.PostgresDSN(t))
+	require.NoError(t, err)
+	var qc queryCounter
+	cfg.Tracer = &qc
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { _ = db.Close() })
+	st := sqlstore.New(db, sqlstore.Postgres)
+	ctx := context.Background()
+	require.NoError(t, st.Migrate(ctx))
+	now := time.Now()
+	m := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	iss, err := m.Create(ctx, "u1", session.Login{})
+	require.NoError(t, err)
+	_, err = m.Validate(ctx, iss.Token) // prepares and caches the statement
+	require.NoError(t, err)
+	qc.n.Store(0)
+	_, err = m.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	require.EqualValues(t, 1, qc.n.Load())
+	now = now.Add(2 * time.Minute)
+	qc.n.Store(0)
+	_, err = m.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	require.EqualValues(t, 2, qc.n.Load(), "a due refresh adds one UPDATE")
 }
