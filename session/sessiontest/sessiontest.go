@@ -622,3 +622,35 @@ func BenchmarkValidate(b *testing.B, st session.Store) {
 		}
 	}
 }
+
+// RunValidateRoundTrips checks that [session.Manager.Validate] on st costs
+// one call to the server when no refresh of the idle window is due, and
+// two when it is. calls reports how many calls (queries, commands) the
+// store's client has made so far.
+func RunValidateRoundTrips(t *testing.T, st session.Store, calls func() int64) {
+	t.Helper()
+	now := time.Now()
+	m := session.New(st, session.Config{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	iss, err := m.Create(ctx, "u1", session.Login{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The first call may prepare statements or load scripts.
+	if _, err := m.Validate(ctx, iss.Token); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		advance time.Duration
+		want    int64
+	}{{0, 1}, {m.TouchInterval(), 2}} {
+		now = now.Add(tc.advance)
+		before := calls()
+		if _, err := m.Validate(ctx, iss.Token); err != nil {
+			t.Fatal(err)
+		}
+		if got := calls() - before; got != tc.want {
+			t.Fatalf("Validate %v after the last write made %d calls, want %d", tc.advance, got, tc.want)
+		}
+	}
+}

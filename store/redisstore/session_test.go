@@ -104,22 +104,7 @@ func TestSessionValidateRoundTrips(t *testing.T) {
 	t.Cleanup(func() { _ = own.Close() })
 	var cc commandCounter
 	own.AddHook(&cc)
-	now := time.Now()
-	m := session.New(redisstore.New(own, prefix).Session(), session.Config{Now: func() time.Time { return now }})
-	ctx := context.Background()
-	iss, err := m.Create(ctx, "u1", session.Login{})
-	require.NoError(t, err)
-	_, err = m.Validate(ctx, iss.Token) // loads the scripts if needed
-	require.NoError(t, err)
-	cc.n.Store(0)
-	_, err = m.Validate(ctx, iss.Token)
-	require.NoError(t, err)
-	require.EqualValues(t, 1, cc.n.Load())
-	now = now.Add(2 * time.Minute)
-	cc.n.Store(0)
-	_, err = m.Validate(ctx, iss.Token)
-	require.NoError(t, err)
-	require.EqualValues(t, 2, cc.n.Load(), "a due refresh adds one EVALSHA")
+	sessiontest.RunValidateRoundTrips(t, redisstore.New(own, prefix).Session(), cc.n.Load)
 }
 
 func BenchmarkSessionValidate(b *testing.B) {
