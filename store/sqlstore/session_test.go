@@ -75,7 +75,7 @@ func TestSessionLimitAcrossInstancesSQLite(t *testing.T) {
 			stores[i] = st.Session()
 		}
 		return stores
-	}, 200)
+	}, 100)
 }
 
 func TestSessionCleanup(t *testing.T) {
