@@ -350,6 +350,15 @@ func (m *Manager) newToken() (string, [32]byte, error) {
 	return base64.RawURLEncoding.EncodeToString(b[:]), sha256.Sum256(b[:]), nil
 }
 
+// newID returns a UUIDv7 for a session or remember-me family.
+func newID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("session: new id: %w", err)
+	}
+	return id.String(), nil
+}
+
 // hashToken decodes a token and returns the SHA-256 of its bytes. It
 // reports false for anything that is not a well-formed token. It does not
 // allocate.
@@ -399,7 +408,14 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 	if l.Remember && !m.remember {
 		return Issued{}, ErrRememberDisabled
 	}
+	if userID == "" {
+		return Issued{}, errors.New("session: empty user id")
+	}
 	token, hash, err := m.newToken()
+	if err != nil {
+		return Issued{}, err
+	}
+	id, err := newID()
 	if err != nil {
 		return Issued{}, err
 	}
@@ -409,7 +425,7 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 		authTime = now
 	}
 	s := Session{
-		ID:             uuid.Must(uuid.NewV7()).String(),
+		ID:             id,
 		TokenHash:      hash,
 		UserID:         userID,
 		CreatedAt:      now,
@@ -430,7 +446,9 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 		if err != nil {
 			return Issued{}, err
 		}
-		s.RememberFamily = uuid.Must(uuid.NewV7()).String()
+		if s.RememberFamily, err = newID(); err != nil {
+			return Issued{}, err
+		}
 		rem = Remember{Hash: rh, Family: s.RememberFamily, UserID: userID, AuthTime: authTime, CreatedAt: now, ExpiresAt: now.Add(m.remLife)}
 		iss.RememberExpires = rem.ExpiresAt
 	}

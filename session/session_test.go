@@ -135,6 +135,8 @@ func TestZeroConfigDefaults(t *testing.T) {
 	_, err = m.Create(ctx, "u2", session.Login{Remember: true})
 	require.ErrorIs(t, err, session.ErrRememberDisabled, "remember-me is off by default")
 
+	_, err = m.Create(ctx, "", session.Login{})
+	require.Error(t, err, "a session needs a user")
 	require.Panics(t, func() { session.New(nil, session.Config{}) })
 	require.Panics(t, func() { session.New(memstore.NewSessionStore(), session.Config{IdleTimeout: -1}) })
 }
