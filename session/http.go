@@ -106,23 +106,22 @@ func (m *Manager) requestLogin(r *http.Request) Login {
 
 // Login starts a session for userID after the host has authenticated the
 // request, and sets the cookies. A session the request already carried is
-// ended first, so the browser never keeps an old token across a login
-// (session fixation, ASVS 7.2.4) and the single-session rule does not count
-// the session being replaced. IP and UserAgent are filled from the request
-// when l leaves them empty.
+// ended in the same step, so the browser never keeps an old token across a
+// login (session fixation, ASVS 7.2.4) and the single-session rule does not
+// count the session being replaced; if the login is refused
+// ([ErrLimit]), that session is left as it was. The request's old
+// remember-me family, if any, is revoked. IP and UserAgent are filled from
+// the request when l leaves them empty.
 func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, l Login) (Issued, error) {
-	if old := cookieValue(r, m.cookie); old != "" {
-		if err := m.Destroy(r.Context(), old); err != nil && !errors.Is(err, ErrNotFound) {
-			return Issued{}, err
-		}
-	}
+	ctx := r.Context()
+	old, hasOld := hashToken(cookieValue(r, m.cookie))
 	if l.IP == "" {
 		l.IP = m.ip.String(r)
 	}
 	if l.UserAgent == "" {
 		l.UserAgent = r.UserAgent()
 	}
-	iss, err := m.Create(r.Context(), userID, l)
+	iss, err := m.login(ctx, userID, l, old)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -131,6 +130,19 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, l
 		m.setRememberCookie(w, iss)
 	} else if cookieValue(r, m.remName) != "" {
 		m.clearCookie(w, m.remName)
+	}
+	// The old session belonged to another user if the store did not
+	// replace it; the old remember-me family must not outlive the login.
+	// The new session is already valid, so failures here go to OnError.
+	if hasOld {
+		if _, err := m.store.Delete(ctx, old); err != nil && !errors.Is(err, ErrNotFound) {
+			m.fail(ctx, storeErr(err))
+		}
+	}
+	if rh, ok := hashToken(cookieValue(r, m.remName)); ok {
+		if err := m.store.RevokeRemember(ctx, rh); err != nil && !errors.Is(err, ErrNotFound) {
+			m.fail(ctx, storeErr(err))
+		}
 	}
 	return iss, nil
 }

@@ -151,13 +151,36 @@ func TestMiddlewareRemember(t *testing.T) {
 
 func TestLoginReplacesBrowserSession(t *testing.T) {
 	t.Parallel()
-	m, _, _ := newManager(t, session.Config{})
-	first, w := login(t, m, "u1", session.Login{})
+	m, _, _ := newManager(t, session.Config{RememberMe: true})
+	first, w := login(t, m, "u1", session.Login{Remember: true})
 	// Logging in again from the same browser is not a second session.
-	second, _ := login(t, m, "u1", session.Login{}, cookieNamed(t, w, m.CookieName()))
+	second, _ := login(t, m, "u1", session.Login{}, cookieNamed(t, w, m.CookieName()), cookieNamed(t, w, m.RememberCookieName()))
 	require.NotEqual(t, first.Token, second.Token)
 	_, err := m.Validate(ctx, first.Token)
 	require.ErrorIs(t, err, session.ErrNotFound, "the pre-login token never survives a login")
+	_, err = m.Resume(ctx, first.RememberToken, session.Login{})
+	require.ErrorIs(t, err, session.ErrNotFound, "nor does the old remember-me family")
+
+	// Another user logs in on the same browser: u1's session there ends.
+	bw := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, "https://app.example/login", nil)
+	r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: second.Token})
+	_, err = m.Login(bw, r, "u2", session.Login{})
+	require.NoError(t, err)
+	_, err = m.Validate(ctx, second.Token)
+	require.ErrorIs(t, err, session.ErrNotFound)
+
+	// A refused login leaves the browser's own session alone.
+	third, w := login(t, m, "u1", session.Login{})
+	other := httptest.NewRequest(http.MethodPost, "https://app.example/login", nil)
+	_, err = m.Login(httptest.NewRecorder(), other, "u2", session.Login{})
+	require.ErrorIs(t, err, session.ErrLimit, "u2 is logged in elsewhere")
+	r = httptest.NewRequest(http.MethodPost, "https://app.example/login", nil)
+	r.AddCookie(cookieNamed(t, w, m.CookieName()))
+	_, err = m.Login(httptest.NewRecorder(), r, "u2", session.Login{})
+	require.ErrorIs(t, err, session.ErrLimit)
+	_, err = m.Validate(ctx, third.Token)
+	require.NoError(t, err)
 }
 
 func TestStepUpHTTP(t *testing.T) {

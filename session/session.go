@@ -393,7 +393,12 @@ func (m *Manager) event(ctx context.Context, e Event) {
 // [ErrLimit]. With l.Remember it also issues a remember-me token, or
 // returns [ErrRememberDisabled] if remember-me is off.
 func (m *Manager) Create(ctx context.Context, userID string, l Login) (Issued, error) {
-	iss, err := m.create(ctx, userID, l, [32]byte{}, "", time.Time{})
+	return m.login(ctx, userID, l, [32]byte{})
+}
+
+// login is Create, replacing the user's session with hash replaces if any.
+func (m *Manager) login(ctx context.Context, userID string, l Login, replaces [32]byte) (Issued, error) {
+	iss, err := m.create(ctx, userID, l, replaces, "", time.Time{})
 	if err != nil {
 		return Issued{}, err
 	}
