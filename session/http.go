@@ -24,7 +24,21 @@ func FromContext(ctx context.Context) (Session, bool) {
 // NewContext returns ctx carrying s, as the middleware does; hosts use it in
 // their own handler tests.
 func NewContext(ctx context.Context, s Session) context.Context {
-	return context.WithValue(ctx, ctxKey{}, &s)
+	return &sessionCtx{Context: ctx, s: s}
+}
+
+// sessionCtx carries a session in one allocation, where context.WithValue
+// plus a pointer to the session would take two.
+type sessionCtx struct {
+	context.Context
+	s Session
+}
+
+func (c *sessionCtx) Value(key any) any {
+	if _, ok := key.(ctxKey); ok {
+		return &c.s
+	}
+	return c.Context.Value(key)
 }
 
 func (m *Manager) fail(ctx context.Context, err error) {
@@ -66,7 +80,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		if token != "" {
 			s, err := m.Validate(ctx, token)
 			if err == nil {
-				next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, &s)))
+				next.ServeHTTP(w, r.WithContext(NewContext(ctx, s)))
 				return
 			}
 			if !errors.Is(err, ErrNotFound) {
@@ -85,8 +99,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 				switch {
 				case err == nil:
 					m.setSessionCookie(w, iss.Token)
-					s := iss.Session
-					next.ServeHTTP(w, r.WithContext(context.WithValue(ctx, ctxKey{}, &s)))
+					next.ServeHTTP(w, r.WithContext(NewContext(ctx, iss.Session)))
 					return
 				case errors.Is(err, ErrNotFound), errors.Is(err, ErrReused):
 					m.clearCookie(w, m.remName)

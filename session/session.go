@@ -338,6 +338,10 @@ func (m *Manager) CookieName() string { return m.cookie }
 // RememberCookieName reports the remember-me cookie's name.
 func (m *Manager) RememberCookieName() string { return m.remName }
 
+// tokenEncoding decodes tokens strictly, so that each token has exactly
+// one spelling.
+var tokenEncoding = base64.RawURLEncoding.Strict()
+
 // tokenLen is the length of a token: 32 bytes (256 bits) in unpadded
 // base64url.
 const tokenLen = 43
@@ -369,7 +373,7 @@ func hashToken(token string) ([32]byte, bool) {
 	var src [tokenLen]byte
 	copy(src[:], token)
 	var raw [33]byte
-	n, err := base64.RawURLEncoding.Strict().Decode(raw[:], src[:])
+	n, err := tokenEncoding.Decode(raw[:], src[:])
 	if err != nil || n != 32 {
 		return [32]byte{}, false
 	}
