@@ -77,6 +77,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		token := cookieValue(r, m.cookie)
+		stale := false
 		if token != "" {
 			s, err := m.Validate(ctx, token)
 			if err == nil {
@@ -88,7 +89,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 				m.unauth.ServeHTTP(w, r)
 				return
 			}
-			m.clearCookie(w, m.cookie)
+			stale = true
 		}
 		if m.remember {
 			if rt := cookieValue(r, m.remName); rt != "" {
@@ -108,6 +109,9 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 					m.fail(ctx, err)
 				}
 			}
+		}
+		if stale {
+			m.clearCookie(w, m.cookie)
 		}
 		m.unauth.ServeHTTP(w, r)
 	})

@@ -141,6 +141,21 @@ func TestMiddlewareRemember(t *testing.T) {
 	require.NotEqual(t, rc.Value, newRemember.Value)
 	require.Equal(t, http.StatusOK, get(h, newSession).Code)
 
+	// With the idled-out session cookie still sent, the resumed session's
+	// cookie is the only one set under that name.
+	c.Add(time.Hour)
+	res = get(h, newSession, newRemember)
+	require.Equal(t, http.StatusOK, res.Code)
+	n := 0
+	for _, ck := range res.Result().Cookies() {
+		if ck.Name == m.CookieName() {
+			n++
+			require.NotEmpty(t, ck.Value)
+		}
+	}
+	require.Equal(t, 1, n)
+	newRemember = cookieNamed(t, res, m.RememberCookieName())
+
 	// The stolen old cookie is replayed: the family and its session end.
 	res = get(h, rc)
 	require.Equal(t, http.StatusUnauthorized, res.Code)
