@@ -701,9 +701,9 @@ func (m *Manager) RequireRecent(s Session, maxAge time.Duration, factors ...stri
 const cleanupBatch = 1000
 
 // Cleanup deletes expired sessions and remember-me tokens in batches, if
-// the store needs it (it implements [Cleaner]; sqlstore does, while
-// memstore and redisstore expire by themselves). Run it from a periodic job
-// on one instance or several; it is safe concurrently. It stops when a
+// the store needs it (it implements [Cleaner]: sqlstore and memstore do,
+// while Redis expires redisstore's keys by itself). Run it from a periodic
+// job on one instance or several; it is safe concurrently. It stops when a
 // batch comes back short or ctx is done, and reports how many it deleted.
 func (m *Manager) Cleanup(ctx context.Context) (int, error) {
 	c, ok := m.store.(Cleaner)

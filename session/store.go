@@ -88,7 +88,8 @@ type RememberTokens interface {
 }
 
 // Cleaner is implemented by stores that do not expire records by
-// themselves (sqlstore). Hosts call [Manager.Cleanup] from a periodic job.
+// themselves (sqlstore, memstore). Hosts call [Manager.Cleanup] from a
+// periodic job.
 type Cleaner interface {
 	// DeleteExpired deletes at most batch sessions and remember-me tokens
 	// that expired at or before now, and reports how many it deleted.
