@@ -112,7 +112,8 @@
 //
 // [Manager.Middleware] loads the session into the request context
 // ([FromContext]) and refreshes the idle window; requests without a live
-// session go to [Config.Unauthenticated] (401 by default). Cookies are
+// session go to [Config.Unauthenticated] (401 by default). [Manager.Optional]
+// does the same for pages that also serve visitors. Cookies are
 // named with the __Host- prefix and are Secure, HttpOnly, SameSite=Lax and
 // Path=/, with no Domain; the session cookie has no Max-Age or Expires.
 // For development on plain http://localhost, set [Config.InsecureDevCookie],

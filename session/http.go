@@ -74,6 +74,19 @@ func cookieValue(r *http.Request, name string) string {
 // It fails closed: a store error sends the request to Unauthenticated and
 // the error to [Config.OnError]; it is never served as logged in.
 func (m *Manager) Middleware(next http.Handler) http.Handler {
+	return m.middleware(next, m.unauth)
+}
+
+// Optional is [Manager.Middleware] for pages that serve visitors too (a
+// home page that shows "log in" or the user's name): a request without a
+// live session, or whose store lookup failed, goes to next without a
+// session in its context instead of to [Config.Unauthenticated]. Store
+// errors still go to [Config.OnError].
+func (m *Manager) Optional(next http.Handler) http.Handler {
+	return m.middleware(next, next)
+}
+
+func (m *Manager) middleware(next, unauth http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		token := cookieValue(r, m.cookie)
@@ -86,7 +99,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 			}
 			if !errors.Is(err, ErrNotFound) {
 				m.fail(ctx, err)
-				m.unauth.ServeHTTP(w, r)
+				unauth.ServeHTTP(w, r)
 				return
 			}
 			stale = true
@@ -113,7 +126,7 @@ func (m *Manager) Middleware(next http.Handler) http.Handler {
 		if stale {
 			m.clearCookie(w, m.cookie)
 		}
-		m.unauth.ServeHTTP(w, r)
+		unauth.ServeHTTP(w, r)
 	})
 }
 

@@ -291,3 +291,21 @@ func TestLogoutRevokesRememberFamily(t *testing.T) {
 	_, err := m.Resume(ctx, iss.RememberToken, session.Login{})
 	require.ErrorIs(t, err, session.ErrNotFound)
 }
+
+func TestOptional(t *testing.T) {
+	t.Parallel()
+	m, st, _ := newManager(t, session.Config{})
+	h := m.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s, ok := session.FromContext(r.Context()); ok {
+			_, _ = w.Write([]byte("hello " + s.UserID))
+			return
+		}
+		_, _ = w.Write([]byte("visitor"))
+	}))
+	require.Equal(t, "visitor", get(h).Body.String())
+	_, w := login(t, m, "u1", session.Login{})
+	ck := cookieNamed(t, w, m.CookieName())
+	require.Equal(t, "hello u1", get(h, ck).Body.String())
+	st.setFail(errors.New("down"))
+	require.Equal(t, "visitor", get(h, ck).Body.String(), "fails closed: served as a visitor")
+}
