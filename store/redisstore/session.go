@@ -24,7 +24,9 @@ var _ session.Store = (*SessionStore)(nil)
 // {bulwark-session}, so that on Redis Cluster the Lua scripts that apply
 // the single-session rule can touch a user's index and sessions together
 // (they share one slot; the price is that sessions are not spread over the
-// cluster's primaries). The prefix must not contain '{'. Under it:
+// cluster's primaries). If the store prefix holds a hash tag of its own
+// ({tenant}:, say), that tag wins, and the keys still share one slot.
+// Under it:
 //
 //	t:<hex token hash>  hash   one session
 //	u:<user id>         zset   the user's sessions, scored by creation time
