@@ -17,10 +17,16 @@ import (
 
 func TestSessionStoreConformance(t *testing.T) {
 	t.Parallel()
-	sessiontest.Run(t, func(t *testing.T) session.Store {
-		c, prefix := testenv.Redis(t)
-		return redisstore.New(c, prefix).Session()
-	})
+	// A store prefix with its own hash tag (a tenant, say) works the same.
+	for _, tag := range []string{"", "{tenant-1}:"} {
+		t.Run("prefix"+tag, func(t *testing.T) {
+			t.Parallel()
+			sessiontest.Run(t, func(t *testing.T) session.Store {
+				c, prefix := testenv.Redis(t)
+				return redisstore.New(c, prefix+tag).Session()
+			})
+		})
+	}
 }
 
 // 1,000 concurrent logins for one account from 4 Manager instances, each
