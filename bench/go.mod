@@ -34,4 +34,6 @@ require (
 	modernc.org/sqlite v1.62.0 // indirect
 )
 
+require github.com/alexedwards/scs/v2 v2.9.0
+
 replace github.com/bulwarkhq/bulwark => ../

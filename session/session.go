@@ -1,0 +1,727 @@
+package session
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bulwarkhq/bulwark/clientip"
+)
+
+// Errors returned by [Manager] methods and by stores.
+var (
+	// ErrNotFound is returned by [Manager.Validate], [Manager.TimeLeft],
+	// [Manager.Destroy], [Manager.Rotate] and [Manager.Revoke] when the
+	// token is malformed, unknown, expired or revoked, and by stores for
+	// missing or expired records. Callers treat it as "not logged in".
+	ErrNotFound = errors.New("session: not found")
+	// ErrLimit is returned by [Manager.Create] and [Manager.Resume] when the
+	// user already holds the allowed number of live sessions and the mode
+	// is [DenyNew].
+	ErrLimit = errors.New("session: concurrent session limit reached")
+	// ErrReused is returned by [Manager.Resume] when a remember-me token
+	// that was already used is presented again. The token's family and the
+	// sessions it started have been revoked.
+	ErrReused = errors.New("session: remember-me token reused")
+	// ErrRememberDisabled is returned by [Manager.Create] and
+	// [Manager.Resume] when remember-me is asked for but
+	// [Config.RememberMe] is off.
+	ErrRememberDisabled = errors.New("session: remember-me is disabled")
+	// ErrStepUp is returned by [Manager.RequireRecent] when the session's
+	// last authentication is too old or lacks a required factor.
+	ErrStepUp = errors.New("session: recent authentication required")
+)
+
+// LimitMode says what [Manager.Create] does when a user already holds
+// [Config.MaxSessions] live sessions.
+type LimitMode int
+
+const (
+	// DenyNew refuses the new login with [ErrLimit] while the limit is
+	// reached. It is the default.
+	DenyNew LimitMode = iota
+	// ReplaceOld ends the user's oldest sessions (and their remember-me
+	// families) to make room for the new one.
+	ReplaceOld
+)
+
+// String returns "deny-new" or "replace-old".
+func (m LimitMode) String() string {
+	switch m {
+	case DenyNew:
+		return "deny-new"
+	case ReplaceOld:
+		return "replace-old"
+	default:
+		return fmt.Sprintf("session.LimitMode(%d)", int(m))
+	}
+}
+
+// Unlimited, as [Config.MaxSessions], lets a user hold any number of
+// sessions.
+const Unlimited = -1
+
+// FactorRemember is the factor recorded on a session that was resumed from
+// a remember-me token rather than started by an authentication.
+const FactorRemember = "remember"
+
+// Defaults applied by [New] to zero [Config] fields.
+const (
+	// DefaultIdleTimeout logs out a user inactive for 10 minutes, the
+	// products' rule; NIST SP 800-63B 4.2.3 (AAL2) allows up to 30 minutes.
+	DefaultIdleTimeout = 10 * time.Minute
+	// DefaultAbsoluteTimeout forces re-authentication after 12 hours,
+	// whatever the activity (NIST SP 800-63B 4.2.3, AAL2: 12 hours).
+	DefaultAbsoluteTimeout = 12 * time.Hour
+	// DefaultTouchInterval is how often at most a session's activity is
+	// written; it is capped at IdleTimeout/10.
+	DefaultTouchInterval = time.Minute
+	// DefaultMaxSessions is the single-session rule.
+	DefaultMaxSessions = 1
+	// DefaultRememberLifetime is how long a remember-me family lives from
+	// the login that created it, when remember-me is enabled: NIST SP
+	// 800-63B 4.1.3 has AAL1 re-authenticate at least every 30 days.
+	DefaultRememberLifetime = 30 * 24 * time.Hour
+	// DefaultCookieName is the base name of the session cookie; the
+	// remember-me cookie is named DefaultCookieName+"-remember".
+	DefaultCookieName = "session"
+)
+
+// Config configures a [Manager]. The zero value means every documented
+// default.
+type Config struct {
+	// IdleTimeout ends a session this long after its last recorded
+	// activity. Default [DefaultIdleTimeout] (10 minutes).
+	IdleTimeout time.Duration
+	// AbsoluteTimeout ends a session this long after it was created,
+	// whatever the activity. Default [DefaultAbsoluteTimeout] (12 hours).
+	AbsoluteTimeout time.Duration
+	// TouchInterval is the most often activity is written to the store.
+	// A session may therefore expire up to TouchInterval before
+	// IdleTimeout has passed since the user's last request, never after.
+	// Default [DefaultTouchInterval] (1 minute), and never more than
+	// IdleTimeout/10.
+	TouchInterval time.Duration
+	// MaxSessions is how many live sessions a user may hold at once.
+	// Default [DefaultMaxSessions] (1); [Unlimited] lifts the limit.
+	MaxSessions int
+	// LimitMode is what happens at MaxSessions. Default [DenyNew].
+	LimitMode LimitMode
+
+	// RememberMe enables "remember me": a separate long-lived token that
+	// starts a new session when the session cookie is gone. Off by default.
+	RememberMe bool
+	// RememberLifetime is how long a remember-me family lives from its
+	// login. Default [DefaultRememberLifetime] (30 days).
+	RememberLifetime time.Duration
+
+	// CookieName is the base name of the session cookie. Default
+	// [DefaultCookieName]. The "__Host-" prefix is added unless
+	// InsecureDevCookie is set.
+	CookieName string
+	// InsecureDevCookie drops the Secure attribute and the "__Host-" prefix
+	// so that cookies work on plain http://localhost during development.
+	// Never set it in production: the session cookie would travel in clear.
+	InsecureDevCookie bool
+	// SameSite for both cookies. Default http.SameSiteLaxMode, which keeps
+	// top-level navigation from other sites working while refusing the
+	// cookie on cross-site subrequests and POSTs.
+	SameSite http.SameSite
+
+	// ClientIP picks the address recorded on a session by [Manager.Login].
+	// The zero Resolver trusts no proxy.
+	ClientIP clientip.Resolver
+	// Unauthenticated handles requests without a valid session in
+	// [Manager.Middleware]. Default: 401 Unauthorized with no body.
+	Unauthenticated http.Handler
+	// OnError receives store errors met while serving a request; the
+	// request is then treated as unauthenticated. Optional.
+	OnError func(context.Context, error)
+	// OnEvent receives reportable events. Events never carry tokens.
+	// Optional.
+	OnEvent func(context.Context, Event)
+
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Rand is the source of tokens. Default crypto/rand.Reader.
+	Rand io.Reader
+}
+
+// Session is one logged-in session as stored. Fields are read-only for
+// callers.
+type Session struct {
+	ID             string    // UUIDv7; safe to show the user and to pass to Revoke
+	TokenHash      [32]byte  `json:"-"` // SHA-256 of the token; the token itself is never stored
+	UserID         string    //
+	CreatedAt      time.Time // when the session began
+	LastSeen       time.Time // last recorded activity, at most TouchInterval old
+	ExpiresAt      time.Time // min(LastSeen+IdleTimeout, AbsoluteExpiry)
+	AbsoluteExpiry time.Time // CreatedAt+AbsoluteTimeout
+	AuthTime       time.Time // when the user last authenticated (step-up)
+	Factors        []string  // factors of that authentication, e.g. "password", "totp"
+	IP             string    // client address at login, from Config.ClientIP
+	UserAgent      string    // User-Agent at login
+	RememberFamily string    // remember-me family id, "" without remember-me
+}
+
+// Remembered reports whether the session has a remember-me token.
+func (s *Session) Remembered() bool { return s.RememberFamily != "" }
+
+// Login describes a successful authentication, for [Manager.Create].
+type Login struct {
+	Factors   []string // factors just verified, e.g. "password", "totp"
+	Remember  bool     // issue a remember-me token; needs Config.RememberMe
+	IP        string   // client address; Manager.Login fills it from Config.ClientIP
+	UserAgent string   // User-Agent; Manager.Login fills it from the request
+}
+
+// Issued is what [Manager.Create], [Manager.Rotate] and [Manager.Resume]
+// hand out. Tokens go to the client (in cookies) and nowhere else.
+type Issued struct {
+	Token         string // session token, 43 characters of base64url
+	RememberToken string // new remember-me token, or ""
+	// RememberExpires is when the remember-me family ends, with RememberToken.
+	RememberExpires time.Time
+	Session         Session  // the stored session
+	Evicted         []string // ids of sessions ended by ReplaceOld
+}
+
+// EventType names a reportable event.
+type EventType string
+
+// Events reported to [Config.OnEvent].
+const (
+	EventCreated       EventType = "session.created"        // a login started a session
+	EventLimitDenied   EventType = "session.limit_denied"   // DenyNew refused a login
+	EventEvicted       EventType = "session.evicted"        // ReplaceOld ended a session
+	EventRotated       EventType = "session.rotated"        // a privilege change issued a new token
+	EventResumed       EventType = "session.resumed"        // remember-me started a session
+	EventRememberReuse EventType = "session.remember_reuse" // an old remember-me token came back; family revoked
+	EventLogout        EventType = "session.logout"         // the user logged out
+	EventRevoked       EventType = "session.revoked"        // one session revoked by id
+	EventRevokedAll    EventType = "session.revoked_all"    // all (or all other) sessions of a user revoked
+)
+
+// Event is a reportable event. It never carries a token or token hash.
+type Event struct {
+	Type      EventType
+	Time      time.Time
+	UserID    string
+	SessionID string // the session concerned, when there is one
+	Count     int    // sessions ended, for EventRevokedAll
+}
+
+// Manager issues, validates and ends sessions. It is safe for concurrent
+// use; several Managers (in several processes) may share one [Store].
+type Manager struct {
+	store    Store
+	idle     time.Duration
+	absolute time.Duration
+	touch    time.Duration
+	limit    Limit
+	remember bool
+	remLife  time.Duration
+	cookie   string
+	remName  string
+	secure   bool
+	sameSite http.SameSite
+	ip       clientip.Resolver
+	unauth   http.Handler
+	onError  func(context.Context, error)
+	onEvent  func(context.Context, Event)
+	now      func() time.Time
+	rand     io.Reader
+}
+
+// New returns a Manager over store. Zero Config fields take their defaults.
+// It panics if store is nil or a duration is negative, which are
+// programming errors.
+func New(store Store, cfg Config) *Manager {
+	if store == nil {
+		panic("session: New with a nil Store")
+	}
+	if cfg.IdleTimeout < 0 || cfg.AbsoluteTimeout < 0 || cfg.TouchInterval < 0 || cfg.RememberLifetime < 0 {
+		panic("session: New with a negative duration")
+	}
+	m := &Manager{
+		store:    store,
+		idle:     orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
+		absolute: orDefault(cfg.AbsoluteTimeout, DefaultAbsoluteTimeout),
+		touch:    orDefault(cfg.TouchInterval, DefaultTouchInterval),
+		remember: cfg.RememberMe,
+		remLife:  orDefault(cfg.RememberLifetime, DefaultRememberLifetime),
+		secure:   !cfg.InsecureDevCookie,
+		sameSite: cfg.SameSite,
+		ip:       cfg.ClientIP,
+		unauth:   cfg.Unauthenticated,
+		onError:  cfg.OnError,
+		onEvent:  cfg.OnEvent,
+		now:      cfg.Now,
+		rand:     cfg.Rand,
+	}
+	// Bounded by a fraction of the idle timeout, so that the slack in
+	// idle expiry stays small next to the timeout itself.
+	m.touch = min(m.touch, m.idle/10)
+	switch {
+	case cfg.MaxSessions == 0:
+		m.limit.Max = DefaultMaxSessions
+	case cfg.MaxSessions > 0:
+		m.limit.Max = cfg.MaxSessions
+	}
+	m.limit.Mode = cfg.LimitMode
+	name := cfg.CookieName
+	if name == "" {
+		name = DefaultCookieName
+	}
+	if m.secure {
+		// RFC 6265bis 4.1.3.2: a __Host- cookie must be Secure, have Path=/
+		// and no Domain, so no subdomain or plain-http page can set it.
+		name = "__Host-" + name
+	}
+	m.cookie, m.remName = name, name+"-remember"
+	if m.sameSite == 0 {
+		m.sameSite = http.SameSiteLaxMode
+	}
+	if m.unauth == nil {
+		m.unauth = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			w.WriteHeader(http.StatusUnauthorized)
+		})
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.rand == nil {
+		m.rand = rand.Reader
+	}
+	return m
+}
+
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+// IdleTimeout, AbsoluteTimeout and TouchInterval report the effective
+// settings, after defaults and caps.
+func (m *Manager) IdleTimeout() time.Duration { return m.idle }
+
+// AbsoluteTimeout reports the effective absolute lifetime.
+func (m *Manager) AbsoluteTimeout() time.Duration { return m.absolute }
+
+// TouchInterval reports the effective write interval for activity.
+func (m *Manager) TouchInterval() time.Duration { return m.touch }
+
+// Limit reports the effective single-session rule.
+func (m *Manager) Limit() Limit { return m.limit }
+
+// CookieName reports the session cookie's name.
+func (m *Manager) CookieName() string { return m.cookie }
+
+// RememberCookieName reports the remember-me cookie's name.
+func (m *Manager) RememberCookieName() string { return m.remName }
+
+// tokenEncoding decodes tokens strictly, so that each token has exactly
+// one spelling.
+var tokenEncoding = base64.RawURLEncoding.Strict()
+
+// tokenLen is the length of a token: 32 bytes (256 bits) in unpadded
+// base64url.
+const tokenLen = 43
+
+func (m *Manager) newToken() (string, [32]byte, error) {
+	var b [32]byte
+	if _, err := io.ReadFull(m.rand, b[:]); err != nil {
+		return "", [32]byte{}, fmt.Errorf("session: read random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b[:]), sha256.Sum256(b[:]), nil
+}
+
+// newID returns a UUIDv7 for a session or remember-me family.
+func newID() (string, error) {
+	id, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("session: new id: %w", err)
+	}
+	return id.String(), nil
+}
+
+// hashToken decodes a token and returns the SHA-256 of its bytes. It
+// reports false for anything that is not a well-formed token. It does not
+// allocate.
+func hashToken(token string) ([32]byte, bool) {
+	if len(token) != tokenLen {
+		return [32]byte{}, false
+	}
+	var src [tokenLen]byte
+	copy(src[:], token)
+	var raw [33]byte
+	n, err := tokenEncoding.Decode(raw[:], src[:])
+	if err != nil || n != 32 {
+		return [32]byte{}, false
+	}
+	return sha256.Sum256(raw[:32]), true
+}
+
+// HashToken returns the SHA-256 hash under which a store keeps token, and
+// false if token is not well formed. Stores and tests use it; hosts rarely
+// need it.
+func HashToken(token string) ([32]byte, bool) { return hashToken(token) }
+
+func (m *Manager) event(ctx context.Context, e Event) {
+	if m.onEvent != nil {
+		m.onEvent(ctx, e)
+	}
+}
+
+// Create starts a session for userID after a successful authentication,
+// with a fresh token (ASVS 7.2.4), enforcing the single-session rule
+// atomically in the store. With [DenyNew] at the limit it returns
+// [ErrLimit]. With l.Remember it also issues a remember-me token, or
+// returns [ErrRememberDisabled] if remember-me is off.
+func (m *Manager) Create(ctx context.Context, userID string, l Login) (Issued, error) {
+	return m.login(ctx, userID, l, [32]byte{})
+}
+
+// login is Create, replacing the user's session with hash replaces if any.
+func (m *Manager) login(ctx context.Context, userID string, l Login, replaces [32]byte) (Issued, error) {
+	iss, err := m.create(ctx, userID, l, replaces, "", time.Time{})
+	if err != nil {
+		return Issued{}, err
+	}
+	m.event(ctx, Event{Type: EventCreated, Time: iss.Session.CreatedAt, UserID: userID, SessionID: iss.Session.ID})
+	return iss, nil
+}
+
+// create starts a session; replaces is the hash of a session to delete in
+// the same step, family a remember-me family to carry over, and authTime
+// the authentication time when it is not now.
+func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [32]byte, family string, authTime time.Time) (Issued, error) {
+	if l.Remember && !m.remember {
+		return Issued{}, ErrRememberDisabled
+	}
+	if userID == "" {
+		return Issued{}, errors.New("session: empty user id")
+	}
+	token, hash, err := m.newToken()
+	if err != nil {
+		return Issued{}, err
+	}
+	id, err := newID()
+	if err != nil {
+		return Issued{}, err
+	}
+	// Stores keep microseconds; so does the returned Session.
+	now := m.now().UTC().Truncate(time.Microsecond)
+	if authTime.IsZero() {
+		authTime = now
+	}
+	s := Session{
+		ID:             id,
+		TokenHash:      hash,
+		UserID:         userID,
+		CreatedAt:      now,
+		LastSeen:       now,
+		AbsoluteExpiry: now.Add(m.absolute),
+		AuthTime:       authTime,
+		Factors:        slices.Clone(l.Factors),
+		IP:             l.IP,
+		UserAgent:      l.UserAgent,
+		RememberFamily: family,
+	}
+	s.ExpiresAt = earliest(now.Add(m.idle), s.AbsoluteExpiry)
+	iss := Issued{Token: token}
+	var rem Remember
+	if l.Remember {
+		var rh [32]byte
+		iss.RememberToken, rh, err = m.newToken()
+		if err != nil {
+			return Issued{}, err
+		}
+		if s.RememberFamily, err = newID(); err != nil {
+			return Issued{}, err
+		}
+		rem = Remember{Hash: rh, Family: s.RememberFamily, UserID: userID, AuthTime: authTime, CreatedAt: now, ExpiresAt: now.Add(m.remLife)}
+		iss.RememberExpires = rem.ExpiresAt
+	}
+	evicted, err := m.store.Create(ctx, &s, m.limit, replaces)
+	if errors.Is(err, ErrLimit) {
+		m.event(ctx, Event{Type: EventLimitDenied, Time: now, UserID: userID})
+		return Issued{}, ErrLimit
+	}
+	if err != nil {
+		return Issued{}, fmt.Errorf("session: create: %w", err)
+	}
+	if l.Remember {
+		if err := m.store.CreateRemember(ctx, rem); err != nil {
+			// Fail closed and leave no half-made login behind.
+			_, _ = m.store.Delete(ctx, hash)
+			return Issued{}, fmt.Errorf("session: create remember-me: %w", err)
+		}
+	}
+	for _, id := range evicted {
+		m.event(ctx, Event{Type: EventEvicted, Time: now, UserID: userID, SessionID: id})
+	}
+	iss.Session, iss.Evicted = s, evicted
+	return iss, nil
+}
+
+// Validate returns the live session for token and records activity at most
+// once per [Config.TouchInterval]. A malformed, unknown, expired or revoked
+// token gives [ErrNotFound]; any other error is a store failure, and the
+// caller must treat the request as unauthenticated.
+func (m *Manager) Validate(ctx context.Context, token string) (Session, error) {
+	hash, ok := hashToken(token)
+	if !ok {
+		return Session{}, ErrNotFound
+	}
+	now := m.now()
+	s, err := m.load(ctx, hash, now)
+	if err != nil {
+		return Session{}, err
+	}
+	if now.Sub(s.LastSeen) >= m.touch {
+		exp := earliest(now.Add(m.idle), s.AbsoluteExpiry)
+		if err := m.store.Touch(ctx, hash, now, exp); err != nil {
+			return Session{}, storeErr(err)
+		}
+		s.LastSeen, s.ExpiresAt = now, exp
+	}
+	return s, nil
+}
+
+// load reads a session and judges it with this Manager's own timeouts too,
+// so a Manager configured stricter than the one that wrote the record is
+// obeyed.
+func (m *Manager) load(ctx context.Context, hash [32]byte, now time.Time) (Session, error) {
+	s, err := m.store.Get(ctx, hash, now)
+	if err != nil {
+		return Session{}, storeErr(err)
+	}
+	if !now.Before(s.ExpiresAt) || !now.Before(s.AbsoluteExpiry) ||
+		now.Sub(s.LastSeen) >= m.idle || now.Sub(s.CreatedAt) >= m.absolute {
+		return Session{}, ErrNotFound
+	}
+	return s, nil
+}
+
+func storeErr(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return ErrNotFound
+	}
+	return fmt.Errorf("session: store: %w", err)
+}
+
+// TimeLeft reports how long the session for token has until it expires
+// for inactivity (idle) and at the latest (absolute), without recording
+// activity: polling it for an "expiring soon" banner does not keep the
+// session alive. The idle figure is what the server will enforce.
+func (m *Manager) TimeLeft(ctx context.Context, token string) (idle, absolute time.Duration, err error) {
+	hash, ok := hashToken(token)
+	if !ok {
+		return 0, 0, ErrNotFound
+	}
+	now := m.now()
+	s, err := m.load(ctx, hash, now)
+	if err != nil {
+		return 0, 0, err
+	}
+	abs := earliest(s.AbsoluteExpiry, s.CreatedAt.Add(m.absolute))
+	exp := earliest(earliest(s.ExpiresAt, s.LastSeen.Add(m.idle)), abs)
+	return exp.Sub(now), abs.Sub(now), nil
+}
+
+// Rotate replaces the session for token with a new one with a new token,
+// for a privilege change or step-up (ASVS 7.2.4): the old token stops
+// working in the same atomic step. factors, if not nil, records a fresh
+// authentication with those factors (AuthTime becomes now); with nil
+// factors the authentication time and factors carry over. The remember-me
+// family, if any, carries over.
+func (m *Manager) Rotate(ctx context.Context, token string, factors []string) (Issued, error) {
+	hash, ok := hashToken(token)
+	if !ok {
+		return Issued{}, ErrNotFound
+	}
+	old, err := m.load(ctx, hash, m.now())
+	if err != nil {
+		return Issued{}, err
+	}
+	l := Login{Factors: old.Factors, IP: old.IP, UserAgent: old.UserAgent}
+	authTime := old.AuthTime
+	if factors != nil {
+		l.Factors, authTime = factors, time.Time{}
+	}
+	iss, err := m.create(ctx, old.UserID, l, hash, old.RememberFamily, authTime)
+	if err != nil {
+		return Issued{}, err
+	}
+	m.event(ctx, Event{Type: EventRotated, Time: iss.Session.CreatedAt, UserID: old.UserID, SessionID: iss.Session.ID})
+	return iss, nil
+}
+
+// Destroy ends the session for token on the server (logout), with its
+// remember-me family. It returns [ErrNotFound] if there was none.
+func (m *Manager) Destroy(ctx context.Context, token string) error {
+	hash, ok := hashToken(token)
+	if !ok {
+		return ErrNotFound
+	}
+	s, err := m.store.Delete(ctx, hash)
+	if err != nil {
+		return storeErr(err)
+	}
+	m.event(ctx, Event{Type: EventLogout, Time: m.now().UTC(), UserID: s.UserID, SessionID: s.ID})
+	return nil
+}
+
+// Resume starts a new session from a remember-me token, rotating the
+// token: the returned Issued carries a new RememberToken, which replaces
+// the old one in the client. The new session's AuthTime is that of the
+// original login and its only factor is [FactorRemember], so
+// [Manager.RequireRecent] asks for a fresh authentication before sensitive
+// actions. Presenting a token that was already used returns [ErrReused]
+// after revoking the family (someone else holds a copy). With [DenyNew] at
+// the limit Resume returns [ErrLimit] together with the rotated
+// RememberToken, which the client must keep.
+func (m *Manager) Resume(ctx context.Context, rememberToken string, l Login) (Issued, error) {
+	if !m.remember {
+		return Issued{}, ErrRememberDisabled
+	}
+	old, ok := hashToken(rememberToken)
+	if !ok {
+		return Issued{}, ErrNotFound
+	}
+	next, nextHash, err := m.newToken()
+	if err != nil {
+		return Issued{}, err
+	}
+	now := m.now().UTC()
+	rec, err := m.store.RotateRemember(ctx, old, nextHash, now)
+	switch {
+	case errors.Is(err, ErrReused):
+		m.event(ctx, Event{Type: EventRememberReuse, Time: now, UserID: rec.UserID})
+		return Issued{}, ErrReused
+	case err != nil:
+		return Issued{}, storeErr(err)
+	}
+	l.Remember, l.Factors = false, []string{FactorRemember}
+	iss, err := m.create(ctx, rec.UserID, l, [32]byte{}, rec.Family, rec.AuthTime)
+	iss.RememberToken, iss.RememberExpires = next, rec.ExpiresAt
+	if err != nil {
+		return iss, err
+	}
+	m.event(ctx, Event{Type: EventResumed, Time: now, UserID: rec.UserID, SessionID: iss.Session.ID})
+	return iss, nil
+}
+
+// List returns the user's live sessions, oldest first, for a "your
+// devices" page or an admin view.
+func (m *Manager) List(ctx context.Context, userID string) ([]Session, error) {
+	ss, err := m.store.List(ctx, userID, m.now())
+	if err != nil {
+		return nil, storeErr(err)
+	}
+	return ss, nil
+}
+
+// Revoke ends the user's session with id (from [Session.ID]) and its
+// remember-me family. Users revoking one of their devices and admins
+// (ASVS 7.4.5) call it alike; the userID scopes the id so one user cannot
+// end another's session by guessing ids.
+func (m *Manager) Revoke(ctx context.Context, userID, id string) error {
+	if err := m.store.Revoke(ctx, userID, id); err != nil {
+		return storeErr(err)
+	}
+	m.event(ctx, Event{Type: EventRevoked, Time: m.now().UTC(), UserID: userID, SessionID: id})
+	return nil
+}
+
+// RevokeAll ends every session and remember-me family of the user: "log
+// out everywhere", account disabled or deleted (ASVS 7.4.2), admin
+// termination (ASVS 7.4.5). It reports how many sessions it ended.
+func (m *Manager) RevokeAll(ctx context.Context, userID string) (int, error) {
+	return m.revokeUser(ctx, userID, "")
+}
+
+// RevokeOthers ends every session of the user except currentID, with their
+// remember-me families: "log out my other devices", offered after a
+// password or MFA change (ASVS 7.4.3).
+func (m *Manager) RevokeOthers(ctx context.Context, userID, currentID string) (int, error) {
+	if currentID == "" {
+		return 0, ErrNotFound
+	}
+	return m.revokeUser(ctx, userID, currentID)
+}
+
+func (m *Manager) revokeUser(ctx context.Context, userID, except string) (int, error) {
+	n, err := m.store.RevokeUser(ctx, userID, except)
+	if err != nil {
+		return 0, storeErr(err)
+	}
+	m.event(ctx, Event{Type: EventRevokedAll, Time: m.now().UTC(), UserID: userID, SessionID: except, Count: n})
+	return n, nil
+}
+
+// RequireRecent returns nil if s authenticated within maxAge and with every
+// factor in factors, and [ErrStepUp] otherwise (ASVS 7.5.1, 7.5.3). A
+// session resumed from remember-me has only [FactorRemember] and an old
+// AuthTime. After a successful re-authentication, call [Manager.Rotate]
+// (or [Manager.StepUp]) with the factors used.
+func (m *Manager) RequireRecent(s Session, maxAge time.Duration, factors ...string) error {
+	if s.AuthTime.IsZero() || m.now().Sub(s.AuthTime) > maxAge {
+		return ErrStepUp
+	}
+	for _, f := range factors {
+		if !slices.Contains(s.Factors, f) {
+			return ErrStepUp
+		}
+	}
+	return nil
+}
+
+// cleanupBatch is how many expired rows one statement deletes, small
+// enough not to hold locks for long.
+const cleanupBatch = 1000
+
+// Cleanup deletes expired sessions and remember-me tokens in batches, if
+// the store needs it (it implements [Cleaner]: sqlstore and memstore do,
+// while Redis expires redisstore's keys by itself). Run it from a periodic
+// job on one instance or several; it is safe concurrently. It stops when a
+// batch comes back short or ctx is done, and reports how many it deleted.
+func (m *Manager) Cleanup(ctx context.Context) (int, error) {
+	c, ok := m.store.(Cleaner)
+	if !ok {
+		return 0, nil
+	}
+	total := 0
+	for {
+		n, err := c.DeleteExpired(ctx, m.now(), cleanupBatch)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("session: cleanup: %w", err)
+		}
+		if n < cleanupBatch {
+			return total, nil
+		}
+		if err := ctx.Err(); err != nil {
+			return total, err
+		}
+	}
+}

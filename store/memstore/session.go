@@ -1,0 +1,293 @@
+package memstore
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/session"
+)
+
+var (
+	_ session.Store   = (*SessionStore)(nil)
+	_ session.Cleaner = (*SessionStore)(nil)
+)
+
+// SessionStore is an in-memory [session.Store]. Validation takes a read
+// lock only; every write, including the single-session rule, happens under
+// one write lock, so it is atomic. Expired records are pruned when their
+// user is next written to, and by DeleteExpired.
+type SessionStore struct {
+	mu       sync.RWMutex
+	byHash   map[[32]byte]*session.Session
+	byUser   map[string]map[[32]byte]struct{}
+	remember map[[32]byte]*sessionRemember
+	families map[string]map[[32]byte]struct{} // family -> token hashes
+	userFams map[string]map[string]struct{}   // user -> families
+}
+
+type sessionRemember struct {
+	session.Remember
+	used bool
+}
+
+// NewSessionStore returns an empty store.
+func NewSessionStore() *SessionStore {
+	return &SessionStore{
+		byHash:   map[[32]byte]*session.Session{},
+		byUser:   map[string]map[[32]byte]struct{}{},
+		remember: map[[32]byte]*sessionRemember{},
+		families: map[string]map[[32]byte]struct{}{},
+		userFams: map[string]map[string]struct{}{},
+	}
+}
+
+func sessionCopy(s *session.Session) session.Session {
+	c := *s
+	c.Factors = slices.Clone(s.Factors)
+	return c
+}
+
+func sessionAdd[K comparable, V comparable](m map[K]map[V]struct{}, k K, v V) {
+	set := m[k]
+	if set == nil {
+		set = map[V]struct{}{}
+		m[k] = set
+	}
+	set[v] = struct{}{}
+}
+
+func sessionDel[K comparable, V comparable](m map[K]map[V]struct{}, k K, v V) {
+	if set := m[k]; set != nil {
+		delete(set, v)
+		if len(set) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// Create implements [session.Sessions].
+func (m *SessionStore) Create(_ context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	now := s.CreatedAt
+	var live []*session.Session
+	for h := range m.byUser[s.UserID] {
+		o := m.byHash[h]
+		switch {
+		case h == replaces || !now.Before(o.ExpiresAt):
+			m.deleteSession(h, false)
+		default:
+			live = append(live, o)
+		}
+	}
+	var evicted []string
+	if lim.Max > 0 && len(live) >= lim.Max {
+		if lim.Mode != session.ReplaceOld {
+			return nil, session.ErrLimit
+		}
+		slices.SortFunc(live, func(a, b *session.Session) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		})
+		for _, o := range live[:len(live)-lim.Max+1] {
+			evicted = append(evicted, o.ID)
+			m.deleteSession(o.TokenHash, true)
+		}
+	}
+	c := sessionCopy(s)
+	m.byHash[s.TokenHash] = &c
+	sessionAdd(m.byUser, s.UserID, s.TokenHash)
+	return evicted, nil
+}
+
+// deleteSession removes a session, and its remember-me family if withFamily.
+func (m *SessionStore) deleteSession(h [32]byte, withFamily bool) {
+	s := m.byHash[h]
+	if s == nil {
+		return
+	}
+	delete(m.byHash, h)
+	sessionDel(m.byUser, s.UserID, h)
+	if withFamily && s.RememberFamily != "" {
+		m.deleteFamily(s.UserID, s.RememberFamily)
+	}
+}
+
+func (m *SessionStore) deleteFamily(userID, family string) {
+	for h := range m.families[family] {
+		delete(m.remember, h)
+	}
+	delete(m.families, family)
+	sessionDel(m.userFams, userID, family)
+}
+
+// Get implements [session.Sessions].
+func (m *SessionStore) Get(_ context.Context, hash [32]byte, now time.Time) (session.Session, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s := m.byHash[hash]
+	if s == nil || !now.Before(s.ExpiresAt) {
+		return session.Session{}, session.ErrNotFound
+	}
+	return sessionCopy(s), nil
+}
+
+// Touch implements [session.Sessions].
+func (m *SessionStore) Touch(_ context.Context, hash [32]byte, now, expires time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.byHash[hash]
+	if s == nil || !now.Before(s.ExpiresAt) {
+		return session.ErrNotFound
+	}
+	if now.After(s.LastSeen) {
+		s.LastSeen = now
+	}
+	if expires.After(s.ExpiresAt) {
+		s.ExpiresAt = expires
+	}
+	return nil
+}
+
+// Delete implements [session.Sessions].
+func (m *SessionStore) Delete(_ context.Context, hash [32]byte) (session.Session, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.byHash[hash]
+	if s == nil {
+		return session.Session{}, session.ErrNotFound
+	}
+	m.deleteSession(hash, true)
+	return *s, nil
+}
+
+// List implements [session.Index].
+func (m *SessionStore) List(_ context.Context, userID string, now time.Time) ([]session.Session, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var out []session.Session
+	for h := range m.byUser[userID] {
+		if s := m.byHash[h]; now.Before(s.ExpiresAt) {
+			out = append(out, sessionCopy(s))
+		}
+	}
+	slices.SortFunc(out, func(a, b session.Session) int {
+		return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// Revoke implements [session.Index].
+func (m *SessionStore) Revoke(_ context.Context, userID, id string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for h := range m.byUser[userID] {
+		if m.byHash[h].ID == id {
+			m.deleteSession(h, true)
+			return nil
+		}
+	}
+	return session.ErrNotFound
+}
+
+// RevokeUser implements [session.Index].
+func (m *SessionStore) RevokeUser(_ context.Context, userID, exceptID string) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n, keep := 0, ""
+	for h := range m.byUser[userID] {
+		if s := m.byHash[h]; exceptID != "" && s.ID == exceptID {
+			keep = s.RememberFamily
+			continue
+		}
+		m.deleteSession(h, false)
+		n++
+	}
+	for f := range m.userFams[userID] {
+		if f != keep {
+			m.deleteFamily(userID, f)
+		}
+	}
+	return n, nil
+}
+
+// CreateRemember implements [session.RememberTokens].
+func (m *SessionStore) CreateRemember(_ context.Context, r session.Remember) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.remember[r.Hash] = &sessionRemember{Remember: r}
+	sessionAdd(m.families, r.Family, r.Hash)
+	sessionAdd(m.userFams, r.UserID, r.Family)
+	return nil
+}
+
+// RotateRemember implements [session.RememberTokens].
+func (m *SessionStore) RotateRemember(_ context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.remember[old]
+	if r == nil || !now.Before(r.ExpiresAt) {
+		return session.Remember{}, session.ErrNotFound
+	}
+	if r.used {
+		m.revokeFamily(r.UserID, r.Family)
+		return r.Remember, session.ErrReused
+	}
+	r.used = true
+	n := r.Remember
+	n.Hash, n.CreatedAt = next, now
+	m.remember[next] = &sessionRemember{Remember: n}
+	sessionAdd(m.families, n.Family, next)
+	return r.Remember, nil
+}
+
+// revokeFamily deletes a family and the user's sessions started from it.
+func (m *SessionStore) revokeFamily(userID, family string) {
+	for h := range m.byUser[userID] {
+		if m.byHash[h].RememberFamily == family {
+			m.deleteSession(h, false)
+		}
+	}
+	m.deleteFamily(userID, family)
+}
+
+// RevokeRemember implements [session.RememberTokens].
+func (m *SessionStore) RevokeRemember(_ context.Context, hash [32]byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	r := m.remember[hash]
+	if r == nil {
+		return session.ErrNotFound
+	}
+	m.revokeFamily(r.UserID, r.Family)
+	return nil
+}
+
+// DeleteExpired implements [session.Cleaner]. It scans every record; it is
+// for tests and small single-process apps, where that is cheap.
+func (m *SessionStore) DeleteExpired(_ context.Context, now time.Time, batch int) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for h, s := range m.byHash {
+		if n >= batch {
+			return n, nil
+		}
+		if !now.Before(s.ExpiresAt) {
+			m.deleteSession(h, false)
+			n++
+		}
+	}
+	for _, r := range m.remember {
+		if n >= batch {
+			return n, nil
+		}
+		if !now.Before(r.ExpiresAt) {
+			m.deleteFamily(r.UserID, r.Family)
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,5 @@
+package redisstore_test
+
+import "encoding/hex"
+
+func redisHex(h [32]byte) string { return hex.EncodeToString(h[:]) }

@@ -1,0 +1,119 @@
+package redisstore_test
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/internal/testenv"
+	"github.com/bulwarkhq/bulwark/session"
+	"github.com/bulwarkhq/bulwark/session/sessiontest"
+	"github.com/bulwarkhq/bulwark/store/redisstore"
+)
+
+func TestSessionStoreConformance(t *testing.T) {
+	t.Parallel()
+	// A store prefix with its own hash tag (a tenant, say) works the same.
+	for _, tag := range []string{"", "{tenant-1}:"} {
+		t.Run("prefix"+tag, func(t *testing.T) {
+			t.Parallel()
+			sessiontest.Run(t, func(t *testing.T) session.Store {
+				c, prefix := testenv.Redis(t)
+				return redisstore.New(c, prefix+tag).Session()
+			})
+		})
+	}
+}
+
+// 1,000 concurrent logins for one account from 4 Manager instances, each
+// with its own client, on one Redis.
+func TestSessionLimitAcrossInstances(t *testing.T) {
+	t.Parallel()
+	sessiontest.RunConcurrentLogins(t, func(t *testing.T) []session.Store {
+		c, prefix := testenv.Redis(t)
+		stores := make([]session.Store, 4)
+		for i := range stores {
+			own := redis.NewClient(&redis.Options{Addr: c.Options().Addr, PoolSize: 8})
+			t.Cleanup(func() { _ = own.Close() })
+			stores[i] = redisstore.New(own, prefix).Session()
+		}
+		return stores
+	}, 1000)
+}
+
+// Keys carry TTLs that match the expiry of what they hold.
+func TestSessionTTLs(t *testing.T) {
+	t.Parallel()
+	c, prefix := testenv.Redis(t)
+	st := redisstore.New(c, prefix)
+	now := time.Now()
+	clock := func() time.Time { return now }
+	m := session.New(st.Session(), session.Config{RememberMe: true, Now: clock})
+	ctx := context.Background()
+	iss, err := m.Create(ctx, "u1", session.Login{Remember: true})
+	require.NoError(t, err)
+	key := func(parts ...string) string { return st.Key(append([]string{"{bulwark-session}"}, parts...)...) }
+	hash, _ := session.HashToken(iss.Token)
+	hexHash := func(h [32]byte) string { return redisHex(h) }
+	ttl := func(k string) time.Duration {
+		d, err := c.PTTL(ctx, k).Result()
+		require.NoError(t, err)
+		return d
+	}
+	sk := key("t", hexHash(hash))
+	require.InDelta(t, float64(10*time.Minute), float64(ttl(sk)), float64(2*time.Second), "session TTL is the idle expiry")
+	require.InDelta(t, float64(12*time.Hour), float64(ttl(key("u", "u1"))), float64(2*time.Second), "index TTL covers the absolute expiry")
+	rh, _ := session.HashToken(iss.RememberToken)
+	require.InDelta(t, float64(30*24*time.Hour), float64(ttl(key("r", hexHash(rh)))), float64(2*time.Second))
+
+	// Five minutes later on the Manager's clock, the key has five minutes
+	// of TTL left; a touch gives it the full idle window again.
+	require.NoError(t, c.PExpire(ctx, sk, 5*time.Minute).Err())
+	now = now.Add(5 * time.Minute)
+	_, err = m.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	require.InDelta(t, float64(10*time.Minute), float64(ttl(sk)), float64(2*time.Second), "a touch moves the TTL on")
+
+	require.NoError(t, m.Destroy(ctx, iss.Token))
+	n, err := c.Exists(ctx, sk, key("r", hexHash(rh))).Result()
+	require.NoError(t, err)
+	require.Zero(t, n, "logout deletes the session and its remember-me token")
+}
+
+// commandCounter counts the commands sent to Redis.
+type commandCounter struct{ n atomic.Int64 }
+
+func (c *commandCounter) DialHook(next redis.DialHook) redis.DialHook { return next }
+func (c *commandCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
+	return func(ctx context.Context, cmd redis.Cmder) error {
+		c.n.Add(1)
+		return next(ctx, cmd)
+	}
+}
+func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		c.n.Add(int64(len(cmds)))
+		return next(ctx, cmds)
+	}
+}
+
+// Validating a session whose activity need not be recorded is one round
+// trip; recording it is one more.
+func TestSessionValidateRoundTrips(t *testing.T) {
+	t.Parallel()
+	c, prefix := testenv.Redis(t)
+	own := redis.NewClient(&redis.Options{Addr: c.Options().Addr})
+	t.Cleanup(func() { _ = own.Close() })
+	var cc commandCounter
+	own.AddHook(&cc)
+	sessiontest.RunValidateRoundTrips(t, redisstore.New(own, prefix).Session(), cc.n.Load)
+}
+
+func BenchmarkSessionValidate(b *testing.B) {
+	c, prefix := testenv.Redis(b)
+	sessiontest.BenchmarkValidate(b, redisstore.New(c, prefix).Session())
+}

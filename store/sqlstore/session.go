@@ -1,0 +1,423 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/session"
+)
+
+var (
+	_ session.Store   = (*SessionStore)(nil)
+	_ session.Cleaner = (*SessionStore)(nil)
+)
+
+// SessionStore is the [session.Store] on PostgreSQL or SQLite, in the
+// tables bulwark_session_sessions and bulwark_session_remember. Get is one
+// query; writes that must be atomic run in one transaction. The
+// single-session rule serialises the logins of one user: on PostgreSQL
+// with pg_advisory_xact_lock on the user id, on SQLite because the
+// transaction's first statement is a write, which takes the database's
+// write lock. Expired rows are filtered on read and deleted by
+// [SessionStore.DeleteExpired], which [session.Manager.Cleanup] calls.
+type SessionStore struct {
+	db *sql.DB
+	q  sessionQueries
+}
+
+type sessionQueries struct {
+	lock, prune, liveIDs, list, insert, get, touch, deleteByHash, deleteFamily,
+	deleteByID, keepFamily, deleteUser, deleteUserFamilies, insertRemember,
+	useRemember, readRemember, deleteRemember, deleteFamilySessions, cleanSessions, cleanRemember string
+}
+
+const sessionCols = `id, token_hash, user_id, created_at, last_seen, expires_at, absolute_expiry, auth_time, factors, ip, user_agent, remember_family`
+
+// Session returns the session store on s. Call [Store.Migrate] first.
+func (s *Store) Session() *SessionStore {
+	greatest := "GREATEST"
+	if s.dialect == SQLite {
+		greatest = "MAX"
+	}
+	q := sessionQueries{
+		lock:    `SELECT pg_advisory_xact_lock(hashtextextended('bulwark.session:' || $1, 0))`,
+		prune:   `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND (expires_at <= $2 OR token_hash = $3)`,
+		liveIDs: `SELECT id, remember_family FROM bulwark_session_sessions WHERE user_id = $1 ORDER BY created_at, id`,
+		insert: `INSERT INTO bulwark_session_sessions (` + sessionCols + `)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+		list: `SELECT ` + sessionCols + ` FROM bulwark_session_sessions
+			WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`,
+		get: `SELECT ` + sessionCols + ` FROM bulwark_session_sessions WHERE token_hash = $1 AND expires_at > $2`,
+		touch: `UPDATE bulwark_session_sessions SET last_seen = ` + greatest + `(last_seen, $2), expires_at = ` + greatest + `(expires_at, $3)
+			WHERE token_hash = $1 AND expires_at > $2`,
+		deleteByHash:       `DELETE FROM bulwark_session_sessions WHERE token_hash = $1 RETURNING ` + sessionCols,
+		deleteFamily:       `DELETE FROM bulwark_session_remember WHERE family = $1`,
+		deleteByID:         `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND id = $2 RETURNING remember_family`,
+		keepFamily:         `SELECT remember_family FROM bulwark_session_sessions WHERE user_id = $1 AND id = $2`,
+		deleteUser:         `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND id <> $2`,
+		deleteUserFamilies: `DELETE FROM bulwark_session_remember WHERE user_id = $1 AND family <> $2`,
+		insertRemember: `INSERT INTO bulwark_session_remember (token_hash, family, user_id, auth_time, created_at, expires_at, used_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 0)`,
+		useRemember: `UPDATE bulwark_session_remember SET used_at = $2
+			WHERE token_hash = $1 AND used_at = 0 AND expires_at > $2
+			RETURNING family, user_id, auth_time, created_at, expires_at`,
+		readRemember: `SELECT family, user_id, auth_time, created_at, expires_at, used_at
+			FROM bulwark_session_remember WHERE token_hash = $1 AND expires_at > $2`,
+		deleteRemember:       `DELETE FROM bulwark_session_remember WHERE token_hash = $1 RETURNING family, user_id`,
+		deleteFamilySessions: `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND remember_family = $2`,
+		cleanSessions: `DELETE FROM bulwark_session_sessions WHERE id IN
+			(SELECT id FROM bulwark_session_sessions WHERE expires_at <= $1 LIMIT $2)`,
+		cleanRemember: `DELETE FROM bulwark_session_remember WHERE token_hash IN
+			(SELECT token_hash FROM bulwark_session_remember WHERE expires_at <= $1 LIMIT $2)`,
+	}
+	for _, p := range []*string{&q.prune, &q.liveIDs, &q.list, &q.insert, &q.get, &q.touch, &q.deleteByHash,
+		&q.deleteFamily, &q.deleteByID, &q.keepFamily, &q.deleteUser, &q.deleteUserFamilies,
+		&q.insertRemember, &q.useRemember, &q.readRemember, &q.deleteRemember, &q.deleteFamilySessions,
+		&q.cleanSessions, &q.cleanRemember} {
+		*p = s.Rebind(*p)
+	}
+	if s.dialect == SQLite {
+		q.lock = ""
+	}
+	return &SessionStore{db: s.db, q: q}
+}
+
+// factorSep separates factor names in the factors column.
+const factorSep = "\x1f"
+
+type sessionScanner interface{ Scan(dest ...any) error }
+
+func sessionScanRow(r sessionScanner) (session.Session, error) {
+	var (
+		s                             session.Session
+		hash                          []byte
+		created, seen, exp, abs, auth int64
+		factors                       string
+	)
+	if err := r.Scan(&s.ID, &hash, &s.UserID, &created, &seen, &exp, &abs, &auth, &factors, &s.IP, &s.UserAgent, &s.RememberFamily); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.Session{}, session.ErrNotFound
+		}
+		return session.Session{}, err
+	}
+	if len(hash) != len(s.TokenHash) {
+		return session.Session{}, fmt.Errorf("sqlstore: session %s: malformed token hash", s.ID)
+	}
+	copy(s.TokenHash[:], hash)
+	s.CreatedAt, s.LastSeen, s.ExpiresAt = FromMicros(created), FromMicros(seen), FromMicros(exp)
+	s.AbsoluteExpiry, s.AuthTime = FromMicros(abs), FromMicros(auth)
+	if factors != "" {
+		s.Factors = strings.Split(factors, factorSep)
+	}
+	return s, nil
+}
+
+// sessionTx runs fn in a transaction, committing if it returns nil or
+// keep (an error that must still commit, such as ErrReused).
+func (st *SessionStore) sessionTx(ctx context.Context, keep error, fn func(tx *sql.Tx) error) error {
+	tx, err := st.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("sqlstore: session: begin: %w", err)
+	}
+	ferr := fn(tx)
+	if ferr != nil && (keep == nil || !errors.Is(ferr, keep)) {
+		_ = tx.Rollback()
+		return ferr
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("sqlstore: session: commit: %w", err)
+	}
+	return ferr
+}
+
+// Create implements [session.Sessions].
+func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
+	var evicted []string
+	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		if st.q.lock != "" {
+			if _, err := tx.ExecContext(ctx, st.q.lock, s.UserID); err != nil {
+				return fmt.Errorf("sqlstore: session: lock: %w", err)
+			}
+		}
+		// On SQLite this write takes the write lock before anything is read.
+		if _, err := tx.ExecContext(ctx, st.q.prune, s.UserID, Micros(s.CreatedAt), replaces[:]); err != nil {
+			return fmt.Errorf("sqlstore: session: prune: %w", err)
+		}
+		if lim.Max > 0 {
+			var err error
+			if evicted, err = st.sessionEnforce(ctx, tx, s.UserID, lim); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, st.q.insert, s.ID, s.TokenHash[:], s.UserID, Micros(s.CreatedAt), Micros(s.LastSeen),
+			Micros(s.ExpiresAt), Micros(s.AbsoluteExpiry), Micros(s.AuthTime), strings.Join(s.Factors, factorSep),
+			s.IP, s.UserAgent, s.RememberFamily)
+		if err != nil {
+			return fmt.Errorf("sqlstore: session: insert: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return evicted, nil
+}
+
+// sessionEnforce applies lim to the user's live sessions inside tx.
+func (st *SessionStore) sessionEnforce(ctx context.Context, tx *sql.Tx, userID string, lim session.Limit) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, st.q.liveIDs, userID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: session: count: %w", err)
+	}
+	var live [][2]string
+	for rows.Next() {
+		var id, fam string
+		if err := rows.Scan(&id, &fam); err != nil {
+			_ = rows.Close()
+			return nil, fmt.Errorf("sqlstore: session: count: %w", err)
+		}
+		live = append(live, [2]string{id, fam})
+	}
+	_ = rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: session: count: %w", err)
+	}
+	if len(live) < lim.Max {
+		return nil, nil
+	}
+	if lim.Mode != session.ReplaceOld {
+		return nil, session.ErrLimit
+	}
+	var evicted []string
+	for _, o := range live[:len(live)-lim.Max+1] {
+		if err := st.sessionDeleteID(ctx, tx, userID, o[0]); err != nil {
+			return nil, err
+		}
+		evicted = append(evicted, o[0])
+	}
+	return evicted, nil
+}
+
+// sessionDeleteID deletes one session of the user, with its family.
+func (st *SessionStore) sessionDeleteID(ctx context.Context, tx *sql.Tx, userID, id string) error {
+	var fam string
+	err := tx.QueryRowContext(ctx, st.q.deleteByID, userID, id).Scan(&fam)
+	if errors.Is(err, sql.ErrNoRows) {
+		return session.ErrNotFound
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: session: delete: %w", err)
+	}
+	return st.sessionDeleteFamily(ctx, tx, fam)
+}
+
+func (st *SessionStore) sessionDeleteFamily(ctx context.Context, tx *sql.Tx, fam string) error {
+	if fam == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, st.q.deleteFamily, fam); err != nil {
+		return fmt.Errorf("sqlstore: session: delete remember-me: %w", err)
+	}
+	return nil
+}
+
+// Get implements [session.Sessions]. It is one query.
+func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
+	s, err := sessionScanRow(st.db.QueryRowContext(ctx, st.q.get, hash[:], Micros(now)))
+	if err != nil && !errors.Is(err, session.ErrNotFound) {
+		return session.Session{}, fmt.Errorf("sqlstore: session: get: %w", err)
+	}
+	return s, err
+}
+
+// Touch implements [session.Sessions]. It is one statement.
+func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
+	res, err := st.db.ExecContext(ctx, st.q.touch, hash[:], Micros(now), Micros(expires))
+	if err != nil {
+		return fmt.Errorf("sqlstore: session: touch: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("sqlstore: session: touch: %w", err)
+	}
+	if n == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// Delete implements [session.Sessions].
+func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
+	var s session.Session
+	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		var err error
+		if s, err = sessionScanRow(tx.QueryRowContext(ctx, st.q.deleteByHash, hash[:])); err != nil {
+			if errors.Is(err, session.ErrNotFound) {
+				return err
+			}
+			return fmt.Errorf("sqlstore: session: delete: %w", err)
+		}
+		return st.sessionDeleteFamily(ctx, tx, s.RememberFamily)
+	})
+	if err != nil {
+		return session.Session{}, err
+	}
+	return s, nil
+}
+
+// List implements [session.Index].
+func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
+	rows, err := st.db.QueryContext(ctx, st.q.list, userID, Micros(now))
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: session: list: %w", err)
+	}
+	defer rows.Close()
+	var out []session.Session
+	for rows.Next() {
+		s, err := sessionScanRow(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: session: list: %w", err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: session: list: %w", err)
+	}
+	return out, nil
+}
+
+// Revoke implements [session.Index].
+func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
+	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		return st.sessionDeleteID(ctx, tx, userID, id)
+	})
+}
+
+// RevokeUser implements [session.Index].
+func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
+	var n int64
+	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		// The write comes first, so that SQLite takes its write lock before
+		// anything is read.
+		res, err := tx.ExecContext(ctx, st.q.deleteUser, userID, exceptID)
+		if err != nil {
+			return fmt.Errorf("sqlstore: session: revoke: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("sqlstore: session: revoke: %w", err)
+		}
+		keep := ""
+		if exceptID != "" {
+			err := tx.QueryRowContext(ctx, st.q.keepFamily, userID, exceptID).Scan(&keep)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("sqlstore: session: revoke: %w", err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, st.q.deleteUserFamilies, userID, keep); err != nil {
+			return fmt.Errorf("sqlstore: session: revoke remember-me: %w", err)
+		}
+		return nil
+	})
+	return int(n), err
+}
+
+// CreateRemember implements [session.RememberTokens].
+func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
+	_, err := st.db.ExecContext(ctx, st.q.insertRemember, r.Hash[:], r.Family, r.UserID,
+		Micros(r.AuthTime), Micros(r.CreatedAt), Micros(r.ExpiresAt))
+	if err != nil {
+		return fmt.Errorf("sqlstore: session: create remember-me: %w", err)
+	}
+	return nil
+}
+
+// RotateRemember implements [session.RememberTokens]. The old token is
+// claimed with a conditional UPDATE, so of two concurrent rotations only
+// one succeeds and the other sees a used token.
+func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
+	var r session.Remember
+	err := st.sessionTx(ctx, session.ErrReused, func(tx *sql.Tx) error {
+		var auth, created, exp, used int64
+		err := tx.QueryRowContext(ctx, st.q.useRemember, old[:], Micros(now)).Scan(&r.Family, &r.UserID, &auth, &created, &exp)
+		if err == nil {
+			r.Hash, r.AuthTime, r.CreatedAt, r.ExpiresAt = old, FromMicros(auth), FromMicros(created), FromMicros(exp)
+			_, err = tx.ExecContext(ctx, st.q.insertRemember, next[:], r.Family, r.UserID, auth, Micros(now), exp)
+			if err != nil {
+				return fmt.Errorf("sqlstore: session: rotate remember-me: %w", err)
+			}
+			return nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("sqlstore: session: rotate remember-me: %w", err)
+		}
+		err = tx.QueryRowContext(ctx, st.q.readRemember, old[:], Micros(now)).Scan(&r.Family, &r.UserID, &auth, &created, &exp, &used)
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: session: rotate remember-me: %w", err)
+		}
+		r.Hash, r.AuthTime, r.CreatedAt, r.ExpiresAt = old, FromMicros(auth), FromMicros(created), FromMicros(exp)
+		// Reuse: someone else holds a copy of this family's tokens.
+		if err := st.sessionRevokeFamily(ctx, tx, r.UserID, r.Family); err != nil {
+			return err
+		}
+		return session.ErrReused
+	})
+	if errors.Is(err, session.ErrReused) {
+		return r, err
+	}
+	if err != nil {
+		return session.Remember{}, err
+	}
+	return r, nil
+}
+
+// sessionRevokeFamily deletes a family and the user's sessions started
+// from it.
+func (st *SessionStore) sessionRevokeFamily(ctx context.Context, tx *sql.Tx, userID, fam string) error {
+	if _, err := tx.ExecContext(ctx, st.q.deleteFamilySessions, userID, fam); err != nil {
+		return fmt.Errorf("sqlstore: session: revoke remember-me family: %w", err)
+	}
+	return st.sessionDeleteFamily(ctx, tx, fam)
+}
+
+// RevokeRemember implements [session.RememberTokens].
+func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
+	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		var fam, user string
+		err := tx.QueryRowContext(ctx, st.q.deleteRemember, hash[:]).Scan(&fam, &user)
+		if errors.Is(err, sql.ErrNoRows) {
+			return session.ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("sqlstore: session: revoke remember-me: %w", err)
+		}
+		return st.sessionRevokeFamily(ctx, tx, user, fam)
+	})
+}
+
+// DeleteExpired implements [session.Cleaner]: it deletes at most batch
+// expired sessions, then expired remember-me tokens up to the same total.
+func (st *SessionStore) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
+	total := 0
+	for _, q := range []string{st.q.cleanSessions, st.q.cleanRemember} {
+		if total >= batch {
+			break
+		}
+		res, err := st.db.ExecContext(ctx, q, Micros(now), batch-total)
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: session: cleanup: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, fmt.Errorf("sqlstore: session: cleanup: %w", err)
+		}
+		total += int(n)
+	}
+	return total, nil
+}

@@ -1,0 +1,147 @@
+package sqlstore_test
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/internal/testenv"
+	"github.com/bulwarkhq/bulwark/session"
+	"github.com/bulwarkhq/bulwark/session/sessiontest"
+	"github.com/bulwarkhq/bulwark/store/sqlstore"
+)
+
+func sessionStore(t *testing.T, open func(testing.TB) *sql.DB) *sqlstore.SessionStore {
+	t.Helper()
+	st, err := sqlstore.Open(context.Background(), open(t))
+	require.NoError(t, err)
+	require.NoError(t, st.Migrate(context.Background()))
+	return st.Session()
+}
+
+func TestSessionStoreConformance(t *testing.T) {
+	t.Parallel()
+	for _, db := range testenv.SQLDBs() {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			sessiontest.Run(t, func(t *testing.T) session.Store { return sessionStore(t, db.Open) })
+		})
+	}
+}
+
+// 1,000 concurrent logins for one account from 4 Manager instances, each
+// with its own pool, on one PostgreSQL.
+func TestSessionLimitAcrossInstancesPostgres(t *testing.T) {
+	t.Parallel()
+	sessiontest.RunConcurrentLogins(t, func(t *testing.T) []session.Store {
+		dsn := testenv.PostgresDSN(t)
+		stores := make([]session.Store, 4)
+		for i := range stores {
+			db := testenv.OpenPostgres(t, dsn)
+			db.SetMaxOpenConns(4) // 16 connections in all: the server is shared
+			st := sqlstore.New(db, sqlstore.Postgres)
+			if i == 0 {
+				require.NoError(t, st.Migrate(context.Background()))
+			}
+			stores[i] = st.Session()
+		}
+		return stores
+	}, 1000)
+}
+
+// The same on one SQLite file opened by 4 pools, with deferred
+// transactions (no _txlock=immediate in the DSN), as a host may configure:
+// the store's transactions start with a write, so they serialise anyway.
+func TestSessionLimitAcrossInstancesSQLite(t *testing.T) {
+	t.Parallel()
+	sessiontest.RunConcurrentLogins(t, func(t *testing.T) []session.Store {
+		dsn := strings.Replace(testenv.SQLiteDSN(testenv.SQLitePath(t)), "&_txlock=immediate", "", 1)
+		stores := make([]session.Store, 4)
+		for i := range stores {
+			db, err := sql.Open("sqlite", dsn)
+			require.NoError(t, err)
+			t.Cleanup(func() { _ = db.Close() })
+			st := sqlstore.New(db, sqlstore.SQLite)
+			if i == 0 {
+				require.NoError(t, st.Migrate(context.Background()))
+			}
+			stores[i] = st.Session()
+		}
+		return stores
+	}, 100)
+}
+
+func TestSessionCleanup(t *testing.T) {
+	t.Parallel()
+	for _, db := range testenv.SQLDBs() {
+		t.Run(db.Name, func(t *testing.T) {
+			t.Parallel()
+			st := sessionStore(t, db.Open)
+			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			clock := func() time.Time { return now }
+			m := session.New(st, session.Config{MaxSessions: session.Unlimited, RememberMe: true, Now: clock})
+			ctx := context.Background()
+			for range 5 {
+				_, err := m.Create(ctx, "u1", session.Login{Remember: true})
+				require.NoError(t, err)
+			}
+			now = now.Add(20 * time.Minute) // sessions idle-expired, remember-me alive
+			live, err := m.Create(ctx, "u2", session.Login{})
+			require.NoError(t, err)
+			n, err := st.DeleteExpired(ctx, now, 2)
+			require.NoError(t, err)
+			require.Equal(t, 2, n, "one batch is bounded")
+			n, err = m.Cleanup(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 3, n)
+			_, err = m.Validate(ctx, live.Token)
+			require.NoError(t, err, "live sessions survive cleanup")
+			now = now.Add(31 * 24 * time.Hour) // the remember-me families expire too
+			n, err = m.Cleanup(ctx)
+			require.NoError(t, err)
+			require.Equal(t, 6, n, "5 remember-me tokens and the u2 session")
+		})
+	}
+}
+
+// Validation on PostgreSQL when no refresh is due: one SELECT.
+func BenchmarkSessionValidatePostgres(b *testing.B) {
+	st := sqlstore.New(testenv.Postgres(b), sqlstore.Postgres)
+	if err := st.Migrate(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	sessiontest.BenchmarkValidate(b, st.Session())
+}
+
+// queryCounter counts the statements pgx sends.
+type queryCounter struct{ n atomic.Int64 }
+
+func (q *queryCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	q.n.Add(1)
+	return ctx
+}
+
+func (q *queryCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// Validating a session whose activity need not be recorded is one query
+// (one round trip once pgx has cached the prepared statement); recording
+// it is one more.
+func TestSessionValidateOneQueryPostgres(t *testing.T) {
+	t.Parallel()
+	cfg, err := pgx.ParseConfig(testenv.PostgresDSN(t))
+	require.NoError(t, err)
+	var qc queryCounter
+	cfg.Tracer = &qc
+	db := stdlib.OpenDB(*cfg)
+	t.Cleanup(func() { _ = db.Close() })
+	st := sqlstore.New(db, sqlstore.Postgres)
+	require.NoError(t, st.Migrate(context.Background()))
+	sessiontest.RunValidateRoundTrips(t, st.Session(), qc.n.Load)
+}
