@@ -28,6 +28,7 @@ import (
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/session"
 	"github.com/bulwarkhq/bulwark/store/sqlstore"
 )
 
@@ -159,7 +160,21 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "mfa: %d recovery codes issued, one used, %d left\n", len(recovery), left)
 
-	// 6. Export: a tenant backup, encrypted to an age public key, then
+	// 6. Sessions: one live session per account (the single-session rule),
+	// logged out after 10 idle minutes. A fake clock stands in for waiting.
+	now := time.Now()
+	sessions := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	laptop, err := sessions.Create(ctx, "user-1", session.Login{Factors: []string{"password", "totp"}, IP: "203.0.113.9"})
+	if err != nil {
+		return err
+	}
+	_, errPhone := sessions.Create(ctx, "user-1", session.Login{Factors: []string{"password"}})
+	fmt.Fprintf(w, "session: laptop logged in; a second device is refused: %v\n", errPhone)
+	now = now.Add(11 * time.Minute)
+	_, errIdle := sessions.Validate(ctx, laptop.Token)
+	fmt.Fprintf(w, "session: after 11 idle minutes the laptop's session is gone: %v\n", errIdle)
+
+	// 7. Export: a tenant backup, encrypted to an age public key, then
 	// verified against its manifest.
 	ex := export.New(export.Config{})
 	if err := ex.Register("contacts", contacts{{"1", "Ada Lovelace", "=HYPERLINK(\"evil\")"}, {"2", "Alan Turing", "mathematician"}}); err != nil {
@@ -184,7 +199,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "export: %d contacts in an age-encrypted archive; decrypted and every hash verified\n", man.Modules[0].Rows)
 
-	// 7. Retention: when will a trial account that never subscribed be
+	// 8. Retention: when will a trial account that never subscribed be
 	// erased? The zero Config uses the saas-lifecycle preset.
 	rs := st.Retention()
 	rm, err := retention.New(rs, retention.Config{})

@@ -21,5 +21,7 @@ func TestRun(t *testing.T) {
 	require.Contains(t, out.String(), "the same code again: mfa: code already used")
 	require.Contains(t, out.String(), "one used, 9 left")
 	require.Contains(t, out.String(), "every hash verified")
+	require.Contains(t, out.String(), "a second device is refused: session: concurrent session limit reached")
+	require.Contains(t, out.String(), "the laptop's session is gone: session: not found")
 	require.Contains(t, out.String(), "readable after rotation; copied to another row it fails: true")
 }
