@@ -184,6 +184,13 @@ type Manager struct {
 	erasers []registered
 }
 
+// The names under which an erasure records its own steps, beside the
+// categories' names (see [Erasure.Done]).
+const (
+	stepKey     = "key"
+	stepReceipt = "receipt"
+)
+
 type registered struct {
 	category string
 	e        Eraser
@@ -221,11 +228,16 @@ func New(store Store, cfg Config) (*Manager, error) {
 func (m *Manager) Policy() Policy { return m.policy }
 
 // Register adds the eraser for a data category. Erasures run the erasers in
-// registration order. It panics on an empty or duplicate category, which is
-// a programming error.
+// registration order. It panics on an empty or duplicate category, and on
+// "key" and "receipt", the names of an erasure's own steps (a category so
+// named would share their progress mark and be skipped); each is a
+// programming error.
 func (m *Manager) Register(category string, e Eraser) {
 	if !namePattern.MatchString(category) || e == nil {
 		panic("retention: Register with an invalid category name or nil Eraser")
+	}
+	if category == stepKey || category == stepReceipt {
+		panic("retention: Register with the reserved category name " + category)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -372,11 +384,11 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 		return nil
 	}
 	r := Receipt{ID: e.ID, Rule: e.Rule, Started: e.Started}
-	if rec.HasKey || done("key") {
+	if rec.HasKey || done(stepKey) {
 		if m.cfg.Shredder == nil {
 			return Receipt{}, ErrNoShredder
 		}
-		if err := step("key", func() error { return m.cfg.Shredder.DestroySubjectKey(ctx, e.Subject) }); err != nil {
+		if err := step(stepKey, func() error { return m.cfg.Shredder.DestroySubjectKey(ctx, e.Subject) }); err != nil {
 			return Receipt{}, fmt.Errorf("retention: erase: shred key: %w", err)
 		}
 		r.KeyShredded = true
@@ -388,7 +400,7 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 		r.Categories = append(r.Categories, reg.category)
 	}
 	r.Finished = m.nowUTC()
-	if err := step("receipt", func() error {
+	if err := step(stepReceipt, func() error {
 		if m.cfg.Recorder == nil {
 			return nil
 		}

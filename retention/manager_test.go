@@ -308,3 +308,18 @@ func TestEraseDefersToFencedScheduler(t *testing.T) {
 	require.Len(t, rec.receipts, 1)
 	require.Equal(t, "e1", rec.receipts[0].ID)
 }
+
+// A category named after one of the erasure's own steps ("key",
+// "receipt") would share its progress mark: the eraser or the receipt
+// would be skipped as already done while the erasure still finishes.
+func TestRegisterRejectsReservedStepNames(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"key", "receipt"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m, err := retention.New(memstore.NewRetentionStore(), retention.Config{})
+			require.NoError(t, err)
+			require.Panics(t, func() { m.Register(name, retention.EraserFunc(func(context.Context, string) error { return nil })) })
+		})
+	}
+}
