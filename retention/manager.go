@@ -78,7 +78,8 @@ type Receipt struct {
 	Rule string
 	// Categories are the categories erased, in order.
 	Categories []string
-	// KeyShredded says the subject's own key was destroyed.
+	// KeyShredded says the subject's own key was destroyed (the Shredder
+	// was called; it may have found no key), so none remains.
 	KeyShredded bool
 	// Started and Finished bound the erasure.
 	Started, Finished time.Time
@@ -135,8 +136,9 @@ type Config struct {
 	// Notifier sends warnings. If nil, warnings are only recorded and
 	// reported through Hook.
 	Notifier Notifier
-	// Shredder destroys subjects' own keys. If nil, erasing a subject with
-	// HasKey fails (fail closed) rather than leave its key behind.
+	// Shredder destroys subjects' own keys. If set, every erasure calls it,
+	// whether or not the subject's HasKey is set. If nil, erasing a subject
+	// with HasKey fails (fail closed) rather than leave its key behind.
 	Shredder Shredder
 	// Recorder receives erasure receipts; if nil they go to Hook only.
 	Recorder Recorder
@@ -384,7 +386,10 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 		return nil
 	}
 	r := Receipt{ID: e.ID, Rule: e.Rule, Started: e.Started}
-	if rec.HasKey || done(stepKey) {
+	// With a Shredder, every erasure shreds: DestroySubjectKey is
+	// idempotent, and HasKey can lag the keyring, which creates a
+	// subject's key on its first SealFor. Without one, HasKey fails closed.
+	if rec.HasKey || done(stepKey) || m.cfg.Shredder != nil {
 		if m.cfg.Shredder == nil {
 			return Receipt{}, ErrNoShredder
 		}

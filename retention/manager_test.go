@@ -178,7 +178,7 @@ func TestEraseOnRequest(t *testing.T) {
 	rc, err := m.Erase(ctx, "u")
 	require.NoError(t, err)
 	require.Equal(t, "request", rc.Rule)
-	require.False(t, rc.KeyShredded)
+	require.True(t, rc.KeyShredded, "a Shredder is configured: the key is shredded whatever HasKey says")
 	_, err = m.Erase(ctx, "u")
 	require.ErrorIs(t, err, retention.ErrErased)
 	require.ErrorIs(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active"}), retention.ErrErased)
@@ -322,4 +322,21 @@ func TestRegisterRejectsReservedStepNames(t *testing.T) {
 			require.Panics(t, func() { m.Register(name, retention.EraserFunc(func(context.Context, string) error { return nil })) })
 		})
 	}
+}
+
+// The host's HasKey flag can lag the keyring, which creates a subject's
+// key on its first SealFor. With a Shredder configured, erasure destroys
+// the key whatever the flag says (DestroySubjectKey is idempotent), so no
+// key is left behind.
+func TestEraseShredsKeyWhateverHasKeySays(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+	rc, err := m.Erase(ctx, "u")
+	require.NoError(t, err)
+	require.Equal(t, 1, rec.shredded["u"])
+	require.True(t, rc.KeyShredded)
 }

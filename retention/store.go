@@ -39,7 +39,9 @@ type Subject struct {
 	// LastActive is the subject's last activity, for inactivity rules.
 	LastActive time.Time
 	// HasKey says the subject has its own keyring key, which erasure
-	// destroys through the [Shredder] (crypto-shredding).
+	// destroys through the [Shredder] (crypto-shredding). With a Shredder
+	// configured, erasure shreds whatever HasKey says; without one, HasKey
+	// makes erasure fail closed ([ErrNoShredder]).
 	HasKey bool
 }
 
