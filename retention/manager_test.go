@@ -340,3 +340,32 @@ func TestEraseShredsKeyWhateverHasKeySays(t *testing.T) {
 	require.Equal(t, 1, rec.shredded["u"])
 	require.True(t, rc.KeyShredded)
 }
+
+// A record without the timestamp a rule counts from is malformed: the zero
+// time is not "long ago", so nothing is suspended, closed or erased on it.
+func TestMissingTimestampNeverActs(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "trial", State: retention.StateTrialExpired}))
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "unpaid", State: retention.StatePaymentFailed}))
+	rep, err := m.Run(ctx, 0)
+	require.NoError(t, err)
+	require.Zero(t, rep.Acted)
+	require.Zero(t, rep.Held)
+	require.Empty(t, rec.erased)
+	require.Empty(t, rec.suspends)
+	require.Empty(t, rec.notices)
+	for _, id := range []string{"trial", "unpaid"} {
+		r, err := st.GetSubject(ctx, id)
+		require.NoError(t, err)
+		require.True(t, r.Erased.IsZero(), id)
+	}
+	plans, err := m.Plan(ctx, "trial")
+	require.NoError(t, err)
+	e, ok := plans[0].NextErasure()
+	require.True(t, ok)
+	require.NotEmpty(t, e.Blocked)
+}

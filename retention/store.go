@@ -34,7 +34,8 @@ type Subject struct {
 	ID string
 	// State is the host's lifecycle state, matched against [Rule.State].
 	State string
-	// Since is when the subject entered State.
+	// Since is when the subject entered State. Set it: a rule that counts
+	// from a zero Since is Blocked in the plan and never falls due.
 	Since time.Time
 	// LastActive is the subject's last activity, for inactivity rules.
 	LastActive time.Time
