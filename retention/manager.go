@@ -413,6 +413,13 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 	}); err != nil {
 		return Receipt{}, fmt.Errorf("retention: erase: record receipt: %w", err)
 	}
+	// The tombstone is a step too: a hold placed after the last eraser
+	// keeps the record (and the hold) until it is lifted.
+	if cur, err := m.store.GetSubject(ctx, e.Subject); err != nil {
+		return Receipt{}, fmt.Errorf("retention: erase: %w", err)
+	} else if cur.Hold.Reason != "" {
+		return Receipt{}, fmt.Errorf("retention: erase: %w", ErrOnHold)
+	}
 	if err := m.store.FinishErasure(ctx, e.ID, fence, r.Finished); err != nil {
 		return Receipt{}, fmt.Errorf("retention: erase: %w", err)
 	}

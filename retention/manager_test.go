@@ -369,3 +369,32 @@ func TestMissingTimestampNeverActs(t *testing.T) {
 	require.True(t, ok)
 	require.NotEmpty(t, e.Blocked)
 }
+
+// A hold placed after every step of an interrupted erasure was done still
+// stops it: the subject is not turned into a tombstone (which would also
+// drop the hold) until the hold is lifted.
+func TestHoldStopsErasureBeforeTombstone(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+	e, err := st.BeginErasure(ctx, retention.Erasure{ID: "e1", Subject: "u", Rule: "request", Fence: 1, Started: t0})
+	require.NoError(t, err)
+	for _, step := range []string{"key", "sessions", "profile", "receipt"} {
+		require.NoError(t, st.StepErasure(ctx, e.ID, 1, step))
+	}
+	require.NoError(t, m.SetHold(ctx, "u", "litigation 9"))
+	rep, err := m.Run(ctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Held)
+	r, err := st.GetSubject(ctx, "u")
+	require.NoError(t, err)
+	require.True(t, r.Erased.IsZero())
+	require.Equal(t, "litigation 9", r.Hold.Reason)
+	require.NoError(t, m.ReleaseHold(ctx, "u"))
+	rep, err = m.Run(ctx, 3)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Resumed)
+}
