@@ -58,6 +58,9 @@
 // to begin its erasure atomically ([ErrOnHold]); an erasure already under
 // way stops before its next step and resumes when the hold is lifted. Plans
 // show the hold. Suspension and closure still happen: they keep data.
+// Per-category purges ([Purger]) are not per subject and do not see holds:
+// a Purger whose records may belong to a subject on hold must skip them
+// itself (for example by joining the host's own hold flag).
 //
 // # Warnings
 //

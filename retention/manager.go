@@ -28,6 +28,8 @@ func (f EraserFunc) Erase(ctx context.Context, subject string) error { return f(
 // Purger is implemented by an [Eraser] whose category has a retention
 // period ([Category]): Purge deletes up to limit records of the category
 // older than before, of any subject, and returns how many it deleted.
+// The manager does not pass legal holds to it: a Purger must itself keep
+// the records of subjects on hold (see [Manager.SetHold]).
 type Purger interface {
 	Purge(ctx context.Context, before time.Time, limit int) (int, error)
 }
