@@ -613,3 +613,54 @@ func TestKEKOutageIsNotWrongKEK(t *testing.T) {
 	_, err = kr2.Seal(ctx, []byte("x"), nil)
 	require.ErrorIs(t, err, errKMSDown, "no key is created when the KEK cannot wrap")
 }
+
+// TestRewrapProcedureAcrossProcesses follows the documented multi-process
+// KEK migration. Every process must wrap new keys under the new KEK before
+// Rewrap runs: a key another process creates after Rewrap under the old
+// KEK (a first SealFor, a rotation) is not rewrapped, and becomes
+// unreadable once the old KEK is retired.
+func TestRewrapProcedureAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	oldKEK, newKEK := testKEK(t, 1), testKEK(t, 2)
+
+	// The order this test checks: 1. every process reads both KEKs;
+	// 2. every process wraps with the new one; 3. Rewrap; 4. retire.
+	st := memstore.NewKeyringStore()
+	a, err := keyring.New(st, oldKEK, keyring.Config{PreviousKEKs: []keyring.KEK{newKEK}})
+	require.NoError(t, err)
+	ct, err := a.SealFor(ctx, "alice", []byte("a"), nil)
+	require.NoError(t, err)
+	a2, err := keyring.New(st, newKEK, keyring.Config{PreviousKEKs: []keyring.KEK{oldKEK}})
+	require.NoError(t, err)
+	b2, err := keyring.New(st, newKEK, keyring.Config{PreviousKEKs: []keyring.KEK{oldKEK}})
+	require.NoError(t, err)
+	_, err = a2.Rewrap(ctx, newKEK)
+	require.NoError(t, err)
+	bct, err := b2.SealFor(ctx, "bob", []byte("b"), nil) // after Rewrap
+	require.NoError(t, err)
+	retired, err := keyring.New(st, newKEK, keyring.Config{})
+	require.NoError(t, err)
+	pt, err := retired.OpenFor(ctx, "alice", ct, nil)
+	require.NoError(t, err)
+	require.Equal(t, "a", string(pt))
+	pt, err = retired.OpenFor(ctx, "bob", bct, nil)
+	require.NoError(t, err)
+	require.Equal(t, "b", string(pt))
+
+	// Rewrap before the switch (the order the docs used to give) loses a
+	// key created in between.
+	st = memstore.NewKeyringStore()
+	a, err = keyring.New(st, oldKEK, keyring.Config{PreviousKEKs: []keyring.KEK{newKEK}})
+	require.NoError(t, err)
+	b, err := keyring.New(st, oldKEK, keyring.Config{PreviousKEKs: []keyring.KEK{newKEK}})
+	require.NoError(t, err)
+	_, err = a.Rewrap(ctx, newKEK)
+	require.NoError(t, err)
+	bct, err = b.SealFor(ctx, "bob", []byte("b"), nil)
+	require.NoError(t, err)
+	retired, err = keyring.New(st, newKEK, keyring.Config{})
+	require.NoError(t, err)
+	_, err = retired.OpenFor(ctx, "bob", bct, nil)
+	require.ErrorIs(t, err, keyring.ErrWrongKEK)
+}

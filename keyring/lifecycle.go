@@ -175,10 +175,15 @@ func (k *Keyring) RotationAdvice(ctx context.Context) (Advice, error) {
 // run again. Afterwards this Keyring wraps new keys with newKEK and keeps
 // the old KEK as a previous one.
 //
-// With several processes, first give all of them newKEK in
-// Config.PreviousKEKs (so they can read keys wrapped either way), then run
-// Rewrap once, then make newKEK their KEK and retire the old one. Rewrap
-// returns how many keys it rewrapped.
+// With several processes: first give all of them newKEK in
+// Config.PreviousKEKs (so they can read keys wrapped either way); once all
+// have it, make newKEK their KEK with the old one in PreviousKEKs (so every
+// key created from then on, by a rotation or a first SealFor, is wrapped
+// under newKEK); then run Rewrap once; then retire the old KEK. A Rewrap
+// run while some process still wraps with the old KEK misses the keys that
+// process creates afterwards, and retiring the old KEK would make them
+// unreadable: run Rewrap again after the switch. Rewrap returns how many
+// keys it rewrapped.
 func (k *Keyring) Rewrap(ctx context.Context, newKEK KEK) (int, error) {
 	if newKEK == nil {
 		return 0, errNilKEK

@@ -29,7 +29,8 @@
 // [Manager.Plan] is a dry run: for the given subjects it reports each
 // [Step], when it falls due and under which rule; steps that count from an
 // action still to come are marked Estimated; a legal hold marks the erasure
-// Blocked with its reason. [SubjectPlan.NextErasure] answers "when will my
+// Blocked with its reason, and so does a missing timestamp the rule counts
+// from (a zero Since), which fails closed: nothing is done on it. [SubjectPlan.NextErasure] answers "when will my
 // data be deleted?"; [Manager.PlanAll] streams every subject for an admin
 // report.
 //
@@ -57,6 +58,9 @@
 // to begin its erasure atomically ([ErrOnHold]); an erasure already under
 // way stops before its next step and resumes when the hold is lifted. Plans
 // show the hold. Suspension and closure still happen: they keep data.
+// Per-category purges ([Purger]) are not per subject and do not see holds:
+// a Purger whose records may belong to a subject on hold must skip them
+// itself (for example by joining the host's own hold flag).
 //
 // # Warnings
 //

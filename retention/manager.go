@@ -28,6 +28,8 @@ func (f EraserFunc) Erase(ctx context.Context, subject string) error { return f(
 // Purger is implemented by an [Eraser] whose category has a retention
 // period ([Category]): Purge deletes up to limit records of the category
 // older than before, of any subject, and returns how many it deleted.
+// The manager does not pass legal holds to it: a Purger must itself keep
+// the records of subjects on hold (see [Manager.SetHold]).
 type Purger interface {
 	Purge(ctx context.Context, before time.Time, limit int) (int, error)
 }
@@ -78,7 +80,8 @@ type Receipt struct {
 	Rule string
 	// Categories are the categories erased, in order.
 	Categories []string
-	// KeyShredded says the subject's own key was destroyed.
+	// KeyShredded says the subject's own key was destroyed (the Shredder
+	// was called; it may have found no key), so none remains.
 	KeyShredded bool
 	// Started and Finished bound the erasure.
 	Started, Finished time.Time
@@ -135,8 +138,9 @@ type Config struct {
 	// Notifier sends warnings. If nil, warnings are only recorded and
 	// reported through Hook.
 	Notifier Notifier
-	// Shredder destroys subjects' own keys. If nil, erasing a subject with
-	// HasKey fails (fail closed) rather than leave its key behind.
+	// Shredder destroys subjects' own keys. If set, every erasure calls it,
+	// whether or not the subject's HasKey is set. If nil, erasing a subject
+	// with HasKey fails (fail closed) rather than leave its key behind.
 	Shredder Shredder
 	// Recorder receives erasure receipts; if nil they go to Hook only.
 	Recorder Recorder
@@ -184,6 +188,13 @@ type Manager struct {
 	erasers []registered
 }
 
+// The names under which an erasure records its own steps, beside the
+// categories' names (see [Erasure.Done]).
+const (
+	stepKey     = "key"
+	stepReceipt = "receipt"
+)
+
 type registered struct {
 	category string
 	e        Eraser
@@ -221,11 +232,16 @@ func New(store Store, cfg Config) (*Manager, error) {
 func (m *Manager) Policy() Policy { return m.policy }
 
 // Register adds the eraser for a data category. Erasures run the erasers in
-// registration order. It panics on an empty or duplicate category, which is
-// a programming error.
+// registration order. It panics on an empty or duplicate category, and on
+// "key" and "receipt", the names of an erasure's own steps (a category so
+// named would share their progress mark and be skipped); each is a
+// programming error.
 func (m *Manager) Register(category string, e Eraser) {
 	if !namePattern.MatchString(category) || e == nil {
 		panic("retention: Register with an invalid category name or nil Eraser")
+	}
+	if category == stepKey || category == stepReceipt {
+		panic("retention: Register with the reserved category name " + category)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -372,11 +388,14 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 		return nil
 	}
 	r := Receipt{ID: e.ID, Rule: e.Rule, Started: e.Started}
-	if rec.HasKey || done("key") {
+	// With a Shredder, every erasure shreds: DestroySubjectKey is
+	// idempotent, and HasKey can lag the keyring, which creates a
+	// subject's key on its first SealFor. Without one, HasKey fails closed.
+	if rec.HasKey || done(stepKey) || m.cfg.Shredder != nil {
 		if m.cfg.Shredder == nil {
 			return Receipt{}, ErrNoShredder
 		}
-		if err := step("key", func() error { return m.cfg.Shredder.DestroySubjectKey(ctx, e.Subject) }); err != nil {
+		if err := step(stepKey, func() error { return m.cfg.Shredder.DestroySubjectKey(ctx, e.Subject) }); err != nil {
 			return Receipt{}, fmt.Errorf("retention: erase: shred key: %w", err)
 		}
 		r.KeyShredded = true
@@ -388,13 +407,20 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 		r.Categories = append(r.Categories, reg.category)
 	}
 	r.Finished = m.nowUTC()
-	if err := step("receipt", func() error {
+	if err := step(stepReceipt, func() error {
 		if m.cfg.Recorder == nil {
 			return nil
 		}
 		return m.cfg.Recorder.RecordErasure(ctx, r)
 	}); err != nil {
 		return Receipt{}, fmt.Errorf("retention: erase: record receipt: %w", err)
+	}
+	// The tombstone is a step too: a hold placed after the last eraser
+	// keeps the record (and the hold) until it is lifted.
+	if cur, err := m.store.GetSubject(ctx, e.Subject); err != nil {
+		return Receipt{}, fmt.Errorf("retention: erase: %w", err)
+	} else if cur.Hold.Reason != "" {
+		return Receipt{}, fmt.Errorf("retention: erase: %w", ErrOnHold)
 	}
 	if err := m.store.FinishErasure(ctx, e.ID, fence, r.Finished); err != nil {
 		return Receipt{}, fmt.Errorf("retention: erase: %w", err)

@@ -178,7 +178,7 @@ func TestEraseOnRequest(t *testing.T) {
 	rc, err := m.Erase(ctx, "u")
 	require.NoError(t, err)
 	require.Equal(t, "request", rc.Rule)
-	require.False(t, rc.KeyShredded)
+	require.True(t, rc.KeyShredded, "a Shredder is configured: the key is shredded whatever HasKey says")
 	_, err = m.Erase(ctx, "u")
 	require.ErrorIs(t, err, retention.ErrErased)
 	require.ErrorIs(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active"}), retention.ErrErased)
@@ -307,4 +307,94 @@ func TestEraseDefersToFencedScheduler(t *testing.T) {
 	require.Equal(t, 1, rec.erased["u/profile"])
 	require.Len(t, rec.receipts, 1)
 	require.Equal(t, "e1", rec.receipts[0].ID)
+}
+
+// A category named after one of the erasure's own steps ("key",
+// "receipt") would share its progress mark: the eraser or the receipt
+// would be skipped as already done while the erasure still finishes.
+func TestRegisterRejectsReservedStepNames(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"key", "receipt"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m, err := retention.New(memstore.NewRetentionStore(), retention.Config{})
+			require.NoError(t, err)
+			require.Panics(t, func() { m.Register(name, retention.EraserFunc(func(context.Context, string) error { return nil })) })
+		})
+	}
+}
+
+// The host's HasKey flag can lag the keyring, which creates a subject's
+// key on its first SealFor. With a Shredder configured, erasure destroys
+// the key whatever the flag says (DestroySubjectKey is idempotent), so no
+// key is left behind.
+func TestEraseShredsKeyWhateverHasKeySays(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+	rc, err := m.Erase(ctx, "u")
+	require.NoError(t, err)
+	require.Equal(t, 1, rec.shredded["u"])
+	require.True(t, rc.KeyShredded)
+}
+
+// A record without the timestamp a rule counts from is malformed: the zero
+// time is not "long ago", so nothing is suspended, closed or erased on it.
+func TestMissingTimestampNeverActs(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "trial", State: retention.StateTrialExpired}))
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "unpaid", State: retention.StatePaymentFailed}))
+	rep, err := m.Run(ctx, 0)
+	require.NoError(t, err)
+	require.Zero(t, rep.Acted)
+	require.Zero(t, rep.Held)
+	require.Empty(t, rec.erased)
+	require.Empty(t, rec.suspends)
+	require.Empty(t, rec.notices)
+	for _, id := range []string{"trial", "unpaid"} {
+		r, err := st.GetSubject(ctx, id)
+		require.NoError(t, err)
+		require.True(t, r.Erased.IsZero(), id)
+	}
+	plans, err := m.Plan(ctx, "trial")
+	require.NoError(t, err)
+	e, ok := plans[0].NextErasure()
+	require.True(t, ok)
+	require.NotEmpty(t, e.Blocked)
+}
+
+// A hold placed after every step of an interrupted erasure was done still
+// stops it: the subject is not turned into a tombstone (which would also
+// drop the hold) until the hold is lifted.
+func TestHoldStopsErasureBeforeTombstone(t *testing.T) {
+	t.Parallel()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	ctx := context.Background()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+	e, err := st.BeginErasure(ctx, retention.Erasure{ID: "e1", Subject: "u", Rule: "request", Fence: 1, Started: t0})
+	require.NoError(t, err)
+	for _, step := range []string{"key", "sessions", "profile", "receipt"} {
+		require.NoError(t, st.StepErasure(ctx, e.ID, 1, step))
+	}
+	require.NoError(t, m.SetHold(ctx, "u", "litigation 9"))
+	rep, err := m.Run(ctx, 2)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Held)
+	r, err := st.GetSubject(ctx, "u")
+	require.NoError(t, err)
+	require.True(t, r.Erased.IsZero())
+	require.Equal(t, "litigation 9", r.Hold.Reason)
+	require.NoError(t, m.ReleaseHold(ctx, "u"))
+	rep, err = m.Run(ctx, 3)
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Resumed)
 }

@@ -128,6 +128,11 @@ func (p Policy) planRecord(r Record) SubjectPlan {
 		}
 		if r.Hold.Reason != "" && (rule.Action == Erase || rule.Action == Warn) {
 			st.Blocked = "legal hold: " + r.Hold.Reason
+		} else if !est && base.IsZero() {
+			// A record without the time the rule counts from is
+			// malformed: the zero time is not "long ago", so nothing
+			// irreversible is done on it (fail closed).
+			st.Blocked = "no " + string(rule.anchorOrSince()) + " time recorded for the subject"
 		}
 		sp.Steps = append(sp.Steps, st)
 		if wb > 0 && !rule.Quiet && (rule.Action == Suspend || rule.Action == Erase) {

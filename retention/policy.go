@@ -79,6 +79,13 @@ type Rule struct {
 	Quiet bool
 }
 
+func (r Rule) anchorOrSince() Anchor {
+	if r.Anchor == "" {
+		return AnchorSince
+	}
+	return r.Anchor
+}
+
 // Category is a kind of data the host keeps (audit events, sessions,
 // exports, ...) with its own retention period.
 type Category struct {

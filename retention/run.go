@@ -135,7 +135,7 @@ func (m *Manager) act(ctx context.Context, fence int64, r Record, rep *Report) {
 	now := m.nowUTC()
 	plan := m.policy.planRecord(r)
 	for _, st := range plan.Steps {
-		if st.Action == Erase && st.Blocked != "" && !st.Due.After(now) && !st.Estimated {
+		if st.Action == Erase && r.Hold.Reason != "" && !st.Due.After(now) && !st.Estimated {
 			rep.Held++
 			continue
 		}

@@ -137,8 +137,10 @@ func (s *Scheduler) jitter() time.Duration {
 }
 
 // LocalLocker is a [Locker] for a single process: it excludes concurrent
-// runs within the process only. Its fencing tokens start at 1 and are not
-// persisted.
+// runs within the process only. Its fencing tokens are not persisted, so
+// each is at least the wall-clock time in microseconds: after a restart
+// they stay above the tokens of the process's previous life, which are
+// stored on any erasure it left unfinished, so that erasure resumes.
 type LocalLocker struct {
 	mu    sync.Mutex
 	held  map[string]bool
@@ -156,7 +158,7 @@ func (l *LocalLocker) Acquire(_ context.Context, job string, _ time.Duration) (L
 		return nil, fmt.Errorf("%w: %s", ErrLocked, job)
 	}
 	l.held[job] = true
-	l.fence++
+	l.fence = max(l.fence+1, time.Now().UnixMicro())
 	return &localLease{l: l, job: job, fence: l.fence}, nil
 }
 

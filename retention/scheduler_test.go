@@ -97,3 +97,38 @@ func TestRunCancelled(t *testing.T) {
 	_, err := m.Run(ctx, 0)
 	require.True(t, errors.Is(err, context.Canceled), "%v", err)
 }
+
+// A process that restarts gets a new LocalLocker. An erasure its previous
+// life left half done carries that life's fencing token; the new locker's
+// tokens must be higher, or the interrupted erasure is refused as fenced
+// (and stays unfinished) for as many runs as the previous life made.
+func TestLocalLockerFenceSurvivesRestart(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: "active", Since: t0}))
+
+	before := retention.NewLocalLocker()
+	var last retention.Lease
+	for range 5 {
+		l, err := before.Acquire(ctx, retention.DefaultJob, 0)
+		require.NoError(t, err)
+		require.NoError(t, l.Release(ctx))
+		last = l
+	}
+	// The previous life began an erasure under its last lease and died.
+	e, err := st.BeginErasure(ctx, retention.Erasure{ID: "e1", Subject: "u", Rule: "request", Fence: last.Fence(), Started: t0})
+	require.NoError(t, err)
+	require.NoError(t, st.StepErasure(ctx, e.ID, last.Fence(), "sessions"))
+
+	s := retention.NewScheduler(m, retention.SchedulerConfig{Locker: retention.NewLocalLocker()})
+	rep, err := s.RunOnce(ctx)
+	require.NoError(t, err)
+	require.Zero(t, rep.Failed)
+	require.Equal(t, 1, rep.Resumed)
+	r, err := st.GetSubject(ctx, "u")
+	require.NoError(t, err)
+	require.False(t, r.Erased.IsZero())
+}

@@ -34,12 +34,15 @@ type Subject struct {
 	ID string
 	// State is the host's lifecycle state, matched against [Rule.State].
 	State string
-	// Since is when the subject entered State.
+	// Since is when the subject entered State. Set it: a rule that counts
+	// from a zero Since is Blocked in the plan and never falls due.
 	Since time.Time
 	// LastActive is the subject's last activity, for inactivity rules.
 	LastActive time.Time
 	// HasKey says the subject has its own keyring key, which erasure
-	// destroys through the [Shredder] (crypto-shredding).
+	// destroys through the [Shredder] (crypto-shredding). With a Shredder
+	// configured, erasure shreds whatever HasKey says; without one, HasKey
+	// makes erasure fail closed ([ErrNoShredder]).
 	HasKey bool
 }
 

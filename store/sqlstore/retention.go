@@ -70,7 +70,7 @@ RETURNING version`,
 		tombstone:    `UPDATE bulwark_retention_subjects SET state = '', since = 0, last_active = 0, has_key = 0, hold_reason = '', hold_since = 0, warned = '', suspended_at = 0, closed_at = 0, erased_at = $2, receipt = $3 WHERE id = $1`,
 		erasureState: `SELECT fence, finished_at FROM bulwark_retention_erasures WHERE id = $1`,
 		pending:      `SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE finished_at = 0 ORDER BY id LIMIT $1`,
-		lockFence:    `INSERT INTO bulwark_retention_locks (job, fence) VALUES ($1, 1) ON CONFLICT (job) DO UPDATE SET fence = bulwark_retention_locks.fence + 1 RETURNING fence`,
+		lockFence:    `INSERT INTO bulwark_retention_locks (job, fence) VALUES ($1, $2) ON CONFLICT (job) DO UPDATE SET fence = bulwark_retention_locks.fence + 1 RETURNING fence`,
 	}
 	for _, p := range []*string{&q.put, &q.get, &q.list, &q.markTime, &q.markWarned, &q.readWarned, &q.hold, &q.state,
 		&q.begin, &q.openErasure, &q.raiseFence, &q.step, &q.finish, &q.tombstone, &q.erasureState, &q.pending, &q.lockFence} {
@@ -419,7 +419,10 @@ var ErrRetentionLockUnsupported = errors.New("sqlstore: the retention lock needs
 // advisory lock (pg_try_advisory_lock) held on a dedicated connection,
 // keyed by the current schema and job. The fencing token comes from a
 // counter row in bulwark_retention_locks, incremented under the lock, so
-// each holder's token is higher than every earlier one. If the connection
+// each holder's token is higher than every earlier one. The counter is
+// seeded with the time in microseconds, as redisstore's is, so its tokens
+// start above those of a [retention.LocalLocker] used before it, and the
+// erasures that lock left unfinished still resume. If the connection
 // dies the server releases the lock at once; ttl is not needed and ignored.
 func (s *RetentionStore) Acquire(ctx context.Context, job string, _ time.Duration) (retention.Lease, error) {
 	if s.dialect != Postgres {
@@ -440,7 +443,7 @@ func (s *RetentionStore) Acquire(ctx context.Context, job string, _ time.Duratio
 		return nil, fmt.Errorf("%w: %s", retention.ErrLocked, job)
 	}
 	l := &retentionLease{conn: conn, job: job, unlock: `SELECT pg_advisory_unlock(` + key + `)`}
-	if err := conn.QueryRowContext(ctx, s.q.lockFence, job).Scan(&l.fence); err != nil {
+	if err := conn.QueryRowContext(ctx, s.q.lockFence, job, time.Now().UnixMicro()).Scan(&l.fence); err != nil {
 		_ = l.Release(context.WithoutCancel(ctx))
 		return nil, retentionErr("lock fence", err)
 	}

@@ -56,6 +56,10 @@ func TestRetentionAdvisoryLock(t *testing.T) {
 	ctx := context.Background()
 	la, err := a.Acquire(ctx, "job", 0)
 	require.NoError(t, err)
+	// Seeded with the time, like redisstore's counter and LocalLocker's
+	// tokens: a host that moves to this lock keeps the erasures its
+	// previous lock left unfinished resumable.
+	require.Greater(t, la.Fence(), time.Now().Add(-time.Hour).UnixMicro(), "the counter is seeded with the time")
 	_, err = b.Acquire(ctx, "job", 0)
 	require.ErrorIs(t, err, retention.ErrLocked)
 	other, err := b.Acquire(ctx, "other-job", 0)
