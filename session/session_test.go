@@ -461,3 +461,45 @@ func TestCleanup(t *testing.T) {
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
+
+// A rotation without a fresh authentication (a privilege change) must not
+// move the absolute lifetime on, or calling it now and then would keep a
+// session alive for ever without re-authentication (ASVS 7.3.2). A
+// session resumed from remember-me must not outlive its family either.
+func TestRotateKeepsAbsoluteExpiry(t *testing.T) {
+	t.Parallel()
+	m, _, c := newManager(t, session.Config{RememberMe: true, RememberLifetime: 24 * time.Hour})
+	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
+	require.NoError(t, err)
+	for c.Now().Sub(t0) < 11*time.Hour {
+		c.Add(5 * time.Minute)
+		_, err := m.Validate(ctx, iss.Token)
+		require.NoError(t, err)
+	}
+	rot, err := m.Rotate(ctx, iss.Token, nil)
+	require.NoError(t, err)
+	require.Equal(t, iss.Session.AbsoluteExpiry, rot.Session.AbsoluteExpiry)
+	for c.Now().Sub(t0) < 12*time.Hour-5*time.Minute {
+		c.Add(5 * time.Minute)
+		_, err := m.Validate(ctx, rot.Token)
+		require.NoError(t, err)
+	}
+	c.Set(t0.Add(12 * time.Hour))
+	_, err = m.Validate(ctx, rot.Token)
+	require.ErrorIs(t, err, session.ErrNotFound, "a rotation without re-authentication must not extend the absolute lifetime")
+
+	// A step-up is a fresh authentication: it starts a new absolute lifetime.
+	c.Set(t0.Add(24 * time.Hour))
+	iss, err = m.Create(ctx, "u2", session.Login{Factors: []string{"password"}, Remember: true})
+	require.NoError(t, err)
+	up, err := m.Rotate(ctx, iss.Token, []string{"password"})
+	require.NoError(t, err)
+	require.Equal(t, c.Now().Add(12*time.Hour), up.Session.AbsoluteExpiry)
+
+	// Resumed 23 hours into a 24-hour family: the session ends with the family.
+	c.Add(23 * time.Hour)
+	res, err := m.Resume(ctx, iss.RememberToken, session.Login{})
+	require.NoError(t, err)
+	require.Equal(t, iss.RememberExpires, res.Session.AbsoluteExpiry)
+	require.False(t, res.Session.ExpiresAt.After(iss.RememberExpires))
+}
