@@ -471,6 +471,9 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 		m.event(ctx, Event{Type: EventLimitDenied, Time: now, UserID: userID})
 		return Issued{}, ErrLimit
 	}
+	if errors.Is(err, ErrNotFound) {
+		return Issued{}, ErrNotFound // the session to replace is gone
+	}
 	if err != nil {
 		return Issued{}, fmt.Errorf("session: create: %w", err)
 	}

@@ -503,3 +503,37 @@ func TestRotateKeepsAbsoluteExpiry(t *testing.T) {
 	require.Equal(t, iss.RememberExpires, res.Session.AbsoluteExpiry)
 	require.False(t, res.Session.ExpiresAt.After(iss.RememberExpires))
 }
+
+// revokeAfterGet revokes every session of the user right after a Get has
+// read one: the moment an admin's "end all sessions" lands between
+// Rotate's read and its write.
+type revokeAfterGet struct {
+	session.Store
+}
+
+func (s revokeAfterGet) Get(ctx context.Context, h [32]byte, now time.Time) (session.Session, error) {
+	got, err := s.Store.Get(ctx, h, now)
+	if err == nil {
+		if _, err := s.RevokeUser(ctx, got.UserID, ""); err != nil {
+			return session.Session{}, err
+		}
+	}
+	return got, err
+}
+
+// A session revoked while it is being rotated stays revoked: the rotation
+// must not bring it back under a new token.
+func TestRotateRacingRevocation(t *testing.T) {
+	t.Parallel()
+	st := memstore.NewSessionStore()
+	c := newClock()
+	m := session.New(st, session.Config{Now: c.Now})
+	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
+	require.NoError(t, err)
+	racing := session.New(revokeAfterGet{st}, session.Config{Now: c.Now})
+	_, err = racing.Rotate(ctx, iss.Token, nil)
+	require.ErrorIs(t, err, session.ErrNotFound)
+	l, err := m.List(ctx, "u1")
+	require.NoError(t, err)
+	require.Empty(t, l, "a revoked session came back through Rotate")
+}
