@@ -244,14 +244,29 @@ func TestAbsoluteTimeout(t *testing.T) {
 	c.Set(t0.Add(12 * time.Hour))
 	_, err = m.Validate(ctx, iss.Token)
 	require.ErrorIs(t, err, session.ErrNotFound, "activity never extends past the absolute lifetime")
-	// A stricter Manager on the same store obeys its own timeouts.
-	m2 := session.New(memstore.NewSessionStore(), session.Config{Now: c.Now})
-	iss, err = m2.Create(ctx, "u1", session.Login{})
+	// A stricter Manager on the same store obeys its own timeouts, not
+	// those of the Manager that wrote the session.
+	st := memstore.NewSessionStore()
+	lax := session.New(st, session.Config{Now: c.Now})
+	strict := session.New(st, session.Config{Now: c.Now, IdleTimeout: 5 * time.Minute, AbsoluteTimeout: time.Hour})
+	iss, err = lax.Create(ctx, "u1", session.Login{})
 	require.NoError(t, err)
-	left, abs, err := m2.TimeLeft(ctx, iss.Token)
+	left, abs, err := strict.TimeLeft(ctx, iss.Token)
 	require.NoError(t, err)
-	require.Equal(t, 10*time.Minute, left)
-	require.Equal(t, 12*time.Hour, abs)
+	require.Equal(t, 5*time.Minute, left)
+	require.Equal(t, time.Hour, abs)
+	c.Add(5 * time.Minute)
+	_, err = strict.Validate(ctx, iss.Token)
+	require.ErrorIs(t, err, session.ErrNotFound, "the stricter idle timeout")
+	_, err = lax.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	for range 11 {
+		c.Add(5 * time.Minute)
+		_, err = lax.Validate(ctx, iss.Token)
+		require.NoError(t, err)
+	}
+	_, err = strict.Validate(ctx, iss.Token)
+	require.ErrorIs(t, err, session.ErrNotFound, "the stricter absolute timeout")
 }
 
 func TestLimitModes(t *testing.T) {
