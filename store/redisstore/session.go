@@ -305,6 +305,10 @@ func sessionParse(v []any) (session.Session, error) {
 	}
 	copy(s.TokenHash[:], h)
 	s.ID, s.UserID = sessionStr(v[1]), sessionStr(v[2])
+	if s.ID == "" || s.UserID == "" {
+		// Never hand out a session that names no user.
+		return session.Session{}, errors.New("malformed session record")
+	}
 	for i, p := range []*time.Time{&s.CreatedAt, &s.LastSeen, &s.ExpiresAt, &s.AbsoluteExpiry, &s.AuthTime} {
 		if *p, err = sessionTime(v[3+i]); err != nil {
 			return session.Session{}, errors.New("malformed session record")
