@@ -139,10 +139,8 @@ func (st *SessionStore) sessionTx(ctx context.Context, keep error, fn func(tx *s
 func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
 	var evicted []string
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
-		if st.q.lock != "" {
-			if _, err := tx.ExecContext(ctx, st.q.lock, s.UserID); err != nil {
-				return fmt.Errorf("sqlstore: session: lock: %w", err)
-			}
+		if err := st.sessionLock(ctx, tx, s.UserID); err != nil {
+			return err
 		}
 		// On SQLite these writes take the write lock before anything is read.
 		if replaces != ([32]byte{}) {
@@ -178,6 +176,21 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 		return nil, err
 	}
 	return evicted, nil
+}
+
+// sessionLock takes the per-user lock on PostgreSQL (SQLite serialises
+// writers by itself). Create takes it, and so do the revocations by user:
+// under READ COMMITTED a DELETE does not see a row that a concurrent
+// Create commits after the DELETE began, so without the lock "end all
+// sessions" could miss a session that a rotation or login was inserting.
+func (st *SessionStore) sessionLock(ctx context.Context, tx *sql.Tx, userID string) error {
+	if st.q.lock == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, st.q.lock, userID); err != nil {
+		return fmt.Errorf("sqlstore: session: lock: %w", err)
+	}
+	return nil
 }
 
 // sessionEnforce applies lim to the user's live sessions inside tx.
@@ -306,6 +319,9 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 // Revoke implements [session.Index].
 func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		if err := st.sessionLock(ctx, tx, userID); err != nil {
+			return err
+		}
 		return st.sessionDeleteID(ctx, tx, userID, id)
 	})
 }
@@ -314,6 +330,9 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
 	var n int64
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		if err := st.sessionLock(ctx, tx, userID); err != nil {
+			return err
+		}
 		// The write comes first, so that SQLite takes its write lock before
 		// anything is read.
 		res, err := tx.ExecContext(ctx, st.q.deleteUser, userID, exceptID)
