@@ -152,6 +152,11 @@ func (m *Manager) Login(w http.ResponseWriter, r *http.Request, userID string, l
 		l.UserAgent = r.UserAgent()
 	}
 	iss, err := m.login(ctx, userID, l, old)
+	if hasOld && errors.Is(err, ErrNotFound) {
+		// The browser's session is not the user's live one (expired, or
+		// another user's): there is nothing to replace in the same step.
+		iss, err = m.login(ctx, userID, l, [32]byte{})
+	}
 	if err != nil {
 		return Issued{}, err
 	}

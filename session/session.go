@@ -402,7 +402,7 @@ func (m *Manager) Create(ctx context.Context, userID string, l Login) (Issued, e
 
 // login is Create, replacing the user's session with hash replaces if any.
 func (m *Manager) login(ctx context.Context, userID string, l Login, replaces [32]byte) (Issued, error) {
-	iss, err := m.create(ctx, userID, l, replaces, "", time.Time{})
+	iss, err := m.create(ctx, userID, l, replaces, "", time.Time{}, time.Time{})
 	if err != nil {
 		return Issued{}, err
 	}
@@ -411,9 +411,11 @@ func (m *Manager) login(ctx context.Context, userID string, l Login, replaces [3
 }
 
 // create starts a session; replaces is the hash of a session to delete in
-// the same step, family a remember-me family to carry over, and authTime
-// the authentication time when it is not now.
-func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [32]byte, family string, authTime time.Time) (Issued, error) {
+// the same step, family a remember-me family to carry over, authTime
+// the authentication time when it is not now, and absCap, when not zero,
+// a time the absolute expiry must not pass (a session that did not start
+// with an authentication never outlives the one it came from).
+func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [32]byte, family string, authTime, absCap time.Time) (Issued, error) {
 	if l.Remember && !m.remember {
 		return Issued{}, ErrRememberDisabled
 	}
@@ -446,6 +448,9 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 		UserAgent:      l.UserAgent,
 		RememberFamily: family,
 	}
+	if !absCap.IsZero() {
+		s.AbsoluteExpiry = earliest(s.AbsoluteExpiry, absCap.UTC().Truncate(time.Microsecond))
+	}
 	s.ExpiresAt = earliest(now.Add(m.idle), s.AbsoluteExpiry)
 	iss := Issued{Token: token}
 	var rem Remember
@@ -465,6 +470,9 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 	if errors.Is(err, ErrLimit) {
 		m.event(ctx, Event{Type: EventLimitDenied, Time: now, UserID: userID})
 		return Issued{}, ErrLimit
+	}
+	if errors.Is(err, ErrNotFound) {
+		return Issued{}, ErrNotFound // the session to replace is gone
 	}
 	if err != nil {
 		return Issued{}, fmt.Errorf("session: create: %w", err)
@@ -551,8 +559,10 @@ func (m *Manager) TimeLeft(ctx context.Context, token string) (idle, absolute ti
 // Rotate replaces the session for token with a new one with a new token,
 // for a privilege change or step-up (ASVS 7.2.4): the old token stops
 // working in the same atomic step. factors, if not nil, records a fresh
-// authentication with those factors (AuthTime becomes now); with nil
-// factors the authentication time and factors carry over. The remember-me
+// authentication with those factors (AuthTime becomes now, and a new
+// absolute lifetime starts); with nil factors the authentication time,
+// factors and absolute expiry carry over, so rotating never extends a
+// session past its absolute lifetime (ASVS 7.3.2). The remember-me
 // family, if any, carries over.
 func (m *Manager) Rotate(ctx context.Context, token string, factors []string) (Issued, error) {
 	hash, ok := hashToken(token)
@@ -565,10 +575,11 @@ func (m *Manager) Rotate(ctx context.Context, token string, factors []string) (I
 	}
 	l := Login{Factors: old.Factors, IP: old.IP, UserAgent: old.UserAgent}
 	authTime := old.AuthTime
+	absCap := earliest(old.AbsoluteExpiry, old.CreatedAt.Add(m.absolute))
 	if factors != nil {
-		l.Factors, authTime = factors, time.Time{}
+		l.Factors, authTime, absCap = factors, time.Time{}, time.Time{}
 	}
-	iss, err := m.create(ctx, old.UserID, l, hash, old.RememberFamily, authTime)
+	iss, err := m.create(ctx, old.UserID, l, hash, old.RememberFamily, authTime, absCap)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -593,8 +604,8 @@ func (m *Manager) Destroy(ctx context.Context, token string) error {
 
 // Resume starts a new session from a remember-me token, rotating the
 // token: the returned Issued carries a new RememberToken, which replaces
-// the old one in the client. The new session's AuthTime is that of the
-// original login and its only factor is [FactorRemember], so
+// the old one in the client. The new session ends with the family at the
+// latest, and its AuthTime is that of the original login and its only factor is [FactorRemember], so
 // [Manager.RequireRecent] asks for a fresh authentication before sensitive
 // actions. Presenting a token that was already used returns [ErrReused]
 // after revoking the family (someone else holds a copy). With [DenyNew] at
@@ -622,7 +633,9 @@ func (m *Manager) Resume(ctx context.Context, rememberToken string, l Login) (Is
 		return Issued{}, storeErr(err)
 	}
 	l.Remember, l.Factors = false, []string{FactorRemember}
-	iss, err := m.create(ctx, rec.UserID, l, [32]byte{}, rec.Family, rec.AuthTime)
+	// The session ends with its family at the latest: a resume just
+	// before the family expires must not buy another absolute lifetime.
+	iss, err := m.create(ctx, rec.UserID, l, [32]byte{}, rec.Family, rec.AuthTime, rec.ExpiresAt)
 	iss.RememberToken, iss.RememberExpires = next, rec.ExpiresAt
 	if err != nil {
 		return iss, err

@@ -244,14 +244,29 @@ func TestAbsoluteTimeout(t *testing.T) {
 	c.Set(t0.Add(12 * time.Hour))
 	_, err = m.Validate(ctx, iss.Token)
 	require.ErrorIs(t, err, session.ErrNotFound, "activity never extends past the absolute lifetime")
-	// A stricter Manager on the same store obeys its own timeouts.
-	m2 := session.New(memstore.NewSessionStore(), session.Config{Now: c.Now})
-	iss, err = m2.Create(ctx, "u1", session.Login{})
+	// A stricter Manager on the same store obeys its own timeouts, not
+	// those of the Manager that wrote the session.
+	st := memstore.NewSessionStore()
+	lax := session.New(st, session.Config{Now: c.Now})
+	strict := session.New(st, session.Config{Now: c.Now, IdleTimeout: 5 * time.Minute, AbsoluteTimeout: time.Hour})
+	iss, err = lax.Create(ctx, "u1", session.Login{})
 	require.NoError(t, err)
-	left, abs, err := m2.TimeLeft(ctx, iss.Token)
+	left, abs, err := strict.TimeLeft(ctx, iss.Token)
 	require.NoError(t, err)
-	require.Equal(t, 10*time.Minute, left)
-	require.Equal(t, 12*time.Hour, abs)
+	require.Equal(t, 5*time.Minute, left)
+	require.Equal(t, time.Hour, abs)
+	c.Add(5 * time.Minute)
+	_, err = strict.Validate(ctx, iss.Token)
+	require.ErrorIs(t, err, session.ErrNotFound, "the stricter idle timeout")
+	_, err = lax.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	for range 11 {
+		c.Add(5 * time.Minute)
+		_, err = lax.Validate(ctx, iss.Token)
+		require.NoError(t, err)
+	}
+	_, err = strict.Validate(ctx, iss.Token)
+	require.ErrorIs(t, err, session.ErrNotFound, "the stricter absolute timeout")
 }
 
 func TestLimitModes(t *testing.T) {
@@ -460,4 +475,80 @@ func TestCleanup(t *testing.T) {
 	n, err = session.New(&touchFailer{Store: memstore.NewSessionStore()}, session.Config{}).Cleanup(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
+}
+
+// A rotation without a fresh authentication (a privilege change) must not
+// move the absolute lifetime on, or calling it now and then would keep a
+// session alive for ever without re-authentication (ASVS 7.3.2). A
+// session resumed from remember-me must not outlive its family either.
+func TestRotateKeepsAbsoluteExpiry(t *testing.T) {
+	t.Parallel()
+	m, _, c := newManager(t, session.Config{RememberMe: true, RememberLifetime: 24 * time.Hour})
+	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
+	require.NoError(t, err)
+	for c.Now().Sub(t0) < 11*time.Hour {
+		c.Add(5 * time.Minute)
+		_, err := m.Validate(ctx, iss.Token)
+		require.NoError(t, err)
+	}
+	rot, err := m.Rotate(ctx, iss.Token, nil)
+	require.NoError(t, err)
+	require.Equal(t, iss.Session.AbsoluteExpiry, rot.Session.AbsoluteExpiry)
+	for c.Now().Sub(t0) < 12*time.Hour-5*time.Minute {
+		c.Add(5 * time.Minute)
+		_, err := m.Validate(ctx, rot.Token)
+		require.NoError(t, err)
+	}
+	c.Set(t0.Add(12 * time.Hour))
+	_, err = m.Validate(ctx, rot.Token)
+	require.ErrorIs(t, err, session.ErrNotFound, "a rotation without re-authentication must not extend the absolute lifetime")
+
+	// A step-up is a fresh authentication: it starts a new absolute lifetime.
+	c.Set(t0.Add(24 * time.Hour))
+	iss, err = m.Create(ctx, "u2", session.Login{Factors: []string{"password"}, Remember: true})
+	require.NoError(t, err)
+	up, err := m.Rotate(ctx, iss.Token, []string{"password"})
+	require.NoError(t, err)
+	require.Equal(t, c.Now().Add(12*time.Hour), up.Session.AbsoluteExpiry)
+
+	// Resumed 23 hours into a 24-hour family: the session ends with the family.
+	c.Add(23 * time.Hour)
+	res, err := m.Resume(ctx, iss.RememberToken, session.Login{})
+	require.NoError(t, err)
+	require.Equal(t, iss.RememberExpires, res.Session.AbsoluteExpiry)
+	require.False(t, res.Session.ExpiresAt.After(iss.RememberExpires))
+}
+
+// revokeAfterGet revokes every session of the user right after a Get has
+// read one: the moment an admin's "end all sessions" lands between
+// Rotate's read and its write.
+type revokeAfterGet struct {
+	session.Store
+}
+
+func (s revokeAfterGet) Get(ctx context.Context, h [32]byte, now time.Time) (session.Session, error) {
+	got, err := s.Store.Get(ctx, h, now)
+	if err == nil {
+		if _, err := s.RevokeUser(ctx, got.UserID, ""); err != nil {
+			return session.Session{}, err
+		}
+	}
+	return got, err
+}
+
+// A session revoked while it is being rotated stays revoked: the rotation
+// must not bring it back under a new token.
+func TestRotateRacingRevocation(t *testing.T) {
+	t.Parallel()
+	st := memstore.NewSessionStore()
+	c := newClock()
+	m := session.New(st, session.Config{Now: c.Now})
+	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
+	require.NoError(t, err)
+	racing := session.New(revokeAfterGet{st}, session.Config{Now: c.Now})
+	_, err = racing.Rotate(ctx, iss.Token, nil)
+	require.ErrorIs(t, err, session.ErrNotFound)
+	l, err := m.List(ctx, "u1")
+	require.NoError(t, err)
+	require.Empty(t, l, "a revoked session came back through Rotate")
 }

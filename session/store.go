@@ -35,7 +35,10 @@ type Sessions interface {
 	// CreatedAt), with their remember-me families, until s fits. If replaces
 	// is not the zero hash, the user's session with that token hash is
 	// deleted first in the same step (token rotation; its remember-me
-	// family is kept, since s carries it on). Create returns the
+	// family is kept, since s carries it on); if the user has no live
+	// session with that hash (it was revoked or expired meanwhile), Create
+	// returns [ErrNotFound] and stores nothing, so that a rotation never
+	// brings a revoked session back. Create returns the
 	// ids of the sessions it evicted. The user's expired sessions may be
 	// pruned on the way.
 	Create(ctx context.Context, s *Session, lim Limit, replaces [32]byte) (evicted []string, err error)

@@ -315,6 +315,31 @@ func testReplaces(s suite) {
 	if _, err := s.st.RotateRemember(s.ctx, ra.Hash, hash(), b.CreatedAt); err != nil {
 		s.t.Fatalf("the family must survive a replacement: %v", err)
 	}
+
+	// Replacing a session that is gone (revoked or rotated meanwhile),
+	// expired, or another user's stores nothing: a rotation never brings a
+	// revoked session back.
+	o := mk("u2", base, time.Minute)
+	s.create(o, deny1)
+	for _, tc := range []struct {
+		name string
+		old  [32]byte
+		at   time.Time
+	}{
+		{"an already replaced session", a.TokenHash, b.CreatedAt},
+		{"an unknown session", hash(), b.CreatedAt},
+		{"another user's session", o.TokenHash, b.CreatedAt},
+		{"an expired session", b.TokenHash, b.ExpiresAt},
+	} {
+		c := mk("u1", tc.at, time.Hour)
+		_, err := s.st.Create(s.ctx, c, noLimit, tc.old)
+		s.mustNotFound(err, "Create replacing "+tc.name)
+		_, err = s.st.Get(s.ctx, c.TokenHash, tc.at)
+		s.mustNotFound(err, "Get after Create replacing "+tc.name)
+	}
+	if _, err := s.st.Get(s.ctx, o.TokenHash, base); err != nil {
+		s.t.Fatalf("another user's session must survive: %v", err)
+	}
 }
 
 func testListRevoke(s suite) {

@@ -73,6 +73,13 @@ func (m *SessionStore) Create(_ context.Context, s *session.Session, lim session
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := s.CreatedAt
+	if replaces != ([32]byte{}) {
+		// A rotation of a session revoked or expired meanwhile stores nothing.
+		o := m.byHash[replaces]
+		if o == nil || o.UserID != s.UserID || !now.Before(o.ExpiresAt) {
+			return nil, session.ErrNotFound
+		}
+	}
 	var live []*session.Session
 	for h := range m.byUser[s.UserID] {
 		o := m.byHash[h]

@@ -91,6 +91,11 @@ end
 // replaces hex, created, ttl, abs ttl, field/value pairs...
 var sessionCreate = redis.NewScript(sessionLua + `
 local user, now = ARGV[2], tonumber(ARGV[3])
+if ARGV[7] ~= '' then
+  -- A rotation of a session revoked or expired meanwhile stores nothing.
+  local r = redis.call('HMGET', P .. 't:' .. ARGV[7], 'user', 'e')
+  if r[1] ~= user or (not r[2]) or tonumber(r[2]) <= now then return -2 end
+end
 local live = {}
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   local e = redis.call('HGET', P .. 't:' .. h, 'e')
@@ -255,6 +260,9 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 	}
 	switch v := res.(type) {
 	case int64:
+		if v == -2 {
+			return nil, session.ErrNotFound
+		}
 		return nil, session.ErrLimit
 	case []any:
 		var ev []string
@@ -297,6 +305,10 @@ func sessionParse(v []any) (session.Session, error) {
 	}
 	copy(s.TokenHash[:], h)
 	s.ID, s.UserID = sessionStr(v[1]), sessionStr(v[2])
+	if s.ID == "" || s.UserID == "" {
+		// Never hand out a session that names no user.
+		return session.Session{}, errors.New("malformed session record")
+	}
 	for i, p := range []*time.Time{&s.CreatedAt, &s.LastSeen, &s.ExpiresAt, &s.AbsoluteExpiry, &s.AuthTime} {
 		if *p, err = sessionTime(v[3+i]); err != nil {
 			return session.Session{}, errors.New("malformed session record")

@@ -117,3 +117,24 @@ func BenchmarkSessionValidate(b *testing.B) {
 	c, prefix := testenv.Redis(b)
 	sessiontest.BenchmarkValidate(b, redisstore.New(c, prefix).Session())
 }
+
+// A session record missing its id or user (a partial or tampered hash) is
+// a malformed record: Get reports a system failure, which the Manager
+// treats as a denial, and never a session with no user.
+func TestSessionMalformedRecord(t *testing.T) {
+	t.Parallel()
+	c, prefix := testenv.Redis(t)
+	st := redisstore.New(c, prefix)
+	now := time.Now()
+	m := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	ctx := context.Background()
+	for _, field := range []string{"user", "id"} {
+		iss, err := m.Create(ctx, "u-"+field, session.Login{})
+		require.NoError(t, err)
+		h, _ := session.HashToken(iss.Token)
+		require.NoError(t, c.HDel(ctx, st.Key("{bulwark-session}", "t", redisHex(h)), field).Err())
+		_, err = m.Validate(ctx, iss.Token)
+		require.Error(t, err, "a record without %s", field)
+		require.NotErrorIs(t, err, session.ErrNotFound)
+	}
+}

@@ -30,7 +30,7 @@ type SessionStore struct {
 }
 
 type sessionQueries struct {
-	lock, prune, liveIDs, list, insert, get, touch, deleteByHash, deleteFamily,
+	lock, replace, prune, liveIDs, list, insert, get, touch, deleteByHash, deleteFamily,
 	deleteByID, keepFamily, deleteUser, deleteUserFamilies, insertRemember,
 	useRemember, readRemember, deleteRemember, deleteFamilySessions, cleanSessions, cleanRemember string
 }
@@ -45,7 +45,8 @@ func (s *Store) Session() *SessionStore {
 	}
 	q := sessionQueries{
 		lock:    `SELECT pg_advisory_xact_lock(hashtextextended('bulwark.session:' || $1, 0))`,
-		prune:   `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND (expires_at <= $2 OR token_hash = $3)`,
+		replace: `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3`,
+		prune:   `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND expires_at <= $2`,
 		liveIDs: `SELECT id, remember_family FROM bulwark_session_sessions WHERE user_id = $1 ORDER BY created_at, id`,
 		insert: `INSERT INTO bulwark_session_sessions (` + sessionCols + `)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
@@ -74,7 +75,7 @@ func (s *Store) Session() *SessionStore {
 		cleanRemember: `DELETE FROM bulwark_session_remember WHERE token_hash IN
 			(SELECT token_hash FROM bulwark_session_remember WHERE expires_at <= $1 LIMIT $2)`,
 	}
-	for _, p := range []*string{&q.prune, &q.liveIDs, &q.list, &q.insert, &q.get, &q.touch, &q.deleteByHash,
+	for _, p := range []*string{&q.replace, &q.prune, &q.liveIDs, &q.list, &q.insert, &q.get, &q.touch, &q.deleteByHash,
 		&q.deleteFamily, &q.deleteByID, &q.keepFamily, &q.deleteUser, &q.deleteUserFamilies,
 		&q.insertRemember, &q.useRemember, &q.readRemember, &q.deleteRemember, &q.deleteFamilySessions,
 		&q.cleanSessions, &q.cleanRemember} {
@@ -138,13 +139,23 @@ func (st *SessionStore) sessionTx(ctx context.Context, keep error, fn func(tx *s
 func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
 	var evicted []string
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
-		if st.q.lock != "" {
-			if _, err := tx.ExecContext(ctx, st.q.lock, s.UserID); err != nil {
-				return fmt.Errorf("sqlstore: session: lock: %w", err)
+		if err := st.sessionLock(ctx, tx, s.UserID); err != nil {
+			return err
+		}
+		// On SQLite these writes take the write lock before anything is read.
+		if replaces != ([32]byte{}) {
+			// A rotation of a session revoked or expired meanwhile stores nothing.
+			res, err := tx.ExecContext(ctx, st.q.replace, s.UserID, replaces[:], Micros(s.CreatedAt))
+			if err != nil {
+				return fmt.Errorf("sqlstore: session: replace: %w", err)
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return fmt.Errorf("sqlstore: session: replace: %w", err)
+			} else if n == 0 {
+				return session.ErrNotFound
 			}
 		}
-		// On SQLite this write takes the write lock before anything is read.
-		if _, err := tx.ExecContext(ctx, st.q.prune, s.UserID, Micros(s.CreatedAt), replaces[:]); err != nil {
+		if _, err := tx.ExecContext(ctx, st.q.prune, s.UserID, Micros(s.CreatedAt)); err != nil {
 			return fmt.Errorf("sqlstore: session: prune: %w", err)
 		}
 		if lim.Max > 0 {
@@ -165,6 +176,21 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 		return nil, err
 	}
 	return evicted, nil
+}
+
+// sessionLock takes the per-user lock on PostgreSQL (SQLite serialises
+// writers by itself). Create takes it, and so do the revocations by user:
+// under READ COMMITTED a DELETE does not see a row that a concurrent
+// Create commits after the DELETE began, so without the lock "end all
+// sessions" could miss a session that a rotation or login was inserting.
+func (st *SessionStore) sessionLock(ctx context.Context, tx *sql.Tx, userID string) error {
+	if st.q.lock == "" {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, st.q.lock, userID); err != nil {
+		return fmt.Errorf("sqlstore: session: lock: %w", err)
+	}
+	return nil
 }
 
 // sessionEnforce applies lim to the user's live sessions inside tx.
@@ -293,6 +319,9 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 // Revoke implements [session.Index].
 func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		if err := st.sessionLock(ctx, tx, userID); err != nil {
+			return err
+		}
 		return st.sessionDeleteID(ctx, tx, userID, id)
 	})
 }
@@ -301,6 +330,9 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
 	var n int64
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
+		if err := st.sessionLock(ctx, tx, userID); err != nil {
+			return err
+		}
 		// The write comes first, so that SQLite takes its write lock before
 		// anything is read.
 		res, err := tx.ExecContext(ctx, st.q.deleteUser, userID, exceptID)

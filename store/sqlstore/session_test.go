@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/stretchr/testify/require"
@@ -144,4 +145,78 @@ func TestSessionValidateOneQueryPostgres(t *testing.T) {
 	st := sqlstore.New(db, sqlstore.Postgres)
 	require.NoError(t, st.Migrate(context.Background()))
 	sessiontest.RunValidateRoundTrips(t, st.Session(), qc.n.Load)
+}
+
+// A revocation that starts while a login or rotation for the same user is
+// in flight must see that session once it commits: otherwise, on
+// PostgreSQL's READ COMMITTED, "end all sessions" misses a session that a
+// concurrent Rotate (a client rotating in a loop, say) inserts meanwhile.
+// The in-flight Create is simulated by a transaction that holds the
+// store's per-user lock and has inserted a session row, not yet committed.
+func TestSessionRevokeWaitsForInflightCreatePostgres(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	ctx := context.Background()
+	db := testenv.OpenPostgres(t, dsn)
+	st := sqlstore.New(db, sqlstore.Postgres)
+	require.NoError(t, st.Migrate(ctx))
+	m := session.New(st.Session(), session.Config{MaxSessions: session.Unlimited})
+	user := "revoke-race-" + uuid.NewString() // advisory locks are per database, not per schema
+
+	for _, revoke := range []struct {
+		name string
+		fn   func(m *session.Manager) error
+	}{
+		{"RevokeAll", func(m *session.Manager) error { _, err := m.RevokeAll(ctx, user); return err }},
+		{"Revoke", func(m *session.Manager) error { return m.Revoke(ctx, user, "inflight-"+user) }},
+	} {
+		tx, err := db.BeginTx(ctx, nil)
+		require.NoError(t, err)
+		_, err = tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('bulwark.session:' || $1, 0))`, user)
+		require.NoError(t, err)
+		now := time.Now()
+		_, err = tx.ExecContext(ctx, `INSERT INTO bulwark_session_sessions (id, token_hash, user_id, created_at, last_seen,
+			expires_at, absolute_expiry, auth_time, factors, ip, user_agent, remember_family)
+			VALUES ($1, $2, $3, $4, $4, $5, $6, $4, '', '', '', '')`,
+			"inflight-"+user, []byte(strings.Repeat("h", 32)), user, sqlstore.Micros(now),
+			sqlstore.Micros(now.Add(time.Hour)), sqlstore.Micros(now.Add(2*time.Hour)))
+		require.NoError(t, err)
+
+		// The revoking instance has its own pool of one connection, so that
+		// its backend can be watched.
+		other := testenv.OpenPostgres(t, dsn)
+		other.SetMaxOpenConns(1)
+		var pid int
+		require.NoError(t, other.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
+		om := session.New(sqlstore.New(other, sqlstore.Postgres).Session(), session.Config{MaxSessions: session.Unlimited})
+		done := make(chan error, 1)
+		go func() { done <- revoke.fn(om) }()
+		// Commit once the revocation has either finished or is waiting for
+		// the in-flight transaction.
+		var revokeErr error
+		finished := false
+		for !finished {
+			select {
+			case revokeErr = <-done:
+				finished = true
+				continue
+			default:
+			}
+			var waiting bool
+			require.NoError(t, db.QueryRowContext(ctx,
+				`SELECT COALESCE(bool_or(wait_event_type = 'Lock'), false) FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&waiting))
+			if waiting {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		require.NoError(t, tx.Commit())
+		if !finished {
+			revokeErr = <-done
+		}
+		require.NoError(t, revokeErr, revoke.name)
+		l, err := m.List(ctx, user)
+		require.NoError(t, err)
+		require.Empty(t, l, "%s missed a session committed while it ran", revoke.name)
+	}
 }
