@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/bulwarkhq/bulwark/retention"
+)
+
+// adminOnly lets only the admin (the first account created) through.
+func (a *App) adminOnly(next http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		u, err := a.db.userByID(r.Context(), sess(r).UserID)
+		if err != nil || !u.IsAdmin {
+			http.Error(w, "Only the administrator may see this page.", http.StatusForbidden)
+			return
+		}
+		next(w, r)
+	})
+}
+
+type adminUser struct {
+	User     User
+	Sessions int
+	Next     retention.Step
+	HasNext  bool
+}
+
+type adminData struct {
+	Policy retention.Policy
+	Users  []adminUser
+}
+
+// adminPage shows the retention plan (the rules, and what is next for each
+// user) and lets the admin end a user's sessions (ASVS 7.4.5) or start a
+// password reset (the admin never sets or learns the password).
+func (a *App) adminPage(w http.ResponseWriter, r *http.Request) {
+	a.renderAdmin(w, r, view{})
+}
+
+func (a *App) renderAdmin(w http.ResponseWriter, r *http.Request, v view) {
+	ctx := r.Context()
+	users, err := a.db.listUsers(ctx)
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	d := adminData{Policy: a.lifecycle.Policy()}
+	for _, u := range users {
+		au := adminUser{User: u}
+		list, err := a.sessions.List(ctx, u.ID)
+		if err != nil {
+			a.internalError(w, r, err)
+			return
+		}
+		au.Sessions = len(list)
+		plans, err := a.lifecycle.Plan(ctx, u.ID)
+		if err != nil && !errors.Is(err, retention.ErrNotFound) {
+			a.internalError(w, r, err)
+			return
+		}
+		if len(plans) == 1 && len(plans[0].Steps) > 0 {
+			au.Next, au.HasNext = plans[0].Steps[0], true
+		}
+		d.Users = append(d.Users, au)
+	}
+	v.Title, v.Data = "Administration", d
+	a.render(w, r, http.StatusOK, "admin", v)
+}
+
+func (a *App) adminEndSessions(w http.ResponseWriter, r *http.Request) {
+	n, err := a.sessions.RevokeAll(r.Context(), r.PathValue("id"))
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	msg := "No session to end."
+	if n > 0 {
+		msg = "Sessions ended."
+	}
+	a.renderAdmin(w, r, view{Notice: msg})
+}
+
+func (a *App) adminReset(w http.ResponseWriter, r *http.Request) {
+	if err := a.startPasswordReset(r.Context(), r.PathValue("id")); err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	a.renderAdmin(w, r, view{Notice: "A password reset link was sent to the user."})
+}

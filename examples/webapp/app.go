@@ -1,0 +1,222 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwarkhq/bulwark/clientip"
+	"github.com/bulwarkhq/bulwark/export"
+	"github.com/bulwarkhq/bulwark/keyring"
+	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/password"
+	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/session"
+	"github.com/bulwarkhq/bulwark/store/redisstore"
+	"github.com/bulwarkhq/bulwark/store/sqlstore"
+)
+
+// Config is what main (or a test) decides about the app.
+type Config struct {
+	// DB is the database holding Bulwark's tables and the app's own:
+	// SQLite or PostgreSQL. Required.
+	DB *sql.DB
+	// Redis, when set, holds what Redis suits: sessions, and mfa's
+	// used-code marks, attempt counters and emailed codes.
+	Redis redis.UniversalClient
+	// KEK wraps the keyring's data keys. In production it comes from the
+	// environment or a KMS (keyring.LocalKEKFromEnv), never the database.
+	KEK keyring.KEK
+	// TLS says the app is served over HTTPS: cookies get Secure and the
+	// __Host- prefix, and responses carry HSTS.
+	TLS bool
+	// ClientIP decides which proxies may set X-Forwarded-For.
+	ClientIP clientip.Resolver
+	// IdleTimeout logs a user out after this much inactivity. Default 10 minutes.
+	IdleTimeout time.Duration
+	// HashParams for new password hashes; zero means password's defaults
+	// (argon2id, 64 MiB). Tests use tiny ones.
+	HashParams password.Params
+	// ExportWorkFactor is the scrypt cost of passphrase-encrypted
+	// exports; zero means export's default (2^18, about a second).
+	ExportWorkFactor int
+	// Mail receives a copy of every message, as the console side of the
+	// development mailer. Default standard error.
+	Mail io.Writer
+	// Log receives errors. Default slog's default logger.
+	Log *slog.Logger
+	// Now is the clock. Default time.Now. The browser test injects a
+	// clock it can move forward to watch a session time out.
+	Now func() time.Time
+}
+
+// App holds every Bulwark component and the app's own data.
+type App struct {
+	cfg       Config
+	db        db
+	sessions  *session.Manager
+	factors   *mfa.Manager
+	keys      *keyring.Keyring
+	hasher    *password.Hasher
+	policy    password.Policy
+	exporter  *export.Exporter
+	lifecycle *retention.Manager
+	subjects  retention.SubjectStore
+	mail      *devMailer
+	exports   *exportJobs
+	pending   *pendingSignins
+	pages     *pages
+}
+
+// New wires Bulwark into the app: migrations, then one component after the
+// other. Every component gets the same clock.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DB == nil || cfg.KEK == nil {
+		return nil, errors.New("webapp: Config.DB and Config.KEK are required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Mail == nil {
+		cfg.Mail = os.Stderr
+	}
+	a := &App{cfg: cfg}
+
+	// Storage: Bulwark's schema (bulwark_* tables), then the app's.
+	st, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	a.db = db{sql: cfg.DB, st: st}
+	if err := a.db.migrate(ctx); err != nil {
+		return nil, err
+	}
+
+	// Keyring: seals TOTP secrets, and each user's client notes under a
+	// key of their own, destroyed when the account is erased.
+	if a.keys, err = keyring.New(st.Keyring(), cfg.KEK, keyring.Config{Now: cfg.Now}); err != nil {
+		return nil, err
+	}
+
+	// Passwords: NIST SP 800-63B policy (length, blocklist, context
+	// words) and argon2id hashes.
+	a.policy = password.Policy{ContextWords: []string{"bulwark", "webapp"}}
+	if a.hasher, err = password.NewHasher(password.Config{Params: cfg.HashParams}); err != nil {
+		return nil, err
+	}
+
+	// Sessions: the single-session rule and the idle timeout are
+	// session's defaults. Sessions go to Redis when there is one.
+	var sessionStore session.Store = st.Session()
+	var mfaStore mfa.Store = st.MFA()
+	if cfg.Redis != nil {
+		rs := redisstore.New(cfg.Redis, "webapp:")
+		sessionStore = rs.Session()
+		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(),
+			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}
+	}
+	a.sessions = session.New(sessionStore, session.Config{
+		IdleTimeout:       cfg.IdleTimeout,
+		InsecureDevCookie: !cfg.TLS, // plain http://127.0.0.1 in development only
+		ClientIP:          cfg.ClientIP,
+		Unauthenticated:   http.HandlerFunc(a.signinRedirect),
+		OnError:           a.logError,
+		OnEvent:           a.onSessionEvent,
+		Now:               cfg.Now,
+	})
+
+	// Second factors, with the development mailer for emailed codes.
+	a.mail = newDevMailer(cfg.Mail, cfg.Now)
+	a.factors = mfa.New(mfaStore, a.keys, mfa.Config{
+		Issuer: "Bulwark demo",
+		Sender: a.mail,
+		Hook:   a.onMFAEvent,
+		Now:    cfg.Now,
+	})
+
+	// Export: the user's data as CSV files in a zip, age-encrypted.
+	a.exporter = export.New(export.Config{Now: cfg.Now, ScryptWorkFactor: cfg.ExportWorkFactor})
+	for name, m := range map[string]export.Module{
+		"profile":  profileModule{a},
+		"clients":  clientsModule{a},
+		"sessions": sessionsModule{a},
+	} {
+		if err := a.exporter.Register(name, m); err != nil {
+			return nil, err
+		}
+	}
+	a.exports = newExportJobs()
+
+	// Retention: the saas-lifecycle preset; "delete my account" erases
+	// at once through the same erasers the scheduler would use.
+	rs := st.Retention()
+	a.subjects = rs
+	if a.lifecycle, err = retention.New(rs, retention.Config{Shredder: a.keys, Now: cfg.Now, Logger: cfg.Log}); err != nil {
+		return nil, err
+	}
+	a.registerErasers()
+
+	a.pending = newPendingSignins(cfg.Now)
+	if a.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Handler is the whole app: routes inside the security middleware.
+func (a *App) Handler() http.Handler {
+	return a.secure(a.routes())
+}
+
+// Run does the app's periodic housekeeping until ctx ends: expired
+// sessions and retention rules.
+func (a *App) Run(ctx context.Context) error {
+	sched := retention.NewScheduler(a.lifecycle, retention.SchedulerConfig{Logger: a.cfg.Log})
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := a.sessions.Cleanup(ctx); err != nil {
+					a.logError(ctx, err)
+				}
+			}
+		}
+	}()
+	return sched.Start(ctx)
+}
+
+func (a *App) logError(ctx context.Context, err error) {
+	a.cfg.Log.ErrorContext(ctx, "webapp", "err", err)
+}
+
+func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
+	a.cfg.Log.InfoContext(ctx, string(e.Type), "user", e.UserID, "session", e.SessionID)
+}
+
+func (a *App) onMFAEvent(ctx context.Context, e mfa.Event) {
+	a.cfg.Log.InfoContext(ctx, "mfa."+string(e.Type), "user", e.UserID, "factor", e.Factor, "reason", e.Reason)
+}
+
+// internalError answers 500 without details: the error goes to the log.
+func (a *App) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	a.logError(r.Context(), fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
+	http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
+}
