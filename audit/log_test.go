@@ -80,7 +80,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := &countingStore{Store: memstore.NewAuditStore()}
-	l := audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 50, MaxBatch: 64, Writers: 2})
+	l := audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 50, MaxBatch: 64, Writers: 2, InFlight: 3})
 	const workers, each = 32, 40
 	var wg sync.WaitGroup
 	ids := make([][]string, workers)

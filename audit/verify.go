@@ -112,7 +112,7 @@ func (v *ChainVerifier) Next(r *Record) error {
 		return v.fail(v.next, ProblemSequence)
 	}
 	var err error
-	v.buf, err = r.AppendBinary(v.buf[:0])
+	v.buf, err = r.appendBinary(v.buf[:0], false)
 	if err != nil {
 		return v.fail(r.Seq, ProblemHash)
 	}
@@ -123,8 +123,10 @@ func (v *ChainVerifier) Next(r *Record) error {
 	if r.Prev != v.prev {
 		return v.fail(r.Seq, ProblemLink)
 	}
-	if want, ok := v.cps[r.Seq]; ok && want != r.Hash {
-		return v.fail(r.Seq, ProblemCheckpoint)
+	if r.Seq <= v.maxCP {
+		if want, ok := v.cps[r.Seq]; ok && want != r.Hash {
+			return v.fail(r.Seq, ProblemCheckpoint)
+		}
 	}
 	v.next++
 	v.prev = r.Hash

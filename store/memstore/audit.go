@@ -2,9 +2,8 @@ package memstore
 
 import (
 	"context"
-	"maps"
+	"fmt"
 	"slices"
-	"sort"
 	"sync"
 
 	"github.com/bulwarkhq/bulwark/audit"
@@ -13,16 +12,35 @@ import (
 var _ audit.Store = (*AuditStore)(nil)
 
 // AuditStore is an in-memory [audit.Store]. One mutex serialises appends,
-// so each stream is one chain. Records returned are copies.
+// so each stream is one chain. Records are kept in their canonical binary
+// encoding (the bytes that were hashed) in append-only arenas, which keeps
+// appends cheap and the garbage collector out of the way; reads decode
+// them, so what a caller gets back is always a fresh copy.
 type AuditStore struct {
 	mu      sync.Mutex
 	streams map[string]*auditStream
+	scratch []byte
+	spans   []auditSpan
 }
 
+const auditBlockSize = 1 << 20
+
 type auditStream struct {
-	chain audit.Chain
-	recs  []audit.Record // ascending Seq, contiguous
-	cps   []audit.Checkpoint
+	chain  audit.Chain
+	blocks [][]byte    // arena blocks, filled in order
+	index  []auditSlot // one per record, ascending Seq from first
+	first  uint64      // Seq of index[0]
+	cps    []audit.Checkpoint
+}
+
+type auditSlot struct {
+	block, off, n uint32
+	hash          [32]byte
+}
+
+type auditSpan struct {
+	st     *auditStream
+	off, n int
 }
 
 // NewAuditStore returns an empty AuditStore.
@@ -33,7 +51,7 @@ func NewAuditStore() *AuditStore {
 func (s *AuditStore) stream(name string) *auditStream {
 	st, ok := s.streams[name]
 	if !ok {
-		st = &auditStream{chain: audit.Chain{Head: audit.Head{Stream: name}}}
+		st = &auditStream{chain: audit.Chain{Head: audit.Head{Stream: name}}, first: 1}
 		s.streams[name] = st
 	}
 	return st
@@ -47,41 +65,53 @@ func (s *AuditStore) Append(ctx context.Context, events []audit.Event) ([]audit.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]audit.Record, 0, len(events))
-	saved := map[*auditStream]audit.Head{}
+	s.scratch, s.spans = s.scratch[:0], s.spans[:0]
 	for _, ev := range events {
 		st := s.stream(ev.Tenant)
-		if _, ok := saved[st]; !ok {
-			saved[st] = st.chain.Head
-		}
-		r, err := st.chain.Link(auditClone(ev))
+		r, err := st.chain.Link(ev)
 		if err != nil {
-			for st, h := range saved { // all or nothing
-				st.chain.Head = h
-			}
+			s.rollback(out)
 			return nil, err
 		}
+		off := len(s.scratch)
+		s.scratch = append(s.scratch, st.chain.Encoded()...)
+		s.spans = append(s.spans, auditSpan{st: st, off: off, n: len(s.scratch) - off})
 		out = append(out, r)
 	}
-	for i := range out {
-		st := s.streams[out[i].Tenant]
-		st.recs = append(st.recs, out[i])
+	for i, sp := range s.spans {
+		sp.st.put(s.scratch[sp.off:sp.off+sp.n], out[i].Hash)
 	}
 	return out, nil
 }
 
-func auditClone(ev audit.Event) audit.Event {
-	if len(ev.Changes) > 0 {
-		ev.Changes = slices.Clone(ev.Changes)
+// rollback moves each touched stream's head back before the first record
+// of this batch: nothing was stored yet.
+func (s *AuditStore) rollback(linked []audit.Record) {
+	for i := len(linked) - 1; i >= 0; i-- {
+		r := linked[i]
+		s.streams[r.Tenant].chain.Head = audit.Head{Stream: r.Tenant, Seq: r.Seq - 1, Hash: r.Prev}
 	}
-	if len(ev.Details) > 0 {
-		ev.Details = maps.Clone(ev.Details)
-	}
-	return ev
 }
 
-func auditCloneRecord(r audit.Record) audit.Record {
-	r.Event = auditClone(r.Event)
-	return r
+func (st *auditStream) put(enc []byte, hash [32]byte) {
+	last := len(st.blocks) - 1
+	if last < 0 || len(st.blocks[last])+len(enc) > cap(st.blocks[last]) {
+		st.blocks = append(st.blocks, make([]byte, 0, max(auditBlockSize, len(enc))))
+		last++
+	}
+	b := st.blocks[last]
+	st.index = append(st.index, auditSlot{block: uint32(last), off: uint32(len(b)), n: uint32(len(enc)), hash: hash})
+	st.blocks[last] = append(b, enc...)
+}
+
+func (st *auditStream) record(i int) (audit.Record, error) {
+	sl := st.index[i]
+	var r audit.Record
+	if err := r.UnmarshalBinary(st.blocks[sl.block][sl.off : sl.off+sl.n]); err != nil {
+		return r, fmt.Errorf("memstore: audit record: %w", err)
+	}
+	r.Hash = sl.hash
+	return r, nil
 }
 
 // Head implements [audit.RecordStore].
@@ -102,36 +132,43 @@ func (s *AuditStore) Records(_ context.Context, stream string, from uint64, limi
 	if !ok || limit <= 0 {
 		return nil, nil
 	}
-	i := sort.Search(len(st.recs), func(i int) bool { return st.recs[i].Seq >= from })
+	i := 0
+	if from > st.first {
+		i = int(min(from-st.first, uint64(len(st.index))))
+	}
 	var out []audit.Record
-	for ; i < len(st.recs) && len(out) < limit; i++ {
-		out = append(out, auditCloneRecord(st.recs[i]))
+	for ; i < len(st.index) && len(out) < limit; i++ {
+		r, err := st.record(i)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }
 
-// Query implements [audit.RecordStore].
+// Query implements [audit.RecordStore]. It decodes and filters every
+// record of the streams searched: fine for tests and small apps.
 func (s *AuditStore) Query(_ context.Context, f audit.Filter) ([]audit.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var match []*audit.Record
+	var match []audit.Record
 	for name, st := range s.streams {
 		if !f.AllTenants && name != f.Tenant {
 			continue
 		}
-		for i := range st.recs {
-			r := &st.recs[i]
-			if f.Match(r) && f.After.Before(r) {
+		for i := range st.index {
+			r, err := st.record(i)
+			if err != nil {
+				return nil, err
+			}
+			if f.Match(&r) && f.After.Before(&r) {
 				match = append(match, r)
 			}
 		}
 	}
-	slices.SortFunc(match, audit.NewerFirst)
-	out := make([]audit.Record, 0, min(len(match), max(f.Limit, 0)))
-	for _, r := range match[:min(len(match), max(f.Limit, 0))] {
-		out = append(out, auditCloneRecord(*r))
-	}
-	return out, nil
+	slices.SortFunc(match, func(a, b audit.Record) int { return audit.NewerFirst(&a, &b) })
+	return match[:min(len(match), max(f.Limit, 0))], nil
 }
 
 // AddCheckpoint implements [audit.CheckpointStore].
@@ -183,15 +220,24 @@ func (s *AuditStore) Checkpoints(_ context.Context, stream string, from uint64, 
 	return out, nil
 }
 
-// Prune implements [audit.CheckpointStore].
+// Prune implements [audit.CheckpointStore]. The arena is rebuilt from the
+// records that remain, so pruned records free their memory.
 func (s *AuditStore) Prune(_ context.Context, cp audit.Checkpoint) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stream(cp.Stream)
-	i := sort.Search(len(st.recs), func(i int) bool { return st.recs[i].Seq > cp.PrunedSeq })
-	st.recs = slices.Clone(st.recs[i:])
+	cut := 0
+	if cp.PrunedSeq >= st.first {
+		cut = int(min(cp.PrunedSeq-st.first+1, uint64(len(st.index))))
+	}
+	old := *st
+	st.blocks, st.index = nil, make([]auditSlot, 0, len(old.index)-cut)
+	for _, sl := range old.index[cut:] {
+		st.put(old.blocks[sl.block][sl.off:sl.off+sl.n], sl.hash)
+	}
+	st.first += uint64(cut)
 	st.addCheckpoint(cp)
-	return int64(i), nil
+	return int64(cut), nil
 }
 
 // Streams implements [audit.CheckpointStore].

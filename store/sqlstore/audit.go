@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/bulwarkhq/bulwark/audit"
@@ -21,7 +22,11 @@ var _ audit.Store = (*AuditStore)(nil)
 // database write lock in SQLite), so any number of pools and processes
 // keep one chain per stream. Safe for concurrent use.
 type AuditStore struct {
-	s                                    *Store
+	s     *Store
+	mu    sync.Mutex
+	heads map[string]audit.Head // last head this store wrote, per stream: the fast path's guess
+	fast  sync.Map              // rows -> PostgreSQL fast-path statement
+
 	qLockHead, qSetHead, qRecords        string
 	qAddCheckpoint, qCheckpoints, qPrune string
 	qHead, qStreams                      string
@@ -30,7 +35,8 @@ type AuditStore struct {
 // Audit returns the audit store on this database. Migrate must have run.
 func (s *Store) Audit() *AuditStore {
 	return &AuditStore{
-		s: s,
+		s:     s,
+		heads: map[string]audit.Head{},
 		qLockHead: s.Rebind(`INSERT INTO bulwark_audit_heads (stream, seq, hash) VALUES ($1, 0, $2)
 			ON CONFLICT (stream) DO UPDATE SET stream = EXCLUDED.stream RETURNING seq, hash`),
 		qSetHead: s.Rebind(`UPDATE bulwark_audit_heads SET seq = $2, hash = $3 WHERE stream = $1`),
@@ -53,10 +59,28 @@ const auditInsertColumns = 12
 const auditInsertRows = 400
 
 // Append implements [audit.RecordStore].
+//
+// On PostgreSQL a batch for one stream first tries a single-statement fast
+// path: it links the events after the head this store last wrote and runs
+// one UPDATE of the head (conditional on it not having moved) plus the
+// INSERT, as one statement in one implicit transaction. If another process
+// moved the head, the UPDATE matches nothing, nothing is inserted, and the
+// batch is linked again under the row lock. One round trip instead of five
+// is what lets group commit reach tens of thousands of events a second.
 func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []audit.Record, err error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
+	if a.s.dialect == Postgres {
+		if out, ok, err := a.appendFast(ctx, events); ok || err != nil {
+			return out, err
+		}
+	}
+	defer func() {
+		if err == nil {
+			a.remember(out)
+		}
+	}()
 	tx, err := a.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: audit append: %w", err)
@@ -97,12 +121,7 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 			return nil, err
 		}
 		out = append(out, r)
-		body, err := r.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		args = append(args, r.Tenant, int64(r.Seq), r.ID, Micros(r.Time), r.Actor, r.Action,
-			r.TargetType, r.TargetID, string(r.Outcome), r.IP, body, r.Hash[:])
+		args = auditRowArgs(args, &r, slices.Clone(chains[ev.Tenant].Encoded()))
 		if len(args) == auditInsertColumns*auditInsertRows || i == len(events)-1 {
 			if _, err = tx.ExecContext(ctx, a.insertQuery(len(args)/auditInsertColumns), args...); err != nil {
 				return nil, fmt.Errorf("sqlstore: audit insert: %w", err)
@@ -122,10 +141,82 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 	return out, nil
 }
 
-func (a *AuditStore) insertQuery(rows int) string {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO bulwark_audit_events (stream, seq, id, at, actor, action, target_type, target_id, outcome, ip, body, hash) VALUES `)
-	n := 1
+func (a *AuditStore) remember(recs []audit.Record) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, r := range recs {
+		a.heads[r.Tenant] = audit.Head{Stream: r.Tenant, Seq: r.Seq, Hash: r.Hash}
+	}
+}
+
+// appendFast is the PostgreSQL single-statement path; ok is false when the
+// slow path must run (several streams, no remembered head, or the head moved).
+func (a *AuditStore) appendFast(ctx context.Context, events []audit.Event) (out []audit.Record, ok bool, err error) {
+	stream := events[0].Tenant
+	for _, ev := range events[1:] {
+		if ev.Tenant != stream {
+			return nil, false, nil
+		}
+	}
+	if len(events) > auditInsertRows {
+		return nil, false, nil
+	}
+	// Link under the mutex and remember the predicted head at once, so a
+	// second batch of this stream sent before the first commits links
+	// after it; the UPDATE's condition makes a wrong guess harmless.
+	a.mu.Lock()
+	head, known := a.heads[stream]
+	if !known {
+		a.mu.Unlock()
+		return nil, false, nil
+	}
+	chain := audit.Chain{Head: head}
+	out = make([]audit.Record, 0, len(events))
+	args := make([]any, 5, 5+auditInsertColumns*len(events))
+	for _, ev := range events {
+		r, err := chain.Link(ev)
+		if err != nil {
+			a.mu.Unlock()
+			return nil, true, err
+		}
+		out = append(out, r)
+		args = auditRowArgs(args, &r, slices.Clone(chain.Encoded()))
+	}
+	a.heads[stream] = chain.Head
+	a.mu.Unlock()
+	forget := func() {
+		a.mu.Lock()
+		if a.heads[stream] == chain.Head {
+			delete(a.heads, stream)
+		}
+		a.mu.Unlock()
+	}
+	args[0], args[1], args[2], args[3], args[4] = stream, int64(chain.Head.Seq), chain.Head.Hash[:], int64(head.Seq), head.Hash[:]
+	res, err := a.s.db.ExecContext(ctx, a.fastQuery(len(events)), args...)
+	var n int64
+	if err == nil {
+		n, err = res.RowsAffected()
+	}
+	if err != nil {
+		forget()
+		return nil, true, fmt.Errorf("sqlstore: audit append: %w", err)
+	}
+	if n != int64(len(events)) {
+		forget()
+		return nil, false, nil // the head moved: another writer got there first
+	}
+	return out, true, nil
+}
+
+var auditColumnTypes = [auditInsertColumns]string{"text", "bigint", "text", "bigint", "text", "text",
+	"text", "text", "text", "text", "bytea", "bytea"}
+
+const auditInsertInto = `INSERT INTO bulwark_audit_events (stream, seq, id, at, actor, action, target_type, target_id, outcome, ip, body, hash) `
+
+// auditValues writes rows parenthesised groups of placeholders numbered
+// from first, with PostgreSQL casts when cast is set.
+func auditValues(b *strings.Builder, rows, first int, cast bool) {
+	n := first
 	for r := range rows {
 		if r > 0 {
 			b.WriteByte(',')
@@ -136,10 +227,39 @@ func (a *AuditStore) insertQuery(rows int) string {
 				b.WriteByte(',')
 			}
 			b.WriteString("$" + strconv.Itoa(n))
+			if cast {
+				b.WriteString("::" + auditColumnTypes[c])
+			}
 			n++
 		}
 		b.WriteByte(')')
 	}
+}
+
+// auditRowArgs appends the insert arguments of r, whose encoding is body.
+func auditRowArgs(args []any, r *audit.Record, body []byte) []any {
+	return append(args, r.Tenant, int64(r.Seq), r.ID, Micros(r.Time), r.Actor, r.Action,
+		r.TargetType, r.TargetID, string(r.Outcome), r.IP, body, r.Hash[:])
+}
+
+func (a *AuditStore) fastQuery(rows int) string {
+	if q, ok := a.fast.Load(rows); ok {
+		return q.(string)
+	}
+	var b strings.Builder
+	b.WriteString(`WITH moved AS (UPDATE bulwark_audit_heads SET seq = $2, hash = $3
+		WHERE stream = $1 AND seq = $4 AND hash = $5 RETURNING 1) ` + auditInsertInto + `SELECT v.* FROM (VALUES `)
+	auditValues(&b, rows, 6, true)
+	b.WriteString(`) AS v WHERE EXISTS (SELECT 1 FROM moved)`)
+	q := b.String()
+	a.fast.Store(rows, q)
+	return q
+}
+
+func (a *AuditStore) insertQuery(rows int) string {
+	var b strings.Builder
+	b.WriteString(auditInsertInto + "VALUES ")
+	auditValues(&b, rows, 1, false)
 	return a.s.Rebind(b.String())
 }
 

@@ -45,7 +45,7 @@ func TestAuditSeveralPools(t *testing.T) {
 	for i := range instances {
 		st, err := sqlstore.Open(ctx, testenv.OpenPostgres(t, dsn))
 		require.NoError(t, err)
-		l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 100})
+		l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 100, InFlight: 1 + i%2})
 		for w := range workers {
 			wg.Go(func() {
 				for n := range each {
