@@ -56,7 +56,9 @@ type SignatureVerifier interface {
 }
 
 // HMACKey signs and verifies with HMAC-SHA256 (RFC 2104). The key must be
-// at least 32 random bytes (ASVS 11.2.x: 256-bit symmetric keys). Anyone who
+// at least 32 random bytes: 256 bits, above the 128-bit floor of ASVS
+// 11.2.3, with SHA-256 as the approved, collision-resistant hash of ASVS
+// 11.4.1 and 11.4.3. Anyone who
 // can verify can also sign, so prefer [Ed25519Signer] when auditors outside
 // the operator's trust boundary verify exports.
 type HMACKey struct {

@@ -28,13 +28,15 @@ var ErrWrite = errors.New("audit: write failed")
 // Config configures a [Log]. The zero value is valid and means the defaults
 // documented on each field.
 type Config struct {
-	// Now is the clock. Default time.Now. Times are kept in UTC to the
-	// microsecond.
+	// Now is the clock. Default time.Now. Times are kept in UTC (ASVS
+	// 16.2.2) to the microsecond, the precision both SQL dialects store.
 	Now func() time.Time
-	// Rand is the randomness behind event ids (UUIDv7). Default crypto/rand.
+	// Rand is the randomness behind event ids (UUIDv7, RFC 9562). Default
+	// crypto/rand.
 	Rand io.Reader
 	// Redactor rewrites changes and details before they are hashed.
-	// Default DefaultRedactor.
+	// Default DefaultRedactor: no credentials, secrets or card numbers in
+	// the log (ASVS 16.2.5).
 	Redactor Redactor
 	// Signer signs checkpoints. Default none: without a Signer no
 	// checkpoints are written, and truncation of the newest records cannot
@@ -44,15 +46,18 @@ type Config struct {
 	// Signer, when it can verify (HMACKey and Ed25519Signer can).
 	Verifier SignatureVerifier
 	// CheckpointEvery is how many records of a stream pass between
-	// automatic checkpoints. Default 1024: a truncation of the newest
-	// records is detectable once the next checkpoint is written; hosts can
-	// also call Log.Checkpoint on a timer.
+	// automatic checkpoints. Default 1024: one signature per thousand
+	// records costs nothing measurable, and bounds how many of the newest
+	// records a truncation could remove undetected. Quiet streams should
+	// also be checkpointed on a timer with Log.Checkpoint.
 	CheckpointEvery int
 	// MaxBatch caps how many events one store call carries (group commit).
-	// Default 256.
+	// Default 256: enough to amortise a commit's fsync, small enough that
+	// one statement stays far below SQL parameter limits.
 	MaxBatch int
 	// Writers is how many group-commit queues a Log keeps; streams are
-	// spread over them by hash. Default 4.
+	// spread over them by hash, so busy tenants do not queue behind each
+	// other. Default 4.
 	Writers int
 	// InFlight is how many batches of one queue may be written at once, so
 	// the next batch is on its way while the previous one commits. Stores
@@ -63,7 +68,7 @@ type Config struct {
 	InFlight int
 	// FailOpen makes Append swallow store errors (reporting them to
 	// OnError) instead of returning them. Default false: an audit write
-	// that fails makes the audited action fail (fail closed, ASVS 16.5.x).
+	// that fails makes the audited action fail (fail closed, ASVS 16.5.3).
 	FailOpen bool
 	// OnError, if set, is told about errors the caller does not see: a
 	// swallowed append error with FailOpen, a failed automatic checkpoint.

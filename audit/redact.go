@@ -49,8 +49,9 @@ func SensitiveField(name string) bool {
 //     becomes [REDACTED];
 //   - payment card numbers anywhere in a value (13 to 19 digits, with
 //     spaces or dashes, passing the Luhn check) are masked to their last
-//     four digits, as PCI DSS 3.4 allows at most (ASVS 14.2.x: minimise
-//     sensitive data).
+//     four digits: the log never holds payment data (ASVS 16.2.5), and a
+//     partial number is all a reader needs (ASVS 14.2.6; PCI DSS allows at
+//     most the first six and last four digits to be shown).
 func DefaultRedactor(field, value string) (string, bool) {
 	if SensitiveField(field) {
 		return redactedMarker, true
