@@ -213,6 +213,12 @@ func TestVerifyDetectsStoreTampering(t *testing.T) {
 		require.ErrorAs(t, err, &ce, name)
 		require.Equal(t, e.problem, ce.Problem, name)
 	}
+	rep, err := audit.New(mem, audit.Config{Verifier: testKey}).Verify(ctx, "t", audit.VerifyOptions{From: 100})
+	require.NoError(t, err, "a range beyond the head holds nothing to verify")
+	require.Zero(t, rep.Records)
+	rep, err = audit.New(mem, audit.Config{Verifier: testKey}).Verify(ctx, "t", audit.VerifyOptions{From: 20, To: 10})
+	require.NoError(t, err)
+	require.Zero(t, rep.Records)
 	_, err = audit.New(mem, audit.Config{}).Verify(ctx, "t", audit.VerifyOptions{})
 	require.ErrorIs(t, err, audit.ErrNoVerifier)
 	_, err = audit.New(mem, audit.Config{Verifier: newEd25519(t)}).Verify(ctx, "t", audit.VerifyOptions{})

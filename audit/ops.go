@@ -59,6 +59,17 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 	}
 	rep.Checkpoints = len(cps)
 	from := max(opts.From, anchor.PrunedSeq+1)
+	if from > head.Seq+1 || (opts.To != 0 && opts.To < from) {
+		// Nothing stored in the range; a checkpoint beyond the head still
+		// means the newest records were removed.
+		rep.From, rep.To = from, from-1
+		for i := range cps {
+			if cps[i].Seq > head.Seq {
+				return rep, &ChainError{Stream: stream, Seq: head.Seq + 1, Problem: ProblemTruncated}
+			}
+		}
+		return rep, nil
+	}
 	start := Head{Stream: stream, Seq: anchor.PrunedSeq, Hash: anchor.PrunedHash}
 	rep.Anchored = true
 	if from > anchor.PrunedSeq+1 {
