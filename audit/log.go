@@ -136,9 +136,13 @@ func (l *Log) now() time.Time { return l.cfg.Now().UTC().Truncate(time.Microseco
 // error wrapping ErrWrite when the store fails; the event is then not in
 // the log and the caller should fail the audited action.
 //
-// Append waits for the write it joined even if ctx is cancelled, so that
-// its answer is always the truth about durability.
+// A ctx already cancelled on entry returns its error and writes nothing;
+// once queued, Append waits for the write it joined even if ctx is
+// cancelled, so that its answer is always the truth about durability.
 func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err // nothing written: the caller gave up first
+	}
 	if err := l.prepare(&ev); err != nil {
 		return Record{}, err
 	}

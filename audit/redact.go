@@ -145,10 +145,13 @@ func isUUID(s string) bool {
 	return true
 }
 
-// MaskCardNumbers replaces every payment card number in s (13 to 19 digits,
-// optionally grouped with single spaces or dashes, passing the Luhn check)
-// with "**** **** **** " and its last four digits. It reports whether it
-// replaced anything.
+// MaskCardNumbers replaces every payment card number in s with
+// "**** **** **** " and its last four digits, and reports whether it
+// replaced anything. A card number is 13 to 19 digits passing the Luhn
+// check, either contiguous or in groups joined by single spaces or dashes;
+// within a longer run of groups ("ref 1234 4111 1111 1111 1111") every
+// run of whole groups that forms one is found, longest first. A contiguous
+// run of more than 19 digits is not a card number.
 func MaskCardNumbers(s string) (string, bool) {
 	var out strings.Builder
 	changed := false
@@ -159,16 +162,24 @@ func MaskCardNumbers(s string) (string, bool) {
 			i++
 			continue
 		}
-		end, digits := scanCard(s, i)
-		if n := len(digits); n >= 13 && n <= 19 && luhn(digits) {
+		groups := digitGroups(s, i)
+		pos := i
+		for g := 0; g < len(groups); {
+			h, digits := cardWindow(s, groups[g:])
+			if h < 0 {
+				g++
+				continue
+			}
+			out.WriteString(s[pos:groups[g][0]])
 			out.WriteString(maskedCardPrefix)
-			out.WriteString(digits[n-4:])
+			out.WriteString(digits[len(digits)-4:])
+			pos = groups[g+h][1]
+			g += h + 1
 			changed = true
-			i = end
-			continue
 		}
-		out.WriteByte(s[i])
-		i++
+		end := groups[len(groups)-1][1]
+		out.WriteString(s[pos:end])
+		i = end
 	}
 	if !changed {
 		return s, false
@@ -176,27 +187,43 @@ func MaskCardNumbers(s string) (string, bool) {
 	return out.String(), true
 }
 
-// scanCard reads digits from i, allowing single spaces or dashes between
-// them, and returns where the run ends and its digits.
-func scanCard(s string, i int) (int, string) {
+// digitGroups returns the [start, end) of each group of digits from i,
+// groups being joined by one space or dash.
+func digitGroups(s string, i int) [][2]int {
+	var gs [][2]int
+	for {
+		j := i
+		for j < len(s) && isDigit(s[j]) {
+			j++
+		}
+		gs = append(gs, [2]int{i, j})
+		if j+1 < len(s) && (s[j] == ' ' || s[j] == '-') && isDigit(s[j+1]) {
+			i = j + 1
+			continue
+		}
+		return gs
+	}
+}
+
+// cardWindow finds the longest run of whole groups, starting at gs[0],
+// whose digits form a card number; it returns the index of its last group
+// and its digits, or -1.
+func cardWindow(s string, gs [][2]int) (int, string) {
 	var d []byte
-	end := i
-	for j := i; j < len(s) && len(d) <= 19; j++ {
-		c := s[j]
-		if isDigit(c) {
-			d = append(d, c)
-			end = j + 1
-			continue
+	best, bestDigits := -1, ""
+	for h, g := range gs {
+		if g[1]-g[0] > 19 {
+			break
 		}
-		if (c == ' ' || c == '-') && j+1 < len(s) && isDigit(s[j+1]) && isDigit(s[j-1]) {
-			continue
+		d = append(d, s[g[0]:g[1]]...)
+		if len(d) > 19 {
+			break
 		}
-		break
+		if len(d) >= 13 && luhn(string(d)) {
+			best, bestDigits = h, string(d)
+		}
 	}
-	if end < len(s) && isDigit(s[end]) {
-		return end, "" // longer than 19 digits: not a card number
-	}
-	return end, string(d)
+	return best, bestDigits
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

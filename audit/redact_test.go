@@ -36,6 +36,9 @@ func TestDefaultRedactor(t *testing.T) {
 		{"note", "4111 1111 1111 1112", "4111 1111 1111 1112", false}, // fails Luhn
 		{"phone", "+44 20 7946 0958", "+44 20 7946 0958", false},
 		{"note", "order 12345678901234567890123", "order 12345678901234567890123", false}, // too long
+		{"note", "ref 1234 4111 1111 1111 1111", "ref 1234 **** **** **** 1111", true},    // card after a group
+		{"note", "4111111111111111 and 5500 0055 5555 5559", "**** **** **** 1111 and **** **** **** 5559", true},
+		{"note", "tel 0044-20-7946-0958", "tel 0044-20-7946-0958", false},
 	}
 	for _, c := range cases {
 		got, red := audit.DefaultRedactor(c.field, c.value)
