@@ -62,6 +62,17 @@
 // period after signing a checkpoint that records the pruned head, so what
 // remains still verifies from a signed anchor.
 //
+// # What the log holds (for privacy notices)
+//
+// Each record keeps the fields of [Event] as given, after redaction: the
+// actor's id, the client IP address and user agent (personal data under
+// GDPR), the target's id and the changed values. Location is not derived or
+// stored; hosts that add it put it in Details. Tell users which actions are
+// logged and for how long (ASVS 16.1.1), and run [Log.PruneAll] on that
+// schedule. Records cannot be edited in place, by design: to erase a
+// person's data from old records, prune the period or encrypt identifying
+// details with a per-subject key the host can destroy.
+//
 // # slog
 //
 // [Log.SlogHandler] is an slog.Handler that writes chosen records (by
