@@ -298,6 +298,13 @@ func (w *writer) append(ctx context.Context, ev Event) (Record, error) {
 	if !leader {
 		select {
 		case <-r.done:
+			// Another leader wrote our event. If we were promoted in the
+			// meantime, the slot we were given must be passed on.
+			w.mu.Lock()
+			if r.leading {
+				w.releaseSlot()
+			}
+			w.mu.Unlock()
 			return r.rec, r.err
 		case <-r.lead:
 		}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -110,6 +111,41 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	}
 	require.Equal(t, workers*each, total)
 	require.Less(t, st.calls(), workers*each, "appends were batched")
+}
+
+// TestGroupCommitStress runs many short batches with several leaders per
+// queue and a store that yields mid-write, to shake out lost wake-ups and
+// leaked leader slots (either would hang the test).
+func TestGroupCommitStress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := audit.New(yieldingStore{memstore.NewAuditStore()}, audit.Config{MaxBatch: 2, Writers: 1, InFlight: 4})
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 150 {
+				if _, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint(i % 2), Action: "x.y", Actor: fmt.Sprint(w)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range []string{"0", "1"} {
+		rep, err := l.Verify(ctx, s, audit.VerifyOptions{})
+		require.NoError(t, err)
+		require.Equal(t, 16*75, rep.Records)
+	}
+}
+
+type yieldingStore struct{ audit.Store }
+
+func (s yieldingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+	runtime.Gosched()
+	r, err := s.Store.Append(ctx, evs)
+	runtime.Gosched()
+	return r, err
 }
 
 type countingStore struct {
