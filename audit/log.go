@@ -408,8 +408,12 @@ var ErrNoSigner = errors.New("audit: no checkpoint signer configured")
 // Checkpoint signs and stores the current head of stream, so that a later
 // truncation or rewrite of anything up to it is detected. Hosts with a
 // quiet stream call it on a timer (say hourly) to bound what an undetected
-// truncation could remove. It returns ErrNoSigner without a Signer.
+// truncation could remove. It returns ErrNoSigner without a Signer, and
+// the zero Checkpoint for a stream with no records yet.
 func (l *Log) Checkpoint(ctx context.Context, stream string) (Checkpoint, error) {
+	if l.cfg.Signer == nil {
+		return Checkpoint{}, ErrNoSigner
+	}
 	head, err := l.store.Head(ctx, stream)
 	if err != nil {
 		return Checkpoint{}, err
