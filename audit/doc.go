@@ -32,8 +32,10 @@
 // or reordering a record breaks the chain. A [Checkpoint] signs a stream's
 // head with a [Signer] ([HMACKey] or [Ed25519Signer]); after that, dropping
 // the newest records (truncation) or rewriting the whole chain is detected
-// as well (ASVS 16.4.2). [Log.Verify] walks a range and returns the first
-// broken record as a [*ChainError] matching [ErrTampered].
+// as well (ASVS 16.4.2). Checkpoints are written every Config.CheckpointEvery
+// records; run [Log.CheckpointAll] on a timer so quiet streams are covered
+// too. [Log.Verify] walks a range and returns the first broken record as a
+// [*ChainError] matching [ErrTampered]; [Log.VerifyAll] checks every stream.
 //
 // # Concurrency, durability and failing closed
 //

@@ -261,6 +261,31 @@ func TestVerifyDetectsStoreTampering(t *testing.T) {
 	require.ErrorIs(t, err, audit.ErrTampered, "checkpoints signed by another key")
 }
 
+func TestCheckpointAllVerifyAll(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 4})
+	for i := range 6 {
+		_, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint("t", i%3), Action: "x.y"})
+		require.NoError(t, err)
+	}
+	n, err := l.CheckpointAll(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	n, err = l.CheckpointAll(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing moved since")
+	reps, err := l.VerifyAll(ctx)
+	require.NoError(t, err)
+	require.Len(t, reps, 3)
+	for _, r := range reps {
+		require.Equal(t, 2, r.Records)
+		require.Equal(t, 1, r.Checkpoints)
+	}
+	_, err = audit.New(memstore.NewAuditStore(), audit.Config{}).CheckpointAll(ctx)
+	require.ErrorIs(t, err, audit.ErrNoSigner)
+}
+
 func TestQueryAndAccessReport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()

@@ -371,3 +371,56 @@ func sortCounts(m map[string]*AccessCount) []AccessCount {
 	})
 	return out
 }
+
+// VerifyAll runs [Log.Verify] over the whole of every stream, for a
+// scheduled integrity check. It stops at the first stream that fails and
+// returns the reports so far with that error.
+func (l *Log) VerifyAll(ctx context.Context) ([]VerifyReport, error) {
+	streams, err := l.store.Streams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reps := make([]VerifyReport, 0, len(streams))
+	for _, s := range streams {
+		rep, err := l.Verify(ctx, s, VerifyOptions{})
+		reps = append(reps, rep)
+		if err != nil {
+			return reps, err
+		}
+	}
+	return reps, nil
+}
+
+// CheckpointAll signs the head of every stream that has moved since its
+// last checkpoint, and returns how many it signed. Run it on a timer (say
+// every few minutes) so that quiet streams, which rarely reach
+// CheckpointEvery, are also protected against truncation of their newest
+// records. It returns ErrNoSigner without a Signer.
+func (l *Log) CheckpointAll(ctx context.Context) (int, error) {
+	if l.cfg.Signer == nil {
+		return 0, ErrNoSigner
+	}
+	streams, err := l.store.Streams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range streams {
+		head, err := l.store.Head(ctx, s)
+		if err != nil {
+			return n, err
+		}
+		done, err := l.store.Checkpoints(ctx, s, head.Seq, 1)
+		if err != nil {
+			return n, err
+		}
+		if head.Seq == 0 || len(done) > 0 {
+			continue
+		}
+		if _, err := l.checkpoint(ctx, head, 0, [32]byte{}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
