@@ -56,8 +56,11 @@ type Config struct {
 	// one statement stays far below SQL parameter limits.
 	MaxBatch int
 	// Writers is how many group-commit queues a Log keeps; streams are
-	// spread over them by hash, so busy tenants do not queue behind each
-	// other. Default 4.
+	// spread over them by hash. Default 1: one queue makes the largest
+	// batches, and a batch of many streams costs the SQL store the same
+	// five round trips as a batch of one. On PostgreSQL, 32 appenders over
+	// 16 tenants measured about 19k events/s with one queue and 12k with
+	// four.
 	Writers int
 	// InFlight is how many batches of one queue may be written at once, so
 	// the next batch is on its way while the previous one commits. Stores
@@ -113,7 +116,7 @@ func New(store Store, cfg Config) *Log {
 		cfg.MaxBatch = defaultBatch
 	}
 	if cfg.Writers <= 0 {
-		cfg.Writers = 4
+		cfg.Writers = 1
 	}
 	if cfg.InFlight <= 0 {
 		cfg.InFlight = 1

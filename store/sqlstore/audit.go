@@ -99,19 +99,9 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 		}
 	}
 	slices.Sort(streams)
-	chains := make(map[string]*audit.Chain, len(streams))
-	for _, st := range streams {
-		var seq int64
-		var hash []byte
-		if err = tx.QueryRowContext(ctx, a.qLockHead, st, make([]byte, 32)).Scan(&seq, &hash); err != nil {
-			return nil, fmt.Errorf("sqlstore: audit lock head: %w", err)
-		}
-		h := audit.Head{Stream: st, Seq: uint64(seq)}
-		if len(hash) != len(h.Hash) {
-			return nil, fmt.Errorf("sqlstore: audit head of %q: %w", st, audit.ErrMalformed)
-		}
-		copy(h.Hash[:], hash)
-		chains[st] = &audit.Chain{Head: h}
+	chains, err := a.lockHeads(ctx, tx, streams)
+	if err != nil {
+		return nil, err
 	}
 	out = make([]audit.Record, 0, len(events))
 	args := make([]any, 0, auditInsertColumns*min(len(events), auditInsertRows))
@@ -129,16 +119,95 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 			args = args[:0]
 		}
 	}
-	for _, st := range streams {
-		h := chains[st].Head
-		if _, err = tx.ExecContext(ctx, a.qSetHead, st, int64(h.Seq), h.Hash[:]); err != nil {
-			return nil, fmt.Errorf("sqlstore: audit set head: %w", err)
-		}
+	if err = a.setHeads(ctx, tx, streams, chains); err != nil {
+		return nil, err
 	}
 	if err = tx.Commit(); err != nil {
 		return nil, fmt.Errorf("sqlstore: audit commit: %w", err)
 	}
 	return out, nil
+}
+
+// lockHeads creates missing head rows and locks every head of the batch,
+// in sorted stream order so that concurrent batches cannot deadlock. On
+// PostgreSQL that is one statement for all streams; on SQLite the
+// transaction already holds the database's write lock.
+func (a *AuditStore) lockHeads(ctx context.Context, tx *sql.Tx, streams []string) (map[string]*audit.Chain, error) {
+	chains := make(map[string]*audit.Chain, len(streams))
+	zero := make([]byte, 32)
+	if a.s.dialect == Postgres && len(streams) > 1 {
+		rows, err := tx.QueryContext(ctx, `INSERT INTO bulwark_audit_heads (stream, seq, hash)
+			SELECT s, 0, $2::bytea FROM unnest($1::text[]) AS s ORDER BY s
+			ON CONFLICT (stream) DO UPDATE SET stream = EXCLUDED.stream RETURNING stream, seq, hash`, streams, zero)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: audit lock heads: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var st string
+			var seq int64
+			var hash []byte
+			if err := rows.Scan(&st, &seq, &hash); err != nil {
+				return nil, fmt.Errorf("sqlstore: audit lock heads: %w", err)
+			}
+			if chains[st], err = auditChain(st, seq, hash); err != nil {
+				return nil, err
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlstore: audit lock heads: %w", err)
+		}
+		if len(chains) != len(streams) {
+			return nil, fmt.Errorf("sqlstore: audit lock heads: %d of %d heads", len(chains), len(streams))
+		}
+		return chains, nil
+	}
+	for _, st := range streams {
+		var seq int64
+		var hash []byte
+		if err := tx.QueryRowContext(ctx, a.qLockHead, st, zero).Scan(&seq, &hash); err != nil {
+			return nil, fmt.Errorf("sqlstore: audit lock head: %w", err)
+		}
+		c, err := auditChain(st, seq, hash)
+		if err != nil {
+			return nil, err
+		}
+		chains[st] = c
+	}
+	return chains, nil
+}
+
+func auditChain(stream string, seq int64, hash []byte) (*audit.Chain, error) {
+	h := audit.Head{Stream: stream, Seq: uint64(seq)}
+	if len(hash) != len(h.Hash) {
+		return nil, fmt.Errorf("sqlstore: audit head of %q: %w", stream, audit.ErrMalformed)
+	}
+	copy(h.Hash[:], hash)
+	return &audit.Chain{Head: h}, nil
+}
+
+// setHeads stores the new heads: one statement on PostgreSQL.
+func (a *AuditStore) setHeads(ctx context.Context, tx *sql.Tx, streams []string, chains map[string]*audit.Chain) error {
+	if a.s.dialect == Postgres && len(streams) > 1 {
+		seqs, hashes := make([]int64, len(streams)), make([][]byte, len(streams))
+		for i, st := range streams {
+			h := chains[st].Head
+			seqs[i], hashes[i] = int64(h.Seq), h.Hash[:]
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE bulwark_audit_heads AS h SET seq = v.seq, hash = v.hash
+			FROM unnest($1::text[], $2::bigint[], $3::bytea[]) AS v(stream, seq, hash) WHERE h.stream = v.stream`,
+			streams, seqs, hashes); err != nil {
+			return fmt.Errorf("sqlstore: audit set heads: %w", err)
+		}
+		return nil
+	}
+	for _, st := range streams {
+		h := chains[st].Head
+		if _, err := tx.ExecContext(ctx, a.qSetHead, st, int64(h.Seq), h.Hash[:]); err != nil {
+			return fmt.Errorf("sqlstore: audit set head: %w", err)
+		}
+	}
+	return nil
 }
 
 func (a *AuditStore) remember(recs []audit.Record) {
