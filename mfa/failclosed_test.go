@@ -178,7 +178,7 @@ func TestFailClosed(t *testing.T) {
 			if uses(append(totpPath, "ConfirmTOTP")...) {
 				require.Error(t, m.ConfirmTOTP(ctx, "bob", codeAt(t, eb, clk.Now())), "ConfirmTOTP")
 			}
-			if uses("TakeOOBAttempt", "DeleteOOB") {
+			if uses("TakeOOBAttempt", "TakeAttempt", "DeleteOOB", "ResetAttempts") {
 				require.Error(t, m.VerifyCode(ctx, "alice", mfa.PurposeLogin, sent.lastCode(t)), "VerifyCode")
 			}
 			if uses("UseRecoveryCode") {
