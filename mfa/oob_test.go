@@ -215,3 +215,25 @@ func TestEmailedCodeResendKeepsAttemptBudget(t *testing.T) {
 	require.NoError(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code))
 	f.ev.requireNoSecret(t, code)
 }
+
+// TestRandomDigitsRejectsBiasedDraws: emailed codes come from rejection
+// sampling, not a bare modulo. For 6 digits the largest multiple of 10^6
+// below 2^32 is 4,294,000,000: draws at or above it are redrawn (a modulo
+// would fold them onto 000000-967294 and make those codes likelier).
+func TestRandomDigitsRejectsBiasedDraws(t *testing.T) {
+	t.Parallel()
+	r := bytes.NewReader([]byte{
+		0xff, 0xff, 0xff, 0xff, // 4,294,967,295: rejected
+		0xff, 0xf1, 0x3d, 0x80, // 4,294,000,000: rejected
+		0xff, 0xf1, 0x3d, 0x7f, // 4,293,999,999: accepted
+	})
+	c, err := mfa.RandomDigits(r, 6)
+	require.NoError(t, err)
+	require.Equal(t, "999999", c)
+	require.Zero(t, r.Len(), "both biased draws were consumed and redrawn")
+	c, err = mfa.RandomDigits(bytes.NewReader([]byte{0, 0, 0, 42}), 8)
+	require.NoError(t, err)
+	require.Equal(t, "00000042", c, "leading zeros kept")
+	_, err = mfa.RandomDigits(bytes.NewReader([]byte{0xff, 0xff, 0xff, 0xff}), 6)
+	require.Error(t, err, "randomness running out is an error, not a code")
+}
