@@ -36,7 +36,8 @@
 // verify.
 //
 // Attempts are limited (Config.MaxAttempts, default 5, then a 15 minute
-// lock; NIST SP 800-63B section 5.2.2). An attempt is taken from the
+// lock after which the count restarts: a rate limit, see
+// Config.MaxAttempts for NIST SP 800-63B section 5.2.2). An attempt is taken from the
 // store atomically before a code is checked, so concurrent guesses cannot
 // exceed the limit; a lock is reported as a [*LockedError] (matching
 // [ErrLocked]) that says until when.

@@ -158,9 +158,12 @@ type Config struct {
 	// MaxAttempts is how many wrong TOTP codes lock the TOTP factor, and
 	// how many wrong emailed codes (across resends) lock the emailed-code
 	// factor, each for LockoutDuration. Default 5.
-	// NIST SP 800-63B section 5.2.2 requires a limit of at most 100; with 6
-	// digits and skew 1, 5 attempts give an attacker a 1.5e-5 chance per
-	// lockout period.
+	// With 6 digits and skew 1, 5 attempts give an attacker a 1.5e-5
+	// chance per lockout period. When the lock expires the count starts
+	// again, so this is a rate limit (at most 480 guesses a day at the
+	// defaults), not the absolute cap of NIST SP 800-63B section 5.2.2 (no
+	// more than 100 consecutive failures on an account): a host that needs
+	// that cap counts EventLockout events and disables the factor.
 	MaxAttempts int
 	// LockoutDuration is how long a locked factor stays locked. Default 15
 	// minutes.
