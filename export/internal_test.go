@@ -230,3 +230,29 @@ func TestCSVReader(t *testing.T) {
 		require.Equal(t, tt.want, got, "%q", tt.in)
 	}
 }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func TestCSVReaderStopsAtTooManyFields(t *testing.T) {
+	t.Parallel()
+	// A hostile record of empty fields adds nothing to the byte count that
+	// MaxRecordBytes caps, so the field count must stop it: otherwise the
+	// reader keeps an int per comma, 8 bytes of memory per input byte.
+	src := &countingReader{r: strings.NewReader(strings.Repeat(",", 8<<20))}
+	cr := newCSVReader(src, 2, 64)
+	_, err := cr.read()
+	require.Error(t, err)
+	require.False(t, errors.Is(err, io.EOF))
+	require.Less(t, src.n, int64(256<<10), "the reader consumed the whole record before checking its field count")
+	require.LessOrEqual(t, cap(cr.ends), 16)
+}
