@@ -25,8 +25,9 @@
 // [CSV] follows RFC 4180: CRLF line ends, fields quoted when they hold a
 // comma, quote or line break, UTF-8 (invalid bytes become U+FFFD), and
 // with [Request.BOM] a byte order mark so Excel reads UTF-8. Formula
-// injection is neutralised by default (OWASP "CSV Injection"): a cell
-// starting with = + - @ tab or CR gets a leading single quote, so a
+// injection is neutralised by default (OWASP "CSV Injection", ASVS 5.0
+// 1.2.10): a cell starting with = + - @ tab CR or NUL, also after leading
+// spaces, line feeds or U+FEFF, gets a leading single quote, so a
 // spreadsheet shows it as text. The escaping is reversible, and the
 // reader undoes it, so an import gives back the exact values; turning it
 // off takes [Config.UnsafeDisableFormulaEscaping]. [JSONLines] writes one

@@ -162,8 +162,10 @@ type Config struct {
 	MaxRecordBytes int
 
 	// UnsafeDisableFormulaEscaping turns off CSV formula-injection
-	// neutralising (OWASP "CSV Injection"). Default false: a cell starting
-	// with = + - @ tab or CR is prefixed with a single quote.
+	// neutralising (OWASP "CSV Injection", ASVS 5.0 1.2.10). Default
+	// false: a cell starting with = + - @ tab CR or NUL, also after
+	// leading spaces, line feeds or U+FEFF, is prefixed with a single
+	// quote.
 	UnsafeDisableFormulaEscaping bool
 
 	// Hook, when set, receives an [Event] for each completed or failed
