@@ -25,7 +25,10 @@ import (
 // archive; a read with keys accepts only an encrypted one
 // ([ErrNotEncrypted]).
 type ReadOptions struct {
-	// Identities, for example from age.ParseX25519Identity.
+	// Identities, for example from age.ParseX25519Identity. An
+	// *age.ScryptIdentity here is treated as a Passphrase: its work factor
+	// is capped at [Config.MaxScryptWorkFactor] (on a copy) and it takes
+	// one of [Config.MaxPassphraseOps].
 	Identities []age.Identity
 	// Passphrase, for archives encrypted with one.
 	Passphrase string
@@ -255,14 +258,26 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 	if keys.empty() {
 		return nil, true, fmt.Errorf("%w: the archive is encrypted and no key was given", ErrWrongKey)
 	}
-	ids := keys.Identities
+	// age's own scrypt identities given among Identities cost what a
+	// Passphrase does: cap their work factor (on a copy: the caller's may
+	// be shared) and take a passphrase slot for them too.
+	ids := make([]age.Identity, 0, len(keys.Identities)+1)
+	scrypt := keys.Passphrase != ""
+	for _, id := range keys.Identities {
+		if sid, ok := id.(*age.ScryptIdentity); ok && sid != nil {
+			c := *sid
+			c.SetMaxWorkFactor(r.e.cfg.MaxScryptWorkFactor)
+			id, scrypt = &c, true
+		}
+		ids = append(ids, id)
+	}
 	if keys.Passphrase != "" {
 		id, err := age.NewScryptIdentity(keys.Passphrase)
 		if err != nil {
 			return nil, true, fmt.Errorf("%w: empty passphrase", ErrWrongKey)
 		}
 		id.SetMaxWorkFactor(r.e.cfg.MaxScryptWorkFactor)
-		ids = append(ids[:len(ids):len(ids)], id)
+		ids = append(ids, id)
 	}
 
 	// Parse the header through a recorder, so the bytes age's parser read
@@ -276,7 +291,7 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 		return nil, true, r.corrupt(errors.New("age header is not canonical"))
 	}
 	var fileKey []byte
-	if keys.Passphrase != "" {
+	if scrypt {
 		release, aerr := r.e.acquirePassphrase(r.ctx)
 		if aerr != nil {
 			return nil, true, aerr
