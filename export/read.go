@@ -597,6 +597,12 @@ func (r *reader) parseJSON(mm *ManifestModule, in io.Reader, values bool) iter.S
 				}
 				continue
 			}
+			if n := jsonColons(sc.Bytes()); n != len(mm.Columns) {
+				// Checked before decoding, so a line of many short keys
+				// cannot build a map many times its size.
+				yield(nil, r.corrupt(fmt.Errorf("%s line %d: %d keys for %d columns", mm.File, line, n, len(mm.Columns))))
+				return
+			}
 			clear(obj)
 			if err := json.Unmarshal(sc.Bytes(), &obj); err != nil {
 				yield(nil, r.corrupt(fmt.Errorf("%s line %d: %w", mm.File, line, err)))
@@ -622,6 +628,25 @@ func (r *reader) parseJSON(mm *ManifestModule, in io.Reader, values bool) iter.S
 			yield(nil, r.corrupt(fmt.Errorf("%s: %w", mm.File, err)))
 		}
 	}
+}
+
+// jsonColons counts the colons outside strings in a JSON text: the number
+// of keys of a flat object.
+func jsonColons(b []byte) int {
+	n, in, esc := 0, false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case !in && c == ':':
+			n++
+		}
+	}
+	return n
 }
 
 // ParseManifest decodes and validates a manifest.json. It returns
