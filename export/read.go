@@ -350,10 +350,26 @@ type entries interface {
 	next(hint int64) (name string, size int64, body io.Reader, err error)
 }
 
-type tarEntries struct{ tr *tar.Reader }
+type tarEntries struct {
+	tr   *tar.Reader
+	r    io.Reader // under tr
+	done bool
+}
 
 func (t *tarEntries) next(int64) (string, int64, io.Reader, error) {
+	if t.done {
+		return "", 0, nil, io.EOF
+	}
 	h, err := t.tr.Next()
+	if errors.Is(err, io.EOF) {
+		// Only zeros may follow the end-of-archive blocks: a lenient
+		// reader (tar -i) would extract entries hidden after them.
+		t.done = true
+		if err := tarZerosToEnd(t.r); err != nil {
+			return "", 0, nil, err
+		}
+		return "", 0, nil, io.EOF
+	}
 	if err != nil {
 		return "", 0, nil, err
 	}
@@ -361,6 +377,25 @@ func (t *tarEntries) next(int64) (string, int64, io.Reader, error) {
 		return "", 0, nil, fmt.Errorf("%w: tar entry %q is not a regular file", ErrCorrupt, h.Name)
 	}
 	return h.Name, h.Size, t.tr, nil
+}
+
+// tarZerosToEnd reads r to its end and fails unless every byte is zero.
+func tarZerosToEnd(r io.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return fmt.Errorf("%w: data after the end of the tar archive", ErrCorrupt)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func (r *reader) archive(in io.Reader, v *readVisitor) (*Manifest, error) {
@@ -373,7 +408,7 @@ func (r *reader) archive(in io.Reader, v *readVisitor) (*Manifest, error) {
 	if string(peek) == zipLocalSig {
 		ents = &zipEntries{r: br}
 	} else {
-		ents = &tarEntries{tr: tar.NewReader(br)}
+		ents = &tarEntries{tr: tar.NewReader(br), r: br}
 	}
 
 	name, size, body, err := ents.next(-1)

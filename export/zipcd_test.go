@@ -154,3 +154,43 @@ func TestZip64CentralDirectory(t *testing.T) {
 	_, err = f.ex.Verify(context.Background(), bytes.NewReader(toZip64(t, buf.Bytes(), true)), export.ReadOptions{})
 	require.ErrorIs(t, err, export.ErrCorrupt)
 }
+
+// After a tar's end-of-archive blocks only zeros may follow: tar -i (and
+// other lenient readers) would extract entries hidden there from a
+// "verified" archive.
+func TestTarHiddenEntriesAfterEnd(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, export.Config{})
+	var buf bytes.Buffer
+	_, err := f.ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t1"}})
+	require.NoError(t, err)
+	hidden := append(bytes.Clone(buf.Bytes()), writeTar(t, []tarEntry{{"../../evil.sh", []byte("rm -rf ~\n")}})...)
+	padded := append(bytes.Clone(buf.Bytes()), make([]byte, 10240)...)
+
+	id := newIdentity(t)
+	for name, tc := range map[string]struct {
+		data []byte
+		want error
+	}{"hidden": {hidden, export.ErrCorrupt}, "zero padding": {padded, nil}} {
+		_, err := f.ex.Verify(context.Background(), bytes.NewReader(tc.data), export.ReadOptions{})
+		if tc.want == nil {
+			require.NoError(t, err, name)
+		} else {
+			require.ErrorIs(t, err, tc.want, name)
+		}
+		var enc bytes.Buffer
+		aw, err := age.Encrypt(&enc, id.Recipient())
+		require.NoError(t, err)
+		_, err = aw.Write(tc.data)
+		require.NoError(t, err)
+		require.NoError(t, aw.Close())
+		dir := t.TempDir()
+		_, err = f.ex.DecryptFile(context.Background(), dir+"/out.tar", &enc, export.ReadOptions{Identities: []age.Identity{id}})
+		if tc.want == nil {
+			require.NoError(t, err, name)
+		} else {
+			require.ErrorIs(t, err, tc.want, name)
+			require.Empty(t, dirEntries(t, dir), name)
+		}
+	}
+}
