@@ -204,8 +204,11 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		return fmt.Errorf("export: create temporary file: %w", err)
 	}
 	tmp := f.Name()
+	renamed := false
 	defer func() {
-		if err != nil {
+		// Also on a panic (a module's, recovered by the caller): a
+		// partial export must not stay next to path.
+		if !renamed {
 			_ = f.Close()
 			_ = os.Remove(tmp)
 		}
@@ -222,6 +225,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("export: rename: %w", err)
 	}
+	renamed = true
 	return nil
 }
 

@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/binary"
 	"io"
+	"iter"
+	"path/filepath"
 	"testing"
 
 	"filippo.io/age"
@@ -192,5 +194,35 @@ func TestTarHiddenEntriesAfterEnd(t *testing.T) {
 			require.ErrorIs(t, err, tc.want, name)
 			require.Empty(t, dirEntries(t, dir), name)
 		}
+	}
+}
+
+type panicky struct{}
+
+func (panicky) Columns() []string { return []string{"a"} }
+func (panicky) Records(context.Context, export.Scope) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		for range 10000 {
+			if !yield([]string{"personal data"}, nil) {
+				return
+			}
+		}
+		panic("module bug")
+	}
+}
+
+// A module that panics (recovered higher up, as net/http does) must not
+// leave a partial plaintext export next to the destination either.
+func TestExportFilePanicLeavesNothing(t *testing.T) {
+	t.Parallel()
+	spoolDir, outDir := t.TempDir(), t.TempDir()
+	ex := export.New(export.Config{TempDir: spoolDir})
+	require.NoError(t, ex.Register("m", panicky{}))
+	for _, kind := range []export.ArchiveKind{export.Plain, export.Tar} {
+		require.Panics(t, func() {
+			_, _ = ex.ExportFile(context.Background(), filepath.Join(outDir, "out"), export.Request{Scope: export.Scope{Tenant: "t"}, Archive: kind})
+		})
+		require.Empty(t, dirEntries(t, outDir), kind)
+		require.Empty(t, dirEntries(t, spoolDir), kind)
 	}
 }
