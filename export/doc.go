@@ -88,6 +88,13 @@
 // after a clean end never applies unverified data. [Exporter.Decrypt] is
 // the raw decrypting reader, for hosts that verify themselves.
 //
+// Verification proves an archive complete and consistent, not who made
+// it: the manifest travels in the archive, and age encryption to X25519
+// recipients does not authenticate the sender, so anybody who has the
+// recipient (a public key) can make an archive that verifies. Keep
+// recipients as confidential as the data, or check where an archive comes
+// from before importing it.
+//
 // # Streaming, cancellation, progress and atomic output
 //
 // Memory use is constant whatever the export's size: records are pulled

@@ -41,6 +41,8 @@ var (
 	// ErrNotEncrypted: keys were given to a read, but the archive is not
 	// encrypted. A restore that expects an encrypted backup must not
 	// silently accept a plaintext one, which anybody could have forged.
+	// (age does not authenticate the sender either: anybody who has an
+	// X25519 recipient, a public key, can make an archive that verifies.)
 	ErrNotEncrypted = errors.New("export: archive is not encrypted")
 	// ErrUnknownModule: a request or an archive names a module that is
 	// not registered (or, for imports, has no Import method).
@@ -88,7 +90,8 @@ type Module interface {
 // count mismatch is only known once the whole file has been read. Import
 // must therefore apply the records all-or-nothing (in one transaction,
 // committed only after the sequence ends without error) and return that
-// error.
+// error. Each record slice is reused for the next record: copy it to keep
+// it.
 type Importer interface {
 	Import(ctx context.Context, scope Scope, columns []string, records iter.Seq2[[]string, error]) error
 }
