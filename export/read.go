@@ -560,10 +560,11 @@ func (t *hashReader) Read(p []byte) (int, error) {
 }
 
 // parse yields the records of one file (not the header row). Without
-// values it only checks syntax and counts, allocating nothing per record.
+// values a CSV file is only checked (syntax, field counts) and counted,
+// allocating nothing per record; JSON records are always decoded.
 func (r *reader) parse(m *Manifest, mm *ManifestModule, in io.Reader, values bool) iter.Seq2[[]string, error] {
 	if m.FileFormat == JSONLines {
-		return r.parseJSON(mm, in, values)
+		return r.parseJSON(mm, in)
 	}
 	return r.parseCSV(m, mm, in, values)
 }
@@ -613,7 +614,7 @@ func (r *reader) parseCSV(m *Manifest, mm *ManifestModule, in io.Reader, values 
 	}
 }
 
-func (r *reader) parseJSON(mm *ManifestModule, in io.Reader, values bool) iter.Seq2[[]string, error] {
+func (r *reader) parseJSON(mm *ManifestModule, in io.Reader) iter.Seq2[[]string, error] {
 	return func(yield func([]string, error) bool) {
 		sc := bufio.NewScanner(in)
 		sc.Buffer(make([]byte, 0, 64<<10), r.e.cfg.MaxRecordBytes)
@@ -622,16 +623,10 @@ func (r *reader) parseJSON(mm *ManifestModule, in io.Reader, values bool) iter.S
 		line := 0
 		for sc.Scan() {
 			line++
-			if !values {
-				if !json.Valid(sc.Bytes()) {
-					yield(nil, r.corrupt(fmt.Errorf("%s line %d: invalid JSON", mm.File, line)))
-					return
-				}
-				if !yield(out, nil) {
-					return
-				}
-				continue
-			}
+			// Every record is decoded, also when only verifying: Verify
+			// must refuse what Import would refuse (a number, a missing
+			// or unknown key), or "Verify, then Import" is not
+			// all-or-nothing.
 			if n := jsonColons(sc.Bytes()); n != len(mm.Columns) {
 				// Checked before decoding, so a line of many short keys
 				// cannot build a map many times its size.
