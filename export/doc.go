@@ -102,8 +102,11 @@
 // export (13.4 million rows, 1.26 GB of CSV, X25519-encrypted to a file)
 // followed by a full Verify of it peaked at 11.6 to 12.0 MiB RSS over
 // three runs under /usr/bin/time -v (examples/exportexample), against a
-// target of 32 MiB. Rows are pulled only as fast
-// as the destination takes them. Each call takes a context and stops
+// target of 32 MiB. A [Plain] export pulls rows only as fast as the
+// destination takes them. An archive export spools every module to
+// [Config.TempDir] (encrypted) at disk speed before it writes the
+// manifest, so the destination's pace applies only to the copy that
+// follows, and TempDir needs room for the whole export. Each call takes a context and stops
 // within a few thousand rows, or one 32 KiB copy, of its cancellation.
 // [Request.Progress] and [ReadOptions.Progress] are called with the
 // module, row count and bytes so far every 4096 rows and when each

@@ -73,9 +73,10 @@ type Scope struct {
 // value) on failure. The exporter does not keep a record after the yield
 // returns, so the module may reuse the slice. Records is called once per
 // export with the export's context; a module should stop when ctx is done
-// or when yield returns false. Rows are pulled one at a time, so a slow
-// destination slows the module down (backpressure) and no module is ever
-// loaded whole.
+// or when yield returns false. Rows are pulled one at a time, so no
+// module is ever loaded whole; in a [Plain] export a slow destination
+// slows the module down (backpressure), while an archive export pulls
+// each module into its spool file at disk speed.
 type Module interface {
 	Columns() []string
 	Records(ctx context.Context, scope Scope) iter.Seq2[[]string, error]
