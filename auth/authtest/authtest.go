@@ -453,3 +453,57 @@ func ConcurrentUsernames(t *testing.T, stores []auth.ClaimStore, n int) {
 		seen[names[i]] = true
 	}
 }
+
+// SharedCounters checks that counter stores handed out for several app
+// instances (for example two pools on one database, or two clients on one
+// Redis) share their counts under contention: Contenders failures and hits
+// spread over the stores all count, and every store reads the same totals.
+func SharedCounters(t *testing.T, stores []auth.CounterStore) {
+	t.Helper()
+	ctx := context.Background()
+	p := auth.FailureParams{Now: base, ResetAfter: time.Hour, Keep: time.Hour}
+	var failed atomic.Value
+	race(Contenders, func(i int) {
+		s := stores[i%len(stores)]
+		if _, err := s.AddFailure(ctx, "acct:shared", p); err != nil {
+			failed.Store(err)
+		}
+		if _, err := s.AddHits(ctx, "ip:shared", base, time.Hour, 1); err != nil {
+			failed.Store(err)
+		}
+	})
+	if err, _ := failed.Load().(error); err != nil {
+		t.Fatalf("shared counters: %v", err)
+	}
+	for i, s := range stores {
+		c, err := s.Counter(ctx, "acct:shared", base)
+		noErr(t, err, "counter")
+		if c.Consecutive != Contenders || c.Failures != Contenders {
+			t.Fatalf("store %d reads %+v, want %d failures", i, c, Contenders)
+		}
+		n, err := s.AddHits(ctx, "ip:shared", base, time.Hour, 0)
+		noErr(t, err, "hits")
+		if n != Contenders {
+			t.Fatalf("store %d reads %d hits, want %d", i, n, Contenders)
+		}
+	}
+}
+
+// SeedExpiring fills s with one record of each kind that expires within two
+// hours of now (a counter, a rate window, a reset token, a pending state)
+// and one permanent-lock counter under key "perm" that never expires, for
+// tests of an implementation's purge method. It returns how many records
+// a purge at now+2h should remove.
+func SeedExpiring(t *testing.T, s auth.Store, now time.Time) int {
+	t.Helper()
+	ctx := context.Background()
+	_, err := s.AddFailure(ctx, "k", auth.FailureParams{Now: now, ResetAfter: time.Hour, Keep: time.Hour})
+	noErr(t, err, "add failure")
+	_, err = s.AddFailure(ctx, "perm", auth.FailureParams{Now: now, ResetAfter: time.Hour, Keep: time.Hour, PersistAt: 1})
+	noErr(t, err, "add failure")
+	_, err = s.AddHits(ctx, "ip", now, time.Minute, 1)
+	noErr(t, err, "add hits")
+	noErr(t, s.CreateResetToken(ctx, auth.ResetToken{Hash: hashOf("t"), UserID: "u", ExpiresAt: now.Add(time.Minute)}), "token")
+	noErr(t, s.CreatePending(ctx, auth.Pending{Hash: hashOf("p"), UserID: "u", BindingHash: hashOf("b"), ExpiresAt: now.Add(time.Minute)}), "pending")
+	return 4
+}
