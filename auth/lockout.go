@@ -23,6 +23,10 @@ const (
 	// count the account is locked until a password reset or an unlock,
 	// whatever the policy says.
 	MaxConsecutiveFailures = 100
+	// counterKeep is how long a counter below a permanent lock is kept after
+	// its last failure, which bounds the memory used by attempts on made-up
+	// logins while outlasting every wait and reset window.
+	counterKeep = 90 * 24 * time.Hour
 )
 
 // LockoutPolicy is the per-account brute-force model. The zero value means
@@ -58,21 +62,11 @@ type LockoutPolicy struct {
 }
 
 func (p LockoutPolicy) withDefaults() LockoutPolicy {
-	if p.FailureFactor <= 0 {
-		p.FailureFactor = DefaultFailureFactor
-	}
-	if p.WaitIncrement <= 0 {
-		p.WaitIncrement = DefaultWaitIncrement
-	}
-	if p.MaxWait <= 0 {
-		p.MaxWait = DefaultMaxWait
-	}
-	if p.ResetAfter <= 0 {
-		p.ResetAfter = DefaultFailureReset
-	}
-	if p.MaxTemporaryLockouts < 0 {
-		p.MaxTemporaryLockouts = 0
-	}
+	p.FailureFactor = orDefault(p.FailureFactor, DefaultFailureFactor)
+	p.WaitIncrement = orDefault(p.WaitIncrement, DefaultWaitIncrement)
+	p.MaxWait = orDefault(p.MaxWait, DefaultMaxWait)
+	p.ResetAfter = orDefault(p.ResetAfter, DefaultFailureReset)
+	p.MaxTemporaryLockouts = max(p.MaxTemporaryLockouts, 0)
 	if p.HardLimit <= 0 || p.HardLimit > MaxConsecutiveFailures {
 		p.HardLimit = MaxConsecutiveFailures
 	}
@@ -126,4 +120,9 @@ func (p LockoutPolicy) Wait(failures int) time.Duration {
 		return p.MaxWait
 	}
 	return min(time.Duration(blocks)*p.WaitIncrement, p.MaxWait)
+}
+
+func (p LockoutPolicy) failureParams(now time.Time) FailureParams {
+	p = p.withDefaults()
+	return FailureParams{Now: now, ResetAfter: p.ResetAfter, Keep: counterKeep, PersistAt: p.permanentAt()}
 }
