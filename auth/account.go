@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -12,10 +13,13 @@ import (
 // 5.0 6.3.8): the answer to show is always "if the address is registered,
 // a link is on its way". A known address gets a single-use token of 256
 // bits, stored only as its SHA-256 and valid Config.ResetTTL, through
-// Config.ResetMailer. A client IP over Config.ResetLimit requests per
-// Config.IPWindow gets [ErrRateLimited]; an account that already received
-// ResetLimit links in the window silently gets no more. Only system
-// failures are returned otherwise.
+// Config.ResetMailer. Both cases do the same store work (an unknown address
+// writes a decoy token that nobody holds), so the response time does not
+// tell them apart either, provided the ResetMailer enqueues. A client IP
+// over Config.ResetLimit requests per Config.IPWindow gets
+// [ErrRateLimited]; an address that already received ResetLimit requests
+// in the window silently gets no more links. Only system failures are
+// returned otherwise.
 func (a *Authenticator) RequestPasswordReset(ctx context.Context, email string, c Client) error {
 	if a.cfg.ResetMailer == nil {
 		return errors.New("auth: password reset needs a ResetMailer")
@@ -34,14 +38,24 @@ func (a *Authenticator) RequestPasswordReset(ctx context.Context, email string, 
 	if err != nil {
 		return err
 	}
-	if !found {
-		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: Failure, Reason: "unknown_email"}, c)
-	}
-	n, err := a.store.AddHits(ctx, ipKey("reset-user", u.ID), now, a.cfg.IPWindow, 1)
+	// Both branches below do the same store work, so that the response
+	// time does not tell a known address from an unknown one: a per-address
+	// counter (keyed by the address's hash, known or not) and one token
+	// write (a decoy bound to no user for an unknown address).
+	n, err := a.store.AddHits(ctx, ipKey("reset-addr", shortHash(strings.ToLower(strings.TrimSpace(email)))), now, a.cfg.IPWindow, 1)
 	if err != nil {
 		return fmt.Errorf("auth: rate limit: %w", err)
 	}
+	if !found {
+		if err := a.decoyResetToken(ctx, now); err != nil {
+			return err
+		}
+		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: Failure, Reason: "unknown_email"}, c)
+	}
 	if n > a.cfg.ResetLimit {
+		if err := a.decoyResetToken(ctx, now); err != nil {
+			return err
+		}
 		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: Denied, UserID: u.ID, Reason: "too_many"}, c)
 	}
 	return a.sendReset(ctx, u, "", c)
@@ -63,6 +77,20 @@ func (a *Authenticator) AdminStartReset(ctx context.Context, adminID, userID str
 		return ErrNotFound
 	}
 	return a.sendReset(ctx, u, adminID, c)
+}
+
+// decoyResetToken writes a token nobody holds, bound to no user, so that a
+// request for an unknown address costs the same store write as a real one.
+// It expires with the usual TTL; ResetPassword treats it as unknown.
+func (a *Authenticator) decoyResetToken(ctx context.Context, now time.Time) error {
+	_, h, err := newToken(a.cfg.Rand)
+	if err != nil {
+		return err
+	}
+	if err := a.store.CreateResetToken(ctx, ResetToken{Hash: h, CreatedAt: now, ExpiresAt: now.Add(a.cfg.ResetTTL)}); err != nil {
+		return fmt.Errorf("auth: reset token: %w", err)
+	}
+	return nil
 }
 
 func (a *Authenticator) sendReset(ctx context.Context, u User, adminID string, c Client) error {
@@ -107,6 +135,9 @@ func (a *Authenticator) ResetPassword(ctx context.Context, token, newPassword st
 	}
 	if err != nil {
 		return fmt.Errorf("auth: reset token: %w", err)
+	}
+	if t.UserID == "" { // a decoy
+		return a.resetInvalid(ctx, c)
 	}
 	u, found, err := a.findUser(ctx, ByID, t.UserID)
 	if err != nil {

@@ -180,21 +180,24 @@ func (a *Authenticator) findUser(ctx context.Context, by Lookup, v string) (User
 }
 
 // Counter keys. Known accounts are counted by user id, so that logging in
-// by username or by email shares one allowance; unknown logins by their
-// case-folded text.
+// by username or by email shares one allowance; unknown logins by a hash of
+// their case-folded text, which bounds the key size whatever is typed and
+// keeps the text (sometimes a mistyped password) out of the store.
 func accountKey(u User, found bool, login string) string {
 	if found {
 		return "acct:" + u.ID
 	}
-	return "login:" + UsernameKey(login)
+	return "login:" + shortHash(UsernameKey(login))
+}
+
+func shortHash(v string) string {
+	h := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(h[:16])
 }
 
 func ipKey(kind, ip string) string { return kind + ":" + ip }
 
-func deviceKey(userID, v string) string {
-	h := sha256.Sum256([]byte(v))
-	return userID + ":" + hex.EncodeToString(h[:16])
-}
+func deviceKey(userID, v string) string { return userID + ":" + shortHash(v) }
 
 // orDefault returns v, or d when v is zero or negative.
 func orDefault[T int | time.Duration](v, d T) T {

@@ -120,8 +120,13 @@ func (a *Authenticator) failed(ctx context.Context, userID, key string, state Lo
 	if state.Locked {
 		// Attempts during a lock are not counted: they cannot be judged, and
 		// counting them would let an attacker push the account to a
-		// permanent lock faster.
+		// permanent lock faster. A read takes the place of the update so
+		// that a locked account costs the same store round trips as an
+		// unlocked one.
 		outcome = Denied
+		if _, err := a.store.Counter(ctx, key, now); err != nil {
+			return fmt.Errorf("auth: counter: %w", err)
+		}
 	} else {
 		cnt, err := a.store.AddFailure(ctx, key, a.cfg.Lockout.failureParams(now))
 		if err != nil {
