@@ -58,10 +58,15 @@ type Session struct {
 
 // SessionIssuer starts and ends sessions. An adapter over session's
 // *Manager maps StartSession to Create (which issues a fresh token and
-// applies the single-session rule) and EndSessions to RevokeAll, or to
-// RevokeOthers when exceptID is set.
+// applies the single-session rule), EndSession to Revoke, and EndSessions
+// to RevokeAll, or to RevokeOthers when exceptID is set.
 type SessionIssuer interface {
+	// StartSession starts a session with a fresh token. An error (for
+	// example session's limit under DenyNew) refuses the login.
 	StartSession(ctx context.Context, userID string, s SessionStart) (Session, error)
+	// EndSession ends one session; auth calls it when a session it just
+	// started cannot be audited.
+	EndSession(ctx context.Context, userID, sessionID string) error
 	// EndSessions ends every session of userID except exceptID ("" for
 	// none) and reports how many it ended.
 	EndSessions(ctx context.Context, userID, exceptID string) (int, error)

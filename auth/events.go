@@ -53,7 +53,9 @@ type Event struct {
 	IP        string
 	UserAgent string
 	// Reason refines failures ("unknown_user", "bad_password", "locked",
-	// "binding", "expired", ...) and a few successes.
+	// "binding", "expired", "session_refused", ...) and a few successes:
+	// the factors used for auth.login ("password+totp", ASVS 5.0 16.3.1),
+	// "change" or "reset" for auth.password.set.
 	Reason string
 }
 

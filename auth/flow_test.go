@@ -263,6 +263,7 @@ func TestFailClosed(t *testing.T) {
 	cfg.Auditor = failingAuditor{}
 	_, err = auth.New(e.store, cfg).Login(ctx, "JanKowalski37", "pw", client)
 	require.ErrorContains(t, err, "audit down")
+	require.Zero(t, e.sess.count("u1"), "a session that cannot be audited is ended")
 
 	e.sess.mu.Lock()
 	e.sess.failOn = true
@@ -270,6 +271,11 @@ func TestFailClosed(t *testing.T) {
 	_, err = e.a.Login(ctx, "JanKowalski37", "pw", client)
 	require.ErrorContains(t, err, "sessions down")
 	require.Zero(t, e.sess.count("u1"))
+	e.rec.mu.Lock()
+	last := e.rec.events[len(e.rec.events)-1]
+	e.rec.mu.Unlock()
+	require.Equal(t, auth.EventLoginFailed, last.Type)
+	require.Equal(t, "session_refused", last.Reason)
 	require.Panics(t, func() { auth.SplitStore(auth.Stores{}) })
 }
 

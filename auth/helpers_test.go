@@ -160,6 +160,18 @@ func (s *fakeSessions) StartSession(_ context.Context, userID string, st auth.Se
 	return auth.Session{ID: fmt.Sprint(s.n), Token: tok}, nil
 }
 
+func (s *fakeSessions) EndSession(_ context.Context, userID, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for tok, ss := range s.live {
+		if ss.userID == userID && strings.HasPrefix(tok, "sess-"+id+"-") {
+			delete(s.live, tok)
+			return nil
+		}
+	}
+	return auth.ErrNotFound
+}
+
 func (s *fakeSessions) EndSessions(_ context.Context, userID, except string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Step is what a login needs next.
@@ -254,14 +255,22 @@ func (a *Authenticator) mfaFailed(ctx context.Context, userID, reason string, re
 	return ret
 }
 
-// finish audits the login and starts the session.
+// finish starts the session and audits the login. A session that cannot
+// be audited is ended at once (fail closed); a refused session is audited
+// as a denied login.
 func (a *Authenticator) finish(ctx context.Context, u User, factors []string, c Client) (LoginResult, error) {
-	if err := a.emit(ctx, Event{Type: EventLogin, UserID: u.ID}, c); err != nil {
-		return LoginResult{}, err
-	}
 	s, err := a.cfg.Sessions.StartSession(ctx, u.ID, SessionStart{Factors: factors, AuthTime: a.now(), IP: c.IP, UserAgent: c.UserAgent})
 	if err != nil {
+		if aerr := a.emit(ctx, Event{Type: EventLoginFailed, Outcome: Denied, UserID: u.ID, Reason: "session_refused"}, c); aerr != nil {
+			return LoginResult{}, errors.Join(fmt.Errorf("auth: start session: %w", err), aerr)
+		}
 		return LoginResult{}, fmt.Errorf("auth: start session: %w", err)
+	}
+	if err := a.emit(ctx, Event{Type: EventLogin, UserID: u.ID, Reason: strings.Join(factors, "+")}, c); err != nil {
+		if eerr := a.cfg.Sessions.EndSession(ctx, u.ID, s.ID); eerr != nil {
+			return LoginResult{}, errors.Join(err, fmt.Errorf("auth: end unaudited session: %w", eerr))
+		}
+		return LoginResult{}, err
 	}
 	a.checkDevice(ctx, u.ID, c)
 	return LoginResult{Next: StepDone, UserID: u.ID, Session: s}, nil

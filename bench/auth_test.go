@@ -81,6 +81,7 @@ func (s *benchSessions) StartSession(context.Context, string, auth.SessionStart)
 	n := s.n.Add(1)
 	return auth.Session{ID: fmt.Sprint(n), Token: fmt.Sprint("t", n)}, nil
 }
+func (s *benchSessions) EndSession(context.Context, string, string) error         { return nil }
 func (s *benchSessions) EndSessions(context.Context, string, string) (int, error) { return 0, nil }
 
 // peakHeap samples the heap while f runs and returns the largest HeapInuse.
