@@ -34,7 +34,7 @@ var (
 
 	// ErrReauthRequired is returned by [Authenticator.RequireRecentAuth] when
 	// the session's last authentication is older than
-	// [Config.RecentAuthMaxAge].
+	// [Config.RecentAuth].
 	ErrReauthRequired = errors.New("auth: recent authentication required")
 
 	// ErrBindingRequired is returned by [Authenticator.Login] and

@@ -1,6 +1,7 @@
 package auth_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"testing"
@@ -311,4 +312,19 @@ func TestMFAChangedNotifies(t *testing.T) {
 	require.Len(t, e.rec.notesOf(auth.NotifyMFAEnabled), 1)
 	require.Len(t, e.rec.notesOf(auth.NotifyMFADisabled), 1)
 	require.Equal(t, 2, e.rec.countEvents(auth.EventMFAChanged))
+}
+
+// TestRegisterHostUsernameClash: the host's table has a username the claim
+// store does not know; registration draws another number.
+func TestRegisterHostUsernameClash(t *testing.T) {
+	t.Parallel()
+	// crypto/rand.Int below 90 reads one byte per draw: 5 → 15, 6 → 16.
+	e := newEnv(t, func(c *auth.Config) { c.Rand = bytes.NewReader([]byte{5, 6, 7, 8}) })
+	e.addUser("old", "AnnaNowak15", "pw")
+	ctx := context.Background()
+	require.NoError(t, e.a.Register(ctx, auth.Registration{FirstName: "Anna", LastName: "Nowak", Email: "anna@example.com", Password: "long enough pw"}, client))
+	created := e.rec.notesOf(auth.NotifyAccountCreated)
+	require.Len(t, created, 1)
+	require.Equal(t, "AnnaNowak16", created[0].Username)
+	require.Empty(t, e.rec.notesOf(auth.NotifyRegisterAttempt))
 }
