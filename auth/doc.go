@@ -93,10 +93,11 @@
 // # Stores
 //
 // [Store] gathers what auth keeps for itself: claims, counters, reset tokens
-// and pending-MFA states. store/memstore and store/sqlstore (PostgreSQL and
-// SQLite) implement all of it, store/redisstore the counters ([SplitStore]
-// combines back ends); the conformance suite is auth/authtest. Stores
-// report missing or expired records with [ErrNotFound].
+// and pending-MFA states. store/memstore, store/sqlstore (PostgreSQL and
+// SQLite) and store/redisstore implement all of it; [SplitStore] combines
+// back ends (for example claims in SQL beside the users table, the rest in
+// Redis). The conformance suite is auth/authtest. Stores report missing or
+// expired records with [ErrNotFound].
 //
 // # Concurrency, nil and errors
 //

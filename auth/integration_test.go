@@ -48,6 +48,11 @@ var backends = []struct {
 		}
 		return out
 	}},
+	{"redis", func(t *testing.T) [2]auth.Store {
+		rc1, prefix := testenv.Redis(t)
+		rc2, _ := testenv.Redis(t)
+		return [2]auth.Store{redisstore.New(rc1, prefix).Auth(), redisstore.New(rc2, prefix).Auth()}
+	}},
 	{"sqlite", func(t *testing.T) [2]auth.Store {
 		path := testenv.SQLitePath(t)
 		open := func(tb testing.TB) *sql.DB { return testenv.OpenSQLite(tb, path) }

@@ -5,9 +5,9 @@ import (
 	"time"
 )
 
-// Store is everything auth keeps for itself. memstore and sqlstore implement
-// it whole; redisstore implements [CounterStore] only, and a host may mix:
-// counters in Redis, the rest in SQL (see [Stores]).
+// Store is everything auth keeps for itself. memstore, sqlstore and
+// redisstore implement it whole, and a host may mix them, for example
+// counters in Redis and the rest in SQL (see [Stores]).
 type Store interface {
 	ClaimStore
 	CounterStore

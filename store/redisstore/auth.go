@@ -14,8 +14,8 @@ import (
 
 var _ auth.CounterStore = (*AuthStore)(nil)
 
-// AuthStore is the Redis [auth.CounterStore]: brute-force counters and
-// per-IP rate windows, shared by every app instance using the same Redis.
+// AuthStore is the Redis [auth.Store]: brute-force counters and per-IP
+// rate windows, shared by every app instance using the same Redis.
 // Each update is one Lua script, so concurrent increments never get lost.
 // Keys are <prefix>auth:c:<key> (a hash: failures, consecutive, last
 // failure, expiry) and <prefix>auth:w:<key> (hits, window end), each with a
@@ -23,8 +23,11 @@ var _ auth.CounterStore = (*AuthStore)(nil)
 // permanent lock has no TTL. Times are stored as decimal microseconds and
 // judged against the caller's clock, never Redis's.
 //
-// Claims, reset tokens and pending states stay in SQL (or memory): combine
-// the stores with [auth.SplitStore].
+// It also holds claims (SET NX, no expiry), reset tokens and pending-MFA
+// states (hashes keyed by the SHA-256 of the token, with TTLs; consuming
+// and attempting are Lua scripts), so it is a whole [auth.Store]; a host
+// may still keep claims in SQL next to its users table and combine the
+// stores with [auth.SplitStore].
 type AuthStore struct {
 	s *Store
 }

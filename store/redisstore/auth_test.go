@@ -25,3 +25,11 @@ func TestAuthSharedCounters(t *testing.T) {
 	c2, _ := testenv.Redis(t)
 	authtest.SharedCounters(t, []auth.CounterStore{redisstore.New(c1, prefix).Auth(), redisstore.New(c2, prefix).Auth()})
 }
+
+func TestAuthStoreConformance(t *testing.T) {
+	t.Parallel()
+	authtest.Run(t, func(t *testing.T) auth.Store {
+		c, prefix := testenv.Redis(t)
+		return redisstore.New(c, prefix).Auth()
+	})
+}
