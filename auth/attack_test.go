@@ -231,3 +231,23 @@ func TestEnumerationByTiming(t *testing.T) {
 		"unknown": try("Nobody"), "wrong": try("Known"), "locked": try("Locked"),
 	})
 }
+
+// TestUnknownLoginLocksToo: made-up logins lock like real ones and the lock
+// is audited the same way (no user id), so the failure that starts a lock
+// does not reveal whether the account exists. Only real owners are mailed.
+func TestUnknownLoginLocksToo(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	for range auth.DefaultFailureFactor {
+		_, err := e.a.Login(ctx, "NoSuchUser99", "guess", client)
+		require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+	}
+	require.Equal(t, 1, e.rec.countEvents(auth.EventLockout))
+	require.Empty(t, e.rec.notesOf(auth.NotifyLockout))
+	e.rec.mu.Lock()
+	defer e.rec.mu.Unlock()
+	for _, ev := range e.rec.events {
+		require.Empty(t, ev.UserID)
+	}
+}

@@ -133,7 +133,10 @@ func (a *Authenticator) failed(ctx context.Context, userID, key string, state Lo
 		if err != nil {
 			return fmt.Errorf("auth: counter: %w", err)
 		}
-		if ns := a.cfg.Lockout.State(cnt, now); ns.Locked && userID != "" {
+		// A lock on an unknown login is audited too (with no user id): the
+		// failure that starts a lock then costs the same audit write whether
+		// or not the account exists. Only real accounts are notified.
+		if ns := a.cfg.Lockout.State(cnt, now); ns.Locked {
 			kind := "temporary"
 			if ns.Permanent {
 				kind = "permanent"
@@ -141,7 +144,9 @@ func (a *Authenticator) failed(ctx context.Context, userID, key string, state Lo
 			if err := a.emit(ctx, Event{Type: EventLockout, Outcome: Denied, UserID: userID, Reason: kind}, c); err != nil {
 				return err
 			}
-			a.notify(ctx, Notification{Type: NotifyLockout, UserID: userID}, c)
+			if userID != "" {
+				a.notify(ctx, Notification{Type: NotifyLockout, UserID: userID}, c)
+			}
 		}
 	}
 	if err := a.emit(ctx, Event{Type: typ, Outcome: outcome, UserID: userID, Reason: reason}, c); err != nil {
