@@ -126,7 +126,8 @@ func (a *Authenticator) sendReset(ctx context.Context, u User, adminID string, c
 //
 // No session is started: the user logs in afterwards with the new password
 // and, if enrolled, the second factor, so a reset never bypasses MFA (ASVS
-// 5.0 6.4.3).
+// 5.0 6.4.3). An error from a step after the new hash is stored (ending the
+// sessions, the audit) is returned although the new password is in effect.
 func (a *Authenticator) ResetPassword(ctx context.Context, token, newPassword string, c Client) error {
 	h := hashToken(token)
 	t, err := a.store.LookupResetToken(ctx, h, a.now())
@@ -166,7 +167,9 @@ func (a *Authenticator) resetInvalid(ctx context.Context, c Client) error {
 
 // setPassword hashes and stores a new password, deletes reset tokens,
 // clears the lockout, ends sessions (all but keepSession when endSessions),
-// audits and notifies.
+// audits and notifies. An error after the hash is stored means the
+// password has changed but a later step (possibly ending the sessions)
+// failed; the caller should report it and may end the sessions itself.
 func (a *Authenticator) setPassword(ctx context.Context, u User, pw, reason, keepSession string, endSessions bool, c Client) error {
 	hash, err := a.cfg.Hasher.Hash(ctx, pw)
 	if err != nil {

@@ -17,7 +17,7 @@ const (
 	EventLoginFailed    EventType = "auth.login.failed"        // a wrong password, unknown login or locked account (see Reason)
 	EventMFAPending     EventType = "auth.login.mfa_pending"   // password right, second factor pending
 	EventRateLimited    EventType = "auth.login.rate_limited"  // the client IP used up its allowance
-	EventLockout        EventType = "auth.lockout"             // an account was locked (Reason: "temporary" or "permanent")
+	EventLockout        EventType = "auth.lockout"             // a login was locked (Reason "temporary" or "permanent"; no UserID for an unknown login)
 	EventUnlock         EventType = "auth.unlock"              // an administrator lifted a lock
 	EventMFAFailed      EventType = "auth.mfa.failed"          // a wrong, replayed or misbound second-factor attempt
 	EventMFAChanged     EventType = "auth.mfa.changed"         // a factor was enabled (Reason "enabled") or disabled
