@@ -164,3 +164,32 @@ func BenchmarkVerifyArgon2Default64(b *testing.B) {
 		}
 	})
 }
+
+type freeHasher struct{}
+
+func (freeHasher) Hash(_ context.Context, pw string) (string, error) { return pw, nil }
+func (freeHasher) Verify(_ context.Context, pw, enc string) error {
+	if subtle.ConstantTimeCompare([]byte(pw), []byte(enc)) != 1 {
+		return errors.New("mismatch")
+	}
+	return nil
+}
+func (freeHasher) NeedsRehash(string) bool { return false }
+
+// BenchmarkLoginOverhead is a login with a hasher that costs nothing, on
+// the in-memory store: auth's own cost per login, to set against the
+// hasher's (BenchmarkVerifyArgon2Default64).
+func BenchmarkLoginOverhead(b *testing.B) {
+	a := auth.New(memstore.NewAuthStore(), auth.Config{
+		Credentials: &benchUsers{u: auth.User{ID: "u1", Username: "JanKowalski37", PasswordHash: "pw"}},
+		Hasher:      freeHasher{}, Policy: benchPolicy{}, Sessions: &benchSessions{},
+	})
+	c := auth.Client{IP: "192.0.2.1", UserAgent: "bench", Binding: "b"}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := a.Login(ctx, "JanKowalski37", "pw", c); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
