@@ -251,3 +251,23 @@ func TestUnknownLoginLocksToo(t *testing.T) {
 		require.Empty(t, ev.UserID)
 	}
 }
+
+// TestIPv6LimitedPerPrefix: rotating through addresses of one IPv6 /64
+// does not escape the per-IP limit.
+func TestIPv6LimitedPerPrefix(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.IPLimit = 3 })
+	ctx := context.Background()
+	for i := range 3 {
+		c := auth.Client{IP: fmt.Sprintf("2001:db8:1:2::%x", i+1), Binding: "b"}
+		_, err := e.a.Login(ctx, fmt.Sprint("User", i), "guess", c)
+		require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+	}
+	_, err := e.a.Login(ctx, "User9", "guess", auth.Client{IP: "2001:db8:1:2:ffff::1", Binding: "b"})
+	require.ErrorIs(t, err, auth.ErrRateLimited)
+	// Another /64, and IPv4, are separate.
+	_, err = e.a.Login(ctx, "User9", "guess", auth.Client{IP: "2001:db8:1:3::1", Binding: "b"})
+	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+	_, err = e.a.Login(ctx, "User9", "guess", auth.Client{IP: "::ffff:192.0.2.1", Binding: "b"})
+	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+}

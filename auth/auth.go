@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -53,7 +54,7 @@ type Config struct {
 	RequireMFA bool
 
 	Lockout        LockoutPolicy
-	IPLimit        int           // failed logins per IP per IPWindow; default DefaultIPLimit
+	IPLimit        int           // failed logins per IP (IPv6: per /64) per IPWindow; default DefaultIPLimit
 	IPWindow       time.Duration // default DefaultIPWindow
 	ResetLimit     int           // default DefaultResetLimit
 	PendingTTL     time.Duration // default DefaultPendingTTL
@@ -195,7 +196,20 @@ func shortHash(v string) string {
 	return hex.EncodeToString(h[:16])
 }
 
-func ipKey(kind, ip string) string { return kind + ":" + ip }
+// ipKey is the rate-limit key of an address. IPv6 clients are limited per
+// /64, the block one subscriber usually holds, since otherwise every
+// attacker with a home connection would have 2^64 addresses to rotate
+// through.
+func ipKey(kind, ip string) string {
+	if a, err := netip.ParseAddr(ip); err == nil {
+		a = a.Unmap()
+		if a.Is6() {
+			p, _ := a.Prefix(64)
+			ip = p.String()
+		}
+	}
+	return kind + ":" + ip
+}
 
 func deviceKey(userID, v string) string { return userID + ":" + shortHash(v) }
 

@@ -54,7 +54,7 @@
 // the NIST SP 800-63B §5.2.2 limit of 100 consecutive failures, lock the
 // account until a password reset or [Authenticator.Unlock]. Attempts during
 // a lock are not counted. Per IP, [Config.IPLimit] failed logins per
-// [Config.IPWindow] (100 per 15 min) are allowed, then [ErrRateLimited],
+// [Config.IPWindow] (100 per 15 min; IPv6 per /64) are allowed, then [ErrRateLimited],
 // which depends only on the IP. Known accounts are counted by user id,
 // unknown logins by their text. A lock is audited ([EventLockout]) and
 // notified ([NotifyLockout]). This answers ASVS 5.0 6.1.1 and 6.3.1:
