@@ -100,6 +100,20 @@ func TestLoginRehash(t *testing.T) {
 	e.creds.mu.Unlock()
 	e.login(t, "JanKowalski37", "pw", client)
 	require.Equal(t, "v1$pw", e.creds.get("u1").PasswordHash)
+
+	// With MFA, the pending state is bound to the upgraded hash, so the
+	// upgrade does not void it.
+	u.MFARequired = false
+	u.PasswordHash = "v0$pw"
+	e.creds.mu.Lock()
+	e.creds.users["u1"] = u
+	e.creds.mu.Unlock()
+	e.mfa.enroll("u1")
+	res := e.login(t, "JanKowalski37", "pw", client)
+	require.Equal(t, auth.StepMFA, res.Next)
+	done, err := e.a.CompleteMFA(context.Background(), res.PendingToken, "good1", client)
+	require.NoError(t, err)
+	require.Equal(t, auth.StepDone, done.Next)
 }
 
 func TestLoginBindingRequired(t *testing.T) {

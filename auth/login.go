@@ -103,8 +103,7 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 	if err := a.store.ResetCounter(ctx, key); err != nil {
 		return LoginResult{}, fmt.Errorf("auth: counter: %w", err)
 	}
-	a.rehash(ctx, u, password)
-	return a.afterPassword(ctx, u, c)
+	return a.afterPassword(ctx, a.rehash(ctx, u, password), c)
 }
 
 // failed records a failed password attempt for key and userID ("" if
@@ -155,15 +154,31 @@ func (a *Authenticator) failed(ctx context.Context, userID, key string, state Lo
 	return ErrInvalidCredentials
 }
 
-// rehash upgrades u's hash after a successful verification. Failures are
-// ignored: the old hash still works, and the next login tries again.
-func (a *Authenticator) rehash(ctx context.Context, u User, password string) {
+// rehash upgrades u's hash after a successful verification and returns u
+// with the hash now stored. Failures are ignored: the old hash still works,
+// and the next login tries again.
+func (a *Authenticator) rehash(ctx context.Context, u User, password string) User {
 	if !a.cfg.Hasher.NeedsRehash(u.PasswordHash) {
-		return
+		return u
 	}
 	if h, err := a.cfg.Hasher.Hash(ctx, password); err == nil {
-		_ = a.cfg.Credentials.SetPasswordHash(ctx, u.ID, h)
+		if a.cfg.Credentials.SetPasswordHash(ctx, u.ID, h) == nil {
+			u.PasswordHash = h
+		}
 	}
+	return u
+}
+
+// pendingBinding is what a pending state stores to bind it: the browser's
+// binding value and the password hash the login was checked against, so
+// that a password reset or change between the two steps voids the state.
+func pendingBinding(binding, passwordHash string) []byte {
+	h := sha256.New()
+	h.Write([]byte("bulwark/auth/pending/v1\x00"))
+	h.Write([]byte(binding))
+	h.Write([]byte{0})
+	h.Write([]byte(passwordHash))
+	return h.Sum(nil)
 }
 
 // afterPassword decides between a session and a second-factor step.
@@ -187,8 +202,8 @@ func (a *Authenticator) afterPassword(ctx context.Context, u User, c Client) (Lo
 		return LoginResult{}, err
 	}
 	now := a.now()
-	bh := sha256.Sum256([]byte(c.Binding))
-	p := Pending{Hash: h, UserID: u.ID, BindingHash: bh[:], Enroll: !enrolled, CreatedAt: now, ExpiresAt: now.Add(a.cfg.PendingTTL)}
+	p := Pending{Hash: h, UserID: u.ID, BindingHash: pendingBinding(c.Binding, u.PasswordHash), Enroll: !enrolled,
+		CreatedAt: now, ExpiresAt: now.Add(a.cfg.PendingTTL)}
 	if err := a.store.CreatePending(ctx, p); err != nil {
 		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
 	}
@@ -204,8 +219,9 @@ func (a *Authenticator) afterPassword(ctx context.Context, u User, c Client) (Lo
 
 // CompleteMFA runs the second-factor step of a login started by
 // [Authenticator.Login]. It returns [ErrBindingRequired] without a binding,
-// [ErrInvalidPending] if the pending token is unknown, expired, used up or
-// presented with another binding than at Login, and [ErrInvalidCode] for a
+// [ErrInvalidPending] if the pending token is unknown, expired, used up,
+// presented with another binding than at Login, or if the user's password
+// was changed or reset since Login, and [ErrInvalidCode] for a
 // wrong or replayed code (after Config.MaxMFAAttempts such codes the pending
 // state is gone and the password step must be repeated). On success the
 // pending state is deleted (once: a second completion fails) and a new
@@ -225,8 +241,15 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 	if err != nil {
 		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
 	}
-	bh := sha256.Sum256([]byte(c.Binding))
-	if subtle.ConstantTimeCompare(p.BindingHash, bh[:]) != 1 {
+	u, found, err := a.findUser(ctx, ByID, p.UserID)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if !found {
+		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "no_user", ErrInvalidPending, c)
+	}
+	// Another browser, or a password changed or reset since Login.
+	if subtle.ConstantTimeCompare(p.BindingHash, pendingBinding(c.Binding, u.PasswordHash)) != 1 {
 		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "binding", ErrInvalidPending, c)
 	}
 	factor, verr := a.cfg.MFA.VerifyMFA(ctx, p.UserID, code)
@@ -242,13 +265,6 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "used", ErrInvalidPending, c)
 	} else if err != nil {
 		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
-	}
-	u, found, err := a.findUser(ctx, ByID, p.UserID)
-	if err != nil {
-		return LoginResult{}, err
-	}
-	if !found {
-		return LoginResult{}, ErrInvalidPending
 	}
 	return a.finish(ctx, u, []string{FactorPassword, factor}, c)
 }

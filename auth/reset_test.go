@@ -189,3 +189,22 @@ func TestChangePasswordLockout(t *testing.T) {
 	_, err = e.a.Login(ctx, "JanKowalski37", "old password", client)
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
 }
+
+// TestResetVoidsPendingMFA: a pending state made with the old password
+// (say, by an attacker who knew it) dies when the owner resets it, even
+// with a valid second factor.
+func TestResetVoidsPendingMFA(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.addUser("u1", "JanKowalski37", "old password")
+	e.mfa.enroll("u1")
+	res := e.login(t, "JanKowalski37", "old password", client)
+	require.Equal(t, auth.StepMFA, res.Next)
+
+	require.NoError(t, e.a.RequestPasswordReset(ctx, "JanKowalski37@example.com", client))
+	require.NoError(t, e.a.ResetPassword(ctx, e.rec.lastLink(t).Token, "brand new password", client))
+	_, err := e.a.CompleteMFA(ctx, res.PendingToken, "good1", client)
+	require.ErrorIs(t, err, auth.ErrInvalidPending)
+	require.Zero(t, e.sess.count("u1"))
+}

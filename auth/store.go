@@ -113,7 +113,7 @@ type ResetTokenStore interface {
 type Pending struct {
 	Hash        []byte // SHA-256 of the pending token, 32 bytes
 	UserID      string
-	BindingHash []byte // SHA-256 of Client.Binding at Login
+	BindingHash []byte // SHA-256 over Client.Binding and the password hash at Login
 	Enroll      bool   // the user must enrol a factor before completing
 	Attempts    int    // second-factor attempts so far
 	CreatedAt   time.Time
