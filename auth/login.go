@@ -143,7 +143,9 @@ func (a *Authenticator) failed(ctx context.Context, userID, key string, state Lo
 			if err := a.emit(ctx, Event{Type: EventLockout, Outcome: Denied, UserID: userID, Reason: kind}, c); err != nil {
 				return err
 			}
-			if userID != "" {
+			// The owner hears of the first lock of a run and of a permanent
+			// one, not of every later step of the same attack.
+			if userID != "" && (ns.Permanent || cnt.Failures == a.cfg.Lockout.FailureFactor) {
 				a.notify(ctx, Notification{Type: NotifyLockout, UserID: userID}, c)
 			}
 		}
