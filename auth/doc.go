@@ -47,19 +47,21 @@
 //
 // # Brute-force protection
 //
-// [LockoutPolicy] is Keycloak's per-account model: every FailureFactor
-// consecutive failures (default 5) add WaitIncrement (1 min) to a wait
-// after the latest failure, up to MaxWait (15 min), and a quiet period of
-// ResetAfter (12 h) forgets them. An optional permanent lock, and always
-// the NIST SP 800-63B §5.2.2 limit of 100 consecutive failures, lock the
-// account until a password reset or [Authenticator.Unlock]. Attempts during
-// a lock are not counted. Per IP, [Config.IPLimit] failed logins per
-// [Config.IPWindow] (100 per 15 min; IPv6 per /64) are allowed, then [ErrRateLimited],
-// which depends only on the IP. Known accounts are counted by user id,
-// unknown logins by their text. A lock is audited ([EventLockout]) and
-// notified ([NotifyLockout]). This answers ASVS 5.0 6.1.1 and 6.3.1:
-// waits are short and capped so an attacker cannot keep the owner out for
-// long, and the owner can always reset.
+// [LockoutPolicy] is Keycloak's per-account model: from the
+// FailureFactor-th consecutive failure on (default 5), each failure imposes
+// a wait of WaitIncrement (1 min) per FailureFactor failures so far, at
+// most MaxWait (15 min), and a quiet period of ResetAfter (12 h) forgets
+// them. An optional permanent lock, and always the NIST SP 800-63B §5.2.2
+// limit of 100 consecutive failures, lock the account until a password
+// reset or [Authenticator.Unlock]. Attempts during a wait are not counted.
+// Per IP, [Config.IPLimit] failed logins per [Config.IPWindow] (100 per
+// 15 min; IPv6 per /64) are allowed, then [ErrRateLimited], which depends
+// only on the IP. Known accounts are counted by user id, unknown logins by
+// a hash of their text. Every lock is audited ([EventLockout]); the owner
+// is notified ([NotifyLockout]) of the first lock of a run and of a
+// permanent one. This answers ASVS 5.0 6.1.1 and 6.3.1: waits are short
+// and capped so an attacker cannot keep the owner out for long, and the
+// owner can always reset.
 //
 // # Password reset and change
 //
