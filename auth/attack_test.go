@@ -200,8 +200,8 @@ func TestCountersSharedByInstances(t *testing.T) {
 // that skipped a store call by a whole call. The threshold is loose
 // relative to the noise of a shared machine; the test proves the work is
 // the same, not a benchmark.
+// Not parallel: timing tests run alone, before the parallel tests start.
 func TestEnumerationByTiming(t *testing.T) {
-	t.Parallel()
 	const samples, cost = 200, time.Millisecond
 	e := newEnv(t, func(c *auth.Config) {
 		c.Hasher = fakeHasher{cost: cost}

@@ -97,8 +97,8 @@ func sameTiming(t *testing.T, samples int, tolerance time.Duration, cases map[st
 
 // TestResetEnumerationByTiming: a reset request for a known and an unknown
 // address take the same time (200 samples each), and answer the same.
+// Not parallel: timing tests run alone, before the parallel tests start.
 func TestResetEnumerationByTiming(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t, func(c *auth.Config) { c.ResetLimit = 1 << 30 })
 	e.addUser("u1", "JanKowalski37", "pw")
 	a := auth.New(slowStore{e.store}, withCreds(e.cfg, slowCreds{e.creds}))
@@ -115,8 +115,8 @@ func TestResetEnumerationByTiming(t *testing.T) {
 
 // TestRegisterEnumerationByTiming: signing up with a new and with a taken
 // address take the same time (200 samples each), and answer the same.
+// Not parallel: timing tests run alone, before the parallel tests start.
 func TestRegisterEnumerationByTiming(t *testing.T) {
-	t.Parallel()
 	e := newEnv(t, nil)
 	owner := e.addUser("u1", "AnnaNowak10", "pw")
 	a := auth.New(slowStore{e.store}, withCreds(e.cfg, slowCreds{e.creds}))
