@@ -115,7 +115,7 @@ func BenchmarkEmailedCode(b *testing.B) {
 	ctx := context.Background()
 	b.Run("verify-reject", func(b *testing.B) {
 		s := &mfaNoSend{}
-		m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{Sender: s, CodeMaxAttempts: 1 << 30})
+		m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{Sender: s, CodeMaxAttempts: 1 << 30, MaxAttempts: 1 << 30})
 		if err := m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin); err != nil {
 			b.Fatal(err)
 		}

@@ -115,6 +115,11 @@ func (c *csvReader) read() ([]string, error) {
 			return nil, fmt.Errorf("record %d: %w", c.line, err)
 		}
 		c.ends = append(c.ends, len(c.buf))
+		if !end && len(c.ends) >= c.fields {
+			// Empty fields add nothing to buf, so MaxRecordBytes alone
+			// would not bound ends: stop at the first field too many.
+			return nil, fmt.Errorf("record %d: more than %d fields", c.line, c.fields)
+		}
 		if len(c.buf) > c.max {
 			return nil, fmt.Errorf("record %d: longer than %d bytes", c.line, c.max)
 		}

@@ -25,8 +25,9 @@
 // [CSV] follows RFC 4180: CRLF line ends, fields quoted when they hold a
 // comma, quote or line break, UTF-8 (invalid bytes become U+FFFD), and
 // with [Request.BOM] a byte order mark so Excel reads UTF-8. Formula
-// injection is neutralised by default (OWASP "CSV Injection"): a cell
-// starting with = + - @ tab or CR gets a leading single quote, so a
+// injection is neutralised by default (OWASP "CSV Injection", ASVS 5.0
+// 1.2.10): a cell starting with = + - @ tab CR or NUL, also after leading
+// spaces, line feeds or U+FEFF, gets a leading single quote, so a
 // spreadsheet shows it as text. The escaping is reversible, and the
 // reader undoes it, so an import gives back the exact values; turning it
 // off takes [Config.UnsafeDisableFormulaEscaping]. [JSONLines] writes one
@@ -87,6 +88,13 @@
 // after a clean end never applies unverified data. [Exporter.Decrypt] is
 // the raw decrypting reader, for hosts that verify themselves.
 //
+// Verification proves an archive complete and consistent, not who made
+// it: the manifest travels in the archive, and age encryption to X25519
+// recipients does not authenticate the sender, so anybody who has the
+// recipient (a public key) can make an archive that verifies. Keep
+// recipients as confidential as the data, or check where an archive comes
+// from before importing it.
+//
 // # Streaming, cancellation, progress and atomic output
 //
 // Memory use is constant whatever the export's size: records are pulled
@@ -94,8 +102,11 @@
 // export (13.4 million rows, 1.26 GB of CSV, X25519-encrypted to a file)
 // followed by a full Verify of it peaked at 11.6 to 12.0 MiB RSS over
 // three runs under /usr/bin/time -v (examples/exportexample), against a
-// target of 32 MiB. Rows are pulled only as fast
-// as the destination takes them. Each call takes a context and stops
+// target of 32 MiB. A [Plain] export pulls rows only as fast as the
+// destination takes them. An archive export spools every module to
+// [Config.TempDir] (encrypted) at disk speed before it writes the
+// manifest, so the destination's pace applies only to the copy that
+// follows, and TempDir needs room for the whole export. Each call takes a context and stops
 // within a few thousand rows, or one 32 KiB copy, of its cancellation.
 // [Request.Progress] and [ReadOptions.Progress] are called with the
 // module, row count and bytes so far every 4096 rows and when each

@@ -41,6 +41,8 @@ var (
 	// ErrNotEncrypted: keys were given to a read, but the archive is not
 	// encrypted. A restore that expects an encrypted backup must not
 	// silently accept a plaintext one, which anybody could have forged.
+	// (age does not authenticate the sender either: anybody who has an
+	// X25519 recipient, a public key, can make an archive that verifies.)
 	ErrNotEncrypted = errors.New("export: archive is not encrypted")
 	// ErrUnknownModule: a request or an archive names a module that is
 	// not registered (or, for imports, has no Import method).
@@ -71,9 +73,10 @@ type Scope struct {
 // value) on failure. The exporter does not keep a record after the yield
 // returns, so the module may reuse the slice. Records is called once per
 // export with the export's context; a module should stop when ctx is done
-// or when yield returns false. Rows are pulled one at a time, so a slow
-// destination slows the module down (backpressure) and no module is ever
-// loaded whole.
+// or when yield returns false. Rows are pulled one at a time, so no
+// module is ever loaded whole; in a [Plain] export a slow destination
+// slows the module down (backpressure), while an archive export pulls
+// each module into its spool file at disk speed.
 type Module interface {
 	Columns() []string
 	Records(ctx context.Context, scope Scope) iter.Seq2[[]string, error]
@@ -88,7 +91,8 @@ type Module interface {
 // count mismatch is only known once the whole file has been read. Import
 // must therefore apply the records all-or-nothing (in one transaction,
 // committed only after the sequence ends without error) and return that
-// error.
+// error. Each record slice is reused for the next record: copy it to keep
+// it.
 type Importer interface {
 	Import(ctx context.Context, scope Scope, columns []string, records iter.Seq2[[]string, error]) error
 }
@@ -162,8 +166,10 @@ type Config struct {
 	MaxRecordBytes int
 
 	// UnsafeDisableFormulaEscaping turns off CSV formula-injection
-	// neutralising (OWASP "CSV Injection"). Default false: a cell starting
-	// with = + - @ tab or CR is prefixed with a single quote.
+	// neutralising (OWASP "CSV Injection", ASVS 5.0 1.2.10). Default
+	// false: a cell starting with = + - @ tab CR or NUL, also after
+	// leading spaces, line feeds or U+FEFF, is prefixed with a single
+	// quote.
 	UnsafeDisableFormulaEscaping bool
 
 	// Hook, when set, receives an [Event] for each completed or failed

@@ -33,10 +33,11 @@ func (f Format) ext() string {
 const utf8BOM = "\uFEFF"
 
 // formulaTrigger reports whether a spreadsheet would evaluate a cell that
-// starts with c (OWASP "CSV Injection": = + - @ tab CR).
+// starts with c (OWASP "CSV Injection": = + - @ tab CR; ASVS 5.0 1.2.10
+// adds NUL).
 func formulaTrigger(c byte) bool {
 	switch c {
-	case '=', '+', '-', '@', '\t', '\r':
+	case '=', '+', '-', '@', '\t', '\r', 0:
 		return true
 	}
 	return false
@@ -45,11 +46,24 @@ func formulaTrigger(c byte) bool {
 // needsFormulaEscape reports whether v gets a leading quote: it starts with
 // a trigger, or with quotes followed by a trigger (so that a value that
 // already starts with "'=" survives the round trip: escaping is a
-// bijection, undone by unescapeFormula).
+// bijection, undone by unescapeFormula). Spaces, line feeds and U+FEFF
+// before the trigger do not hide it: spreadsheets that trim cells, or
+// drop a byte order mark, would evaluate what follows.
 func needsFormulaEscape(v string) bool {
 	i := 0
 	for i < len(v) && v[i] == '\'' {
 		i++
+	}
+	for i < len(v) {
+		switch {
+		case v[i] == ' ' || v[i] == '\n':
+			i++
+			continue
+		case strings.HasPrefix(v[i:], utf8BOM):
+			i += len(utf8BOM)
+			continue
+		}
+		break
 	}
 	return i < len(v) && formulaTrigger(v[i])
 }

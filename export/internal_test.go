@@ -230,3 +230,67 @@ func TestCSVReader(t *testing.T) {
 		require.Equal(t, tt.want, got, "%q", tt.in)
 	}
 }
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func TestCSVReaderStopsAtTooManyFields(t *testing.T) {
+	t.Parallel()
+	// A hostile record of empty fields adds nothing to the byte count that
+	// MaxRecordBytes caps, so the field count must stop it: otherwise the
+	// reader keeps an int per comma, 8 bytes of memory per input byte.
+	src := &countingReader{r: strings.NewReader(strings.Repeat(",", 8<<20))}
+	cr := newCSVReader(src, 2, 64)
+	_, err := cr.read()
+	require.Error(t, err)
+	require.False(t, errors.Is(err, io.EOF))
+	require.Less(t, src.n, int64(256<<10), "the reader consumed the whole record before checking its field count")
+	require.LessOrEqual(t, cap(cr.ends), 16)
+}
+
+// A caller may hand age's own scrypt types to a read or an export instead
+// of a Passphrase. They cost the same, so they take a passphrase slot, and
+// a file's work factor is capped for them too (age's own cap is 22: 4 GiB).
+func TestScryptIdentitiesAndRecipientsAreCapped(t *testing.T) {
+	t.Parallel()
+	e := New(Config{ScryptWorkFactor: 10, MaxScryptWorkFactor: 12, TempDir: t.TempDir()})
+	require.NoError(t, e.Register("m", &oneRow{}))
+	var good bytes.Buffer
+	_, err := e.Export(context.Background(), &good, Request{Scope: Scope{Tenant: "t"}, Passphrase: "p"})
+	require.NoError(t, err)
+	id, err := age.NewScryptIdentity("p")
+	require.NoError(t, err)
+	keys := ReadOptions{Identities: []age.Identity{id}}
+	_, err = e.Verify(context.Background(), bytes.NewReader(good.Bytes()), keys)
+	require.NoError(t, err)
+
+	// Work factor 13 in the header: over this Exporter's cap of 12.
+	i := bytes.Index(good.Bytes(), []byte(" 10\n"))
+	require.Positive(t, i)
+	hostile := append(append(bytes.Clone(good.Bytes()[:i]), " 13\n"...), good.Bytes()[i+4:]...)
+	_, err = e.Verify(context.Background(), bytes.NewReader(hostile), keys)
+	require.ErrorIs(t, err, ErrCorrupt)
+	require.ErrorContains(t, err, "work factor")
+
+	release, err := e.acquirePassphrase(context.Background())
+	require.NoError(t, err)
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = e.Verify(ctx, bytes.NewReader(good.Bytes()), keys)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a scrypt identity waits for a slot")
+	r, err := age.NewScryptRecipient("p")
+	require.NoError(t, err)
+	r.SetWorkFactor(10)
+	_, err = e.Export(ctx, io.Discard, Request{Scope: Scope{Tenant: "t"}, Recipients: []age.Recipient{r}})
+	require.ErrorIs(t, err, context.DeadlineExceeded, "a scrypt recipient waits for a slot")
+}

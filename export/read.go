@@ -25,7 +25,10 @@ import (
 // archive; a read with keys accepts only an encrypted one
 // ([ErrNotEncrypted]).
 type ReadOptions struct {
-	// Identities, for example from age.ParseX25519Identity.
+	// Identities, for example from age.ParseX25519Identity. An
+	// *age.ScryptIdentity here is treated as a Passphrase: its work factor
+	// is capped at [Config.MaxScryptWorkFactor] (on a copy) and it takes
+	// one of [Config.MaxPassphraseOps].
 	Identities []age.Identity
 	// Passphrase, for archives encrypted with one.
 	Passphrase string
@@ -255,14 +258,26 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 	if keys.empty() {
 		return nil, true, fmt.Errorf("%w: the archive is encrypted and no key was given", ErrWrongKey)
 	}
-	ids := keys.Identities
+	// age's own scrypt identities given among Identities cost what a
+	// Passphrase does: cap their work factor (on a copy: the caller's may
+	// be shared) and take a passphrase slot for them too.
+	ids := make([]age.Identity, 0, len(keys.Identities)+1)
+	scrypt := keys.Passphrase != ""
+	for _, id := range keys.Identities {
+		if sid, ok := id.(*age.ScryptIdentity); ok && sid != nil {
+			c := *sid
+			c.SetMaxWorkFactor(r.e.cfg.MaxScryptWorkFactor)
+			id, scrypt = &c, true
+		}
+		ids = append(ids, id)
+	}
 	if keys.Passphrase != "" {
 		id, err := age.NewScryptIdentity(keys.Passphrase)
 		if err != nil {
 			return nil, true, fmt.Errorf("%w: empty passphrase", ErrWrongKey)
 		}
 		id.SetMaxWorkFactor(r.e.cfg.MaxScryptWorkFactor)
-		ids = append(ids[:len(ids):len(ids)], id)
+		ids = append(ids, id)
 	}
 
 	// Parse the header through a recorder, so the bytes age's parser read
@@ -276,7 +291,7 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 		return nil, true, r.corrupt(errors.New("age header is not canonical"))
 	}
 	var fileKey []byte
-	if keys.Passphrase != "" {
+	if scrypt {
 		release, aerr := r.e.acquirePassphrase(r.ctx)
 		if aerr != nil {
 			return nil, true, aerr
@@ -335,10 +350,26 @@ type entries interface {
 	next(hint int64) (name string, size int64, body io.Reader, err error)
 }
 
-type tarEntries struct{ tr *tar.Reader }
+type tarEntries struct {
+	tr   *tar.Reader
+	r    io.Reader // under tr
+	done bool
+}
 
 func (t *tarEntries) next(int64) (string, int64, io.Reader, error) {
+	if t.done {
+		return "", 0, nil, io.EOF
+	}
 	h, err := t.tr.Next()
+	if errors.Is(err, io.EOF) {
+		// Only zeros may follow the end-of-archive blocks: a lenient
+		// reader (tar -i) would extract entries hidden after them.
+		t.done = true
+		if err := tarZerosToEnd(t.r); err != nil {
+			return "", 0, nil, err
+		}
+		return "", 0, nil, io.EOF
+	}
 	if err != nil {
 		return "", 0, nil, err
 	}
@@ -346,6 +377,25 @@ func (t *tarEntries) next(int64) (string, int64, io.Reader, error) {
 		return "", 0, nil, fmt.Errorf("%w: tar entry %q is not a regular file", ErrCorrupt, h.Name)
 	}
 	return h.Name, h.Size, t.tr, nil
+}
+
+// tarZerosToEnd reads r to its end and fails unless every byte is zero.
+func tarZerosToEnd(r io.Reader) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := r.Read(buf)
+		for _, b := range buf[:n] {
+			if b != 0 {
+				return fmt.Errorf("%w: data after the end of the tar archive", ErrCorrupt)
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
 }
 
 func (r *reader) archive(in io.Reader, v *readVisitor) (*Manifest, error) {
@@ -358,7 +408,7 @@ func (r *reader) archive(in io.Reader, v *readVisitor) (*Manifest, error) {
 	if string(peek) == zipLocalSig {
 		ents = &zipEntries{r: br}
 	} else {
-		ents = &tarEntries{tr: tar.NewReader(br)}
+		ents = &tarEntries{tr: tar.NewReader(br), r: br}
 	}
 
 	name, size, body, err := ents.next(-1)
@@ -510,10 +560,11 @@ func (t *hashReader) Read(p []byte) (int, error) {
 }
 
 // parse yields the records of one file (not the header row). Without
-// values it only checks syntax and counts, allocating nothing per record.
+// values a CSV file is only checked (syntax, field counts) and counted,
+// allocating nothing per record; JSON records are always decoded.
 func (r *reader) parse(m *Manifest, mm *ManifestModule, in io.Reader, values bool) iter.Seq2[[]string, error] {
 	if m.FileFormat == JSONLines {
-		return r.parseJSON(mm, in, values)
+		return r.parseJSON(mm, in)
 	}
 	return r.parseCSV(m, mm, in, values)
 }
@@ -563,7 +614,7 @@ func (r *reader) parseCSV(m *Manifest, mm *ManifestModule, in io.Reader, values 
 	}
 }
 
-func (r *reader) parseJSON(mm *ManifestModule, in io.Reader, values bool) iter.Seq2[[]string, error] {
+func (r *reader) parseJSON(mm *ManifestModule, in io.Reader) iter.Seq2[[]string, error] {
 	return func(yield func([]string, error) bool) {
 		sc := bufio.NewScanner(in)
 		sc.Buffer(make([]byte, 0, 64<<10), r.e.cfg.MaxRecordBytes)
@@ -572,15 +623,15 @@ func (r *reader) parseJSON(mm *ManifestModule, in io.Reader, values bool) iter.S
 		line := 0
 		for sc.Scan() {
 			line++
-			if !values {
-				if !json.Valid(sc.Bytes()) {
-					yield(nil, r.corrupt(fmt.Errorf("%s line %d: invalid JSON", mm.File, line)))
-					return
-				}
-				if !yield(out, nil) {
-					return
-				}
-				continue
+			// Every record is decoded, also when only verifying: Verify
+			// must refuse what Import would refuse (a number, a missing
+			// or unknown key), or "Verify, then Import" is not
+			// all-or-nothing.
+			if n := jsonColons(sc.Bytes()); n != len(mm.Columns) {
+				// Checked before decoding, so a line of many short keys
+				// cannot build a map many times its size.
+				yield(nil, r.corrupt(fmt.Errorf("%s line %d: %d keys for %d columns", mm.File, line, n, len(mm.Columns))))
+				return
 			}
 			clear(obj)
 			if err := json.Unmarshal(sc.Bytes(), &obj); err != nil {
@@ -607,6 +658,25 @@ func (r *reader) parseJSON(mm *ManifestModule, in io.Reader, values bool) iter.S
 			yield(nil, r.corrupt(fmt.Errorf("%s: %w", mm.File, err)))
 		}
 	}
+}
+
+// jsonColons counts the colons outside strings in a JSON text: the number
+// of keys of a flat object.
+func jsonColons(b []byte) int {
+	n, in, esc := 0, false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case !in && c == ':':
+			n++
+		}
+	}
+	return n
 }
 
 // ParseManifest decodes and validates a manifest.json. It returns

@@ -85,7 +85,9 @@ type Request struct {
 	BOM bool
 
 	// Recipients encrypts the export in the age v1 format to these
-	// recipients (for example age.ParseX25519Recipient("age1...")).
+	// recipients (for example age.ParseX25519Recipient("age1...")). An
+	// *age.ScryptRecipient here takes one of [Config.MaxPassphraseOps]
+	// like a Passphrase, with the work factor set on it.
 	Recipients []age.Recipient
 	// Passphrase encrypts the export in the age v1 format with scrypt,
 	// so that `age -d` asks for it. age does not allow a passphrase
@@ -202,8 +204,11 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 		return fmt.Errorf("export: create temporary file: %w", err)
 	}
 	tmp := f.Name()
+	renamed := false
 	defer func() {
-		if err != nil {
+		// Also on a panic (a module's, recovered by the caller): a
+		// partial export must not stay next to path.
+		if !renamed {
 			_ = f.Close()
 			_ = os.Remove(tmp)
 		}
@@ -220,6 +225,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 	if err = os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("export: rename: %w", err)
 	}
+	renamed = true
 	return nil
 }
 
@@ -365,7 +371,13 @@ func (e *Exporter) withEncryption(ctx context.Context, w io.Writer, req *Request
 	}
 	var ew io.WriteCloser
 	var err error
-	if req.Passphrase != "" {
+	scrypt := req.Passphrase != ""
+	for _, r := range recipients {
+		if _, ok := r.(*age.ScryptRecipient); ok {
+			scrypt = true // age's own scrypt recipient costs what a Passphrase does
+		}
+	}
+	if scrypt {
 		// scrypt runs inside age.Encrypt (it wraps the file key at once);
 		// hold a passphrase slot only for that.
 		release, aerr := e.acquirePassphrase(ctx)

@@ -36,7 +36,8 @@
 // verify.
 //
 // Attempts are limited (Config.MaxAttempts, default 5, then a 15 minute
-// lock; NIST SP 800-63B section 5.2.2). An attempt is taken from the
+// lock after which the count restarts: a rate limit, see
+// Config.MaxAttempts for NIST SP 800-63B section 5.2.2). An attempt is taken from the
 // store atomically before a code is checked, so concurrent guesses cannot
 // exceed the limit; a lock is reported as a [*LockedError] (matching
 // [ErrLocked]) that says until when.
@@ -50,7 +51,9 @@
 // for the same account and [Purpose] only (ASVS 6.6.2), within 10 minutes
 // (ASVS 6.5.5), for at most 5 attempts after which the code is dead (ASVS
 // 6.6.3); a new code may be sent at most once a minute per account and
-// purpose, which also caps guessing at 5 tries a minute.
+// purpose. A resend does not restore the account's guesses: wrong emailed
+// codes count against Config.MaxAttempts like wrong TOTP codes, and lock
+// the emailed-code factor the same way (a [*LockedError]).
 //
 // The hash is HMAC-SHA-256 over a random 128-bit per-code salt, the user
 // id, the purpose and the code, keyed with Config.CodePepper if set. With

@@ -5,4 +5,5 @@ var (
 	ParseCode         = parseCode
 	NormalizeDigits   = normalizeDigits
 	ParseRecoveryCode = parseRecoveryCode
+	RandomDigits      = randomDigits
 )

@@ -178,7 +178,7 @@ func TestFailClosed(t *testing.T) {
 			if uses(append(totpPath, "ConfirmTOTP")...) {
 				require.Error(t, m.ConfirmTOTP(ctx, "bob", codeAt(t, eb, clk.Now())), "ConfirmTOTP")
 			}
-			if uses("TakeOOBAttempt", "DeleteOOB") {
+			if uses("TakeOOBAttempt", "TakeAttempt", "DeleteOOB", "ResetAttempts") {
 				require.Error(t, m.VerifyCode(ctx, "alice", mfa.PurposeLogin, sent.lastCode(t)), "VerifyCode")
 			}
 			if uses("UseRecoveryCode") {
@@ -197,5 +197,33 @@ func TestFailClosed(t *testing.T) {
 				require.Error(t, m.RemoveRecoveryCodes(ctx, "alice"), "RemoveRecoveryCodes")
 			}
 		})
+	}
+}
+
+// shortSecretSealer opens every record to a short secret, as a buggy or
+// misconfigured Sealer (or a record sealed by something else) might.
+type shortSecretSealer struct {
+	mfa.Sealer
+	secret []byte
+}
+
+func (s shortSecretSealer) Open(context.Context, []byte, []byte) ([]byte, error) {
+	return append([]byte(nil), s.secret...), nil
+}
+
+// TestShortSecretNeverVerifies: a TOTP record whose secret opens to fewer
+// than 160 bits is malformed and denies. With an empty secret anyone can
+// compute the codes (HMAC under an empty key).
+func TestShortSecretNeverVerifies(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, secret := range [][]byte{nil, []byte("short")} {
+		f, _ := enrolled(t, mfa.Config{})
+		m := mfa.New(f.store, shortSecretSealer{newSealer(t), secret}, mfa.Config{Now: f.clock.Now})
+		code, err := mfa.Code(secret, mfa.SHA1, 6, 30*time.Second, f.clock.Now())
+		require.NoError(t, err)
+		err = m.VerifyTOTP(ctx, "alice", code)
+		require.Error(t, err, "secret %q", secret)
+		require.NotErrorIs(t, err, mfa.ErrReplay)
 	}
 }

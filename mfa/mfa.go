@@ -155,12 +155,17 @@ type Config struct {
 	// pixels. Default 256.
 	QRCodeSize int
 
-	// MaxAttempts is how many wrong TOTP codes lock the factor. Default 5.
-	// NIST SP 800-63B section 5.2.2 requires a limit of at most 100; with 6
-	// digits and skew 1, 5 attempts give an attacker a 1.5e-5 chance per
-	// lockout period.
+	// MaxAttempts is how many wrong TOTP codes lock the TOTP factor, and
+	// how many wrong emailed codes (across resends) lock the emailed-code
+	// factor, each for LockoutDuration. Default 5.
+	// With 6 digits and skew 1, 5 attempts give an attacker a 1.5e-5
+	// chance per lockout period. When the lock expires the count starts
+	// again, so this is a rate limit (at most 480 guesses a day at the
+	// defaults), not the absolute cap of NIST SP 800-63B section 5.2.2 (no
+	// more than 100 consecutive failures on an account): a host that needs
+	// that cap counts EventLockout events and disables the factor.
 	MaxAttempts int
-	// LockoutDuration is how long the TOTP factor stays locked. Default 15
+	// LockoutDuration is how long a locked factor stays locked. Default 15
 	// minutes.
 	LockoutDuration time.Duration
 
@@ -175,8 +180,8 @@ type Config struct {
 	// it is invalidated. Default 5 (ASVS 6.6.3: rate-limit OOB codes).
 	CodeMaxAttempts int
 	// ResendInterval is the minimum time between two codes for the same
-	// user and purpose. Default 60 s. Each resend replaces the code, so
-	// this also bounds guesses to CodeMaxAttempts per interval.
+	// user and purpose. Default 60 s. Each resend replaces the code and its
+	// CodeMaxAttempts, but not the account's MaxAttempts budget.
 	ResendInterval time.Duration
 	// CodePepper, if set, keys the HMAC-SHA-256 that hashes emailed codes
 	// (keep it outside the database). Optional; see the package doc.

@@ -138,8 +138,11 @@ func (m *Manager) SendCode(ctx context.Context, userID, address string, purpose 
 // live code exists (never sent, expired, used, or invalidated after
 // CodeMaxAttempts wrong tries), [ErrInvalidCode] for a wrong or malformed
 // code (every try counts, and the last allowed wrong try invalidates the
-// code), [ErrReplay] if a concurrent call consumed the same code first, or
-// a system error: every store failure denies.
+// code; it wraps a [*LockedError] when it used up the account's
+// MaxAttempts), a [*LockedError] while the emailed-code factor is locked,
+// [ErrReplay] if a concurrent call consumed the same code first, or a
+// system error: every store failure denies. The account's MaxAttempts
+// budget is not reset by a resend, only by a success or the lock's end.
 func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose, code string) error {
 	if err := validUserID(userID); err != nil {
 		return err
@@ -158,13 +161,26 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 	if err != nil {
 		return storeErr("take code attempt", err)
 	}
+	// The account's budget of wrong codes (MaxAttempts, then a lock) outlives
+	// each code: a resend replaces the code and its attempts, not this
+	// counter, so sending a code a minute does not buy 5 fresh guesses a
+	// minute (NIST SP 800-63B section 5.2.2).
+	a, err := m.takeAttempt(ctx, userID, FactorEmail, now)
+	if err != nil {
+		return err
+	}
 	ok := false
 	if c, valid := normalizeDigits(code); valid {
 		got := m.codeHash(rec.Salt, userID, purpose, c)
 		ok = subtle.ConstantTimeCompare(got, rec.Hash) == 1
 	}
 	if !ok {
-		ev.Type, ev.Reason, ev.Remaining = EventFailure, "invalid", max(m.cfg.CodeMaxAttempts-rec.Attempts, 0)
+		if !a.LockedUntil.IsZero() {
+			ev.Type, ev.Reason, ev.LockedUntil = EventLockout, "invalid", a.LockedUntil
+			m.emit(ctx, ev)
+			return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: FactorEmail, Until: a.LockedUntil})
+		}
+		ev.Type, ev.Reason, ev.Remaining = EventFailure, "invalid", min(max(m.cfg.CodeMaxAttempts-rec.Attempts, 0), a.Remaining)
 		if ev.Remaining == 0 {
 			ev.Type = EventLockout
 		}
@@ -179,6 +195,9 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 		ev.Type = EventReplay
 		m.emit(ctx, ev)
 		return ErrReplay
+	}
+	if err := m.store.ResetAttempts(ctx, userID, FactorEmail); err != nil {
+		return storeErr("reset attempts", err)
 	}
 	ev.Type = EventSuccess
 	m.emit(ctx, ev)

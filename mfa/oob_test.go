@@ -60,7 +60,9 @@ func TestEmailedCodeExpiry(t *testing.T) {
 func TestEmailedCodeAttempts(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, mfa.Config{})
+	// The per-code limit alone; the account's MaxAttempts budget is
+	// TestEmailedCodeResendKeepsAttemptBudget's.
+	f := newFixture(t, mfa.Config{MaxAttempts: 100})
 	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
 	code := f.sent.lastCode(t)
 	bad := wrongCode(code)
@@ -121,7 +123,7 @@ func TestSendCodeFailures(t *testing.T) {
 func TestEmailedCodeConcurrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f := newFixture(t, mfa.Config{CodeMaxAttempts: 100})
+	f := newFixture(t, mfa.Config{CodeMaxAttempts: 100, MaxAttempts: 100})
 	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
 	code := f.sent.lastCode(t)
 	var ok atomic.Int32
@@ -165,4 +167,73 @@ func TestConsoleSender(t *testing.T) {
 	s := &mfa.ConsoleSender{W: &buf}
 	require.NoError(t, s.Send(context.Background(), mfa.Message{To: "a@example.com", UserID: "alice", Purpose: mfa.PurposeLogin, Code: "123456", ExpiresAt: t0}))
 	require.Regexp(t, regexp.MustCompile(`"alice" \(login\), to "a@example.com": 123456, valid until 2026-11-23T12:00:15Z`), buf.String())
+}
+
+// TestEmailedCodeResendKeepsAttemptBudget: a resend replaces the code and
+// its per-code attempts, but not the account's budget of wrong codes.
+// Otherwise someone holding the password could send a code a minute and
+// make 5 guesses at each, 7,200 a day with no lock (NIST SP 800-63B
+// section 5.2.2 limits consecutive failures on an account).
+func TestEmailedCodeResendKeepsAttemptBudget(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := newFixture(t, mfa.Config{MaxAttempts: 3, LockoutDuration: 10 * time.Minute})
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	bad := wrongCode(f.sent.lastCode(t))
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, bad), mfa.ErrInvalidCode)
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, bad), mfa.ErrInvalidCode)
+	require.Equal(t, 1, f.ev.last().Remaining)
+
+	f.clock.Add(time.Minute)
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	code := f.sent.lastCode(t)
+	err := f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, wrongCode(code))
+	require.ErrorIs(t, err, mfa.ErrInvalidCode)
+	var le *mfa.LockedError
+	require.ErrorAs(t, err, &le, "the third wrong code on the account locks, resend or not")
+	require.Equal(t, mfa.FactorEmail, le.Factor)
+	require.Equal(t, f.clock.Now().Add(10*time.Minute), le.Until)
+	require.Equal(t, mfa.EventLockout, f.ev.last().Type)
+
+	// Locked: even the right code is refused, and a resend does not help.
+	err = f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code)
+	require.ErrorIs(t, err, mfa.ErrLocked)
+	require.NotErrorIs(t, err, mfa.ErrInvalidCode)
+	f.clock.Add(time.Minute)
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, f.sent.lastCode(t)), mfa.ErrLocked)
+
+	// After the lock a fresh code works, and a success resets the budget.
+	f.clock.Add(10 * time.Minute)
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	require.NoError(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, f.sent.lastCode(t)))
+	f.clock.Add(time.Minute)
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
+	code = f.sent.lastCode(t)
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, wrongCode(code)), mfa.ErrInvalidCode)
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, wrongCode(code)), mfa.ErrInvalidCode)
+	require.NoError(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code))
+	f.ev.requireNoSecret(t, code)
+}
+
+// TestRandomDigitsRejectsBiasedDraws: emailed codes come from rejection
+// sampling, not a bare modulo. For 6 digits the largest multiple of 10^6
+// below 2^32 is 4,294,000,000: draws at or above it are redrawn (a modulo
+// would fold them onto 000000-967294 and make those codes likelier).
+func TestRandomDigitsRejectsBiasedDraws(t *testing.T) {
+	t.Parallel()
+	r := bytes.NewReader([]byte{
+		0xff, 0xff, 0xff, 0xff, // 4,294,967,295: rejected
+		0xff, 0xf1, 0x3d, 0x80, // 4,294,000,000: rejected
+		0xff, 0xf1, 0x3d, 0x7f, // 4,293,999,999: accepted
+	})
+	c, err := mfa.RandomDigits(r, 6)
+	require.NoError(t, err)
+	require.Equal(t, "999999", c)
+	require.Zero(t, r.Len(), "both biased draws were consumed and redrawn")
+	c, err = mfa.RandomDigits(bytes.NewReader([]byte{0, 0, 0, 42}), 8)
+	require.NoError(t, err)
+	require.Equal(t, "00000042", c, "leading zeros kept")
+	_, err = mfa.RandomDigits(bytes.NewReader([]byte{0xff, 0xff, 0xff, 0xff}), 6)
+	require.Error(t, err, "randomness running out is an error, not a code")
 }

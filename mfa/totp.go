@@ -255,6 +255,12 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 	if err != nil {
 		return fmt.Errorf("mfa: open secret: %w", err)
 	}
+	if len(secret) < defaultSecretBytes || len(secret) > maxSecretBytes {
+		// Malformed: every enrollment and imported key has 160 to 512 bits,
+		// and an empty secret would make the codes anyone's to compute.
+		clear(secret)
+		return errors.New("mfa: TOTP record of user has an invalid secret")
+	}
 	period := uint64(rec.Period / time.Second)
 	cur := int64(uint64(now.Unix()) / period)
 	mac := hmac.New(rec.Algorithm.hash(), secret)

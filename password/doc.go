@@ -21,7 +21,9 @@
 //     contract;
 //   - any Unicode accepted, NFKC-normalised ([Normalize]) before checking
 //     and hashing, so the same password typed on different keyboards or
-//     platforms matches; a code point counts as one character;
+//     platforms matches; a code point counts as one character, and the
+//     minimum applies to the shorter of the typed and normalised forms, so
+//     a character NFKC expands (U+FDFA becomes 18) counts once;
 //   - the 30,000 most common passwords rejected, case-insensitively
 //     ([CodeCommon], 6.2.4, which asks for at least the top 3,000);
 //   - context words (6.1.2, 6.2.11): the host's static words in

@@ -19,7 +19,7 @@ var (
 	ErrMalformedHash = errors.New("password: malformed hash")
 	// ErrParamsTooLarge is returned by [Hasher.Verify] when a stored hash asks
 	// for more memory, time, parallelism, salt or output than the caps in
-	// [Limits] allow, and by [NewHasher] for such a configuration.
+	// [Limits] allow.
 	ErrParamsTooLarge = errors.New("password: hash parameters exceed limits")
 	// ErrUnknownPepper is returned by [Hasher.Verify] when a hash names a
 	// pepper id the hasher does not hold.

@@ -130,7 +130,8 @@ type Hasher struct {
 }
 
 // NewHasher returns a Hasher for cfg, or an error wrapping
-// [ErrInvalidConfig] or [ErrParamsTooLarge].
+// [ErrInvalidConfig] (or a randomness error). It does not cap cfg.Params:
+// the host chooses them, and [Limits] are raised to cover them.
 func NewHasher(cfg Config) (*Hasher, error) {
 	p, d := cfg.Params, DefaultParams()
 	if p.Memory == 0 {

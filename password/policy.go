@@ -141,7 +141,9 @@ func countClasses(s string) classCounts {
 // word's index in that combined list.
 //
 // The password is NFKC-normalised first and counted in code points; it is
-// never truncated. Errors other than *PolicyError are not returned: breach
+// never truncated. The minimum length applies to the shorter of the typed
+// and the normalised password, so characters that NFKC expands (U+FDFA
+// becomes 18 code points) do not count as several. Errors other than *PolicyError are not returned: breach
 // checker failures are handled as documented on
 // [Policy.BlockOnBreachCheckError].
 func (p Policy) Check(ctx context.Context, password string, contextWords ...string) error {
@@ -170,8 +172,11 @@ func (p Policy) Check(ctx context.Context, password string, contextWords ...stri
 	}
 	pw := Normalize(password)
 	c := countClasses(pw)
-	if c.n < p.minLength() {
-		add(CodeTooShort, "min", p.minLength(), "actual", c.n)
+	// NFKC can also expand one code point into many (U+FDFA becomes 18),
+	// so the minimum sees the shorter of the typed and normalised counts:
+	// a single ligature must not pass as an 8-character password.
+	if n := min(c.n, utf8.RuneCountInString(password)); n < p.minLength() {
+		add(CodeTooShort, "min", p.minLength(), "actual", n)
 	}
 	tooLong := c.n > maxLen
 	if tooLong {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -44,7 +45,8 @@ func TestZeroPolicyDefaults(t *testing.T) {
 		{"emoji count once each", "🔐🔑🗝🔒🔓🔏🛡🪪", nil},
 		{"spaces are characters", "        ", nil},
 		{"invalid UTF-8", "abc\xffdefgh", []password.Code{password.CodeInvalidUTF8}},
-		{"NFKC expands ligature to 8", "\ufb01\ufb01\ufb01qz", nil}, // ﬁﬁﬁqz -> fififiqz
+		{"NFKC expansion does not pad the length", "\ufb01\ufb01\ufb01qz", []password.Code{password.CodeTooShort}}, // ﬁﬁﬁqz -> fififiqz: 5 typed
+		{"NFKC-expanded ligatures, 8 typed", "\ufb01\ufb01\ufb01qzxyw", nil},
 		{"NFKC: decomposed counts after composing", "cafe\u0301ab", []password.Code{password.CodeTooShort}},
 		{"common", "password", []password.Code{password.CodeCommon}},
 		{"common, case-insensitive", "PassWord", []password.Code{password.CodeCommon}},
@@ -206,4 +208,20 @@ func TestNFKCComposesBeforeCounting(t *testing.T) {
 	jamo := strings.Repeat("\u1100\u1161\u11a8", 64) // ㄱ+ㅏ+ㄱ = 각
 	require.Equal(t, strings.Repeat("각", 64), password.Normalize(jamo))
 	require.NoError(t, password.Policy{MaxLength: 64}.Check(context.Background(), jamo))
+}
+
+// TestNFKCExpansionDoesNotPadLength: compatibility characters that NFKC
+// expands (U+FDFA becomes 18 code points) must not let a one- or
+// two-character password pass the minimum length: the shorter of the
+// typed and normalised counts is what the minimum sees.
+func TestNFKCExpansionDoesNotPadLength(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	for _, pw := range []string{"\ufdfa", "\ufdfa\ufdfa", "\ufb03\ufb03\ufb03"} { // ﷺ, ﷺﷺ, ﬃﬃﬃ
+		err := password.Policy{}.Check(ctx, pw)
+		require.Equal(t, []password.Code{password.CodeTooShort}, codes(err), "%q", pw)
+		var pe *password.PolicyError
+		require.ErrorAs(t, err, &pe)
+		require.Equal(t, utf8.RuneCountInString(pw), pe.Violations[0].Params["actual"])
+	}
 }

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"filippo.io/age"
 	_ "modernc.org/sqlite" // the host picks the driver; sqlstore imports none
 
+	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/clientip"
 	"github.com/bulwarkhq/bulwark/export"
 	"github.com/bulwarkhq/bulwark/keyring"
@@ -174,7 +176,35 @@ func run(ctx context.Context, w io.Writer) error {
 	_, errIdle := sessions.Validate(ctx, laptop.Token)
 	fmt.Fprintf(w, "session: after 11 idle minutes the laptop's session is gone: %v\n", errIdle)
 
-	// 7. Export: a tenant backup, encrypted to an age public key, then
+	// 7. Audit: a change log entry with the client's IP and a field diff
+	// (the password is redacted before anything is hashed), chained and
+	// verified. The checkpoint key belongs in a KMS, not the database.
+	ckKey := make([]byte, 32)
+	if _, err := rand.Read(ckKey); err != nil {
+		return err
+	}
+	alog := audit.New(st.Audit(), audit.Config{Signer: audit.HMACKey{ID: "quickstart", Key: ckKey}})
+	changes, err := audit.Diff(
+		map[string]any{"email": "ada@example.com", "password": "old secret"},
+		map[string]any{"email": "ada@lovelace.example", "password": "new secret"})
+	if err != nil {
+		return err
+	}
+	rec, err := alog.Append(ctx, audit.Event{Tenant: "acme", Actor: "user-1", Action: "record.updated",
+		TargetType: "client", TargetID: "42", IP: res.String(r), Changes: changes})
+	if err != nil {
+		return err
+	}
+	rep, err := alog.Verify(ctx, "acme", audit.VerifyOptions{})
+	if err != nil {
+		return err
+	}
+	for _, c := range rec.Changes {
+		fmt.Fprintf(w, "audit: %s %s changed from %q to %q (ip %s)\n", rec.Action, c.Field, c.Old, c.New, rec.IP)
+	}
+	fmt.Fprintf(w, "audit: chain of %d record(s) verified\n", rep.Records)
+
+	// 8. Export: a tenant backup, encrypted to an age public key, then
 	// verified against its manifest.
 	ex := export.New(export.Config{})
 	if err := ex.Register("contacts", contacts{{"1", "Ada Lovelace", "=HYPERLINK(\"evil\")"}, {"2", "Alan Turing", "mathematician"}}); err != nil {
@@ -199,7 +229,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "export: %d contacts in an age-encrypted archive; decrypted and every hash verified\n", man.Modules[0].Rows)
 
-	// 8. Retention: when will a trial account that never subscribed be
+	// 9. Retention: when will a trial account that never subscribed be
 	// erased? The zero Config uses the saas-lifecycle preset.
 	rs := st.Retention()
 	rm, err := retention.New(rs, retention.Config{})

@@ -19,9 +19,11 @@ import (
 )
 
 // RunSink checks the [export.Sink] contract against fresh, empty sinks
-// made by newSink, one per subtest: Put stores exactly what it read, a
-// failing reader leaves no object, List filters by prefix, Delete removes
-// and tolerates a missing name.
+// made by newSink, one per subtest: Put stores an object under the name
+// (Sink has no read method, so the stored bytes are not compared), a
+// second Put of a name leaves one object, a failing reader or a cancelled
+// context leaves no object, List filters by prefix, Delete removes and
+// tolerates a missing name.
 func RunSink(t *testing.T, newSink func(t *testing.T) export.Sink) {
 	t.Helper()
 	ctx := context.Background()

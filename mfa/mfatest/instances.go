@@ -32,8 +32,8 @@ func (s *lastCode) Send(_ context.Context, m mfa.Message) error {
 // as for app instances sharing one PostgreSQL or Redis. It runs
 // [Concurrency] simultaneous verifications of one valid code, spread over
 // the Managers, and requires that exactly one succeeds; likewise for an
-// emailed code and a recovery code; and that concurrent wrong TOTP codes
-// are checked no more often than the attempt limit.
+// emailed code and a recovery code; and that concurrent wrong TOTP or
+// emailed codes are checked no more often than the attempt limit.
 func RunInstances(t *testing.T, stores ...mfa.Store) {
 	if len(stores) < 2 {
 		t.Fatal("mfatest: RunInstances needs at least two stores")
@@ -140,7 +140,7 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 		}
 	})
 	t.Run("EmailedCode", func(t *testing.T) {
-		ms := managers(mfa.Config{CodeMaxAttempts: 10 * Concurrency})
+		ms := managers(mfa.Config{CodeMaxAttempts: 10 * Concurrency, MaxAttempts: 10 * Concurrency})
 		if err := ms[0].SendCode(ctx, "email", "e@example.com", mfa.PurposeLogin); err != nil {
 			t.Fatal(err)
 		}
@@ -150,6 +150,24 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyCode(ctx, "email", mfa.PurposeLogin, code) })
 		if ok := count(errs, nil); ok != 1 || count(errs, mfa.ErrNoCode)+count(errs, mfa.ErrReplay) != Concurrency-1 {
 			t.Fatalf("%d of %d concurrent verifications of one emailed code succeeded, want 1: %v", ok, Concurrency, errs)
+		}
+	})
+	t.Run("EmailedCodeAttemptLimit", func(t *testing.T) {
+		// A generous per-code limit: the account's MaxAttempts must hold.
+		ms := managers(mfa.Config{CodeMaxAttempts: 10 * Concurrency, MaxAttempts: 5})
+		if err := ms[0].SendCode(ctx, "email-guess", "g@example.com", mfa.PurposeLogin); err != nil {
+			t.Fatal(err)
+		}
+		sender.mu.Lock()
+		code := sender.code
+		sender.mu.Unlock()
+		wrong := fmt.Sprintf("%06d", 0)
+		if wrong == code {
+			wrong = fmt.Sprintf("%06d", 1)
+		}
+		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyCode(ctx, "email-guess", mfa.PurposeLogin, wrong) })
+		if checked, locked := count(errs, mfa.ErrInvalidCode), count(errs, mfa.ErrLocked); checked != 5 || locked != Concurrency-4 {
+			t.Fatalf("%d wrong emailed codes checked (want 5), %d lock errors (want %d): %v", checked, locked, Concurrency-4, errs)
 		}
 	})
 	t.Run("RecoveryCode", func(t *testing.T) {

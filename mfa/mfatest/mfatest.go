@@ -418,6 +418,22 @@ func RunRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
 			t.Fatalf("Count after removal = %d, want 0", n)
 		}
 	})
+	t.Run("ConcurrentReplace", func(t *testing.T) {
+		// Regenerating at the same moment (a double click, two tabs) must
+		// leave exactly one set: an old or orphaned set that stays valid
+		// is what regeneration promises to revoke.
+		s := newStore(t)
+		for round := range 5 {
+			var next atomic.Int32
+			concurrently(t, 8, func() (bool, error) {
+				i := next.Add(1)
+				return true, s.ReplaceRecoveryCodes(ctx(), "alice", hashes(fmt.Sprintf("r%d-%d", round, i), 10), base)
+			})
+			if n, err := s.CountRecoveryCodes(ctx(), "alice"); n != 10 || err != nil {
+				t.Fatalf("round %d: after concurrent replaces Count = %d, %v; want one set of 10", round, n, err)
+			}
+		}
+	})
 	t.Run("Concurrent", func(t *testing.T) {
 		s := newStore(t)
 		hs := hashes("c", 10)

@@ -28,6 +28,7 @@ type mfaQueries struct {
 	ensureAttempt, selectAttempt, updateAttempt, resetAttempts string
 	putOOB, takeOOB, deleteOOB, cleanupOOB                     string
 	deleteRecovery, insertRecovery, useRecovery, countRecovery string
+	lockRecovery                                               string // PostgreSQL only
 }
 
 // MFA returns the store for package mfa, sharing s's connection pool.
@@ -63,8 +64,12 @@ func (s *Store) MFA() *MFAStore {
 		takeOOB: s.Rebind(`UPDATE bulwark_mfa_oob SET attempts = attempts + 1
 			WHERE user_id = $1 AND purpose = $2 AND expires_at > $3 AND attempts < $4
 			RETURNING id, salt, code_hash, attempts, sent_at, expires_at`),
-		deleteOOB:      s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE user_id = $1 AND purpose = $2 AND id = $3`),
-		cleanupOOB:     s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE expires_at <= $1`),
+		deleteOOB:  s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE user_id = $1 AND purpose = $2 AND id = $3`),
+		cleanupOOB: s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE expires_at <= $1`),
+		// Under READ COMMITTED a DELETE does not see, or wait for, rows
+		// another replace has inserted but not committed, so two concurrent
+		// replaces would both survive; a per-user transaction lock orders them.
+		lockRecovery:   `SELECT pg_advisory_xact_lock(hashtext('bulwark.mfa.recovery'), hashtext(current_schema() || ':' || $1))`,
 		deleteRecovery: s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1`),
 		insertRecovery: s.Rebind(`INSERT INTO bulwark_mfa_recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)`),
 		useRecovery:    s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1 AND code_hash = $2`),
@@ -252,9 +257,17 @@ func (s *MFAStore) Cleanup(ctx context.Context, now time.Time) (int64, error) {
 	return n, nil
 }
 
-// ReplaceRecoveryCodes implements [mfa.RecoveryStore] in one transaction.
+// ReplaceRecoveryCodes implements [mfa.RecoveryStore] in one transaction,
+// which on PostgreSQL first takes a per-user advisory lock so that
+// concurrent replaces leave exactly one set (on SQLite the transaction
+// already holds the write lock).
 func (s *MFAStore) ReplaceRecoveryCodes(ctx context.Context, userID string, hashes [][]byte, now time.Time) error {
 	err := s.mfaTx(ctx, func(tx *sql.Tx) error {
+		if s.dialect == Postgres {
+			if _, err := tx.ExecContext(ctx, s.q.lockRecovery, userID); err != nil {
+				return err
+			}
+		}
 		if _, err := tx.ExecContext(ctx, s.q.deleteRecovery, userID); err != nil {
 			return err
 		}

@@ -118,14 +118,35 @@ func Open(ctx context.Context, db *sql.DB) (*Store, error) {
 
 // DetectDialect asks the server behind db which dialect it speaks. It works
 // with any driver: it runs SELECT sqlite_version(), which only SQLite knows,
-// and falls back to SELECT version(), which PostgreSQL answers.
+// and falls back to SELECT version(), which PostgreSQL answers. When both
+// fail (a database file that another process is creating is briefly busy,
+// for example), it tries again a few times before reporting both errors.
 func DetectDialect(ctx context.Context, db *sql.DB) (Dialect, error) {
+	var err error
+	for attempt := range 5 {
+		if attempt > 0 {
+			select {
+			case <-ctx.Done():
+				return 0, fmt.Errorf("sqlstore: detect dialect: %w", errors.Join(ctx.Err(), err))
+			case <-time.After(time.Duration(attempt) * 50 * time.Millisecond):
+			}
+		}
+		var d Dialect
+		if d, err = probeDialect(ctx, db); err == nil || errors.Is(err, ErrUnknownDialect) {
+			return d, err
+		}
+	}
+	return 0, fmt.Errorf("sqlstore: detect dialect: %w", err)
+}
+
+func probeDialect(ctx context.Context, db *sql.DB) (Dialect, error) {
 	var v string
-	if err := db.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&v); err == nil {
+	errSQLite := db.QueryRowContext(ctx, "SELECT sqlite_version()").Scan(&v)
+	if errSQLite == nil {
 		return SQLite, nil
 	}
 	if err := db.QueryRowContext(ctx, "SELECT version()").Scan(&v); err != nil {
-		return 0, fmt.Errorf("sqlstore: detect dialect: %w", err)
+		return 0, errors.Join(errSQLite, err)
 	}
 	if strings.Contains(v, "PostgreSQL") {
 		return Postgres, nil

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -210,4 +211,19 @@ func TestNewPanicsOnMisuse(t *testing.T) {
 	t.Parallel()
 	require.Panics(t, func() { sqlstore.New(nil, sqlstore.SQLite) })
 	require.Panics(t, func() { sqlstore.New(testenv.SQLite(t), 0) })
+}
+
+// TestDetectDialectReportsBothErrors closes the pool so both probes fail:
+// the error must carry the SQLite probe's failure, not only the fallback's
+// ("no such function: version"), which hid the real cause of a flake.
+func TestDetectDialectReportsBothErrors(t *testing.T) {
+	t.Parallel()
+	db := testenv.SQLite(t)
+	require.NoError(t, db.Close())
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := sqlstore.DetectDialect(ctx, db)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "detect dialect")
+	require.Equal(t, 2, strings.Count(err.Error(), "database is closed"), err.Error())
 }

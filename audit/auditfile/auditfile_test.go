@@ -1,0 +1,165 @@
+package auditfile_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/audit/auditfile"
+	"github.com/bulwarkhq/bulwark/audit/audittest"
+)
+
+var key = audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+
+func open(t *testing.T, dir string) *auditfile.Store {
+	t.Helper()
+	s, err := auditfile.Open(dir)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	audittest.Run(t, func(t *testing.T) audit.Store { return open(t, t.TempDir()) })
+}
+
+func fill(t *testing.T, s audit.Store, n int) *audit.Log {
+	t.Helper()
+	l := audit.New(s, audit.Config{Signer: key, CheckpointEvery: 10})
+	for i := range n {
+		_, err := l.Append(context.Background(), audit.Event{Tenant: fmt.Sprint("t", i%2), Action: "record.updated", TargetID: fmt.Sprint(i)})
+		require.NoError(t, err)
+	}
+	return l
+}
+
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	fill(t, s, 45)
+	_, err := auditfile.Open(dir)
+	require.ErrorIs(t, err, auditfile.ErrLocked, "second opener is refused")
+	require.NoError(t, s.Close())
+
+	s2 := open(t, dir)
+	require.Zero(t, s2.Recovered())
+	l := audit.New(s2, audit.Config{Signer: key})
+	for _, st := range []string{"t0", "t1"} {
+		_, err := l.Verify(ctx, st, audit.VerifyOptions{})
+		require.NoError(t, err)
+	}
+	rec, err := l.Append(ctx, audit.Event{Tenant: "t0", Action: "record.updated"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(24), rec.Seq, "the chain continues after reopening")
+}
+
+// TestTornLastLine cuts the file in the middle of its last line, as a
+// crash during a write would, and checks that Open drops just that line.
+func TestTornLastLine(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	fill(t, s, 20)
+	require.NoError(t, s.Close())
+	path := filepath.Join(dir, "records.jsonl")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	cut := len(data) - 40
+	require.NoError(t, os.WriteFile(path, data[:cut], 0o600))
+
+	s2 := open(t, dir)
+	require.Positive(t, s2.Recovered())
+	l := audit.New(s2, audit.Config{Signer: key})
+	// The last record (t1, seq 10) is gone; the checkpoint at t1/10 shows it.
+	_, err = l.Verify(ctx, "t0", audit.VerifyOptions{})
+	require.NoError(t, err)
+	_, err = l.Verify(ctx, "t1", audit.VerifyOptions{})
+	require.ErrorIs(t, err, audit.ErrTampered)
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, byte('\n'), after[len(after)-1], "file cut back to a line end")
+	rec, err := l.Append(ctx, audit.Event{Tenant: "t0", Action: "record.updated"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(11), rec.Seq)
+}
+
+// TestFilesVerifyOffline: the store's own files, checkpoints first, are
+// what auditverify reads.
+func TestFilesVerifyOffline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, dir)
+	l := fill(t, s, 25)
+	_, err := l.CheckpointAll(context.Background())
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	cps, err := os.ReadFile(filepath.Join(dir, "checkpoints.jsonl"))
+	require.NoError(t, err)
+	recs, err := os.ReadFile(filepath.Join(dir, "records.jsonl"))
+	require.NoError(t, err)
+	reps, err := audit.VerifyJSONL(bytes.NewReader(append(cps, recs...)), key)
+	require.NoError(t, err)
+	require.Len(t, reps, 2)
+	require.Equal(t, 25, reps[0].Records+reps[1].Records)
+}
+
+func TestCorruptLine(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	s := open(t, dir)
+	fill(t, s, 5)
+	require.NoError(t, s.Close())
+	path := filepath.Join(dir, "records.jsonl")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0o600)
+	require.NoError(t, err)
+	_, err = f.WriteString("{not json}\n")
+	require.NoError(t, err)
+	require.NoError(t, f.Close())
+	_, err = auditfile.Open(dir)
+	require.ErrorIs(t, err, auditfile.ErrCorrupt)
+}
+
+func TestPruneSurvivesReopen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := open(t, dir)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := audit.New(s, audit.Config{Signer: key, Now: func() time.Time { return now }})
+	for range 10 {
+		now = now.Add(time.Hour)
+		_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated"})
+		require.NoError(t, err)
+	}
+	n, err := l.Prune(ctx, "t", 3*time.Hour)
+	require.NoError(t, err)
+	require.Equal(t, int64(6), n)
+	require.NoError(t, s.Close())
+	s2 := open(t, dir)
+	l2 := audit.New(s2, audit.Config{Signer: key})
+	rep, err := l2.Verify(ctx, "t", audit.VerifyOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 4, rep.Records)
+	require.True(t, rep.Anchored)
+	// Pruned to nothing: the head survives in the checkpoint.
+	_, err = l2.Prune(ctx, "t", -time.Hour)
+	require.NoError(t, err)
+	require.NoError(t, s2.Close())
+	l3 := audit.New(open(t, dir), audit.Config{Signer: key})
+	_, err = l3.Verify(ctx, "t", audit.VerifyOptions{})
+	require.NoError(t, err)
+	rec, err := l3.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated"})
+	require.NoError(t, err)
+	require.Equal(t, uint64(11), rec.Seq)
+}

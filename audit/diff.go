@@ -1,0 +1,196 @@
+package audit
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+)
+
+// ErrDiffTypes is returned by [Diff] when old and new are not two structs
+// of one type or two maps with string keys.
+var ErrDiffTypes = errors.New("audit: Diff needs two structs of one type or two string-keyed maps")
+
+// Diff returns the fields that differ between old and new, in field order
+// for structs and key order for maps, with values rendered as strings. Either
+// side may be nil (a creation or a deletion): its fields read as empty.
+// Pointers are followed.
+//
+// Struct fields are read when exported; nested structs are flattened with
+// dotted names (address.city). The struct tag `audit:"..."` controls a field:
+//
+//	Name     string `audit:"name"`            // record under another name
+//	Password string `audit:"-"`               // never recorded, not even that it changed
+//	IBAN     string `audit:"iban,redact"`     // recorded as changed, values [REDACTED]
+//	Notes    string `audit:",redact"`
+//
+// Fields with sensitive names are redacted again by the [Log]'s redactor, so
+// a forgotten tag does not leak a password.
+func Diff(oldV, newV any) ([]Change, error) {
+	o, n := deref(reflect.ValueOf(oldV)), deref(reflect.ValueOf(newV))
+	if !o.IsValid() && !n.IsValid() {
+		return nil, nil
+	}
+	if o.IsValid() && n.IsValid() && o.Type() != n.Type() {
+		return nil, ErrDiffTypes
+	}
+	t := o
+	if !t.IsValid() {
+		t = n
+	}
+	var out []Change
+	switch t.Kind() {
+	case reflect.Struct:
+		diffStruct(&out, "", t.Type(), o, n)
+	case reflect.Map:
+		if t.Type().Key().Kind() != reflect.String {
+			return nil, ErrDiffTypes
+		}
+		diffMap(&out, o, n)
+	default:
+		return nil, ErrDiffTypes
+	}
+	return out, nil
+}
+
+func deref(v reflect.Value) reflect.Value {
+	for v.IsValid() && (v.Kind() == reflect.Pointer || v.Kind() == reflect.Interface) {
+		if v.IsNil() {
+			return reflect.Value{}
+		}
+		v = v.Elem()
+	}
+	return v
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func diffStruct(out *[]Change, prefix string, t reflect.Type, o, n reflect.Value) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, redact, skip := parseAuditTag(f)
+		if skip {
+			continue
+		}
+		name = prefix + name
+		fo, fn := field(o, i), field(n, i)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct && ft != timeType && !ft.Implements(stringerType) &&
+			!reflect.PointerTo(ft).Implements(stringerType) {
+			diffStruct(out, name+".", ft, deref(fo), deref(fn))
+			continue
+		}
+		if absentOrZero(fo) && absentOrZero(fn) {
+			continue // creation or deletion: leave out fields that were never set
+		}
+		addChange(out, name, render(fo), render(fn), redact)
+	}
+}
+
+func absentOrZero(v reflect.Value) bool {
+	return !v.IsValid() || v.IsZero()
+}
+
+var stringerType = reflect.TypeFor[fmt.Stringer]()
+
+func field(v reflect.Value, i int) reflect.Value {
+	if !v.IsValid() {
+		return reflect.Value{}
+	}
+	return v.Field(i)
+}
+
+func parseAuditTag(f reflect.StructField) (name string, redact, skip bool) {
+	tag := f.Tag.Get("audit")
+	if tag == "-" {
+		return "", false, true
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if name == "" {
+		name = lowerFirst(f.Name)
+	}
+	for o := range strings.SplitSeq(opts, ",") {
+		if o == "redact" {
+			redact = true
+		}
+	}
+	return name, redact, false
+}
+
+func lowerFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToLower(s[:1]) + s[1:]
+}
+
+func diffMap(out *[]Change, o, n reflect.Value) {
+	keys := map[string]reflect.Value{}
+	for _, m := range []reflect.Value{o, n} {
+		if m.IsValid() {
+			for _, k := range m.MapKeys() {
+				keys[k.String()] = k
+			}
+		}
+	}
+	names := make([]string, 0, len(keys))
+	for k := range keys {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	for _, k := range names {
+		key := keys[k]
+		var vo, vn reflect.Value
+		if o.IsValid() {
+			vo = o.MapIndex(key)
+		}
+		if n.IsValid() {
+			vn = n.MapIndex(key)
+		}
+		addChange(out, k, render(vo), render(vn), false)
+	}
+}
+
+func addChange(out *[]Change, name, o, n string, redact bool) {
+	if o == n {
+		return
+	}
+	if redact {
+		o, n = redactedMarker, redactedMarker
+	}
+	*out = append(*out, Change{Field: name, Old: o, New: n, Redacted: redact})
+}
+
+func render(v reflect.Value) string {
+	v = deref(v)
+	if !v.IsValid() {
+		return ""
+	}
+	if (v.Kind() == reflect.Slice || v.Kind() == reflect.Map) && v.Len() == 0 {
+		return ""
+	}
+	if v.CanInterface() {
+		switch x := v.Interface().(type) {
+		case time.Time:
+			if x.IsZero() {
+				return ""
+			}
+			return x.UTC().Format(time.RFC3339Nano)
+		case []byte:
+			return fmt.Sprintf("%x", x)
+		case fmt.Stringer:
+			return x.String()
+		default:
+			return fmt.Sprint(x)
+		}
+	}
+	return fmt.Sprint(v)
+}

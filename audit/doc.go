@@ -1,0 +1,88 @@
+// Package audit is a tamper-evident change log and access log: who did what
+// to which record, from which IP address, with the field-level diff, in a
+// form nobody can quietly rewrite (OWASP ASVS 5.0 V16).
+//
+// # Events
+//
+// An [Event] records the time (UTC, to the microsecond), the actor (a user id
+// or a system job), the tenant, a stable dotted action (auth.login.failed,
+// record.updated), the target, the outcome, the client IP (take it from
+// clientip.Resolver so a spoofed X-Forwarded-For never lands here), the user
+// agent, the request id and, for data changes, the [Change]s built by
+// [Diff] from two structs or maps. Struct tags `audit:"-"` and
+// `audit:",redact"` leave a field out or record only that it changed.
+//
+// # Redaction at the source
+//
+// [Log.Append] runs a [Redactor] over every change and detail before the
+// event is hashed or stored: fields named like passwords, secrets and tokens
+// become [REDACTED], values that look like credentials ([LooksSecret]) too,
+// and payment card numbers are masked to their last four digits
+// ([MaskCardNumbers]). Strings are made valid UTF-8 and capped (user agents
+// at 512 bytes). [Escape] and [Event.String] render control characters,
+// line separators and bidirectional overrides visibly, so a crafted value
+// cannot forge a log line (ASVS 16.4.1).
+//
+// # Tamper evidence
+//
+// Each stream (one per tenant) is a hash chain: record n carries sequence
+// number n and the SHA-256 of record n-1, and its own hash is the SHA-256 of
+// a canonical, versioned, length-prefixed binary encoding
+// ([Record.MarshalBinary]) of all its fields. Changing, deleting, inserting
+// or reordering a record breaks the chain. A [Checkpoint] signs a stream's
+// head with a [Signer] ([HMACKey] or [Ed25519Signer]); after that, dropping
+// the newest records (truncation) or rewriting the whole chain is detected
+// as well (ASVS 16.4.2). Checkpoints are written every Config.CheckpointEvery
+// records; run [Log.CheckpointAll] on a timer so quiet streams are covered
+// too. [Log.Verify] walks a range and returns the first broken record as a
+// [*ChainError] matching [ErrTampered]; [Log.VerifyAll] checks every stream.
+//
+// # Concurrency, durability and failing closed
+//
+// A [Log] is safe for concurrent use. Appends are grouped: while one batch
+// is being written, new events queue, and the next batch carries them all
+// (group commit); [Log.Append] returns only when its own event is durable.
+// Many processes may share one store: the store serialises each stream (a
+// row lock on the stream's head in PostgreSQL, the write lock in SQLite, a
+// mutex in memory), so every stream stays one chain. When the store fails,
+// Append returns an error wrapping [ErrWrite] and the host should refuse the
+// audited action (fail closed); Config.FailOpen trades that for
+// availability.
+//
+// # Query and reports
+//
+// [Log.Query] filters by tenant, actor, target, action prefix, outcome, IP
+// and time range, newest first, with keyset pagination ([Cursor]).
+// [Log.AccessReport] counts logins, failures and lockouts per account and
+// per IP over a period, for a "security activity" page.
+//
+// # Export, retention and offline verification
+//
+// [Log.Export] writes a range as JSON Lines with every hash and the signed
+// checkpoints; [VerifyJSONL] (and the examples/auditverify command) checks
+// such a file without the database. [Log.Prune] deletes records older than a
+// period after signing a checkpoint that records the pruned head, so what
+// remains still verifies from a signed anchor.
+//
+// # What the log holds (for privacy notices)
+//
+// Each record keeps the fields of [Event] as given, after redaction: the
+// actor's id, the client IP address and user agent (personal data under
+// GDPR), the target's id and the changed values. Location is not derived or
+// stored; hosts that add it put it in Details. Tell users which actions are
+// logged and for how long (ASVS 16.1.1), and run [Log.PruneAll] on that
+// schedule. Records cannot be edited in place, by design: to erase a
+// person's data from old records, prune the period or encrypt identifying
+// details with a per-subject key the host can destroy.
+//
+// # slog
+//
+// [Log.SlogHandler] is an slog.Handler that writes chosen records (by
+// default those with an audit.action attribute) into the log.
+//
+// # Stores
+//
+// A [Store] is implemented by store/memstore, store/sqlstore (PostgreSQL
+// and SQLite) and audit/auditfile (a crash-safe JSON Lines file); the
+// conformance suite audit/audittest checks any implementation.
+package audit

@@ -1,0 +1,49 @@
+package audit_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/store/memstore"
+)
+
+func Example() {
+	ctx := context.Background()
+	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	log := audit.New(memstore.NewAuditStore(), audit.Config{
+		Now:    func() time.Time { return now },
+		Signer: audit.HMACKey{ID: "2026-05", Key: []byte("use 32+ random bytes from a KMS!")},
+	})
+
+	type Customer struct {
+		Email    string
+		Password string `audit:"-"`
+		Card     string
+	}
+	before := Customer{Email: "ann@example.com", Card: ""}
+	after := Customer{Email: "ann@example.org", Password: "hunter2", Card: "4111 1111 1111 1111"}
+	changes, _ := audit.Diff(before, after)
+
+	rec, err := log.Append(ctx, audit.Event{
+		Tenant: "acme", Actor: "u-17", Action: "customer.updated",
+		TargetType: "customer", TargetID: "c-9", IP: "203.0.113.7", Changes: changes,
+	})
+	if err != nil {
+		fmt.Println("audit write failed; refuse the change:", err)
+		return
+	}
+	for _, c := range rec.Changes {
+		fmt.Printf("%s: %q -> %q\n", c.Field, c.Old, c.New)
+	}
+	if _, err := log.Checkpoint(ctx, "acme"); err != nil {
+		fmt.Println(err)
+	}
+	rep, err := log.Verify(ctx, "acme", audit.VerifyOptions{})
+	fmt.Println("records:", rep.Records, "checkpoints:", rep.Checkpoints, "error:", err)
+	// Output:
+	// email: "ann@example.com" -> "ann@example.org"
+	// card: "" -> "**** **** **** 1111"
+	// records: 1 checkpoints: 1 error: <nil>
+}

@@ -1,0 +1,17 @@
+package audit_test
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/audit"
+)
+
+func newEd25519(t testing.TB) audit.Ed25519Signer {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	return audit.Ed25519Signer{ID: "ed1", Key: priv}
+}

@@ -1,0 +1,457 @@
+package audit
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+)
+
+// ErrInvalidEvent is returned by [Log.Append] for an event without a valid
+// action (a dotted name of lowercase letters, digits, _ and -).
+var ErrInvalidEvent = errors.New("audit: invalid event")
+
+// ErrWrite wraps the store's error when [Log.Append] could not make an
+// event durable. With Config.FailOpen unset (the default) Append returns
+// it and the host must not carry out the audited action.
+var ErrWrite = errors.New("audit: write failed")
+
+// Config configures a [Log]. The zero value is valid and means the defaults
+// documented on each field.
+type Config struct {
+	// Now is the clock. Default time.Now. Times are kept in UTC (ASVS
+	// 16.2.2) to the microsecond, the precision both SQL dialects store.
+	Now func() time.Time
+	// Rand is the randomness behind event ids (UUIDv7, RFC 9562). Default
+	// crypto/rand.
+	Rand io.Reader
+	// Redactor rewrites changes and details before they are hashed.
+	// Default DefaultRedactor: no credentials, secrets or card numbers in
+	// the log (ASVS 16.2.5).
+	Redactor Redactor
+	// Signer signs checkpoints. Default none: without a Signer no
+	// checkpoints are written, and truncation of the newest records cannot
+	// be detected. Production logs should set one (ASVS 16.4.2).
+	Signer Signer
+	// Verifier checks checkpoint signatures in Verify. Default: the
+	// Signer, when it can verify (HMACKey and Ed25519Signer can).
+	Verifier SignatureVerifier
+	// CheckpointEvery is how many records of a stream pass between
+	// automatic checkpoints. Default 1024: one signature per thousand
+	// records costs nothing measurable, and bounds how many of the newest
+	// records a truncation could remove undetected. Quiet streams should
+	// also be checkpointed on a timer with Log.Checkpoint.
+	CheckpointEvery int
+	// MaxBatch caps how many events one store call carries (group commit).
+	// Default 256: enough to amortise a commit's fsync, small enough that
+	// one statement stays far below SQL parameter limits.
+	MaxBatch int
+	// Writers is how many group-commit queues a Log keeps; streams are
+	// spread over them by hash. Default 1: one queue makes the largest
+	// batches, and a batch of many streams costs the SQL store the same
+	// five round trips as a batch of one. On PostgreSQL, 32 appenders over
+	// 16 tenants measured about 19k events/s with one queue and 12k with
+	// four.
+	Writers int
+	// InFlight is how many batches of one queue may be written at once, so
+	// the next batch is on its way while the previous one commits. Stores
+	// serialise each stream, so this never forks a chain. Default 1: on
+	// PostgreSQL a second batch of the same stream mostly waits for the
+	// first one's row lock, and in our measurements smaller batches cost
+	// more than the overlap saved. Raise it only after measuring.
+	InFlight int
+	// FailOpen makes Append swallow store errors (reporting them to
+	// OnError) instead of returning them. Default false: an audit write
+	// that fails makes the audited action fail (fail closed, ASVS 16.5.3).
+	FailOpen bool
+	// OnError, if set, is told about errors the caller does not see: a
+	// swallowed append error with FailOpen, a failed automatic checkpoint.
+	// Errors never carry event contents.
+	OnError func(context.Context, error)
+}
+
+// Log is an append-only, hash-chained audit log over a [Store]. It is safe
+// for concurrent use; appends from many goroutines are batched into few
+// store calls (group commit) and each Append returns only once its event is
+// durable. Several Logs (in several processes) may share one store: the
+// store serialises each stream.
+type Log struct {
+	store   Store
+	cfg     Config
+	writers []*writer
+}
+
+// New returns a Log over store. It panics if store is nil.
+func New(store Store, cfg Config) *Log {
+	if store == nil {
+		panic("audit: New with a nil Store")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Redactor == nil {
+		cfg.Redactor = DefaultRedactor
+	}
+	if cfg.Verifier == nil {
+		if v, ok := cfg.Signer.(SignatureVerifier); ok {
+			cfg.Verifier = v
+		}
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = defaultCheckpoint
+	}
+	if cfg.MaxBatch <= 0 {
+		cfg.MaxBatch = defaultBatch
+	}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 1
+	}
+	if cfg.InFlight <= 0 {
+		cfg.InFlight = 1
+	}
+	l := &Log{store: store, cfg: cfg}
+	for range cfg.Writers {
+		l.writers = append(l.writers, &writer{log: l})
+	}
+	return l
+}
+
+// Store returns the store the log writes to.
+func (l *Log) Store() Store { return l.store }
+
+func (l *Log) now() time.Time { return l.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// Append redacts, chains and stores ev, and returns the stored record once
+// it is durable. Concurrent Appends are committed together. It returns
+// ErrInvalidEvent for a bad action and, unless Config.FailOpen is set, an
+// error wrapping ErrWrite when the store fails; the event is then not in
+// the log and the caller should fail the audited action.
+//
+// A ctx already cancelled on entry returns its error and writes nothing;
+// once queued, Append waits for the write it joined even if ctx is
+// cancelled, so that its answer is always the truth about durability.
+func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err // nothing written: the caller gave up first
+	}
+	if err := l.prepare(&ev); err != nil {
+		return Record{}, err
+	}
+	w := l.writers[0]
+	if len(l.writers) > 1 {
+		h := fnv.New32a()
+		_, _ = h.Write([]byte(ev.Tenant))
+		w = l.writers[h.Sum32()%uint32(len(l.writers))]
+	}
+	rec, err := w.append(ctx, ev)
+	if err != nil {
+		err = fmt.Errorf("%w: %w", ErrWrite, err)
+		if l.cfg.FailOpen {
+			l.report(ctx, err)
+			return Record{Event: ev}, nil
+		}
+		return Record{}, err
+	}
+	return rec, nil
+}
+
+func (l *Log) report(ctx context.Context, err error) {
+	if l.cfg.OnError != nil {
+		l.cfg.OnError(ctx, err)
+	}
+}
+
+// ValidAction reports whether a is a stable dotted action name: one or
+// more non-empty parts of lowercase letters, digits, _ and -, joined by dots.
+func ValidAction(a string) bool {
+	if a == "" || len(a) > 128 {
+		return false
+	}
+	for part := range strings.SplitSeq(a, ".") {
+		if part == "" {
+			return false
+		}
+		for i := 0; i < len(part); i++ {
+			c := part[i]
+			if !actionByte(c) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// prepare fills defaults, cleans strings and redacts, on a copy of the
+// caller's slices and map.
+func (l *Log) prepare(ev *Event) error {
+	if !ValidAction(ev.Action) {
+		return fmt.Errorf("%w: action must be a dotted lowercase name", ErrInvalidEvent)
+	}
+	if ev.Time.IsZero() {
+		ev.Time = l.now()
+	} else {
+		ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
+	}
+	if ev.ID == "" {
+		id, err := uuid.NewV7FromReader(l.cfg.Rand)
+		if err != nil {
+			return fmt.Errorf("audit: event id: %w", err)
+		}
+		ev.ID = id.String()
+	}
+	if ev.Outcome == "" {
+		ev.Outcome = Success
+	}
+	if ev.ActorType == "" && ev.Actor != "" {
+		ev.ActorType = ActorUser
+	}
+	for _, p := range [...]*string{&ev.ID, &ev.Tenant, &ev.Actor, &ev.ActorType, &ev.TargetType,
+		&ev.TargetID, (*string)(&ev.Outcome), &ev.IP, &ev.RequestID} {
+		*p = clean(*p, maxFieldBytes)
+	}
+	ev.UserAgent = clean(ev.UserAgent, maxUserAgentBytes)
+	if len(ev.Changes) > 0 {
+		cs := make([]Change, 0, min(len(ev.Changes), maxChanges))
+		for _, c := range ev.Changes[:min(len(ev.Changes), maxChanges)] {
+			c.Field = clean(c.Field, maxFieldBytes)
+			if c.Redacted {
+				c.Old, c.New = redactedMarker, redactedMarker
+			} else {
+				var ro, rn bool
+				c.Old, ro = l.cfg.Redactor(c.Field, clean(c.Old, maxFieldBytes))
+				c.New, rn = l.cfg.Redactor(c.Field, clean(c.New, maxFieldBytes))
+				c.Redacted = ro || rn
+			}
+			cs = append(cs, c)
+		}
+		ev.Changes = cs
+	}
+	if len(ev.Details) > 0 {
+		d := make(map[string]string, min(len(ev.Details), maxDetails))
+		for _, k := range sortedKeys(ev.Details)[:min(len(ev.Details), maxDetails)] {
+			v, _ := l.cfg.Redactor(k, clean(ev.Details[k], maxFieldBytes))
+			d[clean(k, maxFieldBytes)] = v
+		}
+		ev.Details = d
+	} else {
+		ev.Details = nil
+	}
+	return nil
+}
+
+// clean makes s valid UTF-8 and at most n bytes, cut on a rune boundary.
+func clean(s string, n int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// writer runs group commit without a background goroutine. An appender
+// queues its event; if fewer than Config.InFlight batches are being written
+// it becomes a leader: it takes everything queued (up to MaxBatch), writes
+// it, releases those appenders, and repeats until its own event has been
+// taken by some leader. Then it hands its leader slot to the first waiting
+// appender, or gives it up.
+type writer struct {
+	log      *Log
+	mu       sync.Mutex
+	queue    []*request
+	inflight int
+}
+
+type request struct {
+	ev      Event
+	rec     Record
+	err     error
+	taken   bool          // in a batch (guarded by writer.mu)
+	leading bool          // its goroutine is a leader (guarded by writer.mu)
+	lead    chan struct{} // promotion to leader
+	done    chan struct{} // closed when rec/err are set
+}
+
+func (w *writer) append(ctx context.Context, ev Event) (Record, error) {
+	r := &request{ev: ev, lead: make(chan struct{}, 1), done: make(chan struct{})}
+	w.mu.Lock()
+	w.queue = append(w.queue, r)
+	leader := w.inflight < w.log.cfg.InFlight
+	if leader {
+		w.inflight++
+		r.leading = true
+	}
+	w.mu.Unlock()
+	if !leader {
+		select {
+		case <-r.done:
+			// Another leader wrote our event. If we were promoted in the
+			// meantime, the slot we were given must be passed on.
+			w.mu.Lock()
+			if r.leading {
+				w.releaseSlot()
+			}
+			w.mu.Unlock()
+			return r.rec, r.err
+		case <-r.lead:
+		}
+	}
+	// Yield once, so appenders just released by another batch can queue
+	// their next events and ride in this one.
+	runtime.Gosched()
+	for {
+		w.mu.Lock()
+		if r.taken {
+			w.releaseSlot()
+			w.mu.Unlock()
+			break
+		}
+		n := min(len(w.queue), w.log.cfg.MaxBatch)
+		batch := w.queue[:n:n]
+		w.queue = w.queue[n:]
+		for _, b := range batch {
+			b.taken = true
+		}
+		w.mu.Unlock()
+		w.log.commit(ctx, batch)
+		for _, b := range batch {
+			close(b.done)
+		}
+	}
+	<-r.done
+	return r.rec, r.err
+}
+
+// releaseSlot passes a leader slot to the first queued appender that is
+// not a leader already, or frees it. w.mu is held.
+func (w *writer) releaseSlot() {
+	for _, q := range w.queue {
+		if !q.leading {
+			q.leading = true
+			q.lead <- struct{}{}
+			return
+		}
+	}
+	w.inflight--
+}
+
+// writeTimeout bounds one store call: a batch carries other callers'
+// events, so it must not depend on the leader's context being cancelled.
+const writeTimeout = 30 * time.Second
+
+func (l *Log) commit(ctx context.Context, batch []*request) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	evs := make([]Event, len(batch))
+	for i, b := range batch {
+		evs[i] = b.ev
+	}
+	recs, err := l.store.Append(ctx, evs)
+	if err == nil && len(recs) != len(evs) {
+		err = errors.New("audit: store returned a wrong number of records")
+	}
+	for i, b := range batch {
+		if err != nil {
+			b.err = err
+		} else {
+			b.rec = recs[i]
+		}
+	}
+	if err == nil && l.cfg.Signer != nil {
+		l.autoCheckpoint(ctx, recs)
+	}
+}
+
+// autoCheckpoint signs the head of each stream whose batch crossed a
+// multiple of CheckpointEvery. Exactly one writer crosses each multiple,
+// even across processes, so checkpoints are not duplicated.
+func (l *Log) autoCheckpoint(ctx context.Context, recs []Record) {
+	type span struct{ first, last *Record }
+	spans := map[string]*span{}
+	for i := range recs {
+		r := &recs[i]
+		if s, ok := spans[r.Tenant]; ok {
+			s.last = r
+		} else {
+			spans[r.Tenant] = &span{r, r}
+		}
+	}
+	every := uint64(l.cfg.CheckpointEvery)
+	for _, s := range spans {
+		if s.last.Seq/every == (s.first.Seq-1)/every {
+			continue
+		}
+		head := Head{Stream: s.last.Tenant, Seq: s.last.Seq, Hash: s.last.Hash}
+		if _, err := l.checkpoint(ctx, head, 0, [32]byte{}); err != nil {
+			l.report(ctx, fmt.Errorf("audit: automatic checkpoint: %w", err))
+		}
+	}
+}
+
+// ErrNoSigner is returned by [Log.Checkpoint] and [Log.Prune] when the Log
+// has no Signer.
+var ErrNoSigner = errors.New("audit: no checkpoint signer configured")
+
+// Checkpoint signs and stores the current head of stream, so that a later
+// truncation or rewrite of anything up to it is detected. Hosts with a
+// quiet stream call it on a timer (say hourly) to bound what an undetected
+// truncation could remove. It returns ErrNoSigner without a Signer, and
+// the zero Checkpoint for a stream with no records yet.
+func (l *Log) Checkpoint(ctx context.Context, stream string) (Checkpoint, error) {
+	if l.cfg.Signer == nil {
+		return Checkpoint{}, ErrNoSigner
+	}
+	head, err := l.store.Head(ctx, stream)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if head.Seq == 0 {
+		return Checkpoint{}, nil
+	}
+	return l.checkpoint(ctx, head, 0, [32]byte{})
+}
+
+func (l *Log) checkpoint(ctx context.Context, head Head, prunedSeq uint64, prunedHash [32]byte) (Checkpoint, error) {
+	cp, err := l.sign(ctx, head, prunedSeq, prunedHash)
+	if err != nil {
+		return Checkpoint{}, err
+	}
+	if err := l.store.AddCheckpoint(ctx, cp); err != nil {
+		return Checkpoint{}, err
+	}
+	return cp, nil
+}
+
+func (l *Log) sign(ctx context.Context, head Head, prunedSeq uint64, prunedHash [32]byte) (Checkpoint, error) {
+	if l.cfg.Signer == nil {
+		return Checkpoint{}, ErrNoSigner
+	}
+	cp := Checkpoint{Stream: head.Stream, Seq: head.Seq, Hash: head.Hash, Time: l.now(),
+		PrunedSeq: prunedSeq, PrunedHash: prunedHash, KeyID: l.cfg.Signer.KeyID()}
+	sig, err := l.cfg.Signer.Sign(ctx, cp.SignedBytes())
+	if err != nil {
+		return Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
+	}
+	cp.Signature = sig
+	return cp, nil
+}
+
+func actionByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-'
+}

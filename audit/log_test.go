@@ -1,0 +1,402 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/store/memstore"
+)
+
+var t0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+func TestZeroConfig(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	rec, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u1", Action: "record.updated",
+		Changes: []audit.Change{{Field: "password", Old: "old-secret", New: "new-secret"}},
+		Details: map[string]string{"card": "4111111111111111", "api_token": "x"}})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), rec.Seq)
+	require.NotEmpty(t, rec.ID)
+	require.Equal(t, audit.Success, rec.Outcome)
+	require.Equal(t, audit.ActorUser, rec.ActorType)
+	require.WithinDuration(t, time.Now(), rec.Time, time.Minute)
+	require.Equal(t, time.UTC, rec.Time.Location())
+	require.Zero(t, rec.Time.Nanosecond()%1000, "microsecond precision")
+	require.Equal(t, []audit.Change{{Field: "password", Old: "[REDACTED]", New: "[REDACTED]", Redacted: true}}, rec.Changes)
+	require.Equal(t, map[string]string{"card": "**** **** **** 1111", "api_token": "[REDACTED]"}, rec.Details)
+	rep, err := l.Verify(ctx, "acme", audit.VerifyOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 1, rep.Records)
+	_, err = l.Checkpoint(ctx, "acme")
+	require.ErrorIs(t, err, audit.ErrNoSigner, "no signer by default")
+	_, err = l.Prune(ctx, "acme", time.Hour)
+	require.ErrorIs(t, err, audit.ErrNoSigner)
+}
+
+func TestAppendValidates(t *testing.T) {
+	t.Parallel()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	for _, a := range []string{"", "Auth.Login", "auth..login", "auth.login.", "auth login", "auth.lögin"} {
+		_, err := l.Append(context.Background(), audit.Event{Action: a})
+		require.ErrorIs(t, err, audit.ErrInvalidEvent, a)
+	}
+	rec, err := l.Append(context.Background(), audit.Event{Action: "auth.login", Actor: "u\xff",
+		UserAgent: strings.Repeat("é", 400)})
+	require.NoError(t, err)
+	require.Equal(t, "u\uFFFD", rec.Actor)
+	require.LessOrEqual(t, len(rec.UserAgent), 512)
+	require.True(t, strings.HasSuffix(rec.UserAgent, "é"), "cut on a rune boundary")
+}
+
+// TestGroupCommitConcurrent appends from many goroutines to a few streams;
+// every Append returns its own durable record and each stream stays one
+// chain.
+func TestGroupCommitConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := &countingStore{Store: memstore.NewAuditStore()}
+	l := audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 50, MaxBatch: 64, Writers: 2, InFlight: 3})
+	const workers, each = 32, 40
+	var wg sync.WaitGroup
+	ids := make([][]string, workers)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				rec, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint("t", w%3), Actor: fmt.Sprint(w), Action: "record.updated",
+					RequestID: fmt.Sprint(w, "-", i)})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if rec.RequestID != fmt.Sprint(w, "-", i) || rec.Seq == 0 {
+					t.Errorf("Append returned someone else's record: %+v", rec)
+				}
+				ids[w] = append(ids[w], rec.ID)
+			}
+		})
+	}
+	wg.Wait()
+	total := 0
+	for s := range 3 {
+		rep, err := l.Verify(ctx, fmt.Sprint("t", s), audit.VerifyOptions{})
+		require.NoError(t, err)
+		total += rep.Records
+		require.Positive(t, rep.Checkpoints)
+	}
+	require.Equal(t, workers*each, total)
+	require.Less(t, st.calls(), workers*each, "appends were batched")
+}
+
+// TestGroupCommitStress runs many short batches with several leaders per
+// queue and a store that yields mid-write, to shake out lost wake-ups and
+// leaked leader slots (either would hang the test).
+func TestGroupCommitStress(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := audit.New(yieldingStore{memstore.NewAuditStore()}, audit.Config{MaxBatch: 2, Writers: 1, InFlight: 4})
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 150 {
+				if _, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint(i % 2), Action: "x.y", Actor: fmt.Sprint(w)}); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range []string{"0", "1"} {
+		rep, err := l.Verify(ctx, s, audit.VerifyOptions{})
+		require.NoError(t, err)
+		require.Equal(t, 16*75, rep.Records)
+	}
+}
+
+type yieldingStore struct{ audit.Store }
+
+func (s yieldingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+	runtime.Gosched()
+	r, err := s.Store.Append(ctx, evs)
+	runtime.Gosched()
+	return r, err
+}
+
+type countingStore struct {
+	audit.Store
+	mu sync.Mutex
+	n  int
+}
+
+func (s *countingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+	s.mu.Lock()
+	s.n++
+	s.mu.Unlock()
+	return s.Store.Append(ctx, evs)
+}
+
+func (s *countingStore) calls() int { s.mu.Lock(); defer s.mu.Unlock(); return s.n }
+
+type failingStore struct{ audit.Store }
+
+var errDown = errors.New("database down")
+
+func (failingStore) Append(context.Context, []audit.Event) ([]audit.Record, error) {
+	return nil, errDown
+}
+
+func TestFailClosedAndOpen(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	ev := audit.Event{Action: "auth.login"}
+	_, err := audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{}).Append(ctx, ev)
+	require.ErrorIs(t, err, audit.ErrWrite)
+	require.ErrorIs(t, err, errDown)
+
+	var reported []error
+	l := audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{FailOpen: true,
+		OnError: func(_ context.Context, err error) { reported = append(reported, err) }})
+	_, err = l.Append(ctx, ev)
+	require.NoError(t, err)
+	require.Len(t, reported, 1)
+	require.ErrorIs(t, reported[0], audit.ErrWrite)
+}
+
+// tamperStore returns doctored records, as an attacker with database
+// access would leave them.
+type tamperStore struct {
+	audit.Store
+	edit func([]audit.Record) []audit.Record
+}
+
+func (s tamperStore) Records(ctx context.Context, stream string, from uint64, limit int) ([]audit.Record, error) {
+	recs, err := s.Store.Records(ctx, stream, from, limit)
+	return s.edit(recs), err
+}
+
+func TestVerifyDetectsStoreTampering(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mem := memstore.NewAuditStore()
+	l := audit.New(mem, audit.Config{Signer: testKey, CheckpointEvery: 10})
+	for i := range 35 {
+		_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		require.NoError(t, err)
+	}
+	_, err := l.Checkpoint(ctx, "t")
+	require.NoError(t, err)
+	edits := map[string]struct {
+		edit    func([]audit.Record) []audit.Record
+		problem audit.Problem
+	}{
+		"changed": {func(rs []audit.Record) []audit.Record {
+			for i := range rs {
+				if rs[i].Seq == 7 {
+					rs[i].TargetID = "x"
+				}
+			}
+			return rs
+		}, audit.ProblemHash},
+		"deleted": {func(rs []audit.Record) []audit.Record {
+			out := rs[:0]
+			for _, r := range rs {
+				if r.Seq != 12 {
+					out = append(out, r)
+				}
+			}
+			return out
+		}, audit.ProblemSequence},
+		"truncated": {func(rs []audit.Record) []audit.Record {
+			out := rs[:0]
+			for _, r := range rs {
+				if r.Seq <= 33 {
+					out = append(out, r)
+				}
+			}
+			return out
+		}, audit.ProblemTruncated},
+	}
+	for name, e := range edits {
+		tl := audit.New(tamperStore{Store: mem, edit: e.edit}, audit.Config{Verifier: testKey})
+		_, err := tl.Verify(ctx, "t", audit.VerifyOptions{})
+		var ce *audit.ChainError
+		require.ErrorAs(t, err, &ce, name)
+		require.Equal(t, e.problem, ce.Problem, name)
+	}
+	rep, err := audit.New(mem, audit.Config{Verifier: testKey}).Verify(ctx, "t", audit.VerifyOptions{From: 100})
+	require.NoError(t, err, "a range beyond the head holds nothing to verify")
+	require.Zero(t, rep.Records)
+	rep, err = audit.New(mem, audit.Config{Verifier: testKey}).Verify(ctx, "t", audit.VerifyOptions{From: 20, To: 10})
+	require.NoError(t, err)
+	require.Zero(t, rep.Records)
+	_, err = audit.New(mem, audit.Config{}).Verify(ctx, "t", audit.VerifyOptions{})
+	require.ErrorIs(t, err, audit.ErrNoVerifier)
+	_, err = audit.New(mem, audit.Config{Verifier: newEd25519(t)}).Verify(ctx, "t", audit.VerifyOptions{})
+	require.ErrorIs(t, err, audit.ErrTampered, "checkpoints signed by another key")
+}
+
+func TestCheckpointAllVerifyAll(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 4})
+	for i := range 6 {
+		_, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint("t", i%3), Action: "x.y"})
+		require.NoError(t, err)
+	}
+	n, err := l.CheckpointAll(ctx)
+	require.NoError(t, err)
+	require.Equal(t, 3, n)
+	n, err = l.CheckpointAll(ctx)
+	require.NoError(t, err)
+	require.Zero(t, n, "nothing moved since")
+	reps, err := l.VerifyAll(ctx)
+	require.NoError(t, err)
+	require.Len(t, reps, 3)
+	for _, r := range reps {
+		require.Equal(t, 2, r.Records)
+		require.Equal(t, 1, r.Checkpoints)
+	}
+	_, err = audit.New(memstore.NewAuditStore(), audit.Config{}).CheckpointAll(ctx)
+	require.ErrorIs(t, err, audit.ErrNoSigner)
+}
+
+func TestQueryAndAccessReport(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := &clock{now: t0}
+	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now})
+	add := func(actor, action string, out audit.Outcome, ip string) {
+		clk.Add(time.Second)
+		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: actor, Action: action, Outcome: out, IP: ip})
+		require.NoError(t, err)
+	}
+	add("ann", audit.ActionLogin, audit.Success, "203.0.113.1")
+	add("ann", audit.ActionLogin, audit.Failure, "198.51.100.9")
+	add("ann", audit.ActionLogin, audit.Failure, "198.51.100.9")
+	add("ann", audit.ActionLockout, audit.Success, "198.51.100.9")
+	add("bob", audit.ActionLoginFailed, audit.Failure, "198.51.100.9")
+	add("bob", audit.ActionLogin, audit.Success, "203.0.113.2")
+	add("bob", "record.updated", audit.Success, "203.0.113.2")
+	add("", audit.ActionMFAFailed, audit.Failure, "198.51.100.9")
+
+	p, err := l.Query(ctx, audit.Filter{Tenant: "acme", ActionPrefix: "auth.login", Limit: 2})
+	require.NoError(t, err)
+	require.Len(t, p.Records, 2)
+	require.Equal(t, "bob", p.Records[0].Actor)
+	require.False(t, p.Next.IsZero())
+	p2, err := l.Query(ctx, audit.Filter{Tenant: "acme", ActionPrefix: "auth.login", Limit: 2, After: p.Next})
+	require.NoError(t, err)
+	require.Len(t, p2.Records, 2)
+	require.True(t, p2.Records[0].Time.Before(p.Records[1].Time))
+	p3, err := l.Query(ctx, audit.Filter{Tenant: "acme", ActionPrefix: "auth.login", Limit: 2, After: p2.Next})
+	require.NoError(t, err)
+	require.Len(t, p3.Records, 1)
+	require.True(t, p3.Next.IsZero())
+
+	rep, err := l.AccessReport(ctx, audit.Filter{Tenant: "acme"})
+	require.NoError(t, err)
+	require.Equal(t, 7, rep.Events)
+	require.Equal(t, []audit.AccessCount{
+		{Key: "ann", Logins: 1, Failures: 2, Lockouts: 1, First: t0.Add(1 * time.Second), Last: t0.Add(4 * time.Second)},
+		{Key: "bob", Logins: 1, Failures: 1, First: t0.Add(5 * time.Second), Last: t0.Add(6 * time.Second)},
+	}, rep.Accounts)
+	require.Equal(t, "198.51.100.9", rep.IPs[0].Key)
+	require.Equal(t, 4, rep.IPs[0].Failures)
+	require.Equal(t, 1, rep.IPs[0].Lockouts)
+}
+
+func TestExportVerifyJSONL(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	clk := &clock{now: t0}
+	ed := newEd25519(t)
+	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: ed, CheckpointEvery: 5})
+	for i := range 23 {
+		clk.Add(time.Minute)
+		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u", Action: "record.updated", UserAgent: "evil\n{\"type\":\"record\"}",
+			Changes: []audit.Change{{Field: "n", Old: fmt.Sprint(i), New: fmt.Sprint(i + 1)}}, Details: map[string]string{"ü": "\x00"}})
+		require.NoError(t, err)
+	}
+	n, err := l.Prune(ctx, "acme", 15*time.Minute) // keeps the newest records
+	require.NoError(t, err)
+	require.Equal(t, int64(7), n)
+	var buf bytes.Buffer
+	cnt, err := l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 16, cnt)
+	verifier := audit.Ed25519Verifier{ID: ed.ID, Key: ed.Key.Public().(ed25519.PublicKey)}
+	reps, err := audit.VerifyJSONL(bytes.NewReader(buf.Bytes()), verifier)
+	require.NoError(t, err)
+	require.Len(t, reps, 1)
+	require.Equal(t, 16, reps[0].Records)
+	require.True(t, reps[0].Anchored)
+	require.Equal(t, uint64(8), reps[0].From)
+
+	lines := strings.SplitAfter(buf.String(), "\n")
+	_, err = audit.VerifyJSONL(strings.NewReader(strings.Join(lines[:len(lines)-3], "")), verifier)
+	require.ErrorIs(t, err, audit.ErrTampered, "dropping the last records is caught by the last checkpoint")
+	tampered := strings.Replace(buf.String(), `"n","old":"12"`, `"n","old":"99"`, 1)
+	require.NotEqual(t, buf.String(), tampered)
+	_, err = audit.VerifyJSONL(strings.NewReader(tampered), verifier)
+	require.ErrorIs(t, err, audit.ErrTampered)
+	_, err = audit.VerifyJSONL(bytes.NewReader(buf.Bytes()), nil)
+	require.ErrorIs(t, err, audit.ErrNoVerifier)
+
+	// A range export.
+	buf.Reset()
+	cnt, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{From: 12, To: 18})
+	require.NoError(t, err)
+	require.Equal(t, 7, cnt)
+	reps, err = audit.VerifyJSONL(&buf, verifier)
+	require.NoError(t, err)
+	require.Equal(t, uint64(12), reps[0].From)
+	require.Equal(t, uint64(18), reps[0].To)
+}
+
+func TestSlogBridge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := memstore.NewAuditStore()
+	l := audit.New(st, audit.Config{})
+	logger := slog.New(l.SlogHandler(audit.SlogOptions{}))
+	logger.Info("ordinary log line") // not selected: no audit.action
+	logger.With(audit.SlogTenant, "acme").WithGroup("req").Warn("export started",
+		audit.SlogAction, "data.export", audit.SlogActor, "u1", "rows", 10, "password", "hunter2")
+	logger.Info("free text", audit.SlogAction, "Not A Dotted Name")
+	p, err := l.Query(ctx, audit.Filter{AllTenants: true})
+	require.NoError(t, err)
+	require.Len(t, p.Records, 2)
+	free, r := p.Records[0], p.Records[1]
+	require.Equal(t, "acme", r.Tenant)
+	require.Equal(t, "data.export", r.Action)
+	require.Equal(t, "u1", r.Actor)
+	require.Equal(t, map[string]string{"msg": "export started", "level": "WARN", "req.rows": "10", "req.password": "[REDACTED]"}, r.Details)
+	require.Equal(t, audit.ActionLogMessage, free.Action)
+	require.Equal(t, "Not A Dotted Name", free.Details["action"])
+}

@@ -1,0 +1,426 @@
+package audit
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+)
+
+// VerifyOptions chooses the range [Log.Verify] walks. Zero From starts at
+// the oldest record kept; zero To runs to the head, which also checks for
+// truncation.
+type VerifyOptions struct {
+	From, To uint64
+}
+
+// VerifyReport says what a verification covered.
+type VerifyReport struct {
+	Stream      string
+	From, To    uint64 // first and last record checked; To < From when there were none
+	Records     int    // records checked
+	Checkpoints int    // signed checkpoints checked
+	// Anchored is true when the record before From is vouched for: From is
+	// the stream's first record, or follows a signed pruning checkpoint or a
+	// checkpoint at From-1. An unanchored range proves only that it is
+	// internally consistent and matches the checkpoints inside it.
+	Anchored bool
+	Head     Head // the last record checked
+}
+
+// Verify walks records of stream and returns the first problem as a
+// [*ChainError] (errors.Is(err, ErrTampered)): a record whose hash does not
+// match its contents, a broken link, a missing, extra or reordered sequence
+// number, a hash that contradicts a signed checkpoint, a bad signature, or a
+// chain that ends before the newest checkpoint or the stored head
+// (truncation). Other errors are store failures. It returns ErrNoVerifier
+// when the stream has checkpoints and no key to check them.
+func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (VerifyReport, error) {
+	rep := VerifyReport{Stream: stream}
+	head, err := l.store.Head(ctx, stream)
+	if err != nil {
+		return rep, err
+	}
+	cps, err := l.checkpoints(ctx, stream)
+	if err != nil {
+		return rep, err
+	}
+	if len(cps) > 0 && l.cfg.Verifier == nil {
+		return rep, ErrNoVerifier
+	}
+	var anchor Checkpoint // the pruning checkpoint with the highest PrunedSeq
+	for i := range cps {
+		if err := CheckCheckpoint(&cps[i], stream, l.cfg.Verifier); err != nil {
+			return rep, err
+		}
+		if cps[i].PrunedSeq > anchor.PrunedSeq {
+			anchor = cps[i]
+		}
+	}
+	rep.Checkpoints = len(cps)
+	from := max(opts.From, anchor.PrunedSeq+1)
+	if from > head.Seq+1 || (opts.To != 0 && opts.To < from) {
+		// Nothing stored in the range; a checkpoint beyond the head still
+		// means the newest records were removed.
+		rep.From, rep.To = from, from-1
+		for i := range cps {
+			if cps[i].Seq > head.Seq {
+				return rep, &ChainError{Stream: stream, Seq: head.Seq + 1, Problem: ProblemTruncated}
+			}
+		}
+		return rep, nil
+	}
+	start := Head{Stream: stream, Seq: anchor.PrunedSeq, Hash: anchor.PrunedHash}
+	rep.Anchored = true
+	if from > anchor.PrunedSeq+1 {
+		prev, err := l.store.Records(ctx, stream, from-1, 1)
+		if err != nil {
+			return rep, err
+		}
+		if len(prev) == 0 || prev[0].Seq != from-1 {
+			return rep, &ChainError{Stream: stream, Seq: from - 1, Problem: ProblemSequence}
+		}
+		start = Head{Stream: stream, Seq: prev[0].Seq, Hash: prev[0].Hash}
+		rep.Anchored = false
+		for i := range cps {
+			if cps[i].Seq == start.Seq {
+				rep.Anchored = true
+			}
+		}
+	}
+	v := NewChainVerifier(start)
+	for i := range cps {
+		if err := v.AddCheckpoint(&cps[i]); err != nil {
+			return rep, err
+		}
+	}
+	toEnd := opts.To == 0 || opts.To >= head.Seq
+	to := opts.To
+	if toEnd {
+		to = head.Seq
+	}
+	rep.From = from
+	for next := from; next <= to; {
+		page, err := l.store.Records(ctx, stream, next, int(min(uint64(verifyPage), to-next+1)))
+		if err != nil {
+			return rep, err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for i := range page {
+			if page[i].Seq > to {
+				break
+			}
+			if err := v.Next(&page[i]); err != nil {
+				return rep, err
+			}
+		}
+		next = page[len(page)-1].Seq + 1
+		if err := ctx.Err(); err != nil {
+			return rep, err
+		}
+	}
+	rep.Records, rep.Head, rep.To = v.Records(), v.Head(), v.Head().Seq
+	if v.Head().Seq < to {
+		return rep, &ChainError{Stream: stream, Seq: v.Head().Seq + 1, Problem: ProblemTruncated}
+	}
+	if toEnd {
+		if err := v.Finish(); err != nil {
+			return rep, err
+		}
+		if v.Head() != head {
+			return rep, &ChainError{Stream: stream, Seq: head.Seq, Problem: ProblemTruncated}
+		}
+		more, err := l.store.Records(ctx, stream, to+1, 1)
+		if err != nil {
+			return rep, err
+		}
+		if len(more) > 0 {
+			return rep, &ChainError{Stream: stream, Seq: more[0].Seq, Problem: ProblemSequence}
+		}
+	}
+	return rep, nil
+}
+
+func (l *Log) checkpoints(ctx context.Context, stream string) ([]Checkpoint, error) {
+	var all []Checkpoint
+	var from uint64
+	for {
+		page, err := l.store.Checkpoints(ctx, stream, from, verifyPage)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page...)
+		if len(page) < verifyPage {
+			return all, nil
+		}
+		// Several checkpoints may share a Seq; re-reading the last Seq and
+		// dropping what we have keeps paging exact.
+		last := page[len(page)-1].Seq
+		if last == from {
+			return all, nil // more than a page at one Seq: keep what we have
+		}
+		for len(all) > 0 && all[len(all)-1].Seq == last {
+			all = all[:len(all)-1]
+		}
+		from = last
+	}
+}
+
+// Prune deletes the records of stream older than olderThan (by Time, from
+// the start of the stream up to the first record that is not old enough),
+// first signing a checkpoint that records the pruned head, so the remaining
+// chain still verifies from a signed anchor. It returns how many records
+// were deleted. It needs a Signer (ErrNoSigner otherwise): pruning without
+// an anchor would make the remainder unverifiable.
+func (l *Log) Prune(ctx context.Context, stream string, olderThan time.Duration) (int64, error) {
+	if l.cfg.Signer == nil {
+		return 0, ErrNoSigner
+	}
+	threshold := l.now().Add(-olderThan)
+	var cut *Record
+	var next uint64
+	for done := false; !done; {
+		page, err := l.store.Records(ctx, stream, next, verifyPage)
+		if err != nil {
+			return 0, err
+		}
+		for i := range page {
+			if !page[i].Time.Before(threshold) {
+				done = true
+				break
+			}
+			cut = &page[i]
+		}
+		if len(page) < verifyPage {
+			done = true
+		} else {
+			next = page[len(page)-1].Seq + 1
+		}
+	}
+	if cut == nil {
+		return 0, nil
+	}
+	head, err := l.store.Head(ctx, stream)
+	if err != nil {
+		return 0, err
+	}
+	cp, err := l.sign(ctx, head, cut.Seq, cut.Hash)
+	if err != nil {
+		return 0, err
+	}
+	return l.store.Prune(ctx, cp)
+}
+
+// PruneAll runs [Log.Prune] on every stream and returns the total deleted.
+func (l *Log) PruneAll(ctx context.Context, olderThan time.Duration) (int64, error) {
+	streams, err := l.store.Streams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, s := range streams {
+		n, err := l.Prune(ctx, s, olderThan)
+		total += n
+		if err != nil {
+			return total, err
+		}
+	}
+	return total, nil
+}
+
+// Page is one page of query results, newest first.
+type Page struct {
+	Records []Record
+	Next    Cursor // pass as Filter.After for the next page; zero when this is the last
+}
+
+// Query returns one page of records matching f, newest first, with
+// keyset pagination: pass Page.Next as f.After for the next page. Pages
+// stay stable while new events arrive.
+func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
+	limit := f.Limit
+	switch {
+	case limit <= 0:
+		limit = defaultQueryLimit
+	case limit > maxQueryLimit:
+		limit = maxQueryLimit
+	}
+	f.Limit = limit + 1
+	recs, err := l.store.Query(ctx, f)
+	if err != nil {
+		return Page{}, err
+	}
+	var p Page
+	if len(recs) > limit {
+		recs = recs[:limit]
+		last := recs[limit-1]
+		p.Next = Cursor{Time: last.Time, ID: last.ID}
+	}
+	p.Records = recs
+	return p, nil
+}
+
+// AccessCount is one row of an [AccessReport].
+type AccessCount struct {
+	Key      string // account (actor) or IP address
+	Logins   int    // successful logins
+	Failures int    // failed logins and second factors
+	Lockouts int
+	First    time.Time
+	Last     time.Time
+}
+
+// AccessReport summarises authentication activity over a period, per account
+// and per IP address, for a "security activity" page. Rows are sorted by
+// failures, then lockouts, then logins, descending.
+type AccessReport struct {
+	Since, Until time.Time
+	Accounts     []AccessCount
+	IPs          []AccessCount
+	Events       int  // authentication events read
+	Truncated    bool // more than maxReportEvents matched; counts cover the newest
+}
+
+const maxReportEvents = 100_000
+
+// AccessReport counts logins (auth.login with outcome success), failures
+// (auth.login.* or auth.mfa.* with outcome failure or denied, and
+// auth.login.failed) and lockouts (auth.lockout.*) among the events f
+// selects; f.ActionPrefix is replaced by "auth". A zero f.Since means 30 days
+// before now. The account of an event is its Actor, or its TargetID when
+// there is no actor (a failed login for an unknown user).
+func (l *Log) AccessReport(ctx context.Context, f Filter) (AccessReport, error) {
+	if f.Since.IsZero() {
+		f.Since = l.now().AddDate(0, 0, -defaultReportDays)
+	}
+	f.ActionPrefix, f.Limit, f.After = actionAuthPrefix, maxQueryLimit, Cursor{}
+	rep := AccessReport{Since: f.Since, Until: f.Until}
+	accounts, ips := map[string]*AccessCount{}, map[string]*AccessCount{}
+	for {
+		p, err := l.Query(ctx, f)
+		if err != nil {
+			return rep, err
+		}
+		for i := range p.Records {
+			r := &p.Records[i]
+			rep.Events++
+			account := cmp.Or(r.Actor, r.TargetID)
+			for _, t := range []struct {
+				m   map[string]*AccessCount
+				key string
+			}{{accounts, account}, {ips, r.IP}} {
+				if t.key != "" {
+					count(t.m, t.key, r)
+				}
+			}
+		}
+		if p.Next.IsZero() {
+			break
+		}
+		if rep.Events >= maxReportEvents {
+			rep.Truncated = true
+			break
+		}
+		f.After = p.Next
+	}
+	rep.Accounts, rep.IPs = sortCounts(accounts), sortCounts(ips)
+	return rep, nil
+}
+
+func count(m map[string]*AccessCount, key string, r *Record) {
+	c, ok := m[key]
+	if !ok {
+		c = &AccessCount{Key: key}
+		m[key] = c
+	}
+	failed := r.Outcome == Failure || r.Outcome == Denied
+	switch {
+	case MatchActionPrefix(ActionLockout, r.Action):
+		c.Lockouts++
+	case r.Action == ActionLoginFailed || MatchActionPrefix(ActionMFAFailed, r.Action):
+		c.Failures++
+	case MatchActionPrefix(ActionLogin, r.Action) || MatchActionPrefix("auth.mfa", r.Action):
+		if failed {
+			c.Failures++
+		} else if r.Outcome == Success && MatchActionPrefix(ActionLogin, r.Action) {
+			c.Logins++
+		}
+	default:
+		return
+	}
+	if c.First.IsZero() || r.Time.Before(c.First) {
+		c.First = r.Time
+	}
+	if r.Time.After(c.Last) {
+		c.Last = r.Time
+	}
+}
+
+func sortCounts(m map[string]*AccessCount) []AccessCount {
+	out := make([]AccessCount, 0, len(m))
+	for _, c := range m {
+		if c.Logins+c.Failures+c.Lockouts > 0 {
+			out = append(out, *c)
+		}
+	}
+	slices.SortFunc(out, func(a, b AccessCount) int {
+		return cmp.Or(cmp.Compare(b.Failures, a.Failures), cmp.Compare(b.Lockouts, a.Lockouts),
+			cmp.Compare(b.Logins, a.Logins), cmp.Compare(a.Key, b.Key))
+	})
+	return out
+}
+
+// VerifyAll runs [Log.Verify] over the whole of every stream, for a
+// scheduled integrity check. It stops at the first stream that fails and
+// returns the reports so far with that error.
+func (l *Log) VerifyAll(ctx context.Context) ([]VerifyReport, error) {
+	streams, err := l.store.Streams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	reps := make([]VerifyReport, 0, len(streams))
+	for _, s := range streams {
+		rep, err := l.Verify(ctx, s, VerifyOptions{})
+		reps = append(reps, rep)
+		if err != nil {
+			return reps, err
+		}
+	}
+	return reps, nil
+}
+
+// CheckpointAll signs the head of every stream that has moved since its
+// last checkpoint, and returns how many it signed. Run it on a timer (say
+// every few minutes) so that quiet streams, which rarely reach
+// CheckpointEvery, are also protected against truncation of their newest
+// records. It returns ErrNoSigner without a Signer.
+func (l *Log) CheckpointAll(ctx context.Context) (int, error) {
+	if l.cfg.Signer == nil {
+		return 0, ErrNoSigner
+	}
+	streams, err := l.store.Streams(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, s := range streams {
+		head, err := l.store.Head(ctx, s)
+		if err != nil {
+			return n, err
+		}
+		done, err := l.store.Checkpoints(ctx, s, head.Seq, 1)
+		if err != nil {
+			return n, err
+		}
+		if head.Seq == 0 || len(done) > 0 {
+			continue
+		}
+		if _, err := l.checkpoint(ctx, head, 0, [32]byte{}); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}

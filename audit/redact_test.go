@@ -1,0 +1,127 @@
+package audit_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/audit"
+)
+
+func TestDefaultRedactor(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		field, value, want string
+		redacted           bool
+	}{
+		{"email", "a@example.com", "a@example.com", false},
+		{"password", "hunter2", "[REDACTED]", true},
+		{"new_password", "x", "[REDACTED]", true},
+		{"userPassword", "x", "[REDACTED]", true},
+		{"API Key", "x", "[REDACTED]", true},
+		{"client_secret", "x", "[REDACTED]", true},
+		{"refreshToken", "x", "[REDACTED]", true},
+		{"note", "Bearer abc.def", "[REDACTED]", true},
+		{"note", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl", "[REDACTED]", true},
+		{"note", "ghp_0123456789abcdefABCDEF0123456789abcd", "[REDACTED]", true},
+		{"note", "AKIAIOSFODNN7EXAMPLE", "[REDACTED]", true},
+		{"note", "-----BEGIN RSA PRIVATE KEY-----\nMII", "[REDACTED]", true},
+		{"note", "q8Zt2vX9kLmN4pR7sW1yB3dF6gH0jK5a", "[REDACTED]", true},
+		{"id", "0190a6d8-1234-7abc-8def-0123456789ab", "0190a6d8-1234-7abc-8def-0123456789ab", false},
+		{"note", "the quick brown fox jumps over the lazy dog", "the quick brown fox jumps over the lazy dog", false},
+		{"card", "4111 1111 1111 1111", "**** **** **** 1111", true},
+		{"note", "paid with 4111-1111-1111-1111 today", "paid with **** **** **** 1111 today", true},
+		{"note", "5500005555555559", "**** **** **** 5559", true},
+		{"note", "4111 1111 1111 1112", "4111 1111 1111 1112", false}, // fails Luhn
+		{"phone", "+44 20 7946 0958", "+44 20 7946 0958", false},
+		{"note", "order 12345678901234567890123", "order 12345678901234567890123", false}, // too long
+		{"note", "ref 1234 4111 1111 1111 1111", "ref 1234 **** **** **** 1111", true},    // card after a group
+		{"note", "4111111111111111 and 5500 0055 5555 5559", "**** **** **** 1111 and **** **** **** 5559", true},
+		{"note", "tel 0044-20-7946-0958", "tel 0044-20-7946-0958", false},
+	}
+	for _, c := range cases {
+		got, red := audit.DefaultRedactor(c.field, c.value)
+		require.Equal(t, c.want, got, "%s=%q", c.field, c.value)
+		require.Equal(t, c.redacted, red, "%s=%q", c.field, c.value)
+	}
+}
+
+type profile struct {
+	Name     string
+	Email    string `audit:"email_address"`
+	Password string `audit:"-"`
+	IBAN     string `audit:"iban,redact"`
+	Token    string // caught by the redactor by name
+	Born     time.Time
+	Address  struct{ City, Street string }
+	Tags     []string
+	Age      *int
+	internal string
+}
+
+func TestDiffStructs(t *testing.T) {
+	t.Parallel()
+	age := 30
+	a := profile{Name: "Ann", Email: "a@x", Password: "p1", IBAN: "DE1", Token: "t1", Tags: []string{"x"}, internal: "a"}
+	b := a
+	b.Email, b.Password, b.IBAN, b.Token, b.internal = "b@x", "p2", "DE2", "t2", "b"
+	b.Address.City = "Berlin"
+	b.Age = &age
+	b.Born = time.Date(1990, 1, 2, 0, 0, 0, 0, time.UTC)
+	ch, err := audit.Diff(a, &b)
+	require.NoError(t, err)
+	require.Equal(t, []audit.Change{
+		{Field: "email_address", Old: "a@x", New: "b@x"},
+		{Field: "iban", Old: "[REDACTED]", New: "[REDACTED]", Redacted: true},
+		{Field: "token", Old: "t1", New: "t2"},
+		{Field: "born", Old: "", New: "1990-01-02T00:00:00Z"},
+		{Field: "address.city", Old: "", New: "Berlin"},
+		{Field: "age", Old: "", New: "30"},
+	}, ch)
+
+	created, err := audit.Diff(nil, &profile{Name: "Zed"})
+	require.NoError(t, err)
+	require.Equal(t, []audit.Change{{Field: "name", New: "Zed"}}, created)
+
+	none, err := audit.Diff(a, a)
+	require.NoError(t, err)
+	require.Empty(t, none)
+
+	_, err = audit.Diff(a, 3)
+	require.ErrorIs(t, err, audit.ErrDiffTypes)
+	_, err = audit.Diff(map[int]string{}, map[int]string{})
+	require.ErrorIs(t, err, audit.ErrDiffTypes)
+}
+
+func TestDiffMaps(t *testing.T) {
+	t.Parallel()
+	ch, err := audit.Diff(map[string]any{"a": 1, "b": "x", "c": true}, map[string]any{"a": 2, "b": "x", "d": nil})
+	require.NoError(t, err)
+	require.Equal(t, []audit.Change{
+		{Field: "a", Old: "1", New: "2"},
+		{Field: "c", Old: "true", New: ""},
+	}, ch)
+}
+
+func TestEscape(t *testing.T) {
+	t.Parallel()
+	cases := map[string]string{
+		"plain":                      "plain",
+		"a\nb":                       `a\nb`,
+		"evil\r\n2026 fake=line":     `evil\r\n2026 fake=line`,
+		"\x1b[31mred":                `\x1b[31mred`,
+		`quote " and \ `:             `quote \" and \\ `,
+		"bidi \u202egnp.exe":         `bidi \u202egnp.exe`,
+		"zero\u200bwidth":            `zero\u200bwidth`,
+		"c1 \u0085 nel":              `c1 \u0085 nel`,
+		"bad utf8 \xff":              `bad utf8 \xff`,
+		"ünïcödé ok":                 "ünïcödé ok",
+		"line sep \u2028 para\u2029": `line sep \u2028 para\u2029`,
+	}
+	for in, want := range cases {
+		require.Equal(t, want, audit.Escape(in), "%q", in)
+	}
+	ev := audit.Event{Time: time.Unix(0, 0), Action: "auth.login", UserAgent: "x\"\nfake=1", Changes: []audit.Change{{Field: "f\n", Old: "a", New: "b"}}}
+	require.Equal(t, `1970-01-01T00:00:00.000000Z action="auth.login" user_agent="x\"\nfake=1" change.f\n="a -> b"`, ev.String())
+}

@@ -1,0 +1,90 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Escape returns s safe to print on one line of a log or terminal:
+// backslash and double quote are escaped, and every control character
+// (C0, DEL, C1), line or paragraph separator and bidirectional override is
+// written as \n, \t, \xNN or \uNNNN. Invalid UTF-8 bytes become \xNN. An
+// attacker-chosen user agent or field value therefore cannot forge a log
+// line or hide text (ASVS 16.4.1).
+func Escape(s string) string {
+	clean := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == 0x7f || c == '\\' || c == '"' || c >= 0x80 {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == '"':
+			b.WriteString(`\"`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}
+
+// unsafeRune: C1 controls, line/paragraph separators, bidi controls,
+// zero-width and BOM characters.
+func unsafeRune(r rune) bool {
+	return (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 ||
+		(r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) ||
+		(r >= 0x2066 && r <= 0x2069) || r == 0xfeff || r == 0x061c
+}
+
+// String renders the event as one line of key="value" pairs, every value
+// passed through [Escape], for plain-text logs and consoles.
+func (e *Event) String() string {
+	var b strings.Builder
+	b.WriteString(e.Time.UTC().Format("2006-01-02T15:04:05.000000Z"))
+	kv := func(k, v string) {
+		if v != "" {
+			b.WriteString(" " + k + `="` + Escape(v) + `"`)
+		}
+	}
+	kv("tenant", e.Tenant)
+	kv("actor", e.Actor)
+	kv("actor_type", e.ActorType)
+	kv("action", e.Action)
+	kv("target_type", e.TargetType)
+	kv("target_id", e.TargetID)
+	kv("outcome", string(e.Outcome))
+	kv("ip", e.IP)
+	kv("user_agent", e.UserAgent)
+	kv("request_id", e.RequestID)
+	for _, c := range e.Changes {
+		kv("change."+Escape(c.Field), c.Old+" -> "+c.New)
+	}
+	for _, k := range sortedKeys(e.Details) {
+		kv("detail."+Escape(k), e.Details[k])
+	}
+	kv("id", e.ID)
+	return b.String()
+}

@@ -1,0 +1,37 @@
+package audit_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/bulwarkhq/bulwark/audit"
+)
+
+// FuzzRedactEscape feeds attacker-chosen values through the default
+// redactor and Escape: neither may panic, the redactor must not let the
+// test card number through, and escaped output must be one safe line.
+func FuzzRedactEscape(f *testing.F) {
+	for _, s := range []string{"4111 1111 1111 1111", "a\nb\x1b[2J\u202e", "Bearer x", "\xff\xfe", "card 5500-0055-5555-5559 ok"} {
+		f.Add("note", s)
+	}
+	f.Fuzz(func(t *testing.T, field, value string) {
+		out, _ := audit.DefaultRedactor(field, value)
+		const card = "4111111111111111"
+		if i := strings.Index(value, card); i >= 0 && (i == 0 || !isDigit(value[i-1])) &&
+			(i+len(card) == len(value) || !isDigit(value[i+len(card)])) && strings.Contains(out, card) {
+			t.Fatalf("redacted output %q still holds the test card number", out)
+		}
+		e := audit.Escape(value)
+		if !utf8.ValidString(e) {
+			t.Fatalf("Escape(%q) is not valid UTF-8", value)
+		}
+		for _, r := range e {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 || (r >= 0x202a && r <= 0x202e) {
+				t.Fatalf("Escape(%q) = %q keeps %U", value, e, r)
+			}
+		}
+	})
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }

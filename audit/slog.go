@@ -1,0 +1,149 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+)
+
+// Attribute keys the slog bridge maps onto [Event] fields. Any other
+// attribute becomes a Details entry (redacted like any detail), with group
+// names joined by dots.
+const (
+	SlogAction     = "audit.action"
+	SlogTenant     = "audit.tenant"
+	SlogActor      = "audit.actor"
+	SlogTargetType = "audit.target_type"
+	SlogTargetID   = "audit.target_id"
+	SlogOutcome    = "audit.outcome"
+	SlogIP         = "audit.ip"
+	SlogUserAgent  = "audit.user_agent"
+	SlogRequestID  = "audit.request_id"
+)
+
+// SlogOptions configures [Log.SlogHandler].
+type SlogOptions struct {
+	// Select chooses which records are written. Default: records carrying
+	// an audit.action attribute, so ordinary logging passes by untouched.
+	Select func(ctx context.Context, r slog.Record) bool
+	// Level is the minimum level handled. Default slog.LevelDebug (all).
+	Level slog.Leveler
+}
+
+type slogHandler struct {
+	log    *Log
+	opts   SlogOptions
+	attrs  []slog.Attr // pre-resolved, keys already group-qualified
+	groups string
+}
+
+// SlogHandler returns an slog.Handler that writes chosen log records into
+// the audit log: the message goes to Details["msg"], the level to
+// Details["level"], well-known attributes (audit.action, audit.tenant, ...)
+// to the matching Event fields, the rest to Details. Records without a
+// valid audit.action get the action "log.message". Handle returns the
+// append error (fail closed); combine it with the host's normal handler,
+// for example with slog.NewMultiHandler, to keep ordinary logs.
+func (l *Log) SlogHandler(opts SlogOptions) slog.Handler {
+	if opts.Select == nil {
+		opts.Select = func(_ context.Context, r slog.Record) bool {
+			found := false
+			r.Attrs(func(a slog.Attr) bool {
+				found = a.Key == SlogAction
+				return !found
+			})
+			return found
+		}
+	}
+	if opts.Level == nil {
+		opts.Level = slog.LevelDebug
+	}
+	return &slogHandler{log: l, opts: opts}
+}
+
+func (h *slogHandler) Enabled(_ context.Context, lvl slog.Level) bool {
+	return lvl >= h.opts.Level.Level()
+}
+
+func (h *slogHandler) WithAttrs(as []slog.Attr) slog.Handler {
+	h2 := *h
+	h2.attrs = append(append([]slog.Attr{}, h.attrs...), qualify(h.groups, as)...)
+	return &h2
+}
+
+func (h *slogHandler) WithGroup(name string) slog.Handler {
+	if name == "" {
+		return h
+	}
+	h2 := *h
+	h2.groups = h.groups + name + "."
+	return &h2
+}
+
+func qualify(prefix string, as []slog.Attr) []slog.Attr {
+	var out []slog.Attr
+	for _, a := range as {
+		v := a.Value.Resolve()
+		if v.Kind() == slog.KindGroup {
+			p := prefix
+			if a.Key != "" {
+				p += a.Key + "."
+			}
+			out = append(out, qualify(p, v.Group())...)
+			continue
+		}
+		if a.Key == "" {
+			continue
+		}
+		out = append(out, slog.Attr{Key: prefix + a.Key, Value: v})
+	}
+	return out
+}
+
+func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
+	if !h.opts.Select(ctx, r) {
+		return nil
+	}
+	ev := Event{Time: r.Time, Details: map[string]string{"msg": r.Message, "level": r.Level.String()}}
+	attrs := append([]slog.Attr{}, h.attrs...)
+	r.Attrs(func(a slog.Attr) bool {
+		attrs = append(attrs, qualify(h.groups, []slog.Attr{a})...)
+		return true
+	})
+	for _, a := range attrs {
+		v := a.Value.String()
+		switch strings.TrimPrefix(a.Key, h.groups) {
+		case SlogAction:
+			ev.Action = v
+		case SlogTenant:
+			ev.Tenant = v
+		case SlogActor:
+			ev.Actor = v
+		case SlogTargetType:
+			ev.TargetType = v
+		case SlogTargetID:
+			ev.TargetID = v
+		case SlogOutcome:
+			ev.Outcome = Outcome(v)
+		case SlogIP:
+			ev.IP = v
+		case SlogUserAgent:
+			ev.UserAgent = v
+		case SlogRequestID:
+			ev.RequestID = v
+		default:
+			ev.Details[a.Key] = v
+		}
+	}
+	if !ValidAction(ev.Action) {
+		if ev.Action != "" {
+			ev.Details["action"] = ev.Action
+		}
+		ev.Action = ActionLogMessage
+	}
+	if _, err := h.log.Append(ctx, ev); err != nil {
+		return fmt.Errorf("audit: slog bridge: %w", err)
+	}
+	return nil
+}

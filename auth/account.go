@@ -1,0 +1,331 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// RequestPasswordReset starts a password reset for the account with this
+// email address. It returns nil whether or not the address is known (ASVS
+// 5.0 6.3.8): the answer to show is always "if the address is registered,
+// a link is on its way". A known address gets a single-use token of 256
+// bits, stored only as its SHA-256 and valid Config.ResetTTL, through
+// Config.ResetMailer. Both cases do the same store work (an unknown address
+// writes a decoy token that nobody holds), so the response time does not
+// tell them apart either, provided the ResetMailer enqueues. A client IP
+// over Config.ResetLimit requests per Config.IPWindow gets
+// [ErrRateLimited]; an address that already received ResetLimit requests
+// in the window silently gets no more links. Only system failures are
+// returned otherwise.
+func (a *Authenticator) RequestPasswordReset(ctx context.Context, email string, c Client) error {
+	if a.cfg.ResetMailer == nil {
+		return errors.New("auth: password reset needs a ResetMailer")
+	}
+	now := a.now()
+	if c.IP != "" {
+		n, err := a.store.AddHits(ctx, ipKey("reset-ip", c.IP), now, a.cfg.IPWindow, 1)
+		if err != nil {
+			return fmt.Errorf("auth: rate limit: %w", err)
+		}
+		if n > a.cfg.ResetLimit {
+			return ErrRateLimited
+		}
+	}
+	u, found, err := a.findUser(ctx, ByEmail, email)
+	if err != nil {
+		return err
+	}
+	// Both branches below do the same store work, so that the response
+	// time does not tell a known address from an unknown one: a per-address
+	// counter (keyed by the address's hash, known or not) and one token
+	// write (a decoy bound to no user for an unknown address).
+	n, err := a.store.AddHits(ctx, ipKey("reset-addr", shortHash(strings.ToLower(strings.TrimSpace(email)))), now, a.cfg.IPWindow, 1)
+	if err != nil {
+		return fmt.Errorf("auth: rate limit: %w", err)
+	}
+	if !found {
+		if err := a.decoyResetToken(ctx, now); err != nil {
+			return err
+		}
+		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: Failure, Reason: "unknown_email"}, c)
+	}
+	if n > a.cfg.ResetLimit {
+		if err := a.decoyResetToken(ctx, now); err != nil {
+			return err
+		}
+		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: Denied, UserID: u.ID, Reason: "too_many"}, c)
+	}
+	return a.sendReset(ctx, u, "", c)
+}
+
+// AdminStartReset lets an administrator start a reset for userID: a link
+// goes to the user's address, as for [Authenticator.RequestPasswordReset].
+// The administrator never sets or sees the new password (ASVS 5.0 6.4.6).
+// It returns [ErrNotFound] for an unknown user.
+func (a *Authenticator) AdminStartReset(ctx context.Context, adminID, userID string, c Client) error {
+	if a.cfg.ResetMailer == nil {
+		return errors.New("auth: password reset needs a ResetMailer")
+	}
+	u, found, err := a.findUser(ctx, ByID, userID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return ErrNotFound
+	}
+	return a.sendReset(ctx, u, adminID, c)
+}
+
+// decoyResetToken writes a token nobody holds, bound to no user, so that a
+// request for an unknown address costs the same store write as a real one.
+// It expires with the usual TTL; ResetPassword treats it as unknown.
+func (a *Authenticator) decoyResetToken(ctx context.Context, now time.Time) error {
+	_, h, err := newToken(a.cfg.Rand)
+	if err != nil {
+		return err
+	}
+	if err := a.store.CreateResetToken(ctx, ResetToken{Hash: h, CreatedAt: now, ExpiresAt: now.Add(a.cfg.ResetTTL)}); err != nil {
+		return fmt.Errorf("auth: reset token: %w", err)
+	}
+	return nil
+}
+
+func (a *Authenticator) sendReset(ctx context.Context, u User, adminID string, c Client) error {
+	tok, h, err := newToken(a.cfg.Rand)
+	if err != nil {
+		return err
+	}
+	now := a.now()
+	t := ResetToken{Hash: h, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(a.cfg.ResetTTL)}
+	if err := a.store.CreateResetToken(ctx, t); err != nil {
+		return fmt.Errorf("auth: reset token: %w", err)
+	}
+	e := Event{Type: EventResetRequested, UserID: u.ID}
+	if adminID != "" {
+		e.Actor, e.Reason = adminID, "admin"
+	}
+	if err := a.emit(ctx, e, c); err != nil {
+		return err
+	}
+	l := ResetLink{UserID: u.ID, Email: u.Email, Token: tok, ExpiresAt: t.ExpiresAt, ByAdmin: adminID != ""}
+	if err := a.cfg.ResetMailer.SendResetLink(ctx, l); err != nil {
+		return fmt.Errorf("auth: send reset link: %w", err)
+	}
+	return nil
+}
+
+// ResetPassword sets a new password with a reset token. The new password is
+// checked against the policy first (a rejected password leaves the token
+// usable); then the token is consumed atomically, so it works once,
+// ([ErrInvalidResetToken] for an unknown, used or expired token), every
+// other reset token of the user is deleted, all the user's sessions end,
+// the lockout counter is cleared, and the user is notified.
+//
+// No session is started: the user logs in afterwards with the new password
+// and, if enrolled, the second factor, so a reset never bypasses MFA (ASVS
+// 5.0 6.4.3). An error from a step after the new hash is stored (ending the
+// sessions, the audit) is returned although the new password is in effect.
+func (a *Authenticator) ResetPassword(ctx context.Context, token, newPassword string, c Client) error {
+	h := hashToken(token)
+	t, err := a.store.LookupResetToken(ctx, h, a.now())
+	if errors.Is(err, ErrNotFound) {
+		return a.resetInvalid(ctx, c)
+	}
+	if err != nil {
+		return fmt.Errorf("auth: reset token: %w", err)
+	}
+	if t.UserID == "" { // a decoy
+		return a.resetInvalid(ctx, c)
+	}
+	u, found, err := a.findUser(ctx, ByID, t.UserID)
+	if err != nil {
+		return err
+	}
+	if !found {
+		return a.resetInvalid(ctx, c)
+	}
+	if err := a.cfg.Policy.Check(ctx, newPassword, u.Username, u.Email); err != nil {
+		return fmt.Errorf("auth: password policy: %w", err)
+	}
+	if _, err := a.store.ConsumeResetToken(ctx, h, a.now()); errors.Is(err, ErrNotFound) {
+		return a.resetInvalid(ctx, c)
+	} else if err != nil {
+		return fmt.Errorf("auth: reset token: %w", err)
+	}
+	return a.setPassword(ctx, u, newPassword, "reset", "", true, c)
+}
+
+func (a *Authenticator) resetInvalid(ctx context.Context, c Client) error {
+	if err := a.emit(ctx, Event{Type: EventResetInvalid, Outcome: Failure}, c); err != nil {
+		return err
+	}
+	return ErrInvalidResetToken
+}
+
+// setPassword hashes and stores a new password, deletes reset tokens,
+// clears the lockout, ends sessions (all but keepSession when endSessions),
+// audits and notifies. An error after the hash is stored means the
+// password has changed but a later step (possibly ending the sessions)
+// failed; the caller should report it and may end the sessions itself.
+func (a *Authenticator) setPassword(ctx context.Context, u User, pw, reason, keepSession string, endSessions bool, c Client) error {
+	hash, err := a.cfg.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return fmt.Errorf("auth: hash: %w", err)
+	}
+	if err := a.cfg.Credentials.SetPasswordHash(ctx, u.ID, hash); err != nil {
+		return fmt.Errorf("auth: set password: %w", err)
+	}
+	if err := a.store.DeleteResetTokens(ctx, u.ID); err != nil {
+		return fmt.Errorf("auth: reset tokens: %w", err)
+	}
+	if err := a.store.ResetCounter(ctx, accountKey(u, true, "")); err != nil {
+		return fmt.Errorf("auth: counter: %w", err)
+	}
+	if err := a.emit(ctx, Event{Type: EventPasswordSet, UserID: u.ID, Reason: reason}, c); err != nil {
+		return err
+	}
+	if endSessions {
+		n, err := a.cfg.Sessions.EndSessions(ctx, u.ID, keepSession)
+		if err != nil {
+			return fmt.Errorf("auth: end sessions: %w", err)
+		}
+		if err := a.emit(ctx, Event{Type: EventSessionsEnded, UserID: u.ID, Reason: fmt.Sprint(n)}, c); err != nil {
+			return err
+		}
+	}
+	a.notify(ctx, Notification{Type: NotifyPasswordChanged, UserID: u.ID}, c)
+	return nil
+}
+
+// PasswordChange is a signed-in user's request to change their password.
+type PasswordChange struct {
+	UserID  string
+	Current string // required (ASVS 5.0 6.2.3)
+	New     string
+	// EndOtherSessions ends every session but CurrentSessionID (ASVS 5.0
+	// 7.4.3: offer it); "change your password and end all sessions" after a
+	// suspected leak.
+	EndOtherSessions bool
+	CurrentSessionID string
+}
+
+// ChangePassword changes a password after verifying the current one. A
+// wrong current password counts towards the account's lockout and returns
+// [ErrInvalidCredentials], as does any attempt while the account is locked
+// (the password is not judged then). The new password must pass the
+// policy.
+func (a *Authenticator) ChangePassword(ctx context.Context, ch PasswordChange, c Client) error {
+	u, err := a.verifyCurrent(ctx, ch.UserID, ch.Current, c)
+	if err != nil {
+		return err
+	}
+	if err := a.cfg.Policy.Check(ctx, ch.New, u.Username, u.Email); err != nil {
+		return fmt.Errorf("auth: password policy: %w", err)
+	}
+	return a.setPassword(ctx, u, ch.New, "change", ch.CurrentSessionID, ch.EndOtherSessions, c)
+}
+
+// verifyCurrent checks a signed-in user's password under the lockout.
+func (a *Authenticator) verifyCurrent(ctx context.Context, userID, password string, c Client) (User, error) {
+	u, found, err := a.findUser(ctx, ByID, userID)
+	if err != nil {
+		return User{}, err
+	}
+	if !found {
+		return User{}, ErrInvalidCredentials
+	}
+	key := accountKey(u, true, "")
+	now := a.now()
+	cnt, err := a.store.Counter(ctx, key, now)
+	if err != nil {
+		return User{}, fmt.Errorf("auth: counter: %w", err)
+	}
+	state := a.cfg.Lockout.State(cnt, now)
+	hash := u.PasswordHash
+	if hash == "" {
+		if hash, err = a.dummyHash(ctx); err != nil {
+			return User{}, fmt.Errorf("auth: dummy hash: %w", err)
+		}
+	}
+	if verr := a.cfg.Hasher.Verify(ctx, password, hash); verr != nil || state.Locked || u.PasswordHash == "" {
+		reason := "bad_password"
+		if state.Locked {
+			reason = "locked"
+		}
+		return User{}, a.failed(ctx, u.ID, key, state, reason, EventPasswordFailed, c)
+	}
+	if err := a.store.ResetCounter(ctx, key); err != nil {
+		return User{}, fmt.Errorf("auth: counter: %w", err)
+	}
+	return u, nil
+}
+
+// SensitiveAction names an action guarded by [Authenticator.RequireRecentAuth].
+type SensitiveAction string
+
+// Sensitive actions (ASVS 5.0 7.5.1, 7.5.3).
+const (
+	ActionChangeEmail   SensitiveAction = "change_email"
+	ActionChangeMFA     SensitiveAction = "change_mfa"
+	ActionExport        SensitiveAction = "export"
+	ActionDeleteAccount SensitiveAction = "delete_account"
+)
+
+// RequireRecentAuth returns nil if authTime (the session's last
+// authentication, e.g. session's Session.AuthTime) is within the allowed
+// age for action (Config.RecentAuthFor[action], else Config.RecentAuth) of
+// now, and [ErrReauthRequired] otherwise, including for a zero authTime or
+// one in the future. Call it before every [SensitiveAction]; after
+// [Authenticator.Reauthenticate] succeeds, record the returned time in the
+// session (session's Rotate or StepUp).
+func (a *Authenticator) RequireRecentAuth(authTime time.Time, action SensitiveAction) error {
+	maxAge := a.cfg.RecentAuth
+	if d, ok := a.cfg.RecentAuthFor[action]; ok && d > 0 {
+		maxAge = d
+	}
+	now := a.now()
+	if authTime.IsZero() || now.Sub(authTime) > maxAge || authTime.After(now.Add(time.Minute)) {
+		return ErrReauthRequired
+	}
+	return nil
+}
+
+// Reauthenticate verifies a signed-in user's password again before a
+// sensitive action, under the same lockout as Login, and returns the new
+// authentication time. Failures return [ErrInvalidCredentials].
+func (a *Authenticator) Reauthenticate(ctx context.Context, userID, password string, c Client) (time.Time, error) {
+	if _, err := a.verifyCurrent(ctx, userID, password, c); err != nil {
+		return time.Time{}, err
+	}
+	if err := a.emit(ctx, Event{Type: EventReauth, UserID: userID}, c); err != nil {
+		return time.Time{}, err
+	}
+	return a.now(), nil
+}
+
+// MFAChanged audits and notifies a change of the user's second factors,
+// made by the host through mfa (ASVS 5.0 6.3.7). Guard the change itself
+// with [Authenticator.RequireRecentAuth] and [ActionChangeMFA].
+func (a *Authenticator) MFAChanged(ctx context.Context, userID string, enabled bool, c Client) error {
+	reason, typ := "disabled", NotifyMFADisabled
+	if enabled {
+		reason, typ = "enabled", NotifyMFAEnabled
+	}
+	if err := a.emit(ctx, Event{Type: EventMFAChanged, UserID: userID, Reason: reason}, c); err != nil {
+		return err
+	}
+	a.notify(ctx, Notification{Type: typ, UserID: userID}, c)
+	return nil
+}
+
+// Unlock lets an administrator lift a lock on userID (temporary or
+// permanent) and clear its failure counts.
+func (a *Authenticator) Unlock(ctx context.Context, adminID, userID string, c Client) error {
+	if err := a.store.ResetCounter(ctx, accountKey(User{ID: userID}, true, "")); err != nil {
+		return fmt.Errorf("auth: counter: %w", err)
+	}
+	return a.emit(ctx, Event{Type: EventUnlock, UserID: userID, Actor: adminID}, c)
+}

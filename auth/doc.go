@@ -1,0 +1,113 @@
+// Package auth is Bulwark's login flow: registration with generated
+// usernames, password login with a second factor, brute-force protection,
+// password reset and change, recent-authentication checks, notifications
+// and audit events. It composes the core packages (password, mfa, session,
+// audit) through small interfaces it declares itself ([Hasher],
+// [PolicyChecker], [MFAVerifier], [SessionIssuer], [Auditor]), plus the
+// host's users table ([CredentialStore]) and mail ([Notifier],
+// [ResetMailer]).
+//
+// # Usernames
+//
+// [GenerateUsername] turns a first and last name into a login of the form
+// JanKowalski37: the names are transliterated to ASCII ([Transliterate]:
+// Łukasz Żółć → LukaszZolc; NFKD plus a table for ł, ß, ø, æ, þ, đ, ...),
+// capitalised and joined ([UsernameBase]), and a random number (two digits
+// first, more after collisions) is appended and claimed with an atomic
+// insert-if-absent in a [ClaimStore], so two registrations never get the
+// same login, on any number of instances. Usernames are unique
+// case-insensitively ([UsernameKey]).
+//
+// # Login
+//
+// [Authenticator.Login] checks the password; [Authenticator.CompleteMFA]
+// the second factor when the user has one or one is required
+// ([Config.RequireMFA], [User.MFARequired]); then a session starts through
+// [SessionIssuer] with a fresh token (ASVS 5.0 7.2.4), which also applies
+// the single-session rule. Between the two steps the user holds a pending
+// token: 256 random bits, stored as SHA-256, bound to the browser by
+// [Client.Binding], valid 5 minutes ([DefaultPendingTTL]), good for 5 codes
+// ([DefaultMaxMFAAttempts]) and completed once. It is not a session: only
+// CompleteMFA accepts it. Hashes are upgraded after a successful login when
+// [Hasher.NeedsRehash] says so.
+//
+// # No account enumeration
+//
+// An unknown login, a wrong password and a locked account return the same
+// [ErrInvalidCredentials] after the same work (ASVS 5.0 6.3.8): a lookup,
+// a counter read, one password verification (against a dummy hash made
+// once with the same hasher when no account matches) and a counter update.
+// During a lockout the password is verified but its result ignored, so a
+// lock never tells whether a guess was right (unlike authboss #292).
+// [Authenticator.Register] answers the same for a new and a registered
+// address (the owner is notified instead), and
+// [Authenticator.RequestPasswordReset] the same for a known and an unknown
+// address. Notifier and ResetMailer should enqueue rather than send inline
+// so that mail does not show in response times.
+//
+// # Brute-force protection
+//
+// [LockoutPolicy] is Keycloak's per-account model: from the
+// FailureFactor-th consecutive failure on (default 5), each failure imposes
+// a wait of WaitIncrement (1 min) per FailureFactor failures so far, at
+// most MaxWait (15 min), and a quiet period of ResetAfter (12 h) forgets
+// them. An optional permanent lock, and always the NIST SP 800-63B §5.2.2
+// limit of 100 consecutive failures, lock the account until a password
+// reset or [Authenticator.Unlock]. Attempts during a wait are not counted.
+// Per IP, [Config.IPLimit] failed logins per [Config.IPWindow] (100 per
+// 15 min; IPv6 per /64) are allowed, then [ErrRateLimited], which depends
+// only on the IP. Known accounts are counted by user id, unknown logins by
+// a hash of their text. Every lock is audited ([EventLockout]); the owner
+// is notified ([NotifyLockout]) of the first lock of a run and of a
+// permanent one. This answers ASVS 5.0 6.1.1 and 6.3.1: waits are short
+// and capped so an attacker cannot keep the owner out for long, and the
+// owner can always reset.
+//
+// # Password reset and change
+//
+// [Authenticator.RequestPasswordReset] and [Authenticator.AdminStartReset]
+// send a link with a 256-bit single-use token, stored as SHA-256 and valid
+// 30 minutes ([DefaultResetTTL]); an administrator never sets or sees the
+// password (ASVS 5.0 6.4.6). [Authenticator.ResetPassword] consumes it
+// atomically, ends all sessions, clears the lockout and starts no session,
+// so the next login still needs the second factor (ASVS 5.0 6.4.3).
+// [Authenticator.ChangePassword] needs the current password (ASVS 5.0
+// 6.2.3, under the same lockout) and can end the other sessions (ASVS 5.0
+// 7.4.3).
+//
+// # Recent authentication
+//
+// [Authenticator.RequireRecentAuth] guards the [SensitiveAction]s
+// (email change, MFA change, export, account deletion) with a maximum age
+// of the session's last authentication, 10 minutes by default (ASVS 5.0
+// 7.5.1, 7.5.3); [Authenticator.Reauthenticate] renews it.
+//
+// # Events and notifications
+//
+// Every step produces an [Event] (with IP and user agent) for the
+// [Auditor] and the optional [Config.OnEvent] hook; the event names follow
+// audit's actions (auth.login, auth.login.failed, auth.lockout, ...). Events
+// never carry passwords, tokens, codes or the text typed as the login of an
+// unknown account. Account activity goes to the [Notifier]: account created,
+// password changed, MFA enabled or disabled, login from a new device or IP,
+// lockout (ASVS 5.0 6.3.5, 6.3.7).
+//
+// # Stores
+//
+// [Store] gathers what auth keeps for itself: claims, counters, reset tokens
+// and pending-MFA states. store/memstore, store/sqlstore (PostgreSQL and
+// SQLite) and store/redisstore implement all of it; [SplitStore] combines
+// back ends (for example claims in SQL beside the users table, the rest in
+// Redis). The conformance suite is auth/authtest. Stores report missing or
+// expired records with [ErrNotFound].
+//
+// # Concurrency, nil and errors
+//
+// An [Authenticator] is safe for concurrent use, and any number of them, in
+// any number of processes, may share a Store: every rule is applied
+// atomically in the store. [New] panics on a nil store or a nil required
+// dependency. Any store, audit or dependency failure fails the flow with a
+// wrapped error and never grants access (fail closed); a [Notifier] failure
+// is reported as an event and never undoes a step. Errors never contain a
+// secret.
+package auth

@@ -1,0 +1,61 @@
+package auth
+
+import "errors"
+
+// Sentinel errors. Flow methods wrap store and dependency failures with %w;
+// callers compare with [errors.Is]. No error carries a password, a token or
+// a code.
+var (
+	// ErrInvalidCredentials is returned by [Authenticator.Login],
+	// [Authenticator.Reauthenticate] and [Authenticator.ChangePassword] for an
+	// unknown login, a wrong password and a locked account alike, so that the
+	// answer reveals neither whether the account exists nor whether a
+	// password tried during a lockout was right.
+	ErrInvalidCredentials = errors.New("auth: invalid credentials")
+
+	// ErrRateLimited is returned by [Authenticator.Login] and
+	// [Authenticator.RequestPasswordReset] when the client's IP address has
+	// used up its allowance. It depends only on the IP, never on the account.
+	ErrRateLimited = errors.New("auth: too many attempts from this address")
+
+	// ErrInvalidPending is returned by [Authenticator.CompleteMFA] when the
+	// pending-MFA token is unknown, expired, used up, or presented by another
+	// browser (binding mismatch).
+	ErrInvalidPending = errors.New("auth: invalid or expired login attempt")
+
+	// ErrInvalidCode is returned by [Authenticator.CompleteMFA] when the
+	// second-factor code is wrong or replayed; the pending state survives
+	// until its attempts run out.
+	ErrInvalidCode = errors.New("auth: invalid verification code")
+
+	// ErrInvalidResetToken is returned by [Authenticator.ResetPassword] for a
+	// reset token that is unknown, expired or already used.
+	ErrInvalidResetToken = errors.New("auth: invalid or expired reset token")
+
+	// ErrReauthRequired is returned by [Authenticator.RequireRecentAuth] when
+	// the session's last authentication is older than
+	// [Config.RecentAuth].
+	ErrReauthRequired = errors.New("auth: recent authentication required")
+
+	// ErrBindingRequired is returned by [Authenticator.Login] and
+	// [Authenticator.CompleteMFA] when [Client.Binding] is empty: a pending
+	// MFA state must be bound to the browser that started it.
+	ErrBindingRequired = errors.New("auth: client binding required")
+
+	// ErrInvalidName is returned by [Authenticator.Register] and
+	// [GenerateUsername] when a name is empty or too long.
+	ErrInvalidName = errors.New("auth: invalid name")
+
+	// ErrUsernameExhausted is returned by [GenerateUsername] when no free
+	// number was found for a base name after every attempt.
+	ErrUsernameExhausted = errors.New("auth: no free username number")
+
+	// ErrNotFound is returned by stores for a missing or expired record, and
+	// by a [CredentialStore] for an unknown user. Any other store error is a
+	// system failure, and the flows deny.
+	ErrNotFound = errors.New("auth: not found")
+
+	// ErrTaken is returned by [ClaimStore.Claim] when the (kind, key) pair is
+	// already claimed.
+	ErrTaken = errors.New("auth: already taken")
+)

@@ -1,0 +1,331 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Step is what a login needs next.
+type Step int
+
+// Steps.
+const (
+	// StepDone: the login is complete and LoginResult.Session holds the new
+	// session.
+	StepDone Step = iota + 1
+	// StepMFA: the password was right; send the user to the second-factor
+	// form with LoginResult.PendingToken and call [Authenticator.CompleteMFA].
+	StepMFA
+	// StepEnrollMFA: the password was right but a second factor is required
+	// and the user has none; the host enrols one (mfa's EnrollTOTP and
+	// ConfirmTOTP) and then calls [Authenticator.CompleteMFA] with a code.
+	StepEnrollMFA
+)
+
+// LoginResult is the outcome of a successful [Authenticator.Login] or
+// [Authenticator.CompleteMFA] step.
+type LoginResult struct {
+	Next   Step
+	UserID string
+	// PendingToken identifies the pending-MFA state (StepMFA,
+	// StepEnrollMFA). It is a secret for the browser, not a session: only
+	// CompleteMFA accepts it, from the same Client.Binding, within
+	// Config.PendingTTL.
+	PendingToken string
+	Session      Session // StepDone
+}
+
+// FactorPassword is the factor name of the password step.
+const FactorPassword = "password"
+
+// Login runs the password step for login (a username, or whatever the
+// host's [CredentialStore] accepts as ByLogin).
+//
+// An unknown login, a wrong password and a locked account all return
+// [ErrInvalidCredentials] after the same work: the password is verified
+// against the account's hash, or against a dummy hash made with the same
+// hasher when no account matches, and during a lockout it is verified but
+// never judged. A client IP over its allowance gets [ErrRateLimited] before
+// any of that. A store or dependency failure returns a wrapped error and
+// never a session (fail closed).
+//
+// On success the failure counter is cleared, the hash is upgraded if
+// Hasher.NeedsRehash says so, and the result is either a session (no second
+// factor) or a pending-MFA token.
+func (a *Authenticator) Login(ctx context.Context, login, password string, c Client) (LoginResult, error) {
+	if c.Binding == "" {
+		return LoginResult{}, ErrBindingRequired
+	}
+	now := a.now()
+	if c.IP != "" {
+		n, err := a.store.AddHits(ctx, ipKey("ip", c.IP), now, a.cfg.IPWindow, 0)
+		if err != nil {
+			return LoginResult{}, fmt.Errorf("auth: rate limit: %w", err)
+		}
+		if n >= a.cfg.IPLimit {
+			if err := a.emit(ctx, Event{Type: EventRateLimited, Outcome: Denied}, c); err != nil {
+				return LoginResult{}, err
+			}
+			return LoginResult{}, ErrRateLimited
+		}
+	}
+	u, found, err := a.findUser(ctx, ByLogin, login)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	key := accountKey(u, found, login)
+	cnt, err := a.store.Counter(ctx, key, now)
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("auth: counter: %w", err)
+	}
+	state := a.cfg.Lockout.State(cnt, now)
+	hash := u.PasswordHash
+	if !found || hash == "" {
+		if hash, err = a.dummyHash(ctx); err != nil {
+			return LoginResult{}, fmt.Errorf("auth: dummy hash: %w", err)
+		}
+	}
+	verr := a.cfg.Hasher.Verify(ctx, password, hash)
+	if !found || u.PasswordHash == "" || verr != nil || state.Locked {
+		reason := "bad_password"
+		switch {
+		case !found:
+			reason = "unknown_user"
+		case state.Locked:
+			reason = "locked"
+		}
+		return LoginResult{}, a.failed(ctx, u.ID, key, state, reason, EventLoginFailed, c)
+	}
+	if err := a.store.ResetCounter(ctx, key); err != nil {
+		return LoginResult{}, fmt.Errorf("auth: counter: %w", err)
+	}
+	return a.afterPassword(ctx, a.rehash(ctx, u, password), c)
+}
+
+// failed records a failed password attempt for key and userID ("" if
+// unknown) and returns the error to give the caller: ErrInvalidCredentials,
+// or a system error.
+func (a *Authenticator) failed(ctx context.Context, userID, key string, state LockState, reason string, typ EventType, c Client) error {
+	now := a.now()
+	if c.IP != "" {
+		if _, err := a.store.AddHits(ctx, ipKey("ip", c.IP), now, a.cfg.IPWindow, 1); err != nil {
+			return fmt.Errorf("auth: rate limit: %w", err)
+		}
+	}
+	outcome := Failure
+	if state.Locked {
+		// Attempts during a lock are not counted: they cannot be judged, and
+		// counting them would let an attacker push the account to a
+		// permanent lock faster. A read takes the place of the update so
+		// that a locked account costs the same store round trips as an
+		// unlocked one.
+		outcome = Denied
+		if _, err := a.store.Counter(ctx, key, now); err != nil {
+			return fmt.Errorf("auth: counter: %w", err)
+		}
+	} else {
+		cnt, err := a.store.AddFailure(ctx, key, a.cfg.Lockout.failureParams(now))
+		if err != nil {
+			return fmt.Errorf("auth: counter: %w", err)
+		}
+		// A lock on an unknown login is audited too (with no user id): the
+		// failure that starts a lock then costs the same audit write whether
+		// or not the account exists. Only real accounts are notified.
+		if ns := a.cfg.Lockout.State(cnt, now); ns.Locked {
+			kind := "temporary"
+			if ns.Permanent {
+				kind = "permanent"
+			}
+			if err := a.emit(ctx, Event{Type: EventLockout, Outcome: Denied, UserID: userID, Reason: kind}, c); err != nil {
+				return err
+			}
+			// The owner hears of the first lock of a run and of a permanent
+			// one, not of every later step of the same attack.
+			if userID != "" && (ns.Permanent || cnt.Failures == a.cfg.Lockout.FailureFactor) {
+				a.notify(ctx, Notification{Type: NotifyLockout, UserID: userID}, c)
+			}
+		}
+	}
+	if err := a.emit(ctx, Event{Type: typ, Outcome: outcome, UserID: userID, Reason: reason}, c); err != nil {
+		return err
+	}
+	return ErrInvalidCredentials
+}
+
+// rehash upgrades u's hash after a successful verification and returns u
+// with the hash now stored. Failures are ignored: the old hash still works,
+// and the next login tries again.
+func (a *Authenticator) rehash(ctx context.Context, u User, password string) User {
+	if !a.cfg.Hasher.NeedsRehash(u.PasswordHash) {
+		return u
+	}
+	if h, err := a.cfg.Hasher.Hash(ctx, password); err == nil {
+		if a.cfg.Credentials.SetPasswordHash(ctx, u.ID, h) == nil {
+			u.PasswordHash = h
+		}
+	}
+	return u
+}
+
+// pendingBinding is what a pending state stores to bind it: the browser's
+// binding value and the password hash the login was checked against, so
+// that a password reset or change between the two steps voids the state.
+func pendingBinding(binding, passwordHash string) []byte {
+	h := sha256.New()
+	h.Write([]byte("bulwark/auth/pending/v1\x00"))
+	h.Write([]byte(binding))
+	h.Write([]byte{0})
+	h.Write([]byte(passwordHash))
+	return h.Sum(nil)
+}
+
+// afterPassword decides between a session and a second-factor step.
+func (a *Authenticator) afterPassword(ctx context.Context, u User, c Client) (LoginResult, error) {
+	need := a.cfg.RequireMFA || u.MFARequired
+	enrolled := false
+	if a.cfg.MFA != nil {
+		var err error
+		if enrolled, err = a.cfg.MFA.Enrolled(ctx, u.ID); err != nil {
+			return LoginResult{}, fmt.Errorf("auth: mfa status: %w", err)
+		}
+	}
+	if !enrolled && !need {
+		return a.finish(ctx, u, []string{FactorPassword}, c)
+	}
+	if a.cfg.MFA == nil {
+		return LoginResult{}, errors.New("auth: user requires a second factor but no MFA verifier is configured")
+	}
+	tok, h, err := newToken(a.cfg.Rand)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	now := a.now()
+	p := Pending{Hash: h, UserID: u.ID, BindingHash: pendingBinding(c.Binding, u.PasswordHash), Enroll: !enrolled,
+		CreatedAt: now, ExpiresAt: now.Add(a.cfg.PendingTTL)}
+	if err := a.store.CreatePending(ctx, p); err != nil {
+		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
+	}
+	if err := a.emit(ctx, Event{Type: EventMFAPending, UserID: u.ID}, c); err != nil {
+		return LoginResult{}, err
+	}
+	next := StepMFA
+	if !enrolled {
+		next = StepEnrollMFA
+	}
+	return LoginResult{Next: next, UserID: u.ID, PendingToken: tok}, nil
+}
+
+// CompleteMFA runs the second-factor step of a login started by
+// [Authenticator.Login]. It returns [ErrBindingRequired] without a binding,
+// [ErrInvalidPending] if the pending token is unknown, expired, used up,
+// presented with another binding than at Login, or if the user's password
+// was changed or reset since Login, and [ErrInvalidCode] for a
+// wrong or replayed code (after Config.MaxMFAAttempts such codes the pending
+// state is gone and the password step must be repeated). On success the
+// pending state is deleted (once: a second completion fails) and a new
+// session starts with a fresh token.
+func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code string, c Client) (LoginResult, error) {
+	if c.Binding == "" {
+		return LoginResult{}, ErrBindingRequired
+	}
+	if a.cfg.MFA == nil {
+		return LoginResult{}, ErrInvalidPending
+	}
+	h := hashToken(pendingToken)
+	p, err := a.store.AttemptPending(ctx, h, a.now(), a.cfg.MaxMFAAttempts)
+	if errors.Is(err, ErrNotFound) {
+		return LoginResult{}, a.mfaFailed(ctx, "", "expired", ErrInvalidPending, c)
+	}
+	if err != nil {
+		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
+	}
+	u, found, err := a.findUser(ctx, ByID, p.UserID)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	if !found {
+		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "no_user", ErrInvalidPending, c)
+	}
+	// Another browser, or a password changed or reset since Login.
+	if subtle.ConstantTimeCompare(p.BindingHash, pendingBinding(c.Binding, u.PasswordHash)) != 1 {
+		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "binding", ErrInvalidPending, c)
+	}
+	factor, verr := a.cfg.MFA.VerifyMFA(ctx, p.UserID, code)
+	if verr != nil {
+		if p.Attempts >= a.cfg.MaxMFAAttempts {
+			if err := a.store.DeletePending(ctx, h); err != nil && !errors.Is(err, ErrNotFound) {
+				return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
+			}
+		}
+		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "invalid", ErrInvalidCode, c)
+	}
+	if err := a.store.DeletePending(ctx, h); errors.Is(err, ErrNotFound) {
+		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "used", ErrInvalidPending, c)
+	} else if err != nil {
+		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
+	}
+	return a.finish(ctx, u, []string{FactorPassword, factor}, c)
+}
+
+func (a *Authenticator) mfaFailed(ctx context.Context, userID, reason string, ret error, c Client) error {
+	if err := a.emit(ctx, Event{Type: EventMFAFailed, Outcome: Failure, UserID: userID, Reason: reason}, c); err != nil {
+		return err
+	}
+	return ret
+}
+
+// finish starts the session and audits the login. A session that cannot
+// be audited is ended at once (fail closed); a refused session is audited
+// as a denied login.
+func (a *Authenticator) finish(ctx context.Context, u User, factors []string, c Client) (LoginResult, error) {
+	s, err := a.cfg.Sessions.StartSession(ctx, u.ID, SessionStart{Factors: factors, AuthTime: a.now(), IP: c.IP, UserAgent: c.UserAgent})
+	if err != nil {
+		if aerr := a.emit(ctx, Event{Type: EventLoginFailed, Outcome: Denied, UserID: u.ID, Reason: "session_refused"}, c); aerr != nil {
+			return LoginResult{}, errors.Join(fmt.Errorf("auth: start session: %w", err), aerr)
+		}
+		return LoginResult{}, fmt.Errorf("auth: start session: %w", err)
+	}
+	if err := a.emit(ctx, Event{Type: EventLogin, UserID: u.ID, Reason: strings.Join(factors, "+")}, c); err != nil {
+		if eerr := a.cfg.Sessions.EndSession(ctx, u.ID, s.ID); eerr != nil {
+			return LoginResult{}, errors.Join(err, fmt.Errorf("auth: end unaudited session: %w", eerr))
+		}
+		return LoginResult{}, err
+	}
+	a.checkDevice(ctx, u.ID, c)
+	return LoginResult{Next: StepDone, UserID: u.ID, Session: s}, nil
+}
+
+// Claim kinds of known devices and addresses.
+const (
+	ClaimDevice = "device" // key: user id + hash of the User-Agent
+	ClaimIP     = "ip"     // key: user id + hash of the IP address
+)
+
+// rememberDevice claims c's device and IP for userID and reports whether
+// either was new. Store errors count as "not new": a notification is not
+// worth failing a login for.
+func (a *Authenticator) rememberDevice(ctx context.Context, userID string, c Client) bool {
+	isNew := false
+	for _, cl := range []Claim{
+		{Kind: ClaimDevice, Key: deviceKey(userID, c.UserAgent), Owner: userID, CreatedAt: a.now()},
+		{Kind: ClaimIP, Key: deviceKey(userID, c.IP), Owner: userID, CreatedAt: a.now()},
+	} {
+		if err := a.store.Claim(ctx, cl); err == nil {
+			isNew = true
+		}
+	}
+	return isNew
+}
+
+// checkDevice notifies the user of a login from a new device or address
+// (ASVS 5.0 6.3.5).
+func (a *Authenticator) checkDevice(ctx context.Context, userID string, c Client) {
+	if a.rememberDevice(ctx, userID, c) {
+		_ = a.emit(ctx, Event{Type: EventNewDevice, UserID: userID}, c)
+		a.notify(ctx, Notification{Type: NotifyNewDevice, UserID: userID}, c)
+	}
+}

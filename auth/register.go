@@ -1,0 +1,103 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Registration is a sign-up request.
+type Registration struct {
+	FirstName string
+	LastName  string
+	Email     string
+	Password  string
+}
+
+// Register creates an account: it checks the password against the policy
+// (with the names and the email as context words, ASVS 5.0 6.2.11), hashes
+// it, generates a unique username ([GenerateUsername]) and a UUIDv7 user id,
+// and asks the host's [CredentialStore] to create the user. The user learns
+// their username from the [NotifyAccountCreated] notification.
+//
+// Register does not reveal whether the email is already registered (ASVS
+// 5.0 6.3.8): when CreateUser reports [ErrTaken] and an account has the
+// address, the username is released, the address's owner gets a
+// [NotifyRegisterAttempt] notification, and Register returns nil after the
+// same work as a real sign-up. When no account has the address, the taken
+// value was the username (the host's table knew it, the claim store did
+// not): another number is tried, up to 5 times. Hosts with users from
+// before auth should claim their usernames ([ClaimUsername]) once. Only input
+// problems ([ErrInvalidName], a policy error) and system failures are
+// returned, and they do not depend on existing accounts.
+func (a *Authenticator) Register(ctx context.Context, r Registration, c Client) error {
+	if _, err := UsernameBase(r.FirstName, r.LastName); err != nil {
+		return err
+	}
+	if err := a.cfg.Policy.Check(ctx, r.Password, r.FirstName, r.LastName, r.Email); err != nil {
+		return fmt.Errorf("auth: password policy: %w", err)
+	}
+	hash, err := a.cfg.Hasher.Hash(ctx, r.Password)
+	if err != nil {
+		return fmt.Errorf("auth: hash: %w", err)
+	}
+	uid, err := uuid.NewV7()
+	if err != nil {
+		return fmt.Errorf("auth: user id: %w", err)
+	}
+	id := uid.String()
+	email := strings.TrimSpace(r.Email)
+	var username string
+	for try := 0; ; try++ {
+		if username, err = GenerateUsername(ctx, a.store, r.FirstName, r.LastName, id, a.now(), a.cfg.Rand); err != nil {
+			return err
+		}
+		err = a.cfg.Credentials.CreateUser(ctx, User{ID: id, Username: username, Email: email, PasswordHash: hash})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrTaken) {
+			_ = a.store.Release(ctx, ClaimUsername, UsernameKey(username), id)
+			return fmt.Errorf("auth: create user: %w", err)
+		}
+		owner, found, ferr := a.findUser(ctx, ByEmail, email)
+		if ferr != nil {
+			return ferr
+		}
+		if found {
+			return a.registerTaken(ctx, owner, username, id, c)
+		}
+		// The host's table already has this username (an account from
+		// before auth, or made elsewhere): the claim stays, so it is not
+		// drawn again, and another number is tried.
+		if try == registerTries-1 {
+			return fmt.Errorf("auth: create user: %w", err)
+		}
+	}
+	if err := a.emit(ctx, Event{Type: EventRegistered, UserID: id}, c); err != nil {
+		return err
+	}
+	a.rememberDevice(ctx, id, c)
+	a.notify(ctx, Notification{Type: NotifyAccountCreated, UserID: id, Username: username}, c)
+	return nil
+}
+
+// registerTries bounds the usernames tried when the host's table reports
+// one taken that the claim store did not know.
+const registerTries = 5
+
+// registerTaken answers a sign-up with a registered address like a
+// successful one: the username is released and the owner is told.
+func (a *Authenticator) registerTaken(ctx context.Context, owner User, username, id string, c Client) error {
+	if err := a.store.Release(ctx, ClaimUsername, UsernameKey(username), id); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("auth: release username: %w", err)
+	}
+	if err := a.emit(ctx, Event{Type: EventRegistered, Outcome: Failure, UserID: owner.ID, Reason: "taken"}, c); err != nil {
+		return err
+	}
+	a.notify(ctx, Notification{Type: NotifyRegisterAttempt, UserID: owner.ID}, c)
+	return nil
+}
