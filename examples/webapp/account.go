@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/retention"
@@ -25,6 +26,7 @@ type accountData struct {
 	MFA       mfa.Status
 	TOTPOn    bool
 	Idle      string // the idle timeout, for the page
+	Activity  []historyEntry
 }
 
 func (a *App) accountPage(w http.ResponseWriter, r *http.Request) {
@@ -43,50 +45,40 @@ func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 		a.internalError(w, r, err)
 		return
 	}
+	activity, err := a.securityActivity(r.Context(), s.UserID)
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
 	v.Title = "Account security"
 	v.Data = accountData{Sessions: list, CurrentID: s.ID, MFA: st, TOTPOn: st.TOTP == mfa.TOTPActive,
-		Idle: retention.FormatDuration(a.sessions.IdleTimeout())}
+		Idle: retention.FormatDuration(a.sessions.IdleTimeout()), Activity: activity}
 	if r.URL.Query().Has("ended") {
 		v.Notice = "Session ended."
 	}
 	a.render(w, r, status, "account", v)
 }
 
-// changePassword needs the current password (ASVS 6.2.3), applies the
-// policy to the new one, and ends the user's other sessions (ASVS 7.4.3).
+// changePassword goes through auth: the current password is checked under
+// the brute-force throttle (ASVS 6.2.3), the policy applies to the new one,
+// the user is notified, and the other sessions end (ASVS 7.4.3).
 func (a *App) changePassword(w http.ResponseWriter, r *http.Request) {
-	ctx, s := r.Context(), sess(r)
-	u, err := a.db.userByID(ctx, s.UserID)
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
-	if err := a.hasher.Verify(ctx, r.PostFormValue("current"), u.PasswordHash); err != nil {
-		if !errors.Is(err, password.ErrMismatch) {
-			a.internalError(w, r, err)
-			return
-		}
+	s := sess(r)
+	err := a.auth.ChangePassword(r.Context(), auth.PasswordChange{
+		UserID: s.UserID, Current: r.PostFormValue("current"), New: r.PostFormValue("new"),
+		EndOtherSessions: true, CurrentSessionID: s.ID,
+	}, a.client(r))
+	var pe *password.PolicyError
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
 		a.renderAccount(w, r, http.StatusUnprocessableEntity, view{Error: "Your current password is not right."})
-		return
-	}
-	next := r.PostFormValue("new")
-	if err := a.policy.Check(ctx, next, u.FirstName, u.LastName, u.Email, u.Username); err != nil {
+	case errors.As(err, &pe):
 		a.renderAccount(w, r, http.StatusUnprocessableEntity, view{Error: "Please choose another password: " + describePolicyError(err)})
-		return
-	}
-	hash, err := a.hasher.Hash(ctx, next)
-	if err == nil {
-		err = a.db.setPasswordHash(ctx, u.ID, hash)
-	}
-	if err == nil {
-		_, err = a.sessions.RevokeOthers(ctx, u.ID, s.ID)
-	}
-	if err != nil {
+	case err != nil:
 		a.internalError(w, r, err)
-		return
+	default:
+		a.renderAccount(w, r, http.StatusOK, view{Notice: "Password changed. Your other sessions were ended."})
 	}
-	a.mail.send(u.Email, "Your password was changed", "If this was not you, reset your password and contact support.")
-	a.renderAccount(w, r, http.StatusOK, view{Notice: "Password changed. Your other sessions were ended."})
 }
 
 func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
@@ -188,8 +180,9 @@ func (a *App) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	if u, err := a.db.userByID(ctx, s.UserID); err == nil {
-		a.mail.send(u.Email, "Two-factor authentication turned on", "An authenticator app now protects your account.")
+	if err := a.auth.MFAChanged(ctx, s.UserID, true, a.client(r)); err != nil { // audit + notification
+		a.internalError(w, r, err)
+		return
 	}
 	a.renderMFA(w, r, http.StatusOK, view{Notice: "Your authenticator app is set up."}, mfaData{Recovery: codes})
 }
@@ -201,6 +194,10 @@ func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := a.factors.RemoveRecoveryCodes(ctx, s.UserID); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+		a.internalError(w, r, err)
+		return
+	}
+	if err := a.auth.MFAChanged(ctx, s.UserID, false, a.client(r)); err != nil {
 		a.internalError(w, r, err)
 		return
 	}

@@ -2,7 +2,10 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
+
+	"github.com/bulwarkhq/bulwark/audit"
 
 	"github.com/bulwarkhq/bulwark/retention"
 )
@@ -29,7 +32,12 @@ type adminUser struct {
 type adminData struct {
 	Policy retention.Policy
 	Users  []adminUser
+	Query  auditQuery
+	Found  []historyEntry
 }
+
+// auditQuery is the audit search form.
+type auditQuery struct{ Action, Actor, IP string }
 
 // adminPage shows the retention plan (the rules, and what is next for each
 // user) and lets the admin end a user's sessions (ASVS 7.4.5) or start a
@@ -64,6 +72,21 @@ func (a *App) renderAdmin(w http.ResponseWriter, r *http.Request, v view) {
 		}
 		d.Users = append(d.Users, au)
 	}
+	q := r.URL.Query()
+	d.Query = auditQuery{Action: q.Get("action"), Actor: q.Get("actor"), IP: q.Get("ip")}
+	f := audit.Filter{ActionPrefix: d.Query.Action, IP: d.Query.IP, Limit: 30}
+	if d.Query.Actor != "" {
+		// Search by login name: the log keeps user ids.
+		u, err := a.db.userByLogin(ctx, d.Query.Actor)
+		f.Actor = u.ID
+		if err != nil {
+			f.Actor = d.Query.Actor
+		}
+	}
+	if d.Found, err = a.history(ctx, f); err != nil {
+		a.internalError(w, r, err)
+		return
+	}
 	v.Title, v.Data = "Administration", d
 	a.render(w, r, http.StatusOK, "admin", v)
 }
@@ -82,9 +105,29 @@ func (a *App) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) adminReset(w http.ResponseWriter, r *http.Request) {
-	if err := a.startPasswordReset(r.Context(), r.PathValue("id")); err != nil {
+	if err := a.auth.AdminStartReset(r.Context(), sess(r).UserID, r.PathValue("id"), a.client(r)); err != nil {
 		a.internalError(w, r, err)
 		return
 	}
 	a.renderAdmin(w, r, view{Notice: "A password reset link was sent to the user."})
+}
+
+// adminVerify recomputes every hash chain of the audit log and checks the
+// signed checkpoints: any edited, removed or reordered record is named.
+func (a *App) adminVerify(w http.ResponseWriter, r *http.Request) {
+	reports, err := a.audit.VerifyAll(r.Context())
+	if errors.Is(err, audit.ErrTampered) {
+		a.renderAdmin(w, r, view{Error: "The audit log has been tampered with: " + err.Error()})
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	records, checkpoints := 0, 0
+	for _, rep := range reports {
+		records, checkpoints = records+rep.Records, checkpoints+rep.Checkpoints
+	}
+	a.renderAdmin(w, r, view{Notice: fmt.Sprintf("Audit log verified: %d records and %d signed checkpoints in %d chain(s), intact.",
+		records, checkpoints, len(reports))})
 }

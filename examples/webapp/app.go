@@ -13,6 +13,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/clientip"
 	"github.com/bulwarkhq/bulwark/export"
 	"github.com/bulwarkhq/bulwark/keyring"
@@ -42,12 +44,21 @@ type Config struct {
 	ClientIP clientip.Resolver
 	// IdleTimeout logs a user out after this much inactivity. Default 10 minutes.
 	IdleTimeout time.Duration
+	// BannerPoll is how often signed-in pages ask how long their session
+	// has left, for the "expiring soon" banner. Default 30 seconds.
+	BannerPoll time.Duration
 	// HashParams for new password hashes; zero means password's defaults
 	// (argon2id, 64 MiB). Tests use tiny ones.
 	HashParams password.Params
 	// ExportWorkFactor is the scrypt cost of passphrase-encrypted
 	// exports; zero means export's default (2^18, about a second).
 	ExportWorkFactor int
+	// AuditKey signs the audit log's checkpoints (HMAC-SHA256, at least
+	// 32 bytes). Required.
+	AuditKey []byte
+	// BaseURL is where users reach the app, for links in mail. Default
+	// http://127.0.0.1:8080.
+	BaseURL string
 	// Mail receives a copy of every message, as the console side of the
 	// development mailer. Default standard error.
 	Mail io.Writer
@@ -72,15 +83,23 @@ type App struct {
 	subjects  retention.SubjectStore
 	mail      *devMailer
 	exports   *exportJobs
-	pending   *pendingSignins
+	auth      *auth.Authenticator
+	authStore auth.Store
+	audit     *audit.Log
 	pages     *pages
 }
 
 // New wires Bulwark into the app: migrations, then one component after the
 // other. Every component gets the same clock.
 func New(ctx context.Context, cfg Config) (*App, error) {
-	if cfg.DB == nil || cfg.KEK == nil {
-		return nil, errors.New("webapp: Config.DB and Config.KEK are required")
+	if cfg.DB == nil || cfg.KEK == nil || len(cfg.AuditKey) < 32 {
+		return nil, errors.New("webapp: Config.DB, Config.KEK and a 32-byte Config.AuditKey are required")
+	}
+	if cfg.BannerPoll <= 0 {
+		cfg.BannerPoll = 30 * time.Second
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://127.0.0.1:8080"
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -170,7 +189,34 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.registerErasers()
 
-	a.pending = newPendingSignins(cfg.Now)
+	// Audit: one tamper-evident stream for the app, checkpoints signed
+	// with an HMAC key so that truncation is caught too.
+	a.audit = audit.New(st.Audit(), audit.Config{
+		Now:     cfg.Now,
+		Signer:  audit.HMACKey{ID: "webapp-1", Key: cfg.AuditKey},
+		OnError: a.logError,
+	})
+
+	// Auth: the sign-up and sign-in flows, composed from the packages
+	// above through the adapters in wire.go. Lockout counters, reset
+	// tokens and pending second factors go to Redis when there is one.
+	a.authStore = st.Auth()
+	if cfg.Redis != nil {
+		rs := redisstore.New(cfg.Redis, "webapp:").Auth()
+		a.authStore = auth.SplitStore(auth.Stores{Claims: st.Auth(), Tokens: st.Auth(), Pending: rs, Counters: rs})
+	}
+	a.auth = auth.New(a.authStore, auth.Config{
+		Credentials: credentials{db: a.db, now: cfg.Now},
+		Hasher:      a.hasher,
+		Policy:      a.policy,
+		Sessions:    authSessions{a.sessions},
+		MFA:         authMFA{a.factors},
+		Auditor:     authAudit{a.audit},
+		Notifier:    auth.NotifierFunc(a.notify),
+		ResetMailer: a,
+		Now:         cfg.Now,
+	})
+
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err
 	}

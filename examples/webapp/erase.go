@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"os"
 
+	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
-	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/retention"
 )
 
@@ -53,8 +53,9 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	if err := a.hasher.Verify(ctx, r.PostFormValue("password"), u.PasswordHash); err != nil {
-		if !errors.Is(err, password.ErrMismatch) {
+	// Re-authentication goes through auth, under the same throttle as sign-in.
+	if _, err := a.auth.Reauthenticate(ctx, u.ID, r.PostFormValue("password"), a.client(r)); err != nil {
+		if !errors.Is(err, auth.ErrInvalidCredentials) {
 			a.internalError(w, r, err)
 			return
 		}

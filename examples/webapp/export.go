@@ -24,7 +24,7 @@ import (
 type profileModule struct{ a *App }
 
 func (profileModule) Columns() []string {
-	return []string{"id", "username", "email", "first_name", "last_name", "created_at"}
+	return []string{"id", "username", "email", "created_at"}
 }
 
 func (m profileModule) Records(ctx context.Context, s export.Scope) iter.Seq2[[]string, error] {
@@ -34,7 +34,7 @@ func (m profileModule) Records(ctx context.Context, s export.Scope) iter.Seq2[[]
 			yield(nil, err)
 			return
 		}
-		yield([]string{u.ID, u.Username, u.Email, u.FirstName, u.LastName, u.CreatedAt.Format(time.RFC3339)}, nil)
+		yield([]string{u.ID, u.Username, u.Email, u.CreatedAt.Format(time.RFC3339)}, nil)
 	}
 }
 

@@ -8,8 +8,9 @@
 //	go run ./examples/webapp -db 'postgres://user:pw@127.0.0.1:5432/app' -redis 127.0.0.1:6379
 //
 // Flags may also be given as environment variables: BULWARK_DB,
-// BULWARK_REDIS, BULWARK_MASTER_KEY (hex or base64; without it a key file
-// is created next to the SQLite database, for development only).
+// BULWARK_REDIS, BULWARK_MASTER_KEY and BULWARK_AUDIT_KEY (256-bit keys,
+// hex or base64; without them key files are created in a temporary
+// directory, for development only).
 //
 // The first account created is the administrator.
 package main
@@ -65,7 +66,15 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg := Config{DB: db, KEK: kek, TLS: *useTLS}
+	auditKey, err := loadAuditKey(dataDir)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if *useTLS {
+		scheme = "https"
+	}
+	cfg := Config{DB: db, KEK: kek, AuditKey: auditKey, TLS: *useTLS, BaseURL: scheme + "://" + *addr}
 	if *redisAddr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
 		defer func() { _ = rdb.Close() }()
@@ -97,14 +106,12 @@ func run() error {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	scheme := "http"
 	if *useTLS {
 		cert, err := devCertificate()
 		if err != nil {
 			return err
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-		scheme = "https"
 	}
 	fmt.Printf("Bulwark demo on %s://%s (database: %s)\n", scheme, *addr, redactDSN(*dsn))
 	if *useTLS {
@@ -144,19 +151,51 @@ func loadKEK(dir string) (keyring.KEK, error) {
 	if os.Getenv("BULWARK_MASTER_KEY") != "" {
 		return keyring.LocalKEKFromEnv("BULWARK_MASTER_KEY")
 	}
-	path := filepath.Join(dir, "master.key")
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			return nil, err
-		}
-		k := keyring.GenerateMasterKey()
-		defer k.Zero()
-		if err := os.WriteFile(path, []byte(hex.EncodeToString(k.Bytes())+"\n"), 0o600); err != nil {
-			return nil, err
-		}
-		fmt.Fprintln(os.Stderr, "webapp: development master key written to", path)
+	path, err := devKeyFile(dir, "master.key")
+	if err != nil {
+		return nil, err
 	}
 	return keyring.LocalKEKFromFile(path)
+}
+
+// loadAuditKey reads the audit checkpoint key from BULWARK_AUDIT_KEY, or a
+// development key file.
+func loadAuditKey(dir string) ([]byte, error) {
+	text := os.Getenv("BULWARK_AUDIT_KEY")
+	if text == "" {
+		path, err := devKeyFile(dir, "audit.key")
+		if err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(path) //nolint:gosec // our own key file
+		if err != nil {
+			return nil, err
+		}
+		text = string(b)
+	}
+	k, err := keyring.ParseMasterKey(strings.TrimSpace(text))
+	if err != nil {
+		return nil, err
+	}
+	return k.Bytes(), nil
+}
+
+// devKeyFile creates dir/name with a random 256-bit key unless it exists.
+func devKeyFile(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		return path, err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	k := keyring.GenerateMasterKey()
+	defer k.Zero()
+	if err := os.WriteFile(path, []byte(hex.EncodeToString(k.Bytes())+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	fmt.Fprintln(os.Stderr, "webapp: development key written to", path)
+	return path, nil
 }
 
 func redactDSN(dsn string) string {

@@ -97,14 +97,10 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 	_, _ = buf.WriteTo(w)
 }
 
-// pollSeconds polls often enough to warn 2 minutes ahead (NIST SP 800-63B
-// suggests a warning about then), and fast in tests with a short timeout.
+// pollSeconds is how often pages poll the session's time left; the banner
+// shows 2 minutes before the idle timeout, as NIST SP 800-63B suggests.
 func (a *App) pollSeconds() int {
-	idle := a.sessions.IdleTimeout()
-	if idle >= 10*time.Minute {
-		return 30
-	}
-	return 1
+	return max(1, int(a.cfg.BannerPoll/time.Second))
 }
 
 // currentUser is the user of the request's session, if the route runs

@@ -24,6 +24,10 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("GET /signin/mfa", a.signinMFAPage)
 	mux.HandleFunc("POST /signin/mfa", a.signinMFA)
 	mux.HandleFunc("POST /signin/mfa/email", a.signinMFAEmail)
+	mux.HandleFunc("GET /forgot", a.forgotPage)
+	mux.HandleFunc("POST /forgot", a.forgot)
+	mux.HandleFunc("GET /reset", a.resetPage)
+	mux.HandleFunc("POST /reset", a.reset)
 	mux.HandleFunc("GET /dev/mailbox", a.mailboxPage)
 
 	// Session plumbing from package session: the idle-banner poll (which
@@ -62,6 +66,7 @@ func (a *App) routes() http.Handler {
 	in.Handle("GET /admin", a.adminOnly(a.adminPage))
 	in.Handle("POST /admin/users/{id}/end-sessions", a.adminOnly(a.adminEndSessions))
 	in.Handle("POST /admin/users/{id}/reset", a.adminOnly(a.adminReset))
+	in.Handle("POST /admin/verify", a.adminOnly(a.adminVerify))
 
 	signedIn := private(a.sessions.Middleware(in))
 	for _, p := range []string{"/clients", "/clients/", "/account", "/account/", "/admin", "/admin/"} {

@@ -1,24 +1,22 @@
 package main
 
-// The sign-up and sign-in glue. It is the one file that decides who a
-// visitor is; everything else reads the session. Until package auth is
-// wired in, it composes password, mfa and session directly.
+// Sign-up, sign-in, password reset: package auth runs every flow (policy,
+// generated username, brute-force throttle, pending second factor bound to
+// the browser, no account enumeration, audit events); these handlers only
+// translate between forms and auth's calls.
 
 import (
-	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
-	"unicode"
 
+	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/retention"
@@ -26,104 +24,77 @@ import (
 )
 
 const (
-	pendingCookie   = "webapp-pending"
-	pendingLifetime = 5 * time.Minute // password accepted, second factor awaited
-	pendingAttempts = 5               // codes per pending sign-in, then the password again
+	// browserCookie is a random value set before sign-in; its hash binds a
+	// pending second-factor step to this browser (auth.Client.Binding), so
+	// a stolen pending token is useless elsewhere.
+	browserCookie = "webapp-browser"
+	// pendingCookie holds auth's pending token between the password and
+	// the second factor.
+	pendingCookie = "webapp-pending"
 )
 
-// The same answer for an unknown login and a wrong password (no account
-// enumeration).
-const msgBadCredentials = "That login and password do not match an account."
+// client describes the caller to auth: IP from the trusted-proxy resolver,
+// user agent, and the browser binding.
+func (a *App) client(r *http.Request) auth.Client {
+	c := auth.Client{IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent()}
+	if bc, err := r.Cookie(browserCookie); err == nil && bc.Value != "" {
+		h := sha256.Sum256([]byte(bc.Value))
+		c.Binding = hex.EncodeToString(h[:])
+	}
+	return c
+}
 
-type signupForm struct {
-	FirstName, LastName, Email string
+// cookie returns a pre-login cookie with the attributes session uses:
+// HttpOnly, SameSite=Lax, Secure under TLS.
+func (a *App) cookie(name, value, path string, maxAge time.Duration) *http.Cookie {
+	c := &http.Cookie{Name: name, Value: value, Path: path, HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: a.cfg.TLS} //nolint:gosec // Secure only under TLS, like session's InsecureDevCookie
+	if maxAge < 0 {
+		c.MaxAge = -1
+	} else if maxAge > 0 {
+		c.MaxAge = int(maxAge / time.Second)
+	}
+	return c
+}
+
+// ensureBrowserCookie gives the browser its binding value on the sign-in page.
+func (a *App) ensureBrowserCookie(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(browserCookie); err == nil && c.Value != "" {
+		return
+	}
+	http.SetCookie(w, a.cookie(browserCookie, rand.Text(), "/", 0))
 }
 
 func (a *App) signupPage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "signup", view{Title: "Create an account", Data: signupForm{}})
+	a.render(w, r, http.StatusOK, "signup", view{Title: "Create an account", Data: auth.Registration{}})
 }
 
 func (a *App) signup(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	f := signupForm{
+	reg := auth.Registration{
 		FirstName: strings.TrimSpace(r.PostFormValue("first_name")),
 		LastName:  strings.TrimSpace(r.PostFormValue("last_name")),
 		Email:     strings.TrimSpace(r.PostFormValue("email")),
+		Password:  r.PostFormValue("password"),
 	}
-	pw := r.PostFormValue("password")
-	fail := func(msg string) {
-		a.render(w, r, http.StatusUnprocessableEntity, "signup", view{Title: "Create an account", Error: msg, Data: f})
-	}
-	if f.FirstName == "" || f.LastName == "" || !strings.Contains(f.Email, "@") {
-		fail("Please give your first name, last name and email address.")
+	err := a.auth.Register(r.Context(), reg, a.client(r))
+	var pe *password.PolicyError
+	switch {
+	case errors.As(err, &pe):
+		reg.Password = ""
+		a.render(w, r, http.StatusUnprocessableEntity, "signup", view{Title: "Create an account",
+			Error: "Please choose another password: " + describePolicyError(err), Data: reg})
 		return
-	}
-	if err := a.policy.Check(ctx, pw, f.FirstName, f.LastName, f.Email); err != nil {
-		fail("Please choose another password: " + describePolicyError(err))
+	case errors.Is(err, auth.ErrInvalidName) || (err == nil && !strings.Contains(reg.Email, "@")):
+		reg.Password = ""
+		a.render(w, r, http.StatusUnprocessableEntity, "signup", view{Title: "Create an account",
+			Error: "Please give your first name, last name and email address.", Data: reg})
 		return
-	}
-	hash, err := a.hasher.Hash(ctx, pw)
-	if err != nil {
+	case err != nil:
 		a.internalError(w, r, err)
 		return
 	}
-	u := User{FirstName: f.FirstName, LastName: f.LastName, Email: f.Email, PasswordHash: hash, CreatedAt: a.cfg.Now()}
-	if err := a.createWithUsername(ctx, &u); err != nil {
-		if errors.Is(err, errTaken) {
-			fail("An account with this email address already exists. Sign in instead.")
-			return
-		}
-		a.internalError(w, r, err)
-		return
-	}
-	// Retention: a new account is on the free plan, erased after 60 days
-	// of inactivity by the saas-lifecycle preset.
-	now := a.cfg.Now()
-	if err := a.subjects.PutSubject(ctx, retention.Subject{ID: u.ID, State: retention.StateFree, Since: now, LastActive: now, HasKey: true}); err != nil {
-		a.internalError(w, r, err)
-		return
-	}
-	a.mail.send(u.Email, "Welcome to the Bulwark demo",
-		fmt.Sprintf("Your account was created. Your login is %s (you can also sign in with your email address).", u.Username))
-	a.startSession(w, r, u, []string{"password"}, "/account/mfa?welcome="+u.Username)
-}
-
-var errTaken = errors.New("webapp: email taken")
-
-// createWithUsername gives the user a login such as JanKowalski37: the
-// name's letters plus a random number, drawn again on a collision.
-func (a *App) createWithUsername(ctx context.Context, u *User) error {
-	if _, err := a.db.userByLogin(ctx, u.Email); err == nil {
-		return errTaken
-	}
-	base := lettersOnly(u.FirstName) + lettersOnly(u.LastName)
-	for range 5 {
-		n, err := rand.Int(rand.Reader, big.NewInt(90))
-		if err != nil {
-			return err
-		}
-		u.Username = fmt.Sprintf("%s%d", base, n.Int64()+10)
-		if err := a.db.createUser(ctx, u); err == nil {
-			return nil
-		}
-		if _, err := a.db.userByLogin(ctx, u.Email); err == nil {
-			return errTaken
-		}
-	}
-	return errors.New("webapp: no free username")
-}
-
-func lettersOnly(s string) string {
-	var b strings.Builder
-	for i, r := range []rune(s) {
-		if r < unicode.MaxASCII && unicode.IsLetter(r) {
-			if i == 0 {
-				r = unicode.ToUpper(r)
-			}
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
+	// The same answer whether or not the address already had an account
+	// (ASVS 6.3.8): the login name arrives by email.
+	a.render(w, r, http.StatusOK, "signup_done", view{Title: "Check your email", Data: reg.Email})
 }
 
 // passwordCheck answers the sign-up page's live feedback: the strength
@@ -153,7 +124,7 @@ func describePolicyError(err error) string {
 	if !errors.As(err, &pe) {
 		return "it could not be checked"
 	}
-	var parts []string
+	parts := make([]string, 0, len(pe.Violations))
 	for _, v := range pe.Violations {
 		parts = append(parts, describeViolation(v))
 	}
@@ -177,6 +148,7 @@ func describeViolation(v password.Violation) string {
 // Sign in.
 
 func (a *App) signinPage(w http.ResponseWriter, r *http.Request) {
+	a.ensureBrowserCookie(w, r)
 	v := view{Title: "Sign in"}
 	switch {
 	case r.URL.Query().Has("ended"):
@@ -185,67 +157,69 @@ func (a *App) signinPage(w http.ResponseWriter, r *http.Request) {
 		v.Notice = "You are signed out."
 	case r.URL.Query().Has("deleted"):
 		v.Notice = "Your account and all its data have been erased."
+	case r.URL.Query().Has("reset"):
+		v.Notice = "Your password is changed. Sign in with it."
 	}
 	a.render(w, r, http.StatusOK, "signin", v)
 }
 
 func (a *App) signin(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	login, pw := r.PostFormValue("login"), r.PostFormValue("password")
-	fail := func() {
-		a.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Error: msgBadCredentials})
-	}
-	u, err := a.db.userByLogin(ctx, login)
-	switch {
-	case errors.Is(err, errNotFound):
-		_ = a.hasher.Verify(ctx, pw, a.dummyHash()) // same work as a wrong password
-		fail()
-		return
-	case err != nil:
-		a.internalError(w, r, err)
-		return
-	}
-	if err := a.hasher.Verify(ctx, pw, u.PasswordHash); err != nil {
-		if !errors.Is(err, password.ErrMismatch) {
-			a.internalError(w, r, err)
-			return
-		}
-		fail()
-		return
-	}
-	st, err := a.factors.Status(ctx, u.ID)
-	if err != nil {
-		a.internalError(w, r, err) // fail closed: no MFA status, no sign-in
-		return
-	}
-	if st.TOTP != mfa.TOTPActive {
-		a.startSession(w, r, u, []string{"password"}, "/clients")
-		return
-	}
-	token, err := a.pending.start(u.ID)
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
-	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Value: token, Path: "/signin", HttpOnly: true,
-		Secure: a.cfg.TLS, SameSite: http.SameSiteLaxMode, MaxAge: int(pendingLifetime / time.Second)}) //nolint:gosec // Secure only under TLS: plain-HTTP development
-	http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
+	res, err := a.auth.Login(withExchange(w, r), r.PostFormValue("login"), r.PostFormValue("password"), a.client(r))
+	a.afterLogin(w, r, res, err, "signin")
 }
 
-var (
-	dummyOnce sync.Once
-	dummy     string
-)
+// afterLogin turns auth's answer into a page: the session was started
+// (and its cookie set) by the session adapter, or a second factor is
+// needed, or the attempt failed with one message for every cause.
+func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginResult, err error, page string) {
+	title := map[string]string{"signin": "Sign in", "signin_mfa": "Second factor"}[page]
+	fail := func(status int, msg string) {
+		a.ensureBrowserCookie(w, r)
+		a.render(w, r, status, page, view{Title: title, Error: msg})
+	}
+	switch {
+	case errors.Is(err, session.ErrLimit):
+		fail(http.StatusConflict, "This account is already signed in on another device. Sign out there, or wait until that session times out after "+
+			retention.FormatDuration(a.sessions.IdleTimeout())+" of inactivity.")
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		fail(http.StatusUnauthorized, "That login and password do not match an account.")
+	case errors.Is(err, auth.ErrRateLimited):
+		fail(http.StatusTooManyRequests, "Too many failed sign-ins from your network. Please wait a few minutes.")
+	case errors.Is(err, auth.ErrInvalidCode):
+		fail(http.StatusUnauthorized, "That code is not valid. Try the current one.")
+	case errors.Is(err, auth.ErrInvalidPending), errors.Is(err, auth.ErrBindingRequired):
+		http.SetCookie(w, a.cookie(pendingCookie, "", "/signin", -1))
+		a.ensureBrowserCookie(w, r)
+		a.render(w, r, http.StatusUnauthorized, "signin", view{Title: "Sign in", Error: "That sign-in attempt has expired. Please start again."})
+	case err != nil:
+		a.internalError(w, r, err) // fail closed
+	case res.Next == auth.StepMFA:
+		http.SetCookie(w, a.cookie(pendingCookie, res.PendingToken, "/signin", auth.DefaultPendingTTL))
+		http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
+	case res.Next == auth.StepDone:
+		http.SetCookie(w, a.cookie(pendingCookie, "", "/signin", -1))
+		a.touchSubject(r, res.UserID)
+		http.Redirect(w, r, "/clients", http.StatusSeeOther)
+	default:
+		a.internalError(w, r, fmt.Errorf("unexpected login step %d", res.Next))
+	}
+}
 
-// dummyHash is a hash no password matches, verified for unknown logins so
-// they cost the same time as a wrong password.
-func (a *App) dummyHash() string {
-	dummyOnce.Do(func() { dummy, _ = a.hasher.Hash(context.Background(), rand.Text()) })
-	return dummy
+// touchSubject tells retention the user was active: the free plan's
+// inactivity rule counts from here.
+func (a *App) touchSubject(r *http.Request, userID string) {
+	u, err := a.db.userByID(r.Context(), userID)
+	if err == nil {
+		now := a.cfg.Now()
+		err = a.subjects.PutSubject(r.Context(), retention.Subject{ID: userID, State: retention.StateFree, Since: u.CreatedAt, LastActive: now, HasKey: true})
+	}
+	if err != nil {
+		a.logError(r.Context(), err)
+	}
 }
 
 func (a *App) signinMFAPage(w http.ResponseWriter, r *http.Request) {
-	if _, ok := a.pendingUser(r); !ok {
+	if _, err := r.Cookie(pendingCookie); err != nil {
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
 		return
 	}
@@ -253,89 +227,38 @@ func (a *App) signinMFAPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) signinMFA(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	c, _ := r.Cookie(pendingCookie)
-	p, ok := a.pendingUser(r)
-	if !ok || !a.pending.attempt(c.Value) {
+	pc, err := r.Cookie(pendingCookie)
+	if err != nil {
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
 		return
 	}
-	code := strings.TrimSpace(r.PostFormValue("code"))
-	var err error
-	factor := "totp"
-	switch r.PostFormValue("kind") {
-	case "recovery":
-		factor = "recovery"
-		_, err = a.factors.UseRecoveryCode(ctx, p, code)
-	case "email":
-		factor = "email"
-		err = a.factors.VerifyCode(ctx, p, mfa.PurposeLogin, code)
-	default:
-		err = a.factors.VerifyTOTP(ctx, p, code)
+	ctx := withExchange(w, r)
+	if r.PostFormValue("kind") == "email" {
+		ctx = withEmailCode(ctx)
 	}
-	if err != nil && !isCodeError(err) {
-		a.internalError(w, r, err) // fail closed
-		return
-	}
-	if err != nil {
-		msg := "That code is not valid. Try the current one."
-		if errors.Is(err, mfa.ErrLocked) {
-			msg = "Too many wrong codes: this factor is locked for a while."
-		}
-		a.render(w, r, http.StatusUnauthorized, "signin_mfa", view{Title: "Second factor", Error: msg})
-		return
-	}
-	a.pending.end(c.Value)
-	http.SetCookie(w, &http.Cookie{Name: pendingCookie, Path: "/signin", MaxAge: -1, HttpOnly: true,
-		Secure: a.cfg.TLS, SameSite: http.SameSiteLaxMode}) //nolint:gosec // Secure only under TLS: plain-HTTP development
-	u, err := a.db.userByID(ctx, p)
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
-	a.startSession(w, r, u, []string{"password", factor}, "/clients")
+	res, err := a.auth.CompleteMFA(ctx, pc.Value, r.PostFormValue("code"), a.client(r))
+	a.afterLogin(w, r, res, err, "signin_mfa")
 }
 
-// signinMFAEmail sends a one-time code to the account's address, the
-// alternative to the authenticator app.
+// signinMFAEmail mails a one-time code, the alternative to the app. The
+// pending token is checked by auth when the code comes back; the address
+// is the account's own.
 func (a *App) signinMFAEmail(w http.ResponseWriter, r *http.Request) {
-	p, ok := a.pendingUser(r)
-	if !ok {
-		http.Redirect(w, r, "/signin", http.StatusSeeOther)
-		return
-	}
-	u, err := a.db.userByID(r.Context(), p)
-	if err == nil {
-		err = a.factors.SendCode(r.Context(), u.ID, u.Email, mfa.PurposeLogin)
-	}
+	user, ok := a.pendingUser(r)
 	v := view{Title: "Second factor", Notice: "We sent a code to your email address (see the development mailbox)."}
-	if err != nil {
-		v = view{Title: "Second factor", Error: "We could not send a code just now. Wait a minute and try again."}
+	if ok {
+		u, err := a.db.userByID(r.Context(), user)
+		if err == nil {
+			err = a.factors.SendCode(r.Context(), u.ID, u.Email, mfa.PurposeLogin)
+		}
+		if errors.Is(err, mfa.ErrThrottled) {
+			v = view{Title: "Second factor", Error: "A code was sent a moment ago. Wait a minute before asking again."}
+		} else if err != nil {
+			a.internalError(w, r, err)
+			return
+		}
 	}
 	a.render(w, r, http.StatusOK, "signin_mfa", v)
-}
-
-// startSession is the end of every successful sign-in: a new session
-// token (session fixation), the single-session rule, and the retention
-// clock's "last active".
-func (a *App) startSession(w http.ResponseWriter, r *http.Request, u User, factors []string, next string) {
-	ctx := r.Context()
-	_, err := a.sessions.Login(w, r, u.ID, session.Login{Factors: factors})
-	if errors.Is(err, session.ErrLimit) {
-		a.render(w, r, http.StatusConflict, "signin", view{Title: "Sign in",
-			Error: "This account is already signed in on another device. Sign out there, or wait until that session times out after " +
-				a.sessions.IdleTimeout().String() + " of inactivity."})
-		return
-	}
-	if err != nil {
-		a.internalError(w, r, err)
-		return
-	}
-	now := a.cfg.Now()
-	if err := a.subjects.PutSubject(ctx, retention.Subject{ID: u.ID, State: retention.StateFree, Since: u.CreatedAt, LastActive: now, HasKey: true}); err != nil {
-		a.logError(ctx, err)
-	}
-	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
 func (a *App) signout(w http.ResponseWriter, r *http.Request) {
@@ -348,110 +271,43 @@ func (a *App) signout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/signin?bye=1", http.StatusSeeOther)
 }
 
-// pendingSignins remembers sign-ins whose password was right and whose
-// second factor is awaited, bound to the browser by a cookie. Only the
-// token's SHA-256 is kept. In memory, so one instance only; package auth
-// keeps them in the shared store.
-type pendingSignins struct {
-	mu  sync.Mutex
-	now func() time.Time
-	m   map[[32]byte]*pendingSignin
+// Password reset. The request answers the same for known and unknown
+// addresses; the link's token is single-use and expires in 30 minutes; a
+// reset ends every session and never bypasses the second factor.
+
+func (a *App) forgotPage(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "forgot", view{Title: "Forgot your password?"})
 }
 
-type pendingSignin struct {
-	user     string
-	expires  time.Time
-	attempts int
-}
-
-func newPendingSignins(now func() time.Time) *pendingSignins {
-	return &pendingSignins{now: now, m: map[[32]byte]*pendingSignin{}}
-}
-
-func (p *pendingSignins) start(user string) (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
+func (a *App) forgot(w http.ResponseWriter, r *http.Request) {
+	err := a.auth.RequestPasswordReset(r.Context(), strings.TrimSpace(r.PostFormValue("email")), a.client(r))
+	if errors.Is(err, auth.ErrRateLimited) {
+		a.render(w, r, http.StatusTooManyRequests, "forgot", view{Title: "Forgot your password?", Error: "Too many requests. Please wait a few minutes."})
+		return
 	}
-	token := base64.RawURLEncoding.EncodeToString(b)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	now := p.now()
-	for k, v := range p.m {
-		if now.After(v.expires) {
-			delete(p.m, k)
-		}
-	}
-	p.m[sha256.Sum256([]byte(token))] = &pendingSignin{user: user, expires: now.Add(pendingLifetime)}
-	return token, nil
-}
-
-// lookup finds a live pending sign-in. The map is keyed by the token's
-// SHA-256, so a lookup's timing says nothing about the token.
-func (p *pendingSignins) lookup(token string) (*pendingSignin, [32]byte, bool) {
-	h := sha256.Sum256([]byte(token))
-	v, ok := p.m[h]
-	if !ok || !p.now().Before(v.expires) {
-		return nil, h, false
-	}
-	return v, h, true
-}
-
-func (p *pendingSignins) user(token string) (string, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	v, _, ok := p.lookup(token)
-	if !ok {
-		return "", false
-	}
-	return v.user, true
-}
-
-// attempt counts one code submission; false once the allowance is spent.
-func (p *pendingSignins) attempt(token string) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	v, k, ok := p.lookup(token)
-	if !ok {
-		return false
-	}
-	v.attempts++
-	if v.attempts > pendingAttempts {
-		delete(p.m, k)
-		return false
-	}
-	return true
-}
-
-func (p *pendingSignins) end(token string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if _, k, ok := p.lookup(token); ok {
-		delete(p.m, k)
-	}
-}
-
-func (a *App) pendingUser(r *http.Request) (string, bool) {
-	c, err := r.Cookie(pendingCookie)
 	if err != nil {
-		return "", false
+		a.internalError(w, r, err)
+		return
 	}
-	return a.pending.user(c.Value)
+	a.render(w, r, http.StatusOK, "forgot", view{Title: "Forgot your password?",
+		Notice: "If an account has this address, we have emailed it a reset link."})
 }
 
-// isCodeError tells a refused code (shown to the user) from a system
-// failure (which denies too, with a 500).
-func isCodeError(err error) bool {
-	for _, e := range []error{mfa.ErrInvalidCode, mfa.ErrReplay, mfa.ErrLocked, mfa.ErrNotEnrolled, mfa.ErrNoCode, mfa.ErrNotFound} {
-		if errors.Is(err, e) {
-			return true
-		}
-	}
-	return false
+func (a *App) resetPage(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "reset", view{Title: "Choose a new password"})
 }
 
-// startPasswordReset sends the user a reset link. Resets come with
-// package auth; until it is wired in, the app refuses.
-func (a *App) startPasswordReset(context.Context, string) error {
-	return errors.New("webapp: password reset needs package auth")
+func (a *App) reset(w http.ResponseWriter, r *http.Request) {
+	err := a.auth.ResetPassword(r.Context(), r.PostFormValue("token"), r.PostFormValue("password"), a.client(r))
+	var pe *password.PolicyError
+	switch {
+	case errors.As(err, &pe):
+		a.render(w, r, http.StatusUnprocessableEntity, "reset", view{Title: "Choose a new password", Error: "Please choose another password: " + describePolicyError(err)})
+	case errors.Is(err, auth.ErrInvalidResetToken):
+		a.render(w, r, http.StatusUnprocessableEntity, "reset", view{Title: "Choose a new password", Error: "This reset link is invalid or has expired. Ask for a new one."})
+	case err != nil:
+		a.internalError(w, r, err)
+	default:
+		http.Redirect(w, r, "/signin?reset=1", http.StatusSeeOther)
+	}
 }

@@ -21,8 +21,6 @@ var schema = []string{
 		id TEXT PRIMARY KEY,
 		username TEXT NOT NULL UNIQUE,
 		email TEXT NOT NULL UNIQUE,
-		first_name TEXT NOT NULL,
-		last_name TEXT NOT NULL,
 		password_hash TEXT NOT NULL,
 		is_admin INTEGER NOT NULL DEFAULT 0,
 		created_at BIGINT NOT NULL)`,
@@ -45,15 +43,10 @@ type User struct {
 	ID           string
 	Username     string
 	Email        string
-	FirstName    string
-	LastName     string
 	PasswordHash string `audit:"-"`
 	IsAdmin      bool
 	CreatedAt    time.Time
 }
-
-// Name is the user's full name.
-func (u User) Name() string { return strings.TrimSpace(u.FirstName + " " + u.LastName) }
 
 // Client is one row of the demo "clients" module. Notes are personal data
 // the app encrypts under the owner's own key (see sealNotes), so erasing the
@@ -64,7 +57,7 @@ type Client struct {
 	Name      string    `audit:"name"`
 	Email     string    `audit:"email"`
 	Phone     string    `audit:"phone"`
-	Notes     string    `audit:"notes"`
+	Notes     string    `audit:"notes,redact"`
 	CreatedAt time.Time `audit:"-"`
 	UpdatedAt time.Time `audit:"-"`
 }
@@ -89,13 +82,13 @@ func (d db) exec(ctx context.Context, q string, args ...any) (sql.Result, error)
 	return d.sql.ExecContext(ctx, d.st.Rebind(q), args...)
 }
 
-const userCols = `id, username, email, first_name, last_name, password_hash, is_admin, created_at`
+const userCols = `id, username, email, password_hash, is_admin, created_at`
 
 func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var admin int
 	var created int64
-	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.FirstName, &u.LastName, &u.PasswordHash, &admin, &created)
+	err := row.Scan(&u.ID, &u.Username, &u.Email, &u.PasswordHash, &admin, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, errNotFound
 	}
@@ -109,8 +102,8 @@ func (d db) createUser(ctx context.Context, u *User) error {
 		u.ID = uuid.Must(uuid.NewV7()).String()
 	}
 	res, err := d.exec(ctx, `INSERT INTO webapp_users (`+userCols+`)
-		SELECT $1, $2, $3, $4, $5, $6, CASE WHEN EXISTS (SELECT 1 FROM webapp_users) THEN 0 ELSE 1 END, $7`,
-		u.ID, u.Username, strings.ToLower(u.Email), u.FirstName, u.LastName, u.PasswordHash, sqlstore.Micros(u.CreatedAt))
+		SELECT $1, $2, $3, $4, CASE WHEN EXISTS (SELECT 1 FROM webapp_users) THEN 0 ELSE 1 END, $5`,
+		u.ID, u.Username, strings.ToLower(u.Email), u.PasswordHash, sqlstore.Micros(u.CreatedAt))
 	if err != nil {
 		return err
 	}

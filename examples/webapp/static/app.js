@@ -77,3 +77,12 @@ addEventListener("pagehide", (e) => {
     }
   }, 300);
 })();
+
+// Password reset: the token comes in the URL fragment (never sent to a
+// server or in a Referer); move it into the form and out of the address bar.
+(function () {
+  const field = document.getElementById("reset-token");
+  if (!field || !location.hash) return;
+  field.value = location.hash.slice(1);
+  history.replaceState(null, "", location.pathname);
+})();
