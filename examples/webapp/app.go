@@ -229,7 +229,7 @@ func (a *App) Handler() http.Handler {
 }
 
 // Run does the app's periodic housekeeping until ctx ends: expired
-// sessions and retention rules.
+// sessions, audit checkpoints and retention rules.
 func (a *App) Run(ctx context.Context) error {
 	sched := retention.NewScheduler(a.lifecycle, retention.SchedulerConfig{Logger: a.cfg.Log})
 	go func() {
@@ -243,6 +243,11 @@ func (a *App) Run(ctx context.Context) error {
 				if _, err := a.sessions.Cleanup(ctx); err != nil {
 					a.logError(ctx, err)
 				}
+				// Signed checkpoints on a timer, so that even a quiet log
+				// can prove nothing was cut from its end.
+				if _, err := a.audit.CheckpointAll(ctx); err != nil {
+					a.logError(ctx, err)
+				}
 			}
 		}
 	}()
@@ -253,8 +258,20 @@ func (a *App) logError(ctx context.Context, err error) {
 	a.cfg.Log.ErrorContext(ctx, "webapp", "err", err)
 }
 
+// onSessionEvent records sign-outs and ended sessions in the audit log, so
+// they show in the user's security activity. (Sign-ins are audited by auth,
+// with the IP.) The action has already happened: a failed write is logged.
 func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
-	a.cfg.Log.InfoContext(ctx, string(e.Type), "user", e.UserID, "session", e.SessionID)
+	switch e.Type {
+	case session.EventLogout, session.EventRevoked, session.EventRevokedAll:
+		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID}
+		if e.SessionID != "" {
+			ev.Details = map[string]string{"session": e.SessionID}
+		}
+		if _, err := a.audit.Append(ctx, ev); err != nil {
+			a.logError(ctx, err)
+		}
+	}
 }
 
 func (a *App) onMFAEvent(ctx context.Context, e mfa.Event) {

@@ -117,6 +117,7 @@ func TestBrowserJourney(t *testing.T) {
 	)
 	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("meter-text").textContent === "Very strong"`))
 	require.NoError(t, err)
+	do(ctx, chromedp.Sleep(300*time.Millisecond)) // the meter's CSS transition, for the screenshot
 	shot(ctx, "01-signup")
 	do(ctx, chromedp.Click(chromedp.CSS(`#signup button`)), chromedp.WaitVisible(chromedp.CSS(`#mailbox-link`)),
 		chromedp.Click(chromedp.CSS(`#mailbox-link`)), chromedp.WaitVisible(chromedp.CSS(`.mail`)))
@@ -135,6 +136,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#totp-secret`)),
 	)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector(".enrol img").naturalWidth > 0`)) // the QR code renders under the CSP
+	require.NoError(t, err)
 	shot(ctx, "02-totp-enrolment")
 	secret := text(ctx, `#totp-secret`) // what the phone would keep
 	do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=code]`), totp(secret)),
@@ -143,7 +146,7 @@ func TestBrowserJourney(t *testing.T) {
 	shot(ctx, "03-recovery-codes")
 
 	// 3. Sign out.
-	do(ctx, chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	do(ctx, chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
 	require.Contains(t, text(ctx, `p.notice`), "signed out")
 
 	// 4. Sign in with the password (a wrong one first, for the activity

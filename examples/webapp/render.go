@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/retention"
 	"github.com/bulwarkhq/bulwark/session"
 )
@@ -30,12 +31,13 @@ var templateFuncs = template.FuncMap{
 		if t.IsZero() {
 			return "—"
 		}
-		return t.UTC().Format("2006-01-02 15:04 UTC")
+		return t.UTC().Format("Jan 2, 15:04 UTC")
 	},
 	"date":     func(t time.Time) string { return t.UTC().Format(time.DateOnly) },
 	"device":   device,
 	"join":     strings.Join,
 	"duration": retention.FormatDuration,
+	"label":    activityLabel,
 }
 
 func parsePages() (*pages, error) {
@@ -140,4 +142,55 @@ func device(ua string) string {
 func writeJSON(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// humanDuration writes 10 minutes, 1 hour, 90 seconds.
+func humanDuration(d time.Duration) string {
+	unit := func(n int, word string) string {
+		if n == 1 {
+			return "1 " + word
+		}
+		return fmt.Sprintf("%d %ss", n, word)
+	}
+	switch {
+	case d >= time.Hour && d%time.Hour == 0:
+		return unit(int(d/time.Hour), "hour")
+	case d >= time.Minute && d%time.Minute == 0:
+		return unit(int(d/time.Minute), "minute")
+	}
+	return unit(int(d/time.Second), "second")
+}
+
+// activityLabel says what an audited sign-in step means, for the user's
+// security activity.
+func activityLabel(action, reason string) string {
+	labels := map[auth.EventType]string{
+		auth.EventRegistered:     "Account created",
+		auth.EventLogin:          "Signed in",
+		auth.EventLoginFailed:    "Sign-in failed",
+		auth.EventMFAPending:     "Password accepted, code awaited",
+		auth.EventRateLimited:    "Sign-in blocked: too many attempts from the network",
+		auth.EventLockout:        "Sign-in paused after failures",
+		auth.EventUnlock:         "Unlocked by an administrator",
+		auth.EventMFAFailed:      "Wrong second-factor code",
+		auth.EventMFAChanged:     "Two-factor authentication changed",
+		auth.EventPasswordSet:    "Password set",
+		auth.EventPasswordFailed: "Wrong current password",
+		auth.EventResetRequested: "Password reset requested",
+		auth.EventResetInvalid:   "Invalid reset link used",
+		auth.EventReauth:         "Password confirmed",
+		auth.EventSessionsEnded:  "Sessions ended",
+		auth.EventNewDevice:      "Sign-in from a new device",
+		"session.logout":         "Signed out",
+		"session.revoked":        "Session ended",
+		"session.revoked_all":    "All sessions ended",
+	}
+	l, ok := labels[auth.EventType(action)]
+	if !ok {
+		l = action
+	}
+	if reason != "" {
+		l += " (" + reason + ")"
+	}
+	return l
 }

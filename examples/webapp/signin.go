@@ -180,7 +180,7 @@ func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginR
 	switch {
 	case errors.Is(err, session.ErrLimit):
 		fail(http.StatusConflict, "This account is already signed in on another device. Sign out there, or wait until that session times out after "+
-			retention.FormatDuration(a.sessions.IdleTimeout())+" of inactivity.")
+			humanDuration(a.sessions.IdleTimeout())+" of inactivity.")
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		fail(http.StatusUnauthorized, "That login and password do not match an account.")
 	case errors.Is(err, auth.ErrRateLimited):
