@@ -7,6 +7,25 @@
 // host's users table ([CredentialStore]) and mail ([Notifier],
 // [ResetMailer]).
 //
+// # Wiring the Bulwark packages
+//
+// auth is the one package that imports the others, and it ships the
+// adapters: a [*password.Hasher] and a [password.Policy] fit as they are;
+// [Sessions] wraps a session Manager, [Factors] an mfa Manager (TOTP,
+// recovery codes and, when the host says a user chose them, emailed codes),
+// and [AuditLog] an audit Log:
+//
+//	a := auth.New(st.Auth(), auth.Config{
+//		Credentials: users, Hasher: hasher, Policy: password.Policy{},
+//		Sessions: auth.Sessions(sessions),
+//		MFA:      auth.Factors(factors, auth.FactorsConfig{}),
+//		Auditor:  auth.AuditLog(log, tenant),
+//		Notifier: mailer, ResetMailer: mailer,
+//	})
+//
+// Any of them can be replaced by the host's own type, since auth itself
+// depends only on the interfaces.
+//
 // # Usernames
 //
 // [GenerateUsername] turns a first and last name into a login of the form

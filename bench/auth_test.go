@@ -2,63 +2,30 @@ package bench
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/argon2"
-
 	"github.com/bulwarkhq/bulwark/auth"
+	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
-// argonHasher stands in for password's *Hasher until it is merged: argon2id
-// at password's defaults (RFC 9106 §4 second option: 64 MiB, t=3, p=4) with
-// the same concurrency cap, max(2, NumCPU/p) hashes at a time, so that 64
-// clients queue instead of allocating 64 × 64 MiB.
-type argonHasher struct{ sem chan struct{} }
-
-func newArgonHasher() *argonHasher {
-	return &argonHasher{sem: make(chan struct{}, max(2, runtime.NumCPU()/4))}
-}
-
-func (h *argonHasher) key(pw string, salt []byte) []byte {
-	h.sem <- struct{}{}
-	defer func() { <-h.sem }()
-	return argon2.IDKey([]byte(pw), salt, 3, 64*1024, 4, 32)
-}
-
-func (h *argonHasher) Hash(_ context.Context, pw string) (string, error) {
-	salt := make([]byte, 16)
-	if _, err := rand.Read(salt); err != nil {
-		return "", err
+// newArgonHasher is password's Hasher at its defaults (RFC 9106 §4: 64 MiB,
+// t=3, p=4) with its default concurrency cap, max(2, NumCPU/p) hashes at a
+// time, so that 64 clients queue instead of allocating 64 × 64 MiB.
+func newArgonHasher() *password.Hasher {
+	h, err := password.NewHasher(password.Config{})
+	if err != nil {
+		panic(err)
 	}
-	enc := base64.RawStdEncoding
-	return enc.EncodeToString(salt) + "$" + enc.EncodeToString(h.key(pw, salt)), nil
+	return h
 }
-
-func (h *argonHasher) Verify(_ context.Context, pw, encoded string) error {
-	s, k, _ := strings.Cut(encoded, "$")
-	salt, err1 := base64.RawStdEncoding.DecodeString(s)
-	want, err2 := base64.RawStdEncoding.DecodeString(k)
-	if err1 != nil || err2 != nil {
-		return errors.New("malformed")
-	}
-	if subtle.ConstantTimeCompare(h.key(pw, salt), want) != 1 {
-		return errors.New("mismatch")
-	}
-	return nil
-}
-
-func (h *argonHasher) NeedsRehash(string) bool { return false }
 
 type benchUsers struct{ u auth.User }
 

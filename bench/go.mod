@@ -8,7 +8,6 @@ require (
 	github.com/alexedwards/scs/v2 v2.9.0
 	github.com/bulwarkhq/bulwark v0.0.0
 	github.com/pquerna/otp v1.5.0
-	golang.org/x/crypto v0.58.0
 )
 
 require (
@@ -26,6 +25,7 @@ require (
 	github.com/redis/go-redis/v9 v9.23.0 // indirect
 	github.com/remyoudompheng/bigfft v0.0.0-20230129092748-24d4a6f8daec // indirect
 	go.uber.org/atomic v1.12.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
 	golang.org/x/sync v0.24.0 // indirect
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect

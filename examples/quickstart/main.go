@@ -18,12 +18,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"filippo.io/age"
 	_ "modernc.org/sqlite" // the host picks the driver; sqlstore imports none
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/clientip"
 	"github.com/bulwarkhq/bulwark/export"
 	"github.com/bulwarkhq/bulwark/keyring"
@@ -176,7 +178,34 @@ func run(ctx context.Context, w io.Writer) error {
 	_, errIdle := sessions.Validate(ctx, laptop.Token)
 	fmt.Fprintf(w, "session: after 11 idle minutes the laptop's session is gone: %v\n", errIdle)
 
-	// 7. Audit: a change log entry with the client's IP and a field diff
+	// 7. Auth: the login flow composed from the packages above. Register
+	// generates a username from the name; a wrong password and an unknown
+	// user get the same answer; a right one starts a session.
+	users := &userTable{byID: map[string]auth.User{}}
+	var welcome auth.Notification
+	authn := auth.New(st.Auth(), auth.Config{
+		Credentials: users, Hasher: hasher, Policy: policy,
+		Sessions: auth.Sessions(session.New(st.Session(), session.Config{})),
+		MFA:      auth.Factors(factors, auth.FactorsConfig{}),
+		Notifier: auth.NotifierFunc(func(_ context.Context, n auth.Notification) error { welcome = n; return nil }),
+	})
+	client := auth.Client{IP: res.String(r), UserAgent: "quickstart", Binding: "pre-login-cookie-hash"}
+	if err := authn.Register(ctx, auth.Registration{FirstName: "Łukasz", LastName: "Żółć", Email: "lukasz@example.com", Password: pw}, client); err != nil {
+		return err
+	}
+	_, errWrong := authn.Login(ctx, welcome.Username, "wrong password", client)
+	_, errUnknown := authn.Login(ctx, "NoSuchUser99", "wrong password", client)
+	login, err := authn.Login(ctx, welcome.Username, pw, client)
+	if err != nil {
+		return err
+	}
+	if login.Next != auth.StepDone {
+		return fmt.Errorf("quickstart: login stopped at step %d", login.Next)
+	}
+	fmt.Fprintf(w, "auth: Łukasz Żółć registered as %s; wrong password: %q, unknown user: %q; right password: session started\n",
+		welcome.Username, errWrong, errUnknown)
+
+	// 8. Audit: a change log entry with the client's IP and a field diff
 	// (the password is redacted before anything is hashed), chained and
 	// verified. The checkpoint key belongs in a KMS, not the database.
 	ckKey := make([]byte, 32)
@@ -204,7 +233,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "audit: chain of %d record(s) verified\n", rep.Records)
 
-	// 8. Export: a tenant backup, encrypted to an age public key, then
+	// 9. Export: a tenant backup, encrypted to an age public key, then
 	// verified against its manifest.
 	ex := export.New(export.Config{})
 	if err := ex.Register("contacts", contacts{{"1", "Ada Lovelace", "=HYPERLINK(\"evil\")"}, {"2", "Alan Turing", "mathematician"}}); err != nil {
@@ -229,7 +258,7 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	fmt.Fprintf(w, "export: %d contacts in an age-encrypted archive; decrypted and every hash verified\n", man.Modules[0].Rows)
 
-	// 9. Retention: when will a trial account that never subscribed be
+	// 10. Retention: when will a trial account that never subscribed be
 	// erased? The zero Config uses the saas-lifecycle preset.
 	rs := st.Retention()
 	rm, err := retention.New(rs, retention.Config{})
@@ -265,4 +294,46 @@ func (c contacts) Records(context.Context, export.Scope) iter.Seq2[[]string, err
 			}
 		}
 	}
+}
+
+// userTable is the host's users table, in memory for the quickstart.
+type userTable struct {
+	mu   sync.Mutex
+	byID map[string]auth.User
+}
+
+func (u *userTable) FindUser(_ context.Context, by auth.Lookup, v string) (auth.User, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, x := range u.byID {
+		if (by == auth.ByID && x.ID == v) || (by == auth.ByEmail && strings.EqualFold(x.Email, v)) ||
+			(by == auth.ByLogin && strings.EqualFold(x.Username, v)) {
+			return x, nil
+		}
+	}
+	return auth.User{}, auth.ErrNotFound
+}
+
+func (u *userTable) CreateUser(_ context.Context, x auth.User) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, o := range u.byID {
+		if strings.EqualFold(o.Email, x.Email) {
+			return auth.ErrTaken
+		}
+	}
+	u.byID[x.ID] = x
+	return nil
+}
+
+func (u *userTable) SetPasswordHash(_ context.Context, id, hash string) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	x, ok := u.byID[id]
+	if !ok {
+		return auth.ErrNotFound
+	}
+	x.PasswordHash = hash
+	u.byID[id] = x
+	return nil
 }

@@ -21,6 +21,7 @@ func TestRun(t *testing.T) {
 	require.Contains(t, out.String(), "the same code again: mfa: code already used")
 	require.Contains(t, out.String(), "one used, 9 left")
 	require.Contains(t, out.String(), "every hash verified")
+	require.Regexp(t, `registered as LukaszZolc[0-9]+; wrong password: "auth: invalid credentials", unknown user: "auth: invalid credentials"; right password: session started`, out.String())
 	require.Contains(t, out.String(), `password changed from "[REDACTED]" to "[REDACTED]" (ip 203.0.113.9)`)
 	require.NotContains(t, out.String(), "secret")
 	require.Contains(t, out.String(), "chain of 1 record(s) verified")

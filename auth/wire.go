@@ -1,0 +1,150 @@
+package auth
+
+import (
+	"context"
+	"errors"
+
+	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/password"
+	"github.com/bulwarkhq/bulwark/session"
+)
+
+// The adapters below connect the Authenticator to Bulwark's own packages.
+// auth is the one package that imports the others; everything else in it
+// depends only on the small interfaces in deps.go, so a host can swap any
+// piece for its own.
+
+// password's types satisfy auth's interfaces as they are.
+var (
+	_ Hasher        = (*password.Hasher)(nil)
+	_ PolicyChecker = password.Policy{}
+)
+
+// Sessions adapts a session Manager to [SessionIssuer]. The session records
+// the login's factors, time, IP and user agent (for step-up checks and the
+// "active sessions" page), and the Manager's single-session rule applies: under
+// the default DenyNew a login while another session is live is refused and
+// audited as auth.login.failed with Reason "session_refused".
+func Sessions(m *session.Manager) SessionIssuer { return sessionIssuer{m} }
+
+type sessionIssuer struct{ m *session.Manager }
+
+func (s sessionIssuer) StartSession(ctx context.Context, userID string, st SessionStart) (Session, error) {
+	iss, err := s.m.Create(ctx, userID, session.Login{Factors: st.Factors, IP: st.IP, UserAgent: st.UserAgent})
+	if err != nil {
+		return Session{}, err
+	}
+	return Session{ID: iss.Session.ID, Token: iss.Token}, nil
+}
+
+func (s sessionIssuer) EndSession(ctx context.Context, userID, sessionID string) error {
+	return s.m.Revoke(ctx, userID, sessionID)
+}
+
+func (s sessionIssuer) EndSessions(ctx context.Context, userID, exceptID string) (int, error) {
+	if exceptID == "" {
+		return s.m.RevokeAll(ctx, userID)
+	}
+	return s.m.RevokeOthers(ctx, userID, exceptID)
+}
+
+// FactorsConfig configures [Factors].
+type FactorsConfig struct {
+	// EmailEnrolled reports whether the user chose emailed codes as a second
+	// factor (the host keeps that choice with its users). Nil means no user
+	// has. When it reports true, the user counts as enrolled and a code that
+	// is not a valid TOTP is checked as an emailed code of purpose
+	// mfa.PurposeLogin, which the host sends with mfa's SendCode when Login
+	// returns StepMFA. A store error from it denies the login.
+	EmailEnrolled func(ctx context.Context, userID string) (bool, error)
+}
+
+// Factors adapts an mfa Manager to [MFAVerifier]. A user is enrolled with a
+// confirmed TOTP, unused recovery codes, or (see [FactorsConfig]) emailed
+// codes. A code in the recovery-code form is tried only as a recovery code;
+// any other code as TOTP and then, for users with emailed codes, as an
+// emailed code. Every path is single use and attempt-limited inside mfa, so
+// the pending-MFA state's own limit sits on top of mfa's per-factor locks.
+func Factors(m *mfa.Manager, cfg FactorsConfig) MFAVerifier { return factors{m: m, cfg: cfg} }
+
+type factors struct {
+	m   *mfa.Manager
+	cfg FactorsConfig
+}
+
+func (f factors) emailEnrolled(ctx context.Context, userID string) (bool, error) {
+	if f.cfg.EmailEnrolled == nil {
+		return false, nil
+	}
+	return f.cfg.EmailEnrolled(ctx, userID)
+}
+
+func (f factors) Enrolled(ctx context.Context, userID string) (bool, error) {
+	st, err := f.m.Status(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	if st.TOTP == mfa.TOTPActive || st.RecoveryCodes > 0 {
+		return true, nil
+	}
+	return f.emailEnrolled(ctx, userID)
+}
+
+func (f factors) VerifyMFA(ctx context.Context, userID, code string) (string, error) {
+	if looksLikeRecoveryCode(code) {
+		if _, err := f.m.UseRecoveryCode(ctx, userID, code); err != nil {
+			return "", err
+		}
+		return "recovery", nil
+	}
+	terr := f.m.VerifyTOTP(ctx, userID, code)
+	if terr == nil {
+		return "totp", nil
+	}
+	email, err := f.emailEnrolled(ctx, userID)
+	if err != nil {
+		return "", errors.Join(terr, err)
+	}
+	if !email {
+		return "", terr
+	}
+	if err := f.m.VerifyCode(ctx, userID, mfa.PurposeLogin, code); err != nil {
+		return "", errors.Join(terr, err)
+	}
+	return "email", nil
+}
+
+// looksLikeRecoveryCode tells recovery codes (25 symbols in dashed groups)
+// from TOTP and emailed codes (6 to 8 digits) by length alone, so a typo in
+// one kind never uses up an attempt of the other.
+func looksLikeRecoveryCode(code string) bool { return len(code) > 12 }
+
+// AuditLog adapts an audit Log to [Auditor]. Each [Event] becomes an audit
+// event in the given tenant's chain, with the event type as its action (so
+// audit's access report counts logins, failures and lockouts), the user as
+// target, and the reason as a detail. Events never carry secrets.
+func AuditLog(l *audit.Log, tenant string) Auditor { return auditor{l: l, tenant: tenant} }
+
+type auditor struct {
+	l      *audit.Log
+	tenant string
+}
+
+func (a auditor) Audit(ctx context.Context, e Event) error {
+	ev := audit.Event{
+		Tenant:     a.tenant,
+		Actor:      e.Actor,
+		Action:     string(e.Type),
+		TargetType: "user",
+		TargetID:   e.UserID,
+		Outcome:    audit.Outcome(e.Outcome),
+		IP:         e.IP,
+		UserAgent:  e.UserAgent,
+	}
+	if e.Reason != "" {
+		ev.Details = map[string]string{"reason": e.Reason}
+	}
+	_, err := a.l.Append(ctx, ev)
+	return err
+}

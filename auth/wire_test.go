@@ -1,0 +1,278 @@
+package auth_test
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/auth"
+	"github.com/bulwarkhq/bulwark/internal/testenv"
+	"github.com/bulwarkhq/bulwark/keyring"
+	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/password"
+	"github.com/bulwarkhq/bulwark/session"
+	"github.com/bulwarkhq/bulwark/store/memstore"
+	"github.com/bulwarkhq/bulwark/store/redisstore"
+	"github.com/bulwarkhq/bulwark/store/sqlstore"
+)
+
+// realStores are the stores of every package the journey composes.
+type realStores struct {
+	auth    auth.Store
+	session session.Store
+	mfa     mfa.Store
+	audit   audit.Store
+	keyring keyring.Store
+}
+
+var realBackends = []struct {
+	name string
+	open func(t *testing.T) realStores
+}{
+	{"memory", func(*testing.T) realStores {
+		return realStores{memstore.NewAuthStore(), memstore.NewSessionStore(), memstore.NewMFAStore(),
+			memstore.NewAuditStore(), memstore.NewKeyringStore()}
+	}},
+	// The production shape: durable records in PostgreSQL, sessions and
+	// brute-force counters in Redis.
+	{"postgres+redis", func(t *testing.T) realStores {
+		ctx := context.Background()
+		st, err := sqlstore.Open(ctx, testenv.Postgres(t))
+		require.NoError(t, err)
+		require.NoError(t, st.Migrate(ctx))
+		rc, prefix := testenv.Redis(t)
+		rs := redisstore.New(rc, prefix)
+		sq := st.Auth()
+		return realStores{
+			auth:    auth.SplitStore(auth.Stores{Claims: sq, Counters: rs.Auth(), Tokens: sq, Pending: sq}),
+			session: rs.Session(), mfa: st.MFA(), audit: st.Audit(), keyring: st.Keyring(),
+		}
+	}},
+}
+
+// mailbox collects what the Authenticator sends to users.
+type mailbox struct {
+	mu     sync.Mutex
+	notes  []auth.Notification
+	resets []auth.ResetLink
+}
+
+func (m *mailbox) Notify(_ context.Context, n auth.Notification) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.notes = append(m.notes, n)
+	return nil
+}
+
+func (m *mailbox) SendResetLink(_ context.Context, l auth.ResetLink) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.resets = append(m.resets, l)
+	return nil
+}
+
+// TestJourneyWithRealPackages runs the issue's flows through the real
+// password, mfa, session, audit and keyring packages: registration with a
+// generated username, login, TOTP enrolment, login with the second factor,
+// replay, the single-session rule, a reset that ends every session and does
+// not skip MFA, and an audit log that verifies and counts the failures.
+func TestJourneyWithRealPackages(t *testing.T) {
+	t.Parallel()
+	for _, be := range realBackends {
+		t.Run(be.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			stores := be.open(t)
+			now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+			var mu sync.Mutex
+			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+
+			kek, err := keyring.NewLocalKEK(make([]byte, 32))
+			require.NoError(t, err)
+			kr, err := keyring.New(stores.keyring, kek, keyring.Config{})
+			require.NoError(t, err)
+			hasher, err := password.NewHasher(password.Config{Params: password.Params{Memory: 64, Time: 1, Parallelism: 1}})
+			require.NoError(t, err)
+			sessions := session.New(stores.session, session.Config{Now: clock})
+			factors := mfa.New(stores.mfa, kr, mfa.Config{Now: clock})
+			log := audit.New(stores.audit, audit.Config{Now: clock})
+			mail := &mailbox{}
+			users := &fakeCreds{users: map[string]auth.User{}}
+			a := auth.New(stores.auth, auth.Config{
+				Credentials: users, Hasher: hasher, Policy: password.Policy{},
+				Sessions: auth.Sessions(sessions), MFA: auth.Factors(factors, auth.FactorsConfig{}),
+				Auditor: auth.AuditLog(log, ""), Notifier: mail, ResetMailer: mail, Now: clock,
+			})
+			laptop := auth.Client{IP: "192.0.2.1", UserAgent: "Firefox", Binding: "laptop-cookie"}
+			phone := auth.Client{IP: "198.51.100.7", UserAgent: "Safari", Binding: "phone-cookie"}
+			const pw = "quiet meadow lantern"
+
+			// Register: the username is generated from the transliterated name.
+			require.NoError(t, a.Register(ctx, auth.Registration{FirstName: "Łukasz", LastName: "Żółć", Email: "lz@example.com", Password: pw}, laptop))
+			require.Len(t, mail.notes, 1)
+			username := mail.notes[0].Username
+			require.Regexp(t, regexp.MustCompile(`^LukaszZolc[0-9]{2,}$`), username)
+
+			// Password-only login starts a real session.
+			res, err := a.Login(ctx, username, pw, laptop)
+			require.NoError(t, err)
+			require.Equal(t, auth.StepDone, res.Next)
+			s, err := sessions.Validate(ctx, res.Session.Token)
+			require.NoError(t, err)
+			require.Equal(t, []string{"password"}, s.Factors)
+
+			// The single-session rule: the phone is refused while the laptop's
+			// session lives.
+			_, err = a.Login(ctx, username, pw, phone)
+			require.ErrorIs(t, err, session.ErrLimit)
+			_, err = sessions.RevokeAll(ctx, res.UserID)
+			require.NoError(t, err)
+
+			// Enrol TOTP; its secret is sealed by the keyring.
+			en, err := factors.EnrollTOTP(ctx, res.UserID, "lz@example.com")
+			require.NoError(t, err)
+			key, err := mfa.ParseKeyURI(en.URI)
+			require.NoError(t, err)
+			code := func() string {
+				c, err := mfa.Code(key.Secret, key.Algorithm, key.Digits, key.Period, clock())
+				require.NoError(t, err)
+				return c
+			}
+			require.NoError(t, factors.ConfirmTOTP(ctx, res.UserID, code()))
+			advance(key.Period)
+
+			// Now the password alone gives a pending state, not a session.
+			res, err = a.Login(ctx, username, pw, laptop)
+			require.NoError(t, err)
+			require.Equal(t, auth.StepMFA, res.Next)
+			_, err = sessions.Validate(ctx, res.PendingToken)
+			require.ErrorIs(t, err, session.ErrNotFound, "the pending token must not be a session")
+			// From another browser the pending state is refused.
+			_, err = a.CompleteMFA(ctx, res.PendingToken, code(), phone)
+			require.Error(t, err)
+			used := code()
+			done, err := a.CompleteMFA(ctx, res.PendingToken, used, laptop)
+			require.NoError(t, err)
+			s, err = sessions.Validate(ctx, done.Session.Token)
+			require.NoError(t, err)
+			require.Equal(t, []string{"password", "totp"}, s.Factors)
+
+			// A replayed code fails on a fresh login (same time step).
+			_, err = sessions.RevokeAll(ctx, res.UserID)
+			require.NoError(t, err)
+			res, err = a.Login(ctx, username, pw, laptop)
+			require.NoError(t, err)
+			_, err = a.CompleteMFA(ctx, res.PendingToken, used, laptop)
+			require.Error(t, err, "a TOTP code was accepted twice")
+
+			// A wrong password and an unknown user look the same.
+			_, errWrong := a.Login(ctx, username, "not the password", phone)
+			_, errUnknown := a.Login(ctx, "NobodyHere12", "not the password", phone)
+			require.ErrorIs(t, errWrong, auth.ErrInvalidCredentials)
+			require.Equal(t, errWrong.Error(), errUnknown.Error())
+
+			// Reset: ends every session and never skips the second factor.
+			advance(key.Period)
+			res, err = a.Login(ctx, username, pw, laptop)
+			require.NoError(t, err)
+			done, err = a.CompleteMFA(ctx, res.PendingToken, code(), laptop)
+			require.NoError(t, err)
+			require.NoError(t, a.RequestPasswordReset(ctx, "lz@example.com", laptop))
+			require.NoError(t, a.RequestPasswordReset(ctx, "nobody@example.com", laptop), "unknown emails get the same answer")
+			require.Len(t, mail.resets, 1)
+			const pw2 = "violet harbour engine"
+			require.NoError(t, a.ResetPassword(ctx, mail.resets[0].Token, pw2, laptop))
+			_, err = sessions.Validate(ctx, done.Session.Token)
+			require.ErrorIs(t, err, session.ErrNotFound, "reset must end the sessions")
+			require.Error(t, a.ResetPassword(ctx, mail.resets[0].Token, "another fine passphrase", laptop), "a reset token worked twice")
+			res, err = a.Login(ctx, username, pw2, laptop)
+			require.NoError(t, err)
+			require.Equal(t, auth.StepMFA, res.Next, "a reset must not bypass MFA")
+
+			// The audit log holds the story, verifies, and counts failures.
+			rep, err := log.Verify(ctx, "", audit.VerifyOptions{})
+			require.NoError(t, err)
+			require.Positive(t, rep.Records)
+			ar, err := log.AccessReport(ctx, audit.Filter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
+			require.NoError(t, err)
+			var failures int
+			for _, c := range ar.IPs {
+				failures += c.Failures
+			}
+			require.GreaterOrEqual(t, failures, 3, "wrong password, unknown user and replay must be counted")
+		})
+	}
+}
+
+// TestFactorsRouting checks the mfa adapter: recovery codes go only to the
+// recovery path, and emailed login codes count when the host says the user
+// chose them.
+func TestFactorsRouting(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	sent := map[string]string{}
+	var mu sync.Mutex
+	m := mfa.New(memstore.NewMFAStore(), plainSealer{}, mfa.Config{
+		Now: func() time.Time { return now },
+		Sender: senderFunc(func(msg mfa.Message) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent[msg.To] = msg.Code
+		}),
+	})
+	emailUsers := map[string]bool{"u-mail": true}
+	f := auth.Factors(m, auth.FactorsConfig{EmailEnrolled: func(_ context.Context, id string) (bool, error) {
+		if id == "u-broken" {
+			return false, errors.New("users table down")
+		}
+		return emailUsers[id], nil
+	}})
+
+	ok, err := f.Enrolled(ctx, "u-none")
+	require.NoError(t, err)
+	require.False(t, ok)
+	ok, err = f.Enrolled(ctx, "u-mail")
+	require.NoError(t, err)
+	require.True(t, ok)
+	_, err = f.Enrolled(ctx, "u-broken")
+	require.Error(t, err, "a failing host lookup must not read as 'not enrolled'")
+
+	require.NoError(t, m.SendCode(ctx, "u-mail", "u@example.com", mfa.PurposeLogin))
+	factor, err := f.VerifyMFA(ctx, "u-mail", sent["u@example.com"])
+	require.NoError(t, err)
+	require.Equal(t, "email", factor)
+	_, err = f.VerifyMFA(ctx, "u-mail", sent["u@example.com"])
+	require.Error(t, err, "an emailed code worked twice")
+
+	codes, err := m.GenerateRecoveryCodes(ctx, "u-rec")
+	require.NoError(t, err)
+	factor, err = f.VerifyMFA(ctx, "u-rec", codes[0])
+	require.NoError(t, err)
+	require.Equal(t, "recovery", factor)
+	_, err = f.VerifyMFA(ctx, "u-rec", codes[0])
+	require.Error(t, err, "a recovery code worked twice")
+	_, err = f.VerifyMFA(ctx, "u-none", "123456")
+	require.Error(t, err)
+}
+
+type plainSealer struct{}
+
+func (plainSealer) Seal(_ context.Context, p, _ []byte) ([]byte, error) {
+	return append([]byte(nil), p...), nil
+}
+
+func (plainSealer) Open(_ context.Context, c, _ []byte) ([]byte, error) {
+	return append([]byte(nil), c...), nil
+}
+
+type senderFunc func(mfa.Message)
+
+func (f senderFunc) Send(_ context.Context, m mfa.Message) error { f(m); return nil }
