@@ -210,8 +210,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Hasher:      a.hasher,
 		Policy:      a.policy,
 		Sessions:    authSessions{a.sessions},
-		MFA:         authMFA{a.factors},
-		Auditor:     authAudit{a.audit},
+		MFA:         auth.Factors(a.factors, auth.FactorsConfig{EmailEnrolled: a.hasTOTP}),
+		Auditor:     auth.AuditLog(a.audit, ""), // one stream for the whole app
 		Notifier:    auth.NotifierFunc(a.notify),
 		ResetMailer: a,
 		Now:         cfg.Now,
@@ -282,4 +282,12 @@ func (a *App) onMFAEvent(ctx context.Context, e mfa.Event) {
 func (a *App) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	a.logError(r.Context(), fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
 	http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
+}
+
+// hasTOTP lets users with an authenticator app ask for an emailed code
+// instead (auth.FactorsConfig.EmailEnrolled); users without one sign in
+// with their password until they enrol.
+func (a *App) hasTOTP(ctx context.Context, userID string) (bool, error) {
+	st, err := a.factors.Status(ctx, userID)
+	return st.TOTP == mfa.TOTPActive, err
 }

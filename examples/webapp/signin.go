@@ -232,11 +232,7 @@ func (a *App) signinMFA(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
 		return
 	}
-	ctx := withExchange(w, r)
-	if r.PostFormValue("kind") == "email" {
-		ctx = withEmailCode(ctx)
-	}
-	res, err := a.auth.CompleteMFA(ctx, pc.Value, r.PostFormValue("code"), a.client(r))
+	res, err := a.auth.CompleteMFA(withExchange(w, r), pc.Value, strings.TrimSpace(r.PostFormValue("code")), a.client(r))
 	a.afterLogin(w, r, res, err, "signin_mfa")
 }
 
@@ -294,15 +290,17 @@ func (a *App) forgot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) resetPage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "reset", view{Title: "Choose a new password"})
+	a.render(w, r, http.StatusOK, "reset", view{Title: "Choose a new password", Data: ""})
 }
 
 func (a *App) reset(w http.ResponseWriter, r *http.Request) {
-	err := a.auth.ResetPassword(r.Context(), r.PostFormValue("token"), r.PostFormValue("password"), a.client(r))
+	token := r.PostFormValue("token")
+	err := a.auth.ResetPassword(r.Context(), token, r.PostFormValue("password"), a.client(r))
 	var pe *password.PolicyError
 	switch {
-	case errors.As(err, &pe):
-		a.render(w, r, http.StatusUnprocessableEntity, "reset", view{Title: "Choose a new password", Error: "Please choose another password: " + describePolicyError(err)})
+	case errors.As(err, &pe): // the token is still good: keep it in the form
+		a.render(w, r, http.StatusUnprocessableEntity, "reset", view{Title: "Choose a new password",
+			Error: "Please choose another password: " + describePolicyError(err), Data: token})
 	case errors.Is(err, auth.ErrInvalidResetToken):
 		a.render(w, r, http.StatusUnprocessableEntity, "reset", view{Title: "Choose a new password", Error: "This reset link is invalid or has expired. Ask for a new one."})
 	case err != nil:

@@ -1,9 +1,11 @@
 package main
 
-// Adapters between package auth and the other Bulwark packages. auth
-// imports none of them: it declares small interfaces (SessionIssuer,
-// MFAVerifier, Auditor, CredentialStore, Notifier, ResetMailer), and these
-// few lines connect each to the real thing.
+// Adapters between package auth and the app. auth declares small
+// interfaces (SessionIssuer, MFAVerifier, Auditor, CredentialStore,
+// Notifier, ResetMailer) and ships adapters for Bulwark's own packages
+// (auth.Factors, auth.AuditLog, auth.Sessions). The app uses its own
+// session adapter, below, and provides the users table, the notifier and
+// the reset mailer.
 
 import (
 	"context"
@@ -11,19 +13,19 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
-	"strings"
 	"time"
 
-	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/session"
 )
 
 // httpExchange carries the request being served to the session adapter,
-// so the session cookie is set by package session itself (Manager.Login:
-// fresh token, the browser's previous session ended, __Host- cookie).
+// so that the session starts through session's Manager.Login rather than
+// Create (which auth.Sessions uses): Login sets the cookie with session's
+// own attributes (__Host-, Secure, HttpOnly, SameSite) and ends the session
+// this browser already carried in the same step, so signing in again in the
+// same browser is not refused by the single-session rule.
 type httpExchange struct {
 	w http.ResponseWriter
 	r *http.Request
@@ -59,49 +61,6 @@ func (s authSessions) EndSessions(ctx context.Context, userID, exceptID string) 
 		return s.m.RevokeOthers(ctx, userID, exceptID)
 	}
 	return s.m.RevokeAll(ctx, userID)
-}
-
-// authMFA is auth's MFAVerifier over mfa's Manager: a 6-digit code is a
-// TOTP, or the emailed code when the user asked for one; anything else is
-// a recovery code.
-type authMFA struct{ m *mfa.Manager }
-
-type emailCodeKey struct{}
-
-var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
-
-func (v authMFA) Enrolled(ctx context.Context, userID string) (bool, error) {
-	st, err := v.m.Status(ctx, userID)
-	return st.TOTP == mfa.TOTPActive || st.RecoveryCodes > 0, err
-}
-
-func (v authMFA) VerifyMFA(ctx context.Context, userID, code string) (string, error) {
-	code = strings.TrimSpace(code)
-	switch {
-	case ctx.Value(emailCodeKey{}) != nil:
-		return "email", v.m.VerifyCode(ctx, userID, mfa.PurposeLogin, code)
-	case sixDigits.MatchString(code):
-		return "totp", v.m.VerifyTOTP(ctx, userID, code)
-	default:
-		_, err := v.m.UseRecoveryCode(ctx, userID, code)
-		return "recovery", err
-	}
-}
-
-// authAudit is auth's Auditor over audit's Log: every sign-in step lands
-// in the tamper-evident log with the client's IP and user agent.
-type authAudit struct{ l *audit.Log }
-
-func (a authAudit) Audit(ctx context.Context, e auth.Event) error {
-	ev := audit.Event{
-		Actor: e.Actor, Action: string(e.Type), TargetType: "user", TargetID: e.UserID,
-		Outcome: audit.Outcome(e.Outcome), IP: e.IP, UserAgent: e.UserAgent,
-	}
-	if e.Reason != "" {
-		ev.Details = map[string]string{"reason": e.Reason}
-	}
-	_, err := a.l.Append(ctx, ev)
-	return err
 }
 
 // credentials is auth's CredentialStore over the app's users table.
@@ -182,10 +141,6 @@ func (a *App) SendResetLink(_ context.Context, l auth.ResetLink) error {
 	a.mail.send(l.Email, "Reset your password", fmt.Sprintf("%s to reset your password. Open %s/reset#%s before %s. Your second factor is still required at sign-in.",
 		by, a.cfg.BaseURL, l.Token, l.ExpiresAt.UTC().Format("15:04 UTC")))
 	return nil
-}
-
-func withEmailCode(ctx context.Context) context.Context {
-	return context.WithValue(ctx, emailCodeKey{}, true)
 }
 
 // pendingUser is the account of the browser's pending sign-in, to mail it
