@@ -34,6 +34,8 @@ type Config struct {
 	// Redis, when set, holds what Redis suits: sessions, and mfa's
 	// used-code marks, attempt counters and emailed codes.
 	Redis redis.UniversalClient
+	// RedisPrefix starts every key the app keeps in Redis. Default "webapp:".
+	RedisPrefix string
 	// KEK wraps the keyring's data keys. In production it comes from the
 	// environment or a KMS (keyring.LocalKEKFromEnv), never the database.
 	KEK keyring.KEK
@@ -95,6 +97,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.DB == nil || cfg.KEK == nil || len(cfg.AuditKey) < 32 {
 		return nil, errors.New("webapp: Config.DB, Config.KEK and a 32-byte Config.AuditKey are required")
 	}
+	if cfg.RedisPrefix == "" {
+		cfg.RedisPrefix = "webapp:"
+	}
 	if cfg.BannerPoll <= 0 {
 		cfg.BannerPoll = 30 * time.Second
 	}
@@ -143,7 +148,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	var sessionStore session.Store = st.Session()
 	var mfaStore mfa.Store = st.MFA()
 	if cfg.Redis != nil {
-		rs := redisstore.New(cfg.Redis, "webapp:")
+		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
 		sessionStore = rs.Session()
 		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(),
 			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}
@@ -202,7 +207,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// tokens and pending second factors go to Redis when there is one.
 	a.authStore = st.Auth()
 	if cfg.Redis != nil {
-		rs := redisstore.New(cfg.Redis, "webapp:").Auth()
+		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix).Auth()
 		a.authStore = auth.SplitStore(auth.Stores{Claims: st.Auth(), Tokens: st.Auth(), Pending: rs, Counters: rs})
 	}
 	a.auth = auth.New(a.authStore, auth.Config{
