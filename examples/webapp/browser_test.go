@@ -245,7 +245,25 @@ func TestBrowserJourney(t *testing.T) {
 	require.Contains(t, text(ctx, `p.notice`), "session has ended")
 	shot(ctx, "10-session-ended")
 
-	// 9. Sign in again and delete the account, offered an export first.
+	// Closing the tab logs out: sign in in a new tab, close it, and the
+	// pagehide beacon has ended the session on the server.
+	tab, closeTab := chromedp.NewContext(ctx) // same browser context: same cookies
+	signIn(tab, username, pw)
+	enterTOTP(tab, totp(secret))
+	do(tab, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)))
+	userID := ta.userID(t, email)
+	live, err := ta.sessions.List(t.Context(), userID)
+	require.NoError(t, err)
+	require.Len(t, live, 1)
+	closeTab()
+	require.Eventually(t, func() bool {
+		live, err := ta.sessions.List(t.Context(), userID)
+		return err == nil && len(live) == 0
+	}, 10*time.Second, 50*time.Millisecond, "the pagehide beacon ended the session")
+
+	// 9. Sign in again (not refused: no session is left) and delete the
+	// account, offered an export first.
+	ta.clock.Add(time.Minute)
 	signIn(ctx, username, pw)
 	enterTOTP(ctx, totp(secret))
 	do(ctx, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)),

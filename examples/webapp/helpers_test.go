@@ -116,3 +116,10 @@ func (ta *testApp) signUpAndIn(t *testing.T, c *http.Client, email string) {
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	require.Equal(t, "/clients", res.Header.Get("Location"))
 }
+
+func (ta *testApp) userID(t *testing.T, login string) string {
+	t.Helper()
+	u, err := ta.App.db.userByLogin(t.Context(), login)
+	require.NoError(t, err)
+	return u.ID
+}

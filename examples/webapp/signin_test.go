@@ -84,10 +84,7 @@ func TestAdminStartsReset(t *testing.T) {
 	user := browser(t)
 	ta.signUpAndIn(t, user, "bob@example.com")
 	ta.enrolTOTP(t, user)
-	u, err := ta.App.db.userByLogin(t.Context(), "bob@example.com")
-	require.NoError(t, err)
-
-	res := ta.do(t, admin, "POST", "/admin/users/"+u.ID+"/reset", url.Values{})
+	res := ta.do(t, admin, "POST", "/admin/users/"+ta.userID(t, "bob@example.com")+"/reset", url.Values{})
 	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
 	token := regexp.MustCompile(`/reset#([A-Za-z0-9_-]+)`).FindStringSubmatch(ta.lastMail())
 	require.NotNil(t, token, ta.lastMail())
