@@ -178,7 +178,9 @@ func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginR
 		a.render(w, r, status, page, view{Title: title, Error: msg})
 	}
 	switch {
-	case errors.Is(err, session.ErrLimit):
+	case errors.Is(err, session.ErrLimit): // the single-session rule; the attempt is over
+		http.SetCookie(w, a.cookie(pendingCookie, "", "/signin", -1))
+		page, title = "signin", "Sign in"
 		fail(http.StatusConflict, "This account is already signed in on another device. Sign out there, or wait until that session times out after "+
 			humanDuration(a.sessions.IdleTimeout())+" of inactivity.")
 	case errors.Is(err, auth.ErrInvalidCredentials):
