@@ -187,8 +187,18 @@ func (a *App) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 	a.renderMFA(w, r, http.StatusOK, view{Notice: "Your authenticator app is set up."}, mfaData{Recovery: codes})
 }
 
+// mfaRemove turns the second factor off after the password is confirmed
+// (ASVS 7.5.1: re-authenticate before changing authentication factors).
 func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 	ctx, s := r.Context(), sess(r)
+	if _, err := a.auth.Reauthenticate(ctx, s.UserID, r.PostFormValue("password"), a.client(r)); err != nil {
+		if !errors.Is(err, auth.ErrInvalidCredentials) {
+			a.internalError(w, r, err)
+			return
+		}
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That password is not right."}, mfaData{})
+		return
+	}
 	if err := a.factors.RemoveTOTP(ctx, s.UserID); err != nil && !errors.Is(err, mfa.ErrNotFound) {
 		a.internalError(w, r, err)
 		return

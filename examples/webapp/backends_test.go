@@ -48,7 +48,7 @@ func TestPostgresAndRedis(t *testing.T) {
 	// Export, waiting on the progress endpoint as the page does.
 	key, err := age.GenerateX25519Identity()
 	require.NoError(t, err)
-	ta.do(t, c, "POST", "/account/export", url.Values{"recipient": {key.Recipient().String()}})
+	ta.do(t, c, "POST", "/account/export", url.Values{"recipient": {key.Recipient().String()}, "password": {testPassword}})
 	require.Eventually(t, func() bool {
 		var job exportJob
 		return json.Unmarshal([]byte(ta.do(t, c, "GET", "/account/export/status", nil).Body), &job) == nil && job.Ready

@@ -218,6 +218,7 @@ func TestBrowserJourney(t *testing.T) {
 			return err
 		}),
 		chromedp.SendKeys(chromedp.CSS(`input[name=recipient]`), id.Recipient().String()),
+		chromedp.SendKeys(chromedp.CSS(`#export-form input[name=password]`), pw),
 		chromedp.Click(chromedp.CSS(`#export-form button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#export-download`)),
 	)

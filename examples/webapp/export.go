@@ -13,6 +13,7 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/export"
 )
 
@@ -152,7 +153,17 @@ func (a *App) exportStart(w http.ResponseWriter, r *http.Request) {
 	}
 	pass, key := r.PostFormValue("passphrase"), strings.TrimSpace(r.PostFormValue("recipient"))
 	fail := func(msg string) {
-		a.render(w, r, http.StatusUnprocessableEntity, "export", view{Title: "Export my data", Error: msg})
+		a.render(w, r, http.StatusUnprocessableEntity, "export", view{Title: "Export my data", Error: msg, Data: exportJob{}})
+	}
+	// Exporting everything about a person is sensitive: confirm the
+	// password (ASVS 7.5.1), under auth's brute-force throttle.
+	if _, err := a.auth.Reauthenticate(r.Context(), user, r.PostFormValue("password"), a.client(r)); err != nil {
+		if !errors.Is(err, auth.ErrInvalidCredentials) {
+			a.internalError(w, r, err)
+			return
+		}
+		fail("That password is not right.")
+		return
 	}
 	switch {
 	case key != "":

@@ -2,9 +2,11 @@ package main
 
 import (
 	"encoding/base32"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +101,29 @@ func TestAdminStartsReset(t *testing.T) {
 	ta.do(t, user, "GET", "/signin", nil)
 	res = ta.do(t, user, "POST", "/signin", url.Values{"login": {"bob@example.com"}, "password": {newPassword}})
 	require.Equal(t, "/signin/mfa", res.Header.Get("Location"), "the reset does not bypass the second factor")
+}
+
+// TestSensitiveActionsNeedPassword: export, erasure and turning off the
+// second factor each ask for the password again.
+func TestSensitiveActionsNeedPassword(t *testing.T) {
+	t.Parallel()
+	var logs strings.Builder
+	ta := newTestApp(t, func(c *Config) { c.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	defer func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	}()
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	ta.enrolTOTP(t, c)
+	wrong := url.Values{"password": {"not my password"}, "passphrase": {"a long enough passphrase"}}
+	for _, path := range []string{"/account/export", "/account/delete", "/account/mfa/remove"} {
+		res := ta.do(t, c, "POST", path, wrong)
+		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, path)
+		require.Contains(t, res.Body, "password is not right", path)
+	}
+	require.Equal(t, http.StatusNotFound, ta.do(t, c, "GET", "/account/export/status", nil).StatusCode, "no export started")
+	require.Contains(t, ta.do(t, c, "GET", "/account", nil).Body, "An authenticator app protects your account")
+	ta.userID(t, "ada@example.com") // still there
 }
