@@ -181,17 +181,26 @@ func loadAuditKey(dir string) ([]byte, error) {
 }
 
 // devKeyFile creates dir/name with a random 256-bit key unless it exists.
+// O_EXCL: two processes starting at once keep the same key.
 func devKeyFile(dir, name string) (string, error) {
 	path := filepath.Join(dir, name)
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		return path, err
-	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // our own key file
+	if errors.Is(err, os.ErrExist) {
+		return path, nil
+	}
+	if err != nil {
 		return "", err
 	}
 	k := keyring.GenerateMasterKey()
 	defer k.Zero()
-	if err := os.WriteFile(path, []byte(hex.EncodeToString(k.Bytes())+"\n"), 0o600); err != nil {
+	_, err = f.WriteString(hex.EncodeToString(k.Bytes()) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return "", err
 	}
 	fmt.Fprintln(os.Stderr, "webapp: development key written to", path)
