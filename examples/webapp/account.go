@@ -112,7 +112,6 @@ func (a *App) endAllSessions(w http.ResponseWriter, r *http.Request) {
 // Second factors.
 
 type mfaData struct {
-	Welcome  string // the generated username, right after sign-up
 	Status   mfa.Status
 	TOTPOn   bool
 	QR       template.URL // data: URL of the QR code PNG (html/template would refuse a plain string)
@@ -121,7 +120,7 @@ type mfaData struct {
 }
 
 func (a *App) mfaPage(w http.ResponseWriter, r *http.Request) {
-	a.renderMFA(w, r, http.StatusOK, view{}, mfaData{Welcome: r.URL.Query().Get("welcome")})
+	a.renderMFA(w, r, http.StatusOK, view{}, mfaData{})
 }
 
 func (a *App) renderMFA(w http.ResponseWriter, r *http.Request, status int, v view, d mfaData) {

@@ -93,15 +93,14 @@ type exportJobs struct {
 }
 
 type exportJob struct {
-	Running  bool   `json:"running"`
-	Module   string `json:"module"`
-	Rows     int64  `json:"rows"`
-	Done     int    `json:"done"`  // modules finished
-	Total    int    `json:"total"` // modules in the export
-	Error    string `json:"error,omitempty"`
-	Ready    bool   `json:"ready"`
-	path     string
-	finished time.Time
+	Running bool   `json:"running"`
+	Module  string `json:"module"`
+	Rows    int64  `json:"rows"`
+	Done    int    `json:"done"`  // modules finished
+	Total   int    `json:"total"` // modules in the export
+	Error   string `json:"error,omitempty"`
+	Ready   bool   `json:"ready"`
+	path    string
 }
 
 func newExportJobs() *exportJobs { return &exportJobs{jobs: map[string]*exportJob{}} }
@@ -214,7 +213,7 @@ func (a *App) exportStart(w http.ResponseWriter, r *http.Request) {
 			err = cerr
 		}
 		a.exports.update(user, func(x *exportJob) {
-			x.Running, x.Ready, x.finished = false, err == nil, a.cfg.Now()
+			x.Running, x.Ready = false, err == nil
 			if err != nil {
 				a.logError(ctx, fmt.Errorf("export: %w", err))
 				x.Error = "The export failed. Please try again."

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	netmail "net/mail"
 	"strings"
 	"time"
 
@@ -75,18 +76,22 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		Email:     strings.TrimSpace(r.PostFormValue("email")),
 		Password:  r.PostFormValue("password"),
 	}
+	fail := func(msg string) {
+		reg.Password = "" // never echoed back
+		a.render(w, r, http.StatusUnprocessableEntity, "signup", view{Title: "Create an account", Error: msg, Data: reg})
+	}
+	if reg.FirstName == "" || reg.LastName == "" || !validEmail(reg.Email) {
+		fail("Please give your first name, last name and email address.")
+		return
+	}
 	err := a.auth.Register(r.Context(), reg, a.client(r))
 	var pe *password.PolicyError
 	switch {
 	case errors.As(err, &pe):
-		reg.Password = ""
-		a.render(w, r, http.StatusUnprocessableEntity, "signup", view{Title: "Create an account",
-			Error: "Please choose another password: " + describePolicyError(err), Data: reg})
+		fail("Please choose another password: " + describePolicyError(err))
 		return
-	case errors.Is(err, auth.ErrInvalidName) || (err == nil && !strings.Contains(reg.Email, "@")):
-		reg.Password = ""
-		a.render(w, r, http.StatusUnprocessableEntity, "signup", view{Title: "Create an account",
-			Error: "Please give your first name, last name and email address.", Data: reg})
+	case errors.Is(err, auth.ErrInvalidName):
+		fail("Please give your first name and last name in letters.")
 		return
 	case err != nil:
 		a.internalError(w, r, err)
@@ -95,6 +100,13 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 	// The same answer whether or not the address already had an account
 	// (ASVS 6.3.8): the login name arrives by email.
 	a.render(w, r, http.StatusOK, "signup_done", view{Title: "Check your email", Data: reg.Email})
+}
+
+// validEmail is a light check: the address is really checked by mail
+// reaching it.
+func validEmail(s string) bool {
+	a, err := netmail.ParseAddress(s)
+	return err == nil && a.Address == s && len(s) <= 254
 }
 
 // passwordCheck answers the sign-up page's live feedback: the strength
