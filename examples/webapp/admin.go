@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/bulwarkhq/bulwark/audit"
 
@@ -91,8 +92,17 @@ func (a *App) renderAdmin(w http.ResponseWriter, r *http.Request, v view) {
 	a.render(w, r, http.StatusOK, "admin", v)
 }
 
+// adminEndSessions ends every session of a user (ASVS 7.4.5), audited
+// with the administrator as the actor.
 func (a *App) adminEndSessions(w http.ResponseWriter, r *http.Request) {
-	n, err := a.sessions.RevokeAll(r.Context(), r.PathValue("id"))
+	user := r.PathValue("id")
+	n, err := a.sessions.RevokeAll(r.Context(), user)
+	if err == nil {
+		_, err = a.audit.Append(r.Context(), audit.Event{
+			Actor: sess(r).UserID, Action: "admin.sessions.ended", TargetType: "user", TargetID: user,
+			IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(), Details: map[string]string{"count": strconv.Itoa(n)},
+		})
+	}
 	if err != nil {
 		a.internalError(w, r, err)
 		return

@@ -185,15 +185,6 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	}
 	a.exports = newExportJobs()
 
-	// Retention: the saas-lifecycle preset; "delete my account" erases
-	// at once through the same erasers the scheduler would use.
-	rs := st.Retention()
-	a.subjects = rs
-	if a.lifecycle, err = retention.New(rs, retention.Config{Shredder: a.keys, Now: cfg.Now, Logger: cfg.Log}); err != nil {
-		return nil, err
-	}
-	a.registerErasers()
-
 	// Audit: one tamper-evident stream for the app, checkpoints signed
 	// with an HMAC key so that truncation is caught too.
 	a.audit = audit.New(st.Audit(), audit.Config{
@@ -221,6 +212,19 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		ResetMailer: a,
 		Now:         cfg.Now,
 	})
+
+	// Retention: the saas-lifecycle preset; "delete my account" erases
+	// at once through the same erasers the scheduler would use.
+	rs := st.Retention()
+	a.subjects = rs
+	if a.lifecycle, err = retention.New(rs, retention.Config{
+		Shredder: a.keys,                   // erasure destroys the user's keyring key
+		Recorder: erasureRecorder{a.audit}, // and leaves a PII-free receipt in the audit log
+		Now:      cfg.Now, Logger: cfg.Log,
+	}); err != nil {
+		return nil, err
+	}
+	a.registerErasers()
 
 	if a.pages, err = parsePages(); err != nil {
 		return nil, err

@@ -64,10 +64,11 @@ func (a *App) clientHistory(ctx context.Context, c Client) ([]historyEntry, erro
 	return a.history(ctx, audit.Filter{TargetType: "client", TargetID: c.ID, Limit: 50})
 }
 
-// securityActivity is the user's sign-in history: logins, failed attempts
-// (wrong passwords and codes), lockouts, password and factor changes.
+// securityActivity is what happened to the user's account: sign-ins,
+// failed attempts (wrong passwords and codes), lockouts, password and
+// factor changes, sessions ended by the user or an administrator.
 func (a *App) securityActivity(ctx context.Context, userID string) ([]historyEntry, error) {
-	return a.history(ctx, audit.Filter{TargetType: "user", TargetID: userID, ActionPrefix: "auth", Limit: 20})
+	return a.history(ctx, audit.Filter{TargetType: "user", TargetID: userID, Limit: 20})
 }
 
 // history runs an audit query and names the actors.

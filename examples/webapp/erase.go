@@ -5,7 +5,10 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 
+	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/retention"
@@ -38,6 +41,21 @@ func (a *App) registerErasers() {
 		return err
 	}))
 	a.lifecycle.Register("profile", retention.EraserFunc(a.db.deleteUser))
+}
+
+// erasureRecorder keeps retention's erasure receipts in the audit log.
+// A receipt names no person (retention keeps receipts PII-free): it proves
+// that an erasure ran, which rule ordered it and whether the key was
+// destroyed.
+type erasureRecorder struct{ log *audit.Log }
+
+func (e erasureRecorder) RecordErasure(ctx context.Context, r retention.Receipt) error {
+	_, err := e.log.Append(ctx, audit.Event{
+		Actor: "retention", ActorType: audit.ActorSystem, Action: "retention.erased",
+		TargetType: "erasure", TargetID: r.ID,
+		Details: map[string]string{"rule": r.Rule, "categories": strings.Join(r.Categories, ","), "key_shredded": strconv.FormatBool(r.KeyShredded)},
+	})
+	return err
 }
 
 func (a *App) deletePage(w http.ResponseWriter, r *http.Request) {

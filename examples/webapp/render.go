@@ -184,6 +184,7 @@ func activityLabel(action, reason string) string {
 		"session.logout":         "Signed out",
 		"session.revoked":        "Session ended",
 		"session.revoked_all":    "All sessions ended",
+		"admin.sessions.ended":   "Sessions ended by an administrator",
 	}
 	l, ok := labels[auth.EventType(action)]
 	if !ok {

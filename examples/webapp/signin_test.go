@@ -85,8 +85,19 @@ func TestAdminStartsReset(t *testing.T) {
 	ta.signUpAndIn(t, admin, "admin@example.com")
 	user := browser(t)
 	ta.signUpAndIn(t, user, "bob@example.com")
-	ta.enrolTOTP(t, user)
-	res := ta.do(t, admin, "POST", "/admin/users/"+ta.userID(t, "bob@example.com")+"/reset", url.Values{})
+	secret := ta.enrolTOTP(t, user)
+	// Ending bob's sessions is audited with the admin as the actor, and
+	// shows in bob's security activity.
+	bob := ta.userID(t, "bob@example.com")
+	require.Equal(t, http.StatusOK, ta.do(t, admin, "POST", "/admin/users/"+bob+"/end-sessions", url.Values{}).StatusCode)
+	require.Equal(t, http.StatusSeeOther, ta.do(t, user, "GET", "/clients", nil).StatusCode, "bob is signed out")
+	found := ta.do(t, admin, "GET", "/admin?action=admin.sessions", nil).Body
+	require.Contains(t, found, "admin.sessions.ended")
+	ta.clock.Add(time.Minute)
+	ta.signInTOTP(t, user, "bob@example.com", secret)
+	require.Contains(t, ta.do(t, user, "GET", "/account", nil).Body, "Sessions ended by an administrator")
+
+	res := ta.do(t, admin, "POST", "/admin/users/"+bob+"/reset", url.Values{})
 	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
 	token := regexp.MustCompile(`/reset#([A-Za-z0-9_-]+)`).FindStringSubmatch(ta.lastMail())
 	require.NotNil(t, token, ta.lastMail())
@@ -126,4 +137,14 @@ func TestSensitiveActionsNeedPassword(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, ta.do(t, c, "GET", "/account/export/status", nil).StatusCode, "no export started")
 	require.Contains(t, ta.do(t, c, "GET", "/account", nil).Body, "An authenticator app protects your account")
 	ta.userID(t, "ada@example.com") // still there
+}
+
+// signInTOTP signs c in with the password and a TOTP code.
+func (ta *testApp) signInTOTP(t *testing.T, c *http.Client, login string, secret []byte) {
+	t.Helper()
+	ta.do(t, c, "GET", "/signin", nil)
+	res := ta.do(t, c, "POST", "/signin", url.Values{"login": {login}, "password": {testPassword}})
+	require.Equal(t, "/signin/mfa", res.Header.Get("Location"), res.Body)
+	res = ta.do(t, c, "POST", "/signin/mfa", url.Values{"code": {ta.totp(t, secret)}})
+	require.Equal(t, "/clients", res.Header.Get("Location"), res.Body)
 }
