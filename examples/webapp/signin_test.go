@@ -148,3 +148,29 @@ func (ta *testApp) signInTOTP(t *testing.T, c *http.Client, login string, secret
 	res = ta.do(t, c, "POST", "/signin/mfa", url.Values{"code": {ta.totp(t, secret)}})
 	require.Equal(t, "/clients", res.Header.Get("Location"), res.Body)
 }
+
+func TestSignInWithRecoveryCode(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
+	require.NotNil(t, m)
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
+	require.NoError(t, err)
+	page = ta.do(t, c, "POST", "/account/mfa/confirm", url.Values{"code": {ta.totp(t, secret)}})
+	codes := regexp.MustCompile(`<li><code>([^<]+)</code></li>`).FindAllStringSubmatch(page.Body, -1)
+	require.Len(t, codes, 10)
+	ta.do(t, c, "POST", "/signout", url.Values{})
+
+	signInWith := func(code string) answer {
+		ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {testPassword}})
+		return ta.do(t, c, "POST", "/signin/mfa", url.Values{"code": {code}})
+	}
+	res := signInWith(codes[0][1])
+	require.Equal(t, "/clients", res.Header.Get("Location"), res.Body)
+	require.Contains(t, ta.do(t, c, "GET", "/account", nil).Body, "9 recovery codes left")
+	ta.do(t, c, "POST", "/signout", url.Values{})
+	require.Equal(t, http.StatusUnauthorized, signInWith(codes[0][1]).StatusCode, "a recovery code works once")
+}
