@@ -73,22 +73,23 @@ type Config struct {
 
 // App holds every Bulwark component and the app's own data.
 type App struct {
-	cfg       Config
-	db        db
-	sessions  *session.Manager
-	factors   *mfa.Manager
-	keys      *keyring.Keyring
-	hasher    *password.Hasher
-	policy    password.Policy
-	exporter  *export.Exporter
-	lifecycle *retention.Manager
-	subjects  retention.SubjectStore
-	mail      *devMailer
-	exports   *exportJobs
-	auth      *auth.Authenticator
-	authStore auth.Store
-	audit     *audit.Log
-	pages     *pages
+	cfg           Config
+	db            db
+	sessions      *session.Manager
+	factors       *mfa.Manager
+	keys          *keyring.Keyring
+	hasher        *password.Hasher
+	policy        password.Policy
+	exporter      *export.Exporter
+	lifecycle     *retention.Manager
+	subjects      retention.SubjectStore
+	retentionLock retention.Locker
+	mail          *devMailer
+	exports       *exportJobs
+	auth          *auth.Authenticator
+	authStore     auth.Store
+	audit         *audit.Log
+	pages         *pages
 }
 
 // New wires Bulwark into the app: migrations, then one component after the
@@ -174,12 +175,11 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	// Export: the user's data as CSV files in a zip, age-encrypted.
 	a.exporter = export.New(export.Config{Now: cfg.Now, ScryptWorkFactor: cfg.ExportWorkFactor})
-	for name, m := range map[string]export.Module{
-		"profile":  profileModule{a},
-		"clients":  clientsModule{a},
-		"sessions": sessionsModule{a},
-	} {
-		if err := a.exporter.Register(name, m); err != nil {
+	for _, m := range []struct {
+		name string
+		mod  export.Module
+	}{{"profile", profileModule{a}}, {"clients", clientsModule{a}}, {"sessions", sessionsModule{a}}} {
+		if err := a.exporter.Register(m.name, m.mod); err != nil {
 			return nil, err
 		}
 	}
@@ -216,7 +216,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// Retention: the saas-lifecycle preset; "delete my account" erases
 	// at once through the same erasers the scheduler would use.
 	rs := st.Retention()
-	a.subjects = rs
+	a.subjects, a.retentionLock = rs, rs
 	if a.lifecycle, err = retention.New(rs, retention.Config{
 		Shredder: a.keys,                   // erasure destroys the user's keyring key
 		Recorder: erasureRecorder{a.audit}, // and leaves a PII-free receipt in the audit log
@@ -240,7 +240,9 @@ func (a *App) Handler() http.Handler {
 // Run does the app's periodic housekeeping until ctx ends: expired
 // sessions, audit checkpoints and retention rules.
 func (a *App) Run(ctx context.Context) error {
-	sched := retention.NewScheduler(a.lifecycle, retention.SchedulerConfig{Logger: a.cfg.Log})
+	// One instance runs the rules at a time: sqlstore's lock (a PostgreSQL
+	// advisory lock) works across instances sharing the database.
+	sched := retention.NewScheduler(a.lifecycle, retention.SchedulerConfig{Locker: a.retentionLock, Logger: a.cfg.Log})
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"net/http"
 	"net/http/httptest"
@@ -143,4 +144,15 @@ func TestAdminOnly(t *testing.T) {
 	ta.signUpAndIn(t, c, "user@example.com")
 	require.Equal(t, http.StatusForbidden, ta.do(t, c, "GET", "/admin", nil).StatusCode)
 	require.Equal(t, http.StatusForbidden, ta.do(t, c, "POST", "/admin/verify", url.Values{}).StatusCode)
+}
+
+// TestRunStops: the housekeeping loop (retention scheduler, session
+// cleanup, audit checkpoints) runs and stops with its context.
+func TestRunStops(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	ctx, cancel := context.WithTimeout(t.Context(), 200*time.Millisecond)
+	defer cancel()
+	err := ta.Run(ctx)
+	require.ErrorIs(t, err, context.DeadlineExceeded)
 }
