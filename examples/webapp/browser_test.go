@@ -61,8 +61,10 @@ func TestBrowserJourney(t *testing.T) {
 		require.NoError(t, err)
 		return s
 	}
+	start := time.Now()
 	shot := func(ctx context.Context, name string) {
 		t.Helper()
+		t.Logf("%5.1fs %s", time.Since(start).Seconds(), name)
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), png, 0o600))
@@ -113,9 +115,14 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SetValue(chromedp.CSS(`input[name=first_name]`), "Łukasz"),
 		chromedp.SetValue(chromedp.CSS(`input[name=last_name]`), "Żółć"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
-		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "password1"),
+		chromedp.WaitVisible(chromedp.CSS(`#meter-problems li`)), // live policy feedback
 	)
-	_, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("meter-text").textContent === "Very strong"`))
+	require.Contains(t, text(ctx, `#meter-problems`), "most common passwords")
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("input[name=password]").value = ""`))
+	require.NoError(t, err)
+	do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("meter-text").textContent === "Very strong"`))
 	require.NoError(t, err)
 	do(ctx, chromedp.Sleep(300*time.Millisecond)) // the meter's CSS transition, for the screenshot
 	shot(ctx, "01-signup")
