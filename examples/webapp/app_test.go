@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -155,4 +156,36 @@ func TestRunStops(t *testing.T) {
 	defer cancel()
 	err := ta.Run(ctx)
 	require.ErrorIs(t, err, context.DeadlineExceeded)
+}
+
+// TestConcurrentSignUps: many sign-ups with one address at once make one
+// account, and every request gets the same answer.
+func TestConcurrentSignUps(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	const n = 8
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() { // no require here: FailNow belongs to the test's goroutine
+			form := url.Values{"first_name": {"Ada"}, "last_name": {"Lovelace"}, "email": {"ada@example.com"}, "password": {testPassword}}
+			req, _ := http.NewRequest("POST", ta.srv.URL+"/signup", strings.NewReader(form.Encode()))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				codes <- 0
+				return
+			}
+			_ = res.Body.Close()
+			codes <- res.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	for c := range codes {
+		require.Equal(t, http.StatusOK, c)
+	}
+	var count int
+	require.NoError(t, ta.db.QueryRow(`SELECT count(*) FROM webapp_users`).Scan(&count))
+	require.Equal(t, 1, count)
 }

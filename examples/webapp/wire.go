@@ -90,8 +90,12 @@ func (c credentials) CreateUser(ctx context.Context, u auth.User) error {
 	}
 	err := c.db.createUser(ctx, &User{ID: u.ID, Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash, CreatedAt: c.now()})
 	if err != nil {
-		if _, ferr := c.db.userByLogin(ctx, u.Username); ferr == nil {
-			return auth.ErrTaken // lost a race on the unique username
+		// Lost a race on a unique column: say which kind of taken it was
+		// by looking, as auth expects.
+		for _, login := range []string{u.Email, u.Username} {
+			if _, ferr := c.db.userByLogin(ctx, login); ferr == nil {
+				return auth.ErrTaken
+			}
 		}
 	}
 	return err
