@@ -188,9 +188,107 @@ func render(v reflect.Value) string {
 			return fmt.Sprintf("%x", x)
 		case fmt.Stringer:
 			return x.String()
-		default:
-			return fmt.Sprint(x)
 		}
 	}
-	return fmt.Sprint(v)
+	var b strings.Builder
+	renderNested(&b, v, 0)
+	return b.String()
+}
+
+// maxRenderDepth bounds how deep renderNested follows nested values.
+const maxRenderDepth = 16
+
+// renderNested writes v like fmt.Sprint does, but walks slices, arrays,
+// maps and structs itself so that audit tags and sensitive names hold at
+// any depth: a struct field tagged audit:"-" is left out, one tagged
+// redact, and any field or map key with a sensitive name ([SensitiveField]),
+// is written as [REDACTED]. fmt.Sprint would print them all.
+func renderNested(b *strings.Builder, v reflect.Value, depth int) {
+	v = deref(v)
+	if !v.IsValid() {
+		b.WriteString("<nil>")
+		return
+	}
+	if depth > maxRenderDepth {
+		b.WriteString("...")
+		return
+	}
+	if v.CanInterface() {
+		switch x := v.Interface().(type) {
+		case time.Time:
+			b.WriteString(x.UTC().Format(time.RFC3339Nano))
+			return
+		case []byte:
+			fmt.Fprintf(b, "%x", x)
+			return
+		case fmt.Stringer:
+			b.WriteString(x.String())
+			return
+		}
+	}
+	switch v.Kind() {
+	case reflect.Slice, reflect.Array:
+		b.WriteByte('[')
+		for i := range v.Len() {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			renderNested(b, v.Index(i), depth+1)
+		}
+		b.WriteByte(']')
+	case reflect.Map:
+		keys := v.MapKeys()
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			names[i] = fmt.Sprint(k.Interface())
+		}
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(i, j int) int { return strings.Compare(names[i], names[j]) })
+		b.WriteString("map[")
+		for n, i := range order {
+			if n > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(names[i] + ":")
+			if SensitiveField(names[i]) {
+				b.WriteString(redactedMarker)
+				continue
+			}
+			renderNested(b, v.MapIndex(keys[i]), depth+1)
+		}
+		b.WriteByte(']')
+	case reflect.Struct:
+		b.WriteByte('{')
+		first := true
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, redact, skip := parseAuditTag(f)
+			if skip {
+				continue
+			}
+			if !first {
+				b.WriteByte(' ')
+			}
+			first = false
+			b.WriteString(name + ":")
+			if redact || SensitiveField(name) || SensitiveField(f.Name) {
+				b.WriteString(redactedMarker)
+				continue
+			}
+			renderNested(b, v.Field(i), depth+1)
+		}
+		b.WriteByte('}')
+	default:
+		if v.CanInterface() {
+			fmt.Fprint(b, v.Interface())
+		} else {
+			fmt.Fprint(b, v)
+		}
+	}
 }

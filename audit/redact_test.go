@@ -1,12 +1,15 @@
 package audit_test
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
 func TestDefaultRedactor(t *testing.T) {
@@ -124,4 +127,45 @@ func TestEscape(t *testing.T) {
 	}
 	ev := audit.Event{Time: time.Unix(0, 0), Action: "auth.login", UserAgent: "x\"\nfake=1", Changes: []audit.Change{{Field: "f\n", Old: "a", New: "b"}}}
 	require.Equal(t, `1970-01-01T00:00:00.000000Z action="auth.login" user_agent="x\"\nfake=1" change.f\n="a -> b"`, ev.String())
+}
+
+type diffCredential struct {
+	User     string
+	Password string `audit:"-"`
+	PIN      string `audit:"pin,redact"`
+	APIKey   string
+}
+
+type diffAccount struct {
+	Creds []diffCredential
+	Main  *diffCredential
+	Meta  map[string]string
+	Any   map[string]any
+}
+
+// Tags and sensitive names must hold inside slices and maps too: a field
+// tagged audit:"-" in a struct inside a slice, or a "password" key in a
+// nested map, must not reach the log through the rendering of the outer
+// value.
+func TestDiffNestedSecrets(t *testing.T) {
+	t.Parallel()
+	var old diffAccount
+	cur := diffAccount{
+		Creds: []diffCredential{{User: "alice", Password: "hunter2", PIN: "4321", APIKey: "k-plain-1"}},
+		Meta:  map[string]string{"api_token": "tok-plain-2", "colour": "blue"},
+		Any:   map[string]any{"x": map[string]any{"password": "pw-plain-3"}, "n": []any{1, map[string]string{"secret": "s-plain-4"}}},
+	}
+	ch, err := audit.Diff(old, cur)
+	require.NoError(t, err)
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	rec, err := l.Append(context.Background(), audit.Event{Action: "record.updated", Changes: ch})
+	require.NoError(t, err)
+	all, err := audit.Diff(map[string]any{}, map[string]any{"profile": map[string]any{"password": "pw-plain-5"}})
+	require.NoError(t, err)
+	rendered := fmt.Sprint(ch, all, rec.Changes)
+	for _, secret := range []string{"hunter2", "4321", "k-plain-1", "tok-plain-2", "pw-plain-3", "s-plain-4", "pw-plain-5"} {
+		require.NotContains(t, rendered, secret)
+	}
+	require.Contains(t, rendered, "alice")
+	require.Contains(t, rendered, "blue")
 }
