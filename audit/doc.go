@@ -60,9 +60,10 @@
 //
 // [Log.Export] writes a range as JSON Lines with every hash and the signed
 // checkpoints; [VerifyJSONL] (and the examples/auditverify command) checks
-// such a file without the database. [Log.Prune] deletes records older than a
-// period after signing a checkpoint that records the pruned head, so what
-// remains still verifies from a signed anchor.
+// such a file without the database. [Log.Prune] verifies the stream, then
+// deletes records older than a period after signing a checkpoint that
+// records the pruned head, so what remains still verifies from a signed
+// anchor; it refuses to prune a stream that fails verification.
 //
 // # What the log holds (for privacy notices)
 //

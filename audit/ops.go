@@ -174,10 +174,21 @@ func (l *Log) checkpoints(ctx context.Context, stream string) ([]Checkpoint, err
 // chain still verifies from a signed anchor. It returns how many records
 // were deleted. It needs a Signer (ErrNoSigner otherwise): pruning without
 // an anchor would make the remainder unverifiable.
+//
+// Prune first verifies the whole stream, as [Log.Verify] does, and prunes
+// nothing if that fails (a [*ChainError], or ErrNoVerifier when the Signer
+// cannot verify and Config.Verifier is unset): the pruning checkpoint is a
+// signed anchor, and signing over records that contradict the older
+// checkpoints would let the prune delete the evidence of the tampering.
 func (l *Log) Prune(ctx context.Context, stream string, olderThan time.Duration) (int64, error) {
 	if l.cfg.Signer == nil {
 		return 0, ErrNoSigner
 	}
+	rep, err := l.Verify(ctx, stream, VerifyOptions{})
+	if err != nil {
+		return 0, err
+	}
+	head := rep.Head
 	threshold := l.now().Add(-olderThan)
 	var cut *Record
 	var next uint64
@@ -187,7 +198,7 @@ func (l *Log) Prune(ctx context.Context, stream string, olderThan time.Duration)
 			return 0, err
 		}
 		for i := range page {
-			if !page[i].Time.Before(threshold) {
+			if page[i].Seq > head.Seq || !page[i].Time.Before(threshold) {
 				done = true
 				break
 			}
@@ -202,10 +213,7 @@ func (l *Log) Prune(ctx context.Context, stream string, olderThan time.Duration)
 	if cut == nil {
 		return 0, nil
 	}
-	head, err := l.store.Head(ctx, stream)
-	if err != nil {
-		return 0, err
-	}
+	// Sign the head that was just verified, not one read afterwards.
 	cp, err := l.sign(ctx, head, cut.Seq, cut.Hash)
 	if err != nil {
 		return 0, err
