@@ -378,7 +378,7 @@ func VerifyJSONL(r io.Reader, sv SignatureVerifier) ([]VerifyReport, error) {
 		if err := st.v.Finish(); err != nil {
 			return nil, err
 		}
-		st.rep.Records, st.rep.Head, st.rep.To = st.v.Records(), st.v.Head(), st.v.Head().Seq
+		st.rep.Records, st.rep.Head, st.rep.To, st.rep.Signed = st.v.Records(), st.v.Head(), st.v.Head().Seq, st.v.Signed()
 		out = append(out, st.rep)
 	}
 	return out, nil

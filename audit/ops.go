@@ -25,7 +25,12 @@ type VerifyReport struct {
 	// checkpoint at From-1. An unanchored range proves only that it is
 	// internally consistent and matches the checkpoints inside it.
 	Anchored bool
-	Head     Head // the last record checked
+	// Signed is the last record a signed checkpoint vouches for (see
+	// [ChainVerifier.Signed]); 0 if none. Records after it verify only
+	// against each other: without a checkpoint covering them, whoever can
+	// write the store could have rewritten them and their hashes.
+	Signed uint64
+	Head   Head // the last record checked
 }
 
 // Verify walks records of stream and returns the first problem as a
@@ -121,7 +126,7 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 			return rep, err
 		}
 	}
-	rep.Records, rep.Head, rep.To = v.Records(), v.Head(), v.Head().Seq
+	rep.Records, rep.Head, rep.To, rep.Signed = v.Records(), v.Head(), v.Head().Seq, v.Signed()
 	if v.Head().Seq < to {
 		return rep, &ChainError{Stream: stream, Seq: v.Head().Seq + 1, Problem: ProblemTruncated}
 	}

@@ -69,8 +69,9 @@ func TestPruneRefusesTamperedChain(t *testing.T) {
 		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
-	_, err := l.Verify(ctx, "acme", audit.VerifyOptions{})
+	rep, err := l.Verify(ctx, "acme", audit.VerifyOptions{})
 	require.NoError(t, err)
+	require.Equal(t, uint64(20), rep.Signed, "checkpoints at 4, 8, ..., 20; records 21 and 22 not yet")
 
 	fs := forge(t, mem, "acme", 6)
 	forged := audit.New(fs, cfg)
