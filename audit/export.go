@@ -100,9 +100,30 @@ type Line struct {
 }
 
 // ParseLine parses one JSON line (without or with its newline). It returns
-// an error wrapping [ErrMalformed] for anything else. It does not check
-// hashes or signatures.
+// an error wrapping [ErrMalformed] for anything else, including a line that
+// is not byte for byte what [AppendRecordJSON] or [AppendCheckpointJSON]
+// writes for what it holds: otherwise duplicate keys (encoding/json keeps
+// the last, matching case-insensitively, where other readers show the
+// first), extra time digits or reordered keys would let several different
+// files verify as the same log. It does not check hashes or signatures.
 func ParseLine(b []byte) (Line, error) {
+	l, err := parseLine(b)
+	if err != nil {
+		return Line{}, err
+	}
+	var again []byte
+	if l.Record != nil {
+		again, err = AppendRecordJSON(nil, l.Record)
+	} else {
+		again, err = AppendCheckpointJSON(nil, l.Checkpoint)
+	}
+	if err != nil || !bytes.Equal(again[:len(again)-1], bytes.TrimSuffix(b, []byte{'\n'})) {
+		return Line{}, fmt.Errorf("%w: not in canonical form", ErrMalformed)
+	}
+	return l, nil
+}
+
+func parseLine(b []byte) (Line, error) {
 	var l jsonLine
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
