@@ -60,7 +60,8 @@ func unsafeRune(r rune) bool {
 }
 
 // String renders the event as one line of key="value" pairs, every value
-// passed through [Escape], for plain-text logs and consoles.
+// passed through [Escape] (and field names and detail keys with space and
+// = escaped as well), for plain-text logs and consoles.
 func (e *Event) String() string {
 	var b strings.Builder
 	b.WriteString(e.Time.UTC().Format("2006-01-02T15:04:05.000000Z"))
@@ -80,11 +81,21 @@ func (e *Event) String() string {
 	kv("user_agent", e.UserAgent)
 	kv("request_id", e.RequestID)
 	for _, c := range e.Changes {
-		kv("change."+Escape(c.Field), c.Old+" -> "+c.New)
+		kv("change."+escapeKey(c.Field), c.Old+" -> "+c.New)
 	}
 	for _, k := range sortedKeys(e.Details) {
-		kv("detail."+Escape(k), e.Details[k])
+		kv("detail."+escapeKey(k), e.Details[k])
 	}
 	kv("id", e.ID)
 	return b.String()
+}
+
+// escapeKey is Escape for an unquoted key: space and = are escaped too, so
+// a field name cannot end its key and start a key=value pair of its own.
+func escapeKey(k string) string {
+	k = Escape(k)
+	if strings.ContainsAny(k, " =") {
+		k = strings.NewReplacer(" ", `\x20`, "=", `\x3d`).Replace(k)
+	}
+	return k
 }
