@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 )
 
@@ -112,7 +113,7 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 		return true
 	})
 	for _, a := range attrs {
-		v := a.Value.String()
+		v := slogString(a.Value)
 		switch strings.TrimPrefix(a.Key, h.groups) {
 		case SlogAction:
 			ev.Action = v
@@ -146,4 +147,23 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 		return fmt.Errorf("audit: slog bridge: %w", err)
 	}
 	return nil
+}
+
+// slogString renders an attribute value. A struct, map or slice logged as
+// one value goes through the same walker as [Diff], so audit tags and
+// sensitive field names and map keys inside it are honoured: the redactor
+// only sees the attribute's own key.
+func slogString(v slog.Value) string {
+	if v.Kind() != slog.KindAny {
+		return v.String()
+	}
+	switch x := v.Any().(type) {
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
+	}
+	var b strings.Builder
+	renderNested(&b, reflect.ValueOf(v.Any()), 0)
+	return b.String()
 }
