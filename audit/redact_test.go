@@ -169,3 +169,30 @@ func TestDiffNestedSecrets(t *testing.T) {
 	require.Contains(t, rendered, "alice")
 	require.Contains(t, rendered, "blue")
 }
+
+// Error strings and messages logged as details carry secrets inline: a
+// connection URL's password, "password=..." in a DSN or a form dump. The
+// field is named "error" or "msg", so the name check cannot catch them.
+func TestDefaultRedactorInlineSecrets(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ value, secret, keep string }{
+		{`dial postgres://app:s3cr3t-pw@db.internal:5432/prod: connection refused`, "s3cr3t-pw", "db.internal"},
+		{`open redis://:r3dis-pw@cache:6379/0 failed`, "r3dis-pw", "cache"},
+		{`host=db user=app password=hunter2 dbname=prod`, "hunter2", "dbname=prod"},
+		{`login failed: {"user":"bob","password":"pa ss"}`, "pa ss", "bob"},
+		{`retry with api_key: k-123abc, attempt 2`, "k-123abc", "attempt 2"},
+		{`POST /login?user=bob&token=tok987&next=/`, "tok987", "next=/"},
+	}
+	for _, c := range cases {
+		got, red := audit.DefaultRedactor("error", c.value)
+		require.True(t, red, c.value)
+		require.NotContains(t, got, c.secret, c.value)
+		require.Contains(t, got, c.keep, c.value)
+	}
+	for _, v := range []string{"meeting at 12:30", "see https://example.com/a:b@c", "ratio 3:1, key=value"} {
+		got, _ := audit.DefaultRedactor("note", v)
+		if v != "see https://example.com/a:b@c" {
+			require.Equal(t, v, got)
+		}
+	}
+}
