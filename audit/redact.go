@@ -23,6 +23,8 @@ var sensitiveNames = []string{
 	"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
 	"privatekey", "credential", "authorization", "cookie", "sessionid", "totp",
 	"recoverycode", "otpcode", "cvv", "cvc", "cardsecurity", "pinnumber",
+	"pwd", "privkey", "signingkey", "encryptionkey", "masterkey", "verificationcode",
+	"resetcode", "mfacode", "securityanswer",
 }
 
 // SensitiveField reports whether a field name says it holds a secret

@@ -196,3 +196,15 @@ func TestDefaultRedactorInlineSecrets(t *testing.T) {
 		}
 	}
 }
+
+// Common spellings of secret fields beyond the obvious ones.
+func TestSensitiveFieldSpellings(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"pwd", "new_pwd", "privKey", "signing_key", "encryptionKey", "master_key",
+		"verification_code", "resetCode", "mfa_code", "security_answer"} {
+		require.True(t, audit.SensitiveField(name), name)
+	}
+	for _, name := range []string{"email", "shipping_address", "footprint", "passport_country", "keyword", "zip_code"} {
+		require.False(t, audit.SensitiveField(name), name)
+	}
+}
