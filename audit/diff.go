@@ -27,7 +27,10 @@ var ErrDiffTypes = errors.New("audit: Diff needs two structs of one type or two 
 //	Notes    string `audit:",redact"`
 //
 // Fields with sensitive names are redacted again by the [Log]'s redactor, so
-// a forgotten tag does not leak a password.
+// a forgotten tag does not leak a password. Tags and sensitive names also
+// hold inside slices, maps and structs rendered as one value. Nested
+// structs are followed to a depth of 16 and at most 4096 of them, so
+// self-referential types and pointer cycles cost bounded work.
 func Diff(oldV, newV any) ([]Change, error) {
 	o, n := deref(reflect.ValueOf(oldV)), deref(reflect.ValueOf(newV))
 	if !o.IsValid() && !n.IsValid() {
@@ -43,7 +46,8 @@ func Diff(oldV, newV any) ([]Change, error) {
 	var out []Change
 	switch t.Kind() {
 	case reflect.Struct:
-		diffStruct(&out, "", t.Type(), o, n)
+		budget := maxDiffStructs
+		diffStruct(&out, "", t.Type(), o, n, 0, &budget)
 	case reflect.Map:
 		if t.Type().Key().Kind() != reflect.String {
 			return nil, ErrDiffTypes
@@ -67,7 +71,19 @@ func deref(v reflect.Value) reflect.Value {
 
 var timeType = reflect.TypeFor[time.Time]()
 
-func diffStruct(out *[]Change, prefix string, t reflect.Type, o, n reflect.Value) {
+// maxDiffStructs bounds how many nested structs one Diff visits, so a
+// pointer cycle through several fields costs bounded work.
+const maxDiffStructs = 4096
+
+// diffStruct flattens nested structs. It stops where both sides are
+// absent (a nil pointer: nothing to compare, and a self-referential type
+// would otherwise recurse forever), at maxRenderDepth and when the budget
+// of structs is spent (pointer cycles).
+func diffStruct(out *[]Change, prefix string, t reflect.Type, o, n reflect.Value, depth int, budget *int) {
+	if (!o.IsValid() && !n.IsValid()) || depth > maxRenderDepth || *budget <= 0 {
+		return
+	}
+	*budget--
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -85,7 +101,7 @@ func diffStruct(out *[]Change, prefix string, t reflect.Type, o, n reflect.Value
 		}
 		if ft.Kind() == reflect.Struct && ft != timeType && !ft.Implements(stringerType) &&
 			!reflect.PointerTo(ft).Implements(stringerType) {
-			diffStruct(out, name+".", ft, deref(fo), deref(fn))
+			diffStruct(out, name+".", ft, deref(fo), deref(fn), depth+1, budget)
 			continue
 		}
 		if absentOrZero(fo) && absentOrZero(fn) {
@@ -195,8 +211,14 @@ func render(v reflect.Value) string {
 	return b.String()
 }
 
-// maxRenderDepth bounds how deep renderNested follows nested values.
-const maxRenderDepth = 16
+// maxRenderDepth bounds how deep renderNested follows nested values, and
+// maxRenderBytes how much it writes: a pointer cycle through several
+// fields would otherwise cost time exponential in the depth. The log keeps
+// 4 KiB of a value anyway.
+const (
+	maxRenderDepth = 16
+	maxRenderBytes = 64 << 10
+)
 
 // renderNested writes v like fmt.Sprint does, but walks slices, arrays,
 // maps and structs itself so that audit tags and sensitive names hold at
@@ -209,7 +231,7 @@ func renderNested(b *strings.Builder, v reflect.Value, depth int) {
 		b.WriteString("<nil>")
 		return
 	}
-	if depth > maxRenderDepth {
+	if depth > maxRenderDepth || b.Len() > maxRenderBytes {
 		b.WriteString("...")
 		return
 	}

@@ -208,3 +208,47 @@ func TestSensitiveFieldSpellings(t *testing.T) {
 		require.False(t, audit.SensitiveField(name), name)
 	}
 }
+
+type diffCategory struct {
+	Name   string
+	Parent *diffCategory
+	Tags   []*diffCategory
+}
+
+// A self-referential model (a category with a parent) is common; Diff
+// must neither recurse forever over its type nor follow a pointer cycle.
+func TestDiffRecursiveTypes(t *testing.T) {
+	t.Parallel()
+	ch, err := audit.Diff(diffCategory{Name: "a"}, diffCategory{Name: "b"})
+	require.NoError(t, err)
+	require.Equal(t, []audit.Change{{Field: "name", Old: "a", New: "b"}}, ch)
+
+	root := &diffCategory{Name: "root"}
+	cyc := &diffCategory{Name: "c", Parent: root}
+	root.Parent = cyc // a cycle
+	root.Tags = []*diffCategory{root}
+	ch, err = audit.Diff(diffCategory{Name: "x"}, diffCategory{Name: "x", Parent: root})
+	require.NoError(t, err)
+	require.NotEmpty(t, ch)
+	require.Equal(t, "parent.name", ch[0].Field)
+	require.Less(t, len(ch), 100)
+}
+
+type diffWide struct {
+	A, B, C, D *diffWide
+	Name       string
+}
+
+// A pointer cycle through several fields must cost bounded work to render.
+func TestDiffWideCycleBounded(t *testing.T) {
+	t.Parallel()
+	w := &diffWide{Name: "w"}
+	w.A, w.B, w.C, w.D = w, w, w, w
+	ch, err := audit.Diff(map[string]any{}, map[string]any{"graph": []*diffWide{w}})
+	require.NoError(t, err)
+	require.Len(t, ch, 1)
+	_, err = audit.Diff(w, w) // the same cycle on both sides: no changes to stop at
+	require.NoError(t, err)
+	_, err = audit.Diff(diffWide{}, w)
+	require.NoError(t, err)
+}
