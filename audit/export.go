@@ -248,7 +248,9 @@ func (lr *LineReader) readLine() ([]byte, error) {
 
 // Export writes records From..To of stream (zero To: to the head) as JSON
 // Lines to w: first every signed checkpoint of the stream up to To
-// (including the pruning anchor), then the records in order. [VerifyJSONL]
+// (including the pruning anchor, unless it was signed over a head beyond
+// To: a range ending before it verifies as not anchored), then the
+// records in order. [VerifyJSONL]
 // and the auditverify command check such a file offline.
 func (l *Log) Export(ctx context.Context, w io.Writer, stream string, opts VerifyOptions) (int, error) {
 	cps, err := l.checkpoints(ctx, stream)
