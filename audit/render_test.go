@@ -51,3 +51,17 @@ func TestStringKeyInjection(t *testing.T) {
 	require.NotContains(t, s, " outcome=")
 	require.NotContains(t, s, " actor=")
 }
+
+// Invisible format characters hide text from a human reader: Unicode tag
+// characters (U+E0000 block) smuggle whole ASCII strings, the word joiner
+// and soft hyphen hide inside words.
+func TestEscapeInvisibleFormatCharacters(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"admin\U000E0041\U000E0042", "ad\u2060min", "ad\u00admin", "x\u180ey", "a\ufff9b"} {
+		out := audit.Escape(in)
+		for _, r := range out {
+			require.False(t, r > 0x7e, "Escape(%q) = %q keeps %U", in, out, r)
+		}
+	}
+	require.Equal(t, `a\U000e0041b`, audit.Escape("a\U000E0041b"))
+}
