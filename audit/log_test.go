@@ -426,3 +426,16 @@ func TestSlogBridgeNestedSecrets(t *testing.T) {
 		require.NotContains(t, all, secret)
 	}
 }
+
+// slog.Logger discards the error its handler returns, so an audit write
+// that fails through the slog bridge must reach Config.OnError, or it is
+// lost without a trace.
+func TestSlogBridgeReportsFailedWrite(t *testing.T) {
+	t.Parallel()
+	var reported []error
+	l := audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{
+		OnError: func(_ context.Context, err error) { reported = append(reported, err) }})
+	slog.New(l.SlogHandler(audit.SlogOptions{})).Info("export", audit.SlogAction, "data.export")
+	require.Len(t, reported, 1)
+	require.ErrorIs(t, reported[0], audit.ErrWrite)
+}
