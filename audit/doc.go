@@ -42,7 +42,8 @@
 // re-hash) everything after the last checkpoint they kept, and Verify
 // cannot tell. Against an attacker with write access to the store, keep
 // signed checkpoints (or exports) where that attacker cannot reach, such
-// as write-once storage or the auditor's own copy, and compare: a record
+// as write-once storage or the auditor's own copy (ASVS 16.4.3), and
+// compare: a record
 // a kept checkpoint vouches for must still hash to the signed value.
 // [VerifyReport.Signed] says how far the checkpoints found vouch for a
 // stream; records after it are only chained, not signed.
