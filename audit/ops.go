@@ -42,11 +42,15 @@ type VerifyReport struct {
 // when the stream has checkpoints and no key to check them.
 func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (VerifyReport, error) {
 	rep := VerifyReport{Stream: stream}
-	head, err := l.store.Head(ctx, stream)
+	// Checkpoints first: one is stored only after its record is durable,
+	// so every checkpoint read now is at or below the head read next, even
+	// while other writers append. (The other order makes a checkpoint
+	// written in between look like truncation.)
+	cps, err := l.checkpoints(ctx, stream)
 	if err != nil {
 		return rep, err
 	}
-	cps, err := l.checkpoints(ctx, stream)
+	head, err := l.store.Head(ctx, stream)
 	if err != nil {
 		return rep, err
 	}
@@ -142,7 +146,16 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 			return rep, err
 		}
 		if len(more) > 0 {
-			return rep, &ChainError{Stream: stream, Seq: more[0].Seq, Problem: ProblemSequence}
+			// Records beyond the head are tampering unless an append
+			// committed since the head was read: stores write records and
+			// head together, so the head then covers them.
+			now, err := l.store.Head(ctx, stream)
+			if err != nil {
+				return rep, err
+			}
+			if now.Seq < more[0].Seq {
+				return rep, &ChainError{Stream: stream, Seq: more[0].Seq, Problem: ProblemSequence}
+			}
 		}
 	}
 	return rep, nil
