@@ -76,7 +76,7 @@ var (
 	// scheme://user:PASSWORD@host
 	urlPasswordRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)([^\s/?#@]+)@`)
 	// key=value, key: value, "key":"value", key='value'
-	inlinePairRE = regexp.MustCompile(`([A-Za-z0-9_.-]+)["']?[ \t]*[=:][ \t]*("[^"]*"|'[^']*'|[^\s,;&"'}\]]+)`)
+	inlinePairRE = regexp.MustCompile(`([A-Za-z0-9_.-]+)["']?[ \t]*[=:][ \t]*((?i:bearer|basic|digest|token)[ \t]+[^\s,;&"'}\]]+|"[^"]*"|'[^']*'|[^\s,;&"'}\]]+)`)
 )
 
 // maskInlineSecrets redacts secrets written inside a longer text, as in

@@ -182,6 +182,7 @@ func TestDefaultRedactorInlineSecrets(t *testing.T) {
 		{`login failed: {"user":"bob","password":"pa ss"}`, "pa ss", "bob"},
 		{`retry with api_key: k-123abc, attempt 2`, "k-123abc", "attempt 2"},
 		{`POST /login?user=bob&token=tok987&next=/`, "tok987", "next=/"},
+		{`upstream said 401; sent Authorization: Bearer abc.def-123 to api`, "abc.def-123", "to api"},
 	}
 	for _, c := range cases {
 		got, red := audit.DefaultRedactor("error", c.value)
