@@ -262,7 +262,11 @@ func renderNested(b *strings.Builder, v reflect.Value, depth int) {
 		keys := v.MapKeys()
 		names := make([]string, len(keys))
 		for i, k := range keys {
-			names[i] = fmt.Sprint(k.Interface())
+			if k.CanInterface() {
+				names[i] = fmt.Sprint(k.Interface())
+			} else {
+				names[i] = fmt.Sprint(k)
+			}
 		}
 		order := make([]int, len(keys))
 		for i := range order {
