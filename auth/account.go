@@ -239,23 +239,22 @@ func (a *Authenticator) verifyCurrent(ctx context.Context, userID, password stri
 	}
 	key := accountKey(u, true, "")
 	now := a.now()
-	cnt, err := a.store.Counter(ctx, key, now)
+	att, err := a.reserveAttempt(ctx, key, now)
 	if err != nil {
-		return User{}, fmt.Errorf("auth: counter: %w", err)
+		return User{}, err
 	}
-	state := a.cfg.Lockout.State(cnt, now)
 	hash := u.PasswordHash
 	if hash == "" {
 		if hash, err = a.dummyHash(ctx); err != nil {
 			return User{}, fmt.Errorf("auth: dummy hash: %w", err)
 		}
 	}
-	if verr := a.cfg.Hasher.Verify(ctx, password, hash); verr != nil || state.Locked || u.PasswordHash == "" {
+	if verr := a.cfg.Hasher.Verify(ctx, password, hash); verr != nil || att.state.Locked || u.PasswordHash == "" {
 		reason := "bad_password"
-		if state.Locked {
+		if att.state.Locked {
 			reason = "locked"
 		}
-		return User{}, a.failed(ctx, u.ID, key, state, reason, EventPasswordFailed, c)
+		return User{}, a.failed(ctx, u.ID, att, reason, EventPasswordFailed, c)
 	}
 	if err := a.store.ResetCounter(ctx, key); err != nil {
 		return User{}, fmt.Errorf("auth: counter: %w", err)
