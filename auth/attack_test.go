@@ -112,10 +112,20 @@ func TestDistributedAttackOnOneAccount(t *testing.T) {
 	require.Equal(t, 200, judged)
 	c, err := e.store.Counter(ctx, "acct:u1", e.clock.Now())
 	require.NoError(t, err)
-	// Attempts that saw the lock were not counted, and at most the attempts
-	// in flight when the lock began slipped past it.
+	// Attempts that saw the lock were not counted; those in flight when it
+	// began were counted but refused unjudged, so only one block of
+	// guesses was judged.
 	require.GreaterOrEqual(t, c.Failures, auth.DefaultFailureFactor)
 	require.Less(t, c.Failures, 200)
+	e.rec.mu.Lock()
+	judgedFailures := 0
+	for _, ev := range e.rec.events {
+		if ev.Type == auth.EventLoginFailed && ev.Reason == "bad_password" {
+			judgedFailures++
+		}
+	}
+	e.rec.mu.Unlock()
+	require.Equal(t, auth.DefaultFailureFactor, judgedFailures)
 	// The owner's right password, from a fresh IP, is refused until the wait ends.
 	_, err = e.a.Login(ctx, "JanKowalski37", "hunter2-but-long", ipClient(999))
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
