@@ -245,7 +245,7 @@ func (a *Authenticator) verifyCurrent(ctx context.Context, userID, password stri
 	}
 	key := accountKey(u, true, "")
 	now := a.now()
-	att, err := a.reserveAttempt(ctx, key, now)
+	att, err := a.reserveAttempt(ctx, key, true, now)
 	if err != nil {
 		return User{}, err
 	}

@@ -283,3 +283,23 @@ func TestIPv6LimitedPerPrefix(t *testing.T) {
 	_, err = e.a.Login(ctx, "User9", "guess", auth.Client{IP: "::ffff:192.0.2.1", Binding: "b"})
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
 }
+
+// TestHardLimitSurvivesLongGaps: the 100 consecutive failures of NIST SP
+// 800-63B count from the last success whatever the gaps, so an attacker
+// cannot pace 99 guesses per quiet season forever.
+func TestHardLimitSurvivesLongGaps(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.addUser("u1", "JanKowalski37", "right")
+	for i := range auth.MaxConsecutiveFailures {
+		if i == auth.MaxConsecutiveFailures/2 {
+			e.clock.Add(180 * 24 * time.Hour) // a long pause mid-attack
+		}
+		_, err := e.a.Login(ctx, "JanKowalski37", fmt.Sprint("guess", i), ipClient(i))
+		require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+		e.clock.Add(auth.DefaultMaxWait + time.Second)
+	}
+	_, err := e.a.Login(ctx, "JanKowalski37", "right", client)
+	require.ErrorIs(t, err, auth.ErrInvalidCredentials, "locked after 100 consecutive failures")
+}

@@ -79,7 +79,7 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 		return LoginResult{}, err
 	}
 	key := accountKey(u, found, login)
-	att, err := a.reserveAttempt(ctx, key, now)
+	att, err := a.reserveAttempt(ctx, key, found, now)
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -125,7 +125,7 @@ type attempt struct {
 // An attempt that finds the account already locked is not counted (counting
 // it would let an attacker reach a permanent lock faster); a read takes the
 // place of the update so that it costs the same store round trips.
-func (a *Authenticator) reserveAttempt(ctx context.Context, key string, now time.Time) (attempt, error) {
+func (a *Authenticator) reserveAttempt(ctx context.Context, key string, known bool, now time.Time) (attempt, error) {
 	cnt, err := a.store.Counter(ctx, key, now)
 	if err != nil {
 		return attempt{}, fmt.Errorf("auth: counter: %w", err)
@@ -137,7 +137,7 @@ func (a *Authenticator) reserveAttempt(ctx context.Context, key string, now time
 		}
 		return at, nil
 	}
-	if at.after, err = a.store.AddFailure(ctx, key, a.cfg.Lockout.failureParams(now)); err != nil {
+	if at.after, err = a.store.AddFailure(ctx, key, a.cfg.Lockout.failureParams(now, known)); err != nil {
 		return attempt{}, fmt.Errorf("auth: counter: %w", err)
 	}
 	if at.after.Consecutive != cnt.Consecutive+1 {
