@@ -27,7 +27,10 @@ var ErrDiffTypes = errors.New("audit: Diff needs two structs of one type or two 
 //	Notes    string `audit:",redact"`
 //
 // Fields with sensitive names are redacted again by the [Log]'s redactor, so
-// a forgotten tag does not leak a password.
+// a forgotten tag does not leak a password. Tags and sensitive names also
+// hold inside slices, maps and structs rendered as one value. Nested
+// structs are followed to a depth of 16 and at most 4096 of them, so
+// self-referential types and pointer cycles cost bounded work.
 func Diff(oldV, newV any) ([]Change, error) {
 	o, n := deref(reflect.ValueOf(oldV)), deref(reflect.ValueOf(newV))
 	if !o.IsValid() && !n.IsValid() {
@@ -43,7 +46,8 @@ func Diff(oldV, newV any) ([]Change, error) {
 	var out []Change
 	switch t.Kind() {
 	case reflect.Struct:
-		diffStruct(&out, "", t.Type(), o, n)
+		budget := maxDiffStructs
+		diffStruct(&out, "", t.Type(), o, n, 0, &budget)
 	case reflect.Map:
 		if t.Type().Key().Kind() != reflect.String {
 			return nil, ErrDiffTypes
@@ -67,7 +71,19 @@ func deref(v reflect.Value) reflect.Value {
 
 var timeType = reflect.TypeFor[time.Time]()
 
-func diffStruct(out *[]Change, prefix string, t reflect.Type, o, n reflect.Value) {
+// maxDiffStructs bounds how many nested structs one Diff visits, so a
+// pointer cycle through several fields costs bounded work.
+const maxDiffStructs = 4096
+
+// diffStruct flattens nested structs. It stops where both sides are
+// absent (a nil pointer: nothing to compare, and a self-referential type
+// would otherwise recurse forever), at maxRenderDepth and when the budget
+// of structs is spent (pointer cycles).
+func diffStruct(out *[]Change, prefix string, t reflect.Type, o, n reflect.Value, depth int, budget *int) {
+	if (!o.IsValid() && !n.IsValid()) || depth > maxRenderDepth || *budget <= 0 {
+		return
+	}
+	*budget--
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		if !f.IsExported() {
@@ -85,7 +101,7 @@ func diffStruct(out *[]Change, prefix string, t reflect.Type, o, n reflect.Value
 		}
 		if ft.Kind() == reflect.Struct && ft != timeType && !ft.Implements(stringerType) &&
 			!reflect.PointerTo(ft).Implements(stringerType) {
-			diffStruct(out, name+".", ft, deref(fo), deref(fn))
+			diffStruct(out, name+".", ft, deref(fo), deref(fn), depth+1, budget)
 			continue
 		}
 		if absentOrZero(fo) && absentOrZero(fn) {
@@ -188,9 +204,117 @@ func render(v reflect.Value) string {
 			return fmt.Sprintf("%x", x)
 		case fmt.Stringer:
 			return x.String()
-		default:
-			return fmt.Sprint(x)
 		}
 	}
-	return fmt.Sprint(v)
+	var b strings.Builder
+	renderNested(&b, v, 0)
+	return b.String()
+}
+
+// maxRenderDepth bounds how deep renderNested follows nested values, and
+// maxRenderBytes how much it writes: a pointer cycle through several
+// fields would otherwise cost time exponential in the depth. The log keeps
+// 4 KiB of a value anyway.
+const (
+	maxRenderDepth = 16
+	maxRenderBytes = 64 << 10
+)
+
+// renderNested writes v like fmt.Sprint does, but walks slices, arrays,
+// maps and structs itself so that audit tags and sensitive names hold at
+// any depth: a struct field tagged audit:"-" is left out, one tagged
+// redact, and any field or map key with a sensitive name ([SensitiveField]),
+// is written as [REDACTED]. fmt.Sprint would print them all.
+func renderNested(b *strings.Builder, v reflect.Value, depth int) {
+	v = deref(v)
+	if !v.IsValid() {
+		b.WriteString("<nil>")
+		return
+	}
+	if depth > maxRenderDepth || b.Len() > maxRenderBytes {
+		b.WriteString("...")
+		return
+	}
+	if v.CanInterface() {
+		switch x := v.Interface().(type) {
+		case time.Time:
+			b.WriteString(x.UTC().Format(time.RFC3339Nano))
+			return
+		case []byte:
+			fmt.Fprintf(b, "%x", x)
+			return
+		case fmt.Stringer:
+			b.WriteString(x.String())
+			return
+		}
+	}
+	switch v.Kind() {
+	case reflect.Slice, reflect.Array:
+		b.WriteByte('[')
+		for i := range v.Len() {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			renderNested(b, v.Index(i), depth+1)
+		}
+		b.WriteByte(']')
+	case reflect.Map:
+		keys := v.MapKeys()
+		names := make([]string, len(keys))
+		for i, k := range keys {
+			if k.CanInterface() {
+				names[i] = fmt.Sprint(k.Interface())
+			} else {
+				names[i] = fmt.Sprint(k)
+			}
+		}
+		order := make([]int, len(keys))
+		for i := range order {
+			order[i] = i
+		}
+		slices.SortFunc(order, func(i, j int) int { return strings.Compare(names[i], names[j]) })
+		b.WriteString("map[")
+		for n, i := range order {
+			if n > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(names[i] + ":")
+			if SensitiveField(names[i]) {
+				b.WriteString(redactedMarker)
+				continue
+			}
+			renderNested(b, v.MapIndex(keys[i]), depth+1)
+		}
+		b.WriteByte(']')
+	case reflect.Struct:
+		b.WriteByte('{')
+		first := true
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			name, redact, skip := parseAuditTag(f)
+			if skip {
+				continue
+			}
+			if !first {
+				b.WriteByte(' ')
+			}
+			first = false
+			b.WriteString(name + ":")
+			if redact || SensitiveField(name) || SensitiveField(f.Name) {
+				b.WriteString(redactedMarker)
+				continue
+			}
+			renderNested(b, v.Field(i), depth+1)
+		}
+		b.WriteByte('}')
+	default:
+		if v.CanInterface() {
+			fmt.Fprint(b, v.Interface())
+		} else {
+			fmt.Fprint(b, v)
+		}
+	}
 }

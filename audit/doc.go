@@ -37,6 +37,17 @@
 // too. [Log.Verify] walks a range and returns the first broken record as a
 // [*ChainError] matching [ErrTampered]; [Log.VerifyAll] checks every stream.
 //
+// Checkpoints live in the same store as the records. Someone who can
+// delete rows can delete checkpoints too, then truncate or rewrite (and
+// re-hash) everything after the last checkpoint they kept, and Verify
+// cannot tell. Against an attacker with write access to the store, keep
+// signed checkpoints (or exports) where that attacker cannot reach, such
+// as write-once storage or the auditor's own copy (ASVS 16.4.3), and
+// compare: a record
+// a kept checkpoint vouches for must still hash to the signed value.
+// [VerifyReport.Signed] says how far the checkpoints found vouch for a
+// stream; records after it are only chained, not signed.
+//
 // # Concurrency, durability and failing closed
 //
 // A [Log] is safe for concurrent use. Appends are grouped: while one batch
@@ -60,9 +71,10 @@
 //
 // [Log.Export] writes a range as JSON Lines with every hash and the signed
 // checkpoints; [VerifyJSONL] (and the examples/auditverify command) checks
-// such a file without the database. [Log.Prune] deletes records older than a
-// period after signing a checkpoint that records the pruned head, so what
-// remains still verifies from a signed anchor.
+// such a file without the database. [Log.Prune] verifies the stream, then
+// deletes records older than a period after signing a checkpoint that
+// records the pruned head, so what remains still verifies from a signed
+// anchor; it refuses to prune a stream that fails verification.
 //
 // # What the log holds (for privacy notices)
 //

@@ -100,9 +100,30 @@ type Line struct {
 }
 
 // ParseLine parses one JSON line (without or with its newline). It returns
-// an error wrapping [ErrMalformed] for anything else. It does not check
-// hashes or signatures.
+// an error wrapping [ErrMalformed] for anything else, including a line that
+// is not byte for byte what [AppendRecordJSON] or [AppendCheckpointJSON]
+// writes for what it holds: otherwise duplicate keys (encoding/json keeps
+// the last, matching case-insensitively, where other readers show the
+// first), extra time digits or reordered keys would let several different
+// files verify as the same log. It does not check hashes or signatures.
 func ParseLine(b []byte) (Line, error) {
+	l, err := parseLine(b)
+	if err != nil {
+		return Line{}, err
+	}
+	var again []byte
+	if l.Record != nil {
+		again, err = AppendRecordJSON(nil, l.Record)
+	} else {
+		again, err = AppendCheckpointJSON(nil, l.Checkpoint)
+	}
+	if err != nil || !bytes.Equal(again[:len(again)-1], bytes.TrimSuffix(b, []byte{'\n'})) {
+		return Line{}, fmt.Errorf("%w: not in canonical form", ErrMalformed)
+	}
+	return l, nil
+}
+
+func parseLine(b []byte) (Line, error) {
 	var l jsonLine
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
@@ -227,7 +248,9 @@ func (lr *LineReader) readLine() ([]byte, error) {
 
 // Export writes records From..To of stream (zero To: to the head) as JSON
 // Lines to w: first every signed checkpoint of the stream up to To
-// (including the pruning anchor), then the records in order. [VerifyJSONL]
+// (including the pruning anchor, unless it was signed over a head beyond
+// To: a range ending before it verifies as not anchored), then the
+// records in order. [VerifyJSONL]
 // and the auditverify command check such a file offline.
 func (l *Log) Export(ctx context.Context, w io.Writer, stream string, opts VerifyOptions) (int, error) {
 	cps, err := l.checkpoints(ctx, stream)
@@ -378,7 +401,7 @@ func VerifyJSONL(r io.Reader, sv SignatureVerifier) ([]VerifyReport, error) {
 		if err := st.v.Finish(); err != nil {
 			return nil, err
 		}
-		st.rep.Records, st.rep.Head, st.rep.To = st.v.Records(), st.v.Head(), st.v.Head().Seq
+		st.rep.Records, st.rep.Head, st.rep.To, st.rep.Signed = st.v.Records(), st.v.Head(), st.v.Head().Seq, st.v.Signed()
 		out = append(out, st.rep)
 	}
 	return out, nil

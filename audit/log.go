@@ -3,6 +3,7 @@ package audit
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -17,7 +18,8 @@ import (
 )
 
 // ErrInvalidEvent is returned by [Log.Append] for an event without a valid
-// action (a dotted name of lowercase letters, digits, _ and -).
+// action (a dotted name of lowercase letters, digits, _ and -), or one whose
+// encoding, after the per-field caps, would exceed 1 MiB.
 var ErrInvalidEvent = errors.New("audit: invalid event")
 
 // ErrWrite wraps the store's error when [Log.Append] could not make an
@@ -135,7 +137,8 @@ func (l *Log) now() time.Time { return l.cfg.Now().UTC().Truncate(time.Microseco
 
 // Append redacts, chains and stores ev, and returns the stored record once
 // it is durable. Concurrent Appends are committed together. It returns
-// ErrInvalidEvent for a bad action and, unless Config.FailOpen is set, an
+// ErrInvalidEvent for a bad action or an oversized event (never swallowed
+// by FailOpen) and, unless Config.FailOpen is set, an
 // error wrapping ErrWrite when the store fails; the event is then not in
 // the log and the caller should fail the audited action.
 //
@@ -248,7 +251,41 @@ func (l *Log) prepare(ev *Event) error {
 	} else {
 		ev.Details = nil
 	}
+	// The per-field caps still allow an encoding over maxRecordBytes. Such
+	// an event would make the store fail the whole group-commit batch it
+	// rides in (every other caller's Append with it), so refuse it here.
+	if encodedSize(ev) > maxRecordBytes {
+		return fmt.Errorf("%w: encoded event over %d bytes", ErrInvalidEvent, maxRecordBytes)
+	}
 	return nil
+}
+
+// encodedSize returns the length of ev's canonical encoding as a record
+// with the largest sequence number (see Record.AppendBinary).
+func encodedSize(ev *Event) int {
+	str := func(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
+	n := 1 + binary.MaxVarintLen64 + hashSize + 8
+	for _, s := range [...]string{ev.Tenant, ev.ID, ev.Actor, ev.ActorType, ev.Action, ev.TargetType,
+		ev.TargetID, string(ev.Outcome), ev.IP, ev.UserAgent, ev.RequestID} {
+		n += str(s)
+	}
+	n += uvarintLen(uint64(len(ev.Changes)))
+	for _, c := range ev.Changes {
+		n += str(c.Field) + str(c.Old) + str(c.New) + 1
+	}
+	n += uvarintLen(uint64(len(ev.Details)))
+	for k, v := range ev.Details {
+		n += str(k) + str(v)
+	}
+	return n
+}
+
+func uvarintLen(x uint64) int {
+	n := 1
+	for ; x >= 0x80; x >>= 7 {
+		n++
+	}
+	return n
 }
 
 // clean makes s valid UTF-8 and at most n bytes, cut on a rune boundary.

@@ -400,3 +400,42 @@ func TestSlogBridge(t *testing.T) {
 	require.Equal(t, audit.ActionLogMessage, free.Action)
 	require.Equal(t, "Not A Dotted Name", free.Details["action"])
 }
+
+type slogUser struct {
+	Name     string
+	Password string `audit:"-"`
+	Tokens   map[string]string
+}
+
+// A struct or map logged as one attribute must not carry a secret into
+// Details past the redactor, which only sees the attribute's key.
+func TestSlogBridgeNestedSecrets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	logger := slog.New(l.SlogHandler(audit.SlogOptions{}))
+	logger.Info("user changed", audit.SlogAction, "user.updated",
+		"user", slogUser{Name: "alice", Password: "hunter2", Tokens: map[string]string{"refresh": "rt-plain"}},
+		"settings", map[string]any{"api_key": "ak-plain"})
+	p, err := l.Query(ctx, audit.Filter{})
+	require.NoError(t, err)
+	require.Len(t, p.Records, 1)
+	all := fmt.Sprint(p.Records[0].Details)
+	require.Contains(t, all, "alice")
+	for _, secret := range []string{"hunter2", "ak-plain", "rt-plain"} {
+		require.NotContains(t, all, secret)
+	}
+}
+
+// slog.Logger discards the error its handler returns, so an audit write
+// that fails through the slog bridge must reach Config.OnError, or it is
+// lost without a trace.
+func TestSlogBridgeReportsFailedWrite(t *testing.T) {
+	t.Parallel()
+	var reported []error
+	l := audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{
+		OnError: func(_ context.Context, err error) { reported = append(reported, err) }})
+	slog.New(l.SlogHandler(audit.SlogOptions{})).Info("export", audit.SlogAction, "data.export")
+	require.Len(t, reported, 1)
+	require.ErrorIs(t, reported[0], audit.ErrWrite)
+}

@@ -25,7 +25,12 @@ type VerifyReport struct {
 	// checkpoint at From-1. An unanchored range proves only that it is
 	// internally consistent and matches the checkpoints inside it.
 	Anchored bool
-	Head     Head // the last record checked
+	// Signed is the last record a signed checkpoint vouches for (see
+	// [ChainVerifier.Signed]); 0 if none. Records after it verify only
+	// against each other: without a checkpoint covering them, whoever can
+	// write the store could have rewritten them and their hashes.
+	Signed uint64
+	Head   Head // the last record checked
 }
 
 // Verify walks records of stream and returns the first problem as a
@@ -37,11 +42,15 @@ type VerifyReport struct {
 // when the stream has checkpoints and no key to check them.
 func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (VerifyReport, error) {
 	rep := VerifyReport{Stream: stream}
-	head, err := l.store.Head(ctx, stream)
+	// Checkpoints first: one is stored only after its record is durable,
+	// so every checkpoint read now is at or below the head read next, even
+	// while other writers append. (The other order makes a checkpoint
+	// written in between look like truncation.)
+	cps, err := l.checkpoints(ctx, stream)
 	if err != nil {
 		return rep, err
 	}
-	cps, err := l.checkpoints(ctx, stream)
+	head, err := l.store.Head(ctx, stream)
 	if err != nil {
 		return rep, err
 	}
@@ -121,7 +130,7 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 			return rep, err
 		}
 	}
-	rep.Records, rep.Head, rep.To = v.Records(), v.Head(), v.Head().Seq
+	rep.Records, rep.Head, rep.To, rep.Signed = v.Records(), v.Head(), v.Head().Seq, v.Signed()
 	if v.Head().Seq < to {
 		return rep, &ChainError{Stream: stream, Seq: v.Head().Seq + 1, Problem: ProblemTruncated}
 	}
@@ -137,7 +146,16 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 			return rep, err
 		}
 		if len(more) > 0 {
-			return rep, &ChainError{Stream: stream, Seq: more[0].Seq, Problem: ProblemSequence}
+			// Records beyond the head are tampering unless an append
+			// committed since the head was read: stores write records and
+			// head together, so the head then covers them.
+			now, err := l.store.Head(ctx, stream)
+			if err != nil {
+				return rep, err
+			}
+			if now.Seq < more[0].Seq {
+				return rep, &ChainError{Stream: stream, Seq: more[0].Seq, Problem: ProblemSequence}
+			}
 		}
 	}
 	return rep, nil
@@ -174,10 +192,21 @@ func (l *Log) checkpoints(ctx context.Context, stream string) ([]Checkpoint, err
 // chain still verifies from a signed anchor. It returns how many records
 // were deleted. It needs a Signer (ErrNoSigner otherwise): pruning without
 // an anchor would make the remainder unverifiable.
+//
+// Prune first verifies the whole stream, as [Log.Verify] does, and prunes
+// nothing if that fails (a [*ChainError], or ErrNoVerifier when the Signer
+// cannot verify and Config.Verifier is unset): the pruning checkpoint is a
+// signed anchor, and signing over records that contradict the older
+// checkpoints would let the prune delete the evidence of the tampering.
 func (l *Log) Prune(ctx context.Context, stream string, olderThan time.Duration) (int64, error) {
 	if l.cfg.Signer == nil {
 		return 0, ErrNoSigner
 	}
+	rep, err := l.Verify(ctx, stream, VerifyOptions{})
+	if err != nil {
+		return 0, err
+	}
+	head := rep.Head
 	threshold := l.now().Add(-olderThan)
 	var cut *Record
 	var next uint64
@@ -187,7 +216,7 @@ func (l *Log) Prune(ctx context.Context, stream string, olderThan time.Duration)
 			return 0, err
 		}
 		for i := range page {
-			if !page[i].Time.Before(threshold) {
+			if page[i].Seq > head.Seq || !page[i].Time.Before(threshold) {
 				done = true
 				break
 			}
@@ -202,10 +231,7 @@ func (l *Log) Prune(ctx context.Context, stream string, olderThan time.Duration)
 	if cut == nil {
 		return 0, nil
 	}
-	head, err := l.store.Head(ctx, stream)
-	if err != nil {
-		return 0, err
-	}
+	// Sign the head that was just verified, not one read afterwards.
 	cp, err := l.sign(ctx, head, cut.Seq, cut.Hash)
 	if err != nil {
 		return 0, err

@@ -2,6 +2,7 @@ package audit
 
 import (
 	"math"
+	"regexp"
 	"strings"
 	"unicode"
 )
@@ -22,6 +23,8 @@ var sensitiveNames = []string{
 	"password", "passwd", "passphrase", "secret", "token", "apikey", "accesskey",
 	"privatekey", "credential", "authorization", "cookie", "sessionid", "totp",
 	"recoverycode", "otpcode", "cvv", "cvc", "cardsecurity", "pinnumber",
+	"pwd", "privkey", "signingkey", "encryptionkey", "masterkey", "verificationcode",
+	"resetcode", "mfacode", "securityanswer",
 }
 
 // SensitiveField reports whether a field name says it holds a secret
@@ -47,6 +50,9 @@ func SensitiveField(name string) bool {
 //   - a value that looks like a secret ([LooksSecret]: bearer credentials,
 //     JWTs, private keys, well-known API key formats, long random strings)
 //     becomes [REDACTED];
+//   - inside a longer text (an error string, a message), a URL's password
+//     and the value of any key=value or "key": "value" pair with a
+//     sensitive key become [REDACTED];
 //   - payment card numbers anywhere in a value (13 to 19 digits, with
 //     spaces or dashes, passing the Luhn check) are masked to their last
 //     four digits: the log never holds payment data (ASVS 16.2.5), and a
@@ -59,10 +65,55 @@ func DefaultRedactor(field, value string) (string, bool) {
 	if LooksSecret(value) {
 		return redactedMarker, true
 	}
+	value, inline := maskInlineSecrets(value)
 	if masked, ok := MaskCardNumbers(value); ok {
 		return masked, true
 	}
-	return value, false
+	return value, inline
+}
+
+var (
+	// scheme://user:PASSWORD@host
+	urlPasswordRE = regexp.MustCompile(`([A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:)([^\s/?#@]+)@`)
+	// key=value, key: value, "key":"value", key='value'
+	inlinePairRE = regexp.MustCompile(`([A-Za-z0-9_.-]+)["']?[ \t]*[=:][ \t]*((?i:bearer|basic|digest|token)[ \t]+[^\s,;&"'}\]]+|"[^"]*"|'[^']*'|[^\s,;&"'}\]]+)`)
+)
+
+// maskInlineSecrets redacts secrets written inside a longer text, as in
+// error strings and log messages: the password of a URL's userinfo, and
+// the value of any key=value or key: value pair whose key is sensitive
+// ([SensitiveField]), as in a DSN, a query string or a JSON dump.
+func maskInlineSecrets(v string) (string, bool) {
+	if !strings.ContainsAny(v, "=:") {
+		return v, false
+	}
+	changed := false
+	if strings.Contains(v, "://") {
+		out := urlPasswordRE.ReplaceAllString(v, "${1}"+redactedMarker+"@")
+		changed = out != v
+		v = out
+	}
+	locs := inlinePairRE.FindAllStringSubmatchIndex(v, -1)
+	if len(locs) == 0 {
+		return v, changed
+	}
+	var b strings.Builder
+	last := 0
+	for _, m := range locs {
+		key, val := v[m[2]:m[3]], [2]int{m[4], m[5]}
+		if !SensitiveField(key) || v[val[0]:val[1]] == redactedMarker {
+			continue
+		}
+		b.WriteString(v[last:val[0]])
+		b.WriteString(redactedMarker)
+		last = val[1]
+		changed = true
+	}
+	if last == 0 {
+		return v, changed
+	}
+	b.WriteString(v[last:])
+	return b.String(), changed
 }
 
 var secretPrefixes = []string{

@@ -3,14 +3,16 @@ package audit
 import (
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
 // Escape returns s safe to print on one line of a log or terminal:
 // backslash and double quote are escaped, and every control character
-// (C0, DEL, C1), line or paragraph separator and bidirectional override is
-// written as \n, \t, \xNN or \uNNNN. Invalid UTF-8 bytes become \xNN. An
-// attacker-chosen user agent or field value therefore cannot forge a log
+// (C0, DEL, C1), line or paragraph separator and invisible format
+// character (bidirectional overrides, zero-width characters, tag
+// characters) is written as \n, \t, \xNN, \uNNNN or \UNNNNNNNN. Invalid
+// UTF-8 bytes become \xNN. An attacker-chosen user agent or field value therefore cannot forge a log
 // line or hide text (ASVS 16.4.1).
 func Escape(s string) string {
 	clean := true
@@ -41,6 +43,8 @@ func Escape(s string) string {
 			b.WriteString(`\t`)
 		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
+		case unsafeRune(r) && r > 0xffff:
+			fmt.Fprintf(&b, `\U%08x`, r)
 		case unsafeRune(r):
 			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
@@ -51,16 +55,18 @@ func Escape(s string) string {
 	return b.String()
 }
 
-// unsafeRune: C1 controls, line/paragraph separators, bidi controls,
-// zero-width and BOM characters.
+// unsafeRune: C1 controls, line/paragraph separators, and every format
+// character (Unicode category Cf: bidi controls, zero-width characters,
+// BOM, soft hyphen, word joiner, tag characters that smuggle invisible
+// text), plus the interlinear annotation and Mongolian vowel separator.
 func unsafeRune(r rune) bool {
 	return (r >= 0x80 && r <= 0x9f) || r == 0x2028 || r == 0x2029 ||
-		(r >= 0x200b && r <= 0x200f) || (r >= 0x202a && r <= 0x202e) ||
-		(r >= 0x2066 && r <= 0x2069) || r == 0xfeff || r == 0x061c
+		r == 0x180e || (r >= 0xfff9 && r <= 0xfffb) || unicode.Is(unicode.Cf, r)
 }
 
 // String renders the event as one line of key="value" pairs, every value
-// passed through [Escape], for plain-text logs and consoles.
+// passed through [Escape] (and field names and detail keys with space and
+// = escaped as well), for plain-text logs and consoles.
 func (e *Event) String() string {
 	var b strings.Builder
 	b.WriteString(e.Time.UTC().Format("2006-01-02T15:04:05.000000Z"))
@@ -80,11 +86,21 @@ func (e *Event) String() string {
 	kv("user_agent", e.UserAgent)
 	kv("request_id", e.RequestID)
 	for _, c := range e.Changes {
-		kv("change."+Escape(c.Field), c.Old+" -> "+c.New)
+		kv("change."+escapeKey(c.Field), c.Old+" -> "+c.New)
 	}
 	for _, k := range sortedKeys(e.Details) {
-		kv("detail."+Escape(k), e.Details[k])
+		kv("detail."+escapeKey(k), e.Details[k])
 	}
 	kv("id", e.ID)
 	return b.String()
+}
+
+// escapeKey is Escape for an unquoted key: space and = are escaped too, so
+// a field name cannot end its key and start a key=value pair of its own.
+func escapeKey(k string) string {
+	k = Escape(k)
+	if strings.ContainsAny(k, " =") {
+		k = strings.NewReplacer(" ", `\x20`, "=", `\x3d`).Replace(k)
+	}
+	return k
 }

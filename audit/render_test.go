@@ -3,7 +3,10 @@ package audit_test
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/audit"
 )
@@ -35,3 +38,30 @@ func FuzzRedactEscape(f *testing.F) {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// A field name or detail key is as attacker-influenced as a value (a diff
+// of a user-edited map): it must not be able to add a key=value pair of
+// its own to the rendered line.
+func TestStringKeyInjection(t *testing.T) {
+	t.Parallel()
+	ev := audit.Event{Time: time.Unix(0, 0), Action: "record.updated",
+		Changes: []audit.Change{{Field: "x outcome=success y", Old: "a", New: "b"}},
+		Details: map[string]string{"k actor=root": "v"}}
+	s := ev.String()
+	require.NotContains(t, s, " outcome=")
+	require.NotContains(t, s, " actor=")
+}
+
+// Invisible format characters hide text from a human reader: Unicode tag
+// characters (U+E0000 block) smuggle whole ASCII strings, the word joiner
+// and soft hyphen hide inside words.
+func TestEscapeInvisibleFormatCharacters(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"admin\U000E0041\U000E0042", "ad\u2060min", "ad\u00admin", "x\u180ey", "a\ufff9b"} {
+		out := audit.Escape(in)
+		for _, r := range out {
+			require.False(t, r > 0x7e, "Escape(%q) = %q keeps %U", in, out, r)
+		}
+	}
+	require.Equal(t, `a\U000e0041b`, audit.Escape("a\U000E0041b"))
+}

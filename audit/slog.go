@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 )
 
@@ -43,8 +44,11 @@ type slogHandler struct {
 // Details["level"], well-known attributes (audit.action, audit.tenant, ...)
 // to the matching Event fields, the rest to Details. Records without a
 // valid audit.action get the action "log.message". Handle returns the
-// append error (fail closed); combine it with the host's normal handler,
-// for example with slog.NewMultiHandler, to keep ordinary logs.
+// append error and also reports it to Config.OnError, because slog.Logger
+// discards handler errors: writing through slog cannot make the logged
+// action fail, so call [Log.Append] for actions that must fail closed.
+// Combine the handler with the host's normal handler, for example with
+// slog.NewMultiHandler, to keep ordinary logs.
 func (l *Log) SlogHandler(opts SlogOptions) slog.Handler {
 	if opts.Select == nil {
 		opts.Select = func(_ context.Context, r slog.Record) bool {
@@ -112,7 +116,7 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 		return true
 	})
 	for _, a := range attrs {
-		v := a.Value.String()
+		v := slogString(a.Value)
 		switch strings.TrimPrefix(a.Key, h.groups) {
 		case SlogAction:
 			ev.Action = v
@@ -143,7 +147,28 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 		ev.Action = ActionLogMessage
 	}
 	if _, err := h.log.Append(ctx, ev); err != nil {
-		return fmt.Errorf("audit: slog bridge: %w", err)
+		err = fmt.Errorf("audit: slog bridge: %w", err)
+		h.log.report(ctx, err) // with FailOpen a store error never gets here
+		return err
 	}
 	return nil
+}
+
+// slogString renders an attribute value. A struct, map or slice logged as
+// one value goes through the same walker as [Diff], so audit tags and
+// sensitive field names and map keys inside it are honoured: the redactor
+// only sees the attribute's own key.
+func slogString(v slog.Value) string {
+	if v.Kind() != slog.KindAny {
+		return v.String()
+	}
+	switch x := v.Any().(type) {
+	case error:
+		return x.Error()
+	case fmt.Stringer:
+		return x.String()
+	}
+	var b strings.Builder
+	renderNested(&b, reflect.ValueOf(v.Any()), 0)
+	return b.String()
 }

@@ -54,6 +54,7 @@ type ChainVerifier struct {
 	prev    [32]byte
 	cps     map[uint64][32]byte
 	maxCP   uint64
+	signed  uint64
 	records int
 	buf     []byte
 }
@@ -88,6 +89,7 @@ func (v *ChainVerifier) AddCheckpoint(cp *Checkpoint) error {
 		if cp.Hash != v.prev {
 			return v.fail(cp.Seq, ProblemCheckpoint)
 		}
+		v.signed = max(v.signed, cp.Seq)
 		return nil
 	}
 	if h, ok := v.cps[cp.Seq]; ok && h != cp.Hash {
@@ -124,8 +126,11 @@ func (v *ChainVerifier) Next(r *Record) error {
 		return v.fail(r.Seq, ProblemLink)
 	}
 	if r.Seq <= v.maxCP {
-		if want, ok := v.cps[r.Seq]; ok && want != r.Hash {
-			return v.fail(r.Seq, ProblemCheckpoint)
+		if want, ok := v.cps[r.Seq]; ok {
+			if want != r.Hash {
+				return v.fail(r.Seq, ProblemCheckpoint)
+			}
+			v.signed = r.Seq
 		}
 	}
 	v.next++
@@ -136,6 +141,12 @@ func (v *ChainVerifier) Next(r *Record) error {
 
 // Head returns the last verified position.
 func (v *ChainVerifier) Head() Head { return Head{Stream: v.stream, Seq: v.next - 1, Hash: v.prev} }
+
+// Signed returns the last position vouched for by a signed checkpoint
+// that matched: that record, and through the chain every record before
+// it, is authentic. Records after it are only linked to each other, and
+// anyone could have written them. 0 when no checkpoint matched.
+func (v *ChainVerifier) Signed() uint64 { return v.signed }
 
 // Records returns how many records Next accepted.
 func (v *ChainVerifier) Records() int { return v.records }

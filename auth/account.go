@@ -165,11 +165,13 @@ func (a *Authenticator) resetInvalid(ctx context.Context, c Client) error {
 	return ErrInvalidResetToken
 }
 
-// setPassword hashes and stores a new password, deletes reset tokens,
-// clears the lockout, ends sessions (all but keepSession when endSessions),
-// audits and notifies. An error after the hash is stored means the
-// password has changed but a later step (possibly ending the sessions)
-// failed; the caller should report it and may end the sessions itself.
+// setPassword hashes and stores a new password, then ends sessions (all
+// but keepSession when endSessions), deletes reset tokens, clears the
+// lockout, notifies and audits. Once the hash is stored every later step is
+// tried even if an earlier one failed, and the revocations come before the
+// audit, so that a store or audit failure never leaves alive the sessions
+// or reset tokens the change was meant to end (fail closed); the errors are
+// returned, joined, although the password has changed.
 func (a *Authenticator) setPassword(ctx context.Context, u User, pw, reason, keepSession string, endSessions bool, c Client) error {
 	hash, err := a.cfg.Hasher.Hash(ctx, pw)
 	if err != nil {
@@ -178,26 +180,30 @@ func (a *Authenticator) setPassword(ctx context.Context, u User, pw, reason, kee
 	if err := a.cfg.Credentials.SetPasswordHash(ctx, u.ID, hash); err != nil {
 		return fmt.Errorf("auth: set password: %w", err)
 	}
+	var errs []error
+	ended := -1
+	if endSessions {
+		if n, err := a.cfg.Sessions.EndSessions(ctx, u.ID, keepSession); err != nil {
+			errs = append(errs, fmt.Errorf("auth: end sessions: %w", err))
+		} else {
+			ended = n
+		}
+	}
 	if err := a.store.DeleteResetTokens(ctx, u.ID); err != nil {
-		return fmt.Errorf("auth: reset tokens: %w", err)
+		errs = append(errs, fmt.Errorf("auth: reset tokens: %w", err))
 	}
 	if err := a.store.ResetCounter(ctx, accountKey(u, true, "")); err != nil {
-		return fmt.Errorf("auth: counter: %w", err)
-	}
-	if err := a.emit(ctx, Event{Type: EventPasswordSet, UserID: u.ID, Reason: reason}, c); err != nil {
-		return err
-	}
-	if endSessions {
-		n, err := a.cfg.Sessions.EndSessions(ctx, u.ID, keepSession)
-		if err != nil {
-			return fmt.Errorf("auth: end sessions: %w", err)
-		}
-		if err := a.emit(ctx, Event{Type: EventSessionsEnded, UserID: u.ID, Reason: fmt.Sprint(n)}, c); err != nil {
-			return err
-		}
+		errs = append(errs, fmt.Errorf("auth: counter: %w", err))
 	}
 	a.notify(ctx, Notification{Type: NotifyPasswordChanged, UserID: u.ID}, c)
-	return nil
+	if err := a.emit(ctx, Event{Type: EventPasswordSet, UserID: u.ID, Reason: reason}, c); err != nil {
+		errs = append(errs, err)
+	} else if ended >= 0 {
+		if err := a.emit(ctx, Event{Type: EventSessionsEnded, UserID: u.ID, Reason: fmt.Sprint(ended)}, c); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // PasswordChange is a signed-in user's request to change their password.
@@ -239,23 +245,22 @@ func (a *Authenticator) verifyCurrent(ctx context.Context, userID, password stri
 	}
 	key := accountKey(u, true, "")
 	now := a.now()
-	cnt, err := a.store.Counter(ctx, key, now)
+	att, err := a.reserveAttempt(ctx, key, true, now)
 	if err != nil {
-		return User{}, fmt.Errorf("auth: counter: %w", err)
+		return User{}, err
 	}
-	state := a.cfg.Lockout.State(cnt, now)
 	hash := u.PasswordHash
 	if hash == "" {
 		if hash, err = a.dummyHash(ctx); err != nil {
 			return User{}, fmt.Errorf("auth: dummy hash: %w", err)
 		}
 	}
-	if verr := a.cfg.Hasher.Verify(ctx, password, hash); verr != nil || state.Locked || u.PasswordHash == "" {
+	if verr := a.cfg.Hasher.Verify(ctx, password, hash); verr != nil || att.state.Locked || u.PasswordHash == "" {
 		reason := "bad_password"
-		if state.Locked {
+		if att.state.Locked {
 			reason = "locked"
 		}
-		return User{}, a.failed(ctx, u.ID, key, state, reason, EventPasswordFailed, c)
+		return User{}, a.failed(ctx, u.ID, att, reason, EventPasswordFailed, c)
 	}
 	if err := a.store.ResetCounter(ctx, key); err != nil {
 		return User{}, fmt.Errorf("auth: counter: %w", err)

@@ -112,10 +112,20 @@ func TestDistributedAttackOnOneAccount(t *testing.T) {
 	require.Equal(t, 200, judged)
 	c, err := e.store.Counter(ctx, "acct:u1", e.clock.Now())
 	require.NoError(t, err)
-	// Attempts that saw the lock were not counted, and at most the attempts
-	// in flight when the lock began slipped past it.
+	// Attempts that saw the lock were not counted; those in flight when it
+	// began were counted but refused unjudged, so only one block of
+	// guesses was judged.
 	require.GreaterOrEqual(t, c.Failures, auth.DefaultFailureFactor)
 	require.Less(t, c.Failures, 200)
+	e.rec.mu.Lock()
+	judgedFailures := 0
+	for _, ev := range e.rec.events {
+		if ev.Type == auth.EventLoginFailed && ev.Reason == "bad_password" {
+			judgedFailures++
+		}
+	}
+	e.rec.mu.Unlock()
+	require.Equal(t, auth.DefaultFailureFactor, judgedFailures)
 	// The owner's right password, from a fresh IP, is refused until the wait ends.
 	_, err = e.a.Login(ctx, "JanKowalski37", "hunter2-but-long", ipClient(999))
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
@@ -272,4 +282,24 @@ func TestIPv6LimitedPerPrefix(t *testing.T) {
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
 	_, err = e.a.Login(ctx, "User9", "guess", auth.Client{IP: "::ffff:192.0.2.1", Binding: "b"})
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+}
+
+// TestHardLimitSurvivesLongGaps: the 100 consecutive failures of NIST SP
+// 800-63B count from the last success whatever the gaps, so an attacker
+// cannot pace 99 guesses per quiet season forever.
+func TestHardLimitSurvivesLongGaps(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.addUser("u1", "JanKowalski37", "right")
+	for i := range auth.MaxConsecutiveFailures {
+		if i == auth.MaxConsecutiveFailures/2 {
+			e.clock.Add(180 * 24 * time.Hour) // a long pause mid-attack
+		}
+		_, err := e.a.Login(ctx, "JanKowalski37", fmt.Sprint("guess", i), ipClient(i))
+		require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+		e.clock.Add(auth.DefaultMaxWait + time.Second)
+	}
+	_, err := e.a.Login(ctx, "JanKowalski37", "right", client)
+	require.ErrorIs(t, err, auth.ErrInvalidCredentials, "locked after 100 consecutive failures")
 }

@@ -77,9 +77,8 @@ type Authenticator struct {
 	cfg   Config
 	store Store
 
-	dummyOnce sync.Once
-	dummy     string
-	dummyErr  error
+	dummyMu sync.Mutex
+	dummy   string // set once made; a failure is retried by the next caller
 }
 
 // New returns an Authenticator over store. It panics if store or a
@@ -155,16 +154,25 @@ func (a *Authenticator) notify(ctx context.Context, n Notification, c Client) {
 
 // dummyHash is a hash of a random password made once with the configured
 // hasher, verified when no account matches so that unknown logins cost as
-// much as known ones.
+// much as known ones. A failure to make it (a cancelled context, say) is
+// not remembered: the next caller tries again, so one bad moment cannot
+// make unknown logins fail differently from wrong passwords for good.
 func (a *Authenticator) dummyHash(ctx context.Context) (string, error) {
-	a.dummyOnce.Do(func() {
-		var pw string
-		pw, _, a.dummyErr = newToken(a.cfg.Rand)
-		if a.dummyErr == nil {
-			a.dummy, a.dummyErr = a.cfg.Hasher.Hash(ctx, pw)
-		}
-	})
-	return a.dummy, a.dummyErr
+	a.dummyMu.Lock()
+	defer a.dummyMu.Unlock()
+	if a.dummy != "" {
+		return a.dummy, nil
+	}
+	pw, _, err := newToken(a.cfg.Rand)
+	if err != nil {
+		return "", err
+	}
+	h, err := a.cfg.Hasher.Hash(ctx, pw)
+	if err != nil {
+		return "", err
+	}
+	a.dummy = h
+	return h, nil
 }
 
 // findUser looks a user up; found is false for ErrNotFound.

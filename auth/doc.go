@@ -72,10 +72,17 @@
 // most MaxWait (15 min), and a quiet period of ResetAfter (12 h) forgets
 // them. An optional permanent lock, and always the NIST SP 800-63B §5.2.2
 // limit of 100 consecutive failures, lock the account until a password
-// reset or [Authenticator.Unlock]. Attempts during a wait are not counted.
+// reset or [Authenticator.Unlock]. Each attempt is counted (atomically, in
+// the store) before its password is verified and is judged on the state
+// the attempts counted before it left, so a burst of concurrent guesses,
+// on any number of instances, gets no more of them judged than the same
+// guesses one at a time; a correct password then clears the count.
+// Attempts that find a wait in force are refused unjudged and not counted.
 // Per IP, [Config.IPLimit] failed logins per [Config.IPWindow] (100 per
 // 15 min; IPv6 per /64) are allowed, then [ErrRateLimited], which depends
-// only on the IP. Known accounts are counted by user id, unknown logins by
+// only on the IP. The per-IP count is read before an attempt and added to
+// after it fails, so concurrent attempts from one address can pass the
+// limit by as many as are in flight at once. Known accounts are counted by user id, unknown logins by
 // a hash of their text. Every lock is audited ([EventLockout]); the owner
 // is notified ([NotifyLockout]) of the first lock of a run and of a
 // permanent one. This answers ASVS 5.0 6.1.1 and 6.3.1: waits are short

@@ -342,3 +342,30 @@ func TestRegisterHostUsernameClash(t *testing.T) {
 	require.Equal(t, "AnnaNowak16", created[0].Username)
 	require.Empty(t, e.rec.notesOf(auth.NotifyRegisterAttempt))
 }
+
+// ctxHasher fails Hash when the context is done, as password's Hasher does
+// while it waits for a free slot.
+type ctxHasher struct{ fakeHasher }
+
+func (h ctxHasher) Hash(ctx context.Context, pw string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
+	return h.fakeHasher.Hash(ctx, pw)
+}
+
+// TestDummyHashRetriedAfterFailure: if making the dummy hash fails once (a
+// client that went away during the first unknown login), later unknown
+// logins still get ErrInvalidCredentials like wrong passwords, rather than
+// an error that tells unknown accounts apart for the life of the process.
+func TestDummyHashRetriedAfterFailure(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *auth.Config) { c.Hasher = ctxHasher{} })
+	e.addUser("u1", "JanKowalski37", "pw")
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := e.a.Login(gone, "Nobody", "guess", client)
+	require.Error(t, err)
+	_, err = e.a.Login(context.Background(), "Nobody", "guess", client)
+	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+}

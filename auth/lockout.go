@@ -23,10 +23,15 @@ const (
 	// count the account is locked until a password reset or an unlock,
 	// whatever the policy says.
 	MaxConsecutiveFailures = 100
-	// counterKeep is how long a counter below a permanent lock is kept after
+	// counterKeep is how long the counter of a made-up login is kept after
 	// its last failure, which bounds the memory used by attempts on made-up
 	// logins while outlasting every wait and reset window.
 	counterKeep = 90 * 24 * time.Hour
+	// accountCounterKeep is the same for a real account: in effect forever,
+	// since the hard limit counts consecutive failures whatever the gaps
+	// (only a success, a reset or an unlock clears it), and real accounts
+	// are few enough to keep a counter each.
+	accountCounterKeep = 100 * 365 * 24 * time.Hour
 )
 
 // LockoutPolicy is the per-account brute-force model. The zero value means
@@ -122,7 +127,13 @@ func (p LockoutPolicy) Wait(failures int) time.Duration {
 	return min(time.Duration(blocks)*p.WaitIncrement, p.MaxWait)
 }
 
-func (p LockoutPolicy) failureParams(now time.Time) FailureParams {
+// failureParams are the counter update for one failure; known says the
+// key is a real account's.
+func (p LockoutPolicy) failureParams(now time.Time, known bool) FailureParams {
 	p = p.withDefaults()
-	return FailureParams{Now: now, ResetAfter: p.ResetAfter, Keep: counterKeep, PersistAt: p.permanentAt()}
+	keep := counterKeep
+	if known {
+		keep = accountCounterKeep
+	}
+	return FailureParams{Now: now, ResetAfter: p.ResetAfter, Keep: keep, PersistAt: p.permanentAt()}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Step is what a login needs next.
@@ -78,11 +79,10 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 		return LoginResult{}, err
 	}
 	key := accountKey(u, found, login)
-	cnt, err := a.store.Counter(ctx, key, now)
+	att, err := a.reserveAttempt(ctx, key, found, now)
 	if err != nil {
-		return LoginResult{}, fmt.Errorf("auth: counter: %w", err)
+		return LoginResult{}, err
 	}
-	state := a.cfg.Lockout.State(cnt, now)
 	hash := u.PasswordHash
 	if !found || hash == "" {
 		if hash, err = a.dummyHash(ctx); err != nil {
@@ -90,15 +90,15 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 		}
 	}
 	verr := a.cfg.Hasher.Verify(ctx, password, hash)
-	if !found || u.PasswordHash == "" || verr != nil || state.Locked {
+	if !found || u.PasswordHash == "" || verr != nil || att.state.Locked {
 		reason := "bad_password"
 		switch {
 		case !found:
 			reason = "unknown_user"
-		case state.Locked:
+		case att.state.Locked:
 			reason = "locked"
 		}
-		return LoginResult{}, a.failed(ctx, u.ID, key, state, reason, EventLoginFailed, c)
+		return LoginResult{}, a.failed(ctx, u.ID, att, reason, EventLoginFailed, c)
 	}
 	if err := a.store.ResetCounter(ctx, key); err != nil {
 		return LoginResult{}, fmt.Errorf("auth: counter: %w", err)
@@ -106,10 +106,54 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 	return a.afterPassword(ctx, a.rehash(ctx, u, password), c)
 }
 
-// failed records a failed password attempt for key and userID ("" if
-// unknown) and returns the error to give the caller: ErrInvalidCredentials,
-// or a system error.
-func (a *Authenticator) failed(ctx context.Context, userID, key string, state LockState, reason string, typ EventType, c Client) error {
+// attempt is a password attempt on a counter key, already counted.
+type attempt struct {
+	state LockState // the lock in force before this attempt; Locked: refuse it unjudged
+	after Counter   // the counter including this attempt (zero if not counted)
+}
+
+// reserveAttempt counts a password attempt as a failure before the password
+// is verified, and says whether it may be judged. Counting first, with the
+// store's atomic AddFailure, gives concurrent attempts (on any instance)
+// distinct counts, so that a burst fired while the account is unlocked gets
+// no more attempts judged than the policy allows: each attempt is judged on
+// the state the attempts counted before it left. Reading the lock and
+// counting after the verification instead would let every attempt in flight
+// pass the same unlocked reading, past any wait and past the hard limit of
+// 100. A correct password clears the counter afterwards.
+//
+// An attempt that finds the account already locked is not counted (counting
+// it would let an attacker reach a permanent lock faster); a read takes the
+// place of the update so that it costs the same store round trips.
+func (a *Authenticator) reserveAttempt(ctx context.Context, key string, known bool, now time.Time) (attempt, error) {
+	cnt, err := a.store.Counter(ctx, key, now)
+	if err != nil {
+		return attempt{}, fmt.Errorf("auth: counter: %w", err)
+	}
+	at := attempt{state: a.cfg.Lockout.State(cnt, now)}
+	if at.state.Locked {
+		if _, err := a.store.Counter(ctx, key, now); err != nil {
+			return attempt{}, fmt.Errorf("auth: counter: %w", err)
+		}
+		return at, nil
+	}
+	if at.after, err = a.store.AddFailure(ctx, key, a.cfg.Lockout.failureParams(now, known)); err != nil {
+		return attempt{}, fmt.Errorf("auth: counter: %w", err)
+	}
+	if at.after.Consecutive != cnt.Consecutive+1 {
+		// Other attempts were counted between the read and the update: they
+		// happened just now, and this attempt is judged on the state they
+		// left.
+		prior := Counter{Failures: at.after.Failures - 1, Consecutive: at.after.Consecutive - 1, LastFailure: now}
+		at.state = a.cfg.Lockout.State(prior, now)
+	}
+	return at, nil
+}
+
+// failed records a failed password attempt (already counted by
+// reserveAttempt) for userID ("" if unknown) and returns the error to give
+// the caller: ErrInvalidCredentials, or a system error.
+func (a *Authenticator) failed(ctx context.Context, userID string, at attempt, reason string, typ EventType, c Client) error {
 	now := a.now()
 	if c.IP != "" {
 		if _, err := a.store.AddHits(ctx, ipKey("ip", c.IP), now, a.cfg.IPWindow, 1); err != nil {
@@ -117,37 +161,24 @@ func (a *Authenticator) failed(ctx context.Context, userID, key string, state Lo
 		}
 	}
 	outcome := Failure
-	if state.Locked {
-		// Attempts during a lock are not counted: they cannot be judged, and
-		// counting them would let an attacker push the account to a
-		// permanent lock faster. A read takes the place of the update so
-		// that a locked account costs the same store round trips as an
-		// unlocked one.
+	if at.state.Locked {
+		// Refused during a lock, unjudged.
 		outcome = Denied
-		if _, err := a.store.Counter(ctx, key, now); err != nil {
-			return fmt.Errorf("auth: counter: %w", err)
-		}
-	} else {
-		cnt, err := a.store.AddFailure(ctx, key, a.cfg.Lockout.failureParams(now))
-		if err != nil {
-			return fmt.Errorf("auth: counter: %w", err)
-		}
+	} else if ns := a.cfg.Lockout.State(at.after, now); ns.Locked {
 		// A lock on an unknown login is audited too (with no user id): the
 		// failure that starts a lock then costs the same audit write whether
 		// or not the account exists. Only real accounts are notified.
-		if ns := a.cfg.Lockout.State(cnt, now); ns.Locked {
-			kind := "temporary"
-			if ns.Permanent {
-				kind = "permanent"
-			}
-			if err := a.emit(ctx, Event{Type: EventLockout, Outcome: Denied, UserID: userID, Reason: kind}, c); err != nil {
-				return err
-			}
-			// The owner hears of the first lock of a run and of a permanent
-			// one, not of every later step of the same attack.
-			if userID != "" && (ns.Permanent || cnt.Failures == a.cfg.Lockout.FailureFactor) {
-				a.notify(ctx, Notification{Type: NotifyLockout, UserID: userID}, c)
-			}
+		kind := "temporary"
+		if ns.Permanent {
+			kind = "permanent"
+		}
+		if err := a.emit(ctx, Event{Type: EventLockout, Outcome: Denied, UserID: userID, Reason: kind}, c); err != nil {
+			return err
+		}
+		// The owner hears of the first lock of a run and of a permanent
+		// one, not of every later step of the same attack.
+		if userID != "" && (ns.Permanent || at.after.Failures == a.cfg.Lockout.FailureFactor) {
+			a.notify(ctx, Notification{Type: NotifyLockout, UserID: userID}, c)
 		}
 	}
 	if err := a.emit(ctx, Event{Type: typ, Outcome: outcome, UserID: userID, Reason: reason}, c); err != nil {

@@ -208,3 +208,40 @@ func TestResetVoidsPendingMFA(t *testing.T) {
 	require.ErrorIs(t, err, auth.ErrInvalidPending)
 	require.Zero(t, e.sess.count("u1"))
 }
+
+// TestPasswordSetEndsSessionsEvenIfAuditFails: once a new password is in
+// effect, the sessions it is meant to end (say, an attacker's) end even
+// when the audit log is down; the audit error is still returned.
+func TestPasswordSetEndsSessionsEvenIfAuditFails(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, nil)
+	e.addUser("u1", "JanKowalski37", "old password")
+	e.login(t, "JanKowalski37", "old password", client)
+	keep := e.login(t, "JanKowalski37", "old password", client)
+	require.Equal(t, 2, e.sess.count("u1"))
+	require.NoError(t, e.a.RequestPasswordReset(ctx, "JanKowalski37@example.com", client))
+	link := e.rec.lastLink(t)
+
+	cfg := e.cfg
+	cfg.Auditor = failingAuditor{}
+	broken := auth.New(e.store, cfg)
+
+	err := broken.ChangePassword(ctx, auth.PasswordChange{UserID: "u1", Current: "old password", New: "brand new password",
+		EndOtherSessions: true, CurrentSessionID: keep.Session.ID}, client)
+	require.ErrorContains(t, err, "audit down")
+	require.Equal(t, 1, e.sess.count("u1"), "the other session must end")
+	_, err = e.store.LookupResetToken(ctx, hashOf(link.Token), e.clock.Now())
+	require.ErrorIs(t, err, auth.ErrNotFound, "a changed password voids reset tokens")
+
+	require.NoError(t, e.a.RequestPasswordReset(ctx, "JanKowalski37@example.com", client))
+	err = broken.ResetPassword(ctx, e.rec.lastLink(t).Token, "another new password", client)
+	require.ErrorContains(t, err, "audit down")
+	require.Zero(t, e.sess.count("u1"), "a reset must end every session")
+	require.NotEmpty(t, e.rec.notesOf(auth.NotifyPasswordChanged), "the owner hears of it")
+}
+
+func hashOf(tok string) []byte {
+	h := sha256.Sum256([]byte(tok))
+	return h[:]
+}

@@ -276,3 +276,43 @@ func (plainSealer) Open(_ context.Context, c, _ []byte) ([]byte, error) {
 type senderFunc func(mfa.Message)
 
 func (f senderFunc) Send(_ context.Context, m mfa.Message) error { f(m); return nil }
+
+// TestFactorsEmailCodeBounds: the emailed-code path accepts only a login
+// code, and only from a user who chose emailed codes (kratos #4317 was an
+// MFA bypass through email codes).
+func TestFactorsEmailCodeBounds(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	sent := map[string]string{}
+	var mu sync.Mutex
+	m := mfa.New(memstore.NewMFAStore(), plainSealer{}, mfa.Config{
+		Now: func() time.Time { return now },
+		Sender: senderFunc(func(msg mfa.Message) {
+			mu.Lock()
+			defer mu.Unlock()
+			sent[msg.To] = msg.Code
+		}),
+	})
+	f := auth.Factors(m, auth.FactorsConfig{EmailEnrolled: func(_ context.Context, id string) (bool, error) {
+		return id == "u-mail", nil
+	}})
+
+	// A code sent for another purpose (an email change, an account
+	// recovery) is not a login factor.
+	for _, p := range []mfa.Purpose{mfa.PurposeEmailChange, mfa.PurposeRecovery} {
+		require.NoError(t, m.SendCode(ctx, "u-mail", "u@example.com", p))
+		_, err := f.VerifyMFA(ctx, "u-mail", sent["u@example.com"])
+		require.Error(t, err, "a %s code passed as a login factor", p)
+	}
+
+	// A user who did not choose emailed codes cannot pass with one, even a
+	// genuine login code (say, sent by a host bug or to an address the
+	// attacker controls).
+	require.NoError(t, m.SendCode(ctx, "u-totp", "t@example.com", mfa.PurposeLogin))
+	_, err := f.VerifyMFA(ctx, "u-totp", sent["t@example.com"])
+	require.Error(t, err, "an emailed code passed for a user without emailed codes")
+	ok, err := f.Enrolled(ctx, "u-totp")
+	require.NoError(t, err)
+	require.False(t, ok)
+}

@@ -24,8 +24,10 @@
 // # Limits
 //
 // The whole log is indexed in memory, so this store suits logs of up to a
-// few million records. One process at a time: Open takes an exclusive lock
-// (flock) on the directory's lock file.
+// few million records. One process at a time: on Unix, Open takes an
+// exclusive lock (flock) on the directory's lock file; on other systems it
+// takes none, and two processes opening one directory would fork its
+// chains, so the host must make sure only one does.
 package auditfile
 
 import (

@@ -420,6 +420,40 @@ func RunPending(t *testing.T, newStore func(t *testing.T) auth.PendingStore) {
 		_, err := s.AttemptPending(ctx, hashOf("p"), base.Add(5*time.Minute), 5)
 		isNotFound(t, err, "attempt at expiry")
 	})
+	t.Run("ConcurrentAttempts", func(t *testing.T) {
+		// The second-factor guess budget holds under contention: of many
+		// concurrent attempts exactly maxAttempts get through, each with a
+		// distinct count.
+		t.Parallel()
+		s := newStore(t)
+		noErr(t, s.CreatePending(ctx, pend("p")), "create")
+		const maxAttempts = 5
+		var mu sync.Mutex
+		seen := map[int]bool{}
+		var failed atomic.Value
+		race(Contenders, func(int) {
+			got, err := s.AttemptPending(ctx, hashOf("p"), base.Add(time.Minute), maxAttempts)
+			switch {
+			case err == nil:
+				mu.Lock()
+				seen[got.Attempts] = true
+				mu.Unlock()
+			case !errors.Is(err, auth.ErrNotFound):
+				failed.Store(err)
+			}
+		})
+		if err, _ := failed.Load().(error); err != nil {
+			t.Fatalf("concurrent AttemptPending: %v", err)
+		}
+		if len(seen) != maxAttempts {
+			t.Fatalf("concurrent attempts got counts %v, want 1..%d once each", seen, maxAttempts)
+		}
+		for i := 1; i <= maxAttempts; i++ {
+			if !seen[i] {
+				t.Fatalf("concurrent attempts got counts %v, want 1..%d once each", seen, maxAttempts)
+			}
+		}
+	})
 	t.Run("DeleteOnce", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)

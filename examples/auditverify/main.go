@@ -9,8 +9,11 @@
 //	cat checkpoints.jsonl records.jsonl | auditverify -hmac-key-file key.bin -key-id k1
 //
 // It prints one line per stream and exits 0 when everything verifies, 1
-// when the log was tampered with (naming the first broken record) and 2 on
-// usage or read errors.
+// when the log was tampered with (naming the first broken record) or, with
+// a key given, when a stream has no signed checkpoint (its hashes alone
+// prove nothing: anyone can recompute them), and 2 on usage or read
+// errors. Records after a stream's last checkpoint are reported as not
+// signed.
 package main
 
 import (
@@ -84,15 +87,31 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "auditverify:", err)
 		return 2
 	}
+	code := 0
 	for _, r := range reps {
+		if sv != nil && r.Signed == 0 && r.Records > 0 {
+			// Hashes alone prove nothing: anyone can recompute them. With a
+			// key given, a stream no checkpoint vouches for fails.
+			fmt.Fprintf(stdout, "UNSIGNED stream %q: no signed checkpoint covers records %d..%d; anyone could have written them\n",
+				r.Stream, r.From, r.To)
+			code = 1
+			continue
+		}
 		anchor := "anchored"
 		if !r.Anchored {
 			anchor = "NOT anchored: the first record's predecessor is unverified"
 		}
-		fmt.Fprintf(stdout, "ok stream %q: records %d..%d (%d), %d checkpoints, %s, head %x\n",
-			r.Stream, r.From, r.To, r.Records, r.Checkpoints, anchor, r.Head.Hash[:8])
+		signed := "no checkpoints: the hashes prove nothing about who wrote the records"
+		switch {
+		case r.Signed >= r.To && r.Signed > 0:
+			signed = "all signed"
+		case r.Signed > 0:
+			signed = fmt.Sprintf("signed through record %d; records %d..%d are NOT signed", r.Signed, r.Signed+1, r.To)
+		}
+		fmt.Fprintf(stdout, "ok stream %q: records %d..%d (%d), %d checkpoints, %s, %s, head %x\n",
+			r.Stream, r.From, r.To, r.Records, r.Checkpoints, anchor, signed, r.Head.Hash[:8])
 	}
-	return 0
+	return code
 }
 
 func decodeKey(s string) ([]byte, error) {

@@ -66,9 +66,13 @@ func (a *AuthStore) CreateResetToken(ctx context.Context, t auth.ResetToken) err
 		k := a.tokenKey(t.Hash)
 		p.HSet(ctx, k, "u", t.UserID, "c", micros(t.CreatedAt), "e", micros(t.ExpiresAt))
 		p.PExpire(ctx, k, ttl)
-		uk := a.userTokensKey(t.UserID)
-		p.SAdd(ctx, uk, hex.EncodeToString(t.Hash))
-		p.PExpire(ctx, uk, ttl)
+		// A token with no user (auth's decoy for an unknown address) is never
+		// deleted by user, and indexing it would grow one set without end.
+		if t.UserID != "" {
+			uk := a.userTokensKey(t.UserID)
+			p.SAdd(ctx, uk, hex.EncodeToString(t.Hash))
+			p.PExpire(ctx, uk, ttl)
+		}
 		return nil
 	})
 	if err != nil {

@@ -1,7 +1,12 @@
 package redisstore_test
 
 import (
+	"context"
+	"crypto/sha256"
 	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/auth/authtest"
@@ -32,4 +37,23 @@ func TestAuthStoreConformance(t *testing.T) {
 		c, prefix := testenv.Redis(t)
 		return redisstore.New(c, prefix).Auth()
 	})
+}
+
+// TestAuthDecoyTokensNotIndexed: decoy reset tokens (no user, written for
+// unknown addresses) expire by themselves and are not gathered in one
+// per-user set that every decoy refreshes and nothing ever empties.
+func TestAuthDecoyTokensNotIndexed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, prefix := testenv.Redis(t)
+	s := redisstore.New(c, prefix)
+	a := s.Auth()
+	now := time.Now()
+	for i := range 3 {
+		h := sha256.Sum256([]byte{byte(i)})
+		require.NoError(t, a.CreateResetToken(ctx, auth.ResetToken{Hash: h[:], CreatedAt: now, ExpiresAt: now.Add(time.Minute)}))
+	}
+	n, err := c.Exists(ctx, s.Key("auth", "rtu", "")).Result()
+	require.NoError(t, err)
+	require.Zero(t, n)
 }

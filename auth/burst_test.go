@@ -1,0 +1,125 @@
+package auth_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/auth"
+)
+
+// barrierHasher holds every Verify until n of them are in flight, so that a
+// burst of concurrent logins all pass the lock check before any of them is
+// counted: the worst case of an attacker firing many requests at once.
+type barrierHasher struct {
+	fakeHasher
+	mu      sync.Mutex
+	n       int
+	arrived int
+	all     chan struct{}
+}
+
+func newBarrierHasher(n int) *barrierHasher {
+	return &barrierHasher{n: n, all: make(chan struct{})}
+}
+
+func (h *barrierHasher) Verify(ctx context.Context, pw, encoded string) error {
+	h.mu.Lock()
+	h.arrived++
+	if h.arrived == h.n {
+		close(h.all)
+	}
+	h.mu.Unlock()
+	select {
+	case <-h.all:
+	case <-time.After(5 * time.Second): // never deadlock the suite
+	}
+	return h.fakeHasher.Verify(ctx, pw, encoded)
+}
+
+// burst runs n concurrent logins with wrong passwords (and, if right is
+// set, one more with the right password) and returns how many attempts were
+// judged: failures audited as "bad_password" plus successful logins.
+func burst(t *testing.T, e *env, n int, right string) int {
+	t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	ok := 0
+	for i := range n + 1 {
+		pw := fmt.Sprint("guess", i)
+		if i == n {
+			if right == "" {
+				continue
+			}
+			pw = right
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := e.a.Login(ctx, "JanKowalski37", pw, ipClient(i))
+			if err == nil {
+				mu.Lock()
+				ok++
+				mu.Unlock()
+				return
+			}
+			require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+		}()
+	}
+	wg.Wait()
+	e.rec.mu.Lock()
+	defer e.rec.mu.Unlock()
+	judged := ok
+	for _, ev := range e.rec.events {
+		if ev.Type == auth.EventLoginFailed && ev.Reason == "bad_password" {
+			judged++
+		}
+	}
+	return judged
+}
+
+// TestBurstJudgesOneBlockPerWait: a burst of concurrent guesses, all past
+// the lock check before any is counted, gets no more than FailureFactor of
+// them judged; the rest are refused unjudged, as during a wait.
+func TestBurstJudgesOneBlockPerWait(t *testing.T) {
+	t.Parallel()
+	const n = 20
+	h := newBarrierHasher(n)
+	e := newEnv(t, func(c *auth.Config) { c.Hasher = h; c.IPLimit = 1 << 30 })
+	e.addUser("u1", "JanKowalski37", "right")
+	require.LessOrEqual(t, burst(t, e, n, ""), auth.DefaultFailureFactor)
+}
+
+// TestBurstRespectsHardLimit: at 99 consecutive failures, a burst of
+// concurrent guesses (one of them right) gets at most one more judged, so
+// never more than 100 consecutive failures are judged (NIST SP 800-63B
+// §5.2.2), and the account ends permanently locked unless the one judged
+// guess was the right one.
+func TestBurstRespectsHardLimit(t *testing.T) {
+	t.Parallel()
+	const n = 20
+	h := newBarrierHasher(n + 1)
+	e := newEnv(t, func(c *auth.Config) { c.Hasher = h; c.IPLimit = 1 << 30 })
+	e.addUser("u1", "JanKowalski37", "right")
+	ctx := context.Background()
+	// 99 failures, each after a quiet period, so no wait is in force now.
+	start := e.clock.Now().Add(-100 * 13 * time.Hour)
+	for i := range auth.MaxConsecutiveFailures - 1 {
+		_, err := e.store.AddFailure(ctx, "acct:u1", auth.FailureParams{
+			Now: start.Add(time.Duration(i) * 13 * time.Hour), ResetAfter: auth.DefaultFailureReset,
+			Keep: 90 * 24 * time.Hour, PersistAt: auth.MaxConsecutiveFailures,
+		})
+		require.NoError(t, err)
+	}
+	c, err := e.store.Counter(ctx, "acct:u1", e.clock.Now())
+	require.NoError(t, err)
+	require.Equal(t, auth.MaxConsecutiveFailures-1, c.Consecutive)
+	require.False(t, e.cfg.Lockout.State(c, e.clock.Now()).Locked)
+
+	require.LessOrEqual(t, burst(t, e, n, "right"), 1)
+}
