@@ -128,6 +128,7 @@ func TestBrowserJourney(t *testing.T) {
 	shot(ctx, "01-signup")
 	do(ctx, chromedp.Click(chromedp.CSS(`#signup button`)), chromedp.WaitVisible(chromedp.CSS(`#mailbox-link`)),
 		chromedp.Click(chromedp.CSS(`#mailbox-link`)), chromedp.WaitVisible(chromedp.CSS(`.mail`)))
+	shot(ctx, "01b-mailbox")
 	m := regexp.MustCompile(`login name is (\w+)\.`).FindStringSubmatch(text(ctx, `.mail p`))
 	require.NotNil(t, m, "the welcome mail names the login")
 	username := m[1]
