@@ -275,7 +275,8 @@ func (a *App) logError(ctx context.Context, err error) {
 func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
 	switch e.Type {
 	case session.EventLogout, session.EventRevoked, session.EventRevokedAll:
-		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID}
+		c := clientFrom(ctx)
+		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}
 		if e.SessionID != "" {
 			ev.Details = map[string]string{"session": e.SessionID}
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 )
 
@@ -37,8 +38,20 @@ func (a *App) secure(next http.Handler) http.Handler {
 		if r.TLS != nil {
 			h.Set("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
 		}
-		protected.ServeHTTP(w, r)
+		// The client's address and user agent ride in the context, for
+		// hooks that audit without the request (session's OnEvent).
+		ctx := context.WithValue(r.Context(), clientKey{}, clientInfo{IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent()})
+		protected.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+type clientKey struct{}
+
+type clientInfo struct{ IP, UserAgent string }
+
+func clientFrom(ctx context.Context) clientInfo {
+	c, _ := ctx.Value(clientKey{}).(clientInfo)
+	return c
 }
 
 // private marks an answer that carries personal data: browsers and proxies

@@ -118,6 +118,9 @@ func (a *App) currentUser(r *http.Request) (User, bool) {
 
 // device turns a User-Agent into "Chrome on Linux" for the sessions list.
 func device(ua string) string {
+	if ua == "" {
+		return "—"
+	}
 	browser, osName := "Unknown browser", "unknown system"
 	for _, b := range []struct{ token, name string }{
 		{"Edg/", "Edge"}, {"HeadlessChrome", "Headless Chrome"}, {"Chrome/", "Chrome"},

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/mfa"
 )
 
@@ -51,6 +52,10 @@ func TestSignInWithEmailedCode(t *testing.T) {
 	ta.signUpAndIn(t, c, "ada@example.com")
 	ta.enrolTOTP(t, c)
 	ta.do(t, c, "POST", "/signout", url.Values{})
+	out, err := ta.audit.Query(t.Context(), audit.Filter{ActionPrefix: "session.logout"})
+	require.NoError(t, err)
+	require.Len(t, out.Records, 1, "the sign-out is audited")
+	require.Equal(t, "127.0.0.1", out.Records[0].IP)
 
 	res := ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {testPassword}})
 	require.Equal(t, "/signin/mfa", res.Header.Get("Location"))
