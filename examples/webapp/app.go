@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -273,12 +274,16 @@ func (a *App) logError(ctx context.Context, err error) {
 // they show in the user's security activity. (Sign-ins are audited by auth,
 // with the IP.) The action has already happened: a failed write is logged.
 func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
+	if e.Type == session.EventRevokedAll && e.Count == 0 {
+		return // "end my other sessions" with none to end
+	}
 	switch e.Type {
 	case session.EventLogout, session.EventRevoked, session.EventRevokedAll:
 		c := clientFrom(ctx)
 		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}
+		ev.Details = map[string]string{"count": strconv.Itoa(max(e.Count, 1))}
 		if e.SessionID != "" {
-			ev.Details = map[string]string{"session": e.SessionID}
+			ev.Details["session"] = e.SessionID
 		}
 		if _, err := a.audit.Append(ctx, ev); err != nil {
 			a.logError(ctx, err)

@@ -186,7 +186,7 @@ func activityLabel(action, reason string) string {
 		auth.EventNewDevice:      "Sign-in from a new device",
 		"session.logout":         "Signed out",
 		"session.revoked":        "Session ended",
-		"session.revoked_all":    "All sessions ended",
+		"session.revoked_all":    "Sessions ended",
 		"admin.sessions.ended":   "Sessions ended by an administrator",
 	}
 	l, ok := labels[auth.EventType(action)]
