@@ -105,7 +105,7 @@ func (c credentials) SetPasswordHash(ctx context.Context, userID, hash string) e
 	return c.db.setPasswordHash(ctx, userID, hash)
 }
 
-// notices renders auth's notifications as mail.
+// notify renders auth's notifications as mail (auth.NotifierFunc).
 func (a *App) notify(ctx context.Context, n auth.Notification) error {
 	u, err := a.db.userByID(ctx, n.UserID)
 	if err != nil {
