@@ -1,0 +1,310 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/auth"
+	"github.com/bulwarkhq/bulwark/clientip"
+	"github.com/bulwarkhq/bulwark/export"
+	"github.com/bulwarkhq/bulwark/keyring"
+	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/password"
+	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/session"
+	"github.com/bulwarkhq/bulwark/store/redisstore"
+	"github.com/bulwarkhq/bulwark/store/sqlstore"
+)
+
+// Config is what main (or a test) decides about the app.
+type Config struct {
+	// DB is the database holding Bulwark's tables and the app's own:
+	// SQLite or PostgreSQL. Required.
+	DB *sql.DB
+	// Redis, when set, holds what Redis suits: sessions, and mfa's
+	// used-code marks, attempt counters and emailed codes.
+	Redis redis.UniversalClient
+	// RedisPrefix starts every key the app keeps in Redis. Default "webapp:".
+	RedisPrefix string
+	// KEK wraps the keyring's data keys. In production it comes from the
+	// environment or a KMS (keyring.LocalKEKFromEnv), never the database.
+	KEK keyring.KEK
+	// TLS says the app is served over HTTPS: cookies get Secure and the
+	// __Host- prefix, and responses carry HSTS.
+	TLS bool
+	// ClientIP decides which proxies may set X-Forwarded-For.
+	ClientIP clientip.Resolver
+	// IdleTimeout logs a user out after this much inactivity. Default 10 minutes.
+	IdleTimeout time.Duration
+	// BannerPoll is how often signed-in pages ask how long their session
+	// has left, for the "expiring soon" banner. Default 30 seconds.
+	BannerPoll time.Duration
+	// HashParams for new password hashes; zero means password's defaults
+	// (argon2id, 64 MiB). Tests use tiny ones.
+	HashParams password.Params
+	// ExportWorkFactor is the scrypt cost of passphrase-encrypted
+	// exports; zero means export's default (2^18, about a second).
+	ExportWorkFactor int
+	// AuditKey signs the audit log's checkpoints (HMAC-SHA256, at least
+	// 32 bytes). Required.
+	AuditKey []byte
+	// BaseURL is where users reach the app, for links in mail. Default
+	// http://127.0.0.1:8080.
+	BaseURL string
+	// Mail receives a copy of every message, as the console side of the
+	// development mailer. Default standard error.
+	Mail io.Writer
+	// Log receives errors. Default slog's default logger.
+	Log *slog.Logger
+	// Now is the clock. Default time.Now. The browser test injects a
+	// clock it can move forward to watch a session time out.
+	Now func() time.Time
+}
+
+// App holds every Bulwark component and the app's own data.
+type App struct {
+	cfg           Config
+	db            db
+	sessions      *session.Manager
+	factors       *mfa.Manager
+	keys          *keyring.Keyring
+	hasher        *password.Hasher
+	policy        password.Policy
+	exporter      *export.Exporter
+	lifecycle     *retention.Manager
+	subjects      retention.SubjectStore
+	retentionLock retention.Locker
+	mail          *devMailer
+	exports       *exportJobs
+	auth          *auth.Authenticator
+	authStore     auth.Store
+	audit         *audit.Log
+	pages         *pages
+}
+
+// New wires Bulwark into the app: migrations, then one component after the
+// other. Every component gets the same clock.
+func New(ctx context.Context, cfg Config) (*App, error) {
+	if cfg.DB == nil || cfg.KEK == nil || len(cfg.AuditKey) < 32 {
+		return nil, errors.New("webapp: Config.DB, Config.KEK and a 32-byte Config.AuditKey are required")
+	}
+	if cfg.RedisPrefix == "" {
+		cfg.RedisPrefix = "webapp:"
+	}
+	if cfg.BannerPoll <= 0 {
+		cfg.BannerPoll = 30 * time.Second
+	}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "http://127.0.0.1:8080"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Mail == nil {
+		cfg.Mail = os.Stderr
+	}
+	a := &App{cfg: cfg}
+
+	// Storage: Bulwark's schema (bulwark_* tables), then the app's.
+	st, err := sqlstore.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		return nil, err
+	}
+	a.db = db{sql: cfg.DB, st: st}
+	if err := a.db.migrate(ctx); err != nil {
+		return nil, err
+	}
+
+	// Keyring: seals TOTP secrets, and each user's client notes under a
+	// key of their own, destroyed when the account is erased.
+	if a.keys, err = keyring.New(st.Keyring(), cfg.KEK, keyring.Config{Now: cfg.Now}); err != nil {
+		return nil, err
+	}
+
+	// Passwords: NIST SP 800-63B policy (length, blocklist, context
+	// words) and argon2id hashes.
+	a.policy = password.Policy{ContextWords: []string{"bulwark", "webapp"}}
+	if a.hasher, err = password.NewHasher(password.Config{Params: cfg.HashParams}); err != nil {
+		return nil, err
+	}
+
+	// Sessions: the single-session rule and the idle timeout are
+	// session's defaults. Sessions go to Redis when there is one.
+	var sessionStore session.Store = st.Session()
+	var mfaStore mfa.Store = st.MFA()
+	if cfg.Redis != nil {
+		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
+		sessionStore = rs.Session()
+		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(),
+			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}
+	}
+	a.sessions = session.New(sessionStore, session.Config{
+		IdleTimeout:       cfg.IdleTimeout,
+		InsecureDevCookie: !cfg.TLS, // plain http://127.0.0.1 in development only
+		ClientIP:          cfg.ClientIP,
+		Unauthenticated:   http.HandlerFunc(a.signinRedirect),
+		OnError:           a.logError,
+		OnEvent:           a.onSessionEvent,
+		Now:               cfg.Now,
+	})
+
+	// Second factors, with the development mailer for emailed codes.
+	a.mail = newDevMailer(cfg.Mail, cfg.Now)
+	a.factors = mfa.New(mfaStore, a.keys, mfa.Config{
+		Issuer: "Bulwark demo",
+		Sender: a.mail,
+		Hook:   a.onMFAEvent,
+		Now:    cfg.Now,
+	})
+
+	// Export: the user's data as CSV files in a zip, age-encrypted.
+	a.exporter = export.New(export.Config{Now: cfg.Now, ScryptWorkFactor: cfg.ExportWorkFactor})
+	for _, m := range []struct {
+		name string
+		mod  export.Module
+	}{{"profile", profileModule{a}}, {"clients", clientsModule{a}}, {"sessions", sessionsModule{a}}} {
+		if err := a.exporter.Register(m.name, m.mod); err != nil {
+			return nil, err
+		}
+	}
+	a.exports = newExportJobs()
+
+	// Audit: one tamper-evident stream for the app, checkpoints signed
+	// with an HMAC key so that truncation is caught too.
+	a.audit = audit.New(st.Audit(), audit.Config{
+		Now:     cfg.Now,
+		Signer:  audit.HMACKey{ID: "webapp-1", Key: cfg.AuditKey},
+		OnError: a.logError,
+	})
+
+	// Auth: the sign-up and sign-in flows, composed from the packages
+	// above through the adapters in wire.go. Lockout counters, reset
+	// tokens and pending second factors go to Redis when there is one.
+	a.authStore = st.Auth()
+	if cfg.Redis != nil {
+		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix).Auth()
+		a.authStore = auth.SplitStore(auth.Stores{Claims: st.Auth(), Tokens: st.Auth(), Pending: rs, Counters: rs})
+	}
+	a.auth = auth.New(a.authStore, auth.Config{
+		Credentials: credentials{db: a.db, now: cfg.Now},
+		Hasher:      a.hasher,
+		Policy:      a.policy,
+		Sessions:    authSessions{a.sessions},
+		MFA:         auth.Factors(a.factors, auth.FactorsConfig{EmailEnrolled: a.hasTOTP}),
+		Auditor:     auth.AuditLog(a.audit, ""), // one stream for the whole app
+		Notifier:    auth.NotifierFunc(a.notify),
+		ResetMailer: a,
+		Now:         cfg.Now,
+	})
+
+	// Retention: the saas-lifecycle preset; "delete my account" erases
+	// at once through the same erasers the scheduler would use.
+	rs := st.Retention()
+	a.subjects, a.retentionLock = rs, rs
+	if a.lifecycle, err = retention.New(rs, retention.Config{
+		Shredder: a.keys,                   // erasure destroys the user's keyring key
+		Recorder: erasureRecorder{a.audit}, // and leaves a PII-free receipt in the audit log
+		Now:      cfg.Now, Logger: cfg.Log,
+	}); err != nil {
+		return nil, err
+	}
+	a.registerErasers()
+
+	if a.pages, err = parsePages(); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// Handler is the whole app: routes inside the security middleware.
+func (a *App) Handler() http.Handler {
+	return a.secure(a.routes())
+}
+
+// Run does the app's periodic housekeeping until ctx ends: expired
+// sessions, audit checkpoints and retention rules.
+func (a *App) Run(ctx context.Context) error {
+	// One instance runs the rules at a time: sqlstore's lock (a PostgreSQL
+	// advisory lock) works across instances sharing the database.
+	sched := retention.NewScheduler(a.lifecycle, retention.SchedulerConfig{Locker: a.retentionLock, Logger: a.cfg.Log})
+	go func() {
+		t := time.NewTicker(time.Minute)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := a.sessions.Cleanup(ctx); err != nil {
+					a.logError(ctx, err)
+				}
+				// Signed checkpoints on a timer, so that even a quiet log
+				// can prove nothing was cut from its end.
+				if _, err := a.audit.CheckpointAll(ctx); err != nil {
+					a.logError(ctx, err)
+				}
+			}
+		}
+	}()
+	return sched.Start(ctx)
+}
+
+func (a *App) logError(ctx context.Context, err error) {
+	a.cfg.Log.ErrorContext(ctx, "webapp", "err", err)
+}
+
+// onSessionEvent records sign-outs and ended sessions in the audit log, so
+// they show in the user's security activity. (Sign-ins are audited by auth,
+// with the IP.) The action has already happened: a failed write is logged.
+func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
+	if e.Type == session.EventRevokedAll && e.Count == 0 {
+		return // "end my other sessions" with none to end
+	}
+	switch e.Type {
+	case session.EventLogout, session.EventRevoked, session.EventRevokedAll:
+		c := clientFrom(ctx)
+		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}
+		ev.Details = map[string]string{"count": strconv.Itoa(max(e.Count, 1))}
+		if e.SessionID != "" {
+			ev.Details["session"] = e.SessionID
+		}
+		if _, err := a.audit.Append(ctx, ev); err != nil {
+			a.logError(ctx, err)
+		}
+	}
+}
+
+func (a *App) onMFAEvent(ctx context.Context, e mfa.Event) {
+	a.cfg.Log.InfoContext(ctx, "mfa."+string(e.Type), "user", e.UserID, "factor", e.Factor, "reason", e.Reason)
+}
+
+// internalError answers 500 without details: the error goes to the log.
+func (a *App) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	a.logError(r.Context(), fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
+	http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
+}
+
+// hasTOTP lets users with an authenticator app ask for an emailed code
+// instead (auth.FactorsConfig.EmailEnrolled); users without one sign in
+// with their password until they enrol.
+func (a *App) hasTOTP(ctx context.Context, userID string) (bool, error) {
+	st, err := a.factors.Status(ctx, userID)
+	return st.TOTP == mfa.TOTPActive, err
+}

@@ -1,0 +1,359 @@
+package main
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"encoding/base32"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/internal/testenv"
+	"github.com/bulwarkhq/bulwark/mfa"
+)
+
+// TestBrowserJourney walks the demo in headless Chromium, as a user would:
+// sign up, enrol TOTP, sign out, sign in with TOTP, be refused in a second
+// browser (single session), edit a client and see the change log with the
+// IP, export and decrypt with age, watch the session expire with the fake
+// clock, and delete the account. Screenshots of each step go to
+// artifacts/webapp/ at the repository root.
+func TestBrowserJourney(t *testing.T) {
+	chrome := findChromium(t)
+	ta := newTestApp(t, func(c *Config) { c.BannerPoll = 300 * time.Millisecond })
+	shots := artifactDir(t)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1100, 860),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 100*time.Second)
+	defer cancelTimeout()
+
+	do := func(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		require.NoError(t, chromedp.Do(ctx, steps...))
+	}
+	text := func(ctx context.Context, sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		require.NoError(t, err)
+		return s
+	}
+	start := time.Now()
+	shot := func(ctx context.Context, name string) {
+		t.Helper()
+		t.Logf("%5.1fs %s", time.Since(start).Seconds(), name)
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), png, 0o600))
+	}
+	// goTo opens a page of the app as a click on a link would: the page
+	// script then knows the tab is not being closed, and sends no logout
+	// beacon.
+	goTo := func(ctx context.Context, path string) chromedp.Action[chromedp.Void] {
+		return chromedp.Steps(
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Evaluate[bool]("window.leaving = true; leaving = true")(ctx, tg)
+				return err
+			}),
+			chromedp.Navigate(ta.srv.URL+path),
+		)
+	}
+	totp := func(secret string) string {
+		t.Helper()
+		key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(secret, "="))
+		require.NoError(t, err)
+		code, err := mfa.Code(key, mfa.SHA1, 6, 30*time.Second, ta.clock.Now()) // the app's clock, not the wall's
+		require.NoError(t, err)
+		return code
+	}
+	signIn := func(ctx context.Context, login, pw string) {
+		t.Helper()
+		do(ctx, goTo(ctx, "/signin"),
+			chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
+			chromedp.SendKeys(chromedp.CSS(`input[name=login]`), login),
+			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+			chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		)
+	}
+	enterTOTP := func(ctx context.Context, code string) {
+		t.Helper()
+		do(ctx,
+			chromedp.WaitVisible(chromedp.CSS(`main > form input[name=code]`)),
+			chromedp.SendKeys(chromedp.CSS(`main > form input[name=code]`), code),
+			chromedp.Click(chromedp.CSS(`main > form button`)),
+		)
+	}
+
+	// 1. Sign up, with the strength meter answering as we type.
+	const email, pw = "ada@example.com", "correct horse battery staple"
+	do(ctx, chromedp.Navigate(ta.srv.URL+"/signup"),
+		chromedp.WaitVisible(chromedp.CSS(`#signup`)),
+		// SetValue: synthetic key events cannot type every letter (ć).
+		chromedp.SetValue(chromedp.CSS(`input[name=first_name]`), "Łukasz"),
+		chromedp.SetValue(chromedp.CSS(`input[name=last_name]`), "Żółć"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), "password1"),
+		chromedp.WaitVisible(chromedp.CSS(`#meter-problems li`)), // live policy feedback
+	)
+	require.Contains(t, text(ctx, `#meter-problems`), "most common passwords")
+	_, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector("input[name=password]").value = ""`))
+	require.NoError(t, err)
+	do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw))
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.getElementById("meter-text").textContent === "Very strong"`))
+	require.NoError(t, err)
+	do(ctx, chromedp.Sleep(300*time.Millisecond)) // the meter's CSS transition, for the screenshot
+	shot(ctx, "01-signup")
+	do(ctx, chromedp.Click(chromedp.CSS(`#signup button`)), chromedp.WaitVisible(chromedp.CSS(`#mailbox-link`)),
+		chromedp.Click(chromedp.CSS(`#mailbox-link`)), chromedp.WaitVisible(chromedp.CSS(`.mail`)))
+	shot(ctx, "01b-mailbox")
+	m := regexp.MustCompile(`login name is (\w+)\.`).FindStringSubmatch(text(ctx, `.mail p`))
+	require.NotNil(t, m, "the welcome mail names the login")
+	username := m[1]
+	require.Regexp(t, `^LukaszZolc\d+$`, username, "transliterated name plus a number")
+
+	// 2. Sign in (no second factor yet) and enrol TOTP from the QR page.
+	signIn(ctx, username, pw)
+	do(ctx, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)),
+		chromedp.Click(chromedp.CSS(`nav a[href="/account"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`a[href="/account/mfa"]`)),
+		chromedp.Click(chromedp.CSS(`a[href="/account/mfa"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
+		chromedp.Click(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#totp-secret`)),
+	)
+	_, err = chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector(".enrol img").naturalWidth > 0`)) // the QR code renders under the CSP
+	require.NoError(t, err)
+	shot(ctx, "02-totp-enrolment")
+	secret := text(ctx, `#totp-secret`) // what the phone would keep
+	do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=code]`), totp(secret)),
+		chromedp.Click(chromedp.CSS(`form[action="/account/mfa/confirm"] button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#recovery-codes`)))
+	shot(ctx, "03-recovery-codes")
+
+	// 3. Sign out.
+	do(ctx, chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
+	require.Contains(t, text(ctx, `p.notice`), "signed out")
+
+	// 4. Sign in with the password (a wrong one first, for the activity
+	// log), then the TOTP code of the next time step.
+	signIn(ctx, username, "not my password")
+	do(ctx, chromedp.WaitVisible(chromedp.CSS(`p.error`)))
+	ta.clock.Add(time.Minute)
+	signIn(ctx, username, pw)
+	enterTOTP(ctx, totp(secret))
+	do(ctx, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)))
+
+	// 5. A second browser (its own cookies) is refused: one session per account.
+	ctx2, cancel2 := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+	ta.clock.Add(time.Minute)
+	signIn(ctx2, username, pw)
+	enterTOTP(ctx2, totp(secret))
+	do(ctx2, chromedp.WaitVisible(chromedp.CSS(`p.error`)))
+	require.Contains(t, text(ctx2, `p.error`), "already signed in on another device")
+	shot(ctx2, "04-second-browser-refused")
+	cancel2()
+
+	// The account page lists the session with its IP and device, and the
+	// security activity with the failed attempt.
+	do(ctx, goTo(ctx, "/account"), chromedp.WaitVisible(chromedp.CSS(`#activity`)))
+	require.Contains(t, text(ctx, `#sessions`), "127.0.0.1")
+	require.Contains(t, text(ctx, `#sessions`), "Headless Chrome")
+	require.Contains(t, text(ctx, `#activity`), "bad password")
+	shot(ctx, "05-account-security")
+
+	// 7. Create a client, edit it: the change log shows the diff and the IP.
+	do(ctx, goTo(ctx, "/clients/new"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Ada Lovelace"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ada@analytical.example"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=phone]`), "+44 20 7946 0000"),
+		chromedp.SendKeys(chromedp.CSS(`textarea[name=notes]`), "Met at the Analytical Society"),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
+		chromedp.Click(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=phone]`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=phone]`), "+44 20 7946 0999"),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
+		chromedp.Click(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#history`)),
+	)
+	history := text(ctx, `#history`)
+	require.Contains(t, history, "client.updated")
+	require.Contains(t, history, "127.0.0.1")
+	require.Contains(t, history, "+44 20 7946 0999")
+	shot(ctx, "06-change-log")
+
+	// Admin: the first account administers; verify the audit chain.
+	do(ctx, goTo(ctx, "/admin"), chromedp.WaitVisible(chromedp.CSS(`#verify-chain`)),
+		chromedp.Click(chromedp.CSS(`#verify-chain`)), chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	require.Contains(t, text(ctx, `p.notice`), "intact")
+	shot(ctx, "07-admin")
+
+	// 8. Export to an age public key, download it, decrypt it with age.
+	id, err := age.GenerateX25519Identity()
+	require.NoError(t, err)
+	downloads := t.TempDir()
+	progress := chromedp.BrowserEvents(ctx, cdpbrowser.DownloadProgress)
+	do(ctx, goTo(ctx, "/account/export"), chromedp.WaitVisible(chromedp.CSS(`#export-form`)),
+		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			yes := true
+			_, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+				Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: downloads, EventsEnabled: &yes,
+			})
+			return err
+		}),
+		chromedp.SendKeys(chromedp.CSS(`input[name=recipient]`), id.Recipient().String()),
+		chromedp.SendKeys(chromedp.CSS(`#export-form input[name=password]`), pw),
+		chromedp.Click(chromedp.CSS(`#export-form button`)),
+		chromedp.WaitVisible(chromedp.CSS(`#export-download`)),
+	)
+	shot(ctx, "08-export")
+	do(ctx, chromedp.Click(chromedp.CSS(`#export-download`)))
+	var file string
+	for ev, err := range progress {
+		require.NoError(t, err)
+		if ev.State == cdpbrowser.DownloadProgressStateCompleted {
+			file = filepath.Join(downloads, ev.GUID)
+			break
+		}
+	}
+	clientsCSV := decryptExport(t, file, id)
+	require.Contains(t, clientsCSV, "Ada Lovelace")
+	require.Contains(t, clientsCSV, "Met at the Analytical Society", "notes are opened for the export")
+
+	// 6. Idle expiry with the fake clock: the banner warns, then the
+	// session ends and the page goes to sign-in.
+	ta.clock.Add(8*time.Minute + 30*time.Second)
+	do(ctx, chromedp.WaitVisible(chromedp.CSS(`#expiry`)))
+	shot(ctx, "09-expiring-soon")
+	ta.clock.Add(2 * time.Minute)
+	do(ctx, chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	require.Contains(t, text(ctx, `p.notice`), "session has ended")
+	shot(ctx, "10-session-ended")
+
+	// Closing the tab logs out: sign in in a new tab, close it, and the
+	// pagehide beacon has ended the session on the server.
+	tab, closeTab := chromedp.NewContext(ctx) // same browser context: same cookies
+	signIn(tab, username, pw)
+	enterTOTP(tab, totp(secret))
+	do(tab, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)))
+	userID := ta.userID(t, email)
+	live, err := ta.sessions.List(t.Context(), userID)
+	require.NoError(t, err)
+	require.Len(t, live, 1)
+	closeTab()
+	require.Eventually(t, func() bool {
+		live, err := ta.sessions.List(t.Context(), userID)
+		return err == nil && len(live) == 0
+	}, 10*time.Second, 50*time.Millisecond, "the pagehide beacon ended the session")
+
+	// 9. Sign in again (not refused: no session is left) and delete the
+	// account, offered an export first.
+	ta.clock.Add(time.Minute)
+	signIn(ctx, username, pw)
+	enterTOTP(ctx, totp(secret))
+	do(ctx, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)),
+		goTo(ctx, "/account/delete"), chromedp.WaitVisible(chromedp.CSS(`a[href="/account/export"]`)))
+	shot(ctx, "11-delete")
+	do(ctx, chromedp.SendKeys(chromedp.CSS(`main input[name=password]`), pw),
+		chromedp.Click(chromedp.CSS(`main button.danger`)),
+		chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
+	require.Contains(t, text(ctx, `p.notice`), "erased")
+	var users, clients int
+	require.NoError(t, ta.db.QueryRow(`SELECT count(*) FROM webapp_users`).Scan(&users))
+	require.NoError(t, ta.db.QueryRow(`SELECT count(*) FROM webapp_clients`).Scan(&clients))
+	require.Zero(t, users+clients)
+}
+
+// findChromium returns Debian's chromium, or skips: CI installs it and
+// refuses skips that carry testenv.SkipMarker.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip(testenv.SkipMarker + " chromium not found; browser test skipped")
+	return ""
+}
+
+// artifactDir is artifacts/webapp at the repository root (ignored by git),
+// kept after the test for people and CI to look at.
+func artifactDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	require.NoError(t, err)
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		require.NotEqual(t, dir, parent, "no go.mod above the test")
+		dir = parent
+	}
+	out := filepath.Join(dir, "artifacts", "webapp")
+	require.NoError(t, os.MkdirAll(out, 0o750))
+	return out
+}
+
+// decryptExport decrypts the downloaded export with the age command when it
+// is installed (as a user would), or with filippo.io/age, and returns
+// clients.csv from the zip inside.
+func decryptExport(t *testing.T, file string, id *age.X25519Identity) string {
+	t.Helper()
+	var plain []byte
+	if bin, err := exec.LookPath("age"); err == nil {
+		keyFile := filepath.Join(t.TempDir(), "key.txt")
+		require.NoError(t, os.WriteFile(keyFile, []byte(id.String()+"\n"), 0o600))
+		plain, err = exec.Command(bin, "--decrypt", "--identity", keyFile, file).Output() //nolint:gosec // test inputs
+		require.NoError(t, err, "age --decrypt")
+	} else {
+		f, err := os.Open(file) //nolint:gosec // test file
+		require.NoError(t, err)
+		defer func() { _ = f.Close() }()
+		r, err := age.Decrypt(f, id)
+		require.NoError(t, err)
+		plain, err = io.ReadAll(r)
+		require.NoError(t, err)
+	}
+	zr, err := zip.NewReader(bytes.NewReader(plain), int64(len(plain)))
+	require.NoError(t, err)
+	var names []string
+	for _, f := range zr.File {
+		names = append(names, f.Name)
+		if filepath.Base(f.Name) == "clients.csv" {
+			rc, err := f.Open()
+			require.NoError(t, err)
+			b, err := io.ReadAll(rc)
+			require.NoError(t, err)
+			require.NoError(t, rc.Close())
+			return string(b)
+		}
+	}
+	t.Fatalf("no clients.csv in the export: %v", names)
+	return ""
+}

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/auth"
+	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/retention"
+)
+
+// registerErasers tells retention how to erase each category of a user's
+// data. "Delete my account" and the retention scheduler use the same
+// erasers; an interrupted erasure is resumed where it stopped. After the
+// erasers, retention destroys the user's keyring key (Config.Shredder), so
+// sealed client notes in old backups can no longer be read.
+func (a *App) registerErasers() {
+	a.lifecycle.Register("clients", retention.EraserFunc(a.db.deleteClientsOf))
+	a.lifecycle.Register("factors", retention.EraserFunc(func(ctx context.Context, user string) error {
+		if err := a.factors.RemoveTOTP(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+			return err
+		}
+		if err := a.factors.RemoveRecoveryCodes(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+			return err
+		}
+		return nil
+	}))
+	a.lifecycle.Register("exports", retention.EraserFunc(func(_ context.Context, user string) error {
+		if p := a.exports.take(user); p != "" {
+			return os.Remove(p)
+		}
+		return nil
+	}))
+	a.lifecycle.Register("sessions", retention.EraserFunc(func(ctx context.Context, user string) error {
+		_, err := a.sessions.RevokeAll(ctx, user) // ASVS 7.4.2
+		return err
+	}))
+	a.lifecycle.Register("profile", retention.EraserFunc(a.db.deleteUser))
+}
+
+// erasureRecorder keeps retention's erasure receipts in the audit log.
+// A receipt names no person (retention keeps receipts PII-free): it proves
+// that an erasure ran, which rule ordered it and whether the key was
+// destroyed.
+type erasureRecorder struct{ log *audit.Log }
+
+func (e erasureRecorder) RecordErasure(ctx context.Context, r retention.Receipt) error {
+	_, err := e.log.Append(ctx, audit.Event{
+		Actor: "retention", ActorType: audit.ActorSystem, Action: "retention.erased",
+		TargetType: "erasure", TargetID: r.ID,
+		Details: map[string]string{"rule": r.Rule, "categories": strings.Join(r.Categories, ","), "key_shredded": strconv.FormatBool(r.KeyShredded)},
+	})
+	return err
+}
+
+func (a *App) deletePage(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, "delete", view{Title: "Delete my account"})
+}
+
+// deleteAccount asks for the password again (a destructive action needs a
+// fresh authentication, ASVS 7.5.1), then erases everything at once.
+func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
+	ctx, s := r.Context(), sess(r)
+	u, err := a.db.userByID(ctx, s.UserID)
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	// Re-authentication goes through auth, under the same throttle as sign-in.
+	if _, err := a.auth.Reauthenticate(ctx, u.ID, r.PostFormValue("password"), a.client(r)); err != nil {
+		if !errors.Is(err, auth.ErrInvalidCredentials) {
+			a.internalError(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: "That password is not right."})
+		return
+	}
+	receipt, err := a.lifecycle.Erase(ctx, u.ID)
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	a.mail.send(u.Email, "Your account was deleted",
+		"Every record of your account was erased (receipt "+receipt.ID+"). This is the last message we send you.")
+	_ = a.sessions.Logout(w, r) // the session is gone already; this clears the cookie
+	w.Header().Set("Clear-Site-Data", `"cache", "storage"`)
+	http.Redirect(w, r, "/signin?deleted=1", http.StatusSeeOther)
+}

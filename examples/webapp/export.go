@@ -1,0 +1,252 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/bulwarkhq/bulwark/auth"
+	"github.com/bulwarkhq/bulwark/export"
+)
+
+// "Export my data" (GDPR articles 15 and 20): every module below yields
+// the signed-in user's records; package export streams them as CSV files
+// into a zip, encrypted with age to a passphrase or a public key, so the
+// file is safe wherever the browser saves it.
+
+type profileModule struct{ a *App }
+
+func (profileModule) Columns() []string {
+	return []string{"id", "username", "email", "created_at"}
+}
+
+func (m profileModule) Records(ctx context.Context, s export.Scope) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		u, err := m.a.db.userByID(ctx, s.Subject)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		yield([]string{u.ID, u.Username, u.Email, u.CreatedAt.Format(time.RFC3339)}, nil)
+	}
+}
+
+type clientsModule struct{ a *App }
+
+func (clientsModule) Columns() []string {
+	return []string{"id", "name", "email", "phone", "notes", "created_at", "updated_at"}
+}
+
+func (m clientsModule) Records(ctx context.Context, s export.Scope) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		stop := errors.New("stop")
+		err := m.a.db.clients(ctx, s.Subject, func(c Client, sealed string) error {
+			if err := m.a.openNotes(ctx, &c, sealed); err != nil {
+				return err
+			}
+			if !yield([]string{c.ID, c.Name, c.Email, c.Phone, c.Notes,
+				c.CreatedAt.Format(time.RFC3339), c.UpdatedAt.Format(time.RFC3339)}, nil) {
+				return stop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, stop) {
+			yield(nil, err)
+		}
+	}
+}
+
+type sessionsModule struct{ a *App }
+
+func (sessionsModule) Columns() []string {
+	return []string{"id", "created_at", "last_seen", "ip", "user_agent"}
+}
+
+func (m sessionsModule) Records(ctx context.Context, s export.Scope) iter.Seq2[[]string, error] {
+	return func(yield func([]string, error) bool) {
+		list, err := m.a.sessions.List(ctx, s.Subject)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		for _, x := range list {
+			if !yield([]string{x.ID, x.CreatedAt.Format(time.RFC3339), x.LastSeen.Format(time.RFC3339), x.IP, x.UserAgent}, nil) {
+				return
+			}
+		}
+	}
+}
+
+// exportJobs runs at most one export per user in the background, and
+// keeps its progress for the page to poll and its file for one download.
+type exportJobs struct {
+	mu   sync.Mutex
+	jobs map[string]*exportJob
+}
+
+type exportJob struct {
+	Running bool   `json:"running"`
+	Module  string `json:"module"`
+	Rows    int64  `json:"rows"`
+	Done    int    `json:"done"`  // modules finished
+	Total   int    `json:"total"` // modules in the export
+	Error   string `json:"error,omitempty"`
+	Ready   bool   `json:"ready"`
+	path    string
+}
+
+func newExportJobs() *exportJobs { return &exportJobs{jobs: map[string]*exportJob{}} }
+
+func (j *exportJobs) get(user string) (exportJob, bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	x, ok := j.jobs[user]
+	if !ok {
+		return exportJob{}, false
+	}
+	return *x, true
+}
+
+func (j *exportJobs) update(user string, fn func(*exportJob)) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if x, ok := j.jobs[user]; ok {
+		fn(x)
+	}
+}
+
+// take removes the user's job and returns its file, for the one download
+// or for erasure.
+func (j *exportJobs) take(user string) string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	x, ok := j.jobs[user]
+	if !ok || x.Running {
+		return ""
+	}
+	delete(j.jobs, user)
+	return x.path
+}
+
+func (a *App) exportPage(w http.ResponseWriter, r *http.Request) {
+	job, _ := a.exports.get(sess(r).UserID)
+	a.render(w, r, http.StatusOK, "export", view{Title: "Export my data", Data: job})
+}
+
+// exportStart checks the request and starts the export in the background:
+// with the default scrypt cost a passphrase alone takes about a second.
+func (a *App) exportStart(w http.ResponseWriter, r *http.Request) {
+	user := sess(r).UserID
+	req := export.Request{
+		Scope:   export.Scope{Tenant: user, Subject: user},
+		Archive: export.Zip,
+		Format:  export.CSV,
+	}
+	pass, key := r.PostFormValue("passphrase"), strings.TrimSpace(r.PostFormValue("recipient"))
+	fail := func(msg string) {
+		a.render(w, r, http.StatusUnprocessableEntity, "export", view{Title: "Export my data", Error: msg, Data: exportJob{}})
+	}
+	// Exporting everything about a person is sensitive: confirm the
+	// password (ASVS 7.5.1), under auth's brute-force throttle.
+	if _, err := a.auth.Reauthenticate(r.Context(), user, r.PostFormValue("password"), a.client(r)); err != nil {
+		if !errors.Is(err, auth.ErrInvalidCredentials) {
+			a.internalError(w, r, err)
+			return
+		}
+		fail("That password is not right.")
+		return
+	}
+	switch {
+	case key != "":
+		rcp, err := age.ParseX25519Recipient(key)
+		if err != nil {
+			fail("That is not an age public key (it starts with age1).")
+			return
+		}
+		req.Recipients = []age.Recipient{rcp}
+	case len([]rune(pass)) >= 12:
+		req.Passphrase = pass
+	default:
+		fail("Choose a passphrase of at least 12 characters, or give an age public key.")
+		return
+	}
+	f, err := os.CreateTemp("", "webapp-export-*.zip.age")
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	a.exports.mu.Lock()
+	if x, ok := a.exports.jobs[user]; ok && x.Running {
+		a.exports.mu.Unlock()
+		_ = f.Close()
+		_ = os.Remove(f.Name())
+		http.Redirect(w, r, "/account/export", http.StatusSeeOther)
+		return
+	}
+	if x, ok := a.exports.jobs[user]; ok {
+		_ = os.Remove(x.path)
+	}
+	a.exports.jobs[user] = &exportJob{Running: true, Total: len(a.exporter.Modules()), path: f.Name()}
+	a.exports.mu.Unlock()
+
+	req.Progress = func(p export.Progress) {
+		a.exports.update(user, func(x *exportJob) {
+			x.Module, x.Rows = p.Module, p.Rows
+			if p.Done {
+				x.Done++
+			}
+		})
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Minute)
+	go func() {
+		defer cancel()
+		_, err := a.exporter.Export(ctx, f, req)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		a.exports.update(user, func(x *exportJob) {
+			x.Running, x.Ready = false, err == nil
+			if err != nil {
+				a.logError(ctx, fmt.Errorf("export: %w", err))
+				x.Error = "The export failed. Please try again."
+			}
+		})
+	}()
+	http.Redirect(w, r, "/account/export", http.StatusSeeOther)
+}
+
+func (a *App) exportStatus(w http.ResponseWriter, r *http.Request) {
+	job, ok := a.exports.get(sess(r).UserID)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	writeJSON(w, job)
+}
+
+func (a *App) exportDownload(w http.ResponseWriter, r *http.Request) {
+	path := a.exports.take(sess(r).UserID)
+	if path == "" {
+		http.Redirect(w, r, "/account/export", http.StatusSeeOther)
+		return
+	}
+	defer func() { _ = os.Remove(path) }()
+	f, err := os.Open(path) //nolint:gosec // a temp file this process created
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	defer func() { _ = f.Close() }()
+	name := "bulwark-export-" + a.cfg.Now().UTC().Format(time.DateOnly) + ".zip.age"
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	http.ServeContent(w, r, name, time.Time{}, f)
+}

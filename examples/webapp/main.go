@@ -1,0 +1,215 @@
+// Command webapp is Bulwark's demo SaaS: a small client database with
+// sign-up, two-factor sign-in, session management, an audited "clients"
+// module, encrypted data export, account deletion and an admin page, each
+// built from a Bulwark package.
+//
+//	go run ./examples/webapp                 # http://127.0.0.1:8080, SQLite
+//	go run ./examples/webapp -tls            # https with a development certificate
+//	go run ./examples/webapp -db 'postgres://user:pw@127.0.0.1:5432/app' -redis 127.0.0.1:6379
+//
+// Flags may also be given as environment variables: BULWARK_DB,
+// BULWARK_REDIS, BULWARK_MASTER_KEY and BULWARK_AUDIT_KEY (256-bit keys,
+// hex or base64; without them key files are created in a temporary
+// directory, for development only).
+//
+// The first account created is the administrator.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the host picks the drivers; Bulwark imports none
+	"github.com/redis/go-redis/v9"
+	_ "modernc.org/sqlite"
+
+	"github.com/bulwarkhq/bulwark/keyring"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "webapp:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	dataDir := filepath.Join(os.TempDir(), "bulwark-webapp")
+	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
+	dsn := flag.String("db", env("BULWARK_DB", filepath.Join(dataDir, "app.db")), "SQLite file, or a postgres:// URL")
+	redisAddr := flag.String("redis", env("BULWARK_REDIS", ""), "Redis address for sessions and one-time codes (optional)")
+	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated development certificate")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	db, err := openDB(*dsn)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = db.Close() }()
+	kek, err := loadKEK(dataDir)
+	if err != nil {
+		return err
+	}
+	auditKey, err := loadAuditKey(dataDir)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if *useTLS {
+		scheme = "https"
+	}
+	cfg := Config{DB: db, KEK: kek, AuditKey: auditKey, TLS: *useTLS, BaseURL: scheme + "://" + *addr}
+	if *redisAddr != "" {
+		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
+		defer func() { _ = rdb.Close() }()
+		if err := rdb.Ping(ctx).Err(); err != nil {
+			return fmt.Errorf("redis: %w", err)
+		}
+		cfg.Redis = rdb
+	}
+	app, err := New(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	go func() {
+		if err := app.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			slog.Error("housekeeping stopped", "err", err)
+		}
+	}()
+
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           app.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+	}()
+	if *useTLS {
+		cert, err := devCertificate()
+		if err != nil {
+			return err
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	fmt.Printf("Bulwark demo on %s://%s (database: %s)\n", scheme, *addr, redactDSN(*dsn))
+	if *useTLS {
+		err = srv.ListenAndServeTLS("", "")
+	} else {
+		err = srv.ListenAndServe()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
+
+func env(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// openDB opens PostgreSQL for postgres:// URLs and SQLite for anything
+// else, with the SQLite settings sqlstore documents.
+func openDB(dsn string) (*sql.DB, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return sql.Open("pgx", dsn)
+	}
+	if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
+		return nil, err
+	}
+	return sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+}
+
+// loadKEK reads the master key from BULWARK_MASTER_KEY. Without it, for
+// development, it keeps one in a file beside the database; a production
+// deployment takes it from a secret manager or a KMS.
+func loadKEK(dir string) (keyring.KEK, error) {
+	if os.Getenv("BULWARK_MASTER_KEY") != "" {
+		return keyring.LocalKEKFromEnv("BULWARK_MASTER_KEY")
+	}
+	path, err := devKeyFile(dir, "master.key")
+	if err != nil {
+		return nil, err
+	}
+	return keyring.LocalKEKFromFile(path)
+}
+
+// loadAuditKey reads the audit checkpoint key from BULWARK_AUDIT_KEY, or a
+// development key file.
+func loadAuditKey(dir string) ([]byte, error) {
+	text := os.Getenv("BULWARK_AUDIT_KEY")
+	if text == "" {
+		path, err := devKeyFile(dir, "audit.key")
+		if err != nil {
+			return nil, err
+		}
+		b, err := os.ReadFile(path) //nolint:gosec // our own key file
+		if err != nil {
+			return nil, err
+		}
+		text = string(b)
+	}
+	k, err := keyring.ParseMasterKey(strings.TrimSpace(text))
+	if err != nil {
+		return nil, err
+	}
+	return k.Bytes(), nil
+}
+
+// devKeyFile creates dir/name with a random 256-bit key unless it exists.
+// O_EXCL: two processes starting at once keep the same key.
+func devKeyFile(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600) //nolint:gosec // our own key file
+	if errors.Is(err, os.ErrExist) {
+		return path, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	k := keyring.GenerateMasterKey()
+	defer k.Zero()
+	_, err = f.WriteString(hex.EncodeToString(k.Bytes()) + "\n")
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	fmt.Fprintln(os.Stderr, "webapp: development key written to", path)
+	return path, nil
+}
+
+func redactDSN(dsn string) string {
+	if i := strings.Index(dsn, "@"); i > 0 && strings.Contains(dsn, "://") {
+		return dsn[:strings.Index(dsn, "://")+3] + "…" + dsn[i:]
+	}
+	return dsn
+}

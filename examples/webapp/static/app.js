@@ -1,0 +1,88 @@
+// The demo's only script: a password strength meter with live policy
+// feedback, the "expiring soon" banner, logout when the tab closes, and the
+// export progress bar. No framework; every feature also works server-side.
+"use strict";
+
+// Password strength meter: asks the server, which applies the same policy
+// it enforces on submit.
+(function () {
+  const input = document.querySelector("input[data-strength]");
+  if (!input) return;
+  const form = input.form, bar = document.getElementById("meter-bar");
+  const text = document.getElementById("meter-text"), list = document.getElementById("meter-problems");
+  const labels = ["Very weak", "Weak", "Fair", "Strong", "Very strong"];
+  let timer;
+  input.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(async () => {
+      const body = new URLSearchParams(new FormData(form));
+      const res = await fetch("/password/check", { method: "POST", body });
+      if (!res.ok) return;
+      const r = await res.json();
+      bar.className = "s" + r.score;
+      text.textContent = input.value ? labels[r.score] : "";
+      list.replaceChildren(...r.problems.map((p) => Object.assign(document.createElement("li"), { textContent: p })));
+    }, 250);
+  });
+})();
+
+// Idle timeout: poll how long the session has left (the poll does not count
+// as activity) and warn before it ends; when it has ended, go to sign-in.
+(function () {
+  const poll = Number(document.body.dataset.poll || 0), warn = Number(document.body.dataset.warn || 120);
+  if (!poll) return;
+  const banner = document.getElementById("expiry"), left = document.getElementById("expiry-left");
+  async function check() {
+    let res;
+    try { res = await fetch("/session/time-left", { cache: "no-store" }); } catch { return; }
+    if (res.status === 401) { leaving = true; location.assign("/signin?ended=1"); return; }
+    if (!res.ok) return;
+    const t = await res.json();
+    const s = Math.min(t.idle_seconds, t.absolute_seconds);
+    banner.hidden = s > warn;
+    left.textContent = s >= 60 ? Math.ceil(s / 60) + " min" : s + " s";
+  }
+  setInterval(check, poll * 1000);
+  check();
+})();
+
+// Closing the tab logs out: a beacon to /logout on pagehide, unless the page
+// is being left for another page of the app (a link or a form).
+let leaving = false;
+document.addEventListener("click", (e) => {
+  const a = e.target.closest("a[href]");
+  if (a && a.origin === location.origin) leaving = true;
+});
+document.addEventListener("submit", () => { leaving = true; });
+addEventListener("pagehide", (e) => {
+  if (!e.persisted && !leaving && document.body.dataset.poll) navigator.sendBeacon("/logout");
+  leaving = false;
+});
+
+// Export progress.
+(function () {
+  const box = document.getElementById("export-progress");
+  if (!box || box.hidden) return;
+  const bar = document.getElementById("export-bar"), text = document.getElementById("export-text");
+  const timer = setInterval(async () => {
+    const res = await fetch(box.dataset.status, { cache: "no-store" });
+    if (!res.ok) return;
+    const j = await res.json();
+    bar.max = j.total; bar.value = j.done;
+    text.textContent = j.running ? `Exporting ${j.module || "…"}: ${j.rows} rows (${j.done} of ${j.total} files)` : "Done.";
+    if (!j.running) {
+      clearInterval(timer);
+      if (j.ready) { box.hidden = true; document.getElementById("export-ready").hidden = false; }
+      else location.reload();
+    }
+  }, 300);
+})();
+
+// Password reset: the token comes in the URL fragment (never sent to a
+// server or in a Referer); move it into the form and out of the address bar.
+(function () {
+  const field = document.getElementById("reset-token");
+  if (!field || !location.hash) return;
+  field.value = location.hash.slice(1);
+  history.replaceState(null, "", location.pathname);
+})();

@@ -1,0 +1,175 @@
+package main
+
+// Adapters between package auth and the app. auth declares small
+// interfaces (SessionIssuer, MFAVerifier, Auditor, CredentialStore,
+// Notifier, ResetMailer) and ships adapters for Bulwark's own packages
+// (auth.Factors, auth.AuditLog, auth.Sessions). The app uses its own
+// session adapter, below, and provides the users table, the notifier and
+// the reset mailer.
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/bulwarkhq/bulwark/auth"
+	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/session"
+)
+
+// httpExchange carries the request being served to the session adapter,
+// so that the session starts through session's Manager.Login rather than
+// Create (which auth.Sessions uses): Login sets the cookie with session's
+// own attributes (__Host-, Secure, HttpOnly, SameSite) and ends the session
+// this browser already carried in the same step, so signing in again in the
+// same browser is not refused by the single-session rule.
+type httpExchange struct {
+	w http.ResponseWriter
+	r *http.Request
+}
+
+type exchangeKey struct{}
+
+func withExchange(w http.ResponseWriter, r *http.Request) context.Context {
+	return context.WithValue(r.Context(), exchangeKey{}, httpExchange{w, r})
+}
+
+// authSessions is auth's SessionIssuer over session's Manager.
+type authSessions struct{ m *session.Manager }
+
+func (s authSessions) StartSession(ctx context.Context, userID string, st auth.SessionStart) (auth.Session, error) {
+	x, ok := ctx.Value(exchangeKey{}).(httpExchange)
+	if !ok {
+		return auth.Session{}, errors.New("webapp: sign-in outside an HTTP request")
+	}
+	iss, err := s.m.Login(x.w, x.r, userID, session.Login{Factors: st.Factors, IP: st.IP, UserAgent: st.UserAgent})
+	if err != nil {
+		return auth.Session{}, err // session.ErrLimit: the single-session rule
+	}
+	return auth.Session{ID: iss.Session.ID, Token: iss.Token}, nil
+}
+
+func (s authSessions) EndSession(ctx context.Context, userID, id string) error {
+	return s.m.Revoke(ctx, userID, id)
+}
+
+func (s authSessions) EndSessions(ctx context.Context, userID, exceptID string) (int, error) {
+	if exceptID != "" {
+		return s.m.RevokeOthers(ctx, userID, exceptID)
+	}
+	return s.m.RevokeAll(ctx, userID)
+}
+
+// credentials is auth's CredentialStore over the app's users table.
+type credentials struct {
+	db  db
+	now func() time.Time
+}
+
+func (c credentials) FindUser(ctx context.Context, by auth.Lookup, value string) (auth.User, error) {
+	var u User
+	var err error
+	switch by {
+	case auth.ByID:
+		u, err = c.db.userByID(ctx, value)
+	default: // ByLogin accepts the username or the email address
+		u, err = c.db.userByLogin(ctx, value)
+	}
+	if errors.Is(err, errNotFound) {
+		return auth.User{}, auth.ErrNotFound
+	}
+	return auth.User{ID: u.ID, Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash}, err
+}
+
+func (c credentials) CreateUser(ctx context.Context, u auth.User) error {
+	if _, err := c.db.userByLogin(ctx, u.Email); err == nil {
+		return auth.ErrTaken
+	}
+	err := c.db.createUser(ctx, &User{ID: u.ID, Username: u.Username, Email: u.Email, PasswordHash: u.PasswordHash, CreatedAt: c.now()})
+	if err != nil {
+		// Lost a race on a unique column: say which kind of taken it was
+		// by looking, as auth expects.
+		for _, login := range []string{u.Email, u.Username} {
+			if _, ferr := c.db.userByLogin(ctx, login); ferr == nil {
+				return auth.ErrTaken
+			}
+		}
+	}
+	return err
+}
+
+func (c credentials) SetPasswordHash(ctx context.Context, userID, hash string) error {
+	return c.db.setPasswordHash(ctx, userID, hash)
+}
+
+// notify renders auth's notifications as mail (auth.NotifierFunc).
+func (a *App) notify(ctx context.Context, n auth.Notification) error {
+	u, err := a.db.userByID(ctx, n.UserID)
+	if err != nil {
+		return err
+	}
+	var subject, body string
+	switch n.Type {
+	case auth.NotifyAccountCreated:
+		subject, body = "Welcome to the Bulwark demo", fmt.Sprintf("Your account is ready. Your login name is %s.", n.Username)
+	case auth.NotifyRegisterAttempt:
+		subject, body = "Someone tried to sign up with your address", "If this was you: you already have an account; sign in, or reset your password."
+	case auth.NotifyPasswordChanged:
+		subject, body = "Your password was changed", "If this was not you, reset your password now."
+	case auth.NotifyMFAEnabled:
+		subject, body = "Two-factor authentication turned on", "An authenticator app now protects your account."
+	case auth.NotifyMFADisabled:
+		subject, body = "Two-factor authentication turned off", "If this was not you, reset your password now."
+	case auth.NotifyNewDevice:
+		subject, body = "New sign-in", fmt.Sprintf("A sign-in from %s (%s).", n.IP, device(n.UserAgent))
+	case auth.NotifyLockout:
+		subject, body = "Sign-in paused", "Several wrong passwords were tried on your account, so sign-in is paused for a while."
+	default:
+		subject, body = "Account activity", string(n.Type)
+	}
+	a.mail.send(u.Email, subject, body)
+	return nil
+}
+
+// SendResetLink mails a password-reset link. The token travels in the
+// URL fragment, which browsers never send to a server or in a Referer;
+// the reset page's script moves it into the form.
+func (a *App) SendResetLink(_ context.Context, l auth.ResetLink) error {
+	by := "You asked"
+	if l.ByAdmin {
+		by = "An administrator asked"
+	}
+	a.mail.send(l.Email, "Reset your password", fmt.Sprintf("%s to reset your password. Open %s/reset#%s before %s. Your second factor is still required at sign-in.",
+		by, a.cfg.BaseURL, l.Token, l.ExpiresAt.UTC().Format("15:04 UTC")))
+	return nil
+}
+
+// pendingUser is the account of the browser's pending sign-in, to mail it
+// a code. Looking it up takes one of the pending state's attempts, so
+// asking for codes is limited like guessing them.
+func (a *App) pendingUser(r *http.Request) (string, bool) {
+	c, err := r.Cookie(pendingCookie)
+	if err != nil {
+		return "", false
+	}
+	h := sha256.Sum256([]byte(c.Value))
+	p, err := a.authStore.AttemptPending(r.Context(), h[:], a.cfg.Now(), auth.DefaultMaxMFAAttempts)
+	if err != nil {
+		return "", false
+	}
+	return p.UserID, true
+}
+
+// isCodeError tells a refused code (shown to the user) from a system
+// failure (which denies too, with a 500).
+func isCodeError(err error) bool {
+	for _, e := range []error{mfa.ErrInvalidCode, mfa.ErrReplay, mfa.ErrLocked, mfa.ErrNotEnrolled, mfa.ErrNoCode, mfa.ErrNotFound} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
