@@ -11,6 +11,11 @@ func ParseRoundTrip(s string) (string, error) {
 	if p.alg != AlgArgon2id {
 		return s, nil
 	}
+	// More than 255 lanes parses (Verify refuses it with ErrParamsTooLarge,
+	// not as malformed) but cannot be re-encoded through Params' uint8.
+	if p.par > 255 {
+		return "", ErrParamsTooLarge
+	}
 	return encodeArgon2(Params{Memory: p.memory, Time: p.time, Parallelism: uint8(p.par)}, p.keyID, p.salt, p.hash), nil
 }
 

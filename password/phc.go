@@ -93,10 +93,7 @@ func parseArgon2(parts []string) (*parsed, error) {
 		}
 		p.keyID = string(id)
 	}
-	// Argon2 allows 1 to 2^24-1 lanes, but x/crypto (and so every hash this
-	// package can make or check) takes a uint8: more than 255 is not a hash
-	// we could ever verify, and must not be read as its value mod 256.
-	if p.time < 1 || p.par < 1 || p.par > 255 || p.memory < 8*p.par {
+	if p.time < 1 || p.par < 1 || p.memory < 8*p.par {
 		return nil, ErrMalformedHash
 	}
 	return p, decodeSaltHash(p, parts[4], parts[5])
