@@ -58,9 +58,8 @@
 // to begin its erasure atomically ([ErrOnHold]); an erasure already under
 // way stops before its next step and resumes when the hold is lifted. Plans
 // show the hold. Suspension and closure still happen: they keep data.
-// Per-category purges ([Purger]) are not per subject and do not see holds:
-// a Purger whose records may belong to a subject on hold must skip them
-// itself (for example by joining the host's own hold flag).
+// Per-category purges ([Purger]) receive a [HoldCheck] and keep the
+// records of every subject on hold; if the check fails, the purge stops.
 //
 // # Warnings
 //

@@ -27,12 +27,22 @@ func (f EraserFunc) Erase(ctx context.Context, subject string) error { return f(
 
 // Purger is implemented by an [Eraser] whose category has a retention
 // period ([Category]): Purge deletes up to limit records of the category
-// older than before, of any subject, and returns how many it deleted.
-// The manager does not pass legal holds to it: a Purger must itself keep
-// the records of subjects on hold (see [Manager.SetHold]).
+// older than before and returns how many it deleted.
+//
+// Records belong to subjects, and a subject on legal hold keeps all of its
+// data ([Manager.SetHold]): Purge must call held for each subject whose
+// records it is about to delete and keep them when it reports true. When
+// held returns an error, Purge must delete nothing more and return that
+// error (fail closed). A record that belongs to no subject needs no check.
 type Purger interface {
-	Purge(ctx context.Context, before time.Time, limit int) (int, error)
+	Purge(ctx context.Context, before time.Time, limit int, held HoldCheck) (int, error)
 }
+
+// HoldCheck reports whether subject is under legal hold. A subject this
+// package does not know is not on hold. On a store error it reports true
+// along with the error, so a Purger that ignored the error would still
+// keep the records.
+type HoldCheck func(ctx context.Context, subject string) (bool, error)
 
 // Shredder destroys a subject's own encryption key, making every ciphertext
 // sealed under it unreadable, backups included (crypto-shredding).

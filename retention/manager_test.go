@@ -260,11 +260,81 @@ func (p *purger) Erase(ctx context.Context, s string) error {
 	return p.recorder.eraser("audit").Erase(ctx, s)
 }
 
-func (p *purger) Purge(_ context.Context, before time.Time, limit int) (int, error) {
+func (p *purger) Purge(_ context.Context, before time.Time, limit int, _ retention.HoldCheck) (int, error) {
 	p.before = append(p.before, before)
 	n := min(limit, p.left)
 	p.left -= n
 	return n, nil
+}
+
+// ownedPurger holds old records of named subjects and purges them as a
+// careful host would: asking held about each subject first.
+type ownedPurger struct {
+	records map[string]int // subject -> old records left
+}
+
+func (p *ownedPurger) Erase(context.Context, string) error { return nil }
+
+func (p *ownedPurger) Purge(ctx context.Context, _ time.Time, limit int, held retention.HoldCheck) (int, error) {
+	n := 0
+	for subject, left := range p.records {
+		h, err := held(ctx, subject)
+		if err != nil {
+			return n, err
+		}
+		if h || left == 0 {
+			continue
+		}
+		k := min(left, limit-n)
+		p.records[subject] -= k
+		n += k
+		if n == limit {
+			break
+		}
+	}
+	return n, nil
+}
+
+// failingGet makes GetSubject fail, as a store outage would.
+type failingGet struct{ retention.Store }
+
+func (failingGet) GetSubject(context.Context, string) (retention.Record, error) {
+	return retention.Record{}, errors.New("store down")
+}
+
+// TestPurgeKeepsHeldSubjects: a subject on legal hold keeps its data even
+// when a category's retention period has passed, and a hold check that
+// cannot be answered stops the purge rather than deleting.
+func TestPurgeKeepsHeldSubjects(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newClock(t0)
+	rec := newRecorder()
+	st := memstore.NewRetentionStore()
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "held", State: "active", Since: t0}))
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "free", State: "active", Since: t0}))
+	cfg := rec.config(c)
+	cfg.BatchSize = 10
+	cfg.Policy.Categories = []retention.Category{{Name: "audit", Retain: 365 * day}}
+	m, err := retention.New(st, cfg)
+	require.NoError(t, err)
+	require.NoError(t, m.SetHold(ctx, "held", "litigation 2026-114"))
+	p := &ownedPurger{records: map[string]int{"held": 7, "free": 5, "unknown-to-retention": 3}}
+	m.Register("audit", p)
+	rep, err := m.Run(ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, 8, rep.Purged)
+	require.Equal(t, map[string]int{"held": 7, "free": 0, "unknown-to-retention": 0}, p.records)
+
+	down := &ownedPurger{records: map[string]int{"free": 5}}
+	m2, err := retention.New(failingGet{st}, cfg)
+	require.NoError(t, err)
+	m2.Register("audit", down)
+	rep, err = m2.Run(ctx, 0)
+	require.NoError(t, err)
+	require.Equal(t, 0, rep.Purged)
+	require.Equal(t, 1, rep.Failed)
+	require.Equal(t, 5, down.records["free"], "an unanswerable hold check must not delete")
 }
 
 func TestCategoryRetention(t *testing.T) {

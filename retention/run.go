@@ -234,6 +234,18 @@ func (m *Manager) fail(ctx context.Context, rep *Report, subject, rule string, a
 	m.emit(ctx, Event{Kind: EventFailed, Subject: subject, Rule: rule, Action: a})
 }
 
+// held is the [HoldCheck] given to every [Purger].
+func (m *Manager) held(ctx context.Context, subject string) (bool, error) {
+	r, err := m.store.GetSubject(ctx, subject)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return false, nil
+	case err != nil:
+		return true, err
+	}
+	return r.Hold.Reason != "", nil
+}
+
 func (m *Manager) purge(ctx context.Context, rep *Report) error {
 	regs := m.registered()
 	now := m.nowUTC()
@@ -255,7 +267,7 @@ func (m *Manager) purge(ctx context.Context, rep *Report) error {
 			if !m.budget(rep) {
 				return nil
 			}
-			n, err := p.Purge(ctx, now.Add(-c.Retain), m.batch)
+			n, err := p.Purge(ctx, now.Add(-c.Retain), m.batch, m.held)
 			if err != nil {
 				m.fail(ctx, rep, "", c.Name, Erase, err)
 				break
