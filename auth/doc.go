@@ -18,7 +18,7 @@
 //	a := auth.New(st.Auth(), auth.Config{
 //		Credentials: users, Hasher: hasher, Policy: password.Policy{},
 //		Sessions: auth.Sessions(sessions),
-//		MFA:      auth.Factors(factors, auth.FactorsConfig{}),
+//		MFA:      auth.Factors(factors),
 //		Auditor:  auth.AuditLog(log, tenant),
 //		Notifier: mailer, ResetMailer: mailer,
 //	})

@@ -49,46 +49,28 @@ func (s sessionIssuer) EndSessions(ctx context.Context, userID, exceptID string)
 	return s.m.RevokeOthers(ctx, userID, exceptID)
 }
 
-// FactorsConfig configures [Factors].
-type FactorsConfig struct {
-	// EmailEnrolled reports whether the user chose emailed codes as a second
-	// factor (the host keeps that choice with its users). Nil means no user
-	// has. When it reports true, the user counts as enrolled and a code that
-	// is not a valid TOTP is checked as an emailed code of purpose
-	// mfa.PurposeLogin, which the host sends with mfa's SendCode when Login
-	// returns StepMFA. A store error from it denies the login.
-	EmailEnrolled func(ctx context.Context, userID string) (bool, error)
-}
+// Factors adapts an mfa Manager to [MFAVerifier]. Which factors a user
+// may sign in with comes from what that user enrolled in mfa, and nothing
+// else: a confirmed TOTP, unused recovery codes, or emailed codes turned
+// on with mfa's StartEmailFactor and ConfirmEmailFactor. A code in the
+// recovery-code form is tried only as a recovery code; any other code as
+// TOTP and then as an emailed sign-in code (mfa's VerifyLoginCode, which
+// refuses it for users who did not turn emailed codes on; the host sends
+// it with SendLoginCode when Login returns StepMFA). So a password reset,
+// whose link went to the user's mailbox, never lets the mailbox stand in
+// for an authenticator app. Every path is single use and attempt-limited
+// inside mfa, so the pending-MFA state's own limit sits on top of mfa's
+// per-factor locks.
+func Factors(m *mfa.Manager) MFAVerifier { return factors{m: m} }
 
-// Factors adapts an mfa Manager to [MFAVerifier]. A user is enrolled with a
-// confirmed TOTP, unused recovery codes, or (see [FactorsConfig]) emailed
-// codes. A code in the recovery-code form is tried only as a recovery code;
-// any other code as TOTP and then, for users with emailed codes, as an
-// emailed code. Every path is single use and attempt-limited inside mfa, so
-// the pending-MFA state's own limit sits on top of mfa's per-factor locks.
-func Factors(m *mfa.Manager, cfg FactorsConfig) MFAVerifier { return factors{m: m, cfg: cfg} }
-
-type factors struct {
-	m   *mfa.Manager
-	cfg FactorsConfig
-}
-
-func (f factors) emailEnrolled(ctx context.Context, userID string) (bool, error) {
-	if f.cfg.EmailEnrolled == nil {
-		return false, nil
-	}
-	return f.cfg.EmailEnrolled(ctx, userID)
-}
+type factors struct{ m *mfa.Manager }
 
 func (f factors) Enrolled(ctx context.Context, userID string) (bool, error) {
 	st, err := f.m.Status(ctx, userID)
 	if err != nil {
 		return false, err
 	}
-	if st.TOTP == mfa.TOTPActive || st.RecoveryCodes > 0 {
-		return true, nil
-	}
-	return f.emailEnrolled(ctx, userID)
+	return st.TOTP == mfa.TOTPActive || st.RecoveryCodes > 0 || st.Email, nil
 }
 
 func (f factors) VerifyMFA(ctx context.Context, userID, code string) (string, error) {
@@ -102,17 +84,16 @@ func (f factors) VerifyMFA(ctx context.Context, userID, code string) (string, er
 	if terr == nil {
 		return "totp", nil
 	}
-	email, err := f.emailEnrolled(ctx, userID)
-	if err != nil {
-		return "", errors.Join(terr, err)
-	}
-	if !email {
+	eerr := f.m.VerifyLoginCode(ctx, userID, code)
+	switch {
+	case eerr == nil:
+		return "email", nil
+	case errors.Is(eerr, mfa.ErrNotEnrolled):
 		return "", terr
+	case errors.Is(terr, mfa.ErrNotEnrolled):
+		return "", eerr
 	}
-	if err := f.m.VerifyCode(ctx, userID, mfa.PurposeLogin, code); err != nil {
-		return "", errors.Join(terr, err)
-	}
-	return "email", nil
+	return "", errors.Join(terr, eerr)
 }
 
 // looksLikeRecoveryCode tells recovery codes (25 symbols in dashed groups)

@@ -55,6 +55,18 @@
 // codes count against Config.MaxAttempts like wrong TOTP codes, and lock
 // the emailed-code factor the same way (a [*LockedError]).
 //
+// # Emailed codes as a second factor
+//
+// Emailed codes are a second factor only for a user who turned them on:
+// [Manager.StartEmailFactor] mails a code of purpose [PurposeEmailFactor]
+// and [Manager.ConfirmEmailFactor] records the choice in the
+// [EmailFactorStore] ([Status].Email; [Manager.RemoveEmailFactor] turns it
+// off). At sign-in, [Manager.SendLoginCode] and [Manager.VerifyLoginCode]
+// refuse ([ErrNotEnrolled]) for everyone else, so whoever reads a TOTP
+// user's mailbox (which also gets the password-reset link) never passes
+// as that user's second factor. auth.Factors reads the enrolment from
+// here; the host has no callback to get wrong.
+//
 // The hash is HMAC-SHA-256 over a random 128-bit per-code salt, the user
 // id, the purpose and the code, keyed with Config.CodePepper if set. With
 // only 10^6 possible codes no hash, fast or slow, resists someone who has

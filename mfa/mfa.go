@@ -25,11 +25,14 @@ var (
 	ErrNotFound = errors.New("mfa: not found")
 	// ErrAlreadyEnrolled is returned by [Manager.EnrollTOTP] (and
 	// [TOTPStore.PutPendingTOTP]) when the user has a confirmed TOTP
-	// factor; remove it first.
+	// factor, and by [Manager.StartEmailFactor] when emailed codes are
+	// already on; remove the factor first.
 	ErrAlreadyEnrolled = errors.New("mfa: already enrolled")
 	// ErrNotEnrolled is returned by the TOTP methods when the user has no
 	// confirmed factor ([Manager.VerifyTOTP]) or no pending enrollment
-	// ([Manager.ConfirmTOTP]; also when it timed out).
+	// ([Manager.ConfirmTOTP]; also when it timed out), and by
+	// [Manager.SendLoginCode], [Manager.VerifyLoginCode] and
+	// [Manager.RemoveEmailFactor] when emailed codes are not on.
 	ErrNotEnrolled = errors.New("mfa: not enrolled")
 	// ErrInvalidCode is returned when a code is wrong or malformed.
 	ErrInvalidCode = errors.New("mfa: invalid code")
@@ -87,6 +90,9 @@ const (
 	PurposeLogin       Purpose = "login"
 	PurposeEmailChange Purpose = "email_change"
 	PurposeRecovery    Purpose = "recovery"
+	// PurposeEmailFactor is the code that confirms an address before
+	// emailed codes become a second factor ([Manager.StartEmailFactor]).
+	PurposeEmailFactor Purpose = "email_factor"
 )
 
 var purposeRE = regexp.MustCompile(`^[a-z0-9_.-]{1,64}$`)
@@ -98,8 +104,8 @@ type EventType string
 
 // Event types.
 const (
-	EventEnroll  EventType = "enroll"  // TOTP enrollment started; recovery codes (re)generated
-	EventConfirm EventType = "confirm" // TOTP enrollment confirmed with a valid code
+	EventEnroll  EventType = "enroll"  // TOTP or emailed-code enrollment started; recovery codes (re)generated
+	EventConfirm EventType = "confirm" // TOTP or emailed-code enrollment confirmed with a valid code
 	EventRemove  EventType = "remove"  // factor removed
 	EventSent    EventType = "sent"    // emailed code sent
 	EventSuccess EventType = "success" // a code verified
@@ -320,7 +326,7 @@ func New(store Store, sealer Sealer, cfg Config) *Manager {
 		panic("mfa: New with a nil Store")
 	}
 	if s, ok := store.(Stores); ok && (s.TOTPStore == nil || s.StepStore == nil ||
-		s.AttemptStore == nil || s.OOBStore == nil || s.RecoveryStore == nil) {
+		s.AttemptStore == nil || s.OOBStore == nil || s.RecoveryStore == nil || s.EmailFactorStore == nil) {
 		panic("mfa: New with a Stores that has a nil part")
 	}
 	if sealer == nil {

@@ -351,7 +351,8 @@ const (
 // Status summarizes a user's second factors.
 type Status struct {
 	TOTP          TOTPState
-	RecoveryCodes int // unused recovery codes
+	Email         bool // emailed codes turned on ([Manager.ConfirmEmailFactor])
+	RecoveryCodes int  // unused recovery codes
 }
 
 // Status reports which factors the user has. A pending enrollment past
@@ -370,6 +371,9 @@ func (m *Manager) Status(ctx context.Context, userID string) (Status, error) {
 		st.TOTP = TOTPActive
 	case m.now().Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
 		st.TOTP = TOTPPending
+	}
+	if st.Email, err = m.emailFactorOn(ctx, userID); err != nil {
+		return Status{}, err
 	}
 	n, err := m.store.CountRecoveryCodes(ctx, userID)
 	if err != nil {

@@ -316,8 +316,11 @@ func TestConfigPanics(t *testing.T) {
 	require.Panics(t, func() { mfa.New(nil, s, mfa.Config{}) })
 	require.Panics(t, func() { mfa.New(st, nil, mfa.Config{}) })
 	require.Panics(t, func() { mfa.New(mfa.Stores{TOTPStore: st}, s, mfa.Config{}) })
-	require.NotPanics(t, func() {
+	require.Panics(t, func() {
 		mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, AttemptStore: st, OOBStore: st, RecoveryStore: st}, s, mfa.Config{})
+	}, "no EmailFactorStore")
+	require.NotPanics(t, func() {
+		mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, AttemptStore: st, OOBStore: st, RecoveryStore: st, EmailFactorStore: st}, s, mfa.Config{})
 	})
 }
 

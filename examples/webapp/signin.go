@@ -250,7 +250,9 @@ func (a *App) signinMFA(w http.ResponseWriter, r *http.Request) {
 	a.afterLogin(w, r, res, err, "signin_mfa")
 }
 
-// signinMFAEmail mails a one-time code, the alternative to the app. The
+// signinMFAEmail mails a one-time code, the alternative to the app, to
+// users who turned emailed codes on (mfa refuses the others: for them the
+// mailbox, which also receives reset links, is no second factor). The
 // pending token is checked by auth when the code comes back; the address
 // is the account's own.
 func (a *App) signinMFAEmail(w http.ResponseWriter, r *http.Request) {
@@ -259,11 +261,14 @@ func (a *App) signinMFAEmail(w http.ResponseWriter, r *http.Request) {
 	if ok {
 		u, err := a.db.userByID(r.Context(), user)
 		if err == nil {
-			err = a.factors.SendCode(r.Context(), u.ID, u.Email, mfa.PurposeLogin)
+			err = a.factors.SendLoginCode(r.Context(), u.ID, u.Email)
 		}
-		if errors.Is(err, mfa.ErrThrottled) {
+		switch {
+		case errors.Is(err, mfa.ErrNotEnrolled):
+			v = view{Title: "Second factor", Error: "Emailed codes are not turned on for this account. Use your authenticator app or a recovery code."}
+		case errors.Is(err, mfa.ErrThrottled):
 			v = view{Title: "Second factor", Error: "A code was sent a moment ago. Wait a minute before asking again."}
-		} else if err != nil {
+		case err != nil:
 			a.internalError(w, r, err)
 			return
 		}

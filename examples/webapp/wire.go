@@ -120,7 +120,7 @@ func (a *App) notify(ctx context.Context, n auth.Notification) error {
 	case auth.NotifyPasswordChanged:
 		subject, body = "Your password was changed", "If this was not you, reset your password now."
 	case auth.NotifyMFAEnabled:
-		subject, body = "Two-factor authentication turned on", "An authenticator app now protects your account."
+		subject, body = "Two-factor authentication turned on", "A second factor now protects your account. If this was not you, reset your password now."
 	case auth.NotifyMFADisabled:
 		subject, body = "Two-factor authentication turned off", "If this was not you, reset your password now."
 	case auth.NotifyNewDevice:

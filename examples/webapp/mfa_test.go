@@ -1,0 +1,97 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/mfa"
+)
+
+// resetPassword asks for a reset link for email, follows it from the
+// development mailbox and sets newPassword.
+func (ta *testApp) resetPassword(t *testing.T, email, newPassword string) {
+	t.Helper()
+	ta.do(t, browser(t), "POST", "/forgot", url.Values{"email": {email}})
+	token := regexp.MustCompile(`/reset#([A-Za-z0-9_-]+)`).FindStringSubmatch(ta.lastMail())
+	require.NotNil(t, token, ta.lastMail())
+	res := ta.do(t, browser(t), "POST", "/reset", url.Values{"token": {token[1]}, "password": {newPassword}})
+	require.Equal(t, "/signin?reset=1", res.Header.Get("Location"), res.Body)
+}
+
+// TestResetKeepsTOTPAsSecondFactor: whoever reads the mailbox can reset
+// the password, but for a user with an authenticator app the mailbox must
+// not also pass as the second factor.
+func TestResetKeepsTOTPAsSecondFactor(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	secret := ta.enrolTOTP(t, c)
+	ta.do(t, c, "POST", "/signout", url.Values{})
+	const newPassword = "violet harbour engine room"
+	ta.resetPassword(t, "ada@example.com", newPassword)
+
+	ta.do(t, c, "GET", "/signin", nil)
+	res := ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {newPassword}})
+	require.Equal(t, "/signin/mfa", res.Header.Get("Location"), "the reset does not bypass the second factor")
+
+	// No sign-in code is mailed to a user who did not turn emailed codes on.
+	before := len(ta.mail.messages())
+	ta.do(t, c, "POST", "/signin/mfa/email", url.Values{})
+	require.Len(t, ta.mail.messages(), before, "a sign-in code was mailed: %s", ta.lastMail())
+
+	// And one mailed anyway is refused.
+	require.NoError(t, ta.factors.SendCode(t.Context(), ta.userID(t, "ada@example.com"), "ada@example.com", mfa.PurposeLogin))
+	code := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(ta.lastMail())
+	require.NotNil(t, code, ta.lastMail())
+	res = ta.do(t, c, "POST", "/signin/mfa", url.Values{"code": {code[1]}})
+	require.Equal(t, http.StatusUnauthorized, res.StatusCode, "an emailed code passed as the second factor")
+	require.Equal(t, http.StatusSeeOther, ta.do(t, c, "GET", "/clients", nil).StatusCode, "still signed out")
+
+	// The authenticator app still works.
+	ta.clock.Add(30 * time.Second)
+	res = ta.do(t, c, "POST", "/signin/mfa", url.Values{"code": {ta.totp(t, secret)}})
+	require.Equal(t, "/clients", res.Header.Get("Location"), res.Body)
+}
+
+// enableEmailCodes turns emailed codes on for c's account on the security
+// page.
+func (ta *testApp) enableEmailCodes(t *testing.T, c *http.Client) {
+	t.Helper()
+	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{})
+	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
+	require.Contains(t, page.Body, `action="/account/mfa/email/confirm"`)
+	code := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(ta.lastMail())
+	require.NotNil(t, code, ta.lastMail())
+	page = ta.do(t, c, "POST", "/account/mfa/email/confirm", url.Values{"code": {code[1]}})
+	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
+	require.Contains(t, page.Body, "Emailed codes are on")
+}
+
+// TestEmailCodesToggle: turning emailed codes on takes the mailed code;
+// turning them off takes the password, and then no code is mailed.
+func TestEmailCodesToggle(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	ta.enrolTOTP(t, c)
+	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{})
+	require.Contains(t, page.Body, `action="/account/mfa/email/confirm"`)
+	page = ta.do(t, c, "POST", "/account/mfa/email/confirm", url.Values{"code": {"000000"}})
+	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode)
+	ta.clock.Add(2 * time.Minute)
+	ta.enableEmailCodes(t, c)
+	page = ta.do(t, c, "POST", "/account/mfa/email/remove", url.Values{"password": {"wrong password here"}})
+	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode)
+	page = ta.do(t, c, "POST", "/account/mfa/email/remove", url.Values{"password": {testPassword}})
+	require.Contains(t, page.Body, "Emailed codes are off")
+	st, err := ta.factors.Status(t.Context(), ta.userID(t, "ada@example.com"))
+	require.NoError(t, err)
+	require.False(t, st.Email)
+}
