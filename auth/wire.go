@@ -60,7 +60,7 @@ func (s sessionIssuer) EndSessions(ctx context.Context, userID, exceptID string)
 // whose link went to the user's mailbox, never lets the mailbox stand in
 // for an authenticator app. Every path is single use and attempt-limited
 // inside mfa, so the pending-MFA state's own limit sits on top of mfa's
-// per-factor locks.
+// per-factor locks. A locked factor is reported as a [*MFALockedError].
 func Factors(m *mfa.Manager) MFAVerifier { return factors{m: m} }
 
 type factors struct{ m *mfa.Manager }
@@ -89,11 +89,22 @@ func (f factors) VerifyMFA(ctx context.Context, userID, code string) (string, er
 	case eerr == nil:
 		return "email", nil
 	case errors.Is(eerr, mfa.ErrNotEnrolled):
-		return "", terr
+		return "", lockedErr(terr)
 	case errors.Is(terr, mfa.ErrNotEnrolled):
-		return "", eerr
+		return "", lockedErr(eerr)
 	}
-	return "", errors.Join(terr, eerr)
+	return "", errors.Join(lockedErr(terr), lockedErr(eerr))
+}
+
+// lockedErr adds auth's *MFALockedError to an mfa error that reports a
+// locked factor. mfa wraps the lock in ErrInvalidCode when this very code
+// locked it, and returns it bare when the factor was locked before.
+func lockedErr(err error) error {
+	var le *mfa.LockedError
+	if !errors.As(err, &le) {
+		return err
+	}
+	return errors.Join(&MFALockedError{Factor: string(le.Factor), Until: le.Until, Triggered: errors.Is(err, mfa.ErrInvalidCode)}, err)
 }
 
 // looksLikeRecoveryCode tells recovery codes (25 symbols in dashed groups)

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,4 +95,58 @@ func TestEmailCodesToggle(t *testing.T) {
 	st, err := ta.factors.Status(t.Context(), ta.userID(t, "ada@example.com"))
 	require.NoError(t, err)
 	require.False(t, st.Email)
+}
+
+// TestSecondFactorLockIsExplained: after too many wrong codes the page and
+// a mail say that the second factor is locked, until when, and what to do;
+// while it is locked even the right code gets that answer, not "not valid"
+// or "expired".
+func TestSecondFactorLockIsExplained(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	secret := ta.enrolTOTP(t, c)
+	ta.do(t, c, "POST", "/signout", url.Values{})
+	ta.clock.Add(30 * time.Second)
+	until := ta.clock.Now().Add(15 * time.Minute).UTC().Format("15:04")
+
+	res := ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {testPassword}})
+	require.Equal(t, "/signin/mfa", res.Header.Get("Location"))
+	wrong := "000000"
+	if ta.totp(t, secret) == wrong {
+		wrong = "111111"
+	}
+	for range 4 {
+		res = ta.do(t, c, "POST", "/signin/mfa", url.Values{"code": {wrong}})
+		require.Contains(t, res.Body, "That code is not valid")
+	}
+	res = ta.do(t, c, "POST", "/signin/mfa", url.Values{"code": {wrong}})
+	require.NotContains(t, res.Body, "expired")
+	require.Contains(t, res.Body, "locked until "+until+" UTC")
+	require.Contains(t, res.Body, "recovery code")
+	require.Contains(t, ta.lastMail(), "locked until "+until+" UTC", "the owner is told")
+	require.Contains(t, ta.lastMail(), "reset")
+
+	// A new sign-in with the right code is told about the lock.
+	res = ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {testPassword}})
+	require.Equal(t, "/signin/mfa", res.Header.Get("Location"))
+	res = ta.do(t, c, "POST", "/signin/mfa", url.Values{"code": {ta.totp(t, secret)}})
+	require.Contains(t, res.Body, "locked until "+until+" UTC")
+	require.NotContains(t, res.Body, "not valid")
+}
+
+// TestPasswordLockoutMailSaysHowLong: the lockout mail gives the pause's
+// end and length, and the way out.
+func TestPasswordLockoutMailSaysHowLong(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	ta.do(t, c, "POST", "/signout", url.Values{})
+	for i := 0; i < 30 && !strings.Contains(ta.lastMail(), "wrong passwords"); i++ {
+		res := ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {"not the password at all"}})
+		require.Contains(t, res.Body, "That login and password do not match an account", "the page reveals no lock")
+	}
+	require.Contains(t, ta.lastMail(), "paused until "+ta.clock.Now().Add(time.Minute).UTC().Format("15:04")+" UTC (1 minute)")
 }
