@@ -17,8 +17,10 @@
 // [Manager.EnrollTOTP] creates a 160-bit secret (RFC 4226 section 4; ASVS
 // 6.5.3: from crypto/rand), seals it with the [Sealer] bound to the user
 // id as associated data (so a sealed secret copied to another account
-// does not open), and returns the otpauth:// Key URI, the base32 secret
-// and a QR code PNG, built with github.com/pquerna/otp. The enrollment
+// does not open), and returns the otpauth:// Key URI ([KeyURI.String]:
+// every part percent-encoded, so issuers such as "AT&T" or "C++ Guild"
+// read back exactly), the base32 secret and a QR code PNG (rendered with
+// github.com/pquerna/otp). The enrollment
 // stays pending, and verifies nothing, until [Manager.ConfirmTOTP] sees a
 // valid code within EnrollTimeout.
 //

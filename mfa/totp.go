@@ -19,7 +19,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 )
 
 // Algorithm is the HMAC hash of a TOTP factor.
@@ -134,6 +133,24 @@ type Enrollment struct {
 	Expires time.Time
 }
 
+// qrCode renders uri as a PNG QR code (with pquerna/otp's renderer, given
+// the URI this package built).
+func (m *Manager) qrCode(uri string) ([]byte, error) {
+	key, err := otp.NewKeyFromURL(uri)
+	if err != nil {
+		return nil, fmt.Errorf("mfa: otpauth URI: %w", err)
+	}
+	img, err := key.Image(m.cfg.QRCodeSize, m.cfg.QRCodeSize)
+	if err != nil {
+		return nil, fmt.Errorf("mfa: QR code: %w", err)
+	}
+	var qr bytes.Buffer
+	if err := png.Encode(&qr, img); err != nil {
+		return nil, fmt.Errorf("mfa: QR code: %w", err)
+	}
+	return qr.Bytes(), nil
+}
+
 func totpAD(userID string) []byte { return []byte("bulwark/mfa/totp/v1\x00" + userID) }
 
 // EnrollTOTP starts a TOTP enrollment for userID: a fresh secret, sealed
@@ -146,8 +163,10 @@ func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*
 	if err := validUserID(userID); err != nil {
 		return nil, err
 	}
-	if err := validLabel(accountName); err != nil || accountName == "" {
-		return nil, fmt.Errorf("%w: account name must be printable, non-empty and contain no ':'", ErrInvalidInput)
+	if err := validLabel(accountName); err != nil || accountName == "" || accountName[0] == ' ' {
+		// A leading space would not survive ParseKeyURI (the Key URI
+		// format allows spaces after the label's colon).
+		return nil, fmt.Errorf("%w: account name must be printable, non-empty, not start with a space and contain no ':'", ErrInvalidInput)
 	}
 	now := m.now()
 	secret := make([]byte, m.cfg.TOTPSecretBytes)
@@ -155,24 +174,11 @@ func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*
 	if _, err := io.ReadFull(m.cfg.Rand, secret); err != nil {
 		return nil, fmt.Errorf("mfa: random secret: %w", err)
 	}
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer:      m.cfg.Issuer,
-		AccountName: accountName,
-		Period:      uint(m.cfg.TOTPPeriod / time.Second),
-		Secret:      secret,
-		Digits:      otp.Digits(m.cfg.TOTPDigits),
-		Algorithm:   m.cfg.TOTPAlgorithm.otp(),
-	})
+	uri := KeyURI{Issuer: m.cfg.Issuer, AccountName: accountName, Secret: secret,
+		Algorithm: m.cfg.TOTPAlgorithm, Digits: m.cfg.TOTPDigits, Period: m.cfg.TOTPPeriod}.String()
+	qr, err := m.qrCode(uri)
 	if err != nil {
-		return nil, fmt.Errorf("mfa: otpauth URI: %w", err)
-	}
-	img, err := key.Image(m.cfg.QRCodeSize, m.cfg.QRCodeSize)
-	if err != nil {
-		return nil, fmt.Errorf("mfa: QR code: %w", err)
-	}
-	var qr bytes.Buffer
-	if err := png.Encode(&qr, img); err != nil {
-		return nil, fmt.Errorf("mfa: QR code: %w", err)
+		return nil, err
 	}
 	sealed, err := m.sealer.Seal(ctx, secret, totpAD(userID))
 	if err != nil {
@@ -195,9 +201,9 @@ func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*
 	}
 	m.emit(ctx, Event{Type: EventEnroll, Factor: FactorTOTP, UserID: userID, Time: now})
 	return &Enrollment{
-		URI:       key.String(),
-		Secret:    key.Secret(),
-		QRCodePNG: qr.Bytes(),
+		URI:       uri,
+		Secret:    b32.EncodeToString(secret),
+		QRCodePNG: qr,
 		Algorithm: rec.Algorithm,
 		Digits:    rec.Digits,
 		Period:    rec.Period,
