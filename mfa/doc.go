@@ -24,6 +24,12 @@
 // stays pending, and verifies nothing, until [Manager.ConfirmTOTP] sees a
 // valid code within EnrollTimeout.
 //
+// [Manager.ImportTOTP] takes an existing key instead (from [ParseKeyURI],
+// when moving factors from another system): bounded (160 to 512-bit
+// secret, SHA1/SHA256/SHA512, 6 or 8 digits, 1 to 30 s period; a
+// [*KeyError] otherwise), sealed the same way, and pending until
+// [Manager.ConfirmTOTP] sees a code from it.
+//
 // [Manager.VerifyTOTP] accepts the code of the current 30 s step and of one
 // step either side for clock drift (RFC 6238 section 5.2; set
 // Config.TOTPSkew to -1 to accept the current 30 s step only, the strict

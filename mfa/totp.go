@@ -151,6 +151,8 @@ func (m *Manager) qrCode(uri string) ([]byte, error) {
 	return qr.Bytes(), nil
 }
 
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
 func totpAD(userID string) []byte { return []byte("bulwark/mfa/totp/v1\x00" + userID) }
 
 // EnrollTOTP starts a TOTP enrollment for userID: a fresh secret, sealed
@@ -180,33 +182,16 @@ func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := m.sealer.Seal(ctx, secret, totpAD(userID))
-	if err != nil {
-		return nil, fmt.Errorf("mfa: seal secret: %w", err)
+	if err := m.putPending(ctx, userID, secret, m.cfg.TOTPAlgorithm, m.cfg.TOTPDigits, m.cfg.TOTPPeriod, now); err != nil {
+		return nil, err
 	}
-	rec := TOTPRecord{
-		ID:        uuid.Must(uuid.NewV7()).String(),
-		UserID:    userID,
-		Secret:    sealed,
-		Algorithm: m.cfg.TOTPAlgorithm,
-		Digits:    m.cfg.TOTPDigits,
-		Period:    m.cfg.TOTPPeriod,
-		CreatedAt: now,
-	}
-	if err := m.store.PutPendingTOTP(ctx, rec); err != nil {
-		if errors.Is(err, ErrAlreadyEnrolled) {
-			return nil, ErrAlreadyEnrolled
-		}
-		return nil, storeErr("store enrollment", err)
-	}
-	m.emit(ctx, Event{Type: EventEnroll, Factor: FactorTOTP, UserID: userID, Time: now})
 	return &Enrollment{
 		URI:       uri,
 		Secret:    b32.EncodeToString(secret),
 		QRCodePNG: qr,
-		Algorithm: rec.Algorithm,
-		Digits:    rec.Digits,
-		Period:    rec.Period,
+		Algorithm: m.cfg.TOTPAlgorithm,
+		Digits:    m.cfg.TOTPDigits,
+		Period:    m.cfg.TOTPPeriod,
 		Expires:   now.Add(m.cfg.EnrollTimeout),
 	}, nil
 }

@@ -83,7 +83,7 @@ func uriEscape(s string) string {
 
 // ParseKeyURI parses and validates an otpauth://totp/ Key URI (the format
 // of Google Authenticator's wiki, which other apps follow), for hosts that
-// import factors from another system. It is strict: the secret must be
+// import factors from another system with [Manager.ImportTOTP]. It is strict: the secret must be
 // base32 of at least 160 bits; algorithm SHA1, SHA256 or SHA512 (default
 // SHA1); digits 6 or 8 (default 6); period 1 to 30 seconds (default 30); a
 // parameter may not repeat; an issuer parameter must match the label's
