@@ -155,7 +155,9 @@ type Config struct {
 	// and minimum 20 bytes (160 bits, RFC 4226 section 4). At most 64.
 	TOTPSecretBytes int
 	// EnrollTimeout is how long a pending TOTP enrollment can be
-	// confirmed. Default 15 minutes.
+	// confirmed, and how long EnrollTOTP keeps showing its secret. Default
+	// 10 minutes: time to scan a code and type one or two, while a secret
+	// shown on screen does not stay usable for long.
 	EnrollTimeout time.Duration
 	// QRCodeSize is the width and height of the enrollment QR code in
 	// pixels. Default 256.
@@ -214,7 +216,7 @@ const (
 	defaultTOTPPeriod    = 30 * time.Second // RFC 6238 §5.2, ASVS 6.5.5
 	defaultSecretBytes   = 20               // 160 bits, RFC 4226 §4
 	maxSecretBytes       = 64
-	defaultEnrollTimeout = 15 * time.Minute
+	defaultEnrollTimeout = 10 * time.Minute
 	defaultQRCodeSize    = 256
 	defaultMaxAttempts   = 5
 	defaultLockout       = 15 * time.Minute

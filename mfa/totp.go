@@ -156,8 +156,14 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 func totpAD(userID string) []byte { return []byte("bulwark/mfa/totp/v1\x00" + userID) }
 
 // EnrollTOTP starts a TOTP enrollment for userID: a fresh secret, sealed
-// and stored as pending, replacing any earlier pending enrollment. The
-// factor is not active until [Manager.ConfirmTOTP] sees a valid code.
+// and stored as pending, replacing an expired pending enrollment. While
+// one is pending (EnrollTimeout, 10 minutes by default, from when it
+// started) it returns that one again, with the same secret and expiry, so
+// that a mistyped code or a reloaded page does not make the app the user
+// already scanned stale; wrong codes meanwhile count against MaxAttempts
+// like any TOTP code. The factor is not active until [Manager.ConfirmTOTP]
+// sees a valid code. (Two concurrent first calls may each create a
+// secret; the later one wins.)
 // accountName is what the app shows under the issuer (usually the email
 // address). It returns [ErrAlreadyEnrolled] if the user has a confirmed
 // TOTP factor. Rendering the QR code takes about 10 ms.
@@ -171,28 +177,65 @@ func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*
 		return nil, fmt.Errorf("%w: account name must be printable, non-empty, not start with a space and contain no ':'", ErrInvalidInput)
 	}
 	now := m.now()
+	rec, err := m.store.GetTOTP(ctx, userID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, storeErr("get TOTP", err)
+	case !rec.Pending():
+		return nil, ErrAlreadyEnrolled
+	case now.Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
+		// Still pending: show the same secret again, so that an app that
+		// scanned it stays good after a mistyped code or a reload.
+		return m.showPending(ctx, rec, accountName)
+	}
 	secret := make([]byte, m.cfg.TOTPSecretBytes)
 	defer clear(secret)
 	if _, err := io.ReadFull(m.cfg.Rand, secret); err != nil {
 		return nil, fmt.Errorf("mfa: random secret: %w", err)
 	}
-	uri := KeyURI{Issuer: m.cfg.Issuer, AccountName: accountName, Secret: secret,
-		Algorithm: m.cfg.TOTPAlgorithm, Digits: m.cfg.TOTPDigits, Period: m.cfg.TOTPPeriod}.String()
-	qr, err := m.qrCode(uri)
+	e, err := m.enrollment(KeyURI{Issuer: m.cfg.Issuer, AccountName: accountName, Secret: secret,
+		Algorithm: m.cfg.TOTPAlgorithm, Digits: m.cfg.TOTPDigits, Period: m.cfg.TOTPPeriod}, now.Add(m.cfg.EnrollTimeout))
 	if err != nil {
 		return nil, err
 	}
 	if err := m.putPending(ctx, userID, secret, m.cfg.TOTPAlgorithm, m.cfg.TOTPDigits, m.cfg.TOTPPeriod, now); err != nil {
 		return nil, err
 	}
+	return e, nil
+}
+
+// showPending rebuilds the Enrollment of a live pending record from its
+// sealed secret. A record that does not open or has invalid parameters is
+// a system failure (it is never replaced silently; it expires).
+func (m *Manager) showPending(ctx context.Context, rec TOTPRecord, accountName string) (*Enrollment, error) {
+	secret, err := m.sealer.Open(ctx, rec.Secret, totpAD(rec.UserID))
+	if err != nil {
+		return nil, fmt.Errorf("mfa: open secret: %w", err)
+	}
+	defer clear(secret)
+	k := KeyURI{Issuer: m.cfg.Issuer, AccountName: accountName, Secret: secret, Algorithm: rec.Algorithm, Digits: rec.Digits, Period: rec.Period}
+	if validKey(k) != nil {
+		return nil, errors.New("mfa: pending TOTP record of user has invalid parameters")
+	}
+	return m.enrollment(k, rec.CreatedAt.Add(m.cfg.EnrollTimeout))
+}
+
+// enrollment renders what the user needs to add key k to an app.
+func (m *Manager) enrollment(k KeyURI, expires time.Time) (*Enrollment, error) {
+	uri := k.String()
+	qr, err := m.qrCode(uri)
+	if err != nil {
+		return nil, err
+	}
 	return &Enrollment{
 		URI:       uri,
-		Secret:    b32.EncodeToString(secret),
+		Secret:    b32.EncodeToString(k.Secret),
 		QRCodePNG: qr,
-		Algorithm: m.cfg.TOTPAlgorithm,
-		Digits:    m.cfg.TOTPDigits,
-		Period:    m.cfg.TOTPPeriod,
-		Expires:   now.Add(m.cfg.EnrollTimeout),
+		Algorithm: k.Algorithm,
+		Digits:    k.Digits,
+		Period:    k.Period,
+		Expires:   expires,
 	}, nil
 }
 

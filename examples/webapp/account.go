@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -137,8 +138,13 @@ func (a *App) renderMFA(w http.ResponseWriter, r *http.Request, status int, v vi
 }
 
 // mfaEnrol starts a TOTP enrolment and shows the QR code. The secret is
-// shown once and kept only sealed by the keyring.
+// kept only sealed by the keyring; while the enrolment is pending (10
+// minutes) mfa shows the same one again.
 func (a *App) mfaEnrol(w http.ResponseWriter, r *http.Request) {
+	a.showEnrolment(w, r, http.StatusOK, "")
+}
+
+func (a *App) showEnrolment(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ctx := r.Context()
 	u, err := a.db.userByID(ctx, sess(r).UserID)
 	if err != nil {
@@ -154,7 +160,7 @@ func (a *App) mfaEnrol(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderMFA(w, r, http.StatusOK, view{}, mfaData{
+	a.renderMFA(w, r, status, view{Error: msg}, mfaData{
 		QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(enr.QRCodePNG)), //nolint:gosec // our own PNG, base64
 		Secret: enr.Secret,
 	})
@@ -165,8 +171,19 @@ func (a *App) mfaEnrol(w http.ResponseWriter, r *http.Request) {
 func (a *App) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 	ctx, s := r.Context(), sess(r)
 	err := a.factors.ConfirmTOTP(ctx, s.UserID, strings.TrimSpace(r.PostFormValue("code")))
-	if err != nil && isCodeError(err) {
-		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That code did not match. Start again and enter the code your app shows."}, mfaData{})
+	var locked *mfa.LockedError
+	switch {
+	case errors.As(err, &locked):
+		a.renderMFA(w, r, http.StatusTooManyRequests, view{Error: fmt.Sprintf(
+			"Too many wrong codes: try again after %s UTC. The QR code you scanned stays valid until the set-up expires.",
+			locked.Until.UTC().Format("15:04"))}, mfaData{})
+		return
+	case errors.Is(err, mfa.ErrNotEnrolled):
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "The set-up expired. Start again and scan the new QR code."}, mfaData{})
+		return
+	case err != nil && isCodeError(err):
+		// The pending secret is kept: show the same QR code again.
+		a.showEnrolment(w, r, http.StatusUnprocessableEntity, "That code did not match. Enter the code your app shows now; the QR code is the same.")
 		return
 	}
 	if err != nil {

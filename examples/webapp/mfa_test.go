@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/base32"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -149,4 +150,29 @@ func TestPasswordLockoutMailSaysHowLong(t *testing.T) {
 		require.Contains(t, res.Body, "That login and password do not match an account", "the page reveals no lock")
 	}
 	require.Contains(t, ta.lastMail(), "paused until "+ta.clock.Now().Add(time.Minute).UTC().Format("15:04")+" UTC (1 minute)")
+}
+
+// TestEnrolTypoKeepsQR: a mistyped first code shows the same QR code and
+// key again, so the app already scanned still works.
+func TestEnrolTypoKeepsQR(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	secretRE := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	first := secretRE.FindStringSubmatch(page.Body)
+	require.NotNil(t, first, page.Body)
+	page = ta.do(t, c, "POST", "/account/mfa/confirm", url.Values{"code": {"000000"}})
+	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode)
+	again := secretRE.FindStringSubmatch(page.Body)
+	require.NotNil(t, again, "the QR code is shown again: %s", page.Body)
+	require.Equal(t, first[1], again[1])
+	// Starting over also shows the same key while it is pending.
+	page = ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	require.Equal(t, first[1], secretRE.FindStringSubmatch(page.Body)[1])
+	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(first[1])
+	require.NoError(t, err)
+	page = ta.do(t, c, "POST", "/account/mfa/confirm", url.Values{"code": {ta.totp(t, secret)}})
+	require.Contains(t, page.Body, `id="recovery-codes"`)
 }
