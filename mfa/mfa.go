@@ -130,6 +130,11 @@ type Event struct {
 	Time        time.Time
 }
 
+// TOTPSkewStrict, as Config.TOTPSkew, accepts a TOTP code during its own
+// time step only (at most 30 s with the default period): the strict
+// reading of ASVS 6.5.5.
+const TOTPSkewStrict = -1
+
 // Config configures a [Manager]. The zero value means every default.
 type Config struct {
 	// Issuer names the service in authenticator apps. Default "Bulwark";
@@ -147,9 +152,16 @@ type Config struct {
 	// validity at 30 s.
 	TOTPPeriod time.Duration
 	// TOTPSkew is how many steps before and after the current one are
-	// accepted, for clock drift. 0 means the default 1 (RFC 6238 section
-	// 5.2 recommends at most one step of network delay); -1 accepts the
-	// current step only. At most 2.
+	// accepted. 0 means the default, 1: a code is then accepted for about
+	// 90 s (its own 30 s step and one either side). The reason: RFC 6238
+	// section 5.2 recommends allowing one step of delay, phone clocks
+	// drift, and a code read at the end of its step is often typed in the
+	// next; refusing those makes users retry or give up on TOTP. What keeps
+	// the wider window safe is that each code works once (an accepted
+	// step and every earlier one are refused afterwards), and that wrong
+	// codes are limited by MaxAttempts. ASVS 6.5.5 reads "a maximum
+	// lifetime of 30 seconds"; hosts that must meet it literally set
+	// [TOTPSkewStrict] (-1), which accepts the current step only. At most 2.
 	TOTPSkew int
 	// TOTPSecretBytes is the secret length for new enrollments. Default
 	// and minimum 20 bytes (160 bits, RFC 4226 section 4). At most 64.
