@@ -44,17 +44,6 @@ func (a Algorithm) hash() func() hash.Hash {
 	}
 }
 
-func (a Algorithm) otp() otp.Algorithm {
-	switch a {
-	case SHA256:
-		return otp.AlgorithmSHA256
-	case SHA512:
-		return otp.AlgorithmSHA512
-	default:
-		return otp.AlgorithmSHA1
-	}
-}
-
 var pow10 = [...]uint32{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000}
 
 // hotp computes the RFC 4226 value (dynamic truncation, modulo 10^digits)
