@@ -15,7 +15,7 @@ import (
 
 // totpEnv is an env whose second factor is a real mfa Manager with a TOTP
 // factor for "u1".
-func totpEnv(t *testing.T, mfaCfg mfa.Config, mod func(*auth.Config)) (*env, func() string) {
+func totpEnv(t *testing.T, mfaCfg mfa.Config, mod func(*auth.Config)) (*env, *mfa.Manager, func() string) {
 	t.Helper()
 	var m *mfa.Manager
 	e := newEnv(t, func(c *auth.Config) {
@@ -38,7 +38,7 @@ func totpEnv(t *testing.T, mfaCfg mfa.Config, mod func(*auth.Config)) (*env, fun
 	}
 	require.NoError(t, m.ConfirmTOTP(context.Background(), "u1", code()))
 	e.clock.Add(key.Period)
-	return e, code
+	return e, m, code
 }
 
 func wrong(code string) string {
@@ -59,7 +59,7 @@ func TestCompleteMFATellsLockFromExpiry(t *testing.T) {
 	t.Run("pending attempts used up", func(t *testing.T) {
 		t.Parallel()
 		// mfa allows more wrong codes than the pending state.
-		e, code := totpEnv(t, mfa.Config{MaxAttempts: 10}, func(c *auth.Config) { c.MaxMFAAttempts = 3 })
+		e, _, code := totpEnv(t, mfa.Config{MaxAttempts: 10}, func(c *auth.Config) { c.MaxMFAAttempts = 3 })
 		res := e.login(t, "JanKowalski37", "pw", client)
 		for i := 1; i <= 3; i++ {
 			_, err := e.a.CompleteMFA(ctx, res.PendingToken, wrong(code()), client)
@@ -73,7 +73,7 @@ func TestCompleteMFATellsLockFromExpiry(t *testing.T) {
 
 	t.Run("factor locks", func(t *testing.T) {
 		t.Parallel()
-		e, code := totpEnv(t, mfa.Config{MaxAttempts: 3, LockoutDuration: 15 * time.Minute}, nil)
+		e, _, code := totpEnv(t, mfa.Config{MaxAttempts: 3, LockoutDuration: 15 * time.Minute}, nil)
 		lockedAt := e.clock.Now()
 		res := e.login(t, "JanKowalski37", "pw", client)
 		for range 2 {
@@ -124,4 +124,27 @@ func TestLockoutNotificationSaysUntil(t *testing.T) {
 	notes := e.rec.notesOf(auth.NotifyLockout)
 	require.Len(t, notes, 1)
 	require.Equal(t, e.clock.Now().Add(auth.DefaultWaitIncrement), notes[0].Until)
+}
+
+// TestEmailedLoginsDoNotLockTOTP: a user with both an app and emailed
+// codes who signs in with emailed codes does not use up, and lock, the
+// app's attempts.
+func TestEmailedLoginsDoNotLockTOTP(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var mailed string
+	e, mgr, code := totpEnv(t, mfa.Config{MaxAttempts: 3, Sender: senderFunc(func(msg mfa.Message) { mailed = msg.Code })}, nil)
+	require.NoError(t, mgr.StartEmailFactor(ctx, "u1", "jan@example.com"))
+	require.NoError(t, mgr.ConfirmEmailFactor(ctx, "u1", mailed))
+	for i := range 5 {
+		e.clock.Add(2 * time.Minute) // past the resend interval
+		require.NoError(t, mgr.SendLoginCode(ctx, "u1", "jan@example.com"))
+		res := e.login(t, "JanKowalski37", "pw", client)
+		_, err := e.a.CompleteMFA(ctx, res.PendingToken, mailed, client)
+		require.NoError(t, err, "emailed login %d", i)
+	}
+	res := e.login(t, "JanKowalski37", "pw", client)
+	_, err := e.a.CompleteMFA(ctx, res.PendingToken, code(), client)
+	require.NoError(t, err, "the app's code still works")
+	require.Empty(t, e.rec.notesOf(auth.NotifyMFALocked))
 }

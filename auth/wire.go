@@ -54,9 +54,10 @@ func (s sessionIssuer) EndSessions(ctx context.Context, userID, exceptID string)
 // else: a confirmed TOTP, unused recovery codes, or emailed codes turned
 // on with mfa's StartEmailFactor and ConfirmEmailFactor. A code in the
 // recovery-code form is tried only as a recovery code; any other code as
-// TOTP and then as an emailed sign-in code (mfa's VerifyLoginCode, which
-// refuses it for users who did not turn emailed codes on; the host sends
-// it with SendLoginCode when Login returns StepMFA). So a password reset,
+// an emailed sign-in code (mfa's VerifyLoginCode, which refuses it for
+// users who did not turn emailed codes on, and costs nothing when no code
+// was sent; the host sends it with SendLoginCode when Login returns
+// StepMFA) and then as TOTP. So a password reset,
 // whose link went to the user's mailbox, never lets the mailbox stand in
 // for an authenticator app. Every path is single use and attempt-limited
 // inside mfa, so the pending-MFA state's own limit sits on top of mfa's
@@ -80,20 +81,39 @@ func (f factors) VerifyMFA(ctx context.Context, userID, code string) (string, er
 		}
 		return "recovery", nil
 	}
-	terr := f.m.VerifyTOTP(ctx, userID, code)
-	if terr == nil {
-		return "totp", nil
-	}
+	// The emailed code first: with no live code it answers ErrNoCode (or
+	// ErrNotEnrolled) without taking an attempt, so a TOTP code costs
+	// nothing there, whereas trying TOTP first would spend one of the
+	// app's attempts on every emailed sign-in (and lock the app after
+	// MaxAttempts of them, since only a TOTP success resets its count).
 	eerr := f.m.VerifyLoginCode(ctx, userID, code)
-	switch {
-	case eerr == nil:
+	if eerr == nil {
 		return "email", nil
+	}
+	if !isCodeErr(eerr) {
+		return "", eerr // a system failure denies
+	}
+	terr := f.m.VerifyTOTP(ctx, userID, code)
+	switch {
+	case terr == nil:
+		return "totp", nil
 	case errors.Is(eerr, mfa.ErrNotEnrolled):
 		return "", lockedErr(terr)
 	case errors.Is(terr, mfa.ErrNotEnrolled):
 		return "", lockedErr(eerr)
 	}
 	return "", errors.Join(lockedErr(terr), lockedErr(eerr))
+}
+
+// isCodeErr tells mfa's answers about a code or factor from system
+// failures.
+func isCodeErr(err error) bool {
+	for _, e := range []error{mfa.ErrNotEnrolled, mfa.ErrNoCode, mfa.ErrInvalidCode, mfa.ErrReplay, mfa.ErrLocked} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // lockedErr adds auth's *MFALockedError to an mfa error that reports a
