@@ -18,7 +18,7 @@
 //	a := auth.New(st.Auth(), auth.Config{
 //		Credentials: users, Hasher: hasher, Policy: password.Policy{},
 //		Sessions: auth.Sessions(sessions),
-//		MFA:      auth.Factors(factors, auth.FactorsConfig{}),
+//		MFA:      auth.Factors(factors),
 //		Auditor:  auth.AuditLog(log, tenant),
 //		Notifier: mailer, ResetMailer: mailer,
 //	})
@@ -47,7 +47,12 @@
 // token: 256 random bits, stored as SHA-256, bound to the browser by
 // [Client.Binding], valid 5 minutes ([DefaultPendingTTL]), good for 5 codes
 // ([DefaultMaxMFAAttempts]) and completed once. It is not a session: only
-// CompleteMFA accepts it. Hashes are upgraded after a successful login when
+// CompleteMFA accepts it. CompleteMFA says what went wrong so the host can
+// tell the user: [ErrInvalidCode] for a wrong code, with
+// [ErrMFAAttemptsExhausted] when that code used the state's last attempt
+// (sign in again), and a [*MFALockedError] with the lock's end when the
+// factor is locked; the code that locks it is audited
+// ([EventMFALockout]) and the owner is mailed ([NotifyMFALocked]). Hashes are upgraded after a successful login when
 // [Hasher.NeedsRehash] says so.
 //
 // # No account enumeration

@@ -178,7 +178,11 @@ func (a *Authenticator) failed(ctx context.Context, userID string, at attempt, r
 		// The owner hears of the first lock of a run and of a permanent
 		// one, not of every later step of the same attack.
 		if userID != "" && (ns.Permanent || at.after.Failures == a.cfg.Lockout.FailureFactor) {
-			a.notify(ctx, Notification{Type: NotifyLockout, UserID: userID}, c)
+			n := Notification{Type: NotifyLockout, UserID: userID}
+			if !ns.Permanent {
+				n.Until = ns.Until
+			}
+			a.notify(ctx, n, c)
 		}
 	}
 	if err := a.emit(ctx, Event{Type: typ, Outcome: outcome, UserID: userID, Reason: reason}, c); err != nil {
@@ -256,7 +260,11 @@ func (a *Authenticator) afterPassword(ctx context.Context, u User, c Client) (Lo
 // presented with another binding than at Login, or if the user's password
 // was changed or reset since Login, and [ErrInvalidCode] for a
 // wrong or replayed code (after Config.MaxMFAAttempts such codes the pending
-// state is gone and the password step must be repeated). On success the
+// state is gone and the password step must be repeated: the code that used
+// up the last attempt also matches [ErrMFAAttemptsExhausted]). A locked
+// factor adds a [*MFALockedError] (matching [ErrMFALocked]) saying until
+// when; the code that locked it is audited as [EventMFALockout] and the
+// owner is notified ([NotifyMFALocked]). On success the
 // pending state is deleted (once: a second completion fails) and a new
 // session starts with a fresh token.
 func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code string, c Client) (LoginResult, error) {
@@ -287,12 +295,7 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 	}
 	factor, verr := a.cfg.MFA.VerifyMFA(ctx, p.UserID, code)
 	if verr != nil {
-		if p.Attempts >= a.cfg.MaxMFAAttempts {
-			if err := a.store.DeletePending(ctx, h); err != nil && !errors.Is(err, ErrNotFound) {
-				return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
-			}
-		}
-		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "invalid", ErrInvalidCode, c)
+		return LoginResult{}, a.wrongCode(ctx, h, p, verr, c)
 	}
 	if err := a.store.DeletePending(ctx, h); errors.Is(err, ErrNotFound) {
 		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "used", ErrInvalidPending, c)
@@ -300,6 +303,34 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
 	}
 	return a.finish(ctx, u, []string{FactorPassword, factor}, c)
+}
+
+// wrongCode handles a refused second-factor code: it ends a pending state
+// whose attempts are used up, reports a factor that this code locked (an
+// audit event and a mail to the owner, once per lock), and returns an
+// error that matches ErrInvalidCode and says what happened.
+func (a *Authenticator) wrongCode(ctx context.Context, h []byte, p Pending, verr error, c Client) error {
+	errs := []error{ErrInvalidCode}
+	if p.Attempts >= a.cfg.MaxMFAAttempts {
+		if err := a.store.DeletePending(ctx, h); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("auth: pending: %w", err)
+		}
+		errs = append(errs, ErrMFAAttemptsExhausted)
+	}
+	reason := "invalid"
+	var le *MFALockedError
+	if errors.As(verr, &le) {
+		errs = append(errs, le)
+		if !le.Triggered {
+			reason = "locked"
+		} else {
+			if err := a.emit(ctx, Event{Type: EventMFALockout, Outcome: Denied, UserID: p.UserID, Reason: le.Factor}, c); err != nil {
+				return err
+			}
+			a.notify(ctx, Notification{Type: NotifyMFALocked, UserID: p.UserID, Factor: le.Factor, Until: le.Until}, c)
+		}
+	}
+	return a.mfaFailed(ctx, p.UserID, reason, errors.Join(errs...), c)
 }
 
 func (a *Authenticator) mfaFailed(ctx context.Context, userID, reason string, ret error, c Client) error {

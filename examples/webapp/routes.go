@@ -54,6 +54,9 @@ func (a *App) routes() http.Handler {
 	in.HandleFunc("POST /account/mfa/enrol", a.mfaEnrol)
 	in.HandleFunc("POST /account/mfa/confirm", a.mfaConfirm)
 	in.HandleFunc("POST /account/mfa/remove", a.mfaRemove)
+	in.HandleFunc("POST /account/mfa/email", a.mfaEmailStart)
+	in.HandleFunc("POST /account/mfa/email/confirm", a.mfaEmailConfirm)
+	in.HandleFunc("POST /account/mfa/email/remove", a.mfaEmailRemove)
 	in.HandleFunc("POST /account/recovery-codes", a.recoveryCodes)
 
 	in.HandleFunc("GET /account/export", a.exportPage)
