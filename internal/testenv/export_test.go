@@ -20,5 +20,5 @@ func SetNotice(open func() (io.WriteCloser, error), verbose func() bool) (restor
 	}
 }
 
-// SkipMissing is skipMissing.
-func SkipMissing(tb testing.TB, env, what string) { skipMissing(tb, env, what) }
+// SkipServer is skipMissing.
+func SkipServer(tb testing.TB, env, what string) { skipMissing(tb, env, what) }

@@ -35,13 +35,20 @@ func openTerminal() (io.WriteCloser, error) {
 	return os.OpenFile("/dev/tty", os.O_WRONLY, 0)
 }
 
-// skipMissing skips tb because the server configured by env is missing,
-// with a reason that carries [SkipMarker], and the first time in this
-// process writes the one-line notice described above.
+// skipMissing skips tb because the server configured by env is missing.
 func skipMissing(tb testing.TB, env, what string) {
 	tb.Helper()
-	reason := env + " is not set; " + what + " tests skipped"
-	notice(env, fmt.Sprintf("bulwark: %s: %s (go test -v lists them)\n", packageDir(), reason))
+	SkipMissing(tb, env, env+" is not set; "+what+" tests skipped")
+}
+
+// SkipMissing skips tb because something an integration test needs is
+// missing (a server, a browser), with reason after [SkipMarker] so that
+// .ci/run refuses the skip, and the first time per key in this test
+// binary writes the one-line notice that plain go test would otherwise
+// hide (see the package doc).
+func SkipMissing(tb testing.TB, key, reason string) {
+	tb.Helper()
+	notice(key, fmt.Sprintf("bulwark: %s: %s (go test -v lists them)\n", packageDir(), reason))
 	tb.Skip(SkipMarker + " " + reason)
 }
 

@@ -35,21 +35,25 @@ func TestSkipNoticeOncePerServer(t *testing.T) {
 	defer restore()
 
 	for range 3 {
-		require.True(t, skipped(t, func(t *testing.T) { testenv.SkipMissing(t, testenv.EnvPostgres, "PostgreSQL") }))
+		require.True(t, skipped(t, func(t *testing.T) { testenv.SkipServer(t, testenv.EnvPostgres, "PostgreSQL") }))
 	}
-	require.True(t, skipped(t, func(t *testing.T) { testenv.SkipMissing(t, testenv.EnvRedis, "Redis") }))
+	require.True(t, skipped(t, func(t *testing.T) { testenv.SkipServer(t, testenv.EnvRedis, "Redis") }))
 
 	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
 	require.Len(t, lines, 2, "one line per missing server, however many tests skip: %q", out.String())
 	require.Equal(t, "bulwark: internal/testenv: BULWARK_TEST_POSTGRES is not set; PostgreSQL tests skipped (go test -v lists them)", lines[0])
 	require.Contains(t, lines[1], "BULWARK_TEST_REDIS is not set; Redis tests skipped")
+
+	out.Reset()
+	require.True(t, skipped(t, func(t *testing.T) { testenv.SkipMissing(t, "chromium", "chromium not found; browser test skipped") }))
+	require.Equal(t, "bulwark: internal/testenv: chromium not found; browser test skipped (go test -v lists them)\n", out.String())
 }
 
 func TestSkipNoticeQuietWhenVerbose(t *testing.T) {
 	var out bytes.Buffer
 	restore := testenv.SetNotice(func() (io.WriteCloser, error) { return buffer{&out}, nil }, func() bool { return true })
 	defer restore()
-	require.True(t, skipped(t, func(t *testing.T) { testenv.SkipMissing(t, testenv.EnvPostgres, "PostgreSQL") }))
+	require.True(t, skipped(t, func(t *testing.T) { testenv.SkipServer(t, testenv.EnvPostgres, "PostgreSQL") }))
 	require.Empty(t, out.String(), "-v and -json show the skip reasons already")
 }
 
