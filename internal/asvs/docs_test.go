@@ -98,3 +98,41 @@ func TestOnlyApprovedHashes(t *testing.T) {
 		}
 	}
 }
+
+// TestLogInventoryNamesEverySource proves ASVS 5.0 16.1.1: every library
+// package that reports events (declares an EventType or EventKind) is in
+// SECURITY.md's log inventory, so a new source of log records cannot
+// appear without its line.
+func TestLogInventoryNamesEverySource(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join(root, "SECURITY.md"))
+	require.NoError(t, err)
+	text := string(b)
+	i := strings.Index(text, "### Log inventory")
+	require.GreaterOrEqual(t, i, 0, "SECURITY.md has no log inventory")
+	inventory := text[i:]
+	inventory = inventory[:strings.Index(inventory, "\n\n| ASVS")]
+	sources := map[string]bool{}
+	for _, f := range sourceFiles(t) {
+		if f.main || strings.HasPrefix(f.path, "internal/") || strings.HasPrefix(f.path, "examples/") {
+			continue
+		}
+		for _, d := range f.file.Decls {
+			g, ok := d.(*ast.GenDecl)
+			if !ok || g.Tok != token.TYPE {
+				continue
+			}
+			for _, sp := range g.Specs {
+				if n := sp.(*ast.TypeSpec).Name.Name; n == "EventType" || n == "EventKind" {
+					sources[filepath.Dir(f.path)] = true
+				}
+			}
+		}
+	}
+	require.GreaterOrEqual(t, len(sources), 5, "found too few event sources: %v", sources)
+	for pkg := range sources {
+		if !strings.Contains(inventory, "`"+pkg+"`") {
+			t.Errorf("%s reports events but the log inventory in SECURITY.md does not name it", pkg)
+		}
+	}
+}
