@@ -54,14 +54,15 @@ var translit = map[rune]string{
 // NFKD leaves alone come from explicit tables: Latin (ł → l, ß → ss,
 // ø → o, æ → ae, þ → th, ...), Cyrillic in the Russian passport style
 // (Иван Петров → Ivan Petrov, Щукин → Shchukin), Greek per ELOT 743
-// (Γιώργος Παπαδόπουλος → Giorgos Papadopoulos), Korean Hangul in the
-// Revised Romanisation (김민준 → gim min jun); Han characters become
-// toneless pinyin through github.com/mozillazg/go-pinyin, one word per
-// character (王芳 → wang fang). ASCII is kept, and any other character
-// (scripts with no table here, emoji, symbols) becomes a space. German
-// umlauts lose their dots (Müller → Muller), as in most login systems;
-// hosts that prefer "ue" can transliterate before calling. The cost is
-// linear in len(s), with a small constant per character.
+// (Γιώργος Παπαδόπουλος → Giorgos Papadopoulos). Han characters become
+// toneless pinyin through github.com/mozillazg/go-pinyin and Korean Hangul
+// syllables the Revised Romanisation, each character a word of its own set
+// off by spaces (王芳 → " wang  fang ", 김민준 → " gim  min  jun "). ASCII
+// is kept, and any other character (scripts with no table here, emoji,
+// symbols) becomes a space. German umlauts lose their dots (Müller →
+// Muller), as in most login systems; hosts that prefer "ue" can
+// transliterate before calling. The cost is linear in len(s), with a small
+// constant per character.
 func Transliterate(s string) string {
 	var b strings.Builder
 	rs := []rune(norm.NFC.String(s))
