@@ -30,7 +30,9 @@
 //
 // [GenerateUsername] turns a first and last name into a login of the form
 // JanKowalski37: the names are transliterated to ASCII ([Transliterate]:
-// Łukasz Żółć → LukaszZolc; NFKD plus a table for ł, ß, ø, æ, þ, đ, ...),
+// Łukasz Żółć → LukaszZolc, Иван Петров → IvanPetrov, 王芳 → WangFang;
+// NFKD plus tables for ł, ß, ø, æ, þ, đ, Cyrillic, Greek and Hangul, and
+// pinyin for Han characters),
 // capitalised and joined ([UsernameBase]), and a random number (two digits
 // first, more after collisions) is appended and claimed with an atomic
 // insert-if-absent in a [ClaimStore], so two registrations never get the

@@ -297,7 +297,7 @@ func findChromium(t *testing.T) string {
 			return p
 		}
 	}
-	t.Skip(testenv.SkipMarker + " chromium not found; browser test skipped")
+	testenv.SkipMissing(t, "chromium", "chromium not found; browser test skipped")
 	return ""
 }
 
