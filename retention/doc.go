@@ -85,6 +85,18 @@
 // fails with [ErrFenced], so an instance that stalled past its lock cannot
 // undo the work of the next. [LocalLocker] is the default, for one process.
 //
+// A lock can be lost without its holder being told: an advisory lock dies
+// with its connection (idle timeout, proxy, failover, an administrator), a
+// Redis lock with its key. Two rules keep a stale holder from acting beside
+// the new one. The scheduler records each new holder's token in the store
+// ([FenceStore.AdvanceFence]), and the store refuses every write carrying
+// an older token, in the same statement as the write. And before each call
+// into host code (Notifier, Actor, Shredder, Eraser, Recorder, Purger) the
+// run proves it still holds the lock ([Lease.Check]: on PostgreSQL one
+// query on the lock's own connection, on Redis one script); a run that
+// lost it stops with [ErrLockLost]. A host call already under way when the
+// lock is lost runs to its end, so host code stays idempotent.
+//
 // # Concurrency, nil and errors
 //
 // [Manager] and [Scheduler] are safe for concurrent use. Optional

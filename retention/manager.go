@@ -388,6 +388,9 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 		if cur.Hold.Reason != "" {
 			return ErrOnHold
 		}
+		if err := guard(ctx); err != nil {
+			return err
+		}
 		if err := f(); err != nil {
 			return err
 		}

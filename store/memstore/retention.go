@@ -16,6 +16,7 @@ type RetentionStore struct {
 	subjects map[string]*retention.Record
 	erasures map[string]*retention.Erasure
 	open     map[string]string // subject -> unfinished erasure id
+	fence    int64             // the newest lock holder's token (AdvanceFence)
 }
 
 var _ retention.Store = (*RetentionStore)(nil)
@@ -102,6 +103,9 @@ func (s *RetentionStore) live(id string) (*retention.Record, error) {
 func (s *RetentionStore) MarkAction(_ context.Context, id string, version int64, m retention.Mark) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.stale(m.Fence); err != nil {
+		return err
+	}
 	r, err := s.live(id)
 	if err != nil {
 		return err
@@ -147,6 +151,9 @@ func retentionCloneErasure(e *retention.Erasure) retention.Erasure {
 func (s *RetentionStore) BeginErasure(_ context.Context, e retention.Erasure) (retention.Erasure, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.stale(e.Fence); err != nil {
+		return retention.Erasure{}, err
+	}
 	if id, ok := s.open[e.Subject]; ok {
 		cur := s.erasures[id]
 		if e.Fence < cur.Fence {
@@ -172,7 +179,30 @@ func (s *RetentionStore) BeginErasure(_ context.Context, e retention.Erasure) (r
 	return retentionCloneErasure(&n), nil
 }
 
+// AdvanceFence implements [retention.FenceStore].
+func (s *RetentionStore) AdvanceFence(_ context.Context, fence int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fence < s.fence {
+		return retention.ErrFenced
+	}
+	s.fence = fence
+	return nil
+}
+
+// stale refuses a write of a lock holder older than the newest one; a
+// fence of 0 is a caller without a lock.
+func (s *RetentionStore) stale(fence int64) error {
+	if fence != 0 && fence < s.fence {
+		return retention.ErrFenced
+	}
+	return nil
+}
+
 func (s *RetentionStore) unfinished(id string, fence int64) (*retention.Erasure, error) {
+	if err := s.stale(fence); err != nil {
+		return nil, err
+	}
 	e, ok := s.erasures[id]
 	if !ok || !e.Finished.IsZero() {
 		return nil, retention.ErrNotFound
