@@ -136,7 +136,8 @@
 // [ErrNotEncrypted] (keys given for a plaintext file: a restore that
 // expects an encrypted backup does not accept a forged plaintext one),
 // [ErrCorrupt] (a corrupted or truncated file: age header or chunk,
-// archive, manifest or record syntax), [ErrManifestMismatch] (a well
+// archive, manifest or record syntax; a damaged age header, intro line
+// included, is also [ErrDamagedHeader], never ErrNotEncrypted), [ErrManifestMismatch] (a well
 // formed archive whose files disagree with its manifest) and
 // [ErrUnknownVersion] (a manifest of another schema version, or not a
 // Bulwark export). Errors from the caller's reader, from modules and from

@@ -15,6 +15,7 @@ import (
 	"io"
 	"iter"
 	"slices"
+	"strings"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -249,11 +250,24 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 	case bytes.HasPrefix(peek, []byte(ageIntro)):
 	case len(peek) < len(ageIntro):
 		return nil, false, fmt.Errorf("%w: only %d bytes", ErrCorrupt, len(peek))
+	case damagedIntro(peek):
+		return nil, true, damaged(errors.New("not the age v1 intro line"))
 	default:
 		if !keys.empty() {
 			return nil, false, ErrNotEncrypted
 		}
 		return br, false, nil
+	}
+	// Parse the header (bounded, and before the keys are looked at, so a
+	// damaged one is reported as such) through a recorder, so the bytes age's parser read
+	// ahead are not lost: the payload starts right after the header.
+	rec := &recorder{r: src, max: maxHeaderBytes}
+	hdr, err := age.ExtractHeader(rec)
+	if err != nil {
+		return nil, true, r.corrupt(damaged(err))
+	}
+	if !bytes.HasPrefix(rec.buf, hdr) {
+		return nil, true, r.corrupt(damaged(errors.New("not canonical")))
 	}
 	if keys.empty() {
 		return nil, true, fmt.Errorf("%w: the archive is encrypted and no key was given", ErrWrongKey)
@@ -280,16 +294,6 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 		ids = append(ids, id)
 	}
 
-	// Parse the header through a recorder, so the bytes age's parser read
-	// ahead are not lost: the payload starts right after the header.
-	rec := &recorder{r: src, max: maxHeaderBytes}
-	hdr, err := age.ExtractHeader(rec)
-	if err != nil {
-		return nil, true, r.corrupt(fmt.Errorf("age header: %w", err))
-	}
-	if !bytes.HasPrefix(rec.buf, hdr) {
-		return nil, true, r.corrupt(errors.New("age header is not canonical"))
-	}
 	var fileKey []byte
 	if scrypt {
 		release, aerr := r.e.acquirePassphrase(r.ctx)
@@ -306,7 +310,7 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 		if errors.As(err, &noMatch) {
 			return nil, true, ErrWrongKey
 		}
-		return nil, true, r.corrupt(fmt.Errorf("age header: %w", err))
+		return nil, true, r.corrupt(damaged(err))
 	}
 	payload := io.MultiReader(bytes.NewReader(rec.buf[len(hdr):]), src)
 	nonce := make([]byte, streamNonceLen)
@@ -324,6 +328,57 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 		return nil, true, err
 	}
 	return sr, true, nil
+}
+
+// damaged wraps a fault of the age header as [ErrDamagedHeader] and
+// [ErrCorrupt].
+func damaged(err error) error {
+	return fmt.Errorf("%w (%w): %w", ErrDamagedHeader, ErrCorrupt, err)
+}
+
+// damagedIntro reports whether a file's first bytes are a damaged age or
+// armour intro line rather than something else: within a few edits
+// (flipped, dropped or added bytes) of one, or age's intro with another
+// version, in any letter case. A tar archive starts with a file name and a zip archive with
+// "PK", far from both.
+func damagedIntro(peek []byte) bool {
+	low := bytes.ToLower(peek[:min(len(peek), len(armorIntro)+3)])
+	if bytes.HasPrefix(low, []byte("age-encryption.org/")) {
+		return true
+	}
+	for _, intro := range []string{ageIntro, armorIntro} {
+		n := min(len(low), len(intro)+3)
+		if editDistance(low[:n], strings.ToLower(intro), 4) <= 4 {
+			return true
+		}
+	}
+	return false
+}
+
+// editDistance returns the least Levenshtein distance between the intro
+// line b and a prefix of a (the file goes on after its intro), capped at
+// limit+1. The inputs are a few dozen bytes.
+func editDistance(a []byte, b string, limit int) int {
+	// prev[j] is the distance between a[:i] and b[:j].
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	best := min(limit+1, prev[len(b)])
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		best = min(best, cur[len(b)])
+		prev, cur = cur, prev
+	}
+	return best
 }
 
 // recorder keeps every byte read through it, up to max.
