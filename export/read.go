@@ -120,13 +120,70 @@ func (e *Exporter) DecryptFile(ctx context.Context, path string, src io.Reader, 
 // verification, so an Importer that applies records all-or-nothing never
 // commits unverified data. Modules are imported one after the other; if a
 // later module fails, earlier ones stay imported. For all-or-nothing
-// across modules, call [Exporter.Verify] on the archive first.
+// across modules, use [Exporter.ImportVerified].
 func (e *Exporter) Import(ctx context.Context, src io.Reader, keys ReadOptions, scope Scope) (*Manifest, error) {
 	if scope.Tenant == "" {
 		return nil, fmt.Errorf("%w: tenant is required", ErrInvalidRequest)
 	}
+	m, err := e.read(ctx, src, keys, nil, e.importVisitor(ctx, scope, true))
+	e.reportRead(ctx, EventImported, m, err)
+	return m, err
+}
+
+// ImportVerified imports an archive only once all of it has verified: no
+// record reaches any [Importer] unless every chunk, the manifest and every
+// module's file checked out, and every module is importable. It decrypts
+// once, so a passphrase archive pays for scrypt once (Verify then Import
+// would pay twice).
+//
+// The first pass decrypts and verifies the archive as [Exporter.Verify]
+// does, while writing the plaintext to a spool file in [Config.TempDir]
+// encrypted with ChaCha20-Poly1305 under a random key held only in memory
+// (as an export's spools are: no plaintext rests on disk). TempDir needs
+// room for the whole archive. The second pass reads the spool back,
+// checking it again (its authentication and every hash, at disk speed),
+// and feeds the modules as [Exporter.Import] does; the spool is removed
+// before the call returns. keys.Progress is called during the second pass.
+//
+// An Importer that fails in the second pass (a host error) stops the
+// import; modules before it stay imported. Hosts that need atomicity
+// across modules make their Importers write in one transaction that they
+// commit after ImportVerified returns nil.
+func (e *Exporter) ImportVerified(ctx context.Context, src io.Reader, keys ReadOptions, scope Scope) (*Manifest, error) {
+	m, err := e.importVerified(ctx, src, keys, scope)
+	e.reportRead(ctx, EventImported, m, err)
+	return m, err
+}
+
+func (e *Exporter) importVerified(ctx context.Context, src io.Reader, keys ReadOptions, scope Scope) (*Manifest, error) {
+	if scope.Tenant == "" {
+		return nil, fmt.Errorf("%w: tenant is required", ErrInvalidRequest)
+	}
+	s, err := e.newSpool()
+	if err != nil {
+		return nil, err
+	}
+	defer s.remove()
+	verify := keys
+	verify.Progress = nil
+	if _, err := e.read(ctx, src, verify, s.w, e.importVisitor(ctx, scope, false)); err != nil {
+		return nil, err
+	}
+	if err := s.w.Close(); err != nil {
+		return nil, fmt.Errorf("export: spool: %w", err)
+	}
+	plain, err := s.reader(nil)
+	if err != nil {
+		return nil, fmt.Errorf("export: spool: %w", err)
+	}
+	return e.read(ctx, plain, ReadOptions{Progress: keys.Progress}, nil, e.importVisitor(ctx, scope, true))
+}
+
+// importVisitor checks that every module of the manifest can be imported
+// and, if feed is set, feeds each module's records to its Importer.
+func (e *Exporter) importVisitor(ctx context.Context, scope Scope, feed bool) *readVisitor {
 	var importers []Importer
-	check := func(m *Manifest) error {
+	v := &readVisitor{manifest: func(m *Manifest) error {
 		for _, mm := range m.Modules {
 			mod, ok := e.module(mm.Name)
 			imp, isImp := mod.(Importer)
@@ -136,19 +193,19 @@ func (e *Exporter) Import(ctx context.Context, src io.Reader, keys ReadOptions, 
 			importers = append(importers, imp)
 		}
 		return nil
-	}
-	i := 0
-	visit := func(mm *ManifestModule, records iter.Seq2[[]string, error]) error {
-		imp := importers[i]
-		i++
-		if err := imp.Import(ctx, scope, mm.Columns, records); err != nil {
-			return fmt.Errorf("export: import module %q: %w", mm.Name, err)
+	}}
+	if feed {
+		i := 0
+		v.module = func(mm *ManifestModule, records iter.Seq2[[]string, error]) error {
+			imp := importers[i]
+			i++
+			if err := imp.Import(ctx, scope, mm.Columns, records); err != nil {
+				return fmt.Errorf("export: import module %q: %w", mm.Name, err)
+			}
+			return nil
 		}
-		return nil
 	}
-	m, err := e.read(ctx, src, keys, nil, &readVisitor{manifest: check, module: visit})
-	e.reportRead(ctx, EventImported, m, err)
-	return m, err
+	return v
 }
 
 func (e *Exporter) reportRead(ctx context.Context, kind EventKind, m *Manifest, err error) {

@@ -79,6 +79,17 @@ func (m *spyModule) Records(context.Context, export.Scope) iter.Seq2[[]string, e
 	}
 }
 
+// Import scans the disk while ImportVerified feeds it from its spool.
+func (m *spyModule) Import(_ context.Context, _ export.Scope, _ []string, recs iter.Seq2[[]string, error]) error {
+	m.spy.scan("importing " + m.name)
+	for _, err := range recs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // spyWriter scans the disk at every write of the archive, while the
 // spools are complete and being copied.
 type spyWriter struct {
@@ -93,8 +104,8 @@ func (w *spyWriter) Write(p []byte) (int, error) {
 
 // TestSpoolsHoldNoPlaintext inspects every file an encrypted archive
 // export writes (its spools in Config.TempDir and, for ExportFile, the
-// temporary output beside the destination) while they exist, and fails on
-// a row's plaintext in any of them.
+// temporary output beside the destination) while they exist, and the
+// spool of ImportVerified, and fails on a row's plaintext in any of them.
 func TestSpoolsHoldNoPlaintext(t *testing.T) {
 	t.Parallel()
 	id := newIdentity(t)
@@ -153,6 +164,20 @@ func TestSpoolsHoldNoPlaintext(t *testing.T) {
 			b, err := io.ReadAll(plain)
 			require.NoError(t, err)
 			require.Contains(t, string(b), plainMarker+"events-005999")
+
+			// ImportVerified spools the decrypted archive: encrypted too.
+			itmp := t.TempDir()
+			ispy := &diskSpy{t: t, dirs: []string{itmp}, files: map[string]int64{}}
+			im := export.New(export.Config{TempDir: itmp})
+			for _, name := range []string{"contacts", "notes", "events"} {
+				require.NoError(t, im.Register(name, &spyModule{spy: ispy, name: name}))
+			}
+			_, err = im.ImportVerified(context.Background(), bytes.NewReader(b), export.ReadOptions{}, export.Scope{Tenant: "t2"})
+			require.NoError(t, err)
+			require.Len(t, ispy.files, 1, "the import spool was inspected")
+			for p, n := range ispy.files {
+				require.Greater(t, n, int64(3*64<<10), p)
+			}
 		})
 	}
 }
