@@ -106,11 +106,12 @@ func (m *Manager) run(ctx context.Context, fence int64, rep *Report) error {
 	}
 	// 2. Scan subjects.
 	after := ""
+	list := m.pager()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs, err := m.store.ListSubjects(ctx, after, m.batch)
+		recs, err := list(ctx, after, m.batch)
 		if err != nil {
 			return fmt.Errorf("retention: run: %w", err)
 		}

@@ -132,6 +132,16 @@ type SubjectStore interface {
 	ListSubjects(ctx context.Context, after string, limit int) ([]Record, error)
 }
 
+// SubjectPager is an optional interface of a [SubjectStore] for long
+// scans: ListSubjectsInto returns what ListSubjects returns, in buf's
+// storage (its records, and their Warned slices, are overwritten and
+// reused), so a scan of a million subjects does not allocate a page of
+// records per batch. [Manager.PlanAll] and [Manager.Run] use it when the
+// store has it. memstore and sqlstore implement it.
+type SubjectPager interface {
+	ListSubjectsInto(ctx context.Context, buf []Record, after string, limit int) ([]Record, error)
+}
+
 // MarkStore records actions and holds on subjects.
 type MarkStore interface {
 	// MarkAction records m on the subject if its version is still version.

@@ -32,6 +32,7 @@ func Run(t *testing.T, newStore func(t *testing.T) retention.Store) {
 		{"PutGet", testPutGet},
 		{"PutResetsMarksOnNewState", testPutResets},
 		{"List", testList},
+		{"ListInto", testListInto},
 		{"MarkAction", testMarkAction},
 		{"Hold", testHold},
 		{"Erasure", testErasure},
@@ -169,6 +170,58 @@ func ids(rs []retention.Record) []string {
 		out[i] = r.ID
 	}
 	return out
+}
+
+// testListInto: a store that is a [retention.SubjectPager] pages exactly
+// as ListSubjects does, whatever the buffer held before (longer or
+// shorter pages, warnings or none).
+func testListInto(t *testing.T, s retention.Store) {
+	p, ok := s.(retention.SubjectPager)
+	if !ok {
+		t.Skip("not a retention.SubjectPager")
+	}
+	ctx := context.Background()
+	for i := range 23 {
+		put(t, s, retention.Subject{ID: fmt.Sprintf("s%03d", i), State: "free", Since: t0.Add(time.Duration(i) * time.Second), HasKey: i%2 == 0})
+		r := get(t, s, fmt.Sprintf("s%03d", i))
+		for k := range i % 3 {
+			if err := s.MarkAction(ctx, r.ID, r.Version, retention.Mark{Action: retention.Warn, Key: fmt.Sprintf("w%d", k), At: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.SetHold(ctx, "s004", retention.Hold{Reason: "case", Since: t0}); err != nil {
+		t.Fatal(err)
+	}
+	var buf []retention.Record
+	for _, limit := range []int{10, 3, 7, 50} {
+		after := ""
+		for range 30 {
+			want, err := s.ListSubjects(ctx, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := p.ListSubjectsInto(ctx, buf, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("ListSubjectsInto(%q, %d) = %v, want %v", after, limit, ids(got), ids(want))
+			}
+			for i := range want {
+				w, g := want[i], got[i]
+				if g.ID != w.ID || g.State != w.State || !g.Since.Equal(w.Since) || g.HasKey != w.HasKey || g.Version != w.Version ||
+					g.Hold.Reason != w.Hold.Reason || !slices.Equal(g.Warned, w.Warned) {
+					t.Fatalf("ListSubjectsInto record %d = %+v, want %+v", i, g, w)
+				}
+			}
+			buf = got
+			if len(got) < limit {
+				break
+			}
+			after = got[len(got)-1].ID
+		}
+	}
 }
 
 func testMarkAction(t *testing.T, s retention.Store) {

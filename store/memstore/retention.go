@@ -14,12 +14,16 @@ import (
 type RetentionStore struct {
 	mu       sync.Mutex
 	subjects map[string]*retention.Record
+	ids      []string // every subject id, sorted, for ListSubjects's pages
 	erasures map[string]*retention.Erasure
 	open     map[string]string // subject -> unfinished erasure id
 	fence    int64             // the newest lock holder's token (AdvanceFence)
 }
 
-var _ retention.Store = (*RetentionStore)(nil)
+var (
+	_ retention.Store        = (*RetentionStore)(nil)
+	_ retention.SubjectPager = (*RetentionStore)(nil)
+)
 
 // NewRetentionStore returns an empty store.
 func NewRetentionStore() *RetentionStore {
@@ -43,6 +47,9 @@ func (s *RetentionStore) PutSubject(_ context.Context, sub retention.Subject) er
 	r, ok := s.subjects[sub.ID]
 	if !ok {
 		s.subjects[sub.ID] = &retention.Record{Subject: sub, Version: 1}
+		// Hosts mostly add ids in order: then this appends.
+		i, _ := slices.BinarySearch(s.ids, sub.ID)
+		s.ids = slices.Insert(s.ids, i, sub.ID)
 		return nil
 	}
 	if !r.Erased.IsZero() {
@@ -68,22 +75,36 @@ func (s *RetentionStore) GetSubject(_ context.Context, id string) (retention.Rec
 }
 
 // ListSubjects implements [retention.SubjectStore].
-func (s *RetentionStore) ListSubjects(_ context.Context, after string, limit int) ([]retention.Record, error) {
+func (s *RetentionStore) ListSubjects(ctx context.Context, after string, limit int) ([]retention.Record, error) {
+	return s.ListSubjectsInto(ctx, make([]retention.Record, 0, max(min(limit, 1024), 0)), after, limit)
+}
+
+// ListSubjectsInto implements [retention.SubjectPager].
+func (s *RetentionStore) ListSubjectsInto(_ context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.subjects))
-	for id, r := range s.subjects {
-		if id > after && r.Erased.IsZero() {
-			ids = append(ids, id)
+	i, found := slices.BinarySearch(s.ids, after)
+	if found {
+		i++
+	}
+	out := buf[:0]
+	for ; i < len(s.ids) && len(out) < limit; i++ {
+		r := s.subjects[s.ids[i]]
+		if !r.Erased.IsZero() {
+			continue
 		}
-	}
-	sort.Strings(ids)
-	if len(ids) > limit {
-		ids = ids[:max(limit, 0)]
-	}
-	out := make([]retention.Record, len(ids))
-	for i, id := range ids {
-		out[i] = retentionClone(s.subjects[id])
+		if len(out) == cap(out) {
+			out = append(out, retentionClone(r))
+			continue
+		}
+		out = out[:len(out)+1]
+		dst := &out[len(out)-1]
+		warned := dst.Warned[:0]
+		*dst = *r
+		dst.Warned = nil
+		if len(r.Warned) > 0 {
+			dst.Warned = append(warned, r.Warned...)
+		}
 	}
 	return out, nil
 }

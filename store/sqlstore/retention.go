@@ -24,8 +24,9 @@ type RetentionStore struct {
 }
 
 var (
-	_ retention.Store  = (*RetentionStore)(nil)
-	_ retention.Locker = (*RetentionStore)(nil)
+	_ retention.Store        = (*RetentionStore)(nil)
+	_ retention.Locker       = (*RetentionStore)(nil)
+	_ retention.SubjectPager = (*RetentionStore)(nil)
 )
 
 type retentionQueries struct {
@@ -106,32 +107,65 @@ func retentionBool(b bool) int64 {
 	return 0
 }
 
-func retentionSplit(s string) []string {
+func retentionSplit(s string) []string { return retentionSplitInto(nil, s) }
+
+// retentionSplitInto splits the comma-separated list s into dst[:0],
+// dropping repeats; it returns nil for an empty list.
+func retentionSplitInto(dst []string, s string) []string {
 	if s == "" {
 		return nil
 	}
-	var out []string
-	for _, x := range strings.Split(s, ",") {
+	out := dst[:0]
+	for {
+		x, rest, more := strings.Cut(s, ",")
 		if !slices.Contains(out, x) {
 			out = append(out, x)
 		}
+		if !more {
+			return out
+		}
+		s = rest
 	}
-	return out
 }
 
 type retentionScanner interface{ Scan(dest ...any) error }
 
 func retentionScanRecord(row retentionScanner) (retention.Record, error) {
 	var r retention.Record
-	var since, last, hasKey, holdSince, susp, closed, erased int64
-	var warned string
-	if err := row.Scan(&r.ID, &r.State, &since, &last, &hasKey, &r.Version, &r.Hold.Reason, &holdSince, &warned, &susp, &closed, &erased, &r.Receipt); err != nil {
-		return r, err
+	err := newRetentionRow().scan(row, &r)
+	return r, err
+}
+
+// retentionRow is the scan destination of one subject row, made once per
+// query: its pointers go into Scan's []any, so a long scan does not
+// allocate them for every row.
+type retentionRow struct {
+	id, state, holdReason, warned, receipt                    string
+	since, last, hasKey, version, holdSince, susp, closed, er int64
+	dest                                                      []any
+}
+
+func newRetentionRow() *retentionRow {
+	x := &retentionRow{}
+	x.dest = []any{&x.id, &x.state, &x.since, &x.last, &x.hasKey, &x.version, &x.holdReason, &x.holdSince, &x.warned, &x.susp, &x.closed, &x.er, &x.receipt}
+	return x
+}
+
+// scan reads a row into r, overwriting every field and reusing r.Warned's
+// storage.
+func (x *retentionRow) scan(row retentionScanner, r *retention.Record) error {
+	if err := row.Scan(x.dest...); err != nil {
+		return err
 	}
-	r.Since, r.LastActive, r.HasKey = FromMicros(since), FromMicros(last), hasKey != 0
-	r.Hold.Since, r.Warned = FromMicros(holdSince), retentionSplit(warned)
-	r.Suspended, r.Closed, r.Erased = FromMicros(susp), FromMicros(closed), FromMicros(erased)
-	return r, nil
+	*r = retention.Record{
+		Subject:   retention.Subject{ID: x.id, State: x.state, Since: FromMicros(x.since), LastActive: FromMicros(x.last), HasKey: x.hasKey != 0},
+		Version:   x.version,
+		Hold:      retention.Hold{Reason: x.holdReason, Since: FromMicros(x.holdSince)},
+		Warned:    retentionSplitInto(r.Warned, x.warned),
+		Suspended: FromMicros(x.susp), Closed: FromMicros(x.closed), Erased: FromMicros(x.er),
+		Receipt: x.receipt,
+	}
+	return nil
 }
 
 func retentionScanErasure(row retentionScanner) (retention.Erasure, error) {
@@ -176,18 +210,28 @@ func (s *RetentionStore) GetSubject(ctx context.Context, id string) (retention.R
 
 // ListSubjects implements [retention.SubjectStore].
 func (s *RetentionStore) ListSubjects(ctx context.Context, after string, limit int) ([]retention.Record, error) {
+	return s.ListSubjectsInto(ctx, make([]retention.Record, 0, max(min(limit, 10000), 0)), after, limit)
+}
+
+// ListSubjectsInto implements [retention.SubjectPager]: the rows are
+// scanned into buf's records.
+func (s *RetentionStore) ListSubjectsInto(ctx context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.list, after, limit)
 	if err != nil {
 		return nil, retentionErr("list", err)
 	}
 	defer rows.Close()
-	out := make([]retention.Record, 0, max(min(limit, 10000), 0))
+	out := buf[:0]
+	row := newRetentionRow()
 	for rows.Next() {
-		r, err := retentionScanRecord(rows)
-		if err != nil {
+		if len(out) < cap(out) {
+			out = out[:len(out)+1]
+		} else {
+			out = append(out, retention.Record{})
+		}
+		if err := row.scan(rows, &out[len(out)-1]); err != nil {
 			return nil, retentionErr("list", err)
 		}
-		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, retentionErr("list", err)
