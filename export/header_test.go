@@ -61,7 +61,7 @@ func TestDamagedAgeHeader(t *testing.T) {
 				require.ErrorIs(t, err, export.ErrWrongKey, c.name)
 				continue
 			}
-			require.ErrorIs(t, err, export.ErrDamagedHeader, "%s, keys %v", c.name, !(len(keys.Identities) == 0))
+			require.ErrorIs(t, err, export.ErrDamagedHeader, "%s, keys %v", c.name, len(keys.Identities) != 0)
 			require.ErrorIs(t, err, export.ErrCorrupt, c.name)
 			require.NotErrorIs(t, err, export.ErrNotEncrypted, c.name)
 		}
