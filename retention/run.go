@@ -36,7 +36,10 @@ type Report struct {
 // subject in batches and takes each action that is due (warnings first),
 // then purges categories past their retention period. It stops after
 // MaxActions actions and when ctx is cancelled. fence is the caller's lock
-// fencing token (0 without a lock; see [Scheduler]).
+// fencing token (0 without a lock; see [Scheduler]). Once a [Scheduler]
+// has recorded a higher token in the store ([FenceStore]), a nonzero fence
+// below it is refused at its first write, and Run stops with
+// [ErrLockLost].
 //
 // Individual failures are counted in Report.Failed, logged and retried on
 // the next run; Run returns an error only when it cannot read the store or

@@ -157,7 +157,10 @@ func (s *Scheduler) jitter() time.Duration {
 // runs within the process only. Its fencing tokens are not persisted, so
 // each is at least the wall-clock time in microseconds: after a restart
 // they stay above the tokens of the process's previous life, which are
-// stored on any erasure it left unfinished, so that erasure resumes.
+// stored on any erasure it left unfinished, so that erasure resumes. The
+// same holds for the token the [Scheduler] records in the store
+// ([FenceStore.AdvanceFence]): if the wall clock is set back past the time
+// of the last run, runs are refused ([ErrLockLost]) until it catches up.
 type LocalLocker struct {
 	mu    sync.Mutex
 	held  map[string]int64 // job -> fence of its holder
