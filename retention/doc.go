@@ -35,7 +35,7 @@
 // report. PlanAll reuses each plan's Steps for the next subject and, with a
 // store that is a [SubjectPager] (memstore, sqlstore), each page of
 // records, so planning costs about what reading the subjects costs: in
-// bench's BenchmarkRetentionPlanVsScan, PlanAll took 0.76 to 1.16 times a
+// bench's BenchmarkRetentionPlanVsScan, PlanAll took 0.6 to 1.2 times a
 // bare ListSubjects scan of the same 100,000 rows (PostgreSQL, SQLite,
 // memory) and allocated 45 to 124 bytes a subject in all.
 //
