@@ -110,7 +110,8 @@ func sameSession(t *testing.T, got session.Session, want *session.Session) {
 		!got.CreatedAt.Equal(want.CreatedAt) || !got.LastSeen.Equal(want.LastSeen) ||
 		!got.ExpiresAt.Equal(want.ExpiresAt) || !got.AbsoluteExpiry.Equal(want.AbsoluteExpiry) ||
 		!got.AuthTime.Equal(want.AuthTime) || !slices.Equal(got.Factors, want.Factors) ||
-		got.IP != want.IP || got.UserAgent != want.UserAgent || got.RememberFamily != want.RememberFamily {
+		got.IP != want.IP || got.UserAgent != want.UserAgent || got.RememberFamily != want.RememberFamily ||
+		!got.Closing.Equal(want.Closing) {
 		t.Fatalf("stored session differs:\n got %+v\nwant %+v", got, *want)
 	}
 }
@@ -133,6 +134,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"Remember", testRemember},
 		{"RememberReuse", testRememberReuse},
 		{"ConcurrentLimit", testConcurrentLimit},
+		{"MarkClosing", testMarkClosing},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,6 +210,64 @@ func testTouch(s suite) {
 	late := t1.Add(10 * time.Minute)
 	s.mustNotFound(s.st.Touch(s.ctx, x.TokenHash, late, late.Add(10*time.Minute)), "Touch after expiry")
 	s.mustNotFound(s.st.Touch(s.ctx, hash(), base, base.Add(time.Minute)), "Touch unknown")
+}
+
+func testMarkClosing(s suite) {
+	x := mk("u1", base, 10*time.Minute)
+	s.create(x, deny1)
+	at, grace := base.Add(time.Minute), 10*time.Second
+	if err := s.st.MarkClosing(s.ctx, x.TokenHash, at, at, at.Add(grace)); err != nil {
+		s.t.Fatalf("MarkClosing: %v", err)
+	}
+	got, err := s.st.Get(s.ctx, x.TokenHash, at.Add(grace-time.Microsecond))
+	if err != nil {
+		s.t.Fatalf("Get within the grace: %v", err)
+	}
+	want := *x
+	want.Closing, want.ExpiresAt = at, at.Add(grace)
+	sameSession(s.t, got, &want)
+	if l := s.live("u1", at.Add(grace-time.Microsecond)); len(l) != 1 || !l[0].Closing.Equal(at) {
+		s.t.Fatalf("List within the grace: %+v", l)
+	}
+	end := at.Add(grace)
+	_, err = s.st.Get(s.ctx, x.TokenHash, end)
+	s.mustNotFound(err, "Get at the end of the grace")
+	if l := s.live("u1", end); len(l) != 0 {
+		s.t.Fatalf("List shows a session whose grace is over: %v", ids(l))
+	}
+	s.mustNotFound(s.st.MarkClosing(s.ctx, x.TokenHash, end, time.Time{}, end.Add(10*time.Minute)), "clearing after the grace")
+	s.mustNotFound(s.st.Touch(s.ctx, x.TokenHash, end, end.Add(10*time.Minute)), "Touch after the grace")
+	// The single-session rule no longer counts it.
+	s.create(mk("u1", end, 10*time.Minute), deny1)
+
+	// Cleared within the grace: the expiry is restored, the mark gone.
+	y := mk("u2", base, 10*time.Minute)
+	s.create(y, deny1)
+	if err := s.st.MarkClosing(s.ctx, y.TokenHash, at, at, at.Add(grace)); err != nil {
+		s.t.Fatalf("MarkClosing: %v", err)
+	}
+	in := at.Add(grace / 2)
+	if err := s.st.MarkClosing(s.ctx, y.TokenHash, in, time.Time{}, in.Add(10*time.Minute)); err != nil {
+		s.t.Fatalf("clearing the mark: %v", err)
+	}
+	got, err = s.st.Get(s.ctx, y.TokenHash, at.Add(5*time.Minute))
+	if err != nil {
+		s.t.Fatalf("Get after clearing: %v", err)
+	}
+	want = *y
+	want.ExpiresAt = in.Add(10 * time.Minute)
+	sameSession(s.t, got, &want)
+	// A touch leaves a mark as it is.
+	if err := s.st.MarkClosing(s.ctx, y.TokenHash, at.Add(5*time.Minute), at.Add(5*time.Minute), at.Add(5*time.Minute+grace)); err != nil {
+		s.t.Fatalf("MarkClosing again: %v", err)
+	}
+	if err := s.st.Touch(s.ctx, y.TokenHash, at.Add(5*time.Minute), at.Add(15*time.Minute)); err != nil {
+		s.t.Fatalf("Touch: %v", err)
+	}
+	if got, err = s.st.Get(s.ctx, y.TokenHash, at.Add(5*time.Minute)); err != nil || !got.Closing.Equal(at.Add(5*time.Minute)) {
+		s.t.Fatalf("after Touch: Closing %v, %v", got.Closing, err)
+	}
+	s.mustNotFound(s.st.MarkClosing(s.ctx, hash(), at, at, at.Add(grace)), "MarkClosing unknown")
 }
 
 func testDelete(s suite) {
@@ -661,7 +721,12 @@ func RunValidateRoundTrips(t *testing.T, st session.Store, calls func() int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The first call may prepare statements or load scripts.
+	// The first calls may prepare statements or load scripts (on a fresh
+	// Redis, the touch script is not cached yet): warm both paths.
+	if _, err := m.Validate(ctx, iss.Token); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(m.TouchInterval())
 	if _, err := m.Validate(ctx, iss.Token); err != nil {
 		t.Fatal(err)
 	}

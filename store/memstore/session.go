@@ -158,6 +158,18 @@ func (m *SessionStore) Touch(_ context.Context, hash [32]byte, now, expires time
 	return nil
 }
 
+// MarkClosing implements [session.Marks].
+func (m *SessionStore) MarkClosing(_ context.Context, hash [32]byte, now, closing, expires time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.byHash[hash]
+	if s == nil || !now.Before(s.ExpiresAt) {
+		return session.ErrNotFound
+	}
+	s.Closing, s.ExpiresAt = closing, expires
+	return nil
+}
+
 // Delete implements [session.Sessions].
 func (m *SessionStore) Delete(_ context.Context, hash [32]byte) (session.Session, error) {
 	m.mu.Lock()

@@ -32,10 +32,10 @@ type SessionStore struct {
 type sessionQueries struct {
 	lock, replace, prune, liveIDs, list, insert, get, touch, deleteByHash, deleteFamily,
 	deleteByID, keepFamily, deleteUser, deleteUserFamilies, insertRemember,
-	useRemember, readRemember, deleteRemember, deleteFamilySessions, cleanSessions, cleanRemember string
+	useRemember, readRemember, deleteRemember, deleteFamilySessions, cleanSessions, cleanRemember, mark string
 }
 
-const sessionCols = `id, token_hash, user_id, created_at, last_seen, expires_at, absolute_expiry, auth_time, factors, ip, user_agent, remember_family`
+const sessionCols = `id, token_hash, user_id, created_at, last_seen, expires_at, absolute_expiry, auth_time, factors, ip, user_agent, remember_family, closing_at`
 
 // Session returns the session store on s. Call [Store.Migrate] first.
 func (s *Store) Session() *SessionStore {
@@ -49,10 +49,11 @@ func (s *Store) Session() *SessionStore {
 		prune:   `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND expires_at <= $2`,
 		liveIDs: `SELECT id, remember_family FROM bulwark_session_sessions WHERE user_id = $1 ORDER BY created_at, id`,
 		insert: `INSERT INTO bulwark_session_sessions (` + sessionCols + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		list: `SELECT ` + sessionCols + ` FROM bulwark_session_sessions
 			WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`,
-		get: `SELECT ` + sessionCols + ` FROM bulwark_session_sessions WHERE token_hash = $1 AND expires_at > $2`,
+		get:  `SELECT ` + sessionCols + ` FROM bulwark_session_sessions WHERE token_hash = $1 AND expires_at > $2`,
+		mark: `UPDATE bulwark_session_sessions SET closing_at = $3, expires_at = $4 WHERE token_hash = $1 AND expires_at > $2`,
 		touch: `UPDATE bulwark_session_sessions SET last_seen = ` + greatest + `(last_seen, $2), expires_at = ` + greatest + `(expires_at, $3)
 			WHERE token_hash = $1 AND expires_at > $2`,
 		deleteByHash:       `DELETE FROM bulwark_session_sessions WHERE token_hash = $1 RETURNING ` + sessionCols,
@@ -78,7 +79,7 @@ func (s *Store) Session() *SessionStore {
 	for _, p := range []*string{&q.replace, &q.prune, &q.liveIDs, &q.list, &q.insert, &q.get, &q.touch, &q.deleteByHash,
 		&q.deleteFamily, &q.deleteByID, &q.keepFamily, &q.deleteUser, &q.deleteUserFamilies,
 		&q.insertRemember, &q.useRemember, &q.readRemember, &q.deleteRemember, &q.deleteFamilySessions,
-		&q.cleanSessions, &q.cleanRemember} {
+		&q.cleanSessions, &q.cleanRemember, &q.mark} {
 		*p = s.Rebind(*p)
 	}
 	if s.dialect == SQLite {
@@ -94,12 +95,12 @@ type sessionScanner interface{ Scan(dest ...any) error }
 
 func sessionScanRow(r sessionScanner) (session.Session, error) {
 	var (
-		s                             session.Session
-		hash                          []byte
-		created, seen, exp, abs, auth int64
-		factors                       string
+		s                                      session.Session
+		hash                                   []byte
+		created, seen, exp, abs, auth, closing int64
+		factors                                string
 	)
-	if err := r.Scan(&s.ID, &hash, &s.UserID, &created, &seen, &exp, &abs, &auth, &factors, &s.IP, &s.UserAgent, &s.RememberFamily); err != nil {
+	if err := r.Scan(&s.ID, &hash, &s.UserID, &created, &seen, &exp, &abs, &auth, &factors, &s.IP, &s.UserAgent, &s.RememberFamily, &closing); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.Session{}, session.ErrNotFound
 		}
@@ -110,7 +111,7 @@ func sessionScanRow(r sessionScanner) (session.Session, error) {
 	}
 	copy(s.TokenHash[:], hash)
 	s.CreatedAt, s.LastSeen, s.ExpiresAt = FromMicros(created), FromMicros(seen), FromMicros(exp)
-	s.AbsoluteExpiry, s.AuthTime = FromMicros(abs), FromMicros(auth)
+	s.AbsoluteExpiry, s.AuthTime, s.Closing = FromMicros(abs), FromMicros(auth), FromMicros(closing)
 	if factors != "" {
 		s.Factors = strings.Split(factors, factorSep)
 	}
@@ -166,7 +167,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 		}
 		_, err := tx.ExecContext(ctx, st.q.insert, s.ID, s.TokenHash[:], s.UserID, Micros(s.CreatedAt), Micros(s.LastSeen),
 			Micros(s.ExpiresAt), Micros(s.AbsoluteExpiry), Micros(s.AuthTime), strings.Join(s.Factors, factorSep),
-			s.IP, s.UserAgent, s.RememberFamily)
+			s.IP, s.UserAgent, s.RememberFamily, Micros(s.Closing))
 		if err != nil {
 			return fmt.Errorf("sqlstore: session: insert: %w", err)
 		}
@@ -262,18 +263,29 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 
 // Touch implements [session.Sessions]. It is one statement.
 func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
-	res, err := st.db.ExecContext(ctx, st.q.touch, hash[:], Micros(now), Micros(expires))
+	return st.execOne(ctx, "touch", st.q.touch, hash[:], Micros(now), Micros(expires))
+}
+
+// execOne runs a statement that updates one live session, and returns
+// [session.ErrNotFound] if it updated none.
+func (st *SessionStore) execOne(ctx context.Context, op, q string, args ...any) error {
+	res, err := st.db.ExecContext(ctx, q, args...)
 	if err != nil {
-		return fmt.Errorf("sqlstore: session: touch: %w", err)
+		return fmt.Errorf("sqlstore: session: %s: %w", op, err)
 	}
 	n, err := res.RowsAffected()
 	if err != nil {
-		return fmt.Errorf("sqlstore: session: touch: %w", err)
+		return fmt.Errorf("sqlstore: session: %s: %w", op, err)
 	}
 	if n == 0 {
 		return session.ErrNotFound
 	}
 	return nil
+}
+
+// MarkClosing implements [session.Marks]. It is one statement.
+func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
+	return st.execOne(ctx, "mark closing", st.q.mark, hash[:], Micros(now), Micros(closing), Micros(expires))
 }
 
 // Delete implements [session.Sessions].
