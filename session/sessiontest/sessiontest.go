@@ -135,6 +135,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"RememberReuse", testRememberReuse},
 		{"ConcurrentLimit", testConcurrentLimit},
 		{"MarkClosing", testMarkClosing},
+		{"DeleteExpired", testDeleteExpired},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -268,6 +269,68 @@ func testMarkClosing(s suite) {
 		s.t.Fatalf("after Touch: Closing %v, %v", got.Closing, err)
 	}
 	s.mustNotFound(s.st.MarkClosing(s.ctx, hash(), at, at, at.Add(grace)), "MarkClosing unknown")
+}
+
+// testDeleteExpired checks [session.Cleaner], for stores that have it.
+func testDeleteExpired(s suite) {
+	c, ok := s.st.(session.Cleaner)
+	if !ok {
+		return // the store expires records by itself
+	}
+	expired := mk("u1", base, time.Minute)
+	touched := mk("u2", base, time.Minute)
+	marked := mk("u3", base, 10*time.Minute)
+	live := mk("u4", base, 10*time.Minute)
+	for _, x := range []*session.Session{expired, touched, marked, live} {
+		s.create(x, noLimit)
+	}
+	at := base.Add(30 * time.Second)
+	if err := s.st.Touch(s.ctx, touched.TokenHash, at, at.Add(10*time.Minute)); err != nil {
+		s.t.Fatalf("Touch: %v", err)
+	}
+	if err := s.st.MarkClosing(s.ctx, marked.TokenHash, at, at, at.Add(10*time.Second)); err != nil {
+		s.t.Fatalf("MarkClosing: %v", err)
+	}
+	old, kept := rem("u5", uuid.Must(uuid.NewV7()).String(), base), rem("u5", uuid.Must(uuid.NewV7()).String(), base)
+	old.ExpiresAt = base.Add(time.Minute)
+	for _, r := range []session.Remember{old, kept} {
+		if err := s.st.CreateRemember(s.ctx, r); err != nil {
+			s.t.Fatalf("CreateRemember: %v", err)
+		}
+	}
+	now, total := base.Add(2*time.Minute), 0
+	for range 10 {
+		n, err := c.DeleteExpired(s.ctx, now, 1)
+		if err != nil {
+			s.t.Fatalf("DeleteExpired: %v", err)
+		}
+		if n > 1 {
+			s.t.Fatalf("DeleteExpired deleted %d with a batch of 1", n)
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	if total != 3 {
+		s.t.Fatalf("DeleteExpired deleted %d records, want 3 (a session expired, one marked, a remember-me token)", total)
+	}
+	// Read at an earlier time, a record that was deleted is gone, and one
+	// that was kept is there.
+	for _, x := range []*session.Session{expired, marked} {
+		_, err := s.st.Get(s.ctx, x.TokenHash, base)
+		s.mustNotFound(err, "Get of a deleted session")
+	}
+	for _, x := range []*session.Session{touched, live} {
+		if _, err := s.st.Get(s.ctx, x.TokenHash, now); err != nil {
+			s.t.Fatalf("a live session was deleted: %v", err)
+		}
+	}
+	_, err := s.st.RotateRemember(s.ctx, old.Hash, hash(), base)
+	s.mustNotFound(err, "RotateRemember of a deleted token")
+	if _, err := s.st.RotateRemember(s.ctx, kept.Hash, hash(), now); err != nil {
+		s.t.Fatalf("a live remember-me token was deleted: %v", err)
+	}
 }
 
 func testDelete(s suite) {
