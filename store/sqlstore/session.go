@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -17,8 +18,11 @@ var (
 )
 
 // SessionStore is the [session.Store] on PostgreSQL or SQLite, in the
-// tables bulwark_session_sessions and bulwark_session_remember. Get is one
-// query; writes that must be atomic run in one transaction. The
+// tables bulwark_session_sessions and bulwark_session_remember. Get, the
+// whole cost of most validations, is one query with one argument that
+// returns the row packed into one text value (20 allocations per
+// validation on PostgreSQL, against 17 for a bare one-column select);
+// writes that must be atomic run in one transaction. The
 // single-session rule serialises the logins of one user: on PostgreSQL
 // with pg_advisory_xact_lock on the user id, on SQLite because the
 // transaction's first statement is a write, which takes the database's
@@ -52,7 +56,7 @@ func (s *Store) Session() *SessionStore {
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
 		list: `SELECT ` + sessionCols + ` FROM bulwark_session_sessions
 			WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`,
-		get:  `SELECT ` + sessionCols + ` FROM bulwark_session_sessions WHERE token_hash = $1 AND expires_at > $2`,
+		get:  `SELECT ` + sessionPacked(s.dialect) + ` FROM bulwark_session_sessions WHERE token_hash = $1`,
 		mark: `UPDATE bulwark_session_sessions SET closing_at = $3, expires_at = $4 WHERE token_hash = $1 AND expires_at > $2`,
 		touch: `UPDATE bulwark_session_sessions SET last_seen = ` + greatest + `(last_seen, $2), expires_at = ` + greatest + `(expires_at, $3)
 			WHERE token_hash = $1 AND expires_at > $2`,
@@ -86,6 +90,95 @@ func (s *Store) Session() *SessionStore {
 		q.lock = ""
 	}
 	return &SessionStore{db: s.db, q: q}
+}
+
+// sessionPacked is an expression that packs a session row into one text
+// value, so that Get scans one column: database/sql costs a few
+// allocations per column scanned, which made them most of a validation's.
+// The layout, which [sessionUnpack] reads: the six times in microseconds,
+// each followed by ",", the token hash in hex and ",", then id, user_id,
+// factors, ip, user_agent and remember_family each as its length in bytes,
+// ":", and the bytes. The lengths make it unambiguous whatever the
+// strings hold (the user agent is the client's).
+func sessionPacked(d Dialect) string {
+	// PostgreSQL's concat builds the value in one pass, where a chain of
+	// || makes a new string at each step; SQLite's || is cheap.
+	open, sep, end := `concat(`, `, `, `)`
+	hexHash, octets := `encode(token_hash, 'hex')`, `octet_length(%s)`
+	if d == SQLite {
+		open, sep, end = ``, ` || `, ``
+		hexHash, octets = `lower(hex(token_hash))`, `length(CAST(%s AS BLOB))`
+	}
+	parts := make([]string, 0, 32)
+	for _, c := range []string{"created_at", "last_seen", "expires_at", "absolute_expiry", "auth_time", "closing_at"} {
+		parts = append(parts, c, `','`)
+	}
+	parts = append(parts, hexHash, `','`)
+	for _, c := range []string{"id", "user_id", "factors", "ip", "user_agent", "remember_family"} {
+		parts = append(parts, fmt.Sprintf(octets, c), `':'`, c)
+	}
+	return open + strings.Join(parts, sep) + end
+}
+
+var errSessionPacked = errors.New("sqlstore: session: malformed record")
+
+// sessionUnpack reads what sessionPacked makes. The session's strings
+// share row's memory; it allocates only the factors slice.
+func sessionUnpack(row string) (session.Session, error) {
+	var s session.Session
+	var times [6]int64
+	for i := range times {
+		num, rest, ok := strings.Cut(row, ",")
+		n, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil {
+			return session.Session{}, errSessionPacked
+		}
+		times[i], row = n, rest
+	}
+	const hexLen = 2 * len(s.TokenHash)
+	if len(row) < hexLen+1 || row[hexLen] != ',' {
+		return session.Session{}, errSessionPacked
+	}
+	for i := range s.TokenHash {
+		hi, ok1 := unhex(row[2*i])
+		lo, ok2 := unhex(row[2*i+1])
+		if !ok1 || !ok2 {
+			return session.Session{}, errSessionPacked
+		}
+		s.TokenHash[i] = hi<<4 | lo
+	}
+	row = row[hexLen+1:]
+	var factors string
+	for _, p := range []*string{&s.ID, &s.UserID, &factors, &s.IP, &s.UserAgent, &s.RememberFamily} {
+		num, rest, ok := strings.Cut(row, ":")
+		n, err := strconv.Atoi(num)
+		if !ok || err != nil || n < 0 || n > len(rest) {
+			return session.Session{}, errSessionPacked
+		}
+		*p, row = rest[:n], rest[n:]
+	}
+	if row != "" {
+		return session.Session{}, errSessionPacked
+	}
+	s.CreatedAt, s.LastSeen, s.ExpiresAt = FromMicros(times[0]), FromMicros(times[1]), FromMicros(times[2])
+	s.AbsoluteExpiry, s.AuthTime, s.Closing = FromMicros(times[3]), FromMicros(times[4]), FromMicros(times[5])
+	if factors != "" {
+		s.Factors = strings.Split(factors, factorSep)
+	}
+	return s, nil
+}
+
+// unhex decodes one lowercase or uppercase hex digit.
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
 }
 
 // factorSep separates factor names in the factors column.
@@ -252,13 +345,25 @@ func (st *SessionStore) sessionDeleteFamily(ctx context.Context, tx *sql.Tx, fam
 	return nil
 }
 
-// Get implements [session.Sessions]. It is one query.
+// Get implements [session.Sessions]. It is one query of one column (see
+// sessionPacked); expiry is judged here, so the query has one argument.
 func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
-	s, err := sessionScanRow(st.db.QueryRowContext(ctx, st.q.get, hash[:], Micros(now)))
-	if err != nil && !errors.Is(err, session.ErrNotFound) {
+	var row string
+	err := st.db.QueryRowContext(ctx, st.q.get, hash[:]).Scan(&row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return session.Session{}, session.ErrNotFound
+	}
+	if err != nil {
 		return session.Session{}, fmt.Errorf("sqlstore: session: get: %w", err)
 	}
-	return s, err
+	s, err := sessionUnpack(row)
+	if err != nil {
+		return session.Session{}, err
+	}
+	if s.TokenHash != hash || !now.Before(s.ExpiresAt) {
+		return session.Session{}, session.ErrNotFound
+	}
+	return s, nil
 }
 
 // Touch implements [session.Sessions]. It is one statement.
