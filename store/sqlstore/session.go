@@ -43,9 +43,9 @@ const sessionCols = `id, token_hash, user_id, created_at, last_seen, expires_at,
 
 // Session returns the session store on s. Call [Store.Migrate] first.
 func (s *Store) Session() *SessionStore {
-	greatest := "GREATEST"
+	greatest, skipLocked := "GREATEST", " FOR UPDATE SKIP LOCKED"
 	if s.dialect == SQLite {
-		greatest = "MAX"
+		greatest, skipLocked = "MAX", "" // SQLite has one writer at a time
 	}
 	q := sessionQueries{
 		lock:    `SELECT pg_advisory_xact_lock(hashtextextended('bulwark.session:' || $1, 0))`,
@@ -75,10 +75,15 @@ func (s *Store) Session() *SessionStore {
 			FROM bulwark_session_remember WHERE token_hash = $1 AND expires_at > $2`,
 		deleteRemember:       `DELETE FROM bulwark_session_remember WHERE token_hash = $1 RETURNING family, user_id`,
 		deleteFamilySessions: `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND remember_family = $2`,
-		cleanSessions: `DELETE FROM bulwark_session_sessions WHERE id IN
-			(SELECT id FROM bulwark_session_sessions WHERE expires_at <= $1 LIMIT $2)`,
-		cleanRemember: `DELETE FROM bulwark_session_remember WHERE token_hash IN
-			(SELECT token_hash FROM bulwark_session_remember WHERE expires_at <= $1 LIMIT $2)`,
+		// Batches through the expiry index. The outer condition is checked
+		// again on each row, so a row touched meanwhile is kept; on
+		// PostgreSQL, rows another transaction holds are skipped, not
+		// waited for, so a cleanup never queues behind a long transaction
+		// and concurrent cleaners share the work.
+		cleanSessions: `DELETE FROM bulwark_session_sessions WHERE expires_at <= $1 AND id IN
+			(SELECT id FROM bulwark_session_sessions WHERE expires_at <= $1 LIMIT $2` + skipLocked + `)`,
+		cleanRemember: `DELETE FROM bulwark_session_remember WHERE expires_at <= $1 AND token_hash IN
+			(SELECT token_hash FROM bulwark_session_remember WHERE expires_at <= $1 LIMIT $2` + skipLocked + `)`,
 	}
 	for _, p := range []*string{&q.replace, &q.prune, &q.liveIDs, &q.list, &q.insert, &q.get, &q.touch, &q.deleteByHash,
 		&q.deleteFamily, &q.deleteByID, &q.keepFamily, &q.deleteUser, &q.deleteUserFamilies,

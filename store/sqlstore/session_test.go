@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -288,4 +289,55 @@ func FuzzSessionUnpack(f *testing.F) {
 			t.Fatalf("strings longer than the row: %d > %d", total, len(row))
 		}
 	})
+}
+
+// Cleanup on PostgreSQL skips rows another transaction holds (another
+// instance's cleanup, a revocation) instead of waiting for them: it never
+// queues behind a long transaction, and concurrent cleaners share the
+// work.
+func TestSessionCleanupSkipsLockedRows(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	st := sessionStore(t, func(testing.TB) *sql.DB { return db })
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var hashes [][32]byte
+	for i := range 5 {
+		s := &session.Session{ID: uuid.NewString(), UserID: "u" + strconv.Itoa(i), CreatedAt: now, LastSeen: now,
+			ExpiresAt: now.Add(time.Minute), AbsoluteExpiry: now.Add(time.Hour), AuthTime: now}
+		s.TokenHash[0] = byte(i + 1)
+		_, err := st.Create(ctx, s, session.Limit{}, [32]byte{})
+		require.NoError(t, err)
+		hashes = append(hashes, s.TokenHash)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback() }()
+	var id string
+	require.NoError(t, tx.QueryRowContext(ctx, `SELECT id FROM bulwark_session_sessions WHERE token_hash = $1 FOR UPDATE`, hashes[0][:]).Scan(&id))
+
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := st.DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
+		done <- result{n, err}
+	}()
+	var got result
+	require.Eventually(t, func() bool {
+		select {
+		case got = <-done:
+			return true
+		default:
+			return false
+		}
+	}, 30*time.Second, 10*time.Millisecond, "cleanup waited for a locked row")
+	require.NoError(t, got.err)
+	require.Equal(t, 4, got.n, "every row but the locked one")
+	require.NoError(t, tx.Rollback())
+	n, err := st.DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the locked row, once free")
 }
