@@ -533,7 +533,7 @@ func (m *Manager) Validate(ctx context.Context, token string) (Session, error) {
 	if !s.Closing.IsZero() {
 		// A request within the grace: the page was reloaded or another
 		// page of the site opened, not the last tab closed.
-		if err := m.unmark(ctx, &s, now, earliest(now.Add(m.idle), s.AbsoluteExpiry)); err != nil {
+		if err := m.unmark(ctx, &s, now); err != nil {
 			return Session{}, err
 		}
 	}
@@ -571,9 +571,11 @@ func (m *Manager) load(ctx context.Context, hash [32]byte, now time.Time) (Sessi
 	return s, nil
 }
 
-// unmark clears s's closing mark in the store, restoring its expiry to
-// expires, and in s.
-func (m *Manager) unmark(ctx context.Context, s *Session, now, expires time.Time) error {
+// unmark clears s's closing mark in the store and in s, and gives the
+// session back the expiry of its last recorded activity; a request then
+// records its own activity as usual.
+func (m *Manager) unmark(ctx context.Context, s *Session, now time.Time) error {
+	expires := earliest(s.LastSeen.Add(m.idle), s.AbsoluteExpiry)
 	if err := m.store.MarkClosing(ctx, s.TokenHash, now, time.Time{}, expires); err != nil {
 		return storeErr(err)
 	}
@@ -630,7 +632,7 @@ func (m *Manager) TimeLeft(ctx context.Context, token string) (idle, absolute ti
 	if !s.Closing.IsZero() {
 		// A page that polls is open: clear the mark, without counting the
 		// poll as activity (the expiry goes back to the last activity's).
-		if err := m.unmark(ctx, &s, now, earliest(s.LastSeen.Add(m.idle), s.AbsoluteExpiry)); err != nil {
+		if err := m.unmark(ctx, &s, now); err != nil {
 			return 0, 0, err
 		}
 	}

@@ -807,3 +807,88 @@ func RunValidateRoundTrips(t *testing.T, st session.Store, calls func() int64) {
 		}
 	}
 }
+
+// RunConcurrentClosing checks the tab-close mark across app instances: one
+// [session.Manager] per store that newInstances returns marks a session
+// closing while the others validate it and poll its time left, all at
+// once. Throughout, the stored expiry never passes the idle or absolute
+// limit; a request within the grace clears the mark for every instance;
+// and a mark that no request follows ends the session for every instance
+// when the grace is over.
+func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []session.Store, rounds int) {
+	stores := newInstances(t)
+	var mu sync.Mutex
+	now := base
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	const grace = 10 * time.Second
+	ms := make([]*session.Manager, len(stores))
+	for i, st := range stores {
+		ms[i] = session.New(st, session.Config{Now: clock, CloseGrace: grace, TouchInterval: time.Second})
+	}
+	ctx := context.Background()
+	iss, err := ms[0].Create(ctx, "user", session.Login{})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	check := func(what string) {
+		t.Helper()
+		s, err := stores[0].Get(ctx, iss.Session.TokenHash, clock())
+		if err != nil {
+			t.Fatalf("%s: Get: %v", what, err)
+		}
+		limit := s.LastSeen.Add(ms[0].IdleTimeout())
+		if s.AbsoluteExpiry.Before(limit) {
+			limit = s.AbsoluteExpiry
+		}
+		if s.ExpiresAt.After(limit) {
+			t.Fatalf("%s: expiry %v past the limit %v", what, s.ExpiresAt, limit)
+		}
+	}
+	for r := range rounds {
+		advance(2 * time.Second)
+		var wg sync.WaitGroup
+		for i, m := range ms {
+			wg.Go(func() {
+				var err error
+				switch (i + r) % 3 {
+				case 0:
+					err = m.MarkClosing(ctx, iss.Token)
+				case 1:
+					_, err = m.Validate(ctx, iss.Token)
+				default:
+					_, _, err = m.TimeLeft(ctx, iss.Token)
+				}
+				if err != nil {
+					t.Errorf("round %d, instance %d: %v", r, i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		check(fmt.Sprintf("round %d", r))
+	}
+	// A request clears the mark for everyone.
+	if _, err := ms[len(ms)-1].Validate(ctx, iss.Token); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	advance(grace)
+	for i, m := range ms {
+		if _, err := m.Validate(ctx, iss.Token); err != nil {
+			t.Fatalf("instance %d after a cleared mark: %v", i, err)
+		}
+	}
+	check("cleared")
+	// A mark no request follows ends it for everyone.
+	if err := ms[len(ms)-1].MarkClosing(ctx, iss.Token); err != nil {
+		t.Fatalf("MarkClosing: %v", err)
+	}
+	advance(grace)
+	for i, m := range ms {
+		if _, err := m.Validate(ctx, iss.Token); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("instance %d after the grace: %v, want ErrNotFound", i, err)
+		}
+	}
+}

@@ -23,6 +23,12 @@ func TestSessionStoreConformance(t *testing.T) {
 	sessiontest.Run(t, func(*testing.T) session.Store { return memstore.NewSessionStore() })
 }
 
+func TestSessionClosingConcurrent(t *testing.T) {
+	t.Parallel()
+	st := memstore.NewSessionStore()
+	sessiontest.RunConcurrentClosing(t, func(*testing.T) []session.Store { return []session.Store{st, st, st, st} }, 30)
+}
+
 // fillSessions returns a store with n sessions of n users, live until an
 // hour after at.
 func fillSessions(tb testing.TB, n int, at time.Time) *memstore.SessionStore {

@@ -222,6 +222,26 @@ func TestSessionRevokeWaitsForInflightCreatePostgres(t *testing.T) {
 	}
 }
 
+// The tab-close mark holds across instances with their own pools on one
+// PostgreSQL.
+func TestSessionClosingAcrossInstancesPostgres(t *testing.T) {
+	t.Parallel()
+	sessiontest.RunConcurrentClosing(t, func(t *testing.T) []session.Store {
+		dsn := testenv.PostgresDSN(t)
+		stores := make([]session.Store, 4)
+		for i := range stores {
+			db := testenv.OpenPostgres(t, dsn)
+			db.SetMaxOpenConns(4)
+			st := sqlstore.New(db, sqlstore.Postgres)
+			if i == 0 {
+				require.NoError(t, st.Migrate(context.Background()))
+			}
+			stores[i] = st.Session()
+		}
+		return stores
+	}, 30)
+}
+
 // Validation on PostgreSQL reads one packed column: at most 20
 // allocations (a bare one-column select through database/sql makes 17).
 // Allocations, not time, so the budget holds on any machine.
