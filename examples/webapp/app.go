@@ -278,6 +278,9 @@ func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
 		return // "end my other sessions" with none to end
 	}
 	switch e.Type {
+	case session.EventClosing:
+		// The tab-close beacon: not a sign-out yet (a reload sends it too).
+		a.cfg.Log.InfoContext(ctx, string(e.Type), "user", e.UserID, "session", e.SessionID)
 	case session.EventLogout, session.EventRevoked, session.EventRevokedAll:
 		c := clientFrom(ctx)
 		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}

@@ -57,11 +57,11 @@ func (s *Store) Session() *SessionStore {
 
 // sessionFields are the fields of a session hash, in the order Get and
 // the scripts return them (FIELDS in sessionLua).
-var sessionFields = []string{"h", "id", "user", "c", "ls", "e", "a", "at", "f", "ip", "ua", "fam"}
+var sessionFields = []string{"h", "id", "user", "c", "ls", "e", "a", "at", "f", "ip", "ua", "fam", "cl"}
 
 const sessionLua = `
 local P = ARGV[1]
-local FIELDS = {'h', 'id', 'user', 'c', 'ls', 'e', 'a', 'at', 'f', 'ip', 'ua', 'fam'}
+local FIELDS = {'h', 'id', 'user', 'c', 'ls', 'e', 'a', 'at', 'f', 'ip', 'ua', 'fam', 'cl'}
 local function delfam(fam, user)
   if not fam or fam == '' then return end
   for _, h in ipairs(redis.call('SMEMBERS', P .. 'f:' .. fam)) do
@@ -131,6 +131,16 @@ if exp > tonumber(v[1]) then
   redis.call('HSET', KEYS[1], 'e', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
+return 1
+`)
+
+// KEYS: t:<hash>. ARGV: now, closing, expires, ttl. The closing mark
+// (field cl) and the expiry it brings nearer, or clears and restores.
+var sessionMarkClosing = redis.NewScript(`
+local e = redis.call('HGET', KEYS[1], 'e')
+if not e or tonumber(e) <= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'cl', ARGV[2], 'e', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return 1
 `)
 
@@ -253,7 +263,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 		s.CreatedAt.UnixMicro(), sessionTTL(s.ExpiresAt, s.CreatedAt), sessionTTL(s.AbsoluteExpiry, s.CreatedAt),
 		"h", h, "id", s.ID, "user", s.UserID, "c", sessionMicros(s.CreatedAt), "ls", sessionMicros(s.LastSeen),
 		"e", sessionMicros(s.ExpiresAt), "a", sessionMicros(s.AbsoluteExpiry), "at", sessionMicros(s.AuthTime),
-		"f", strings.Join(s.Factors, "\x1f"), "ip", s.IP, "ua", s.UserAgent, "fam", s.RememberFamily}
+		"f", strings.Join(s.Factors, "\x1f"), "ip", s.IP, "ua", s.UserAgent, "fam", s.RememberFamily, "cl", sessionMicros(s.Closing)}
 	res, err := sessionCreate.Run(ctx, st.client, []string{st.prefix + "u:" + s.UserID, st.prefix + "t:" + h}, args...).Result()
 	if err != nil {
 		return nil, sessionErr("create", err)
@@ -318,6 +328,11 @@ func sessionParse(v []any) (session.Session, error) {
 		s.Factors = strings.Split(f, "\x1f")
 	}
 	s.IP, s.UserAgent, s.RememberFamily = sessionStr(v[9]), sessionStr(v[10]), sessionStr(v[11])
+	if v[12] != nil { // absent in records written before the field existed
+		if s.Closing, err = sessionTime(v[12]); err != nil {
+			return session.Session{}, errors.New("malformed session record")
+		}
+	}
 	return s, nil
 }
 
@@ -346,6 +361,19 @@ func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires t
 		st.prefix, sessionMicros(now), sessionMicros(expires), sessionTTL(expires, now)).Int()
 	if err != nil {
 		return sessionErr("touch", err)
+	}
+	if n == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// MarkClosing implements [session.Marks]. It is one script.
+func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
+	n, err := sessionMarkClosing.Run(ctx, st.client, []string{st.prefix + "t:" + sessionHex(hash)},
+		sessionMicros(now), sessionMicros(closing), sessionMicros(expires), sessionTTL(expires, now)).Int()
+	if err != nil {
+		return sessionErr("mark closing", err)
 	}
 	if n == 0 {
 		return session.ErrNotFound

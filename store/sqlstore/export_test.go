@@ -20,3 +20,6 @@ func LeaseBackendPID(ctx context.Context, lease retention.Lease) (int, error) {
 	err := lease.(*retentionLease).conn.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid)
 	return pid, err
 }
+
+// SessionUnpack reads the packed row of a session Get, for the fuzz target.
+var SessionUnpack = sessionUnpack
