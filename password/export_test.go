@@ -36,3 +36,7 @@ func PassphraseWordCount() int { return len(passphraseWords()) }
 
 // SubstringDistance exposes the approximate-substring alignment.
 var SubstringDistance = substringDistance
+
+// MatchWork is the matcher's work counter (alignment cells plus bytes of
+// context word read).
+func MatchWork() int64 { return matchWork.Load() }
