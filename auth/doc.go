@@ -55,13 +55,17 @@
 // An unknown login, a wrong password and a locked account return the same
 // [ErrInvalidCredentials] after the same work (ASVS 5.0 6.3.8): a lookup,
 // a counter read, one password verification (against a dummy hash made
-// once with the same hasher when no account matches) and a counter update.
+// once with the same hasher when no account matches) and a counter write
+// (during a lockout a [FailureTouch] that rewrites the row unchanged, so a
+// locked attempt costs the same write as a counted one on SQL stores).
 // During a lockout the password is verified but its result ignored, so a
 // lock never tells whether a guess was right (unlike authboss #292).
 // [Authenticator.Register] answers the same for a new and a registered
-// address (the owner is notified instead), and
-// [Authenticator.RequestPasswordReset] the same for a known and an unknown
-// address. Notifier and ResetMailer should enqueue rather than send inline
+// address (the owner is notified instead) after the same store calls (a
+// username claim, CreateUser, a lookup by email, a release and two device
+// claims, some of them decoys), and [Authenticator.RequestPasswordReset]
+// the same for a known and an unknown address. TestSameStoreWorkPerPath
+// counts the calls of every path. Notifier and ResetMailer should enqueue rather than send inline
 // so that mail does not show in response times.
 //
 // # Brute-force protection

@@ -123,8 +123,9 @@ type attempt struct {
 // 100. A correct password clears the counter afterwards.
 //
 // An attempt that finds the account already locked is not counted (counting
-// it would let an attacker reach a permanent lock faster); a read takes the
-// place of the update so that it costs the same store round trips.
+// it would let an attacker reach a permanent lock faster); a FailureTouch
+// write takes the place of the update, so that it costs the same store work
+// (a read and a write of the same row) as a counted attempt.
 func (a *Authenticator) reserveAttempt(ctx context.Context, key string, known bool, now time.Time) (attempt, error) {
 	cnt, err := a.store.Counter(ctx, key, now)
 	if err != nil {
@@ -132,7 +133,9 @@ func (a *Authenticator) reserveAttempt(ctx context.Context, key string, known bo
 	}
 	at := attempt{state: a.cfg.Lockout.State(cnt, now)}
 	if at.state.Locked {
-		if _, err := a.store.Counter(ctx, key, now); err != nil {
+		p := a.cfg.Lockout.failureParams(now, known)
+		p.Op = FailureTouch
+		if _, err := a.store.AddFailure(ctx, key, p); err != nil {
 			return attempt{}, fmt.Errorf("auth: counter: %w", err)
 		}
 		return at, nil
