@@ -123,3 +123,91 @@ func TestBurstRespectsHardLimit(t *testing.T) {
 
 	require.LessOrEqual(t, burst(t, e, n, "right"), 1)
 }
+
+// barrier opens when n callers have arrived, or after a second (never
+// deadlock the suite).
+type barrier struct {
+	mu      sync.Mutex
+	n       int
+	arrived int
+	all     chan struct{}
+}
+
+func newBarrier(n int) *barrier { return &barrier{n: n, all: make(chan struct{})} }
+
+func (b *barrier) wait() {
+	b.mu.Lock()
+	b.arrived++
+	if b.arrived == b.n {
+		close(b.all)
+	}
+	b.mu.Unlock()
+	select {
+	case <-b.all:
+	case <-time.After(time.Second):
+	}
+}
+
+// readBarrierStore holds every counter read at a barrier, so that a burst
+// of attempts all read the counter before any of them updates it.
+type readBarrierStore struct {
+	auth.Store
+	b *barrier
+}
+
+func (s readBarrierStore) Counter(ctx context.Context, key string, now time.Time) (auth.Counter, error) {
+	c, err := s.Store.Counter(ctx, key, now)
+	s.b.wait()
+	return c, err
+}
+
+// judgedFailures counts the failures audited as judged ("bad_password").
+func (e *env) judgedFailures() int {
+	e.rec.mu.Lock()
+	defer e.rec.mu.Unlock()
+	n := 0
+	for _, ev := range e.rec.events {
+		if (ev.Type == auth.EventLoginFailed || ev.Type == auth.EventPasswordFailed) && ev.Reason == "bad_password" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRefusedGuessesNotCounted: a burst of concurrent wrong guesses on two
+// instances, all past the lock check at once, leaves a failure count equal
+// to the number of guesses judged: the ones refused unjudged (past the
+// allowance) are not counted, as the lockout docs say, on every store.
+// Before, every guess of the burst was counted, so a concurrent attacker
+// reached the permanent lock several times faster than documented.
+func TestRefusedGuessesNotCounted(t *testing.T) {
+	t.Parallel()
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			t.Parallel()
+			const n = 20
+			ctx := context.Background()
+			h := newBarrierHasher(n)
+			e := newEnv(t, func(c *auth.Config) { c.Hasher = h; c.IPLimit = 1 << 30 })
+			e.addUser("u1", "JanKowalski37", "right")
+			st := b.stores(t)
+			// Every guess reads the counter before any is counted.
+			rb := newBarrier(n)
+			as := []*auth.Authenticator{auth.New(readBarrierStore{st[0], rb}, e.cfg), auth.New(readBarrierStore{st[1], rb}, e.cfg)}
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Go(func() {
+					_, err := as[i%2].Login(ctx, "JanKowalski37", fmt.Sprint("guess", i), ipClient(i))
+					require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+				})
+			}
+			wg.Wait()
+			judged := e.judgedFailures()
+			c, err := st[0].Counter(ctx, "acct:u1", e.clock.Now())
+			require.NoError(t, err)
+			require.Equal(t, judged, c.Consecutive, "counted failures = judged failures")
+			require.LessOrEqual(t, judged, auth.DefaultFailureFactor)
+			require.GreaterOrEqual(t, judged, 1)
+		})
+	}
+}

@@ -81,7 +81,12 @@
 // the attempts counted before it left, so a burst of concurrent guesses,
 // on any number of instances, gets no more of them judged than the same
 // guesses one at a time; a correct password then clears the count.
-// Attempts that find a wait in force are refused unjudged and not counted.
+// Attempts that find a wait in force are refused unjudged and not counted,
+// and so are attempts whose count lands past the allowance because other
+// attempts were counted just before them: their count is taken back
+// ([FailureUndo]), so the failure count only ever holds judged attempts and
+// a concurrent attacker reaches a permanent lock no faster than a
+// sequential one (TestRefusedGuessesNotCounted, on every store).
 // Per IP, [Config.IPLimit] failed logins per [Config.IPWindow] (100 per
 // 15 min; IPv6 per /64) are allowed, then [ErrRateLimited], which depends
 // only on the IP. The per-IP count is read before an attempt and added to

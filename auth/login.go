@@ -106,7 +106,8 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 	return a.afterPassword(ctx, a.rehash(ctx, u, password), c)
 }
 
-// attempt is a password attempt on a counter key, already counted.
+// attempt is a password attempt on a counter key: counted and to be
+// judged, or (state.Locked) refused unjudged and not counted.
 type attempt struct {
 	state LockState // the lock in force before this attempt; Locked: refuse it unjudged
 	after Counter   // the counter including this attempt (zero if not counted)
@@ -125,22 +126,25 @@ type attempt struct {
 // An attempt that finds the account already locked is not counted (counting
 // it would let an attacker reach a permanent lock faster); a FailureTouch
 // write takes the place of the update, so that it costs the same store work
-// (a read and a write of the same row) as a counted attempt.
+// (a read and a write of the same row) as a counted attempt. An attempt
+// whose count lands past the allowance (attempts counted just before it
+// used it up) is refused unjudged too, and its count is taken back with
+// FailureUndo, so that only judged attempts count, as documented.
 func (a *Authenticator) reserveAttempt(ctx context.Context, key string, known bool, now time.Time) (attempt, error) {
 	cnt, err := a.store.Counter(ctx, key, now)
 	if err != nil {
 		return attempt{}, fmt.Errorf("auth: counter: %w", err)
 	}
 	at := attempt{state: a.cfg.Lockout.State(cnt, now)}
+	p := a.cfg.Lockout.failureParams(now, known)
 	if at.state.Locked {
-		p := a.cfg.Lockout.failureParams(now, known)
 		p.Op = FailureTouch
 		if _, err := a.store.AddFailure(ctx, key, p); err != nil {
 			return attempt{}, fmt.Errorf("auth: counter: %w", err)
 		}
 		return at, nil
 	}
-	if at.after, err = a.store.AddFailure(ctx, key, a.cfg.Lockout.failureParams(now, known)); err != nil {
+	if at.after, err = a.store.AddFailure(ctx, key, p); err != nil {
 		return attempt{}, fmt.Errorf("auth: counter: %w", err)
 	}
 	if at.after.Consecutive != cnt.Consecutive+1 {
@@ -149,6 +153,14 @@ func (a *Authenticator) reserveAttempt(ctx context.Context, key string, known bo
 		// left.
 		prior := Counter{Failures: at.after.Failures - 1, Consecutive: at.after.Consecutive - 1, LastFailure: now}
 		at.state = a.cfg.Lockout.State(prior, now)
+	}
+	if at.state.Locked {
+		// Refused unjudged: take the count back.
+		p.Op = FailureUndo
+		if _, err := a.store.AddFailure(ctx, key, p); err != nil {
+			return attempt{}, fmt.Errorf("auth: counter: %w", err)
+		}
+		at.after = Counter{}
 	}
 	return at, nil
 }
