@@ -249,6 +249,7 @@ func (a *Authenticator) verifyCurrent(ctx context.Context, userID, password stri
 	if err != nil {
 		return User{}, err
 	}
+	defer att.end()
 	hash := u.PasswordHash
 	if hash == "" {
 		if hash, err = a.dummyHash(ctx); err != nil {

@@ -87,6 +87,19 @@
 // ([FailureUndo]), so the failure count only ever holds judged attempts and
 // a concurrent attacker reaches a permanent lock no faster than a
 // sequential one (TestRefusedGuessesNotCounted, on every store).
+//
+// A burst of right passwords is not a brute force: an attempt that finds
+// the allowance taken by attempts of the same [Authenticator] still in
+// flight on that account waits for them (at most [Config.BurstWait], one
+// minute by default, and never past its context) instead of being refused,
+// then tries again on what they left: a clear count if one of them was
+// right, the lock if they were all wrong. So a client that retries, or 64
+// concurrent logins in a benchmark, all succeed, while a burst of wrong
+// guesses still gets no more judged than the allowance
+// (TestRightPasswordBurstSucceeds, TestBurstJudgesOneBlockPerWait). The
+// waiting is per process: attempts past the allowance on another instance
+// sharing the store are refused unjudged (and not counted), so route a
+// user's retries to one instance (sticky sessions) if this matters.
 // Per IP, [Config.IPLimit] failed logins per [Config.IPWindow] (100 per
 // 15 min; IPv6 per /64) are allowed, then [ErrRateLimited], which depends
 // only on the IP. The per-IP count is read before an attempt and added to
