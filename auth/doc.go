@@ -128,7 +128,13 @@
 // [Authenticator.RequireRecentAuth] guards the [SensitiveAction]s
 // (email change, MFA change, export, account deletion) with a maximum age
 // of the session's last authentication, 10 minutes by default (ASVS 5.0
-// 7.5.1, 7.5.3); [Authenticator.Reauthenticate] renews it.
+// 7.5.1, 7.5.3); [Authenticator.Reauthenticate] renews it by proving the
+// factors again: the password, and for a user with a second factor
+// enrolled a code too ([Reauth].Code; [ErrCodeRequired] without one), so a
+// session established with MFA is not renewed with the password alone.
+// [ReauthResult].Factors names the factors proved. Wrong codes count
+// towards the lockout like wrong passwords; a request without a code does
+// not.
 //
 // # Events and notifications
 //

@@ -25,8 +25,14 @@ var (
 
 	// ErrInvalidCode is returned by [Authenticator.CompleteMFA] when the
 	// second-factor code is wrong or replayed; the pending state survives
-	// until its attempts run out.
+	// until its attempts run out. [Authenticator.Reauthenticate] returns it
+	// for a wrong code after a right password.
 	ErrInvalidCode = errors.New("auth: invalid verification code")
+
+	// ErrCodeRequired is returned by [Authenticator.Reauthenticate] when the
+	// password is right but the user has a second factor and no code was
+	// given: ask for the code and call again with both.
+	ErrCodeRequired = errors.New("auth: second-factor code required")
 
 	// ErrInvalidResetToken is returned by [Authenticator.ResetPassword] for a
 	// reset token that is unknown, expired or already used.

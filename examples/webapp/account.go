@@ -190,12 +190,12 @@ func (a *App) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 // (ASVS 7.5.1: re-authenticate before changing authentication factors).
 func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 	ctx, s := r.Context(), sess(r)
-	if _, err := a.auth.Reauthenticate(ctx, s.UserID, r.PostFormValue("password"), a.client(r)); err != nil {
-		if !errors.Is(err, auth.ErrInvalidCredentials) {
+	if _, err := a.auth.Reauthenticate(ctx, reauth(r, s.UserID), a.client(r)); err != nil {
+		if !reauthRefused(err) {
 			a.internalError(w, r, err)
 			return
 		}
-		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That password is not right."}, mfaData{})
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: reauthMessage}, mfaData{})
 		return
 	}
 	if err := a.factors.RemoveTOTP(ctx, s.UserID); err != nil && !errors.Is(err, mfa.ErrNotFound) {
@@ -221,3 +221,17 @@ func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 	}
 	a.renderMFA(w, r, http.StatusOK, view{Notice: "New recovery codes: the old ones no longer work."}, mfaData{Recovery: codes})
 }
+
+// reauth is the re-authentication a sensitive form posts: the password and,
+// for a user with a second factor, a code (ASVS 7.5.1).
+func reauth(r *http.Request, userID string) auth.Reauth {
+	return auth.Reauth{UserID: userID, Password: r.PostFormValue("password"), Code: r.PostFormValue("code")}
+}
+
+// reauthRefused reports whether err is a refused re-authentication rather
+// than a failure.
+func reauthRefused(err error) bool {
+	return errors.Is(err, auth.ErrInvalidCredentials) || errors.Is(err, auth.ErrCodeRequired) || errors.Is(err, auth.ErrInvalidCode)
+}
+
+const reauthMessage = "That password is not right, or the code from your authenticator app is missing or wrong."
