@@ -68,6 +68,18 @@
 // counts the calls of every path. Notifier and ResetMailer should enqueue rather than send inline
 // so that mail does not show in response times.
 //
+// # Legacy hashes
+//
+// Hashes from before auth (bcrypt, scrypt, argon2id with weaker
+// parameters) are verified and replaced after a successful login
+// ([Hasher.NeedsRehash]), but until then they answer at their own speed,
+// which tells an attacker which accounts have them. [UpgradeHashes] wraps
+// every such hash offline in the current algorithm (password's Hasher.Wrap,
+// a hash onion) through the host's users iterator and a compare-and-set
+// [HashSwap]; with the wrapped settings in password's Config.LegacyPad,
+// unknown, current and wrapped accounts then cost the same to verify
+// (TestLegacyHashesIndistinguishableByTiming).
+//
 // # Brute-force protection
 //
 // [LockoutPolicy] is Keycloak's per-account model: from the

@@ -108,6 +108,43 @@
 // [Hasher.VerifyNone], which spends the same time and returns
 // [ErrMismatch], so timing does not reveal which accounts exist.
 //
+// # Hash onions
+//
+// Waiting for every owner of a legacy hash to log in leaves weak hashes in
+// the database for years, and an account with a bcrypt hash answers a
+// login at another speed than one with a current hash. [Hasher.Wrap]
+// upgrades a stored bcrypt, scrypt or weaker argon2id hash without the
+// password: it runs argon2id at the current parameters (and pepper) over
+// the legacy hash's output, and keeps the legacy algorithm, parameters and
+// salt but not its output, in this package's own PHC-style form:
+//
+//	$argon2id-onion$v=19$m=65536,t=3,p=4[,keyid=<B64>]$<salt>$<tag>$<inner>
+//	<inner> = bcrypt$v=2b,c=10$<22-character bcrypt salt>
+//	        | scrypt$ln=<log2 N>,r=<r>,p=<p>,l=<output bytes>$<B64 salt>
+//	        | argon2id$m=<KiB>,t=<passes>,p=<lanes>,l=<output bytes>[,keyid=<B64>]$<B64 salt>
+//
+// The argon2id input is "bulwark/password/onion/v1", NUL, the inner
+// algorithm's name, NUL and the inner output (for bcrypt, the 23 bytes its
+// hash string encodes after the salt; bcrypt is recomputed here on
+// x/crypto's blowfish, since x/crypto/bcrypt cannot hash with a given
+// salt). [Hasher.Verify] recomputes the inner output from the password,
+// then the argon2id tag, and compares it in constant time;
+// [Hasher.NeedsRehash] reports every onion, so the first login replaces it
+// with a plain argon2id hash. Wrap leaves current hashes and onions as they
+// are, so it can run over every user again; auth's UpgradeHashes does that
+// over the host's users table.
+//
+// An onion costs its inner work on top of argon2id. So that every login
+// costs the same whatever the stored hash (ASVS 5.0 6.3.8), list each
+// wrapped legacy setting ([InnerSetting], such as "bcrypt$v=2b,c=10") in
+// [Config.LegacyPad]: every verification of an argon2id hash or an onion
+// then does the inner work of every listed setting, an onion's own inner
+// work taking the place of its entry. This is CPU work, not a sleep, and
+// it makes every login as slow as the slowest legacy setting in use, until
+// the last onion has been replaced at login and the entry can go. A
+// legacy hash that was never wrapped is verified without padding and still
+// answers at its own speed: run the upgrade.
+//
 // An optional [Pepper], a key held outside the database, is applied with
 // HMAC-SHA256 before argon2id; its id is stored in the PHC keyid parameter,
 // so peppers rotate: keep old ones in [Config.OldPeppers] and NeedsRehash
