@@ -167,6 +167,13 @@ func NewHasher(cfg Config) (*Hasher, error) {
 		return nil, err
 	}
 	h := &Hasher{params: p, limits: l, rand: cfg.Rand, hook: cfg.Hook, peppers: map[string][]byte{}, pads: pads}
+	for _, pad := range pads {
+		// Every login pays for the pads: hold them to the same caps as
+		// stored hashes.
+		if err := h.checkLimits(pad); err != nil {
+			return nil, fmt.Errorf("%w: LegacyPad entry over the limits: %w", ErrInvalidConfig, err)
+		}
+	}
 	if h.rand == nil {
 		h.rand = rand.Reader
 	}

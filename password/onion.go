@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
-	"golang.org/x/crypto/blowfish"
+	"golang.org/x/crypto/blowfish" //nolint:staticcheck // bcrypt is blowfish-based; only legacy hashes are recomputed with it
 	"golang.org/x/crypto/scrypt"
 )
 

@@ -94,6 +94,8 @@ func TestWrap(t *testing.T) {
 	require.ErrorIs(t, err, password.ErrParamsTooLarge)
 	_, err = h.Wrap(ctx, "nonsense")
 	require.ErrorIs(t, err, password.ErrMalformedHash)
-	_, err = password.NewHasher(password.Config{LegacyPad: []string{"bcrypt$c=10"}})
-	require.ErrorIs(t, err, password.ErrInvalidConfig)
+	for _, bad := range []string{"bcrypt$c=10", "bcrypt$v=2b,c=31", "nonsense", "scrypt$ln=40,r=8,p=1,l=32"} {
+		_, err = password.NewHasher(password.Config{LegacyPad: []string{bad}})
+		require.ErrorIs(t, err, password.ErrInvalidConfig, bad)
+	}
 }
