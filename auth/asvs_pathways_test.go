@@ -25,7 +25,7 @@ func TestPasswordPathwaysShareOneLockout(t *testing.T) {
 			return e.a.ChangePassword(ctx, auth.PasswordChange{UserID: "u1", Current: pw, New: "brand new password"}, client)
 		},
 		"reauth": func(e *env, pw string) error {
-			_, err := e.a.Reauthenticate(ctx, "u1", pw, client)
+			_, err := e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: pw}, client)
 			return err
 		},
 	}

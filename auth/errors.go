@@ -31,7 +31,8 @@ var (
 	// second-factor code is wrong or replayed; the pending state survives
 	// until its attempts run out. The same error may also match
 	// [ErrMFAAttemptsExhausted] and [ErrMFALocked]: check those first to
-	// tell the user what happened.
+	// tell the user what happened. [Authenticator.Reauthenticate] returns it
+	// for a wrong code after a right password.
 	ErrInvalidCode = errors.New("auth: invalid verification code")
 
 	// ErrMFAAttemptsExhausted is returned by [Authenticator.CompleteMFA],
@@ -44,6 +45,11 @@ var (
 	// ErrMFALocked is matched by the [*MFALockedError] that
 	// [Authenticator.CompleteMFA] returns when the second factor is locked.
 	ErrMFALocked = errors.New("auth: second factor locked")
+
+	// ErrCodeRequired is returned by [Authenticator.Reauthenticate] when the
+	// password is right but the user has a second factor and no code was
+	// given: ask for the code and call again with both.
+	ErrCodeRequired = errors.New("auth: second-factor code required")
 
 	// ErrInvalidResetToken is returned by [Authenticator.ResetPassword] for a
 	// reset token that is unknown, expired or already used.

@@ -298,15 +298,30 @@ func (a *App) mfaEmailRemove(w http.ResponseWriter, r *http.Request) {
 	a.renderMFA(w, r, http.StatusOK, view{Notice: "Emailed codes are off."}, mfaData{})
 }
 
-// reauthMFA checks the password typed to turn a factor off (ASVS 7.5.1)
-// and reports whether to go on; otherwise it has answered.
+// reauthMFA checks the password (and, for a user with a second factor, a
+// code) typed to change a factor (ASVS 7.5.1) and reports whether to go on;
+// otherwise it has answered.
 func (a *App) reauthMFA(w http.ResponseWriter, r *http.Request) bool {
-	_, err := a.auth.Reauthenticate(r.Context(), sess(r).UserID, r.PostFormValue("password"), a.client(r))
+	_, err := a.auth.Reauthenticate(r.Context(), reauth(r, sess(r).UserID), a.client(r))
 	switch {
-	case errors.Is(err, auth.ErrInvalidCredentials):
-		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That password is not right."}, mfaData{})
+	case err != nil && reauthRefused(err):
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: reauthMessage}, mfaData{})
 	case err != nil:
 		a.internalError(w, r, err)
 	}
 	return err == nil
 }
+
+// reauth is the re-authentication a sensitive form posts: the password and,
+// for a user with a second factor, a code (ASVS 7.5.1).
+func reauth(r *http.Request, userID string) auth.Reauth {
+	return auth.Reauth{UserID: userID, Password: r.PostFormValue("password"), Code: r.PostFormValue("code")}
+}
+
+// reauthRefused reports whether err is a refused re-authentication rather
+// than a failure.
+func reauthRefused(err error) bool {
+	return errors.Is(err, auth.ErrInvalidCredentials) || errors.Is(err, auth.ErrCodeRequired) || errors.Is(err, auth.ErrInvalidCode)
+}
+
+const reauthMessage = "That password is not right, or the code from your authenticator app is missing or wrong."

@@ -215,6 +215,7 @@ func TestBrowserJourney(t *testing.T) {
 	shot(ctx, "07-admin")
 
 	// 8. Export to an age public key, download it, decrypt it with age.
+	ta.clock.Add(time.Minute) // a fresh code for the re-authentication
 	id, err := age.GenerateX25519Identity()
 	require.NoError(t, err)
 	downloads := t.TempDir()
@@ -229,6 +230,7 @@ func TestBrowserJourney(t *testing.T) {
 		}),
 		chromedp.SendKeys(chromedp.CSS(`input[name=recipient]`), id.Recipient().String()),
 		chromedp.SendKeys(chromedp.CSS(`#export-form input[name=password]`), pw),
+		chromedp.SendKeys(chromedp.CSS(`#export-form input[name=code]`), totp(secret)),
 		chromedp.Click(chromedp.CSS(`#export-form button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#export-download`)),
 	)
@@ -273,7 +275,9 @@ func TestBrowserJourney(t *testing.T) {
 	do(ctx, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)),
 		goTo(ctx, "/account/delete"), chromedp.WaitVisible(chromedp.CSS(`a[href="/account/export"]`)))
 	shot(ctx, "11-delete")
+	ta.clock.Add(time.Minute) // a fresh code: the sign-in's is spent
 	do(ctx, chromedp.SendKeys(chromedp.CSS(`main input[name=password]`), pw),
+		chromedp.SendKeys(chromedp.CSS(`main input[name=code]`), totp(secret)),
 		chromedp.Click(chromedp.CSS(`main button.danger`)),
 		chromedp.WaitVisible(chromedp.CSS(`p.notice`)))
 	require.Contains(t, text(ctx, `p.notice`), "erased")
