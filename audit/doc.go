@@ -36,6 +36,12 @@
 // records; run [Log.CheckpointAll] on a timer so quiet streams are covered
 // too. [Log.Verify] walks a range and returns the first broken record as a
 // [*ChainError] matching [ErrTampered]; [Log.VerifyAll] checks every stream.
+// A store that keeps copies of fields beside the record for filtering (the
+// SQL columns actor, ip, action, target_id, ...) checks each copy against
+// the record as it reads it: an edited column makes Verify fail with
+// [ProblemColumn] (a record hidden from a search by moving it out of the
+// filter is found this way), and [Log.Query] refuses any record whose own
+// fields do not match the filter rather than return it.
 //
 // Checkpoints live in the same store as the records. Someone who can
 // delete rows can delete checkpoints too, then truncate or rewrite (and

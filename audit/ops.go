@@ -278,6 +278,15 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	if err != nil {
 		return Page{}, err
 	}
+	// A store filters on copies of the fields (SQL columns); a record that
+	// does not itself match, or is out of order, means those copies were
+	// edited. Refuse the page rather than show it.
+	for i := range recs {
+		r := &recs[i]
+		if !f.Match(r) || !f.After.Before(r) || (i > 0 && NewerFirst(&recs[i-1], r) >= 0) {
+			return Page{}, &ChainError{Stream: r.Tenant, Seq: r.Seq, Problem: ProblemColumn}
+		}
+	}
 	var p Page
 	if len(recs) > limit {
 		recs = recs[:limit]

@@ -28,6 +28,10 @@ const (
 	ProblemCheckpoint Problem = "record hash differs from signed checkpoint"
 	ProblemSignature  Problem = "checkpoint signature invalid"
 	ProblemTruncated  Problem = "chain ends before a signed checkpoint or the stored head"
+	// ProblemColumn: a value a store keeps beside the record for
+	// filtering (an SQL column) differs from the record itself, so
+	// queries on it would miss or misattribute the record.
+	ProblemColumn Problem = "stored column differs from the record"
 )
 
 // ChainError reports the first broken record (or checkpoint) found.

@@ -127,3 +127,104 @@ func TestAuditDetectsDatabaseEdits(t *testing.T) {
 		}
 	}
 }
+
+// TestAuditFilterColumnsTampered is the attack of the filter-column issue:
+// one UPDATE of the denormalised actor, ip, action and target_id columns of
+// six signed, checkpointed events hides them from Query and the access
+// report. VerifyAll must report it, and Query must never return a row whose
+// columns disagree with its body.
+func TestAuditFilterColumnsTampered(t *testing.T) {
+	t.Parallel()
+	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+	for _, be := range testenv.SQLDBs() {
+		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			st, err := sqlstore.Open(ctx, be.Open(t))
+			require.NoError(t, err)
+			require.NoError(t, st.Migrate(ctx))
+			l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 4})
+			for i := range 12 {
+				_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "alice", Action: audit.ActionLogin,
+					Outcome: audit.Failure, IP: "192.0.2.7", TargetID: fmt.Sprint("acct", i%2)})
+				require.NoError(t, err)
+			}
+			_, err = l.CheckpointAll(ctx)
+			require.NoError(t, err)
+			_, err = l.VerifyAll(ctx)
+			require.NoError(t, err)
+
+			// Hide six checkpointed events from every filter.
+			res, err := st.DB().ExecContext(ctx, `UPDATE bulwark_audit_events
+				SET actor = 'nobody', ip = '198.51.100.1', action = 'noise.event', target_id = 'none'
+				WHERE stream = 't' AND seq BETWEEN 3 AND 8`)
+			require.NoError(t, err)
+			n, err := res.RowsAffected()
+			require.NoError(t, err)
+			require.EqualValues(t, 6, n)
+
+			_, err = l.VerifyAll(ctx)
+			var ce *audit.ChainError
+			require.ErrorAs(t, err, &ce, "VerifyAll must see the edited columns")
+			require.ErrorIs(t, err, audit.ErrTampered)
+			require.Equal(t, audit.ProblemColumn, ce.Problem)
+			require.EqualValues(t, 3, ce.Seq)
+
+			// Filters on the edited values must not return the rows whose
+			// bodies say otherwise.
+			for _, f := range []audit.Filter{
+				{Tenant: "t", Actor: "nobody"},
+				{Tenant: "t", IP: "198.51.100.1"},
+				{Tenant: "t", ActionPrefix: "noise"},
+				{Tenant: "t", TargetID: "none"},
+				{Tenant: "t"},
+			} {
+				p, err := l.Query(ctx, f)
+				require.ErrorIs(t, err, audit.ErrTampered, "filter %+v: %v", f, p.Records)
+				require.Empty(t, p.Records)
+			}
+			// The access report reads auth events only, so rows moved out of
+			// "auth" are for Verify to find (above); a row it does read with
+			// an edited account must fail the report, not count for mallory.
+			_, err = st.DB().ExecContext(ctx, `UPDATE bulwark_audit_events SET actor = 'mallory' WHERE stream = 't' AND seq = 10`)
+			require.NoError(t, err)
+			_, err = l.AccessReport(ctx, audit.Filter{Tenant: "t"})
+			require.ErrorIs(t, err, audit.ErrTampered)
+		})
+	}
+}
+
+// TestAuditEveryColumnVerified edits each denormalised column of one row in
+// turn: Verify must notice every one of them.
+func TestAuditEveryColumnVerified(t *testing.T) {
+	t.Parallel()
+	edits := map[string]string{
+		"id": `id = 'x'`, "at": `at = at + 1`, "actor": `actor = 'x'`, "action": `action = 'x.y'`,
+		"target_type": `target_type = 'x'`, "target_id": `target_id = 'x'`, "outcome": `outcome = 'denied'`,
+		"ip": `ip = '203.0.113.9'`,
+	}
+	for _, be := range testenv.SQLDBs() {
+		for col, set := range edits {
+			t.Run(be.Name+"/"+col, func(t *testing.T) {
+				t.Parallel()
+				ctx := context.Background()
+				st, err := sqlstore.Open(ctx, be.Open(t))
+				require.NoError(t, err)
+				require.NoError(t, st.Migrate(ctx))
+				l := audit.New(st.Audit(), audit.Config{})
+				for i := range 5 {
+					_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated",
+						TargetType: "invoice", TargetID: fmt.Sprint(i), IP: "192.0.2.1"})
+					require.NoError(t, err)
+				}
+				_, err = st.DB().ExecContext(ctx, `UPDATE bulwark_audit_events SET `+set+` WHERE stream = 't' AND seq = 2`)
+				require.NoError(t, err)
+				_, err = l.Verify(ctx, "t", audit.VerifyOptions{})
+				var ce *audit.ChainError
+				require.ErrorAs(t, err, &ce)
+				require.Equal(t, audit.ProblemColumn, ce.Problem)
+				require.EqualValues(t, 2, ce.Seq)
+			})
+		}
+	}
+}
