@@ -59,6 +59,12 @@
 // A [Log] is safe for concurrent use. Appends are grouped: while one batch
 // is being written, new events queue, and the next batch carries them all
 // (group commit); [Log.Append] returns only when its own event is durable.
+// An Append that finds no batch to join and a write slot free writes its
+// own event at once, with no hand-off to another goroutine, so an
+// uncontended log costs little more than its store: on the in-memory
+// store, Log.Append runs at about 0.7 of the store's own Append for the
+// same event, 0.6 when it also draws the id and reads the clock
+// (BenchmarkAppendRatio).
 // Many processes may share one store: the store serialises each stream (a
 // row lock on the stream's head in PostgreSQL, the write lock in SQLite, a
 // mutex in memory), so every stream stays one chain. When the store fails,
