@@ -82,8 +82,13 @@
 // # Export, retention and offline verification
 //
 // [Log.Export] writes a range as JSON Lines with every hash and the signed
-// checkpoints; [VerifyJSONL] (and the examples/auditverify command) checks
-// such a file without the database. [Log.Prune] verifies the stream, then
+// checkpoints, and ends each stream with a signed [Manifest]: the first and
+// last record, how many, what had been pruned, and a digest of the
+// checkpoint lines. [VerifyJSONL] (and the examples/auditverify command)
+// checks such a file without the database and refuses one that is not
+// exactly what its manifest states, so records cut from the front (which
+// would otherwise look like an export that began later), from the end, or
+// a missing checkpoint line are detected; it refuses an empty input too. [Log.Prune] verifies the stream, then
 // deletes records older than a period after signing a checkpoint that
 // records the pruned head, so what remains still verifies from a signed
 // anchor; it refuses to prune a stream that fails verification.

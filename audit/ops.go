@@ -31,6 +31,10 @@ type VerifyReport struct {
 	// write the store could have rewritten them and their hashes.
 	Signed uint64
 	Head   Head // the last record checked
+	// Attested is set by [VerifyJSONL] when the stream's [Manifest] was
+	// checked (and, with a key given, its signature): the file holds
+	// exactly the range, prune anchor and checkpoints it states.
+	Attested bool
 }
 
 // Verify walks records of stream and returns the first problem as a
