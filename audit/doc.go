@@ -72,6 +72,21 @@
 // audited action (fail closed); Config.FailOpen trades that for
 // availability.
 //
+// # In the host's transaction
+//
+// Group commit makes an event durable on its own, before or after the
+// change it describes; if that change then fails or its request is
+// cancelled, the log holds a change that never happened. A host whose data
+// lives in the same SQL database appends instead inside its own
+// transaction with [Log.AppendTx] and a [TxAppender]
+// (store/sqlstore: AuditStore.Tx(tx)): make the change, append, commit.
+// The change and its record commit or roll back together. The stream's
+// head stays locked by that transaction until it ends, so concurrent
+// Appends (from any process) chain after it, or after its predecessor if
+// it rolls back; keep the transaction short and append last. Such records
+// are not checkpointed inside the transaction; later automatic checkpoints
+// and [Log.CheckpointAll] cover them.
+//
 // # Query and reports
 //
 // [Log.Query] filters by tenant, actor, target, action prefix, outcome, IP

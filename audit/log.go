@@ -173,6 +173,36 @@ func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
 	return rec, nil
 }
 
+// AppendTx redacts, validates and chains ev like [Log.Append], but writes
+// it through tx, inside a transaction the host holds (store/sqlstore:
+// AuditStore.Tx(sqlTx)), instead of through group commit. The record is
+// durable when, and only if, the host commits: a change and its record
+// commit or roll back together, so the log never holds a change that was
+// rolled back or cancelled with its request. Make the change, call
+// AppendTx, then commit; if AppendTx fails, roll back (fail closed).
+//
+// It returns ErrInvalidEvent for a bad event and an error wrapping
+// ErrWrite when tx fails; Config.FailOpen does not apply, since the host's
+// transaction is then unusable anyway. The record is not checkpointed in
+// the transaction (a checkpoint must not vouch for what may roll back);
+// automatic checkpoints of later appends and [Log.CheckpointAll] cover it.
+func (l *Log) AppendTx(ctx context.Context, tx TxAppender, ev Event) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	if err := l.prepare(&ev); err != nil {
+		return Record{}, err
+	}
+	recs, err := tx.Append(ctx, []Event{ev})
+	if err == nil && len(recs) != 1 {
+		err = errors.New("audit: store returned a wrong number of records")
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	return recs[0], nil
+}
+
 func (l *Log) report(ctx context.Context, err error) {
 	if l.cfg.OnError != nil {
 		l.cfg.OnError(ctx, err)

@@ -96,6 +96,60 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 			_ = tx.Rollback()
 		}
 	}()
+	if out, err = a.appendIn(ctx, tx, events); err != nil {
+		return nil, err
+	}
+	if err = tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlstore: audit commit: %w", err)
+	}
+	return out, nil
+}
+
+// AppendTx appends events inside tx, the host's own transaction: the
+// records and the host's change commit together or not at all, so the log
+// never records a change that was rolled back (or cancelled with its
+// request), and a committed change is never missing from it. Use it
+// through [audit.Log.AppendTx] with [AuditStore.Tx], which redacts and
+// validates first; events must already carry their ID and Time.
+//
+// It locks the head of each stream it touches for the rest of tx (a row
+// lock in PostgreSQL; SQLite's write lock is the transaction's already),
+// so concurrent appends through [audit.Log.Append], in this process or
+// another, wait for tx and then chain after its records, or after its
+// predecessor if it rolls back. Keep tx short and append last, just
+// before Commit: other appends to the stream wait meanwhile. Under
+// REPEATABLE READ or SERIALIZABLE in PostgreSQL a concurrent append makes
+// it fail with a serialization error; retry the transaction.
+//
+// No checkpoint is signed for these records inside tx (it would vouch for
+// records that may yet roll back); the next automatic checkpoint or
+// [audit.Log.CheckpointAll] covers them.
+func (a *AuditStore) AppendTx(ctx context.Context, tx *sql.Tx, events []audit.Event) ([]audit.Record, error) {
+	if tx == nil {
+		return nil, errors.New("sqlstore: audit AppendTx with a nil transaction")
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	return a.appendIn(ctx, tx, events)
+}
+
+// Tx returns an [audit.TxAppender] that appends inside tx with
+// [AuditStore.AppendTx], for [audit.Log.AppendTx].
+func (a *AuditStore) Tx(tx *sql.Tx) audit.TxAppender { return auditTx{a, tx} }
+
+type auditTx struct {
+	a  *AuditStore
+	tx *sql.Tx
+}
+
+func (t auditTx) Append(ctx context.Context, events []audit.Event) ([]audit.Record, error) {
+	return t.a.AppendTx(ctx, t.tx, events)
+}
+
+// appendIn locks the heads of events' streams in tx, links the events
+// after them, inserts the records and moves the heads, all inside tx.
+func (a *AuditStore) appendIn(ctx context.Context, tx *sql.Tx, events []audit.Event) (out []audit.Record, err error) {
 	// Lock heads in sorted order, so two batches touching the same streams
 	// cannot deadlock.
 	streams := make([]string, 0, 1)
@@ -127,9 +181,6 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 	}
 	if err = a.setHeads(ctx, tx, streams, chains); err != nil {
 		return nil, err
-	}
-	if err = tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlstore: audit commit: %w", err)
 	}
 	return out, nil
 }
