@@ -350,6 +350,13 @@ type writer struct {
 	mu       sync.Mutex
 	queue    []*request
 	inflight int
+	// contended is set while appenders keep queuing behind writes (the
+	// last batch carried more than one event, or others queued during a
+	// fast-path write). Then there is no fast path: an appender released
+	// by a batch would otherwise write alone the moment it returns, ahead
+	// of the others it was released with, and halve the batch size of a
+	// busy log.
+	contended bool
 }
 
 type request struct {
@@ -364,13 +371,14 @@ type request struct {
 
 func (w *writer) append(ctx context.Context, ev *Event, rec *Record) error {
 	w.mu.Lock()
-	if len(w.queue) == 0 && w.inflight < w.log.cfg.InFlight {
+	if len(w.queue) == 0 && w.inflight < w.log.cfg.InFlight && !w.contended {
 		// Fast path: nobody to batch with. Write our own event now; those
 		// who queue meanwhile are handed the slot when we are done.
 		w.inflight++
 		w.mu.Unlock()
 		err := w.log.commitOne(ctx, ev, rec)
 		w.mu.Lock()
+		w.contended = len(w.queue) > 0
 		w.releaseSlot()
 		w.mu.Unlock()
 		return err
@@ -411,6 +419,7 @@ func (w *writer) append(ctx context.Context, ev *Event, rec *Record) error {
 		n := min(len(w.queue), w.log.cfg.MaxBatch)
 		batch := w.queue[:n:n]
 		w.queue = w.queue[n:]
+		w.contended = n > 1
 		for _, b := range batch {
 			b.taken = true
 		}
@@ -471,17 +480,21 @@ func (d *writeDeadline) get() context.Context {
 }
 
 // valuesOf is Context (deadline and cancellation) with the values of
-// another context, the caller's, looked up first.
+// another context, the caller's.
 type valuesOf struct {
 	context.Context
 	values context.Context
 }
 
+// Value asks Context first: it holds no values of its own but the
+// context package's internal ones, which must come from the context whose
+// deadline and cancellation these are (so that contexts derived from this
+// one follow it cheaply, and context.Cause is its cause).
 func (c valuesOf) Value(key any) any {
-	if v := c.values.Value(key); v != nil {
+	if v := c.Context.Value(key); v != nil {
 		return v
 	}
-	return c.Context.Value(key)
+	return c.values.Value(key)
 }
 
 // idSource makes UUIDv7 event ids (RFC 9562 section 5.7) from the event's
