@@ -468,7 +468,7 @@ func (d *writeDeadline) get() context.Context {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.ctx == nil || d.stale {
-		d.ctx, d.cancel = context.WithTimeout(context.Background(), writeTimeout)
+		d.ctx, d.cancel = context.WithTimeout(context.Background(), writeTimeout) //nolint:gosec // expires by itself: calls may still be using it when it is replaced
 		d.stale = false
 		time.AfterFunc(writeTimeout/2, func() {
 			d.mu.Lock()
