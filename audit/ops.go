@@ -284,10 +284,11 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	}
 	// A store filters on copies of the fields (SQL columns); a record that
 	// does not itself match, or is out of order, means those copies were
-	// edited. Refuse the page rather than show it.
+	// edited. Refuse the page rather than show it. Ids are not unique (a
+	// host may set its own), so two records may tie; only disorder counts.
 	for i := range recs {
 		r := &recs[i]
-		if !f.Match(r) || !f.After.Before(r) || (i > 0 && NewerFirst(&recs[i-1], r) >= 0) {
+		if !f.Match(r) || !f.After.Before(r) || (i > 0 && NewerFirst(&recs[i-1], r) > 0) {
 			return Page{}, &ChainError{Stream: r.Tenant, Seq: r.Seq, Problem: ProblemColumn}
 		}
 	}
