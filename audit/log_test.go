@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/audit"
@@ -494,4 +495,28 @@ func TestAppendFastPath(t *testing.T) {
 	rep, err := mem.Verify(bg, "acme", audit.VerifyOptions{})
 	require.NoError(t, err)
 	require.Equal(t, 2001, rep.Records)
+}
+
+// TestEventIDFromAnyTime: ids are timestamped from the event's time, which
+// the host may set to anything Append accepts; an id must stay a UUIDv7
+// (version and variant bits intact) even for a time before 1970, which
+// UUIDv7 cannot represent (its timestamp is then 0).
+func TestEventIDFromAnyTime(t *testing.T) {
+	t.Parallel()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	for _, at := range []time.Time{
+		time.Date(1969, 12, 31, 23, 59, 59, 999_999_000, time.UTC),
+		time.Date(1900, 1, 1, 0, 0, 0, 1000, time.UTC),
+		time.Unix(0, 0).UTC(),
+		t0,
+	} {
+		rec, err := l.Append(context.Background(), audit.Event{Action: "record.updated", Time: at})
+		require.NoError(t, err)
+		id, err := uuid.Parse(rec.ID)
+		require.NoError(t, err)
+		require.Equal(t, uuid.Version(7), id.Version(), "id %s for %s", rec.ID, at)
+		require.Equal(t, uuid.RFC4122, id.Variant(), "id %s for %s", rec.ID, at)
+		sec, nsec := id.Time().UnixTime()
+		require.Equal(t, max(at.UnixMilli(), 0), sec*1000+nsec/1e6, "a time UUIDv7 cannot hold is 0, not wrapped")
+	}
 }
