@@ -35,6 +35,10 @@ type VerifyReport struct {
 	// checked (and, with a key given, its signature): the file holds
 	// exactly the range, prune anchor and checkpoints it states.
 	Attested bool
+	// Exported is the signed time of the stream's manifest (set with
+	// Attested): an older export, a true prefix of the log, verifies too,
+	// so show when it was made.
+	Exported time.Time
 }
 
 // Verify walks records of stream and returns the first problem as a
