@@ -282,6 +282,10 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 		limit = maxQueryLimit
 	}
 	f.Limit = limit + 1
+	// Records keep microseconds; stores compare whole microseconds. Round
+	// the bounds up to one, so that the store's answer and f.Match agree
+	// on a record at the boundary.
+	f.Since, f.Until = ceilMicro(f.Since), ceilMicro(f.Until)
 	recs, err := l.store.Query(ctx, f)
 	if err != nil {
 		return Page{}, err
@@ -467,4 +471,16 @@ func (l *Log) CheckpointAll(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// ceilMicro rounds t up to a whole microsecond; the zero time stays zero.
+func ceilMicro(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	c := t.Truncate(time.Microsecond)
+	if c.Before(t) {
+		c = c.Add(time.Microsecond)
+	}
+	return c
 }

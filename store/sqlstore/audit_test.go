@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -444,5 +445,38 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 				require.Equal(t, 3+hostRows(t, st, "c1"), rep.Records)
 			})
 		}
+	}
+}
+
+// TestAuditQuerySubMicrosecondBounds: records keep microseconds, but a
+// host's Since and Until (time.Now().Add(-time.Hour)) carry nanoseconds.
+// The SQL bounds and the Log's own check of each record must agree, or a
+// genuine record at the boundary is reported as tampered and the page
+// refused.
+func TestAuditQuerySubMicrosecondBounds(t *testing.T) {
+	t.Parallel()
+	for _, be := range testenv.SQLDBs() {
+		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			_, l := auditTxEnv(t, be.Open(t))
+			at := time.Date(2026, 5, 1, 9, 0, 0, 7000, time.UTC)
+			_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated", Time: at})
+			require.NoError(t, err)
+			for _, c := range []struct {
+				name         string
+				since, until time.Time
+				want         int
+			}{
+				{"since just after", at.Add(500), time.Time{}, 0},
+				{"since just before", at.Add(-500), time.Time{}, 1},
+				{"until just after", time.Time{}, at.Add(500), 1},
+				{"until just before", time.Time{}, at.Add(-500), 0},
+			} {
+				p, err := l.Query(ctx, audit.Filter{Tenant: "t", Since: c.since, Until: c.until})
+				require.NoError(t, err, c.name)
+				require.Len(t, p.Records, c.want, c.name)
+			}
+		})
 	}
 }
