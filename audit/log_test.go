@@ -520,3 +520,67 @@ func TestEventIDFromAnyTime(t *testing.T) {
 		require.Equal(t, max(at.UnixMilli(), 0), sec*1000+nsec/1e6, "a time UUIDv7 cannot hold is 0, not wrapped")
 	}
 }
+
+// blockingStore holds each Append until released and records whether the
+// store call's context was cancelled meanwhile.
+type blockingStore struct {
+	audit.Store
+	entered chan struct{}
+	release chan struct{}
+	mu      sync.Mutex
+	ctxErrs []error
+}
+
+func (s *blockingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	s.mu.Lock()
+	s.ctxErrs = append(s.ctxErrs, ctx.Err())
+	s.mu.Unlock()
+	return s.Store.Append(ctx, evs)
+}
+
+// TestCancelledCallerDoesNotCancelWrites: a caller whose context is
+// cancelled while its event (fast path) or a batch it leads is being
+// written does not cancel the store call, which carries other callers'
+// events too and must report the truth about durability: every Append
+// returns only after its record is stored, without error.
+func TestCancelledCallerDoesNotCancelWrites(t *testing.T) {
+	t.Parallel()
+	st := &blockingStore{Store: memstore.NewAuditStore(), entered: make(chan struct{}), release: make(chan struct{})}
+	l := audit.New(st, audit.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 3)
+	go func() { // fast path: writes alone
+		_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "a.first"})
+		errs <- err
+	}()
+	<-st.entered
+	for range 2 { // queue behind it; carried by the next batch
+		go func() {
+			_, err := l.Append(context.Background(), audit.Event{Tenant: "t", Action: "a.queued"})
+			errs <- err
+		}()
+	}
+	cancel()
+	st.release <- struct{}{} // the first write completes despite the cancel
+	<-st.entered             // the next batch
+	st.release <- struct{}{}
+	for range 3 {
+		select {
+		case err := <-errs:
+			require.NoError(t, err)
+		case <-st.entered: // a third batch, if the queued ones were split
+			st.release <- struct{}{}
+			require.NoError(t, <-errs)
+		}
+	}
+	st.mu.Lock()
+	for _, err := range st.ctxErrs {
+		require.NoError(t, err, "a store call was cancelled with its caller")
+	}
+	st.mu.Unlock()
+	rep, err := l.Verify(context.Background(), "t", audit.VerifyOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 3, rep.Records)
+}
