@@ -436,8 +436,9 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 					err = tx.Commit()
 				}
 				// Failing (a serialization error) is the fail-closed
-				// answer; committing is fine only if the record chained after
-				// the concurrent one.
+				// answer, and leaves nothing; committing is fine only if the
+				// record chained after the concurrent one.
+				require.Equal(t, err == nil, hostRows(t, st, "c1") == 1, "change and record together: %v", err)
 				_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.stopped"})
 				require.NoError(t, err)
 				rep, err := l.Verify(ctx, "t", audit.VerifyOptions{})
