@@ -374,7 +374,11 @@ var ErrEmptyExport = errors.New("audit: input holds no audit lines")
 // record of its stream means the file, or the log it came from, was
 // truncated. An input without a single line fails with ErrEmptyExport.
 // It returns one report per stream, in order of first appearance, with
-// Attested set.
+// Attested and Exported set. A manifest attests its own stream only:
+// nothing in a file of several streams says which it should hold, so a
+// caller that expects several checks the reports' streams against its list
+// (a stream removed whole is otherwise unseen), and shows Exported, since
+// an older export of a stream verifies too.
 func VerifyJSONL(r io.Reader, sv SignatureVerifier) ([]VerifyReport, error) {
 	return verifyJSONL(r, sv, true)
 }
@@ -552,6 +556,7 @@ func verifyJSONL(r io.Reader, sv SignatureVerifier, attested bool) ([]VerifyRepo
 				return nil, err
 			}
 			st.done = true
+			st.rep.Exported = m.Time
 		}
 	}
 	if lines == 0 {

@@ -525,7 +525,9 @@ func (s *idSource) newV7(t time.Time) (uuid.UUID, error) {
 	clear(s.buf[s.off : s.off+8]) // used randomness is not kept
 	s.off += 8
 	s.mu.Unlock()
-	us := t.UnixMicro()
+	// UUIDv7 has no time before 1970: use 0 rather than let a negative
+	// remainder overwrite the version bits.
+	us := max(t.UnixMicro(), 0)
 	ms, frac := uint64(us/1000), uint64(us%1000)*4096/1000
 	binary.BigEndian.PutUint64(id[0:8], ms<<16|0x7000|frac)
 	id[8] = id[8]&0x3f | 0x80 // variant 10

@@ -88,3 +88,21 @@ func TestQueryRefusesRecordsOutsideFilter(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, p.Records, 1)
 }
+
+// TestQueryAcceptsTiedRecords: ids are not unique (a host may set its own,
+// say a request id, on several events of one request, with one time), so
+// two genuine records may tie on (time, id). Query must return them, not
+// report them as tampered: only a record out of order means edited columns.
+func TestQueryAcceptsTiedRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	for _, action := range []string{"order.placed", "order.paid"} {
+		_, err := l.Append(ctx, audit.Event{ID: "req-7", Time: at, Actor: "u", Action: action})
+		require.NoError(t, err)
+	}
+	p, err := l.Query(ctx, audit.Filter{Actor: "u"})
+	require.NoError(t, err)
+	require.Len(t, p.Records, 2)
+}

@@ -16,6 +16,12 @@
 // files without a manifest (the live files of audit/auditfile): their
 // range cannot be checked, and the report says so.
 //
+// Each stream's manifest attests that stream only: the file does not say
+// which streams it should hold, so name them with -stream (repeated) and
+// a stream missing from the input, or one not named, fails. An older
+// export verifies too (it is a true prefix of the log): each line shows
+// when the export was made.
+//
 // It prints one line per stream and exits 0 when everything verifies; 1
 // when the log was tampered with (naming the first broken record), when
 // the file is not the range its manifest states, when the input is empty,
@@ -35,6 +41,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/bulwarkhq/bulwark/audit"
 )
@@ -50,8 +57,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	hmacFile := fs.String("hmac-key-file", "", "file holding the raw HMAC-SHA256 checkpoint key")
 	keyID := fs.String("key-id", "", "id of the checkpoint key")
 	unattested := fs.Bool("unattested", false, "accept files without an export manifest (audit/auditfile); their range is not checked")
+	var want []string
+	fs.Func("stream", "a stream (tenant) the input must hold; repeat it: the input must then hold exactly these streams", func(s string) error {
+		want = append(want, s)
+		return nil
+	})
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: auditverify [-ed25519-pub KEY | -hmac-key-file FILE] [-key-id ID] [-unattested] FILE... (- for standard input)")
+		fmt.Fprintln(fs.Output(), "usage: auditverify [-ed25519-pub KEY | -hmac-key-file FILE] [-key-id ID] [-unattested] [-stream NAME]... FILE... (- for standard input)")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -120,6 +132,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	code := 0
+	// Each manifest attests one stream; nothing in the file says which
+	// streams it should hold, so a whole stream cut out of it is only
+	// seen against the list the auditor expects.
+	if len(want) > 0 {
+		held := map[string]bool{}
+		for _, r := range reps {
+			held[r.Stream] = true
+		}
+		for _, s := range want {
+			if !held[s] {
+				fmt.Fprintf(stdout, "MISSING stream %q: the input holds none of its lines\n", s)
+				code = 1
+			}
+			delete(held, s)
+		}
+		for _, r := range reps {
+			if held[r.Stream] {
+				fmt.Fprintf(stdout, "UNEXPECTED stream %q: not one of the -stream names\n", r.Stream)
+				code = 1
+			}
+		}
+	} else if len(reps) > 1 {
+		fmt.Fprintf(stderr, "auditverify: %d streams; a stream removed whole goes unseen unless each is named with -stream\n", len(reps))
+	}
 	for _, r := range reps {
 		if sv != nil && r.Signed == 0 && r.Records > 0 {
 			// Hashes alone prove nothing: anyone can recompute them. With a
@@ -135,6 +171,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		if !r.Attested {
 			anchor += ", range NOT attested (no manifest: records or checkpoints may be missing at either end)"
+		} else {
+			anchor += ", exported " + r.Exported.UTC().Format(time.RFC3339)
 		}
 		signed := "no checkpoints: the hashes prove nothing about who wrote the records"
 		switch {

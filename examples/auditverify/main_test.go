@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -201,4 +202,54 @@ func TestVerifyRefusesNoInput(t *testing.T) {
 	empty := filepath.Join(t.TempDir(), "empty.jsonl")
 	require.NoError(t, os.WriteFile(empty, nil, 0o600))
 	require.Equal(t, 1, run([]string{empty}, nil, &out, &errOut))
+}
+
+// TestVerifyRequiresNamedStreams: each manifest attests its own stream
+// only, so a stream cut whole out of a file of several streams left a
+// file that verified. Named with -stream, every expected stream must be
+// there, and no other; each line shows when the export was made, so an
+// older export (a true prefix of the log) is seen for what it is.
+func TestVerifyRequiresNamedStreams(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv},
+		CheckpointEvery: 2, Now: func() time.Time { return at }})
+	var buf bytes.Buffer
+	for _, tenant := range []string{"acme", "globex"} {
+		for range 3 {
+			_, err := l.Append(ctx, audit.Event{Tenant: tenant, Actor: "u1", Action: "record.updated"})
+			require.NoError(t, err)
+		}
+		_, err := l.Checkpoint(ctx, tenant)
+		require.NoError(t, err)
+		_, err = l.Export(ctx, &buf, tenant, audit.VerifyOptions{})
+		require.NoError(t, err)
+	}
+	full := buf.String()
+	cut := without(full, func(line string) bool { return strings.Contains(line, `"globex"`) })
+	require.NotEqual(t, full, cut)
+	key := []string{"-ed25519-pub", hex.EncodeToString(pub), "-key-id", "k1"}
+	both := append(append([]string{}, key...), "-stream", "acme", "-stream", "globex", "-")
+
+	var out, errOut bytes.Buffer
+	require.Equal(t, 0, run(both, strings.NewReader(full), &out, &errOut), out.String()+errOut.String())
+	require.Contains(t, out.String(), `ok stream "globex"`)
+	require.Contains(t, out.String(), "exported 2026-05-01T09:00:00Z")
+
+	out.Reset()
+	require.Equal(t, 1, run(both, strings.NewReader(cut), &out, &errOut), out.String())
+	require.Contains(t, out.String(), `MISSING stream "globex"`)
+
+	out.Reset()
+	only := append(append([]string{}, key...), "-stream", "acme", "-")
+	require.Equal(t, 1, run(only, strings.NewReader(full), &out, &errOut), out.String())
+	require.Contains(t, out.String(), `UNEXPECTED stream "globex"`)
+
+	out.Reset()
+	errOut.Reset()
+	require.Equal(t, 0, run(append(key, "-"), strings.NewReader(full), &out, &errOut))
+	require.Contains(t, errOut.String(), "2 streams; a stream removed whole goes unseen unless each is named with -stream")
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -392,6 +393,91 @@ func TestAuditAppendTxConcurrent(t *testing.T) {
 			var hosts int
 			require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM host_clients`).Scan(&hosts))
 			require.Equal(t, workers*each/3, hosts)
+		})
+	}
+}
+
+// TestAuditAppendTxStaleSnapshot: the host's transaction took its snapshot
+// (REPEATABLE READ or SERIALIZABLE on PostgreSQL)
+// before another append moved the stream's head. (On SQLite with the
+// documented _txlock=immediate, the host's transaction holds the write
+// lock from BEGIN, so no other append can commit meanwhile.) AppendTx must then fail, not link after the head its snapshot
+// shows: two records with one seq, or a record whose prev is not its
+// predecessor's hash, would break the chain for good.
+func TestAuditAppendTxStaleSnapshot(t *testing.T) {
+	t.Parallel()
+	levels := map[string][]sql.IsolationLevel{
+		"postgres": {sql.LevelRepeatableRead, sql.LevelSerializable},
+	}
+	for _, be := range testenv.SQLDBs() {
+		for _, level := range levels[be.Name] {
+			t.Run(be.Name+"/"+level.String(), func(t *testing.T) {
+				t.Parallel()
+				ctx := context.Background()
+				st, l := auditTxEnv(t, be.Open(t))
+				_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "app.started"})
+				require.NoError(t, err)
+
+				tx, err := st.DB().BeginTx(ctx, &sql.TxOptions{Isolation: level})
+				require.NoError(t, err)
+				defer func() { _ = tx.Rollback() }()
+				var n int
+				require.NoError(t, tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM bulwark_audit_heads`).Scan(&n))
+
+				// Another request appends and commits after the snapshot.
+				_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.other"})
+				require.NoError(t, err)
+
+				_, err = tx.ExecContext(ctx, st.Rebind(`INSERT INTO host_clients (id, name) VALUES ($1, $2)`), "c1", "n")
+				if err == nil {
+					_, err = l.AppendTx(ctx, st.Audit().Tx(tx), audit.Event{Tenant: "t", Action: "client.created", TargetID: "c1"})
+				}
+				if err == nil {
+					err = tx.Commit()
+				}
+				// Failing (a serialization error) is the fail-closed
+				// answer, and leaves nothing; committing is fine only if the
+				// record chained after the concurrent one.
+				require.Equal(t, err == nil, hostRows(t, st, "c1") == 1, "change and record together: %v", err)
+				_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.stopped"})
+				require.NoError(t, err)
+				rep, err := l.Verify(ctx, "t", audit.VerifyOptions{})
+				require.NoError(t, err)
+				require.Equal(t, 3+hostRows(t, st, "c1"), rep.Records)
+			})
+		}
+	}
+}
+
+// TestAuditQuerySubMicrosecondBounds: records keep microseconds, but a
+// host's Since and Until (time.Now().Add(-time.Hour)) carry nanoseconds.
+// The SQL bounds and the Log's own check of each record must agree, or a
+// genuine record at the boundary is reported as tampered and the page
+// refused.
+func TestAuditQuerySubMicrosecondBounds(t *testing.T) {
+	t.Parallel()
+	for _, be := range testenv.SQLDBs() {
+		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			_, l := auditTxEnv(t, be.Open(t))
+			at := time.Date(2026, 5, 1, 9, 0, 0, 7000, time.UTC)
+			_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated", Time: at})
+			require.NoError(t, err)
+			for _, c := range []struct {
+				name         string
+				since, until time.Time
+				want         int
+			}{
+				{"since just after", at.Add(500), time.Time{}, 0},
+				{"since just before", at.Add(-500), time.Time{}, 1},
+				{"until just after", time.Time{}, at.Add(500), 1},
+				{"until just before", time.Time{}, at.Add(-500), 0},
+			} {
+				p, err := l.Query(ctx, audit.Filter{Tenant: "t", Since: c.since, Until: c.until})
+				require.NoError(t, err, c.name)
+				require.Len(t, p.Records, c.want, c.name)
+			}
 		})
 	}
 }
