@@ -241,9 +241,15 @@ func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 // authenticator app is not offered the mailbox, which also receives
 // reset links, as a way round it.
 
-// mfaEmailStart mails a code that proves the user reads the mailbox.
+// mfaEmailStart mails a code that proves the user reads the mailbox,
+// after the password is confirmed (ASVS 7.5.1): turning emailed codes on
+// adds a way past the second factor, so a stolen session cookie and the
+// mailbox (which also gets reset links) must not be enough to do it.
 func (a *App) mfaEmailStart(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if !a.reauthMFA(w, r) {
+		return
+	}
 	u, err := a.db.userByID(ctx, sess(r).UserID)
 	if err == nil {
 		err = a.factors.StartEmailFactor(ctx, u.ID, u.Email)
@@ -298,8 +304,9 @@ func (a *App) mfaEmailRemove(w http.ResponseWriter, r *http.Request) {
 	a.renderMFA(w, r, http.StatusOK, view{Notice: "Emailed codes are off."}, mfaData{})
 }
 
-// reauthMFA checks the password typed to turn a factor off (ASVS 7.5.1)
-// and reports whether to go on; otherwise it has answered.
+// reauthMFA checks the password typed to turn a factor off, or emailed
+// codes on (ASVS 7.5.1), and reports whether to go on; otherwise it has
+// answered.
 func (a *App) reauthMFA(w http.ResponseWriter, r *http.Request) bool {
 	_, err := a.auth.Reauthenticate(r.Context(), sess(r).UserID, r.PostFormValue("password"), a.client(r))
 	switch {

@@ -65,7 +65,7 @@ func TestResetKeepsTOTPAsSecondFactor(t *testing.T) {
 // page.
 func (ta *testApp) enableEmailCodes(t *testing.T, c *http.Client) {
 	t.Helper()
-	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{"password": {testPassword}})
 	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
 	require.Contains(t, page.Body, `action="/account/mfa/email/confirm"`)
 	code := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(ta.lastMail())
@@ -83,7 +83,7 @@ func TestEmailCodesToggle(t *testing.T) {
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
 	ta.enrolTOTP(t, c)
-	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{"password": {testPassword}})
 	require.Contains(t, page.Body, `action="/account/mfa/email/confirm"`)
 	page = ta.do(t, c, "POST", "/account/mfa/email/confirm", url.Values{"code": {"000000"}})
 	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode)
@@ -175,4 +175,29 @@ func TestEnrolTypoKeepsQR(t *testing.T) {
 	require.NoError(t, err)
 	page = ta.do(t, c, "POST", "/account/mfa/confirm", url.Values{"code": {ta.totp(t, secret)}})
 	require.Contains(t, page.Body, `id="recovery-codes"`)
+}
+
+// TestEmailCodesNeedPassword: turning emailed codes on adds a way past the
+// second factor, so it takes the password (ASVS 7.5.1). Whoever holds only
+// a stolen session cookie and the mailbox (which also gets reset links)
+// must not be able to make the mailbox a second factor for a user with an
+// authenticator app.
+func TestEmailCodesNeedPassword(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	ta.enrolTOTP(t, c)
+	id := ta.userID(t, "ada@example.com")
+	for _, pw := range []url.Values{{}, {"password": {"wrong password here"}}} {
+		before := len(ta.mail.messages())
+		page := ta.do(t, c, "POST", "/account/mfa/email", pw)
+		require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, page.Body)
+		require.Len(t, ta.mail.messages(), before, "a confirmation code was mailed without the password: %s", ta.lastMail())
+		ta.clock.Add(2 * time.Minute) // past the resend interval
+	}
+	st, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	require.False(t, st.Email)
+	ta.enableEmailCodes(t, c) // with the password
 }
