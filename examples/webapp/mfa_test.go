@@ -201,3 +201,22 @@ func TestEmailCodesNeedPassword(t *testing.T) {
 	require.False(t, st.Email)
 	ta.enableEmailCodes(t, c) // with the password
 }
+
+// TestEraseRemovesEmailFactor: deleting the account erases the emailed-code
+// enrolment with the other factors (GDPR article 17), so no record of the
+// user's second factors outlives the account; and a user without an
+// authenticator app can delete the account at all (RemoveTOTP's
+// ErrNotEnrolled used to fail the erasure with a 500).
+func TestEraseRemovesEmailFactor(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	id := ta.userID(t, "ada@example.com")
+	ta.enableEmailCodes(t, c)
+	res := ta.do(t, c, "POST", "/account/delete", url.Values{"password": {testPassword}})
+	require.Equal(t, "/signin?deleted=1", res.Header.Get("Location"), res.Body)
+	st, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	require.Equal(t, mfa.Status{}, st, "a factor outlived the account")
+}
