@@ -148,3 +148,29 @@ func TestEmailedLoginsDoNotLockTOTP(t *testing.T) {
 	require.NoError(t, err, "the app's code still works")
 	require.Empty(t, e.rec.notesOf(auth.NotifyMFALocked))
 }
+
+// TestReplayThatLocksIsNotified: a replayed code that locks the factor
+// (it used the last attempt) is audited and mailed like a wrong one;
+// otherwise the lock would be silent and the page would later claim the
+// owner had been emailed.
+func TestReplayThatLocksIsNotified(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, _, code := totpEnv(t, mfa.Config{MaxAttempts: 3}, nil)
+	res := e.login(t, "JanKowalski37", "pw", client)
+	used := code()
+	_, err := e.a.CompleteMFA(ctx, res.PendingToken, used, client)
+	require.NoError(t, err)
+	res = e.login(t, "JanKowalski37", "pw", client)
+	for range 2 {
+		_, err = e.a.CompleteMFA(ctx, res.PendingToken, wrong(used), client)
+		require.ErrorIs(t, err, auth.ErrInvalidCode)
+	}
+	_, err = e.a.CompleteMFA(ctx, res.PendingToken, used, client)
+	require.ErrorIs(t, err, auth.ErrInvalidCode)
+	var le *auth.MFALockedError
+	require.ErrorAs(t, err, &le)
+	require.True(t, le.Triggered)
+	require.Len(t, e.rec.notesOf(auth.NotifyMFALocked), 1, "the owner is told")
+	require.Equal(t, 1, e.rec.countEvents(auth.EventMFALockout))
+}

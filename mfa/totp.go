@@ -241,7 +241,8 @@ func (m *Manager) ConfirmTOTP(ctx context.Context, userID, code string) error {
 // within the skew), that step was not accepted before, and the factor is
 // not locked. Otherwise it returns [ErrNotEnrolled], [ErrInvalidCode]
 // (wrapping a [*LockedError] when this failure locked the factor),
-// a [*LockedError] while the factor is locked, [ErrReplay], or a system
+// a [*LockedError] while the factor is locked, [ErrReplay] (also wrapping
+// a [*LockedError] when it used the last attempt), or a system
 // error: every store or sealer failure denies.
 func (m *Manager) VerifyTOTP(ctx context.Context, userID, code string) error {
 	return m.verifyTOTP(ctx, userID, code, false)
@@ -320,6 +321,12 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 	}
 	if !fresh {
 		m.emit(ctx, Event{Type: EventReplay, Factor: FactorTOTP, UserID: userID, Remaining: a.Remaining, Time: now})
+		if !a.LockedUntil.IsZero() {
+			// This replay used the last attempt and locked the factor:
+			// report the lock as a wrong code's would be, not silently.
+			m.emit(ctx, Event{Type: EventLockout, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.LockedUntil, Time: now})
+			return fmt.Errorf("%w (%w)", ErrReplay, &LockedError{Factor: FactorTOTP, Until: a.LockedUntil})
+		}
 		return ErrReplay
 	}
 	if confirm {
