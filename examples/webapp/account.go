@@ -228,6 +228,11 @@ func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
+	// A new set passes the second factor and voids the old one, so it
+	// takes the password (ASVS 7.5.1), not just the session cookie.
+	if !a.reauthMFA(w, r) {
+		return
+	}
 	codes, err := a.factors.GenerateRecoveryCodes(r.Context(), sess(r).UserID)
 	if err != nil {
 		a.internalError(w, r, err)

@@ -220,3 +220,28 @@ func TestEraseRemovesEmailFactor(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mfa.Status{}, st, "a factor outlived the account")
 }
+
+// TestRecoveryCodesNeedPassword: a new set of recovery codes is a way past
+// the second factor (and voids the owner's set), so it takes the password
+// (ASVS 7.5.1): a stolen session cookie alone must not mint one.
+func TestRecoveryCodesNeedPassword(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	ta.enrolTOTP(t, c)
+	id := ta.userID(t, "ada@example.com")
+	before, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	for _, pw := range []url.Values{{}, {"password": {"wrong password here"}}} {
+		page := ta.do(t, c, "POST", "/account/recovery-codes", pw)
+		require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, page.Body)
+		require.NotContains(t, page.Body, `id="recovery-codes"`)
+	}
+	page := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}})
+	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
+	require.Contains(t, page.Body, `id="recovery-codes"`)
+	after, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	require.Equal(t, before.RecoveryCodes, after.RecoveryCodes)
+}
