@@ -177,6 +177,20 @@ func TestEnrolTypoKeepsQR(t *testing.T) {
 	require.Contains(t, page.Body, `id="recovery-codes"`)
 }
 
+// totpUser is a signed-in account with an authenticator app.
+func totpUser(t *testing.T) (*testApp, *http.Client, string) {
+	t.Helper()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	ta.enrolTOTP(t, c)
+	return ta, c, ta.userID(t, "ada@example.com")
+}
+
+// noOrWrongPassword are the forms a holder of only the session cookie can
+// send.
+var noOrWrongPassword = []url.Values{{}, {"password": {"wrong password here"}}}
+
 // TestEmailCodesNeedPassword: turning emailed codes on adds a way past the
 // second factor, so it takes the password (ASVS 7.5.1). Whoever holds only
 // a stolen session cookie and the mailbox (which also gets reset links)
@@ -184,12 +198,8 @@ func TestEnrolTypoKeepsQR(t *testing.T) {
 // authenticator app.
 func TestEmailCodesNeedPassword(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
-	ta.enrolTOTP(t, c)
-	id := ta.userID(t, "ada@example.com")
-	for _, pw := range []url.Values{{}, {"password": {"wrong password here"}}} {
+	ta, c, id := totpUser(t)
+	for _, pw := range noOrWrongPassword {
 		before := len(ta.mail.messages())
 		page := ta.do(t, c, "POST", "/account/mfa/email", pw)
 		require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, page.Body)
@@ -226,14 +236,10 @@ func TestEraseRemovesEmailFactor(t *testing.T) {
 // (ASVS 7.5.1): a stolen session cookie alone must not mint one.
 func TestRecoveryCodesNeedPassword(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
-	ta.enrolTOTP(t, c)
-	id := ta.userID(t, "ada@example.com")
+	ta, c, id := totpUser(t)
 	before, err := ta.factors.Status(t.Context(), id)
 	require.NoError(t, err)
-	for _, pw := range []url.Values{{}, {"password": {"wrong password here"}}} {
+	for _, pw := range noOrWrongPassword {
 		page := ta.do(t, c, "POST", "/account/recovery-codes", pw)
 		require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, page.Body)
 		require.NotContains(t, page.Body, `id="recovery-codes"`)
