@@ -152,44 +152,71 @@ func TestPasswordLockoutMailSaysHowLong(t *testing.T) {
 	require.Contains(t, ta.lastMail(), "paused until "+ta.clock.Now().Add(time.Minute).UTC().Format("15:04")+" UTC (1 minute)")
 }
 
-// TestEnrolTypoKeepsQR: a mistyped first code shows the same QR code and
-// key again, so the app already scanned still works.
+// TestEnrolTypoKeepsQR: after a mistyped first code the app already
+// scanned still works, and asking again with the password shows the same
+// QR code and key; without the password (a stolen session cookie) the
+// pending key is not shown.
 func TestEnrolTypoKeepsQR(t *testing.T) {
 	t.Parallel()
 	ta := newTestApp(t, nil)
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
 	secretRE := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
-	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	first := secretRE.FindStringSubmatch(page.Body)
 	require.NotNil(t, first, page.Body)
 	page = ta.do(t, c, "POST", "/account/mfa/confirm", url.Values{"code": {"000000"}})
 	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode)
+	require.Contains(t, page.Body, `action="/account/mfa/confirm"`, "the code can be typed again: %s", page.Body)
+	require.NotContains(t, page.Body, first[1], "a wrong code showed the pending key to whoever holds the session")
+	for _, pw := range noOrWrongPassword {
+		page = ta.do(t, c, "POST", "/account/mfa/enrol", pw)
+		require.NotContains(t, page.Body, first[1])
+	}
+	// Asking again with the password shows the same key while it is
+	// pending.
+	page = ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	again := secretRE.FindStringSubmatch(page.Body)
 	require.NotNil(t, again, "the QR code is shown again: %s", page.Body)
 	require.Equal(t, first[1], again[1])
-	// Starting over also shows the same key while it is pending.
-	page = ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
-	require.Equal(t, first[1], secretRE.FindStringSubmatch(page.Body)[1])
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(first[1])
 	require.NoError(t, err)
 	page = ta.do(t, c, "POST", "/account/mfa/confirm", url.Values{"code": {ta.totp(t, secret)}})
 	require.Contains(t, page.Body, `id="recovery-codes"`)
 }
 
-// totpUser is a signed-in account with an authenticator app.
-func totpUser(t *testing.T) (*testApp, *http.Client, string) {
+// signedInUser is a signed-in account with no second factor, its browser
+// and its user id.
+func signedInUser(t *testing.T) (*testApp, *http.Client, string) {
 	t.Helper()
 	ta := newTestApp(t, nil)
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
-	ta.enrolTOTP(t, c)
 	return ta, c, ta.userID(t, "ada@example.com")
+}
+
+// totpUser is a signed-in account with an authenticator app.
+func totpUser(t *testing.T) (*testApp, *http.Client, string) {
+	t.Helper()
+	ta, c, id := signedInUser(t)
+	ta.enrolTOTP(t, c)
+	return ta, c, id
 }
 
 // noOrWrongPassword are the forms a holder of only the session cookie can
 // send.
 var noOrWrongPassword = []url.Values{{}, {"password": {"wrong password here"}}}
+
+// requireRefusedWithoutPassword posts to path with no and with a wrong
+// password and requires a refusal whose page does not contain secret.
+func (ta *testApp) requireRefusedWithoutPassword(t *testing.T, c *http.Client, path, secret string) {
+	t.Helper()
+	for _, pw := range noOrWrongPassword {
+		page := ta.do(t, c, "POST", path, pw)
+		require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, page.Body)
+		require.NotContains(t, page.Body, secret)
+	}
+}
 
 // TestEmailCodesNeedPassword: turning emailed codes on adds a way past the
 // second factor, so it takes the password (ASVS 7.5.1). Whoever holds only
@@ -219,10 +246,7 @@ func TestEmailCodesNeedPassword(t *testing.T) {
 // ErrNotEnrolled used to fail the erasure with a 500).
 func TestEraseRemovesEmailFactor(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
-	id := ta.userID(t, "ada@example.com")
+	ta, c, id := signedInUser(t)
 	ta.enableEmailCodes(t, c)
 	res := ta.do(t, c, "POST", "/account/delete", url.Values{"password": {testPassword}})
 	require.Equal(t, "/signin?deleted=1", res.Header.Get("Location"), res.Body)
@@ -239,15 +263,26 @@ func TestRecoveryCodesNeedPassword(t *testing.T) {
 	ta, c, id := totpUser(t)
 	before, err := ta.factors.Status(t.Context(), id)
 	require.NoError(t, err)
-	for _, pw := range noOrWrongPassword {
-		page := ta.do(t, c, "POST", "/account/recovery-codes", pw)
-		require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, page.Body)
-		require.NotContains(t, page.Body, `id="recovery-codes"`)
-	}
+	ta.requireRefusedWithoutPassword(t, c, "/account/recovery-codes", `id="recovery-codes"`)
 	page := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}})
 	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
 	require.Contains(t, page.Body, `id="recovery-codes"`)
 	after, err := ta.factors.Status(t.Context(), id)
 	require.NoError(t, err)
 	require.Equal(t, before.RecoveryCodes, after.RecoveryCodes)
+}
+
+// TestTOTPSetupNeedsPassword: setting up an authenticator app takes the
+// password (ASVS 7.5.1), so a stolen session cookie cannot enrol its
+// holder's own app (TestEnrolTypoKeepsQR checks the pending key is not
+// re-shown without it).
+func TestTOTPSetupNeedsPassword(t *testing.T) {
+	t.Parallel()
+	ta, c, id := signedInUser(t)
+	ta.requireRefusedWithoutPassword(t, c, "/account/mfa/enrol", `id="totp-secret"`)
+	st, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	require.Equal(t, mfa.TOTPNone, st.TOTP)
+
+	ta.enrolTOTP(t, c) // with the password
 }

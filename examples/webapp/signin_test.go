@@ -19,7 +19,7 @@ import (
 // enrolTOTP turns on TOTP for c's account and returns the secret.
 func (ta *testApp) enrolTOTP(t *testing.T, c *http.Client) []byte {
 	t.Helper()
-	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
 	require.NotNil(t, m, page.Body)
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
@@ -160,7 +160,7 @@ func TestSignInWithRecoveryCode(t *testing.T) {
 	ta := newTestApp(t, nil)
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
-	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
 	require.NotNil(t, m)
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
