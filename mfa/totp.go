@@ -150,7 +150,9 @@ func totpAD(userID string) []byte { return []byte("bulwark/mfa/totp/v1\x00" + us
 // started) it returns that one again, with the same secret and expiry, so
 // that a mistyped code or a reloaded page does not make the app the user
 // already scanned stale; wrong codes meanwhile count against MaxAttempts
-// like any TOTP code. The factor is not active until [Manager.ConfirmTOTP]
+// like any TOTP code. Whoever can call it meanwhile sees that secret, so
+// re-authenticate the user first (ASVS 7.5.1), not just the session. The
+// factor is not active until [Manager.ConfirmTOTP]
 // sees a valid code. (Two concurrent first calls may each create a
 // secret; the later one wins.)
 // accountName is what the app shows under the issuer (usually the email
