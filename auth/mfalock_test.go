@@ -148,3 +148,67 @@ func TestEmailedLoginsDoNotLockTOTP(t *testing.T) {
 	require.NoError(t, err, "the app's code still works")
 	require.Empty(t, e.rec.notesOf(auth.NotifyMFALocked))
 }
+
+// TestReplayThatLocksIsNotified: a replayed code that locks the factor
+// (it used the last attempt) is audited and mailed like a wrong one;
+// otherwise the lock would be silent and the page would later claim the
+// owner had been emailed.
+func TestReplayThatLocksIsNotified(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e, _, code := totpEnv(t, mfa.Config{MaxAttempts: 3}, nil)
+	res := e.login(t, "JanKowalski37", "pw", client)
+	used := code()
+	_, err := e.a.CompleteMFA(ctx, res.PendingToken, used, client)
+	require.NoError(t, err)
+	res = e.login(t, "JanKowalski37", "pw", client)
+	for range 2 {
+		_, err = e.a.CompleteMFA(ctx, res.PendingToken, wrong(used), client)
+		require.ErrorIs(t, err, auth.ErrInvalidCode)
+	}
+	_, err = e.a.CompleteMFA(ctx, res.PendingToken, used, client)
+	require.ErrorIs(t, err, auth.ErrInvalidCode)
+	var le *auth.MFALockedError
+	require.ErrorAs(t, err, &le)
+	require.True(t, le.Triggered)
+	require.Len(t, e.rec.notesOf(auth.NotifyMFALocked), 1, "the owner is told")
+	require.Equal(t, 1, e.rec.countEvents(auth.EventMFALockout))
+}
+
+// TestAlternatingFactorsGainNoGuesses: an attacker who knows the password
+// of a user with both an app and emailed codes, and signs in again and
+// again, gets at most MaxAttempts checked codes per factor before both
+// lock: one guess may be checked against both factors, but the two
+// counters never reset each other.
+func TestAlternatingFactorsGainNoGuesses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var (
+		mailed  string
+		checked = map[mfa.Factor]int{}
+	)
+	hook := func(_ context.Context, ev mfa.Event) {
+		if (ev.Type == mfa.EventFailure || ev.Type == mfa.EventLockout) && ev.Reason == "invalid" {
+			checked[ev.Factor]++
+		}
+	}
+	e, mgr, code := totpEnv(t, mfa.Config{Hook: hook, Sender: senderFunc(func(msg mfa.Message) { mailed = msg.Code })}, nil)
+	require.NoError(t, mgr.StartEmailFactor(ctx, "u1", "jan@example.com"))
+	require.NoError(t, mgr.ConfirmEmailFactor(ctx, "u1", mailed))
+	for range 8 { // 8 sign-ins of 5 codes each, within one lockout period
+		// A fresh emailed code each time ("email me a code") brings its
+		// own 5 attempts, but not fresh attempts for the factor.
+		e.clock.Add(61 * time.Second)
+		require.NoError(t, mgr.SendLoginCode(ctx, "u1", "jan@example.com"))
+		guess := wrong(code())
+		if guess == mailed {
+			guess = wrong(guess)
+		}
+		res := e.login(t, "JanKowalski37", "pw", client)
+		for range auth.DefaultMaxMFAAttempts {
+			_, err := e.a.CompleteMFA(ctx, res.PendingToken, guess, client)
+			require.ErrorIs(t, err, auth.ErrInvalidCode)
+		}
+	}
+	require.Equal(t, map[mfa.Factor]int{mfa.FactorTOTP: 5, mfa.FactorEmail: 5}, checked)
+}

@@ -117,14 +117,15 @@ func isCodeErr(err error) bool {
 }
 
 // lockedErr adds auth's *MFALockedError to an mfa error that reports a
-// locked factor. mfa wraps the lock in ErrInvalidCode when this very code
-// locked it, and returns it bare when the factor was locked before.
+// locked factor. mfa wraps the lock in ErrInvalidCode (or ErrReplay, for a
+// replayed code that used the last attempt) when this very code locked
+// it, and returns it bare when the factor was locked before.
 func lockedErr(err error) error {
 	var le *mfa.LockedError
 	if !errors.As(err, &le) {
 		return err
 	}
-	return errors.Join(&MFALockedError{Factor: string(le.Factor), Until: le.Until, Triggered: errors.Is(err, mfa.ErrInvalidCode)}, err)
+	return errors.Join(&MFALockedError{Factor: string(le.Factor), Until: le.Until, Triggered: errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrReplay)}, err)
 }
 
 // looksLikeRecoveryCode tells recovery codes (25 symbols in dashed groups)

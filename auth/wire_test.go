@@ -280,6 +280,35 @@ func TestFactorsEnrolledFailsClosed(t *testing.T) {
 	require.Error(t, err)
 }
 
+// TestFactorsVerifyFailsClosed: when the store cannot say whether the
+// user turned emailed codes on, VerifyMFA denies, even the right TOTP
+// code (a store error denies, never grants).
+func TestFactorsVerifyFailsClosed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	mem := memstore.NewMFAStore()
+	good := mfa.New(mem, plainSealer{}, mfa.Config{Now: clock})
+	en, err := good.EnrollTOTP(ctx, "u-1", "u1")
+	require.NoError(t, err)
+	key, err := mfa.ParseKeyURI(en.URI)
+	require.NoError(t, err)
+	code := func() string {
+		c, err := mfa.Code(key.Secret, key.Algorithm, key.Digits, key.Period, now)
+		require.NoError(t, err)
+		return c
+	}
+	require.NoError(t, good.ConfirmTOTP(ctx, "u-1", code()))
+	now = now.Add(key.Period)
+
+	broken := mfa.New(brokenMFAStore{mem}, plainSealer{}, mfa.Config{Now: clock})
+	factor, err := auth.Factors(broken).VerifyMFA(ctx, "u-1", code())
+	require.Error(t, err, "granted %q", factor)
+	_, err = auth.Factors(good).VerifyMFA(ctx, "u-1", code())
+	require.NoError(t, err, "the denied attempt did not use the code up")
+}
+
 type brokenMFAStore struct{ *memstore.MFAStore }
 
 func (brokenMFAStore) EmailFactor(context.Context, string) (time.Time, error) {

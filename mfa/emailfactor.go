@@ -19,7 +19,12 @@ import (
 // reads that mailbox. The factor is on once [Manager.ConfirmEmailFactor]
 // accepts that code. It returns [ErrAlreadyEnrolled] if emailed codes are
 // already on, and the errors of [Manager.SendCode]. Callers should
-// re-authenticate the user first (ASVS 6.4.4).
+// re-authenticate the user first (ASVS 6.4.4, 7.5.1): with only a session
+// and the mailbox, someone could otherwise make the mailbox (which also
+// gets reset links) a second factor. The enrolment does not record
+// address: [Manager.SendLoginCode] mails whatever address the host passes,
+// so pass the one confirmed here, and treat changing it like turning the
+// factor on (re-authenticate, confirm the new address).
 func (m *Manager) StartEmailFactor(ctx context.Context, userID, address string) error {
 	on, err := m.emailFactorOn(ctx, userID)
 	if err != nil {

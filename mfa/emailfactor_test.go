@@ -106,3 +106,38 @@ func TestEmailFactorFailsClosed(t *testing.T) {
 	require.ErrorIs(t, err, errStore)
 	require.NoError(t, good.VerifyLoginCode(ctx, "alice", code), "the code was not consumed by the failed attempt")
 }
+
+// failingEmailWrites is a store whose email-factor writes fail.
+type failingEmailWrites struct{ *memstore.MFAStore }
+
+func (failingEmailWrites) EnableEmailFactor(context.Context, string, time.Time) error {
+	return errStore
+}
+func (failingEmailWrites) DisableEmailFactor(context.Context, string) error { return errStore }
+
+// TestEmailFactorWritesFailClosed: a failed write is reported, never taken
+// for done: ConfirmEmailFactor does not claim the factor is on, and
+// RemoveEmailFactor does not claim it is off (the user would believe the
+// mailbox no longer passes as a second factor).
+func TestEmailFactorWritesFailClosed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	mem := memstore.NewMFAStore()
+	sent := &captureSender{}
+	cfg := mfa.Config{Sender: sent, Now: func() time.Time { return t0 }}
+	broken := mfa.New(failingEmailWrites{mem}, newSealer(t), cfg)
+	good := mfa.New(mem, newSealer(t), cfg)
+
+	require.NoError(t, broken.StartEmailFactor(ctx, "alice", "a@example.com"))
+	require.ErrorIs(t, broken.ConfirmEmailFactor(ctx, "alice", sent.lastCode(t)), errStore)
+	st, err := good.Status(ctx, "alice")
+	require.NoError(t, err)
+	require.False(t, st.Email)
+
+	require.NoError(t, good.SendCode(ctx, "alice", "a@example.com", mfa.PurposeEmailFactor))
+	require.NoError(t, good.ConfirmEmailFactor(ctx, "alice", sent.lastCode(t)))
+	require.ErrorIs(t, broken.RemoveEmailFactor(ctx, "alice"), errStore)
+	st, err = good.Status(ctx, "alice")
+	require.NoError(t, err)
+	require.True(t, st.Email, "still on, as the error said")
+}

@@ -41,3 +41,24 @@ func TestTOTPReplayEmitsEvent(t *testing.T) {
 		})
 	}
 }
+
+// TestReplayThatLocksIsReported: a replayed code that uses the last
+// allowed attempt locks the factor like a wrong one, and says so (a
+// *LockedError and an EventLockout), so the lock is not silent.
+func TestReplayThatLocksIsReported(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, e := enrolled(t, mfa.Config{MaxAttempts: 3})
+	used := codeAt(t, e, f.clock.Now())
+	require.NoError(t, f.m.VerifyTOTP(ctx, "alice", used))
+	for range 2 {
+		require.ErrorIs(t, f.m.VerifyTOTP(ctx, "alice", wrongCode(used)), mfa.ErrInvalidCode)
+	}
+	err := f.m.VerifyTOTP(ctx, "alice", used)
+	require.ErrorIs(t, err, mfa.ErrReplay)
+	var le *mfa.LockedError
+	require.ErrorAs(t, err, &le, "the replay locked the factor without saying so")
+	require.Equal(t, f.clock.Now().Add(15*time.Minute), le.Until)
+	require.Contains(t, f.ev.types(), mfa.EventLockout)
+	require.ErrorIs(t, f.m.VerifyTOTP(ctx, "alice", codeAt(t, e, f.clock.Now().Add(e.Period))), mfa.ErrLocked, "it is locked")
+}

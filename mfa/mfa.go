@@ -121,7 +121,8 @@ type Event struct {
 	Factor  Factor
 	UserID  string
 	Purpose Purpose // emailed codes only
-	// Reason, on failures: "invalid", "malformed", "locked", "no_code".
+	// Reason, on failures: "invalid", "malformed", "locked", "no_code";
+	// on lockouts also "replay" (a replayed TOTP code used the last attempt).
 	Reason string
 	// Remaining is the number of attempts left before a lock (failures),
 	// or of recovery codes left (recovery successes and enrollments).

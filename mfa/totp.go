@@ -150,7 +150,9 @@ func totpAD(userID string) []byte { return []byte("bulwark/mfa/totp/v1\x00" + us
 // started) it returns that one again, with the same secret and expiry, so
 // that a mistyped code or a reloaded page does not make the app the user
 // already scanned stale; wrong codes meanwhile count against MaxAttempts
-// like any TOTP code. The factor is not active until [Manager.ConfirmTOTP]
+// like any TOTP code. Whoever can call it meanwhile sees that secret, so
+// re-authenticate the user first (ASVS 7.5.1), not just the session. The
+// factor is not active until [Manager.ConfirmTOTP]
 // sees a valid code. (Two concurrent first calls may each create a
 // secret; the later one wins.)
 // accountName is what the app shows under the issuer (usually the email
@@ -241,7 +243,8 @@ func (m *Manager) ConfirmTOTP(ctx context.Context, userID, code string) error {
 // within the skew), that step was not accepted before, and the factor is
 // not locked. Otherwise it returns [ErrNotEnrolled], [ErrInvalidCode]
 // (wrapping a [*LockedError] when this failure locked the factor),
-// a [*LockedError] while the factor is locked, [ErrReplay], or a system
+// a [*LockedError] while the factor is locked, [ErrReplay] (also wrapping
+// a [*LockedError] when it used the last attempt), or a system
 // error: every store or sealer failure denies.
 func (m *Manager) VerifyTOTP(ctx context.Context, userID, code string) error {
 	return m.verifyTOTP(ctx, userID, code, false)
@@ -320,6 +323,12 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 	}
 	if !fresh {
 		m.emit(ctx, Event{Type: EventReplay, Factor: FactorTOTP, UserID: userID, Remaining: a.Remaining, Time: now})
+		if !a.LockedUntil.IsZero() {
+			// This replay used the last attempt and locked the factor:
+			// report the lock as a wrong code's would be, not silently.
+			m.emit(ctx, Event{Type: EventLockout, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.LockedUntil, Time: now})
+			return fmt.Errorf("%w (%w)", ErrReplay, &LockedError{Factor: FactorTOTP, Until: a.LockedUntil})
+		}
 		return ErrReplay
 	}
 	if confirm {

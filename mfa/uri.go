@@ -107,10 +107,12 @@ func ParseKeyURI(s string) (KeyURI, error) {
 	}
 	var k KeyURI
 	if i := strings.IndexByte(label, ':'); i >= 0 {
-		k.Issuer, k.AccountName = label[:i], strings.TrimLeft(label[i+1:], " ")
-	} else {
-		k.AccountName = label
+		k.Issuer, label = label[:i], label[i+1:]
 	}
+	// Spaces before the account name are dropped with or without an
+	// issuer prefix: String writes the issuer parameter into the label, so
+	// a kept leading space would not read back.
+	k.AccountName = strings.TrimLeft(label, " ")
 	if k.AccountName == "" || validLabel(k.AccountName) != nil || validLabel(k.Issuer) != nil {
 		return bad("invalid label")
 	}

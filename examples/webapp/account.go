@@ -118,6 +118,9 @@ type mfaData struct {
 	QR       template.URL // data: URL of the QR code PNG (html/template would refuse a plain string)
 	Secret   string       // for typing in by hand
 	Recovery []string
+	// Confirming: a set-up is pending; ask for the app's code again
+	// without showing the key (that takes the password, mfaEnrol).
+	Confirming bool
 	// EmailCodeSent: a code to turn emailed codes on was just mailed.
 	EmailCodeSent bool
 }
@@ -137,14 +140,15 @@ func (a *App) renderMFA(w http.ResponseWriter, r *http.Request, status int, v vi
 	a.render(w, r, status, "mfa", v)
 }
 
-// mfaEnrol starts a TOTP enrolment and shows the QR code. The secret is
-// kept only sealed by the keyring; while the enrolment is pending (10
-// minutes) mfa shows the same one again.
+// mfaEnrol starts a TOTP enrolment and shows the QR code, after the
+// password is confirmed (ASVS 7.5.1): otherwise a stolen session cookie
+// could set up its holder's own app, or read the key of the owner's
+// pending set-up. The secret is kept only sealed by the keyring; while the
+// enrolment is pending (10 minutes) mfa shows the same one again.
 func (a *App) mfaEnrol(w http.ResponseWriter, r *http.Request) {
-	a.showEnrolment(w, r, http.StatusOK, "")
-}
-
-func (a *App) showEnrolment(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if !a.reauthMFA(w, r) {
+		return
+	}
 	ctx := r.Context()
 	u, err := a.db.userByID(ctx, sess(r).UserID)
 	if err != nil {
@@ -160,7 +164,7 @@ func (a *App) showEnrolment(w http.ResponseWriter, r *http.Request, status int, 
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderMFA(w, r, status, view{Error: msg}, mfaData{
+	a.renderMFA(w, r, http.StatusOK, view{}, mfaData{
 		QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(enr.QRCodePNG)), //nolint:gosec // our own PNG, base64
 		Secret: enr.Secret,
 	})
@@ -182,8 +186,10 @@ func (a *App) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "The set-up expired. Start again and scan the new QR code."}, mfaData{})
 		return
 	case err != nil && isCodeError(err):
-		// The pending secret is kept: show the same QR code again.
-		a.showEnrolment(w, r, http.StatusUnprocessableEntity, "That code did not match. Enter the code your app shows now; the QR code is the same.")
+		// The pending secret is kept, so the app already scanned stays
+		// good; the key itself is shown again only after the password.
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That code did not match. Enter the code your app shows now; the QR code you scanned stays valid."},
+			mfaData{Confirming: true})
 		return
 	}
 	if err != nil {
@@ -228,6 +234,11 @@ func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
+	// A new set passes the second factor and voids the old one, so it
+	// takes the password (ASVS 7.5.1), not just the session cookie.
+	if !a.reauthMFA(w, r) {
+		return
+	}
 	codes, err := a.factors.GenerateRecoveryCodes(r.Context(), sess(r).UserID)
 	if err != nil {
 		a.internalError(w, r, err)
@@ -241,9 +252,15 @@ func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 // authenticator app is not offered the mailbox, which also receives
 // reset links, as a way round it.
 
-// mfaEmailStart mails a code that proves the user reads the mailbox.
+// mfaEmailStart mails a code that proves the user reads the mailbox,
+// after the password is confirmed (ASVS 7.5.1): turning emailed codes on
+// adds a way past the second factor, so a stolen session cookie and the
+// mailbox (which also gets reset links) must not be enough to do it.
 func (a *App) mfaEmailStart(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if !a.reauthMFA(w, r) {
+		return
+	}
 	u, err := a.db.userByID(ctx, sess(r).UserID)
 	if err == nil {
 		err = a.factors.StartEmailFactor(ctx, u.ID, u.Email)

@@ -143,6 +143,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/account/mfa"]`)),
 		chromedp.Click(chromedp.CSS(`a[href="/account/mfa"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/account/mfa/enrol"] input[name=password]`), pw),
 		chromedp.Click(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#totp-secret`)),
 	)

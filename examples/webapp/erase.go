@@ -21,7 +21,11 @@ import (
 func (a *App) registerErasers() {
 	a.lifecycle.Register("clients", retention.EraserFunc(a.db.deleteClientsOf))
 	a.lifecycle.Register("factors", retention.EraserFunc(func(ctx context.Context, user string) error {
-		if err := a.factors.RemoveTOTP(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+		// Nothing to remove (ErrNotEnrolled) is done already.
+		if err := a.factors.RemoveTOTP(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotEnrolled) {
+			return err
+		}
+		if err := a.factors.RemoveEmailFactor(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotEnrolled) {
 			return err
 		}
 		if err := a.factors.RemoveRecoveryCodes(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) {

@@ -63,9 +63,14 @@ func TestResetKeepsTOTPAsSecondFactor(t *testing.T) {
 
 // enableEmailCodes turns emailed codes on for c's account on the security
 // page.
-func (ta *testApp) enableEmailCodes(t *testing.T, c *http.Client) {
+func (ta *testApp) enableEmailCodes(t *testing.T, c *http.Client, totpSecret []byte) {
 	t.Helper()
-	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{})
+	form := url.Values{"password": {testPassword}}
+	if totpSecret != nil { // a second factor is re-proved too (ASVS 7.5.1)
+		ta.clock.Add(time.Minute)
+		form.Set("code", ta.totp(t, totpSecret))
+	}
+	page := ta.do(t, c, "POST", "/account/mfa/email", form)
 	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
 	require.Contains(t, page.Body, `action="/account/mfa/email/confirm"`)
 	code := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(ta.lastMail())
@@ -83,12 +88,13 @@ func TestEmailCodesToggle(t *testing.T) {
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
 	secret := ta.enrolTOTP(t, c)
-	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{})
+	ta.clock.Add(time.Minute)
+	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{"password": {testPassword}, "code": {ta.totp(t, secret)}})
 	require.Contains(t, page.Body, `action="/account/mfa/email/confirm"`)
 	page = ta.do(t, c, "POST", "/account/mfa/email/confirm", url.Values{"code": {"000000"}})
 	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode)
 	ta.clock.Add(2 * time.Minute)
-	ta.enableEmailCodes(t, c)
+	ta.enableEmailCodes(t, c, secret)
 	page = ta.do(t, c, "POST", "/account/mfa/email/remove", url.Values{"password": {"wrong password here"}})
 	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode)
 	page = ta.do(t, c, "POST", "/account/mfa/email/remove", url.Values{"password": {testPassword}})
@@ -155,27 +161,147 @@ func TestPasswordLockoutMailSaysHowLong(t *testing.T) {
 	require.Contains(t, ta.lastMail(), "paused until "+ta.clock.Now().Add(time.Minute).UTC().Format("15:04")+" UTC (1 minute)")
 }
 
-// TestEnrolTypoKeepsQR: a mistyped first code shows the same QR code and
-// key again, so the app already scanned still works.
+// TestEnrolTypoKeepsQR: after a mistyped first code the app already
+// scanned still works, and asking again with the password shows the same
+// QR code and key; without the password (a stolen session cookie) the
+// pending key is not shown.
 func TestEnrolTypoKeepsQR(t *testing.T) {
 	t.Parallel()
 	ta := newTestApp(t, nil)
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
 	secretRE := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
-	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	first := secretRE.FindStringSubmatch(page.Body)
 	require.NotNil(t, first, page.Body)
 	page = ta.do(t, c, "POST", "/account/mfa/confirm", url.Values{"code": {"000000"}})
 	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode)
+	require.Contains(t, page.Body, `action="/account/mfa/confirm"`, "the code can be typed again: %s", page.Body)
+	require.NotContains(t, page.Body, first[1], "a wrong code showed the pending key to whoever holds the session")
+	for _, pw := range noOrWrongPassword {
+		page = ta.do(t, c, "POST", "/account/mfa/enrol", pw)
+		require.NotContains(t, page.Body, first[1])
+	}
+	// Asking again with the password shows the same key while it is
+	// pending.
+	page = ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	again := secretRE.FindStringSubmatch(page.Body)
 	require.NotNil(t, again, "the QR code is shown again: %s", page.Body)
 	require.Equal(t, first[1], again[1])
-	// Starting over also shows the same key while it is pending.
-	page = ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
-	require.Equal(t, first[1], secretRE.FindStringSubmatch(page.Body)[1])
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(first[1])
 	require.NoError(t, err)
 	page = ta.do(t, c, "POST", "/account/mfa/confirm", url.Values{"code": {ta.totp(t, secret)}})
 	require.Contains(t, page.Body, `id="recovery-codes"`)
+}
+
+// signedInUser is a signed-in account with no second factor, its browser
+// and its user id.
+func signedInUser(t *testing.T) (*testApp, *http.Client, string) {
+	t.Helper()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	return ta, c, ta.userID(t, "ada@example.com")
+}
+
+// totpUser is a signed-in account with an authenticator app, and the
+// app's secret.
+func totpUser(t *testing.T) (*testApp, *http.Client, string, []byte) {
+	t.Helper()
+	ta, c, id := signedInUser(t)
+	secret := ta.enrolTOTP(t, c)
+	return ta, c, id, secret
+}
+
+// noOrWrongPassword are the forms a holder of only the session cookie can
+// send.
+var noOrWrongPassword = []url.Values{{}, {"password": {"wrong password here"}}}
+
+// requireRefusedWithoutPassword posts to path with no and with a wrong
+// password and requires a refusal whose page does not contain secret.
+func (ta *testApp) requireRefusedWithoutPassword(t *testing.T, c *http.Client, path, secret string) {
+	t.Helper()
+	for _, pw := range noOrWrongPassword {
+		page := ta.do(t, c, "POST", path, pw)
+		require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, page.Body)
+		require.NotContains(t, page.Body, secret)
+	}
+}
+
+// TestEmailCodesNeedPassword: turning emailed codes on adds a way past the
+// second factor, so it takes the password (ASVS 7.5.1). Whoever holds only
+// a stolen session cookie and the mailbox (which also gets reset links)
+// must not be able to make the mailbox a second factor for a user with an
+// authenticator app.
+func TestEmailCodesNeedPassword(t *testing.T) {
+	t.Parallel()
+	ta, c, id, secret := totpUser(t)
+	for _, pw := range noOrWrongPassword {
+		before := len(ta.mail.messages())
+		page := ta.do(t, c, "POST", "/account/mfa/email", pw)
+		require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, page.Body)
+		require.Len(t, ta.mail.messages(), before, "a confirmation code was mailed without the password: %s", ta.lastMail())
+		ta.clock.Add(2 * time.Minute) // past the resend interval
+	}
+	st, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	require.False(t, st.Email)
+	ta.enableEmailCodes(t, c, secret) // with the password and the app's code
+}
+
+// TestEraseRemovesEmailFactor: deleting the account erases the emailed-code
+// enrolment with the other factors (GDPR article 17), so no record of the
+// user's second factors outlives the account; and a user without an
+// authenticator app can delete the account at all (RemoveTOTP's
+// ErrNotEnrolled used to fail the erasure with a 500).
+func TestEraseRemovesEmailFactor(t *testing.T) {
+	t.Parallel()
+	ta, c, id := signedInUser(t)
+	ta.enableEmailCodes(t, c, nil)
+	// The emailed code is now this user's second factor, so deleting the
+	// account re-proves it (ASVS 7.5.1) with a fresh emailed code.
+	ta.clock.Add(2 * time.Minute) // past the resend interval
+	require.NoError(t, ta.factors.SendLoginCode(t.Context(), id, "ada@example.com"))
+	code := regexp.MustCompile(`code is (\d{6})`).FindStringSubmatch(ta.lastMail())
+	require.NotNil(t, code, ta.lastMail())
+	res := ta.do(t, c, "POST", "/account/delete", url.Values{"password": {testPassword}, "code": {code[1]}})
+	require.Equal(t, "/signin?deleted=1", res.Header.Get("Location"), res.Body)
+	st, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	require.Equal(t, mfa.Status{}, st, "a factor outlived the account")
+}
+
+// TestRecoveryCodesNeedPassword: a new set of recovery codes is a way past
+// the second factor (and voids the owner's set), so it takes the password
+// (ASVS 7.5.1): a stolen session cookie alone must not mint one.
+func TestRecoveryCodesNeedPassword(t *testing.T) {
+	t.Parallel()
+	ta, c, id, secret := totpUser(t)
+	before, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	ta.requireRefusedWithoutPassword(t, c, "/account/recovery-codes", `id="recovery-codes"`)
+	page := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}})
+	require.Equal(t, http.StatusUnprocessableEntity, page.StatusCode, "the app's code is re-proved too (ASVS 7.5.1)")
+	ta.clock.Add(time.Minute)
+	page = ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}, "code": {ta.totp(t, secret)}})
+	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
+	require.Contains(t, page.Body, `id="recovery-codes"`)
+	after, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	require.Equal(t, before.RecoveryCodes, after.RecoveryCodes)
+}
+
+// TestTOTPSetupNeedsPassword: setting up an authenticator app takes the
+// password (ASVS 7.5.1), so a stolen session cookie cannot enrol its
+// holder's own app (TestEnrolTypoKeepsQR checks the pending key is not
+// re-shown without it).
+func TestTOTPSetupNeedsPassword(t *testing.T) {
+	t.Parallel()
+	ta, c, id := signedInUser(t)
+	ta.requireRefusedWithoutPassword(t, c, "/account/mfa/enrol", `id="totp-secret"`)
+	st, err := ta.factors.Status(t.Context(), id)
+	require.NoError(t, err)
+	require.Equal(t, mfa.TOTPNone, st.TOTP)
+
+	ta.enrolTOTP(t, c) // with the password
 }

@@ -19,7 +19,7 @@ import (
 // enrolTOTP turns on TOTP for c's account and returns the secret.
 func (ta *testApp) enrolTOTP(t *testing.T, c *http.Client) []byte {
 	t.Helper()
-	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
 	require.NotNil(t, m, page.Body)
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
@@ -50,8 +50,8 @@ func TestSignInWithEmailedCode(t *testing.T) {
 	ta := newTestApp(t, nil)
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
-	ta.enrolTOTP(t, c)
-	ta.enableEmailCodes(t, c)
+	secret := ta.enrolTOTP(t, c)
+	ta.enableEmailCodes(t, c, secret)
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	out, err := ta.audit.Query(t.Context(), audit.Filter{ActionPrefix: "session.logout"})
 	require.NoError(t, err)
@@ -160,7 +160,7 @@ func TestSignInWithRecoveryCode(t *testing.T) {
 	ta := newTestApp(t, nil)
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
-	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
 	require.NotNil(t, m)
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
