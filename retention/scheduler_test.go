@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/retention/retentiontest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
@@ -131,4 +132,18 @@ func TestLocalLockerFenceSurvivesRestart(t *testing.T) {
 	r, err := st.GetSubject(ctx, "u")
 	require.NoError(t, err)
 	require.False(t, r.Erased.IsZero())
+}
+
+// TestSchedulerLostLockLocal: a run whose LocalLocker lease is released
+// behind its back (as a lost lock is) runs no host code once the next
+// holder has started.
+func TestSchedulerLostLockLocal(t *testing.T) {
+	t.Parallel()
+	st := memstore.NewRetentionStore()
+	l := retention.NewLocalLocker()
+	retentiontest.LostLock(t, st, st, l, l, func(t *testing.T, lease retention.Lease) {
+		if err := lease.Release(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
 }
