@@ -147,3 +147,63 @@ func TestSchedulerLostLockLocal(t *testing.T) {
 		}
 	})
 }
+
+// leaseTap hands each lease its Locker grants to a function as well.
+type leaseTap struct {
+	retention.Locker
+	got func(retention.Lease)
+}
+
+func (l leaseTap) Acquire(ctx context.Context, job string, ttl time.Duration) (retention.Lease, error) {
+	lease, err := l.Locker.Acquire(ctx, job, ttl)
+	if err == nil {
+		l.got(lease)
+	}
+	return lease, err
+}
+
+// lossyPurger loses the run's lock during its first batch (another
+// instance takes it over) and always reports a full batch, so the run
+// would go on purging.
+type lossyPurger struct {
+	lose  func()
+	calls int
+}
+
+func (p *lossyPurger) Erase(context.Context, string) error { return nil }
+
+func (p *lossyPurger) Purge(_ context.Context, _ time.Time, limit int, _ retention.HoldCheck) (int, error) {
+	p.calls++
+	if p.calls == 1 {
+		p.lose()
+	}
+	return limit, nil
+}
+
+// TestSchedulerLostLockStopsPurge: purging has no store write a stale
+// token would be refused at, so only Lease.Check stops a run that lost its
+// lock between two Purge batches.
+func TestSchedulerLostLockStopsPurge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rec := newRecorder()
+	cfg := rec.config(newClock(t0))
+	cfg.BatchSize = 10
+	cfg.Policy.Categories = []retention.Category{{Name: "audit", Retain: 365 * day}}
+	m, err := retention.New(memstore.NewRetentionStore(), cfg)
+	require.NoError(t, err)
+	l := retention.NewLocalLocker()
+	var lease retention.Lease
+	var next retention.Lease
+	p := &lossyPurger{lose: func() {
+		require.NoError(t, lease.Release(ctx))
+		next, err = l.Acquire(ctx, "purge", time.Minute)
+		require.NoError(t, err)
+	}}
+	m.Register("audit", p)
+	s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "purge", Locker: leaseTap{l, func(x retention.Lease) { lease = x }}})
+	_, err = s.RunOnce(ctx)
+	require.ErrorIs(t, err, retention.ErrLockLost)
+	require.Equal(t, 1, p.calls, "no Purge batch after the lock was lost")
+	require.NoError(t, next.Release(ctx))
+}
