@@ -108,6 +108,11 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	defer func() { _ = lease.Release(context.WithoutCancel(ctx)) }()
+	if lease.Fence() <= 0 {
+		// A token of 0 is a caller without a lock to the store, which
+		// never fences it out: fail closed rather than run unfenced.
+		return Report{}, fmt.Errorf("retention: run: %w: the lock's fencing token %d is not positive", ErrFenced, lease.Fence())
+	}
 	if err := s.m.store.AdvanceFence(ctx, lease.Fence()); err != nil {
 		if errors.Is(err, ErrFenced) {
 			return Report{}, fmt.Errorf("retention: run: %w: %w", ErrLockLost, err)

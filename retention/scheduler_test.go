@@ -207,3 +207,45 @@ func TestSchedulerLostLockStopsPurge(t *testing.T) {
 	require.Equal(t, 1, p.calls, "no Purge batch after the lock was lost")
 	require.NoError(t, next.Release(ctx))
 }
+
+// zeroLocker is a host's Locker whose counter starts at 0, a token that
+// means "no lock" to the store.
+type zeroLocker struct{ next int64 }
+
+func (z *zeroLocker) Acquire(context.Context, string, time.Duration) (retention.Lease, error) {
+	f := z.next
+	z.next++
+	return zeroLease(f), nil
+}
+
+type zeroLease int64
+
+func (z zeroLease) Fence() int64                { return int64(z) }
+func (zeroLease) Check(context.Context) error   { return nil }
+func (zeroLease) Release(context.Context) error { return nil }
+
+// TestSchedulerRefusesTokenZero: a run under a lease whose fencing token
+// is 0 or less would write as a caller without a lock, which no store
+// fence ever refuses, so a stale holder with it would never be stopped.
+// RunOnce refuses it before any host code or write.
+func TestSchedulerRefusesTokenZero(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: retention.StateTrialExpired, Since: t0.Add(-20 * day)}))
+	for _, f := range []int64{0, -1} {
+		s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "zero", Locker: &zeroLocker{next: f}})
+		_, err := s.RunOnce(ctx)
+		require.Error(t, err, "token %d", f)
+	}
+	r, err := st.GetSubject(ctx, "u")
+	require.NoError(t, err)
+	require.Empty(t, r.Warned, "nothing was done under token 0")
+	require.True(t, r.Erased.IsZero())
+	// A positive token still runs.
+	s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "zero", Locker: &zeroLocker{next: 1}})
+	_, err = s.RunOnce(ctx)
+	require.NoError(t, err)
+}
