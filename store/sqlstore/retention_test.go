@@ -253,3 +253,21 @@ func TestRetentionFenceWaitsForAdvance(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, r.Suspended.IsZero(), "the stale write landed")
 }
+
+// TestRetentionLostLockSQLite: SQLite has no shared lock, so a process
+// runs its schedulers under a LocalLocker; one whose lease is released
+// behind its back (as a lost lock is) runs no host code once the next
+// holder has started, with the fence kept in the database file.
+func TestRetentionLostLockSQLite(t *testing.T) {
+	t.Parallel()
+	path := testenv.SQLitePath(t)
+	open := func() *sqlstore.RetentionStore {
+		st := sqlstore.New(testenv.OpenSQLite(t, path), sqlstore.SQLite)
+		require.NoError(t, st.Migrate(context.Background()))
+		return st.Retention()
+	}
+	l := retention.NewLocalLocker()
+	retentiontest.LostLock(t, open(), open(), l, l, func(t *testing.T, lease retention.Lease) {
+		require.NoError(t, lease.Release(context.Background()))
+	})
+}
