@@ -16,7 +16,9 @@ import (
 // means the defaults documented on each field.
 type SchedulerConfig struct {
 	// Job names the lock; instances with the same Job never run at the same
-	// time. Default "retention".
+	// time. Default "retention". The store keeps one fencing token for all
+	// its schedulers ([FenceStore]), so runs of two Jobs on one store do
+	// not overlap either: the later one stops the earlier ([ErrLockLost]).
 	Job string
 	// Interval is the time between runs; default 1 hour, so an action is
 	// taken at most an hour after it falls due.
