@@ -275,21 +275,43 @@ func (e *Exporter) read(ctx context.Context, src io.Reader, keys ReadOptions, pl
 		return nil, err
 	}
 	var in io.Reader = &ctxReader{ctx: ctx, r: plain}
+	var sink *sinkWriter
 	if plainOut != nil {
-		in = io.TeeReader(in, plainOut)
+		sink = &sinkWriter{w: plainOut}
+		in = io.TeeReader(in, sink)
 	}
 	m, err := r.archive(in, v)
-	if err != nil {
-		return nil, err
-	}
-	if encrypted || plainOut != nil {
+	if err == nil && (encrypted || plainOut != nil) {
 		// Read to the end: the last age chunk authenticates the end of the
 		// stream (truncation), and a decrypted copy must be complete.
-		if _, err := io.Copy(io.Discard, in); err != nil {
-			return nil, r.corrupt(err)
+		if _, cerr := io.Copy(io.Discard, in); cerr != nil {
+			err = r.corrupt(cerr)
 		}
 	}
+	if err != nil {
+		if sink != nil && sink.err != nil {
+			// The copy could not be written (a full disk): the archive
+			// is not at fault, and must not be called corrupt.
+			return nil, fmt.Errorf("export: write: %w", sink.err)
+		}
+		return nil, err
+	}
 	return m, nil
+}
+
+// sinkWriter remembers the first error of the writer a decrypted copy goes
+// to, which the archive's parser only sees as a failed read.
+type sinkWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *sinkWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // open detects age encryption (binary or armoured) and returns the

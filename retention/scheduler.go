@@ -16,7 +16,9 @@ import (
 // means the defaults documented on each field.
 type SchedulerConfig struct {
 	// Job names the lock; instances with the same Job never run at the same
-	// time. Default "retention".
+	// time. Default "retention". The store keeps one fencing token for all
+	// its schedulers ([FenceStore]), so runs of two Jobs on one store do
+	// not overlap either: the later one stops the earlier ([ErrLockLost]).
 	Job string
 	// Interval is the time between runs; default 1 hour, so an action is
 	// taken at most an hour after it falls due.
@@ -108,6 +110,11 @@ func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 		return Report{}, err
 	}
 	defer func() { _ = lease.Release(context.WithoutCancel(ctx)) }()
+	if lease.Fence() <= 0 {
+		// A token of 0 is a caller without a lock to the store, which
+		// never fences it out: fail closed rather than run unfenced.
+		return Report{}, fmt.Errorf("retention: run: %w: the lock's fencing token %d is not positive", ErrFenced, lease.Fence())
+	}
 	if err := s.m.store.AdvanceFence(ctx, lease.Fence()); err != nil {
 		if errors.Is(err, ErrFenced) {
 			return Report{}, fmt.Errorf("retention: run: %w: %w", ErrLockLost, err)

@@ -205,8 +205,10 @@ type Store interface {
 
 // Lease is a held scheduler lock.
 type Lease interface {
-	// Fence returns the fencing token: strictly greater than the token of
-	// every earlier lease on the same job.
+	// Fence returns the fencing token: positive (0 means "no lock" to the
+	// store, so [Scheduler.RunOnce] refuses a lease with a token below 1)
+	// and strictly greater than the token of every earlier lease on the
+	// same job.
 	Fence() int64
 	// Check proves that the lock is still held by this lease: it returns
 	// nil only if the engine still holds the lock for this holder and no

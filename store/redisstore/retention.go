@@ -26,9 +26,12 @@ import (
 // lock key must still hold the lease's random token and the counter its
 // fence, or the run stops.
 //
-// The fencing counter never expires. It is seeded, the first time, with
-// the current time in microseconds, so that if Redis loses its data the new
-// counter still starts above every token handed out before.
+// The fencing counter never expires. Each token is at least the current
+// time in microseconds, so that if Redis loses its data the new counter
+// still starts above every token handed out before, and so that a job
+// stays above the time-based tokens of the other locks and jobs that may
+// have run on the same store meanwhile (the store keeps one fence for all
+// its schedulers: a counter left behind them would be fenced out for good).
 type RetentionLocker struct {
 	s *Store
 }
@@ -42,8 +45,12 @@ var retentionAcquire = redis.NewScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return 0
 end
-redis.call('SET', KEYS[2], ARGV[3], 'NX')
-return redis.call('INCR', KEYS[2])
+local f = redis.call('INCR', KEYS[2])
+if f < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[2], ARGV[3])
+  f = redis.call('INCRBY', KEYS[2], 0)
+end
+return f
 `)
 
 var retentionRelease = redis.NewScript(`
