@@ -192,6 +192,7 @@ func sameCost(a, b *parsed) bool {
 func (h *Hasher) innerOutput(pw string, in *parsed) ([]byte, error) {
 	key := []byte(pw)
 	defer wipe(key)
+	h.work.Add(1)
 	switch in.alg {
 	case AlgBcrypt:
 		if len(key) > bcryptMaxBytes {
@@ -264,6 +265,7 @@ func (h *Hasher) verifyOnion(ctx context.Context, p *parsed, pw string) error {
 	in := kdfInput(onionInput(p.inner.alg, out), pepper)
 	wipe(out)
 	tag := argon2.IDKey(in, p.salt, p.time, p.memory, uint8(p.par), uint32(len(p.hash)))
+	h.work.Add(1)
 	wipe(in)
 	if subtle.ConstantTimeCompare(tag, p.hash) != 1 {
 		return ErrMismatch

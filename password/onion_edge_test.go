@@ -81,3 +81,34 @@ func trunc72(s string) []byte {
 	}
 	return []byte(s)
 }
+
+// TestOnionSameWorkForUnnormalisedGuess: a wrong guess that NFKC changes
+// (an onion is then tried twice, normalised and as given) costs the same
+// KDF work against an onion, a current hash and no account at all, so a
+// login's timing does not tell which accounts had legacy hashes.
+func TestOnionSameWorkForUnnormalisedGuess(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	const pw = "correct horse battery"
+	legacy, err := bcrypt.GenerateFromPassword([]byte(pw), 4)
+	require.NoError(t, err)
+	h := newHasher(t, password.Config{LegacyPad: []string{password.InnerSetting(string(legacy))}})
+	onion, err := h.Wrap(ctx, string(legacy))
+	require.NoError(t, err)
+	current, err := h.Hash(ctx, pw)
+	require.NoError(t, err)
+	for _, guess := range []string{"wrong guess", "\u212b wrong \ufb01 guess"} {
+		work := map[string]int64{}
+		for name, verify := range map[string]func() error{
+			"onion":   func() error { return h.Verify(ctx, guess, onion) },
+			"current": func() error { return h.Verify(ctx, guess, current) },
+			"none":    func() error { return h.VerifyNone(ctx, guess) },
+		} {
+			before := password.VerifyWork(h)
+			require.ErrorIs(t, verify(), password.ErrMismatch)
+			work[name] = password.VerifyWork(h) - before
+		}
+		require.Equal(t, work["onion"], work["current"], "guess %q: %v", guess, work)
+		require.Equal(t, work["onion"], work["none"], "guess %q: %v", guess, work)
+	}
+}
