@@ -52,3 +52,7 @@ var BcryptRaw = bcryptRaw
 
 // BcryptB64 is bcrypt's base64.
 var BcryptB64 = bcryptB64
+
+// VerifyWork is how many KDF runs (legacy inner outputs and argon2id
+// passes) h's Verify has made.
+func VerifyWork(h *Hasher) int64 { return h.work.Load() }

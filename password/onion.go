@@ -192,6 +192,7 @@ func sameCost(a, b *parsed) bool {
 func (h *Hasher) innerOutput(pw string, in *parsed) ([]byte, error) {
 	key := []byte(pw)
 	defer wipe(key)
+	h.work.Add(1)
 	switch in.alg {
 	case AlgBcrypt:
 		if len(key) > bcryptMaxBytes {
@@ -264,6 +265,7 @@ func (h *Hasher) verifyOnion(ctx context.Context, p *parsed, pw string) error {
 	in := kdfInput(onionInput(p.inner.alg, out), pepper)
 	wipe(out)
 	tag := argon2.IDKey(in, p.salt, p.time, p.memory, uint8(p.par), uint32(len(p.hash)))
+	h.work.Add(1)
 	wipe(in)
 	if subtle.ConstantTimeCompare(tag, p.hash) != 1 {
 		return ErrMismatch
@@ -306,7 +308,11 @@ func (h *Hasher) Wrap(ctx context.Context, encoded string) (string, error) {
 		if in.salt, err = bcryptB64.DecodeString(in.bsalt); err != nil || len(in.salt) != 16 {
 			return "", ErrMalformedHash
 		}
-		if out, err = bcryptB64.DecodeString(encoded[29:]); err != nil || len(out) != 23 {
+		// x/crypto/bcrypt compares the output as text: one with stray low
+		// bits in its last character matches no password, and its onion
+		// must not match one either.
+		if out, err = bcryptB64.DecodeString(encoded[29:]); err != nil || len(out) != 23 ||
+			bcryptB64.EncodeToString(out) != encoded[29:] {
 			return "", ErrMalformedHash
 		}
 		in.keyLen = 0
@@ -319,7 +325,14 @@ func (h *Hasher) Wrap(ctx context.Context, encoded string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return encodeOnion(h.params, keyID, salt, tag, in), nil
+	onion := encodeOnion(h.params, keyID, salt, tag, in)
+	// A legacy hash no password matches (bcrypt cost below 4, scrypt N = 1)
+	// gives an onion the parser refuses: refuse it here, leaving the stored
+	// hash as it is, rather than write a hash that can never be read.
+	if _, err := parseHash(onion); err != nil {
+		return "", err
+	}
+	return onion, nil
 }
 
 // InnerSetting returns the legacy setting (algorithm and parameters, no
