@@ -21,6 +21,36 @@
 //
 // On Redis Cluster, keys that a script touches together share a hash tag
 // ({...}), so they live on one slot.
+//
+// # Persistence is required
+//
+// Some of what this package keeps is a security record that must outlive a
+// Redis restart: the used-step marks that make a TOTP code single use, the
+// attempt counters and lockouts of mfa and auth (auth's permanent locks
+// included) and auth's claims. A Redis run with --appendonly no and no
+// snapshots (save "") forgets them when it restarts, and a code accepted a
+// moment before would be accepted again. So those operations first check
+// that every node of the Redis either appends to an AOF file (INFO
+// persistence, aof_enabled:1; what managed services that disable CONFIG
+// still report) or takes RDB snapshots (CONFIG GET save); otherwise they
+// fail with [ErrVolatileRedis], and Bulwark's packages deny. The verdict is
+// cached for 30 seconds, so turning AOF off at run time is noticed. A host
+// that accepts the risk (a development machine, a cache-only test) sets
+// [Store.AllowVolatileRedis].
+//
+// Persistence is not enough on its own: with appendfsync everysec, or
+// snapshots only, a crash loses the last writes. So [MFAStore.MarkStep]
+// also asks, in the same script that writes the mark, how long the node
+// has been up (INFO server, uptime_in_seconds, which restarts from zero
+// exactly when the run_id changes): while that is shorter than the mark's
+// keep window (the TOTP validity window), marks from before the restart
+// may be gone, and it fails with [ErrRedisRestarted]. TOTP codes are thus
+// refused for about a minute and a half after a Redis restart; emailed
+// codes, sessions, reset tokens and remember-me tokens vanish with a lost
+// record and so fail closed without a check. AllowVolatileRedis turns this
+// check off too. A failover to a replica that had not yet received the
+// last writes is not detected (its uptime is long): give such a set-up
+// persistence on every node and keep replication lag small.
 package redisstore
 
 import (
@@ -32,8 +62,19 @@ import (
 // Store is a Redis client with Bulwark's key prefix. It is safe for
 // concurrent use; the per-component stores it hands out share the client.
 type Store struct {
+	// AllowVolatileRedis lets the operations that need persistence run on
+	// a Redis that keeps no AOF and takes no snapshots, and turns off the
+	// restart check of used TOTP steps: after a restart, used codes can be
+	// accepted again and attempt counters and lockouts start from zero.
+	// For development and tests only. Default false (the checks run): ASVS
+	// 6.5.1 and NIST SP 800-63B 5.1.4.2 (a TOTP code succeeds once) and
+	// ASVS 6.3.1 (brute-force limits hold). Set it before the Store is
+	// used.
+	AllowVolatileRedis bool
+
 	client redis.UniversalClient
 	prefix string
+	guard  *guard
 }
 
 // New returns a Store that keeps every key under prefix (which may be
@@ -42,7 +83,7 @@ func New(client redis.UniversalClient, prefix string) *Store {
 	if client == nil {
 		panic("redisstore: New with a nil client")
 	}
-	return &Store{client: client, prefix: prefix}
+	return &Store{client: client, prefix: prefix, guard: &guard{}}
 }
 
 // Client returns the underlying client.
