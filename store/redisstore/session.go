@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -28,7 +27,7 @@ var _ session.Store = (*SessionStore)(nil)
 // ({tenant}:, say), that tag wins, and the keys still share one slot.
 // Under it:
 //
-//	t:<hex token hash>  hash   one session
+//	t:<hex token hash>  string one session (the compact record of session_record.go)
 //	u:<user id>         zset   the user's sessions, scored by creation time
 //	r:<hex token hash>  hash   one remember-me token
 //	f:<family>          set    a remember-me family's token hashes
@@ -43,8 +42,10 @@ var _ session.Store = (*SessionStore)(nil)
 // # Atomicity and round trips
 //
 // Create, Touch, Delete, Revoke, RevokeUser and the remember-me methods are
-// each one Lua script, atomic on the server. Get is one HMGET: validating a
-// request whose activity need not be recorded costs one round trip.
+// each one Lua script, atomic on the server. Get is one GET of one short
+// string, decoded strictly in one pass: validating a request whose
+// activity need not be recorded costs one round trip and a handful of
+// allocations.
 type SessionStore struct {
 	client redis.UniversalClient
 	prefix string // store prefix + hash tag
@@ -55,13 +56,8 @@ func (s *Store) Session() *SessionStore {
 	return &SessionStore{client: s.client, prefix: s.prefix + "{bulwark-session}:"}
 }
 
-// sessionFields are the fields of a session hash, in the order Get and
-// the scripts return them (FIELDS in sessionLua).
-var sessionFields = []string{"h", "id", "user", "c", "ls", "e", "a", "at", "f", "ip", "ua", "fam"}
-
-const sessionLua = `
+const sessionLua = recLua + `
 local P = ARGV[1]
-local FIELDS = {'h', 'id', 'user', 'c', 'ls', 'e', 'a', 'at', 'f', 'ip', 'ua', 'fam'}
 local function delfam(fam, user)
   if not fam or fam == '' then return end
   for _, h in ipairs(redis.call('SMEMBERS', P .. 'f:' .. fam)) do
@@ -71,14 +67,21 @@ local function delfam(fam, user)
   redis.call('SREM', P .. 'uf:' .. user, fam)
 end
 local function delsess(h, user, withfam)
-  local fam = redis.call('HGET', P .. 't:' .. h, 'fam')
+  local v = redis.call('GET', P .. 't:' .. h)
   redis.call('DEL', P .. 't:' .. h)
   redis.call('ZREM', P .. 'u:' .. user, h)
-  if withfam then delfam(fam, user) end
+  if withfam and v then
+    local _, _, fam = rstr(v)
+    delfam(fam, user)
+  end
 end
 local function revokefam(fam, user)
   for _, h in ipairs(redis.call('ZRANGE', P .. 'u:' .. user, 0, -1)) do
-    if redis.call('HGET', P .. 't:' .. h, 'fam') == fam then delsess(h, user, false) end
+    local v = redis.call('GET', P .. 't:' .. h)
+    if v then
+      local _, _, f = rstr(v)
+      if f == fam then delsess(h, user, false) end
+    end
   end
   delfam(fam, user)
 end
@@ -87,22 +90,24 @@ local function extend(key, ttl)
 end
 `
 
-// KEYS: u:<user>, t:<new>. ARGV: P, user, now, max, mode, new hex,
-// replaces hex, created, ttl, abs ttl, field/value pairs...
+// KEYS: u:<user>, t:<new>. ARGV: P, user, now hex, max, mode, new hex,
+// replaces hex, created, ttl, abs ttl, record.
 var sessionCreate = redis.NewScript(sessionLua + `
-local user, now = ARGV[2], tonumber(ARGV[3])
+local user, now = ARGV[2], tonumber(ARGV[3], 16)
 if ARGV[7] ~= '' then
   -- A rotation of a session revoked or expired meanwhile stores nothing.
-  local r = redis.call('HMGET', P .. 't:' .. ARGV[7], 'user', 'e')
-  if r[1] ~= user or (not r[2]) or tonumber(r[2]) <= now then return -2 end
+  local v = redis.call('GET', P .. 't:' .. ARGV[7])
+  if not v then return -2 end
+  local _, u = rstr(v)
+  if u ~= user or rnum(v, 2) <= now then return -2 end
 end
 local live = {}
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local e = redis.call('HGET', P .. 't:' .. h, 'e')
-  if (not e) or tonumber(e) <= now or h == ARGV[7] then
+  local v = redis.call('GET', P .. 't:' .. h)
+  if (not v) or rnum(v, 2) <= now or h == ARGV[7] then
     delsess(h, user, false)
   else
-    table.insert(live, h)
+    table.insert(live, {h, v})
   end
 end
 local max = tonumber(ARGV[4])
@@ -110,44 +115,49 @@ local evicted = {}
 if max > 0 and #live >= max then
   if ARGV[5] ~= '1' then return -1 end
   for i = 1, #live - max + 1 do
-    table.insert(evicted, redis.call('HGET', P .. 't:' .. live[i], 'id'))
-    delsess(live[i], user, true)
+    local id = rstr(live[i][2])
+    table.insert(evicted, id)
+    delsess(live[i][1], user, true)
   end
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 11))
-redis.call('PEXPIRE', KEYS[2], ARGV[9])
+redis.call('SET', KEYS[2], ARGV[11], 'PX', ARGV[9])
 redis.call('ZADD', KEYS[1], ARGV[8], ARGV[6])
 extend(KEYS[1], tonumber(ARGV[10]))
 return evicted
 `)
 
-// KEYS: t:<hash>. ARGV: P, now, expires, ttl.
+// KEYS: t:<hash>. ARGV: P, now hex, expires hex, ttl.
 var sessionTouch = redis.NewScript(sessionLua + `
-local now, exp = tonumber(ARGV[2]), tonumber(ARGV[3])
-local v = redis.call('HMGET', KEYS[1], 'e', 'ls')
-if not v[1] or tonumber(v[1]) <= now then return 0 end
-if now > tonumber(v[2]) then redis.call('HSET', KEYS[1], 'ls', ARGV[2]) end
-if exp > tonumber(v[1]) then
-  redis.call('HSET', KEYS[1], 'e', ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-end
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local now, exp, e = tonumber(ARGV[2], 16), tonumber(ARGV[3], 16), rnum(v, 2)
+if e <= now then return 0 end
+local ls, ne = rhex(v, 1), rhex(v, 2)
+if now > rnum(v, 1) then ls = ARGV[2] end
+if exp > e then ne = ARGV[3] end
+redis.call('SET', KEYS[1], string.sub(v, 1, 17) .. ls .. ne .. string.sub(v, 50), 'KEEPTTL')
+if exp > e then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1
 `)
 
-// KEYS: t:<hash>. ARGV: P.
+// KEYS: t:<hash>. ARGV: P, hex.
 var sessionDelete = redis.NewScript(sessionLua + `
-local v = redis.call('HMGET', KEYS[1], unpack(FIELDS))
-if not v[1] then return false end
-delsess(v[1], v[3], true)
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local _, user = rstr(v)
+if user then delsess(ARGV[2], user, true) else redis.call('DEL', KEYS[1]) end
 return v
 `)
 
-// KEYS: u:<user>. ARGV: P, now.
+// KEYS: u:<user>. ARGV: P, now hex. Returns hash, record pairs.
 var sessionList = redis.NewScript(sessionLua + `
 local out = {}
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('HMGET', P .. 't:' .. h, unpack(FIELDS))
-  if v[1] and tonumber(v[6]) > tonumber(ARGV[2]) then table.insert(out, v) end
+  local v = redis.call('GET', P .. 't:' .. h)
+  if v and rnum(v, 2) > tonumber(ARGV[2], 16) then
+    table.insert(out, h)
+    table.insert(out, v)
+  end
 end
 return out
 `)
@@ -155,7 +165,8 @@ return out
 // KEYS: u:<user>. ARGV: P, user, id.
 var sessionRevoke = redis.NewScript(sessionLua + `
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if redis.call('HGET', P .. 't:' .. h, 'id') == ARGV[3] then
+  local v = redis.call('GET', P .. 't:' .. h)
+  if v and rstr(v) == ARGV[3] then
     delsess(h, ARGV[2], true)
     return 1
   end
@@ -167,11 +178,16 @@ return 0
 var sessionRevokeUser = redis.NewScript(sessionLua + `
 local user, keep, n = ARGV[2], '', 0
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('HMGET', P .. 't:' .. h, 'id', 'fam')
-  if ARGV[3] ~= '' and v[1] == ARGV[3] then
-    keep = v[2] or ''
+  local v = redis.call('GET', P .. 't:' .. h)
+  local id, fam = nil, nil
+  if v then
+    local i, _, f = rstr(v)
+    id, fam = i, f
+  end
+  if ARGV[3] ~= '' and id == ARGV[3] then
+    keep = fam or ''
   else
-    if v[1] then n = n + 1 end
+    if id then n = n + 1 end
     delsess(h, user, false)
   end
 end
@@ -249,11 +265,12 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 	if lim.Mode == session.ReplaceOld {
 		mode = "1"
 	}
-	args := []any{st.prefix, s.UserID, sessionMicros(s.CreatedAt), lim.Max, mode, h, rep,
-		s.CreatedAt.UnixMicro(), sessionTTL(s.ExpiresAt, s.CreatedAt), sessionTTL(s.AbsoluteExpiry, s.CreatedAt),
-		"h", h, "id", s.ID, "user", s.UserID, "c", sessionMicros(s.CreatedAt), "ls", sessionMicros(s.LastSeen),
-		"e", sessionMicros(s.ExpiresAt), "a", sessionMicros(s.AbsoluteExpiry), "at", sessionMicros(s.AuthTime),
-		"f", strings.Join(s.Factors, "\x1f"), "ip", s.IP, "ua", s.UserAgent, "fam", s.RememberFamily}
+	rec, err := encodeSession(s)
+	if err != nil {
+		return nil, sessionErr("create", err)
+	}
+	args := []any{st.prefix, s.UserID, recHex(s.CreatedAt), lim.Max, mode, h, rep,
+		s.CreatedAt.UnixMicro(), sessionTTL(s.ExpiresAt, s.CreatedAt), sessionTTL(s.AbsoluteExpiry, s.CreatedAt), rec}
 	res, err := sessionCreate.Run(ctx, st.client, []string{st.prefix + "u:" + s.UserID, st.prefix + "t:" + h}, args...).Result()
 	if err != nil {
 		return nil, sessionErr("create", err)
@@ -293,44 +310,23 @@ func sessionTime(v any) (time.Time, error) {
 	return time.UnixMicro(n).UTC(), nil
 }
 
-// sessionParse reads the values of sessionFields.
-func sessionParse(v []any) (session.Session, error) {
-	if len(v) != len(sessionFields) || v[0] == nil {
-		return session.Session{}, session.ErrNotFound
-	}
-	var s session.Session
-	h, err := hex.DecodeString(sessionStr(v[0]))
-	if err != nil || len(h) != len(s.TokenHash) {
-		return session.Session{}, errors.New("malformed session record")
-	}
-	copy(s.TokenHash[:], h)
-	s.ID, s.UserID = sessionStr(v[1]), sessionStr(v[2])
-	if s.ID == "" || s.UserID == "" {
-		// Never hand out a session that names no user.
-		return session.Session{}, errors.New("malformed session record")
-	}
-	for i, p := range []*time.Time{&s.CreatedAt, &s.LastSeen, &s.ExpiresAt, &s.AbsoluteExpiry, &s.AuthTime} {
-		if *p, err = sessionTime(v[3+i]); err != nil {
-			return session.Session{}, errors.New("malformed session record")
-		}
-	}
-	if f := sessionStr(v[8]); f != "" {
-		s.Factors = strings.Split(f, "\x1f")
-	}
-	s.IP, s.UserAgent, s.RememberFamily = sessionStr(v[9]), sessionStr(v[10]), sessionStr(v[11])
-	return s, nil
+// sessionKey is the key of the session with token hash h.
+func (st *SessionStore) sessionKey(h [32]byte) string {
+	var b [64]byte
+	hex.Encode(b[:], h[:])
+	return st.prefix + "t:" + string(b[:])
 }
 
-// Get implements [session.Sessions]. It is one HMGET.
+// Get implements [session.Sessions]. It is one GET of one string.
 func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
-	v, err := st.client.HMGet(ctx, st.prefix+"t:"+sessionHex(hash), sessionFields...).Result()
+	rec, err := st.client.Get(ctx, st.sessionKey(hash)).Result()
+	if errors.Is(err, redis.Nil) {
+		return session.Session{}, session.ErrNotFound
+	}
 	if err != nil {
 		return session.Session{}, sessionErr("get", err)
 	}
-	s, err := sessionParse(v)
-	if errors.Is(err, session.ErrNotFound) {
-		return session.Session{}, err
-	}
+	s, err := decodeSession(rec, hash)
 	if err != nil {
 		return session.Session{}, sessionErr("get", err)
 	}
@@ -342,8 +338,8 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 
 // Touch implements [session.Sessions].
 func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
-	n, err := sessionTouch.Run(ctx, st.client, []string{st.prefix + "t:" + sessionHex(hash)},
-		st.prefix, sessionMicros(now), sessionMicros(expires), sessionTTL(expires, now)).Int()
+	n, err := sessionTouch.Run(ctx, st.client, []string{st.sessionKey(hash)},
+		st.prefix, recHex(now), recHex(expires), sessionTTL(expires, now)).Int()
 	if err != nil {
 		return sessionErr("touch", err)
 	}
@@ -355,30 +351,36 @@ func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires t
 
 // Delete implements [session.Sessions].
 func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
-	v, err := sessionDelete.Run(ctx, st.client, []string{st.prefix + "t:" + sessionHex(hash)}, st.prefix).Slice()
+	rec, err := sessionDelete.Run(ctx, st.client, []string{st.sessionKey(hash)}, st.prefix, sessionHex(hash)).Text()
 	if errors.Is(err, redis.Nil) {
 		return session.Session{}, session.ErrNotFound
 	}
 	if err != nil {
 		return session.Session{}, sessionErr("delete", err)
 	}
-	s, err := sessionParse(v)
-	if err != nil && !errors.Is(err, session.ErrNotFound) {
+	s, err := decodeSession(rec, hash)
+	if err != nil {
 		return session.Session{}, sessionErr("delete", err)
 	}
-	return s, err
+	return s, nil
 }
 
 // List implements [session.Index].
 func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
-	res, err := sessionList.Run(ctx, st.client, []string{st.prefix + "u:" + userID}, st.prefix, sessionMicros(now)).Slice()
+	res, err := sessionList.Run(ctx, st.client, []string{st.prefix + "u:" + userID}, st.prefix, recHex(now)).StringSlice()
 	if err != nil {
 		return nil, sessionErr("list", err)
 	}
-	out := make([]session.Session, 0, len(res))
-	for _, r := range res {
-		v, _ := r.([]any)
-		s, err := sessionParse(v)
+	if len(res)%2 != 0 {
+		return nil, sessionErr("list", errors.New("unexpected reply"))
+	}
+	out := make([]session.Session, 0, len(res)/2)
+	for i := 0; i < len(res); i += 2 {
+		var h [32]byte
+		if n, err := hex.Decode(h[:], []byte(res[i])); err != nil || n != len(h) {
+			return nil, sessionErr("list", errMalformed)
+		}
+		s, err := decodeSession(res[i+1], h)
 		if err != nil {
 			return nil, sessionErr("list", err)
 		}
