@@ -19,8 +19,23 @@
 // expired records by itself. A Redis error is returned to the caller, and
 // Bulwark's packages treat it as a denial.
 //
-// On Redis Cluster, keys that a script touches together share a hash tag
-// ({...}), so they live on one slot.
+// # Redis Cluster
+//
+// Pass a *redis.ClusterClient (any redis.UniversalClient works). Keys that
+// a script touches together share a hash tag ({...}), so they live on one
+// slot. Sessions are spread over the cluster: each user belongs to one of
+// 256 buckets whose tags cover the 16384 slots evenly, a user's sessions,
+// index and remember-me records live in the user's bucket (so the
+// single-session rule and revocations stay one atomic script), and the
+// session Manager draws every token so that its hash names its user's
+// bucket (see [SessionStore] and session.TokenPlacer): validation goes
+// straight to the right primary with one GET. During a failover the
+// commands that reach a node that is not (yet) the primary fail, and
+// Bulwark denies; a manual failover (CLUSTER FAILOVER) loses no write.
+// After a crash, a write acknowledged by the old primary but not yet
+// replicated can be lost (Redis replication is asynchronous), a
+// revocation included: run with persistence on every node and watch the
+// replication lag.
 //
 // # Persistence is required
 //

@@ -17,21 +17,28 @@ var _ session.Store = (*SessionStore)(nil)
 
 // SessionStore is the [session.Store] on Redis.
 //
-// # Keys
+// # Keys and Redis Cluster
 //
-// Every key starts with the store prefix and the hash tag
-// {bulwark-session}, so that on Redis Cluster the Lua scripts that apply
-// the single-session rule can touch a user's index and sessions together
-// (they share one slot; the price is that sessions are not spread over the
-// cluster's primaries). If the store prefix holds a hash tag of its own
-// ({tenant}:, say), that tag wins, and the keys still share one slot.
-// Under it:
+// Sessions are spread over 256 buckets, each with a hash tag whose slot
+// lies in its own 1/256 of the cluster's 16384 slots, so the users of a
+// product spread evenly over however many primaries a cluster has. A
+// user's sessions, index and remember-me records share the user's bucket,
+// so the single-session rule and every revocation stay one Lua script on
+// one slot. The store is a [session.TokenPlacer]: the Manager draws each
+// token so that its hash starts with its user's bucket, so a token alone
+// leads to its slot and validation is one GET on one node, with no global
+// index. Under the store prefix:
 //
-//	t:<hex token hash>  string one session (the compact record of session_record.go)
-//	u:<user id>         zset   the user's sessions, scored by creation time
-//	r:<hex token hash>  hash   one remember-me token
-//	f:<family>          set    a remember-me family's token hashes
-//	uf:<user id>        set    the user's remember-me families
+//	{tag}:t:<hex token hash>  string one session (the compact record of session_record.go)
+//	{tag}:u:<user id>         zset   the user's sessions, scored by creation time
+//	{tag}:r:<hex token hash>  hash   one remember-me token
+//	{tag}:f:<family>          set    a remember-me family's token hashes
+//	{tag}:uf:<user id>        set    the user's remember-me families
+//
+// If the store prefix holds a hash tag of its own ({tenant}:, say), that
+// tag wins and every key shares its one slot. A wrapper around the store
+// that hides TokenByte from the Manager leaves tokens unplaced: on a
+// cluster their sessions then fail to be created (CROSSSLOT, a denial).
 //
 // Each key has a TTL matching the expiry of what it holds (sessions: the
 // idle or absolute expiry, whichever is first, moved on at each touch;
@@ -48,36 +55,35 @@ var _ session.Store = (*SessionStore)(nil)
 // allocations.
 type SessionStore struct {
 	client redis.UniversalClient
-	prefix string // store prefix + hash tag
+	prefix string // store prefix
 }
 
 // Session returns the session store on s.
 func (s *Store) Session() *SessionStore {
-	return &SessionStore{client: s.client, prefix: s.prefix + "{bulwark-session}:"}
+	return &SessionStore{client: s.client, prefix: s.prefix}
 }
 
-const sessionLua = recLua + `
-local P = ARGV[1]
+var sessionLua = recLua + sessionKeysLua + `
 local function delfam(fam, user)
   if not fam or fam == '' then return end
-  for _, h in ipairs(redis.call('SMEMBERS', P .. 'f:' .. fam)) do
-    redis.call('DEL', P .. 'r:' .. h)
+  for _, h in ipairs(redis.call('SMEMBERS', KF(fam, user))) do
+    redis.call('DEL', KR(h))
   end
-  redis.call('DEL', P .. 'f:' .. fam)
-  redis.call('SREM', P .. 'uf:' .. user, fam)
+  redis.call('DEL', KF(fam, user))
+  redis.call('SREM', KUF(user), fam)
 end
 local function delsess(h, user, withfam)
-  local v = redis.call('GET', P .. 't:' .. h)
-  redis.call('DEL', P .. 't:' .. h)
-  redis.call('ZREM', P .. 'u:' .. user, h)
+  local v = redis.call('GET', KT(h))
+  redis.call('DEL', KT(h))
+  redis.call('ZREM', KU(user), h)
   if withfam and v then
     local _, _, fam = rstr(v)
     delfam(fam, user)
   end
 end
 local function revokefam(fam, user)
-  for _, h in ipairs(redis.call('ZRANGE', P .. 'u:' .. user, 0, -1)) do
-    local v = redis.call('GET', P .. 't:' .. h)
+  for _, h in ipairs(redis.call('ZRANGE', KU(user), 0, -1)) do
+    local v = redis.call('GET', KT(h))
     if v then
       local _, _, f = rstr(v)
       if f == fam then delsess(h, user, false) end
@@ -96,14 +102,14 @@ var sessionCreate = redis.NewScript(sessionLua + `
 local user, now = ARGV[2], tonumber(ARGV[3], 16)
 if ARGV[7] ~= '' then
   -- A rotation of a session revoked or expired meanwhile stores nothing.
-  local v = redis.call('GET', P .. 't:' .. ARGV[7])
+  local v = redis.call('GET', KT(ARGV[7]))
   if not v then return -2 end
   local _, u = rstr(v)
   if u ~= user or rnum(v, 2) <= now then return -2 end
 end
 local live = {}
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('GET', P .. 't:' .. h)
+  local v = redis.call('GET', KT(h))
   if (not v) or rnum(v, 2) <= now or h == ARGV[7] then
     delsess(h, user, false)
   else
@@ -153,7 +159,7 @@ return v
 var sessionList = redis.NewScript(sessionLua + `
 local out = {}
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('GET', P .. 't:' .. h)
+  local v = redis.call('GET', KT(h))
   if v and rnum(v, 2) > tonumber(ARGV[2], 16) then
     table.insert(out, h)
     table.insert(out, v)
@@ -165,7 +171,7 @@ return out
 // KEYS: u:<user>. ARGV: P, user, id.
 var sessionRevoke = redis.NewScript(sessionLua + `
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('GET', P .. 't:' .. h)
+  local v = redis.call('GET', KT(h))
   if v and rstr(v) == ARGV[3] then
     delsess(h, ARGV[2], true)
     return 1
@@ -178,7 +184,7 @@ return 0
 var sessionRevokeUser = redis.NewScript(sessionLua + `
 local user, keep, n = ARGV[2], '', 0
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('GET', P .. 't:' .. h)
+  local v = redis.call('GET', KT(h))
   local id, fam = nil, nil
   if v then
     local i, _, f = rstr(v)
@@ -191,7 +197,7 @@ for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
     delsess(h, user, false)
   end
 end
-for _, fam in ipairs(redis.call('SMEMBERS', P .. 'uf:' .. user)) do
+for _, fam in ipairs(redis.call('SMEMBERS', KUF(user))) do
   if fam ~= keep then delfam(fam, user) end
 end
 return n
@@ -202,10 +208,10 @@ var sessionCreateRemember = redis.NewScript(sessionLua + `
 local ttl = tonumber(ARGV[8])
 redis.call('HSET', KEYS[1], 'fam', ARGV[3], 'user', ARGV[4], 'at', ARGV[5], 'c', ARGV[6], 'e', ARGV[7], 'used', '0')
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('SADD', P .. 'f:' .. ARGV[3], ARGV[2])
-extend(P .. 'f:' .. ARGV[3], ttl)
-redis.call('SADD', P .. 'uf:' .. ARGV[4], ARGV[3])
-extend(P .. 'uf:' .. ARGV[4], ttl)
+redis.call('SADD', KF(ARGV[3], ARGV[4]), ARGV[2])
+extend(KF(ARGV[3], ARGV[4]), ttl)
+redis.call('SADD', KUF(ARGV[4]), ARGV[3])
+extend(KUF(ARGV[4]), ttl)
 return 1
 `)
 
@@ -221,10 +227,10 @@ if v[6] ~= '0' then
 end
 redis.call('HSET', KEYS[1], 'used', ARGV[3])
 local ttl = redis.call('PTTL', KEYS[1])
-local nk = P .. 'r:' .. ARGV[2]
+local nk = KR(ARGV[2])
 redis.call('HSET', nk, 'fam', fam, 'user', user, 'at', v[3], 'c', ARGV[3], 'e', v[5], 'used', '0')
 if ttl > 0 then redis.call('PEXPIRE', nk, ttl) end
-redis.call('SADD', P .. 'f:' .. fam, ARGV[2])
+redis.call('SADD', KF(fam, user), ARGV[2])
 return {'ok', v[1], v[2], v[3], v[4], v[5]}
 `)
 
@@ -271,7 +277,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 	}
 	args := []any{st.prefix, s.UserID, recHex(s.CreatedAt), lim.Max, mode, h, rep,
 		s.CreatedAt.UnixMicro(), sessionTTL(s.ExpiresAt, s.CreatedAt), sessionTTL(s.AbsoluteExpiry, s.CreatedAt), rec}
-	res, err := sessionCreate.Run(ctx, st.client, []string{st.prefix + "u:" + s.UserID, st.prefix + "t:" + h}, args...).Result()
+	res, err := sessionCreate.Run(ctx, st.client, []string{st.userKey("u", s.UserID), st.sessionKey(s.TokenHash)}, args...).Result()
 	if err != nil {
 		return nil, sessionErr("create", err)
 	}
@@ -308,13 +314,6 @@ func sessionTime(v any) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	return time.UnixMicro(n).UTC(), nil
-}
-
-// sessionKey is the key of the session with token hash h.
-func (st *SessionStore) sessionKey(h [32]byte) string {
-	var b [64]byte
-	hex.Encode(b[:], h[:])
-	return st.prefix + "t:" + string(b[:])
 }
 
 // Get implements [session.Sessions]. It is one GET of one string.
@@ -367,7 +366,7 @@ func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Sess
 
 // List implements [session.Index].
 func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
-	res, err := sessionList.Run(ctx, st.client, []string{st.prefix + "u:" + userID}, st.prefix, recHex(now)).StringSlice()
+	res, err := sessionList.Run(ctx, st.client, []string{st.userKey("u", userID)}, st.prefix, recHex(now)).StringSlice()
 	if err != nil {
 		return nil, sessionErr("list", err)
 	}
@@ -397,7 +396,7 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 
 // Revoke implements [session.Index].
 func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
-	n, err := sessionRevoke.Run(ctx, st.client, []string{st.prefix + "u:" + userID}, st.prefix, userID, id).Int()
+	n, err := sessionRevoke.Run(ctx, st.client, []string{st.userKey("u", userID)}, st.prefix, userID, id).Int()
 	if err != nil {
 		return sessionErr("revoke", err)
 	}
@@ -409,7 +408,7 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 
 // RevokeUser implements [session.Index].
 func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
-	n, err := sessionRevokeUser.Run(ctx, st.client, []string{st.prefix + "u:" + userID}, st.prefix, userID, exceptID).Int()
+	n, err := sessionRevokeUser.Run(ctx, st.client, []string{st.userKey("u", userID)}, st.prefix, userID, exceptID).Int()
 	if err != nil {
 		return 0, sessionErr("revoke", err)
 	}
@@ -419,7 +418,7 @@ func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string)
 // CreateRemember implements [session.RememberTokens].
 func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
 	h := sessionHex(r.Hash)
-	err := sessionCreateRemember.Run(ctx, st.client, []string{st.prefix + "r:" + h}, st.prefix, h, r.Family, r.UserID,
+	err := sessionCreateRemember.Run(ctx, st.client, []string{st.hashKey("r", r.Hash)}, st.prefix, h, r.Family, r.UserID,
 		sessionMicros(r.AuthTime), sessionMicros(r.CreatedAt), sessionMicros(r.ExpiresAt), sessionTTL(r.ExpiresAt, r.CreatedAt)).Err()
 	if err != nil {
 		return sessionErr("create remember-me", err)
@@ -429,7 +428,7 @@ func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) 
 
 // RotateRemember implements [session.RememberTokens].
 func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
-	v, err := sessionRotateRemember.Run(ctx, st.client, []string{st.prefix + "r:" + sessionHex(old)},
+	v, err := sessionRotateRemember.Run(ctx, st.client, []string{st.hashKey("r", old)},
 		st.prefix, sessionHex(next), sessionMicros(now)).Slice()
 	if errors.Is(err, redis.Nil) {
 		return session.Remember{}, session.ErrNotFound
@@ -454,7 +453,7 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 
 // RevokeRemember implements [session.RememberTokens].
 func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
-	n, err := sessionRevokeRemember.Run(ctx, st.client, []string{st.prefix + "r:" + sessionHex(hash)}, st.prefix).Int()
+	n, err := sessionRevokeRemember.Run(ctx, st.client, []string{st.hashKey("r", hash)}, st.prefix).Int()
 	if err != nil {
 		return sessionErr("revoke remember-me", err)
 	}

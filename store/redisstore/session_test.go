@@ -57,19 +57,17 @@ func TestSessionTTLs(t *testing.T) {
 	ctx := context.Background()
 	iss, err := m.Create(ctx, "u1", session.Login{Remember: true})
 	require.NoError(t, err)
-	key := func(parts ...string) string { return st.Key(append([]string{"{bulwark-session}"}, parts...)...) }
 	hash, _ := session.HashToken(iss.Token)
-	hexHash := func(h [32]byte) string { return redisHex(h) }
 	ttl := func(k string) time.Duration {
 		d, err := c.PTTL(ctx, k).Result()
 		require.NoError(t, err)
 		return d
 	}
-	sk := key("t", hexHash(hash))
+	sk := redisstore.SessionHashKey(st.Session(), "t", hash)
 	require.InDelta(t, float64(10*time.Minute), float64(ttl(sk)), float64(2*time.Second), "session TTL is the idle expiry")
-	require.InDelta(t, float64(12*time.Hour), float64(ttl(key("u", "u1"))), float64(2*time.Second), "index TTL covers the absolute expiry")
+	require.InDelta(t, float64(12*time.Hour), float64(ttl(redisstore.SessionUserKey(st.Session(), "u", "u1"))), float64(2*time.Second), "index TTL covers the absolute expiry")
 	rh, _ := session.HashToken(iss.RememberToken)
-	require.InDelta(t, float64(30*24*time.Hour), float64(ttl(key("r", hexHash(rh)))), float64(2*time.Second))
+	require.InDelta(t, float64(30*24*time.Hour), float64(ttl(redisstore.SessionHashKey(st.Session(), "r", rh))), float64(2*time.Second))
 
 	// Five minutes later on the Manager's clock, the key has five minutes
 	// of TTL left; a touch gives it the full idle window again.
@@ -80,7 +78,7 @@ func TestSessionTTLs(t *testing.T) {
 	require.InDelta(t, float64(10*time.Minute), float64(ttl(sk)), float64(2*time.Second), "a touch moves the TTL on")
 
 	require.NoError(t, m.Destroy(ctx, iss.Token))
-	n, err := c.Exists(ctx, sk, key("r", hexHash(rh))).Result()
+	n, err := c.Exists(ctx, sk, redisstore.SessionHashKey(st.Session(), "r", rh)).Result()
 	require.NoError(t, err)
 	require.Zero(t, n, "logout deletes the session and its remember-me token")
 }
