@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -104,6 +105,11 @@ func startCluster(t testing.TB, primaries, replicas int) *testCluster {
 			if err != nil || !strings.Contains(string(out), "cluster_state:ok") {
 				return false
 			}
+			// Replicas have their first copy (so that WAIT can count them).
+			out, err = exec.Command("redis-cli", "-p", strconv.Itoa(node.port), "INFO", "replication").Output()
+			if err != nil || (strings.Contains(string(out), "role:slave") && !strings.Contains(string(out), "master_link_status:up")) {
+				return false
+			}
 		}
 		return true
 	})
@@ -112,7 +118,11 @@ func startCluster(t testing.TB, primaries, replicas int) *testCluster {
 
 // client returns a cluster client, closed at cleanup.
 func (c *testCluster) client() *redis.ClusterClient {
-	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.nodes[0].Addr()}, PoolSize: 16})
+	var addrs []string
+	for _, n := range c.nodes {
+		addrs = append(addrs, n.Addr())
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, PoolSize: 16})
 	c.t.Cleanup(func() { _ = cc.Close() })
 	require.NoError(c.t, cc.ForEachShard(context.Background(), func(ctx context.Context, s *redis.Client) error {
 		return s.Ping(ctx).Err()
@@ -247,6 +257,66 @@ func TestSessionCluster(t *testing.T) {
 	// or finds a session that was not revoked when it began, and every
 	// acknowledged revocation holds afterwards.
 	t.Run("Failover", func(t *testing.T) { clusterFailover(t, cl) })
+
+	// A primary crashes right after a logout whose replica had not received
+	// it: the logout must not have been acknowledged, or the promoted
+	// replica would serve the session again.
+	t.Run("CrashAfterRevocation", func(t *testing.T) { clusterCrash(t, cl) })
+}
+
+func clusterCrash(t *testing.T, cl *testCluster) {
+	ctx := context.Background()
+	cc := cl.client()
+	st := redisstore.New(cc, "crash:").Session()
+	m := session.New(st, session.Config{})
+	// A user in the last third of the slots: not the shard Failover used.
+	var user string
+	var slot int64
+	for i := 0; slot < 16384*2/3+1; i++ {
+		user = "crash-user-" + strconv.Itoa(i)
+		var err error
+		slot, err = cc.ClusterKeySlot(ctx, redisstore.SessionUserKey(st, "u", user)).Result()
+		require.NoError(t, err)
+	}
+	iss, err := m.Create(ctx, user, session.Login{})
+	require.NoError(t, err)
+	primaryClient, err := cc.MasterForKey(ctx, redisstore.SessionUserKey(st, "u", user))
+	require.NoError(t, err)
+	var primary *privateRedis
+	for _, n := range cl.nodes {
+		if n.Addr() == primaryClient.Options().Addr {
+			primary = n
+		}
+	}
+	require.NotNil(t, primary)
+	replica := cl.replicaOf(t, cc, int(slot))
+
+	// The replica is stopped while the logout runs, so it cannot
+	// acknowledge it; then the primary dies and the replica takes over.
+	// The logout must report that it is not durable (ErrNotReplicated)
+	// rather than succeed, and a logout that did succeed must hold.
+	replica.signal(syscall.SIGSTOP)
+	destroyErr := m.Destroy(ctx, iss.Token)
+	replica.signal(syscall.SIGCONT)
+	primary.signal(os.Kill)
+
+	start := time.Now()
+	failed := 0
+	var verr error
+	waitFor(t, "the replica to serve the slot", func() bool {
+		_, verr = m.Validate(ctx, iss.Token)
+		if verr != nil && !errors.Is(verr, session.ErrNotFound) {
+			failed++ // the slot has no primary yet: denied
+			return false
+		}
+		return true
+	})
+	t.Logf("validations denied while the slot had no primary: %d over %v; logout: %v", failed, time.Since(start).Round(100*time.Millisecond), destroyErr)
+	require.Positive(t, failed, "the slot had no primary for a while")
+	if destroyErr == nil {
+		require.ErrorIs(t, verr, session.ErrNotFound, "an acknowledged logout was lost in the failover")
+	}
+	require.ErrorIs(t, destroyErr, redisstore.ErrNotReplicated)
 }
 
 func clusterFailover(t *testing.T, cl *testCluster) {

@@ -36,6 +36,8 @@ type guard struct {
 	mu      sync.Mutex
 	checked time.Time // when err was decided; zero: never
 	err     error     // nil: every node persists
+
+	replicas map[string]replicaCount // by node address
 }
 
 // persistent returns nil if the Store may rely on Redis keeping its data:
@@ -128,4 +130,125 @@ func infoField(info, name string) string {
 		}
 	}
 	return ""
+}
+
+// ErrNotReplicated is returned by a session revocation (logout, revoke,
+// rotation, remember-me reuse) that the primary applied but no replica
+// acknowledged within a second: if the primary failed now, a replica
+// promoted in its place could bring the session back. The caller should
+// treat the revocation as not done and retry.
+var ErrNotReplicated = errors.New("redisstore: revocation not acknowledged by a replica")
+
+// replicaWait is how long a revocation waits for a replica's
+// acknowledgement (WAIT) before it is reported as not replicated.
+const replicaWait = time.Second
+
+// replicas returns how many in-sync replicas node has (INFO replication:
+// the slaveN lines with state=online; a replica still loading its first
+// copy cannot acknowledge, nor be promoted), cached for guardRecheck per
+// node.
+func (s *Store) replicas(ctx context.Context, node *redis.Client) (int, error) {
+	addr := node.Options().Addr
+	g := s.guard
+	g.mu.Lock()
+	if r, ok := g.replicas[addr]; ok && time.Since(r.checked) < guardRecheck {
+		g.mu.Unlock()
+		return r.n, nil
+	}
+	g.mu.Unlock()
+	info, err := node.Info(ctx, "replication").Result()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for line := range strings.Lines(info) {
+		if strings.HasPrefix(line, "slave") && strings.Contains(line, ",state=online,") {
+			n++
+		}
+	}
+	g.mu.Lock()
+	if g.replicas == nil {
+		g.replicas = map[string]replicaCount{}
+	}
+	g.replicas[addr] = replicaCount{n: n, checked: time.Now()}
+	g.mu.Unlock()
+	return n, nil
+}
+
+type replicaCount struct {
+	n       int
+	checked time.Time
+}
+
+// runReplicated runs a revoking script on the primary that holds key and,
+// if that primary has replicas, waits in the same connection (WAIT) until
+// one of them has it too, so an acknowledged revocation survives the
+// primary's failure. It fails with ErrNotReplicated otherwise.
+func (s *Store) runReplicated(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	cmd := s.runReplicatedOnce(ctx, script, keys, args...)
+	s.afterError(cmd.Err())
+	return cmd
+}
+
+func (s *Store) runReplicatedOnce(ctx context.Context, script *redis.Script, keys []string, args ...any) *redis.Cmd {
+	var node *redis.Client
+	switch c := s.client.(type) {
+	case *redis.ClusterClient:
+		n, err := c.MasterForKey(ctx, keys[0])
+		if err != nil {
+			cmd := redis.NewCmd(ctx)
+			cmd.SetErr(err)
+			return cmd
+		}
+		node = n
+	case *redis.Client:
+		node = c
+	default:
+		return script.Run(ctx, s.client, keys, args...)
+	}
+	n, err := s.replicas(ctx, node)
+	if err != nil {
+		cmd := redis.NewCmd(ctx)
+		cmd.SetErr(err)
+		return cmd
+	}
+	if n == 0 {
+		return script.Run(ctx, node, keys, args...)
+	}
+	for attempt := 0; ; attempt++ {
+		pipe := node.Pipeline()
+		cmd := script.EvalSha(ctx, pipe, keys, args...)
+		wait := pipe.Do(ctx, "WAIT", 1, replicaWait.Milliseconds())
+		_, _ = pipe.Exec(ctx)
+		if err := cmd.Err(); err != nil && attempt == 0 && redis.HasErrorPrefix(err, "NOSCRIPT") {
+			if err := script.Load(ctx, node).Err(); err != nil {
+				return cmd
+			}
+			continue
+		}
+		if cmd.Err() != nil {
+			return cmd
+		}
+		if acked, err := wait.Int(); err != nil || acked < 1 {
+			cmd.SetErr(ErrNotReplicated)
+		}
+		return cmd
+	}
+}
+
+// afterError asks a cluster client to reload its slot map when a command
+// failed for want of a connection: after a primary dies, go-redis keeps
+// dialing it until its map is refreshed (about a minute), and every
+// request for its slots is denied meanwhile. A server's own error reply
+// (redis.Error) needs no reload; MOVED replies are followed by go-redis.
+func (s *Store) afterError(err error) {
+	c, ok := s.client.(*redis.ClusterClient)
+	if !ok || err == nil || errors.Is(err, redis.Nil) {
+		return
+	}
+	var re redis.Error
+	if errors.As(err, &re) {
+		return
+	}
+	c.ReloadState(context.Background())
 }

@@ -121,6 +121,22 @@ func (p *privateRedis) stop() {
 	p.cmd = nil
 }
 
+// signal sends sig to the server process (SIGSTOP, SIGCONT, SIGKILL); after
+// SIGKILL it reaps the process.
+func (p *privateRedis) signal(sig os.Signal) {
+	p.t.Helper()
+	if p.cmd == nil || p.cmd.Process == nil {
+		p.t.Fatal("signal to a stopped server")
+	}
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatal(err)
+	}
+	if sig == os.Kill {
+		_ = p.cmd.Wait()
+		p.cmd = nil
+	}
+}
+
 // restart stops the server and starts it again on the same port and data
 // directory; with loseData, the directory is emptied first, as a Redis
 // that kept nothing (or a replacement node) comes back.

@@ -32,10 +32,16 @@
 // straight to the right primary with one GET. During a failover the
 // commands that reach a node that is not (yet) the primary fail, and
 // Bulwark denies; a manual failover (CLUSTER FAILOVER) loses no write.
-// After a crash, a write acknowledged by the old primary but not yet
-// replicated can be lost (Redis replication is asynchronous), a
-// revocation included: run with persistence on every node and watch the
-// replication lag.
+// Redis replication is asynchronous, so after a crash a write the old
+// primary acknowledged but had not yet sent can be lost. For the writes
+// that revoke a session (logout, revoke, rotation, eviction, remember-me
+// reuse) that would bring a session back, so when the primary has
+// in-sync replicas, each such script is followed on the same connection
+// by WAIT 1 1000: a revocation no replica acknowledged within a second
+// returns [ErrNotReplicated], and the host must treat it as not done. When
+// a command fails for want of a connection, the cluster client is asked to
+// reload its slot map, so requests find the promoted replica within a
+// moment of its promotion instead of dialing the dead primary for a minute.
 //
 // # Persistence is required
 //

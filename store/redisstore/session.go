@@ -54,13 +54,14 @@ var _ session.Store = (*SessionStore)(nil)
 // activity need not be recorded costs one round trip and a handful of
 // allocations.
 type SessionStore struct {
+	s      *Store
 	client redis.UniversalClient
 	prefix string // store prefix
 }
 
 // Session returns the session store on s.
 func (s *Store) Session() *SessionStore {
-	return &SessionStore{client: s.client, prefix: s.prefix}
+	return &SessionStore{s: s, client: s.client, prefix: s.prefix}
 }
 
 var sessionLua = recLua + sessionKeysLua + `
@@ -277,7 +278,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 	}
 	args := []any{st.prefix, s.UserID, recHex(s.CreatedAt), lim.Max, mode, h, rep,
 		s.CreatedAt.UnixMicro(), sessionTTL(s.ExpiresAt, s.CreatedAt), sessionTTL(s.AbsoluteExpiry, s.CreatedAt), rec}
-	res, err := sessionCreate.Run(ctx, st.client, []string{st.userKey("u", s.UserID), st.sessionKey(s.TokenHash)}, args...).Result()
+	res, err := st.s.runReplicated(ctx, sessionCreate, []string{st.userKey("u", s.UserID), st.sessionKey(s.TokenHash)}, args...).Result()
 	if err != nil {
 		return nil, sessionErr("create", err)
 	}
@@ -323,6 +324,7 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 		return session.Session{}, session.ErrNotFound
 	}
 	if err != nil {
+		st.s.afterError(err)
 		return session.Session{}, sessionErr("get", err)
 	}
 	s, err := decodeSession(rec, hash)
@@ -350,7 +352,7 @@ func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires t
 
 // Delete implements [session.Sessions].
 func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
-	rec, err := sessionDelete.Run(ctx, st.client, []string{st.sessionKey(hash)}, st.prefix, sessionHex(hash)).Text()
+	rec, err := st.s.runReplicated(ctx, sessionDelete, []string{st.sessionKey(hash)}, st.prefix, sessionHex(hash)).Text()
 	if errors.Is(err, redis.Nil) {
 		return session.Session{}, session.ErrNotFound
 	}
@@ -396,7 +398,7 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 
 // Revoke implements [session.Index].
 func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
-	n, err := sessionRevoke.Run(ctx, st.client, []string{st.userKey("u", userID)}, st.prefix, userID, id).Int()
+	n, err := st.s.runReplicated(ctx, sessionRevoke, []string{st.userKey("u", userID)}, st.prefix, userID, id).Int()
 	if err != nil {
 		return sessionErr("revoke", err)
 	}
@@ -408,7 +410,7 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 
 // RevokeUser implements [session.Index].
 func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
-	n, err := sessionRevokeUser.Run(ctx, st.client, []string{st.userKey("u", userID)}, st.prefix, userID, exceptID).Int()
+	n, err := st.s.runReplicated(ctx, sessionRevokeUser, []string{st.userKey("u", userID)}, st.prefix, userID, exceptID).Int()
 	if err != nil {
 		return 0, sessionErr("revoke", err)
 	}
@@ -428,7 +430,7 @@ func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) 
 
 // RotateRemember implements [session.RememberTokens].
 func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
-	v, err := sessionRotateRemember.Run(ctx, st.client, []string{st.hashKey("r", old)},
+	v, err := st.s.runReplicated(ctx, sessionRotateRemember, []string{st.hashKey("r", old)},
 		st.prefix, sessionHex(next), sessionMicros(now)).Slice()
 	if errors.Is(err, redis.Nil) {
 		return session.Remember{}, session.ErrNotFound
@@ -453,7 +455,7 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 
 // RevokeRemember implements [session.RememberTokens].
 func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
-	n, err := sessionRevokeRemember.Run(ctx, st.client, []string{st.hashKey("r", hash)}, st.prefix).Int()
+	n, err := st.s.runReplicated(ctx, sessionRevokeRemember, []string{st.hashKey("r", hash)}, st.prefix).Int()
 	if err != nil {
 		return sessionErr("revoke remember-me", err)
 	}
