@@ -31,6 +31,10 @@ type VerifyReport struct {
 	// write the store could have rewritten them and their hashes.
 	Signed uint64
 	Head   Head // the last record checked
+	// Attested is set by [VerifyJSONL] when the stream's [Manifest] was
+	// checked (and, with a key given, its signature): the file holds
+	// exactly the range, prune anchor and checkpoints it states.
+	Attested bool
 }
 
 // Verify walks records of stream and returns the first problem as a
@@ -277,6 +281,15 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	recs, err := l.store.Query(ctx, f)
 	if err != nil {
 		return Page{}, err
+	}
+	// A store filters on copies of the fields (SQL columns); a record that
+	// does not itself match, or is out of order, means those copies were
+	// edited. Refuse the page rather than show it.
+	for i := range recs {
+		r := &recs[i]
+		if !f.Match(r) || !f.After.Before(r) || (i > 0 && NewerFirst(&recs[i-1], r) >= 0) {
+			return Page{}, &ChainError{Stream: r.Tenant, Seq: r.Seq, Problem: ProblemColumn}
+		}
 	}
 	var p Page
 	if len(recs) > limit {

@@ -24,6 +24,7 @@ type Store interface {
 	Sessions
 	Index
 	RememberTokens
+	Marks
 }
 
 // Sessions stores sessions keyed by the SHA-256 hash of their token.
@@ -47,8 +48,8 @@ type Sessions interface {
 	Get(ctx context.Context, hash [32]byte, now time.Time) (Session, error)
 	// Touch records activity: LastSeen becomes the later of its value and
 	// now, ExpiresAt the later of its value and expires (which the Manager
-	// has already capped at AbsoluteExpiry). It returns [ErrNotFound] if the
-	// session is absent or expired at now.
+	// has already capped at AbsoluteExpiry). It leaves Closing as it is.
+	// It returns [ErrNotFound] if the session is absent or expired at now.
 	Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error
 	// Delete deletes the session with token hash hash and its remember-me
 	// family, and returns the deleted session. Deleting an absent session
@@ -68,6 +69,21 @@ type Index interface {
 	// exceptID (none when empty), and every remember-me family of the user
 	// except that session's. It returns how many sessions it deleted.
 	RevokeUser(ctx context.Context, userID, exceptID string) (int, error)
+}
+
+// Marks records that a session's page was closed (see
+// [Manager.CloseHandler]): the session ends a short grace later unless a
+// request from it clears the mark first.
+type Marks interface {
+	// MarkClosing sets the session's Closing to closing and its ExpiresAt
+	// to expires, if the session with token hash hash is live at now; it
+	// returns [ErrNotFound] otherwise. The Manager marks a session with
+	// closing = now and an expires no later than the current ExpiresAt (the
+	// end of the grace), and clears the mark with a zero closing and the
+	// expiry to restore (never past the idle or absolute limit). Because
+	// the mark lowers ExpiresAt, every store method treats a session whose
+	// grace has passed as expired, with no extra rule.
+	MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error
 }
 
 // RememberTokens stores remember-me tokens, keyed by the SHA-256 hash of

@@ -48,7 +48,7 @@ func TestVerifyFile(t *testing.T) {
 	require.NoError(t, err)
 	bad := strings.Replace(string(data), `"target_id":"7"`, `"target_id":"8"`, 1)
 	out.Reset()
-	code = run([]string{"-ed25519-pub", pub, "-key-id", "k1"}, strings.NewReader(bad), &out, &errOut)
+	code = run([]string{"-ed25519-pub", pub, "-key-id", "k1", "-"}, strings.NewReader(bad), &out, &errOut)
 	require.Equal(t, 1, code)
 	require.Contains(t, out.String(), `TAMPERED stream "acme" at record 8`)
 
@@ -83,7 +83,7 @@ func TestVerifyUnsignedWithKey(t *testing.T) {
 	_, err = l.Export(ctx, &forged, "acme", audit.VerifyOptions{})
 	require.NoError(t, err)
 	out.Reset()
-	code = run([]string{"-ed25519-pub", pub, "-key-id", "k1"}, &forged, &out, &errOut)
+	code = run([]string{"-ed25519-pub", pub, "-key-id", "k1", "-"}, &forged, &out, &errOut)
 	require.Equal(t, 1, code, out.String())
 	require.Contains(t, out.String(), `UNSIGNED stream "acme"`)
 
@@ -95,6 +95,110 @@ func TestVerifyUnsignedWithKey(t *testing.T) {
 		}
 	}
 	out.Reset()
-	code = run([]string{"-ed25519-pub", pub, "-key-id", "k1"}, strings.NewReader(strings.Join(kept, "")), &out, &errOut)
+	code = run([]string{"-ed25519-pub", pub, "-key-id", "k1", "-"}, strings.NewReader(strings.Join(kept, "")), &out, &errOut)
 	require.Equal(t, 1, code, out.String())
+}
+
+// exportN exports n records of one stream signed every `every` records.
+func exportN(t *testing.T, n, every int) (string, string) {
+	t.Helper()
+	ctx := context.Background()
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: every})
+	for i := range n {
+		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		require.NoError(t, err)
+	}
+	_, err = l.Checkpoint(ctx, "acme")
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	_, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+	require.NoError(t, err)
+	return buf.String(), hex.EncodeToString(pub)
+}
+
+// without drops the lines keep rejects.
+func without(data string, drop func(line string) bool) string {
+	var kept []string
+	for _, line := range strings.SplitAfter(data, "\n") {
+		if !drop(line) {
+			kept = append(kept, line)
+		}
+	}
+	return strings.Join(kept, "")
+}
+
+// TestVerifyRefusesMissingRange is the issue's attack: records 1-50 cut
+// from the front of an export (with the checkpoints among them), the
+// newest records cut from the end, or a single checkpoint line removed.
+// Each must fail with a key given; the whole file passes.
+func TestVerifyRefusesMissingRange(t *testing.T) {
+	t.Parallel()
+	data, pub := exportN(t, 100, 10)
+	seqOf := func(line string) int {
+		var seq int
+		if i := strings.Index(line, `"seq":`); i >= 0 {
+			_, _ = fmt.Sscanf(line[i+len(`"seq":`):], "%d", &seq)
+		}
+		return seq
+	}
+	isRecord := func(line string) bool { return strings.Contains(line, `"type":"record"`) }
+	isCheckpoint := func(line string) bool { return strings.Contains(line, `"type":"checkpoint"`) }
+	cases := []struct {
+		name string
+		in   string
+		ok   bool
+	}{
+		{"whole file", data, true},
+		{"oldest 50 records and their checkpoints removed", without(data, func(l string) bool {
+			return (isRecord(l) || isCheckpoint(l)) && seqOf(l) <= 50
+		}), false},
+		{"oldest 50 records removed", without(data, func(l string) bool { return isRecord(l) && seqOf(l) <= 50 }), false},
+		{"newest 5 records removed", without(data, func(l string) bool { return isRecord(l) && seqOf(l) > 95 }), false},
+		{"one checkpoint line removed", without(data, func(l string) bool { return isCheckpoint(l) && seqOf(l) == 40 }), false},
+		{"one record removed", without(data, func(l string) bool { return isRecord(l) && seqOf(l) == 30 }), false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var out, errOut bytes.Buffer
+			code := run([]string{"-ed25519-pub", pub, "-key-id", "k1", "-"}, strings.NewReader(c.in), &out, &errOut)
+			if c.ok {
+				require.Equal(t, 0, code, out.String()+errOut.String())
+				require.Contains(t, out.String(), `ok stream "acme": records 1..100 (100)`)
+			} else {
+				require.NotEqual(t, 0, code, "must not pass: %s", out.String())
+				require.NotContains(t, out.String(), "ok stream")
+			}
+		})
+	}
+}
+
+// panicReader fails the test if anything reads it.
+type panicReader struct{ t *testing.T }
+
+func (r panicReader) Read([]byte) (int, error) {
+	r.t.Error("auditverify read standard input without being asked to")
+	return 0, fmt.Errorf("not to be read")
+}
+
+// TestVerifyRefusesNoInput: with no file named, auditverify does not wait
+// on standard input; an empty input is refused, not reported as verified.
+func TestVerifyRefusesNoInput(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	require.Equal(t, 2, run(nil, panicReader{t}, &out, &errOut))
+	require.Contains(t, errOut.String(), "usage")
+
+	for _, in := range []string{"", "\n\n"} {
+		out.Reset()
+		errOut.Reset()
+		code := run([]string{"-"}, strings.NewReader(in), &out, &errOut)
+		require.Equal(t, 1, code, "empty input %q", in)
+		require.Contains(t, out.String(), "EMPTY")
+	}
+	empty := filepath.Join(t.TempDir(), "empty.jsonl")
+	require.NoError(t, os.WriteFile(empty, nil, 0o600))
+	require.Equal(t, 1, run([]string{empty}, nil, &out, &errOut))
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -117,6 +118,8 @@ type mfaData struct {
 	QR       template.URL // data: URL of the QR code PNG (html/template would refuse a plain string)
 	Secret   string       // for typing in by hand
 	Recovery []string
+	// EmailCodeSent: a code to turn emailed codes on was just mailed.
+	EmailCodeSent bool
 }
 
 func (a *App) mfaPage(w http.ResponseWriter, r *http.Request) {
@@ -135,8 +138,13 @@ func (a *App) renderMFA(w http.ResponseWriter, r *http.Request, status int, v vi
 }
 
 // mfaEnrol starts a TOTP enrolment and shows the QR code. The secret is
-// shown once and kept only sealed by the keyring.
+// kept only sealed by the keyring; while the enrolment is pending (10
+// minutes) mfa shows the same one again.
 func (a *App) mfaEnrol(w http.ResponseWriter, r *http.Request) {
+	a.showEnrolment(w, r, http.StatusOK, "")
+}
+
+func (a *App) showEnrolment(w http.ResponseWriter, r *http.Request, status int, msg string) {
 	ctx := r.Context()
 	u, err := a.db.userByID(ctx, sess(r).UserID)
 	if err != nil {
@@ -152,7 +160,7 @@ func (a *App) mfaEnrol(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderMFA(w, r, http.StatusOK, view{}, mfaData{
+	a.renderMFA(w, r, status, view{Error: msg}, mfaData{
 		QR:     template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(enr.QRCodePNG)), //nolint:gosec // our own PNG, base64
 		Secret: enr.Secret,
 	})
@@ -163,8 +171,19 @@ func (a *App) mfaEnrol(w http.ResponseWriter, r *http.Request) {
 func (a *App) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 	ctx, s := r.Context(), sess(r)
 	err := a.factors.ConfirmTOTP(ctx, s.UserID, strings.TrimSpace(r.PostFormValue("code")))
-	if err != nil && isCodeError(err) {
-		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That code did not match. Start again and enter the code your app shows."}, mfaData{})
+	var locked *mfa.LockedError
+	switch {
+	case errors.As(err, &locked):
+		a.renderMFA(w, r, http.StatusTooManyRequests, view{Error: fmt.Sprintf(
+			"Too many wrong codes: try again after %s UTC. The QR code you scanned stays valid until the set-up expires.",
+			locked.Until.UTC().Format("15:04"))}, mfaData{})
+		return
+	case errors.Is(err, mfa.ErrNotEnrolled):
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "The set-up expired. Start again and scan the new QR code."}, mfaData{})
+		return
+	case err != nil && isCodeError(err):
+		// The pending secret is kept: show the same QR code again.
+		a.showEnrolment(w, r, http.StatusUnprocessableEntity, "That code did not match. Enter the code your app shows now; the QR code is the same.")
 		return
 	}
 	if err != nil {
@@ -190,12 +209,7 @@ func (a *App) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 // (ASVS 7.5.1: re-authenticate before changing authentication factors).
 func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 	ctx, s := r.Context(), sess(r)
-	if _, err := a.auth.Reauthenticate(ctx, s.UserID, r.PostFormValue("password"), a.client(r)); err != nil {
-		if !errors.Is(err, auth.ErrInvalidCredentials) {
-			a.internalError(w, r, err)
-			return
-		}
-		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That password is not right."}, mfaData{})
+	if !a.reauthMFA(w, r) {
 		return
 	}
 	if err := a.factors.RemoveTOTP(ctx, s.UserID); err != nil && !errors.Is(err, mfa.ErrNotFound) {
@@ -221,3 +235,93 @@ func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 	}
 	a.renderMFA(w, r, http.StatusOK, view{Notice: "New recovery codes: the old ones no longer work."}, mfaData{Recovery: codes})
 }
+
+// Emailed codes are a second factor only for users who turn them on here
+// (mfa records the choice; auth.Factors reads it): a user with an
+// authenticator app is not offered the mailbox, which also receives
+// reset links, as a way round it.
+
+// mfaEmailStart mails a code that proves the user reads the mailbox.
+func (a *App) mfaEmailStart(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u, err := a.db.userByID(ctx, sess(r).UserID)
+	if err == nil {
+		err = a.factors.StartEmailFactor(ctx, u.ID, u.Email)
+	}
+	switch {
+	case errors.Is(err, mfa.ErrAlreadyEnrolled):
+		a.renderMFA(w, r, http.StatusConflict, view{Error: "Emailed codes are already on."}, mfaData{})
+	case errors.Is(err, mfa.ErrThrottled):
+		a.renderMFA(w, r, http.StatusTooManyRequests, view{Error: "A code was sent a moment ago. Wait a minute before asking again."}, mfaData{EmailCodeSent: true})
+	case err != nil:
+		a.internalError(w, r, err)
+	default:
+		a.renderMFA(w, r, http.StatusOK, view{Notice: "We sent a code to your email address (see the development mailbox)."}, mfaData{EmailCodeSent: true})
+	}
+}
+
+// mfaEmailConfirm turns emailed codes on with the mailed code.
+func (a *App) mfaEmailConfirm(w http.ResponseWriter, r *http.Request) {
+	ctx, s := r.Context(), sess(r)
+	err := a.factors.ConfirmEmailFactor(ctx, s.UserID, strings.TrimSpace(r.PostFormValue("code")))
+	if err != nil && isCodeError(err) {
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That code did not match. Enter the code from the email, or ask for a new one."}, mfaData{EmailCodeSent: true})
+		return
+	}
+	if err == nil {
+		err = a.auth.MFAChanged(ctx, s.UserID, true, a.client(r)) // audit + notification
+	}
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	a.renderMFA(w, r, http.StatusOK, view{Notice: "Emailed codes are on: you can sign in with a code we email you."}, mfaData{})
+}
+
+// mfaEmailRemove turns emailed codes off after the password is confirmed
+// (ASVS 7.5.1).
+func (a *App) mfaEmailRemove(w http.ResponseWriter, r *http.Request) {
+	ctx, s := r.Context(), sess(r)
+	if !a.reauthMFA(w, r) {
+		return
+	}
+	err := a.factors.RemoveEmailFactor(ctx, s.UserID)
+	if errors.Is(err, mfa.ErrNotEnrolled) {
+		err = nil
+	} else if err == nil {
+		err = a.auth.MFAChanged(ctx, s.UserID, false, a.client(r))
+	}
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	a.renderMFA(w, r, http.StatusOK, view{Notice: "Emailed codes are off."}, mfaData{})
+}
+
+// reauthMFA checks the password (and, for a user with a second factor, a
+// code) typed to change a factor (ASVS 7.5.1) and reports whether to go on;
+// otherwise it has answered.
+func (a *App) reauthMFA(w http.ResponseWriter, r *http.Request) bool {
+	_, err := a.auth.Reauthenticate(r.Context(), reauth(r, sess(r).UserID), a.client(r))
+	switch {
+	case err != nil && reauthRefused(err):
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: reauthMessage}, mfaData{})
+	case err != nil:
+		a.internalError(w, r, err)
+	}
+	return err == nil
+}
+
+// reauth is the re-authentication a sensitive form posts: the password and,
+// for a user with a second factor, a code (ASVS 7.5.1).
+func reauth(r *http.Request, userID string) auth.Reauth {
+	return auth.Reauth{UserID: userID, Password: r.PostFormValue("password"), Code: r.PostFormValue("code")}
+}
+
+// reauthRefused reports whether err is a refused re-authentication rather
+// than a failure.
+func reauthRefused(err error) bool {
+	return errors.Is(err, auth.ErrInvalidCredentials) || errors.Is(err, auth.ErrCodeRequired) || errors.Is(err, auth.ErrInvalidCode)
+}
+
+const reauthMessage = "That password is not right, or the code from your authenticator app is missing or wrong."

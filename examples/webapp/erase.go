@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/audit"
-	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/retention"
 )
@@ -72,12 +71,12 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Re-authentication goes through auth, under the same throttle as sign-in.
-	if _, err := a.auth.Reauthenticate(ctx, u.ID, r.PostFormValue("password"), a.client(r)); err != nil {
-		if !errors.Is(err, auth.ErrInvalidCredentials) {
+	if _, err := a.auth.Reauthenticate(ctx, reauth(r, u.ID), a.client(r)); err != nil {
+		if !reauthRefused(err) {
 			a.internalError(w, r, err)
 			return
 		}
-		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: "That password is not right."})
+		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: reauthMessage})
 		return
 	}
 	receipt, err := a.lifecycle.Erase(ctx, u.ID)

@@ -46,7 +46,11 @@ func (m *devMailer) send(to, subject, body string) {
 
 // Send delivers an emailed one-time code (mfa.Sender).
 func (m *devMailer) Send(_ context.Context, msg mfa.Message) error {
-	m.send(msg.To, "Your sign-in code", fmt.Sprintf("Your code is %s. It expires at %s.", msg.Code, msg.ExpiresAt.UTC().Format(time.TimeOnly)))
+	subject := "Your sign-in code"
+	if msg.Purpose == mfa.PurposeEmailFactor {
+		subject = "Confirm emailed codes"
+	}
+	m.send(msg.To, subject, fmt.Sprintf("Your code is %s. It expires at %s.", msg.Code, msg.ExpiresAt.UTC().Format(time.TimeOnly)))
 	return nil
 }
 

@@ -176,6 +176,7 @@ func activityLabel(action, reason string) string {
 		auth.EventLockout:        "Sign-in paused after failures",
 		auth.EventUnlock:         "Unlocked by an administrator",
 		auth.EventMFAFailed:      "Wrong second-factor code",
+		auth.EventMFALockout:     "Second factor locked after wrong codes",
 		auth.EventMFAChanged:     "Two-factor authentication changed",
 		auth.EventPasswordSet:    "Password set",
 		auth.EventPasswordFailed: "Wrong current password",

@@ -51,6 +51,7 @@ func TestSignInWithEmailedCode(t *testing.T) {
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
 	ta.enrolTOTP(t, c)
+	ta.enableEmailCodes(t, c)
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	out, err := ta.audit.Query(t.Context(), audit.Filter{ActionPrefix: "session.logout"})
 	require.NoError(t, err)

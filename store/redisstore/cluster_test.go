@@ -252,6 +252,18 @@ func TestSessionCluster(t *testing.T) {
 		}, 1000)
 	})
 
+	// The tab-close mark, set, cleared and touched from 4 instances at
+	// once, stays one script on the session's slot.
+	t.Run("ConcurrentClosing", func(t *testing.T) {
+		sessiontest.RunConcurrentClosing(t, func(t *testing.T) []session.Store {
+			stores := make([]session.Store, 4)
+			for i := range stores {
+				stores[i] = redisstore.New(cl.client(), "closing:").Session()
+			}
+			return stores
+		}, 30)
+	})
+
 	// A primary fails over mid-run (CLUSTER FAILOVER on its replica) while
 	// logins, validations and revocations go on: a validation either fails
 	// or finds a session that was not revoked when it began, and every

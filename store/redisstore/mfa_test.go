@@ -37,7 +37,7 @@ func TestMFAInstances(t *testing.T) {
 	var stores []mfa.Store
 	for _, c := range []*redis.Client{c1, c2} {
 		r := volatileOK(redisstore.New(c, prefix)).MFA()
-		stores = append(stores, mfa.Stores{TOTPStore: durable, RecoveryStore: durable, StepStore: r, AttemptStore: r, OOBStore: r})
+		stores = append(stores, mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, AttemptStore: r, OOBStore: r})
 	}
 	mfatest.RunInstances(t, stores...)
 }

@@ -144,7 +144,7 @@ func TestTOTPReplayAfterVolatileRestart(t *testing.T) {
 	cfg := mfa.Config{Now: func() time.Time { return now }, MaxAttempts: 100}
 	manager := func(st *redisstore.Store) *mfa.Manager {
 		r := st.MFA()
-		return mfa.New(mfa.Stores{TOTPStore: durable, RecoveryStore: durable, StepStore: r, AttemptStore: r, OOBStore: r}, sealer, cfg)
+		return mfa.New(mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, AttemptStore: r, OOBStore: r}, sealer, cfg)
 	}
 	// Enrol with a store that opted out (the enrollment itself lives in
 	// the durable store), then verify through one that did not.

@@ -15,6 +15,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/testenv"
 	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/retention/retentiontest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 	"github.com/bulwarkhq/bulwark/store/redisstore"
 )
@@ -129,4 +130,18 @@ func TestRetentionThreeSchedulersRedis(t *testing.T) {
 	require.ErrorIs(t, st.StepErasure(ctx, e.ID, old.Fence(), "profile"), retention.ErrFenced)
 	require.NoError(t, st.StepErasure(ctx, e.ID, newer.Fence(), "profile"))
 	require.NoError(t, newer.Release(ctx))
+}
+
+// TestRetentionLockLostKey loses a running scheduler's Redis lock (as a
+// failover to a replica that never received it would): a second scheduler
+// takes it, and the first must run no host code after the second has
+// started.
+func TestRetentionLockLostKey(t *testing.T) {
+	t.Parallel()
+	c, prefix := testenv.Redis(t)
+	s := redisstore.New(c, prefix)
+	mem := memstore.NewRetentionStore()
+	retentiontest.LostLock(t, mem, mem, s.Retention(), redisstore.New(c, prefix).Retention(), func(t *testing.T, _ retention.Lease) {
+		require.NoError(t, c.Del(context.Background(), s.Key("retention", "lock", "{lost}")).Err())
+	})
 }

@@ -48,7 +48,7 @@ var _ session.Store = (*SessionStore)(nil)
 //
 // # Atomicity and round trips
 //
-// Create, Touch, Delete, Revoke, RevokeUser and the remember-me methods are
+// Create, Touch, MarkClosing, Delete, Revoke, RevokeUser and the remember-me methods are
 // each one Lua script, atomic on the server. Get is one GET of one short
 // string, decoded strictly in one pass: validating a request whose
 // activity need not be recorded costs one round trip and a handful of
@@ -144,6 +144,17 @@ if now > rnum(v, 1) then ls = ARGV[2] end
 if exp > e then ne = ARGV[3] end
 redis.call('SET', KEYS[1], string.sub(v, 1, 17) .. ls .. ne .. string.sub(v, 50), 'KEEPTTL')
 if exp > e then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 1
+`)
+
+// KEYS: t:<hash>. ARGV: now hex, closing hex, expires hex, ttl. Sets the
+// closing mark (the record's last 16 digits) and the expiry it brings
+// nearer, or clears the mark and restores the expiry. One key, one slot.
+var sessionMarkClosing = redis.NewScript(recLua + `
+local v = redis.call('GET', KEYS[1])
+if not v or string.sub(v, 1, 1) ~= '2' or #v < 97 then return 0 end
+if rnum(v, 2) <= tonumber(ARGV[1], 16) then return 0 end
+redis.call('SET', KEYS[1], string.sub(v, 1, 33) .. ARGV[3] .. string.sub(v, 50, -17) .. ARGV[2], 'PX', ARGV[4])
 return 1
 `)
 
@@ -343,6 +354,19 @@ func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires t
 		st.prefix, recHex(now), recHex(expires), sessionTTL(expires, now)).Int()
 	if err != nil {
 		return sessionErr("touch", err)
+	}
+	if n == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// MarkClosing implements [session.Marks]. It is one script.
+func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
+	n, err := sessionMarkClosing.Run(ctx, st.client, []string{st.sessionKey(hash)},
+		recHex(now), recHex(closing), recHex(expires), sessionTTL(expires, now)).Int()
+	if err != nil {
+		return sessionErr("mark closing", err)
 	}
 	if n == 0 {
 		return session.ErrNotFound

@@ -13,7 +13,7 @@ import (
 // and one pass over one string. The layout is fixed so that the Lua
 // scripts can read and rewrite it with string.sub:
 //
-//	offset 0        '1'                 format version
+//	offset 0        '2'                 format version
 //	1..16           created             five times, each 16 lowercase hex
 //	17..32          last seen           digits of Unix microseconds (0 for
 //	33..48          expires             the zero time), fixed width so that
@@ -22,18 +22,23 @@ import (
 //	81..            id, user, family, factors, ip, user agent: each as
 //	                <decimal length>:<bytes> (no leading zeros), factors
 //	                joined by 0x1f
+//	last 16         closing             the tab-close mark (Session.Closing),
+//	                                    16 hex digits as above, so that
+//	                                    MarkClosing rewrites it in place
 //
 // Nothing may follow the last field. The token hash is the key, not part of
-// the value. To add a field, append it after the user agent and bump the
+// the value. To add a field, append it after the closing mark and bump the
 // version: the decoder refuses what it does not know, which the Manager
-// treats as a denial.
+// treats as a denial. (Version 1, without the closing mark, is refused:
+// its sessions end, which is safe.)
 const (
-	recVersion   = '1'
+	recVersion   = '2'
 	recNums      = 5
 	recNumWidth  = 16
 	recFixed     = 1 + recNums*recNumWidth
 	recStrings   = 6
-	recMaxLength = 1 << 20 // a session record is a few hundred bytes; refuse absurd lengths
+	recTrailer   = recNumWidth // the closing mark after the strings
+	recMaxLength = 1 << 20     // a session record is a few hundred bytes; refuse absurd lengths
 )
 
 // recLua reads records in the scripts: rnum(v, i) is time i (0 created,
@@ -87,7 +92,7 @@ func encodeSession(s *session.Session) (string, error) {
 	times := [recNums]time.Time{s.CreatedAt, s.LastSeen, s.ExpiresAt, s.AbsoluteExpiry, s.AuthTime}
 	factors := strings.Join(s.Factors, "\x1f")
 	strs := [recStrings]string{s.ID, s.UserID, s.RememberFamily, factors, s.IP, s.UserAgent}
-	n := recFixed
+	n := recFixed + recTrailer
 	for _, v := range strs {
 		n += len(v) + 21
 	}
@@ -104,6 +109,10 @@ func encodeSession(s *session.Session) (string, error) {
 		b = append(b, ':')
 		b = append(b, v...)
 	}
+	if !s.Closing.IsZero() && s.Closing.UnixMicro() < 0 {
+		return "", errors.New("session time before 1970")
+	}
+	b = append(b, recHex(s.Closing)...)
 	return string(b), nil
 }
 
@@ -126,12 +135,18 @@ func parseHex(s string) (uint64, bool) {
 // decodeSession parses a record strictly: the exact layout above, nothing
 // more, nothing less. Strings in the result share rec's memory.
 func decodeSession(rec string, hash [32]byte) (session.Session, error) {
-	if len(rec) < recFixed || len(rec) > recMaxLength || rec[0] != recVersion {
+	if len(rec) < recFixed+recTrailer || len(rec) > recMaxLength || rec[0] != recVersion {
 		return session.Session{}, errMalformed
 	}
 	s := session.Session{TokenHash: hash}
-	for i, p := range [recNums]*time.Time{&s.CreatedAt, &s.LastSeen, &s.ExpiresAt, &s.AbsoluteExpiry, &s.AuthTime} {
-		v, ok := parseHex(rec[1+i*recNumWidth : 1+(i+1)*recNumWidth])
+	times := [recNums + 1]*time.Time{&s.CreatedAt, &s.LastSeen, &s.ExpiresAt, &s.AbsoluteExpiry, &s.AuthTime, &s.Closing}
+	trailer := len(rec) - recTrailer
+	for i, p := range times {
+		start := 1 + i*recNumWidth
+		if p == &s.Closing {
+			start = trailer
+		}
+		v, ok := parseHex(rec[start : start+recNumWidth])
 		if !ok || v > 1<<62 {
 			return session.Session{}, errMalformed
 		}
@@ -140,7 +155,7 @@ func decodeSession(rec string, hash [32]byte) (session.Session, error) {
 		}
 	}
 	var strs [recStrings]string
-	rest := rec[recFixed:]
+	rest := rec[recFixed:trailer]
 	for i := range strs {
 		colon := strings.IndexByte(rest, ':')
 		if colon < 1 || colon > 7 || (colon > 1 && rest[0] == '0') {

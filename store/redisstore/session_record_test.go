@@ -1,6 +1,7 @@
 package redisstore_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -26,7 +27,9 @@ func TestSessionRecordRoundTrip(t *testing.T) {
 	minimal := session.Session{ID: "i", UserID: "u", CreatedAt: full.CreatedAt, ExpiresAt: full.ExpiresAt}
 	odd := full
 	odd.UserID, odd.UserAgent, odd.Factors = "a:b\x1fc", "12:34:", []string{"", "x"}
-	for name, s := range map[string]session.Session{"full": full, "minimal": minimal, "separators in values": odd} {
+	closing := full
+	closing.Closing = full.LastSeen.Add(time.Second)
+	for name, s := range map[string]session.Session{"full": full, "minimal": minimal, "separators in values": odd, "closing": closing} {
 		s.TokenHash = [32]byte{1, 2, 3}
 		rec, err := redisstore.EncodeSession(&s)
 		require.NoError(t, err, name)
@@ -38,6 +41,15 @@ func TestSessionRecordRoundTrip(t *testing.T) {
 	before.AuthTime = time.Unix(-5, 0)
 	_, err := redisstore.EncodeSession(&before)
 	require.Error(t, err, "a time before 1970 has no encoding")
+	before = full
+	before.Closing = time.Unix(-5, 0)
+	_, err = redisstore.EncodeSession(&before)
+	require.Error(t, err, "a closing mark before 1970 has no encoding")
+	// A version 1 record (before the closing mark) is refused, not misread.
+	rec, err := redisstore.EncodeSession(&full)
+	require.NoError(t, err)
+	_, err = redisstore.DecodeSession("1"+rec[1:len(rec)-16], [32]byte{})
+	require.Error(t, err)
 }
 
 // FuzzSessionRecord: the decoder never panics, and what it accepts is
@@ -52,9 +64,12 @@ func FuzzSessionRecord(f *testing.F) {
 	f.Add(rec)
 	f.Add("")
 	f.Add("1")
-	f.Add(rec[:81] + "0:0:0:0:0:0:")
-	f.Add(rec[:81] + "01:a1:b0:0:0:0:")
+	f.Add(rec[:81] + "0:0:0:0:0:0:" + strings.Repeat("0", 16))
+	f.Add(rec[:81] + "01:a1:b0:0:0:0:" + strings.Repeat("0", 16))
+	f.Add(rec[:81] + "1:a1:b0:0:0:0:" + strings.Repeat("0", 15) + "1")
 	f.Add(rec + "x")
+	f.Add(rec[:len(rec)-16])
+	f.Add("1" + rec[1:len(rec)-16])
 	f.Fuzz(func(t *testing.T, rec string) {
 		s, err := redisstore.DecodeSession(rec, [32]byte{})
 		if err != nil {

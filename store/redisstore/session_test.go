@@ -30,6 +30,21 @@ func TestSessionStoreConformance(t *testing.T) {
 	}
 }
 
+// The tab-close mark holds across instances, each with its own client.
+func TestSessionClosingAcrossInstances(t *testing.T) {
+	t.Parallel()
+	sessiontest.RunConcurrentClosing(t, func(t *testing.T) []session.Store {
+		c, prefix := testenv.Redis(t)
+		stores := make([]session.Store, 4)
+		for i := range stores {
+			own := redis.NewClient(&redis.Options{Addr: c.Options().Addr, PoolSize: 4})
+			t.Cleanup(func() { _ = own.Close() })
+			stores[i] = redisstore.New(own, prefix).Session()
+		}
+		return stores
+	}, 30)
+}
+
 // 1,000 concurrent logins for one account from 4 Manager instances, each
 // with its own client, on one Redis.
 func TestSessionLimitAcrossInstances(t *testing.T) {

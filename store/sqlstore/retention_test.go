@@ -175,3 +175,29 @@ func (c countingLease) Release(ctx context.Context) error {
 	c.running.Add(-1)
 	return c.Lease.Release(ctx)
 }
+
+// TestRetentionLockConnectionKilled kills the PostgreSQL backend that holds
+// a running scheduler's advisory lock (as an idle timeout, a proxy, a
+// failover or an administrator would): the server releases the lock and a
+// second scheduler takes it, and the first must run no host code after
+// the second has started.
+func TestRetentionLockConnectionKilled(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	db := testenv.OpenPostgres(t, dsn)
+	st := sqlstore.New(db, sqlstore.Postgres)
+	require.NoError(t, st.Migrate(context.Background()))
+	sa, sb := st.Retention(), retentionPG(t, dsn)
+	retentiontest.LostLock(t, sa, sb, sa, sb, func(t *testing.T, lease retention.Lease) {
+		ctx := context.Background()
+		pid, err := sqlstore.LeaseBackendPID(ctx, lease)
+		require.NoError(t, err)
+		var ok bool
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&ok))
+		require.True(t, ok)
+		require.Eventually(t, func() bool {
+			var n int
+			return db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&n) == nil && n == 0
+		}, time.Minute, 10*time.Millisecond)
+	})
+}

@@ -46,8 +46,11 @@
   check();
 })();
 
-// Closing the tab logs out: a beacon to /logout on pagehide, unless the page
-// is being left for another page of the app (a link or a form).
+// Closing the tab logs out: a beacon to /session/close on pagehide, unless
+// the page is being left for another page of the app (a link or a form).
+// The beacon only marks the session: reload, Back and Forward fire pagehide
+// too, and the next page's first request (the poll above) clears the mark
+// within the grace; with no tab left, the session ends.
 let leaving = false;
 document.addEventListener("click", (e) => {
   const a = e.target.closest("a[href]");
@@ -55,7 +58,7 @@ document.addEventListener("click", (e) => {
 });
 document.addEventListener("submit", () => { leaving = true; });
 addEventListener("pagehide", (e) => {
-  if (!e.persisted && !leaving && document.body.dataset.poll) navigator.sendBeacon("/logout");
+  if (!e.persisted && !leaving && document.body.dataset.poll) navigator.sendBeacon("/session/close");
   leaving = false;
 });
 
