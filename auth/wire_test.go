@@ -47,7 +47,7 @@ var realBackends = []struct {
 		require.NoError(t, err)
 		require.NoError(t, st.Migrate(ctx))
 		rc, prefix := testenv.Redis(t)
-		rs := redisstore.New(rc, prefix)
+		rs := volatileRedis(redisstore.New(rc, prefix))
 		sq := st.Auth()
 		return realStores{
 			auth:    auth.SplitStore(auth.Stores{Claims: sq, Counters: rs.Auth(), Tokens: sq, Pending: sq}),

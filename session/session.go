@@ -371,12 +371,31 @@ var tokenEncoding = base64.RawURLEncoding.Strict()
 // base64url.
 const tokenLen = 43
 
-func (m *Manager) newToken() (string, [32]byte, error) {
+// newToken draws a token. If the store is a [TokenPlacer], it draws until
+// the hash starts with place (expected 256 draws; the bound fails only with
+// probability e^-256 at worst).
+func (m *Manager) newToken(place byte) (string, [32]byte, error) {
 	var b [32]byte
-	if _, err := io.ReadFull(m.rand, b[:]); err != nil {
-		return "", [32]byte{}, fmt.Errorf("session: read random: %w", err)
+	_, placed := m.store.(TokenPlacer)
+	for range 1 << 16 {
+		if _, err := io.ReadFull(m.rand, b[:]); err != nil {
+			return "", [32]byte{}, fmt.Errorf("session: read random: %w", err)
+		}
+		h := sha256.Sum256(b[:])
+		if !placed || h[0] == place {
+			return base64.RawURLEncoding.EncodeToString(b[:]), h, nil
+		}
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), sha256.Sum256(b[:]), nil
+	return "", [32]byte{}, errors.New("session: no token for the store's placement")
+}
+
+// tokenPlace is the first byte the hashes of userID's tokens must have
+// (see [TokenPlacer]); 0 and unused when the store does not place tokens.
+func (m *Manager) tokenPlace(userID string) byte {
+	if p, ok := m.store.(TokenPlacer); ok {
+		return p.TokenByte(userID)
+	}
+	return 0
 }
 
 // newID returns a UUIDv7 for a session or remember-me family.
@@ -447,7 +466,7 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 	if userID == "" {
 		return Issued{}, errors.New("session: empty user id")
 	}
-	token, hash, err := m.newToken()
+	token, hash, err := m.newToken(m.tokenPlace(userID))
 	if err != nil {
 		return Issued{}, err
 	}
@@ -481,7 +500,7 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 	var rem Remember
 	if l.Remember {
 		var rh [32]byte
-		iss.RememberToken, rh, err = m.newToken()
+		iss.RememberToken, rh, err = m.newToken(hash[0])
 		if err != nil {
 			return Issued{}, err
 		}
@@ -704,7 +723,9 @@ func (m *Manager) Resume(ctx context.Context, rememberToken string, l Login) (Is
 	if !ok {
 		return Issued{}, ErrNotFound
 	}
-	next, nextHash, err := m.newToken()
+	// The next remember-me token goes where the old one is: both are the
+	// same user's.
+	next, nextHash, err := m.newToken(old[0])
 	if err != nil {
 		return Issued{}, err
 	}

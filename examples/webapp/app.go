@@ -37,6 +37,10 @@ type Config struct {
 	Redis redis.UniversalClient
 	// RedisPrefix starts every key the app keeps in Redis. Default "webapp:".
 	RedisPrefix string
+	// AllowVolatileRedis accepts a Redis that keeps no AOF and takes no
+	// snapshots (redisstore.Store.AllowVolatileRedis): used codes and
+	// lockouts are forgotten when it restarts. Development only.
+	AllowVolatileRedis bool
 	// KEK wraps the keyring's data keys. In production it comes from the
 	// environment or a KMS (keyring.LocalKEKFromEnv), never the database.
 	KEK keyring.KEK
@@ -151,6 +155,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	var mfaStore mfa.Store = st.MFA()
 	if cfg.Redis != nil {
 		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
+		rs.AllowVolatileRedis = cfg.AllowVolatileRedis
 		sessionStore = rs.Session()
 		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(), EmailFactorStore: st.MFA(),
 			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}
@@ -199,8 +204,10 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// tokens and pending second factors go to Redis when there is one.
 	a.authStore = st.Auth()
 	if cfg.Redis != nil {
-		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix).Auth()
-		a.authStore = auth.SplitStore(auth.Stores{Claims: st.Auth(), Tokens: st.Auth(), Pending: rs, Counters: rs})
+		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
+		rs.AllowVolatileRedis = cfg.AllowVolatileRedis
+		ra := rs.Auth()
+		a.authStore = auth.SplitStore(auth.Stores{Claims: st.Auth(), Tokens: st.Auth(), Pending: ra, Counters: ra})
 	}
 	a.auth = auth.New(a.authStore, auth.Config{
 		Credentials: credentials{db: a.db, now: cfg.Now},

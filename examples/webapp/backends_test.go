@@ -24,7 +24,10 @@ func TestPostgresAndRedis(t *testing.T) {
 	t.Parallel()
 	pg := testenv.Postgres(t)
 	rdb, prefix := testenv.Redis(t)
-	ta := newTestApp(t, func(c *Config) { c.DB, c.Redis, c.RedisPrefix = pg, rdb, prefix })
+	ta := newTestApp(t, func(c *Config) {
+		c.DB, c.Redis, c.RedisPrefix = pg, rdb, prefix
+		c.AllowVolatileRedis = true // the shared test Redis keeps no AOF
+	})
 
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")

@@ -51,6 +51,7 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
 	dsn := flag.String("db", env("BULWARK_DB", filepath.Join(dataDir, "app.db")), "SQLite file, or a postgres:// URL")
 	redisAddr := flag.String("redis", env("BULWARK_REDIS", ""), "Redis address for sessions and one-time codes (optional)")
+	redisVolatile := flag.Bool("redis-allow-volatile", false, "accept a Redis without AOF or snapshots (development only: used codes and lockouts are forgotten on restart)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated development certificate")
 	flag.Parse()
 
@@ -82,6 +83,7 @@ func run() error {
 			return fmt.Errorf("redis: %w", err)
 		}
 		cfg.Redis = rdb
+		cfg.AllowVolatileRedis = *redisVolatile
 	}
 	app, err := New(ctx, cfg)
 	if err != nil {

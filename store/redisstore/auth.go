@@ -110,8 +110,14 @@ func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
 func (a *AuthStore) counterKey(key string) string { return a.s.Key("auth", "c", key) }
 
-// Counter implements [auth.CounterStore].
+// Counter implements [auth.CounterStore]. Counter, AddFailure, AddHits
+// and Claim fail with [ErrVolatileRedis] on a Redis that does not persist
+// (see the package doc): a restart would lift every lock and free every
+// claim.
 func (a *AuthStore) Counter(ctx context.Context, key string, now time.Time) (auth.Counter, error) {
+	if err := a.s.persistent(ctx); err != nil {
+		return auth.Counter{}, authErr("counter", err)
+	}
 	v, err := a.s.client.HMGet(ctx, a.counterKey(key), "f", "c", "l", "e").Result()
 	if err != nil {
 		return auth.Counter{}, authErr("counter", err)
@@ -134,6 +140,9 @@ func (a *AuthStore) Counter(ctx context.Context, key string, now time.Time) (aut
 
 // AddFailure implements [auth.CounterStore].
 func (a *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
+	if err := a.s.persistent(ctx); err != nil {
+		return auth.Counter{}, authErr("add failure", err)
+	}
 	now := p.Now.Truncate(time.Microsecond)
 	if p.Op == auth.FailureUndo || p.Op == auth.FailureTouch {
 		return a.adjust(ctx, key, now, p.Op)
@@ -186,6 +195,9 @@ func (a *AuthStore) ResetCounter(ctx context.Context, key string) error {
 
 // AddHits implements [auth.CounterStore].
 func (a *AuthStore) AddHits(ctx context.Context, key string, now time.Time, window time.Duration, n int) (int, error) {
+	if err := a.s.persistent(ctx); err != nil {
+		return 0, authErr("hits", err)
+	}
 	n = max(n, 0)
 	res, err := authAddHits.Run(ctx, a.s.client, []string{a.s.Key("auth", "w", key)},
 		micros(now), n, micros(now.Add(window)), (window + authGrace).Milliseconds()).Int64()
