@@ -259,7 +259,7 @@ func (m *SessionStore) Touch(_ context.Context, hash [32]byte, now, expires time
 	if now.After(s.LastSeen) {
 		s.LastSeen = now
 	}
-	if expires.After(s.ExpiresAt) {
+	if expires.After(s.ExpiresAt) && s.Closing.IsZero() {
 		s.ExpiresAt = expires
 		m.index(expires, hash, false)
 	}

@@ -124,10 +124,11 @@ return evicted
 // KEYS: t:<hash>. ARGV: P, now, expires, ttl.
 var sessionTouch = redis.NewScript(sessionLua + `
 local now, exp = tonumber(ARGV[2]), tonumber(ARGV[3])
-local v = redis.call('HMGET', KEYS[1], 'e', 'ls')
+local v = redis.call('HMGET', KEYS[1], 'e', 'ls', 'cl')
 if not v[1] or tonumber(v[1]) <= now then return 0 end
 if now > tonumber(v[2]) then redis.call('HSET', KEYS[1], 'ls', ARGV[2]) end
-if exp > tonumber(v[1]) then
+-- A marked session keeps the mark's expiry (see session.Sessions.Touch).
+if exp > tonumber(v[1]) and (not v[3] or tonumber(v[3]) == 0) then
   redis.call('HSET', KEYS[1], 'e', ARGV[3])
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
