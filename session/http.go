@@ -260,10 +260,14 @@ func (m *Manager) postAction(act func(http.ResponseWriter, *http.Request) error)
 // the session there would sign the user out on F5. So the beacon only
 // marks the session: it ends [Config.CloseGrace] later (10 seconds by
 // default) unless a request with its cookie arrives first, which clears
-// the mark. A reload, a Back or Forward, or another open tab of the site
-// sends such a request (a page that polls [Manager.TimeLeftHandler] does
-// so as soon as it loads); closing the last tab sends none, and the
-// session ends within the grace. The mark is stored, so it holds across
+// the mark. A reload, a Back or Forward sends such a request (a page that
+// polls [Manager.TimeLeftHandler] does so as soon as it loads); closing
+// the last tab sends none, and the session ends within the grace. Other
+// tabs of the site still open share the session, so they must ask within
+// the grace too, sooner than a banner poll usually does: have the closing
+// page tell them (a BroadcastChannel message next to the beacon) and have
+// them poll a second or so later, once the beacon has arrived, as
+// examples/webapp does. The mark is stored, so it holds across
 // instances, and it only ever brings the expiry nearer: a session never
 // outlives its idle or absolute limit because of it.
 //

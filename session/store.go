@@ -48,8 +48,12 @@ type Sessions interface {
 	Get(ctx context.Context, hash [32]byte, now time.Time) (Session, error)
 	// Touch records activity: LastSeen becomes the later of its value and
 	// now, ExpiresAt the later of its value and expires (which the Manager
-	// has already capped at AbsoluteExpiry). It leaves Closing as it is.
-	// It returns [ErrNotFound] if the session is absent or expired at now.
+	// has already capped at AbsoluteExpiry). While the session is marked
+	// closing (Closing not zero) it leaves ExpiresAt and Closing as they
+	// are: a touch that raced the tab-close beacon must not keep a closed
+	// session listed, or counted by the single-session rule, past the
+	// grace. It returns [ErrNotFound] if the session is absent or expired
+	// at now.
 	Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error
 	// Delete deletes the session with token hash hash and its remember-me
 	// family, and returns the deleted session. Deleting an absent session

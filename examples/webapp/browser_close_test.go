@@ -95,3 +95,57 @@ func checkCloseBeacon(t *testing.T, ta *testApp, beacons *beaconLog, tab context
 	ta.clock.Add(time.Second)
 	require.Zero(t, live(), "ended when the grace is over")
 }
+
+// Two tabs of the app share one session: closing one marks it, and the
+// tab left open must clear the mark within the grace even though its own
+// poll is far off (30 s by default, three times the grace). The page
+// polls at once when another tab of the app closes; without that,
+// closing one tab signed the user out of the other.
+func TestBrowserCloseOneOfTwoTabs(t *testing.T) {
+	chrome := findChromium(t)
+	beacons := &beaconLog{}
+	ta := newTestApp(t, func(c *Config) { c.BannerPoll = time.Hour; c.Log = slog.New(beacons) })
+	const email = "two.tabs@example.com"
+	ta.signUpAndIn(t, browser(t), email) // the account; the browser signs in below
+	userID := ta.userID(t, email)
+	_, err := ta.sessions.RevokeAll(t.Context(), userID) // one session at a time
+	require.NoError(t, err)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.UserDataDir(t.TempDir()),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(allocCtx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	page := chromedp.WaitVisible(chromedp.CSS(`body[data-poll]`))
+	require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(ta.srv.URL+"/signin"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=login]`), email),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), testPassword),
+		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		page))
+	second, closeSecond := chromedp.NewContext(ctx) // same browser context: same cookies
+	require.NoError(t, chromedp.Do(second, chromedp.Navigate(ta.srv.URL+"/clients"), page))
+
+	closingAt := func() int64 {
+		var at int64
+		require.NoError(t, ta.db.QueryRow(`SELECT coalesce(max(closing_at), 0) FROM bulwark_session_sessions WHERE user_id = ?`, userID).Scan(&at))
+		return at
+	}
+	n := beacons.n.Load()
+	closeSecond()
+	require.Eventually(t, func() bool { return beacons.n.Load() > n }, 30*time.Second, 20*time.Millisecond, "the closed tab's beacon arrived")
+	require.Eventually(t, func() bool { return closingAt() == 0 }, 30*time.Second, 20*time.Millisecond,
+		"the tab left open cleared the mark")
+	ta.clock.Add(ta.sessions.CloseGrace() + time.Second)
+	ss, err := ta.sessions.List(t.Context(), userID)
+	require.NoError(t, err)
+	require.Len(t, ss, 1, "still signed in in the tab left open")
+}

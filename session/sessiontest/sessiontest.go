@@ -135,6 +135,7 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"RememberReuse", testRememberReuse},
 		{"ConcurrentLimit", testConcurrentLimit},
 		{"MarkClosing", testMarkClosing},
+		{"TouchRacingMark", testTouchRacingMark},
 		{"DeleteExpired", testDeleteExpired},
 	}
 	for _, tc := range tests {
@@ -269,6 +270,39 @@ func testMarkClosing(s suite) {
 		s.t.Fatalf("after Touch: Closing %v, %v", got.Closing, err)
 	}
 	s.mustNotFound(s.st.MarkClosing(s.ctx, hash(), at, at, at.Add(grace)), "MarkClosing unknown")
+}
+
+// A touch written after the mark (a request read before the tab-close
+// beacon, its write landing after) records the activity but leaves the
+// mark's expiry: the closed session is neither listed nor counted by the
+// single-session rule once the grace is over, instead of blocking a new
+// login until the idle timeout.
+func testTouchRacingMark(s suite) {
+	x := mk("u1", base, 10*time.Minute)
+	s.create(x, deny1)
+	at, grace := base.Add(time.Minute), 10*time.Second
+	if err := s.st.MarkClosing(s.ctx, x.TokenHash, at, at, at.Add(grace)); err != nil {
+		s.t.Fatalf("MarkClosing: %v", err)
+	}
+	touched := at.Add(time.Millisecond)
+	if err := s.st.Touch(s.ctx, x.TokenHash, touched, touched.Add(10*time.Minute)); err != nil {
+		s.t.Fatalf("Touch: %v", err)
+	}
+	got, err := s.st.Get(s.ctx, x.TokenHash, touched)
+	if err != nil {
+		s.t.Fatalf("Get within the grace: %v", err)
+	}
+	if !got.LastSeen.Equal(touched) || !got.ExpiresAt.Equal(at.Add(grace)) || !got.Closing.Equal(at) {
+		s.t.Fatalf("after a touch of a marked session: LastSeen %v ExpiresAt %v Closing %v, want %v %v %v",
+			got.LastSeen, got.ExpiresAt, got.Closing, touched, at.Add(grace), at)
+	}
+	end := at.Add(grace)
+	_, err = s.st.Get(s.ctx, x.TokenHash, end)
+	s.mustNotFound(err, "Get at the end of the grace after a racing touch")
+	if l := s.live("u1", end); len(l) != 0 {
+		s.t.Fatalf("List shows a closed session after the grace: %v", ids(l))
+	}
+	s.create(mk("u1", end, 10*time.Minute), deny1)
 }
 
 // testDeleteExpired checks [session.Cleaner], for stores that have it.

@@ -32,9 +32,37 @@ type SessionStore struct {
 	// expiries holds an entry for every expiry a session or remember-me
 	// token was given (a min-heap by time). An entry is stale when its
 	// record is gone or now expires at another time; DeleteExpired drops
-	// those as it meets them, so the heap holds at most one entry per
-	// write within the records' lifetimes.
+	// those as it meets them, and index rebuilds the heap from the records
+	// when stale entries outnumber them, so its size follows the records
+	// held, not the writes made (a client repeating the tab-close beacon,
+	// or a host that never calls Cleanup, would otherwise grow it without
+	// bound).
 	expiries expiryHeap
+}
+
+// index records that the session or remember-me token with hash hash now
+// expires at at. When the heap holds more than twice as many entries as
+// there are records (plus a little), it is rebuilt with one entry per
+// record, in O(records): at least as many writes (creations, touches,
+// marks, deletions) came since the last rebuild, so each write costs
+// O(log n) amortised.
+func (m *SessionStore) index(at time.Time, hash [32]byte, remember bool) {
+	m.expiries.push(at, hash, remember)
+	records := len(m.byHash) + len(m.remember)
+	if len(m.expiries) <= 2*records+sessionCleanChunk {
+		return
+	}
+	h := make(expiryHeap, 0, records+sessionCleanChunk)
+	for k, s := range m.byHash {
+		h = append(h, expiry{at: expiryKey(s.ExpiresAt), hash: k})
+	}
+	for k, r := range m.remember {
+		h = append(h, expiry{at: expiryKey(r.ExpiresAt), hash: k, remember: true})
+	}
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+	m.expiries = h
 }
 
 // sessionCleanChunk is how many index entries DeleteExpired handles per
@@ -83,22 +111,27 @@ func (h *expiryHeap) pop() expiry {
 	last := len(a) - 1
 	a[0] = a[last]
 	a = a[:last]
-	for i := 0; ; {
+	a.down(0)
+	*h = a
+	return top
+}
+
+// down moves the entry at i down to its place below.
+func (h expiryHeap) down(i int) {
+	for {
 		l, small := 2*i+1, i
-		if l < len(a) && a[l].at < a[small].at {
+		if l < len(h) && h[l].at < h[small].at {
 			small = l
 		}
-		if r := l + 1; r < len(a) && a[r].at < a[small].at {
+		if r := l + 1; r < len(h) && h[r].at < h[small].at {
 			small = r
 		}
 		if small == i {
-			break
+			return
 		}
-		a[i], a[small] = a[small], a[i]
+		h[i], h[small] = h[small], h[i]
 		i = small
 	}
-	*h = a
-	return top
 }
 
 type sessionRemember struct {
@@ -179,7 +212,7 @@ func (m *SessionStore) Create(_ context.Context, s *session.Session, lim session
 	c := sessionCopy(s)
 	m.byHash[s.TokenHash] = &c
 	sessionAdd(m.byUser, s.UserID, s.TokenHash)
-	m.expiries.push(c.ExpiresAt, c.TokenHash, false)
+	m.index(c.ExpiresAt, c.TokenHash, false)
 	return evicted, nil
 }
 
@@ -226,9 +259,9 @@ func (m *SessionStore) Touch(_ context.Context, hash [32]byte, now, expires time
 	if now.After(s.LastSeen) {
 		s.LastSeen = now
 	}
-	if expires.After(s.ExpiresAt) {
+	if expires.After(s.ExpiresAt) && s.Closing.IsZero() {
 		s.ExpiresAt = expires
-		m.expiries.push(expires, hash, false)
+		m.index(expires, hash, false)
 	}
 	return nil
 }
@@ -242,7 +275,7 @@ func (m *SessionStore) MarkClosing(_ context.Context, hash [32]byte, now, closin
 		return session.ErrNotFound
 	}
 	s.Closing, s.ExpiresAt = closing, expires
-	m.expiries.push(expires, hash, false)
+	m.index(expires, hash, false)
 	return nil
 }
 
@@ -313,7 +346,7 @@ func (m *SessionStore) CreateRemember(_ context.Context, r session.Remember) err
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.remember[r.Hash] = &sessionRemember{Remember: r}
-	m.expiries.push(r.ExpiresAt, r.Hash, true)
+	m.index(r.ExpiresAt, r.Hash, true)
 	sessionAdd(m.families, r.Family, r.Hash)
 	sessionAdd(m.userFams, r.UserID, r.Family)
 	return nil
@@ -335,7 +368,7 @@ func (m *SessionStore) RotateRemember(_ context.Context, old, next [32]byte, now
 	n := r.Remember
 	n.Hash, n.CreatedAt = next, now
 	m.remember[next] = &sessionRemember{Remember: n}
-	m.expiries.push(n.ExpiresAt, next, true)
+	m.index(n.ExpiresAt, next, true)
 	sessionAdd(m.families, n.Family, next)
 	return r.Remember, nil
 }

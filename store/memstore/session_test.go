@@ -144,3 +144,102 @@ func BenchmarkSessionCleanupStall(b *testing.B) {
 	report(during, "validate-")
 	report(idle, "idle-")
 }
+
+// The expiry index stays in proportion to the records the store holds,
+// whatever the writes and whether or not the host ever calls Cleanup: a
+// client that repeats the tab-close beacon and the time-left poll (each
+// rewrites the expiry), or logs in and out over and over, must not grow
+// the store's memory with each request.
+func TestSessionExpiryIndexBounded(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t0 := time.Now()
+	const requests = 20_000
+	tests := []struct {
+		name string
+		run  func(t *testing.T, m *session.Manager, now *time.Time)
+	}{
+		{"beacon and poll repeated", func(t *testing.T, m *session.Manager, _ *time.Time) {
+			iss, err := m.Create(ctx, "u1", session.Login{})
+			require.NoError(t, err)
+			for range requests / 2 {
+				require.NoError(t, m.MarkClosing(ctx, iss.Token))
+				_, _, err := m.TimeLeft(ctx, iss.Token)
+				require.NoError(t, err)
+			}
+		}},
+		{"rotations", func(t *testing.T, m *session.Manager, _ *time.Time) {
+			iss, err := m.Create(ctx, "u1", session.Login{})
+			require.NoError(t, err)
+			for range requests {
+				iss, err = m.Rotate(ctx, iss.Token, nil)
+				require.NoError(t, err)
+			}
+		}},
+		{"logins and logouts", func(t *testing.T, m *session.Manager, _ *time.Time) {
+			for range requests {
+				iss, err := m.Create(ctx, "u1", session.Login{})
+				require.NoError(t, err)
+				require.NoError(t, m.Destroy(ctx, iss.Token))
+			}
+		}},
+		{"activity", func(t *testing.T, m *session.Manager, now *time.Time) {
+			iss, err := m.Create(ctx, "u1", session.Login{})
+			require.NoError(t, err)
+			for range requests {
+				*now = now.Add(m.TouchInterval())
+				_, err := m.Validate(ctx, iss.Token)
+				require.NoError(t, err)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			st := memstore.NewSessionStore()
+			now := t0
+			m := session.New(st, session.Config{Now: func() time.Time { return now }, AbsoluteTimeout: requests * time.Hour})
+			tc.run(t, m, &now)
+			// One live session at most: a few entries, not one per request.
+			require.LessOrEqual(t, memstore.SessionIndexLen(st), 200, "expiry index entries after %d requests", requests)
+		})
+	}
+}
+
+// After the expiry index is rebuilt, cleanup still deletes exactly the
+// records that expired: the rebuild keeps one entry per record, at its
+// current expiry.
+func TestSessionExpiryIndexRebuildKeepsRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	t0 := time.Now().Truncate(time.Microsecond) // what the other stores keep
+	st := fillSessions(t, 300, t0)
+	hashOf := func(i int) [32]byte {
+		var h [32]byte
+		binary.BigEndian.PutUint64(h[:], uint64(i)+1)
+		return h
+	}
+	// Many rewrites (several rebuilds); session i ends up expiring i
+	// seconds after t0.
+	for round := range 10 {
+		for i := range 300 {
+			at := t0.Add(time.Duration(i+round+1) * time.Second)
+			require.NoError(t, st.MarkClosing(ctx, hashOf(i), t0, t0, at))
+		}
+	}
+	for i := range 300 {
+		require.NoError(t, st.MarkClosing(ctx, hashOf(i), t0, t0, t0.Add(time.Duration(i+1)*time.Second)))
+	}
+	require.LessOrEqual(t, memstore.SessionIndexLen(st), 2*300+64)
+	n, err := st.DeleteExpired(ctx, t0.Add(150*time.Second), 1000)
+	require.NoError(t, err)
+	require.Equal(t, 150, n, "the sessions expiring at or before the cut")
+	for i := range 300 {
+		_, err := st.Get(ctx, hashOf(i), t0)
+		if i < 150 {
+			require.ErrorIs(t, err, session.ErrNotFound, "session %d", i)
+		} else {
+			require.NoError(t, err, "session %d", i)
+		}
+	}
+}

@@ -141,9 +141,13 @@ local now, exp, e = tonumber(ARGV[2], 16), tonumber(ARGV[3], 16), rnum(v, 2)
 if e <= now then return 0 end
 local ls, ne = rhex(v, 1), rhex(v, 2)
 if now > rnum(v, 1) then ls = ARGV[2] end
-if exp > e then ne = ARGV[3] end
+-- A marked session keeps the mark's expiry (see session.Sessions.Touch):
+-- the closing mark is the record's last 16 hex digits, zero when unmarked.
+local marked = (tonumber(string.sub(v, -16), 16) or 1) ~= 0
+local extend = exp > e and not marked
+if extend then ne = ARGV[3] end
 redis.call('SET', KEYS[1], string.sub(v, 1, 17) .. ls .. ne .. string.sub(v, 50), 'KEEPTTL')
-if exp > e then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+if extend then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1
 `)
 

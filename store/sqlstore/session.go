@@ -58,7 +58,9 @@ func (s *Store) Session() *SessionStore {
 			WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`,
 		get:  `SELECT ` + sessionPacked(s.dialect) + ` FROM bulwark_session_sessions WHERE token_hash = $1`,
 		mark: `UPDATE bulwark_session_sessions SET closing_at = $3, expires_at = $4 WHERE token_hash = $1 AND expires_at > $2`,
-		touch: `UPDATE bulwark_session_sessions SET last_seen = ` + greatest + `(last_seen, $2), expires_at = ` + greatest + `(expires_at, $3)
+		// A marked session keeps the mark's expiry (see session.Sessions.Touch).
+		touch: `UPDATE bulwark_session_sessions SET last_seen = ` + greatest + `(last_seen, $2),
+			expires_at = CASE WHEN closing_at = 0 THEN ` + greatest + `(expires_at, $3) ELSE expires_at END
 			WHERE token_hash = $1 AND expires_at > $2`,
 		deleteByHash:       `DELETE FROM bulwark_session_sessions WHERE token_hash = $1 RETURNING ` + sessionCols,
 		deleteFamily:       `DELETE FROM bulwark_session_remember WHERE family = $1`,
