@@ -1,0 +1,55 @@
+package redisstore_test
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/session"
+	"github.com/bulwarkhq/bulwark/store/redisstore"
+)
+
+// A revocation the primary applied but no replica acknowledged returns
+// ErrNotReplicated, and the host is told to retry. A retry from another
+// instance (another connection) finds nothing left to revoke, so its
+// script writes nothing and a bare WAIT would return at once: the retry
+// must not report success while the first revocation is still
+// unreplicated, or a failover brings the session back after a logout
+// the host believes durable.
+func TestRevocationRetryWaitsForReplica(t *testing.T) {
+	t.Parallel()
+	primary := startPrivateRedis(t, 0)
+	replica := startPrivateRedis(t, 0, "--replicaof", "127.0.0.1", strconv.Itoa(primary.port))
+	ctx := context.Background()
+	pc := primary.client()
+	waitFor(t, "the replica to be online", func() bool {
+		info, err := pc.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, ",state=online,")
+	})
+
+	newManager := func() *session.Manager {
+		return session.New(redisstore.New(primary.client(), "w:").Session(), session.Config{})
+	}
+	a, b := newManager(), newManager()
+	iss, err := a.Create(ctx, "user-1", session.Login{})
+	require.NoError(t, err)
+	// Each instance has its connection and replica count before the replica stops.
+	_, err = b.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	_, err = b.Create(ctx, "user-2", session.Login{})
+	require.NoError(t, err)
+
+	replica.signal(syscall.SIGSTOP)
+	defer replica.signal(syscall.SIGCONT)
+
+	require.ErrorIs(t, a.Destroy(ctx, iss.Token), redisstore.ErrNotReplicated)
+	// The retries on another instance: the logout, and revocations
+	// that find nothing left.
+	require.ErrorIs(t, b.Destroy(ctx, iss.Token), redisstore.ErrNotReplicated, "retry of the logout")
+	_, err = b.RevokeAll(ctx, "user-1")
+	require.ErrorIs(t, err, redisstore.ErrNotReplicated, "revoke all after the logout")
+}
