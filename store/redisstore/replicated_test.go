@@ -4,6 +4,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -52,4 +53,48 @@ func TestRevocationRetryWaitsForReplica(t *testing.T) {
 	require.ErrorIs(t, b.Destroy(ctx, iss.Token), redisstore.ErrNotReplicated, "retry of the logout")
 	_, err = b.RevokeAll(ctx, "user-1")
 	require.ErrorIs(t, err, redisstore.ErrNotReplicated, "revoke all after the logout")
+}
+
+// A stolen remember-me token presented after its owner used it revokes
+// the family and reports EventRememberReuse: the theft signal. When no
+// replica acknowledged the family's revocation in time, the report must
+// still be made: a retry finds the family gone (not found), so a signal
+// dropped with ErrNotReplicated is lost for good.
+func TestRememberReuseReportedWhenNotReplicated(t *testing.T) {
+	t.Parallel()
+	primary := startPrivateRedis(t, 0)
+	replica := startPrivateRedis(t, 0, "--replicaof", "127.0.0.1", strconv.Itoa(primary.port))
+	ctx := context.Background()
+	pc := primary.client()
+	waitFor(t, "the replica to be online", func() bool {
+		info, err := pc.Info(ctx, "replication").Result()
+		return err == nil && strings.Contains(info, ",state=online,")
+	})
+	var mu sync.Mutex
+	var events []session.EventType
+	m := session.New(redisstore.New(primary.client(), "w:").Session(), session.Config{
+		RememberMe:  true,
+		MaxSessions: session.Unlimited,
+		OnEvent: func(_ context.Context, e session.Event) {
+			mu.Lock()
+			events = append(events, e.Type)
+			mu.Unlock()
+		},
+	})
+	iss, err := m.Create(ctx, "user-1", session.Login{Remember: true})
+	require.NoError(t, err)
+	res, err := m.Resume(ctx, iss.RememberToken, session.Login{})
+	require.NoError(t, err)
+
+	replica.signal(syscall.SIGSTOP)
+	defer replica.signal(syscall.SIGCONT)
+	// The owner's own rotation, unacknowledged, is still reported as
+	// not replicated: the fix must not turn it into a success.
+	_, err = m.Resume(ctx, res.RememberToken, session.Login{})
+	require.ErrorIs(t, err, redisstore.ErrNotReplicated)
+	_, err = m.Resume(ctx, iss.RememberToken, session.Login{}) // the thief's copy
+	require.ErrorIs(t, err, session.ErrReused)
+	mu.Lock()
+	defer mu.Unlock()
+	require.Contains(t, events, session.EventRememberReuse)
 }
