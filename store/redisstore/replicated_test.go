@@ -14,6 +14,20 @@ import (
 	"github.com/bulwarkhq/bulwark/store/redisstore"
 )
 
+// startReplicated starts a private primary and its replica, and waits
+// until the primary counts the replica in sync.
+func startReplicated(t *testing.T) (primary, replica *privateRedis) {
+	t.Helper()
+	primary = startPrivateRedis(t, 0)
+	replica = startPrivateRedis(t, 0, "--replicaof", "127.0.0.1", strconv.Itoa(primary.port))
+	pc := primary.client()
+	waitFor(t, "the replica to be online", func() bool {
+		info, err := pc.Info(context.Background(), "replication").Result()
+		return err == nil && strings.Contains(info, ",state=online,")
+	})
+	return primary, replica
+}
+
 // A revocation the primary applied but no replica acknowledged returns
 // ErrNotReplicated, and the host is told to retry. A retry from another
 // instance (another connection) finds nothing left to revoke, so its
@@ -23,14 +37,8 @@ import (
 // the host believes durable.
 func TestRevocationRetryWaitsForReplica(t *testing.T) {
 	t.Parallel()
-	primary := startPrivateRedis(t, 0)
-	replica := startPrivateRedis(t, 0, "--replicaof", "127.0.0.1", strconv.Itoa(primary.port))
+	primary, replica := startReplicated(t)
 	ctx := context.Background()
-	pc := primary.client()
-	waitFor(t, "the replica to be online", func() bool {
-		info, err := pc.Info(ctx, "replication").Result()
-		return err == nil && strings.Contains(info, ",state=online,")
-	})
 
 	newManager := func() *session.Manager {
 		return session.New(redisstore.New(primary.client(), "w:").Session(), session.Config{})
@@ -62,14 +70,8 @@ func TestRevocationRetryWaitsForReplica(t *testing.T) {
 // dropped with ErrNotReplicated is lost for good.
 func TestRememberReuseReportedWhenNotReplicated(t *testing.T) {
 	t.Parallel()
-	primary := startPrivateRedis(t, 0)
-	replica := startPrivateRedis(t, 0, "--replicaof", "127.0.0.1", strconv.Itoa(primary.port))
+	primary, replica := startReplicated(t)
 	ctx := context.Background()
-	pc := primary.client()
-	waitFor(t, "the replica to be online", func() bool {
-		info, err := pc.Info(ctx, "replication").Result()
-		return err == nil && strings.Contains(info, ",state=online,")
-	})
 	var mu sync.Mutex
 	var events []session.EventType
 	m := session.New(redisstore.New(primary.client(), "w:").Session(), session.Config{
