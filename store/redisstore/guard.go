@@ -215,9 +215,17 @@ func (s *Store) runReplicatedOnce(ctx context.Context, script *redis.Script, key
 	if n == 0 {
 		return script.Run(ctx, node, keys, args...)
 	}
+	// WAIT covers only the writes of its own connection. A script that
+	// finds nothing to revoke (a retry after ErrNotReplicated, from this
+	// instance or another) writes nothing, and WAIT would return at once
+	// while the earlier revocation is still unreplicated. So each script
+	// is followed by a write to a tick key on the same slot: its ack
+	// covers every write the primary made before it.
+	tick := syncKey(keys[0])
 	for attempt := 0; ; attempt++ {
 		pipe := node.Pipeline()
 		cmd := script.EvalSha(ctx, pipe, keys, args...)
+		pipe.Set(ctx, tick, "1", replicaWait)
 		wait := pipe.Do(ctx, "WAIT", 1, replicaWait.Milliseconds())
 		_, _ = pipe.Exec(ctx)
 		if err := cmd.Err(); err != nil && attempt == 0 && redis.HasErrorPrefix(err, "NOSCRIPT") {
@@ -226,14 +234,27 @@ func (s *Store) runReplicatedOnce(ctx context.Context, script *redis.Script, key
 			}
 			continue
 		}
-		if cmd.Err() != nil {
+		if err := cmd.Err(); err != nil && !errors.Is(err, redis.Nil) {
 			return cmd
 		}
+		// A nil reply (nothing found) is checked too: "not found" is only
+		// true once the revocation that removed it is replicated.
 		if acked, err := wait.Int(); err != nil || acked < 1 {
 			cmd.SetErr(ErrNotReplicated)
 		}
 		return cmd
 	}
+}
+
+// syncKey is the tick key in key's slot: key up to the end of its hash
+// tag, then ":w" (no other key of the package ends its tag so).
+func syncKey(key string) string {
+	if open := strings.IndexByte(key, '{'); open >= 0 {
+		if end := strings.IndexByte(key[open+1:], '}'); end > 0 {
+			return key[:open+1+end+1] + ":w"
+		}
+	}
+	return key + ":w"
 }
 
 // afterError asks a cluster client to reload its slot map when a command

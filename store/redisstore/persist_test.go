@@ -99,10 +99,21 @@ func TestVolatileRedisNoticedAtRunTime(t *testing.T) {
 	ctx := context.Background()
 	srv := startPrivateRedis(t, 0, "--save", "", "--appendonly", "yes")
 	c := srv.client()
-	_, err := redisstore.New(c, "p:").MFA().TakeAttempt(ctx, "u", mfa.FactorTOTP, mfa.AttemptPolicy{Limit: 5, Lockout: time.Minute}, time.Now())
-	require.NoError(t, err)
+	take := func(st *redisstore.Store) error {
+		_, err := st.MFA().TakeAttempt(ctx, "u", mfa.FactorTOTP, mfa.AttemptPolicy{Limit: 1000, Lockout: time.Minute}, time.Now())
+		return err
+	}
+	// The same Store, whose verdict is cached: it must notice the change
+	// once the cache is stale (30 s), not only a Store made afterwards.
+	st := redisstore.New(c, "p:")
+	require.NoError(t, take(st))
 	require.NoError(t, c.ConfigSet(ctx, "appendonly", "no").Err()) // the private server only
-	_, err = redisstore.New(c, "p:").MFA().TakeAttempt(ctx, "u", mfa.FactorTOTP, mfa.AttemptPolicy{Limit: 5, Lockout: time.Minute}, time.Now())
+	require.ErrorIs(t, take(redisstore.New(c, "p:")), redisstore.ErrVolatileRedis)
+	var err error
+	waitFor(t, "the cached verdict to be asked again", func() bool {
+		err = take(st)
+		return err != nil
+	})
 	require.ErrorIs(t, err, redisstore.ErrVolatileRedis)
 }
 

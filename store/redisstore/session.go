@@ -458,15 +458,25 @@ func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) 
 
 // RotateRemember implements [session.RememberTokens].
 func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
-	v, err := st.s.runReplicated(ctx, sessionRotateRemember, []string{st.hashKey("r", old)},
-		st.prefix, sessionHex(next), sessionMicros(now)).Slice()
+	cmd := st.s.runReplicated(ctx, sessionRotateRemember, []string{st.hashKey("r", old)},
+		st.prefix, sessionHex(next), sessionMicros(now))
+	err := cmd.Err()
 	if errors.Is(err, redis.Nil) {
 		return session.Remember{}, session.ErrNotFound
 	}
-	if err != nil {
+	// A reuse whose family revocation no replica acknowledged is still a
+	// reuse: it is reported as ErrReused (joined with ErrNotReplicated),
+	// because a retry finds the family gone and the theft signal would be
+	// lost. The reply is read despite the error for that.
+	notReplicated, repErr := errors.Is(err, ErrNotReplicated), err
+	if err != nil && !notReplicated {
 		return session.Remember{}, sessionErr("rotate remember-me", err)
 	}
+	v, _ := cmd.Val().([]any)
 	if len(v) != 6 {
+		if notReplicated {
+			return session.Remember{}, sessionErr("rotate remember-me", repErr)
+		}
 		return session.Remember{}, sessionErr("rotate remember-me", fmt.Errorf("unexpected reply of %d values", len(v)))
 	}
 	r := session.Remember{Hash: old, Family: sessionStr(v[1]), UserID: sessionStr(v[2])}
@@ -475,8 +485,13 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 			return session.Remember{}, sessionErr("rotate remember-me", errors.New("malformed record"))
 		}
 	}
-	if sessionStr(v[0]) == "reused" {
+	switch {
+	case sessionStr(v[0]) == "reused" && notReplicated:
+		return r, errors.Join(session.ErrReused, sessionErr("rotate remember-me", repErr))
+	case sessionStr(v[0]) == "reused":
 		return r, session.ErrReused
+	case notReplicated:
+		return session.Remember{}, sessionErr("rotate remember-me", repErr)
 	}
 	return r, nil
 }
