@@ -51,6 +51,7 @@ func newTestApp(t *testing.T, tweak func(*Config)) *testApp {
 		HashParams:       password.Params{Memory: 1024, Time: 1, Parallelism: 1},
 		ExportWorkFactor: 10,
 		Mail:             io.Discard,
+		DevMailbox:       true,
 		Log:              slog.New(slog.DiscardHandler),
 		Now:              c.Now,
 	}

@@ -12,6 +12,10 @@
 // hex or base64; without them key files are created in a temporary
 // directory, for development only).
 //
+// Mail is off unless -dev-mail turns on the development mailbox, where
+// each signed-in user reads their own mail; -dev-mail-insecure (loopback
+// only) shows every message to anyone, for trying password resets locally.
+//
 // The first account created is the administrator.
 package main
 
@@ -24,6 +28,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -52,7 +57,12 @@ func run() error {
 	dsn := flag.String("db", env("BULWARK_DB", filepath.Join(dataDir, "app.db")), "SQLite file, or a postgres:// URL")
 	redisAddr := flag.String("redis", env("BULWARK_REDIS", ""), "Redis address for sessions and one-time codes (optional)")
 	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated development certificate")
+	devMail := flag.Bool("dev-mail", false, "development mailbox at /dev/mailbox: each signed-in user reads their own mail")
+	openMail := flag.Bool("dev-mail-insecure", false, "development mailbox open to anyone, reset links and codes included (loopback -addr only)")
 	flag.Parse()
+	if *openMail && !loopback(*addr) {
+		return fmt.Errorf("-dev-mail-insecure shows every reset link and sign-in code to anyone who reaches the server: it needs a loopback -addr, not %q", *addr)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -74,7 +84,8 @@ func run() error {
 	if *useTLS {
 		scheme = "https"
 	}
-	cfg := Config{DB: db, KEK: kek, AuditKey: auditKey, TLS: *useTLS, BaseURL: scheme + "://" + *addr}
+	cfg := Config{DB: db, KEK: kek, AuditKey: auditKey, TLS: *useTLS, BaseURL: scheme + "://" + *addr,
+		DevMailbox: *devMail, InsecureOpenMailbox: *openMail}
 	if *redisAddr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
 		defer func() { _ = rdb.Close() }()
@@ -114,6 +125,7 @@ func run() error {
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	fmt.Printf("Bulwark demo on %s://%s (database: %s)\n", scheme, *addr, redactDSN(*dsn))
+	fmt.Fprintln(os.Stderr, mailNotice(cfg))
 	if *useTLS {
 		err = srv.ListenAndServeTLS("", "")
 	} else {
@@ -123,6 +135,33 @@ func run() error {
 		return nil
 	}
 	return err
+}
+
+// mailNotice says at start-up where mail goes, loudly when anyone can
+// read it.
+func mailNotice(cfg Config) string {
+	switch {
+	case cfg.InsecureOpenMailbox:
+		return "webapp: WARNING: -dev-mail-insecure: every message, reset links and sign-in codes included, " +
+			"is readable by anyone at /dev/mailbox. Development on your own machine only."
+	case cfg.DevMailbox:
+		return "webapp: development mail is on: signed-in users read their own mail at /dev/mailbox."
+	}
+	return "webapp: mail is off (no mailer configured): messages are dropped. Sign in with your email address; " +
+		"-dev-mail shows users their own mail at /dev/mailbox."
+}
+
+// loopback says whether addr (host:port) listens on a loopback address only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func env(name, def string) string {

@@ -70,7 +70,10 @@ type view struct {
 	Poll int
 	// Warn is how many seconds before the idle timeout the banner shows.
 	Warn int
-	Data any
+	// Mailbox is "own" when the development mailbox shows users their own
+	// mail, "open" when it shows everyone everything (with a banner).
+	Mailbox string
+	Data    any
 }
 
 // render writes page with v, buffered so that a template error becomes a
@@ -88,6 +91,12 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 	}
 	if v.User != nil {
 		v.Poll, v.Warn = a.pollSeconds(), 120
+	}
+	switch {
+	case a.cfg.InsecureOpenMailbox:
+		v.Mailbox = "open"
+	case a.cfg.DevMailbox:
+		v.Mailbox = "own"
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {

@@ -28,7 +28,9 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("POST /forgot", a.forgot)
 	mux.HandleFunc("GET /reset", a.resetPage)
 	mux.HandleFunc("POST /reset", a.reset)
-	mux.HandleFunc("GET /dev/mailbox", a.mailboxPage)
+	// The development mailbox: off unless turned on; then each signed-in
+	// user reads their own mail (see devMailer).
+	mux.Handle("GET /dev/mailbox", private(a.sessions.Optional(http.HandlerFunc(a.mailboxPage))))
 
 	// Session plumbing from package session: the idle-banner poll (which
 	// must not count as activity) and the pagehide beacon.

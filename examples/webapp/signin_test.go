@@ -36,13 +36,13 @@ func (ta *testApp) totp(t *testing.T, secret []byte) string {
 	return code
 }
 
-// lastMail returns the newest development mail's body.
+// lastMail returns the newest development mail's body and link.
 func (ta *testApp) lastMail() string {
-	msgs := ta.mail.messages()
+	msgs := ta.mail.messages("")
 	if len(msgs) == 0 {
 		return ""
 	}
-	return msgs[0].Body
+	return msgs[0].Body + " " + msgs[0].Link
 }
 
 func TestSignInWithEmailedCode(t *testing.T) {
