@@ -136,8 +136,13 @@ func (a *App) renderMFA(w http.ResponseWriter, r *http.Request, status int, v vi
 
 // mfaEnrol starts a TOTP enrolment and shows the QR code. The secret is
 // shown once and kept only sealed by the keyring.
+// Adding a factor needs the password again (ASVS 7.5.1), as removing one
+// does: a borrowed session alone must not bind the attacker's phone.
 func (a *App) mfaEnrol(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if !a.passwordConfirmed(w, r) {
+		return
+	}
 	u, err := a.db.userByID(ctx, sess(r).UserID)
 	if err != nil {
 		a.internalError(w, r, err)
@@ -213,11 +218,33 @@ func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 	a.renderMFA(w, r, http.StatusOK, view{Notice: "Two-factor authentication is off."}, mfaData{})
 }
 
+// recoveryCodes replaces the recovery codes: the old ones die at once, so
+// it needs the password again (ASVS 7.5.1).
 func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
+	if !a.passwordConfirmed(w, r) {
+		return
+	}
 	codes, err := a.factors.GenerateRecoveryCodes(r.Context(), sess(r).UserID)
 	if err != nil {
 		a.internalError(w, r, err)
 		return
 	}
 	a.renderMFA(w, r, http.StatusOK, view{Notice: "New recovery codes: the old ones no longer work."}, mfaData{Recovery: codes})
+}
+
+// passwordConfirmed re-authenticates the user with the form's password
+// through auth (under the sign-in throttle) before a change of factors. On
+// a wrong password it shows the factors page with the error, on a failure
+// a 500, and returns false.
+func (a *App) passwordConfirmed(w http.ResponseWriter, r *http.Request) bool {
+	_, err := a.auth.Reauthenticate(r.Context(), sess(r).UserID, r.PostFormValue("password"), a.client(r))
+	switch {
+	case errors.Is(err, auth.ErrInvalidCredentials):
+		a.renderMFA(w, r, http.StatusUnprocessableEntity, view{Error: "That password is not right."}, mfaData{})
+		return false
+	case err != nil:
+		a.internalError(w, r, err)
+		return false
+	}
+	return true
 }

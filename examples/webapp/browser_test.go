@@ -144,6 +144,7 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/account/mfa"]`)),
 		chromedp.Click(chromedp.CSS(`a[href="/account/mfa"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
+		chromedp.SendKeys(chromedp.CSS(`form[action="/account/mfa/enrol"] input[name=password]`), pw), // ASVS 7.5.1
 		chromedp.Click(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#totp-secret`)),
 	)

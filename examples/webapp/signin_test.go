@@ -19,7 +19,7 @@ import (
 // enrolTOTP turns on TOTP for c's account and returns the secret.
 func (ta *testApp) enrolTOTP(t *testing.T, c *http.Client) []byte {
 	t.Helper()
-	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
 	require.NotNil(t, m, page.Body)
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
@@ -159,7 +159,7 @@ func TestSignInWithRecoveryCode(t *testing.T) {
 	ta := newTestApp(t, nil)
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
-	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{})
+	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
 	require.NotNil(t, m)
 	secret, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(m[1])
@@ -178,4 +178,34 @@ func TestSignInWithRecoveryCode(t *testing.T) {
 	require.Contains(t, ta.do(t, c, "GET", "/account", nil).Body, "9 recovery codes left")
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	require.Equal(t, http.StatusUnauthorized, signInWith(codes[0][1]).StatusCode, "a recovery code works once")
+}
+
+// TestFactorChangesNeedPassword: enrolling an authenticator app and
+// replacing the recovery codes each ask for the password again, as turning
+// the second factor off does (ASVS 7.5.1); a session cookie alone changes
+// nothing.
+func TestFactorChangesNeedPassword(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	for _, pw := range []string{"", "not my password"} {
+		res := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {pw}})
+		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+		require.Contains(t, res.Body, "password is not right")
+		require.NotContains(t, res.Body, `id="totp-secret"`)
+	}
+	ta.enrolTOTP(t, c)
+	before, err := ta.factors.Status(t.Context(), ta.userID(t, "ada@example.com"))
+	require.NoError(t, err)
+	res := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {"not my password"}})
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.NotContains(t, res.Body, `id="recovery-codes"`)
+	after, err := ta.factors.Status(t.Context(), ta.userID(t, "ada@example.com"))
+	require.NoError(t, err)
+	require.Equal(t, before, after, "the old codes still work")
+
+	res = ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, res.Body, `id="recovery-codes"`)
 }
