@@ -146,6 +146,12 @@ func TestBrowserJourney(t *testing.T) {
 	const email, pw = "ada@example.com", "correct horse battery staple"
 	do(ctx, chromedp.Navigate(ta.srv.URL+"/signup"),
 		chromedp.WaitVisible(chromedp.CSS(`#signup`)),
+	)
+	// No password field truncates (ASVS 6.2.8): the hint gives the
+	// policy's limit instead of a maxlength.
+	waitJS(ctx, `document.querySelector("input[name=password]").maxLength === -1`)
+	waitText(ctx, `#meter-text`, "8 to 128 characters")
+	do(ctx,
 		// SetValue: synthetic key events cannot type every letter (ć).
 		chromedp.SetValue(chromedp.CSS(`input[name=first_name]`), "Łukasz"),
 		chromedp.SetValue(chromedp.CSS(`input[name=last_name]`), "Żółć"),

@@ -73,7 +73,12 @@ type view struct {
 	// Mailbox is "own" when the development mailbox shows users their own
 	// mail, "open" when it shows everyone everything (with a banner).
 	Mailbox string
-	Data    any
+	// PasswordMin and PasswordMax are the policy's length limits, for the
+	// hints beside password fields (which carry no maxlength: a field that
+	// cuts a pasted passphrase short would set a password the user does
+	// not know).
+	PasswordMin, PasswordMax int
+	Data                     any
 }
 
 // render writes page with v, buffered so that a template error becomes a
@@ -92,6 +97,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 	if v.User != nil {
 		v.Poll, v.Warn = a.pollSeconds(), 120
 	}
+	v.PasswordMin, v.PasswordMax = a.policy.MinLength, a.policy.MaxLength
 	switch {
 	case a.cfg.InsecureOpenMailbox:
 		v.Mailbox = "open"

@@ -15,7 +15,12 @@
   input.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      const body = new URLSearchParams(new FormData(form));
+      // The password and, on sign-up, the words it must not contain;
+      // nothing else of the form (a reset form also holds its token).
+      const body = new URLSearchParams({ password: input.value });
+      for (const name of ["first_name", "last_name", "email"]) {
+        if (form.elements[name]) body.set(name, form.elements[name].value);
+      }
       const res = await fetch("/password/check", { method: "POST", body });
       if (!res.ok) return;
       const r = await res.json();

@@ -1,0 +1,42 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestPasswordFieldsDoNotTruncate: no password field carries a maxlength
+// (a pasted 100-character passphrase was cut to 64 characters, setting a
+// password the user did not know, ASVS 6.2.8); each new-password field
+// shows the policy's limits instead, and a long passphrase works whole.
+func TestPasswordFieldsDoNotTruncate(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	long := strings.Repeat("violet kettle orbit margin ", 4)[:100]
+	c := browser(t)
+	res := ta.do(t, c, "POST", "/signup", url.Values{"first_name": {"Ada"}, "last_name": {"Lovelace"}, "email": {"ada@example.com"}, "password": {long}})
+	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	ta.do(t, c, "GET", "/signin", nil)
+	res = ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {long[:64]}})
+	require.Equal(t, http.StatusUnauthorized, res.StatusCode, "the first 64 characters are not the password")
+	res = ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {long}})
+	require.Equal(t, "/clients", res.Header.Get("Location"), res.Body)
+
+	field := regexp.MustCompile(`<input[^>]*type="password"[^>]*>`)
+	for _, path := range []string{"/signup", "/reset", "/account", "/account/mfa", "/account/delete", "/signin"} {
+		page := ta.do(t, c, "GET", path, nil).Body
+		inputs := field.FindAllString(page, -1)
+		require.NotEmpty(t, inputs, path)
+		for _, in := range inputs {
+			require.NotContains(t, in, "maxlength", path)
+		}
+		if strings.Contains(page, "new-password") {
+			require.Contains(t, page, "8 to 128 characters", path)
+		}
+	}
+}
