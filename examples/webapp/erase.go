@@ -22,7 +22,8 @@ import (
 func (a *App) registerErasers() {
 	a.lifecycle.Register("clients", retention.EraserFunc(a.db.deleteClientsOf))
 	a.lifecycle.Register("factors", retention.EraserFunc(func(ctx context.Context, user string) error {
-		if err := a.factors.RemoveTOTP(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+		// A user who never enrolled has nothing to erase (ErrNotEnrolled).
+		if err := a.factors.RemoveTOTP(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) && !errors.Is(err, mfa.ErrNotEnrolled) {
 			return err
 		}
 		if err := a.factors.RemoveRecoveryCodes(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) {
