@@ -141,3 +141,26 @@ func (a *App) adminVerify(w http.ResponseWriter, r *http.Request) {
 	a.renderAdmin(w, r, view{Notice: fmt.Sprintf("Audit log verified: %d records and %d signed checkpoints in %d chain(s), intact.",
 		records, checkpoints, len(reports))})
 }
+
+// adminGrant gives another user the administrator role, audited with the
+// administrator as the actor: how the last administrator hands the role
+// over before deleting their account.
+func (a *App) adminGrant(w http.ResponseWriter, r *http.Request) {
+	user := r.PathValue("id")
+	_, err := a.audit.Append(r.Context(), audit.Event{
+		Actor: sess(r).UserID, Action: "admin.role.granted", TargetType: "user", TargetID: user,
+		IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(),
+	})
+	if err == nil {
+		err = a.db.makeAdmin(r.Context(), user)
+	}
+	if errors.Is(err, errNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	a.renderAdmin(w, r, view{Notice: "The user is now an administrator."})
+}

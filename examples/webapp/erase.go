@@ -59,8 +59,35 @@ func (e erasureRecorder) RecordErasure(ctx context.Context, r retention.Receipt)
 	return err
 }
 
+// lastAdminMessage is shown to the only administrator on the way to
+// deleting their account: nobody could administer the app afterwards.
+const lastAdminMessage = "You are the only administrator: nobody could administer the app after you. " +
+	"First make another user an administrator on the Admin page, then delete your account."
+
+// isLastAdmin says whether u is the only administrator.
+func (a *App) isLastAdmin(ctx context.Context, u User) (bool, error) {
+	if !u.IsAdmin {
+		return false, nil
+	}
+	n, err := a.db.countAdmins(ctx)
+	return n <= 1, err
+}
+
 func (a *App) deletePage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "delete", view{Title: "Delete my account"})
+	u, err := a.db.userByID(r.Context(), sess(r).UserID)
+	var last bool
+	if err == nil {
+		last, err = a.isLastAdmin(r.Context(), u)
+	}
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	v := view{Title: "Delete my account", Data: last}
+	if last {
+		v.Error = lastAdminMessage
+	}
+	a.render(w, r, http.StatusOK, "delete", v)
 }
 
 // deleteAccount asks for the password again (a destructive action needs a
@@ -72,13 +99,22 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
+	// The last administrator stays until someone else holds the role.
+	if last, err := a.isLastAdmin(ctx, u); err != nil || last {
+		if err != nil {
+			a.internalError(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusConflict, "delete", view{Title: "Delete my account", Error: lastAdminMessage, Data: true})
+		return
+	}
 	// Re-authentication goes through auth, under the same throttle as sign-in.
 	if _, err := a.auth.Reauthenticate(ctx, u.ID, r.PostFormValue("password"), a.client(r)); err != nil {
 		if !errors.Is(err, auth.ErrInvalidCredentials) {
 			a.internalError(w, r, err)
 			return
 		}
-		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: "That password is not right."})
+		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: "That password is not right.", Data: false})
 		return
 	}
 	receipt, err := a.lifecycle.Erase(ctx, u.ID)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -39,4 +40,39 @@ func TestPasswordFieldsDoNotTruncate(t *testing.T) {
 			require.Contains(t, page, "8 to 128 characters", path)
 		}
 	}
+}
+
+// TestLastAdminCannotDelete: the only administrator cannot delete their
+// account, and is told to hand the role over first; once another user is
+// an administrator, they can.
+func TestLastAdminCannotDelete(t *testing.T) {
+	t.Parallel()
+	var logs syncBuffer
+	ta := newTestApp(t, func(c *Config) { c.Log = slog.New(slog.NewTextHandler(&logs, nil)) })
+	defer func() {
+		if t.Failed() {
+			t.Log(logs.String())
+		}
+	}()
+	admin := browser(t)
+	ta.signUpAndIn(t, admin, "admin@example.com")
+	bob := browser(t)
+	ta.signUpAndIn(t, bob, "bob@example.com")
+
+	require.Contains(t, ta.do(t, admin, "GET", "/account/delete", nil).Body, "only administrator")
+	res := ta.do(t, admin, "POST", "/account/delete", url.Values{"password": {testPassword}})
+	require.Equal(t, http.StatusConflict, res.StatusCode)
+	require.Contains(t, res.Body, "make another user an administrator")
+	ta.userID(t, "admin@example.com") // still there
+
+	require.Equal(t, http.StatusForbidden, ta.do(t, bob, "POST", "/admin/users/"+ta.userID(t, "bob@example.com")+"/admin", url.Values{}).StatusCode,
+		"only an administrator grants the role")
+	res = ta.do(t, admin, "POST", "/admin/users/"+ta.userID(t, "bob@example.com")+"/admin", url.Values{})
+	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
+	require.Equal(t, http.StatusOK, ta.do(t, bob, "GET", "/admin", nil).StatusCode, "bob administers now")
+
+	res = ta.do(t, admin, "POST", "/account/delete", url.Values{"password": {testPassword}})
+	require.Equal(t, "/signin?deleted=1", res.Header.Get("Location"), res.Body)
+	res = ta.do(t, bob, "POST", "/account/delete", url.Values{"password": {testPassword}})
+	require.Equal(t, http.StatusConflict, res.StatusCode, "bob is the last administrator now")
 }

@@ -203,6 +203,7 @@ func activityLabel(action, reason string) string {
 		"session.revoked":        "Session ended",
 		"session.revoked_all":    "Sessions ended",
 		"admin.sessions.ended":   "Sessions ended by an administrator",
+		"admin.role.granted":     "Made an administrator",
 	}
 	l, ok := labels[auth.EventType(action)]
 	if !ok {

@@ -68,6 +68,7 @@ func (a *App) routes() http.Handler {
 	in.Handle("GET /admin", a.adminOnly(a.adminPage))
 	in.Handle("POST /admin/users/{id}/end-sessions", a.adminOnly(a.adminEndSessions))
 	in.Handle("POST /admin/users/{id}/reset", a.adminOnly(a.adminReset))
+	in.Handle("POST /admin/users/{id}/admin", a.adminOnly(a.adminGrant))
 	in.Handle("POST /admin/verify", a.adminOnly(a.adminVerify))
 
 	signedIn := private(a.sessions.Middleware(in))
