@@ -287,6 +287,17 @@ func TestBrowserJourney(t *testing.T) {
 	require.Contains(t, clientsCSV, "Ada Lovelace")
 	require.Contains(t, clientsCSV, "Met at the Analytical Society", "notes are opened for the export")
 
+	// Deleting a client is irreversible: a page asks first, without
+	// JavaScript.
+	do(ctx, goTo(ctx, "/clients"), chromedp.WaitVisible(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
+		chromedp.Click(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
+		chromedp.WaitVisible(chromedp.CSS(`#delete-client`)), chromedp.Click(chromedp.CSS(`#delete-client`)),
+		chromedp.WaitVisible(chromedp.CSS(`#confirm-delete`)))
+	waitText(ctx, `main`, "cannot be undone")
+	shot(ctx, "08b-confirm-delete")
+	do(ctx, chromedp.Click(chromedp.CSS(`#confirm-delete`)))
+	waitText(ctx, `p.notice`, "Client deleted")
+
 	// 6. Idle expiry with the fake clock: the banner warns, then the
 	// session ends and the page goes to sign-in.
 	ta.clock.Add(8*time.Minute + 30*time.Second)

@@ -76,3 +76,27 @@ func TestLastAdminCannotDelete(t *testing.T) {
 	res = ta.do(t, bob, "POST", "/account/delete", url.Values{"password": {testPassword}})
 	require.Equal(t, http.StatusConflict, res.StatusCode, "bob is the last administrator now")
 }
+
+// TestClientDeleteAsksFirst: deleting a client is irreversible, so a
+// plain POST only asks (a page that works without JavaScript); the
+// confirmation deletes.
+func TestClientDeleteAsksFirst(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	require.Equal(t, http.StatusSeeOther, ta.do(t, c, "POST", "/clients/new", url.Values{"name": {"Grace Hopper"}}).StatusCode)
+	id := regexp.MustCompile(`href="/clients/([0-9a-f-]{36})"`).FindStringSubmatch(ta.do(t, c, "GET", "/clients", nil).Body)
+	require.NotNil(t, id)
+
+	require.Contains(t, ta.do(t, c, "GET", "/clients/"+id[1], nil).Body, `href="/clients/`+id[1]+`/delete"`, "the client page links to the question")
+	for _, method := range []string{"GET", "POST"} {
+		res := ta.do(t, c, method, "/clients/"+id[1]+"/delete", url.Values{})
+		require.Equal(t, http.StatusOK, res.StatusCode, method)
+		require.Contains(t, res.Body, "cannot be undone", method)
+		require.Contains(t, ta.do(t, c, "GET", "/clients", nil).Body, "Grace Hopper", "%s alone deletes nothing", method)
+	}
+	res := ta.do(t, c, "POST", "/clients/"+id[1]+"/delete", url.Values{"confirm": {"yes"}})
+	require.Equal(t, "/clients?deleted=1", res.Header.Get("Location"))
+	require.NotContains(t, ta.do(t, c, "GET", "/clients", nil).Body, "Grace Hopper")
+}

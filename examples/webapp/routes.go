@@ -45,6 +45,7 @@ func (a *App) routes() http.Handler {
 	in.HandleFunc("POST /clients/new", a.clientSave)
 	in.HandleFunc("GET /clients/{id}", a.clientForm)
 	in.HandleFunc("POST /clients/{id}", a.clientSave)
+	in.HandleFunc("GET /clients/{id}/delete", a.clientDeletePage)
 	in.HandleFunc("POST /clients/{id}/delete", a.clientDelete)
 
 	in.HandleFunc("GET /account", a.accountPage)
