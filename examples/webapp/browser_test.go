@@ -244,6 +244,8 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(`#history`)),
 	)
 	history := text(ctx, `#history`)
+	// Free-text fields have limits the form shows and the server enforces.
+	waitJS(ctx, `document.querySelector("input[name=name]").maxLength === 200`)
 	require.Contains(t, history, "client.updated")
 	require.Contains(t, history, "127.0.0.1")
 	require.Contains(t, history, "+44 20 7946 0999")

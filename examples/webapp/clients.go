@@ -107,8 +107,13 @@ func (a *App) clientSave(w http.ResponseWriter, r *http.Request) {
 		Notes: strings.TrimSpace(r.PostFormValue("notes")),
 	}
 	id := r.PathValue("id")
+	msg := tooLong(field{"Name", in.Name, maxName}, field{"Email", in.Email, maxEmail},
+		field{"Phone", in.Phone, maxPhone}, field{"Notes", in.Notes, maxNotes})
 	if in.Name == "" {
-		a.render(w, r, http.StatusUnprocessableEntity, "client", view{Title: "Client", Error: "A client needs a name.",
+		msg = "A client needs a name."
+	}
+	if msg != "" {
+		a.render(w, r, http.StatusUnprocessableEntity, "client", view{Title: "Client", Error: msg,
 			Data: clientFormData{Client: in, New: id == ""}})
 		return
 	}

@@ -100,3 +100,33 @@ func TestClientDeleteAsksFirst(t *testing.T) {
 	require.Equal(t, "/clients?deleted=1", res.Header.Get("Location"))
 	require.NotContains(t, ta.do(t, c, "GET", "/clients", nil).Body, "Grace Hopper")
 }
+
+// TestFreeTextLimits: a 20,000-character client name (which made the list
+// page 297,224 px wide) and over-long sign-up names are refused with a
+// message naming the field; nothing is stored.
+func TestFreeTextLimits(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	huge := strings.Repeat("W", 20000)
+	for _, tc := range []struct {
+		name, path string
+		form       url.Values
+		want       string
+	}{
+		{"client name", "/clients/new", url.Values{"name": {huge}}, "Name is too long: at most 200 characters"},
+		{"client phone", "/clients/new", url.Values{"name": {"Ada"}, "phone": {strings.Repeat("1", 41)}}, "Phone is too long"},
+		{"client notes", "/clients/new", url.Values{"name": {"Ada"}, "notes": {strings.Repeat("ż", 4001)}}, "Notes is too long: at most 4000 characters (this one has 4001)"},
+		{"sign-up first name", "/signup", url.Values{"first_name": {strings.Repeat("A", 201)}, "last_name": {"B"}, "email": {"x@example.com"}, "password": {testPassword}}, "First name is too long"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := ta.do(t, c, "POST", tc.path, tc.form)
+			require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+			require.Contains(t, res.Body, tc.want)
+		})
+	}
+	require.Contains(t, ta.do(t, c, "GET", "/clients", nil).Body, "No clients yet")
+	_, err := ta.App.db.userByLogin(t.Context(), "x@example.com")
+	require.ErrorIs(t, err, errNotFound)
+}

@@ -80,6 +80,10 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		reg.Password = "" // never echoed back
 		a.render(w, r, http.StatusUnprocessableEntity, "signup", view{Title: "Create an account", Error: msg, Data: reg})
 	}
+	if msg := tooLong(field{"First name", reg.FirstName, maxName}, field{"Last name", reg.LastName, maxName}); msg != "" {
+		fail(msg)
+		return
+	}
 	if reg.FirstName == "" || reg.LastName == "" || !validEmail(reg.Email) {
 		fail("Please give your first name, last name and email address.")
 		return
