@@ -27,6 +27,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -45,27 +46,40 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "webapp:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run serves the demo until ctx ends. It binds the address first, so a
+// port already taken fails at once, before anything is opened or printed,
+// and the banner appears only once the server is listening.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := filepath.Join(os.TempDir(), "bulwark-webapp")
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	dsn := flag.String("db", env("BULWARK_DB", filepath.Join(dataDir, "app.db")), "SQLite file, or a postgres:// URL")
-	redisAddr := flag.String("redis", env("BULWARK_REDIS", ""), "Redis address for sessions and one-time codes (optional)")
-	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated development certificate")
-	devMail := flag.Bool("dev-mail", false, "development mailbox at /dev/mailbox: each signed-in user reads their own mail")
-	openMail := flag.Bool("dev-mail-insecure", false, "development mailbox open to anyone, reset links and codes included (loopback -addr only)")
-	flag.Parse()
+	flags := flag.NewFlagSet("webapp", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", "127.0.0.1:8080", "listen address")
+	dsn := flags.String("db", env("BULWARK_DB", filepath.Join(dataDir, "app.db")), "SQLite file, or a postgres:// URL")
+	redisAddr := flags.String("redis", env("BULWARK_REDIS", ""), "Redis address for sessions and one-time codes (optional)")
+	useTLS := flags.Bool("tls", false, "serve HTTPS with a generated development certificate")
+	devMail := flags.Bool("dev-mail", false, "development mailbox at /dev/mailbox: each signed-in user reads their own mail")
+	openMail := flags.Bool("dev-mail-insecure", false, "development mailbox open to anyone, reset links and codes included (loopback -addr only)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
 	if *openMail && !loopback(*addr) {
 		return fmt.Errorf("-dev-mail-insecure shows every reset link and sign-in code to anyone who reaches the server: it needs a loopback -addr, not %q", *addr)
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (choose another address with -addr, for example -addr 127.0.0.1:8081): %w", *addr, err)
+	}
+	defer func() { _ = ln.Close() }()
 
 	db, err := openDB(*dsn)
 	if err != nil {
@@ -84,7 +98,7 @@ func run() error {
 	if *useTLS {
 		scheme = "https"
 	}
-	cfg := Config{DB: db, KEK: kek, AuditKey: auditKey, TLS: *useTLS, BaseURL: scheme + "://" + *addr,
+	cfg := Config{DB: db, KEK: kek, AuditKey: auditKey, TLS: *useTLS, BaseURL: scheme + "://" + ln.Addr().String(),
 		DevMailbox: *devMail, InsecureOpenMailbox: *openMail}
 	if *redisAddr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
@@ -105,7 +119,6 @@ func run() error {
 	}()
 
 	srv := &http.Server{
-		Addr:              *addr,
 		Handler:           app.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -124,12 +137,12 @@ func run() error {
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	fmt.Printf("Bulwark demo on %s://%s (database: %s)\n", scheme, *addr, redactDSN(*dsn))
-	fmt.Fprintln(os.Stderr, mailNotice(cfg))
+	_, _ = fmt.Fprintln(stderr, mailNotice(cfg))
+	_, _ = fmt.Fprintf(stdout, "Bulwark demo on %s (database: %s)\n", cfg.BaseURL, redactDSN(*dsn))
 	if *useTLS {
-		err = srv.ListenAndServeTLS("", "")
+		err = srv.ServeTLS(ln, "", "")
 	} else {
-		err = srv.ListenAndServe()
+		err = srv.Serve(ln)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
