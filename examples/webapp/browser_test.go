@@ -275,6 +275,10 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`#export-form button`)),
 		chromedp.WaitVisible(chromedp.CSS(`#export-download`)),
 	)
+	// The instructions name the file the browser saves; the bar is full
+	// only once the file is ready.
+	waitText(ctx, `#export-command`, "bulwark-export-"+ta.clock.Now().UTC().Format(time.DateOnly)+".zip.age")
+	waitJS(ctx, `document.getElementById("export-bar").value === document.getElementById("export-bar").max`)
 	shot(ctx, "08-export")
 	do(ctx, chromedp.Click(chromedp.CSS(`#export-download`)))
 	var file string
@@ -286,6 +290,11 @@ func TestBrowserJourney(t *testing.T) {
 		}
 	}
 	clientsCSV := decryptExport(t, file, id)
+	// A second download says why there is none, rather than silently
+	// showing the form again.
+	do(ctx, goTo(ctx, "/account/export/download"))
+	waitText(ctx, `p.error`, "already been downloaded")
+	shot(ctx, "08a-export-downloaded-once")
 	require.Contains(t, clientsCSV, "Ada Lovelace")
 	require.Contains(t, clientsCSV, "Met at the Analytical Society", "notes are opened for the export")
 

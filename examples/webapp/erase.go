@@ -32,7 +32,7 @@ func (a *App) registerErasers() {
 		return nil
 	}))
 	a.lifecycle.Register("exports", retention.EraserFunc(func(_ context.Context, user string) error {
-		if p := a.exports.take(user); p != "" {
+		if p := a.exports.drop(user); p != "" {
 			return os.Remove(p)
 		}
 		return nil

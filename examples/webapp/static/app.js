@@ -74,7 +74,9 @@ addEventListener("pagehide", (e) => {
     if (!res.ok) return;
     const j = await res.json();
     bar.max = j.total; bar.value = j.done;
-    text.textContent = j.running ? `Exporting ${j.module || "…"}: ${j.rows} rows (${j.done} of ${j.total} files)` : "Done.";
+    text.textContent = !j.running ? "Done."
+      : j.done < j.modules ? `Exporting ${j.module || "…"}: ${j.rows} rows (${j.done} of ${j.modules} files)`
+      : "Packing and encrypting the archive…";
     if (!j.running) {
       clearInterval(timer);
       if (j.ready) { box.hidden = true; document.getElementById("export-ready").hidden = false; }
