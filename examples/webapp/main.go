@@ -188,12 +188,20 @@ func env(name, def string) string {
 // else, with the SQLite settings sqlstore documents.
 func openDB(dsn string) (*sql.DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return sql.Open("pgx", dsn)
+		db, err := sql.Open("pgx", dsn)
+		if err == nil {
+			sizePool(db, postgresConns)
+		}
+		return db, err
 	}
 	if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
 		return nil, err
 	}
-	return sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+	db, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+	if err == nil {
+		sizePool(db, sqliteConns)
+	}
+	return db, err
 }
 
 // loadKEK reads the master key from BULWARK_MASTER_KEY. Without it, for
