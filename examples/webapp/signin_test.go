@@ -130,6 +130,7 @@ func TestSensitiveActionsNeedPassword(t *testing.T) {
 			t.Log(logs.String())
 		}
 	}()
+	ta.signUpAndIn(t, browser(t), "admin@example.com") // so that ada is not the last administrator
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
 	ta.enrolTOTP(t, c)
