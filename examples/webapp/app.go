@@ -103,6 +103,7 @@ type App struct {
 	authStore     auth.Store
 	audit         *audit.Log
 	pages         *pages
+	once          *onceGuard
 }
 
 // New wires Bulwark into the app: migrations, then one component after the
@@ -129,7 +130,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Mail == nil {
 		cfg.Mail = os.Stderr
 	}
-	a := &App{cfg: cfg}
+	a := &App{cfg: cfg, once: newOnceGuard(cfg.Now)}
 
 	// Storage: Bulwark's schema (bulwark_* tables), then the app's.
 	st, err := sqlstore.Open(ctx, cfg.DB)

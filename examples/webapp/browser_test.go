@@ -60,12 +60,6 @@ func TestBrowserJourney(t *testing.T) {
 		t.Helper()
 		require.NoError(t, chromedp.Do(ctx, steps...))
 	}
-	text := func(ctx context.Context, sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
-		require.NoError(t, err)
-		return s
-	}
 	// waitJS polls the page until the JavaScript expression is true. It
 	// survives navigations (chromedp.Poll does not, and gives up after 30
 	// seconds): the journey waits for what it needs to see, on the page that
@@ -87,14 +81,35 @@ func TestBrowserJourney(t *testing.T) {
 		}
 	}
 	// waitText waits until the element sel, on the page now loaded, says
-	// want, and returns its text: a notice of the page a click left cannot
-	// be mistaken for the next one's.
+	// want, and returns its text, read in the same evaluation: a notice of
+	// the page a click left cannot be mistaken for the next one's, and a
+	// navigation between two reads cannot fail the step.
 	waitText := func(ctx context.Context, sel, want string) string {
 		t.Helper()
 		q, _ := json.Marshal(sel)
-		w, _ := json.Marshal(want)
-		waitJS(ctx, fmt.Sprintf(`(document.querySelector(%s)?.textContent ?? "").includes(%s)`, q, w))
-		return text(ctx, sel)
+		expr := fmt.Sprintf(`document.querySelector(%s)?.innerText ?? null`, q)
+		var last string
+		var lastErr error
+		for {
+			got, err := chromedp.Run(ctx, chromedp.Evaluate[*string](expr))
+			if err == nil && got != nil && strings.Contains(*got, want) {
+				return *got
+			}
+			if got != nil {
+				last = *got
+			}
+			lastErr = err
+			select {
+			case <-ctx.Done():
+				require.FailNow(t, "gave up waiting in the browser", "%s to say %q; it said %q (%v)", sel, want, last, lastErr)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	}
+	// text is the text of sel on the page loaded now, once it is there.
+	text := func(ctx context.Context, sel string) string {
+		t.Helper()
+		return waitText(ctx, sel, "")
 	}
 	start := time.Now()
 	shot := func(ctx context.Context, name string) {
@@ -250,6 +265,19 @@ func TestBrowserJourney(t *testing.T) {
 	require.Contains(t, history, "127.0.0.1")
 	require.Contains(t, history, "+44 20 7946 0999")
 	shot(ctx, "06-change-log")
+
+	// A form sent twice (here by script, as a double click on a slow
+	// page would) creates one client: the second submission reuses the
+	// form's one-time token and is refused.
+	do(ctx, goTo(ctx, "/clients/new"), chromedp.WaitVisible(chromedp.CSS(`input[name=name]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name=name]`), "Charles Babbage"))
+	_, err = chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const f = document.querySelector("main form"); f.requestSubmit(); f.requestSubmit(); return true })()`))
+	require.NoError(t, err)
+	waitJS(ctx, `document.readyState === "complete" && (location.pathname === "/clients" || document.body.textContent.includes("already sent"))`)
+	shot(ctx, "06b-double-submission")
+	var babbages int
+	require.NoError(t, ta.db.QueryRow(`SELECT count(*) FROM webapp_clients WHERE name = 'Charles Babbage'`).Scan(&babbages))
+	require.LessOrEqual(t, babbages, 1, "one client, however often the form is sent")
 
 	// Admin: the first account administers; verify the audit chain.
 	do(ctx, goTo(ctx, "/admin"), chromedp.WaitVisible(chromedp.CSS(`#verify-chain`)),

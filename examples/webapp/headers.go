@@ -29,7 +29,7 @@ func (a *App) secure(next http.Handler) http.Handler {
 			"ip", a.cfg.ClientIP.String(r))
 		http.Error(w, "Cross-origin request refused.", http.StatusForbidden)
 	}))
-	protected := csrf.Handler(limitBody(next))
+	protected := csrf.Handler(limitBody(a.onceOnly(next)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)

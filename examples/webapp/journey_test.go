@@ -131,3 +131,33 @@ func TestFreeTextLimits(t *testing.T) {
 	_, err := ta.App.db.userByLogin(t.Context(), "x@example.com")
 	require.ErrorIs(t, err, errNotFound)
 }
+
+// TestDoubleSubmissionRefused: each rendered form carries a one-time
+// token; sending the same form twice (a double click, a retry, the back
+// button) creates one client, and the second answer says why.
+func TestDoubleSubmissionRefused(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	token := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(ta.do(t, c, "GET", "/clients/new", nil).Body)
+	require.NotNil(t, token)
+	form := url.Values{"name": {"Charles Babbage"}, "form_token": {token[1]}}
+	require.Equal(t, http.StatusSeeOther, ta.do(t, c, "POST", "/clients/new", form).StatusCode)
+	again := ta.do(t, c, "POST", "/clients/new", form)
+	require.Equal(t, http.StatusConflict, again.StatusCode)
+	require.Contains(t, again.Body, "already sent")
+	require.Equal(t, 1, strings.Count(ta.do(t, c, "GET", "/clients", nil).Body, "Charles Babbage"))
+
+	// A token the app did not issue is not remembered; a fresh render
+	// gives a fresh token.
+	next := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(ta.do(t, c, "GET", "/clients/new", nil).Body)
+	require.NotEqual(t, token[1], next[1])
+	forged := url.Values{"name": {"Ada"}, "form_token": {"x.y"}}
+	require.Equal(t, http.StatusSeeOther, ta.do(t, c, "POST", "/clients/new", forged).StatusCode)
+	require.Equal(t, http.StatusSeeOther, ta.do(t, c, "POST", "/clients/new", forged).StatusCode)
+	ta.once.mu.Lock()
+	_, kept := ta.once.set["x.y"]
+	ta.once.mu.Unlock()
+	require.False(t, kept)
+}

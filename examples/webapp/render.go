@@ -78,7 +78,10 @@ type view struct {
 	// cuts a pasted passphrase short would set a password the user does
 	// not know).
 	PasswordMin, PasswordMax int
-	Data                     any
+	// FormToken guards this render's forms against a second submission
+	// (see onceGuard).
+	FormToken string
+	Data      any
 }
 
 // render writes page with v, buffered so that a template error becomes a
@@ -98,6 +101,7 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 		v.Poll, v.Warn = a.pollSeconds(), 120
 	}
 	v.PasswordMin, v.PasswordMax = a.policy.MinLength, a.policy.MaxLength
+	v.FormToken = a.once.issue()
 	switch {
 	case a.cfg.InsecureOpenMailbox:
 		v.Mailbox = "open"

@@ -58,7 +58,16 @@ document.addEventListener("click", (e) => {
   const a = e.target.closest("a[href]");
   if (a && a.origin === location.origin) leaving = true;
 });
-document.addEventListener("submit", () => { leaving = true; });
+document.addEventListener("submit", (e) => {
+  leaving = true;
+  // A second click does not send the form again (the server refuses a
+  // reused form token too).
+  for (const b of e.target.querySelectorAll("button")) b.disabled = true;
+});
+// Coming back with the back button shows the buttons usable again.
+addEventListener("pageshow", () => {
+  for (const b of document.querySelectorAll("form button[disabled]")) b.disabled = false;
+});
 addEventListener("pagehide", (e) => {
   if (!e.persisted && !leaving && document.body.dataset.poll) navigator.sendBeacon("/logout");
   leaving = false;
