@@ -26,6 +26,7 @@ func TestPostgresAndRedis(t *testing.T) {
 	rdb, prefix := testenv.Redis(t)
 	ta := newTestApp(t, func(c *Config) { c.DB, c.Redis, c.RedisPrefix = pg, rdb, prefix })
 
+	ta.signUpAndIn(t, browser(t), "admin@example.com") // so that ada is not the last administrator
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
 	secret := ta.enrolTOTP(t, c)
@@ -65,7 +66,7 @@ func TestPostgresAndRedis(t *testing.T) {
 	res := ta.do(t, c, "POST", "/account/delete", url.Values{"password": {testPassword}})
 	require.Equal(t, "/signin?deleted=1", res.Header.Get("Location"), res.Body)
 	var n int
-	require.NoError(t, pg.QueryRow(`SELECT count(*) FROM webapp_users`).Scan(&n))
+	require.NoError(t, pg.QueryRow(`SELECT count(*) FROM webapp_users WHERE email = 'ada@example.com'`).Scan(&n))
 	require.Zero(t, n)
 	receipts, err := ta.audit.Query(t.Context(), audit.Filter{ActionPrefix: "retention.erased"})
 	require.NoError(t, err)
