@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/auth"
@@ -119,6 +120,13 @@ type mfaData struct {
 	Recovery []string
 }
 
+// RecoveryFile is the recovery codes as a text file, for the page's
+// download link (works without JavaScript).
+func (d mfaData) RecoveryFile() template.URL {
+	text := "Bulwark demo recovery codes. Each signs you in once.\n\n" + strings.Join(d.Recovery, "\n") + "\n"
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text)) //nolint:gosec // our own text, escaped
+}
+
 func (a *App) mfaPage(w http.ResponseWriter, r *http.Request) {
 	a.renderMFA(w, r, http.StatusOK, view{}, mfaData{})
 }
@@ -215,7 +223,7 @@ func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderMFA(w, r, http.StatusOK, view{Notice: "Two-factor authentication is off."}, mfaData{})
+	a.renderMFA(w, r, http.StatusOK, view{Warning: "Two-factor authentication is off: your password alone now signs you in."}, mfaData{})
 }
 
 // recoveryCodes replaces the recovery codes: the old ones die at once, so
@@ -229,7 +237,7 @@ func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderMFA(w, r, http.StatusOK, view{Notice: "New recovery codes: the old ones no longer work."}, mfaData{Recovery: codes})
+	a.renderMFA(w, r, http.StatusOK, view{Warning: "New recovery codes: the old ones no longer work."}, mfaData{Recovery: codes})
 }
 
 // passwordConfirmed re-authenticates the user with the form's password

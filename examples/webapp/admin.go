@@ -107,11 +107,11 @@ func (a *App) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	msg := "No session to end."
+	v := view{Warning: "The user had no session to end."}
 	if n > 0 {
-		msg = "Sessions ended."
+		v = view{Notice: plural(n, "session") + " ended."}
 	}
-	a.renderAdmin(w, r, view{Notice: msg})
+	a.renderAdmin(w, r, v)
 }
 
 func (a *App) adminReset(w http.ResponseWriter, r *http.Request) {
@@ -138,8 +138,8 @@ func (a *App) adminVerify(w http.ResponseWriter, r *http.Request) {
 	for _, rep := range reports {
 		records, checkpoints = records+rep.Records, checkpoints+rep.Checkpoints
 	}
-	a.renderAdmin(w, r, view{Notice: fmt.Sprintf("Audit log verified: %d records and %d signed checkpoints in %d chain(s), intact.",
-		records, checkpoints, len(reports))})
+	a.renderAdmin(w, r, view{Notice: fmt.Sprintf("Audit log verified: %s and %s in %s, intact.",
+		plural(records, "record"), plural(checkpoints, "signed checkpoint"), plural(len(reports), "chain"))})
 }
 
 // adminGrant gives another user the administrator role, audited with the

@@ -40,7 +40,7 @@ func TestPostgresAndRedis(t *testing.T) {
 	require.NotNil(t, id)
 	ta.do(t, c, "POST", "/clients/"+id[1], url.Values{"name": {"Ada King"}, "notes": {"sealed note"}})
 	page := ta.do(t, c, "GET", "/clients/"+id[1], nil).Body
-	require.Contains(t, page, "client.updated")
+	require.Contains(t, page, "Changed")
 	require.Contains(t, page, "127.0.0.1")
 	require.Contains(t, page, "Ada King")
 

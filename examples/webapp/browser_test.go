@@ -209,7 +209,9 @@ func TestBrowserJourney(t *testing.T) {
 	secret := text(ctx, `#totp-secret`) // what the phone would keep
 	do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=code]`), totp(secret)),
 		chromedp.Click(chromedp.CSS(`form[action="/account/mfa/confirm"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(`#recovery-codes`)))
+		chromedp.WaitVisible(chromedp.CSS(`#recovery-codes`)),
+		// The codes can be downloaded, and copied where there is a clipboard.
+		chromedp.WaitVisible(chromedp.CSS(`#download-codes`)), chromedp.WaitVisible(chromedp.CSS(`#copy-codes`)))
 	shot(ctx, "03-recovery-codes")
 
 	// 3. Sign out.
@@ -261,7 +263,7 @@ func TestBrowserJourney(t *testing.T) {
 	history := text(ctx, `#history`)
 	// Free-text fields have limits the form shows and the server enforces.
 	waitJS(ctx, `document.querySelector("input[name=name]").maxLength === 200`)
-	require.Contains(t, history, "client.updated")
+	require.Contains(t, history, "Changed")
 	require.Contains(t, history, "127.0.0.1")
 	require.Contains(t, history, "+44 20 7946 0999")
 	shot(ctx, "06-change-log")

@@ -161,3 +161,50 @@ func TestDoubleSubmissionRefused(t *testing.T) {
 	ta.once.mu.Unlock()
 	require.False(t, kept)
 }
+
+// TestWording: what the pages say about audited events, counts and
+// warnings (issue 15's "wording and polish").
+func TestWording(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ action, reason, want string }{
+		{"auth.register", "taken", "Someone tried to sign up with your address"},
+		{"auth.register", "", "Account created"},
+		{"auth.sessions.ended", "0", "No other session to end"},
+		{"auth.sessions.ended", "1", "1 other session ended"},
+		{"auth.sessions.ended", "3", "3 other sessions ended"},
+		{"client.created", "", "Created"},
+		{"client.updated", "", "Changed"},
+		{"client.deleted", "", "Deleted"},
+	} {
+		require.Equal(t, tc.want, activityLabel(tc.action, tc.reason), "%s %s", tc.action, tc.reason)
+	}
+	require.Equal(t, "refused", outcomeLabel("failure"))
+	require.Equal(t, "1 chain", plural(1, "chain"))
+	require.Equal(t, "2 chains", plural(2, "chain"))
+
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	// The same address again: the owner's activity says so in words.
+	ta.do(t, browser(t), "POST", "/signup", url.Values{"first_name": {"Eve"}, "last_name": {"X"}, "email": {"ada@example.com"}, "password": {testPassword}})
+	page := ta.do(t, c, "GET", "/account", nil).Body
+	require.Contains(t, page, "Someone tried to sign up with your address")
+	require.NotContains(t, page, "(taken)")
+
+	verified := ta.do(t, c, "POST", "/admin/verify", url.Values{}).Body
+	require.Regexp(t, `in \d+ chains?, intact`, verified)
+	require.NotContains(t, verified, "chain(s)")
+	require.Contains(t, verified, `<div class="table-wrap"><table id="audit">`, "the audit table scrolls inside its card")
+
+	// A warning is amber, not success green; recovery codes can be
+	// downloaded (and copied, with JavaScript).
+	ta.enrolTOTP(t, c)
+	res := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}})
+	require.Contains(t, res.Body, `<p class="warning" role="status">New recovery codes: the old ones no longer work.`)
+	require.Contains(t, res.Body, `id="download-codes" href="data:text/plain;charset=utf-8,`)
+	require.Contains(t, res.Body, `id="copy-codes"`)
+
+	// The reset link in the mailbox is a link; the code mail names its zone.
+	ta.do(t, browser(t), "POST", "/forgot", url.Values{"email": {"ada@example.com"}})
+	require.Regexp(t, `<a href="http://127\.0\.0\.1:\d+/reset#[A-Za-z0-9_-]+" class="mail-link">`, ta.do(t, c, "GET", "/dev/mailbox", nil).Body)
+}

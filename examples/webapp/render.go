@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,8 @@ var templateFuncs = template.FuncMap{
 	"join":     strings.Join,
 	"duration": retention.FormatDuration,
 	"label":    activityLabel,
+	"outcome":  outcomeLabel,
+	"plural":   plural,
 }
 
 func parsePages() (*pages, error) {
@@ -64,6 +67,9 @@ type view struct {
 	Title  string
 	User   *User  // the signed-in user, nil for visitors
 	Notice string // a success message
+	// Warning is news the user should heed (old codes no longer work, a
+	// factor is off), shown in amber rather than success green.
+	Warning string
 	Error  string // a problem to show above the form
 	// Poll is how often, in seconds, the page asks how long the session
 	// has left, for the "expiring soon" banner; 0 on visitors' pages.
@@ -208,6 +214,23 @@ func activityLabel(action, reason string) string {
 		"session.revoked_all":    "Sessions ended",
 		"admin.sessions.ended":   "Sessions ended by an administrator",
 		"admin.role.granted":     "Made an administrator",
+		"client.created":         "Created",
+		"client.updated":         "Changed",
+		"client.deleted":         "Deleted",
+	}
+	switch {
+	case action == string(auth.EventRegistered) && reason == "taken":
+		return "Someone tried to sign up with your address"
+	case action == string(auth.EventSessionsEnded):
+		// auth records how many sessions ended as the reason.
+		n, err := strconv.Atoi(reason)
+		switch {
+		case err != nil:
+			return "Other sessions ended"
+		case n == 0:
+			return "No other session to end"
+		}
+		return plural(n, "other session") + " ended"
 	}
 	l, ok := labels[auth.EventType(action)]
 	if !ok {
@@ -217,4 +240,25 @@ func activityLabel(action, reason string) string {
 		l += " (" + reason + ")"
 	}
 	return l
+}
+
+// outcomeLabel turns an audit outcome into a word for the pages.
+func outcomeLabel(outcome string) string {
+	switch outcome {
+	case "success":
+		return "done"
+	case "failure":
+		return "refused"
+	case "error":
+		return "error"
+	}
+	return outcome
+}
+
+// plural writes "1 chain", "3 chains".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -102,3 +102,16 @@ addEventListener("pagehide", (e) => {
   field.value = location.hash.slice(1);
   history.replaceState(null, "", location.pathname);
 })();
+
+// Recovery codes: a Copy button next to the download link, where the
+// clipboard is available.
+(function () {
+  const button = document.getElementById("copy-codes"), list = document.getElementById("recovery-codes");
+  if (!button || !list || !navigator.clipboard) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const codes = [...list.querySelectorAll("code")].map((c) => c.textContent).join("\n");
+    try { await navigator.clipboard.writeText(codes + "\n"); button.textContent = "Copied"; }
+    catch { button.textContent = "Copy failed: select the codes instead"; }
+  });
+})();
