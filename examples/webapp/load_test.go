@@ -129,7 +129,8 @@ func BenchmarkAuthenticatedPage(b *testing.B) {
 	for b.Loop() {
 		var bareR, sized, dflt []loadResult
 		var sizedChurn, dfltChurn int64 // connections closed because the idle pool was full
-		for range 2 { // alternate, so that a burst of noise hits every phase
+		// Alternate, so that a burst of noise hits every phase.
+		for range 2 {
 			bareR = append(bareR, load(b, bare.URL, cookies, phase))
 			sizePool(pg, postgresConns)
 			before := pg.Stats().MaxIdleClosed

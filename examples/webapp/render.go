@@ -70,7 +70,7 @@ type view struct {
 	// Warning is news the user should heed (old codes no longer work, a
 	// factor is off), shown in amber rather than success green.
 	Warning string
-	Error  string // a problem to show above the form
+	Error   string // a problem to show above the form
 	// Poll is how often, in seconds, the page asks how long the session
 	// has left, for the "expiring soon" banner; 0 on visitors' pages.
 	Poll int
