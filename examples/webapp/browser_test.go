@@ -53,8 +53,19 @@ func TestBrowserJourney(t *testing.T) {
 	// One generous deadline for the whole journey, as a guard against a
 	// hang: every step waits on a condition in the page, never on a clock,
 	// so a slow machine makes the journey slower, not red.
-	ctx, cancelTimeout := context.WithTimeout(ctx, 8*time.Minute)
+	// The waits give up at deadline; the context lives a minute longer, so
+	// that a step that gave up can still say what the page showed.
+	deadline := time.Now().Add(8 * time.Minute)
+	ctx, cancelTimeout := context.WithDeadline(ctx, deadline.Add(time.Minute))
 	defer cancelTimeout()
+	// page says where the browser is and what the page shows, for failures.
+	page := func(ctx context.Context) string {
+		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + location.search + ": " + (document.querySelector("main")?.innerText ?? "")`))
+		if err != nil {
+			return err.Error()
+		}
+		return got
+	}
 
 	do := func(ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
@@ -73,6 +84,9 @@ func TestBrowserJourney(t *testing.T) {
 				return
 			}
 			last = err
+			if time.Now().After(deadline) {
+				require.FailNow(t, "gave up waiting in the browser", "%s (%v); the page: %s", expr, last, page(ctx))
+			}
 			select {
 			case <-ctx.Done():
 				require.FailNow(t, "gave up waiting in the browser", "%s: %v (%v)", expr, ctx.Err(), last)
@@ -99,6 +113,9 @@ func TestBrowserJourney(t *testing.T) {
 				last = *got
 			}
 			lastErr = err
+			if time.Now().After(deadline) {
+				require.FailNow(t, "gave up waiting in the browser", "%s to say %q; it said %q (%v); the page: %s", sel, want, last, lastErr, page(ctx))
+			}
 			select {
 			case <-ctx.Done():
 				require.FailNow(t, "gave up waiting in the browser", "%s to say %q; it said %q (%v)", sel, want, last, lastErr)
@@ -131,6 +148,27 @@ func TestBrowserJourney(t *testing.T) {
 			chromedp.Navigate(ta.srv.URL+path),
 		)
 	}
+	// click clicks an element through the DOM once it is visible. A
+	// mouse click at coordinates misses when a busy browser is still
+	// laying the page out (a stylesheet arriving late moves the button).
+	click := func(sel string) chromedp.Action[chromedp.Void] {
+		q, _ := json.Marshal(sel)
+		return chromedp.Steps(
+			chromedp.WaitVisible(chromedp.CSS(sel)),
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { document.querySelector(%s).click(); return true })()`, q))(ctx, tg)
+				return err
+			}),
+		)
+	}
+	// clickLink clicks the link that says text.
+	clickLink := func(text string) chromedp.Action[chromedp.Void] {
+		q, _ := json.Marshal(text)
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { [...document.querySelectorAll("a")].find((a) => a.textContent === %s).click(); return true })()`, q))(ctx, tg)
+			return err
+		})
+	}
 	totp := func(secret string) string {
 		t.Helper()
 		key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(secret, "="))
@@ -145,7 +183,7 @@ func TestBrowserJourney(t *testing.T) {
 			chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)),
 			chromedp.SendKeys(chromedp.CSS(`input[name=login]`), login),
 			chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
-			chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+			click(`main form button[type=submit]`),
 		)
 	}
 	enterTOTP := func(ctx context.Context, code string) {
@@ -153,7 +191,7 @@ func TestBrowserJourney(t *testing.T) {
 		do(ctx,
 			chromedp.WaitVisible(chromedp.CSS(`main > form input[name=code]`)),
 			chromedp.SendKeys(chromedp.CSS(`main > form input[name=code]`), code),
-			chromedp.Click(chromedp.CSS(`main > form button`)),
+			click(`main > form button`),
 		)
 	}
 
@@ -184,7 +222,7 @@ func TestBrowserJourney(t *testing.T) {
 	shot(ctx, "01-signup")
 	// Signed out, the development mailbox shows nothing; signed in with
 	// the email address, it shows the account's own mail.
-	do(ctx, chromedp.Click(chromedp.CSS(`#signup button`)), chromedp.WaitVisible(chromedp.CSS(`#signin-link`)))
+	do(ctx, click(`#signup button`), chromedp.WaitVisible(chromedp.CSS(`#signin-link`)))
 	signIn(ctx, email, pw)
 	do(ctx, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)),
 		goTo(ctx, "/dev/mailbox"), chromedp.WaitVisible(chromedp.CSS(`.mail`)))
@@ -196,26 +234,26 @@ func TestBrowserJourney(t *testing.T) {
 
 	// 2. Enrol TOTP from the QR page.
 	do(ctx, goTo(ctx, "/clients"), chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)),
-		chromedp.Click(chromedp.CSS(`nav a[href="/account"]`)),
+		click(`nav a[href="/account"]`),
 		chromedp.WaitVisible(chromedp.CSS(`a[href="/account/mfa"]`)),
-		chromedp.Click(chromedp.CSS(`a[href="/account/mfa"]`)),
+		click(`a[href="/account/mfa"]`),
 		chromedp.WaitVisible(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
 		chromedp.SendKeys(chromedp.CSS(`form[action="/account/mfa/enrol"] input[name=password]`), pw), // ASVS 7.5.1
-		chromedp.Click(chromedp.CSS(`form[action="/account/mfa/enrol"] button`)),
+		click(`form[action="/account/mfa/enrol"] button`),
 		chromedp.WaitVisible(chromedp.CSS(`#totp-secret`)),
 	)
 	waitJS(ctx, `document.querySelector(".enrol img")?.naturalWidth > 0`) // the QR code renders under the CSP
 	shot(ctx, "02-totp-enrolment")
 	secret := text(ctx, `#totp-secret`) // what the phone would keep
 	do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=code]`), totp(secret)),
-		chromedp.Click(chromedp.CSS(`form[action="/account/mfa/confirm"] button`)),
+		click(`form[action="/account/mfa/confirm"] button`),
 		chromedp.WaitVisible(chromedp.CSS(`#recovery-codes`)),
 		// The codes can be downloaded, and copied where there is a clipboard.
 		chromedp.WaitVisible(chromedp.CSS(`#download-codes`)), chromedp.WaitVisible(chromedp.CSS(`#copy-codes`)))
 	shot(ctx, "03-recovery-codes")
 
 	// 3. Sign out.
-	do(ctx, chromedp.Click(chromedp.CSS(`.signout button`)), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
+	do(ctx, click(`.signout button`), chromedp.WaitVisible(chromedp.CSS(`input[name=login]`)))
 	waitText(ctx, `p.notice`, "signed out")
 
 	// 4. Sign in with the password (a wrong one first, for the activity
@@ -250,14 +288,14 @@ func TestBrowserJourney(t *testing.T) {
 		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), "ada@analytical.example"),
 		chromedp.SendKeys(chromedp.CSS(`input[name=phone]`), "+44 20 7946 0000"),
 		chromedp.SendKeys(chromedp.CSS(`textarea[name=notes]`), "Met at the Analytical Society"),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		click(`main form button[type=submit]`),
 		chromedp.WaitVisible(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
-		chromedp.Click(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
+		clickLink("Ada Lovelace"),
 		chromedp.WaitVisible(chromedp.CSS(`input[name=phone]`)),
 		chromedp.SetValue(chromedp.CSS(`input[name=phone]`), "+44 20 7946 0999"),
-		chromedp.Click(chromedp.CSS(`main form button[type=submit]`)),
+		click(`main form button[type=submit]`),
 		chromedp.WaitVisible(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
-		chromedp.Click(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
+		clickLink("Ada Lovelace"),
 		chromedp.WaitVisible(chromedp.CSS(`#history`)),
 	)
 	history := text(ctx, `#history`)
@@ -283,7 +321,7 @@ func TestBrowserJourney(t *testing.T) {
 
 	// Admin: the first account administers; verify the audit chain.
 	do(ctx, goTo(ctx, "/admin"), chromedp.WaitVisible(chromedp.CSS(`#verify-chain`)),
-		chromedp.Click(chromedp.CSS(`#verify-chain`)))
+		click(`#verify-chain`))
 	waitText(ctx, `p.notice`, "intact")
 	shot(ctx, "07-admin")
 
@@ -302,7 +340,7 @@ func TestBrowserJourney(t *testing.T) {
 		}),
 		chromedp.SendKeys(chromedp.CSS(`input[name=recipient]`), id.Recipient().String()),
 		chromedp.SendKeys(chromedp.CSS(`#export-form input[name=password]`), pw),
-		chromedp.Click(chromedp.CSS(`#export-form button`)),
+		click(`#export-form button`),
 		chromedp.WaitVisible(chromedp.CSS(`#export-download`)),
 	)
 	// The instructions name the file the browser saves; the bar is full
@@ -310,7 +348,7 @@ func TestBrowserJourney(t *testing.T) {
 	waitText(ctx, `#export-command`, "bulwark-export-"+ta.clock.Now().UTC().Format(time.DateOnly)+".zip.age")
 	waitJS(ctx, `document.getElementById("export-bar").value === document.getElementById("export-bar").max`)
 	shot(ctx, "08-export")
-	do(ctx, chromedp.Click(chromedp.CSS(`#export-download`)))
+	do(ctx, click(`#export-download`))
 	var file string
 	for ev, err := range progress {
 		require.NoError(t, err)
@@ -331,12 +369,12 @@ func TestBrowserJourney(t *testing.T) {
 	// Deleting a client is irreversible: a page asks first, without
 	// JavaScript.
 	do(ctx, goTo(ctx, "/clients"), chromedp.WaitVisible(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
-		chromedp.Click(chromedp.Search(`//a[text()="Ada Lovelace"]`)),
-		chromedp.WaitVisible(chromedp.CSS(`#delete-client`)), chromedp.Click(chromedp.CSS(`#delete-client`)),
+		clickLink("Ada Lovelace"),
+		chromedp.WaitVisible(chromedp.CSS(`#delete-client`)), click(`#delete-client`),
 		chromedp.WaitVisible(chromedp.CSS(`#confirm-delete`)))
 	waitText(ctx, `main`, "cannot be undone")
 	shot(ctx, "08b-confirm-delete")
-	do(ctx, chromedp.Click(chromedp.CSS(`#confirm-delete`)))
+	do(ctx, click(`#confirm-delete`))
 	waitText(ctx, `p.notice`, "Client deleted")
 
 	// 6. Idle expiry with the fake clock: the banner warns, then the
@@ -377,13 +415,13 @@ func TestBrowserJourney(t *testing.T) {
 		goTo(ctx, "/account/delete"), chromedp.WaitVisible(chromedp.CSS(`#hand-over`)))
 	waitText(ctx, `p.error`, "only administrator")
 	shot(ctx, "11a-last-admin")
-	do(ctx, chromedp.Click(chromedp.CSS(`#hand-over`)), chromedp.WaitVisible(chromedp.CSS(`button.make-admin`)),
-		chromedp.Click(chromedp.CSS(`button.make-admin`)))
+	do(ctx, click(`#hand-over`), chromedp.WaitVisible(chromedp.CSS(`button.make-admin`)),
+		click(`button.make-admin`))
 	waitText(ctx, `p.notice`, "now an administrator")
 	do(ctx, goTo(ctx, "/account/delete"), chromedp.WaitVisible(chromedp.CSS(`a[href="/account/export"]`)))
 	shot(ctx, "11-delete")
 	do(ctx, chromedp.SendKeys(chromedp.CSS(`main input[name=password]`), pw),
-		chromedp.Click(chromedp.CSS(`main button.danger`)))
+		click(`main button.danger`))
 	waitText(ctx, `p.notice`, "erased")
 	var users, clients int
 	require.NoError(t, ta.db.QueryRow(`SELECT count(*) FROM webapp_users`).Scan(&users))
