@@ -18,6 +18,8 @@ import (
 
 	"filippo.io/age"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/require"
 
@@ -58,8 +60,8 @@ func TestBrowserJourney(t *testing.T) {
 	deadline := time.Now().Add(8 * time.Minute)
 	ctx, cancelTimeout := context.WithDeadline(ctx, deadline.Add(time.Minute))
 	defer cancelTimeout()
-	// page says where the browser is and what the page shows, for failures.
-	page := func(ctx context.Context) string {
+	// pageText says where the browser is and what the page shows, for failures.
+	pageText := func(ctx context.Context) string {
 		got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.pathname + location.search + ": " + (document.querySelector("main")?.innerText ?? "")`))
 		if err != nil {
 			return err.Error()
@@ -85,7 +87,7 @@ func TestBrowserJourney(t *testing.T) {
 			}
 			last = err
 			if time.Now().After(deadline) {
-				require.FailNow(t, "gave up waiting in the browser", "%s (%v); the page: %s", expr, last, page(ctx))
+				require.FailNow(t, "gave up waiting in the browser", "%s (%v); the page: %s", expr, last, pageText(ctx))
 			}
 			select {
 			case <-ctx.Done():
@@ -114,7 +116,7 @@ func TestBrowserJourney(t *testing.T) {
 			}
 			lastErr = err
 			if time.Now().After(deadline) {
-				require.FailNow(t, "gave up waiting in the browser", "%s to say %q; it said %q (%v); the page: %s", sel, want, last, lastErr, page(ctx))
+				require.FailNow(t, "gave up waiting in the browser", "%s to say %q; it said %q (%v); the page: %s", sel, want, last, lastErr, pageText(ctx))
 			}
 			select {
 			case <-ctx.Done():
@@ -128,10 +130,20 @@ func TestBrowserJourney(t *testing.T) {
 		t.Helper()
 		return waitText(ctx, sel, "")
 	}
+	// front makes the tab of ctx the active one. Chrome hides the other
+	// tabs, and a hidden tab gets no animation frames: screenshots and
+	// input wait for ever on it (after the tab-close step, the first tab
+	// was sometimes left hidden on a busy machine).
+	front := func(ctx context.Context) {
+		t.Helper()
+		_, err := chromedp.Call(ctx, page.BringToFront, cdp.Empty{})
+		require.NoError(t, err)
+	}
 	start := time.Now()
 	shot := func(ctx context.Context, name string) {
 		t.Helper()
 		t.Logf("%5.1fs %s", time.Since(start).Seconds(), name)
+		front(ctx) // a screenshot waits for a frame, which a hidden tab never draws
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), png, 0o600))
@@ -403,7 +415,9 @@ func TestBrowserJourney(t *testing.T) {
 	}, 10*time.Second, 50*time.Millisecond, "the pagehide beacon ended the session")
 
 	// 9. Sign in again (not refused: no session is left) and delete the
-	// account, offered an export first.
+	// account, offered an export first. The first tab is the one in front
+	// again now that the other is closed.
+	front(ctx)
 	ta.clock.Add(time.Minute)
 	signIn(ctx, username, pw)
 	enterTOTP(ctx, totp(secret))
