@@ -36,6 +36,12 @@
 // records; run [Log.CheckpointAll] on a timer so quiet streams are covered
 // too. [Log.Verify] walks a range and returns the first broken record as a
 // [*ChainError] matching [ErrTampered]; [Log.VerifyAll] checks every stream.
+// A store that keeps copies of fields beside the record for filtering (the
+// SQL columns actor, ip, action, target_id, ...) checks each copy against
+// the record as it reads it: an edited column makes Verify fail with
+// [ProblemColumn] (a record hidden from a search by moving it out of the
+// filter is found this way), and [Log.Query] refuses any record whose own
+// fields do not match the filter rather than return it.
 //
 // Checkpoints live in the same store as the records. Someone who can
 // delete rows can delete checkpoints too, then truncate or rewrite (and
@@ -53,12 +59,33 @@
 // A [Log] is safe for concurrent use. Appends are grouped: while one batch
 // is being written, new events queue, and the next batch carries them all
 // (group commit); [Log.Append] returns only when its own event is durable.
+// An Append that finds no batch to join and a write slot free writes its
+// own event at once, with no hand-off to another goroutine, so an
+// uncontended log costs little more than its store: on the in-memory
+// store, Log.Append runs at about 0.7 of the store's own Append for the
+// same event, 0.6 when it also draws the id and reads the clock
+// (BenchmarkAppendRatio).
 // Many processes may share one store: the store serialises each stream (a
 // row lock on the stream's head in PostgreSQL, the write lock in SQLite, a
 // mutex in memory), so every stream stays one chain. When the store fails,
 // Append returns an error wrapping [ErrWrite] and the host should refuse the
 // audited action (fail closed); Config.FailOpen trades that for
 // availability.
+//
+// # In the host's transaction
+//
+// Group commit makes an event durable on its own, before or after the
+// change it describes; if that change then fails or its request is
+// cancelled, the log holds a change that never happened. A host whose data
+// lives in the same SQL database appends instead inside its own
+// transaction with [Log.AppendTx] and a [TxAppender]
+// (store/sqlstore: AuditStore.Tx(tx)): make the change, append, commit.
+// The change and its record commit or roll back together. The stream's
+// head stays locked by that transaction until it ends, so concurrent
+// Appends (from any process) chain after it, or after its predecessor if
+// it rolls back; keep the transaction short and append last. Such records
+// are not checkpointed inside the transaction; later automatic checkpoints
+// and [Log.CheckpointAll] cover them.
 //
 // # Query and reports
 //
@@ -70,8 +97,13 @@
 // # Export, retention and offline verification
 //
 // [Log.Export] writes a range as JSON Lines with every hash and the signed
-// checkpoints; [VerifyJSONL] (and the examples/auditverify command) checks
-// such a file without the database. [Log.Prune] verifies the stream, then
+// checkpoints, and ends each stream with a signed [Manifest]: the first and
+// last record, how many, what had been pruned, and a digest of the
+// checkpoint lines. [VerifyJSONL] (and the examples/auditverify command)
+// checks such a file without the database and refuses one that is not
+// exactly what its manifest states, so records cut from the front (which
+// would otherwise look like an export that began later), from the end, or
+// a missing checkpoint line are detected; it refuses an empty input too. [Log.Prune] verifies the stream, then
 // deletes records older than a period after signing a checkpoint that
 // records the pruned head, so what remains still verifies from a signed
 // anchor; it refuses to prune a stream that fails verification.

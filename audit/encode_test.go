@@ -135,6 +135,11 @@ func FuzzParseLine(f *testing.F) {
 	cp := audit.Checkpoint{Stream: "s", Seq: 3, Time: r.Time, KeyID: "k", Signature: []byte{1}}
 	cpLine, _ := audit.AppendCheckpointJSON(nil, &cp)
 	f.Add(cpLine)
+	m := audit.Manifest{Stream: "s", From: 51, To: 100, Records: 50, PrunedSeq: 50, Checkpoints: 2,
+		Time: r.Time, KeyID: "k", Signature: []byte{1}}
+	mLine, _ := audit.AppendManifestJSON(nil, &m)
+	f.Add(mLine)
+	f.Add([]byte(`{"type":"manifest","v":1,"stream":"s","seq":0,"hash":"","time":"2026-01-02T03:04:05.000006Z","from":1}`))
 	f.Add([]byte(`{"type":"record","v":1,"time":"x"}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		l, err := audit.ParseLine(b)
@@ -142,10 +147,15 @@ func FuzzParseLine(f *testing.F) {
 			return
 		}
 		var again []byte
-		if l.Record != nil {
+		switch {
+		case l.Record != nil:
 			again, err = audit.AppendRecordJSON(nil, l.Record)
-		} else {
+		case l.Checkpoint != nil:
 			again, err = audit.AppendCheckpointJSON(nil, l.Checkpoint)
+		case l.Manifest != nil:
+			again, err = audit.AppendManifestJSON(nil, l.Manifest)
+		default:
+			t.Fatal("ParseLine returned an empty line without an error")
 		}
 		if err != nil {
 			t.Fatalf("parsed line does not encode: %v", err)
@@ -153,6 +163,9 @@ func FuzzParseLine(f *testing.F) {
 		l2, err := audit.ParseLine(again)
 		if err != nil {
 			t.Fatalf("re-encoded line does not parse: %v", err)
+		}
+		if l.Manifest != nil && !bytes.Equal(l.Manifest.SignedBytes(), l2.Manifest.SignedBytes()) {
+			t.Fatalf("manifest changed meaning through a JSON round trip")
 		}
 		if l.Record != nil {
 			h1, err1 := l.Record.ComputeHash()

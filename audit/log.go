@@ -87,9 +87,11 @@ type Config struct {
 // durable. Several Logs (in several processes) may share one store: the
 // store serialises each stream.
 type Log struct {
-	store   Store
-	cfg     Config
-	writers []*writer
+	store    Store
+	cfg      Config
+	writers  []*writer
+	ids      idSource
+	deadline writeDeadline
 }
 
 // New returns a Log over store. It panics if store is nil.
@@ -123,7 +125,7 @@ func New(store Store, cfg Config) *Log {
 	if cfg.InFlight <= 0 {
 		cfg.InFlight = 1
 	}
-	l := &Log{store: store, cfg: cfg}
+	l := &Log{store: store, cfg: cfg, ids: idSource{r: cfg.Rand}}
 	for range cfg.Writers {
 		l.writers = append(l.writers, &writer{log: l})
 	}
@@ -158,7 +160,8 @@ func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
 		_, _ = h.Write([]byte(ev.Tenant))
 		w = l.writers[h.Sum32()%uint32(len(l.writers))]
 	}
-	rec, err := w.append(ctx, ev)
+	var rec Record
+	err := w.append(ctx, &ev, &rec)
 	if err != nil {
 		err = fmt.Errorf("%w: %w", ErrWrite, err)
 		if l.cfg.FailOpen {
@@ -168,6 +171,36 @@ func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
 		return Record{}, err
 	}
 	return rec, nil
+}
+
+// AppendTx redacts, validates and chains ev like [Log.Append], but writes
+// it through tx, inside a transaction the host holds (store/sqlstore:
+// AuditStore.Tx(sqlTx)), instead of through group commit. The record is
+// durable when, and only if, the host commits: a change and its record
+// commit or roll back together, so the log never holds a change that was
+// rolled back or cancelled with its request. Make the change, call
+// AppendTx, then commit; if AppendTx fails, roll back (fail closed).
+//
+// It returns ErrInvalidEvent for a bad event and an error wrapping
+// ErrWrite when tx fails; Config.FailOpen does not apply, since the host's
+// transaction is then unusable anyway. The record is not checkpointed in
+// the transaction (a checkpoint must not vouch for what may roll back);
+// automatic checkpoints of later appends and [Log.CheckpointAll] cover it.
+func (l *Log) AppendTx(ctx context.Context, tx TxAppender, ev Event) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	if err := l.prepare(&ev); err != nil {
+		return Record{}, err
+	}
+	recs, err := tx.Append(ctx, []Event{ev})
+	if err == nil && len(recs) != 1 {
+		err = errors.New("audit: store returned a wrong number of records")
+	}
+	if err != nil {
+		return Record{}, fmt.Errorf("%w: %w", ErrWrite, err)
+	}
+	return recs[0], nil
 }
 
 func (l *Log) report(ctx context.Context, err error) {
@@ -208,7 +241,7 @@ func (l *Log) prepare(ev *Event) error {
 		ev.Time = ev.Time.UTC().Truncate(time.Microsecond)
 	}
 	if ev.ID == "" {
-		id, err := uuid.NewV7FromReader(l.cfg.Rand)
+		id, err := l.ids.newV7(ev.Time)
 		if err != nil {
 			return fmt.Errorf("audit: event id: %w", err)
 		}
@@ -303,16 +336,27 @@ func clean(s string, n int) string {
 }
 
 // writer runs group commit without a background goroutine. An appender
-// queues its event; if fewer than Config.InFlight batches are being written
-// it becomes a leader: it takes everything queued (up to MaxBatch), writes
-// it, releases those appenders, and repeats until its own event has been
-// taken by some leader. Then it hands its leader slot to the first waiting
-// appender, or gives it up.
+// that finds nothing queued and a batch slot free (fewer than
+// Config.InFlight batches being written) writes its own event at once, as a
+// batch of one, with no hand-off at all: the fast path of an uncontended
+// log. Otherwise it queues its event; if a slot is free it becomes a
+// leader: it takes everything queued (up to MaxBatch), writes it, releases
+// those appenders, and repeats until its own event has been taken by some
+// leader. Then it hands its leader slot to the first waiting appender, or
+// gives it up. Appenders that queue while a batch is written are carried by
+// the next one (leader/follower group commit).
 type writer struct {
 	log      *Log
 	mu       sync.Mutex
 	queue    []*request
 	inflight int
+	// contended is set while appenders keep queuing behind writes (the
+	// last batch carried more than one event, or others queued during a
+	// fast-path write). Then there is no fast path: an appender released
+	// by a batch would otherwise write alone the moment it returns, ahead
+	// of the others it was released with, and halve the batch size of a
+	// busy log.
+	contended bool
 }
 
 type request struct {
@@ -325,9 +369,21 @@ type request struct {
 	done    chan struct{} // closed when rec/err are set
 }
 
-func (w *writer) append(ctx context.Context, ev Event) (Record, error) {
-	r := &request{ev: ev, lead: make(chan struct{}, 1), done: make(chan struct{})}
+func (w *writer) append(ctx context.Context, ev *Event, rec *Record) error {
 	w.mu.Lock()
+	if len(w.queue) == 0 && w.inflight < w.log.cfg.InFlight && !w.contended {
+		// Fast path: nobody to batch with. Write our own event now; those
+		// who queue meanwhile are handed the slot when we are done.
+		w.inflight++
+		w.mu.Unlock()
+		err := w.log.commitOne(ctx, ev, rec)
+		w.mu.Lock()
+		w.contended = len(w.queue) > 0
+		w.releaseSlot()
+		w.mu.Unlock()
+		return err
+	}
+	r := &request{ev: *ev, lead: make(chan struct{}, 1), done: make(chan struct{})}
 	w.queue = append(w.queue, r)
 	leader := w.inflight < w.log.cfg.InFlight
 	if leader {
@@ -345,7 +401,8 @@ func (w *writer) append(ctx context.Context, ev Event) (Record, error) {
 				w.releaseSlot()
 			}
 			w.mu.Unlock()
-			return r.rec, r.err
+			*rec = r.rec
+			return r.err
 		case <-r.lead:
 		}
 	}
@@ -362,6 +419,7 @@ func (w *writer) append(ctx context.Context, ev Event) (Record, error) {
 		n := min(len(w.queue), w.log.cfg.MaxBatch)
 		batch := w.queue[:n:n]
 		w.queue = w.queue[n:]
+		w.contended = n > 1
 		for _, b := range batch {
 			b.taken = true
 		}
@@ -372,7 +430,8 @@ func (w *writer) append(ctx context.Context, ev Event) (Record, error) {
 		}
 	}
 	<-r.done
-	return r.rec, r.err
+	*rec = r.rec
+	return r.err
 }
 
 // releaseSlot passes a leader slot to the first queued appender that is
@@ -392,17 +451,95 @@ func (w *writer) releaseSlot() {
 // events, so it must not depend on the leader's context being cancelled.
 const writeTimeout = 30 * time.Second
 
+// writeDeadline hands every store call a context that expires between
+// writeTimeout/2 and writeTimeout after the call starts. A fresh
+// context.WithTimeout per write cost more than the in-memory store's whole
+// Append (five allocations, a timer and a clock read); this one is replaced
+// every writeTimeout/2 (a timer marks it stale) and left to expire by
+// itself, never cancelled early, since calls may still be using it.
+type writeDeadline struct {
+	mu     sync.Mutex
+	ctx    context.Context
+	cancel context.CancelFunc // owned here; the context expires on its own
+	stale  bool
+}
+
+func (d *writeDeadline) get() context.Context {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.ctx == nil || d.stale {
+		d.ctx, d.cancel = context.WithTimeout(context.Background(), writeTimeout) //nolint:gosec // expires by itself: calls may still be using it when it is replaced
+		d.stale = false
+		time.AfterFunc(writeTimeout/2, func() {
+			d.mu.Lock()
+			d.stale = true
+			d.mu.Unlock()
+		})
+	}
+	return d.ctx
+}
+
+// valuesOf is Context (deadline and cancellation) with the values of
+// another context, the caller's.
+type valuesOf struct {
+	context.Context
+	values context.Context
+}
+
+// Value asks Context first: it holds no values of its own but the
+// context package's internal ones, which must come from the context whose
+// deadline and cancellation these are (so that contexts derived from this
+// one follow it cheaply, and context.Cause is its cause).
+func (c valuesOf) Value(key any) any {
+	if v := c.Context.Value(key); v != nil {
+		return v
+	}
+	return c.values.Value(key)
+}
+
+// idSource makes UUIDv7 event ids (RFC 9562 section 5.7) from the event's
+// time and Config.Rand, which it reads a block at a time: one read of the
+// system's randomness per event cost as much as the store's Append.
+type idSource struct {
+	mu  sync.Mutex
+	r   io.Reader
+	buf [4096]byte
+	off int
+}
+
+// newV7 returns a version 7 UUID: 48 bits of Unix milliseconds, 12 bits of
+// the sub-millisecond fraction (method 3 of RFC 9562 section 6.2, so ids
+// of one stream sort to the microsecond), and 62 random bits.
+func (s *idSource) newV7(t time.Time) (uuid.UUID, error) {
+	var id uuid.UUID
+	s.mu.Lock()
+	if s.off == 0 || s.off+8 > len(s.buf) {
+		if _, err := io.ReadFull(s.r, s.buf[:]); err != nil {
+			s.off = 0
+			s.mu.Unlock()
+			return id, err
+		}
+		s.off = 0
+	}
+	copy(id[8:], s.buf[s.off:s.off+8])
+	clear(s.buf[s.off : s.off+8]) // used randomness is not kept
+	s.off += 8
+	s.mu.Unlock()
+	// UUIDv7 has no time before 1970: use 0 rather than let a negative
+	// remainder overwrite the version bits.
+	us := max(t.UnixMicro(), 0)
+	ms, frac := uint64(us/1000), uint64(us%1000)*4096/1000
+	binary.BigEndian.PutUint64(id[0:8], ms<<16|0x7000|frac)
+	id[8] = id[8]&0x3f | 0x80 // variant 10
+	return id, nil
+}
+
 func (l *Log) commit(ctx context.Context, batch []*request) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	defer cancel()
 	evs := make([]Event, len(batch))
 	for i, b := range batch {
 		evs[i] = b.ev
 	}
-	recs, err := l.store.Append(ctx, evs)
-	if err == nil && len(recs) != len(evs) {
-		err = errors.New("audit: store returned a wrong number of records")
-	}
+	recs, err := l.write(ctx, evs)
 	for i, b := range batch {
 		if err != nil {
 			b.err = err
@@ -410,9 +547,46 @@ func (l *Log) commit(ctx context.Context, batch []*request) {
 			b.rec = recs[i]
 		}
 	}
-	if err == nil && l.cfg.Signer != nil {
+}
+
+// oneEvent recycles the batch slices of the fast path.
+var oneEvent = sync.Pool{New: func() any { return new([1]Event) }}
+
+// commitOne writes a batch of one event: the fast path.
+func (l *Log) commitOne(ctx context.Context, ev *Event, rec *Record) error {
+	one := oneEvent.Get().(*[1]Event)
+	one[0] = *ev
+	recs, err := l.write(ctx, one[:])
+	one[0] = Event{}
+	oneEvent.Put(one)
+	if err != nil {
+		return err
+	}
+	*rec = recs[0]
+	return nil
+}
+
+// write stores evs and signs any checkpoint they make due. The store call
+// ignores the caller's cancellation (its answer must be the truth about
+// durability, and a batch carries other callers' events) but keeps its
+// values, and is bounded by writeTimeout (see writeDeadline).
+func (l *Log) write(ctx context.Context, evs []Event) ([]Record, error) {
+	if ctx == context.Background() {
+		ctx = l.deadline.get() // nothing to carry over; saves an allocation
+	} else {
+		ctx = valuesOf{Context: l.deadline.get(), values: ctx}
+	}
+	recs, err := l.store.Append(ctx, evs)
+	if err == nil && len(recs) != len(evs) {
+		err = errors.New("audit: store returned a wrong number of records")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if l.cfg.Signer != nil {
 		l.autoCheckpoint(ctx, recs)
 	}
+	return recs, nil
 }
 
 // autoCheckpoint signs the head of each stream whose batch crossed a

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/audit"
@@ -154,10 +155,17 @@ type countingStore struct {
 	n  int
 }
 
+// Append counts calls and yields, like a store waiting on I/O, so that
+// appenders pile up behind a write in progress and get batched. (An
+// uncontended in-memory write is quicker than a hand-off, and the Log
+// then writes each event itself, unbatched.)
 func (s *countingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
 	s.mu.Lock()
 	s.n++
 	s.mu.Unlock()
+	for range 4 {
+		runtime.Gosched()
+	}
 	return s.Store.Append(ctx, evs)
 }
 
@@ -438,4 +446,175 @@ func TestSlogBridgeReportsFailedWrite(t *testing.T) {
 	slog.New(l.SlogHandler(audit.SlogOptions{})).Info("export", audit.SlogAction, "data.export")
 	require.Len(t, reported, 1)
 	require.ErrorIs(t, reported[0], audit.ErrWrite)
+}
+
+// ctxStore records what the store call's context carried.
+type ctxStore struct {
+	audit.Store
+	mu       sync.Mutex
+	value    any
+	deadline bool
+	batches  []int
+}
+
+type ctxKey struct{}
+
+func (s *ctxStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+	s.mu.Lock()
+	s.value = ctx.Value(ctxKey{})
+	_, s.deadline = ctx.Deadline()
+	s.batches = append(s.batches, len(evs))
+	s.mu.Unlock()
+	return s.Store.Append(ctx, evs)
+}
+
+// TestAppendFastPath: an uncontended Append writes its own event as a
+// batch of one, with no hand-off: two allocations (the event id and the
+// store's record) on the in-memory store, against thirteen before. The
+// store call keeps the caller's context values, is bounded by a deadline
+// and is not cancelled with the caller.
+func TestAppendFastPath(t *testing.T) {
+	st := &ctxStore{Store: memstore.NewAuditStore()}
+	l := audit.New(st, audit.Config{})
+	ctx := context.WithValue(context.Background(), ctxKey{}, "request-7")
+	_, err := l.Append(ctx, audit.Event{Action: "record.updated", Actor: "u"})
+	require.NoError(t, err)
+	require.Equal(t, "request-7", st.value, "the caller's context values reach the store")
+	require.True(t, st.deadline, "the store call is bounded")
+	require.Equal(t, []int{1}, st.batches)
+
+	mem := audit.New(memstore.NewAuditStore(), audit.Config{})
+	ev := audit.Event{Tenant: "acme", Actor: "u1", Action: "auth.login", IP: "192.0.2.1", UserAgent: "test"}
+	bg := context.Background()
+	allocs := testing.AllocsPerRun(2000, func() {
+		if _, err := mem.Append(bg, ev); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.LessOrEqual(t, allocs, 2.0, "Log.Append allocations beyond the store's")
+	rep, err := mem.Verify(bg, "acme", audit.VerifyOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 2001, rep.Records)
+}
+
+// TestEventIDFromAnyTime: ids are timestamped from the event's time, which
+// the host may set to anything Append accepts; an id must stay a UUIDv7
+// (version and variant bits intact) even for a time before 1970, which
+// UUIDv7 cannot represent (its timestamp is then 0).
+func TestEventIDFromAnyTime(t *testing.T) {
+	t.Parallel()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	for _, at := range []time.Time{
+		time.Date(1969, 12, 31, 23, 59, 59, 999_999_000, time.UTC),
+		time.Date(1900, 1, 1, 0, 0, 0, 1000, time.UTC),
+		time.Unix(0, 0).UTC(),
+		t0,
+	} {
+		rec, err := l.Append(context.Background(), audit.Event{Action: "record.updated", Time: at})
+		require.NoError(t, err)
+		id, err := uuid.Parse(rec.ID)
+		require.NoError(t, err)
+		require.Equal(t, uuid.Version(7), id.Version(), "id %s for %s", rec.ID, at)
+		require.Equal(t, uuid.RFC4122, id.Variant(), "id %s for %s", rec.ID, at)
+		sec, nsec := id.Time().UnixTime()
+		require.Equal(t, max(at.UnixMilli(), 0), sec*1000+nsec/1e6, "a time UUIDv7 cannot hold is 0, not wrapped")
+	}
+}
+
+// blockingStore holds each Append until released and records whether the
+// store call's context was cancelled meanwhile.
+type blockingStore struct {
+	audit.Store
+	entered chan struct{}
+	release chan struct{}
+	mu      sync.Mutex
+	ctxErrs []error
+}
+
+func (s *blockingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+	s.entered <- struct{}{}
+	<-s.release
+	s.mu.Lock()
+	s.ctxErrs = append(s.ctxErrs, ctx.Err())
+	s.mu.Unlock()
+	return s.Store.Append(ctx, evs)
+}
+
+// TestCancelledCallerDoesNotCancelWrites: a caller whose context is
+// cancelled while its event (fast path) or a batch it leads is being
+// written does not cancel the store call, which carries other callers'
+// events too and must report the truth about durability: every Append
+// returns only after its record is stored, without error.
+func TestCancelledCallerDoesNotCancelWrites(t *testing.T) {
+	t.Parallel()
+	st := &blockingStore{Store: memstore.NewAuditStore(), entered: make(chan struct{}), release: make(chan struct{})}
+	l := audit.New(st, audit.Config{})
+	ctx, cancel := context.WithCancel(context.Background())
+	errs := make(chan error, 3)
+	go func() { // fast path: writes alone
+		_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "a.first"})
+		errs <- err
+	}()
+	<-st.entered
+	for range 2 { // queue behind it; carried by the next batch
+		go func() {
+			_, err := l.Append(context.Background(), audit.Event{Tenant: "t", Action: "a.queued"})
+			errs <- err
+		}()
+	}
+	cancel()
+	st.release <- struct{}{} // the first write completes despite the cancel
+	<-st.entered             // the next batch
+	st.release <- struct{}{}
+	for range 3 {
+		select {
+		case err := <-errs:
+			require.NoError(t, err)
+		case <-st.entered: // a third batch, if the queued ones were split
+			st.release <- struct{}{}
+			require.NoError(t, <-errs)
+		}
+	}
+	st.mu.Lock()
+	for _, err := range st.ctxErrs {
+		require.NoError(t, err, "a store call was cancelled with its caller")
+	}
+	st.mu.Unlock()
+	rep, err := l.Verify(context.Background(), "t", audit.VerifyOptions{})
+	require.NoError(t, err)
+	require.Equal(t, 3, rep.Records)
+}
+
+// TestEventIDsUniqueUnderContention: ids come from one buffer of
+// randomness per Log, shared by every appender; under contention, with
+// every event at the same instant (so the timestamp bits are equal), no
+// two ids repeat, within a Log or across Logs on one store.
+func TestEventIDsUniqueUnderContention(t *testing.T) {
+	t.Parallel()
+	st := memstore.NewAuditStore()
+	same := func() time.Time { return t0 }
+	logs := []*audit.Log{audit.New(st, audit.Config{Now: same}), audit.New(st, audit.Config{Now: same, InFlight: 3})}
+	const workers, each = 8, 300
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for range each {
+				rec, err := logs[w%len(logs)].Append(context.Background(), audit.Event{Tenant: fmt.Sprint("t", w%3), Action: "a.b"})
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if seen[rec.ID] {
+					t.Errorf("id %s repeated", rec.ID)
+				}
+				seen[rec.ID] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	require.Len(t, seen, workers*each)
 }

@@ -31,6 +31,14 @@ type VerifyReport struct {
 	// write the store could have rewritten them and their hashes.
 	Signed uint64
 	Head   Head // the last record checked
+	// Attested is set by [VerifyJSONL] when the stream's [Manifest] was
+	// checked (and, with a key given, its signature): the file holds
+	// exactly the range, prune anchor and checkpoints it states.
+	Attested bool
+	// Exported is the signed time of the stream's manifest (set with
+	// Attested): an older export, a true prefix of the log, verifies too,
+	// so show when it was made.
+	Exported time.Time
 }
 
 // Verify walks records of stream and returns the first problem as a
@@ -274,9 +282,23 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 		limit = maxQueryLimit
 	}
 	f.Limit = limit + 1
+	// Records keep microseconds; stores compare whole microseconds. Round
+	// the bounds up to one, so that the store's answer and f.Match agree
+	// on a record at the boundary.
+	f.Since, f.Until = ceilMicro(f.Since), ceilMicro(f.Until)
 	recs, err := l.store.Query(ctx, f)
 	if err != nil {
 		return Page{}, err
+	}
+	// A store filters on copies of the fields (SQL columns); a record that
+	// does not itself match, or is out of order, means those copies were
+	// edited. Refuse the page rather than show it. Ids are not unique (a
+	// host may set its own), so two records may tie; only disorder counts.
+	for i := range recs {
+		r := &recs[i]
+		if !f.Match(r) || !f.After.Before(r) || (i > 0 && NewerFirst(&recs[i-1], r) > 0) {
+			return Page{}, &ChainError{Stream: r.Tenant, Seq: r.Seq, Problem: ProblemColumn}
+		}
 	}
 	var p Page
 	if len(recs) > limit {
@@ -449,4 +471,16 @@ func (l *Log) CheckpointAll(ctx context.Context) (int, error) {
 		n++
 	}
 	return n, nil
+}
+
+// ceilMicro rounds t up to a whole microsecond; the zero time stays zero.
+func ceilMicro(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	c := t.Truncate(time.Microsecond)
+	if c.Before(t) {
+		c = c.Add(time.Microsecond)
+	}
+	return c
 }

@@ -39,6 +39,18 @@ type RecordStore interface {
 	Query(ctx context.Context, f Filter) ([]Record, error)
 }
 
+// TxAppender appends records inside a transaction the host holds, so that
+// they become durable exactly when the host's own change commits, and
+// vanish with it if it rolls back. [Log.AppendTx] uses one;
+// store/sqlstore's AuditStore.Tx makes one from a *sql.Tx. Like
+// [RecordStore.Append] it links each event after the head of its stream,
+// serialised against every other appender of the stream (it holds the
+// stream's head lock until the transaction ends), but its records are
+// durable only once the host commits.
+type TxAppender interface {
+	Append(ctx context.Context, events []Event) ([]Record, error)
+}
+
 // CheckpointStore keeps signed checkpoints and prunes.
 type CheckpointStore interface {
 	// AddCheckpoint stores cp. A checkpoint with the same Stream, Seq and

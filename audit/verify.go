@@ -28,6 +28,16 @@ const (
 	ProblemCheckpoint Problem = "record hash differs from signed checkpoint"
 	ProblemSignature  Problem = "checkpoint signature invalid"
 	ProblemTruncated  Problem = "chain ends before a signed checkpoint or the stored head"
+	// ProblemColumn: a value a store keeps beside the record for
+	// filtering (an SQL column) differs from the record itself, so
+	// queries on it would miss or misattribute the record.
+	ProblemColumn Problem = "stored column differs from the record"
+	// ProblemRange: an export's records or checkpoint lines are not the
+	// ones its signed manifest states (cut at either end, a checkpoint
+	// line removed or added), or a stream of an export has no manifest.
+	ProblemRange Problem = "export does not hold what its manifest states"
+	// ProblemUnsigned: a key was given, but the export manifest is unsigned.
+	ProblemUnsigned Problem = "export manifest is not signed"
 )
 
 // ChainError reports the first broken record (or checkpoint) found.

@@ -56,3 +56,53 @@ func TestVerifyWhileAppending(t *testing.T) {
 	_, err = audit.New(mem, cfg).Verify(ctx, "t", audit.VerifyOptions{})
 	require.NoError(t, err)
 }
+
+// lyingStore returns from Query records that do not match the filter, as a
+// store whose filter columns were edited would.
+type lyingStore struct{ audit.Store }
+
+func (s lyingStore) Query(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+	f.Actor, f.IP, f.ActionPrefix, f.TargetID = "", "", "", ""
+	return s.Store.Query(ctx, f)
+}
+
+// TestQueryRefusesRecordsOutsideFilter: whatever the store returns, Query
+// and AccessReport never show a record whose own fields do not match the
+// filter; they report tampering instead.
+func TestQueryRefusesRecordsOutsideFilter(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	st := memstore.NewAuditStore()
+	l := audit.New(st, audit.Config{})
+	for _, actor := range []string{"alice", "bob"} {
+		_, err := l.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionLogin, Outcome: audit.Failure})
+		require.NoError(t, err)
+	}
+	liar := audit.New(lyingStore{st}, audit.Config{})
+	p, err := liar.Query(ctx, audit.Filter{Actor: "bob"})
+	var ce *audit.ChainError
+	require.ErrorAs(t, err, &ce)
+	require.Equal(t, audit.ProblemColumn, ce.Problem)
+	require.Empty(t, p.Records)
+	p, err = l.Query(ctx, audit.Filter{Actor: "bob"})
+	require.NoError(t, err)
+	require.Len(t, p.Records, 1)
+}
+
+// TestQueryAcceptsTiedRecords: ids are not unique (a host may set its own,
+// say a request id, on several events of one request, with one time), so
+// two genuine records may tie on (time, id). Query must return them, not
+// report them as tampered: only a record out of order means edited columns.
+func TestQueryAcceptsTiedRecords(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	for _, action := range []string{"order.placed", "order.paid"} {
+		_, err := l.Append(ctx, audit.Event{ID: "req-7", Time: at, Actor: "u", Action: action})
+		require.NoError(t, err)
+	}
+	p, err := l.Query(ctx, audit.Filter{Actor: "u"})
+	require.NoError(t, err)
+	require.Len(t, p.Records, 2)
+}

@@ -234,25 +234,42 @@ func (a *Authenticator) ChangePassword(ctx context.Context, ch PasswordChange, c
 	return a.setPassword(ctx, u, ch.New, "change", ch.CurrentSessionID, ch.EndOtherSessions, c)
 }
 
-// verifyCurrent checks a signed-in user's password under the lockout.
+// verifyCurrent checks a signed-in user's password under the lockout and
+// clears the failure count on success.
 func (a *Authenticator) verifyCurrent(ctx context.Context, userID, password string, c Client) (User, error) {
-	u, found, err := a.findUser(ctx, ByID, userID)
+	u, key, att, err := a.checkCurrent(ctx, userID, password, c)
+	defer att.end()
 	if err != nil {
 		return User{}, err
 	}
+	if err := a.store.ResetCounter(ctx, key); err != nil {
+		return User{}, fmt.Errorf("auth: counter: %w", err)
+	}
+	return u, nil
+}
+
+// checkCurrent checks a signed-in user's password under the lockout. On
+// success the attempt is still counted as a failure: the caller clears the
+// counter (key) once every factor it asks for is proved. The caller ends
+// the attempt (att.end) in every case.
+func (a *Authenticator) checkCurrent(ctx context.Context, userID, password string, c Client) (User, string, attempt, error) {
+	u, found, err := a.findUser(ctx, ByID, userID)
+	if err != nil {
+		return User{}, "", attempt{}, err
+	}
 	if !found {
-		return User{}, ErrInvalidCredentials
+		return User{}, "", attempt{}, ErrInvalidCredentials
 	}
 	key := accountKey(u, true, "")
 	now := a.now()
 	att, err := a.reserveAttempt(ctx, key, true, now)
 	if err != nil {
-		return User{}, err
+		return User{}, "", attempt{}, err
 	}
 	hash := u.PasswordHash
 	if hash == "" {
 		if hash, err = a.dummyHash(ctx); err != nil {
-			return User{}, fmt.Errorf("auth: dummy hash: %w", err)
+			return User{}, "", att, fmt.Errorf("auth: dummy hash: %w", err)
 		}
 	}
 	if verr := a.cfg.Hasher.Verify(ctx, password, hash); verr != nil || att.state.Locked || u.PasswordHash == "" {
@@ -260,12 +277,9 @@ func (a *Authenticator) verifyCurrent(ctx context.Context, userID, password stri
 		if att.state.Locked {
 			reason = "locked"
 		}
-		return User{}, a.failed(ctx, u.ID, att, reason, EventPasswordFailed, c)
+		return User{}, "", att, a.failed(ctx, u.ID, att, reason, EventPasswordFailed, c)
 	}
-	if err := a.store.ResetCounter(ctx, key); err != nil {
-		return User{}, fmt.Errorf("auth: counter: %w", err)
-	}
-	return u, nil
+	return u, key, att, nil
 }
 
 // SensitiveAction names an action guarded by [Authenticator.RequireRecentAuth].
@@ -298,17 +312,77 @@ func (a *Authenticator) RequireRecentAuth(authTime time.Time, action SensitiveAc
 	return nil
 }
 
-// Reauthenticate verifies a signed-in user's password again before a
-// sensitive action, under the same lockout as Login, and returns the new
-// authentication time. Failures return [ErrInvalidCredentials].
-func (a *Authenticator) Reauthenticate(ctx context.Context, userID, password string, c Client) (time.Time, error) {
-	if _, err := a.verifyCurrent(ctx, userID, password, c); err != nil {
-		return time.Time{}, err
+// Reauth is a signed-in user's proof for a sensitive action.
+type Reauth struct {
+	UserID   string
+	Password string
+	// Code is a second-factor code (TOTP, recovery code, ...), required
+	// when the user has a second factor enrolled; ignored otherwise.
+	Code string
+}
+
+// ReauthResult is the outcome of a successful [Authenticator.Reauthenticate].
+type ReauthResult struct {
+	// AuthTime is the new authentication time, to record in the session
+	// (session's Rotate or StepUp).
+	AuthTime time.Time
+	// Factors are the factors proved again: "password", then the second
+	// factor's name when the user has one.
+	Factors []string
+}
+
+// Reauthenticate proves a signed-in user's factors again before a
+// sensitive action (ASVS 5.0 7.5.1): the password, under the same lockout
+// as Login, and, when the user has a second factor enrolled ([MFAVerifier]),
+// a second-factor code as well, so a session established with MFA is
+// renewed with MFA. Failures return [ErrInvalidCredentials] (unknown user,
+// wrong password, locked account), [ErrCodeRequired] (right password, no
+// code for a user with a second factor; not counted, so the host can ask
+// for the code and try again) or [ErrInvalidCode] (right password, wrong or
+// replayed code; counted as a failed attempt, so codes cannot be guessed
+// past the lockout). Only when every factor is proved is the failure count
+// cleared.
+func (a *Authenticator) Reauthenticate(ctx context.Context, r Reauth, c Client) (ReauthResult, error) {
+	u, key, att, err := a.checkCurrent(ctx, r.UserID, r.Password, c)
+	defer att.end()
+	if err != nil {
+		return ReauthResult{}, err
 	}
-	if err := a.emit(ctx, Event{Type: EventReauth, UserID: userID}, c); err != nil {
-		return time.Time{}, err
+	factors := []string{FactorPassword}
+	enrolled := false
+	if a.cfg.MFA != nil {
+		if enrolled, err = a.cfg.MFA.Enrolled(ctx, u.ID); err != nil {
+			return ReauthResult{}, fmt.Errorf("auth: mfa status: %w", err)
+		}
 	}
-	return a.now(), nil
+	if enrolled {
+		if r.Code == "" {
+			// Not a guess: take the attempt's count back, but do not clear
+			// the counter (a wrong code must not be washed out by a
+			// request without one).
+			p := a.cfg.Lockout.failureParams(a.now(), true)
+			p.Op = FailureUndo
+			if _, err := a.store.AddFailure(ctx, key, p); err != nil {
+				return ReauthResult{}, fmt.Errorf("auth: counter: %w", err)
+			}
+			return ReauthResult{}, ErrCodeRequired
+		}
+		factor, verr := a.cfg.MFA.VerifyMFA(ctx, u.ID, r.Code)
+		if verr != nil {
+			if err := a.failed(ctx, u.ID, att, "reauth_code", EventMFAFailed, c); !errors.Is(err, ErrInvalidCredentials) {
+				return ReauthResult{}, err
+			}
+			return ReauthResult{}, ErrInvalidCode
+		}
+		factors = append(factors, factor)
+	}
+	if err := a.store.ResetCounter(ctx, key); err != nil {
+		return ReauthResult{}, fmt.Errorf("auth: counter: %w", err)
+	}
+	if err := a.emit(ctx, Event{Type: EventReauth, UserID: u.ID, Reason: strings.Join(factors, "+")}, c); err != nil {
+		return ReauthResult{}, err
+	}
+	return ReauthResult{AuthTime: a.now(), Factors: factors}, nil
 }
 
 // MFAChanged audits and notifies a change of the user's second factors,

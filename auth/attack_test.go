@@ -205,11 +205,11 @@ func TestCountersSharedByInstances(t *testing.T) {
 // TestEnumerationByTiming measures Login for an unknown user, a wrong
 // password and a locked account, 200 samples each, interleaved, with a
 // hasher that costs a fixed 1 ms and store calls that cost 0.3 ms. The
-// medians must agree to within half a store call: a path that skipped the
-// hash (authboss's early return) would differ by the whole hash cost, one
-// that skipped a store call by a whole call. The threshold is loose
-// relative to the noise of a shared machine; the test proves the work is
-// the same, not a benchmark.
+// medians must agree to within half a store call measured in the same run
+// (see sameTiming): a path that skipped the hash (authboss's early return)
+// would differ by the whole hash cost, one that skipped a store call by a
+// whole call. No duration is asserted, so machine load does not matter;
+// TestSameStoreWorkPerPath proves the same work by counting.
 // Not parallel: timing tests run alone, before the parallel tests start.
 func TestEnumerationByTiming(t *testing.T) {
 	const samples, cost = 200, time.Millisecond
@@ -239,7 +239,7 @@ func TestEnumerationByTiming(t *testing.T) {
 			}
 		}
 	}
-	sameTiming(t, samples, opCost/2, map[string]func(int){
+	sameTiming(t, samples, map[string]func(int){
 		"unknown": try("Nobody"), "wrong": try("Known"), "locked": try("Locked"),
 	})
 }

@@ -32,6 +32,11 @@ const (
 	// account, per DefaultIPWindow, so the reset form cannot be used to
 	// flood an inbox.
 	DefaultResetLimit = 5
+	// DefaultBurstWait bounds how long a login waits for concurrent
+	// attempts on the same account before it is refused (see
+	// [Config.BurstWait]); longer than any request timeout, so that in
+	// practice the request's context bounds it.
+	DefaultBurstWait = time.Minute
 	// DefaultRecentAuth is how old an authentication may be for a sensitive
 	// action (ASVS 5.0 7.5.1, 7.5.3).
 	DefaultRecentAuth = 10 * time.Minute
@@ -61,6 +66,11 @@ type Config struct {
 	MaxMFAAttempts int           // default DefaultMaxMFAAttempts
 	ResetTTL       time.Duration // default DefaultResetTTL
 	RecentAuth     time.Duration // default DefaultRecentAuth
+	// BurstWait bounds how long an attempt that finds the allowance taken
+	// by concurrent attempts of this Authenticator on the same account
+	// waits for them to be judged instead of being refused; default
+	// DefaultBurstWait. See "Brute-force protection" in the package doc.
+	BurstWait time.Duration
 	// RecentAuthFor overrides RecentAuth for some actions (for example a
 	// shorter age for ActionDeleteAccount).
 	RecentAuthFor map[SensitiveAction]time.Duration
@@ -76,6 +86,8 @@ type Config struct {
 type Authenticator struct {
 	cfg   Config
 	store Store
+
+	flights flights // attempts in flight per counter key
 
 	dummyMu sync.Mutex
 	dummy   string // set once made; a failure is retried by the next caller
@@ -99,6 +111,7 @@ func New(store Store, cfg Config) *Authenticator {
 	cfg.MaxMFAAttempts = orDefault(cfg.MaxMFAAttempts, DefaultMaxMFAAttempts)
 	cfg.ResetTTL = orDefault(cfg.ResetTTL, DefaultResetTTL)
 	cfg.RecentAuth = orDefault(cfg.RecentAuth, DefaultRecentAuth)
+	cfg.BurstWait = orDefault(cfg.BurstWait, DefaultBurstWait)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}

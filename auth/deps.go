@@ -29,15 +29,17 @@ type PolicyChecker interface {
 	Check(ctx context.Context, password string, contextWords ...string) error
 }
 
-// MFAVerifier is the second factor. An adapter over mfa's *Manager maps
-// Enrolled to Status (an active TOTP or unused recovery codes) and
-// VerifyMFA to VerifyTOTP, then UseRecoveryCode.
+// MFAVerifier is the second factor. [Factors], the adapter over mfa's
+// *Manager, maps Enrolled to Status (an active TOTP, unused recovery codes
+// or emailed codes the user turned on) and VerifyMFA to UseRecoveryCode,
+// or VerifyTOTP then VerifyLoginCode.
 type MFAVerifier interface {
 	// Enrolled reports whether userID has a second factor.
 	Enrolled(ctx context.Context, userID string) (bool, error)
 	// VerifyMFA checks code for userID, at most once per code (no replay).
 	// It returns the factor's name ("totp", "recovery", ...) or an error;
-	// any error counts as a wrong code.
+	// any error counts as a wrong code. An error that holds a
+	// [*MFALockedError] (found with errors.As) reports a locked factor.
 	VerifyMFA(ctx context.Context, userID, code string) (factor string, err error)
 }
 

@@ -18,7 +18,7 @@
 //	a := auth.New(st.Auth(), auth.Config{
 //		Credentials: users, Hasher: hasher, Policy: password.Policy{},
 //		Sessions: auth.Sessions(sessions),
-//		MFA:      auth.Factors(factors, auth.FactorsConfig{}),
+//		MFA:      auth.Factors(factors),
 //		Auditor:  auth.AuditLog(log, tenant),
 //		Notifier: mailer, ResetMailer: mailer,
 //	})
@@ -30,7 +30,9 @@
 //
 // [GenerateUsername] turns a first and last name into a login of the form
 // JanKowalski37: the names are transliterated to ASCII ([Transliterate]:
-// Łukasz Żółć → LukaszZolc; NFKD plus a table for ł, ß, ø, æ, þ, đ, ...),
+// Łukasz Żółć → LukaszZolc, Иван Петров → IvanPetrov, 王芳 → WangFang;
+// NFKD plus tables for ł, ß, ø, æ, þ, đ, Cyrillic, Greek and Hangul, and
+// pinyin for Han characters),
 // capitalised and joined ([UsernameBase]), and a random number (two digits
 // first, more after collisions) is appended and claimed with an atomic
 // insert-if-absent in a [ClaimStore], so two registrations never get the
@@ -47,7 +49,12 @@
 // token: 256 random bits, stored as SHA-256, bound to the browser by
 // [Client.Binding], valid 5 minutes ([DefaultPendingTTL]), good for 5 codes
 // ([DefaultMaxMFAAttempts]) and completed once. It is not a session: only
-// CompleteMFA accepts it. Hashes are upgraded after a successful login when
+// CompleteMFA accepts it. CompleteMFA says what went wrong so the host can
+// tell the user: [ErrInvalidCode] for a wrong code, with
+// [ErrMFAAttemptsExhausted] when that code used the state's last attempt
+// (sign in again), and a [*MFALockedError] with the lock's end when the
+// factor is locked; the code that locks it is audited
+// ([EventMFALockout]) and the owner is mailed ([NotifyMFALocked]). Hashes are upgraded after a successful login when
 // [Hasher.NeedsRehash] says so.
 //
 // # No account enumeration
@@ -55,14 +62,30 @@
 // An unknown login, a wrong password and a locked account return the same
 // [ErrInvalidCredentials] after the same work (ASVS 5.0 6.3.8): a lookup,
 // a counter read, one password verification (against a dummy hash made
-// once with the same hasher when no account matches) and a counter update.
+// once with the same hasher when no account matches) and a counter write
+// (during a lockout a [FailureTouch] that rewrites the row unchanged, so a
+// locked attempt costs the same write as a counted one on SQL stores).
 // During a lockout the password is verified but its result ignored, so a
 // lock never tells whether a guess was right (unlike authboss #292).
 // [Authenticator.Register] answers the same for a new and a registered
-// address (the owner is notified instead), and
-// [Authenticator.RequestPasswordReset] the same for a known and an unknown
-// address. Notifier and ResetMailer should enqueue rather than send inline
+// address (the owner is notified instead) after the same store calls (a
+// username claim, CreateUser, a lookup by email, a release and two device
+// claims, some of them decoys), and [Authenticator.RequestPasswordReset]
+// the same for a known and an unknown address. TestSameStoreWorkPerPath
+// counts the calls of every path. Notifier and ResetMailer should enqueue rather than send inline
 // so that mail does not show in response times.
+//
+// # Legacy hashes
+//
+// Hashes from before auth (bcrypt, scrypt, argon2id with weaker
+// parameters) are verified and replaced after a successful login
+// ([Hasher.NeedsRehash]), but until then they answer at their own speed,
+// which tells an attacker which accounts have them. [UpgradeHashes] wraps
+// every such hash offline in the current algorithm (password's Hasher.Wrap,
+// a hash onion) through the host's users iterator and a compare-and-set
+// [HashSwap]; with the wrapped settings in password's Config.LegacyPad,
+// unknown, current and wrapped accounts then cost the same to verify
+// (TestLegacyHashesIndistinguishableByTiming).
 //
 // # Brute-force protection
 //
@@ -77,7 +100,25 @@
 // the attempts counted before it left, so a burst of concurrent guesses,
 // on any number of instances, gets no more of them judged than the same
 // guesses one at a time; a correct password then clears the count.
-// Attempts that find a wait in force are refused unjudged and not counted.
+// Attempts that find a wait in force are refused unjudged and not counted,
+// and so are attempts whose count lands past the allowance because other
+// attempts were counted just before them: their count is taken back
+// ([FailureUndo]), so the failure count only ever holds judged attempts and
+// a concurrent attacker reaches a permanent lock no faster than a
+// sequential one (TestRefusedGuessesNotCounted, on every store).
+//
+// A burst of right passwords is not a brute force: an attempt that finds
+// the allowance taken by attempts of the same [Authenticator] still in
+// flight on that account waits for them (at most [Config.BurstWait], one
+// minute by default, and never past its context) instead of being refused,
+// then tries again on what they left: a clear count if one of them was
+// right, the lock if they were all wrong. So a client that retries, or 64
+// concurrent logins in a benchmark, all succeed, while a burst of wrong
+// guesses still gets no more judged than the allowance
+// (TestRightPasswordBurstSucceeds, TestBurstJudgesOneBlockPerWait). The
+// waiting is per process: attempts past the allowance on another instance
+// sharing the store are refused unjudged (and not counted), so route a
+// user's retries to one instance (sticky sessions) if this matters.
 // Per IP, [Config.IPLimit] failed logins per [Config.IPWindow] (100 per
 // 15 min; IPv6 per /64) are allowed, then [ErrRateLimited], which depends
 // only on the IP. The per-IP count is read before an attempt and added to
@@ -106,7 +147,13 @@
 // [Authenticator.RequireRecentAuth] guards the [SensitiveAction]s
 // (email change, MFA change, export, account deletion) with a maximum age
 // of the session's last authentication, 10 minutes by default (ASVS 5.0
-// 7.5.1, 7.5.3); [Authenticator.Reauthenticate] renews it.
+// 7.5.1, 7.5.3); [Authenticator.Reauthenticate] renews it by proving the
+// factors again: the password, and for a user with a second factor
+// enrolled a code too ([Reauth].Code; [ErrCodeRequired] without one), so a
+// session established with MFA is not renewed with the password alone.
+// [ReauthResult].Factors names the factors proved. Wrong codes count
+// towards the lockout like wrong passwords; a request without a code does
+// not.
 //
 // # Events and notifications
 //

@@ -1,6 +1,10 @@
 package auth
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Sentinel errors. Flow methods wrap store and dependency failures with %w;
 // callers compare with [errors.Is]. No error carries a password, a token or
@@ -25,8 +29,27 @@ var (
 
 	// ErrInvalidCode is returned by [Authenticator.CompleteMFA] when the
 	// second-factor code is wrong or replayed; the pending state survives
-	// until its attempts run out.
+	// until its attempts run out. The same error may also match
+	// [ErrMFAAttemptsExhausted] and [ErrMFALocked]: check those first to
+	// tell the user what happened. [Authenticator.Reauthenticate] returns it
+	// for a wrong code after a right password.
 	ErrInvalidCode = errors.New("auth: invalid verification code")
+
+	// ErrMFAAttemptsExhausted is returned by [Authenticator.CompleteMFA],
+	// together with [ErrInvalidCode], for the wrong code that used up the
+	// pending state's Config.MaxMFAAttempts: the state is gone and the user
+	// must sign in again with the password. (Later tries with the same
+	// token get [ErrInvalidPending].)
+	ErrMFAAttemptsExhausted = errors.New("auth: too many wrong codes; sign in again")
+
+	// ErrMFALocked is matched by the [*MFALockedError] that
+	// [Authenticator.CompleteMFA] returns when the second factor is locked.
+	ErrMFALocked = errors.New("auth: second factor locked")
+
+	// ErrCodeRequired is returned by [Authenticator.Reauthenticate] when the
+	// password is right but the user has a second factor and no code was
+	// given: ask for the code and call again with both.
+	ErrCodeRequired = errors.New("auth: second-factor code required")
 
 	// ErrInvalidResetToken is returned by [Authenticator.ResetPassword] for a
 	// reset token that is unknown, expired or already used.
@@ -59,3 +82,24 @@ var (
 	// already claimed.
 	ErrTaken = errors.New("auth: already taken")
 )
+
+// MFALockedError reports a second factor locked after too many wrong
+// codes, and until when. [Authenticator.CompleteMFA] returns it (also
+// matching [ErrInvalidCode]) and [MFAVerifier] implementations return it
+// for a locked factor; [Factors] translates mfa's *LockedError. It matches
+// [ErrMFALocked] with errors.Is. It describes the state after the password
+// step only, so it reveals nothing about a password.
+type MFALockedError struct {
+	Factor string    // the locked factor: "totp", "email", ...
+	Until  time.Time // when the lock ends
+	// Triggered is true when this attempt's wrong code locked the factor,
+	// false when it was already locked (the code was then not checked).
+	Triggered bool
+}
+
+func (e *MFALockedError) Error() string {
+	return fmt.Sprintf("auth: second factor %s locked until %s", e.Factor, e.Until.UTC().Format(time.RFC3339))
+}
+
+// Is reports whether target is [ErrMFALocked].
+func (e *MFALockedError) Is(target error) bool { return target == ErrMFALocked }

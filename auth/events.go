@@ -20,6 +20,7 @@ const (
 	EventLockout        EventType = "auth.lockout"             // a login was locked (Reason "temporary" or "permanent"; no UserID for an unknown login)
 	EventUnlock         EventType = "auth.unlock"              // an administrator lifted a lock
 	EventMFAFailed      EventType = "auth.mfa.failed"          // a wrong, replayed or misbound second-factor attempt
+	EventMFALockout     EventType = "auth.mfa.lockout"         // a wrong code locked the second factor (Reason: the factor)
 	EventMFAChanged     EventType = "auth.mfa.changed"         // a factor was enabled (Reason "enabled") or disabled
 	EventPasswordSet    EventType = "auth.password.set"        // a password was changed (Reason "change") or reset ("reset")
 	EventPasswordFailed EventType = "auth.password.failed"     // a password change or re-authentication with a wrong current password
@@ -71,7 +72,8 @@ const (
 	NotifyMFAEnabled      NotificationType = "mfa_enabled"
 	NotifyMFADisabled     NotificationType = "mfa_disabled"
 	NotifyNewDevice       NotificationType = "new_device"
-	NotifyLockout         NotificationType = "lockout"
+	NotifyLockout         NotificationType = "lockout"    // Until says when the lock ends (zero: until a reset or an unlock)
+	NotifyMFALocked       NotificationType = "mfa_locked" // Factor and Until say which factor is locked until when
 )
 
 // Notification is a message to a user about their account. It carries no
@@ -83,6 +85,11 @@ type Notification struct {
 	Time      time.Time
 	IP        string
 	UserAgent string
+	// Until, for lockout and mfa_locked: when the lock ends; zero for a
+	// permanent lockout (until a password reset or an unlock).
+	Until time.Time
+	// Factor, for mfa_locked: the locked factor ("totp", "email", ...).
+	Factor string
 }
 
 // Notifier delivers [Notification]s. Implementations should enqueue and

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -308,13 +309,62 @@ func TestRecentAuth(t *testing.T) {
 	require.NoError(t, e.a.RequireRecentAuth(now.Add(-5*time.Minute), auth.ActionExport))
 	require.ErrorIs(t, e.a.RequireRecentAuth(now.Add(-5*time.Minute), auth.ActionDeleteAccount), auth.ErrReauthRequired)
 
-	_, err := e.a.Reauthenticate(ctx, "u1", "wrong", client)
+	_, err := e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "wrong"}, client)
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
-	at, err := e.a.Reauthenticate(ctx, "u1", "pw", client)
+	res, err := e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw"}, client)
 	require.NoError(t, err)
-	require.NoError(t, e.a.RequireRecentAuth(at, auth.ActionDeleteAccount))
-	_, err = e.a.Reauthenticate(ctx, "nobody", "pw", client)
+	require.Equal(t, []string{auth.FactorPassword}, res.Factors)
+	require.NoError(t, e.a.RequireRecentAuth(res.AuthTime, auth.ActionDeleteAccount))
+	_, err = e.a.Reauthenticate(ctx, auth.Reauth{UserID: "nobody", Password: "pw"}, client)
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+}
+
+// TestReauthenticateRequiresSecondFactor: a user with a second factor
+// re-proves it for a sensitive action (ASVS 5.0 7.5.1), not just the
+// password; the result names the factors proved. A missing code is not
+// counted; wrong codes are, so they lock like wrong passwords, and a
+// request without a code does not wash them out.
+func TestReauthenticateRequiresSecondFactor(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	e.addUser("u1", "JanKowalski37", "pw")
+	e.mfa.enroll("u1")
+	tests := []struct {
+		name string
+		r    auth.Reauth
+		want error
+	}{
+		{"password only", auth.Reauth{UserID: "u1", Password: "pw"}, auth.ErrCodeRequired},
+		{"wrong password", auth.Reauth{UserID: "u1", Password: "wrong", Code: "good1"}, auth.ErrInvalidCredentials},
+		{"wrong code", auth.Reauth{UserID: "u1", Password: "pw", Code: "bad"}, auth.ErrInvalidCode},
+	}
+	for _, tc := range tests {
+		_, err := e.a.Reauthenticate(ctx, tc.r, client)
+		require.ErrorIs(t, err, tc.want, tc.name)
+	}
+	c, err := e.store.Counter(ctx, "acct:u1", e.clock.Now())
+	require.NoError(t, err)
+	require.Equal(t, 2, c.Consecutive, "the wrong password and the wrong code count, the missing code does not")
+
+	res, err := e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw", Code: "good1"}, client)
+	require.NoError(t, err)
+	require.Equal(t, []string{auth.FactorPassword, "totp"}, res.Factors)
+	require.NoError(t, e.a.RequireRecentAuth(res.AuthTime, auth.ActionChangeMFA))
+	_, err = e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw", Code: "good1"}, client)
+	require.ErrorIs(t, err, auth.ErrInvalidCode, "a replayed code")
+
+	// Wrong codes lock the account like wrong passwords; then even the
+	// right password and code are refused.
+	for i := range auth.DefaultFailureFactor {
+		_, err := e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw", Code: fmt.Sprint("bad", i)}, client)
+		require.Error(t, err)
+		_, err = e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw"}, client)
+		require.Error(t, err)
+	}
+	_, err = e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw", Code: "good2"}, client)
+	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
+	require.Equal(t, 1, e.rec.countEvents(auth.EventReauth))
 }
 
 func TestMFAChangedNotifies(t *testing.T) {

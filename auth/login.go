@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -83,6 +84,7 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 	if err != nil {
 		return LoginResult{}, err
 	}
+	defer att.end()
 	hash := u.PasswordHash
 	if !found || hash == "" {
 		if hash, err = a.dummyHash(ctx); err != nil {
@@ -103,13 +105,16 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 	if err := a.store.ResetCounter(ctx, key); err != nil {
 		return LoginResult{}, fmt.Errorf("auth: counter: %w", err)
 	}
+	att.end() // judged: attempts waiting on this one may go on
 	return a.afterPassword(ctx, a.rehash(ctx, u, password), c)
 }
 
-// attempt is a password attempt on a counter key, already counted.
+// attempt is a password attempt on a counter key: counted and to be
+// judged, or (state.Locked) refused unjudged and not counted.
 type attempt struct {
 	state LockState // the lock in force before this attempt; Locked: refuse it unjudged
 	after Counter   // the counter including this attempt (zero if not counted)
+	done  func()    // ends the attempt's flight (nil if refused); see end
 }
 
 // reserveAttempt counts a password attempt as a failure before the password
@@ -123,21 +128,54 @@ type attempt struct {
 // 100. A correct password clears the counter afterwards.
 //
 // An attempt that finds the account already locked is not counted (counting
-// it would let an attacker reach a permanent lock faster); a read takes the
-// place of the update so that it costs the same store round trips.
+// it would let an attacker reach a permanent lock faster); a FailureTouch
+// write takes the place of the update, so that it costs the same store work
+// (a read and a write of the same row) as a counted attempt. An attempt
+// whose count lands past the allowance (attempts counted just before it
+// used it up) is refused unjudged too, and its count is taken back with
+// FailureUndo, so that only judged attempts count, as documented.
+//
+// Before refusing, an attempt waits while attempts of this Authenticator
+// holding a count on the same key are in flight (at most Config.BurstWait,
+// and not past ctx): their counts may be reservations of right passwords
+// that are about to clear the counter, as when a client retries a login.
+// When they end, it tries again on what they left: a lock if they were
+// wrong, a clear counter if one was right. The caller must call
+// [attempt.end] once the attempt is judged.
 func (a *Authenticator) reserveAttempt(ctx context.Context, key string, known bool, now time.Time) (attempt, error) {
+	deadline := time.Now().Add(a.cfg.BurstWait)
+	for {
+		at, err := a.tryReserve(ctx, key, known, now)
+		if err != nil || !at.state.Locked {
+			return at, err
+		}
+		if !a.flights.wait(ctx, key, deadline) {
+			return at, nil
+		}
+		now = a.now()
+	}
+}
+
+// tryReserve is one pass of reserveAttempt, without waiting.
+func (a *Authenticator) tryReserve(ctx context.Context, key string, known bool, now time.Time) (attempt, error) {
 	cnt, err := a.store.Counter(ctx, key, now)
 	if err != nil {
 		return attempt{}, fmt.Errorf("auth: counter: %w", err)
 	}
 	at := attempt{state: a.cfg.Lockout.State(cnt, now)}
+	p := a.cfg.Lockout.failureParams(now, known)
 	if at.state.Locked {
-		if _, err := a.store.Counter(ctx, key, now); err != nil {
+		p.Op = FailureTouch
+		if _, err := a.store.AddFailure(ctx, key, p); err != nil {
 			return attempt{}, fmt.Errorf("auth: counter: %w", err)
 		}
 		return at, nil
 	}
-	if at.after, err = a.store.AddFailure(ctx, key, a.cfg.Lockout.failureParams(now, known)); err != nil {
+	// Registered before the count exists, so that any count of this
+	// instance's in the store has a flight another attempt can wait for.
+	end := a.flights.begin(key)
+	if at.after, err = a.store.AddFailure(ctx, key, p); err != nil {
+		end()
 		return attempt{}, fmt.Errorf("auth: counter: %w", err)
 	}
 	if at.after.Consecutive != cnt.Consecutive+1 {
@@ -147,7 +185,95 @@ func (a *Authenticator) reserveAttempt(ctx context.Context, key string, known bo
 		prior := Counter{Failures: at.after.Failures - 1, Consecutive: at.after.Consecutive - 1, LastFailure: now}
 		at.state = a.cfg.Lockout.State(prior, now)
 	}
+	if at.state.Locked {
+		// Refused unjudged: take the count back.
+		p.Op = FailureUndo
+		_, err := a.store.AddFailure(ctx, key, p)
+		end()
+		if err != nil {
+			return attempt{}, fmt.Errorf("auth: counter: %w", err)
+		}
+		at.after = Counter{}
+		return at, nil
+	}
+	at.done = end
 	return at, nil
+}
+
+// end ends a judged attempt's flight; refused attempts have none.
+func (at attempt) end() {
+	if at.done != nil {
+		at.done()
+	}
+}
+
+// flights tracks, per counter key, the attempts of one Authenticator that
+// hold a count in the store and are not judged yet.
+type flights struct {
+	mu sync.Mutex
+	m  map[string]*flight
+}
+
+type flight struct {
+	n       int
+	changed chan struct{} // closed (and replaced) when an attempt ends
+}
+
+// begin registers an attempt on key and returns the function that ends it
+// (idempotent).
+func (fs *flights) begin(key string) func() {
+	fs.mu.Lock()
+	if fs.m == nil {
+		fs.m = map[string]*flight{}
+	}
+	f := fs.m[key]
+	if f == nil {
+		f = &flight{changed: make(chan struct{})}
+		fs.m[key] = f
+	}
+	f.n++
+	fs.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			fs.mu.Lock()
+			defer fs.mu.Unlock()
+			f.n--
+			close(f.changed)
+			f.changed = make(chan struct{})
+			if f.n == 0 {
+				delete(fs.m, key)
+			}
+		})
+	}
+}
+
+// wait reports whether an attempt on key ended after waiting for one; it
+// returns false at once when none is in flight, and when ctx ends or the
+// deadline passes first.
+func (fs *flights) wait(ctx context.Context, key string, deadline time.Time) bool {
+	fs.mu.Lock()
+	f := fs.m[key]
+	if f == nil {
+		fs.mu.Unlock()
+		return false
+	}
+	ch := f.changed
+	fs.mu.Unlock()
+	d := time.Until(deadline)
+	if d <= 0 {
+		return false
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ch:
+		return true
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return false
+	}
 }
 
 // failed records a failed password attempt (already counted by
@@ -178,7 +304,11 @@ func (a *Authenticator) failed(ctx context.Context, userID string, at attempt, r
 		// The owner hears of the first lock of a run and of a permanent
 		// one, not of every later step of the same attack.
 		if userID != "" && (ns.Permanent || at.after.Failures == a.cfg.Lockout.FailureFactor) {
-			a.notify(ctx, Notification{Type: NotifyLockout, UserID: userID}, c)
+			n := Notification{Type: NotifyLockout, UserID: userID}
+			if !ns.Permanent {
+				n.Until = ns.Until
+			}
+			a.notify(ctx, n, c)
 		}
 	}
 	if err := a.emit(ctx, Event{Type: typ, Outcome: outcome, UserID: userID, Reason: reason}, c); err != nil {
@@ -256,7 +386,11 @@ func (a *Authenticator) afterPassword(ctx context.Context, u User, c Client) (Lo
 // presented with another binding than at Login, or if the user's password
 // was changed or reset since Login, and [ErrInvalidCode] for a
 // wrong or replayed code (after Config.MaxMFAAttempts such codes the pending
-// state is gone and the password step must be repeated). On success the
+// state is gone and the password step must be repeated: the code that used
+// up the last attempt also matches [ErrMFAAttemptsExhausted]). A locked
+// factor adds a [*MFALockedError] (matching [ErrMFALocked]) saying until
+// when; the code that locked it is audited as [EventMFALockout] and the
+// owner is notified ([NotifyMFALocked]). On success the
 // pending state is deleted (once: a second completion fails) and a new
 // session starts with a fresh token.
 func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code string, c Client) (LoginResult, error) {
@@ -287,12 +421,7 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 	}
 	factor, verr := a.cfg.MFA.VerifyMFA(ctx, p.UserID, code)
 	if verr != nil {
-		if p.Attempts >= a.cfg.MaxMFAAttempts {
-			if err := a.store.DeletePending(ctx, h); err != nil && !errors.Is(err, ErrNotFound) {
-				return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
-			}
-		}
-		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "invalid", ErrInvalidCode, c)
+		return LoginResult{}, a.wrongCode(ctx, h, p, verr, c)
 	}
 	if err := a.store.DeletePending(ctx, h); errors.Is(err, ErrNotFound) {
 		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "used", ErrInvalidPending, c)
@@ -300,6 +429,34 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
 	}
 	return a.finish(ctx, u, []string{FactorPassword, factor}, c)
+}
+
+// wrongCode handles a refused second-factor code: it ends a pending state
+// whose attempts are used up, reports a factor that this code locked (an
+// audit event and a mail to the owner, once per lock), and returns an
+// error that matches ErrInvalidCode and says what happened.
+func (a *Authenticator) wrongCode(ctx context.Context, h []byte, p Pending, verr error, c Client) error {
+	errs := []error{ErrInvalidCode}
+	if p.Attempts >= a.cfg.MaxMFAAttempts {
+		if err := a.store.DeletePending(ctx, h); err != nil && !errors.Is(err, ErrNotFound) {
+			return fmt.Errorf("auth: pending: %w", err)
+		}
+		errs = append(errs, ErrMFAAttemptsExhausted)
+	}
+	reason := "invalid"
+	var le *MFALockedError
+	if errors.As(verr, &le) {
+		errs = append(errs, le)
+		if !le.Triggered {
+			reason = "locked"
+		} else {
+			if err := a.emit(ctx, Event{Type: EventMFALockout, Outcome: Denied, UserID: p.UserID, Reason: le.Factor}, c); err != nil {
+				return err
+			}
+			a.notify(ctx, Notification{Type: NotifyMFALocked, UserID: p.UserID, Factor: le.Factor, Until: le.Until}, c)
+		}
+	}
+	return a.mfaFailed(ctx, p.UserID, reason, errors.Join(errs...), c)
 }
 
 func (a *Authenticator) mfaFailed(ctx context.Context, userID, reason string, ret error, c Client) error {

@@ -27,7 +27,9 @@ type Registration struct {
 // 5.0 6.3.8): when CreateUser reports [ErrTaken] and an account has the
 // address, the username is released, the address's owner gets a
 // [NotifyRegisterAttempt] notification, and Register returns nil after the
-// same work as a real sign-up. When no account has the address, the taken
+// same store work as a real sign-up: the same lookup by email and release
+// (decoys on the success path) and the same two device claims (bound, on
+// the taken path, to the user id that was never created). When no account has the address, the taken
 // value was the username (the host's table knew it, the claim store did
 // not): another number is tried, up to 5 times. Hosts with users from
 // before auth should claim their usernames ([ClaimUsername]) once. Only input
@@ -70,12 +72,23 @@ func (a *Authenticator) Register(ctx context.Context, r Registration, c Client) 
 		if found {
 			return a.registerTaken(ctx, owner, username, id, c)
 		}
+		// (Every path above costs one claim of a username, one CreateUser,
+		// one FindUser by email and one Release; the success path below
+		// makes its lookup and release as decoys.)
 		// The host's table already has this username (an account from
 		// before auth, or made elsewhere): the claim stays, so it is not
 		// drawn again, and another number is tried.
 		if try == registerTries-1 {
 			return fmt.Errorf("auth: create user: %w", err)
 		}
+	}
+	// Decoys for the store work of the taken path, so that the two cost the
+	// same: the same lookup by email, and a Release of a claim nobody holds.
+	if _, _, err := a.findUser(ctx, ByEmail, email); err != nil {
+		return err
+	}
+	if err := a.store.Release(ctx, ClaimUsername, decoyClaimKey, id); err != nil && !errors.Is(err, ErrNotFound) {
+		return fmt.Errorf("auth: release: %w", err)
 	}
 	if err := a.emit(ctx, Event{Type: EventRegistered, UserID: id}, c); err != nil {
 		return err
@@ -84,6 +97,10 @@ func (a *Authenticator) Register(ctx context.Context, r Registration, c Client) 
 	a.notify(ctx, Notification{Type: NotifyAccountCreated, UserID: id, Username: username}, c)
 	return nil
 }
+
+// decoyClaimKey is a claim key no username can have (UsernameKey never
+// returns a leading space), released as a decoy by a successful sign-up.
+const decoyClaimKey = " decoy"
 
 // registerTries bounds the usernames tried when the host's table reports
 // one taken that the claim store did not know.
@@ -98,6 +115,9 @@ func (a *Authenticator) registerTaken(ctx context.Context, owner User, username,
 	if err := a.emit(ctx, Event{Type: EventRegistered, Outcome: Failure, UserID: owner.ID, Reason: "taken"}, c); err != nil {
 		return err
 	}
+	// The same claim writes as a new account's device and address, bound
+	// to the id that was never created: a new sign-up makes them too.
+	a.rememberDevice(ctx, id, c)
 	a.notify(ctx, Notification{Type: NotifyRegisterAttempt, UserID: owner.ID}, c)
 	return nil
 }

@@ -62,7 +62,29 @@ type FailureParams struct {
 	// PersistAt: ... unless PersistAt > 0 and Consecutive has reached it,
 	// in which case the record never expires (a permanent lock).
 	PersistAt int
+	// Op is what the call does; the zero value counts one failure.
+	Op FailureOp
 }
+
+// FailureOp is the kind of update [CounterStore.AddFailure] makes.
+type FailureOp int
+
+// Failure operations.
+const (
+	// FailureAdd counts one failure as described on [FailureParams].
+	FailureAdd FailureOp = iota
+	// FailureUndo takes back one failure counted earlier by FailureAdd (an
+	// attempt that was then refused unjudged): Failures and Consecutive
+	// drop by one, not below zero; LastFailure and the expiry are kept.
+	// ResetAfter, Keep and PersistAt are ignored. A missing or expired
+	// record stays the zero Counter.
+	FailureUndo
+	// FailureTouch changes nothing but costs what FailureAdd costs (the
+	// same statement, a write of the same row), so that an attempt refused
+	// during a lock does the same store work as one that is counted. It
+	// returns the counter as it is.
+	FailureTouch
+)
 
 // CounterStore keeps brute-force counters. Every method must be atomic
 // across all instances sharing the store: two concurrent AddFailure calls on
@@ -71,8 +93,9 @@ type CounterStore interface {
 	// Counter returns the counter for key at now; the zero Counter if there
 	// is none or it has expired.
 	Counter(ctx context.Context, key string, now time.Time) (Counter, error)
-	// AddFailure records one failure for key as described by p and returns
-	// the updated counter.
+	// AddFailure records one failure for key as described by p (or takes
+	// one back, or touches the record, as p.Op says) and returns the
+	// updated counter.
 	AddFailure(ctx context.Context, key string, p FailureParams) (Counter, error)
 	// ResetCounter deletes the counter for key (success, reset, unlock).
 	ResetCounter(ctx context.Context, key string) error

@@ -49,26 +49,52 @@ var translit = map[rune]string{
 	'ƒ': "f",
 }
 
-// Transliterate returns an ASCII rendering of s for identifiers: letters
-// are decomposed (NFKD) and stripped of their marks (Żółć → Zolc), letters
-// NFKD leaves alone come from an explicit table (ł → l, ß → ss, ø → o,
-// æ → ae, þ → th, ...), ASCII is kept, and any other character (scripts
-// without a Latin decomposition, symbols) becomes a space. German umlauts
-// lose their dots (Müller → Muller), as in most login systems; hosts that
-// prefer "ue" can transliterate before calling.
+// Transliterate returns an ASCII rendering of s for identifiers. Letters
+// with a Latin decomposition lose their marks (NFKD: Żółć → Zolc); letters
+// NFKD leaves alone come from explicit tables: Latin (ł → l, ß → ss,
+// ø → o, æ → ae, þ → th, ...), Cyrillic in the Russian passport style
+// (Иван Петров → Ivan Petrov, Щукин → Shchukin), Greek per ELOT 743
+// (Γιώργος Παπαδόπουλος → Giorgos Papadopoulos). Han characters become
+// toneless pinyin through github.com/mozillazg/go-pinyin and Korean Hangul
+// syllables the Revised Romanisation, each character a word of its own set
+// off by spaces (王芳 → " wang  fang ", 김민준 → " gim  min  jun "). ASCII
+// is kept, and any other character (scripts with no table here, emoji,
+// symbols) becomes a space. German umlauts lose their dots (Müller →
+// Muller), as in most login systems; hosts that prefer "ue" can
+// transliterate before calling. The cost is linear in len(s), with a small
+// constant per character.
 func Transliterate(s string) string {
 	var b strings.Builder
-	for _, r := range norm.NFKD.String(s) {
-		switch {
-		case r < utf8.RuneSelf:
+	rs := []rune(norm.NFC.String(s))
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		if r < utf8.RuneSelf {
 			b.WriteRune(r)
-		case unicode.Is(unicode.Mn, r):
-			// combining mark: dropped
-		default:
-			if t, ok := translit[r]; ok {
-				b.WriteString(t)
-			} else {
-				b.WriteByte(' ')
+			continue
+		}
+		var next rune
+		if i+1 < len(rs) {
+			next = rs[i+1]
+		}
+		if out, consumed, ok := romanize(r, next); ok {
+			b.WriteString(out)
+			if consumed {
+				i++
+			}
+			continue
+		}
+		for _, d := range norm.NFKD.String(string(r)) {
+			switch {
+			case d < utf8.RuneSelf:
+				b.WriteRune(d)
+			case unicode.Is(unicode.Mn, d):
+				// combining mark: dropped
+			default:
+				if t, ok := translit[d]; ok {
+					b.WriteString(t)
+				} else {
+					b.WriteByte(' ')
+				}
 			}
 		}
 	}
@@ -76,10 +102,12 @@ func Transliterate(s string) string {
 }
 
 // UsernameBase returns the letters part of a generated username: the
-// transliterated first and last names, each word capitalised, everything
+// names passed through [Transliterate], each word capitalised, everything
 // but ASCII letters removed ("Łukasz", "Żółć" → "LukaszZolc";
-// "anne-marie", "o'neil" → "AnneMarieONeil"), cut to 32 characters. A name
-// with no Latin letters at all gives "User". Names longer than 256 bytes,
+// "anne-marie", "o'neil" → "AnneMarieONeil"; "Иван", "Петров" →
+// "IvanPetrov"; "王", "芳" → "WangFang"), cut to 32 characters. A name
+// with nothing [Transliterate] can render (emoji, a script without a
+// table) gives "User". Names longer than 256 bytes,
 // or both empty, give [ErrInvalidName].
 func UsernameBase(first, last string) (string, error) {
 	if len(first) > maxNameBytes || len(last) > maxNameBytes {

@@ -34,8 +34,23 @@ func TestUsernameBase(t *testing.T) {
 		{"Nguyễn", "Văn Đức", "NguyenVanDuc"},
 		{"José María", "Núñez", "JoseMariaNunez"},
 		{"Ǆemal", "Bijedić", "DZemalBijedic"},
-		{"Иван", "Петров", "User"},
-		{"王", "Smith", "Smith"},
+		{"Иван", "Петров", "IvanPetrov"},
+		{"Щукин", "Юлия", "ShchukinYuliya"},
+		{"Ёлкин", "Йорг", "ElkinYorg"},
+		{"Олександр", "Ґудзь", "OleksandrGudz"},
+		{"Ђорђе", "Њего", "DjordjeNjego"},
+		{"王", "芳", "WangFang"},
+		{"王芳", "", "WangFang"},
+		{"李 王", "", "LiWang"},
+		{"吕", "布", "LyuBu"},
+		{"王", "Smith", "WangSmith"},
+		{"Γιώργος", "Παπαδόπουλος", "GiorgosPapadopoulos"},
+		{"Ευάγγελος", "Ουρανός", "EvangelosOuranos"},
+		{"ΟΥΡΑΝΟΣ", "", "OURANOS"},
+		{"김민준", "", "GimMinJun"},
+		{"😀", "🎉", "User"},
+		{"😀 Anna", "", "Anna"},
+		{"محمد", "", "User"},
 		{"", "Kowalski", "Kowalski"},
 		{"Mary  ", "  van der Berg", "MaryVanDerBerg"},
 		{"Jan3", "K0walski", "JanKWalski"},
@@ -67,7 +82,15 @@ func TestTransliterateIsASCII(t *testing.T) {
 			require.Less(t, out[i], byte(0x80), "%q -> %q", s, out)
 		}
 	}
+	for _, s := range []string{"Щукин Ёлкин", "Ευάγγελος ΟΥ", "王芳吕", "김민준", "😀🎉"} {
+		out := auth.Transliterate(s)
+		for i := 0; i < len(out); i++ {
+			require.Less(t, out[i], byte(0x80), "%q -> %q", s, out)
+		}
+	}
 	require.Equal(t, "fi IJssel", auth.Transliterate("ﬁ Ĳssel"))
+	require.Equal(t, "Ivan Petrov", auth.Transliterate("Иван Петров"))
+	require.Equal(t, " wang  fang ", auth.Transliterate("王芳"))
 	require.Equal(t, "Lodz", auth.Transliterate("Łódź"))
 }
 
@@ -75,6 +98,11 @@ func FuzzUsernameBase(f *testing.F) {
 	f.Add("Łukasz", "Żółć")
 	f.Add("", "\xff")
 	f.Add("Ǆ", "ﬀ")
+	f.Add("Иван", "Петров")
+	f.Add("王芳", "吕")
+	f.Add("Ευάγγελος", "ΟΥ")
+	f.Add("김민준", "😀")
+	f.Add("ο", "\u03c5")
 	f.Fuzz(func(t *testing.T, first, last string) {
 		got, err := auth.UsernameBase(first, last)
 		if err != nil {
@@ -142,4 +170,44 @@ func TestGenerateUsernameConcurrent(t *testing.T) {
 	t.Parallel()
 	st := memstore.NewAuthStore()
 	authtest.ConcurrentUsernames(t, []auth.ClaimStore{st}, 200)
+}
+
+// FuzzTransliterate checks that any input comes out as ASCII and that the
+// output stays within a constant factor of the input (names are attacker
+// input: the cost must be bounded).
+func FuzzTransliterate(f *testing.F) {
+	for _, s := range []string{"Łódź", "Иван", "王芳", "Ευάγγελος", "김", "ﷺ", "\xff\xfe", "ου"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := auth.Transliterate(s)
+		for i := 0; i < len(out); i++ {
+			if out[i] >= 0x80 {
+				t.Fatalf("%q -> %q: not ASCII", s, out)
+			}
+		}
+		if len(out) > 20*len(s)+20 {
+			t.Fatalf("%q -> %d bytes: expansion unbounded", s, len(out))
+		}
+	})
+}
+
+// BenchmarkUsernameBaseWorstCase measures the largest accepted input (two
+// 256-byte names of Han characters, which go through the pinyin library)
+// against the same size of ASCII, in one run.
+func BenchmarkUsernameBaseWorstCase(b *testing.B) {
+	han := strings.Repeat("王", 85)
+	ascii := strings.Repeat("a", 255)
+	b.Run("han", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = auth.UsernameBase(han, han)
+		}
+	})
+	b.Run("ascii", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = auth.UsernameBase(ascii, ascii)
+		}
+	})
 }

@@ -49,46 +49,29 @@ func (s sessionIssuer) EndSessions(ctx context.Context, userID, exceptID string)
 	return s.m.RevokeOthers(ctx, userID, exceptID)
 }
 
-// FactorsConfig configures [Factors].
-type FactorsConfig struct {
-	// EmailEnrolled reports whether the user chose emailed codes as a second
-	// factor (the host keeps that choice with its users). Nil means no user
-	// has. When it reports true, the user counts as enrolled and a code that
-	// is not a valid TOTP is checked as an emailed code of purpose
-	// mfa.PurposeLogin, which the host sends with mfa's SendCode when Login
-	// returns StepMFA. A store error from it denies the login.
-	EmailEnrolled func(ctx context.Context, userID string) (bool, error)
-}
+// Factors adapts an mfa Manager to [MFAVerifier]. Which factors a user
+// may sign in with comes from what that user enrolled in mfa, and nothing
+// else: a confirmed TOTP, unused recovery codes, or emailed codes turned
+// on with mfa's StartEmailFactor and ConfirmEmailFactor. A code in the
+// recovery-code form is tried only as a recovery code; any other code as
+// an emailed sign-in code (mfa's VerifyLoginCode, which refuses it for
+// users who did not turn emailed codes on, and costs nothing when no code
+// was sent; the host sends it with SendLoginCode when Login returns
+// StepMFA) and then as TOTP. So a password reset,
+// whose link went to the user's mailbox, never lets the mailbox stand in
+// for an authenticator app. Every path is single use and attempt-limited
+// inside mfa, so the pending-MFA state's own limit sits on top of mfa's
+// per-factor locks. A locked factor is reported as a [*MFALockedError].
+func Factors(m *mfa.Manager) MFAVerifier { return factors{m: m} }
 
-// Factors adapts an mfa Manager to [MFAVerifier]. A user is enrolled with a
-// confirmed TOTP, unused recovery codes, or (see [FactorsConfig]) emailed
-// codes. A code in the recovery-code form is tried only as a recovery code;
-// any other code as TOTP and then, for users with emailed codes, as an
-// emailed code. Every path is single use and attempt-limited inside mfa, so
-// the pending-MFA state's own limit sits on top of mfa's per-factor locks.
-func Factors(m *mfa.Manager, cfg FactorsConfig) MFAVerifier { return factors{m: m, cfg: cfg} }
-
-type factors struct {
-	m   *mfa.Manager
-	cfg FactorsConfig
-}
-
-func (f factors) emailEnrolled(ctx context.Context, userID string) (bool, error) {
-	if f.cfg.EmailEnrolled == nil {
-		return false, nil
-	}
-	return f.cfg.EmailEnrolled(ctx, userID)
-}
+type factors struct{ m *mfa.Manager }
 
 func (f factors) Enrolled(ctx context.Context, userID string) (bool, error) {
 	st, err := f.m.Status(ctx, userID)
 	if err != nil {
 		return false, err
 	}
-	if st.TOTP == mfa.TOTPActive || st.RecoveryCodes > 0 {
-		return true, nil
-	}
-	return f.emailEnrolled(ctx, userID)
+	return st.TOTP == mfa.TOTPActive || st.RecoveryCodes > 0 || st.Email, nil
 }
 
 func (f factors) VerifyMFA(ctx context.Context, userID, code string) (string, error) {
@@ -98,21 +81,51 @@ func (f factors) VerifyMFA(ctx context.Context, userID, code string) (string, er
 		}
 		return "recovery", nil
 	}
+	// The emailed code first: with no live code it answers ErrNoCode (or
+	// ErrNotEnrolled) without taking an attempt, so a TOTP code costs
+	// nothing there, whereas trying TOTP first would spend one of the
+	// app's attempts on every emailed sign-in (and lock the app after
+	// MaxAttempts of them, since only a TOTP success resets its count).
+	eerr := f.m.VerifyLoginCode(ctx, userID, code)
+	if eerr == nil {
+		return "email", nil
+	}
+	if !isCodeErr(eerr) {
+		return "", eerr // a system failure denies
+	}
 	terr := f.m.VerifyTOTP(ctx, userID, code)
-	if terr == nil {
+	switch {
+	case terr == nil:
 		return "totp", nil
+	case errors.Is(eerr, mfa.ErrNotEnrolled):
+		return "", lockedErr(terr)
+	case errors.Is(terr, mfa.ErrNotEnrolled):
+		return "", lockedErr(eerr)
 	}
-	email, err := f.emailEnrolled(ctx, userID)
-	if err != nil {
-		return "", errors.Join(terr, err)
+	return "", errors.Join(lockedErr(terr), lockedErr(eerr))
+}
+
+// isCodeErr tells mfa's answers about a code or factor from system
+// failures.
+func isCodeErr(err error) bool {
+	for _, e := range []error{mfa.ErrNotEnrolled, mfa.ErrNoCode, mfa.ErrInvalidCode, mfa.ErrReplay, mfa.ErrLocked} {
+		if errors.Is(err, e) {
+			return true
+		}
 	}
-	if !email {
-		return "", terr
+	return false
+}
+
+// lockedErr adds auth's *MFALockedError to an mfa error that reports a
+// locked factor. mfa wraps the lock in ErrInvalidCode (or ErrReplay, for a
+// replayed code that used the last attempt) when this very code locked
+// it, and returns it bare when the factor was locked before.
+func lockedErr(err error) error {
+	var le *mfa.LockedError
+	if !errors.As(err, &le) {
+		return err
 	}
-	if err := f.m.VerifyCode(ctx, userID, mfa.PurposeLogin, code); err != nil {
-		return "", errors.Join(terr, err)
-	}
-	return "email", nil
+	return errors.Join(&MFALockedError{Factor: string(le.Factor), Until: le.Until, Triggered: errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrReplay)}, err)
 }
 
 // looksLikeRecoveryCode tells recovery codes (25 symbols in dashed groups)

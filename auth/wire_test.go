@@ -47,7 +47,7 @@ var realBackends = []struct {
 		require.NoError(t, err)
 		require.NoError(t, st.Migrate(ctx))
 		rc, prefix := testenv.Redis(t)
-		rs := redisstore.New(rc, prefix)
+		rs := volatileRedis(redisstore.New(rc, prefix))
 		sq := st.Auth()
 		return realStores{
 			auth:    auth.SplitStore(auth.Stores{Claims: sq, Counters: rs.Auth(), Tokens: sq, Pending: sq}),
@@ -101,13 +101,14 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			hasher, err := password.NewHasher(password.Config{Params: password.Params{Memory: 64, Time: 1, Parallelism: 1}})
 			require.NoError(t, err)
 			sessions := session.New(stores.session, session.Config{Now: clock})
-			factors := mfa.New(stores.mfa, kr, mfa.Config{Now: clock})
+			var mailed string // the last emailed code
+			factors := mfa.New(stores.mfa, kr, mfa.Config{Now: clock, Sender: senderFunc(func(m mfa.Message) { mailed = m.Code })})
 			log := audit.New(stores.audit, audit.Config{Now: clock})
 			mail := &mailbox{}
 			users := &fakeCreds{users: map[string]auth.User{}}
 			a := auth.New(stores.auth, auth.Config{
 				Credentials: users, Hasher: hasher, Policy: password.Policy{},
-				Sessions: auth.Sessions(sessions), MFA: auth.Factors(factors, auth.FactorsConfig{}),
+				Sessions: auth.Sessions(sessions), MFA: auth.Factors(factors),
 				Auditor: auth.AuditLog(log, ""), Notifier: mail, ResetMailer: mail, Now: clock,
 			})
 			laptop := auth.Client{IP: "192.0.2.1", UserAgent: "Firefox", Binding: "laptop-cookie"}
@@ -195,6 +196,19 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			res, err = a.Login(ctx, username, pw2, laptop)
 			require.NoError(t, err)
 			require.Equal(t, auth.StepMFA, res.Next, "a reset must not bypass MFA")
+			// The mailbox that got the reset link is no second factor for a
+			// TOTP user: no sign-in code is mailed, and one mailed anyway (a
+			// host that calls SendCode itself) is refused.
+			require.ErrorIs(t, factors.SendLoginCode(ctx, res.UserID, "lz@example.com"), mfa.ErrNotEnrolled)
+			require.NoError(t, factors.SendCode(ctx, res.UserID, "lz@example.com", mfa.PurposeLogin))
+			_, err = a.CompleteMFA(ctx, res.PendingToken, mailed, laptop)
+			require.ErrorIs(t, err, auth.ErrInvalidCode, "an emailed code passed as a TOTP user's second factor")
+			advance(key.Period)
+			done, err = a.CompleteMFA(ctx, res.PendingToken, code(), laptop)
+			require.NoError(t, err)
+			s, err = sessions.Validate(ctx, done.Session.Token)
+			require.NoError(t, err)
+			require.Equal(t, []string{"password", "totp"}, s.Factors)
 
 			// The audit log holds the story, verifies, and counts failures.
 			rep, err := log.Verify(ctx, "", audit.VerifyOptions{})
@@ -212,8 +226,8 @@ func TestJourneyWithRealPackages(t *testing.T) {
 }
 
 // TestFactorsRouting checks the mfa adapter: recovery codes go only to the
-// recovery path, and emailed login codes count when the host says the user
-// chose them.
+// recovery path, and emailed login codes count only for a user who turned
+// emailed codes on in mfa.
 func TestFactorsRouting(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -228,13 +242,9 @@ func TestFactorsRouting(t *testing.T) {
 			sent[msg.To] = msg.Code
 		}),
 	})
-	emailUsers := map[string]bool{"u-mail": true}
-	f := auth.Factors(m, auth.FactorsConfig{EmailEnrolled: func(_ context.Context, id string) (bool, error) {
-		if id == "u-broken" {
-			return false, errors.New("users table down")
-		}
-		return emailUsers[id], nil
-	}})
+	require.NoError(t, m.StartEmailFactor(ctx, "u-mail", "u@example.com"))
+	require.NoError(t, m.ConfirmEmailFactor(ctx, "u-mail", sent["u@example.com"]))
+	f := auth.Factors(m)
 
 	ok, err := f.Enrolled(ctx, "u-none")
 	require.NoError(t, err)
@@ -242,10 +252,8 @@ func TestFactorsRouting(t *testing.T) {
 	ok, err = f.Enrolled(ctx, "u-mail")
 	require.NoError(t, err)
 	require.True(t, ok)
-	_, err = f.Enrolled(ctx, "u-broken")
-	require.Error(t, err, "a failing host lookup must not read as 'not enrolled'")
 
-	require.NoError(t, m.SendCode(ctx, "u-mail", "u@example.com", mfa.PurposeLogin))
+	require.NoError(t, m.SendLoginCode(ctx, "u-mail", "u@example.com"))
 	factor, err := f.VerifyMFA(ctx, "u-mail", sent["u@example.com"])
 	require.NoError(t, err)
 	require.Equal(t, "email", factor)
@@ -263,6 +271,50 @@ func TestFactorsRouting(t *testing.T) {
 	require.Error(t, err)
 }
 
+// TestFactorsEnrolledFailsClosed: a store that cannot say which factors a
+// user has denies rather than reading as "not enrolled".
+func TestFactorsEnrolledFailsClosed(t *testing.T) {
+	t.Parallel()
+	m := mfa.New(brokenMFAStore{memstore.NewMFAStore()}, plainSealer{}, mfa.Config{})
+	_, err := auth.Factors(m).Enrolled(context.Background(), "u-1")
+	require.Error(t, err)
+}
+
+// TestFactorsVerifyFailsClosed: when the store cannot say whether the
+// user turned emailed codes on, VerifyMFA denies, even the right TOTP
+// code (a store error denies, never grants).
+func TestFactorsVerifyFailsClosed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Now()
+	clock := func() time.Time { return now }
+	mem := memstore.NewMFAStore()
+	good := mfa.New(mem, plainSealer{}, mfa.Config{Now: clock})
+	en, err := good.EnrollTOTP(ctx, "u-1", "u1")
+	require.NoError(t, err)
+	key, err := mfa.ParseKeyURI(en.URI)
+	require.NoError(t, err)
+	code := func() string {
+		c, err := mfa.Code(key.Secret, key.Algorithm, key.Digits, key.Period, now)
+		require.NoError(t, err)
+		return c
+	}
+	require.NoError(t, good.ConfirmTOTP(ctx, "u-1", code()))
+	now = now.Add(key.Period)
+
+	broken := mfa.New(brokenMFAStore{mem}, plainSealer{}, mfa.Config{Now: clock})
+	factor, err := auth.Factors(broken).VerifyMFA(ctx, "u-1", code())
+	require.Error(t, err, "granted %q", factor)
+	_, err = auth.Factors(good).VerifyMFA(ctx, "u-1", code())
+	require.NoError(t, err, "the denied attempt did not use the code up")
+}
+
+type brokenMFAStore struct{ *memstore.MFAStore }
+
+func (brokenMFAStore) EmailFactor(context.Context, string) (time.Time, error) {
+	return time.Time{}, errors.New("store down")
+}
+
 type plainSealer struct{}
 
 func (plainSealer) Seal(_ context.Context, p, _ []byte) ([]byte, error) {
@@ -278,8 +330,8 @@ type senderFunc func(mfa.Message)
 func (f senderFunc) Send(_ context.Context, m mfa.Message) error { f(m); return nil }
 
 // TestFactorsEmailCodeBounds: the emailed-code path accepts only a login
-// code, and only from a user who chose emailed codes (kratos #4317 was an
-// MFA bypass through email codes).
+// code, and only from a user who turned emailed codes on in mfa (kratos
+// #4317 was an MFA bypass through email codes).
 func TestFactorsEmailCodeBounds(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -294,9 +346,9 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 			sent[msg.To] = msg.Code
 		}),
 	})
-	f := auth.Factors(m, auth.FactorsConfig{EmailEnrolled: func(_ context.Context, id string) (bool, error) {
-		return id == "u-mail", nil
-	}})
+	require.NoError(t, m.StartEmailFactor(ctx, "u-mail", "u@example.com"))
+	require.NoError(t, m.ConfirmEmailFactor(ctx, "u-mail", sent["u@example.com"]))
+	f := auth.Factors(m)
 
 	// A code sent for another purpose (an email change, an account
 	// recovery) is not a login factor.

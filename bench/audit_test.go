@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -270,4 +271,52 @@ func BenchmarkAuditRatios(b *testing.B) {
 	b.ReportMetric(verifyRatio/n, "verify/sha256")
 	b.ReportMetric(appendRatio/n, "memappend/sha256")
 	b.ReportMetric(linkRatio/n, "link/sha256")
+}
+
+// BenchmarkAuditLogVsStore reports, from one run, audit.Log.Append on the
+// in-memory store against that store's own Append (the floor), both on
+// one goroutine: the median over short paired rounds of store-time /
+// log-time ("log/store-speed", target >= 0.7), alternating which side goes
+// first, plus each side's events per second.
+func BenchmarkAuditLogVsStore(b *testing.B) {
+	ctx := context.Background()
+	const round, fresh = 200, 100_000
+	s := memstore.NewAuditStore()
+	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	evs := []audit.Event{auditEvent(0)}
+	ev := auditEvent(0)
+	ev.ID, ev.Time = "", time.Time{}
+	timed := func(f func() error) time.Duration {
+		start := time.Now()
+		for range round {
+			if err := f(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(start)
+	}
+	storeAppend := func() error { _, err := s.Append(ctx, evs); return err }
+	logAppend := func() error { _, err := l.Append(ctx, ev); return err }
+	var tStore, tLog time.Duration
+	var ratios []float64
+	done := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		if done%fresh == 0 {
+			s, l = memstore.NewAuditStore(), audit.New(memstore.NewAuditStore(), audit.Config{})
+		}
+		var ds, dl time.Duration
+		if done/round%2 == 0 {
+			ds, dl = timed(storeAppend), timed(logAppend)
+		} else {
+			dl, ds = timed(logAppend), timed(storeAppend)
+		}
+		tStore, tLog = tStore+ds, tLog+dl
+		ratios = append(ratios, float64(ds)/float64(dl))
+		done += round
+	}
+	slices.Sort(ratios)
+	b.ReportMetric(float64(done)/tStore.Seconds(), "store-events/s")
+	b.ReportMetric(float64(done)/tLog.Seconds(), "log-events/s")
+	b.ReportMetric(ratios[len(ratios)/2], "log/store-speed")
 }

@@ -85,8 +85,14 @@
 // leaves a verified plaintext archive. [Exporter.Import] feeds each
 // module's records to its [Importer]; the record sequence of a file that
 // fails verification ends with the error, so an Importer that commits only
-// after a clean end never applies unverified data. [Exporter.Decrypt] is
-// the raw decrypting reader, for hosts that verify themselves.
+// after a clean end never applies unverified data, but modules before a
+// bad one are already imported. [Exporter.ImportVerified] is all or
+// nothing: it decrypts and verifies the whole archive once, into a spool in
+// [Config.TempDir] encrypted under a random in-memory key, and feeds the
+// Importers from that spool only when everything verified, so a
+// passphrase archive pays for scrypt once, where Verify then Import pays
+// twice. [Exporter.Decrypt] is the raw decrypting reader, for hosts that
+// verify themselves.
 //
 // Verification proves an archive complete and consistent, not who made
 // it: the manifest travels in the archive, and age encryption to X25519
@@ -136,7 +142,8 @@
 // [ErrNotEncrypted] (keys given for a plaintext file: a restore that
 // expects an encrypted backup does not accept a forged plaintext one),
 // [ErrCorrupt] (a corrupted or truncated file: age header or chunk,
-// archive, manifest or record syntax), [ErrManifestMismatch] (a well
+// archive, manifest or record syntax; a damaged age header, intro line
+// included, is also [ErrDamagedHeader], never ErrNotEncrypted), [ErrManifestMismatch] (a well
 // formed archive whose files disagree with its manifest) and
 // [ErrUnknownVersion] (a manifest of another schema version, or not a
 // Bulwark export). Errors from the caller's reader, from modules and from

@@ -44,6 +44,12 @@ var (
 	// (age does not authenticate the sender either: anybody who has an
 	// X25519 recipient, a public key, can make an archive that verifies.)
 	ErrNotEncrypted = errors.New("export: archive is not encrypted")
+	// ErrDamagedHeader: the file is an age file whose header is damaged:
+	// its first line is close to, but not, the age v1 (or armour) intro
+	// line, or the header after it does not parse or authenticate. It
+	// also matches [ErrCorrupt], and never [ErrNotEncrypted]: a damaged
+	// encrypted backup is not a plaintext one.
+	ErrDamagedHeader = errors.New("export: damaged age header")
 	// ErrUnknownModule: a request or an archive names a module that is
 	// not registered (or, for imports, has no Import method).
 	ErrUnknownModule = errors.New("export: unknown module")

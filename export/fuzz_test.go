@@ -58,11 +58,16 @@ func FuzzDecrypt(f *testing.F) {
 	fuzzSeeds(f, fx,
 		export.Request{Recipients: []age.Recipient{id.Recipient()}},
 		export.Request{Recipients: []age.Recipient{id.Recipient()}, Armor: true})
+	f.Add([]byte("age-encryptioN.org/v1\n-> X25519 abc\n--- def\n"))
+	f.Add([]byte("-----BEGIN AGE ENCRYPTED FILf-----\nYWdl\n-----END AGE ENCRYPTED FILE-----\n"))
 	keys := export.ReadOptions{Identities: []age.Identity{id}}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		_, err := fx.ex.Verify(context.Background(), bytes.NewReader(data), keys)
 		if err != nil && !typedReadError(err) {
 			t.Fatalf("untyped error: %v", err)
+		}
+		if errors.Is(err, export.ErrDamagedHeader) && (!errors.Is(err, export.ErrCorrupt) || errors.Is(err, export.ErrNotEncrypted)) {
+			t.Fatalf("a damaged header must be ErrCorrupt and not ErrNotEncrypted: %v", err)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"io"
 	"iter"
 	"slices"
+	"strings"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -119,13 +120,70 @@ func (e *Exporter) DecryptFile(ctx context.Context, path string, src io.Reader, 
 // verification, so an Importer that applies records all-or-nothing never
 // commits unverified data. Modules are imported one after the other; if a
 // later module fails, earlier ones stay imported. For all-or-nothing
-// across modules, call [Exporter.Verify] on the archive first.
+// across modules, use [Exporter.ImportVerified].
 func (e *Exporter) Import(ctx context.Context, src io.Reader, keys ReadOptions, scope Scope) (*Manifest, error) {
 	if scope.Tenant == "" {
 		return nil, fmt.Errorf("%w: tenant is required", ErrInvalidRequest)
 	}
+	m, err := e.read(ctx, src, keys, nil, e.importVisitor(ctx, scope, true))
+	e.reportRead(ctx, EventImported, m, err)
+	return m, err
+}
+
+// ImportVerified imports an archive only once all of it has verified: no
+// record reaches any [Importer] unless every chunk, the manifest and every
+// module's file checked out, and every module is importable. It decrypts
+// once, so a passphrase archive pays for scrypt once (Verify then Import
+// would pay twice).
+//
+// The first pass decrypts and verifies the archive as [Exporter.Verify]
+// does, while writing the plaintext to a spool file in [Config.TempDir]
+// encrypted with ChaCha20-Poly1305 under a random key held only in memory
+// (as an export's spools are: no plaintext rests on disk). TempDir needs
+// room for the whole archive. The second pass reads the spool back,
+// checking it again (its authentication and every hash, at disk speed),
+// and feeds the modules as [Exporter.Import] does; the spool is removed
+// before the call returns. keys.Progress is called during the second pass.
+//
+// An Importer that fails in the second pass (a host error) stops the
+// import; modules before it stay imported. Hosts that need atomicity
+// across modules make their Importers write in one transaction that they
+// commit after ImportVerified returns nil.
+func (e *Exporter) ImportVerified(ctx context.Context, src io.Reader, keys ReadOptions, scope Scope) (*Manifest, error) {
+	m, err := e.importVerified(ctx, src, keys, scope)
+	e.reportRead(ctx, EventImported, m, err)
+	return m, err
+}
+
+func (e *Exporter) importVerified(ctx context.Context, src io.Reader, keys ReadOptions, scope Scope) (*Manifest, error) {
+	if scope.Tenant == "" {
+		return nil, fmt.Errorf("%w: tenant is required", ErrInvalidRequest)
+	}
+	s, err := e.newSpool()
+	if err != nil {
+		return nil, err
+	}
+	defer s.remove()
+	verify := keys
+	verify.Progress = nil
+	if _, err := e.read(ctx, src, verify, s.w, e.importVisitor(ctx, scope, false)); err != nil {
+		return nil, err
+	}
+	if err := s.w.Close(); err != nil {
+		return nil, fmt.Errorf("export: spool: %w", err)
+	}
+	plain, err := s.reader(nil)
+	if err != nil {
+		return nil, fmt.Errorf("export: spool: %w", err)
+	}
+	return e.read(ctx, plain, ReadOptions{Progress: keys.Progress}, nil, e.importVisitor(ctx, scope, true))
+}
+
+// importVisitor checks that every module of the manifest can be imported
+// and, if feed is set, feeds each module's records to its Importer.
+func (e *Exporter) importVisitor(ctx context.Context, scope Scope, feed bool) *readVisitor {
 	var importers []Importer
-	check := func(m *Manifest) error {
+	v := &readVisitor{manifest: func(m *Manifest) error {
 		for _, mm := range m.Modules {
 			mod, ok := e.module(mm.Name)
 			imp, isImp := mod.(Importer)
@@ -135,19 +193,19 @@ func (e *Exporter) Import(ctx context.Context, src io.Reader, keys ReadOptions, 
 			importers = append(importers, imp)
 		}
 		return nil
-	}
-	i := 0
-	visit := func(mm *ManifestModule, records iter.Seq2[[]string, error]) error {
-		imp := importers[i]
-		i++
-		if err := imp.Import(ctx, scope, mm.Columns, records); err != nil {
-			return fmt.Errorf("export: import module %q: %w", mm.Name, err)
+	}}
+	if feed {
+		i := 0
+		v.module = func(mm *ManifestModule, records iter.Seq2[[]string, error]) error {
+			imp := importers[i]
+			i++
+			if err := imp.Import(ctx, scope, mm.Columns, records); err != nil {
+				return fmt.Errorf("export: import module %q: %w", mm.Name, err)
+			}
+			return nil
 		}
-		return nil
 	}
-	m, err := e.read(ctx, src, keys, nil, &readVisitor{manifest: check, module: visit})
-	e.reportRead(ctx, EventImported, m, err)
-	return m, err
+	return v
 }
 
 func (e *Exporter) reportRead(ctx context.Context, kind EventKind, m *Manifest, err error) {
@@ -217,21 +275,43 @@ func (e *Exporter) read(ctx context.Context, src io.Reader, keys ReadOptions, pl
 		return nil, err
 	}
 	var in io.Reader = &ctxReader{ctx: ctx, r: plain}
+	var sink *sinkWriter
 	if plainOut != nil {
-		in = io.TeeReader(in, plainOut)
+		sink = &sinkWriter{w: plainOut}
+		in = io.TeeReader(in, sink)
 	}
 	m, err := r.archive(in, v)
-	if err != nil {
-		return nil, err
-	}
-	if encrypted || plainOut != nil {
+	if err == nil && (encrypted || plainOut != nil) {
 		// Read to the end: the last age chunk authenticates the end of the
 		// stream (truncation), and a decrypted copy must be complete.
-		if _, err := io.Copy(io.Discard, in); err != nil {
-			return nil, r.corrupt(err)
+		if _, cerr := io.Copy(io.Discard, in); cerr != nil {
+			err = r.corrupt(cerr)
 		}
 	}
+	if err != nil {
+		if sink != nil && sink.err != nil {
+			// The copy could not be written (a full disk): the archive
+			// is not at fault, and must not be called corrupt.
+			return nil, fmt.Errorf("export: write: %w", sink.err)
+		}
+		return nil, err
+	}
 	return m, nil
+}
+
+// sinkWriter remembers the first error of the writer a decrypted copy goes
+// to, which the archive's parser only sees as a failed read.
+type sinkWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (s *sinkWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return n, err
 }
 
 // open detects age encryption (binary or armoured) and returns the
@@ -249,11 +329,24 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 	case bytes.HasPrefix(peek, []byte(ageIntro)):
 	case len(peek) < len(ageIntro):
 		return nil, false, fmt.Errorf("%w: only %d bytes", ErrCorrupt, len(peek))
+	case damagedIntro(peek):
+		return nil, true, damaged(errors.New("not the age v1 intro line"))
 	default:
 		if !keys.empty() {
 			return nil, false, ErrNotEncrypted
 		}
 		return br, false, nil
+	}
+	// Parse the header (bounded, and before the keys are looked at, so a
+	// damaged one is reported as such) through a recorder, so the bytes age's parser read
+	// ahead are not lost: the payload starts right after the header.
+	rec := &recorder{r: src, max: maxHeaderBytes}
+	hdr, err := age.ExtractHeader(rec)
+	if err != nil {
+		return nil, true, r.corrupt(damaged(err))
+	}
+	if !bytes.HasPrefix(rec.buf, hdr) {
+		return nil, true, r.corrupt(damaged(errors.New("not canonical")))
 	}
 	if keys.empty() {
 		return nil, true, fmt.Errorf("%w: the archive is encrypted and no key was given", ErrWrongKey)
@@ -280,16 +373,6 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 		ids = append(ids, id)
 	}
 
-	// Parse the header through a recorder, so the bytes age's parser read
-	// ahead are not lost: the payload starts right after the header.
-	rec := &recorder{r: src, max: maxHeaderBytes}
-	hdr, err := age.ExtractHeader(rec)
-	if err != nil {
-		return nil, true, r.corrupt(fmt.Errorf("age header: %w", err))
-	}
-	if !bytes.HasPrefix(rec.buf, hdr) {
-		return nil, true, r.corrupt(errors.New("age header is not canonical"))
-	}
 	var fileKey []byte
 	if scrypt {
 		release, aerr := r.e.acquirePassphrase(r.ctx)
@@ -306,7 +389,7 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 		if errors.As(err, &noMatch) {
 			return nil, true, ErrWrongKey
 		}
-		return nil, true, r.corrupt(fmt.Errorf("age header: %w", err))
+		return nil, true, r.corrupt(damaged(err))
 	}
 	payload := io.MultiReader(bytes.NewReader(rec.buf[len(hdr):]), src)
 	nonce := make([]byte, streamNonceLen)
@@ -324,6 +407,57 @@ func (r *reader) open(keys ReadOptions) (io.Reader, bool, error) {
 		return nil, true, err
 	}
 	return sr, true, nil
+}
+
+// damaged wraps a fault of the age header as [ErrDamagedHeader] and
+// [ErrCorrupt].
+func damaged(err error) error {
+	return fmt.Errorf("%w (%w): %w", ErrDamagedHeader, ErrCorrupt, err)
+}
+
+// damagedIntro reports whether a file's first bytes are a damaged age or
+// armour intro line rather than something else: within a few edits
+// (flipped, dropped or added bytes) of one, or age's intro with another
+// version, in any letter case. A tar archive starts with a file name and a zip archive with
+// "PK", far from both.
+func damagedIntro(peek []byte) bool {
+	low := bytes.ToLower(peek[:min(len(peek), len(armorIntro)+3)])
+	if bytes.HasPrefix(low, []byte("age-encryption.org/")) {
+		return true
+	}
+	for _, intro := range []string{ageIntro, armorIntro} {
+		n := min(len(low), len(intro)+3)
+		if editDistance(low[:n], strings.ToLower(intro), 4) <= 4 {
+			return true
+		}
+	}
+	return false
+}
+
+// editDistance returns the least Levenshtein distance between the intro
+// line b and a prefix of a (the file goes on after its intro), capped at
+// limit+1. The inputs are a few dozen bytes.
+func editDistance(a []byte, b string, limit int) int {
+	// prev[j] is the distance between a[:i] and b[:j].
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	best := min(limit+1, prev[len(b)])
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			c := prev[j-1]
+			if a[i-1] != b[j-1] {
+				c++
+			}
+			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
+		}
+		best = min(best, cur[len(b)])
+		prev, cur = cur, prev
+	}
+	return best
 }
 
 // recorder keeps every byte read through it, up to max.

@@ -101,8 +101,8 @@
 // # Errors
 //
 // Bad input never panics; it returns a sentinel to test with [errors.Is]:
-// [ErrTruncated], [ErrUnknownFormat], [ErrAuthFailed] (also named
-// [ErrTampered] and [ErrWrongAssociatedData]: GCM cannot tell them apart),
+// [ErrTruncated], [ErrUnknownFormat], [ErrAuthFailed] (a changed ciphertext
+// and the wrong associated data alike: GCM cannot tell them apart),
 // [ErrUnknownKey], [ErrKeyDisabled], [ErrWrongKEK]. A store failure is
 // returned wrapped, and the keyring fails closed: nothing is encrypted or
 // decrypted without the store's answer when the store must be asked.

@@ -17,13 +17,9 @@ var (
 	// ErrAuthFailed is returned when AES-GCM authentication fails: the
 	// ciphertext was changed, or it is opened with associated data other than
 	// the data it was sealed with (a value copied into another row). GCM
-	// cannot tell these apart, so [ErrTampered] and [ErrWrongAssociatedData]
-	// are the same value.
+	// cannot tell these apart, so there is one error for both: a test that
+	// tells them apart would be testing a distinction that does not exist.
 	ErrAuthFailed = errors.New("keyring: message authentication failed (tampered ciphertext or wrong associated data)")
-	// ErrTampered is [ErrAuthFailed].
-	ErrTampered = ErrAuthFailed
-	// ErrWrongAssociatedData is [ErrAuthFailed].
-	ErrWrongAssociatedData = ErrAuthFailed
 	// ErrUnknownKey is returned when the key id in a ciphertext names no key
 	// in the store: it was destroyed, never existed, or the ciphertext was
 	// forged. OpenFor returns it when the subject has no key, which is what a

@@ -28,7 +28,7 @@ func Example() {
 
 	// The same ciphertext copied into another row does not open.
 	_, err := kr.Open(ctx, ct, keyring.AD("users", "email", "43"))
-	fmt.Println(errors.Is(err, keyring.ErrWrongAssociatedData))
+	fmt.Println(errors.Is(err, keyring.ErrAuthFailed))
 
 	// After rotation, old ciphertexts still open.
 	_, _ = kr.Rotate(ctx)

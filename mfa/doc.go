@@ -17,17 +17,26 @@
 // [Manager.EnrollTOTP] creates a 160-bit secret (RFC 4226 section 4; ASVS
 // 6.5.3: from crypto/rand), seals it with the [Sealer] bound to the user
 // id as associated data (so a sealed secret copied to another account
-// does not open), and returns the otpauth:// Key URI, the base32 secret
-// and a QR code PNG, built with github.com/pquerna/otp. The enrollment
+// does not open), and returns the otpauth:// Key URI ([KeyURI.String]:
+// every part percent-encoded, so issuers such as "AT&T" or "C++ Guild"
+// read back exactly), the base32 secret and a QR code PNG (rendered with
+// github.com/pquerna/otp). The enrollment
 // stays pending, and verifies nothing, until [Manager.ConfirmTOTP] sees a
 // valid code within EnrollTimeout.
 //
+// [Manager.ImportTOTP] takes an existing key instead (from [ParseKeyURI],
+// when moving factors from another system): bounded (160 to 512-bit
+// secret, SHA1/SHA256/SHA512, 6 or 8 digits, 1 to 30 s period; a
+// [*KeyError] otherwise), sealed the same way, and pending until
+// [Manager.ConfirmTOTP] sees a code from it.
+//
 // [Manager.VerifyTOTP] accepts the code of the current 30 s step and of one
-// step either side for clock drift (RFC 6238 section 5.2; set
-// Config.TOTPSkew to -1 to accept the current 30 s step only, the strict
-// reading of ASVS 6.5.5), checked against the server's clock (ASVS 6.5.8),
-// with constant-time comparisons; a wrong code always costs the whole
-// window. A step, once accepted, is refused afterwards, and so is every
+// step either side for clock drift and typing time (RFC 6238 section 5.2;
+// about 90 s in all; Config.TOTPSkew says why this is the default). Set
+// Config.TOTPSkew to [TOTPSkewStrict] to accept the current 30 s step
+// only, the strict reading of ASVS 6.5.5. Codes are checked against the
+// server's clock (ASVS 6.5.8), with constant-time comparisons; a wrong
+// code always costs the whole window. A step, once accepted, is refused afterwards, and so is every
 // earlier step (RFC 6238 section 5.2; ASVS 6.5.1): the store's
 // [StepStore.MarkStep] records it atomically, so the same code tried at the
 // same moment on several app instances succeeds exactly once. Unlike
@@ -54,6 +63,18 @@
 // purpose. A resend does not restore the account's guesses: wrong emailed
 // codes count against Config.MaxAttempts like wrong TOTP codes, and lock
 // the emailed-code factor the same way (a [*LockedError]).
+//
+// # Emailed codes as a second factor
+//
+// Emailed codes are a second factor only for a user who turned them on:
+// [Manager.StartEmailFactor] mails a code of purpose [PurposeEmailFactor]
+// and [Manager.ConfirmEmailFactor] records the choice in the
+// [EmailFactorStore] ([Status].Email; [Manager.RemoveEmailFactor] turns it
+// off). At sign-in, [Manager.SendLoginCode] and [Manager.VerifyLoginCode]
+// refuse ([ErrNotEnrolled]) for everyone else, so whoever reads a TOTP
+// user's mailbox (which also gets the password-reset link) never passes
+// as that user's second factor. auth.Factors reads the enrolment from
+// here; the host has no callback to get wrong.
 //
 // The hash is HMAC-SHA-256 over a random 128-bit per-code salt, the user
 // id, the purpose and the code, keyed with Config.CodePepper if set. With

@@ -15,6 +15,9 @@ func FuzzParseKeyURI(f *testing.F) {
 		"otpauth://totp/Acme:%20alice?secret=" + goodSecret + "&issuer=Acme&issuer=Acme",
 		"otpauth://hotp/x?secret=JBSWY3DPEHPK3PXP&counter=0",
 		"otpauth://totp/%ZZ?secret=", "otpauth:opaque", "", "://",
+		"otpauth://totp/AT%26T%20Wireless:alice?secret=" + goodSecret + "&issuer=AT%26T%20Wireless",
+		"otpauth://totp/C%2B%2B%20Guild:bob%2Btotp@example.com?secret=" + goodSecret + "&issuer=C%2B%2B%20Guild",
+		"otpauth://totp/" + strings.Repeat("ż", 128) + ":" + strings.Repeat("ź", 128) + "?secret=" + goodSecret,
 	} {
 		f.Add(s)
 	}

@@ -25,11 +25,14 @@ var (
 	ErrNotFound = errors.New("mfa: not found")
 	// ErrAlreadyEnrolled is returned by [Manager.EnrollTOTP] (and
 	// [TOTPStore.PutPendingTOTP]) when the user has a confirmed TOTP
-	// factor; remove it first.
+	// factor, and by [Manager.StartEmailFactor] when emailed codes are
+	// already on; remove the factor first.
 	ErrAlreadyEnrolled = errors.New("mfa: already enrolled")
 	// ErrNotEnrolled is returned by the TOTP methods when the user has no
 	// confirmed factor ([Manager.VerifyTOTP]) or no pending enrollment
-	// ([Manager.ConfirmTOTP]; also when it timed out).
+	// ([Manager.ConfirmTOTP]; also when it timed out), and by
+	// [Manager.SendLoginCode], [Manager.VerifyLoginCode] and
+	// [Manager.RemoveEmailFactor] when emailed codes are not on.
 	ErrNotEnrolled = errors.New("mfa: not enrolled")
 	// ErrInvalidCode is returned when a code is wrong or malformed.
 	ErrInvalidCode = errors.New("mfa: invalid code")
@@ -87,6 +90,9 @@ const (
 	PurposeLogin       Purpose = "login"
 	PurposeEmailChange Purpose = "email_change"
 	PurposeRecovery    Purpose = "recovery"
+	// PurposeEmailFactor is the code that confirms an address before
+	// emailed codes become a second factor ([Manager.StartEmailFactor]).
+	PurposeEmailFactor Purpose = "email_factor"
 )
 
 var purposeRE = regexp.MustCompile(`^[a-z0-9_.-]{1,64}$`)
@@ -98,8 +104,8 @@ type EventType string
 
 // Event types.
 const (
-	EventEnroll  EventType = "enroll"  // TOTP enrollment started; recovery codes (re)generated
-	EventConfirm EventType = "confirm" // TOTP enrollment confirmed with a valid code
+	EventEnroll  EventType = "enroll"  // TOTP or emailed-code enrollment started; recovery codes (re)generated
+	EventConfirm EventType = "confirm" // TOTP or emailed-code enrollment confirmed with a valid code
 	EventRemove  EventType = "remove"  // factor removed
 	EventSent    EventType = "sent"    // emailed code sent
 	EventSuccess EventType = "success" // a code verified
@@ -115,7 +121,8 @@ type Event struct {
 	Factor  Factor
 	UserID  string
 	Purpose Purpose // emailed codes only
-	// Reason, on failures: "invalid", "malformed", "locked", "no_code".
+	// Reason, on failures: "invalid", "malformed", "locked", "no_code";
+	// on lockouts also "replay" (a replayed TOTP code used the last attempt).
 	Reason string
 	// Remaining is the number of attempts left before a lock (failures),
 	// or of recovery codes left (recovery successes and enrollments).
@@ -123,6 +130,11 @@ type Event struct {
 	LockedUntil time.Time // lockouts, and failures while locked
 	Time        time.Time
 }
+
+// TOTPSkewStrict, as Config.TOTPSkew, accepts a TOTP code during its own
+// time step only (at most 30 s with the default period): the strict
+// reading of ASVS 6.5.5.
+const TOTPSkewStrict = -1
 
 // Config configures a [Manager]. The zero value means every default.
 type Config struct {
@@ -141,15 +153,24 @@ type Config struct {
 	// validity at 30 s.
 	TOTPPeriod time.Duration
 	// TOTPSkew is how many steps before and after the current one are
-	// accepted, for clock drift. 0 means the default 1 (RFC 6238 section
-	// 5.2 recommends at most one step of network delay); -1 accepts the
-	// current step only. At most 2.
+	// accepted. 0 means the default, 1: a code is then accepted for about
+	// 90 s (its own 30 s step and one either side). The reason: RFC 6238
+	// section 5.2 recommends allowing one step of delay, phone clocks
+	// drift, and a code read at the end of its step is often typed in the
+	// next; refusing those makes users retry or give up on TOTP. What keeps
+	// the wider window safe is that each code works once (an accepted
+	// step and every earlier one are refused afterwards), and that wrong
+	// codes are limited by MaxAttempts. ASVS 6.5.5 reads "a maximum
+	// lifetime of 30 seconds"; hosts that must meet it literally set
+	// [TOTPSkewStrict] (-1), which accepts the current step only. At most 2.
 	TOTPSkew int
 	// TOTPSecretBytes is the secret length for new enrollments. Default
 	// and minimum 20 bytes (160 bits, RFC 4226 section 4). At most 64.
 	TOTPSecretBytes int
 	// EnrollTimeout is how long a pending TOTP enrollment can be
-	// confirmed. Default 15 minutes.
+	// confirmed, and how long EnrollTOTP keeps showing its secret. Default
+	// 10 minutes: time to scan a code and type one or two, while a secret
+	// shown on screen does not stay usable for long.
 	EnrollTimeout time.Duration
 	// QRCodeSize is the width and height of the enrollment QR code in
 	// pixels. Default 256.
@@ -208,7 +229,7 @@ const (
 	defaultTOTPPeriod    = 30 * time.Second // RFC 6238 §5.2, ASVS 6.5.5
 	defaultSecretBytes   = 20               // 160 bits, RFC 4226 §4
 	maxSecretBytes       = 64
-	defaultEnrollTimeout = 15 * time.Minute
+	defaultEnrollTimeout = 10 * time.Minute
 	defaultQRCodeSize    = 256
 	defaultMaxAttempts   = 5
 	defaultLockout       = 15 * time.Minute
@@ -320,7 +341,7 @@ func New(store Store, sealer Sealer, cfg Config) *Manager {
 		panic("mfa: New with a nil Store")
 	}
 	if s, ok := store.(Stores); ok && (s.TOTPStore == nil || s.StepStore == nil ||
-		s.AttemptStore == nil || s.OOBStore == nil || s.RecoveryStore == nil) {
+		s.AttemptStore == nil || s.OOBStore == nil || s.RecoveryStore == nil || s.EmailFactorStore == nil) {
 		panic("mfa: New with a Stores that has a nil part")
 	}
 	if sealer == nil {

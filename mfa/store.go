@@ -146,6 +146,22 @@ type RecoveryStore interface {
 	CountRecoveryCodes(ctx context.Context, userID string) (int, error)
 }
 
+// EmailFactorStore records which users enabled emailed codes as a second
+// factor. The record is the enrolment itself, so that the factors a user
+// may sign in with come from what that user enrolled, never from a host's
+// guess.
+type EmailFactorStore interface {
+	// EnableEmailFactor records that userID enabled emailed codes at at.
+	// Enabling an enabled factor succeeds and keeps the first time.
+	EnableEmailFactor(ctx context.Context, userID string, at time.Time) error
+	// EmailFactor returns when the user enabled emailed codes, or
+	// [ErrNotFound] if they have not.
+	EmailFactor(ctx context.Context, userID string) (time.Time, error)
+	// DisableEmailFactor removes the user's record, or returns
+	// [ErrNotFound] if there is none.
+	DisableEmailFactor(ctx context.Context, userID string) error
+}
+
 // Store is everything a [Manager] needs. memstore and sqlstore implement
 // all of it; to mix back ends, build a [Stores].
 type Store interface {
@@ -154,14 +170,15 @@ type Store interface {
 	AttemptStore
 	OOBStore
 	RecoveryStore
+	EmailFactorStore
 }
 
-// Stores assembles a [Store] from parts, for example TOTP enrollments and
-// recovery codes in SQL with codes, step marks and attempt counters in
-// Redis:
+// Stores assembles a [Store] from parts, for example TOTP enrollments,
+// email-factor enrolments and recovery codes in SQL with codes, step marks
+// and attempt counters in Redis:
 //
 //	durable, rdb := sqlStore.MFA(), redisStore.MFA()
-//	store := mfa.Stores{TOTPStore: durable, RecoveryStore: durable,
+//	store := mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable,
 //		StepStore: rdb, AttemptStore: rdb, OOBStore: rdb}
 //
 // Every field must be set; [New] panics otherwise.
@@ -171,6 +188,7 @@ type Stores struct {
 	AttemptStore
 	OOBStore
 	RecoveryStore
+	EmailFactorStore
 }
 
 var _ Store = Stores{}

@@ -19,7 +19,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/totp"
 )
 
 // Algorithm is the HMAC hash of a TOTP factor.
@@ -42,17 +41,6 @@ func (a Algorithm) hash() func() hash.Hash {
 		return sha512.New
 	default:
 		return sha1.New
-	}
-}
-
-func (a Algorithm) otp() otp.Algorithm {
-	switch a {
-	case SHA256:
-		return otp.AlgorithmSHA256
-	case SHA512:
-		return otp.AlgorithmSHA512
-	default:
-		return otp.AlgorithmSHA1
 	}
 }
 
@@ -134,35 +122,10 @@ type Enrollment struct {
 	Expires time.Time
 }
 
-func totpAD(userID string) []byte { return []byte("bulwark/mfa/totp/v1\x00" + userID) }
-
-// EnrollTOTP starts a TOTP enrollment for userID: a fresh secret, sealed
-// and stored as pending, replacing any earlier pending enrollment. The
-// factor is not active until [Manager.ConfirmTOTP] sees a valid code.
-// accountName is what the app shows under the issuer (usually the email
-// address). It returns [ErrAlreadyEnrolled] if the user has a confirmed
-// TOTP factor. Rendering the QR code takes about 10 ms.
-func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*Enrollment, error) {
-	if err := validUserID(userID); err != nil {
-		return nil, err
-	}
-	if err := validLabel(accountName); err != nil || accountName == "" {
-		return nil, fmt.Errorf("%w: account name must be printable, non-empty and contain no ':'", ErrInvalidInput)
-	}
-	now := m.now()
-	secret := make([]byte, m.cfg.TOTPSecretBytes)
-	defer clear(secret)
-	if _, err := io.ReadFull(m.cfg.Rand, secret); err != nil {
-		return nil, fmt.Errorf("mfa: random secret: %w", err)
-	}
-	key, err := totp.Generate(totp.GenerateOpts{
-		Issuer:      m.cfg.Issuer,
-		AccountName: accountName,
-		Period:      uint(m.cfg.TOTPPeriod / time.Second),
-		Secret:      secret,
-		Digits:      otp.Digits(m.cfg.TOTPDigits),
-		Algorithm:   m.cfg.TOTPAlgorithm.otp(),
-	})
+// qrCode renders uri as a PNG QR code (with pquerna/otp's renderer, given
+// the URI this package built).
+func (m *Manager) qrCode(uri string) ([]byte, error) {
+	key, err := otp.NewKeyFromURL(uri)
 	if err != nil {
 		return nil, fmt.Errorf("mfa: otpauth URI: %w", err)
 	}
@@ -174,34 +137,96 @@ func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*
 	if err := png.Encode(&qr, img); err != nil {
 		return nil, fmt.Errorf("mfa: QR code: %w", err)
 	}
-	sealed, err := m.sealer.Seal(ctx, secret, totpAD(userID))
+	return qr.Bytes(), nil
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func totpAD(userID string) []byte { return []byte("bulwark/mfa/totp/v1\x00" + userID) }
+
+// EnrollTOTP starts a TOTP enrollment for userID: a fresh secret, sealed
+// and stored as pending, replacing an expired pending enrollment. While
+// one is pending (EnrollTimeout, 10 minutes by default, from when it
+// started) it returns that one again, with the same secret and expiry, so
+// that a mistyped code or a reloaded page does not make the app the user
+// already scanned stale; wrong codes meanwhile count against MaxAttempts
+// like any TOTP code. Whoever can call it meanwhile sees that secret, so
+// re-authenticate the user first (ASVS 7.5.1), not just the session. The
+// factor is not active until [Manager.ConfirmTOTP]
+// sees a valid code. (Two concurrent first calls may each create a
+// secret; the later one wins.)
+// accountName is what the app shows under the issuer (usually the email
+// address). It returns [ErrAlreadyEnrolled] if the user has a confirmed
+// TOTP factor. Rendering the QR code takes about 10 ms.
+func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*Enrollment, error) {
+	if err := validUserID(userID); err != nil {
+		return nil, err
+	}
+	if err := validLabel(accountName); err != nil || accountName == "" || accountName[0] == ' ' {
+		// A leading space would not survive ParseKeyURI (the Key URI
+		// format allows spaces after the label's colon).
+		return nil, fmt.Errorf("%w: account name must be printable, non-empty, not start with a space and contain no ':'", ErrInvalidInput)
+	}
+	now := m.now()
+	rec, err := m.store.GetTOTP(ctx, userID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+	case err != nil:
+		return nil, storeErr("get TOTP", err)
+	case !rec.Pending():
+		return nil, ErrAlreadyEnrolled
+	case now.Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
+		// Still pending: show the same secret again, so that an app that
+		// scanned it stays good after a mistyped code or a reload.
+		return m.showPending(ctx, rec, accountName)
+	}
+	secret := make([]byte, m.cfg.TOTPSecretBytes)
+	defer clear(secret)
+	if _, err := io.ReadFull(m.cfg.Rand, secret); err != nil {
+		return nil, fmt.Errorf("mfa: random secret: %w", err)
+	}
+	e, err := m.enrollment(KeyURI{Issuer: m.cfg.Issuer, AccountName: accountName, Secret: secret,
+		Algorithm: m.cfg.TOTPAlgorithm, Digits: m.cfg.TOTPDigits, Period: m.cfg.TOTPPeriod}, now.Add(m.cfg.EnrollTimeout))
 	if err != nil {
-		return nil, fmt.Errorf("mfa: seal secret: %w", err)
+		return nil, err
 	}
-	rec := TOTPRecord{
-		ID:        uuid.Must(uuid.NewV7()).String(),
-		UserID:    userID,
-		Secret:    sealed,
-		Algorithm: m.cfg.TOTPAlgorithm,
-		Digits:    m.cfg.TOTPDigits,
-		Period:    m.cfg.TOTPPeriod,
-		CreatedAt: now,
+	if err := m.putPending(ctx, userID, secret, m.cfg.TOTPAlgorithm, m.cfg.TOTPDigits, m.cfg.TOTPPeriod, now); err != nil {
+		return nil, err
 	}
-	if err := m.store.PutPendingTOTP(ctx, rec); err != nil {
-		if errors.Is(err, ErrAlreadyEnrolled) {
-			return nil, ErrAlreadyEnrolled
-		}
-		return nil, storeErr("store enrollment", err)
+	return e, nil
+}
+
+// showPending rebuilds the Enrollment of a live pending record from its
+// sealed secret. A record that does not open or has invalid parameters is
+// a system failure (it is never replaced silently; it expires).
+func (m *Manager) showPending(ctx context.Context, rec TOTPRecord, accountName string) (*Enrollment, error) {
+	secret, err := m.sealer.Open(ctx, rec.Secret, totpAD(rec.UserID))
+	if err != nil {
+		return nil, fmt.Errorf("mfa: open secret: %w", err)
 	}
-	m.emit(ctx, Event{Type: EventEnroll, Factor: FactorTOTP, UserID: userID, Time: now})
+	defer clear(secret)
+	k := KeyURI{Issuer: m.cfg.Issuer, AccountName: accountName, Secret: secret, Algorithm: rec.Algorithm, Digits: rec.Digits, Period: rec.Period}
+	if validKey(k) != nil {
+		return nil, errors.New("mfa: pending TOTP record of user has invalid parameters")
+	}
+	return m.enrollment(k, rec.CreatedAt.Add(m.cfg.EnrollTimeout))
+}
+
+// enrollment renders what the user needs to add key k to an app.
+func (m *Manager) enrollment(k KeyURI, expires time.Time) (*Enrollment, error) {
+	uri := k.String()
+	qr, err := m.qrCode(uri)
+	if err != nil {
+		return nil, err
+	}
 	return &Enrollment{
-		URI:       key.String(),
-		Secret:    key.Secret(),
-		QRCodePNG: qr.Bytes(),
-		Algorithm: rec.Algorithm,
-		Digits:    rec.Digits,
-		Period:    rec.Period,
-		Expires:   now.Add(m.cfg.EnrollTimeout),
+		URI:       uri,
+		Secret:    b32.EncodeToString(k.Secret),
+		QRCodePNG: qr,
+		Algorithm: k.Algorithm,
+		Digits:    k.Digits,
+		Period:    k.Period,
+		Expires:   expires,
 	}, nil
 }
 
@@ -218,7 +243,8 @@ func (m *Manager) ConfirmTOTP(ctx context.Context, userID, code string) error {
 // within the skew), that step was not accepted before, and the factor is
 // not locked. Otherwise it returns [ErrNotEnrolled], [ErrInvalidCode]
 // (wrapping a [*LockedError] when this failure locked the factor),
-// a [*LockedError] while the factor is locked, [ErrReplay], or a system
+// a [*LockedError] while the factor is locked, [ErrReplay] (also wrapping
+// a [*LockedError] when it used the last attempt), or a system
 // error: every store or sealer failure denies.
 func (m *Manager) VerifyTOTP(ctx context.Context, userID, code string) error {
 	return m.verifyTOTP(ctx, userID, code, false)
@@ -297,6 +323,12 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 	}
 	if !fresh {
 		m.emit(ctx, Event{Type: EventReplay, Factor: FactorTOTP, UserID: userID, Remaining: a.Remaining, Time: now})
+		if !a.LockedUntil.IsZero() {
+			// This replay used the last attempt and locked the factor:
+			// report the lock as a wrong code's would be, not silently.
+			m.emit(ctx, Event{Type: EventLockout, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.LockedUntil, Time: now})
+			return fmt.Errorf("%w (%w)", ErrReplay, &LockedError{Factor: FactorTOTP, Until: a.LockedUntil})
+		}
 		return ErrReplay
 	}
 	if confirm {
@@ -351,7 +383,8 @@ const (
 // Status summarizes a user's second factors.
 type Status struct {
 	TOTP          TOTPState
-	RecoveryCodes int // unused recovery codes
+	Email         bool // emailed codes turned on ([Manager.ConfirmEmailFactor])
+	RecoveryCodes int  // unused recovery codes
 }
 
 // Status reports which factors the user has. A pending enrollment past
@@ -370,6 +403,9 @@ func (m *Manager) Status(ctx context.Context, userID string) (Status, error) {
 		st.TOTP = TOTPActive
 	case m.now().Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
 		st.TOTP = TOTPPending
+	}
+	if st.Email, err = m.emailFactorOn(ctx, userID); err != nil {
+		return Status{}, err
 	}
 	n, err := m.store.CountRecoveryCodes(ctx, userID)
 	if err != nil {

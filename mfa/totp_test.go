@@ -60,17 +60,12 @@ func TestRFC6238Vectors(t *testing.T) {
 				require.NoError(t, err)
 				require.Equal(t, want, pq)
 
-				// End to end: enroll with the RFC seed as the random
-				// secret, confirm with the vector's code at its time.
-				seed := rfcSeed(v.alg)
-				f := newFixture(t, mfa.Config{
-					TOTPAlgorithm: v.alg, TOTPDigits: digits, TOTPSecretBytes: len(seed),
-					Rand: bytes.NewReader(seed),
-				})
+				// End to end: import the RFC seed as a key and confirm it
+				// with the vector's code at its time.
+				f := newFixture(t, mfa.Config{})
 				f.clock.t = at
-				e, err := f.m.EnrollTOTP(context.Background(), "alice", "alice@example.com")
+				_, err = f.m.ImportTOTP(context.Background(), "alice", mfa.KeyURI{Secret: rfcSeed(v.alg), Algorithm: v.alg, Digits: digits, Period: 30 * time.Second})
 				require.NoError(t, err)
-				require.Equal(t, secret, e.Secret)
 				require.NoError(t, f.m.ConfirmTOTP(context.Background(), "alice", want))
 			})
 		}
@@ -116,7 +111,7 @@ func TestEnrollTOTP(t *testing.T) {
 	for _, p := range []string{"issuer=Acme", "algorithm=SHA1", "digits=6", "period=30", "secret=" + e.Secret} {
 		require.Contains(t, e.URI, p)
 	}
-	require.Equal(t, t0.Add(15*time.Minute), e.Expires)
+	require.Equal(t, t0.Add(10*time.Minute), e.Expires)
 
 	img, err := png.Decode(bytes.NewReader(e.QRCodePNG))
 	require.NoError(t, err)
@@ -135,13 +130,19 @@ func TestEnrollTOTP(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, mfa.TOTPPending, st.TOTP)
 
-	// A second enrollment replaces the pending one; the old secret is dead.
+	// Enrolling again while pending shows the same secret; removing the
+	// pending one and enrolling again gives a new secret, and the old one
+	// is dead.
+	again, err := f.m.EnrollTOTP(ctx, "u-1", "alice@example.com")
+	require.NoError(t, err)
+	require.Equal(t, e.Secret, again.Secret)
+	require.NoError(t, f.m.RemoveTOTP(ctx, "u-1"))
 	e2, err := f.m.EnrollTOTP(ctx, "u-1", "alice@example.com")
 	require.NoError(t, err)
 	require.NotEqual(t, e.Secret, e2.Secret)
 	require.ErrorIs(t, f.m.ConfirmTOTP(ctx, "u-1", code), mfa.ErrInvalidCode)
 	require.NoError(t, f.m.ConfirmTOTP(ctx, "u-1", codeAt(t, e2, f.clock.Now())))
-	require.Equal(t, []mfa.EventType{mfa.EventEnroll, mfa.EventEnroll, mfa.EventFailure, mfa.EventConfirm}, f.ev.types())
+	require.Equal(t, []mfa.EventType{mfa.EventEnroll, mfa.EventRemove, mfa.EventEnroll, mfa.EventFailure, mfa.EventConfirm}, f.ev.types())
 
 	st, err = f.m.Status(ctx, "u-1")
 	require.NoError(t, err)
@@ -174,7 +175,7 @@ func TestEnrollTimeout(t *testing.T) {
 	ctx := context.Background()
 	e, err := f.m.EnrollTOTP(ctx, "alice", "alice")
 	require.NoError(t, err)
-	f.clock.Add(15 * time.Minute)
+	f.clock.Add(10 * time.Minute)
 	require.ErrorIs(t, f.m.ConfirmTOTP(ctx, "alice", codeAt(t, e, f.clock.Now())), mfa.ErrNotEnrolled)
 	st, err := f.m.Status(ctx, "alice")
 	require.NoError(t, err)
@@ -316,8 +317,11 @@ func TestConfigPanics(t *testing.T) {
 	require.Panics(t, func() { mfa.New(nil, s, mfa.Config{}) })
 	require.Panics(t, func() { mfa.New(st, nil, mfa.Config{}) })
 	require.Panics(t, func() { mfa.New(mfa.Stores{TOTPStore: st}, s, mfa.Config{}) })
-	require.NotPanics(t, func() {
+	require.Panics(t, func() {
 		mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, AttemptStore: st, OOBStore: st, RecoveryStore: st}, s, mfa.Config{})
+	}, "no EmailFactorStore")
+	require.NotPanics(t, func() {
+		mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, AttemptStore: st, OOBStore: st, RecoveryStore: st, EmailFactorStore: st}, s, mfa.Config{})
 	})
 }
 

@@ -14,8 +14,11 @@ import (
 // ErrMalformedURI is returned by [ParseKeyURI] for a URI it does not accept.
 var ErrMalformedURI = errors.New("mfa: malformed otpauth URI")
 
-// maxURILen caps the input of [ParseKeyURI] before it is parsed.
-const maxURILen = 2048
+// maxURILen caps the input of [ParseKeyURI] before it is parsed. It is
+// above the longest URI [KeyURI.String] makes (two 256-byte labels, each
+// byte percent-encoded, and a 512-bit secret), so every key the package
+// writes reads back.
+const maxURILen = 4096
 
 // KeyURI is a parsed otpauth://totp/ Key URI.
 type KeyURI struct {
@@ -27,31 +30,64 @@ type KeyURI struct {
 	Period      time.Duration
 }
 
-// String encodes k as an otpauth:// URI in the Key URI format.
+// String encodes k as an otpauth:// URI in the Key URI format. Every part
+// is percent-encoded except RFC 3986's unreserved characters and '@', so
+// that '&', '+', '%', '#', '?', '/' and spaces (as %20, never '+') in the
+// issuer or account name read back exactly with net/url, [ParseKeyURI]
+// and authenticator apps. (pquerna/otp escapes query values as path
+// segments, which leaves '&' and '+' bare: "AT&T" read back as "AT".)
 func (k KeyURI) String() string {
-	label := k.AccountName
+	var b strings.Builder
+	b.WriteString("otpauth://totp/")
 	if k.Issuer != "" {
-		label = k.Issuer + ":" + k.AccountName
+		b.WriteString(uriEscape(k.Issuer))
+		b.WriteByte(':')
 	}
-	q := url.Values{}
-	q.Set("secret", b32.EncodeToString(k.Secret))
+	b.WriteString(uriEscape(k.AccountName))
+	b.WriteString("?secret=")
+	b.WriteString(b32.EncodeToString(k.Secret))
 	if k.Issuer != "" {
-		q.Set("issuer", k.Issuer)
+		b.WriteString("&issuer=")
+		b.WriteString(uriEscape(k.Issuer))
 	}
-	q.Set("algorithm", string(k.Algorithm))
-	q.Set("digits", strconv.Itoa(k.Digits))
-	q.Set("period", strconv.Itoa(int(k.Period/time.Second)))
-	u := url.URL{Scheme: "otpauth", Host: "totp", Path: "/" + label, RawQuery: q.Encode()}
-	return u.String()
+	b.WriteString("&algorithm=")
+	b.WriteString(uriEscape(string(k.Algorithm)))
+	b.WriteString("&digits=")
+	b.WriteString(strconv.Itoa(k.Digits))
+	b.WriteString("&period=")
+	b.WriteString(strconv.Itoa(int(k.Period / time.Second)))
+	return b.String()
+}
+
+// uriEscape percent-encodes every byte of s but ALPHA, DIGIT, "-", ".",
+// "_", "~" (RFC 3986 unreserved) and "@", which is legal in both a path
+// segment and a query and keeps e-mail addresses readable.
+func uriEscape(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.Grow(len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~', c == '@':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // ParseKeyURI parses and validates an otpauth://totp/ Key URI (the format
 // of Google Authenticator's wiki, which other apps follow), for hosts that
-// import factors from another system. It is strict: the secret must be
+// import factors from another system with [Manager.ImportTOTP]. It is strict: the secret must be
 // base32 of at least 160 bits; algorithm SHA1, SHA256 or SHA512 (default
 // SHA1); digits 6 or 8 (default 6); period 1 to 30 seconds (default 30); a
 // parameter may not repeat; an issuer parameter must match the label's
-// issuer prefix. Inputs over 2048 bytes are refused unread. Every failure
+// issuer prefix. Inputs over 4096 bytes are refused unread. Every failure
 // is [ErrMalformedURI]; the error never contains the secret.
 func ParseKeyURI(s string) (KeyURI, error) {
 	bad := func(why string) (KeyURI, error) { return KeyURI{}, fmt.Errorf("%w: %s", ErrMalformedURI, why) }
@@ -71,10 +107,12 @@ func ParseKeyURI(s string) (KeyURI, error) {
 	}
 	var k KeyURI
 	if i := strings.IndexByte(label, ':'); i >= 0 {
-		k.Issuer, k.AccountName = label[:i], strings.TrimLeft(label[i+1:], " ")
-	} else {
-		k.AccountName = label
+		k.Issuer, label = label[:i], label[i+1:]
 	}
+	// Spaces before the account name are dropped with or without an
+	// issuer prefix: String writes the issuer parameter into the label, so
+	// a kept leading space would not read back.
+	k.AccountName = strings.TrimLeft(label, " ")
 	if k.AccountName == "" || validLabel(k.AccountName) != nil || validLabel(k.Issuer) != nil {
 		return bad("invalid label")
 	}

@@ -137,3 +137,31 @@ func BenchmarkHashDefault(b *testing.B)   { benchHash(b, password.DefaultParams(
 func BenchmarkVerifyDefault(b *testing.B) { benchHash(b, password.DefaultParams(), true) }
 func BenchmarkHashTiny(b *testing.B)      { benchHash(b, tiny, false) }
 func BenchmarkVerifyTiny(b *testing.B)    { benchHash(b, tiny, true) }
+
+// The worst inputs: a megabyte password and megabyte context words. Each
+// must stay at or under 2 ms/op; compare with BenchmarkPolicyCheck12 in the
+// same run for the ratio.
+func BenchmarkCheckWorstCase(b *testing.B) {
+	ctx := context.Background()
+	var p password.Policy
+	_ = p.Check(ctx, "warm up list")
+	for _, c := range worstCases() {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = p.Check(ctx, c.pw, c.words...)
+			}
+		})
+	}
+}
+
+func BenchmarkEstimateWorstCase(b *testing.B) {
+	for _, c := range worstCases() {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				password.Estimate(c.pw, c.words...)
+			}
+		})
+	}
+}

@@ -1,7 +1,9 @@
 package password
 
 import (
+	"slices"
 	"strings"
+	"sync/atomic"
 	"unicode/utf8"
 )
 
@@ -9,14 +11,71 @@ import (
 // "io") would reject too many good passwords by accident.
 const minContextRunes = 3
 
+// Bounds on what reaches the matcher, so that its cost (an alignment of
+// every password variant against every token) stays in the microseconds
+// whatever a caller passes: per-user words come from sign-up forms and
+// strength meters, i.e. from attackers.
+const (
+	// MaxContextWordBytes is how much of each context word is used: an
+	// email address has at most 254 bytes (RFC 5321 §4.5.3.1), and a
+	// password resembling a longer word resembles its first 254 bytes.
+	MaxContextWordBytes = 254
+	// MaxContextWords is how many per-user words [Policy.Check] and
+	// [Estimate] use (the rest are ignored): a name, an email, a username
+	// and a few more.
+	MaxContextWords = 8
+	// maxMatchRunes is how much of the password the matcher reads:
+	// [DefaultMaxLength], so the whole of any default-length password is
+	// matched.
+	maxMatchRunes = DefaultMaxLength
+	// maxTokenRunes bounds one token of a context word: a password that
+	// resembles a longer token resembles its first 32 characters.
+	maxTokenRunes = 32
+	// maxUserTokens is how many distinct tokens of per-user words are
+	// matched; a name and an email give about six.
+	maxUserTokens = 16
+)
+
+// matchWork counts the matcher's work (alignment cells and bytes of context
+// word read), for tests that prove the bounds without timing anything.
+var matchWork atomic.Int64
+
+// truncateUTF8 returns the longest prefix of s of at most n bytes that does
+// not cut a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// truncateRunes returns the first n runes of s.
+func truncateRunes(s string, n int) string {
+	i := 0
+	for j := range s {
+		if i == n {
+			return s[:j]
+		}
+		i++
+	}
+	return s
+}
+
 // matchContext returns the index (across static then perUser) of the first
 // context word the lower-cased password contains or closely resembles, or
 // -1. An email address is split into its local part (and the dot, dash,
 // plus or underscore separated pieces of it) and its domain's first label.
 func matchContext(lower string, static, perUser []string) int {
+	if len(perUser) > MaxContextWords {
+		perUser = perUser[:MaxContextWords]
+	}
 	if len(static)+len(perUser) == 0 {
 		return -1
 	}
+	lower = truncateRunes(lower, maxMatchRunes)
 	variants := make([]variant, 1, 3)
 	variants[0] = variant{s: lower}
 	for _, v := range [2]string{unleet(lower, 'i'), unleet(lower, 'l')} {
@@ -24,6 +83,8 @@ func matchContext(lower string, static, perUser []string) int {
 			variants = append(variants, variant{s: v})
 		}
 	}
+	userTokens := 0
+	var seen []string
 	for i := 0; i < len(static)+len(perUser); i++ {
 		var w string
 		if i < len(static) {
@@ -31,7 +92,21 @@ func matchContext(lower string, static, perUser []string) int {
 		} else {
 			w = perUser[i-len(static)]
 		}
-		for _, tok := range contextTokens(strings.ToLower(Normalize(w))) {
+		// Truncate before normalising: NFKC of a megabyte costs
+		// milliseconds. NFKC can expand, so truncate after it too.
+		w = truncateUTF8(w, MaxContextWordBytes)
+		matchWork.Add(int64(len(w)))
+		w = truncateUTF8(strings.ToLower(Normalize(w)), 4*MaxContextWordBytes)
+		for _, tok := range contextTokens(w) {
+			if i >= len(static) {
+				// Per-user tokens are the attacker's: a budget of
+				// them, and each distinct one aligned once.
+				if userTokens == maxUserTokens || slices.Contains(seen, tok) {
+					continue
+				}
+				userTokens++
+				seen = append(seen, tok)
+			}
 			if resembles(variants, tok) {
 				return i
 			}
@@ -57,7 +132,7 @@ func contextTokens(w string) []string {
 	out := toks[:0]
 	for _, t := range toks {
 		if utf8.RuneCountInString(t) >= minContextRunes {
-			out = append(out, t)
+			out = append(out, truncateRunes(t, maxTokenRunes))
 		}
 	}
 	return out
@@ -123,7 +198,8 @@ func osaDistance(a, b []rune) int {
 // anywhere is set, against the best-matching substring of b.
 func alignDistance(a, b []rune, anywhere bool) int {
 	n := len(b)
-	var stack [3 * 130]int // three rows for a text of up to 129 runes, no allocation
+	matchWork.Add(int64(len(a)) * int64(n+1))
+	var stack [3 * (maxMatchRunes + 1)]int // three rows for any bounded text, no allocation
 	var buf []int
 	if 3*(n+1) <= len(stack) {
 		buf = stack[:3*(n+1)]

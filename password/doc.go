@@ -44,6 +44,26 @@
 // [Estimate] gives a cheap 0-4 score with [Hint]s for a strength meter; it
 // is advice, not policy.
 //
+// # Bounded cost
+//
+// Check and Estimate take attacker input (a sign-up form, an
+// unauthenticated strength meter), so every input that reaches the
+// context-word matcher, whose alignment costs password length × word
+// length, is bounded first: a password over 16 bytes per allowed character
+// gets [CodeTooLong] before it is normalised, and a password that is too
+// long after normalisation skips the blocklist, context and breach checks
+// (it is refused anyway); the matcher reads at most the first 128
+// characters of the password, at most [MaxContextWords] per-user words,
+// each up to [MaxContextWordBytes] bytes (truncated before normalising),
+// and at most 16 distinct per-user tokens of up to 32 characters; Estimate
+// reads at most the first 128 characters of the password. Host words in
+// [Policy.ContextWords] are not capped in number. With megabyte passwords
+// and megabyte context words built to defeat the matcher's filter, Check
+// and Estimate stay under half a millisecond on the development VM
+// (BenchmarkCheckWorstCase, BenchmarkEstimateWorstCase), and
+// TestHugeContextWordsBounded proves the bound by counting work and bytes
+// allocated.
+//
 // The blocklist (zxcvbn 4.4.2's frequency list, MIT licence, notice in
 // internal/blocklist/common-passwords.LICENSE) is embedded and indexed by an
 // open-addressing table of uint32 offsets into the embedded text: each
@@ -87,6 +107,43 @@
 // a match. For a login to an account that does not exist, call
 // [Hasher.VerifyNone], which spends the same time and returns
 // [ErrMismatch], so timing does not reveal which accounts exist.
+//
+// # Hash onions
+//
+// Waiting for every owner of a legacy hash to log in leaves weak hashes in
+// the database for years, and an account with a bcrypt hash answers a
+// login at another speed than one with a current hash. [Hasher.Wrap]
+// upgrades a stored bcrypt, scrypt or weaker argon2id hash without the
+// password: it runs argon2id at the current parameters (and pepper) over
+// the legacy hash's output, and keeps the legacy algorithm, parameters and
+// salt but not its output, in this package's own PHC-style form:
+//
+//	$argon2id-onion$v=19$m=65536,t=3,p=4[,keyid=<B64>]$<salt>$<tag>$<inner>
+//	<inner> = bcrypt$v=2b,c=10$<22-character bcrypt salt>
+//	        | scrypt$ln=<log2 N>,r=<r>,p=<p>,l=<output bytes>$<B64 salt>
+//	        | argon2id$m=<KiB>,t=<passes>,p=<lanes>,l=<output bytes>[,keyid=<B64>]$<B64 salt>
+//
+// The argon2id input is "bulwark/password/onion/v1", NUL, the inner
+// algorithm's name, NUL and the inner output (for bcrypt, the 23 bytes its
+// hash string encodes after the salt; bcrypt is recomputed here on
+// x/crypto's blowfish, since x/crypto/bcrypt cannot hash with a given
+// salt). [Hasher.Verify] recomputes the inner output from the password,
+// then the argon2id tag, and compares it in constant time;
+// [Hasher.NeedsRehash] reports every onion, so the first login replaces it
+// with a plain argon2id hash. Wrap leaves current hashes and onions as they
+// are, so it can run over every user again; auth's UpgradeHashes does that
+// over the host's users table.
+//
+// An onion costs its inner work on top of argon2id. So that every login
+// costs the same whatever the stored hash (ASVS 5.0 6.3.8), list each
+// wrapped legacy setting ([InnerSetting], such as "bcrypt$v=2b,c=10") in
+// [Config.LegacyPad]: every verification of an argon2id hash or an onion
+// then does the inner work of every listed setting, an onion's own inner
+// work taking the place of its entry. This is CPU work, not a sleep, and
+// it makes every login as slow as the slowest legacy setting in use, until
+// the last onion has been replaced at login and the entry can go. A
+// legacy hash that was never wrapped is verified without padding and still
+// answers at its own speed: run the upgrade.
 //
 // An optional [Pepper], a key held outside the database, is applied with
 // HMAC-SHA256 before argon2id; its id is stored in the PHC keyid parameter,

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+
+	"golang.org/x/crypto/bcrypt"
 
 	"github.com/bulwarkhq/bulwark/password"
 )
@@ -108,4 +111,25 @@ func ExampleHIBP() {
 	// Output:
 	// request: /range/FF58A padding: true
 	// <nil>
+}
+
+// A legacy bcrypt hash wrapped offline in argon2id: it verifies the same
+// password without the owner logging in, and the first login replaces it
+// with a plain argon2id hash (NeedsRehash).
+func ExampleHasher_Wrap() {
+	ctx := context.Background()
+	h, err := password.NewHasher(password.Config{Params: password.Params{Memory: 64, Time: 1, Parallelism: 1}})
+	if err != nil {
+		panic(err)
+	}
+	legacy, _ := bcrypt.GenerateFromPassword([]byte("correct horse battery staple"), 4)
+	onion, err := h.Wrap(ctx, string(legacy))
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.SplitN(onion, "$", 3)[1], password.InnerSetting(onion))
+	fmt.Println(h.Verify(ctx, "correct horse battery staple", onion) == nil, h.NeedsRehash(onion))
+	// Output:
+	// argon2id-onion bcrypt$v=2a,c=4
+	// true true
 }

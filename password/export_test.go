@@ -8,6 +8,12 @@ func ParseRoundTrip(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if p.alg == AlgOnion {
+		if p.par > 255 || p.inner.par > 255 {
+			return "", ErrParamsTooLarge
+		}
+		return encodeOnion(Params{Memory: p.memory, Time: p.time, Parallelism: uint8(p.par)}, p.keyID, p.salt, p.hash, p.inner), nil
+	}
 	if p.alg != AlgArgon2id {
 		return s, nil
 	}
@@ -36,3 +42,17 @@ func PassphraseWordCount() int { return len(passphraseWords()) }
 
 // SubstringDistance exposes the approximate-substring alignment.
 var SubstringDistance = substringDistance
+
+// MatchWork is the matcher's work counter (alignment cells plus bytes of
+// context word read).
+func MatchWork() int64 { return matchWork.Load() }
+
+// BcryptRaw exposes bcrypt with a given salt.
+var BcryptRaw = bcryptRaw
+
+// BcryptB64 is bcrypt's base64.
+var BcryptB64 = bcryptB64
+
+// VerifyWork is how many KDF runs (legacy inner outputs and argon2id
+// passes) h's Verify has made.
+func VerifyWork(h *Hasher) int64 { return h.work.Load() }

@@ -19,6 +19,9 @@ func FuzzParseHash(f *testing.F) {
 		"$argon2id$v=19$m=64,t=1,p=1,keyid=azE$c29tZXNhbHQ$Zh/vvW8pvLyPRkarwyqdekZFu1wFlTf4pVh/Ma2+zM0",
 		"$2y$10$dWGTaDIqxRUToOH14yzlkeElWPLziBstUirAvlyjAepmJf.Gpljdi",
 		"$scrypt$ln=4,r=8,p=1$NQ4tcZm4IGXxTNJOeQLBXA$Ofp/WX8Sou8TipOOQPymT5QqpdpRZqZS0O1Il5gFUhg",
+		"$argon2id-onion$v=19$m=64,t=1,p=1$c29tZXNhbHQ$Zh/vvW8pvLyPRkarwyqdekZFu1wFlTf4pVh/Ma2+zM0$bcrypt$v=2y,c=10$dWGTaDIqxRUToOH14yzlke",
+		"$argon2id-onion$v=19$m=64,t=1,p=1$c29tZXNhbHQ$Zh/vvW8pvLyPRkarwyqdekZFu1wFlTf4pVh/Ma2+zM0$scrypt$ln=4,r=8,p=1,l=32$NQ4tcZm4IGXxTNJOeQLBXA",
+		"$argon2id-onion$v=19$m=64,t=1,p=1$c29tZXNhbHQ$Zh/vvW8pvLyPRkarwyqdekZFu1wFlTf4pVh/Ma2+zM0$argon2id$m=64,t=1,p=1,l=32,keyid=azE$c29tZXNhbHQ",
 		"", "$", "$argon2id$v=19$m=0,t=0,p=0$$", "$argon2id$v=19$m=4294967295,t=1,p=1$AAAA$AAAA",
 	} {
 		f.Add(s)
@@ -31,7 +34,7 @@ func FuzzParseHash(f *testing.F) {
 			}
 			return
 		}
-		if strings.HasPrefix(s, "$argon2id$") && out != s {
+		if (strings.HasPrefix(s, "$argon2id$") || strings.HasPrefix(s, "$argon2id-onion$")) && out != s {
 			t.Fatalf("non-canonical hash accepted:\n in %q\nout %q", s, out)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"sync/atomic"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -113,6 +114,14 @@ type Config struct {
 	Rand io.Reader
 	// Hook, if set, receives [Event]s.
 	Hook func(context.Context, Event)
+	// LegacyPad lists the legacy settings wrapped in onions among the
+	// stored hashes, as [InnerSetting] names them ("bcrypt$v=2b,c=10",
+	// "argon2id$m=19456,t=2,p=1,l=32", ...). Every Verify of an argon2id
+	// hash or an onion then does the inner work of each (an onion's own
+	// inner work takes the place of its entry), so verifying costs the same
+	// whatever the stored hash and a login's timing does not tell which
+	// accounts had legacy hashes (ASVS 5.0 6.3.8). Empty: no padding.
+	LegacyPad []string
 }
 
 // Hasher hashes and verifies passwords. It is safe for concurrent use; at
@@ -127,6 +136,8 @@ type Hasher struct {
 	rand    io.Reader
 	hook    func(context.Context, Event)
 	dummy   string // a well-formed hash no password matches; see VerifyNone
+	pads    []*parsed
+	work    atomic.Int64 // KDF runs by Verify (legacy inner outputs and argon2id passes), for tests
 }
 
 // NewHasher returns a Hasher for cfg, or an error wrapping
@@ -153,7 +164,18 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	if p.Memory < 8*uint32(p.Parallelism) || p.SaltLen < l.MinSaltLen || p.KeyLen < l.MinKeyLen {
 		return nil, fmt.Errorf("%w: argon2 parameters below minimums", ErrInvalidConfig)
 	}
-	h := &Hasher{params: p, limits: l, rand: cfg.Rand, hook: cfg.Hook, peppers: map[string][]byte{}}
+	pads, err := parsePads(cfg.LegacyPad)
+	if err != nil {
+		return nil, err
+	}
+	h := &Hasher{params: p, limits: l, rand: cfg.Rand, hook: cfg.Hook, peppers: map[string][]byte{}, pads: pads}
+	for _, pad := range pads {
+		// Every login pays for the pads: hold them to the same caps as
+		// stored hashes.
+		if err := h.checkLimits(pad); err != nil {
+			return nil, fmt.Errorf("%w: LegacyPad entry over the limits: %w", ErrInvalidConfig, err)
+		}
+	}
 	if h.rand == nil {
 		h.rand = rand.Reader
 	}
@@ -221,6 +243,19 @@ func (h *Hasher) emit(ctx context.Context, e Event) {
 	}
 }
 
+// pepperOf returns the pepper with this id (nil for ""), or
+// ErrUnknownPepper.
+func (h *Hasher) pepperOf(keyID string) ([]byte, error) {
+	if keyID == "" {
+		return nil, nil
+	}
+	p, ok := h.peppers[keyID]
+	if !ok {
+		return nil, ErrUnknownPepper
+	}
+	return p, nil
+}
+
 // kdfInput returns the bytes argon2 sees: the NFKC password, or its
 // HMAC-SHA256 under the pepper.
 func kdfInput(pw string, pepper []byte) []byte {
@@ -252,23 +287,32 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 	if len(pw) > MaxBytes {
 		return "", ErrTooLong
 	}
-	salt := make([]byte, h.params.SaltLen)
+	keyID, salt, tag, err := h.newTag(ctx, pw)
+	if err != nil {
+		return "", err
+	}
+	return encodeArgon2(h.params, keyID, salt, tag), nil
+}
+
+// newTag runs argon2id at the current parameters and pepper over input
+// with a fresh salt, in a concurrency slot.
+func (h *Hasher) newTag(ctx context.Context, input string) (keyID string, salt, tag []byte, err error) {
+	salt = make([]byte, h.params.SaltLen)
 	if _, err := io.ReadFull(h.rand, salt); err != nil {
-		return "", fmt.Errorf("password: reading salt: %w", err)
+		return "", nil, nil, fmt.Errorf("password: reading salt: %w", err)
 	}
 	var key []byte
-	var keyID string
 	if h.pepper != nil {
 		key, keyID = h.pepper.Key, h.pepper.ID
 	}
 	if err := h.acquire(ctx); err != nil {
-		return "", err
+		return "", nil, nil, err
 	}
-	in := kdfInput(pw, key)
-	tag := argon2.IDKey(in, salt, h.params.Time, h.params.Memory, h.params.Parallelism, h.params.KeyLen)
+	in := kdfInput(input, key)
+	tag = argon2.IDKey(in, salt, h.params.Time, h.params.Memory, h.params.Parallelism, h.params.KeyLen)
 	h.release()
 	wipe(in)
-	return encodeArgon2(h.params, keyID, salt, tag), nil
+	return keyID, salt, tag, nil
 }
 
 // Verify checks password against an encoded hash: argon2id (this package's
@@ -302,22 +346,40 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
 		h.emit(ctx, Event{Kind: EventLimitExceeded, Algorithm: p.alg, Err: err})
 		return err
 	}
+	if p.alg == AlgOnion {
+		err := h.verifyOnion(ctx, p, pw)
+		if errors.Is(err, ErrMismatch) && pw != password {
+			err = h.verifyOnion(ctx, p, password)
+		}
+		return err
+	}
 	if p.alg == AlgArgon2id {
-		var pepper []byte
-		if p.keyID != "" {
-			var ok bool
-			if pepper, ok = h.peppers[p.keyID]; !ok {
-				return ErrUnknownPepper
-			}
+		pepper, err := h.pepperOf(p.keyID)
+		if err != nil {
+			return err
 		}
 		if err := h.acquire(ctx); err != nil {
 			return err
 		}
+		h.pad(pw, -1)
 		in := kdfInput(pw, pepper)
 		tag := argon2.IDKey(in, p.salt, p.time, p.memory, uint8(p.par), uint32(len(p.hash)))
-		h.release()
+		h.work.Add(1)
 		wipe(in)
-		if subtle.ConstantTimeCompare(tag, p.hash) != 1 {
+		match := subtle.ConstantTimeCompare(tag, p.hash) == 1
+		if !match && len(h.pads) > 0 && pw != password {
+			// An onion that does not match is tried again with the
+			// password as given: do that work here too (its result
+			// unused), or a password that normalisation changes would
+			// tell wrapped accounts from the others by timing.
+			h.pad(password, -1)
+			in := kdfInput(password, pepper)
+			wipe(argon2.IDKey(in, p.salt, p.time, p.memory, uint8(p.par), uint32(len(p.hash))))
+			h.work.Add(1)
+			wipe(in)
+		}
+		h.release()
+		if !match {
 			return ErrMismatch
 		}
 		return nil
@@ -370,6 +432,14 @@ func (h *Hasher) verifyLegacy(ctx context.Context, p *parsed, pw, encoded string
 func (h *Hasher) checkLimits(p *parsed) error {
 	l := h.limits
 	tooLarge := func(what string) error { return fmt.Errorf("%w: %s", ErrParamsTooLarge, what) }
+	if p.alg == AlgOnion {
+		outer := *p
+		outer.alg, outer.inner = AlgArgon2id, nil
+		if err := h.checkLimits(&outer); err != nil {
+			return err
+		}
+		return h.checkLimits(p.inner)
+	}
 	switch p.alg {
 	case AlgArgon2id:
 		switch {
@@ -401,12 +471,16 @@ func (h *Hasher) checkLimits(p *parsed) error {
 		}
 		return nil
 	}
+	hashLen := uint32(len(p.hash))
+	if p.keyLen > 0 { // an onion's inner setting
+		hashLen = p.keyLen
+	}
 	switch {
 	case uint32(len(p.salt)) > l.MaxSaltLen:
 		return tooLarge("salt length")
-	case uint32(len(p.hash)) > l.MaxKeyLen:
+	case hashLen > l.MaxKeyLen:
 		return tooLarge("hash length")
-	case uint32(len(p.salt)) < l.MinSaltLen, uint32(len(p.hash)) < l.MinKeyLen:
+	case uint32(len(p.salt)) < l.MinSaltLen, hashLen < l.MinKeyLen:
 		return ErrMalformedHash
 	}
 	return nil

@@ -30,6 +30,11 @@ type parsed struct {
 	keyID   string // pepper id, argon2 only
 	salt    []byte
 	hash    []byte
+
+	variant string  // bcrypt inner: "2a", "2b" or "2y"
+	bsalt   string  // bcrypt inner: the salt in bcrypt's base64
+	keyLen  uint32  // onion inner (scrypt, argon2id): output bytes
+	inner   *parsed // onion: the legacy setting
 }
 
 // parseHash decodes an encoded hash without applying limits. It accepts:
@@ -37,6 +42,7 @@ type parsed struct {
 //	$argon2id$v=19$m=<KiB>,t=<passes>,p=<lanes>[,keyid=<B64>]$<B64 salt>$<B64 hash>
 //	$scrypt$ln=<log2 N>,r=<r>,p=<p>$<B64 salt>$<B64 hash>
 //	$2a$ / $2b$ / $2y$ bcrypt (decoded by x/crypto/bcrypt; only the cost is read here)
+//	$argon2id-onion$... a hash onion (see parseOnion)
 func parseHash(s string) (*parsed, error) {
 	if len(s) > 1024 || !strings.HasPrefix(s, "$") {
 		return nil, ErrMalformedHash
@@ -58,6 +64,8 @@ func parseHash(s string) (*parsed, error) {
 		return parseArgon2(parts)
 	case len(parts) == 5 && parts[1] == AlgScrypt:
 		return parseScrypt(parts)
+	case len(parts) == 9 && parts[1] == AlgOnion:
+		return parseOnion(parts)
 	}
 	return nil, ErrMalformedHash
 }

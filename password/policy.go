@@ -146,6 +146,12 @@ func countClasses(s string) classCounts {
 // becomes 18 code points) do not count as several. Errors other than *PolicyError are not returned: breach
 // checker failures are handled as documented on
 // [Policy.BlockOnBreachCheckError].
+//
+// Every input has a bounded cost: a password longer than 16 bytes per
+// allowed character gets [CodeTooLong] before it is normalised, a too-long
+// password skips the blocklist, context-word and breach checks, at most
+// [MaxContextWords] per-user words are used, and each context word is read
+// up to [MaxContextWordBytes] (see the package doc, "Bounded cost").
 func (p Policy) Check(ctx context.Context, password string, contextWords ...string) error {
 	var vs []Violation
 	add := func(c Code, kv ...any) {
@@ -158,16 +164,20 @@ func (p Policy) Check(ctx context.Context, password string, contextWords ...stri
 		}
 		vs = append(vs, v)
 	}
-	if !utf8.ValidString(password) {
-		add(CodeInvalidUTF8)
-		return &PolicyError{Violations: vs}
-	}
 	// Bound the work before normalising. NFKC can compose several code
 	// points into one (Hangul jamo, combining marks), so allow generously
 	// more than MaxLength code points of 4 bytes each.
 	maxLen := p.maxLength()
 	if len(password) > 16*maxLen {
-		add(CodeTooLong, "max", maxLen, "actual", utf8.RuneCountInString(password))
+		if !utf8.ValidString(password) {
+			add(CodeInvalidUTF8)
+		} else {
+			add(CodeTooLong, "max", maxLen, "actual", utf8.RuneCountInString(password))
+		}
+		return &PolicyError{Violations: vs}
+	}
+	if !utf8.ValidString(password) {
+		add(CodeInvalidUTF8)
 		return &PolicyError{Violations: vs}
 	}
 	pw := Normalize(password)
@@ -194,14 +204,19 @@ func (p Policy) Check(ctx context.Context, password string, contextWords ...stri
 	if c.special < p.MinSpecial {
 		add(CodeMinSpecial, "min", p.MinSpecial, "actual", c.special)
 	}
-	lower := strings.ToLower(pw)
-	if !p.AllowCommon {
-		if r := blocklist.Default().Rank(lower); r > 0 {
-			add(CodeCommon, "rank", r)
+	// A too-long password is refused whatever it contains: the list and
+	// context-word matchers, whose cost grows with the password's length,
+	// are not run on it.
+	if !tooLong {
+		lower := strings.ToLower(pw)
+		if !p.AllowCommon {
+			if r := blocklist.Default().Rank(lower); r > 0 {
+				add(CodeCommon, "rank", r)
+			}
 		}
-	}
-	if i := matchContext(lower, p.ContextWords, contextWords); i >= 0 {
-		add(CodeContextWord, "index", i)
+		if i := matchContext(lower, p.ContextWords, contextWords); i >= 0 {
+			add(CodeContextWord, "index", i)
+		}
 	}
 	var cause error
 	if p.Breach != nil && !tooLong {

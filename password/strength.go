@@ -39,15 +39,18 @@ type Strength struct {
 // each character, a single bit for repeats and sequence steps, and the
 // list rank for common passwords and embedded common words, and caps the
 // score at 1 for passwords resembling a context word. It runs in
-// microseconds and allocates little. Use [Policy.Check] to accept or reject.
+// microseconds and allocates little, whatever the input: it reads at most
+// the first 256 characters of the password and bounds the context words as
+// [Policy.Check] does. Use [Policy.Check] to accept or reject.
 func Estimate(password string, contextWords ...string) Strength {
+	// Estimate only the first maxMatchRunes characters: nothing is stored,
+	// and a longer password scores 4 on its head already unless it repeats
+	// itself. Truncating first bounds the work of every step below.
+	password = truncateUTF8(password, 4*maxMatchRunes)
 	if !utf8.ValidString(password) || password == "" {
 		return Strength{Hints: []Hint{HintShort}}
 	}
-	if len(password) > MaxBytes {
-		password = password[:MaxBytes] // estimate only; nothing is stored
-	}
-	pw := Normalize(password)
+	pw := truncateRunes(Normalize(password), maxMatchRunes)
 	lower := strings.ToLower(pw)
 	set := blocklist.Default()
 	var hints []Hint

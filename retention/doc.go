@@ -32,7 +32,12 @@
 // Blocked with its reason, and so does a missing timestamp the rule counts
 // from (a zero Since), which fails closed: nothing is done on it. [SubjectPlan.NextErasure] answers "when will my
 // data be deleted?"; [Manager.PlanAll] streams every subject for an admin
-// report.
+// report. PlanAll reuses each plan's Steps for the next subject and, with a
+// store that is a [SubjectPager] (memstore, sqlstore), each page of
+// records, so planning costs about what reading the subjects costs: in
+// bench's BenchmarkRetentionPlanVsScan, PlanAll took 0.6 to 1.2 times a
+// bare ListSubjects scan of the same 100,000 rows (PostgreSQL, SQLite,
+// memory) and allocated 45 to 124 bytes a subject in all.
 //
 // # Erasure
 //
@@ -84,6 +89,18 @@
 // token. The token is stored on every erasure and a write with a lower one
 // fails with [ErrFenced], so an instance that stalled past its lock cannot
 // undo the work of the next. [LocalLocker] is the default, for one process.
+//
+// A lock can be lost without its holder being told: an advisory lock dies
+// with its connection (idle timeout, proxy, failover, an administrator), a
+// Redis lock with its key. Two rules keep a stale holder from acting beside
+// the new one. The scheduler records each new holder's token in the store
+// ([FenceStore.AdvanceFence]), and the store refuses every write carrying
+// an older token, in the same statement as the write. And before each call
+// into host code (Notifier, Actor, Shredder, Eraser, Recorder, Purger) the
+// run proves it still holds the lock ([Lease.Check]: on PostgreSQL one
+// query on the lock's own connection, on Redis one script); a run that
+// lost it stops with [ErrLockLost]. A host call already under way when the
+// lock is lost runs to its end, so host code stays idempotent.
 //
 // # Concurrency, nil and errors
 //

@@ -297,25 +297,54 @@ func (m *Manager) Plan(ctx context.Context, subjects ...string) ([]SubjectPlan, 
 // PlanAll streams the plan of every subject that is not erased, in id
 // order and in batches, to fn; it stops at fn's first error and returns it.
 // It serves admin reports.
+//
+// The plan's Steps slice is reused for the next subject, so planning a
+// million subjects allocates next to nothing beyond reading them: fn must
+// copy it (slices.Clone) to keep it after it returns.
 func (m *Manager) PlanAll(ctx context.Context, fn func(SubjectPlan) error) error {
 	after := ""
+	var steps []Step
+	list := m.pager()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs, err := m.store.ListSubjects(ctx, after, m.batch)
+		recs, err := list(ctx, after, m.batch)
 		if err != nil {
 			return fmt.Errorf("retention: plan: %w", err)
 		}
-		for _, r := range recs {
-			if err := fn(m.policy.planRecord(r)); err != nil {
+		for i := range recs {
+			p := m.policy.planInto(recs[i], steps)
+			if err := fn(p); err != nil {
 				return err
+			}
+			if cap(p.Steps) > cap(steps) {
+				steps = p.Steps[:0]
 			}
 		}
 		if len(recs) < m.batch {
 			return nil
 		}
 		after = recs[len(recs)-1].ID
+	}
+}
+
+// pager returns the store's ListSubjects, or, when the store is a
+// [SubjectPager], a function that reads each page into the previous
+// page's storage: the caller must be done with a page before it asks for
+// the next.
+func (m *Manager) pager() func(ctx context.Context, after string, limit int) ([]Record, error) {
+	p, ok := m.store.(SubjectPager)
+	if !ok {
+		return m.store.ListSubjects
+	}
+	var page []Record
+	return func(ctx context.Context, after string, limit int) ([]Record, error) {
+		recs, err := p.ListSubjectsInto(ctx, page, after, limit)
+		if err == nil && cap(recs) > cap(page) {
+			page = recs
+		}
+		return recs, err
 	}
 }
 
@@ -387,6 +416,9 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 		}
 		if cur.Hold.Reason != "" {
 			return ErrOnHold
+		}
+		if err := guard(ctx); err != nil {
+			return err
 		}
 		if err := f(); err != nil {
 			return err

@@ -58,7 +58,11 @@ func (p SubjectPlan) NextErasure() (Step, bool) {
 }
 
 // planRecord evaluates the policy for one record. It never does I/O.
-func (p Policy) planRecord(r Record) SubjectPlan {
+func (p Policy) planRecord(r Record) SubjectPlan { return p.planInto(r, nil) }
+
+// planInto is planRecord appending the steps to buf[:0], so a caller that
+// plans many subjects reuses one buffer.
+func (p Policy) planInto(r Record, buf []Step) SubjectPlan {
 	sp := SubjectPlan{Subject: r.ID, State: r.State, Version: r.Version, Hold: r.Hold.Reason, Erased: r.Erased, Receipt: r.Receipt}
 	if !r.Erased.IsZero() {
 		return sp
@@ -92,7 +96,14 @@ func (p Policy) planRecord(r Record) SubjectPlan {
 	if n == 0 {
 		return sp
 	}
-	sp.Steps = make([]Step, 0, 2*n)
+	if buf == nil {
+		buf = make([]Step, 0, 2*n)
+	}
+	sp.Steps = buf[:0]
+	held := ""
+	if r.Hold.Reason != "" {
+		held = "legal hold: " + r.Hold.Reason
+	}
 	for _, rule := range p.Rules {
 		if rule.State != r.State {
 			continue
@@ -127,14 +138,13 @@ func (p Policy) planRecord(r Record) SubjectPlan {
 			st.Warns = Warn
 		}
 		if r.Hold.Reason != "" && (rule.Action == Erase || rule.Action == Warn) {
-			st.Blocked = "legal hold: " + r.Hold.Reason
+			st.Blocked = held
 		} else if !est && base.IsZero() {
 			// A record without the time the rule counts from is
 			// malformed: the zero time is not "long ago", so nothing
 			// irreversible is done on it (fail closed).
 			st.Blocked = "no " + string(rule.anchorOrSince()) + " time recorded for the subject"
 		}
-		sp.Steps = append(sp.Steps, st)
 		if wb > 0 && !rule.Quiet && (rule.Action == Suspend || rule.Action == Erase) {
 			w := Step{Rule: rule.Name, Action: Warn, Warns: rule.Action, Due: st.Due.Add(-wb), Estimated: est, Blocked: st.Blocked, Key: warnKey(rule.Name, base)}
 			if w.Due.Before(base) {
@@ -143,23 +153,35 @@ func (p Policy) planRecord(r Record) SubjectPlan {
 			if slices.Contains(r.Warned, w.Key) || !st.Done.IsZero() {
 				w.Done = w.Due
 			}
+			// The warning goes before its action: the steps are then
+			// mostly generated in order, and the sort below has nothing
+			// to move. (A warning never ties with its action: it ranks
+			// first.)
 			sp.Steps = append(sp.Steps, w)
 		}
+		sp.Steps = append(sp.Steps, st)
 	}
-	slices.SortStableFunc(sp.Steps, func(a, b Step) int {
-		if c := a.Due.Compare(b.Due); c != 0 {
-			return c
-		}
-		if a.Estimated != b.Estimated {
-			// What counts from an action comes after that action.
-			if a.Estimated {
-				return 1
-			}
-			return -1
-		}
-		return a.Action.rank() - b.Action.rank()
-	})
+	if !slices.IsSortedFunc(sp.Steps, stepOrder) {
+		slices.SortStableFunc(sp.Steps, stepOrder)
+	}
 	return sp
+}
+
+// stepOrder sorts steps by due time; what counts from an action that has
+// not happened yet comes after the steps that do not; then warnings,
+// suspensions, closures, erasures.
+func stepOrder(a, b Step) int {
+	if c := a.Due.Compare(b.Due); c != 0 {
+		return c
+	}
+	if a.Estimated != b.Estimated {
+		// What counts from an action comes after that action.
+		if a.Estimated {
+			return 1
+		}
+		return -1
+	}
+	return a.Action.rank() - b.Action.rank()
 }
 
 func (r Record) anchor(a Anchor) time.Time {
@@ -174,7 +196,11 @@ func (r Record) anchor(a Anchor) time.Time {
 // warnKey identifies one warning: the rule and the anchor it counts from,
 // so a new inactivity period or a new state gets a new warning.
 func warnKey(rule string, anchor time.Time) string {
-	return rule + "@" + strconv.FormatInt(anchor.UnixMicro(), 10)
+	// One allocation: the key is built on the stack, then copied.
+	var buf [96]byte
+	b := append(buf[:0], rule...)
+	b = append(b, '@')
+	return string(strconv.AppendInt(b, anchor.UnixMicro(), 10))
 }
 
 // actionable reports whether s should be carried out at now.

@@ -36,7 +36,10 @@ type Report struct {
 // subject in batches and takes each action that is due (warnings first),
 // then purges categories past their retention period. It stops after
 // MaxActions actions and when ctx is cancelled. fence is the caller's lock
-// fencing token (0 without a lock; see [Scheduler]).
+// fencing token (0 without a lock; see [Scheduler]). Once a [Scheduler]
+// has recorded a higher token in the store ([FenceStore]), a nonzero fence
+// below it is refused at its first write, and Run stops with
+// [ErrLockLost].
 //
 // Individual failures are counted in Report.Failed, logged and retried on
 // the next run; Run returns an error only when it cannot read the store or
@@ -89,6 +92,9 @@ func (m *Manager) run(ctx context.Context, fence int64, rep *Report) error {
 			_, err = m.resume(ctx, e, fence)
 		}
 		switch {
+		case superseded(err):
+			m.fail(ctx, rep, e.Subject, e.Rule, Erase, err)
+			return lost(err)
 		case err == nil:
 			rep.Acted++
 			rep.Erased++
@@ -103,11 +109,12 @@ func (m *Manager) run(ctx context.Context, fence int64, rep *Report) error {
 	}
 	// 2. Scan subjects.
 	after := ""
+	list := m.pager()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		recs, err := m.store.ListSubjects(ctx, after, m.batch)
+		recs, err := list(ctx, after, m.batch)
 		if err != nil {
 			return fmt.Errorf("retention: run: %w", err)
 		}
@@ -119,7 +126,9 @@ func (m *Manager) run(ctx context.Context, fence int64, rep *Report) error {
 				return nil
 			}
 			rep.Scanned++
-			m.act(ctx, fence, r, rep)
+			if err := m.act(ctx, fence, r, rep); err != nil {
+				return err
+			}
 		}
 		if len(recs) < m.batch {
 			break
@@ -130,8 +139,10 @@ func (m *Manager) run(ctx context.Context, fence int64, rep *Report) error {
 	return m.purge(ctx, rep)
 }
 
-// act takes every action due for r now.
-func (m *Manager) act(ctx context.Context, fence int64, r Record, rep *Report) {
+// act takes every action due for r now. It returns an error only when the
+// run must stop: the scheduler lock was lost or a newer holder fenced this
+// one out ([ErrLockLost]).
+func (m *Manager) act(ctx context.Context, fence int64, r Record, rep *Report) error {
 	now := m.nowUTC()
 	plan := m.policy.planRecord(r)
 	for _, st := range plan.Steps {
@@ -143,17 +154,17 @@ func (m *Manager) act(ctx context.Context, fence int64, r Record, rep *Report) {
 			continue
 		}
 		if !m.budget(rep) {
-			return
+			return nil
 		}
 		var err error
 		switch st.Action {
 		case Warn:
-			err = m.warn(ctx, r, st)
+			err = m.warn(ctx, fence, r, st)
 			if err == nil {
 				rep.Warned++
 			}
 		case Suspend, Close:
-			err = m.account(ctx, r, st)
+			err = m.account(ctx, fence, r, st)
 			if err == nil && st.Action == Suspend {
 				rep.Suspended++
 			} else if err == nil {
@@ -168,24 +179,28 @@ func (m *Manager) act(ctx context.Context, fence int64, r Record, rep *Report) {
 		switch {
 		case err == nil:
 			rep.Acted++
+		case superseded(err):
+			m.fail(ctx, rep, r.ID, st.Rule, st.Action, err)
+			return lost(err)
 		case errors.Is(err, ErrChanged) || errors.Is(err, ErrErased) || errors.Is(err, ErrNotFound):
 			// The host changed the subject meanwhile: the plan is stale,
 			// and the next run replans. Not a failure.
-			return
+			return nil
 		case errors.Is(err, ErrOnHold):
 			rep.Held++
-			return
+			return nil
 		default:
 			m.fail(ctx, rep, r.ID, st.Rule, st.Action, err)
-			return
+			return nil
 		}
 		if st.Action == Erase {
-			return
+			return nil
 		}
 	}
+	return nil
 }
 
-func (m *Manager) warn(ctx context.Context, r Record, st Step) error {
+func (m *Manager) warn(ctx context.Context, fence int64, r Record, st Step) error {
 	due := st.Due
 	for _, s := range m.policy.planRecord(r).Steps {
 		if s.Rule == st.Rule && s.Action == st.Warns {
@@ -193,19 +208,25 @@ func (m *Manager) warn(ctx context.Context, r Record, st Step) error {
 		}
 	}
 	if m.cfg.Notifier != nil {
+		if err := guard(ctx); err != nil {
+			return err
+		}
 		if err := m.cfg.Notifier.Notify(ctx, Notice{Subject: r.ID, Action: st.Warns, Rule: st.Rule, Due: due, Key: st.Key}); err != nil {
 			return err
 		}
 	}
-	if err := m.store.MarkAction(ctx, r.ID, r.Version, Mark{Action: Warn, Key: st.Key, At: m.nowUTC()}); err != nil {
+	if err := m.store.MarkAction(ctx, r.ID, r.Version, Mark{Action: Warn, Key: st.Key, At: m.nowUTC(), Fence: fence}); err != nil {
 		return err
 	}
 	m.emit(ctx, Event{Kind: EventWarned, Subject: r.ID, Rule: st.Rule, Action: st.Warns})
 	return nil
 }
 
-func (m *Manager) account(ctx context.Context, r Record, st Step) error {
+func (m *Manager) account(ctx context.Context, fence int64, r Record, st Step) error {
 	if m.cfg.Actor != nil {
+		if err := guard(ctx); err != nil {
+			return err
+		}
 		f := m.cfg.Actor.Suspend
 		if st.Action == Close {
 			f = m.cfg.Actor.Close
@@ -214,7 +235,7 @@ func (m *Manager) account(ctx context.Context, r Record, st Step) error {
 			return err
 		}
 	}
-	if err := m.store.MarkAction(ctx, r.ID, r.Version, Mark{Action: st.Action, At: m.nowUTC()}); err != nil {
+	if err := m.store.MarkAction(ctx, r.ID, r.Version, Mark{Action: st.Action, At: m.nowUTC(), Fence: fence}); err != nil {
 		return err
 	}
 	kind := EventSuspended
@@ -267,6 +288,10 @@ func (m *Manager) purge(ctx context.Context, rep *Report) error {
 			if !m.budget(rep) {
 				return nil
 			}
+			if err := guard(ctx); err != nil {
+				m.fail(ctx, rep, "", c.Name, Erase, err)
+				return err
+			}
 			n, err := p.Purge(ctx, now.Add(-c.Retain), m.batch, m.held)
 			if err != nil {
 				m.fail(ctx, rep, "", c.Name, Erase, err)
@@ -278,6 +303,42 @@ func (m *Manager) purge(ctx context.Context, rep *Report) error {
 				break
 			}
 		}
+	}
+	return nil
+}
+
+// superseded reports whether err says that a newer lock holder exists: the
+// lock was lost, or the store refused a stale fencing token. A run stops
+// there rather than go on failing.
+func superseded(err error) bool {
+	return errors.Is(err, ErrLockLost) || errors.Is(err, ErrFenced)
+}
+
+// lost returns err so that it matches [ErrLockLost].
+func lost(err error) error {
+	if errors.Is(err, ErrLockLost) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrLockLost, err)
+}
+
+// leaseKey carries the [Lease] of a [Scheduler] run in its context, for
+// guard.
+type leaseKey struct{}
+
+// guard proves, before each call into host code (Notifier, Actor,
+// Shredder, Eraser, Recorder, Purger), that a run under a scheduler lock
+// still holds it. A run that has lost its lock (its PostgreSQL connection
+// died, its Redis TTL passed, another instance took over) stops there with
+// [ErrLockLost] instead of running host code beside the new holder. Runs
+// without a lease (Manager.Run called directly, Manager.Erase) pass.
+func guard(ctx context.Context) error {
+	l, ok := ctx.Value(leaseKey{}).(Lease)
+	if !ok {
+		return nil
+	}
+	if err := l.Check(ctx); err != nil {
+		return lost(err)
 	}
 	return nil
 }

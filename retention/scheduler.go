@@ -16,7 +16,9 @@ import (
 // means the defaults documented on each field.
 type SchedulerConfig struct {
 	// Job names the lock; instances with the same Job never run at the same
-	// time. Default "retention".
+	// time. Default "retention". The store keeps one fencing token for all
+	// its schedulers ([FenceStore]), so runs of two Jobs on one store do
+	// not overlap either: the later one stops the earlier ([ErrLockLost]).
 	Job string
 	// Interval is the time between runs; default 1 hour, so an action is
 	// taken at most an hour after it falls due.
@@ -91,16 +93,38 @@ func NewScheduler(m *Manager, cfg SchedulerConfig) *Scheduler {
 // RunOnce takes the lock and does one [Manager.Run] with the lease's
 // fencing token, bounded by LockTTL. It returns [ErrLocked] at once if
 // another instance holds the lock.
+//
+// A lock can be lost without its holder being told: a PostgreSQL advisory
+// lock dies with its connection (idle timeout, proxy, failover, an
+// administrator), a Redis lock with its TTL. So RunOnce first records the
+// lease's token in the store ([FenceStore.AdvanceFence]), which from then
+// on refuses every write of an older holder, and the run proves it still
+// holds the lock ([Lease.Check]) before each call into host code
+// (Notifier, Actor, Shredder, Eraser, Recorder, Purger). A run that lost
+// its lock stops before its next such call and returns [ErrLockLost]; a
+// host call already under way when the lock is lost runs to its end,
+// which is one reason they must be idempotent.
 func (s *Scheduler) RunOnce(ctx context.Context) (Report, error) {
 	lease, err := s.cfg.Locker.Acquire(ctx, s.cfg.Job, s.cfg.LockTTL)
 	if err != nil {
 		return Report{}, err
 	}
 	defer func() { _ = lease.Release(context.WithoutCancel(ctx)) }()
+	if lease.Fence() <= 0 {
+		// A token of 0 is a caller without a lock to the store, which
+		// never fences it out: fail closed rather than run unfenced.
+		return Report{}, fmt.Errorf("retention: run: %w: the lock's fencing token %d is not positive", ErrFenced, lease.Fence())
+	}
+	if err := s.m.store.AdvanceFence(ctx, lease.Fence()); err != nil {
+		if errors.Is(err, ErrFenced) {
+			return Report{}, fmt.Errorf("retention: run: %w: %w", ErrLockLost, err)
+		}
+		return Report{}, fmt.Errorf("retention: run: %w", err)
+	}
 	// End the run a little before a lock with a TTL could expire.
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.LockTTL-s.cfg.LockTTL/10)
 	defer cancel()
-	return s.m.Run(rctx, lease.Fence())
+	return s.m.Run(context.WithValue(rctx, leaseKey{}, lease), lease.Fence())
 }
 
 // Start runs until ctx ends: it waits Interval plus jitter, runs, and
@@ -140,25 +164,28 @@ func (s *Scheduler) jitter() time.Duration {
 // runs within the process only. Its fencing tokens are not persisted, so
 // each is at least the wall-clock time in microseconds: after a restart
 // they stay above the tokens of the process's previous life, which are
-// stored on any erasure it left unfinished, so that erasure resumes.
+// stored on any erasure it left unfinished, so that erasure resumes. The
+// same holds for the token the [Scheduler] records in the store
+// ([FenceStore.AdvanceFence]): if the wall clock is set back past the time
+// of the last run, runs are refused ([ErrLockLost]) until it catches up.
 type LocalLocker struct {
 	mu    sync.Mutex
-	held  map[string]bool
+	held  map[string]int64 // job -> fence of its holder
 	fence int64
 }
 
 // NewLocalLocker returns an in-process Locker.
-func NewLocalLocker() *LocalLocker { return &LocalLocker{held: map[string]bool{}} }
+func NewLocalLocker() *LocalLocker { return &LocalLocker{held: map[string]int64{}} }
 
 // Acquire implements [Locker].
 func (l *LocalLocker) Acquire(_ context.Context, job string, _ time.Duration) (Lease, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.held[job] {
+	if _, ok := l.held[job]; ok {
 		return nil, fmt.Errorf("%w: %s", ErrLocked, job)
 	}
-	l.held[job] = true
 	l.fence = max(l.fence+1, time.Now().UnixMicro())
+	l.held[job] = l.fence
 	return &localLease{l: l, job: job, fence: l.fence}, nil
 }
 
@@ -171,10 +198,22 @@ type localLease struct {
 
 func (x *localLease) Fence() int64 { return x.fence }
 
+// Check reports [ErrLockLost] once the lease is released.
+func (x *localLease) Check(context.Context) error {
+	x.l.mu.Lock()
+	defer x.l.mu.Unlock()
+	if f, ok := x.l.held[x.job]; !ok || f != x.fence {
+		return fmt.Errorf("%w: %s", ErrLockLost, x.job)
+	}
+	return nil
+}
+
 func (x *localLease) Release(context.Context) error {
 	x.once.Do(func() {
 		x.l.mu.Lock()
-		delete(x.l.held, x.job)
+		if x.l.held[x.job] == x.fence {
+			delete(x.l.held, x.job)
+		}
 		x.l.mu.Unlock()
 	})
 	return nil

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/retention/retentiontest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
@@ -131,4 +132,120 @@ func TestLocalLockerFenceSurvivesRestart(t *testing.T) {
 	r, err := st.GetSubject(ctx, "u")
 	require.NoError(t, err)
 	require.False(t, r.Erased.IsZero())
+}
+
+// TestSchedulerLostLockLocal: a run whose LocalLocker lease is released
+// behind its back (as a lost lock is) runs no host code once the next
+// holder has started.
+func TestSchedulerLostLockLocal(t *testing.T) {
+	t.Parallel()
+	st := memstore.NewRetentionStore()
+	l := retention.NewLocalLocker()
+	retentiontest.LostLock(t, st, st, l, l, func(t *testing.T, lease retention.Lease) {
+		if err := lease.Release(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// leaseTap hands each lease its Locker grants to a function as well.
+type leaseTap struct {
+	retention.Locker
+	got func(retention.Lease)
+}
+
+func (l leaseTap) Acquire(ctx context.Context, job string, ttl time.Duration) (retention.Lease, error) {
+	lease, err := l.Locker.Acquire(ctx, job, ttl)
+	if err == nil {
+		l.got(lease)
+	}
+	return lease, err
+}
+
+// lossyPurger loses the run's lock during its first batch (another
+// instance takes it over) and always reports a full batch, so the run
+// would go on purging.
+type lossyPurger struct {
+	lose  func()
+	calls int
+}
+
+func (p *lossyPurger) Erase(context.Context, string) error { return nil }
+
+func (p *lossyPurger) Purge(_ context.Context, _ time.Time, limit int, _ retention.HoldCheck) (int, error) {
+	p.calls++
+	if p.calls == 1 {
+		p.lose()
+	}
+	return limit, nil
+}
+
+// TestSchedulerLostLockStopsPurge: purging has no store write a stale
+// token would be refused at, so only Lease.Check stops a run that lost its
+// lock between two Purge batches.
+func TestSchedulerLostLockStopsPurge(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rec := newRecorder()
+	cfg := rec.config(newClock(t0))
+	cfg.BatchSize = 10
+	cfg.Policy.Categories = []retention.Category{{Name: "audit", Retain: 365 * day}}
+	m, err := retention.New(memstore.NewRetentionStore(), cfg)
+	require.NoError(t, err)
+	l := retention.NewLocalLocker()
+	var lease retention.Lease
+	var next retention.Lease
+	p := &lossyPurger{lose: func() {
+		require.NoError(t, lease.Release(ctx))
+		next, err = l.Acquire(ctx, "purge", time.Minute)
+		require.NoError(t, err)
+	}}
+	m.Register("audit", p)
+	s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "purge", Locker: leaseTap{l, func(x retention.Lease) { lease = x }}})
+	_, err = s.RunOnce(ctx)
+	require.ErrorIs(t, err, retention.ErrLockLost)
+	require.Equal(t, 1, p.calls, "no Purge batch after the lock was lost")
+	require.NoError(t, next.Release(ctx))
+}
+
+// zeroLocker is a host's Locker whose counter starts at 0, a token that
+// means "no lock" to the store.
+type zeroLocker struct{ next int64 }
+
+func (z *zeroLocker) Acquire(context.Context, string, time.Duration) (retention.Lease, error) {
+	f := z.next
+	z.next++
+	return zeroLease(f), nil
+}
+
+type zeroLease int64
+
+func (z zeroLease) Fence() int64                { return int64(z) }
+func (zeroLease) Check(context.Context) error   { return nil }
+func (zeroLease) Release(context.Context) error { return nil }
+
+// TestSchedulerRefusesTokenZero: a run under a lease whose fencing token
+// is 0 or less would write as a caller without a lock, which no store
+// fence ever refuses, so a stale holder with it would never be stopped.
+// RunOnce refuses it before any host code or write.
+func TestSchedulerRefusesTokenZero(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c := newClock(t0)
+	rec := newRecorder()
+	m, st := newManager(t, c, rec)
+	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: retention.StateTrialExpired, Since: t0.Add(-20 * day)}))
+	for _, f := range []int64{0, -1} {
+		s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "zero", Locker: &zeroLocker{next: f}})
+		_, err := s.RunOnce(ctx)
+		require.Error(t, err, "token %d", f)
+	}
+	r, err := st.GetSubject(ctx, "u")
+	require.NoError(t, err)
+	require.Empty(t, r.Warned, "nothing was done under token 0")
+	require.True(t, r.Erased.IsZero())
+	// A positive token still runs.
+	s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "zero", Locker: &zeroLocker{next: 1}})
+	_, err = s.RunOnce(ctx)
+	require.NoError(t, err)
 }

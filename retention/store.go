@@ -85,6 +85,10 @@ type Mark struct {
 	Key string
 	// At is when the action was taken.
 	At time.Time
+	// Fence is the lock holder's fencing token, or 0 for a caller that
+	// holds no lock. A store refuses a mark whose nonzero Fence is below
+	// the token recorded by [FenceStore.AdvanceFence] ([ErrFenced]).
+	Fence int64
 }
 
 // Erasure is the progress of one subject's erasure.
@@ -128,11 +132,22 @@ type SubjectStore interface {
 	ListSubjects(ctx context.Context, after string, limit int) ([]Record, error)
 }
 
+// SubjectPager is an optional interface of a [SubjectStore] for long
+// scans: ListSubjectsInto returns what ListSubjects returns, in buf's
+// storage (its records, and their Warned slices, are overwritten and
+// reused), so a scan of a million subjects does not allocate a page of
+// records per batch. [Manager.PlanAll] and [Manager.Run] use it when the
+// store has it. memstore and sqlstore implement it.
+type SubjectPager interface {
+	ListSubjectsInto(ctx context.Context, buf []Record, after string, limit int) ([]Record, error)
+}
+
 // MarkStore records actions and holds on subjects.
 type MarkStore interface {
 	// MarkAction records m on the subject if its version is still version.
 	// It returns [ErrNotFound], [ErrErased], or [ErrChanged] if the version
-	// moved on. Recording a warning key twice is not an error.
+	// moved on, and [ErrFenced] if m.Fence is stale (see [FenceStore]).
+	// Recording a warning key twice is not an error.
 	MarkAction(ctx context.Context, id string, version int64, m Mark) error
 	// SetHold places (h.Reason != "") or lifts (zero h) a legal hold. It
 	// returns [ErrNotFound] or [ErrErased].
@@ -142,7 +157,8 @@ type MarkStore interface {
 // ErasureStore records erasure progress so that a crash part-way resumes
 // where it stopped. Each fence argument is the caller's lock fencing token:
 // a call with a fence lower than the one recorded on the erasure returns
-// [ErrFenced].
+// [ErrFenced], and so does a call with a nonzero fence lower than the token
+// recorded by [FenceStore.AdvanceFence].
 type ErasureStore interface {
 	// BeginErasure starts e for e.Subject, atomically refusing if the
 	// subject is on hold ([ErrOnHold]), erased ([ErrErased]), missing
@@ -162,19 +178,46 @@ type ErasureStore interface {
 	PendingErasures(ctx context.Context, limit int) ([]Erasure, error)
 }
 
+// FenceStore records the fencing token of the newest scheduler lock holder,
+// so that the store itself refuses every write of an older holder, whatever
+// lock ([Locker]) handed the tokens out and whether or not that holder has
+// noticed that it lost the lock.
+type FenceStore interface {
+	// AdvanceFence records fence as the current token if it is higher than
+	// the one recorded (recording the same token again is not an error).
+	// It returns [ErrFenced] if a higher token is already recorded. From
+	// then on every write that carries a nonzero fence below the recorded
+	// token (MarkAction's Mark.Fence, BeginErasure's Erasure.Fence,
+	// StepErasure's and FinishErasure's fence) returns [ErrFenced], in the
+	// same atomic step as the write; a fence of 0 (a caller that holds no
+	// lock, such as [Manager.Erase]) is not compared with it.
+	AdvanceFence(ctx context.Context, fence int64) error
+}
+
 // Store is everything the [Manager] needs from storage. memstore and
 // sqlstore implement it; retentiontest checks an implementation.
 type Store interface {
 	SubjectStore
 	MarkStore
 	ErasureStore
+	FenceStore
 }
 
 // Lease is a held scheduler lock.
 type Lease interface {
-	// Fence returns the fencing token: strictly greater than the token of
-	// every earlier lease on the same job.
+	// Fence returns the fencing token: positive (0 means "no lock" to the
+	// store, so [Scheduler.RunOnce] refuses a lease with a token below 1)
+	// and strictly greater than the token of every earlier lease on the
+	// same job.
 	Fence() int64
+	// Check proves that the lock is still held by this lease: it returns
+	// nil only if the engine still holds the lock for this holder and no
+	// later lease has been handed out (the current token is still Fence).
+	// Otherwise it returns an error wrapping [ErrLockLost] (or a system
+	// error, which the [Scheduler] treats the same: fail closed). The
+	// Scheduler calls it before every call into host code. It must be
+	// cheap: one round trip.
+	Check(ctx context.Context) error
 	// Release gives the lock up. It is safe to call more than once.
 	Release(ctx context.Context) error
 }
@@ -193,3 +236,9 @@ type Locker interface {
 // ErrLocked is returned by [Locker.Acquire] and [Scheduler.RunOnce] when
 // another instance holds the job's lock.
 var ErrLocked = errors.New("retention: job locked by another instance")
+
+// ErrLockLost is returned by [Lease.Check], and then by
+// [Scheduler.RunOnce], when the lock was lost during a run (its
+// connection died, its TTL passed, a later holder took it over). The run
+// stops before its next call into host code.
+var ErrLockLost = errors.New("retention: scheduler lock lost")

@@ -126,7 +126,26 @@
 //
 // "Closing the tab logs the user out" is met by the browser-lifetime cookie
 // and the short idle timeout, plus a pagehide beacon to
-// [Manager.LogoutHandler]; see its documentation for the snippet.
+// [Manager.CloseHandler]; see its documentation for the snippet.
+//
+// # Closing the tab, and reloading it
+//
+// pagehide, the only event a closing tab reliably fires, also fires on
+// reload, Back and Forward. So the beacon does not end the session: it
+// marks it closing ([Manager.MarkClosing], [Session.Closing]), and the
+// session ends [Config.CloseGrace] later unless a request with its cookie
+// comes first and clears the mark. The grace defaults to 10 seconds
+// ([DefaultCloseGrace]): the next page of a reload or a Back follows the
+// beacon within a second even on a slow connection, while a closed tab's
+// session is gone 10 seconds later rather than at the idle timeout. The
+// mark is kept in the store and lowers the session's expiry to the end of
+// the grace, so every instance and every store sees a closed session end
+// on time; a request within the grace restores the expiry, never past the
+// idle or absolute limit. Judged with the injected clock; a store error
+// while marking or clearing denies. A remember-me family is not ended by
+// a closed tab (remembering across a browser close is what it is for),
+// except when the Manager itself ends a marked session it finds still
+// stored after the grace: it deletes it as a logout does.
 //
 // # Errors, concurrency and nil
 //
@@ -140,7 +159,11 @@
 // # Storage
 //
 // [Store] is implemented by store/memstore, store/sqlstore (PostgreSQL and
-// SQLite; call [Manager.Cleanup] periodically to delete expired rows in
-// batches) and store/redisstore (keys expire with their sessions). Package
+// SQLite) and store/redisstore (keys expire with their sessions). With the
+// first two, call [Manager.Cleanup] periodically to delete expired records
+// in batches; its cost follows what expired, and it never holds a lock
+// for long (memstore keeps an expiry-ordered index and gives its lock up
+// every 64 records; sqlstore deletes through its expiry index, at most
+// 1,000 rows per statement). Package
 // session/sessiontest checks any implementation against the contract.
 package session

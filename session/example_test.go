@@ -66,3 +66,50 @@ func ExampleManager_RequireRecent() {
 	fmt.Println(errors.Is(err, session.ErrStepUp))
 	// Output: true
 }
+
+// The tab-close beacon marks the session; a reload within the grace keeps
+// it, and with no request after the beacon the session ends.
+func ExampleManager_CloseHandler() {
+	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
+	m := session.New(memstore.NewSessionStore(), session.Config{
+		Now: func() time.Time { return now }, // a real app leaves Now unset
+	})
+	mux := http.NewServeMux()
+	mux.Handle("POST /session/close", m.CloseHandler()) // navigator.sendBeacon("/session/close") on pagehide
+	mux.Handle("/", m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := session.FromContext(r.Context())
+		fmt.Fprintf(w, "hello %s", s.UserID)
+	})))
+	iss, err := m.Create(context.Background(), "alice", session.Login{Factors: []string{"password"}})
+	if err != nil {
+		panic(err)
+	}
+	send := func(method, path string) {
+		r := httptest.NewRequest(method, "https://app.example"+path, nil)
+		r.Header.Set("Sec-Fetch-Site", "same-origin")
+		r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: iss.Token})
+		w := httptest.NewRecorder()
+		mux.ServeHTTP(w, r)
+		if w.Body.Len() == 0 {
+			fmt.Println(method, path, w.Code)
+			return
+		}
+		fmt.Println(method, path, w.Code, w.Body.String())
+	}
+
+	send(http.MethodPost, "/session/close") // F5: pagehide fires...
+	now = now.Add(time.Second)
+	send(http.MethodGet, "/") // ...and the reloaded page follows within the grace
+	now = now.Add(time.Minute)
+	send(http.MethodGet, "/")
+
+	send(http.MethodPost, "/session/close") // the last tab is closed: nothing follows
+	now = now.Add(m.CloseGrace())
+	send(http.MethodGet, "/")
+	// Output:
+	// POST /session/close 204
+	// GET / 200 hello alice
+	// GET / 200 hello alice
+	// POST /session/close 204
+	// GET / 401
+}

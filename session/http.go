@@ -221,26 +221,16 @@ func (m *Manager) Logout(w http.ResponseWriter, r *http.Request) error {
 
 // LogoutHandler is a logout endpoint: POST only, refused when cross-origin
 // (so another site cannot log users out), it ends the session like
-// [Manager.Logout] and answers 204 No Content.
-//
-// # Logging out when the tab closes
-//
-// Browsers give no reliable "tab closed" event, so "closing the tab logs
-// the user out" is met in two layers. The session cookie has no Max-Age or
-// Expires, so it dies with the browser, and the short idle timeout ends the
-// server session soon after the last request. On top, the page sends a
-// beacon to this handler when it is hidden for good:
-//
-//	addEventListener("pagehide", (e) => {
-//	  if (!e.persisted) navigator.sendBeacon("/logout");
-//	});
-//
-// sendBeacon sends a same-origin POST with the cookies, which this handler
-// accepts. pagehide also fires on navigation to another page of the site,
-// so hosts that want the beacon only on tab close use it on single-page
-// apps, or pair it with a short idle timeout alone on multi-page sites.
-// Store errors go to [Config.OnError] and answer 500.
+// [Manager.Logout] and answers 204 No Content. Store errors go to
+// [Config.OnError] and answer 500. For the tab-close beacon use
+// [Manager.CloseHandler] instead.
 func (m *Manager) LogoutHandler() http.Handler {
+	return m.postAction(func(w http.ResponseWriter, r *http.Request) error { return m.Logout(w, r) })
+}
+
+// postAction is a same-origin POST endpoint that runs act and answers 204
+// No Content, or 500 after [Config.OnError] when act fails.
+func (m *Manager) postAction(act func(http.ResponseWriter, *http.Request) error) http.Handler {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -248,7 +238,7 @@ func (m *Manager) LogoutHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		if err := m.Logout(w, r); err != nil {
+		if err := act(w, r); err != nil {
 			m.fail(r.Context(), err)
 			w.WriteHeader(http.StatusInternalServerError)
 			return
@@ -256,6 +246,45 @@ func (m *Manager) LogoutHandler() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	return http.NewCrossOriginProtection().Handler(h)
+}
+
+// CloseHandler is the endpoint of the tab-close beacon: POST only, refused
+// when cross-origin, it marks the request's session as closing
+// ([Manager.MarkClosing]) and answers 204 No Content, also when there is
+// no live session. It leaves the cookies alone.
+//
+// # Logging out when the tab closes
+//
+// Browsers give no reliable "tab closed" event. pagehide fires when a tab
+// closes, but also on reload, Back and Forward, and a beacon that ended
+// the session there would sign the user out on F5. So the beacon only
+// marks the session: it ends [Config.CloseGrace] later (10 seconds by
+// default) unless a request with its cookie arrives first, which clears
+// the mark. A reload, a Back or Forward sends such a request (a page that
+// polls [Manager.TimeLeftHandler] does so as soon as it loads); closing
+// the last tab sends none, and the session ends within the grace. Other
+// tabs of the site still open share the session, so they must ask within
+// the grace too, sooner than a banner poll usually does: have the closing
+// page tell them (a BroadcastChannel message next to the beacon) and have
+// them poll a second or so later, once the beacon has arrived, as
+// examples/webapp does. The mark is stored, so it holds across
+// instances, and it only ever brings the expiry nearer: a session never
+// outlives its idle or absolute limit because of it.
+//
+//	addEventListener("pagehide", (e) => {
+//	  if (!e.persisted) navigator.sendBeacon("/session/close");
+//	});
+//
+// sendBeacon sends a same-origin POST with the cookies, which this handler
+// accepts. The session cookie has no Max-Age or Expires, so it dies with
+// the browser too. Store errors go to [Config.OnError] and answer 500.
+func (m *Manager) CloseHandler() http.Handler {
+	return m.postAction(func(_ http.ResponseWriter, r *http.Request) error {
+		if err := m.MarkClosing(r.Context(), cookieValue(r, m.cookie)); err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		return nil
+	})
 }
 
 // TimeLeft is the body of [Manager.TimeLeftHandler]'s answer.

@@ -91,6 +91,14 @@ const (
 	// the login that created it, when remember-me is enabled: NIST SP
 	// 800-63B 4.1.3 has AAL1 re-authenticate at least every 30 days.
 	DefaultRememberLifetime = 30 * 24 * time.Hour
+	// DefaultCloseGrace is how long a session marked closing by the
+	// tab-close beacon lives on, waiting for a request from a page of the
+	// same browser. Reload, Back and Forward also fire the beacon; the
+	// next page's first request follows it within a second on any
+	// connection worth the name, and 10 seconds leave room for a slow
+	// mobile network or a loaded server, while a tab really closed ends
+	// its session 10 seconds later instead of at the idle timeout.
+	DefaultCloseGrace = 10 * time.Second
 	// DefaultCookieName is the base name of the session cookie; the
 	// remember-me cookie is named DefaultCookieName+"-remember".
 	DefaultCookieName = "session"
@@ -116,6 +124,13 @@ type Config struct {
 	MaxSessions int
 	// LimitMode is what happens at MaxSessions. Default [DenyNew].
 	LimitMode LimitMode
+
+	// CloseGrace is how long a session marked by [Manager.CloseHandler]
+	// (the tab-close beacon) lives on: a request from it within the grace
+	// clears the mark, otherwise the session ends. It never extends a
+	// session past its idle or absolute expiry. Default
+	// [DefaultCloseGrace] (10 seconds).
+	CloseGrace time.Duration
 
 	// RememberMe enables "remember me": a separate long-lived token that
 	// starts a new session when the session cookie is gone. Off by default.
@@ -171,6 +186,10 @@ type Session struct {
 	IP             string    // client address at login, from Config.ClientIP
 	UserAgent      string    // User-Agent at login
 	RememberFamily string    // remember-me family id, "" without remember-me
+	// Closing is when the tab-close beacon marked the session
+	// ([Manager.CloseHandler]); zero when it is not marked. The session
+	// ends at Closing plus [Config.CloseGrace] unless a request clears it.
+	Closing time.Time
 }
 
 // Remembered reports whether the session has a remember-me token.
@@ -209,6 +228,7 @@ const (
 	EventLogout        EventType = "session.logout"         // the user logged out
 	EventRevoked       EventType = "session.revoked"        // one session revoked by id
 	EventRevokedAll    EventType = "session.revoked_all"    // all (or all other) sessions of a user revoked
+	EventClosing       EventType = "session.closing"        // the tab-close beacon marked a session; it ends after the grace unless a request comes
 )
 
 // Event is a reportable event. It never carries a token or token hash.
@@ -227,6 +247,7 @@ type Manager struct {
 	idle     time.Duration
 	absolute time.Duration
 	touch    time.Duration
+	grace    time.Duration
 	limit    Limit
 	remember bool
 	remLife  time.Duration
@@ -249,7 +270,7 @@ func New(store Store, cfg Config) *Manager {
 	if store == nil {
 		panic("session: New with a nil Store")
 	}
-	if cfg.IdleTimeout < 0 || cfg.AbsoluteTimeout < 0 || cfg.TouchInterval < 0 || cfg.RememberLifetime < 0 {
+	if cfg.IdleTimeout < 0 || cfg.AbsoluteTimeout < 0 || cfg.TouchInterval < 0 || cfg.RememberLifetime < 0 || cfg.CloseGrace < 0 {
 		panic("session: New with a negative duration")
 	}
 	m := &Manager{
@@ -257,6 +278,7 @@ func New(store Store, cfg Config) *Manager {
 		idle:     orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
 		absolute: orDefault(cfg.AbsoluteTimeout, DefaultAbsoluteTimeout),
 		touch:    orDefault(cfg.TouchInterval, DefaultTouchInterval),
+		grace:    orDefault(cfg.CloseGrace, DefaultCloseGrace),
 		remember: cfg.RememberMe,
 		remLife:  orDefault(cfg.RememberLifetime, DefaultRememberLifetime),
 		secure:   !cfg.InsecureDevCookie,
@@ -329,6 +351,9 @@ func (m *Manager) AbsoluteTimeout() time.Duration { return m.absolute }
 // TouchInterval reports the effective write interval for activity.
 func (m *Manager) TouchInterval() time.Duration { return m.touch }
 
+// CloseGrace reports the effective grace of a session marked closing.
+func (m *Manager) CloseGrace() time.Duration { return m.grace }
+
 // Limit reports the effective single-session rule.
 func (m *Manager) Limit() Limit { return m.limit }
 
@@ -346,12 +371,31 @@ var tokenEncoding = base64.RawURLEncoding.Strict()
 // base64url.
 const tokenLen = 43
 
-func (m *Manager) newToken() (string, [32]byte, error) {
+// newToken draws a token. If the store is a [TokenPlacer], it draws until
+// the hash starts with place (expected 256 draws; the bound fails only with
+// probability e^-256 at worst).
+func (m *Manager) newToken(place byte) (string, [32]byte, error) {
 	var b [32]byte
-	if _, err := io.ReadFull(m.rand, b[:]); err != nil {
-		return "", [32]byte{}, fmt.Errorf("session: read random: %w", err)
+	_, placed := m.store.(TokenPlacer)
+	for range 1 << 16 {
+		if _, err := io.ReadFull(m.rand, b[:]); err != nil {
+			return "", [32]byte{}, fmt.Errorf("session: read random: %w", err)
+		}
+		h := sha256.Sum256(b[:])
+		if !placed || h[0] == place {
+			return base64.RawURLEncoding.EncodeToString(b[:]), h, nil
+		}
 	}
-	return base64.RawURLEncoding.EncodeToString(b[:]), sha256.Sum256(b[:]), nil
+	return "", [32]byte{}, errors.New("session: no token for the store's placement")
+}
+
+// tokenPlace is the first byte the hashes of userID's tokens must have
+// (see [TokenPlacer]); 0 and unused when the store does not place tokens.
+func (m *Manager) tokenPlace(userID string) byte {
+	if p, ok := m.store.(TokenPlacer); ok {
+		return p.TokenByte(userID)
+	}
+	return 0
 }
 
 // newID returns a UUIDv7 for a session or remember-me family.
@@ -422,7 +466,7 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 	if userID == "" {
 		return Issued{}, errors.New("session: empty user id")
 	}
-	token, hash, err := m.newToken()
+	token, hash, err := m.newToken(m.tokenPlace(userID))
 	if err != nil {
 		return Issued{}, err
 	}
@@ -456,7 +500,7 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 	var rem Remember
 	if l.Remember {
 		var rh [32]byte
-		iss.RememberToken, rh, err = m.newToken()
+		iss.RememberToken, rh, err = m.newToken(hash[0])
 		if err != nil {
 			return Issued{}, err
 		}
@@ -505,6 +549,13 @@ func (m *Manager) Validate(ctx context.Context, token string) (Session, error) {
 	if err != nil {
 		return Session{}, err
 	}
+	if !s.Closing.IsZero() {
+		// A request within the grace: the page was reloaded or another
+		// page of the site opened, not the last tab closed.
+		if err := m.unmark(ctx, &s, now); err != nil {
+			return Session{}, err
+		}
+	}
 	if now.Sub(s.LastSeen) >= m.touch {
 		exp := earliest(now.Add(m.idle), s.AbsoluteExpiry)
 		if err := m.store.Touch(ctx, hash, now, exp); err != nil {
@@ -527,7 +578,51 @@ func (m *Manager) load(ctx context.Context, hash [32]byte, now time.Time) (Sessi
 		now.Sub(s.LastSeen) >= m.idle || now.Sub(s.CreatedAt) >= m.absolute {
 		return Session{}, ErrNotFound
 	}
+	if !s.Closing.IsZero() && now.Sub(s.Closing) >= m.grace {
+		// The grace is over with no request: the tab was closed. The store
+		// may still hold it (a touch raced the mark, or the Manager that
+		// marked it had a longer grace); end it for every instance.
+		if _, err := m.store.Delete(ctx, hash); err != nil && !errors.Is(err, ErrNotFound) {
+			return Session{}, storeErr(err)
+		}
+		return Session{}, ErrNotFound
+	}
 	return s, nil
+}
+
+// unmark clears s's closing mark in the store and in s, and gives the
+// session back the expiry of its last recorded activity; a request then
+// records its own activity as usual.
+func (m *Manager) unmark(ctx context.Context, s *Session, now time.Time) error {
+	expires := earliest(s.LastSeen.Add(m.idle), s.AbsoluteExpiry)
+	if err := m.store.MarkClosing(ctx, s.TokenHash, now, time.Time{}, expires); err != nil {
+		return storeErr(err)
+	}
+	s.Closing, s.ExpiresAt = time.Time{}, expires
+	return nil
+}
+
+// MarkClosing marks the session for token as closing, as the tab-close
+// beacon does through [Manager.CloseHandler]: it ends [Config.CloseGrace]
+// later (or at its idle or absolute expiry, if sooner) unless a request
+// with the token comes first, which clears the mark. It returns
+// [ErrNotFound] without a live session.
+func (m *Manager) MarkClosing(ctx context.Context, token string) error {
+	hash, ok := hashToken(token)
+	if !ok {
+		return ErrNotFound
+	}
+	now := m.now()
+	s, err := m.load(ctx, hash, now)
+	if err != nil {
+		return err
+	}
+	closing := now.UTC().Truncate(time.Microsecond)
+	if err := m.store.MarkClosing(ctx, hash, now, closing, earliest(s.ExpiresAt, closing.Add(m.grace))); err != nil {
+		return storeErr(err)
+	}
+	m.event(ctx, Event{Type: EventClosing, Time: closing, UserID: s.UserID, SessionID: s.ID})
+	return nil
 }
 
 func storeErr(err error) error {
@@ -540,7 +635,9 @@ func storeErr(err error) error {
 // TimeLeft reports how long the session for token has until it expires
 // for inactivity (idle) and at the latest (absolute), without recording
 // activity: polling it for an "expiring soon" banner does not keep the
-// session alive. The idle figure is what the server will enforce.
+// session alive. The idle figure is what the server will enforce. A poll
+// does clear a closing mark ([Manager.MarkClosing]): it comes from a page
+// that is still open.
 func (m *Manager) TimeLeft(ctx context.Context, token string) (idle, absolute time.Duration, err error) {
 	hash, ok := hashToken(token)
 	if !ok {
@@ -550,6 +647,13 @@ func (m *Manager) TimeLeft(ctx context.Context, token string) (idle, absolute ti
 	s, err := m.load(ctx, hash, now)
 	if err != nil {
 		return 0, 0, err
+	}
+	if !s.Closing.IsZero() {
+		// A page that polls is open: clear the mark, without counting the
+		// poll as activity (the expiry goes back to the last activity's).
+		if err := m.unmark(ctx, &s, now); err != nil {
+			return 0, 0, err
+		}
 	}
 	abs := earliest(s.AbsoluteExpiry, s.CreatedAt.Add(m.absolute))
 	exp := earliest(earliest(s.ExpiresAt, s.LastSeen.Add(m.idle)), abs)
@@ -619,7 +723,9 @@ func (m *Manager) Resume(ctx context.Context, rememberToken string, l Login) (Is
 	if !ok {
 		return Issued{}, ErrNotFound
 	}
-	next, nextHash, err := m.newToken()
+	// The next remember-me token goes where the old one is: both are the
+	// same user's.
+	next, nextHash, err := m.newToken(old[0])
 	if err != nil {
 		return Issued{}, err
 	}

@@ -24,6 +24,7 @@ type Store interface {
 	Sessions
 	Index
 	RememberTokens
+	Marks
 }
 
 // Sessions stores sessions keyed by the SHA-256 hash of their token.
@@ -47,8 +48,12 @@ type Sessions interface {
 	Get(ctx context.Context, hash [32]byte, now time.Time) (Session, error)
 	// Touch records activity: LastSeen becomes the later of its value and
 	// now, ExpiresAt the later of its value and expires (which the Manager
-	// has already capped at AbsoluteExpiry). It returns [ErrNotFound] if the
-	// session is absent or expired at now.
+	// has already capped at AbsoluteExpiry). While the session is marked
+	// closing (Closing not zero) it leaves ExpiresAt and Closing as they
+	// are: a touch that raced the tab-close beacon must not keep a closed
+	// session listed, or counted by the single-session rule, past the
+	// grace. It returns [ErrNotFound] if the session is absent or expired
+	// at now.
 	Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error
 	// Delete deletes the session with token hash hash and its remember-me
 	// family, and returns the deleted session. Deleting an absent session
@@ -70,6 +75,21 @@ type Index interface {
 	RevokeUser(ctx context.Context, userID, exceptID string) (int, error)
 }
 
+// Marks records that a session's page was closed (see
+// [Manager.CloseHandler]): the session ends a short grace later unless a
+// request from it clears the mark first.
+type Marks interface {
+	// MarkClosing sets the session's Closing to closing and its ExpiresAt
+	// to expires, if the session with token hash hash is live at now; it
+	// returns [ErrNotFound] otherwise. The Manager marks a session with
+	// closing = now and an expires no later than the current ExpiresAt (the
+	// end of the grace), and clears the mark with a zero closing and the
+	// expiry to restore (never past the idle or absolute limit). Because
+	// the mark lowers ExpiresAt, every store method treats a session whose
+	// grace has passed as expired, with no extra rule.
+	MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error
+}
+
 // RememberTokens stores remember-me tokens, keyed by the SHA-256 hash of
 // the token. Tokens of one login form a family; each use replaces the
 // token with a new one of the same family.
@@ -88,6 +108,18 @@ type RememberTokens interface {
 	// user's sessions started from it (logout with a remember-me cookie).
 	// An unknown token returns [ErrNotFound].
 	RevokeRemember(ctx context.Context, hash [32]byte) error
+}
+
+// TokenPlacer is implemented by stores that place a user's records by the
+// first byte of their token hashes, so that a token alone leads to the
+// shard holding its user's sessions and index (redisstore, which spreads
+// users over the slots of a Redis Cluster). The [Manager] then draws each
+// session and remember-me token of userID until the first byte of its
+// SHA-256 hash is TokenByte(userID): 256 draws on average, about 50 µs at
+// login, and the token keeps 248 bits of entropy (ASVS 7.2.3 asks for 128).
+// TokenByte must be a pure function of userID.
+type TokenPlacer interface {
+	TokenByte(userID string) byte
 }
 
 // Cleaner is implemented by stores that do not expire records by

@@ -6,7 +6,12 @@
 //
 // A store is a directory holding records.jsonl (one record per line, the
 // format of [audit.Log.Export]) and checkpoints.jsonl. Both can be checked
-// offline: cat checkpoints.jsonl records.jsonl | auditverify -hmac-key-file ...
+// offline: cat checkpoints.jsonl records.jsonl | auditverify -unattested
+// -hmac-key-file ... - (see [audit.VerifyJSONLUnattested]). They carry no
+// signed manifest, so a copy missing its oldest records or a checkpoint
+// line cannot be told from a shorter log; hand auditors an
+// [audit.Log.Export] of the store instead, which states its range under
+// the signature.
 //
 // # Durability
 //

@@ -95,7 +95,8 @@ func TestTornLastLine(t *testing.T) {
 }
 
 // TestFilesVerifyOffline: the store's own files, checkpoints first, are
-// what auditverify reads.
+// what auditverify -unattested reads. They carry no export manifest, so
+// the strict VerifyJSONL refuses them.
 func TestFilesVerifyOffline(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -108,7 +109,9 @@ func TestFilesVerifyOffline(t *testing.T) {
 	require.NoError(t, err)
 	recs, err := os.ReadFile(filepath.Join(dir, "records.jsonl"))
 	require.NoError(t, err)
-	reps, err := audit.VerifyJSONL(bytes.NewReader(append(cps, recs...)), key)
+	_, err = audit.VerifyJSONL(bytes.NewReader(append(cps, recs...)), key)
+	require.ErrorIs(t, err, audit.ErrTampered, "no manifest: the range is not attested")
+	reps, err := audit.VerifyJSONLUnattested(bytes.NewReader(append(cps, recs...)), key)
 	require.NoError(t, err)
 	require.Len(t, reps, 2)
 	require.Equal(t, 25, reps[0].Records+reps[1].Records)

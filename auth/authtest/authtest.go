@@ -253,6 +253,62 @@ func RunCounters(t *testing.T, newStore func(t *testing.T) auth.CounterStore) {
 			got[n] = true
 		}
 	})
+	t.Run("UndoAndTouch", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		op := func(o auth.FailureOp, now time.Time) auth.Counter {
+			p := params(now)
+			p.Op = o
+			c, err := s.AddFailure(ctx, "k", p)
+			noErr(t, err, "add failure op")
+			return c
+		}
+		if c := op(auth.FailureUndo, base); c != (auth.Counter{}) {
+			t.Fatalf("undo on a missing counter = %+v, want zero", c)
+		}
+		if c := op(auth.FailureTouch, base); c != (auth.Counter{}) {
+			t.Fatalf("touch on a missing counter = %+v, want zero", c)
+		}
+		op(auth.FailureAdd, base)
+		op(auth.FailureAdd, base.Add(time.Second))
+		last := base.Add(2 * time.Second)
+		op(auth.FailureAdd, last)
+		want := auth.Counter{Failures: 3, Consecutive: 3, LastFailure: last}
+		if c := op(auth.FailureTouch, base.Add(time.Minute)); !equalCounter(c, want) {
+			t.Fatalf("touch = %+v, want %+v unchanged", c, want)
+		}
+		want = auth.Counter{Failures: 2, Consecutive: 2, LastFailure: last}
+		if c := op(auth.FailureUndo, base.Add(time.Minute)); !equalCounter(c, want) {
+			t.Fatalf("undo = %+v, want %+v (LastFailure kept)", c, want)
+		}
+		got, err := s.Counter(ctx, "k", base.Add(time.Minute))
+		noErr(t, err, "counter")
+		if !equalCounter(got, want) {
+			t.Fatalf("Counter after undo = %+v, want %+v", got, want)
+		}
+		op(auth.FailureUndo, base.Add(time.Minute))
+		op(auth.FailureUndo, base.Add(time.Minute))
+		if c := op(auth.FailureUndo, base.Add(time.Minute)); c.Failures != 0 || c.Consecutive != 0 {
+			t.Fatalf("undo below zero = %+v", c)
+		}
+		// Concurrent adds and undos sum exactly.
+		race(Contenders, func(i int) {
+			o := auth.FailureAdd
+			if i%4 == 3 {
+				o = auth.FailureUndo
+			}
+			p := params(base.Add(2 * time.Minute))
+			p.Op = o
+			if _, err := s.AddFailure(ctx, "k2", p); err != nil {
+				t.Errorf("concurrent op: %v", err)
+			}
+		})
+		got, err = s.Counter(ctx, "k2", base.Add(2*time.Minute))
+		noErr(t, err, "counter")
+		if lo, hi := Contenders-2*(Contenders/4), Contenders-Contenders/4; got.Consecutive < lo || got.Consecutive > hi {
+			t.Fatalf("after concurrent adds and undos: %+v, want between %d and %d", got, lo, hi)
+		}
+	})
 	t.Run("Hits", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)

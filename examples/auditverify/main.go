@@ -1,19 +1,34 @@
 // Command auditverify checks a Bulwark audit log export (JSON Lines, as
-// written by audit.Log.Export or kept by audit/auditfile) without access
+// written by audit.Log.Export, or kept by audit/auditfile) without access
 // to the database: every record's SHA-256 against its contents, the chain
-// links and sequence numbers of each stream, and every checkpoint's
-// signature.
+// links and sequence numbers of each stream, every checkpoint's signature,
+// and each stream's signed manifest: the file must hold exactly the range
+// of records, the prune anchor and the checkpoint lines it states, so a
+// file whose oldest or newest records, or any checkpoint line, were
+// removed is refused.
 //
 //	auditverify -ed25519-pub <base64 or hex> -key-id 2026-05 export.jsonl
-//	auditverify -hmac-key-file key.bin -key-id 2026-05 < export.jsonl
-//	cat checkpoints.jsonl records.jsonl | auditverify -hmac-key-file key.bin -key-id k1
+//	auditverify -hmac-key-file key.bin -key-id 2026-05 - < export.jsonl
+//	cat checkpoints.jsonl records.jsonl | auditverify -unattested -hmac-key-file key.bin -key-id k1 -
 //
-// It prints one line per stream and exits 0 when everything verifies, 1
-// when the log was tampered with (naming the first broken record) or, with
-// a key given, when a stream has no signed checkpoint (its hashes alone
-// prove nothing: anyone can recompute them), and 2 on usage or read
-// errors. Records after a stream's last checkpoint are reported as not
-// signed.
+// Name the files to read, or - for standard input; with no argument it
+// prints its usage instead of waiting on a terminal. -unattested accepts
+// files without a manifest (the live files of audit/auditfile): their
+// range cannot be checked, and the report says so.
+//
+// Each stream's manifest attests that stream only: the file does not say
+// which streams it should hold, so name them with -stream (repeated) and
+// a stream missing from the input, or one not named, fails. An older
+// export verifies too (it is a true prefix of the log): each line shows
+// when the export was made.
+//
+// It prints one line per stream and exits 0 when everything verifies; 1
+// when the log was tampered with (naming the first broken record), when
+// the file is not the range its manifest states, when the input is empty,
+// or, with a key given, when a stream's manifest is unsigned or no signed
+// checkpoint covers its records (hashes alone prove nothing: anyone can
+// recompute them); and 2 on usage or read errors. Records after a stream's
+// last checkpoint are reported as not signed.
 package main
 
 import (
@@ -26,6 +41,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/bulwarkhq/bulwark/audit"
 )
@@ -40,7 +56,21 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	pub := fs.String("ed25519-pub", "", "Ed25519 public key (base64 or hex) that signed the checkpoints")
 	hmacFile := fs.String("hmac-key-file", "", "file holding the raw HMAC-SHA256 checkpoint key")
 	keyID := fs.String("key-id", "", "id of the checkpoint key")
+	unattested := fs.Bool("unattested", false, "accept files without an export manifest (audit/auditfile); their range is not checked")
+	var want []string
+	fs.Func("stream", "a stream (tenant) the input must hold; repeat it: the input must then hold exactly these streams", func(s string) error {
+		want = append(want, s)
+		return nil
+	})
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: auditverify [-ed25519-pub KEY | -hmac-key-file FILE] [-key-id ID] [-unattested] [-stream NAME]... FILE... (- for standard input)")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
 		return 2
 	}
 	var sv audit.SignatureVerifier
@@ -60,23 +90,37 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		sv = audit.HMACKey{ID: *keyID, Key: k}
 	}
-	in := stdin
-	if fs.NArg() > 0 {
-		var readers []io.Reader
-		for _, name := range fs.Args() {
-			f, err := os.Open(name)
-			if err != nil {
-				fmt.Fprintln(stderr, "auditverify:", err)
-				return 2
-			}
-			defer func() { _ = f.Close() }()
-			readers = append(readers, f)
+	var readers []io.Reader
+	for _, name := range fs.Args() {
+		if name == "-" {
+			readers = append(readers, stdin)
+			continue
 		}
-		in = io.MultiReader(readers...)
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintln(stderr, "auditverify:", err)
+			return 2
+		}
+		defer func() { _ = f.Close() }()
+		readers = append(readers, f)
 	}
-	reps, err := audit.VerifyJSONL(in, sv)
+	in := io.MultiReader(readers...)
+	verify := audit.VerifyJSONL
+	if *unattested {
+		verify = audit.VerifyJSONLUnattested
+	}
+	reps, err := verify(in, sv)
 	var ce *audit.ChainError
 	switch {
+	case errors.Is(err, audit.ErrEmptyExport):
+		fmt.Fprintln(stdout, "EMPTY: the input holds no audit records, checkpoints or manifest; nothing was verified")
+		return 1
+	case errors.As(err, &ce) && ce.Problem == audit.ProblemUnsigned:
+		fmt.Fprintf(stdout, "UNSIGNED stream %q: the export manifest is not signed; anyone could have written the file\n", ce.Stream)
+		return 1
+	case errors.As(err, &ce) && ce.Problem == audit.ProblemRange:
+		fmt.Fprintf(stdout, "TAMPERED stream %q: %s (records or checkpoint lines removed, added, or the manifest missing)\n", ce.Stream, ce.Problem)
+		return 1
 	case errors.As(err, &ce):
 		fmt.Fprintf(stdout, "TAMPERED stream %q at record %d: %s\n", ce.Stream, ce.Seq, ce.Problem)
 		return 1
@@ -88,6 +132,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 	code := 0
+	// Each manifest attests one stream; nothing in the file says which
+	// streams it should hold, so a whole stream cut out of it is only
+	// seen against the list the auditor expects.
+	if len(want) > 0 {
+		held := map[string]bool{}
+		for _, r := range reps {
+			held[r.Stream] = true
+		}
+		for _, s := range want {
+			if !held[s] {
+				fmt.Fprintf(stdout, "MISSING stream %q: the input holds none of its lines\n", s)
+				code = 1
+			}
+			delete(held, s)
+		}
+		for _, r := range reps {
+			if held[r.Stream] {
+				fmt.Fprintf(stdout, "UNEXPECTED stream %q: not one of the -stream names\n", r.Stream)
+				code = 1
+			}
+		}
+	} else if len(reps) > 1 {
+		fmt.Fprintf(stderr, "auditverify: %d streams; a stream removed whole goes unseen unless each is named with -stream\n", len(reps))
+	}
 	for _, r := range reps {
 		if sv != nil && r.Signed == 0 && r.Records > 0 {
 			// Hashes alone prove nothing: anyone can recompute them. With a
@@ -100,6 +168,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		anchor := "anchored"
 		if !r.Anchored {
 			anchor = "NOT anchored: the first record's predecessor is unverified"
+		}
+		if !r.Attested {
+			anchor += ", range NOT attested (no manifest: records or checkpoints may be missing at either end)"
+		} else {
+			anchor += ", exported " + r.Exported.UTC().Format(time.RFC3339)
 		}
 		signed := "no checkpoints: the hashes prove nothing about who wrote the records"
 		switch {

@@ -186,7 +186,7 @@ func run(ctx context.Context, w io.Writer) error {
 	authn := auth.New(st.Auth(), auth.Config{
 		Credentials: users, Hasher: hasher, Policy: policy,
 		Sessions: auth.Sessions(session.New(st.Session(), session.Config{})),
-		MFA:      auth.Factors(factors, auth.FactorsConfig{}),
+		MFA:      auth.Factors(factors),
 		Notifier: auth.NotifierFunc(func(_ context.Context, n auth.Notification) error { welcome = n; return nil }),
 	})
 	client := auth.Client{IP: res.String(r), UserAgent: "quickstart", Binding: "pre-login-cookie-hash"}

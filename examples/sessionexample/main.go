@@ -43,9 +43,11 @@ var page = template.Must(template.New("").Parse(`<!doctype html>
 <ul>{{range .Sessions}}<li>{{.ID}} from {{.IP}} ({{.UserAgent}}), since {{.CreatedAt.Format "15:04:05"}}, last seen {{.LastSeen.Format "15:04:05"}}</li>{{end}}</ul>
 <script>
 // Log out when the tab is closed for good (not when it goes to the
-// back/forward cache). The short idle timeout covers browsers that never
-// send the beacon.
-addEventListener("pagehide", (e) => { if (!e.persisted) navigator.sendBeacon("/logout"); });
+// back/forward cache). The beacon only marks the session: a reload fires
+// pagehide too, and its next request keeps the session; with no page left
+// the session ends after a few seconds. The short idle timeout covers
+// browsers that never send the beacon.
+addEventListener("pagehide", (e) => { if (!e.persisted) navigator.sendBeacon("/session/close"); });
 // The "expiring soon" banner: polling time-left does not extend the session.
 async function poll() {
   const r = await fetch("/session/time-left");
@@ -112,6 +114,7 @@ func newApp(now func() time.Time) http.Handler {
 	})
 	mux.Handle("/app/", sessions.Middleware(app))
 	mux.Handle("POST /logout", sessions.LogoutHandler())
+	mux.Handle("POST /session/close", sessions.CloseHandler())
 	mux.Handle("GET /session/time-left", sessions.TimeLeftHandler())
 	// Refuse cross-origin form posts (login CSRF, "end all" CSRF).
 	return http.NewCrossOriginProtection().Handler(mux)

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark/session"
 )
 
 // TestBrowserFlow drives the example as a browser would.
@@ -55,11 +57,20 @@ func TestBrowserFlow(t *testing.T) {
 	_, body = do(a, http.MethodGet, "/session/time-left", nil)
 	require.Regexp(t, `"idle_seconds":1(19|20),`, body)
 
-	// The pagehide beacon: a same-origin POST with the cookies.
-	code, _ = do(a, http.MethodPost, "/logout", nil)
+	// The pagehide beacon: a same-origin POST with the cookies. A reload
+	// follows it and keeps the session; with no request after it, the
+	// session ends when the grace is over.
+	code, _ = do(a, http.MethodPost, "/session/close", nil)
 	require.Equal(t, http.StatusNoContent, code)
 	_, body = do(a, http.MethodGet, "/app/", nil)
-	require.Contains(t, body, "Log in.", "logged out, sent back to the login page")
+	require.Contains(t, body, "Logged in as", "a reload keeps the session")
+	code, _ = do(a, http.MethodPost, "/session/close", nil)
+	require.Equal(t, http.StatusNoContent, code)
+	mu.Lock()
+	now = now.Add(session.DefaultCloseGrace)
+	mu.Unlock()
+	_, body = do(a, http.MethodGet, "/app/", nil)
+	require.Contains(t, body, "Log in.", "the tab was closed: logged out, sent back to the login page")
 
 	// Alice can log in again at once, and idles out after 2 minutes.
 	_, body = do(a, http.MethodPost, "/login", alice)

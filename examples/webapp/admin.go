@@ -119,7 +119,7 @@ func (a *App) adminReset(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderAdmin(w, r, view{Notice: "A password reset link was sent to the user."})
+	a.renderAdmin(w, r, view{Notice: a.mailNotice("A password reset link was sent to the user", readerOther)})
 }
 
 // adminVerify recomputes every hash chain of the audit log and checks the

@@ -37,6 +37,10 @@ type Config struct {
 	Redis redis.UniversalClient
 	// RedisPrefix starts every key the app keeps in Redis. Default "webapp:".
 	RedisPrefix string
+	// AllowVolatileRedis accepts a Redis that keeps no AOF and takes no
+	// snapshots (redisstore.Store.AllowVolatileRedis): used codes and
+	// lockouts are forgotten when it restarts. Development only.
+	AllowVolatileRedis bool
 	// KEK wraps the keyring's data keys. In production it comes from the
 	// environment or a KMS (keyring.LocalKEKFromEnv), never the database.
 	KEK keyring.KEK
@@ -167,8 +171,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	var mfaStore mfa.Store = st.MFA()
 	if cfg.Redis != nil {
 		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
+		rs.AllowVolatileRedis = cfg.AllowVolatileRedis
 		sessionStore = rs.Session()
-		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(),
+		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(), EmailFactorStore: st.MFA(),
 			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}
 	}
 	a.sessions = session.New(sessionStore, session.Config{
@@ -215,15 +220,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// tokens and pending second factors go to Redis when there is one.
 	a.authStore = st.Auth()
 	if cfg.Redis != nil {
-		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix).Auth()
-		a.authStore = auth.SplitStore(auth.Stores{Claims: st.Auth(), Tokens: st.Auth(), Pending: rs, Counters: rs})
+		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
+		rs.AllowVolatileRedis = cfg.AllowVolatileRedis
+		ra := rs.Auth()
+		a.authStore = auth.SplitStore(auth.Stores{Claims: st.Auth(), Tokens: st.Auth(), Pending: ra, Counters: ra})
 	}
 	a.auth = auth.New(a.authStore, auth.Config{
 		Credentials: credentials{db: a.db, now: cfg.Now},
 		Hasher:      a.hasher,
 		Policy:      a.policy,
 		Sessions:    authSessions{a.sessions},
-		MFA:         auth.Factors(a.factors, auth.FactorsConfig{EmailEnrolled: a.hasTOTP}),
+		MFA:         auth.Factors(a.factors),    // the factors each user enrolled in mfa,
 		Auditor:     auth.AuditLog(a.audit, ""), // one stream for the whole app
 		Notifier:    auth.NotifierFunc(a.notify),
 		ResetMailer: a,
@@ -294,6 +301,9 @@ func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
 		return // "end my other sessions" with none to end
 	}
 	switch e.Type {
+	case session.EventClosing:
+		// The tab-close beacon: not a sign-out yet (a reload sends it too).
+		a.cfg.Log.InfoContext(ctx, string(e.Type), "user", e.UserID, "session", e.SessionID)
 	case session.EventLogout, session.EventRevoked, session.EventRevokedAll:
 		c := clientFrom(ctx)
 		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}
@@ -315,12 +325,4 @@ func (a *App) onMFAEvent(ctx context.Context, e mfa.Event) {
 func (a *App) internalError(w http.ResponseWriter, r *http.Request, err error) {
 	a.logError(r.Context(), fmt.Errorf("%s %s: %w", r.Method, r.URL.Path, err))
 	http.Error(w, "Something went wrong. Please try again.", http.StatusInternalServerError)
-}
-
-// hasTOTP lets users with an authenticator app ask for an emailed code
-// instead (auth.FactorsConfig.EmailEnrolled); users without one sign in
-// with their password until they enrol.
-func (a *App) hasTOTP(ctx context.Context, userID string) (bool, error) {
-	st, err := a.factors.Status(ctx, userID)
-	return st.TOTP == mfa.TOTPActive, err
 }

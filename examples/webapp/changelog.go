@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/store/sqlstore"
 )
 
 // historyEntry is one audited event, as the pages show it.
@@ -22,11 +23,16 @@ type historyEntry struct {
 	Changes   []audit.Change
 }
 
-// recordClientChange logs a change of a client (before nil: created; after
-// nil: deleted) with its field diff and the client's IP, then makes it. If
-// the change cannot be logged it is not made (fail closed, ASVS 16.5.3);
-// if it then fails, the failure is logged too.
-func (a *App) recordClientChange(ctx context.Context, r *http.Request, before, after *Client, write func() error) error {
+// recordClientChange makes a change of a client (before nil: created;
+// after nil: deleted) and logs it with its field diff and the client's IP,
+// in one database transaction: write runs on a db bound to it, then the
+// record is appended inside it (audit.Log.AppendTx), then it commits. So
+// the change and its record are both kept or both gone: a write that
+// fails, a record that cannot be logged (fail closed, ASVS 16.5.3) or a
+// request cancelled before the commit leaves neither, and the log never
+// shows a change that did not happen. A write that fails is logged as a
+// failure, outside the rolled-back transaction.
+func (a *App) recordClientChange(ctx context.Context, r *http.Request, before, after *Client, write func(db) error) error {
 	var old, cur Client
 	action, target := "client.updated", ""
 	switch {
@@ -42,21 +48,35 @@ func (a *App) recordClientChange(ctx context.Context, r *http.Request, before, a
 		return err
 	}
 	if action == "client.updated" && len(changes) == 0 {
-		return write() // nothing changed, nothing to log
+		return write(a.db) // nothing changed, nothing to log
 	}
 	ev := audit.Event{
 		Actor: sess(r).UserID, Action: action, TargetType: "client", TargetID: target,
 		IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(), Changes: changes,
 	}
-	if _, err := a.audit.Append(ctx, ev); err != nil {
+	changeLog, ok := a.audit.Store().(*sqlstore.AuditStore)
+	if !ok {
+		return errors.New("webapp: the change log is not in the app's database")
+	}
+	tx, err := a.db.sql.BeginTx(ctx, nil)
+	if err != nil {
 		return err
 	}
-	if err := write(); err != nil {
+	defer func() { _ = tx.Rollback() }() // after Commit, a no-op
+	inTx := a.db
+	inTx.tx = tx
+	if err := write(inTx); err != nil {
+		_ = tx.Rollback()
 		ev.Outcome, ev.Changes, ev.Details = audit.Error, nil, map[string]string{"reason": "write_failed"}
 		_, aerr := a.audit.Append(ctx, ev)
 		return errors.Join(err, aerr)
 	}
-	return nil
+	// Appended last, right before the commit: the log's head stays locked
+	// by this transaction only as long as it must.
+	if _, err := a.audit.AppendTx(ctx, changeLog.Tx(tx), ev); err != nil {
+		return err
+	}
+	return tx.Commit()
 }
 
 // clientHistory lists the changes of a client, newest first.

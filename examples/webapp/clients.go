@@ -95,9 +95,9 @@ func (a *App) clientForm(w http.ResponseWriter, r *http.Request) {
 	a.render(w, r, http.StatusOK, "client", view{Title: title, Data: d})
 }
 
-// clientSave creates or updates a client. An update is recorded in the
-// change log with the field diff and the client's IP, in the same request:
-// if the change cannot be logged, it is not made.
+// clientSave creates or updates a client. The change is recorded in the
+// change log with the field diff and the client's IP, in the same database
+// transaction: both are kept or neither (see recordClientChange).
 func (a *App) clientSave(w http.ResponseWriter, r *http.Request) {
 	ctx, s := r.Context(), sess(r)
 	in := Client{
@@ -139,11 +139,11 @@ func (a *App) clientSave(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	err = a.recordClientChange(ctx, r, before, &in, func() error {
+	err = a.recordClientChange(ctx, r, before, &in, func(d db) error {
 		if before == nil {
-			return a.db.insertClient(ctx, in, sealed)
+			return d.insertClient(ctx, in, sealed)
 		}
-		return a.db.updateClient(ctx, in, sealed)
+		return d.updateClient(ctx, in, sealed)
 	})
 	if err != nil {
 		a.internalError(w, r, err)
@@ -181,7 +181,7 @@ func (a *App) clientDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err == nil {
-		err = a.recordClientChange(ctx, r, &old, nil, func() error { return a.db.deleteClient(ctx, s.UserID, old.ID) })
+		err = a.recordClientChange(ctx, r, &old, nil, func(d db) error { return d.deleteClient(ctx, s.UserID, old.ID) })
 	}
 	if err != nil {
 		a.internalError(w, r, err)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/audit"
-	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/retention"
 )
@@ -22,8 +21,11 @@ import (
 func (a *App) registerErasers() {
 	a.lifecycle.Register("clients", retention.EraserFunc(a.db.deleteClientsOf))
 	a.lifecycle.Register("factors", retention.EraserFunc(func(ctx context.Context, user string) error {
-		// A user who never enrolled has nothing to erase (ErrNotEnrolled).
-		if err := a.factors.RemoveTOTP(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) && !errors.Is(err, mfa.ErrNotEnrolled) {
+		// Nothing to remove (ErrNotEnrolled) is done already.
+		if err := a.factors.RemoveTOTP(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotEnrolled) {
+			return err
+		}
+		if err := a.factors.RemoveEmailFactor(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotEnrolled) {
 			return err
 		}
 		if err := a.factors.RemoveRecoveryCodes(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) {
@@ -109,12 +111,12 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Re-authentication goes through auth, under the same throttle as sign-in.
-	if _, err := a.auth.Reauthenticate(ctx, u.ID, r.PostFormValue("password"), a.client(r)); err != nil {
-		if !errors.Is(err, auth.ErrInvalidCredentials) {
+	if _, err := a.auth.Reauthenticate(ctx, reauth(r, u.ID), a.client(r)); err != nil {
+		if !reauthRefused(err) {
 			a.internalError(w, r, err)
 			return
 		}
-		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: "That password is not right.", Data: false})
+		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: reauthMessage, Data: false})
 		return
 	}
 	receipt, err := a.lifecycle.Erase(ctx, u.ID)

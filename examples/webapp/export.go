@@ -13,7 +13,6 @@ import (
 
 	"filippo.io/age"
 
-	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/export"
 )
 
@@ -198,12 +197,12 @@ func (a *App) exportStart(w http.ResponseWriter, r *http.Request) {
 	}
 	// Exporting everything about a person is sensitive: confirm the
 	// password (ASVS 7.5.1), under auth's brute-force throttle.
-	if _, err := a.auth.Reauthenticate(r.Context(), user, r.PostFormValue("password"), a.client(r)); err != nil {
-		if !errors.Is(err, auth.ErrInvalidCredentials) {
+	if _, err := a.auth.Reauthenticate(r.Context(), reauth(r, user), a.client(r)); err != nil {
+		if !reauthRefused(err) {
 			a.internalError(w, r, err)
 			return
 		}
-		fail("That password is not right.")
+		fail(reauthMessage)
 		return
 	}
 	switch {

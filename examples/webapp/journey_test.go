@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -198,8 +199,9 @@ func TestWording(t *testing.T) {
 
 	// A warning is amber, not success green; recovery codes can be
 	// downloaded (and copied, with JavaScript).
-	ta.enrolTOTP(t, c)
-	res := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}})
+	secret := ta.enrolTOTP(t, c)
+	ta.clock.Add(time.Minute)
+	res := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}, "code": {ta.totp(t, secret)}})
 	require.Contains(t, res.Body, `<p class="warning" role="status">New recovery codes: the old ones no longer work.`)
 	require.Contains(t, res.Body, `id="download-codes" href="data:text/plain;charset=utf-8,`)
 	require.Contains(t, res.Body, `id="copy-codes"`)

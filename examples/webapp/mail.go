@@ -72,7 +72,11 @@ func (m *devMailer) sendLink(to, subject, body, link string) {
 
 // Send delivers an emailed one-time code (mfa.Sender).
 func (m *devMailer) Send(_ context.Context, msg mfa.Message) error {
-	m.send(msg.To, "Your sign-in code", fmt.Sprintf("Your code is %s. It expires at %s.", msg.Code, msg.ExpiresAt.UTC().Format("15:04:05 UTC")))
+	subject := "Your sign-in code"
+	if msg.Purpose == mfa.PurposeEmailFactor {
+		subject = "Confirm emailed codes"
+	}
+	m.send(msg.To, subject, fmt.Sprintf("Your code is %s. It expires at %s.", msg.Code, msg.ExpiresAt.UTC().Format("15:04:05 UTC")))
 	return nil
 }
 
@@ -111,4 +115,34 @@ func (a *App) mailboxPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "mailbox", view{Title: "Development mailbox", Data: msgs})
+}
+
+// mailReader is who the page that reports a sent message is shown to, for
+// [App.mailNotice].
+type mailReader int
+
+const (
+	readerSelf      mailReader = iota // signed in, the message is theirs
+	readerSignedOut                   // not signed in (sign-in, reset)
+	readerOther                       // signed in, the message is another user's
+)
+
+// mailNotice completes sent ("We sent a code to your email address") with
+// where the message can really be read in the mail mode the demo runs in:
+// off (nothing delivered), each user's own mailbox once signed in, or the
+// insecure open mailbox. The sentence is the same whatever the account's
+// state, so it tells nobody whether an address has an account.
+func (a *App) mailNotice(sent string, reader mailReader) string {
+	switch {
+	case a.cfg.InsecureOpenMailbox:
+		return sent + " (see the development mailbox)."
+	case a.cfg.DevMailbox && reader == readerSelf:
+		return sent + " (see your development mailbox)."
+	case a.cfg.DevMailbox && reader == readerOther:
+		return sent + ". This demo sends no real email: the development mailbox shows the message only to its recipient, signed in."
+	case a.cfg.DevMailbox:
+		return sent + ". This demo sends no real email, and its development mailbox shows mail only to signed-in users."
+	default:
+		return sent + ", but development mail is off: the message was only named on the server's console, not delivered (start the demo with -dev-mail to read mail)."
+	}
 }

@@ -36,7 +36,7 @@ func TestMailboxAttackPathClosed(t *testing.T) {
 	ta := newTestApp(t, func(c *Config) { c.Mail = &console })
 	admin := browser(t)
 	ta.signUpAndIn(t, admin, "admin@example.com")
-	ta.enrolTOTP(t, admin)
+	ta.enableEmailCodes(t, admin, ta.enrolTOTP(t, admin))
 
 	mallory := browser(t)
 	ta.do(t, mallory, "GET", "/signin", nil)
@@ -86,10 +86,13 @@ func TestMailboxModes(t *testing.T) {
 		own, open      bool
 		visitor        int // status of /dev/mailbox for a visitor
 		visitorSeesAll bool
+		// What the pages say of the mail just sent: each mode tells the
+		// truth about where (or whether) it can be read.
+		notice, signup string
 	}{
-		{"default: off", false, false, http.StatusNotFound, false},
-		{"own mail only", true, false, http.StatusSeeOther, false},
-		{"insecure open mailbox", false, true, http.StatusOK, true},
+		{"default: off", false, false, http.StatusNotFound, false, "development mail is off", "not delivered"},
+		{"own mail only", true, false, http.StatusSeeOther, false, "shows mail only to signed-in users", "Once signed in, your development mailbox shows the message"},
+		{"insecure open mailbox", false, true, http.StatusOK, true, "(see the development mailbox)", `id="mailbox-link"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -97,7 +100,15 @@ func TestMailboxModes(t *testing.T) {
 			ta := newTestApp(t, func(c *Config) { c.Mail, c.DevMailbox, c.InsecureOpenMailbox = &console, tc.own, tc.open })
 			c := browser(t)
 			ta.signUpAndIn(t, c, "ada@example.com")
-			ta.do(t, browser(t), "POST", "/forgot", url.Values{"email": {"ada@example.com"}})
+			forgot := ta.do(t, browser(t), "POST", "/forgot", url.Values{"email": {"ada@example.com"}}).Body
+			require.Contains(t, forgot, tc.notice)
+			signup := ta.do(t, browser(t), "POST", "/signup", url.Values{"first_name": {"Bob"}, "last_name": {"B"}, "email": {"bob@example.com"}, "password": {testPassword}}).Body
+			require.Contains(t, signup, tc.signup)
+			if tc.own || tc.open {
+				require.NotContains(t, forgot+signup, "not delivered")
+			} else {
+				require.NotContains(t, forgot+signup, "see the development mailbox")
+			}
 
 			res := ta.do(t, browser(t), "GET", "/dev/mailbox", nil)
 			require.Equal(t, tc.visitor, res.StatusCode)

@@ -65,6 +65,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	addr := flags.String("addr", "127.0.0.1:8080", "listen address")
 	dsn := flags.String("db", env("BULWARK_DB", filepath.Join(dataDir, "app.db")), "SQLite file, or a postgres:// URL")
 	redisAddr := flags.String("redis", env("BULWARK_REDIS", ""), "Redis address for sessions and one-time codes (optional)")
+	redisVolatile := flags.Bool("redis-allow-volatile", false, "accept a Redis without AOF or snapshots (development only: used codes and lockouts are forgotten on restart)")
 	useTLS := flags.Bool("tls", false, "serve HTTPS with a generated development certificate")
 	devMail := flags.Bool("dev-mail", false, "development mailbox at /dev/mailbox: each signed-in user reads their own mail")
 	openMail := flags.Bool("dev-mail-insecure", false, "development mailbox open to anyone, reset links and codes included (loopback -addr only)")
@@ -107,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("redis: %w", err)
 		}
 		cfg.Redis = rdb
+		cfg.AllowVolatileRedis = *redisVolatile
 	}
 	app, err := New(ctx, cfg)
 	if err != nil {

@@ -87,7 +87,10 @@ type view struct {
 	// FormToken guards this render's forms against a second submission
 	// (see onceGuard).
 	FormToken string
-	Data      any
+	// EmailCodes is set on the pages with a re-authentication form for a
+	// user with emailed codes on: the form offers "Email me a code".
+	EmailCodes bool
+	Data       any
 }
 
 // render writes page with v, buffered so that a template error becomes a
@@ -107,6 +110,17 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 		v.Poll, v.Warn = a.pollSeconds(), 120
 	}
 	v.PasswordMin, v.PasswordMax = a.policy.MinLength, a.policy.MaxLength
+	if _, reauthForm := reauthPages[page]; reauthForm && v.User != nil {
+		st, err := a.factors.Status(r.Context(), v.User.ID)
+		if err != nil {
+			a.internalError(w, r, err)
+			return
+		}
+		v.EmailCodes = st.Email
+		if v.Notice == "" && v.Error == "" {
+			v.Notice, v.Error = a.reauthMailedNotice(r.URL.Query().Get("mailed"))
+		}
+	}
 	v.FormToken = a.once.issue()
 	switch {
 	case a.cfg.InsecureOpenMailbox:
@@ -201,6 +215,7 @@ func activityLabel(action, reason string) string {
 		auth.EventLockout:        "Sign-in paused after failures",
 		auth.EventUnlock:         "Unlocked by an administrator",
 		auth.EventMFAFailed:      "Wrong second-factor code",
+		auth.EventMFALockout:     "Second factor locked after wrong codes",
 		auth.EventMFAChanged:     "Two-factor authentication changed",
 		auth.EventPasswordSet:    "Password set",
 		auth.EventPasswordFailed: "Wrong current password",

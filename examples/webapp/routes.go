@@ -33,8 +33,11 @@ func (a *App) routes() http.Handler {
 	mux.Handle("GET /dev/mailbox", private(a.sessions.Optional(http.HandlerFunc(a.mailboxPage))))
 
 	// Session plumbing from package session: the idle-banner poll (which
-	// must not count as activity) and the pagehide beacon.
+	// must not count as activity), the pagehide beacon (which marks the
+	// session closing: it ends unless a page of the site asks within the
+	// grace) and a plain logout endpoint.
 	mux.Handle("GET /session/time-left", a.sessions.TimeLeftHandler())
+	mux.Handle("POST /session/close", a.sessions.CloseHandler())
 	mux.Handle("POST /logout", a.sessions.LogoutHandler())
 	mux.HandleFunc("POST /signout", a.signout)
 
@@ -57,6 +60,10 @@ func (a *App) routes() http.Handler {
 	in.HandleFunc("POST /account/mfa/enrol", a.mfaEnrol)
 	in.HandleFunc("POST /account/mfa/confirm", a.mfaConfirm)
 	in.HandleFunc("POST /account/mfa/remove", a.mfaRemove)
+	in.HandleFunc("POST /account/mfa/email", a.mfaEmailStart)
+	in.HandleFunc("POST /account/mfa/email/confirm", a.mfaEmailConfirm)
+	in.HandleFunc("POST /account/mfa/email/remove", a.mfaEmailRemove)
+	in.HandleFunc("POST /account/reauth/email-code", a.reauthEmailCode)
 	in.HandleFunc("POST /account/recovery-codes", a.recoveryCodes)
 
 	in.HandleFunc("GET /account/export", a.exportPage)

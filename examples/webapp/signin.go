@@ -189,6 +189,7 @@ func (a *App) signin(w http.ResponseWriter, r *http.Request) {
 // needed, or the attempt failed with one message for every cause.
 func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginResult, err error, page string) {
 	title := map[string]string{"signin": "Sign in", "signin_mfa": "Second factor"}[page]
+	var locked *auth.MFALockedError
 	fail := func(status int, msg string) {
 		a.ensureBrowserCookie(w, r)
 		a.render(w, r, status, page, view{Title: title, Error: msg})
@@ -203,6 +204,17 @@ func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginR
 		fail(http.StatusUnauthorized, "That login and password do not match an account.")
 	case errors.Is(err, auth.ErrRateLimited):
 		fail(http.StatusTooManyRequests, "Too many failed sign-ins from your network. Please wait a few minutes.")
+	case errors.As(err, &locked) && errors.Is(err, auth.ErrMFAAttemptsExhausted):
+		// This sign-in is over: say so on the sign-in page.
+		http.SetCookie(w, a.cookie(pendingCookie, "", "/signin", -1))
+		page, title = "signin", "Sign in"
+		fail(http.StatusUnauthorized, lockMessage(locked)+" Sign in again then, or sign in again now and use a recovery code.")
+	case errors.As(err, &locked):
+		fail(http.StatusUnauthorized, lockMessage(locked)+" Use a recovery code, or wait until then. We have emailed you about it.")
+	case errors.Is(err, auth.ErrMFAAttemptsExhausted):
+		http.SetCookie(w, a.cookie(pendingCookie, "", "/signin", -1))
+		page, title = "signin", "Sign in"
+		fail(http.StatusUnauthorized, "Too many wrong codes for this sign-in. Please sign in again.")
 	case errors.Is(err, auth.ErrInvalidCode):
 		fail(http.StatusUnauthorized, "That code is not valid. Try the current one.")
 	case errors.Is(err, auth.ErrInvalidPending), errors.Is(err, auth.ErrBindingRequired):
@@ -221,6 +233,24 @@ func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginR
 	default:
 		a.internalError(w, r, fmt.Errorf("unexpected login step %d", res.Next))
 	}
+}
+
+// lockMessage says which second factor is locked and until when. It is
+// shown only after the password step, so it reveals nothing about the
+// password.
+func lockMessage(e *auth.MFALockedError) string {
+	return fmt.Sprintf("Too many wrong codes: %s locked until %s UTC.", factorPhrase(e.Factor), e.Until.UTC().Format("15:04"))
+}
+
+// factorPhrase names a locked factor for a sentence ending in "locked".
+func factorPhrase(factor string) string {
+	switch factor {
+	case "totp":
+		return "codes from your authenticator app are"
+	case "email":
+		return "emailed codes are"
+	}
+	return "this second factor is"
 }
 
 // touchSubject tells retention the user was active: the free plan's
@@ -254,20 +284,25 @@ func (a *App) signinMFA(w http.ResponseWriter, r *http.Request) {
 	a.afterLogin(w, r, res, err, "signin_mfa")
 }
 
-// signinMFAEmail mails a one-time code, the alternative to the app. The
+// signinMFAEmail mails a one-time code, the alternative to the app, to
+// users who turned emailed codes on (mfa refuses the others: for them the
+// mailbox, which also receives reset links, is no second factor). The
 // pending token is checked by auth when the code comes back; the address
 // is the account's own.
 func (a *App) signinMFAEmail(w http.ResponseWriter, r *http.Request) {
 	user, ok := a.pendingUser(r)
-	v := view{Title: "Second factor", Notice: "We sent a code to your email address (see the development mailbox)."}
+	v := view{Title: "Second factor", Notice: a.mailNotice("We sent a code to your email address", readerSignedOut)}
 	if ok {
 		u, err := a.db.userByID(r.Context(), user)
 		if err == nil {
-			err = a.factors.SendCode(r.Context(), u.ID, u.Email, mfa.PurposeLogin)
+			err = a.factors.SendLoginCode(r.Context(), u.ID, u.Email)
 		}
-		if errors.Is(err, mfa.ErrThrottled) {
+		switch {
+		case errors.Is(err, mfa.ErrNotEnrolled):
+			v = view{Title: "Second factor", Error: "Emailed codes are not turned on for this account. Use your authenticator app or a recovery code."}
+		case errors.Is(err, mfa.ErrThrottled):
 			v = view{Title: "Second factor", Error: "A code was sent a moment ago. Wait a minute before asking again."}
-		} else if err != nil {
+		case err != nil:
 			a.internalError(w, r, err)
 			return
 		}
@@ -304,7 +339,7 @@ func (a *App) forgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "forgot", view{Title: "Forgot your password?",
-		Notice: "If an account has this address, we have emailed it a reset link."})
+		Notice: a.mailNotice("If an account has this address, we have emailed it a reset link", readerSignedOut)})
 }
 
 func (a *App) resetPage(w http.ResponseWriter, r *http.Request) {

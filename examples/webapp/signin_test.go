@@ -50,7 +50,8 @@ func TestSignInWithEmailedCode(t *testing.T) {
 	ta := newTestApp(t, nil)
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
-	ta.enrolTOTP(t, c)
+	secret := ta.enrolTOTP(t, c)
+	ta.enableEmailCodes(t, c, secret)
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	out, err := ta.audit.Query(t.Context(), audit.Filter{ActionPrefix: "session.logout"})
 	require.NoError(t, err)
@@ -196,7 +197,7 @@ func TestFactorChangesNeedPassword(t *testing.T) {
 		require.Contains(t, res.Body, "password is not right")
 		require.NotContains(t, res.Body, `id="totp-secret"`)
 	}
-	ta.enrolTOTP(t, c)
+	secret := ta.enrolTOTP(t, c)
 	before, err := ta.factors.Status(t.Context(), ta.userID(t, "ada@example.com"))
 	require.NoError(t, err)
 	res := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {"not my password"}})
@@ -206,7 +207,8 @@ func TestFactorChangesNeedPassword(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, before, after, "the old codes still work")
 
-	res = ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}})
+	ta.clock.Add(time.Minute) // a fresh code: the enrolment's is spent
+	res = ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}, "code": {ta.totp(t, secret)}})
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.Contains(t, res.Body, `id="recovery-codes"`)
 }

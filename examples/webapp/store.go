@@ -67,6 +67,7 @@ type Client struct {
 type db struct {
 	sql *sql.DB
 	st  *sqlstore.Store
+	tx  *sql.Tx // when set, exec writes inside this transaction (see recordClientChange)
 }
 
 func (d db) migrate(ctx context.Context) error {
@@ -79,6 +80,9 @@ func (d db) migrate(ctx context.Context) error {
 }
 
 func (d db) exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if d.tx != nil {
+		return d.tx.ExecContext(ctx, d.st.Rebind(q), args...)
+	}
 	return d.sql.ExecContext(ctx, d.st.Rebind(q), args...)
 }
 

@@ -120,18 +120,38 @@ func (a *App) notify(ctx context.Context, n auth.Notification) error {
 	case auth.NotifyPasswordChanged:
 		subject, body = "Your password was changed", "If this was not you, reset your password now."
 	case auth.NotifyMFAEnabled:
-		subject, body = "Two-factor authentication turned on", "An authenticator app now protects your account."
+		subject, body = "Two-factor authentication turned on", "A second factor now protects your account. If this was not you, reset your password now."
 	case auth.NotifyMFADisabled:
 		subject, body = "Two-factor authentication turned off", "If this was not you, reset your password now."
 	case auth.NotifyNewDevice:
 		subject, body = "New sign-in", fmt.Sprintf("A sign-in from %s (%s).", n.IP, device(n.UserAgent))
 	case auth.NotifyLockout:
-		subject, body = "Sign-in paused", "Several wrong passwords were tried on your account, so sign-in is paused for a while."
+		subject = "Sign-in paused"
+		if n.Until.IsZero() {
+			body = "Several wrong passwords were tried on your account, so sign-in is paused until you reset your password (use \"Forgot your password?\")."
+		} else {
+			body = fmt.Sprintf("Several wrong passwords were tried on your account, so sign-in is paused until %s UTC (%s). Sign in after that; if you have forgotten your password, reset it.",
+				n.Until.UTC().Format("15:04"), lockLength(n))
+		}
+	case auth.NotifyMFALocked:
+		subject = "Your second factor is locked"
+		body = fmt.Sprintf("Your password was entered at sign-in, followed by too many wrong codes, so %s locked until %s UTC (%s). "+
+			"If this was you: wait until then, or sign in with a recovery code. If it was not you, someone knows your password: reset it now at %s/forgot.",
+			factorPhrase(n.Factor), n.Until.UTC().Format("15:04"), lockLength(n), a.cfg.BaseURL)
 	default:
 		subject, body = "Account activity", string(n.Type)
 	}
 	a.mail.send(u.Email, subject, body)
 	return nil
+}
+
+// lockLength is how long a lock in n lasts, to the minute.
+func lockLength(n auth.Notification) string {
+	d := n.Until.Sub(n.Time)
+	if d >= 30*time.Second {
+		d = d.Round(time.Minute)
+	}
+	return humanDuration(d.Round(time.Second))
 }
 
 // SendResetLink mails a password-reset link. The token travels in the

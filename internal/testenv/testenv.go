@@ -7,6 +7,15 @@
 // skip with a one-line reason that contains [SkipMarker]; .ci/run sets both
 // and fails the build if any such skip appears. When a variable is set but
 // the server cannot be reached, the test fails rather than skips.
+//
+// Plain `go test ./...` hides the output of passing packages, skip reasons
+// included, so the first such skip in each package also writes one line to
+// the terminal running go test:
+//
+//	bulwark: store/sqlstore: BULWARK_TEST_POSTGRES is not set; PostgreSQL tests skipped (go test -v lists them)
+//
+// With -v or -json the reasons are in the output already and no extra line
+// is written.
 package testenv
 
 import (
@@ -53,7 +62,7 @@ func PostgresDSN(tb testing.TB) string {
 	tb.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
-		tb.Skip(SkipMarker + " " + EnvPostgres + " is not set; PostgreSQL tests skipped")
+		skipMissing(tb, EnvPostgres, "PostgreSQL")
 	}
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
@@ -165,7 +174,7 @@ func Redis(tb testing.TB) (*redis.Client, string) {
 	tb.Helper()
 	addr := os.Getenv(EnvRedis)
 	if addr == "" {
-		tb.Skip(SkipMarker + " " + EnvRedis + " is not set; Redis tests skipped")
+		skipMissing(tb, EnvRedis, "Redis")
 	}
 	c := redis.NewClient(&redis.Options{Addr: addr, PoolSize: 32})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -37,6 +37,9 @@ func Run(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 	t.Run("Attempts", func(t *testing.T) { RunAttempts(t, func(t *testing.T) mfa.AttemptStore { return newStore(t) }) })
 	t.Run("OOB", func(t *testing.T) { RunOOB(t, func(t *testing.T) mfa.OOBStore { return newStore(t) }) })
 	t.Run("Recovery", func(t *testing.T) { RunRecovery(t, func(t *testing.T) mfa.RecoveryStore { return newStore(t) }) })
+	t.Run("EmailFactor", func(t *testing.T) {
+		RunEmailFactor(t, func(t *testing.T) mfa.EmailFactorStore { return newStore(t) })
+	})
 }
 
 func ctx() context.Context { return context.Background() }
@@ -452,6 +455,49 @@ func RunRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
 		}
 		if n, _ := s.CountRecoveryCodes(ctx(), "alice"); n != 9 {
 			t.Fatalf("Count = %d, want 9", n)
+		}
+	})
+}
+
+// RunEmailFactor checks a [mfa.EmailFactorStore].
+func RunEmailFactor(t *testing.T, newStore func(t *testing.T) mfa.EmailFactorStore) {
+	t.Run("EnableGetDisable", func(t *testing.T) {
+		s := newStore(t)
+		if _, err := s.EmailFactor(ctx(), "alice"); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("EmailFactor(none) = %v, want ErrNotFound", err)
+		}
+		if err := s.DisableEmailFactor(ctx(), "alice"); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("DisableEmailFactor(none) = %v, want ErrNotFound", err)
+		}
+		if err := s.EnableEmailFactor(ctx(), "alice", base); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnableEmailFactor(ctx(), "alice", base.Add(time.Hour)); err != nil {
+			t.Fatalf("enabling twice = %v, want nil", err)
+		}
+		if at, err := s.EmailFactor(ctx(), "alice"); err != nil || !at.Equal(base) {
+			t.Fatalf("EmailFactor = %v, %v; want the first time %v", at, err, base)
+		}
+		if _, err := s.EmailFactor(ctx(), "bob"); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("EmailFactor(other user) = %v, want ErrNotFound", err)
+		}
+		if err := s.DisableEmailFactor(ctx(), "alice"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.EmailFactor(ctx(), "alice"); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("EmailFactor(disabled) = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("ConcurrentEnable", func(t *testing.T) {
+		s := newStore(t)
+		wins := concurrently(t, 8, func() (bool, error) {
+			return true, s.EnableEmailFactor(ctx(), "alice", base)
+		})
+		if wins != 8 {
+			t.Fatalf("%d of 8 concurrent enables succeeded", wins)
+		}
+		if _, err := s.EmailFactor(ctx(), "alice"); err != nil {
+			t.Fatal(err)
 		}
 	})
 }

@@ -87,6 +87,10 @@ func (x crashStore) FinishErasure(ctx context.Context, id string, fence int64, a
 	return x.c.do(func() error { return x.s.FinishErasure(ctx, id, fence, at) })
 }
 
+func (x crashStore) AdvanceFence(ctx context.Context, fence int64) error {
+	return x.c.do(func() error { return x.s.AdvanceFence(ctx, fence) })
+}
+
 func (x crashStore) PendingErasures(ctx context.Context, limit int) (r []retention.Erasure, err error) {
 	err = x.c.do(func() (e error) { r, e = x.s.PendingErasures(ctx, limit); return e })
 	return r, err

@@ -32,11 +32,13 @@ func Run(t *testing.T, newStore func(t *testing.T) retention.Store) {
 		{"PutGet", testPutGet},
 		{"PutResetsMarksOnNewState", testPutResets},
 		{"List", testList},
+		{"ListInto", testListInto},
 		{"MarkAction", testMarkAction},
 		{"Hold", testHold},
 		{"Erasure", testErasure},
 		{"ErasureRefusals", testErasureRefusals},
 		{"Fencing", testFencing},
+		{"StoreFence", testStoreFence},
 		{"ConcurrentBegin", testConcurrentBegin},
 		{"KillAndRestart", testKillAndRestart},
 	} {
@@ -170,6 +172,58 @@ func ids(rs []retention.Record) []string {
 	return out
 }
 
+// testListInto: a store that is a [retention.SubjectPager] pages exactly
+// as ListSubjects does, whatever the buffer held before (longer or
+// shorter pages, warnings or none).
+func testListInto(t *testing.T, s retention.Store) {
+	p, ok := s.(retention.SubjectPager)
+	if !ok {
+		t.Skip("not a retention.SubjectPager")
+	}
+	ctx := context.Background()
+	for i := range 23 {
+		put(t, s, retention.Subject{ID: fmt.Sprintf("s%03d", i), State: "free", Since: t0.Add(time.Duration(i) * time.Second), HasKey: i%2 == 0})
+		r := get(t, s, fmt.Sprintf("s%03d", i))
+		for k := range i % 3 {
+			if err := s.MarkAction(ctx, r.ID, r.Version, retention.Mark{Action: retention.Warn, Key: fmt.Sprintf("w%d", k), At: t0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := s.SetHold(ctx, "s004", retention.Hold{Reason: "case", Since: t0}); err != nil {
+		t.Fatal(err)
+	}
+	var buf []retention.Record
+	for _, limit := range []int{10, 3, 7, 50} {
+		after := ""
+		for range 30 {
+			want, err := s.ListSubjects(ctx, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := p.ListSubjectsInto(ctx, buf, after, limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("ListSubjectsInto(%q, %d) = %v, want %v", after, limit, ids(got), ids(want))
+			}
+			for i := range want {
+				w, g := want[i], got[i]
+				if g.ID != w.ID || g.State != w.State || !g.Since.Equal(w.Since) || g.HasKey != w.HasKey || g.Version != w.Version ||
+					g.Hold.Reason != w.Hold.Reason || !slices.Equal(g.Warned, w.Warned) {
+					t.Fatalf("ListSubjectsInto record %d = %+v, want %+v", i, g, w)
+				}
+			}
+			buf = got
+			if len(got) < limit {
+				break
+			}
+			after = got[len(got)-1].ID
+		}
+	}
+}
+
 func testMarkAction(t *testing.T, s retention.Store) {
 	ctx := context.Background()
 	wantErr(t, "MarkAction(missing)", s.MarkAction(ctx, "x", 1, retention.Mark{Action: retention.Suspend, At: t0}), retention.ErrNotFound)
@@ -301,6 +355,62 @@ func testFencing(t *testing.T, s retention.Store) {
 		t.Fatal(err)
 	}
 	if err := s.FinishErasure(ctx, "e1", 8, t0); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testStoreFence: once a lock holder's token is recorded, every write of an
+// older holder is refused, whatever the erasure's own fence says; callers
+// without a lock (fence 0) are not affected.
+func testStoreFence(t *testing.T, s retention.Store) {
+	ctx := context.Background()
+	put(t, s, retention.Subject{ID: "u", State: "free", Since: t0})
+	put(t, s, retention.Subject{ID: "v", State: "free", Since: t0})
+	if err := s.AdvanceFence(ctx, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.AdvanceFence(ctx, 10); err != nil {
+		t.Fatalf("AdvanceFence(same token) = %v", err)
+	}
+	wantErr(t, "AdvanceFence(older)", s.AdvanceFence(ctx, 9), retention.ErrFenced)
+	v := get(t, s, "u").Version
+	wantErr(t, "MarkAction(stale warn)", s.MarkAction(ctx, "u", v, retention.Mark{Action: retention.Warn, Key: "k", At: t0, Fence: 9}), retention.ErrFenced)
+	wantErr(t, "MarkAction(stale suspend)", s.MarkAction(ctx, "u", v, retention.Mark{Action: retention.Suspend, At: t0, Fence: 9}), retention.ErrFenced)
+	if r := get(t, s, "u"); len(r.Warned) != 0 || !r.Suspended.IsZero() {
+		t.Fatalf("a stale holder's mark was recorded: %+v", r)
+	}
+	_, err := s.BeginErasure(ctx, retention.Erasure{ID: "e0", Subject: "u", Rule: "r", Fence: 9, Started: t0})
+	wantErr(t, "BeginErasure(stale)", err, retention.ErrFenced)
+	if err := s.MarkAction(ctx, "u", v, retention.Mark{Action: retention.Warn, Key: "k", At: t0, Fence: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MarkAction(ctx, "u", v, retention.Mark{Action: retention.Suspend, At: t0}); err != nil {
+		t.Fatalf("MarkAction(no lock) = %v", err)
+	}
+	if _, err := s.BeginErasure(ctx, retention.Erasure{ID: "e1", Subject: "u", Rule: "r", Fence: 10, Started: t0}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.BeginErasure(ctx, retention.Erasure{ID: "e2", Subject: "v", Rule: "r", Started: t0}); err != nil {
+		t.Fatalf("BeginErasure(no lock) = %v", err)
+	}
+	// A new holder: the old one's next step and finish are refused, even
+	// on an erasure the new holder never touched.
+	if err := s.AdvanceFence(ctx, 11); err != nil {
+		t.Fatal(err)
+	}
+	wantErr(t, "StepErasure(stale)", s.StepErasure(ctx, "e1", 10, "x"), retention.ErrFenced)
+	wantErr(t, "FinishErasure(stale)", s.FinishErasure(ctx, "e1", 10, t0), retention.ErrFenced)
+	wantErr(t, "StepErasure(stale, other erasure)", s.StepErasure(ctx, "e2", 10, "x"), retention.ErrFenced)
+	if r := get(t, s, "u"); !r.Erased.IsZero() {
+		t.Fatal("a stale holder finished an erasure")
+	}
+	if err := s.StepErasure(ctx, "e2", 0, "x"); err != nil {
+		t.Fatalf("StepErasure(no lock) = %v", err)
+	}
+	if err := s.StepErasure(ctx, "e1", 11, "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.FinishErasure(ctx, "e1", 11, t0); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -110,7 +110,8 @@ func sameSession(t *testing.T, got session.Session, want *session.Session) {
 		!got.CreatedAt.Equal(want.CreatedAt) || !got.LastSeen.Equal(want.LastSeen) ||
 		!got.ExpiresAt.Equal(want.ExpiresAt) || !got.AbsoluteExpiry.Equal(want.AbsoluteExpiry) ||
 		!got.AuthTime.Equal(want.AuthTime) || !slices.Equal(got.Factors, want.Factors) ||
-		got.IP != want.IP || got.UserAgent != want.UserAgent || got.RememberFamily != want.RememberFamily {
+		got.IP != want.IP || got.UserAgent != want.UserAgent || got.RememberFamily != want.RememberFamily ||
+		!got.Closing.Equal(want.Closing) {
 		t.Fatalf("stored session differs:\n got %+v\nwant %+v", got, *want)
 	}
 }
@@ -133,6 +134,9 @@ func Run(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"Remember", testRemember},
 		{"RememberReuse", testRememberReuse},
 		{"ConcurrentLimit", testConcurrentLimit},
+		{"MarkClosing", testMarkClosing},
+		{"TouchRacingMark", testTouchRacingMark},
+		{"DeleteExpired", testDeleteExpired},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -208,6 +212,159 @@ func testTouch(s suite) {
 	late := t1.Add(10 * time.Minute)
 	s.mustNotFound(s.st.Touch(s.ctx, x.TokenHash, late, late.Add(10*time.Minute)), "Touch after expiry")
 	s.mustNotFound(s.st.Touch(s.ctx, hash(), base, base.Add(time.Minute)), "Touch unknown")
+}
+
+func testMarkClosing(s suite) {
+	x := mk("u1", base, 10*time.Minute)
+	s.create(x, deny1)
+	at, grace := base.Add(time.Minute), 10*time.Second
+	if err := s.st.MarkClosing(s.ctx, x.TokenHash, at, at, at.Add(grace)); err != nil {
+		s.t.Fatalf("MarkClosing: %v", err)
+	}
+	got, err := s.st.Get(s.ctx, x.TokenHash, at.Add(grace-time.Microsecond))
+	if err != nil {
+		s.t.Fatalf("Get within the grace: %v", err)
+	}
+	want := *x
+	want.Closing, want.ExpiresAt = at, at.Add(grace)
+	sameSession(s.t, got, &want)
+	if l := s.live("u1", at.Add(grace-time.Microsecond)); len(l) != 1 || !l[0].Closing.Equal(at) {
+		s.t.Fatalf("List within the grace: %+v", l)
+	}
+	end := at.Add(grace)
+	_, err = s.st.Get(s.ctx, x.TokenHash, end)
+	s.mustNotFound(err, "Get at the end of the grace")
+	if l := s.live("u1", end); len(l) != 0 {
+		s.t.Fatalf("List shows a session whose grace is over: %v", ids(l))
+	}
+	s.mustNotFound(s.st.MarkClosing(s.ctx, x.TokenHash, end, time.Time{}, end.Add(10*time.Minute)), "clearing after the grace")
+	s.mustNotFound(s.st.Touch(s.ctx, x.TokenHash, end, end.Add(10*time.Minute)), "Touch after the grace")
+	// The single-session rule no longer counts it.
+	s.create(mk("u1", end, 10*time.Minute), deny1)
+
+	// Cleared within the grace: the expiry is restored, the mark gone.
+	y := mk("u2", base, 10*time.Minute)
+	s.create(y, deny1)
+	if err := s.st.MarkClosing(s.ctx, y.TokenHash, at, at, at.Add(grace)); err != nil {
+		s.t.Fatalf("MarkClosing: %v", err)
+	}
+	in := at.Add(grace / 2)
+	if err := s.st.MarkClosing(s.ctx, y.TokenHash, in, time.Time{}, in.Add(10*time.Minute)); err != nil {
+		s.t.Fatalf("clearing the mark: %v", err)
+	}
+	got, err = s.st.Get(s.ctx, y.TokenHash, at.Add(5*time.Minute))
+	if err != nil {
+		s.t.Fatalf("Get after clearing: %v", err)
+	}
+	want = *y
+	want.ExpiresAt = in.Add(10 * time.Minute)
+	sameSession(s.t, got, &want)
+	// A touch leaves a mark as it is.
+	if err := s.st.MarkClosing(s.ctx, y.TokenHash, at.Add(5*time.Minute), at.Add(5*time.Minute), at.Add(5*time.Minute+grace)); err != nil {
+		s.t.Fatalf("MarkClosing again: %v", err)
+	}
+	if err := s.st.Touch(s.ctx, y.TokenHash, at.Add(5*time.Minute), at.Add(15*time.Minute)); err != nil {
+		s.t.Fatalf("Touch: %v", err)
+	}
+	if got, err = s.st.Get(s.ctx, y.TokenHash, at.Add(5*time.Minute)); err != nil || !got.Closing.Equal(at.Add(5*time.Minute)) {
+		s.t.Fatalf("after Touch: Closing %v, %v", got.Closing, err)
+	}
+	s.mustNotFound(s.st.MarkClosing(s.ctx, hash(), at, at, at.Add(grace)), "MarkClosing unknown")
+}
+
+// A touch written after the mark (a request read before the tab-close
+// beacon, its write landing after) records the activity but leaves the
+// mark's expiry: the closed session is neither listed nor counted by the
+// single-session rule once the grace is over, instead of blocking a new
+// login until the idle timeout.
+func testTouchRacingMark(s suite) {
+	x := mk("u1", base, 10*time.Minute)
+	s.create(x, deny1)
+	at, grace := base.Add(time.Minute), 10*time.Second
+	if err := s.st.MarkClosing(s.ctx, x.TokenHash, at, at, at.Add(grace)); err != nil {
+		s.t.Fatalf("MarkClosing: %v", err)
+	}
+	touched := at.Add(time.Millisecond)
+	if err := s.st.Touch(s.ctx, x.TokenHash, touched, touched.Add(10*time.Minute)); err != nil {
+		s.t.Fatalf("Touch: %v", err)
+	}
+	got, err := s.st.Get(s.ctx, x.TokenHash, touched)
+	if err != nil {
+		s.t.Fatalf("Get within the grace: %v", err)
+	}
+	if !got.LastSeen.Equal(touched) || !got.ExpiresAt.Equal(at.Add(grace)) || !got.Closing.Equal(at) {
+		s.t.Fatalf("after a touch of a marked session: LastSeen %v ExpiresAt %v Closing %v, want %v %v %v",
+			got.LastSeen, got.ExpiresAt, got.Closing, touched, at.Add(grace), at)
+	}
+	end := at.Add(grace)
+	_, err = s.st.Get(s.ctx, x.TokenHash, end)
+	s.mustNotFound(err, "Get at the end of the grace after a racing touch")
+	if l := s.live("u1", end); len(l) != 0 {
+		s.t.Fatalf("List shows a closed session after the grace: %v", ids(l))
+	}
+	s.create(mk("u1", end, 10*time.Minute), deny1)
+}
+
+// testDeleteExpired checks [session.Cleaner], for stores that have it.
+func testDeleteExpired(s suite) {
+	c, ok := s.st.(session.Cleaner)
+	if !ok {
+		return // the store expires records by itself
+	}
+	expired := mk("u1", base, time.Minute)
+	touched := mk("u2", base, time.Minute)
+	marked := mk("u3", base, 10*time.Minute)
+	live := mk("u4", base, 10*time.Minute)
+	for _, x := range []*session.Session{expired, touched, marked, live} {
+		s.create(x, noLimit)
+	}
+	at := base.Add(30 * time.Second)
+	if err := s.st.Touch(s.ctx, touched.TokenHash, at, at.Add(10*time.Minute)); err != nil {
+		s.t.Fatalf("Touch: %v", err)
+	}
+	if err := s.st.MarkClosing(s.ctx, marked.TokenHash, at, at, at.Add(10*time.Second)); err != nil {
+		s.t.Fatalf("MarkClosing: %v", err)
+	}
+	old, kept := rem("u5", uuid.Must(uuid.NewV7()).String(), base), rem("u5", uuid.Must(uuid.NewV7()).String(), base)
+	old.ExpiresAt = base.Add(time.Minute)
+	for _, r := range []session.Remember{old, kept} {
+		if err := s.st.CreateRemember(s.ctx, r); err != nil {
+			s.t.Fatalf("CreateRemember: %v", err)
+		}
+	}
+	now, total := base.Add(2*time.Minute), 0
+	for range 10 {
+		n, err := c.DeleteExpired(s.ctx, now, 1)
+		if err != nil {
+			s.t.Fatalf("DeleteExpired: %v", err)
+		}
+		if n > 1 {
+			s.t.Fatalf("DeleteExpired deleted %d with a batch of 1", n)
+		}
+		if n == 0 {
+			break
+		}
+		total += n
+	}
+	if total != 3 {
+		s.t.Fatalf("DeleteExpired deleted %d records, want 3 (a session expired, one marked, a remember-me token)", total)
+	}
+	// Read at an earlier time, a record that was deleted is gone, and one
+	// that was kept is there.
+	for _, x := range []*session.Session{expired, marked} {
+		_, err := s.st.Get(s.ctx, x.TokenHash, base)
+		s.mustNotFound(err, "Get of a deleted session")
+	}
+	for _, x := range []*session.Session{touched, live} {
+		if _, err := s.st.Get(s.ctx, x.TokenHash, now); err != nil {
+			s.t.Fatalf("a live session was deleted: %v", err)
+		}
+	}
+	_, err := s.st.RotateRemember(s.ctx, old.Hash, hash(), base)
+	s.mustNotFound(err, "RotateRemember of a deleted token")
+	if _, err := s.st.RotateRemember(s.ctx, kept.Hash, hash(), now); err != nil {
+		s.t.Fatalf("a live remember-me token was deleted: %v", err)
+	}
 }
 
 func testDelete(s suite) {
@@ -661,7 +818,12 @@ func RunValidateRoundTrips(t *testing.T, st session.Store, calls func() int64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The first call may prepare statements or load scripts.
+	// The first calls may prepare statements or load scripts (on a fresh
+	// Redis, the touch script is not cached yet): warm both paths.
+	if _, err := m.Validate(ctx, iss.Token); err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(m.TouchInterval())
 	if _, err := m.Validate(ctx, iss.Token); err != nil {
 		t.Fatal(err)
 	}
@@ -676,6 +838,91 @@ func RunValidateRoundTrips(t *testing.T, st session.Store, calls func() int64) {
 		}
 		if got := calls() - before; got != tc.want {
 			t.Fatalf("Validate %v after the last write made %d calls, want %d", tc.advance, got, tc.want)
+		}
+	}
+}
+
+// RunConcurrentClosing checks the tab-close mark across app instances: one
+// [session.Manager] per store that newInstances returns marks a session
+// closing while the others validate it and poll its time left, all at
+// once. Throughout, the stored expiry never passes the idle or absolute
+// limit; a request within the grace clears the mark for every instance;
+// and a mark that no request follows ends the session for every instance
+// when the grace is over.
+func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []session.Store, rounds int) {
+	stores := newInstances(t)
+	var mu sync.Mutex
+	now := base
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	advance := func(d time.Duration) { mu.Lock(); defer mu.Unlock(); now = now.Add(d) }
+	const grace = 10 * time.Second
+	ms := make([]*session.Manager, len(stores))
+	for i, st := range stores {
+		ms[i] = session.New(st, session.Config{Now: clock, CloseGrace: grace, TouchInterval: time.Second})
+	}
+	ctx := context.Background()
+	iss, err := ms[0].Create(ctx, "user", session.Login{})
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	check := func(what string) {
+		t.Helper()
+		s, err := stores[0].Get(ctx, iss.Session.TokenHash, clock())
+		if err != nil {
+			t.Fatalf("%s: Get: %v", what, err)
+		}
+		limit := s.LastSeen.Add(ms[0].IdleTimeout())
+		if s.AbsoluteExpiry.Before(limit) {
+			limit = s.AbsoluteExpiry
+		}
+		if s.ExpiresAt.After(limit) {
+			t.Fatalf("%s: expiry %v past the limit %v", what, s.ExpiresAt, limit)
+		}
+	}
+	for r := range rounds {
+		advance(2 * time.Second)
+		var wg sync.WaitGroup
+		for i, m := range ms {
+			wg.Go(func() {
+				var err error
+				switch (i + r) % 3 {
+				case 0:
+					err = m.MarkClosing(ctx, iss.Token)
+				case 1:
+					_, err = m.Validate(ctx, iss.Token)
+				default:
+					_, _, err = m.TimeLeft(ctx, iss.Token)
+				}
+				if err != nil {
+					t.Errorf("round %d, instance %d: %v", r, i, err)
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			return
+		}
+		check(fmt.Sprintf("round %d", r))
+	}
+	// A request clears the mark for everyone.
+	if _, err := ms[len(ms)-1].Validate(ctx, iss.Token); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	advance(grace)
+	for i, m := range ms {
+		if _, err := m.Validate(ctx, iss.Token); err != nil {
+			t.Fatalf("instance %d after a cleared mark: %v", i, err)
+		}
+	}
+	check("cleared")
+	// A mark no request follows ends it for everyone.
+	if err := ms[len(ms)-1].MarkClosing(ctx, iss.Token); err != nil {
+		t.Fatalf("MarkClosing: %v", err)
+	}
+	advance(grace)
+	for i, m := range ms {
+		if _, err := m.Validate(ctx, iss.Token); !errors.Is(err, session.ErrNotFound) {
+			t.Fatalf("instance %d after the grace: %v, want ErrNotFound", i, err)
 		}
 	}
 }

@@ -91,6 +91,17 @@ func (s *AuthStore) AddFailure(_ context.Context, key string, p auth.FailurePara
 	if !ok || c.expired(p.Now) {
 		c = authCounter{}
 	}
+	switch p.Op {
+	case auth.FailureTouch:
+		return c.c, nil
+	case auth.FailureUndo:
+		if ok && c.c != (auth.Counter{}) {
+			c.c.Failures = max(c.c.Failures-1, 0)
+			c.c.Consecutive = max(c.c.Consecutive-1, 0)
+			s.counters[key] = c
+		}
+		return c.c, nil
+	}
 	if !c.c.LastFailure.IsZero() && p.Now.Sub(c.c.LastFailure) > p.ResetAfter {
 		c.c.Failures = 0
 	}

@@ -19,6 +19,7 @@ type MFAStore struct {
 	attempts map[mfaAttemptKey]mfaAttemptState
 	oob      map[mfaOOBKey]mfa.OOBRecord
 	recovery map[string][][]byte
+	email    map[string]time.Time
 }
 
 type mfaAttemptKey struct {
@@ -46,6 +47,7 @@ func NewMFAStore() *MFAStore {
 		attempts: map[mfaAttemptKey]mfaAttemptState{},
 		oob:      map[mfaOOBKey]mfa.OOBRecord{},
 		recovery: map[string][][]byte{},
+		email:    map[string]time.Time{},
 	}
 }
 
@@ -212,4 +214,36 @@ func (s *MFAStore) CountRecoveryCodes(_ context.Context, userID string) (int, er
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.recovery[userID]), nil
+}
+
+// EnableEmailFactor implements [mfa.EmailFactorStore].
+func (s *MFAStore) EnableEmailFactor(_ context.Context, userID string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.email[userID]; !ok {
+		s.email[userID] = at
+	}
+	return nil
+}
+
+// EmailFactor implements [mfa.EmailFactorStore].
+func (s *MFAStore) EmailFactor(_ context.Context, userID string) (time.Time, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.email[userID]
+	if !ok {
+		return time.Time{}, mfa.ErrNotFound
+	}
+	return at, nil
+}
+
+// DisableEmailFactor implements [mfa.EmailFactorStore].
+func (s *MFAStore) DisableEmailFactor(_ context.Context, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.email[userID]; !ok {
+		return mfa.ErrNotFound
+	}
+	delete(s.email, userID)
+	return nil
 }

@@ -14,11 +14,16 @@ import (
 type RetentionStore struct {
 	mu       sync.Mutex
 	subjects map[string]*retention.Record
+	ids      []string // every subject id, sorted, for ListSubjects's pages
 	erasures map[string]*retention.Erasure
 	open     map[string]string // subject -> unfinished erasure id
+	fence    int64             // the newest lock holder's token (AdvanceFence)
 }
 
-var _ retention.Store = (*RetentionStore)(nil)
+var (
+	_ retention.Store        = (*RetentionStore)(nil)
+	_ retention.SubjectPager = (*RetentionStore)(nil)
+)
 
 // NewRetentionStore returns an empty store.
 func NewRetentionStore() *RetentionStore {
@@ -42,6 +47,9 @@ func (s *RetentionStore) PutSubject(_ context.Context, sub retention.Subject) er
 	r, ok := s.subjects[sub.ID]
 	if !ok {
 		s.subjects[sub.ID] = &retention.Record{Subject: sub, Version: 1}
+		// Hosts mostly add ids in order: then this appends.
+		i, _ := slices.BinarySearch(s.ids, sub.ID)
+		s.ids = slices.Insert(s.ids, i, sub.ID)
 		return nil
 	}
 	if !r.Erased.IsZero() {
@@ -67,22 +75,36 @@ func (s *RetentionStore) GetSubject(_ context.Context, id string) (retention.Rec
 }
 
 // ListSubjects implements [retention.SubjectStore].
-func (s *RetentionStore) ListSubjects(_ context.Context, after string, limit int) ([]retention.Record, error) {
+func (s *RetentionStore) ListSubjects(ctx context.Context, after string, limit int) ([]retention.Record, error) {
+	return s.ListSubjectsInto(ctx, make([]retention.Record, 0, max(min(limit, 1024), 0)), after, limit)
+}
+
+// ListSubjectsInto implements [retention.SubjectPager].
+func (s *RetentionStore) ListSubjectsInto(_ context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ids := make([]string, 0, len(s.subjects))
-	for id, r := range s.subjects {
-		if id > after && r.Erased.IsZero() {
-			ids = append(ids, id)
+	i, found := slices.BinarySearch(s.ids, after)
+	if found {
+		i++
+	}
+	out := buf[:0]
+	for ; i < len(s.ids) && len(out) < limit; i++ {
+		r := s.subjects[s.ids[i]]
+		if !r.Erased.IsZero() {
+			continue
 		}
-	}
-	sort.Strings(ids)
-	if len(ids) > limit {
-		ids = ids[:max(limit, 0)]
-	}
-	out := make([]retention.Record, len(ids))
-	for i, id := range ids {
-		out[i] = retentionClone(s.subjects[id])
+		if len(out) == cap(out) {
+			out = append(out, retentionClone(r))
+			continue
+		}
+		out = out[:len(out)+1]
+		dst := &out[len(out)-1]
+		warned := dst.Warned[:0]
+		*dst = *r
+		dst.Warned = nil
+		if len(r.Warned) > 0 {
+			dst.Warned = append(warned, r.Warned...)
+		}
 	}
 	return out, nil
 }
@@ -102,6 +124,9 @@ func (s *RetentionStore) live(id string) (*retention.Record, error) {
 func (s *RetentionStore) MarkAction(_ context.Context, id string, version int64, m retention.Mark) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.stale(m.Fence); err != nil {
+		return err
+	}
 	r, err := s.live(id)
 	if err != nil {
 		return err
@@ -147,6 +172,9 @@ func retentionCloneErasure(e *retention.Erasure) retention.Erasure {
 func (s *RetentionStore) BeginErasure(_ context.Context, e retention.Erasure) (retention.Erasure, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if err := s.stale(e.Fence); err != nil {
+		return retention.Erasure{}, err
+	}
 	if id, ok := s.open[e.Subject]; ok {
 		cur := s.erasures[id]
 		if e.Fence < cur.Fence {
@@ -172,7 +200,30 @@ func (s *RetentionStore) BeginErasure(_ context.Context, e retention.Erasure) (r
 	return retentionCloneErasure(&n), nil
 }
 
+// AdvanceFence implements [retention.FenceStore].
+func (s *RetentionStore) AdvanceFence(_ context.Context, fence int64) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if fence < s.fence {
+		return retention.ErrFenced
+	}
+	s.fence = fence
+	return nil
+}
+
+// stale refuses a write of a lock holder older than the newest one; a
+// fence of 0 is a caller without a lock.
+func (s *RetentionStore) stale(fence int64) error {
+	if fence != 0 && fence < s.fence {
+		return retention.ErrFenced
+	}
+	return nil
+}
+
 func (s *RetentionStore) unfinished(id string, fence int64) (*retention.Erasure, error) {
+	if err := s.stale(fence); err != nil {
+		return nil, err
+	}
 	e, ok := s.erasures[id]
 	if !ok || !e.Finished.IsZero() {
 		return nil, retention.ErrNotFound

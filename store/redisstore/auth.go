@@ -65,6 +65,25 @@ end
 return {f, c}
 `)
 
+// authAdjust takes one failure back (ARGV[2] = "undo") or rewrites the
+// record as it is ("touch"), and returns failures, consecutive and the last
+// failure's time; a missing or expired record gives zeros.
+var authAdjust = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local v = redis.call('HMGET', KEYS[1], 'f', 'c', 'l', 'e')
+if not v[1] then return {0, 0, '0'} end
+local e = tonumber(v[4]) or 0
+if e ~= 0 and e <= now then return {0, 0, '0'} end
+local f = tonumber(v[1]) or 0
+local c = tonumber(v[2]) or 0
+if ARGV[2] == 'undo' then
+  if f > 0 then f = f - 1 end
+  if c > 0 then c = c - 1 end
+end
+redis.call('HSET', KEYS[1], 'f', f, 'c', c)
+return {f, c, v[3]}
+`)
+
 var authAddHits = redis.NewScript(`
 local now = tonumber(ARGV[1])
 local n = tonumber(ARGV[2])
@@ -91,8 +110,14 @@ func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
 func (a *AuthStore) counterKey(key string) string { return a.s.Key("auth", "c", key) }
 
-// Counter implements [auth.CounterStore].
+// Counter implements [auth.CounterStore]. Counter, AddFailure, AddHits
+// and Claim fail with [ErrVolatileRedis] on a Redis that does not persist
+// (see the package doc): a restart would lift every lock and free every
+// claim.
 func (a *AuthStore) Counter(ctx context.Context, key string, now time.Time) (auth.Counter, error) {
+	if err := a.s.persistent(ctx); err != nil {
+		return auth.Counter{}, authErr("counter", err)
+	}
 	v, err := a.s.client.HMGet(ctx, a.counterKey(key), "f", "c", "l", "e").Result()
 	if err != nil {
 		return auth.Counter{}, authErr("counter", err)
@@ -115,7 +140,13 @@ func (a *AuthStore) Counter(ctx context.Context, key string, now time.Time) (aut
 
 // AddFailure implements [auth.CounterStore].
 func (a *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
+	if err := a.s.persistent(ctx); err != nil {
+		return auth.Counter{}, authErr("add failure", err)
+	}
 	now := p.Now.Truncate(time.Microsecond)
+	if p.Op == auth.FailureUndo || p.Op == auth.FailureTouch {
+		return a.adjust(ctx, key, now, p.Op)
+	}
 	res, err := authAddFailure.Run(ctx, a.s.client, []string{a.counterKey(key)},
 		micros(now), micros(now.Add(p.Keep)), p.ResetAfter.Microseconds(), p.PersistAt,
 		(p.Keep + authGrace).Milliseconds()).Int64Slice()
@@ -128,6 +159,32 @@ func (a *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailurePa
 	return auth.Counter{Failures: int(res[0]), Consecutive: int(res[1]), LastFailure: now.UTC()}, nil
 }
 
+func (a *AuthStore) adjust(ctx context.Context, key string, now time.Time, op auth.FailureOp) (auth.Counter, error) {
+	arg := "touch"
+	if op == auth.FailureUndo {
+		arg = "undo"
+	}
+	res, err := authAdjust.Run(ctx, a.s.client, []string{a.counterKey(key)}, micros(now), arg).Slice()
+	if err != nil {
+		return auth.Counter{}, authErr("add failure", err)
+	}
+	if len(res) != 3 {
+		return auth.Counter{}, authErr("add failure", errors.New("malformed reply"))
+	}
+	f, ok1 := res[0].(int64)
+	c, ok2 := res[1].(int64)
+	ls, ok3 := res[2].(string)
+	l, perr := strconv.ParseInt(ls, 10, 64)
+	if !ok1 || !ok2 || !ok3 || perr != nil {
+		return auth.Counter{}, authErr("add failure", errors.New("malformed reply"))
+	}
+	out := auth.Counter{Failures: int(f), Consecutive: int(c)}
+	if l != 0 {
+		out.LastFailure = time.UnixMicro(l).UTC()
+	}
+	return out, nil
+}
+
 // ResetCounter implements [auth.CounterStore].
 func (a *AuthStore) ResetCounter(ctx context.Context, key string) error {
 	if err := a.s.client.Del(ctx, a.counterKey(key)).Err(); err != nil {
@@ -138,6 +195,9 @@ func (a *AuthStore) ResetCounter(ctx context.Context, key string) error {
 
 // AddHits implements [auth.CounterStore].
 func (a *AuthStore) AddHits(ctx context.Context, key string, now time.Time, window time.Duration, n int) (int, error) {
+	if err := a.s.persistent(ctx); err != nil {
+		return 0, authErr("hits", err)
+	}
 	n = max(n, 0)
 	res, err := authAddHits.Run(ctx, a.s.client, []string{a.s.Key("auth", "w", key)},
 		micros(now), n, micros(now.Add(window)), (window + authGrace).Milliseconds()).Int64()

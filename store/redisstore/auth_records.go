@@ -31,6 +31,9 @@ func authTTL(created, expires time.Time) time.Duration {
 
 // Claim implements [auth.ClaimStore] with SET NX: claims never expire.
 func (a *AuthStore) Claim(ctx context.Context, c auth.Claim) error {
+	if err := a.s.persistent(ctx); err != nil {
+		return authErr("claim", err)
+	}
 	ok, err := a.s.client.SetNX(ctx, a.claimKey(c.Kind, c.Key), c.Owner, 0).Result()
 	if err != nil {
 		return authErr("claim", err)

@@ -39,7 +39,13 @@ func (s *Store) MFA() *MFAStore { return &MFAStore{s: s} }
 const mfaAttemptIdle = 24 * time.Hour
 
 var (
+	// ARGV[3] = '1' asks for the restart check: a node up for less than
+	// the keep window may have lost marks written before it started.
 	mfaMarkStep = redis.NewScript(`
+if ARGV[3] == '1' then
+  local up = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)'))
+  if (not up) or up * 1000 < tonumber(ARGV[2]) then return -1 end
+end
 local cur = redis.call('GET', KEYS[1])
 if cur and tonumber(cur) >= tonumber(ARGV[1]) then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
@@ -95,17 +101,34 @@ func mfaTime(us int64) time.Time {
 	return time.UnixMicro(us).UTC()
 }
 
-// MarkStep implements [mfa.StepStore]; the mark expires after keep.
+// MarkStep implements [mfa.StepStore]; the mark expires after keep. It
+// fails with [ErrVolatileRedis] on a Redis that does not persist, and with
+// [ErrRedisRestarted] while the node has been up for less than keep (see
+// the package doc), unless [Store.AllowVolatileRedis] is set.
 func (m *MFAStore) MarkStep(ctx context.Context, userID string, step int64, keep time.Duration) (bool, error) {
-	n, err := mfaMarkStep.Run(ctx, m.s.client, []string{m.s.Key("mfa", "step", userID)}, step, mfaMillis(keep)).Int()
+	if err := m.s.persistent(ctx); err != nil {
+		return false, mfaErr("mark step", err)
+	}
+	check := "1"
+	if m.s.AllowVolatileRedis {
+		check = "0"
+	}
+	n, err := mfaMarkStep.Run(ctx, m.s.client, []string{m.s.Key("mfa", "step", userID)}, step, mfaMillis(keep), check).Int()
 	if err != nil {
 		return false, mfaErr("mark step", err)
+	}
+	if n == -1 {
+		return false, mfaErr("mark step", ErrRedisRestarted)
 	}
 	return n == 1, nil
 }
 
 // TakeAttempt implements [mfa.AttemptStore].
+// It fails with [ErrVolatileRedis] on a Redis that does not persist.
 func (m *MFAStore) TakeAttempt(ctx context.Context, userID string, f mfa.Factor, p mfa.AttemptPolicy, now time.Time) (mfa.Attempt, error) {
+	if err := m.s.persistent(ctx); err != nil {
+		return mfa.Attempt{}, mfaErr("take attempt", err)
+	}
 	key := m.s.Key("mfa", "att", string(f), userID)
 	r, err := mfaTakeAttempt.Run(ctx, m.s.client, []string{key},
 		mfaMicros(now), p.Limit, p.Lockout.Microseconds(), mfaMillis(p.Lockout+mfaAttemptIdle)).Int64Slice()

@@ -15,7 +15,7 @@ import (
 
 func newMFA(t *testing.T) *redisstore.MFAStore {
 	c, prefix := testenv.Redis(t)
-	return redisstore.New(c, prefix).MFA()
+	return volatileOK(redisstore.New(c, prefix)).MFA()
 }
 
 func TestMFAStoreConformance(t *testing.T) {
@@ -36,8 +36,8 @@ func TestMFAInstances(t *testing.T) {
 	durable := memstore.NewMFAStore()
 	var stores []mfa.Store
 	for _, c := range []*redis.Client{c1, c2} {
-		r := redisstore.New(c, prefix).MFA()
-		stores = append(stores, mfa.Stores{TOTPStore: durable, RecoveryStore: durable, StepStore: r, AttemptStore: r, OOBStore: r})
+		r := volatileOK(redisstore.New(c, prefix)).MFA()
+		stores = append(stores, mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, AttemptStore: r, OOBStore: r})
 	}
 	mfatest.RunInstances(t, stores...)
 }

@@ -18,13 +18,20 @@ import (
 // RetentionLocker is a [retention.Locker] on Redis: a lock key set with
 // SET NX PX holding a random token, plus a fencing counter incremented in
 // the same script, so every holder gets a token higher than all earlier
-// ones. The retention store records the token on each erasure and refuses
-// writes from a holder whose token is stale, so a holder that paused past
-// its TTL cannot overwrite the work of the next one.
+// ones. The retention store records the token on each erasure and, once
+// the scheduler has recorded it ([retention.FenceStore]), refuses every
+// write from a holder whose token is stale, so a holder that paused past
+// its TTL cannot overwrite the work of the next one. Before each call into
+// host code the scheduler checks the lease ([retention.Lease.Check]): the
+// lock key must still hold the lease's random token and the counter its
+// fence, or the run stops.
 //
-// The fencing counter never expires. It is seeded, the first time, with
-// the current time in microseconds, so that if Redis loses its data the new
-// counter still starts above every token handed out before.
+// The fencing counter never expires. Each token is at least the current
+// time in microseconds, so that if Redis loses its data the new counter
+// still starts above every token handed out before, and so that a job
+// stays above the time-based tokens of the other locks and jobs that may
+// have run on the same store meanwhile (the store keeps one fence for all
+// its schedulers: a counter left behind them would be fenced out for good).
 type RetentionLocker struct {
 	s *Store
 }
@@ -38,13 +45,26 @@ var retentionAcquire = redis.NewScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return 0
 end
-redis.call('SET', KEYS[2], ARGV[3], 'NX')
-return redis.call('INCR', KEYS[2])
+local f = redis.call('INCR', KEYS[2])
+if f < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[2], ARGV[3])
+  f = redis.call('INCRBY', KEYS[2], 0)
+end
+return f
 `)
 
 var retentionRelease = redis.NewScript(`
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
+end
+return 0
+`)
+
+// retentionCheck is true only while the lock still holds this lease's
+// token and the fencing counter has not moved past its fence.
+var retentionCheck = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('GET', KEYS[2]) == ARGV[2] then
+  return 1
 end
 return 0
 `)
@@ -77,12 +97,12 @@ func (l *RetentionLocker) Acquire(ctx context.Context, job string, ttl time.Dura
 	if fence == 0 {
 		return nil, fmt.Errorf("%w: %s", retention.ErrLocked, job)
 	}
-	return &retentionLease{l: l, key: keys[0], token: token, fence: fence}, nil
+	return &retentionLease{l: l, keys: keys, token: token, fence: fence}, nil
 }
 
 type retentionLease struct {
 	l     *RetentionLocker
-	key   string
+	keys  []string // the lock, the fencing counter
 	token string
 	fence int64
 	mu    sync.Mutex
@@ -91,6 +111,19 @@ type retentionLease struct {
 
 func (x *retentionLease) Fence() int64 { return x.fence }
 
+// Check implements [retention.Lease]: one script that reads the lock key
+// and the fencing counter.
+func (x *retentionLease) Check(ctx context.Context) error {
+	ok, err := retentionCheck.Run(ctx, x.l.s.client, x.keys, x.token, strconv.FormatInt(x.fence, 10)).Int()
+	if err != nil {
+		return fmt.Errorf("%w: redisstore: retention lock check: %w", retention.ErrLockLost, err)
+	}
+	if ok != 1 {
+		return fmt.Errorf("%w: the lock expired or another holder took it", retention.ErrLockLost)
+	}
+	return nil
+}
+
 // Release deletes the lock only if it still holds this lease's token.
 func (x *retentionLease) Release(ctx context.Context) error {
 	x.mu.Lock()
@@ -98,7 +131,7 @@ func (x *retentionLease) Release(ctx context.Context) error {
 	if x.done {
 		return nil
 	}
-	err := retentionRelease.Run(ctx, x.l.s.client, []string{x.key}, x.token).Err()
+	err := retentionRelease.Run(ctx, x.l.s.client, x.keys[:1], x.token).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("redisstore: retention unlock: %w", err)
 	}

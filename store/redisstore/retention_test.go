@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/testenv"
 	"github.com/bulwarkhq/bulwark/retention"
+	"github.com/bulwarkhq/bulwark/retention/retentiontest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 	"github.com/bulwarkhq/bulwark/store/redisstore"
 )
@@ -129,4 +131,53 @@ func TestRetentionThreeSchedulersRedis(t *testing.T) {
 	require.ErrorIs(t, st.StepErasure(ctx, e.ID, old.Fence(), "profile"), retention.ErrFenced)
 	require.NoError(t, st.StepErasure(ctx, e.ID, newer.Fence(), "profile"))
 	require.NoError(t, newer.Release(ctx))
+}
+
+// TestRetentionLockLostKey loses a running scheduler's Redis lock (as a
+// failover to a replica that never received it would): a second scheduler
+// takes it, and the first must run no host code after the second has
+// started.
+func TestRetentionLockLostKey(t *testing.T) {
+	t.Parallel()
+	c, prefix := testenv.Redis(t)
+	s := redisstore.New(c, prefix)
+	mem := memstore.NewRetentionStore()
+	retentiontest.LostLock(t, mem, mem, s.Retention(), redisstore.New(c, prefix).Retention(), func(t *testing.T, _ retention.Lease) {
+		require.NoError(t, c.Del(context.Background(), s.Key("retention", "lock", "{lost}")).Err())
+	})
+}
+
+// TestRetentionRedisAfterTimeTokens: the store keeps one fence for all its
+// schedulers, and LocalLocker, sqlstore's lock and a newly seeded Redis
+// counter all hand out tokens of about the current time in microseconds.
+// A Redis job whose counter was seeded earlier must still run after one
+// of them has run on the store (a fallback to LocalLocker while Redis was
+// down, another job, a job renamed and back), not be fenced out for good.
+func TestRetentionRedisAfterTimeTokens(t *testing.T) {
+	t.Parallel()
+	c, prefix := testenv.Redis(t)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		other func() retention.Locker
+		job   string
+	}{
+		{"LocalLocker in between", func() retention.Locker { return retention.NewLocalLocker() }, "a"},
+		{"another Redis job in between", func() retention.Locker { return redisstore.New(c, prefix).Retention() }, "b"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := memstore.NewRetentionStore()
+			m, err := retention.New(st, retention.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+			require.NoError(t, err)
+			job := "time-" + strings.ReplaceAll(tc.name, " ", "-")
+			redisJob := retention.NewScheduler(m, retention.SchedulerConfig{Job: job, Locker: redisstore.New(c, prefix).Retention()})
+			_, err = redisJob.RunOnce(ctx)
+			require.NoError(t, err)
+			other := retention.NewScheduler(m, retention.SchedulerConfig{Job: job + "-" + tc.job, Locker: tc.other()})
+			_, err = other.RunOnce(ctx)
+			require.NoError(t, err)
+			_, err = redisJob.RunOnce(ctx)
+			require.NoError(t, err, "the Redis job is fenced out for good")
+		})
+	}
 }

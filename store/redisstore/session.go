@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -18,21 +17,28 @@ var _ session.Store = (*SessionStore)(nil)
 
 // SessionStore is the [session.Store] on Redis.
 //
-// # Keys
+// # Keys and Redis Cluster
 //
-// Every key starts with the store prefix and the hash tag
-// {bulwark-session}, so that on Redis Cluster the Lua scripts that apply
-// the single-session rule can touch a user's index and sessions together
-// (they share one slot; the price is that sessions are not spread over the
-// cluster's primaries). If the store prefix holds a hash tag of its own
-// ({tenant}:, say), that tag wins, and the keys still share one slot.
-// Under it:
+// Sessions are spread over 256 buckets, each with a hash tag whose slot
+// lies in its own 1/256 of the cluster's 16384 slots, so the users of a
+// product spread evenly over however many primaries a cluster has. A
+// user's sessions, index and remember-me records share the user's bucket,
+// so the single-session rule and every revocation stay one Lua script on
+// one slot. The store is a [session.TokenPlacer]: the Manager draws each
+// token so that its hash starts with its user's bucket, so a token alone
+// leads to its slot and validation is one GET on one node, with no global
+// index. Under the store prefix:
 //
-//	t:<hex token hash>  hash   one session
-//	u:<user id>         zset   the user's sessions, scored by creation time
-//	r:<hex token hash>  hash   one remember-me token
-//	f:<family>          set    a remember-me family's token hashes
-//	uf:<user id>        set    the user's remember-me families
+//	{tag}:t:<hex token hash>  string one session (the compact record of session_record.go)
+//	{tag}:u:<user id>         zset   the user's sessions, scored by creation time
+//	{tag}:r:<hex token hash>  hash   one remember-me token
+//	{tag}:f:<family>          set    a remember-me family's token hashes
+//	{tag}:uf:<user id>        set    the user's remember-me families
+//
+// If the store prefix holds a hash tag of its own ({tenant}:, say), that
+// tag wins and every key shares its one slot. A wrapper around the store
+// that hides TokenByte from the Manager leaves tokens unplaced: on a
+// cluster their sessions then fail to be created (CROSSSLOT, a denial).
 //
 // Each key has a TTL matching the expiry of what it holds (sessions: the
 // idle or absolute expiry, whichever is first, moved on at each touch;
@@ -42,43 +48,47 @@ var _ session.Store = (*SessionStore)(nil)
 //
 // # Atomicity and round trips
 //
-// Create, Touch, Delete, Revoke, RevokeUser and the remember-me methods are
-// each one Lua script, atomic on the server. Get is one HMGET: validating a
-// request whose activity need not be recorded costs one round trip.
+// Create, Touch, MarkClosing, Delete, Revoke, RevokeUser and the remember-me methods are
+// each one Lua script, atomic on the server. Get is one GET of one short
+// string, decoded strictly in one pass: validating a request whose
+// activity need not be recorded costs one round trip and a handful of
+// allocations.
 type SessionStore struct {
+	s      *Store
 	client redis.UniversalClient
-	prefix string // store prefix + hash tag
+	prefix string // store prefix
 }
 
 // Session returns the session store on s.
 func (s *Store) Session() *SessionStore {
-	return &SessionStore{client: s.client, prefix: s.prefix + "{bulwark-session}:"}
+	return &SessionStore{s: s, client: s.client, prefix: s.prefix}
 }
 
-// sessionFields are the fields of a session hash, in the order Get and
-// the scripts return them (FIELDS in sessionLua).
-var sessionFields = []string{"h", "id", "user", "c", "ls", "e", "a", "at", "f", "ip", "ua", "fam"}
-
-const sessionLua = `
-local P = ARGV[1]
-local FIELDS = {'h', 'id', 'user', 'c', 'ls', 'e', 'a', 'at', 'f', 'ip', 'ua', 'fam'}
+var sessionLua = recLua + sessionKeysLua + `
 local function delfam(fam, user)
   if not fam or fam == '' then return end
-  for _, h in ipairs(redis.call('SMEMBERS', P .. 'f:' .. fam)) do
-    redis.call('DEL', P .. 'r:' .. h)
+  for _, h in ipairs(redis.call('SMEMBERS', KF(fam, user))) do
+    redis.call('DEL', KR(h))
   end
-  redis.call('DEL', P .. 'f:' .. fam)
-  redis.call('SREM', P .. 'uf:' .. user, fam)
+  redis.call('DEL', KF(fam, user))
+  redis.call('SREM', KUF(user), fam)
 end
 local function delsess(h, user, withfam)
-  local fam = redis.call('HGET', P .. 't:' .. h, 'fam')
-  redis.call('DEL', P .. 't:' .. h)
-  redis.call('ZREM', P .. 'u:' .. user, h)
-  if withfam then delfam(fam, user) end
+  local v = redis.call('GET', KT(h))
+  redis.call('DEL', KT(h))
+  redis.call('ZREM', KU(user), h)
+  if withfam and v then
+    local _, _, fam = rstr(v)
+    delfam(fam, user)
+  end
 end
 local function revokefam(fam, user)
-  for _, h in ipairs(redis.call('ZRANGE', P .. 'u:' .. user, 0, -1)) do
-    if redis.call('HGET', P .. 't:' .. h, 'fam') == fam then delsess(h, user, false) end
+  for _, h in ipairs(redis.call('ZRANGE', KU(user), 0, -1)) do
+    local v = redis.call('GET', KT(h))
+    if v then
+      local _, _, f = rstr(v)
+      if f == fam then delsess(h, user, false) end
+    end
   end
   delfam(fam, user)
 end
@@ -87,22 +97,24 @@ local function extend(key, ttl)
 end
 `
 
-// KEYS: u:<user>, t:<new>. ARGV: P, user, now, max, mode, new hex,
-// replaces hex, created, ttl, abs ttl, field/value pairs...
+// KEYS: u:<user>, t:<new>. ARGV: P, user, now hex, max, mode, new hex,
+// replaces hex, created, ttl, abs ttl, record.
 var sessionCreate = redis.NewScript(sessionLua + `
-local user, now = ARGV[2], tonumber(ARGV[3])
+local user, now = ARGV[2], tonumber(ARGV[3], 16)
 if ARGV[7] ~= '' then
   -- A rotation of a session revoked or expired meanwhile stores nothing.
-  local r = redis.call('HMGET', P .. 't:' .. ARGV[7], 'user', 'e')
-  if r[1] ~= user or (not r[2]) or tonumber(r[2]) <= now then return -2 end
+  local v = redis.call('GET', KT(ARGV[7]))
+  if not v then return -2 end
+  local _, u = rstr(v)
+  if u ~= user or rnum(v, 2) <= now then return -2 end
 end
 local live = {}
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local e = redis.call('HGET', P .. 't:' .. h, 'e')
-  if (not e) or tonumber(e) <= now or h == ARGV[7] then
+  local v = redis.call('GET', KT(h))
+  if (not v) or rnum(v, 2) <= now or h == ARGV[7] then
     delsess(h, user, false)
   else
-    table.insert(live, h)
+    table.insert(live, {h, v})
   end
 end
 local max = tonumber(ARGV[4])
@@ -110,44 +122,64 @@ local evicted = {}
 if max > 0 and #live >= max then
   if ARGV[5] ~= '1' then return -1 end
   for i = 1, #live - max + 1 do
-    table.insert(evicted, redis.call('HGET', P .. 't:' .. live[i], 'id'))
-    delsess(live[i], user, true)
+    local id = rstr(live[i][2])
+    table.insert(evicted, id)
+    delsess(live[i][1], user, true)
   end
 end
-redis.call('HSET', KEYS[2], unpack(ARGV, 11))
-redis.call('PEXPIRE', KEYS[2], ARGV[9])
+redis.call('SET', KEYS[2], ARGV[11], 'PX', ARGV[9])
 redis.call('ZADD', KEYS[1], ARGV[8], ARGV[6])
 extend(KEYS[1], tonumber(ARGV[10]))
 return evicted
 `)
 
-// KEYS: t:<hash>. ARGV: P, now, expires, ttl.
+// KEYS: t:<hash>. ARGV: P, now hex, expires hex, ttl.
 var sessionTouch = redis.NewScript(sessionLua + `
-local now, exp = tonumber(ARGV[2]), tonumber(ARGV[3])
-local v = redis.call('HMGET', KEYS[1], 'e', 'ls')
-if not v[1] or tonumber(v[1]) <= now then return 0 end
-if now > tonumber(v[2]) then redis.call('HSET', KEYS[1], 'ls', ARGV[2]) end
-if exp > tonumber(v[1]) then
-  redis.call('HSET', KEYS[1], 'e', ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-end
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local now, exp, e = tonumber(ARGV[2], 16), tonumber(ARGV[3], 16), rnum(v, 2)
+if e <= now then return 0 end
+local ls, ne = rhex(v, 1), rhex(v, 2)
+if now > rnum(v, 1) then ls = ARGV[2] end
+-- A marked session keeps the mark's expiry (see session.Sessions.Touch):
+-- the closing mark is the record's last 16 hex digits, zero when unmarked.
+local marked = (tonumber(string.sub(v, -16), 16) or 1) ~= 0
+local extend = exp > e and not marked
+if extend then ne = ARGV[3] end
+redis.call('SET', KEYS[1], string.sub(v, 1, 17) .. ls .. ne .. string.sub(v, 50), 'KEEPTTL')
+if extend then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
 return 1
 `)
 
-// KEYS: t:<hash>. ARGV: P.
+// KEYS: t:<hash>. ARGV: now hex, closing hex, expires hex, ttl. Sets the
+// closing mark (the record's last 16 digits) and the expiry it brings
+// nearer, or clears the mark and restores the expiry. One key, one slot.
+var sessionMarkClosing = redis.NewScript(recLua + `
+local v = redis.call('GET', KEYS[1])
+if not v or string.sub(v, 1, 1) ~= '2' or #v < 97 then return 0 end
+if rnum(v, 2) <= tonumber(ARGV[1], 16) then return 0 end
+redis.call('SET', KEYS[1], string.sub(v, 1, 33) .. ARGV[3] .. string.sub(v, 50, -17) .. ARGV[2], 'PX', ARGV[4])
+return 1
+`)
+
+// KEYS: t:<hash>. ARGV: P, hex.
 var sessionDelete = redis.NewScript(sessionLua + `
-local v = redis.call('HMGET', KEYS[1], unpack(FIELDS))
-if not v[1] then return false end
-delsess(v[1], v[3], true)
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local _, user = rstr(v)
+if user then delsess(ARGV[2], user, true) else redis.call('DEL', KEYS[1]) end
 return v
 `)
 
-// KEYS: u:<user>. ARGV: P, now.
+// KEYS: u:<user>. ARGV: P, now hex. Returns hash, record pairs.
 var sessionList = redis.NewScript(sessionLua + `
 local out = {}
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('HMGET', P .. 't:' .. h, unpack(FIELDS))
-  if v[1] and tonumber(v[6]) > tonumber(ARGV[2]) then table.insert(out, v) end
+  local v = redis.call('GET', KT(h))
+  if v and rnum(v, 2) > tonumber(ARGV[2], 16) then
+    table.insert(out, h)
+    table.insert(out, v)
+  end
 end
 return out
 `)
@@ -155,7 +187,8 @@ return out
 // KEYS: u:<user>. ARGV: P, user, id.
 var sessionRevoke = redis.NewScript(sessionLua + `
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  if redis.call('HGET', P .. 't:' .. h, 'id') == ARGV[3] then
+  local v = redis.call('GET', KT(h))
+  if v and rstr(v) == ARGV[3] then
     delsess(h, ARGV[2], true)
     return 1
   end
@@ -167,15 +200,20 @@ return 0
 var sessionRevokeUser = redis.NewScript(sessionLua + `
 local user, keep, n = ARGV[2], '', 0
 for _, h in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
-  local v = redis.call('HMGET', P .. 't:' .. h, 'id', 'fam')
-  if ARGV[3] ~= '' and v[1] == ARGV[3] then
-    keep = v[2] or ''
+  local v = redis.call('GET', KT(h))
+  local id, fam = nil, nil
+  if v then
+    local i, _, f = rstr(v)
+    id, fam = i, f
+  end
+  if ARGV[3] ~= '' and id == ARGV[3] then
+    keep = fam or ''
   else
-    if v[1] then n = n + 1 end
+    if id then n = n + 1 end
     delsess(h, user, false)
   end
 end
-for _, fam in ipairs(redis.call('SMEMBERS', P .. 'uf:' .. user)) do
+for _, fam in ipairs(redis.call('SMEMBERS', KUF(user))) do
   if fam ~= keep then delfam(fam, user) end
 end
 return n
@@ -186,10 +224,10 @@ var sessionCreateRemember = redis.NewScript(sessionLua + `
 local ttl = tonumber(ARGV[8])
 redis.call('HSET', KEYS[1], 'fam', ARGV[3], 'user', ARGV[4], 'at', ARGV[5], 'c', ARGV[6], 'e', ARGV[7], 'used', '0')
 redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('SADD', P .. 'f:' .. ARGV[3], ARGV[2])
-extend(P .. 'f:' .. ARGV[3], ttl)
-redis.call('SADD', P .. 'uf:' .. ARGV[4], ARGV[3])
-extend(P .. 'uf:' .. ARGV[4], ttl)
+redis.call('SADD', KF(ARGV[3], ARGV[4]), ARGV[2])
+extend(KF(ARGV[3], ARGV[4]), ttl)
+redis.call('SADD', KUF(ARGV[4]), ARGV[3])
+extend(KUF(ARGV[4]), ttl)
 return 1
 `)
 
@@ -205,10 +243,10 @@ if v[6] ~= '0' then
 end
 redis.call('HSET', KEYS[1], 'used', ARGV[3])
 local ttl = redis.call('PTTL', KEYS[1])
-local nk = P .. 'r:' .. ARGV[2]
+local nk = KR(ARGV[2])
 redis.call('HSET', nk, 'fam', fam, 'user', user, 'at', v[3], 'c', ARGV[3], 'e', v[5], 'used', '0')
 if ttl > 0 then redis.call('PEXPIRE', nk, ttl) end
-redis.call('SADD', P .. 'f:' .. fam, ARGV[2])
+redis.call('SADD', KF(fam, user), ARGV[2])
 return {'ok', v[1], v[2], v[3], v[4], v[5]}
 `)
 
@@ -249,12 +287,13 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 	if lim.Mode == session.ReplaceOld {
 		mode = "1"
 	}
-	args := []any{st.prefix, s.UserID, sessionMicros(s.CreatedAt), lim.Max, mode, h, rep,
-		s.CreatedAt.UnixMicro(), sessionTTL(s.ExpiresAt, s.CreatedAt), sessionTTL(s.AbsoluteExpiry, s.CreatedAt),
-		"h", h, "id", s.ID, "user", s.UserID, "c", sessionMicros(s.CreatedAt), "ls", sessionMicros(s.LastSeen),
-		"e", sessionMicros(s.ExpiresAt), "a", sessionMicros(s.AbsoluteExpiry), "at", sessionMicros(s.AuthTime),
-		"f", strings.Join(s.Factors, "\x1f"), "ip", s.IP, "ua", s.UserAgent, "fam", s.RememberFamily}
-	res, err := sessionCreate.Run(ctx, st.client, []string{st.prefix + "u:" + s.UserID, st.prefix + "t:" + h}, args...).Result()
+	rec, err := encodeSession(s)
+	if err != nil {
+		return nil, sessionErr("create", err)
+	}
+	args := []any{st.prefix, s.UserID, recHex(s.CreatedAt), lim.Max, mode, h, rep,
+		s.CreatedAt.UnixMicro(), sessionTTL(s.ExpiresAt, s.CreatedAt), sessionTTL(s.AbsoluteExpiry, s.CreatedAt), rec}
+	res, err := st.s.runReplicated(ctx, sessionCreate, []string{st.userKey("u", s.UserID), st.sessionKey(s.TokenHash)}, args...).Result()
 	if err != nil {
 		return nil, sessionErr("create", err)
 	}
@@ -293,44 +332,17 @@ func sessionTime(v any) (time.Time, error) {
 	return time.UnixMicro(n).UTC(), nil
 }
 
-// sessionParse reads the values of sessionFields.
-func sessionParse(v []any) (session.Session, error) {
-	if len(v) != len(sessionFields) || v[0] == nil {
+// Get implements [session.Sessions]. It is one GET of one string.
+func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
+	rec, err := st.client.Get(ctx, st.sessionKey(hash)).Result()
+	if errors.Is(err, redis.Nil) {
 		return session.Session{}, session.ErrNotFound
 	}
-	var s session.Session
-	h, err := hex.DecodeString(sessionStr(v[0]))
-	if err != nil || len(h) != len(s.TokenHash) {
-		return session.Session{}, errors.New("malformed session record")
-	}
-	copy(s.TokenHash[:], h)
-	s.ID, s.UserID = sessionStr(v[1]), sessionStr(v[2])
-	if s.ID == "" || s.UserID == "" {
-		// Never hand out a session that names no user.
-		return session.Session{}, errors.New("malformed session record")
-	}
-	for i, p := range []*time.Time{&s.CreatedAt, &s.LastSeen, &s.ExpiresAt, &s.AbsoluteExpiry, &s.AuthTime} {
-		if *p, err = sessionTime(v[3+i]); err != nil {
-			return session.Session{}, errors.New("malformed session record")
-		}
-	}
-	if f := sessionStr(v[8]); f != "" {
-		s.Factors = strings.Split(f, "\x1f")
-	}
-	s.IP, s.UserAgent, s.RememberFamily = sessionStr(v[9]), sessionStr(v[10]), sessionStr(v[11])
-	return s, nil
-}
-
-// Get implements [session.Sessions]. It is one HMGET.
-func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
-	v, err := st.client.HMGet(ctx, st.prefix+"t:"+sessionHex(hash), sessionFields...).Result()
 	if err != nil {
+		st.s.afterError(err)
 		return session.Session{}, sessionErr("get", err)
 	}
-	s, err := sessionParse(v)
-	if errors.Is(err, session.ErrNotFound) {
-		return session.Session{}, err
-	}
+	s, err := decodeSession(rec, hash)
 	if err != nil {
 		return session.Session{}, sessionErr("get", err)
 	}
@@ -342,8 +354,8 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 
 // Touch implements [session.Sessions].
 func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
-	n, err := sessionTouch.Run(ctx, st.client, []string{st.prefix + "t:" + sessionHex(hash)},
-		st.prefix, sessionMicros(now), sessionMicros(expires), sessionTTL(expires, now)).Int()
+	n, err := sessionTouch.Run(ctx, st.client, []string{st.sessionKey(hash)},
+		st.prefix, recHex(now), recHex(expires), sessionTTL(expires, now)).Int()
 	if err != nil {
 		return sessionErr("touch", err)
 	}
@@ -353,32 +365,51 @@ func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires t
 	return nil
 }
 
+// MarkClosing implements [session.Marks]. It is one script.
+func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
+	n, err := sessionMarkClosing.Run(ctx, st.client, []string{st.sessionKey(hash)},
+		recHex(now), recHex(closing), recHex(expires), sessionTTL(expires, now)).Int()
+	if err != nil {
+		return sessionErr("mark closing", err)
+	}
+	if n == 0 {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
 // Delete implements [session.Sessions].
 func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
-	v, err := sessionDelete.Run(ctx, st.client, []string{st.prefix + "t:" + sessionHex(hash)}, st.prefix).Slice()
+	rec, err := st.s.runReplicated(ctx, sessionDelete, []string{st.sessionKey(hash)}, st.prefix, sessionHex(hash)).Text()
 	if errors.Is(err, redis.Nil) {
 		return session.Session{}, session.ErrNotFound
 	}
 	if err != nil {
 		return session.Session{}, sessionErr("delete", err)
 	}
-	s, err := sessionParse(v)
-	if err != nil && !errors.Is(err, session.ErrNotFound) {
+	s, err := decodeSession(rec, hash)
+	if err != nil {
 		return session.Session{}, sessionErr("delete", err)
 	}
-	return s, err
+	return s, nil
 }
 
 // List implements [session.Index].
 func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
-	res, err := sessionList.Run(ctx, st.client, []string{st.prefix + "u:" + userID}, st.prefix, sessionMicros(now)).Slice()
+	res, err := sessionList.Run(ctx, st.client, []string{st.userKey("u", userID)}, st.prefix, recHex(now)).StringSlice()
 	if err != nil {
 		return nil, sessionErr("list", err)
 	}
-	out := make([]session.Session, 0, len(res))
-	for _, r := range res {
-		v, _ := r.([]any)
-		s, err := sessionParse(v)
+	if len(res)%2 != 0 {
+		return nil, sessionErr("list", errors.New("unexpected reply"))
+	}
+	out := make([]session.Session, 0, len(res)/2)
+	for i := 0; i < len(res); i += 2 {
+		var h [32]byte
+		if n, err := hex.Decode(h[:], []byte(res[i])); err != nil || n != len(h) {
+			return nil, sessionErr("list", errMalformed)
+		}
+		s, err := decodeSession(res[i+1], h)
 		if err != nil {
 			return nil, sessionErr("list", err)
 		}
@@ -395,7 +426,7 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 
 // Revoke implements [session.Index].
 func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
-	n, err := sessionRevoke.Run(ctx, st.client, []string{st.prefix + "u:" + userID}, st.prefix, userID, id).Int()
+	n, err := st.s.runReplicated(ctx, sessionRevoke, []string{st.userKey("u", userID)}, st.prefix, userID, id).Int()
 	if err != nil {
 		return sessionErr("revoke", err)
 	}
@@ -407,7 +438,7 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 
 // RevokeUser implements [session.Index].
 func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
-	n, err := sessionRevokeUser.Run(ctx, st.client, []string{st.prefix + "u:" + userID}, st.prefix, userID, exceptID).Int()
+	n, err := st.s.runReplicated(ctx, sessionRevokeUser, []string{st.userKey("u", userID)}, st.prefix, userID, exceptID).Int()
 	if err != nil {
 		return 0, sessionErr("revoke", err)
 	}
@@ -417,7 +448,7 @@ func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string)
 // CreateRemember implements [session.RememberTokens].
 func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
 	h := sessionHex(r.Hash)
-	err := sessionCreateRemember.Run(ctx, st.client, []string{st.prefix + "r:" + h}, st.prefix, h, r.Family, r.UserID,
+	err := sessionCreateRemember.Run(ctx, st.client, []string{st.hashKey("r", r.Hash)}, st.prefix, h, r.Family, r.UserID,
 		sessionMicros(r.AuthTime), sessionMicros(r.CreatedAt), sessionMicros(r.ExpiresAt), sessionTTL(r.ExpiresAt, r.CreatedAt)).Err()
 	if err != nil {
 		return sessionErr("create remember-me", err)
@@ -427,7 +458,7 @@ func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) 
 
 // RotateRemember implements [session.RememberTokens].
 func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
-	v, err := sessionRotateRemember.Run(ctx, st.client, []string{st.prefix + "r:" + sessionHex(old)},
+	v, err := st.s.runReplicated(ctx, sessionRotateRemember, []string{st.hashKey("r", old)},
 		st.prefix, sessionHex(next), sessionMicros(now)).Slice()
 	if errors.Is(err, redis.Nil) {
 		return session.Remember{}, session.ErrNotFound
@@ -452,7 +483,7 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 
 // RevokeRemember implements [session.RememberTokens].
 func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
-	n, err := sessionRevokeRemember.Run(ctx, st.client, []string{st.prefix + "r:" + sessionHex(hash)}, st.prefix).Int()
+	n, err := st.s.runReplicated(ctx, sessionRevokeRemember, []string{st.hashKey("r", hash)}, st.prefix).Int()
 	if err != nil {
 		return sessionErr("revoke remember-me", err)
 	}

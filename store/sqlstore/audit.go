@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -21,6 +22,11 @@ var _ audit.Store = (*AuditStore)(nil)
 // upsert that locks it (row lock in PostgreSQL, held to commit; the
 // database write lock in SQLite), so any number of pools and processes
 // keep one chain per stream. Safe for concurrent use.
+//
+// The columns beside each record's body (actor, ip, action, target_id, ...)
+// exist for Query's indexes; every read compares them with the body and
+// fails with an [audit.ChainError] of [audit.ProblemColumn] when one was
+// edited, so Verify covers every column a query trusts.
 type AuditStore struct {
 	s     *Store
 	mu    sync.Mutex
@@ -41,7 +47,7 @@ func (s *Store) Audit() *AuditStore {
 			ON CONFLICT (stream) DO UPDATE SET stream = EXCLUDED.stream RETURNING seq, hash`),
 		qSetHead: s.Rebind(`UPDATE bulwark_audit_heads SET seq = $2, hash = $3 WHERE stream = $1`),
 		qHead:    s.Rebind(`SELECT seq, hash FROM bulwark_audit_heads WHERE stream = $1`),
-		qRecords: s.Rebind(`SELECT body, hash FROM bulwark_audit_events WHERE stream = $1 AND seq >= $2 ORDER BY seq LIMIT $3`),
+		qRecords: s.Rebind(`SELECT ` + auditSelectColumns + ` FROM bulwark_audit_events WHERE stream = $1 AND seq >= $2 ORDER BY seq LIMIT $3`),
 		qAddCheckpoint: s.Rebind(`INSERT INTO bulwark_audit_checkpoints
 			(stream, seq, pruned_seq, hash, at, pruned_hash, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (stream, seq, pruned_seq) DO NOTHING`),
@@ -90,6 +96,60 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 			_ = tx.Rollback()
 		}
 	}()
+	if out, err = a.appendIn(ctx, tx, events); err != nil {
+		return nil, err
+	}
+	if err = tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlstore: audit commit: %w", err)
+	}
+	return out, nil
+}
+
+// AppendTx appends events inside tx, the host's own transaction: the
+// records and the host's change commit together or not at all, so the log
+// never records a change that was rolled back (or cancelled with its
+// request), and a committed change is never missing from it. Use it
+// through [audit.Log.AppendTx] with [AuditStore.Tx], which redacts and
+// validates first; events must already carry their ID and Time.
+//
+// It locks the head of each stream it touches for the rest of tx (a row
+// lock in PostgreSQL; SQLite's write lock is the transaction's already),
+// so concurrent appends through [audit.Log.Append], in this process or
+// another, wait for tx and then chain after its records, or after its
+// predecessor if it rolls back. Keep tx short and append last, just
+// before Commit: other appends to the stream wait meanwhile. Under
+// REPEATABLE READ or SERIALIZABLE in PostgreSQL a concurrent append makes
+// it fail with a serialization error; retry the transaction.
+//
+// No checkpoint is signed for these records inside tx (it would vouch for
+// records that may yet roll back); the next automatic checkpoint or
+// [audit.Log.CheckpointAll] covers them.
+func (a *AuditStore) AppendTx(ctx context.Context, tx *sql.Tx, events []audit.Event) ([]audit.Record, error) {
+	if tx == nil {
+		return nil, errors.New("sqlstore: audit AppendTx with a nil transaction")
+	}
+	if len(events) == 0 {
+		return nil, nil
+	}
+	return a.appendIn(ctx, tx, events)
+}
+
+// Tx returns an [audit.TxAppender] that appends inside tx with
+// [AuditStore.AppendTx], for [audit.Log.AppendTx].
+func (a *AuditStore) Tx(tx *sql.Tx) audit.TxAppender { return auditTx{a, tx} }
+
+type auditTx struct {
+	a  *AuditStore
+	tx *sql.Tx
+}
+
+func (t auditTx) Append(ctx context.Context, events []audit.Event) ([]audit.Record, error) {
+	return t.a.AppendTx(ctx, t.tx, events)
+}
+
+// appendIn locks the heads of events' streams in tx, links the events
+// after them, inserts the records and moves the heads, all inside tx.
+func (a *AuditStore) appendIn(ctx context.Context, tx *sql.Tx, events []audit.Event) (out []audit.Record, err error) {
 	// Lock heads in sorted order, so two batches touching the same streams
 	// cannot deadlock.
 	streams := make([]string, 0, 1)
@@ -121,9 +181,6 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 	}
 	if err = a.setHeads(ctx, tx, streams, chains); err != nil {
 		return nil, err
-	}
-	if err = tx.Commit(); err != nil {
-		return nil, fmt.Errorf("sqlstore: audit commit: %w", err)
 	}
 	return out, nil
 }
@@ -360,6 +417,32 @@ func (a *AuditStore) Records(ctx context.Context, stream string, from uint64, li
 	return a.scan(ctx, a.qRecords, stream, int64(min(from, 1<<63-1)), limit)
 }
 
+// auditSelectColumns are read for every record: the body and hash that
+// the chain covers, and every denormalised column a query filters on, so
+// that each can be checked against the body (see checkColumns).
+const auditSelectColumns = `stream, seq, id, at, actor, action, target_type, target_id, outcome, ip, body, hash`
+
+// auditRow is one scanned row of bulwark_audit_events.
+type auditRow struct {
+	stream, id, actor, action, targetType, targetID, outcome, ip string
+	seq, at                                                      int64
+	body, hash                                                   []byte
+}
+
+// checkColumns reports whether every denormalised column of row holds
+// what the record's body says. The columns are what Query filters on and
+// the body is what the hash chain covers: a column edited behind the
+// store's back would hide a verified record from a search (or pin it on
+// someone else) without breaking the chain.
+func (row *auditRow) checkColumns(r *audit.Record) bool {
+	return row.stream == r.Tenant && row.seq == int64(r.Seq) && row.id == r.ID && row.at == Micros(r.Time) &&
+		row.actor == r.Actor && row.action == r.Action && row.targetType == r.TargetType &&
+		row.targetID == r.TargetID && row.outcome == string(r.Outcome) && row.ip == r.IP
+}
+
+// scan reads records and fails with an [audit.ChainError] of
+// [audit.ProblemColumn] at the first row whose columns disagree with its
+// body: neither Verify nor Query may take such a row at its word.
 func (a *AuditStore) scan(ctx context.Context, q string, args ...any) ([]audit.Record, error) {
 	rows, err := a.s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -367,16 +450,24 @@ func (a *AuditStore) scan(ctx context.Context, q string, args ...any) ([]audit.R
 	}
 	defer rows.Close()
 	var out []audit.Record
+	var row auditRow
 	for rows.Next() {
-		var body, hash []byte
-		if err := rows.Scan(&body, &hash); err != nil {
+		if err := rows.Scan(&row.stream, &row.seq, &row.id, &row.at, &row.actor, &row.action,
+			&row.targetType, &row.targetID, &row.outcome, &row.ip, &row.body, &row.hash); err != nil {
 			return nil, fmt.Errorf("sqlstore: audit scan: %w", err)
 		}
 		var r audit.Record
-		if err := r.UnmarshalBinary(body); err != nil || len(hash) != len(r.Hash) {
+		if err := r.UnmarshalBinary(row.body); err != nil || len(row.hash) != len(r.Hash) {
 			return nil, fmt.Errorf("sqlstore: audit record: %w", audit.ErrMalformed)
 		}
-		copy(r.Hash[:], hash)
+		if !row.checkColumns(&r) {
+			p := audit.ProblemColumn
+			if h, err := r.ComputeHash(); err != nil || !bytes.Equal(h[:], row.hash) {
+				p = audit.ProblemHash // the body itself was rewritten
+			}
+			return nil, &audit.ChainError{Stream: row.stream, Seq: r.Seq, Problem: p}
+		}
+		copy(r.Hash[:], row.hash)
 		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
@@ -426,7 +517,7 @@ func (a *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Record,
 		t := f.After.Time.UnixMicro()
 		add("(at < ? OR (at = ? AND id < ?))", t, t, f.After.ID)
 	}
-	q := "SELECT body, hash FROM bulwark_audit_events"
+	q := "SELECT " + auditSelectColumns + " FROM bulwark_audit_events"
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}

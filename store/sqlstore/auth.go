@@ -28,6 +28,7 @@ type AuthStore struct {
 type authQueries struct {
 	claim, release                            string
 	counter, addFailure, resetCounter         string
+	undoFailure, touchCounter                 string
 	addHits, readHits                         string
 	createToken, lookupToken, consumeToken    string
 	deleteTokens                              string
@@ -56,6 +57,16 @@ func (s *Store) Auth() *AuthStore {
 			expires_at = CASE WHEN CAST($5 AS BIGINT) > 0 AND
 				(CASE WHEN ` + authExpired + ` THEN 1 ELSE c.consecutive + 1 END) >= CAST($5 AS BIGINT)
 				THEN 0 ELSE CAST($3 AS BIGINT) END
+			RETURNING failures, consecutive, last_failure`),
+		// $1 key, $2 now: one failure taken back, or the row rewritten as
+		// it is (the same write as a counted failure).
+		undoFailure: s.Rebind(`UPDATE bulwark_auth_counters SET
+			failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END,
+			consecutive = CASE WHEN consecutive > 0 THEN consecutive - 1 ELSE 0 END
+			WHERE counter_key = $1 AND (expires_at = 0 OR expires_at > $2)
+			RETURNING failures, consecutive, last_failure`),
+		touchCounter: s.Rebind(`UPDATE bulwark_auth_counters SET failures = failures
+			WHERE counter_key = $1 AND (expires_at = 0 OR expires_at > $2)
 			RETURNING failures, consecutive, last_failure`),
 		resetCounter: s.Rebind(`DELETE FROM bulwark_auth_counters WHERE counter_key = $1`),
 		// $1 key, $2 now, $3 n, $4 end of a new window.
@@ -148,6 +159,20 @@ func (s *AuthStore) Counter(ctx context.Context, key string, now time.Time) (aut
 // AddFailure implements [auth.CounterStore].
 func (s *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
 	now := Micros(p.Now)
+	if p.Op == auth.FailureUndo || p.Op == auth.FailureTouch {
+		q := s.q.undoFailure
+		if p.Op == auth.FailureTouch {
+			q = s.q.touchCounter
+		}
+		c, err := authScanCounter(s.db.QueryRowContext(ctx, q, key, now))
+		if errors.Is(err, sql.ErrNoRows) {
+			return auth.Counter{}, nil
+		}
+		if err != nil {
+			return auth.Counter{}, authErr("add failure", err)
+		}
+		return c, nil
+	}
 	c, err := authScanCounter(s.db.QueryRowContext(ctx, s.q.addFailure,
 		key, now, now+p.Keep.Microseconds(), p.ResetAfter.Microseconds(), int64(p.PersistAt)))
 	if err != nil {

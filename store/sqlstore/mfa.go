@@ -29,6 +29,7 @@ type mfaQueries struct {
 	putOOB, takeOOB, deleteOOB, cleanupOOB                     string
 	deleteRecovery, insertRecovery, useRecovery, countRecovery string
 	lockRecovery                                               string // PostgreSQL only
+	enableEmail, getEmail, disableEmail                        string
 }
 
 // MFA returns the store for package mfa, sharing s's connection pool.
@@ -74,6 +75,10 @@ func (s *Store) MFA() *MFAStore {
 		insertRecovery: s.Rebind(`INSERT INTO bulwark_mfa_recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)`),
 		useRecovery:    s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1 AND code_hash = $2`),
 		countRecovery:  s.Rebind(`SELECT COUNT(*) FROM bulwark_mfa_recovery_codes WHERE user_id = $1`),
+		enableEmail: s.Rebind(`INSERT INTO bulwark_mfa_email_factor (user_id, enabled_at) VALUES ($1, $2)
+			ON CONFLICT (user_id) DO NOTHING`),
+		getEmail:     s.Rebind(`SELECT enabled_at FROM bulwark_mfa_email_factor WHERE user_id = $1`),
+		disableEmail: s.Rebind(`DELETE FROM bulwark_mfa_email_factor WHERE user_id = $1`),
 	}}
 }
 
@@ -314,4 +319,37 @@ func (s *MFAStore) CountRecoveryCodes(ctx context.Context, userID string) (int, 
 		return 0, mfaErr("count recovery codes", err)
 	}
 	return n, nil
+}
+
+// EnableEmailFactor implements [mfa.EmailFactorStore].
+func (s *MFAStore) EnableEmailFactor(ctx context.Context, userID string, at time.Time) error {
+	if _, err := s.db.ExecContext(ctx, s.q.enableEmail, userID, Micros(at)); err != nil {
+		return mfaErr("enable email factor", err)
+	}
+	return nil
+}
+
+// EmailFactor implements [mfa.EmailFactorStore].
+func (s *MFAStore) EmailFactor(ctx context.Context, userID string) (time.Time, error) {
+	var at int64
+	err := s.db.QueryRowContext(ctx, s.q.getEmail, userID).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, mfa.ErrNotFound
+	}
+	if err != nil {
+		return time.Time{}, mfaErr("get email factor", err)
+	}
+	return FromMicros(at), nil
+}
+
+// DisableEmailFactor implements [mfa.EmailFactorStore].
+func (s *MFAStore) DisableEmailFactor(ctx context.Context, userID string) error {
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.disableEmail, userID))
+	if err != nil {
+		return mfaErr("disable email factor", err)
+	}
+	if n == 0 {
+		return mfa.ErrNotFound
+	}
+	return nil
 }

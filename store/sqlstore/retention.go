@@ -24,14 +24,15 @@ type RetentionStore struct {
 }
 
 var (
-	_ retention.Store  = (*RetentionStore)(nil)
-	_ retention.Locker = (*RetentionStore)(nil)
+	_ retention.Store        = (*RetentionStore)(nil)
+	_ retention.Locker       = (*RetentionStore)(nil)
+	_ retention.SubjectPager = (*RetentionStore)(nil)
 )
 
 type retentionQueries struct {
 	put, get, list, markTime, markWarned, readWarned, hold, state                  string
 	begin, openErasure, raiseFence, step, finish, tombstone, erasureState, pending string
-	lockFence                                                                      string
+	lockFence, advanceFence, readFence, checkLease                                 string
 }
 
 const retentionCols = `id, state, since, last_active, has_key, version, hold_reason, hold_since, warned, suspended_at, closed_at, erased_at, receipt`
@@ -43,6 +44,15 @@ func (s *Store) Retention() *RetentionStore {
 		// Lock the subject row for the insert's duration, so that a hold
 		// placed concurrently is either seen or waits.
 		lockSuffix = " FOR SHARE"
+	}
+	// fenceOK(n) holds when parameter n is 0 (a caller without a lock) or
+	// not below the newest lock holder's token. On PostgreSQL the token's
+	// row is read FOR SHARE, so AdvanceFence waits for a write that read
+	// the old token to commit, and a write that starts after it sees the
+	// new one: no write of a stale holder lands after the new holder
+	// starts. SQLite runs one writer at a time.
+	fenceOK := func(n string) string {
+		return `(CAST($` + n + ` AS BIGINT) = 0 OR CAST($` + n + ` AS BIGINT) >= (SELECT fence FROM bulwark_retention_fence WHERE one = 1` + lockSuffix + `))`
 	}
 	q := retentionQueries{
 		put: `INSERT INTO bulwark_retention_subjects (id, state, since, last_active, has_key, version)
@@ -57,23 +67,34 @@ WHERE bulwark_retention_subjects.erased_at = 0
 RETURNING version`,
 		get:          `SELECT ` + retentionCols + ` FROM bulwark_retention_subjects WHERE id = $1`,
 		list:         `SELECT ` + retentionCols + ` FROM bulwark_retention_subjects WHERE erased_at = 0 AND id > $1 ORDER BY id LIMIT $2`,
-		markTime:     `UPDATE bulwark_retention_subjects SET suspended_at = CASE WHEN CAST($3 AS TEXT) = 'suspend' THEN CAST($4 AS BIGINT) ELSE suspended_at END, closed_at = CASE WHEN CAST($3 AS TEXT) = 'close' THEN CAST($4 AS BIGINT) ELSE closed_at END WHERE id = $1 AND version = $2 AND erased_at = 0`,
-		markWarned:   `UPDATE bulwark_retention_subjects SET warned = $3 WHERE id = $1 AND version = $2 AND warned = $4 AND erased_at = 0`,
+		markTime:     `UPDATE bulwark_retention_subjects SET suspended_at = CASE WHEN CAST($3 AS TEXT) = 'suspend' THEN CAST($4 AS BIGINT) ELSE suspended_at END, closed_at = CASE WHEN CAST($3 AS TEXT) = 'close' THEN CAST($4 AS BIGINT) ELSE closed_at END WHERE id = $1 AND version = $2 AND erased_at = 0 AND ` + fenceOK("5"),
+		markWarned:   `UPDATE bulwark_retention_subjects SET warned = $3 WHERE id = $1 AND version = $2 AND warned = $4 AND erased_at = 0 AND ` + fenceOK("5"),
 		readWarned:   `SELECT version, erased_at, warned FROM bulwark_retention_subjects WHERE id = $1`,
 		hold:         `UPDATE bulwark_retention_subjects SET hold_reason = $2, hold_since = $3 WHERE id = $1 AND erased_at = 0`,
 		state:        `SELECT version, erased_at, hold_reason FROM bulwark_retention_subjects WHERE id = $1`,
-		begin:        `INSERT INTO bulwark_retention_erasures (id, subject, rule, fence, started_at) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT) FROM bulwark_retention_subjects WHERE id = $2 AND erased_at = 0 AND hold_reason = '' AND (CAST($6 AS BIGINT) = 0 OR version = CAST($6 AS BIGINT))` + lockSuffix + ` ON CONFLICT DO NOTHING`,
+		begin:        `INSERT INTO bulwark_retention_erasures (id, subject, rule, fence, started_at) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT) FROM bulwark_retention_subjects WHERE id = $2 AND erased_at = 0 AND hold_reason = '' AND (CAST($6 AS BIGINT) = 0 OR version = CAST($6 AS BIGINT)) AND ` + fenceOK("4") + lockSuffix + ` ON CONFLICT DO NOTHING`,
 		openErasure:  `SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE subject = $1 AND finished_at = 0`,
-		raiseFence:   `UPDATE bulwark_retention_erasures SET fence = $2 WHERE id = $1 AND finished_at = 0 AND fence <= $2`,
-		step:         `UPDATE bulwark_retention_erasures SET done = CASE WHEN done = '' THEN $3 ELSE done || ',' || $3 END WHERE id = $1 AND finished_at = 0 AND fence <= $2`,
-		finish:       `UPDATE bulwark_retention_erasures SET finished_at = $3 WHERE id = $1 AND finished_at = 0 AND fence <= $2 RETURNING subject`,
+		raiseFence:   `UPDATE bulwark_retention_erasures SET fence = $2 WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2"),
+		step:         `UPDATE bulwark_retention_erasures SET done = CASE WHEN done = '' THEN $3 ELSE done || ',' || $3 END WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2"),
+		finish:       `UPDATE bulwark_retention_erasures SET finished_at = $3 WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2") + ` RETURNING subject`,
 		tombstone:    `UPDATE bulwark_retention_subjects SET state = '', since = 0, last_active = 0, has_key = 0, hold_reason = '', hold_since = 0, warned = '', suspended_at = 0, closed_at = 0, erased_at = $2, receipt = $3 WHERE id = $1`,
 		erasureState: `SELECT fence, finished_at FROM bulwark_retention_erasures WHERE id = $1`,
 		pending:      `SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE finished_at = 0 ORDER BY id LIMIT $1`,
-		lockFence:    `INSERT INTO bulwark_retention_locks (job, fence) VALUES ($1, $2) ON CONFLICT (job) DO UPDATE SET fence = bulwark_retention_locks.fence + 1 RETURNING fence`,
+		lockFence:    `INSERT INTO bulwark_retention_locks (job, fence) VALUES ($1, GREATEST($2, (SELECT fence FROM bulwark_retention_fence WHERE one = 1) + 1)) ON CONFLICT (job) DO UPDATE SET fence = GREATEST(bulwark_retention_locks.fence, (SELECT fence FROM bulwark_retention_fence WHERE one = 1)) + 1 RETURNING fence`,
+		advanceFence: `UPDATE bulwark_retention_fence SET fence = $1 WHERE one = 1 AND fence <= $1`,
+		readFence:    `SELECT fence FROM bulwark_retention_fence WHERE one = 1`,
+		// checkLease runs on the lock's own connection: it fails if the
+		// connection died, and is true only while this backend still
+		// holds the advisory lock and no later holder has a token.
+		checkLease: `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+    AND classid = CAST(CAST(hashtext('bulwark.retention') AS BIGINT) & 4294967295 AS OID)
+    AND objid = CAST(CAST(hashtext(current_schema() || ':' || $1) AS BIGINT) & 4294967295 AS OID) AND objsubid = 2)
+  AND (SELECT fence FROM bulwark_retention_locks WHERE job = $1) = $2
+  AND (SELECT fence FROM bulwark_retention_fence WHERE one = 1) <= $2`,
 	}
 	for _, p := range []*string{&q.put, &q.get, &q.list, &q.markTime, &q.markWarned, &q.readWarned, &q.hold, &q.state,
-		&q.begin, &q.openErasure, &q.raiseFence, &q.step, &q.finish, &q.tombstone, &q.erasureState, &q.pending, &q.lockFence} {
+		&q.begin, &q.openErasure, &q.raiseFence, &q.step, &q.finish, &q.tombstone, &q.erasureState, &q.pending, &q.lockFence,
+		&q.advanceFence, &q.readFence, &q.checkLease} {
 		*p = s.Rebind(*p)
 	}
 	return &RetentionStore{db: s.db, dialect: s.dialect, q: q}
@@ -86,32 +107,65 @@ func retentionBool(b bool) int64 {
 	return 0
 }
 
-func retentionSplit(s string) []string {
+func retentionSplit(s string) []string { return retentionSplitInto(nil, s) }
+
+// retentionSplitInto splits the comma-separated list s into dst[:0],
+// dropping repeats; it returns nil for an empty list.
+func retentionSplitInto(dst []string, s string) []string {
 	if s == "" {
 		return nil
 	}
-	var out []string
-	for _, x := range strings.Split(s, ",") {
+	out := dst[:0]
+	for {
+		x, rest, more := strings.Cut(s, ",")
 		if !slices.Contains(out, x) {
 			out = append(out, x)
 		}
+		if !more {
+			return out
+		}
+		s = rest
 	}
-	return out
 }
 
 type retentionScanner interface{ Scan(dest ...any) error }
 
 func retentionScanRecord(row retentionScanner) (retention.Record, error) {
 	var r retention.Record
-	var since, last, hasKey, holdSince, susp, closed, erased int64
-	var warned string
-	if err := row.Scan(&r.ID, &r.State, &since, &last, &hasKey, &r.Version, &r.Hold.Reason, &holdSince, &warned, &susp, &closed, &erased, &r.Receipt); err != nil {
-		return r, err
+	err := newRetentionRow().scan(row, &r)
+	return r, err
+}
+
+// retentionRow is the scan destination of one subject row, made once per
+// query: its pointers go into Scan's []any, so a long scan does not
+// allocate them for every row.
+type retentionRow struct {
+	id, state, holdReason, warned, receipt                    string
+	since, last, hasKey, version, holdSince, susp, closed, er int64
+	dest                                                      []any
+}
+
+func newRetentionRow() *retentionRow {
+	x := &retentionRow{}
+	x.dest = []any{&x.id, &x.state, &x.since, &x.last, &x.hasKey, &x.version, &x.holdReason, &x.holdSince, &x.warned, &x.susp, &x.closed, &x.er, &x.receipt}
+	return x
+}
+
+// scan reads a row into r, overwriting every field and reusing r.Warned's
+// storage.
+func (x *retentionRow) scan(row retentionScanner, r *retention.Record) error {
+	if err := row.Scan(x.dest...); err != nil {
+		return err
 	}
-	r.Since, r.LastActive, r.HasKey = FromMicros(since), FromMicros(last), hasKey != 0
-	r.Hold.Since, r.Warned = FromMicros(holdSince), retentionSplit(warned)
-	r.Suspended, r.Closed, r.Erased = FromMicros(susp), FromMicros(closed), FromMicros(erased)
-	return r, nil
+	*r = retention.Record{
+		Subject:   retention.Subject{ID: x.id, State: x.state, Since: FromMicros(x.since), LastActive: FromMicros(x.last), HasKey: x.hasKey != 0},
+		Version:   x.version,
+		Hold:      retention.Hold{Reason: x.holdReason, Since: FromMicros(x.holdSince)},
+		Warned:    retentionSplitInto(r.Warned, x.warned),
+		Suspended: FromMicros(x.susp), Closed: FromMicros(x.closed), Erased: FromMicros(x.er),
+		Receipt: x.receipt,
+	}
+	return nil
 }
 
 func retentionScanErasure(row retentionScanner) (retention.Erasure, error) {
@@ -156,18 +210,28 @@ func (s *RetentionStore) GetSubject(ctx context.Context, id string) (retention.R
 
 // ListSubjects implements [retention.SubjectStore].
 func (s *RetentionStore) ListSubjects(ctx context.Context, after string, limit int) ([]retention.Record, error) {
+	return s.ListSubjectsInto(ctx, make([]retention.Record, 0, max(min(limit, 10000), 0)), after, limit)
+}
+
+// ListSubjectsInto implements [retention.SubjectPager]: the rows are
+// scanned into buf's records.
+func (s *RetentionStore) ListSubjectsInto(ctx context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.list, after, limit)
 	if err != nil {
 		return nil, retentionErr("list", err)
 	}
 	defer rows.Close()
-	out := make([]retention.Record, 0, max(min(limit, 10000), 0))
+	out := buf[:0]
+	row := newRetentionRow()
 	for rows.Next() {
-		r, err := retentionScanRecord(rows)
-		if err != nil {
+		if len(out) < cap(out) {
+			out = out[:len(out)+1]
+		} else {
+			out = append(out, retention.Record{})
+		}
+		if err := row.scan(rows, &out[len(out)-1]); err != nil {
 			return nil, retentionErr("list", err)
 		}
-		out = append(out, r)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, retentionErr("list", err)
@@ -197,15 +261,18 @@ func (s *RetentionStore) why(ctx context.Context, id string, version int64) erro
 // MarkAction implements [retention.MarkStore].
 func (s *RetentionStore) MarkAction(ctx context.Context, id string, version int64, m retention.Mark) error {
 	if m.Action == retention.Warn {
-		return s.markWarned(ctx, id, version, m.Key)
+		return s.markWarned(ctx, id, version, m.Key, m.Fence)
 	}
-	res, err := s.db.ExecContext(ctx, s.q.markTime, id, version, string(m.Action), Micros(m.At))
+	res, err := s.db.ExecContext(ctx, s.q.markTime, id, version, string(m.Action), Micros(m.At), m.Fence)
 	if err != nil {
 		return retentionErr("mark", err)
 	}
 	if n, err := res.RowsAffected(); err != nil {
 		return retentionErr("mark", err)
 	} else if n == 0 {
+		if err := s.stale(ctx, m.Fence); err != nil {
+			return err
+		}
 		if err := s.why(ctx, id, version); err != nil {
 			return err
 		}
@@ -216,8 +283,11 @@ func (s *RetentionStore) MarkAction(ctx context.Context, id string, version int6
 
 // markWarned adds key to the warned list with compare-and-set, retrying a
 // few times if another writer changed the list meanwhile.
-func (s *RetentionStore) markWarned(ctx context.Context, id string, version int64, key string) error {
+func (s *RetentionStore) markWarned(ctx context.Context, id string, version int64, key string, fence int64) error {
 	for range 8 {
+		if err := s.stale(ctx, fence); err != nil {
+			return err
+		}
 		var v, erased int64
 		var warned string
 		err := s.db.QueryRowContext(ctx, s.q.readWarned, id).Scan(&v, &erased, &warned)
@@ -235,7 +305,7 @@ func (s *RetentionStore) markWarned(ctx context.Context, id string, version int6
 		if slices.Contains(keys, key) {
 			return nil
 		}
-		res, err := s.db.ExecContext(ctx, s.q.markWarned, id, version, strings.Join(append(keys, key), ","), warned)
+		res, err := s.db.ExecContext(ctx, s.q.markWarned, id, version, strings.Join(append(keys, key), ","), warned, fence)
 		if err != nil {
 			return retentionErr("mark", err)
 		}
@@ -284,6 +354,9 @@ func (s *RetentionStore) BeginErasure(ctx context.Context, e retention.Erasure) 
 			out.SubjectVersion, out.Finished, out.Done = 0, time.Time{}, nil
 			return out, nil
 		}
+		if err := s.stale(ctx, e.Fence); err != nil {
+			return retention.Erasure{}, err
+		}
 		cur, err := retentionScanErasure(s.db.QueryRowContext(ctx, s.q.openErasure, e.Subject))
 		if err == nil {
 			res, err := s.db.ExecContext(ctx, s.q.raiseFence, cur.ID, e.Fence)
@@ -327,6 +400,9 @@ func (s *RetentionStore) BeginErasure(ctx context.Context, e retention.Erasure) 
 
 // whyErasure explains a refused update of erasure id.
 func (s *RetentionStore) whyErasure(ctx context.Context, id string, fence int64) error {
+	if err := s.stale(ctx, fence); err != nil {
+		return err
+	}
 	var f, finished int64
 	err := s.db.QueryRowContext(ctx, s.q.erasureState, id).Scan(&f, &finished)
 	switch {
@@ -410,6 +486,36 @@ func (s *RetentionStore) PendingErasures(ctx context.Context, limit int) ([]rete
 	return out, nil
 }
 
+// AdvanceFence implements [retention.FenceStore].
+func (s *RetentionStore) AdvanceFence(ctx context.Context, fence int64) error {
+	res, err := s.db.ExecContext(ctx, s.q.advanceFence, fence)
+	if err != nil {
+		return retentionErr("advance fence", err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return retentionErr("advance fence", err)
+	} else if n == 0 {
+		return retention.ErrFenced
+	}
+	return nil
+}
+
+// stale returns [retention.ErrFenced] if fence is not 0 and below the
+// newest lock holder's token: it explains a refused write.
+func (s *RetentionStore) stale(ctx context.Context, fence int64) error {
+	if fence == 0 {
+		return nil
+	}
+	var cur int64
+	if err := s.db.QueryRowContext(ctx, s.q.readFence).Scan(&cur); err != nil {
+		return retentionErr("read fence", err)
+	}
+	if fence < cur {
+		return retention.ErrFenced
+	}
+	return nil
+}
+
 // ErrRetentionLockUnsupported is returned by [RetentionStore.Acquire] on
 // SQLite, which has no lock that outlives a transaction; a single-process
 // SQLite app uses [retention.LocalLocker].
@@ -422,8 +528,15 @@ var ErrRetentionLockUnsupported = errors.New("sqlstore: the retention lock needs
 // each holder's token is higher than every earlier one. The counter is
 // seeded with the time in microseconds, as redisstore's is, so its tokens
 // start above those of a [retention.LocalLocker] used before it, and the
-// erasures that lock left unfinished still resume. If the connection
-// dies the server releases the lock at once; ttl is not needed and ignored.
+// erasures that lock left unfinished still resume, and above the token
+// recorded by [RetentionStore.AdvanceFence] (which a Redis lock may have
+// raised). If the connection dies the server releases the lock at once;
+// ttl is not needed and ignored.
+//
+// The holder is not told when that happens. [retention.Lease.Check], which
+// the scheduler calls before each call into host code, asks on the lock's
+// own connection whether that backend still holds the advisory lock and
+// whether the token is still the newest; it fails if the connection died.
 func (s *RetentionStore) Acquire(ctx context.Context, job string, _ time.Duration) (retention.Lease, error) {
 	if s.dialect != Postgres {
 		return nil, ErrRetentionLockUnsupported
@@ -442,7 +555,7 @@ func (s *RetentionStore) Acquire(ctx context.Context, job string, _ time.Duratio
 		_ = conn.Close()
 		return nil, fmt.Errorf("%w: %s", retention.ErrLocked, job)
 	}
-	l := &retentionLease{conn: conn, job: job, unlock: `SELECT pg_advisory_unlock(` + key + `)`}
+	l := &retentionLease{conn: conn, job: job, unlock: `SELECT pg_advisory_unlock(` + key + `)`, check: s.q.checkLease}
 	if err := conn.QueryRowContext(ctx, s.q.lockFence, job, time.Now().UnixMicro()).Scan(&l.fence); err != nil {
 		_ = l.Release(context.WithoutCancel(ctx))
 		return nil, retentionErr("lock fence", err)
@@ -461,12 +574,26 @@ type retentionLease struct {
 	conn   *sql.Conn
 	job    string
 	unlock string
+	check  string
 	fence  int64
 	once   sync.Once
 	err    error
 }
 
 func (l *retentionLease) Fence() int64 { return l.fence }
+
+// Check implements [retention.Lease]: one query on the lock's own
+// connection, which fails if that connection died.
+func (l *retentionLease) Check(ctx context.Context) error {
+	var ok bool
+	if err := l.conn.QueryRowContext(ctx, l.check, l.job, l.fence).Scan(&ok); err != nil {
+		return fmt.Errorf("%w: %w", retention.ErrLockLost, retentionErr("check lock", err))
+	}
+	if !ok {
+		return fmt.Errorf("%w: %s", retention.ErrLockLost, l.job)
+	}
+	return nil
+}
 
 func (l *retentionLease) Release(ctx context.Context) error {
 	l.once.Do(func() {

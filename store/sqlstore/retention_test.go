@@ -175,3 +175,99 @@ func (c countingLease) Release(ctx context.Context) error {
 	c.running.Add(-1)
 	return c.Lease.Release(ctx)
 }
+
+// TestRetentionLockConnectionKilled kills the PostgreSQL backend that holds
+// a running scheduler's advisory lock (as an idle timeout, a proxy, a
+// failover or an administrator would): the server releases the lock and a
+// second scheduler takes it, and the first must run no host code after
+// the second has started.
+func TestRetentionLockConnectionKilled(t *testing.T) {
+	t.Parallel()
+	dsn := testenv.PostgresDSN(t)
+	db := testenv.OpenPostgres(t, dsn)
+	st := sqlstore.New(db, sqlstore.Postgres)
+	require.NoError(t, st.Migrate(context.Background()))
+	sa, sb := st.Retention(), retentionPG(t, dsn)
+	retentiontest.LostLock(t, sa, sb, sa, sb, func(t *testing.T, lease retention.Lease) {
+		ctx := context.Background()
+		pid, err := sqlstore.LeaseBackendPID(ctx, lease)
+		require.NoError(t, err)
+		var ok bool
+		require.NoError(t, db.QueryRowContext(ctx, `SELECT pg_terminate_backend($1)`, pid).Scan(&ok))
+		require.True(t, ok)
+		require.Eventually(t, func() bool {
+			var n int
+			return db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE pid = $1`, pid).Scan(&n) == nil && n == 0
+		}, time.Minute, 10*time.Millisecond)
+	})
+}
+
+// TestRetentionFenceWaitsForAdvance: a stale holder's write that starts
+// while a new holder's AdvanceFence is uncommitted waits for it and is
+// then refused; it neither lands after the new holder starts nor reads
+// the old token from its snapshot.
+func TestRetentionFenceWaitsForAdvance(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	db := testenv.Postgres(t)
+	st := sqlstore.New(db, sqlstore.Postgres)
+	require.NoError(t, st.Migrate(ctx))
+	rs := st.Retention()
+	require.NoError(t, rs.PutSubject(ctx, retention.Subject{ID: "u", State: "free", Since: time.Unix(1, 0)}))
+	require.NoError(t, rs.AdvanceFence(ctx, 10))
+	r, err := rs.GetSubject(ctx, "u")
+	require.NoError(t, err)
+
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback() }()
+	_, err = tx.ExecContext(ctx, `UPDATE bulwark_retention_fence SET fence = 100 WHERE one = 1`)
+	require.NoError(t, err)
+
+	done := make(chan error, 1)
+	go func() {
+		done <- rs.MarkAction(ctx, "u", r.Version, retention.Mark{Action: retention.Suspend, At: time.Unix(2, 0), Fence: 50})
+	}()
+	var txPID int
+	require.NoError(t, tx.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&txPID))
+	// The write waits on the fence row's lock (or has wrongly returned).
+	var early error
+	returned := false
+	require.Eventually(t, func() bool {
+		select {
+		case early = <-done:
+			returned = true
+			return true
+		default:
+		}
+		var n int
+		err := db.QueryRowContext(ctx, `SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))`, txPID).Scan(&n)
+		return err == nil && n > 0
+	}, time.Minute, 10*time.Millisecond)
+	if returned {
+		t.Fatalf("MarkAction did not wait for the uncommitted AdvanceFence: %v", early)
+	}
+	require.NoError(t, tx.Commit())
+	require.ErrorIs(t, <-done, retention.ErrFenced)
+	r, err = rs.GetSubject(ctx, "u")
+	require.NoError(t, err)
+	require.True(t, r.Suspended.IsZero(), "the stale write landed")
+}
+
+// TestRetentionLostLockSQLite: SQLite has no shared lock, so a process
+// runs its schedulers under a LocalLocker; one whose lease is released
+// behind its back (as a lost lock is) runs no host code once the next
+// holder has started, with the fence kept in the database file.
+func TestRetentionLostLockSQLite(t *testing.T) {
+	t.Parallel()
+	path := testenv.SQLitePath(t)
+	open := func() *sqlstore.RetentionStore {
+		st := sqlstore.New(testenv.OpenSQLite(t, path), sqlstore.SQLite)
+		require.NoError(t, st.Migrate(context.Background()))
+		return st.Retention()
+	}
+	l := retention.NewLocalLocker()
+	retentiontest.LostLock(t, open(), open(), l, l, func(t *testing.T, lease retention.Lease) {
+		require.NoError(t, lease.Release(context.Background()))
+	})
+}

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -219,4 +220,144 @@ func TestSessionRevokeWaitsForInflightCreatePostgres(t *testing.T) {
 		require.NoError(t, err)
 		require.Empty(t, l, "%s missed a session committed while it ran", revoke.name)
 	}
+}
+
+// The tab-close mark holds across instances with their own pools on one
+// PostgreSQL.
+func TestSessionClosingAcrossInstancesPostgres(t *testing.T) {
+	t.Parallel()
+	sessiontest.RunConcurrentClosing(t, func(t *testing.T) []session.Store {
+		dsn := testenv.PostgresDSN(t)
+		stores := make([]session.Store, 4)
+		for i := range stores {
+			db := testenv.OpenPostgres(t, dsn)
+			db.SetMaxOpenConns(4)
+			st := sqlstore.New(db, sqlstore.Postgres)
+			if i == 0 {
+				require.NoError(t, st.Migrate(context.Background()))
+			}
+			stores[i] = st.Session()
+		}
+		return stores
+	}, 30)
+}
+
+// Validation on PostgreSQL reads one packed column: at most 20
+// allocations (a bare one-column select through database/sql makes 17).
+// Allocations, not time, so the budget holds on any machine.
+func TestSessionValidateAllocsPostgres(t *testing.T) {
+	st := sqlstore.New(testenv.Postgres(t), sqlstore.Postgres)
+	require.NoError(t, st.Migrate(context.Background()))
+	now := time.Now()
+	m := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	iss, err := m.Create(context.Background(), "u1", session.Login{Factors: []string{"password", "totp"}, IP: "192.0.2.1", UserAgent: "test"})
+	require.NoError(t, err)
+	allocs := testing.AllocsPerRun(200, func() {
+		if _, err := m.Validate(context.Background(), iss.Token); err != nil {
+			t.Fatal(err)
+		}
+	})
+	require.LessOrEqual(t, allocs, 20.0, "Validate on PostgreSQL makes %.0f allocations", allocs)
+}
+
+// The packed row of Get is unambiguous whatever the strings hold: the
+// user agent is the client's, and may hold the separators.
+func TestSessionGetHostileStrings(t *testing.T) {
+	t.Parallel()
+	for name, open := range map[string]func(testing.TB) *sql.DB{"postgres": testenv.Postgres, "sqlite": testenv.SQLite} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			st := sessionStore(t, open)
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			for i, ua := range []string{"", "3:abc", ",,,:::", "12:x,3:y\x1f", "Zażółć 🦫 \u00e9", strings.Repeat("9:", 300)} {
+				s := &session.Session{ID: uuid.NewString(), UserID: "u:" + ua, CreatedAt: now, LastSeen: now,
+					ExpiresAt: now.Add(time.Hour), AbsoluteExpiry: now.Add(2 * time.Hour), AuthTime: now.Add(-time.Second),
+					Factors: []string{"pass:word", "1:x,"}, IP: ua, UserAgent: ua, RememberFamily: ua}
+				s.TokenHash[0], s.TokenHash[31] = byte(i+1), 0xff
+				_, err := st.Create(context.Background(), s, session.Limit{}, [32]byte{})
+				require.NoError(t, err)
+				got, err := st.Get(context.Background(), s.TokenHash, now)
+				require.NoError(t, err)
+				require.Equal(t, *s, got)
+			}
+		})
+	}
+}
+
+// FuzzSessionUnpack feeds arbitrary packed rows to the reader of Get: it
+// never panics, and what it accepts holds the hash and strings it was
+// given, in bounds.
+func FuzzSessionUnpack(f *testing.F) {
+	h := strings.Repeat("ab", 32)
+	for _, seed := range []string{
+		"1,2,3,4,5,0," + h + ",36:0190a0b4-7c1e-7c3a-9d2b-5b1e2f3a4b5c2:u113:password\x1ftotp9:192.0.2.14:test0:",
+		"1,2,3,4,5,6," + h + ",0:0:0:0:0:0:",
+		"1,2,3,4,5,6," + h + ",3:a:b0:0:0:0:0:",
+		"-1,+2,3,4,5,6," + h + ",99:x",
+		",,,,,," + h,
+		"",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, row string) {
+		s, err := sqlstore.SessionUnpack(row)
+		if err != nil {
+			return
+		}
+		total := len(s.ID) + len(s.UserID) + len(s.IP) + len(s.UserAgent) + len(s.RememberFamily)
+		if total > len(row) {
+			t.Fatalf("strings longer than the row: %d > %d", total, len(row))
+		}
+	})
+}
+
+// Cleanup on PostgreSQL skips rows another transaction holds (another
+// instance's cleanup, a revocation) instead of waiting for them: it never
+// queues behind a long transaction, and concurrent cleaners share the
+// work.
+func TestSessionCleanupSkipsLockedRows(t *testing.T) {
+	t.Parallel()
+	db := testenv.Postgres(t)
+	st := sessionStore(t, func(testing.TB) *sql.DB { return db })
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	var hashes [][32]byte
+	for i := range 5 {
+		s := &session.Session{ID: uuid.NewString(), UserID: "u" + strconv.Itoa(i), CreatedAt: now, LastSeen: now,
+			ExpiresAt: now.Add(time.Minute), AbsoluteExpiry: now.Add(time.Hour), AuthTime: now}
+		s.TokenHash[0] = byte(i + 1)
+		_, err := st.Create(ctx, s, session.Limit{}, [32]byte{})
+		require.NoError(t, err)
+		hashes = append(hashes, s.TokenHash)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback() }()
+	var id string
+	require.NoError(t, tx.QueryRowContext(ctx, `SELECT id FROM bulwark_session_sessions WHERE token_hash = $1 FOR UPDATE`, hashes[0][:]).Scan(&id))
+
+	type result struct {
+		n   int
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		n, err := st.DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
+		done <- result{n, err}
+	}()
+	var got result
+	require.Eventually(t, func() bool {
+		select {
+		case got = <-done:
+			return true
+		default:
+			return false
+		}
+	}, 30*time.Second, 10*time.Millisecond, "cleanup waited for a locked row")
+	require.NoError(t, got.err)
+	require.Equal(t, 4, got.n, "every row but the locked one")
+	require.NoError(t, tx.Rollback())
+	n, err := st.DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
+	require.NoError(t, err)
+	require.Equal(t, 1, n, "the locked row, once free")
 }

@@ -31,6 +31,9 @@
   });
 })();
 
+// The app's other tabs in this browser (they share the session cookie).
+const tabs = "BroadcastChannel" in self ? new BroadcastChannel("session") : null;
+
 // Idle timeout: poll how long the session has left (the poll does not count
 // as activity) and warn before it ends; when it has ended, go to sign-in.
 (function () {
@@ -49,10 +52,21 @@
   }
   setInterval(check, poll * 1000);
   check();
+  // Another tab of the app closing sends the close beacon, which marks the
+  // session every tab shares: this tab must answer within the grace (10 s)
+  // or the user is signed out of it too, and its own poll may be further
+  // off than that. Poll after the beacon has surely arrived (it may reach
+  // the server after this message), and once more to cover a slow one.
+  if (tabs) tabs.onmessage = (e) => {
+    if (e.data === "closing") { setTimeout(check, 1000); setTimeout(check, 5000); }
+  };
 })();
 
-// Closing the tab logs out: a beacon to /logout on pagehide, unless the page
-// is being left for another page of the app (a link or a form).
+// Closing the tab logs out: a beacon to /session/close on pagehide, unless
+// the page is being left for another page of the app (a link or a form).
+// The beacon only marks the session: reload, Back and Forward fire pagehide
+// too, and the next page's first request (the poll above) clears the mark
+// within the grace; with no tab left, the session ends.
 let leaving = false;
 document.addEventListener("click", (e) => {
   const a = e.target.closest("a[href]");
@@ -69,7 +83,10 @@ addEventListener("pageshow", () => {
   for (const b of document.querySelectorAll("form button[disabled]")) b.disabled = false;
 });
 addEventListener("pagehide", (e) => {
-  if (!e.persisted && !leaving && document.body.dataset.poll) navigator.sendBeacon("/logout");
+  if (!e.persisted && !leaving && document.body.dataset.poll) {
+    navigator.sendBeacon("/session/close");
+    if (tabs) tabs.postMessage("closing"); // the tabs still open clear the mark
+  }
   leaving = false;
 });
 
