@@ -277,7 +277,7 @@ func (a *App) mfaEmailStart(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, mfa.ErrAlreadyEnrolled):
 		a.renderMFA(w, r, http.StatusConflict, view{Error: "Emailed codes are already on."}, mfaData{})
 	case errors.Is(err, mfa.ErrThrottled):
-		a.renderMFA(w, r, http.StatusTooManyRequests, view{Error: "A code was sent a moment ago. Wait a minute before asking again."}, mfaData{EmailCodeSent: true})
+		a.renderMFA(w, r, http.StatusTooManyRequests, view{Error: codeThrottledMessage}, mfaData{EmailCodeSent: true})
 	case err != nil:
 		a.internalError(w, r, err)
 	default:
@@ -392,9 +392,15 @@ func (a *App) reauthMailedNotice(mailed string) (notice, problem string) {
 	case "1":
 		return a.mailNotice("We sent a code to your email address: enter it with your password", readerSelf), ""
 	case "wait":
-		return "", "A code was sent a moment ago. Wait a minute before asking again."
+		return "", codeThrottledMessage
 	case "off":
-		return "", "Emailed codes are not turned on for this account. Use your authenticator app or a recovery code."
+		return "", emailCodesOffMessage
 	}
 	return "", ""
 }
+
+// What the pages that mail a code say when mfa refuses to send one.
+const (
+	codeThrottledMessage = "A code was sent a moment ago. Wait a minute before asking again."
+	emailCodesOffMessage = "Emailed codes are not turned on for this account. Use your authenticator app or a recovery code."
+)

@@ -299,9 +299,9 @@ func (a *App) signinMFAEmail(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case errors.Is(err, mfa.ErrNotEnrolled):
-			v = view{Title: "Second factor", Error: "Emailed codes are not turned on for this account. Use your authenticator app or a recovery code."}
+			v = view{Title: "Second factor", Error: emailCodesOffMessage}
 		case errors.Is(err, mfa.ErrThrottled):
-			v = view{Title: "Second factor", Error: "A code was sent a moment ago. Wait a minute before asking again."}
+			v = view{Title: "Second factor", Error: codeThrottledMessage}
 		case err != nil:
 			a.internalError(w, r, err)
 			return
