@@ -428,10 +428,15 @@ func writeArchive(ctx context.Context, w io.Writer, kind ArchiveKind, m *Manifes
 	case Zip:
 		zw := zip.NewWriter(w)
 		add := func(name string, size int64, crc uint32) (io.Writer, error) {
-			return zw.CreateRaw(&zip.FileHeader{
+			h := &zip.FileHeader{
 				Name: name, Method: zip.Store, Modified: m.Created,
 				CRC32: crc, CompressedSize64: uint64(size), UncompressedSize64: uint64(size),
-			})
+			}
+			// CreateRaw, unlike CreateHeader, does not derive the MS-DOS
+			// date and time every zip reader shows from Modified: without
+			// them the entries were dated 1979-11-30.
+			h.ModifiedDate, h.ModifiedTime = msDOSTime(m.Created) //nolint:staticcheck // the fields CreateRaw writes
+			return zw.CreateRaw(h)
 		}
 		fw, err := add(ManifestName, int64(len(manifest)), crc32.ChecksumIEEE(manifest))
 		if err != nil {
@@ -567,4 +572,16 @@ func (c *ctxReader) Read(p []byte) (int, error) {
 		return 0, err
 	}
 	return c.r.Read(p)
+}
+
+// msDOSTime encodes t (UTC, years 1980 to 2107) as a zip entry's MS-DOS
+// date and time, at the format's two-second resolution.
+func msDOSTime(t time.Time) (date, clock uint16) {
+	t = t.UTC()
+	if t.Year() < 1980 {
+		t = time.Date(1980, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	date = uint16(t.Day() + int(t.Month())<<5 + (t.Year()-1980)<<9) //nolint:gosec // bounded fields
+	clock = uint16(t.Second()/2 + t.Minute()<<5 + t.Hour()<<11)     //nolint:gosec // bounded fields
+	return date, clock
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/bulwarkhq/bulwark/auth"
@@ -125,6 +126,13 @@ type mfaData struct {
 	EmailCodeSent bool
 }
 
+// RecoveryFile is the recovery codes as a text file, for the page's
+// download link (works without JavaScript).
+func (d mfaData) RecoveryFile() template.URL {
+	text := "Bulwark demo recovery codes. Each signs you in once.\n\n" + strings.Join(d.Recovery, "\n") + "\n"
+	return template.URL("data:text/plain;charset=utf-8," + url.PathEscape(text)) //nolint:gosec // our own text, escaped
+}
+
 func (a *App) mfaPage(w http.ResponseWriter, r *http.Request) {
 	a.renderMFA(w, r, http.StatusOK, view{}, mfaData{})
 }
@@ -230,12 +238,12 @@ func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderMFA(w, r, http.StatusOK, view{Notice: "Two-factor authentication is off."}, mfaData{})
+	a.renderMFA(w, r, http.StatusOK, view{Warning: "Two-factor authentication is off: your password alone now signs you in."}, mfaData{})
 }
 
+// recoveryCodes replaces the recovery codes: the old ones die at once, so
+// it needs the password again (ASVS 7.5.1).
 func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
-	// A new set passes the second factor and voids the old one, so it
-	// takes the password (ASVS 7.5.1), not just the session cookie.
 	if !a.reauthMFA(w, r) {
 		return
 	}
@@ -244,7 +252,7 @@ func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderMFA(w, r, http.StatusOK, view{Notice: "New recovery codes: the old ones no longer work."}, mfaData{Recovery: codes})
+	a.renderMFA(w, r, http.StatusOK, view{Warning: "New recovery codes: the old ones no longer work."}, mfaData{Recovery: codes})
 }
 
 // Emailed codes are a second factor only for users who turn them on here
@@ -269,11 +277,11 @@ func (a *App) mfaEmailStart(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, mfa.ErrAlreadyEnrolled):
 		a.renderMFA(w, r, http.StatusConflict, view{Error: "Emailed codes are already on."}, mfaData{})
 	case errors.Is(err, mfa.ErrThrottled):
-		a.renderMFA(w, r, http.StatusTooManyRequests, view{Error: "A code was sent a moment ago. Wait a minute before asking again."}, mfaData{EmailCodeSent: true})
+		a.renderMFA(w, r, http.StatusTooManyRequests, view{Error: codeThrottledMessage}, mfaData{EmailCodeSent: true})
 	case err != nil:
 		a.internalError(w, r, err)
 	default:
-		a.renderMFA(w, r, http.StatusOK, view{Notice: "We sent a code to your email address (see the development mailbox)."}, mfaData{EmailCodeSent: true})
+		a.renderMFA(w, r, http.StatusOK, view{Notice: a.mailNotice("We sent a code to your email address", readerSelf)}, mfaData{EmailCodeSent: true})
 	}
 }
 
@@ -341,4 +349,58 @@ func reauthRefused(err error) bool {
 	return errors.Is(err, auth.ErrInvalidCredentials) || errors.Is(err, auth.ErrCodeRequired) || errors.Is(err, auth.ErrInvalidCode)
 }
 
-const reauthMessage = "That password is not right, or the code from your authenticator app is missing or wrong."
+const reauthMessage = "That password is not right, or the code (from your authenticator app or email) is missing or wrong."
+
+// reauthPages are the pages with a re-authentication form, by the name the
+// "Email me a code" button posts, and where it returns to.
+var reauthPages = map[string]string{"mfa": "/account/mfa", "export": "/account/export", "delete": "/account/delete"}
+
+// reauthEmailCode mails a sign-in code to a user with emailed codes on, for
+// the code field of a re-authentication form: without it a user whose only
+// second factor is emailed codes could not re-authenticate at all. mfa
+// throttles it as it throttles the sign-in's resend, and refuses users who
+// did not turn emailed codes on. It returns to the form's page, which says
+// what happened (reauthMailedNotice).
+func (a *App) reauthEmailCode(w http.ResponseWriter, r *http.Request) {
+	next, ok := reauthPages[r.PostFormValue("next")]
+	if !ok {
+		http.Error(w, "unknown page", http.StatusBadRequest)
+		return
+	}
+	ctx := r.Context()
+	u, err := a.db.userByID(ctx, sess(r).UserID)
+	if err == nil {
+		err = a.factors.SendLoginCode(ctx, u.ID, u.Email)
+	}
+	mailed := "1"
+	switch {
+	case errors.Is(err, mfa.ErrThrottled):
+		mailed = "wait"
+	case errors.Is(err, mfa.ErrNotEnrolled):
+		mailed = "off"
+	case err != nil:
+		a.internalError(w, r, err)
+		return
+	}
+	http.Redirect(w, r, next+"?mailed="+mailed, http.StatusSeeOther)
+}
+
+// reauthMailedNotice is what a re-authentication page says after
+// reauthEmailCode: a notice or an error, or nothing for an unknown value.
+func (a *App) reauthMailedNotice(mailed string) (notice, problem string) {
+	switch mailed {
+	case "1":
+		return a.mailNotice("We sent a code to your email address: enter it with your password", readerSelf), ""
+	case "wait":
+		return "", codeThrottledMessage
+	case "off":
+		return "", emailCodesOffMessage
+	}
+	return "", ""
+}
+
+// What the pages that mail a code say when mfa refuses to send one.
+const (
+	codeThrottledMessage = "A code was sent a moment ago. Wait a minute before asking again."
+	emailCodesOffMessage = "Emailed codes are not turned on for this account. Use your authenticator app or a recovery code."
+)

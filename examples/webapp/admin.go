@@ -107,11 +107,11 @@ func (a *App) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	msg := "No session to end."
+	v := view{Warning: "The user had no session to end."}
 	if n > 0 {
-		msg = "Sessions ended."
+		v = view{Notice: plural(n, "session") + " ended."}
 	}
-	a.renderAdmin(w, r, view{Notice: msg})
+	a.renderAdmin(w, r, v)
 }
 
 func (a *App) adminReset(w http.ResponseWriter, r *http.Request) {
@@ -119,7 +119,7 @@ func (a *App) adminReset(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderAdmin(w, r, view{Notice: "A password reset link was sent to the user."})
+	a.renderAdmin(w, r, view{Notice: a.mailNotice("A password reset link was sent to the user", readerOther)})
 }
 
 // adminVerify recomputes every hash chain of the audit log and checks the
@@ -138,6 +138,29 @@ func (a *App) adminVerify(w http.ResponseWriter, r *http.Request) {
 	for _, rep := range reports {
 		records, checkpoints = records+rep.Records, checkpoints+rep.Checkpoints
 	}
-	a.renderAdmin(w, r, view{Notice: fmt.Sprintf("Audit log verified: %d records and %d signed checkpoints in %d chain(s), intact.",
-		records, checkpoints, len(reports))})
+	a.renderAdmin(w, r, view{Notice: fmt.Sprintf("Audit log verified: %s and %s in %s, intact.",
+		plural(records, "record"), plural(checkpoints, "signed checkpoint"), plural(len(reports), "chain"))})
+}
+
+// adminGrant gives another user the administrator role, audited with the
+// administrator as the actor: how the last administrator hands the role
+// over before deleting their account.
+func (a *App) adminGrant(w http.ResponseWriter, r *http.Request) {
+	user := r.PathValue("id")
+	_, err := a.audit.Append(r.Context(), audit.Event{
+		Actor: sess(r).UserID, Action: "admin.role.granted", TargetType: "user", TargetID: user,
+		IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(),
+	})
+	if err == nil {
+		err = a.db.makeAdmin(r.Context(), user)
+	}
+	if errors.Is(err, errNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	a.renderAdmin(w, r, view{Notice: "The user is now an administrator."})
 }

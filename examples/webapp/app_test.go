@@ -189,3 +189,31 @@ func TestConcurrentSignUps(t *testing.T) {
 	require.NoError(t, ta.db.QueryRow(`SELECT count(*) FROM webapp_users`).Scan(&count))
 	require.Equal(t, 1, count)
 }
+
+// TestBodyCap: an unauthenticated POST with a 256 KiB field is refused
+// with 413 and a clear message after reading at most 64 KiB; forms of a
+// normal size pass.
+func TestBodyCap(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	for _, tc := range []struct {
+		name   string
+		path   string
+		field  string
+		size   int
+		status int
+	}{
+		{"password check, 256 KiB", "/password/check", "password", 256 << 10, http.StatusRequestEntityTooLarge},
+		{"sign-in, 256 KiB", "/signin", "password", 256 << 10, http.StatusRequestEntityTooLarge},
+		{"sign-up, 65 KiB", "/signup", "first_name", 65 << 10, http.StatusRequestEntityTooLarge},
+		{"password check, normal", "/password/check", "password", 40, http.StatusOK},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := ta.do(t, browser(t), "POST", tc.path, url.Values{tc.field: {strings.Repeat("a", tc.size)}})
+			require.Equal(t, tc.status, res.StatusCode, res.Body)
+			if tc.status == http.StatusRequestEntityTooLarge {
+				require.Contains(t, res.Body, "too large")
+			}
+		})
+	}
+}

@@ -107,8 +107,13 @@ func (a *App) clientSave(w http.ResponseWriter, r *http.Request) {
 		Notes: strings.TrimSpace(r.PostFormValue("notes")),
 	}
 	id := r.PathValue("id")
+	msg := tooLong(field{"Name", in.Name, maxName}, field{"Email", in.Email, maxEmail},
+		field{"Phone", in.Phone, maxPhone}, field{"Notes", in.Notes, maxNotes})
 	if in.Name == "" {
-		a.render(w, r, http.StatusUnprocessableEntity, "client", view{Title: "Client", Error: "A client needs a name.",
+		msg = "A client needs a name."
+	}
+	if msg != "" {
+		a.render(w, r, http.StatusUnprocessableEntity, "client", view{Title: "Client", Error: msg,
 			Data: clientFormData{Client: in, New: id == ""}})
 		return
 	}
@@ -147,7 +152,28 @@ func (a *App) clientSave(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/clients?saved=1", http.StatusSeeOther)
 }
 
+// clientDeletePage asks before an irreversible delete. It is a page of
+// its own, so the question is asked without JavaScript too.
+func (a *App) clientDeletePage(w http.ResponseWriter, r *http.Request) {
+	c, _, err := a.db.client(r.Context(), sess(r).UserID, r.PathValue("id"))
+	if errors.Is(err, errNotFound) {
+		http.NotFound(w, r)
+		return
+	}
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	a.render(w, r, http.StatusOK, "client_delete", view{Title: "Delete " + c.Name + "?", Data: c})
+}
+
+// clientDelete deletes a client once confirmed: a POST without the
+// confirmation page's answer shows the question instead.
 func (a *App) clientDelete(w http.ResponseWriter, r *http.Request) {
+	if r.PostFormValue("confirm") != "yes" {
+		a.clientDeletePage(w, r)
+		return
+	}
 	ctx, s := r.Context(), sess(r)
 	old, err := a.loadClient(ctx, s.UserID, r.PathValue("id"))
 	if errors.Is(err, errNotFound) {

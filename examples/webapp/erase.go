@@ -34,7 +34,7 @@ func (a *App) registerErasers() {
 		return nil
 	}))
 	a.lifecycle.Register("exports", retention.EraserFunc(func(_ context.Context, user string) error {
-		if p := a.exports.take(user); p != "" {
+		if p := a.exports.drop(user); p != "" {
 			return os.Remove(p)
 		}
 		return nil
@@ -61,8 +61,35 @@ func (e erasureRecorder) RecordErasure(ctx context.Context, r retention.Receipt)
 	return err
 }
 
+// lastAdminMessage is shown to the only administrator on the way to
+// deleting their account: nobody could administer the app afterwards.
+const lastAdminMessage = "You are the only administrator: nobody could administer the app after you. " +
+	"First make another user an administrator on the Admin page, then delete your account."
+
+// isLastAdmin says whether u is the only administrator.
+func (a *App) isLastAdmin(ctx context.Context, u User) (bool, error) {
+	if !u.IsAdmin {
+		return false, nil
+	}
+	n, err := a.db.countAdmins(ctx)
+	return n <= 1, err
+}
+
 func (a *App) deletePage(w http.ResponseWriter, r *http.Request) {
-	a.render(w, r, http.StatusOK, "delete", view{Title: "Delete my account"})
+	u, err := a.db.userByID(r.Context(), sess(r).UserID)
+	var last bool
+	if err == nil {
+		last, err = a.isLastAdmin(r.Context(), u)
+	}
+	if err != nil {
+		a.internalError(w, r, err)
+		return
+	}
+	v := view{Title: "Delete my account", Data: last}
+	if last {
+		v.Error = lastAdminMessage
+	}
+	a.render(w, r, http.StatusOK, "delete", v)
 }
 
 // deleteAccount asks for the password again (a destructive action needs a
@@ -74,13 +101,22 @@ func (a *App) deleteAccount(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
+	// The last administrator stays until someone else holds the role.
+	if last, err := a.isLastAdmin(ctx, u); err != nil || last {
+		if err != nil {
+			a.internalError(w, r, err)
+			return
+		}
+		a.render(w, r, http.StatusConflict, "delete", view{Title: "Delete my account", Error: lastAdminMessage, Data: true})
+		return
+	}
 	// Re-authentication goes through auth, under the same throttle as sign-in.
 	if _, err := a.auth.Reauthenticate(ctx, reauth(r, u.ID), a.client(r)); err != nil {
 		if !reauthRefused(err) {
 			a.internalError(w, r, err)
 			return
 		}
-		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: reauthMessage})
+		a.render(w, r, http.StatusUnprocessableEntity, "delete", view{Title: "Delete my account", Error: reauthMessage, Data: false})
 		return
 	}
 	receipt, err := a.lifecycle.Erase(ctx, u.ID)

@@ -95,11 +95,18 @@ type exportJob struct {
 	Running bool   `json:"running"`
 	Module  string `json:"module"`
 	Rows    int64  `json:"rows"`
-	Done    int    `json:"done"`  // modules finished
-	Total   int    `json:"total"` // modules in the export
-	Error   string `json:"error,omitempty"`
-	Ready   bool   `json:"ready"`
-	path    string
+	// Done counts the steps finished out of Total: one per module, then
+	// one for packing and encrypting the archive (with a passphrase,
+	// scrypt alone takes a second or more), so the bar is full only when
+	// the file is ready.
+	Done       int    `json:"done"`
+	Total      int    `json:"total"`
+	Modules    int    `json:"modules"` // steps that are modules
+	Error      string `json:"error,omitempty"`
+	Ready      bool   `json:"ready"`
+	Downloaded bool   `json:"downloaded"` // the file was taken; a second download is refused
+	Name       string `json:"name"`       // the file's name, for the instructions
+	path       string
 }
 
 func newExportJobs() *exportJobs { return &exportJobs{jobs: map[string]*exportJob{}} }
@@ -122,9 +129,21 @@ func (j *exportJobs) update(user string, fn func(*exportJob)) {
 	}
 }
 
-// take removes the user's job and returns its file, for the one download
-// or for erasure.
+// take returns the job's file, for the one download or for erasure, and
+// remembers that it was taken, so that a second download can say so.
 func (j *exportJobs) take(user string) string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	x, ok := j.jobs[user]
+	if !ok || x.Running || x.path == "" {
+		return ""
+	}
+	j.jobs[user] = &exportJob{Downloaded: true, Name: x.Name}
+	return x.path
+}
+
+// drop forgets the user's job and returns its file, for erasure.
+func (j *exportJobs) drop(user string) string {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	x, ok := j.jobs[user]
@@ -135,9 +154,32 @@ func (j *exportJobs) take(user string) string {
 	return x.path
 }
 
+// exportName is the downloaded file's name: the page's instructions use
+// the same one.
+func (a *App) exportName() string {
+	return "bulwark-export-" + a.cfg.Now().UTC().Format(time.DateOnly) + ".zip.age"
+}
+
+type exportView struct {
+	exportJob
+	FileName string // the name to use in the instructions
+}
+
+func (a *App) renderExport(w http.ResponseWriter, r *http.Request, status int, v view, job exportJob) {
+	name := job.Name
+	if name == "" {
+		name = a.exportName()
+	}
+	v.Title, v.Data = "Export my data", exportView{exportJob: job, FileName: name}
+	if job.Downloaded && v.Error == "" && v.Notice == "" {
+		v.Notice = "Your export was downloaded and deleted from the server. Start a new one to download it again."
+	}
+	a.render(w, r, status, "export", v)
+}
+
 func (a *App) exportPage(w http.ResponseWriter, r *http.Request) {
 	job, _ := a.exports.get(sess(r).UserID)
-	a.render(w, r, http.StatusOK, "export", view{Title: "Export my data", Data: job})
+	a.renderExport(w, r, http.StatusOK, view{}, job)
 }
 
 // exportStart checks the request and starts the export in the background:
@@ -151,7 +193,7 @@ func (a *App) exportStart(w http.ResponseWriter, r *http.Request) {
 	}
 	pass, key := r.PostFormValue("passphrase"), strings.TrimSpace(r.PostFormValue("recipient"))
 	fail := func(msg string) {
-		a.render(w, r, http.StatusUnprocessableEntity, "export", view{Title: "Export my data", Error: msg, Data: exportJob{}})
+		a.renderExport(w, r, http.StatusUnprocessableEntity, view{Error: msg}, exportJob{})
 	}
 	// Exporting everything about a person is sensitive: confirm the
 	// password (ASVS 7.5.1), under auth's brute-force throttle.
@@ -193,17 +235,11 @@ func (a *App) exportStart(w http.ResponseWriter, r *http.Request) {
 	if x, ok := a.exports.jobs[user]; ok {
 		_ = os.Remove(x.path)
 	}
-	a.exports.jobs[user] = &exportJob{Running: true, Total: len(a.exporter.Modules()), path: f.Name()}
+	n := len(a.exporter.Modules())
+	a.exports.jobs[user] = &exportJob{Running: true, Modules: n, Total: n + 1, Name: a.exportName(), path: f.Name()}
 	a.exports.mu.Unlock()
 
-	req.Progress = func(p export.Progress) {
-		a.exports.update(user, func(x *exportJob) {
-			x.Module, x.Rows = p.Module, p.Rows
-			if p.Done {
-				x.Done++
-			}
-		})
-	}
+	req.Progress = a.exportProgress(user)
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Minute)
 	go func() {
 		defer cancel()
@@ -213,6 +249,9 @@ func (a *App) exportStart(w http.ResponseWriter, r *http.Request) {
 		}
 		a.exports.update(user, func(x *exportJob) {
 			x.Running, x.Ready = false, err == nil
+			if err == nil {
+				x.Done = x.Total // the archive step
+			}
 			if err != nil {
 				a.logError(ctx, fmt.Errorf("export: %w", err))
 				x.Error = "The export failed. Please try again."
@@ -220,6 +259,19 @@ func (a *App) exportStart(w http.ResponseWriter, r *http.Request) {
 		})
 	}()
 	http.Redirect(w, r, "/account/export", http.StatusSeeOther)
+}
+
+// exportProgress counts finished modules; the last step, packing and
+// encrypting, is counted only when the export returns.
+func (a *App) exportProgress(user string) func(export.Progress) {
+	return func(p export.Progress) {
+		a.exports.update(user, func(x *exportJob) {
+			x.Module, x.Rows = p.Module, p.Rows
+			if p.Done {
+				x.Done = min(x.Done+1, x.Modules)
+			}
+		})
+	}
 }
 
 func (a *App) exportStatus(w http.ResponseWriter, r *http.Request) {
@@ -232,9 +284,17 @@ func (a *App) exportStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) exportDownload(w http.ResponseWriter, r *http.Request) {
-	path := a.exports.take(sess(r).UserID)
+	user := sess(r).UserID
+	job, _ := a.exports.get(user)
+	path := a.exports.take(user)
 	if path == "" {
-		http.Redirect(w, r, "/account/export", http.StatusSeeOther)
+		// Say why, rather than silently showing the form again.
+		msg, status := "There is no export ready to download. Start one below.", http.StatusNotFound
+		if job.Downloaded {
+			msg, status = "This export has already been downloaded: each file can be downloaded once, then it is deleted "+
+				"from the server. Start a new export to download your data again.", http.StatusGone
+		}
+		a.renderExport(w, r, status, view{Error: msg}, job)
 		return
 	}
 	defer func() { _ = os.Remove(path) }()
@@ -244,7 +304,7 @@ func (a *App) exportDownload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer func() { _ = f.Close() }()
-	name := "bulwark-export-" + a.cfg.Now().UTC().Format(time.DateOnly) + ".zip.age"
+	name := job.Name
 	w.Header().Set("Content-Type", "application/octet-stream")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	http.ServeContent(w, r, name, time.Time{}, f)

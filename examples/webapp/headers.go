@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"errors"
+	"mime"
 	"net/http"
 )
 
@@ -27,7 +29,7 @@ func (a *App) secure(next http.Handler) http.Handler {
 			"ip", a.cfg.ClientIP.String(r))
 		http.Error(w, "Cross-origin request refused.", http.StatusForbidden)
 	}))
-	protected := csrf.Handler(next)
+	protected := csrf.Handler(limitBody(a.onceOnly(next)))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Content-Security-Policy", contentSecurityPolicy)
@@ -42,6 +44,39 @@ func (a *App) secure(next http.Handler) http.Handler {
 		// hooks that audit without the request (session's OnEvent).
 		ctx := context.WithValue(r.Context(), clientKey{}, clientInfo{IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent()})
 		protected.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// maxBodyBytes caps every request body. The largest form the app has is a
+// client with its notes (4,000 characters, at most 16 KiB of UTF-8, then
+// percent-encoded); nothing legitimate comes near 64 KiB. Without a cap an
+// unauthenticated POST of any size was read whole before a handler looked
+// at it.
+const maxBodyBytes = 64 << 10
+
+// limitBody reads at most maxBodyBytes of a request, and parses forms here,
+// so that an oversized one is refused with 413 and a clear message before
+// any handler runs (handlers' PostFormValue would otherwise see empty
+// fields and answer with a confusing error).
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Body == http.NoBody {
+			next.ServeHTTP(w, r)
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "application/x-www-form-urlencoded" {
+			if err := r.ParseForm(); err != nil {
+				var tooBig *http.MaxBytesError
+				if errors.As(err, &tooBig) {
+					http.Error(w, "This form is too large: a request may carry at most 64 KiB.", http.StatusRequestEntityTooLarge)
+					return
+				}
+				http.Error(w, "This form could not be read.", http.StatusBadRequest)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

@@ -40,7 +40,7 @@ type testApp struct {
 	srv   *httptest.Server
 }
 
-func newTestApp(t *testing.T, tweak func(*Config)) *testApp {
+func newTestApp(t testing.TB, tweak func(*Config)) *testApp {
 	t.Helper()
 	db := testenv.SQLite(t)
 	kek, err := keyring.NewLocalKEK(keyring.GenerateMasterKey().Bytes())
@@ -51,6 +51,7 @@ func newTestApp(t *testing.T, tweak func(*Config)) *testApp {
 		HashParams:       password.Params{Memory: 1024, Time: 1, Parallelism: 1},
 		ExportWorkFactor: 10,
 		Mail:             io.Discard,
+		DevMailbox:       true,
 		Log:              slog.New(slog.DiscardHandler),
 		Now:              c.Now,
 	}
@@ -68,7 +69,7 @@ func newTestApp(t *testing.T, tweak func(*Config)) *testApp {
 
 // browser is an HTTP client with a cookie jar that does not follow
 // redirects, so tests see where each answer points.
-func browser(t *testing.T) *http.Client {
+func browser(t testing.TB) *http.Client {
 	jar, err := cookiejar.New(nil)
 	require.NoError(t, err)
 	return &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -83,7 +84,7 @@ type answer struct {
 }
 
 // do sends a same-origin request, as a browser's form would.
-func (ta *testApp) do(t *testing.T, c *http.Client, method, path string, form url.Values) answer {
+func (ta *testApp) do(t testing.TB, c *http.Client, method, path string, form url.Values) answer {
 	t.Helper()
 	var body io.Reader
 	if form != nil {
@@ -107,7 +108,7 @@ const testPassword = "correct horse battery staple"
 
 // signUpAndIn creates an account for email and signs c in with it
 // (password only: no second factor yet).
-func (ta *testApp) signUpAndIn(t *testing.T, c *http.Client, email string) {
+func (ta *testApp) signUpAndIn(t testing.TB, c *http.Client, email string) {
 	t.Helper()
 	res := ta.do(t, c, "POST", "/signup", url.Values{"first_name": {"Łukasz"}, "last_name": {"Żółć"}, "email": {email}, "password": {testPassword}})
 	require.Equal(t, http.StatusOK, res.StatusCode, res.Body)
@@ -117,7 +118,7 @@ func (ta *testApp) signUpAndIn(t *testing.T, c *http.Client, email string) {
 	require.Equal(t, "/clients", res.Header.Get("Location"))
 }
 
-func (ta *testApp) userID(t *testing.T, login string) string {
+func (ta *testApp) userID(t testing.TB, login string) string {
 	t.Helper()
 	u, err := ta.App.db.userByLogin(t.Context(), login)
 	require.NoError(t, err)

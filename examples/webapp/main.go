@@ -12,6 +12,10 @@
 // hex or base64; without them key files are created in a temporary
 // directory, for development only).
 //
+// Mail is off unless -dev-mail turns on the development mailbox, where
+// each signed-in user reads their own mail; -dev-mail-insecure (loopback
+// only) shows every message to anyone, for trying password resets locally.
+//
 // The first account created is the administrator.
 package main
 
@@ -23,7 +27,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -40,23 +46,41 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "webapp:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+// run serves the demo until ctx ends. It binds the address first, so a
+// port already taken fails at once, before anything is opened or printed,
+// and the banner appears only once the server is listening.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	dataDir := filepath.Join(os.TempDir(), "bulwark-webapp")
-	addr := flag.String("addr", "127.0.0.1:8080", "listen address")
-	dsn := flag.String("db", env("BULWARK_DB", filepath.Join(dataDir, "app.db")), "SQLite file, or a postgres:// URL")
-	redisAddr := flag.String("redis", env("BULWARK_REDIS", ""), "Redis address for sessions and one-time codes (optional)")
-	redisVolatile := flag.Bool("redis-allow-volatile", false, "accept a Redis without AOF or snapshots (development only: used codes and lockouts are forgotten on restart)")
-	useTLS := flag.Bool("tls", false, "serve HTTPS with a generated development certificate")
-	flag.Parse()
+	flags := flag.NewFlagSet("webapp", flag.ContinueOnError)
+	flags.SetOutput(stderr)
+	addr := flags.String("addr", "127.0.0.1:8080", "listen address")
+	dsn := flags.String("db", env("BULWARK_DB", filepath.Join(dataDir, "app.db")), "SQLite file, or a postgres:// URL")
+	redisAddr := flags.String("redis", env("BULWARK_REDIS", ""), "Redis address for sessions and one-time codes (optional)")
+	redisVolatile := flags.Bool("redis-allow-volatile", false, "accept a Redis without AOF or snapshots (development only: used codes and lockouts are forgotten on restart)")
+	useTLS := flags.Bool("tls", false, "serve HTTPS with a generated development certificate")
+	devMail := flags.Bool("dev-mail", false, "development mailbox at /dev/mailbox: each signed-in user reads their own mail")
+	openMail := flags.Bool("dev-mail-insecure", false, "development mailbox open to anyone, reset links and codes included (loopback -addr only)")
+	if err := flags.Parse(args); err != nil {
+		return err
+	}
+	if *openMail && !loopback(*addr) {
+		return fmt.Errorf("-dev-mail-insecure shows every reset link and sign-in code to anyone who reaches the server: it needs a loopback -addr, not %q", *addr)
+	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s (choose another address with -addr, for example -addr 127.0.0.1:8081): %w", *addr, err)
+	}
+	defer func() { _ = ln.Close() }()
 
 	db, err := openDB(*dsn)
 	if err != nil {
@@ -75,7 +99,8 @@ func run() error {
 	if *useTLS {
 		scheme = "https"
 	}
-	cfg := Config{DB: db, KEK: kek, AuditKey: auditKey, TLS: *useTLS, BaseURL: scheme + "://" + *addr}
+	cfg := Config{DB: db, KEK: kek, AuditKey: auditKey, TLS: *useTLS, BaseURL: scheme + "://" + ln.Addr().String(),
+		DevMailbox: *devMail, InsecureOpenMailbox: *openMail}
 	if *redisAddr != "" {
 		rdb := redis.NewClient(&redis.Options{Addr: *redisAddr})
 		defer func() { _ = rdb.Close() }()
@@ -96,7 +121,6 @@ func run() error {
 	}()
 
 	srv := &http.Server{
-		Addr:              *addr,
 		Handler:           app.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -104,7 +128,7 @@ func run() error {
 	}
 	go func() {
 		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second) // ctx is done: shutdown gets time of its own
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
@@ -115,16 +139,44 @@ func run() error {
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
-	fmt.Printf("Bulwark demo on %s://%s (database: %s)\n", scheme, *addr, redactDSN(*dsn))
+	_, _ = fmt.Fprintln(stderr, mailNotice(cfg))
+	_, _ = fmt.Fprintf(stdout, "Bulwark demo on %s (database: %s)\n", cfg.BaseURL, redactDSN(*dsn))
 	if *useTLS {
-		err = srv.ListenAndServeTLS("", "")
+		err = srv.ServeTLS(ln, "", "")
 	} else {
-		err = srv.ListenAndServe()
+		err = srv.Serve(ln)
 	}
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
 	return err
+}
+
+// mailNotice says at start-up where mail goes, loudly when anyone can
+// read it.
+func mailNotice(cfg Config) string {
+	switch {
+	case cfg.InsecureOpenMailbox:
+		return "webapp: WARNING: -dev-mail-insecure: every message, reset links and sign-in codes included, " +
+			"is readable by anyone at /dev/mailbox. Development on your own machine only."
+	case cfg.DevMailbox:
+		return "webapp: development mail is on: signed-in users read their own mail at /dev/mailbox."
+	}
+	return "webapp: mail is off (no mailer configured): messages are dropped. Sign in with your email address; " +
+		"-dev-mail shows users their own mail at /dev/mailbox."
+}
+
+// loopback says whether addr (host:port) listens on a loopback address only.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func env(name, def string) string {
@@ -138,12 +190,20 @@ func env(name, def string) string {
 // else, with the SQLite settings sqlstore documents.
 func openDB(dsn string) (*sql.DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return sql.Open("pgx", dsn)
+		db, err := sql.Open("pgx", dsn)
+		if err == nil {
+			sizePool(db, postgresConns)
+		}
+		return db, err
 	}
 	if err := os.MkdirAll(filepath.Dir(dsn), 0o700); err != nil {
 		return nil, err
 	}
-	return sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+	db, err := sql.Open("sqlite", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate")
+	if err == nil {
+		sizePool(db, sqliteConns)
+	}
+	return db, err
 }
 
 // loadKEK reads the master key from BULWARK_MASTER_KEY. Without it, for

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -38,6 +39,8 @@ var templateFuncs = template.FuncMap{
 	"join":     strings.Join,
 	"duration": retention.FormatDuration,
 	"label":    activityLabel,
+	"outcome":  outcomeLabel,
+	"plural":   plural,
 }
 
 func parsePages() (*pages, error) {
@@ -64,13 +67,30 @@ type view struct {
 	Title  string
 	User   *User  // the signed-in user, nil for visitors
 	Notice string // a success message
-	Error  string // a problem to show above the form
+	// Warning is news the user should heed (old codes no longer work, a
+	// factor is off), shown in amber rather than success green.
+	Warning string
+	Error   string // a problem to show above the form
 	// Poll is how often, in seconds, the page asks how long the session
 	// has left, for the "expiring soon" banner; 0 on visitors' pages.
 	Poll int
 	// Warn is how many seconds before the idle timeout the banner shows.
 	Warn int
-	Data any
+	// Mailbox is "own" when the development mailbox shows users their own
+	// mail, "open" when it shows everyone everything (with a banner).
+	Mailbox string
+	// PasswordMin and PasswordMax are the policy's length limits, for the
+	// hints beside password fields (which carry no maxlength: a field that
+	// cuts a pasted passphrase short would set a password the user does
+	// not know).
+	PasswordMin, PasswordMax int
+	// FormToken guards this render's forms against a second submission
+	// (see onceGuard).
+	FormToken string
+	// EmailCodes is set on the pages with a re-authentication form for a
+	// user with emailed codes on: the form offers "Email me a code".
+	EmailCodes bool
+	Data       any
 }
 
 // render writes page with v, buffered so that a template error becomes a
@@ -88,6 +108,25 @@ func (a *App) render(w http.ResponseWriter, r *http.Request, status int, page st
 	}
 	if v.User != nil {
 		v.Poll, v.Warn = a.pollSeconds(), 120
+	}
+	v.PasswordMin, v.PasswordMax = a.policy.MinLength, a.policy.MaxLength
+	if _, reauthForm := reauthPages[page]; reauthForm && v.User != nil {
+		st, err := a.factors.Status(r.Context(), v.User.ID)
+		if err != nil {
+			a.internalError(w, r, err)
+			return
+		}
+		v.EmailCodes = st.Email
+		if v.Notice == "" && v.Error == "" {
+			v.Notice, v.Error = a.reauthMailedNotice(r.URL.Query().Get("mailed"))
+		}
+	}
+	v.FormToken = a.once.issue()
+	switch {
+	case a.cfg.InsecureOpenMailbox:
+		v.Mailbox = "open"
+	case a.cfg.DevMailbox:
+		v.Mailbox = "own"
 	}
 	var buf bytes.Buffer
 	if err := t.Execute(&buf, v); err != nil {
@@ -189,6 +228,24 @@ func activityLabel(action, reason string) string {
 		"session.revoked":        "Session ended",
 		"session.revoked_all":    "Sessions ended",
 		"admin.sessions.ended":   "Sessions ended by an administrator",
+		"admin.role.granted":     "Made an administrator",
+		"client.created":         "Created",
+		"client.updated":         "Changed",
+		"client.deleted":         "Deleted",
+	}
+	switch {
+	case action == string(auth.EventRegistered) && reason == "taken":
+		return "Someone tried to sign up with your address"
+	case action == string(auth.EventSessionsEnded):
+		// auth records how many sessions ended as the reason.
+		n, err := strconv.Atoi(reason)
+		switch {
+		case err != nil:
+			return "Other sessions ended"
+		case n == 0:
+			return "No other session to end"
+		}
+		return plural(n, "other session") + " ended"
 	}
 	l, ok := labels[auth.EventType(action)]
 	if !ok {
@@ -198,4 +255,25 @@ func activityLabel(action, reason string) string {
 		l += " (" + reason + ")"
 	}
 	return l
+}
+
+// outcomeLabel turns an audit outcome into a word for the pages.
+func outcomeLabel(outcome string) string {
+	switch outcome {
+	case "success":
+		return "done"
+	case "failure":
+		return "refused"
+	case "error":
+		return "error"
+	}
+	return outcome
+}
+
+// plural writes "1 chain", "3 chains".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

@@ -28,7 +28,9 @@ func (a *App) routes() http.Handler {
 	mux.HandleFunc("POST /forgot", a.forgot)
 	mux.HandleFunc("GET /reset", a.resetPage)
 	mux.HandleFunc("POST /reset", a.reset)
-	mux.HandleFunc("GET /dev/mailbox", a.mailboxPage)
+	// The development mailbox: off unless turned on; then each signed-in
+	// user reads their own mail (see devMailer).
+	mux.Handle("GET /dev/mailbox", private(a.sessions.Optional(http.HandlerFunc(a.mailboxPage))))
 
 	// Session plumbing from package session: the idle-banner poll (which
 	// must not count as activity), the pagehide beacon (which marks the
@@ -46,6 +48,7 @@ func (a *App) routes() http.Handler {
 	in.HandleFunc("POST /clients/new", a.clientSave)
 	in.HandleFunc("GET /clients/{id}", a.clientForm)
 	in.HandleFunc("POST /clients/{id}", a.clientSave)
+	in.HandleFunc("GET /clients/{id}/delete", a.clientDeletePage)
 	in.HandleFunc("POST /clients/{id}/delete", a.clientDelete)
 
 	in.HandleFunc("GET /account", a.accountPage)
@@ -60,6 +63,7 @@ func (a *App) routes() http.Handler {
 	in.HandleFunc("POST /account/mfa/email", a.mfaEmailStart)
 	in.HandleFunc("POST /account/mfa/email/confirm", a.mfaEmailConfirm)
 	in.HandleFunc("POST /account/mfa/email/remove", a.mfaEmailRemove)
+	in.HandleFunc("POST /account/reauth/email-code", a.reauthEmailCode)
 	in.HandleFunc("POST /account/recovery-codes", a.recoveryCodes)
 
 	in.HandleFunc("GET /account/export", a.exportPage)
@@ -72,6 +76,7 @@ func (a *App) routes() http.Handler {
 	in.Handle("GET /admin", a.adminOnly(a.adminPage))
 	in.Handle("POST /admin/users/{id}/end-sessions", a.adminOnly(a.adminEndSessions))
 	in.Handle("POST /admin/users/{id}/reset", a.adminOnly(a.adminReset))
+	in.Handle("POST /admin/users/{id}/admin", a.adminOnly(a.adminGrant))
 	in.Handle("POST /admin/verify", a.adminOnly(a.adminVerify))
 
 	signedIn := private(a.sessions.Middleware(in))

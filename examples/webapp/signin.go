@@ -80,6 +80,10 @@ func (a *App) signup(w http.ResponseWriter, r *http.Request) {
 		reg.Password = "" // never echoed back
 		a.render(w, r, http.StatusUnprocessableEntity, "signup", view{Title: "Create an account", Error: msg, Data: reg})
 	}
+	if msg := tooLong(field{"First name", reg.FirstName, maxName}, field{"Last name", reg.LastName, maxName}); msg != "" {
+		fail(msg)
+		return
+	}
 	if reg.FirstName == "" || reg.LastName == "" || !validEmail(reg.Email) {
 		fail("Please give your first name, last name and email address.")
 		return
@@ -287,7 +291,7 @@ func (a *App) signinMFA(w http.ResponseWriter, r *http.Request) {
 // is the account's own.
 func (a *App) signinMFAEmail(w http.ResponseWriter, r *http.Request) {
 	user, ok := a.pendingUser(r)
-	v := view{Title: "Second factor", Notice: "We sent a code to your email address (see the development mailbox)."}
+	v := view{Title: "Second factor", Notice: a.mailNotice("We sent a code to your email address", readerSignedOut)}
 	if ok {
 		u, err := a.db.userByID(r.Context(), user)
 		if err == nil {
@@ -295,9 +299,9 @@ func (a *App) signinMFAEmail(w http.ResponseWriter, r *http.Request) {
 		}
 		switch {
 		case errors.Is(err, mfa.ErrNotEnrolled):
-			v = view{Title: "Second factor", Error: "Emailed codes are not turned on for this account. Use your authenticator app or a recovery code."}
+			v = view{Title: "Second factor", Error: emailCodesOffMessage}
 		case errors.Is(err, mfa.ErrThrottled):
-			v = view{Title: "Second factor", Error: "A code was sent a moment ago. Wait a minute before asking again."}
+			v = view{Title: "Second factor", Error: codeThrottledMessage}
 		case err != nil:
 			a.internalError(w, r, err)
 			return
@@ -335,7 +339,7 @@ func (a *App) forgot(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.render(w, r, http.StatusOK, "forgot", view{Title: "Forgot your password?",
-		Notice: "If an account has this address, we have emailed it a reset link."})
+		Notice: a.mailNotice("If an account has this address, we have emailed it a reset link", readerSignedOut)})
 }
 
 func (a *App) resetPage(w http.ResponseWriter, r *http.Request) {

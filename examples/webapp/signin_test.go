@@ -36,13 +36,13 @@ func (ta *testApp) totp(t *testing.T, secret []byte) string {
 	return code
 }
 
-// lastMail returns the newest development mail's body.
+// lastMail returns the newest development mail's body and link.
 func (ta *testApp) lastMail() string {
-	msgs := ta.mail.messages()
+	msgs := ta.mail.messages("")
 	if len(msgs) == 0 {
 		return ""
 	}
-	return msgs[0].Body
+	return msgs[0].Body + " " + msgs[0].Link
 }
 
 func TestSignInWithEmailedCode(t *testing.T) {
@@ -131,6 +131,7 @@ func TestSensitiveActionsNeedPassword(t *testing.T) {
 			t.Log(logs.String())
 		}
 	}()
+	ta.signUpAndIn(t, browser(t), "admin@example.com") // so that ada is not the last administrator
 	c := browser(t)
 	ta.signUpAndIn(t, c, "ada@example.com")
 	ta.enrolTOTP(t, c)
@@ -179,4 +180,35 @@ func TestSignInWithRecoveryCode(t *testing.T) {
 	require.Contains(t, ta.do(t, c, "GET", "/account", nil).Body, "9 recovery codes left")
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	require.Equal(t, http.StatusUnauthorized, signInWith(codes[0][1]).StatusCode, "a recovery code works once")
+}
+
+// TestFactorChangesNeedPassword: enrolling an authenticator app and
+// replacing the recovery codes each ask for the password again, as turning
+// the second factor off does (ASVS 7.5.1); a session cookie alone changes
+// nothing.
+func TestFactorChangesNeedPassword(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	for _, pw := range []string{"", "not my password"} {
+		res := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {pw}})
+		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+		require.Contains(t, res.Body, "password is not right")
+		require.NotContains(t, res.Body, `id="totp-secret"`)
+	}
+	secret := ta.enrolTOTP(t, c)
+	before, err := ta.factors.Status(t.Context(), ta.userID(t, "ada@example.com"))
+	require.NoError(t, err)
+	res := ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {"not my password"}})
+	require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	require.NotContains(t, res.Body, `id="recovery-codes"`)
+	after, err := ta.factors.Status(t.Context(), ta.userID(t, "ada@example.com"))
+	require.NoError(t, err)
+	require.Equal(t, before, after, "the old codes still work")
+
+	ta.clock.Add(time.Minute) // a fresh code: the enrolment's is spent
+	res = ta.do(t, c, "POST", "/account/recovery-codes", url.Values{"password": {testPassword}, "code": {ta.totp(t, secret)}})
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.Contains(t, res.Body, `id="recovery-codes"`)
 }

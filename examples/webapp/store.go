@@ -137,6 +137,25 @@ func (d db) setPasswordHash(ctx context.Context, id, hash string) error {
 	return err
 }
 
+// countAdmins counts the administrators, so the last one is not deleted.
+func (d db) countAdmins(ctx context.Context) (int, error) {
+	var n int
+	err := d.sql.QueryRowContext(ctx, `SELECT count(*) FROM webapp_users WHERE is_admin = 1`).Scan(&n)
+	return n, err
+}
+
+// makeAdmin gives a user the administrator role.
+func (d db) makeAdmin(ctx context.Context, id string) error {
+	res, err := d.exec(ctx, `UPDATE webapp_users SET is_admin = 1 WHERE id = $1`, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return errNotFound
+	}
+	return nil
+}
+
 func (d db) deleteUser(ctx context.Context, id string) error {
 	_, err := d.exec(ctx, `DELETE FROM webapp_users WHERE id = $1`, id)
 	return err

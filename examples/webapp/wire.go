@@ -162,8 +162,8 @@ func (a *App) SendResetLink(_ context.Context, l auth.ResetLink) error {
 	if l.ByAdmin {
 		by = "An administrator asked"
 	}
-	a.mail.send(l.Email, "Reset your password", fmt.Sprintf("%s to reset your password. Open %s/reset#%s before %s. Your second factor is still required at sign-in.",
-		by, a.cfg.BaseURL, l.Token, l.ExpiresAt.UTC().Format("15:04 UTC")))
+	a.mail.sendLink(l.Email, "Reset your password", fmt.Sprintf("%s to reset your password. Open the link below before %s. Your second factor is still required at sign-in.",
+		by, l.ExpiresAt.UTC().Format("15:04 UTC")), a.cfg.BaseURL+"/reset#"+l.Token)
 	return nil
 }
 

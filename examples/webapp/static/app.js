@@ -15,7 +15,12 @@
   input.addEventListener("input", () => {
     clearTimeout(timer);
     timer = setTimeout(async () => {
-      const body = new URLSearchParams(new FormData(form));
+      // The password and, on sign-up, the words it must not contain;
+      // nothing else of the form (a reset form also holds its token).
+      const body = new URLSearchParams({ password: input.value });
+      for (const name of ["first_name", "last_name", "email"]) {
+        if (form.elements[name]) body.set(name, form.elements[name].value);
+      }
       const res = await fetch("/password/check", { method: "POST", body });
       if (!res.ok) return;
       const r = await res.json();
@@ -67,7 +72,16 @@ document.addEventListener("click", (e) => {
   const a = e.target.closest("a[href]");
   if (a && a.origin === location.origin) leaving = true;
 });
-document.addEventListener("submit", () => { leaving = true; });
+document.addEventListener("submit", (e) => {
+  leaving = true;
+  // A second click does not send the form again (the server refuses a
+  // reused form token too).
+  for (const b of e.target.querySelectorAll("button")) b.disabled = true;
+});
+// Coming back with the back button shows the buttons usable again.
+addEventListener("pageshow", () => {
+  for (const b of document.querySelectorAll("form button[disabled]")) b.disabled = false;
+});
 addEventListener("pagehide", (e) => {
   if (!e.persisted && !leaving && document.body.dataset.poll) {
     navigator.sendBeacon("/session/close");
@@ -86,7 +100,9 @@ addEventListener("pagehide", (e) => {
     if (!res.ok) return;
     const j = await res.json();
     bar.max = j.total; bar.value = j.done;
-    text.textContent = j.running ? `Exporting ${j.module || "…"}: ${j.rows} rows (${j.done} of ${j.total} files)` : "Done.";
+    text.textContent = !j.running ? "Done."
+      : j.done < j.modules ? `Exporting ${j.module || "…"}: ${j.rows} rows (${j.done} of ${j.modules} files)`
+      : "Packing and encrypting the archive…";
     if (!j.running) {
       clearInterval(timer);
       if (j.ready) { box.hidden = true; document.getElementById("export-ready").hidden = false; }
@@ -102,4 +118,17 @@ addEventListener("pagehide", (e) => {
   if (!field || !location.hash) return;
   field.value = location.hash.slice(1);
   history.replaceState(null, "", location.pathname);
+})();
+
+// Recovery codes: a Copy button next to the download link, where the
+// clipboard is available.
+(function () {
+  const button = document.getElementById("copy-codes"), list = document.getElementById("recovery-codes");
+  if (!button || !list || !navigator.clipboard) return;
+  button.hidden = false;
+  button.addEventListener("click", async () => {
+    const codes = [...list.querySelectorAll("code")].map((c) => c.textContent).join("\n");
+    try { await navigator.clipboard.writeText(codes + "\n"); button.textContent = "Copied"; }
+    catch { button.textContent = "Copy failed: select the codes instead"; }
+  });
 })();

@@ -1,0 +1,24 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// TestDeleteAccountWithoutSecondFactor: a user who never enrolled an
+// authenticator app can delete their account (the factors eraser took
+// mfa's ErrNotEnrolled for a failure, and every such erasure ended in a
+// 500).
+func TestDeleteAccountWithoutSecondFactor(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	ta.signUpAndIn(t, browser(t), "admin@example.com")
+	c := browser(t)
+	ta.signUpAndIn(t, c, "bob@example.com")
+	res := ta.do(t, c, "POST", "/account/delete", url.Values{"password": {testPassword}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
+	require.Equal(t, "/signin?deleted=1", res.Header.Get("Location"))
+}
