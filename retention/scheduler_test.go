@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"runtime"
 	"testing"
 	"time"
 
@@ -124,6 +125,13 @@ func TestLocalLockerFenceSurvivesRestart(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, st.StepErasure(ctx, e.ID, last.Fence(), "sessions"))
 
+	// A real restart takes far longer than a microsecond; the test's does
+	// not, and a LocalLocker's tokens are at least the wall clock in
+	// microseconds, while the loop above can run a few tokens ahead of it.
+	// Wait until the clock has passed the last token, as any restart has.
+	for time.Now().UnixMicro() <= last.Fence() {
+		runtime.Gosched()
+	}
 	s := retention.NewScheduler(m, retention.SchedulerConfig{Locker: retention.NewLocalLocker()})
 	rep, err := s.RunOnce(ctx)
 	require.NoError(t, err)
