@@ -172,6 +172,12 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	if cfg.Redis != nil {
 		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
 		rs.AllowVolatileRedis = cfg.AllowVolatileRedis
+		if err := rs.CheckPersistence(ctx); err != nil {
+			if errors.Is(err, redisstore.ErrVolatileRedis) {
+				return nil, fmt.Errorf("%w: used sign-in codes and lockouts would be forgotten on a restart; turn on appendonly or snapshots, or pass -redis-allow-volatile for development", err)
+			}
+			return nil, fmt.Errorf("redis: %w", err)
+		}
 		sessionStore = rs.Session()
 		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(), EmailFactorStore: st.MFA(),
 			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}

@@ -4,7 +4,9 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/internal/testenv"
+	"github.com/bulwarkhq/bulwark/keyring"
+	"github.com/bulwarkhq/bulwark/store/redisstore"
 )
 
 // TestPostgresAndRedis runs the journey over HTTP with the production
@@ -82,4 +86,27 @@ func TestPostgresAndRedis(t *testing.T) {
 	other := browser(t)
 	ta.do(t, other, "GET", "/signin", nil)
 	require.Equal(t, http.StatusUnauthorized, ta.do(t, other, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {testPassword}}).StatusCode)
+}
+
+// TestVolatileRedisRefusedAtStart: on a Redis that would forget used codes
+// and lockouts on a restart, the demo refuses to start and names the flag,
+// instead of starting and then denying every sign-in. Whatever the shared
+// test Redis is, the demo's answer must agree with redisstore's verdict.
+func TestVolatileRedisRefusedAtStart(t *testing.T) {
+	t.Parallel()
+	rdb, prefix := testenv.Redis(t)
+	verdict := redisstore.New(rdb, prefix).CheckPersistence(t.Context())
+	kek, err := keyring.NewLocalKEK(keyring.GenerateMasterKey().Bytes())
+	require.NoError(t, err)
+	_, err = New(t.Context(), Config{
+		DB: testenv.SQLite(t), KEK: kek, AuditKey: keyring.GenerateMasterKey().Bytes(),
+		Redis: rdb, RedisPrefix: prefix, Mail: io.Discard, Log: slog.New(slog.DiscardHandler),
+	})
+	if errors.Is(verdict, redisstore.ErrVolatileRedis) {
+		require.ErrorIs(t, err, redisstore.ErrVolatileRedis)
+		require.ErrorContains(t, err, "-redis-allow-volatile")
+		return
+	}
+	require.NoError(t, verdict)
+	require.NoError(t, err, "a persistent Redis is accepted")
 }

@@ -40,6 +40,14 @@ type guard struct {
 	replicas map[string]replicaCount // by node address
 }
 
+// CheckPersistence reports, as the store's guarded operations will, whether
+// this Store may rely on Redis keeping its data: nil when every node keeps
+// an AOF or takes snapshots, or when AllowVolatileRedis is set; an error
+// matching [ErrVolatileRedis] otherwise, or the error of a node that could
+// not be asked. Hosts call it at start-up to refuse to run on a volatile
+// Redis with a clear message, rather than deny every login later.
+func (s *Store) CheckPersistence(ctx context.Context) error { return s.persistent(ctx) }
+
 // persistent returns nil if the Store may rely on Redis keeping its data:
 // the host opted out with AllowVolatileRedis, or every node (every shard's
 // primary and replica on a cluster) appends to an AOF file or takes
