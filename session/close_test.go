@@ -25,6 +25,59 @@ func (f markFailer) MarkClosing(context.Context, [32]byte, time.Time, time.Time,
 	return f.err
 }
 
+// getHook runs after once, after its first Get, to put another instance's
+// request between a Manager's read of a session and its write.
+type getHook struct {
+	session.Store
+	after func()
+}
+
+func (h *getHook) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
+	s, err := h.Store.Get(ctx, hash, now)
+	if f := h.after; f != nil {
+		h.after = nil
+		f()
+	}
+	return s, err
+}
+
+// A second mark whose read sees the first mark, while a request on another
+// instance clears that first mark, must not carry the first mark's short
+// expiry over: the session, which had a request after the first mark, gets
+// the full grace from the second (found in RunConcurrentClosing on
+// PostgreSQL, where it ended a session polled every two seconds).
+func TestCloseGraceRemarkAfterClear(t *testing.T) {
+	t.Parallel()
+	const grace = 10 * time.Second
+	c := newClock()
+	st := memstore.NewSessionStore()
+	cfg := session.Config{Now: c.Now, CloseGrace: grace, TouchInterval: time.Second}
+	m, other := session.New(st, cfg), session.New(st, cfg)
+	iss, err := m.Create(ctx, "u1", session.Login{})
+	require.NoError(t, err)
+	require.NoError(t, m.MarkClosing(ctx, iss.Token))
+	c.Add(2 * time.Second)
+	hook := &getHook{Store: st, after: func() {
+		_, err := other.Validate(ctx, iss.Token)
+		require.NoError(t, err)
+	}}
+	second := c.Now()
+	require.NoError(t, session.New(hook, cfg).MarkClosing(ctx, iss.Token))
+	s, err := st.Get(ctx, iss.Session.TokenHash, c.Now())
+	require.NoError(t, err)
+	require.Equal(t, second, s.Closing)
+	require.Equal(t, second.Add(grace), s.ExpiresAt, "the grace runs from the second mark")
+	// Within the second mark's grace, past the first's: a request keeps it.
+	c.Set(second.Add(grace - time.Microsecond))
+	_, err = m.Validate(ctx, iss.Token)
+	require.NoError(t, err)
+	// A mark no request follows still ends it after the grace.
+	require.NoError(t, m.MarkClosing(ctx, iss.Token))
+	c.Add(grace)
+	_, err = other.Validate(ctx, iss.Token)
+	require.ErrorIs(t, err, session.ErrNotFound)
+}
+
 // The tab-close beacon marks the session; a request within the grace (a
 // reload, Back, Forward, another tab) clears the mark, and without one the
 // session ends when the grace is over, for every instance sharing the

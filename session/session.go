@@ -618,7 +618,16 @@ func (m *Manager) MarkClosing(ctx context.Context, token string) error {
 		return err
 	}
 	closing := now.UTC().Truncate(time.Microsecond)
-	if err := m.store.MarkClosing(ctx, hash, now, closing, earliest(s.ExpiresAt, closing.Add(m.grace))); err != nil {
+	// The expiry the mark shortens is the session's own, not the one read:
+	// if the session is marked already, the expiry read is that earlier
+	// mark's, and a request on another instance may clear it between our
+	// read and our write. Carrying it over would end at the old mark's
+	// grace a session that has had a request after every mark.
+	expires := s.ExpiresAt
+	if !s.Closing.IsZero() {
+		expires = earliest(s.LastSeen.Add(m.idle), s.AbsoluteExpiry)
+	}
+	if err := m.store.MarkClosing(ctx, hash, now, closing, earliest(expires, closing.Add(m.grace))); err != nil {
 		return storeErr(err)
 	}
 	m.event(ctx, Event{Type: EventClosing, Time: closing, UserID: s.UserID, SessionID: s.ID})
