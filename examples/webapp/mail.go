@@ -81,13 +81,18 @@ func (m *devMailer) Send(_ context.Context, msg mfa.Message) error {
 }
 
 // messages returns the mailbox, newest first: every message when to is
-// empty, else those sent to that address.
+// empty, else those sent to that address. Addresses match as the user
+// table matches them (strings.ToLower on both sides), not with
+// strings.EqualFold: Unicode case folding maps "ſ" onto "s" and the Kelvin
+// sign onto "k", so ſam@example.com, a distinct account, read the reset
+// links of sam@example.com.
 func (m *devMailer) messages(to string) []mail {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	to = strings.ToLower(to)
 	var out []mail
 	for _, msg := range m.msgs {
-		if to == "" || strings.EqualFold(msg.To, to) {
+		if to == "" || strings.ToLower(msg.To) == to {
 			out = append(out, msg)
 		}
 	}

@@ -134,3 +134,22 @@ func TestLoopbackOnly(t *testing.T) {
 		require.Equal(t, want, loopback(addr), addr)
 	}
 }
+
+// TestMailboxNoCaseFoldLookalike: an address that differs from another
+// only by a character Unicode case-folds onto an ASCII letter ("ſ", long
+// s, folds to "s"; "K", the Kelvin sign, to "k") is a different account,
+// so its owner must not read the other address's mail: a reset link for
+// sam@example.com in the mailbox of ſam@example.com is a takeover.
+func TestMailboxNoCaseFoldLookalike(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	ta.signUpAndIn(t, browser(t), "sam@example.com")
+	mallory := browser(t)
+	ta.signUpAndIn(t, mallory, "\u017fam@example.com")
+	ta.do(t, browser(t), "POST", "/forgot", url.Values{"email": {"sam@example.com"}})
+	token := regexp.MustCompile(`/reset#([A-Za-z0-9_-]+)`).FindStringSubmatch(ta.lastMail())
+	require.NotNil(t, token, "the reset mail was sent")
+	res := ta.do(t, mallory, "GET", "/dev/mailbox", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.NotContains(t, res.Body, token[1], "a look-alike address read another account's reset link")
+}
