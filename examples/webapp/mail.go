@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -109,6 +110,12 @@ func (a *App) mailboxPage(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
+	if a.cfg.InsecureOpenMailbox && !loopbackHost(r.Host) {
+		// DNS rebinding: a site whose name now points at 127.0.0.1 is
+		// same-origin with the demo and would read every reset link.
+		http.Error(w, "The open development mailbox answers only on a loopback address (127.0.0.1, [::1] or localhost).", http.StatusMisdirectedRequest)
+		return
+	}
 	var msgs []mail
 	switch u, ok := a.currentUser(r); {
 	case a.cfg.InsecureOpenMailbox:
@@ -150,4 +157,17 @@ func (a *App) mailNotice(sent string, reader mailReader) string {
 	default:
 		return sent + ", but development mail is off: the message was only named on the server's console, not delivered (start the demo with -dev-mail to read mail)."
 	}
+}
+
+// loopbackHost says whether a request's Host (with or without a port)
+// names a loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -152,4 +153,27 @@ func TestMailboxNoCaseFoldLookalike(t *testing.T) {
 	res := ta.do(t, mallory, "GET", "/dev/mailbox", nil)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	require.NotContains(t, res.Body, token[1], "a look-alike address read another account's reset link")
+}
+
+// TestOpenMailboxRefusesForeignHost: DNS rebinding. A page on
+// evil.example re-points its name at 127.0.0.1 and, now same-origin with
+// the demo, reads the open mailbox's reset links. The open mailbox answers
+// only requests addressed to a loopback name.
+func TestOpenMailboxRefusesForeignHost(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, func(c *Config) { c.InsecureOpenMailbox = true })
+	ta.signUpAndIn(t, browser(t), "ada@example.com")
+	ta.do(t, browser(t), "POST", "/forgot", url.Values{"email": {"ada@example.com"}})
+	require.Contains(t, ta.do(t, browser(t), "GET", "/dev/mailbox", nil).Body, "/reset#", "loopback Host: open")
+	for _, host := range []string{"evil.example:" + strings.Split(ta.srv.URL, ":")[2], "evil.example", "localhost.evil.example"} {
+		req, err := http.NewRequest("GET", ta.srv.URL+"/dev/mailbox", nil)
+		require.NoError(t, err)
+		req.Host = host
+		res, err := browser(t).Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		require.NotContains(t, string(b), "/reset#", host)
+		require.Equal(t, http.StatusMisdirectedRequest, res.StatusCode, host)
+	}
 }
