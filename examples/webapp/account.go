@@ -238,7 +238,14 @@ func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 		a.internalError(w, r, err)
 		return
 	}
-	a.renderMFA(w, r, http.StatusOK, view{Warning: "Two-factor authentication is off: your password alone now signs you in."}, mfaData{})
+	v := view{Warning: "Two-factor authentication is off: your password alone now signs you in."}
+	if st, err := a.factors.Status(ctx, s.UserID); err != nil {
+		a.internalError(w, r, err)
+		return
+	} else if st.Email {
+		v = view{Notice: "Your authenticator app and its recovery codes are removed. Emailed codes still protect your sign-in."}
+	}
+	a.renderMFA(w, r, http.StatusOK, v, mfaData{})
 }
 
 // recoveryCodes replaces the recovery codes: the old ones die at once, so

@@ -147,10 +147,15 @@ func (a *App) adminVerify(w http.ResponseWriter, r *http.Request) {
 // over before deleting their account.
 func (a *App) adminGrant(w http.ResponseWriter, r *http.Request) {
 	user := r.PathValue("id")
-	_, err := a.audit.Append(r.Context(), audit.Event{
-		Actor: sess(r).UserID, Action: "admin.role.granted", TargetType: "user", TargetID: user,
-		IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(),
-	})
+	// Only a user who exists is audited as made an administrator; the
+	// record still comes before the grant, so no grant goes unrecorded.
+	_, err := a.db.userByID(r.Context(), user)
+	if err == nil {
+		_, err = a.audit.Append(r.Context(), audit.Event{
+			Actor: sess(r).UserID, Action: "admin.role.granted", TargetType: "user", TargetID: user,
+			IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(),
+		})
+	}
 	if err == nil {
 		err = a.db.makeAdmin(r.Context(), user)
 	}

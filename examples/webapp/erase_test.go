@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"testing"
 
+	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/stretchr/testify/require"
 )
 
@@ -21,4 +22,19 @@ func TestDeleteAccountWithoutSecondFactor(t *testing.T) {
 	res := ta.do(t, c, "POST", "/account/delete", url.Values{"password": {testPassword}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, res.Body)
 	require.Equal(t, "/signin?deleted=1", res.Header.Get("Location"))
+}
+
+// TestMakeAdminUnknownUserNotAudited: "Make administrator" for an id that
+// names nobody grants nothing, so the audit log must not say the role was
+// granted.
+func TestMakeAdminUnknownUserNotAudited(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	admin := browser(t)
+	ta.signUpAndIn(t, admin, "admin@example.com")
+	res := ta.do(t, admin, "POST", "/admin/users/no-such-user/admin", url.Values{})
+	require.Equal(t, http.StatusNotFound, res.StatusCode)
+	recs, err := ta.audit.Query(t.Context(), audit.Filter{ActionPrefix: "admin.role.granted"})
+	require.NoError(t, err)
+	require.Empty(t, recs, "a grant that did not happen was audited")
 }

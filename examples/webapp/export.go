@@ -286,6 +286,20 @@ func (a *App) exportStatus(w http.ResponseWriter, r *http.Request) {
 func (a *App) exportDownload(w http.ResponseWriter, r *http.Request) {
 	user := sess(r).UserID
 	job, _ := a.exports.get(user)
+	if r.Method == http.MethodHead {
+		// A HEAD (the GET route answers it) does not use up the one
+		// download: it gets the headers only.
+		status := http.StatusNotFound
+		switch {
+		case job.Ready && !job.Running:
+			status = http.StatusOK
+		case job.Downloaded:
+			status = http.StatusGone
+		}
+		w.Header().Set("Content-Type", "application/octet-stream")
+		w.WriteHeader(status)
+		return
+	}
 	path := a.exports.take(user)
 	if path == "" {
 		// Say why, rather than silently showing the form again.

@@ -71,3 +71,25 @@ func TestExportProgressFullOnlyWhenReady(t *testing.T) {
 	require.Equal(t, n, job.Done)
 	require.Less(t, job.Done, job.Total, "the bar is not full before the archive is written")
 }
+
+// TestExportHeadDoesNotTakeTheFile: a HEAD (a link checker, a download
+// manager probing the size) reaches the GET route; it must not use up the
+// one download and delete the file.
+func TestExportHeadDoesNotTakeTheFile(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	key, err := age.GenerateX25519Identity()
+	require.NoError(t, err)
+	ta.do(t, c, "POST", "/account/export", url.Values{"recipient": {key.Recipient().String()}, "password": {testPassword}})
+	require.Eventually(t, func() bool {
+		var job exportJob
+		return json.Unmarshal([]byte(ta.do(t, c, "GET", "/account/export/status", nil).Body), &job) == nil && job.Ready && job.Done == job.Total
+	}, 5*time.Minute, 20*time.Millisecond) // a guard against a hang, not a speed requirement
+	ta.do(t, c, "HEAD", "/account/export/download", nil)
+	res := ta.do(t, c, "GET", "/account/export/download", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode, "the HEAD took the one download")
+	_, err = age.Decrypt(bytes.NewReader([]byte(res.Body)), key)
+	require.NoError(t, err)
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"slices"
 	"strings"
@@ -81,13 +82,18 @@ func (m *devMailer) Send(_ context.Context, msg mfa.Message) error {
 }
 
 // messages returns the mailbox, newest first: every message when to is
-// empty, else those sent to that address.
+// empty, else those sent to that address. Addresses match as the user
+// table matches them (strings.ToLower on both sides), not with
+// strings.EqualFold: Unicode case folding maps "ſ" onto "s" and the Kelvin
+// sign onto "k", so ſam@example.com, a distinct account, read the reset
+// links of sam@example.com.
 func (m *devMailer) messages(to string) []mail {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	to = strings.ToLower(to)
 	var out []mail
 	for _, msg := range m.msgs {
-		if to == "" || strings.EqualFold(msg.To, to) {
+		if to == "" || strings.ToLower(msg.To) == to {
 			out = append(out, msg)
 		}
 	}
@@ -102,6 +108,12 @@ func (a *App) mailboxPage(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	if !a.cfg.DevMailbox && !a.cfg.InsecureOpenMailbox {
 		http.NotFound(w, r)
+		return
+	}
+	if a.cfg.InsecureOpenMailbox && !loopbackHost(r.Host) {
+		// DNS rebinding: a site whose name now points at 127.0.0.1 is
+		// same-origin with the demo and would read every reset link.
+		http.Error(w, "The open development mailbox answers only on a loopback address (127.0.0.1, [::1] or localhost).", http.StatusMisdirectedRequest)
 		return
 	}
 	var msgs []mail
@@ -145,4 +157,17 @@ func (a *App) mailNotice(sent string, reader mailReader) string {
 	default:
 		return sent + ", but development mail is off: the message was only named on the server's console, not delivered (start the demo with -dev-mail to read mail)."
 	}
+}
+
+// loopbackHost says whether a request's Host (with or without a port)
+// names a loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(strings.Trim(host, "[]"))
+	return ip != nil && ip.IsLoopback()
 }

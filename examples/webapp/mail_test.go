@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -132,5 +133,47 @@ func TestLoopbackOnly(t *testing.T) {
 		"0.0.0.0:8080": false, ":8080": false, "192.0.2.1:80": false, "example.com:80": false, "garbage": false,
 	} {
 		require.Equal(t, want, loopback(addr), addr)
+	}
+}
+
+// TestMailboxNoCaseFoldLookalike: an address that differs from another
+// only by a character Unicode case-folds onto an ASCII letter ("ſ", long
+// s, folds to "s"; "K", the Kelvin sign, to "k") is a different account,
+// so its owner must not read the other address's mail: a reset link for
+// sam@example.com in the mailbox of ſam@example.com is a takeover.
+func TestMailboxNoCaseFoldLookalike(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	ta.signUpAndIn(t, browser(t), "sam@example.com")
+	mallory := browser(t)
+	ta.signUpAndIn(t, mallory, "\u017fam@example.com")
+	ta.do(t, browser(t), "POST", "/forgot", url.Values{"email": {"sam@example.com"}})
+	token := regexp.MustCompile(`/reset#([A-Za-z0-9_-]+)`).FindStringSubmatch(ta.lastMail())
+	require.NotNil(t, token, "the reset mail was sent")
+	res := ta.do(t, mallory, "GET", "/dev/mailbox", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	require.NotContains(t, res.Body, token[1], "a look-alike address read another account's reset link")
+}
+
+// TestOpenMailboxRefusesForeignHost: DNS rebinding. A page on
+// evil.example re-points its name at 127.0.0.1 and, now same-origin with
+// the demo, reads the open mailbox's reset links. The open mailbox answers
+// only requests addressed to a loopback name.
+func TestOpenMailboxRefusesForeignHost(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, func(c *Config) { c.InsecureOpenMailbox = true })
+	ta.signUpAndIn(t, browser(t), "ada@example.com")
+	ta.do(t, browser(t), "POST", "/forgot", url.Values{"email": {"ada@example.com"}})
+	require.Contains(t, ta.do(t, browser(t), "GET", "/dev/mailbox", nil).Body, "/reset#", "loopback Host: open")
+	for _, host := range []string{"evil.example:" + strings.Split(ta.srv.URL, ":")[2], "evil.example", "localhost.evil.example"} {
+		req, err := http.NewRequest("GET", ta.srv.URL+"/dev/mailbox", nil)
+		require.NoError(t, err)
+		req.Host = host
+		res, err := browser(t).Do(req)
+		require.NoError(t, err)
+		b, _ := io.ReadAll(res.Body)
+		_ = res.Body.Close()
+		require.NotContains(t, string(b), "/reset#", host)
+		require.Equal(t, http.StatusMisdirectedRequest, res.StatusCode, host)
 	}
 }

@@ -310,3 +310,26 @@ func TestTOTPSetupNeedsPassword(t *testing.T) {
 
 	ta.enrolTOTP(t, c) // with the password
 }
+
+// TestRemoveTOTPKeepingEmailCodesSaysSo: removing the authenticator app
+// while emailed codes stay on must not tell the user (on the page and by
+// mail) that the password alone now signs them in: sign-in still asks for
+// an emailed code.
+func TestRemoveTOTPKeepingEmailCodesSaysSo(t *testing.T) {
+	t.Parallel()
+	ta := newTestApp(t, nil)
+	c := browser(t)
+	ta.signUpAndIn(t, c, "ada@example.com")
+	secret := ta.enrolTOTP(t, c)
+	ta.enableEmailCodes(t, c, secret)
+	ta.clock.Add(time.Minute)
+	page := ta.do(t, c, "POST", "/account/mfa/remove", url.Values{"password": {testPassword}, "code": {ta.totp(t, secret)}})
+	require.Equal(t, http.StatusOK, page.StatusCode, page.Body)
+	require.NotContains(t, page.Body, "password alone", "emailed codes are still on")
+	require.NotContains(t, ta.mail.messages("ada@example.com")[0].Subject, "turned off", "emailed codes are still on")
+
+	ta.do(t, c, "POST", "/signout", url.Values{})
+	ta.do(t, c, "GET", "/signin", nil)
+	res := ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {testPassword}})
+	require.Equal(t, "/signin/mfa", res.Header.Get("Location"), "the second factor is still asked for")
+}

@@ -83,18 +83,57 @@ func (g *onceGuard) use(token string) (again bool) {
 	return false
 }
 
+// forget releases token, so that the form may be sent again.
+func (g *onceGuard) forget(token string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.set, token) // its queue entry goes with expiry, harmlessly
+}
+
 // onceOnly refuses a POST whose form token was used before. It runs after
-// limitBody, which has parsed the form.
+// limitBody, which has parsed the form. A submission that was refused (an
+// answer of 400 or more: a wrong password, a field too long) or sent to
+// the sign-in page (the session had ended) did nothing, so its token is
+// released: sending the form again, corrected or after signing in, is not
+// "already handled".
 func (a *App) onceOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok := ""
 		if r.Method == http.MethodPost && r.PostForm != nil {
-			if tok := r.PostForm.Get(formTokenField); tok != "" && a.once.use(tok) {
-				w.Header().Set("Cache-Control", "no-store")
-				a.render(w, r, http.StatusConflict, "resubmitted", view{Title: "Already sent",
-					Error: "This form was already sent, and the first submission was handled: nothing was done twice."})
-				return
-			}
+			tok = r.PostForm.Get(formTokenField)
 		}
-		next.ServeHTTP(w, r)
+		if tok == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if a.once.use(tok) {
+			w.Header().Set("Cache-Control", "no-store")
+			a.render(w, r, http.StatusConflict, "resubmitted", view{Title: "Already sent",
+				Error: "This form was already sent, and the first submission was handled: nothing was done twice."})
+			return
+		}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		if rec.status >= http.StatusBadRequest || rec.toSignin {
+			a.once.forget(tok)
+		}
 	})
 }
+
+// statusRecorder notes a response's status, and whether it redirects to
+// the sign-in page.
+type statusRecorder struct {
+	http.ResponseWriter
+	status   int
+	toSignin bool
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	if code >= 300 && code < 400 && strings.HasPrefix(s.Header().Get("Location"), "/signin") {
+		s.toSignin = true
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

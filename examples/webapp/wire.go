@@ -123,6 +123,12 @@ func (a *App) notify(ctx context.Context, n auth.Notification) error {
 		subject, body = "Two-factor authentication turned on", "A second factor now protects your account. If this was not you, reset your password now."
 	case auth.NotifyMFADisabled:
 		subject, body = "Two-factor authentication turned off", "If this was not you, reset your password now."
+		// One factor of two removed: the other still guards sign-in.
+		if st, err := a.factors.Status(ctx, n.UserID); err != nil {
+			return err
+		} else if st.TOTP == mfa.TOTPActive || st.Email {
+			subject, body = "A second factor was removed", "Your other second factor still protects your account. If this was not you, reset your password now."
+		}
 	case auth.NotifyNewDevice:
 		subject, body = "New sign-in", fmt.Sprintf("A sign-in from %s (%s).", n.IP, device(n.UserAgent))
 	case auth.NotifyLockout:
