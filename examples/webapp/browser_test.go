@@ -344,7 +344,6 @@ func TestBrowserJourney(t *testing.T) {
 	id, err := age.GenerateX25519Identity()
 	require.NoError(t, err)
 	downloads := t.TempDir()
-	progress := chromedp.BrowserEvents(ctx, cdpbrowser.DownloadProgress)
 	do(ctx, goTo(ctx, "/account/export"), chromedp.WaitVisible(chromedp.CSS(`#export-form`)),
 		chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
 			yes := true
@@ -365,14 +364,11 @@ func TestBrowserJourney(t *testing.T) {
 	waitJS(ctx, `document.getElementById("export-bar").value === document.getElementById("export-bar").max`)
 	shot(ctx, "08-export")
 	do(ctx, click(`#export-download`))
-	var file string
-	for ev, err := range progress {
-		require.NoError(t, err)
-		if ev.State == cdpbrowser.DownloadProgressStateCompleted {
-			file = filepath.Join(downloads, ev.GUID)
-			break
-		}
-	}
+	// Wait for the file itself, not for Chromium's "completed" event: an
+	// event missed while the journey was busy elsewhere left this step
+	// waiting for the whole deadline. A download is done when its file has
+	// no .crdownload part and the same non-zero size on two looks.
+	file := waitDownload(t, ctx, downloads, deadline)
 	clientsCSV := decryptExport(t, file, id)
 	// A second download says why there is none, rather than silently
 	// showing the form again.
@@ -511,4 +507,39 @@ func decryptExport(t *testing.T, file string, id *age.X25519Identity) string {
 	}
 	t.Fatalf("no clients.csv in the export: %v", names)
 	return ""
+}
+
+// waitDownload waits until dir holds one finished download and returns its
+// path; it fails the test at deadline or when ctx ends.
+func waitDownload(t *testing.T, ctx context.Context, dir string, deadline time.Time) string {
+	t.Helper()
+	sizes := map[string]int64{}
+	for {
+		entries, err := os.ReadDir(dir)
+		require.NoError(t, err)
+		partial := false
+		for _, e := range entries {
+			if strings.HasSuffix(e.Name(), ".crdownload") {
+				partial = true
+			}
+		}
+		for _, e := range entries {
+			info, err := e.Info()
+			if partial || err != nil || e.IsDir() || info.Size() == 0 {
+				continue
+			}
+			if sizes[e.Name()] == info.Size() {
+				return filepath.Join(dir, e.Name())
+			}
+			sizes[e.Name()] = info.Size()
+		}
+		if time.Now().After(deadline) {
+			require.FailNow(t, "gave up waiting for the export download", "files in %s: %v", dir, entries)
+		}
+		select {
+		case <-ctx.Done():
+			require.FailNow(t, "gave up waiting for the export download", "%v", ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }
