@@ -259,7 +259,13 @@ func TestBrowserJourney(t *testing.T) {
 	waitJS(ctx, `document.querySelector(".enrol img")?.naturalWidth > 0`) // the QR code renders under the CSP
 	shot(ctx, "02-totp-enrolment")
 	secret := text(ctx, `#totp-secret`) // what the phone would keep
-	do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=code]`), totp(secret)),
+	// A typo keeps the scanned key: the page asks for the code again, and
+	// the app's next code is accepted (issue 15).
+	do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=code]`), "000000"),
+		click(`form[action="/account/mfa/confirm"] button`))
+	waitJS(ctx, `document.querySelector("p.error") !== null && document.querySelector('form[action="/account/mfa/confirm"] input[name=code]') !== null`)
+	shot(ctx, "02b-totp-typo")
+	do(ctx, chromedp.SendKeys(chromedp.CSS(`form[action="/account/mfa/confirm"] input[name=code]`), totp(secret)),
 		click(`form[action="/account/mfa/confirm"] button`),
 		chromedp.WaitVisible(chromedp.CSS(`#recovery-codes`)),
 		// The codes can be downloaded, and copied where there is a clipboard.
