@@ -443,6 +443,23 @@ func TestBrowserJourney(t *testing.T) {
 	require.NoError(t, ta.db.QueryRow(`SELECT count(*) FROM webapp_clients`).Scan(&clients))
 	require.Equal(t, 1, users, "bob stays, an administrator")
 	require.Zero(t, clients)
+
+	// 12. A name outside Latin script gets a readable login (issue 15):
+	// 王芳 signs in as WangFang<NN>, not User<NN>.
+	const hanEmail = "fang@example.com"
+	do(ctx, goTo(ctx, "/signup"), chromedp.WaitVisible(chromedp.CSS(`#signup`)),
+		chromedp.SetValue(chromedp.CSS(`input[name=first_name]`), "王"),
+		chromedp.SetValue(chromedp.CSS(`input[name=last_name]`), "芳"),
+		chromedp.SendKeys(chromedp.CSS(`input[name=email]`), hanEmail),
+		chromedp.SendKeys(chromedp.CSS(`input[name=password]`), pw),
+		click(`#signup button`), chromedp.WaitVisible(chromedp.CSS(`#signin-link`)))
+	signIn(ctx, hanEmail, pw)
+	do(ctx, chromedp.WaitVisible(chromedp.CSS(`a[href="/clients/new"]`)),
+		goTo(ctx, "/dev/mailbox"), chromedp.WaitVisible(chromedp.CSS(`.mail`)))
+	m = regexp.MustCompile(`login name is (\w+)\.`).FindStringSubmatch(waitText(ctx, `main`, "login name is"))
+	require.NotNil(t, m, "the welcome mail names the login")
+	require.Regexp(t, `^WangFang\d+$`, m[1], "Han transliterated through pinyin plus a number")
+	shot(ctx, "12-han-name")
 }
 
 // findChromium returns Debian's chromium, or skips: CI installs it and
