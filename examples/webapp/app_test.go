@@ -47,9 +47,7 @@ func TestSecurityHeaders(t *testing.T) {
 
 func TestSignedInPagesAreNotStored(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	for _, path := range []string{"/clients", "/account", "/account/export", "/admin"} {
 		res := ta.do(t, c, "GET", path, nil)
 		require.Equal(t, http.StatusOK, res.StatusCode, path)
@@ -63,9 +61,7 @@ func TestSignedInPagesAreNotStored(t *testing.T) {
 
 func TestCrossOriginPostsRefused(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	form := url.Values{"name": {"Mallory's client"}}
 	for _, tc := range []struct {
 		name   string
@@ -98,9 +94,7 @@ func TestCrossOriginPostsRefused(t *testing.T) {
 // served as signed in, and nobody can sign in.
 func TestFailClosed(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	require.NoError(t, ta.db.Close())
 
 	res := ta.do(t, c, "GET", "/clients", nil)

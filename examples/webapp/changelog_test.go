@@ -19,9 +19,7 @@ import (
 func TestClientChangeAndRecordCommitTogether(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	// The database refuses clients named "boom", after the app has made
 	// and logged the change in its transaction.
 	_, err := ta.db.ExecContext(ctx, `CREATE TRIGGER refuse_boom BEFORE INSERT ON webapp_clients

@@ -21,16 +21,8 @@ import (
 // was already taken instead of silently showing the form.
 func TestExportPage(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
-	key, err := age.GenerateX25519Identity()
-	require.NoError(t, err)
-	ta.do(t, c, "POST", "/account/export", url.Values{"recipient": {key.Recipient().String()}, "password": {testPassword}})
-	require.Eventually(t, func() bool {
-		var job exportJob
-		return json.Unmarshal([]byte(ta.do(t, c, "GET", "/account/export/status", nil).Body), &job) == nil && job.Ready && job.Done == job.Total
-	}, 5*time.Minute, 20*time.Millisecond) // a guard against a hang, not a speed requirement
+	ta, c, _ := signedInUser(t)
+	key := ta.exportReady(t, c)
 	name := "bulwark-export-" + ta.clock.Now().UTC().Format(time.DateOnly) + ".zip.age"
 	require.Contains(t, ta.do(t, c, "GET", "/account/export", nil).Body, "age -d "+name)
 
@@ -77,9 +69,19 @@ func TestExportProgressFullOnlyWhenReady(t *testing.T) {
 // one download and delete the file.
 func TestExportHeadDoesNotTakeTheFile(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
+	key := ta.exportReady(t, c)
+	ta.do(t, c, "HEAD", "/account/export/download", nil)
+	res := ta.do(t, c, "GET", "/account/export/download", nil)
+	require.Equal(t, http.StatusOK, res.StatusCode, "the HEAD took the one download")
+	_, err := age.Decrypt(bytes.NewReader([]byte(res.Body)), key)
+	require.NoError(t, err)
+}
+
+// exportReady starts an export of c's account to a new age key and waits
+// until the file is ready; it returns the key that decrypts it.
+func (ta *testApp) exportReady(t *testing.T, c *http.Client) *age.X25519Identity {
+	t.Helper()
 	key, err := age.GenerateX25519Identity()
 	require.NoError(t, err)
 	ta.do(t, c, "POST", "/account/export", url.Values{"recipient": {key.Recipient().String()}, "password": {testPassword}})
@@ -87,9 +89,5 @@ func TestExportHeadDoesNotTakeTheFile(t *testing.T) {
 		var job exportJob
 		return json.Unmarshal([]byte(ta.do(t, c, "GET", "/account/export/status", nil).Body), &job) == nil && job.Ready && job.Done == job.Total
 	}, 5*time.Minute, 20*time.Millisecond) // a guard against a hang, not a speed requirement
-	ta.do(t, c, "HEAD", "/account/export/download", nil)
-	res := ta.do(t, c, "GET", "/account/export/download", nil)
-	require.Equal(t, http.StatusOK, res.StatusCode, "the HEAD took the one download")
-	_, err = age.Decrypt(bytes.NewReader([]byte(res.Body)), key)
-	require.NoError(t, err)
+	return key
 }

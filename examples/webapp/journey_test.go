@@ -84,9 +84,7 @@ func TestLastAdminCannotDelete(t *testing.T) {
 // confirmation deletes.
 func TestClientDeleteAsksFirst(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	require.Equal(t, http.StatusSeeOther, ta.do(t, c, "POST", "/clients/new", url.Values{"name": {"Grace Hopper"}}).StatusCode)
 	id := regexp.MustCompile(`href="/clients/([0-9a-f-]{36})"`).FindStringSubmatch(ta.do(t, c, "GET", "/clients", nil).Body)
 	require.NotNil(t, id)
@@ -108,9 +106,7 @@ func TestClientDeleteAsksFirst(t *testing.T) {
 // message naming the field; nothing is stored.
 func TestFreeTextLimits(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	huge := strings.Repeat("W", 20000)
 	for _, tc := range []struct {
 		name, path string
@@ -138,9 +134,7 @@ func TestFreeTextLimits(t *testing.T) {
 // button) creates one client, and the second answer says why.
 func TestDoubleSubmissionRefused(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	token := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(ta.do(t, c, "GET", "/clients/new", nil).Body)
 	require.NotNil(t, token)
 	form := url.Values{"name": {"Charles Babbage"}, "form_token": {token[1]}}
@@ -183,9 +177,7 @@ func TestWording(t *testing.T) {
 	require.Equal(t, "1 chain", plural(1, "chain"))
 	require.Equal(t, "2 chains", plural(2, "chain"))
 
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	// The same address again: the owner's activity says so in words.
 	ta.do(t, browser(t), "POST", "/signup", url.Values{"first_name": {"Eve"}, "last_name": {"X"}, "email": {"ada@example.com"}, "password": {testPassword}})
 	page := ta.do(t, c, "GET", "/account", nil).Body

@@ -30,9 +30,7 @@ func (ta *testApp) resetPassword(t *testing.T, email, newPassword string) {
 // not also pass as the second factor.
 func TestResetKeepsTOTPAsSecondFactor(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	secret := ta.enrolTOTP(t, c)
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	const newPassword = "violet harbour engine room"
@@ -84,9 +82,7 @@ func (ta *testApp) enableEmailCodes(t *testing.T, c *http.Client, totpSecret []b
 // turning them off takes the password, and then no code is mailed.
 func TestEmailCodesToggle(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	secret := ta.enrolTOTP(t, c)
 	ta.clock.Add(time.Minute)
 	page := ta.do(t, c, "POST", "/account/mfa/email", url.Values{"password": {testPassword}, "code": {ta.totp(t, secret)}})
@@ -113,9 +109,7 @@ func TestEmailCodesToggle(t *testing.T) {
 // or "expired".
 func TestSecondFactorLockIsExplained(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	secret := ta.enrolTOTP(t, c)
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	ta.clock.Add(30 * time.Second)
@@ -150,9 +144,7 @@ func TestSecondFactorLockIsExplained(t *testing.T) {
 // end and length, and the way out.
 func TestPasswordLockoutMailSaysHowLong(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	for i := 0; i < 30 && !strings.Contains(ta.lastMail(), "wrong passwords"); i++ {
 		res := ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {"not the password at all"}})
@@ -167,9 +159,7 @@ func TestPasswordLockoutMailSaysHowLong(t *testing.T) {
 // pending key is not shown.
 func TestEnrolTypoKeepsQR(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	secretRE := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`)
 	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	first := secretRE.FindStringSubmatch(page.Body)
@@ -317,9 +307,7 @@ func TestTOTPSetupNeedsPassword(t *testing.T) {
 // an emailed code.
 func TestRemoveTOTPKeepingEmailCodesSaysSo(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	secret := ta.enrolTOTP(t, c)
 	ta.enableEmailCodes(t, c, secret)
 	ta.clock.Add(time.Minute)

@@ -62,9 +62,7 @@ func TestOnceGuardBounded(t *testing.T) {
 // handled, not answered "already sent, the first submission was handled".
 func TestRefusedFormMaySendAgain(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	token := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(ta.do(t, c, "GET", "/account/export", nil).Body)
 	require.NotNil(t, token)
 	form := url.Values{"password": {"not my password"}, "passphrase": {"a long enough passphrase"}, "form_token": {token[1]}}
@@ -82,9 +80,7 @@ func TestRefusedFormMaySendAgain(t *testing.T) {
 // again, the same form is handled.
 func TestFormAfterSessionEndedMaySendAgain(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	token := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(ta.do(t, c, "GET", "/clients/new", nil).Body)
 	require.NotNil(t, token)
 	form := url.Values{"name": {"Charles Babbage"}, "form_token": {token[1]}}

@@ -47,9 +47,7 @@ func (ta *testApp) lastMail() string {
 
 func TestSignInWithEmailedCode(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	secret := ta.enrolTOTP(t, c)
 	ta.enableEmailCodes(t, c, secret)
 	ta.do(t, c, "POST", "/signout", url.Values{})
@@ -70,9 +68,7 @@ func TestSignInWithEmailedCode(t *testing.T) {
 
 func TestWrongCodeRefused(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	ta.enrolTOTP(t, c)
 	ta.do(t, c, "POST", "/signout", url.Values{})
 	ta.do(t, c, "POST", "/signin", url.Values{"login": {"ada@example.com"}, "password": {testPassword}})
@@ -158,9 +154,7 @@ func (ta *testApp) signInTOTP(t *testing.T, c *http.Client, login string, secret
 
 func TestSignInWithRecoveryCode(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	page := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {testPassword}})
 	m := regexp.MustCompile(`id="totp-secret">([A-Z2-7]+)<`).FindStringSubmatch(page.Body)
 	require.NotNil(t, m)
@@ -188,9 +182,7 @@ func TestSignInWithRecoveryCode(t *testing.T) {
 // nothing.
 func TestFactorChangesNeedPassword(t *testing.T) {
 	t.Parallel()
-	ta := newTestApp(t, nil)
-	c := browser(t)
-	ta.signUpAndIn(t, c, "ada@example.com")
+	ta, c, _ := signedInUser(t)
 	for _, pw := range []string{"", "not my password"} {
 		res := ta.do(t, c, "POST", "/account/mfa/enrol", url.Values{"password": {pw}})
 		require.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
