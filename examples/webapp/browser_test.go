@@ -146,6 +146,9 @@ func TestBrowserJourney(t *testing.T) {
 		t.Helper()
 		t.Logf("%5.1fs %s", time.Since(start).Seconds(), name)
 		front(ctx) // a screenshot waits for a frame, which a hidden tab never draws
+		// A page still loading after a click has no layout yet, and Chromium
+		// refuses a screenshot "with 0 width": wait for the laid-out page.
+		waitJS(ctx, `document.readyState === "complete" && document.documentElement.getBoundingClientRect().width > 0`)
 		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(shots, name+".png"), png, 0o600))
