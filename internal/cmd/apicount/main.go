@@ -6,7 +6,10 @@
 // prints one line per package and a total, so a change to the public surface
 // can be measured before and after.
 //
-//	go run ./internal/cmd/apicount [-members] [dir]
+// With -list it also prints each counted name, so a change can see exactly
+// what it adds or removes.
+//
+//	go run ./internal/cmd/apicount [-members] [-list] [dir]
 package main
 
 import (
@@ -22,7 +25,10 @@ import (
 	"strings"
 )
 
-var withMembers = flag.Bool("members", false, "also count exported struct fields and interface methods")
+var (
+	withMembers = flag.Bool("members", false, "also count exported struct fields and interface methods")
+	list        = flag.Bool("list", false, "print every counted name")
+)
 
 func main() {
 	flag.Parse()
@@ -86,25 +92,37 @@ func count(root string) (map[string]int, error) {
 		if f.Name.Name == "main" {
 			return nil
 		}
-		counts[filepath.ToSlash(filepath.Dir(rel))] += exported(f)
+		pkg := filepath.ToSlash(filepath.Dir(rel))
+		names := exported(f)
+		counts[pkg] += len(names)
+		if *list {
+			for _, n := range names {
+				fmt.Printf("%s.%s\n", pkg, n)
+			}
+		}
 		return nil
 	})
 	return counts, err
 }
 
-// exported counts one file's exported identifiers.
-func exported(f *ast.File) int {
-	n := 0
+// exported lists one file's exported identifiers.
+func exported(f *ast.File) []string {
+	var n []string
 	for _, decl := range f.Decls {
 		switch d := decl.(type) {
 		case *ast.FuncDecl:
 			if !d.Name.IsExported() {
 				continue
 			}
-			if d.Recv != nil && !exportedRecv(d.Recv) {
+			if d.Recv == nil {
+				n = append(n, d.Name.Name)
 				continue
 			}
-			n++
+			recv, ok := exportedRecv(d.Recv)
+			if !ok {
+				continue
+			}
+			n = append(n, recv+"."+d.Name.Name)
 		case *ast.GenDecl:
 			for _, spec := range d.Specs {
 				switch s := spec.(type) {
@@ -112,14 +130,16 @@ func exported(f *ast.File) int {
 					if !s.Name.IsExported() {
 						continue
 					}
-					n++
+					n = append(n, s.Name.Name)
 					if *withMembers {
-						n += members(s.Type)
+						for _, m := range members(s.Type) {
+							n = append(n, s.Name.Name+"."+m)
+						}
 					}
 				case *ast.ValueSpec:
 					for _, name := range s.Names {
 						if name.IsExported() {
-							n++
+							n = append(n, name.Name)
 						}
 					}
 				}
@@ -129,8 +149,8 @@ func exported(f *ast.File) int {
 	return n
 }
 
-// members counts the exported fields of a struct and methods of an interface.
-func members(t ast.Expr) int {
+// members lists the exported fields of a struct and methods of an interface.
+func members(t ast.Expr) []string {
 	var list *ast.FieldList
 	switch tt := t.(type) {
 	case *ast.StructType:
@@ -138,22 +158,22 @@ func members(t ast.Expr) int {
 	case *ast.InterfaceType:
 		list = tt.Methods
 	default:
-		return 0
+		return nil
 	}
-	n := 0
+	var n []string
 	for _, f := range list.List {
 		for _, name := range f.Names {
 			if name.IsExported() {
-				n++
+				n = append(n, name.Name)
 			}
 		}
 	}
 	return n
 }
 
-func exportedRecv(r *ast.FieldList) bool {
+func exportedRecv(r *ast.FieldList) (string, bool) {
 	if len(r.List) == 0 {
-		return false
+		return "", false
 	}
 	t := r.List[0].Type
 	for {
@@ -165,9 +185,9 @@ func exportedRecv(r *ast.FieldList) bool {
 		case *ast.IndexListExpr:
 			t = tt.X
 		case *ast.Ident:
-			return tt.IsExported()
+			return tt.Name, tt.IsExported()
 		default:
-			return false
+			return "", false
 		}
 	}
 }
