@@ -54,7 +54,7 @@ func (s *Store) Audit() *AuditStore {
 		qCheckpoints: s.Rebind(`SELECT stream, seq, pruned_seq, hash, at, pruned_hash, key_id, signature
 			FROM bulwark_audit_checkpoints WHERE stream = $1 AND seq >= $2 ORDER BY seq, pruned_seq LIMIT $3`),
 		qPrune:   s.Rebind(`DELETE FROM bulwark_audit_events WHERE stream = $1 AND seq <= $2`),
-		qStreams: `SELECT stream FROM bulwark_audit_heads WHERE seq > 0 ORDER BY stream`,
+		qStreams: s.query(`SELECT stream FROM bulwark_audit_heads WHERE seq > 0 ORDER BY stream`),
 	}
 }
 

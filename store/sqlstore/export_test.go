@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"io/fs"
+	"reflect"
+	"strings"
 
 	"github.com/bulwarkhq/bulwark/retention"
 )
@@ -23,3 +25,68 @@ func LeaseBackendPID(ctx context.Context, lease retention.Lease) (int, error) {
 
 // SessionUnpack reads the packed row of a session Get, for the fuzz target.
 var SessionUnpack = sessionUnpack
+
+// DBOf returns the pool st runs on.
+func DBOf(st *Store) *sql.DB { return st.db }
+
+// RebindFor returns q as st runs it (see Store.query).
+func RebindFor(st *Store, q string) string { return st.query(q) }
+
+// EncodeTime and DecodeTime are the stored form of times (see micros).
+var (
+	EncodeTime = micros
+	DecodeTime = fromMicros
+)
+
+// RecordQueries makes st record every query text it hands out from now on,
+// so a test can prepare each one (see Store.query).
+func RecordQueries(st *Store) { st.queries = &queryLog{} }
+
+// RecordedQueries returns the texts st recorded since RecordQueries.
+func RecordedQueries(st *Store) []string { return st.queries.texts() }
+
+// QueryFields returns every string field of the component store c (a
+// pointer to a struct, walked through nested structs) that holds SQL, by
+// field path: the queries the component prepared when it was built.
+func QueryFields(c any) map[string]string {
+	out := map[string]string{}
+	var walk func(path string, v reflect.Value)
+	walk = func(path string, v reflect.Value) {
+		for i := range v.NumField() {
+			f, name := v.Field(i), path+v.Type().Field(i).Name
+			switch f.Kind() {
+			case reflect.String:
+				if looksLikeSQL(f.String()) {
+					out[name] = f.String()
+				}
+			case reflect.Struct:
+				if f.Type().PkgPath() == "" || f.Type().PkgPath() == v.Type().PkgPath() {
+					walk(name+".", f)
+				}
+			}
+		}
+	}
+	walk("", reflect.ValueOf(c).Elem())
+	return out
+}
+
+func looksLikeSQL(s string) bool {
+	s = strings.ToUpper(strings.TrimSpace(s))
+	for _, kw := range []string{"SELECT ", "INSERT ", "UPDATE ", "DELETE ", "WITH "} {
+		if strings.HasPrefix(s, kw) {
+			return true
+		}
+	}
+	return false
+}
+
+// AuditBuiltQueries returns the queries audit builds per call for a batch
+// of rows: the plain multi-row insert, and on PostgreSQL the one-statement
+// fast path.
+func AuditBuiltQueries(a *AuditStore) []string {
+	qs := []string{a.insertQuery(1), a.insertQuery(3)}
+	if a.s.dialect == Postgres {
+		qs = append(qs, a.fastQuery(1), a.fastQuery(3))
+	}
+	return qs
+}

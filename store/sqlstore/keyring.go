@@ -46,7 +46,7 @@ func (s *Store) Keyring() *KeyringStore {
 		keys:    s.Rebind(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject = '' ORDER BY id`),
 		key:     s.Rebind(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject = '' AND id = $1`),
 		add:     s.Rebind(`INSERT INTO bulwark_keyring_keys (` + keyringCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`),
-		lockAll: lockAll,
+		lockAll: s.query(lockAll),
 		demote:  s.Rebind(`UPDATE bulwark_keyring_keys SET state = 'enabled', updated_at = $2 WHERE subject = '' AND state = 'primary' AND id <> $1`),
 		promote: s.Rebind(`UPDATE bulwark_keyring_keys SET state = 'primary', updated_at = $2 WHERE subject = '' AND id = $1 AND state = 'enabled'`),
 		setState: s.Rebind(`UPDATE bulwark_keyring_keys SET state = $2, updated_at = $3

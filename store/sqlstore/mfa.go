@@ -70,7 +70,7 @@ func (s *Store) MFA() *MFAStore {
 		// Under READ COMMITTED a DELETE does not see, or wait for, rows
 		// another replace has inserted but not committed, so two concurrent
 		// replaces would both survive; a per-user transaction lock orders them.
-		lockRecovery:   `SELECT pg_advisory_xact_lock(hashtext('bulwark.mfa.recovery'), hashtext(current_schema() || ':' || $1))`,
+		lockRecovery:   s.postgresOnly(`SELECT pg_advisory_xact_lock(hashtext('bulwark.mfa.recovery'), hashtext(current_schema() || ':' || $1))`),
 		deleteRecovery: s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1`),
 		insertRecovery: s.Rebind(`INSERT INTO bulwark_mfa_recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)`),
 		useRecovery:    s.Rebind(`DELETE FROM bulwark_mfa_recovery_codes WHERE user_id = $1 AND code_hash = $2`),

@@ -55,7 +55,7 @@ func (s *Store) Retention() *RetentionStore {
 		return `(CAST($` + n + ` AS BIGINT) = 0 OR CAST($` + n + ` AS BIGINT) >= (SELECT fence FROM bulwark_retention_fence WHERE one = 1` + lockSuffix + `))`
 	}
 	q := retentionQueries{
-		put: `INSERT INTO bulwark_retention_subjects (id, state, since, last_active, has_key, version)
+		put: s.query(`INSERT INTO bulwark_retention_subjects (id, state, since, last_active, has_key, version)
 VALUES ($1, $2, $3, $4, $5, 1)
 ON CONFLICT (id) DO UPDATE SET
   warned = CASE WHEN bulwark_retention_subjects.state = excluded.state AND bulwark_retention_subjects.since = excluded.since THEN bulwark_retention_subjects.warned ELSE '' END,
@@ -64,38 +64,33 @@ ON CONFLICT (id) DO UPDATE SET
   state = excluded.state, since = excluded.since, last_active = excluded.last_active, has_key = excluded.has_key,
   version = bulwark_retention_subjects.version + 1
 WHERE bulwark_retention_subjects.erased_at = 0
-RETURNING version`,
-		get:          `SELECT ` + retentionCols + ` FROM bulwark_retention_subjects WHERE id = $1`,
-		list:         `SELECT ` + retentionCols + ` FROM bulwark_retention_subjects WHERE erased_at = 0 AND id > $1 ORDER BY id LIMIT $2`,
-		markTime:     `UPDATE bulwark_retention_subjects SET suspended_at = CASE WHEN CAST($3 AS TEXT) = 'suspend' THEN CAST($4 AS BIGINT) ELSE suspended_at END, closed_at = CASE WHEN CAST($3 AS TEXT) = 'close' THEN CAST($4 AS BIGINT) ELSE closed_at END WHERE id = $1 AND version = $2 AND erased_at = 0 AND ` + fenceOK("5"),
-		markWarned:   `UPDATE bulwark_retention_subjects SET warned = $3 WHERE id = $1 AND version = $2 AND warned = $4 AND erased_at = 0 AND ` + fenceOK("5"),
-		readWarned:   `SELECT version, erased_at, warned FROM bulwark_retention_subjects WHERE id = $1`,
-		hold:         `UPDATE bulwark_retention_subjects SET hold_reason = $2, hold_since = $3 WHERE id = $1 AND erased_at = 0`,
-		state:        `SELECT version, erased_at, hold_reason FROM bulwark_retention_subjects WHERE id = $1`,
-		begin:        `INSERT INTO bulwark_retention_erasures (id, subject, rule, fence, started_at) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT) FROM bulwark_retention_subjects WHERE id = $2 AND erased_at = 0 AND hold_reason = '' AND (CAST($6 AS BIGINT) = 0 OR version = CAST($6 AS BIGINT)) AND ` + fenceOK("4") + lockSuffix + ` ON CONFLICT DO NOTHING`,
-		openErasure:  `SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE subject = $1 AND finished_at = 0`,
-		raiseFence:   `UPDATE bulwark_retention_erasures SET fence = $2 WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2"),
-		step:         `UPDATE bulwark_retention_erasures SET done = CASE WHEN done = '' THEN $3 ELSE done || ',' || $3 END WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2"),
-		finish:       `UPDATE bulwark_retention_erasures SET finished_at = $3 WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2") + ` RETURNING subject`,
-		tombstone:    `UPDATE bulwark_retention_subjects SET state = '', since = 0, last_active = 0, has_key = 0, hold_reason = '', hold_since = 0, warned = '', suspended_at = 0, closed_at = 0, erased_at = $2, receipt = $3 WHERE id = $1`,
-		erasureState: `SELECT fence, finished_at FROM bulwark_retention_erasures WHERE id = $1`,
-		pending:      `SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE finished_at = 0 ORDER BY id LIMIT $1`,
-		lockFence:    `INSERT INTO bulwark_retention_locks (job, fence) VALUES ($1, GREATEST($2, (SELECT fence FROM bulwark_retention_fence WHERE one = 1) + 1)) ON CONFLICT (job) DO UPDATE SET fence = GREATEST(bulwark_retention_locks.fence, (SELECT fence FROM bulwark_retention_fence WHERE one = 1)) + 1 RETURNING fence`,
-		advanceFence: `UPDATE bulwark_retention_fence SET fence = $1 WHERE one = 1 AND fence <= $1`,
-		readFence:    `SELECT fence FROM bulwark_retention_fence WHERE one = 1`,
+RETURNING version`),
+		get:          s.query(`SELECT ` + retentionCols + ` FROM bulwark_retention_subjects WHERE id = $1`),
+		list:         s.query(`SELECT ` + retentionCols + ` FROM bulwark_retention_subjects WHERE erased_at = 0 AND id > $1 ORDER BY id LIMIT $2`),
+		markTime:     s.query(`UPDATE bulwark_retention_subjects SET suspended_at = CASE WHEN CAST($3 AS TEXT) = 'suspend' THEN CAST($4 AS BIGINT) ELSE suspended_at END, closed_at = CASE WHEN CAST($3 AS TEXT) = 'close' THEN CAST($4 AS BIGINT) ELSE closed_at END WHERE id = $1 AND version = $2 AND erased_at = 0 AND ` + fenceOK("5")),
+		markWarned:   s.query(`UPDATE bulwark_retention_subjects SET warned = $3 WHERE id = $1 AND version = $2 AND warned = $4 AND erased_at = 0 AND ` + fenceOK("5")),
+		readWarned:   s.query(`SELECT version, erased_at, warned FROM bulwark_retention_subjects WHERE id = $1`),
+		hold:         s.query(`UPDATE bulwark_retention_subjects SET hold_reason = $2, hold_since = $3 WHERE id = $1 AND erased_at = 0`),
+		state:        s.query(`SELECT version, erased_at, hold_reason FROM bulwark_retention_subjects WHERE id = $1`),
+		begin:        s.query(`INSERT INTO bulwark_retention_erasures (id, subject, rule, fence, started_at) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT) FROM bulwark_retention_subjects WHERE id = $2 AND erased_at = 0 AND hold_reason = '' AND (CAST($6 AS BIGINT) = 0 OR version = CAST($6 AS BIGINT)) AND ` + fenceOK("4") + lockSuffix + ` ON CONFLICT DO NOTHING`),
+		openErasure:  s.query(`SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE subject = $1 AND finished_at = 0`),
+		raiseFence:   s.query(`UPDATE bulwark_retention_erasures SET fence = $2 WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2")),
+		step:         s.query(`UPDATE bulwark_retention_erasures SET done = CASE WHEN done = '' THEN $3 ELSE done || ',' || $3 END WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2")),
+		finish:       s.query(`UPDATE bulwark_retention_erasures SET finished_at = $3 WHERE id = $1 AND finished_at = 0 AND fence <= $2 AND ` + fenceOK("2") + ` RETURNING subject`),
+		tombstone:    s.query(`UPDATE bulwark_retention_subjects SET state = '', since = 0, last_active = 0, has_key = 0, hold_reason = '', hold_since = 0, warned = '', suspended_at = 0, closed_at = 0, erased_at = $2, receipt = $3 WHERE id = $1`),
+		erasureState: s.query(`SELECT fence, finished_at FROM bulwark_retention_erasures WHERE id = $1`),
+		pending:      s.query(`SELECT id, subject, rule, fence, started_at, finished_at, done FROM bulwark_retention_erasures WHERE finished_at = 0 ORDER BY id LIMIT $1`),
+		lockFence:    s.postgresOnly(`INSERT INTO bulwark_retention_locks (job, fence) VALUES ($1, GREATEST($2, (SELECT fence FROM bulwark_retention_fence WHERE one = 1) + 1)) ON CONFLICT (job) DO UPDATE SET fence = GREATEST(bulwark_retention_locks.fence, (SELECT fence FROM bulwark_retention_fence WHERE one = 1)) + 1 RETURNING fence`),
+		advanceFence: s.query(`UPDATE bulwark_retention_fence SET fence = $1 WHERE one = 1 AND fence <= $1`),
+		readFence:    s.query(`SELECT fence FROM bulwark_retention_fence WHERE one = 1`),
 		// checkLease runs on the lock's own connection: it fails if the
 		// connection died, and is true only while this backend still
 		// holds the advisory lock and no later holder has a token.
-		checkLease: `SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+		checkLease: s.postgresOnly(`SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
     AND classid = CAST(CAST(hashtext('bulwark.retention') AS BIGINT) & 4294967295 AS OID)
     AND objid = CAST(CAST(hashtext(current_schema() || ':' || $1) AS BIGINT) & 4294967295 AS OID) AND objsubid = 2)
   AND (SELECT fence FROM bulwark_retention_locks WHERE job = $1) = $2
-  AND (SELECT fence FROM bulwark_retention_fence WHERE one = 1) <= $2`,
-	}
-	for _, p := range []*string{&q.put, &q.get, &q.list, &q.markTime, &q.markWarned, &q.readWarned, &q.hold, &q.state,
-		&q.begin, &q.openErasure, &q.raiseFence, &q.step, &q.finish, &q.tombstone, &q.erasureState, &q.pending, &q.lockFence,
-		&q.advanceFence, &q.readFence, &q.checkLease} {
-		*p = s.Rebind(*p)
+  AND (SELECT fence FROM bulwark_retention_fence WHERE one = 1) <= $2`),
 	}
 	return &RetentionStore{db: s.db, dialect: s.dialect, q: q}
 }

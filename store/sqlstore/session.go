@@ -48,53 +48,44 @@ func (s *Store) Session() *SessionStore {
 		greatest, skipLocked = "MAX", "" // SQLite has one writer at a time
 	}
 	q := sessionQueries{
-		lock:    `SELECT pg_advisory_xact_lock(hashtextextended('bulwark.session:' || $1, 0))`,
-		replace: `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3`,
-		prune:   `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND expires_at <= $2`,
-		liveIDs: `SELECT id, remember_family FROM bulwark_session_sessions WHERE user_id = $1 ORDER BY created_at, id`,
-		insert: `INSERT INTO bulwark_session_sessions (` + sessionCols + `)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-		list: `SELECT ` + sessionCols + ` FROM bulwark_session_sessions
-			WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`,
-		get:  `SELECT ` + sessionPacked(s.dialect) + ` FROM bulwark_session_sessions WHERE token_hash = $1`,
-		mark: `UPDATE bulwark_session_sessions SET closing_at = $3, expires_at = $4 WHERE token_hash = $1 AND expires_at > $2`,
+		lock:    s.postgresOnly(`SELECT pg_advisory_xact_lock(hashtextextended('bulwark.session:' || $1, 0))`),
+		replace: s.query(`DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND token_hash = $2 AND expires_at > $3`),
+		prune:   s.query(`DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND expires_at <= $2`),
+		liveIDs: s.query(`SELECT id, remember_family FROM bulwark_session_sessions WHERE user_id = $1 ORDER BY created_at, id`),
+		insert: s.query(`INSERT INTO bulwark_session_sessions (` + sessionCols + `)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`),
+		list: s.query(`SELECT ` + sessionCols + ` FROM bulwark_session_sessions
+			WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`),
+		get:  s.query(`SELECT ` + sessionPacked(s.dialect) + ` FROM bulwark_session_sessions WHERE token_hash = $1`),
+		mark: s.query(`UPDATE bulwark_session_sessions SET closing_at = $3, expires_at = $4 WHERE token_hash = $1 AND expires_at > $2`),
 		// A marked session keeps the mark's expiry (see session.Sessions.Touch).
-		touch: `UPDATE bulwark_session_sessions SET last_seen = ` + greatest + `(last_seen, $2),
+		touch: s.query(`UPDATE bulwark_session_sessions SET last_seen = ` + greatest + `(last_seen, $2),
 			expires_at = CASE WHEN closing_at = 0 THEN ` + greatest + `(expires_at, $3) ELSE expires_at END
-			WHERE token_hash = $1 AND expires_at > $2`,
-		deleteByHash:       `DELETE FROM bulwark_session_sessions WHERE token_hash = $1 RETURNING ` + sessionCols,
-		deleteFamily:       `DELETE FROM bulwark_session_remember WHERE family = $1`,
-		deleteByID:         `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND id = $2 RETURNING remember_family`,
-		keepFamily:         `SELECT remember_family FROM bulwark_session_sessions WHERE user_id = $1 AND id = $2`,
-		deleteUser:         `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND id <> $2`,
-		deleteUserFamilies: `DELETE FROM bulwark_session_remember WHERE user_id = $1 AND family <> $2`,
-		insertRemember: `INSERT INTO bulwark_session_remember (token_hash, family, user_id, auth_time, created_at, expires_at, used_at)
-			VALUES ($1, $2, $3, $4, $5, $6, 0)`,
-		useRemember: `UPDATE bulwark_session_remember SET used_at = $2
+			WHERE token_hash = $1 AND expires_at > $2`),
+		deleteByHash:       s.query(`DELETE FROM bulwark_session_sessions WHERE token_hash = $1 RETURNING ` + sessionCols),
+		deleteFamily:       s.query(`DELETE FROM bulwark_session_remember WHERE family = $1`),
+		deleteByID:         s.query(`DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND id = $2 RETURNING remember_family`),
+		keepFamily:         s.query(`SELECT remember_family FROM bulwark_session_sessions WHERE user_id = $1 AND id = $2`),
+		deleteUser:         s.query(`DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND id <> $2`),
+		deleteUserFamilies: s.query(`DELETE FROM bulwark_session_remember WHERE user_id = $1 AND family <> $2`),
+		insertRemember: s.query(`INSERT INTO bulwark_session_remember (token_hash, family, user_id, auth_time, created_at, expires_at, used_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 0)`),
+		useRemember: s.query(`UPDATE bulwark_session_remember SET used_at = $2
 			WHERE token_hash = $1 AND used_at = 0 AND expires_at > $2
-			RETURNING family, user_id, auth_time, created_at, expires_at`,
-		readRemember: `SELECT family, user_id, auth_time, created_at, expires_at, used_at
-			FROM bulwark_session_remember WHERE token_hash = $1 AND expires_at > $2`,
-		deleteRemember:       `DELETE FROM bulwark_session_remember WHERE token_hash = $1 RETURNING family, user_id`,
-		deleteFamilySessions: `DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND remember_family = $2`,
+			RETURNING family, user_id, auth_time, created_at, expires_at`),
+		readRemember: s.query(`SELECT family, user_id, auth_time, created_at, expires_at, used_at
+			FROM bulwark_session_remember WHERE token_hash = $1 AND expires_at > $2`),
+		deleteRemember:       s.query(`DELETE FROM bulwark_session_remember WHERE token_hash = $1 RETURNING family, user_id`),
+		deleteFamilySessions: s.query(`DELETE FROM bulwark_session_sessions WHERE user_id = $1 AND remember_family = $2`),
 		// Batches through the expiry index. The outer condition is checked
 		// again on each row, so a row touched meanwhile is kept; on
 		// PostgreSQL, rows another transaction holds are skipped, not
 		// waited for, so a cleanup never queues behind a long transaction
 		// and concurrent cleaners share the work.
-		cleanSessions: `DELETE FROM bulwark_session_sessions WHERE expires_at <= $1 AND id IN
-			(SELECT id FROM bulwark_session_sessions WHERE expires_at <= $1 LIMIT $2` + skipLocked + `)`,
-		cleanRemember: `DELETE FROM bulwark_session_remember WHERE expires_at <= $1 AND token_hash IN
-			(SELECT token_hash FROM bulwark_session_remember WHERE expires_at <= $1 LIMIT $2` + skipLocked + `)`,
-	}
-	for _, p := range []*string{&q.replace, &q.prune, &q.liveIDs, &q.list, &q.insert, &q.get, &q.touch, &q.deleteByHash,
-		&q.deleteFamily, &q.deleteByID, &q.keepFamily, &q.deleteUser, &q.deleteUserFamilies,
-		&q.insertRemember, &q.useRemember, &q.readRemember, &q.deleteRemember, &q.deleteFamilySessions,
-		&q.cleanSessions, &q.cleanRemember, &q.mark} {
-		*p = s.Rebind(*p)
-	}
-	if s.dialect == SQLite {
-		q.lock = ""
+		cleanSessions: s.query(`DELETE FROM bulwark_session_sessions WHERE expires_at <= $1 AND id IN
+			(SELECT id FROM bulwark_session_sessions WHERE expires_at <= $1 LIMIT $2` + skipLocked + `)`),
+		cleanRemember: s.query(`DELETE FROM bulwark_session_remember WHERE expires_at <= $1 AND token_hash IN
+			(SELECT token_hash FROM bulwark_session_remember WHERE expires_at <= $1 LIMIT $2` + skipLocked + `)`),
 	}
 	return &SessionStore{db: s.db, q: q}
 }

@@ -82,7 +82,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -120,6 +122,10 @@ var ErrUnknownDialect = errors.New("sqlstore: unknown SQL dialect")
 type Store struct {
 	db      *sql.DB
 	dialect Dialect
+	// queries, when not nil, records every query text [Store.query]
+	// returns. Only tests set it (export_test.go), to prepare each one on
+	// both dialects; in production it costs one nil check.
+	queries *queryLog
 }
 
 // New returns a Store over db speaking dialect d. It does no I/O. It panics if
@@ -182,9 +188,13 @@ func probeDialect(ctx context.Context, db *sql.DB) (Dialect, error) {
 }
 
 // DB returns the underlying handle.
+//
+// Deprecated: removed once callers move; tests use DBOf (export_test.go),
+// hosts keep the [*sql.DB] they passed to [New] or [Open].
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Dialect returns the dialect the store speaks.
+// Dialect returns the dialect the store speaks, for a host that picks its
+// own migrations ([Migrations]) or queries by dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }
 
 // Migrate applies the embedded migrations that are missing; see [Migrate].
@@ -192,11 +202,65 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return migrate(ctx, s.db, s.dialect, embedded)
 }
 
-// Rebind rewrites a query written with PostgreSQL's $1, $2, ... placeholders
+// Rebind returns s.query(query).
+//
+// Deprecated: removed once callers move to the unexported query method.
+func (s *Store) Rebind(query string) string { return s.query(query) }
+
+// query rewrites a query written with PostgreSQL's $1, $2, ... placeholders
 // for the store's dialect. SQLite gets ?1, ?2, ..., which bind by number
 // just as PostgreSQL's do, so a placeholder may repeat or appear out of order.
-// Per-component stores prepare their query text once with it.
-func (s *Store) Rebind(query string) string { return rebind(s.dialect, query) }
+//
+// Every query a component store runs goes through query (or
+// [Store.postgresOnly]) when the component is built, or, for a query built
+// per call (audit's filters), when it is built. That is what makes a query
+// that SQLite cannot run fail a test rather than a request:
+// TestEveryQueryPrepares builds every component on both dialects with a
+// recording Store, prepares each recorded text on the real database, and
+// fails on any query field of a component that did not go through query.
+// There is no list of queries to keep by hand.
+func (s *Store) query(query string) string {
+	query = rebind(s.dialect, query)
+	if s.queries != nil {
+		s.queries.add(query)
+	}
+	return query
+}
+
+// postgresOnly is [Store.query] for a query only PostgreSQL runs (advisory
+// locks, pg_locks): on any other dialect it returns "", which the component
+// must not run.
+func (s *Store) postgresOnly(query string) string {
+	if s.dialect != Postgres {
+		return ""
+	}
+	return s.query(query)
+}
+
+// queryLog is the set of query texts a recording Store handed out.
+type queryLog struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	list []string
+}
+
+func (l *queryLog) add(q string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.seen == nil {
+		l.seen = map[string]bool{}
+	}
+	if !l.seen[q] {
+		l.seen[q] = true
+		l.list = append(l.list, q)
+	}
+}
+
+func (l *queryLog) texts() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.list)
+}
 
 func rebind(d Dialect, query string) string {
 	if d != SQLite {
@@ -214,18 +278,28 @@ func rebind(d Dialect, query string) string {
 	return b.String()
 }
 
-// Micros converts t to the stored form: microseconds since the Unix epoch.
+// Micros returns micros(t).
+//
+// Deprecated: removed once callers move to the unexported micros.
+func Micros(t time.Time) int64 { return micros(t) }
+
+// FromMicros returns fromMicros(us).
+//
+// Deprecated: removed once callers move to the unexported fromMicros.
+func FromMicros(us int64) time.Time { return fromMicros(us) }
+
+// micros converts t to the stored form: microseconds since the Unix epoch.
 // The zero time is stored as 0.
-func Micros(t time.Time) int64 {
+func micros(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixMicro()
 }
 
-// FromMicros converts a stored time back to a UTC time.Time; 0 gives the
+// fromMicros converts a stored time back to a UTC time.Time; 0 gives the
 // zero time.
-func FromMicros(us int64) time.Time {
+func fromMicros(us int64) time.Time {
 	if us == 0 {
 		return time.Time{}
 	}

@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"context"
 	"database/sql"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/internal/testenv"
 	"github.com/bulwarkhq/bulwark/store/sqlstore"
 )
@@ -193,18 +195,18 @@ func TestRebindAndTimes(t *testing.T) {
 	t.Parallel()
 	db := testenv.SQLite(t)
 	st := sqlstore.New(db, sqlstore.SQLite)
-	require.Equal(t, "SELECT ?2, ?1, ?2", st.Rebind("SELECT $2, $1, $2"))
+	require.Equal(t, "SELECT ?2, ?1, ?2", sqlstore.RebindFor(st, "SELECT $2, $1, $2"))
 	var a, b string
-	require.NoError(t, db.QueryRow(st.Rebind("SELECT $2, $1"), "one", "two").Scan(&a, &b))
+	require.NoError(t, db.QueryRow(sqlstore.RebindFor(st, "SELECT $2, $1"), "one", "two").Scan(&a, &b))
 	require.Equal(t, []string{"two", "one"}, []string{a, b})
 	pg := sqlstore.New(db, sqlstore.Postgres)
-	require.Equal(t, "SELECT $1", pg.Rebind("SELECT $1"))
+	require.Equal(t, "SELECT $1", sqlstore.RebindFor(pg, "SELECT $1"))
 
 	now := time.Date(2026, 11, 23, 10, 0, 0, 123456789, time.FixedZone("x", 3600))
-	got := sqlstore.FromMicros(sqlstore.Micros(now))
+	got := sqlstore.DecodeTime(sqlstore.EncodeTime(now))
 	require.True(t, got.Equal(now.Truncate(time.Microsecond)))
 	require.Equal(t, time.UTC, got.Location())
-	require.True(t, sqlstore.FromMicros(sqlstore.Micros(time.Time{})).IsZero())
+	require.True(t, sqlstore.DecodeTime(sqlstore.EncodeTime(time.Time{})).IsZero())
 }
 
 func TestNewPanicsOnMisuse(t *testing.T) {
@@ -226,4 +228,69 @@ func TestDetectDialectReportsBothErrors(t *testing.T) {
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "detect dialect")
 	require.Equal(t, 2, strings.Count(err.Error(), "database is closed"), err.Error())
+}
+
+// TestEveryQueryPrepares builds every component store on each dialect with
+// a Store that records the query texts it hands out, and prepares every one
+// of them on the real database, along with the queries audit builds per
+// call (its filters, its multi-row inserts). A query that a dialect cannot
+// parse, that keeps PostgreSQL's $n placeholders on SQLite, or that a
+// component holds without having built it through the Store (so it was
+// never rebound nor recorded) fails here, with its text, instead of at run
+// time on the dialect nobody tried.
+func TestEveryQueryPrepares(t *testing.T) {
+	t.Parallel()
+	pgPlaceholder := regexp.MustCompile(`\$[0-9]`)
+	for _, be := range testenv.SQLDBs() {
+		t.Run(be.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			db := be.Open(t)
+			st, err := sqlstore.Open(ctx, db)
+			require.NoError(t, err)
+			require.NoError(t, st.Migrate(ctx))
+			sqlstore.RecordQueries(st)
+			a := st.Audit()
+			components := map[string]any{
+				"audit": a, "auth": st.Auth(), "keyring": st.Keyring(), "mfa": st.MFA(),
+				"retention": st.Retention(), "session": st.Session(),
+			}
+			// Per-call queries: a filter that sets every condition, and
+			// one that sets none.
+			now := time.Now()
+			_, err = a.Query(ctx, audit.Filter{Tenant: "t", Actor: "a", TargetType: "tt", TargetID: "ti",
+				ActionPrefix: "auth.", Outcome: "success", IP: "192.0.2.1", Since: now.Add(-time.Hour), Until: now,
+				After: audit.Cursor{Time: now, ID: "x"}, Limit: 10})
+			require.NoError(t, err)
+			_, err = a.Query(ctx, audit.Filter{AllTenants: true, Limit: 10})
+			require.NoError(t, err)
+
+			recorded := sqlstore.RecordedQueries(st)
+			seen := map[string]bool{}
+			for _, q := range recorded {
+				seen[q] = true
+			}
+			fields := 0
+			for name, c := range components {
+				for field, q := range sqlstore.QueryFields(c) {
+					fields++
+					if !seen[q] {
+						t.Errorf("%s: query %s was not built through the Store's query method, so it is neither rebound for SQLite nor checked here:\n%s", name, field, q)
+					}
+				}
+			}
+			require.Greater(t, fields, 80, "QueryFields found too few queries: has a component's layout changed?")
+			for _, q := range append(recorded, sqlstore.AuditBuiltQueries(a)...) {
+				if be.Name == "sqlite" && pgPlaceholder.MatchString(q) {
+					t.Errorf("sqlite: PostgreSQL placeholder left in:\n%s", q)
+				}
+				stmt, err := db.PrepareContext(ctx, q)
+				if err != nil {
+					t.Errorf("%s: query does not prepare: %v\n%s", be.Name, err, q)
+					continue
+				}
+				require.NoError(t, stmt.Close())
+			}
+		})
+	}
 }
