@@ -227,7 +227,7 @@ func BenchmarkRetentionPlanVsScan(b *testing.B) {
 			scan := func(b *testing.B) {
 				count := 0
 				for after := ""; ; {
-					recs, err := st.ListSubjects(ctx, after, batch)
+					recs, err := st.ListSubjects(ctx, nil, after, batch)
 					if err != nil {
 						b.Fatal(err)
 					}

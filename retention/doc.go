@@ -12,9 +12,10 @@
 // Action (warn, suspend, close or erase) After a delay counted from an
 // [Anchor] (when it entered the state, its last activity, or when this
 // package suspended or closed it). Policies are plain Go values, or JSON read
-// strictly by [ParsePolicy], which returns a *[PolicyError] listing every
-// problem with a stable code. [Preset] returns the common SaaS lifecycle
-// ([PresetSaaSLifecycle]): trial +12 days, cancelled +90 days, payment
+// strictly by json.Unmarshal ([Policy.UnmarshalJSON]), which returns a
+// *[PolicyError] listing every problem with a stable code.
+// [SaaSLifecycle], the policy of a zero [Config], is the common SaaS
+// lifecycle: trial +12 days, cancelled +90 days, payment
 // failure suspended within 15 days, closed at 90 and erased a week after
 // closure, free accounts after 60 idle days, and deletion on request at
 // once. [Category] gives each kind of data (audit events, sessions,
@@ -32,9 +33,9 @@
 // Blocked with its reason, and so does a missing timestamp the rule counts
 // from (a zero Since), which fails closed: nothing is done on it. [SubjectPlan.NextErasure] answers "when will my
 // data be deleted?"; [Manager.PlanAll] streams every subject for an admin
-// report. PlanAll reuses each plan's Steps for the next subject and, with a
-// store that is a [SubjectPager] (memstore, sqlstore), each page of
-// records, so planning costs about what reading the subjects costs: in
+// report. PlanAll reuses each plan's Steps for the next subject and each
+// page of records ([SubjectStore.ListSubjects] reads into the previous
+// page's storage), so planning costs about what reading the subjects costs: in
 // bench's BenchmarkRetentionPlanVsScan, PlanAll took 0.6 to 1.2 times a
 // bare ListSubjects scan of the same 100,000 rows (PostgreSQL, SQLite,
 // memory) and allocated 45 to 124 bytes a subject in all.
@@ -63,13 +64,13 @@
 // to begin its erasure atomically ([ErrOnHold]); an erasure already under
 // way stops before its next step and resumes when the hold is lifted. Plans
 // show the hold. Suspension and closure still happen: they keep data.
-// Per-category purges ([Purger]) receive a [HoldCheck] and keep the
+// Per-category purges ([Purger]) receive a hold check and keep the
 // records of every subject on hold; if the check fails, the purge stops.
 //
 // # Warnings
 //
 // Before every suspension and erasure the subject is warned through the
-// [Notifier], [DefaultWarnBefore] (7 days) ahead, unless the rule is Quiet.
+// [Notifier], [Policy.WarnBefore] (default 7 days) ahead, unless the rule is Quiet.
 // Each warning is recorded so it is sent once; its [Notice.Key] is stable, so
 // a Notifier can drop the duplicate that a crash between sending and
 // recording could cause. A failed warning does not delay the erasure: the
@@ -111,4 +112,12 @@
 // store.go (wrapped errors are system failures); errors never carry
 // personal data beyond the host's own subject id, and [Event]s carry no
 // error text.
+//
+// # Events
+//
+// [Config.Hook], when set, receives an [Event] for each warning,
+// suspension, closure, completed erasure, failed action and finished run,
+// with a [EventType] of the form "retention.<verb>" ([EventErased] is
+// "retention.erased"). The hook is called synchronously: a slow hook slows
+// the run.
 package retention

@@ -2,6 +2,7 @@ package retention_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -55,16 +56,17 @@ func blocked(s retention.Step) string {
 	return " blocked: " + s.Blocked
 }
 
-func ExampleParsePolicy() {
-	p, err := retention.ParsePolicy([]byte(`{
+func ExamplePolicy_UnmarshalJSON() {
+	var p retention.Policy
+	err := json.Unmarshal([]byte(`{
 		"name": "acme",
 		"preset": "saas-lifecycle",
 		"rules": [{"name": "dormant-erase", "state": "dormant", "anchor": "last_active", "after": "365d", "action": "erase"}],
 		"categories": [{"name": "sessions", "retain": "30d"}]
-	}`))
+	}`), &p)
 	fmt.Println(len(p.Rules), p.Categories[0].Retain, err)
 
-	_, err = retention.ParsePolicy([]byte(`{"rules": [{"name": "X", "state": "", "after": "1d", "action": "delete"}]}`))
+	err = json.Unmarshal([]byte(`{"rules": [{"name": "X", "state": "", "after": "1d", "action": "delete"}]}`), &p)
 	var pe *retention.PolicyError
 	if errors.As(err, &pe) {
 		for _, pr := range pe.Problems {

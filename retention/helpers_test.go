@@ -5,11 +5,22 @@ import (
 	"io"
 	"log/slog"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/retention"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
+
+// newScheduler is retention.NewScheduler for a test: it fails t on error.
+func newScheduler(t testing.TB, m *retention.Manager, cfg retention.SchedulerConfig) *retention.Scheduler {
+	t.Helper()
+	s, err := retention.NewScheduler(m, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 

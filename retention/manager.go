@@ -35,14 +35,12 @@ func (f EraserFunc) Erase(ctx context.Context, subject string) error { return f(
 // held returns an error, Purge must delete nothing more and return that
 // error (fail closed). A record that belongs to no subject needs no check.
 type Purger interface {
-	Purge(ctx context.Context, before time.Time, limit int, held HoldCheck) (int, error)
+	// held reports whether subject is under legal hold. A subject this
+	// package does not know is not on hold. On a store error it reports
+	// true along with the error, so a Purger that ignored the error would
+	// still keep the records.
+	Purge(ctx context.Context, before time.Time, limit int, held func(ctx context.Context, subject string) (bool, error)) (int, error)
 }
-
-// HoldCheck reports whether subject is under legal hold. A subject this
-// package does not know is not on hold. On a store error it reports true
-// along with the error, so a Purger that ignored the error would still
-// keep the records.
-type HoldCheck func(ctx context.Context, subject string) (bool, error)
 
 // Shredder destroys a subject's own encryption key, making every ciphertext
 // sealed under it unreadable, backups included (crypto-shredding).
@@ -103,44 +101,44 @@ type Recorder interface {
 	RecordErasure(ctx context.Context, r Receipt) error
 }
 
-// EventKind says what an [Event] reports.
-type EventKind string
+// EventType says what an [Event] reports.
+type EventType string
 
-// Event kinds.
+// Event types.
 const (
 	// EventWarned: a warning was sent (or, without a Notifier, is due).
-	EventWarned EventKind = "warned"
+	EventWarned EventType = "retention.warned"
 	// EventSuspended: the subject was suspended (by the Actor, or for the
 	// host to act on).
-	EventSuspended EventKind = "suspended"
+	EventSuspended EventType = "retention.suspended"
 	// EventClosed: the subject was closed.
-	EventClosed EventKind = "closed"
+	EventClosed EventType = "retention.closed"
 	// EventErased: an erasure completed; Receipt names it, Subject is
 	// empty so that the event holds no personal data.
-	EventErased EventKind = "erased"
+	EventErased EventType = "retention.erased"
 	// EventFailed: an action failed and will be retried next run.
-	EventFailed EventKind = "failed"
+	EventFailed EventType = "retention.failed"
 	// EventRun: a run finished; Report holds its figures.
-	EventRun EventKind = "run"
+	EventRun EventType = "retention.run"
 )
 
 // Event is reported through [Config.Hook]. It never carries personal data
 // beyond the host's own opaque subject id, and no error text from stores.
 type Event struct {
-	Kind    EventKind
-	Subject string  // empty for EventErased (see Receipt) and EventRun
-	Rule    string  // the rule involved, if any
-	Action  Action  // for EventFailed, the action that failed
-	Receipt string  // for EventErased, the receipt id
-	Report  *Report // for EventRun
-	Time    time.Time
+	Type    EventType
+	Subject string    // empty for EventErased (see Receipt) and EventRun
+	Rule    string    // the rule involved, if any
+	Action  Action    // for EventFailed, the action that failed
+	Receipt string    // for EventErased, the receipt id
+	Report  *Report   // for EventRun
+	Time    time.Time // from Config.Now
 }
 
 // Config configures a [Manager]. The zero value is valid and means the
 // defaults documented on each field.
 type Config struct {
-	// Policy is the rule set. The zero Policy means the
-	// PresetSaaSLifecycle preset.
+	// Policy is the rule set. The zero Policy means [SaaSLifecycle], the
+	// lifecycle most SaaS products promise.
 	Policy Policy
 	// Actor suspends and closes accounts. If nil, suspensions and closures
 	// are only recorded and reported through Hook, for the host to act on.
@@ -154,25 +152,29 @@ type Config struct {
 	Shredder Shredder
 	// Recorder receives erasure receipts; if nil they go to Hook only.
 	Recorder Recorder
-	// Hook, if set, receives events. It must not block for long.
+	// Hook, if set, receives events. It is optional (nil means no hook)
+	// and called synchronously, so a slow hook slows the run.
 	Hook func(context.Context, Event)
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives each run's figures; default slog.Default().
 	Logger *slog.Logger
-	// BatchSize is how many subjects a run reads at a time, so no query
-	// holds the database for long; default 500.
+	// BatchSize is how many subjects a run reads at a time; default 500,
+	// so that no query holds the database for long and a page of records
+	// stays small in memory.
 	BatchSize int
 	// MaxActions caps the actions (warnings, suspensions, closures,
 	// erasures, purged batches) one run attempts, whether they succeed or
-	// fail; the next run continues. Default 1000.
+	// fail; the next run continues. Default 1000, which bounds what one
+	// run does to the host's Notifier, Actor and Erasers (a runaway
+	// policy cannot mail or erase everyone at once).
 	MaxActions int
 }
 
-// Defaults.
+// Defaults of [Config]; each field's doc gives the reason.
 const (
-	DefaultBatchSize  = 500
-	DefaultMaxActions = 1000
+	defaultBatchSize  = 500
+	defaultMaxActions = 1000
 )
 
 // ErrNoErasers is returned when an erasure is due but no [Eraser] is
@@ -210,14 +212,15 @@ type registered struct {
 	e        Eraser
 }
 
-// New returns a Manager over store. It returns a *[PolicyError] if
-// cfg.Policy is invalid. It panics if store is nil.
+// New returns a Manager over store. A zero cfg means every default
+// documented on [Config]. It returns an error if store is nil, and a
+// *[PolicyError] if cfg.Policy is invalid.
 func New(store Store, cfg Config) (*Manager, error) {
 	if store == nil {
-		panic("retention: New with a nil Store")
+		return nil, errors.New("retention: New with a nil Store")
 	}
 	if cfg.Policy.Name == "" && cfg.Policy.Rules == nil && cfg.Policy.Categories == nil && cfg.Policy.WarnBefore == 0 {
-		cfg.Policy, _ = Preset(PresetSaaSLifecycle)
+		cfg.Policy = SaaSLifecycle()
 	}
 	if err := cfg.Policy.Validate(); err != nil {
 		return nil, err
@@ -230,10 +233,10 @@ func New(store Store, cfg Config) (*Manager, error) {
 		m.log = slog.Default()
 	}
 	if m.batch <= 0 {
-		m.batch = DefaultBatchSize
+		m.batch = defaultBatchSize
 	}
 	if m.max <= 0 {
-		m.max = DefaultMaxActions
+		m.max = defaultMaxActions
 	}
 	return m, nil
 }
@@ -329,18 +332,13 @@ func (m *Manager) PlanAll(ctx context.Context, fn func(SubjectPlan) error) error
 	}
 }
 
-// pager returns the store's ListSubjects, or, when the store is a
-// [SubjectPager], a function that reads each page into the previous
-// page's storage: the caller must be done with a page before it asks for
-// the next.
+// pager returns a function that reads each page into the previous page's
+// storage: the caller must be done with a page before it asks for the
+// next.
 func (m *Manager) pager() func(ctx context.Context, after string, limit int) ([]Record, error) {
-	p, ok := m.store.(SubjectPager)
-	if !ok {
-		return m.store.ListSubjects
-	}
 	var page []Record
 	return func(ctx context.Context, after string, limit int) ([]Record, error) {
-		recs, err := p.ListSubjectsInto(ctx, page, after, limit)
+		recs, err := m.store.ListSubjects(ctx, page, after, limit)
 		if err == nil && cap(recs) > cap(page) {
 			page = recs
 		}
@@ -467,6 +465,6 @@ func (m *Manager) resume(ctx context.Context, e Erasure, fence int64) (Receipt, 
 	if err := m.store.FinishErasure(ctx, e.ID, fence, r.Finished); err != nil {
 		return Receipt{}, fmt.Errorf("retention: erase: %w", err)
 	}
-	m.emit(ctx, Event{Kind: EventErased, Rule: e.Rule, Receipt: e.ID})
+	m.emit(ctx, Event{Type: EventErased, Rule: e.Rule, Receipt: e.ID})
 	return r, nil
 }

@@ -29,7 +29,7 @@ func TestZeroConfig(t *testing.T) {
 	st := memstore.NewRetentionStore()
 	m, err := retention.New(st, retention.Config{})
 	require.NoError(t, err)
-	require.Equal(t, retention.PresetSaaSLifecycle, m.Policy().Name)
+	require.Equal(t, retention.SaaSLifecycle(), m.Policy())
 	require.Equal(t, retention.DefaultWarnBefore, m.Policy().WarnBefore)
 	ctx := context.Background()
 	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: retention.StateTrialExpired, Since: time.Now().Add(-13 * day)}))
@@ -44,7 +44,7 @@ func TestZeroConfig(t *testing.T) {
 	_, err = m.Erase(ctx, "u")
 	require.ErrorIs(t, err, retention.ErrNoErasers)
 	// The scheduler's zero config too.
-	s := retention.NewScheduler(m, retention.SchedulerConfig{})
+	s := newScheduler(t, m, retention.SchedulerConfig{})
 	_, err = s.RunOnce(ctx)
 	require.NoError(t, err)
 }
@@ -149,7 +149,7 @@ func TestRunLifecycle(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, string(b), "unpaid")
 	for _, e := range rec.events {
-		if e.Kind == retention.EventErased {
+		if e.Type == retention.EventErased {
 			require.Empty(t, e.Subject)
 			require.Equal(t, rc.ID, e.Receipt)
 		}
@@ -344,7 +344,7 @@ func TestCategoryRetention(t *testing.T) {
 	st := memstore.NewRetentionStore()
 	cfg := rec.config(c)
 	cfg.BatchSize = 10
-	cfg.Policy, _ = retention.Preset(retention.PresetSaaSLifecycle)
+	cfg.Policy = retention.SaaSLifecycle()
 	cfg.Policy.Categories = []retention.Category{{Name: "audit", Retain: 365 * day}, {Name: "sessions", Retain: 30 * day}}
 	m, err := retention.New(st, cfg)
 	require.NoError(t, err)

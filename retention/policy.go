@@ -98,7 +98,7 @@ type Category struct {
 }
 
 // Policy is a complete set of lifecycle rules, as data: build it in Go, or
-// load it from JSON with [ParsePolicy].
+// load it from JSON with [encoding/json] (see [Policy.UnmarshalJSON]).
 type Policy struct {
 	// Name labels the policy in reports.
 	Name string
@@ -106,17 +106,17 @@ type Policy struct {
 	// state.
 	Rules []Rule
 	// WarnBefore is how long before each suspend or erase the subject is
-	// warned. Zero means DefaultWarnBefore; a negative value turns
-	// automatic warnings off.
+	// warned. Zero means the default, a week, as the lifecycle in issue 9
+	// asks: it gives the user time to export a copy (GDPR art. 20) or
+	// object. A negative value turns automatic warnings off.
 	WarnBefore time.Duration
 	// Categories sets per-category retention periods.
 	Categories []Category
 }
 
-// DefaultWarnBefore is the default notice period before a suspension or an
-// erasure: a week, as the lifecycle in issue 9 asks, which gives the user
-// time to export a copy (GDPR art. 20) or object.
-const DefaultWarnBefore = 7 * 24 * time.Hour
+// defaultWarnBefore is [Policy.WarnBefore]'s default; its doc gives the
+// reason.
+const defaultWarnBefore = 7 * 24 * time.Hour
 
 // Limits on policies, so a policy loaded from a file stays sane.
 const (
@@ -126,7 +126,7 @@ const (
 	maxPolicyJSON = 1 << 20
 )
 
-// States used by the [PresetSaaSLifecycle] preset. Hosts may use any state
+// States used by the [SaaSLifecycle] policy. Hosts may use any state
 // names in their own policies.
 const (
 	StateTrialExpired      = "trial_expired"
@@ -136,13 +136,15 @@ const (
 	StateDeletionRequested = "deletion_requested"
 )
 
-// PresetSaaSLifecycle names the lifecycle policy most SaaS products
-// promise; see [Preset].
-const PresetSaaSLifecycle = "saas-lifecycle"
+// presetSaaSLifecycle names [SaaSLifecycle] in a policy document's
+// "preset" field.
+const presetSaaSLifecycle = "saas-lifecycle"
 
 const day = 24 * time.Hour
 
-// Preset returns a named policy. The only preset is [PresetSaaSLifecycle]:
+// SaaSLifecycle returns the lifecycle policy most SaaS products promise,
+// named "saas-lifecycle" (the name a policy document's "preset" field
+// takes). It is the policy of a zero [Config]:
 //
 //   - a trial that ended without a subscription (state trial_expired) is
 //     erased 12 days after it ended;
@@ -155,12 +157,9 @@ const day = 24 * time.Hour
 //     without a warning.
 //
 // Warnings go out 7 days before each suspension and erasure.
-func Preset(name string) (Policy, error) {
-	if name != PresetSaaSLifecycle {
-		return Policy{}, fmt.Errorf("%w: %q", ErrUnknownPreset, name)
-	}
+func SaaSLifecycle() Policy {
 	return Policy{
-		Name: PresetSaaSLifecycle,
+		Name: presetSaaSLifecycle,
 		Rules: []Rule{
 			{Name: "trial-expired-erase", State: StateTrialExpired, After: 12 * day, Action: Erase},
 			{Name: "cancelled-erase", State: StateCancelled, After: 90 * day, Action: Erase},
@@ -170,12 +169,9 @@ func Preset(name string) (Policy, error) {
 			{Name: "free-inactive-erase", State: StateFree, Anchor: AnchorLastActive, After: 60 * day, Action: Erase},
 			{Name: "deletion-requested-erase", State: StateDeletionRequested, Action: Erase, Quiet: true},
 		},
-		WarnBefore: DefaultWarnBefore,
-	}, nil
+		WarnBefore: defaultWarnBefore,
+	}
 }
-
-// ErrUnknownPreset is returned by [Preset] for an unknown name.
-var ErrUnknownPreset = errors.New("retention: unknown policy preset")
 
 // Problem is one reason a [Policy] is invalid.
 type Problem struct {
@@ -188,7 +184,7 @@ type Problem struct {
 	Message string
 }
 
-// PolicyError lists every problem found in a policy. [ParsePolicy],
+// PolicyError lists every problem found in a policy. [Policy.UnmarshalJSON],
 // [Policy.Validate] and [New] return it (wrapped errors.As finds it).
 type PolicyError struct {
 	Problems []Problem
@@ -303,7 +299,7 @@ func (d *jsonDuration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &s); err != nil {
 		return errors.New("duration must be a string such as \"90d\" or \"36h\"")
 	}
-	v, err := ParseDuration(s)
+	v, err := parseDuration(s)
 	if err != nil {
 		return err
 	}
@@ -320,9 +316,9 @@ func FormatDuration(d time.Duration) string {
 	return d.String()
 }
 
-// ParseDuration reads "<n>d" (whole days) or Go duration syntax. It rejects
+// parseDuration reads "<n>d" (whole days) or Go duration syntax. It rejects
 // negative values and values above 100 years.
-func ParseDuration(s string) (time.Duration, error) {
+func parseDuration(s string) (time.Duration, error) {
 	var d time.Duration
 	if n, ok := strings.CutSuffix(s, "d"); ok {
 		v, err := strconv.ParseInt(n, 10, 64)
@@ -366,7 +362,7 @@ type jsonPolicy struct {
 	Categories []jsonCategory `json:"categories,omitempty"`
 }
 
-// MarshalJSON writes the policy in the form [ParsePolicy] reads.
+// MarshalJSON writes the policy in the form [Policy.UnmarshalJSON] reads.
 func (p Policy) MarshalJSON() ([]byte, error) {
 	j := jsonPolicy{Name: p.Name}
 	for _, r := range p.Rules {
@@ -385,21 +381,12 @@ func (p Policy) MarshalJSON() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// UnmarshalJSON reads a policy as [ParsePolicy] does, so a Policy can sit
-// in the host's own JSON configuration.
-func (p *Policy) UnmarshalJSON(data []byte) error {
-	v, err := ParsePolicy(data)
-	if err != nil {
-		return err
-	}
-	*p = v
-	return nil
-}
-
-// ParsePolicy reads a policy from JSON, strictly: unknown fields, trailing
-// data, documents over 1 MiB and invalid values are rejected. Syntax errors
-// are returned as they are; a well-formed but invalid policy gives a
-// *[PolicyError] listing every problem. The document looks like:
+// UnmarshalJSON reads a policy from JSON, so that json.Unmarshal loads one
+// and a Policy can sit in the host's own JSON configuration. It is strict:
+// unknown fields, trailing data, documents over 1 MiB and invalid values
+// are rejected. Syntax errors are returned as they are; a well-formed but
+// invalid policy gives a *[PolicyError] listing every problem. The
+// document looks like:
 //
 //	{
 //	  "name": "acme",
@@ -411,7 +398,17 @@ func (p *Policy) UnmarshalJSON(data []byte) error {
 //	  "warn_before": "14d",                 // or "no_warnings": true
 //	  "categories": [{"name": "sessions", "retain": "30d"}]
 //	}
-func ParsePolicy(data []byte) (Policy, error) {
+func (p *Policy) UnmarshalJSON(data []byte) error {
+	v, err := parsePolicy(data)
+	if err != nil {
+		return err
+	}
+	*p = v
+	return nil
+}
+
+// parsePolicy is [Policy.UnmarshalJSON]'s work.
+func parsePolicy(data []byte) (Policy, error) {
 	if len(data) > maxPolicyJSON {
 		return Policy{}, errors.New("retention: policy document larger than 1 MiB")
 	}
@@ -426,11 +423,10 @@ func ParsePolicy(data []byte) (Policy, error) {
 	}
 	var p Policy
 	if j.Preset != "" {
-		pre, err := Preset(j.Preset)
-		if err != nil {
+		if j.Preset != presetSaaSLifecycle {
 			return Policy{}, &PolicyError{Problems: []Problem{{Path: "preset", Code: "unknown", Message: fmt.Sprintf("unknown preset %q", j.Preset)}}}
 		}
-		p = pre
+		p = SaaSLifecycle()
 	}
 	if j.Name != "" {
 		p.Name = j.Name
@@ -458,7 +454,7 @@ func ParsePolicy(data []byte) (Policy, error) {
 
 func (p Policy) warnBefore() time.Duration {
 	if p.WarnBefore == 0 {
-		return DefaultWarnBefore
+		return defaultWarnBefore
 	}
 	return p.WarnBefore
 }

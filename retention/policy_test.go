@@ -13,17 +13,15 @@ import (
 
 func TestPresetValid(t *testing.T) {
 	t.Parallel()
-	p, err := retention.Preset(retention.PresetSaaSLifecycle)
-	require.NoError(t, err)
+	p := retention.SaaSLifecycle()
 	require.NoError(t, p.Validate())
-	_, err = retention.Preset("nope")
-	require.ErrorIs(t, err, retention.ErrUnknownPreset)
+	var pe *retention.PolicyError
+	require.ErrorAs(t, json.Unmarshal([]byte(`{"preset": "nope"}`), &p), &pe)
 }
 
 func TestPolicyJSONRoundTrip(t *testing.T) {
 	t.Parallel()
-	p, err := retention.Preset(retention.PresetSaaSLifecycle)
-	require.NoError(t, err)
+	p := retention.SaaSLifecycle()
 	p.Categories = []retention.Category{{Name: "audit", Retain: 400 * day}, {Name: "sessions", Retain: 36 * time.Hour}}
 	b, err := json.Marshal(p)
 	require.NoError(t, err)
@@ -93,7 +91,8 @@ func TestNewRejectsInvalidPolicy(t *testing.T) {
 	_, err := retention.New(nilSafeStore(), retention.Config{Policy: retention.Policy{Rules: []retention.Rule{{Name: "a", State: "s", Action: "explode"}}}})
 	var pe *retention.PolicyError
 	require.ErrorAs(t, err, &pe)
-	require.Panics(t, func() { _, _ = retention.New(nil, retention.Config{}) })
+	_, err = retention.New(nil, retention.Config{})
+	require.Error(t, err, "a nil Store is an error, not a panic")
 }
 
 func TestDurations(t *testing.T) {
@@ -112,7 +111,7 @@ func TestDurations(t *testing.T) {
 }
 
 func FuzzParsePolicy(f *testing.F) {
-	p, _ := retention.Preset(retention.PresetSaaSLifecycle)
+	p := retention.SaaSLifecycle()
 	b, _ := json.Marshal(p)
 	f.Add(b)
 	f.Add([]byte(`{"preset":"saas-lifecycle","warn_before":"3d"}`))

@@ -107,7 +107,7 @@ func TestPropertyTwoYears(t *testing.T) {
 	cfg.BatchSize = 50
 	cfg.Hook = func(ctx context.Context, e retention.Event) {
 		rec.hook(ctx, e)
-		if e.Kind == retention.EventClosed {
+		if e.Type == retention.EventClosed {
 			byID[e.Subject].closedAt = c.Now()
 		}
 	}
@@ -115,7 +115,7 @@ func TestPropertyTwoYears(t *testing.T) {
 	require.NoError(t, err)
 	m.Register("profile", rec.eraser("profile"))
 	m.Register("sessions", rec.eraser("sessions"))
-	sched := retention.NewScheduler(m, retention.SchedulerConfig{Interval: interval})
+	sched := newScheduler(t, m, retention.SchedulerConfig{Interval: interval})
 
 	// Random host events: on average one every 20 days per subject.
 	var events []hostEvent

@@ -61,7 +61,7 @@ func (m *Manager) Run(ctx context.Context, fence int64) (Report, error) {
 		slog.Int("held", rep.Held), slog.Bool("more", rep.More), slog.Bool("error", err != nil),
 		slog.Duration("took", rep.Finished.Sub(rep.Started)))
 	r := rep
-	m.emit(ctx, Event{Kind: EventRun, Report: &r})
+	m.emit(ctx, Event{Type: EventRun, Report: &r})
 	return rep, err
 }
 
@@ -218,7 +218,7 @@ func (m *Manager) warn(ctx context.Context, fence int64, r Record, st Step) erro
 	if err := m.store.MarkAction(ctx, r.ID, r.Version, Mark{Action: Warn, Key: st.Key, At: m.nowUTC(), Fence: fence}); err != nil {
 		return err
 	}
-	m.emit(ctx, Event{Kind: EventWarned, Subject: r.ID, Rule: st.Rule, Action: st.Warns})
+	m.emit(ctx, Event{Type: EventWarned, Subject: r.ID, Rule: st.Rule, Action: st.Warns})
 	return nil
 }
 
@@ -242,7 +242,7 @@ func (m *Manager) account(ctx context.Context, fence int64, r Record, st Step) e
 	if st.Action == Close {
 		kind = EventClosed
 	}
-	m.emit(ctx, Event{Kind: kind, Subject: r.ID, Rule: st.Rule})
+	m.emit(ctx, Event{Type: kind, Subject: r.ID, Rule: st.Rule})
 	return nil
 }
 
@@ -252,10 +252,10 @@ func (m *Manager) fail(ctx context.Context, rep *Report, subject, rule string, a
 	// operator, but never put it in an Event.
 	m.log.LogAttrs(ctx, slog.LevelWarn, "retention action failed",
 		slog.String("subject", subject), slog.String("rule", rule), slog.String("action", string(a)), slog.String("error", err.Error()))
-	m.emit(ctx, Event{Kind: EventFailed, Subject: subject, Rule: rule, Action: a})
+	m.emit(ctx, Event{Type: EventFailed, Subject: subject, Rule: rule, Action: a})
 }
 
-// held is the [HoldCheck] given to every [Purger].
+// held is the hold check given to every [Purger].
 func (m *Manager) held(ctx context.Context, subject string) (bool, error) {
 	r, err := m.store.GetSubject(ctx, subject)
 	switch {

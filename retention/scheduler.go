@@ -21,7 +21,8 @@ type SchedulerConfig struct {
 	// not overlap either: the later one stops the earlier ([ErrLockLost]).
 	Job string
 	// Interval is the time between runs; default 1 hour, so an action is
-	// taken at most an hour after it falls due.
+	// taken at most an hour after it falls due (a suspension promised
+	// "after 14 days" lands within 14 days and an hour).
 	Interval time.Duration
 	// Jitter is the most added to each wait, chosen at random, so that
 	// instances started together do not all wake at once. Default
@@ -34,7 +35,9 @@ type SchedulerConfig struct {
 	Locker Locker
 	// LockTTL bounds one run: the run's context ends after 90% of it, and
 	// a Redis lock expires after it if the instance dies. Default 15
-	// minutes.
+	// minutes: long enough for a run of the default MaxActions, short
+	// enough that a dead instance's lock frees itself well within the
+	// default Interval.
 	LockTTL time.Duration
 	// Rand is the source of jitter; default crypto/rand.Reader.
 	Rand io.Reader
@@ -44,11 +47,11 @@ type SchedulerConfig struct {
 	Logger *slog.Logger
 }
 
-// Scheduler defaults.
+// Defaults of [SchedulerConfig]; each field's doc gives the reason.
 const (
-	DefaultInterval = time.Hour
-	DefaultLockTTL  = 15 * time.Minute
-	DefaultJob      = "retention"
+	defaultInterval = time.Hour
+	defaultLockTTL  = 15 * time.Minute
+	defaultJob      = "retention"
 )
 
 // Scheduler runs a [Manager] periodically, with jitter, under a
@@ -58,16 +61,17 @@ type Scheduler struct {
 	cfg SchedulerConfig
 }
 
-// NewScheduler returns a Scheduler for m. It panics if m is nil.
-func NewScheduler(m *Manager, cfg SchedulerConfig) *Scheduler {
+// NewScheduler returns a Scheduler for m. A zero cfg means every default
+// documented on [SchedulerConfig]. It returns an error if m is nil.
+func NewScheduler(m *Manager, cfg SchedulerConfig) (*Scheduler, error) {
 	if m == nil {
-		panic("retention: NewScheduler with a nil Manager")
+		return nil, errors.New("retention: NewScheduler with a nil Manager")
 	}
 	if cfg.Job == "" {
-		cfg.Job = DefaultJob
+		cfg.Job = defaultJob
 	}
 	if cfg.Interval <= 0 {
-		cfg.Interval = DefaultInterval
+		cfg.Interval = defaultInterval
 	}
 	if cfg.Jitter == 0 {
 		cfg.Jitter = cfg.Interval / 10
@@ -76,7 +80,7 @@ func NewScheduler(m *Manager, cfg SchedulerConfig) *Scheduler {
 		cfg.Locker = NewLocalLocker()
 	}
 	if cfg.LockTTL <= 0 {
-		cfg.LockTTL = DefaultLockTTL
+		cfg.LockTTL = defaultLockTTL
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
@@ -87,7 +91,7 @@ func NewScheduler(m *Manager, cfg SchedulerConfig) *Scheduler {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Scheduler{m: m, cfg: cfg}
+	return &Scheduler{m: m, cfg: cfg}, nil
 }
 
 // RunOnce takes the lock and does one [Manager.Run] with the lease's

@@ -26,7 +26,7 @@ func TestSchedulerStartWithJitter(t *testing.T) {
 
 	waits := make(chan time.Duration)
 	fire := make(chan time.Time)
-	s := retention.NewScheduler(m, retention.SchedulerConfig{
+	s := newScheduler(t, m, retention.SchedulerConfig{
 		Interval: time.Hour,
 		Jitter:   10 * time.Minute,
 		Rand:     bytes.NewReader(bytes.Repeat([]byte{0xff, 0, 1, 2, 3, 4, 5, 6}, 8)),
@@ -52,7 +52,7 @@ func TestSchedulerStartWithJitter(t *testing.T) {
 	require.False(t, r.Erased.IsZero(), "the first run erased the subject")
 	runs := 0
 	for _, e := range rec.events {
-		if e.Kind == retention.EventRun {
+		if e.Type == retention.EventRun {
 			runs++
 			require.NotNil(t, e.Report)
 		}
@@ -70,7 +70,7 @@ func TestSchedulerLocked(t *testing.T) {
 	t.Parallel()
 	m, err := retention.New(memstore.NewRetentionStore(), retention.Config{})
 	require.NoError(t, err)
-	s := retention.NewScheduler(m, retention.SchedulerConfig{Locker: stuckLocker{}})
+	s := newScheduler(t, m, retention.SchedulerConfig{Locker: stuckLocker{}})
 	_, err = s.RunOnce(context.Background())
 	require.ErrorIs(t, err, retention.ErrLocked)
 
@@ -84,7 +84,8 @@ func TestSchedulerLocked(t *testing.T) {
 	b, err := l.Acquire(context.Background(), "j", 0)
 	require.NoError(t, err)
 	require.Greater(t, b.Fence(), a.Fence())
-	require.Panics(t, func() { retention.NewScheduler(nil, retention.SchedulerConfig{}) })
+	_, err = retention.NewScheduler(nil, retention.SchedulerConfig{})
+	require.Error(t, err, "a nil Manager is an error, not a panic")
 }
 
 // A run stops when its context ends and reports the error with its
@@ -132,7 +133,7 @@ func TestLocalLockerFenceSurvivesRestart(t *testing.T) {
 	for time.Now().UnixMicro() <= last.Fence() {
 		runtime.Gosched()
 	}
-	s := retention.NewScheduler(m, retention.SchedulerConfig{Locker: retention.NewLocalLocker()})
+	s := newScheduler(t, m, retention.SchedulerConfig{Locker: retention.NewLocalLocker()})
 	rep, err := s.RunOnce(ctx)
 	require.NoError(t, err)
 	require.Zero(t, rep.Failed)
@@ -209,7 +210,7 @@ func TestSchedulerLostLockStopsPurge(t *testing.T) {
 		require.NoError(t, err)
 	}}
 	m.Register("audit", p)
-	s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "purge", Locker: leaseTap{l, func(x retention.Lease) { lease = x }}})
+	s := newScheduler(t, m, retention.SchedulerConfig{Job: "purge", Locker: leaseTap{l, func(x retention.Lease) { lease = x }}})
 	_, err = s.RunOnce(ctx)
 	require.ErrorIs(t, err, retention.ErrLockLost)
 	require.Equal(t, 1, p.calls, "no Purge batch after the lock was lost")
@@ -244,7 +245,7 @@ func TestSchedulerRefusesTokenZero(t *testing.T) {
 	m, st := newManager(t, c, rec)
 	require.NoError(t, st.PutSubject(ctx, retention.Subject{ID: "u", State: retention.StateTrialExpired, Since: t0.Add(-20 * day)}))
 	for _, f := range []int64{0, -1} {
-		s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "zero", Locker: &zeroLocker{next: f}})
+		s := newScheduler(t, m, retention.SchedulerConfig{Job: "zero", Locker: &zeroLocker{next: f}})
 		_, err := s.RunOnce(ctx)
 		require.Error(t, err, "token %d", f)
 	}
@@ -253,7 +254,7 @@ func TestSchedulerRefusesTokenZero(t *testing.T) {
 	require.Empty(t, r.Warned, "nothing was done under token 0")
 	require.True(t, r.Erased.IsZero())
 	// A positive token still runs.
-	s := retention.NewScheduler(m, retention.SchedulerConfig{Job: "zero", Locker: &zeroLocker{next: 1}})
+	s := newScheduler(t, m, retention.SchedulerConfig{Job: "zero", Locker: &zeroLocker{next: 1}})
 	_, err = s.RunOnce(ctx)
 	require.NoError(t, err)
 }

@@ -128,18 +128,12 @@ type SubjectStore interface {
 	GetSubject(ctx context.Context, id string) (Record, error)
 	// ListSubjects returns up to limit records that are not erased, with
 	// ID > after, in ascending ID order (keyset pagination; after "" starts
-	// at the beginning).
-	ListSubjects(ctx context.Context, after string, limit int) ([]Record, error)
-}
-
-// SubjectPager is an optional interface of a [SubjectStore] for long
-// scans: ListSubjectsInto returns what ListSubjects returns, in buf's
-// storage (its records, and their Warned slices, are overwritten and
-// reused), so a scan of a million subjects does not allocate a page of
-// records per batch. [Manager.PlanAll] and [Manager.Run] use it when the
-// store has it. memstore and sqlstore implement it.
-type SubjectPager interface {
-	ListSubjectsInto(ctx context.Context, buf []Record, after string, limit int) ([]Record, error)
+	// at the beginning). It returns them in buf's storage, appending to
+	// buf[:0]: its records, and their Warned slices, may be overwritten
+	// and reused, so that a scan of a million subjects ([Manager.PlanAll],
+	// [Manager.Run]) does not allocate a page of records per batch. buf
+	// may be nil.
+	ListSubjects(ctx context.Context, buf []Record, after string, limit int) ([]Record, error)
 }
 
 // MarkStore records actions and holds on subjects.

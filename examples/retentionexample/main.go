@@ -127,7 +127,10 @@ func run(ctx context.Context, w io.Writer) error {
 		}
 	}
 
-	sched := retention.NewScheduler(m, retention.SchedulerConfig{})
+	sched, err := retention.NewScheduler(m, retention.SchedulerConfig{})
+	if err != nil {
+		return err
+	}
 	var total retention.Report
 	for now.Before(start.AddDate(0, 0, 120)) {
 		now = now.Add(24 * time.Hour)

@@ -272,7 +272,10 @@ func (a *App) Handler() http.Handler {
 func (a *App) Run(ctx context.Context) error {
 	// One instance runs the rules at a time: sqlstore's lock (a PostgreSQL
 	// advisory lock) works across instances sharing the database.
-	sched := retention.NewScheduler(a.lifecycle, retention.SchedulerConfig{Locker: a.retentionLock, Logger: a.cfg.Log})
+	sched, err := retention.NewScheduler(a.lifecycle, retention.SchedulerConfig{Locker: a.retentionLock, Logger: a.cfg.Log})
+	if err != nil {
+		return err
+	}
 	go func() {
 		t := time.NewTicker(time.Minute)
 		defer t.Stop()

@@ -61,8 +61,8 @@ func (x crashStore) GetSubject(ctx context.Context, id string) (r retention.Reco
 	return r, err
 }
 
-func (x crashStore) ListSubjects(ctx context.Context, after string, limit int) (r []retention.Record, err error) {
-	err = x.c.do(func() (e error) { r, e = x.s.ListSubjects(ctx, after, limit); return e })
+func (x crashStore) ListSubjects(ctx context.Context, buf []retention.Record, after string, limit int) (r []retention.Record, err error) {
+	err = x.c.do(func() (e error) { r, e = x.s.ListSubjects(ctx, buf, after, limit); return e })
 	return r, err
 }
 

@@ -93,7 +93,7 @@ func lostLock(t *testing.T, sa, sb retention.Store, la, lb retention.Locker, los
 	// A's Hook pauses it after its first write that succeeded, before its
 	// next call into host code.
 	hookA := func(_ context.Context, ev retention.Event) {
-		switch ev.Kind {
+		switch ev.Type {
 		case retention.EventWarned, retention.EventSuspended, retention.EventClosed, retention.EventErased:
 			if inHook {
 				pause()
@@ -112,7 +112,11 @@ func lostLock(t *testing.T, sa, sb retention.Store, la, lb retention.Locker, los
 			t.Fatal(err)
 		}
 		m.Register("profile", retention.EraserFunc(func(_ context.Context, s string) error { h.record("erase", s); return nil }))
-		return retention.NewScheduler(m, retention.SchedulerConfig{Job: "lost", Locker: l, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		sc, err := retention.NewScheduler(m, retention.SchedulerConfig{Job: "lost", Locker: l, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sc
 	}
 	leases := make(chan retention.Lease, 1)
 	a := sched(sa, grabLocker{la, leases}, host("A"), hookA, 0)

@@ -20,10 +20,7 @@ type RetentionStore struct {
 	fence    int64             // the newest lock holder's token (AdvanceFence)
 }
 
-var (
-	_ retention.Store        = (*RetentionStore)(nil)
-	_ retention.SubjectPager = (*RetentionStore)(nil)
-)
+var _ retention.Store = (*RetentionStore)(nil)
 
 // NewRetentionStore returns an empty store.
 func NewRetentionStore() *RetentionStore {
@@ -75,12 +72,10 @@ func (s *RetentionStore) GetSubject(_ context.Context, id string) (retention.Rec
 }
 
 // ListSubjects implements [retention.SubjectStore].
-func (s *RetentionStore) ListSubjects(ctx context.Context, after string, limit int) ([]retention.Record, error) {
-	return s.ListSubjectsInto(ctx, make([]retention.Record, 0, max(min(limit, 1024), 0)), after, limit)
-}
-
-// ListSubjectsInto implements [retention.SubjectPager].
-func (s *RetentionStore) ListSubjectsInto(_ context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
+func (s *RetentionStore) ListSubjects(_ context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
+	if buf == nil {
+		buf = make([]retention.Record, 0, max(min(limit, 1024), 0))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i, found := slices.BinarySearch(s.ids, after)

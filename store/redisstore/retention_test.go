@@ -90,7 +90,8 @@ func TestRetentionThreeSchedulersRedis(t *testing.T) {
 			time.Sleep(time.Millisecond)
 			return nil
 		}))
-		sched := retention.NewScheduler(m, retention.SchedulerConfig{Locker: redisstore.New(c, prefix).Retention()})
+		sched, err := retention.NewScheduler(m, retention.SchedulerConfig{Locker: redisstore.New(c, prefix).Retention()})
+		require.NoError(t, err)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -101,7 +102,7 @@ func TestRetentionThreeSchedulersRedis(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				if live, err := st.ListSubjects(ctx, "", 1); err != nil || len(live) == 0 {
+				if live, err := st.ListSubjects(ctx, nil, "", 1); err != nil || len(live) == 0 {
 					return
 				}
 				time.Sleep(100 * time.Microsecond)
@@ -170,10 +171,12 @@ func TestRetentionRedisAfterTimeTokens(t *testing.T) {
 			m, err := retention.New(st, retention.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 			require.NoError(t, err)
 			job := "time-" + strings.ReplaceAll(tc.name, " ", "-")
-			redisJob := retention.NewScheduler(m, retention.SchedulerConfig{Job: job, Locker: redisstore.New(c, prefix).Retention()})
+			redisJob, err := retention.NewScheduler(m, retention.SchedulerConfig{Job: job, Locker: redisstore.New(c, prefix).Retention()})
+			require.NoError(t, err)
 			_, err = redisJob.RunOnce(ctx)
 			require.NoError(t, err)
-			other := retention.NewScheduler(m, retention.SchedulerConfig{Job: job + "-" + tc.job, Locker: tc.other()})
+			other, err := retention.NewScheduler(m, retention.SchedulerConfig{Job: job + "-" + tc.job, Locker: tc.other()})
+			require.NoError(t, err)
 			_, err = other.RunOnce(ctx)
 			require.NoError(t, err)
 			_, err = redisJob.RunOnce(ctx)

@@ -24,9 +24,8 @@ type RetentionStore struct {
 }
 
 var (
-	_ retention.Store        = (*RetentionStore)(nil)
-	_ retention.Locker       = (*RetentionStore)(nil)
-	_ retention.SubjectPager = (*RetentionStore)(nil)
+	_ retention.Store  = (*RetentionStore)(nil)
+	_ retention.Locker = (*RetentionStore)(nil)
 )
 
 type retentionQueries struct {
@@ -203,14 +202,12 @@ func (s *RetentionStore) GetSubject(ctx context.Context, id string) (retention.R
 	return r, nil
 }
 
-// ListSubjects implements [retention.SubjectStore].
-func (s *RetentionStore) ListSubjects(ctx context.Context, after string, limit int) ([]retention.Record, error) {
-	return s.ListSubjectsInto(ctx, make([]retention.Record, 0, max(min(limit, 10000), 0)), after, limit)
-}
-
-// ListSubjectsInto implements [retention.SubjectPager]: the rows are
-// scanned into buf's records.
-func (s *RetentionStore) ListSubjectsInto(ctx context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
+// ListSubjects implements [retention.SubjectStore]: the rows are scanned
+// into buf's records.
+func (s *RetentionStore) ListSubjects(ctx context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
+	if buf == nil {
+		buf = make([]retention.Record, 0, max(min(limit, 10000), 0))
+	}
 	rows, err := s.db.QueryContext(ctx, s.q.list, after, limit)
 	if err != nil {
 		return nil, retentionErr("list", err)

@@ -108,14 +108,15 @@ func TestRetentionThreeSchedulers(t *testing.T) {
 			return nil
 		}))
 		// The advisory lock, wrapped to count holders.
-		sched := retention.NewScheduler(m, retention.SchedulerConfig{Job: "erase", Locker: countingLocker{st, &running, &maxRunning}})
+		sched, err := retention.NewScheduler(m, retention.SchedulerConfig{Job: "erase", Locker: countingLocker{st, &running, &maxRunning}})
+		require.NoError(t, err)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			// Until the work is done (bounded): many attempts find the
 			// lock taken.
 			for range 2000 {
-				if live, err := st.ListSubjects(ctx, "", 1); err != nil || len(live) == 0 {
+				if live, err := st.ListSubjects(ctx, nil, "", 1); err != nil || len(live) == 0 {
 					return
 				}
 				_, err := sched.RunOnce(ctx)
