@@ -32,7 +32,11 @@ type Resolver struct {
 
 // New returns a Resolver that trusts X-Forwarded-For appended by proxies in
 // the given prefixes, for example netip.MustParsePrefix("10.0.0.0/8") for a
-// load balancer on a private network. Prefixes are masked to canonical form.
+// load balancer on a private network. Prefixes are masked to canonical form;
+// an invalid (zero) prefix is ignored, which trusts fewer proxies, never
+// more. A Resolver is a value, not a service: it has no dependencies and
+// nothing to fail, so New returns no error, and a zero Resolver (trust no
+// proxy) is what a Config field of this type means when left unset.
 func New(trustedProxies ...netip.Prefix) Resolver {
 	ps := make([]netip.Prefix, 0, len(trustedProxies))
 	for _, p := range trustedProxies {
@@ -49,8 +53,8 @@ func Loopback() Resolver {
 	return New(netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128"))
 }
 
-// Contains reports whether a is a trusted proxy address.
-func (r Resolver) Contains(a netip.Addr) bool {
+// contains reports whether a is a trusted proxy address.
+func (r Resolver) contains(a netip.Addr) bool {
 	for _, p := range r.trusted {
 		if p.Contains(a) {
 			return true
@@ -66,7 +70,7 @@ func (r Resolver) Addr(req *http.Request) netip.Addr {
 	if !ok {
 		return netip.Addr{}
 	}
-	if !r.Contains(peer) {
+	if !r.contains(peer) {
 		return peer
 	}
 	client := peer
@@ -79,7 +83,7 @@ func (r Resolver) Addr(req *http.Request) netip.Addr {
 				return client
 			}
 			client = a
-			if !r.Contains(a) {
+			if !r.contains(a) {
 				return a
 			}
 		}

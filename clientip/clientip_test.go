@@ -66,7 +66,7 @@ func FuzzAddr(f *testing.F) {
 		}
 		// An untrusted peer is always the answer: the header is ignored.
 		peer := clientip.Resolver{}.Addr(req(remote))
-		if a != peer && !res.Contains(peer) {
+		if a != peer && !clientip.Contains(res, peer) {
 			t.Fatalf("untrusted peer %q but answer %v", remote, a)
 		}
 	})

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
@@ -27,4 +28,24 @@ func Example() {
 	}
 	s, err := sessions.Validate(ctx, iss.Token)
 	fmt.Println("session for", s.UserID, "valid:", err == nil)
+}
+
+// ExampleStore_CheckPersistence refuses to start on a Redis that would
+// forget used TOTP codes and lockouts when it restarts, with a clear
+// message, rather than deny every sign-in later. It needs a running Redis,
+// so go test compiles it without running it.
+func ExampleStore_CheckPersistence() {
+	ctx := context.Background()
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
+	defer func() { _ = rdb.Close() }()
+	st := redisstore.New(rdb, "myapp:")
+
+	switch err := st.CheckPersistence(ctx); {
+	case errors.Is(err, redisstore.ErrVolatileRedis):
+		fmt.Println("refusing to start: enable appendonly or RDB snapshots on Redis:", err)
+	case err != nil:
+		fmt.Println("refusing to start: cannot ask Redis about persistence:", err)
+	default:
+		fmt.Println("Redis persists its data")
+	}
 }

@@ -1,5 +1,16 @@
 package redisstore
 
+import "github.com/redis/go-redis/v9"
+
+// ClientOf returns the client s runs on.
+func ClientOf(s *Store) redis.UniversalClient { return s.client }
+
+// PrefixOf returns s's key prefix.
+func PrefixOf(s *Store) string { return s.prefix }
+
+// KeyOf names a key as s does: the prefix and parts joined with ':'.
+func KeyOf(s *Store, parts ...string) string { return s.key(parts...) }
+
 // Exported for the external tests: the session record codec.
 var (
 	DecodeSession = decodeSession

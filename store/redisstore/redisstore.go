@@ -107,13 +107,13 @@ func New(client redis.UniversalClient, prefix string) *Store {
 	return &Store{client: client, prefix: prefix, guard: &guard{}}
 }
 
-// Client returns the underlying client.
-func (s *Store) Client() redis.UniversalClient { return s.client }
+// Key returns s.key(parts...).
+//
+// Deprecated: removed once callers move to the unexported key; tests use
+// KeyOf (export_test.go).
+func (s *Store) Key(parts ...string) string { return s.key(parts...) }
 
-// Prefix returns the key prefix.
-func (s *Store) Prefix() string { return s.prefix }
-
-// Key joins the prefix and parts with ':'.
-func (s *Store) Key(parts ...string) string {
+// key joins the prefix and parts with ':'.
+func (s *Store) key(parts ...string) string {
 	return s.prefix + strings.Join(parts, ":")
 }

@@ -69,20 +69,23 @@ end
 return 0
 `)
 
-// DefaultRetentionLockTTL is used when Acquire is given no ttl.
-const DefaultRetentionLockTTL = 15 * time.Minute
+// defaultRetentionLockTTL is used when Acquire is given no ttl: the
+// retention Scheduler's own default LockTTL, so a lock of a holder that
+// died frees itself well within the scheduler's hourly interval.
+const defaultRetentionLockTTL = 15 * time.Minute
 
 func (l *RetentionLocker) keys(job string) []string {
 	// One hash tag, so both keys live on one Cluster slot.
 	tag := "{" + job + "}"
-	return []string{l.s.Key("retention", "lock", tag), l.s.Key("retention", "fence", tag)}
+	return []string{l.s.key("retention", "lock", tag), l.s.key("retention", "fence", tag)}
 }
 
 // Acquire implements [retention.Locker]. The lock expires after ttl if the
-// holder disappears (default [DefaultRetentionLockTTL]).
+// holder disappears (default 15 minutes, the retention Scheduler's
+// default LockTTL).
 func (l *RetentionLocker) Acquire(ctx context.Context, job string, ttl time.Duration) (retention.Lease, error) {
 	if ttl <= 0 {
-		ttl = DefaultRetentionLockTTL
+		ttl = defaultRetentionLockTTL
 	}
 	var b [16]byte
 	if _, err := rand.Read(b[:]); err != nil {

@@ -144,7 +144,7 @@ func TestRetentionLockLostKey(t *testing.T) {
 	s := redisstore.New(c, prefix)
 	mem := memstore.NewRetentionStore()
 	retentiontest.LostLock(t, mem, mem, s.Retention(), redisstore.New(c, prefix).Retention(), func(t *testing.T, _ retention.Lease) {
-		require.NoError(t, c.Del(context.Background(), s.Key("retention", "lock", "{lost}")).Err())
+		require.NoError(t, c.Del(context.Background(), redisstore.KeyOf(s, "retention", "lock", "{lost}")).Err())
 	})
 }
 
