@@ -20,7 +20,10 @@ func Example() {
 	m, err := retention.New(st, retention.Config{
 		Now:    func() time.Time { return now },
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-	}) // zero Policy: the saas-lifecycle preset
+		Hook: func(_ context.Context, e retention.Event) {
+			fmt.Println("event:", e.Type) // route to the audit log
+		},
+	}) // zero Policy: retention.SaaSLifecycle()
 	if err != nil {
 		panic(err)
 	}
@@ -46,6 +49,7 @@ func Example() {
 	// alice: erase on 2026-03-10 (trial-expired-erase)
 	// bob: warn on 2026-02-12 (cancelled-erase) blocked: legal hold: litigation 2026-114
 	// bob: erase on 2026-02-19 (cancelled-erase) blocked: legal hold: litigation 2026-114
+	// event: retention.run
 	// scanned 2, acted 0, failed 0, held 1
 }
 

@@ -34,11 +34,12 @@ func (f EraserFunc) Erase(ctx context.Context, subject string) error { return f(
 // records it is about to delete and keep them when it reports true. When
 // held returns an error, Purge must delete nothing more and return that
 // error (fail closed). A record that belongs to no subject needs no check.
+//
+// held reports whether subject is under legal hold. A subject this package
+// does not know is not on hold. On a store error it reports true along with
+// the error, so a Purger that ignored the error would still keep the
+// records.
 type Purger interface {
-	// held reports whether subject is under legal hold. A subject this
-	// package does not know is not on hold. On a store error it reports
-	// true along with the error, so a Purger that ignored the error would
-	// still keep the records.
 	Purge(ctx context.Context, before time.Time, limit int, held func(ctx context.Context, subject string) (bool, error)) (int, error)
 }
 
