@@ -90,3 +90,23 @@ func AuditBuiltQueries(a *AuditStore) []string {
 	}
 	return qs
 }
+
+// Components returns every component store st hands out, by accessor
+// name: each method of *Store that takes no argument and returns a pointer
+// to a struct of this package (Audit, Auth, Session, ...). A component
+// added later is found without a list to update.
+func Components(st *Store) map[string]any {
+	out := map[string]any{}
+	v := reflect.ValueOf(st)
+	pkg := reflect.TypeOf(Store{}).PkgPath()
+	for i := range v.NumMethod() {
+		m, name := v.Method(i), v.Type().Method(i).Name
+		t := m.Type()
+		if t.NumIn() != 0 || t.NumOut() != 1 || t.Out(0).Kind() != reflect.Pointer ||
+			t.Out(0).Elem().Kind() != reflect.Struct || t.Out(0).Elem().PkgPath() != pkg {
+			continue
+		}
+		out[name] = m.Call(nil)[0].Interface()
+	}
+	return out
+}
