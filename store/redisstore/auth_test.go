@@ -53,7 +53,7 @@ func TestAuthDecoyTokensNotIndexed(t *testing.T) {
 		h := sha256.Sum256([]byte{byte(i)})
 		require.NoError(t, a.CreateResetToken(ctx, auth.ResetToken{Hash: h[:], CreatedAt: now, ExpiresAt: now.Add(time.Minute)}))
 	}
-	n, err := c.Exists(ctx, s.Key("auth", "rtu", "")).Result()
+	n, err := c.Exists(ctx, redisstore.KeyOf(s, "auth", "rtu", "")).Result()
 	require.NoError(t, err)
 	require.Zero(t, n)
 }

@@ -114,11 +114,11 @@ func TestAuditDetectsDatabaseEdits(t *testing.T) {
 				body, err := forged.MarshalBinary()
 				require.NoError(t, err)
 				q, args := e.sql(body)
-				_, err = st.DB().ExecContext(ctx, st.Rebind(q), args...)
+				_, err = sqlstore.DBOf(st).ExecContext(ctx, st.Rebind(q), args...)
 				require.NoError(t, err)
 				if e.problem == audit.ProblemTruncated {
 					// Move the head back as well, so only the checkpoint at 20 tells.
-					_, err = st.DB().ExecContext(ctx, st.Rebind(`UPDATE bulwark_audit_heads SET seq = 15, hash = (SELECT hash FROM bulwark_audit_events WHERE stream = 't' AND seq = 15) WHERE stream = 't'`))
+					_, err = sqlstore.DBOf(st).ExecContext(ctx, st.Rebind(`UPDATE bulwark_audit_heads SET seq = 15, hash = (SELECT hash FROM bulwark_audit_events WHERE stream = 't' AND seq = 15) WHERE stream = 't'`))
 					require.NoError(t, err)
 				}
 				_, err = l.Verify(ctx, "t", audit.VerifyOptions{})
@@ -157,7 +157,7 @@ func TestAuditFilterColumnsTampered(t *testing.T) {
 			require.NoError(t, err)
 
 			// Hide six checkpointed events from every filter.
-			res, err := st.DB().ExecContext(ctx, `UPDATE bulwark_audit_events
+			res, err := sqlstore.DBOf(st).ExecContext(ctx, `UPDATE bulwark_audit_events
 				SET actor = 'nobody', ip = '198.51.100.1', action = 'noise.event', target_id = 'none'
 				WHERE stream = 't' AND seq BETWEEN 3 AND 8`)
 			require.NoError(t, err)
@@ -188,7 +188,7 @@ func TestAuditFilterColumnsTampered(t *testing.T) {
 			// The access report reads auth events only, so rows moved out of
 			// "auth" are for Verify to find (above); a row it does read with
 			// an edited account must fail the report, not count for mallory.
-			_, err = st.DB().ExecContext(ctx, `UPDATE bulwark_audit_events SET actor = 'mallory' WHERE stream = 't' AND seq = 10`)
+			_, err = sqlstore.DBOf(st).ExecContext(ctx, `UPDATE bulwark_audit_events SET actor = 'mallory' WHERE stream = 't' AND seq = 10`)
 			require.NoError(t, err)
 			_, err = l.AccessReport(ctx, audit.Filter{Tenant: "t"})
 			require.ErrorIs(t, err, audit.ErrTampered)
@@ -219,7 +219,7 @@ func TestAuditEveryColumnVerified(t *testing.T) {
 						TargetType: "invoice", TargetID: fmt.Sprint(i), IP: "192.0.2.1"})
 					require.NoError(t, err)
 				}
-				_, err = st.DB().ExecContext(ctx, `UPDATE bulwark_audit_events SET `+set+` WHERE stream = 't' AND seq = 2`)
+				_, err = sqlstore.DBOf(st).ExecContext(ctx, `UPDATE bulwark_audit_events SET `+set+` WHERE stream = 't' AND seq = 2`)
 				require.NoError(t, err)
 				_, err = l.Verify(ctx, "t", audit.VerifyOptions{})
 				var ce *audit.ChainError
@@ -238,7 +238,7 @@ func auditTxEnv(t *testing.T, db *sql.DB) (*sqlstore.Store, *audit.Log) {
 	st, err := sqlstore.Open(ctx, db)
 	require.NoError(t, err)
 	require.NoError(t, st.Migrate(ctx))
-	_, err = st.DB().ExecContext(ctx, `CREATE TABLE host_clients (id TEXT PRIMARY KEY, name TEXT NOT NULL)`)
+	_, err = sqlstore.DBOf(st).ExecContext(ctx, `CREATE TABLE host_clients (id TEXT PRIMARY KEY, name TEXT NOT NULL)`)
 	require.NoError(t, err)
 	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
 	return st, audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 7})
@@ -249,7 +249,7 @@ func auditTxEnv(t *testing.T, db *sql.DB) (*sqlstore.Store, *audit.Log) {
 func createClient(ctx context.Context, st *sqlstore.Store, l *audit.Log, id, end string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	tx, err := st.DB().BeginTx(ctx, nil)
+	tx, err := sqlstore.DBOf(st).BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -272,7 +272,7 @@ func createClient(ctx context.Context, st *sqlstore.Store, l *audit.Log, id, end
 
 func hostRows(t *testing.T, st *sqlstore.Store, id string) int {
 	var n int
-	require.NoError(t, st.DB().QueryRowContext(context.Background(),
+	require.NoError(t, sqlstore.DBOf(st).QueryRowContext(context.Background(),
 		st.Rebind(`SELECT COUNT(*) FROM host_clients WHERE id = $1`), id).Scan(&n))
 	return n
 }
@@ -391,7 +391,7 @@ func TestAuditAppendTxConcurrent(t *testing.T) {
 			require.Equal(t, committed, rep.Records)
 			require.Equal(t, workers*each*2/3, committed)
 			var hosts int
-			require.NoError(t, st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM host_clients`).Scan(&hosts))
+			require.NoError(t, sqlstore.DBOf(st).QueryRowContext(ctx, `SELECT COUNT(*) FROM host_clients`).Scan(&hosts))
 			require.Equal(t, workers*each/3, hosts)
 		})
 	}
@@ -418,7 +418,7 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 				_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "app.started"})
 				require.NoError(t, err)
 
-				tx, err := st.DB().BeginTx(ctx, &sql.TxOptions{Isolation: level})
+				tx, err := sqlstore.DBOf(st).BeginTx(ctx, &sql.TxOptions{Isolation: level})
 				require.NoError(t, err)
 				defer func() { _ = tx.Rollback() }()
 				var n int

@@ -179,8 +179,8 @@ func TestSessionRevokeWaitsForInflightCreatePostgres(t *testing.T) {
 		_, err = tx.ExecContext(ctx, `INSERT INTO bulwark_session_sessions (id, token_hash, user_id, created_at, last_seen,
 			expires_at, absolute_expiry, auth_time, factors, ip, user_agent, remember_family)
 			VALUES ($1, $2, $3, $4, $4, $5, $6, $4, '', '', '', '')`,
-			"inflight-"+user, []byte(strings.Repeat("h", 32)), user, sqlstore.Micros(now),
-			sqlstore.Micros(now.Add(time.Hour)), sqlstore.Micros(now.Add(2*time.Hour)))
+			"inflight-"+user, []byte(strings.Repeat("h", 32)), user, sqlstore.EncodeTime(now),
+			sqlstore.EncodeTime(now.Add(time.Hour)), sqlstore.EncodeTime(now.Add(2*time.Hour)))
 		require.NoError(t, err)
 
 		// The revoking instance has its own pool of one connection, so that

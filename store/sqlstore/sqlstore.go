@@ -202,9 +202,11 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return migrate(ctx, s.db, s.dialect, embedded)
 }
 
-// Rebind returns s.query(query).
-//
-// Deprecated: removed once callers move to the unexported query method.
+// Rebind rewrites a query written with PostgreSQL's $1, $2, ... placeholders
+// for the store's dialect (SQLite gets ?1, ?2, ..., which bind by number
+// just as PostgreSQL's do), so that a host keeping its own tables in the
+// same database writes its SQL once for both dialects, as examples/webapp
+// does. Bulwark's own components use the unexported query method.
 func (s *Store) Rebind(query string) string { return s.query(query) }
 
 // query rewrites a query written with PostgreSQL's $1, $2, ... placeholders
