@@ -40,9 +40,10 @@ const (
 	outcomeDenied  = "denied"
 )
 
-// Event is one step of a flow, for the audit log and the [Config.Hook]
-// hook. It never carries a password, token, code, hash or the login name
-// typed for an unknown account (people type passwords into login fields).
+// Event is one step of a flow, for the audit log ([Auditor]) and
+// [Config.Hook]. It never carries a password, token, code, hash or the
+// login name typed for an unknown account (people type passwords into
+// login fields).
 type Event struct {
 	Type EventType
 	// Outcome says how the step ended, as one of audit's outcome values:
