@@ -264,7 +264,7 @@ func accountKey(u User, found bool, login string) string {
 	if found {
 		return "acct:" + u.ID
 	}
-	return "login:" + shortHash(usernameKey(login))
+	return "login:" + shortHash(UsernameKey(login))
 }
 
 func shortHash(v string) string {

@@ -36,7 +36,7 @@
 // first, more after collisions) is appended and claimed with an atomic
 // insert-if-absent in a [ClaimStore], so two registrations never get the
 // same login, on any number of instances. Usernames are unique
-// case-insensitively.
+// case-insensitively ([UsernameKey]).
 //
 // # Login
 //

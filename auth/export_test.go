@@ -20,7 +20,6 @@ const (
 var (
 	Transliterate = transliterate
 	UsernameBase  = usernameBase
-	UsernameKey   = usernameKey
 )
 
 // LockState is lockState.

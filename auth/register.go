@@ -62,7 +62,7 @@ func (a *Authenticator) Register(ctx context.Context, r Registration, c Client) 
 			break
 		}
 		if !errors.Is(err, ErrTaken) {
-			_ = a.store.Release(ctx, claimUsername, usernameKey(username), id)
+			_ = a.store.Release(ctx, claimUsername, UsernameKey(username), id)
 			return fmt.Errorf("auth: create user: %w", err)
 		}
 		owner, found, ferr := a.findUser(ctx, ByEmail, email)
@@ -98,7 +98,7 @@ func (a *Authenticator) Register(ctx context.Context, r Registration, c Client) 
 	return nil
 }
 
-// decoyClaimKey is a claim key no username can have (usernameKey never
+// decoyClaimKey is a claim key no username can have (UsernameKey never
 // returns a leading space), released as a decoy by a successful sign-up.
 const decoyClaimKey = " decoy"
 
@@ -109,7 +109,7 @@ const registerTries = 5
 // registerTaken answers a sign-up with a registered address like a
 // successful one: the username is released and the owner is told.
 func (a *Authenticator) registerTaken(ctx context.Context, owner User, username, id string, c Client) error {
-	if err := a.store.Release(ctx, claimUsername, usernameKey(username), id); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := a.store.Release(ctx, claimUsername, UsernameKey(username), id); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("auth: release username: %w", err)
 	}
 	if err := a.emit(ctx, Event{Type: EventRegistered, Outcome: outcomeFailure, UserID: owner.ID, Reason: "taken"}, c); err != nil {

@@ -140,9 +140,10 @@ func usernameBase(first, last string) (string, error) {
 	return b.String(), nil
 }
 
-// usernameKey is the case-folded form under which a username is claimed,
-// so that JanKowalski37 and jankowalski37 are the same login.
-func usernameKey(username string) string { return strings.ToLower(username) }
+// UsernameKey is the case-folded form under which a username is claimed,
+// so that JanKowalski37 and jankowalski37 are the same login. A
+// [CredentialStore] folds the login the same way to find a user ByLogin.
+func UsernameKey(username string) string { return strings.ToLower(username) }
 
 // GenerateUsername builds a username in the JanKowalski37 form and claims
 // it for owner in claims, so that it is unique across every instance that
@@ -150,15 +151,16 @@ func usernameKey(username string) string { return strings.ToLower(username) }
 // each word capitalised, everything but ASCII letters removed, cut to 32
 // characters ("Łukasz", "Żółć" → "LukaszZolc"; "Иван", "Петров" →
 // "IvanPetrov"; "王", "芳" → "WangFang"; see "Usernames" in the package
-// doc), or "User" when nothing in the names can be rendered. It draws the number at random from rng (crypto/rand
-// if nil): two digits first (10–99), and after a few collisions three,
-// then more, up to nine. Each candidate is claimed with an atomic
-// insert-if-absent ([ClaimStore.Claim]) as the [Claim] of Kind "username"
-// and Key the lower-cased username (logins are unique case-insensitively;
-// a host with users from before auth claims their usernames the same way
-// once); on [ErrTaken] it draws again. It
-// returns [ErrUsernameExhausted] if every draw was taken, [ErrInvalidName]
-// for unusable names (longer than 256 bytes, or both empty), and a wrapped store error otherwise.
+// doc), or "User" when nothing in the names can be rendered. It draws the
+// number at random from rng (crypto/rand if nil): two digits first
+// (10–99), and after a few collisions three, then more, up to nine. Each
+// candidate is claimed with an atomic insert-if-absent ([ClaimStore.Claim])
+// as the [Claim] of Kind "username" and Key [UsernameKey] of the username
+// (logins are unique case-insensitively; a host with users from before
+// auth claims their usernames the same way once); on [ErrTaken] it draws
+// again. It returns [ErrUsernameExhausted] if every draw was taken,
+// [ErrInvalidName] for unusable names (longer than 256 bytes, or both
+// empty), and a wrapped store error otherwise.
 //
 // Random rather than sequential numbers keep the username from telling how
 // many namesakes have registered.
@@ -177,7 +179,7 @@ func GenerateUsername(ctx context.Context, claims ClaimStore, first, last, owner
 				return "", fmt.Errorf("auth: username number: %w", err)
 			}
 			name := base + strconv.FormatInt(lo+n, 10)
-			err = claims.Claim(ctx, Claim{Kind: claimUsername, Key: usernameKey(name), Owner: owner, CreatedAt: now})
+			err = claims.Claim(ctx, Claim{Kind: claimUsername, Key: UsernameKey(name), Owner: owner, CreatedAt: now})
 			switch {
 			case err == nil:
 				return name, nil
