@@ -13,16 +13,16 @@ import (
 // 5.0 6.3.8): the answer to show is always "if the address is registered,
 // a link is on its way". A known address gets a single-use token of 256
 // bits, stored only as its SHA-256 and valid Config.ResetTTL, through
-// Config.ResetMailer. Both cases do the same store work (an unknown address
+// Deps.Mailer. Both cases do the same store work (an unknown address
 // writes a decoy token that nobody holds), so the response time does not
-// tell them apart either, provided the ResetMailer enqueues. A client IP
+// tell them apart either, provided the Mailer enqueues. A client IP
 // over Config.ResetLimit requests per Config.IPWindow gets
 // [ErrRateLimited]; an address that already received ResetLimit requests
 // in the window silently gets no more links. Only system failures are
 // returned otherwise.
 func (a *Authenticator) RequestPasswordReset(ctx context.Context, email string, c Client) error {
-	if a.cfg.ResetMailer == nil {
-		return errors.New("auth: password reset needs a ResetMailer")
+	if a.deps.Mailer == nil {
+		return errors.New("auth: password reset needs Deps.Mailer")
 	}
 	now := a.now()
 	if c.IP != "" {
@@ -50,13 +50,13 @@ func (a *Authenticator) RequestPasswordReset(ctx context.Context, email string, 
 		if err := a.decoyResetToken(ctx, now); err != nil {
 			return err
 		}
-		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: Failure, Reason: "unknown_email"}, c)
+		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: outcomeFailure, Reason: "unknown_email"}, c)
 	}
 	if n > a.cfg.ResetLimit {
 		if err := a.decoyResetToken(ctx, now); err != nil {
 			return err
 		}
-		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: Denied, UserID: u.ID, Reason: "too_many"}, c)
+		return a.emit(ctx, Event{Type: EventResetRequested, Outcome: outcomeDenied, UserID: u.ID, Reason: "too_many"}, c)
 	}
 	return a.sendReset(ctx, u, "", c)
 }
@@ -66,8 +66,8 @@ func (a *Authenticator) RequestPasswordReset(ctx context.Context, email string, 
 // The administrator never sets or sees the new password (ASVS 5.0 6.4.6).
 // It returns [ErrNotFound] for an unknown user.
 func (a *Authenticator) AdminStartReset(ctx context.Context, adminID, userID string, c Client) error {
-	if a.cfg.ResetMailer == nil {
-		return errors.New("auth: password reset needs a ResetMailer")
+	if a.deps.Mailer == nil {
+		return errors.New("auth: password reset needs Deps.Mailer")
 	}
 	u, found, err := a.findUser(ctx, ByID, userID)
 	if err != nil {
@@ -111,7 +111,7 @@ func (a *Authenticator) sendReset(ctx context.Context, u User, adminID string, c
 		return err
 	}
 	l := ResetLink{UserID: u.ID, Email: u.Email, Token: tok, ExpiresAt: t.ExpiresAt, ByAdmin: adminID != ""}
-	if err := a.cfg.ResetMailer.SendResetLink(ctx, l); err != nil {
+	if err := a.deps.Mailer.SendResetLink(ctx, l); err != nil {
 		return fmt.Errorf("auth: send reset link: %w", err)
 	}
 	return nil
@@ -147,7 +147,7 @@ func (a *Authenticator) ResetPassword(ctx context.Context, token, newPassword st
 	if !found {
 		return a.resetInvalid(ctx, c)
 	}
-	if err := a.cfg.Policy.Check(ctx, newPassword, u.Username, u.Email); err != nil {
+	if err := a.deps.Policy.Check(ctx, newPassword, u.Username, u.Email); err != nil {
 		return fmt.Errorf("auth: password policy: %w", err)
 	}
 	if _, err := a.store.ConsumeResetToken(ctx, h, a.now()); errors.Is(err, ErrNotFound) {
@@ -159,7 +159,7 @@ func (a *Authenticator) ResetPassword(ctx context.Context, token, newPassword st
 }
 
 func (a *Authenticator) resetInvalid(ctx context.Context, c Client) error {
-	if err := a.emit(ctx, Event{Type: EventResetInvalid, Outcome: Failure}, c); err != nil {
+	if err := a.emit(ctx, Event{Type: EventResetInvalid, Outcome: outcomeFailure}, c); err != nil {
 		return err
 	}
 	return ErrInvalidResetToken
@@ -173,17 +173,17 @@ func (a *Authenticator) resetInvalid(ctx context.Context, c Client) error {
 // or reset tokens the change was meant to end (fail closed); the errors are
 // returned, joined, although the password has changed.
 func (a *Authenticator) setPassword(ctx context.Context, u User, pw, reason, keepSession string, endSessions bool, c Client) error {
-	hash, err := a.cfg.Hasher.Hash(ctx, pw)
+	hash, err := a.deps.Hasher.Hash(ctx, pw)
 	if err != nil {
 		return fmt.Errorf("auth: hash: %w", err)
 	}
-	if err := a.cfg.Credentials.SetPasswordHash(ctx, u.ID, hash); err != nil {
+	if err := a.deps.Users.SetPasswordHash(ctx, u.ID, hash); err != nil {
 		return fmt.Errorf("auth: set password: %w", err)
 	}
 	var errs []error
 	ended := -1
 	if endSessions {
-		if n, err := a.cfg.Sessions.EndSessions(ctx, u.ID, keepSession); err != nil {
+		if n, err := a.deps.Sessions.EndSessions(ctx, u.ID, keepSession); err != nil {
 			errs = append(errs, fmt.Errorf("auth: end sessions: %w", err))
 		} else {
 			ended = n
@@ -228,7 +228,7 @@ func (a *Authenticator) ChangePassword(ctx context.Context, ch PasswordChange, c
 	if err != nil {
 		return err
 	}
-	if err := a.cfg.Policy.Check(ctx, ch.New, u.Username, u.Email); err != nil {
+	if err := a.deps.Policy.Check(ctx, ch.New, u.Username, u.Email); err != nil {
 		return fmt.Errorf("auth: password policy: %w", err)
 	}
 	return a.setPassword(ctx, u, ch.New, "change", ch.CurrentSessionID, ch.EndOtherSessions, c)
@@ -272,7 +272,7 @@ func (a *Authenticator) checkCurrent(ctx context.Context, userID, password strin
 			return User{}, "", att, fmt.Errorf("auth: dummy hash: %w", err)
 		}
 	}
-	if verr := a.cfg.Hasher.Verify(ctx, password, hash); verr != nil || att.state.Locked || u.PasswordHash == "" {
+	if verr := a.deps.Hasher.Verify(ctx, password, hash); verr != nil || att.state.Locked || u.PasswordHash == "" {
 		reason := "bad_password"
 		if att.state.Locked {
 			reason = "locked"
@@ -282,25 +282,17 @@ func (a *Authenticator) checkCurrent(ctx context.Context, userID, password strin
 	return u, key, att, nil
 }
 
-// SensitiveAction names an action guarded by [Authenticator.RequireRecentAuth].
-type SensitiveAction string
-
-// Sensitive actions (ASVS 5.0 7.5.1, 7.5.3).
-const (
-	ActionChangeEmail   SensitiveAction = "change_email"
-	ActionChangeMFA     SensitiveAction = "change_mfa"
-	ActionExport        SensitiveAction = "export"
-	ActionDeleteAccount SensitiveAction = "delete_account"
-)
-
 // RequireRecentAuth returns nil if authTime (the session's last
 // authentication, e.g. session's Session.AuthTime) is within the allowed
 // age for action (Config.RecentAuthFor[action], else Config.RecentAuth) of
 // now, and [ErrReauthRequired] otherwise, including for a zero authTime or
-// one in the future. Call it before every [SensitiveAction]; after
-// [Authenticator.Reauthenticate] succeeds, record the returned time in the
-// session (session's Rotate or StepUp).
-func (a *Authenticator) RequireRecentAuth(authTime time.Time, action SensitiveAction) error {
+// one in the future. action is the host's name for what is guarded; call
+// it before every sensitive action: at least changing the email address
+// ("change_email"), changing the second factors ("change_mfa"), exporting
+// personal data ("export") and deleting the account ("delete_account")
+// (ASVS 5.0 7.5.1, 7.5.3). After [Authenticator.Reauthenticate] succeeds,
+// record the returned time in the session (session's Rotate or StepUp).
+func (a *Authenticator) RequireRecentAuth(authTime time.Time, action string) error {
 	maxAge := a.cfg.RecentAuth
 	if d, ok := a.cfg.RecentAuthFor[action]; ok && d > 0 {
 		maxAge = d
@@ -348,10 +340,10 @@ func (a *Authenticator) Reauthenticate(ctx context.Context, r Reauth, c Client) 
 	if err != nil {
 		return ReauthResult{}, err
 	}
-	factors := []string{FactorPassword}
+	factors := []string{factorPassword}
 	enrolled := false
-	if a.cfg.MFA != nil {
-		if enrolled, err = a.cfg.MFA.Enrolled(ctx, u.ID); err != nil {
+	if a.deps.MFA != nil {
+		if enrolled, err = a.deps.MFA.Enrolled(ctx, u.ID); err != nil {
 			return ReauthResult{}, fmt.Errorf("auth: mfa status: %w", err)
 		}
 	}
@@ -367,7 +359,7 @@ func (a *Authenticator) Reauthenticate(ctx context.Context, r Reauth, c Client) 
 			}
 			return ReauthResult{}, ErrCodeRequired
 		}
-		factor, verr := a.cfg.MFA.VerifyMFA(ctx, u.ID, r.Code)
+		factor, verr := a.deps.MFA.VerifyMFA(ctx, u.ID, r.Code)
 		if verr != nil {
 			if err := a.failed(ctx, u.ID, att, "reauth_code", EventMFAFailed, c); !errors.Is(err, ErrInvalidCredentials) {
 				return ReauthResult{}, err
@@ -387,7 +379,7 @@ func (a *Authenticator) Reauthenticate(ctx context.Context, r Reauth, c Client) 
 
 // MFAChanged audits and notifies a change of the user's second factors,
 // made by the host through mfa (ASVS 5.0 6.3.7). Guard the change itself
-// with [Authenticator.RequireRecentAuth] and [ActionChangeMFA].
+// with [Authenticator.RequireRecentAuth] (action "change_mfa").
 func (a *Authenticator) MFAChanged(ctx context.Context, userID string, enabled bool, c Client) error {
 	reason, typ := "disabled", NotifyMFADisabled
 	if enabled {

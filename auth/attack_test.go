@@ -69,7 +69,7 @@ func TestHardLimit(t *testing.T) {
 
 func TestPermanentLockoutAndUnlock(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *auth.Config) { c.Lockout = auth.LockoutPolicy{PermanentLockout: true, FailureFactor: 3} })
+	e := newEnv(t, func(c *setup) { c.Lockout = auth.LockoutPolicy{PermanentLockout: true, FailureFactor: 3} })
 	ctx := context.Background()
 	e.addUser("u1", "JanKowalski37", "right")
 	for range 3 {
@@ -139,7 +139,7 @@ func TestDistributedAttackOnOneAccount(t *testing.T) {
 func TestCredentialStuffing(t *testing.T) {
 	t.Parallel()
 	const ips, accounts, limit = 8, 400, 20
-	e := newEnv(t, func(c *auth.Config) { c.IPLimit = limit })
+	e := newEnv(t, func(c *setup) { c.IPLimit = limit })
 	ctx := context.Background()
 	for i := range accounts {
 		e.addUser(fmt.Sprint("u", i), fmt.Sprint("User", i), fmt.Sprint("secret", i))
@@ -213,7 +213,7 @@ func TestCountersSharedByInstances(t *testing.T) {
 // Not parallel: timing tests run alone, before the parallel tests start.
 func TestEnumerationByTiming(t *testing.T) {
 	const samples, cost = 200, time.Millisecond
-	e := newEnv(t, func(c *auth.Config) {
+	e := newEnv(t, func(c *setup) {
 		c.Hasher = fakeHasher{cost: cost}
 		c.IPLimit = 1 << 30
 	})
@@ -222,7 +222,7 @@ func TestEnumerationByTiming(t *testing.T) {
 	e.addUser("u2", "Locked", "right")
 	// Store and users-table calls cost a round trip, so a path with fewer
 	// of them would show too.
-	e.a = auth.New(slowStore{e.store}, withCreds(e.cfg, slowCreds{e.creds}))
+	e.a = mustNew(slowStore{e.store}, withCreds(e.cfg, slowCreds{e.creds}))
 	for range auth.DefaultFailureFactor {
 		_, err := e.a.Login(ctx, "Locked", "wrong", client)
 		require.ErrorIs(t, err, auth.ErrInvalidCredentials)
@@ -268,7 +268,7 @@ func TestUnknownLoginLocksToo(t *testing.T) {
 // does not escape the per-IP limit.
 func TestIPv6LimitedPerPrefix(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *auth.Config) { c.IPLimit = 3 })
+	e := newEnv(t, func(c *setup) { c.IPLimit = 3 })
 	ctx := context.Background()
 	for i := range 3 {
 		c := auth.Client{IP: fmt.Sprintf("2001:db8:1:2::%x", i+1), Binding: "b"}

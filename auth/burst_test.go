@@ -77,7 +77,7 @@ func TestBurstJudgesOneBlockPerWait(t *testing.T) {
 	t.Parallel()
 	const n = 20
 	h := newBarrierHasher(n)
-	e := newEnv(t, func(c *auth.Config) { c.Hasher = h; c.IPLimit = 1 << 30 })
+	e := newEnv(t, func(c *setup) { c.Hasher = h; c.IPLimit = 1 << 30 })
 	e.addUser("u1", "JanKowalski37", "right")
 	require.LessOrEqual(t, burst(t, e, n, ""), auth.DefaultFailureFactor)
 }
@@ -93,7 +93,7 @@ func TestBurstRespectsHardLimit(t *testing.T) {
 	t.Parallel()
 	const n = 20
 	h := newBarrierHasher(n + 1)
-	e := newEnv(t, func(c *auth.Config) { c.Hasher = h; c.IPLimit = 1 << 30 })
+	e := newEnv(t, func(c *setup) { c.Hasher = h; c.IPLimit = 1 << 30 })
 	e.addUser("u1", "JanKowalski37", "right")
 	ctx := context.Background()
 	// 99 failures, each after a quiet period, so no wait is in force now.
@@ -187,12 +187,12 @@ func TestRefusedGuessesNotCounted(t *testing.T) {
 			const n = 20
 			ctx := context.Background()
 			h := newBarrierHasher(n)
-			e := newEnv(t, func(c *auth.Config) { c.Hasher = h; c.IPLimit = 1 << 30 })
+			e := newEnv(t, func(c *setup) { c.Hasher = h; c.IPLimit = 1 << 30 })
 			e.addUser("u1", "JanKowalski37", "right")
 			st := b.stores(t)
 			// Every guess reads the counter before any is counted.
 			rb := newBarrier(n)
-			as := []*auth.Authenticator{auth.New(readBarrierStore{st[0], rb}, e.cfg), auth.New(readBarrierStore{st[1], rb}, e.cfg)}
+			as := []*auth.Authenticator{mustNew(readBarrierStore{st[0], rb}, e.cfg), mustNew(readBarrierStore{st[1], rb}, e.cfg)}
 			var wg sync.WaitGroup
 			for i := range n {
 				wg.Go(func() {
@@ -225,9 +225,9 @@ func TestRightPasswordBurstSucceeds(t *testing.T) {
 			t.Parallel()
 			const n = 8
 			ctx := context.Background()
-			e := newEnv(t, func(c *auth.Config) { c.Hasher = newBarrierHasher(n); c.IPLimit = 1 << 30 })
+			e := newEnv(t, func(c *setup) { c.Hasher = newBarrierHasher(n); c.IPLimit = 1 << 30 })
 			e.addUser("u1", "JanKowalski37", "right")
-			a := auth.New(readBarrierStore{b.stores(t)[0], newBarrier(n)}, e.cfg)
+			a := mustNew(readBarrierStore{b.stores(t)[0], newBarrier(n)}, e.cfg)
 			errs := make(chan error, n)
 			for i := range n {
 				go func() {

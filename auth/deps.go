@@ -29,8 +29,7 @@ type PolicyChecker interface {
 	Check(ctx context.Context, password string, contextWords ...string) error
 }
 
-// MFAVerifier is the second factor. [Factors], the adapter over mfa's
-// *Manager, maps Enrolled to Status (an active TOTP, unused recovery codes
+// MFAVerifier is the second factor. The adapter over mfa's *Manager maps Enrolled to Status (an active TOTP, unused recovery codes
 // or emailed codes the user turned on) and VerifyMFA to UseRecoveryCode,
 // or VerifyTOTP then VerifyLoginCode.
 type MFAVerifier interface {
@@ -51,9 +50,9 @@ type SessionStart struct {
 	UserAgent string
 }
 
-// Session is what [SessionIssuer.StartSession] hands back; the token goes
-// to the client, nowhere else.
-type Session struct {
+// IssuedSession is what [SessionIssuer.StartSession] hands back; the token
+// goes to the client, nowhere else.
+type IssuedSession struct {
 	ID    string // safe to show and log
 	Token string // secret
 }
@@ -65,7 +64,7 @@ type Session struct {
 type SessionIssuer interface {
 	// StartSession starts a session with a fresh token. An error (for
 	// example session's limit under DenyNew) refuses the login.
-	StartSession(ctx context.Context, userID string, s SessionStart) (Session, error)
+	StartSession(ctx context.Context, userID string, s SessionStart) (IssuedSession, error)
 	// EndSession ends one session; auth calls it when a session it just
 	// started cannot be audited.
 	EndSession(ctx context.Context, userID, sessionID string) error

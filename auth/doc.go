@@ -1,39 +1,38 @@
 // Package auth is Bulwark's login flow: registration with generated
 // usernames, password login with a second factor, brute-force protection,
 // password reset and change, recent-authentication checks, notifications
-// and audit events. It composes the core packages (password, mfa, session,
+// and audit events. It uses the core packages (password, mfa, session,
 // audit) through small interfaces it declares itself ([Hasher],
 // [PolicyChecker], [MFAVerifier], [SessionIssuer], [Auditor]), plus the
 // host's users table ([CredentialStore]) and mail ([Notifier],
-// [ResetMailer]).
+// [ResetMailer]), without importing them.
 //
-// # Wiring the Bulwark packages
+// # Wiring
 //
-// auth is the one package that imports the others, and it ships the
-// adapters: a [*password.Hasher] and a [password.Policy] fit as they are;
-// [Sessions] wraps a session Manager, [Factors] an mfa Manager (TOTP,
-// recovery codes and, when the host says a user chose them, emailed codes),
-// and [AuditLog] an audit Log:
+// [New] takes the collaborators in [Deps] and the tunables in [Config],
+// whose zero value means every documented default. Bulwark's composition
+// package wires the core packages in: a *password.Hasher and a
+// password.Policy fit as they are; adapters fit a session Manager, an mfa
+// Manager (TOTP, recovery codes and emailed codes the user turned on) and
+// an audit Log:
 //
-//	a := auth.New(st.Auth(), auth.Config{
-//		Credentials: users, Hasher: hasher, Policy: password.Policy{},
-//		Sessions: auth.Sessions(sessions),
-//		MFA:      auth.Factors(factors),
-//		Auditor:  auth.AuditLog(log, tenant),
-//		Notifier: mailer, ResetMailer: mailer,
-//	})
+//	a, err := auth.New(auth.Deps{
+//		Store: st.Auth(), Users: users, Hasher: hasher, Policy: password.Policy{},
+//		Sessions: sessions, MFA: factors, Auditor: auditor,
+//		Notifier: mailer, Mailer: mailer,
+//	}, auth.Config{})
 //
-// Any of them can be replaced by the host's own type, since auth itself
-// depends only on the interfaces.
+// Any of them can be replaced by the host's own type, since auth depends
+// only on the interfaces.
 //
 // # Usernames
 //
 // [GenerateUsername] turns a first and last name into a login of the form
-// JanKowalski37: the names are transliterated to ASCII ([Transliterate]:
-// Łukasz Żółć → LukaszZolc, Иван Петров → IvanPetrov, 王芳 → WangFang;
+// JanKowalski37: the names are transliterated to ASCII (Łukasz Żółć →
+// LukaszZolc, Иван Петров → IvanPetrov, 王芳 → WangFang;
 // NFKD plus tables for ł, ß, ø, æ, þ, đ, Cyrillic, Greek and Hangul, and
 // pinyin for Han characters),
-// capitalised and joined ([UsernameBase]), and a random number (two digits
+// capitalised and joined, and a random number (two digits
 // first, more after collisions) is appended and claimed with an atomic
 // insert-if-absent in a [ClaimStore], so two registrations never get the
 // same login, on any number of instances. Usernames are unique
@@ -47,8 +46,8 @@
 // [SessionIssuer] with a fresh token (ASVS 5.0 7.2.4), which also applies
 // the single-session rule. Between the two steps the user holds a pending
 // token: 256 random bits, stored as SHA-256, bound to the browser by
-// [Client.Binding], valid 5 minutes ([DefaultPendingTTL]), good for 5 codes
-// ([DefaultMaxMFAAttempts]) and completed once. It is not a session: only
+// [Client.Binding], valid 5 minutes ([Config.PendingTTL]), good for 5 codes
+// ([Config.MaxMFAAttempts]) and completed once. It is not a session: only
 // CompleteMFA accepts it. CompleteMFA says what went wrong so the host can
 // tell the user: [ErrInvalidCode] for a wrong code, with
 // [ErrMFAAttemptsExhausted] when that code used the state's last attempt
@@ -83,7 +82,7 @@
 // which tells an attacker which accounts have them. [UpgradeHashes] wraps
 // every such hash offline in the current algorithm (password's Hasher.Wrap,
 // a hash onion) through the host's users iterator and a compare-and-set
-// [HashSwap]; with the wrapped settings in password's Config.LegacyPad,
+// hash swap; with the wrapped settings in password's Config.LegacyPad,
 // unknown, current and wrapped accounts then cost the same to verify
 // (TestLegacyHashesIndistinguishableByTiming).
 //
@@ -134,7 +133,7 @@
 //
 // [Authenticator.RequestPasswordReset] and [Authenticator.AdminStartReset]
 // send a link with a 256-bit single-use token, stored as SHA-256 and valid
-// 30 minutes ([DefaultResetTTL]); an administrator never sets or sees the
+// 30 minutes ([Config.ResetTTL]); an administrator never sets or sees the
 // password (ASVS 5.0 6.4.6). [Authenticator.ResetPassword] consumes it
 // atomically, ends all sessions, clears the lockout and starts no session,
 // so the next login still needs the second factor (ASVS 5.0 6.4.3).
@@ -144,9 +143,9 @@
 //
 // # Recent authentication
 //
-// [Authenticator.RequireRecentAuth] guards the [SensitiveAction]s
-// (email change, MFA change, export, account deletion) with a maximum age
-// of the session's last authentication, 10 minutes by default (ASVS 5.0
+// [Authenticator.RequireRecentAuth] guards the sensitive actions (email
+// change, MFA change, export, account deletion, named by the host) with a
+// maximum age of the session's last authentication, 10 minutes by default (ASVS 5.0
 // 7.5.1, 7.5.3); [Authenticator.Reauthenticate] renews it by proving the
 // factors again: the password, and for a user with a second factor
 // enrolled a code too ([Reauth].Code; [ErrCodeRequired] without one), so a
@@ -158,8 +157,8 @@
 // # Events and notifications
 //
 // Every step produces an [Event] (with IP and user agent) for the
-// [Auditor] and the optional [Config.OnEvent] hook; the event names follow
-// audit's actions (auth.login, auth.login.failed, auth.lockout, ...). Events
+// [Auditor] and the optional [Config.Hook]; the event names follow
+// audit's actions (and [Event].Outcome is one of audit's outcome values) (auth.login, auth.login.failed, auth.lockout, ...). Events
 // never carry passwords, tokens, codes or the text typed as the login of an
 // unknown account. Account activity goes to the [Notifier]: account created,
 // password changed, MFA enabled or disabled, login from a new device or IP,
@@ -178,8 +177,8 @@
 //
 // An [Authenticator] is safe for concurrent use, and any number of them, in
 // any number of processes, may share a Store: every rule is applied
-// atomically in the store. [New] panics on a nil store or a nil required
-// dependency. Any store, audit or dependency failure fails the flow with a
+// atomically in the store. [New] returns an error for a nil required
+// dependency and never panics. Any store, audit or dependency failure fails the flow with a
 // wrapped error and never grants access (fail closed); a [Notifier] failure
 // is reported as an event and never undoes a step. Errors never contain a
 // secret.

@@ -30,8 +30,8 @@ var (
 	// ErrInvalidCode is returned by [Authenticator.CompleteMFA] when the
 	// second-factor code is wrong or replayed; the pending state survives
 	// until its attempts run out. The same error may also match
-	// [ErrMFAAttemptsExhausted] and [ErrMFALocked]: check those first to
-	// tell the user what happened. [Authenticator.Reauthenticate] returns it
+	// [ErrMFAAttemptsExhausted] and hold a [*MFALockedError]: check those
+	// first to tell the user what happened. [Authenticator.Reauthenticate] returns it
 	// for a wrong code after a right password.
 	ErrInvalidCode = errors.New("auth: invalid verification code")
 
@@ -41,10 +41,6 @@ var (
 	// must sign in again with the password. (Later tries with the same
 	// token get [ErrInvalidPending].)
 	ErrMFAAttemptsExhausted = errors.New("auth: too many wrong codes; sign in again")
-
-	// ErrMFALocked is matched by the [*MFALockedError] that
-	// [Authenticator.CompleteMFA] returns when the second factor is locked.
-	ErrMFALocked = errors.New("auth: second factor locked")
 
 	// ErrCodeRequired is returned by [Authenticator.Reauthenticate] when the
 	// password is right but the user has a second factor and no code was
@@ -86,8 +82,8 @@ var (
 // MFALockedError reports a second factor locked after too many wrong
 // codes, and until when. [Authenticator.CompleteMFA] returns it (also
 // matching [ErrInvalidCode]) and [MFAVerifier] implementations return it
-// for a locked factor; [Factors] translates mfa's *LockedError. It matches
-// [ErrMFALocked] with errors.Is. It describes the state after the password
+// for a locked factor; the adapter over mfa translates mfa's *LockedError.
+// Find it with errors.As. It describes the state after the password
 // step only, so it reveals nothing about a password.
 type MFALockedError struct {
 	Factor string    // the locked factor: "totp", "email", ...
@@ -100,6 +96,3 @@ type MFALockedError struct {
 func (e *MFALockedError) Error() string {
 	return fmt.Sprintf("auth: second factor %s locked until %s", e.Factor, e.Until.UTC().Format(time.RFC3339))
 }
-
-// Is reports whether target is [ErrMFALocked].
-func (e *MFALockedError) Is(target error) bool { return target == ErrMFALocked }

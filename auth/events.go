@@ -10,7 +10,7 @@ import (
 // auth.mfa.failed, auth.password.set).
 type EventType string
 
-// Events, passed to [Config.OnEvent] and [Auditor].
+// Events, passed to [Config.Hook] and [Auditor].
 const (
 	EventRegistered     EventType = "auth.register"            // an account was created (Outcome failure: the email was taken)
 	EventLogin          EventType = "auth.login"               // a login completed and a session started
@@ -32,25 +32,28 @@ const (
 	EventNotifyFailed   EventType = "auth.notification.failed" // the Notifier returned an error
 )
 
-// Outcome says how a step ended; the values match audit's outcomes.
-type Outcome string
-
-// Outcomes.
+// Outcomes of an [Event]: the values of audit's Outcome, so that the
+// composition converts them as they are.
 const (
-	Success Outcome = "success"
-	Failure Outcome = "failure"
-	Denied  Outcome = "denied"
+	outcomeSuccess = "success"
+	outcomeFailure = "failure"
+	outcomeDenied  = "denied"
 )
 
-// Event is one step of a flow, for the audit log and the [Config.OnEvent]
-// hook. It never carries a password, token, code, hash or the login name
-// typed for an unknown account (people type passwords into login fields).
+// Event is one step of a flow, for the audit log ([Auditor]) and
+// [Config.Hook]. It never carries a password, token, code, hash or the
+// login name typed for an unknown account (people type passwords into
+// login fields).
 type Event struct {
-	Type      EventType
-	Outcome   Outcome
-	Time      time.Time
-	UserID    string // "" when no account matched
-	Actor     string // who acted: the user, or the administrator for admin steps
+	Type EventType
+	// Outcome says how the step ended, as one of audit's outcome values:
+	// "success", "failure" (a wrong password, an unknown login, a taken
+	// address) or "denied" (refused by a rule: a lockout, a rate limit, a
+	// refused session). It is never empty.
+	Outcome   string
+	Time      time.Time // from Config.Now
+	UserID    string    // "" when no account matched
+	Actor     string    // who acted: the user, or the administrator for admin steps
 	IP        string
 	UserAgent string
 	// Reason refines failures ("unknown_user", "bad_password", "locked",

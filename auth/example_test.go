@@ -12,13 +12,20 @@ import (
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
-func ExampleTransliterate() {
-	fmt.Println(auth.Transliterate("Łukasz Żółć"))
-	base, _ := auth.UsernameBase("Jürgen", "Weiß-Øster")
-	fmt.Println(base)
+func ExampleGenerateUsername_transliteration() {
+	ctx := context.Background()
+	st := memstore.NewAuthStore()
+	for i, name := range [][2]string{{"Łukasz", "Żółć"}, {"Jürgen", "Weiß-Øster"}, {"Иван", "Петров"}} {
+		u, err := auth.GenerateUsername(ctx, st, name[0], name[1], fmt.Sprint("user-", i), time.Now(), nil)
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(strings.TrimRight(u, "0123456789"))
+	}
 	// Output:
-	// Lukasz Zolc
+	// LukaszZolc
 	// JurgenWeissOster
+	// IvanPetrov
 }
 
 func ExampleGenerateUsername() {
@@ -33,15 +40,33 @@ func ExampleGenerateUsername() {
 }
 
 func ExampleLockoutPolicy() {
-	var p auth.LockoutPolicy // defaults: 5 failures per step, +1 min, at most 15 min
-	for _, n := range []int{4, 5, 10, 200} {
-		fmt.Printf("after %d failures: wait %v\n", n, p.Wait(n))
+	ctx := context.Background()
+	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	users := &exampleUsers{m: map[string]auth.User{"u1": {ID: "u1", Username: "Ada", PasswordHash: "v1$right"}}}
+	a, err := auth.New(auth.Deps{
+		Store: memstore.NewAuthStore(), Users: users, Hasher: fakeHasher{}, Policy: fakePolicy{},
+		Sessions: &fakeSessions{live: map[string]fakeSession{}},
+	}, auth.Config{
+		// 3 failures in a row lock for 1 minute, 6 for 2, ... at most 15
+		// (the defaults: 5 failures, +1 minute, at most 15 minutes).
+		Lockout: auth.LockoutPolicy{FailureFactor: 3},
+		Now:     func() time.Time { return now },
+	})
+	if err != nil {
+		panic(err)
 	}
+	browser := auth.Client{Binding: "hash-of-prelogin-cookie"}
+	for range 3 {
+		_, _ = a.Login(ctx, "Ada", "wrong", browser)
+	}
+	_, err = a.Login(ctx, "Ada", "right", browser)
+	fmt.Println("locked, even for the right password:", errors.Is(err, auth.ErrInvalidCredentials))
+	now = now.Add(time.Minute + time.Second)
+	_, err = a.Login(ctx, "Ada", "right", browser)
+	fmt.Println("a minute later:", err == nil)
 	// Output:
-	// after 4 failures: wait 0s
-	// after 5 failures: wait 1m0s
-	// after 10 failures: wait 2m0s
-	// after 200 failures: wait 15m0s
+	// locked, even for the right password: true
+	// a minute later: true
 }
 
 // exampleUsers is a tiny users table for the example.
@@ -80,21 +105,25 @@ func (u *exampleUsers) SetPasswordHash(_ context.Context, id, h string) error {
 func ExampleAuthenticator() {
 	ctx := context.Background()
 	var username string
-	a := auth.New(memstore.NewAuthStore(), auth.Config{
-		Credentials: &exampleUsers{m: map[string]auth.User{}},
-		Hasher:      fakeHasher{},                                  // password's *Hasher in production
-		Policy:      fakePolicy{},                                  // password's Policy
-		Sessions:    &fakeSessions{live: map[string]fakeSession{}}, // an adapter over session's *Manager
+	a, err := auth.New(auth.Deps{
+		Store:    memstore.NewAuthStore(),                       // sqlstore or redisstore in production
+		Users:    &exampleUsers{m: map[string]auth.User{}},      // the host's users table
+		Hasher:   fakeHasher{},                                  // password's *Hasher in production
+		Policy:   fakePolicy{},                                  // password's Policy
+		Sessions: &fakeSessions{live: map[string]fakeSession{}}, // an adapter over session's *Manager
 		Notifier: auth.NotifierFunc(func(_ context.Context, n auth.Notification) error {
 			if n.Type == auth.NotifyAccountCreated {
 				username = n.Username // the host emails it to the user
 			}
 			return nil
 		}),
-	})
+	}, auth.Config{}) // the zero Config: every default
+	if err != nil {
+		panic(err)
+	}
 	browser := auth.Client{IP: "192.0.2.10", UserAgent: "Firefox", Binding: "hash-of-prelogin-cookie"}
 
-	err := a.Register(ctx, auth.Registration{FirstName: "Łukasz", LastName: "Żółć", Email: "lz@example.com", Password: "a long passphrase"}, browser)
+	err = a.Register(ctx, auth.Registration{FirstName: "Łukasz", LastName: "Żółć", Email: "lz@example.com", Password: "a long passphrase"}, browser)
 	fmt.Println("registered:", err == nil, strings.HasPrefix(username, "LukaszZolc"))
 
 	_, err = a.Login(ctx, username, "wrong guess", browser)

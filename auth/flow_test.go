@@ -18,8 +18,11 @@ func TestZeroConfigDefaults(t *testing.T) {
 	t.Parallel()
 	creds := &fakeCreds{users: map[string]auth.User{"u1": {ID: "u1", Username: "JanKowalski37", PasswordHash: "v1$correct horse"}}}
 	sess := &fakeSessions{live: map[string]fakeSession{}}
-	// Only the required dependencies: every other field is its default.
-	a := auth.New(memstore.NewAuthStore(), auth.Config{Credentials: creds, Hasher: fakeHasher{}, Policy: fakePolicy{}, Sessions: sess})
+	// Only the required dependencies and a zero Config: every setting is
+	// its default.
+	deps := auth.Deps{Store: memstore.NewAuthStore(), Users: creds, Hasher: fakeHasher{}, Policy: fakePolicy{}, Sessions: sess}
+	a, err := auth.New(deps, auth.Config{})
+	require.NoError(t, err)
 	ctx := context.Background()
 	res, err := a.Login(ctx, "jankowalski37", "correct horse", client)
 	require.NoError(t, err)
@@ -35,14 +38,26 @@ func TestZeroConfigDefaults(t *testing.T) {
 	_, err = a.Login(ctx, "jankowalski37", "correct horse", client)
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
 	// Default recent-auth age.
-	require.NoError(t, a.RequireRecentAuth(time.Now().Add(-auth.DefaultRecentAuth+time.Minute), auth.ActionExport))
-	require.ErrorIs(t, a.RequireRecentAuth(time.Now().Add(-auth.DefaultRecentAuth-time.Minute), auth.ActionExport), auth.ErrReauthRequired)
+	require.NoError(t, a.RequireRecentAuth(time.Now().Add(-auth.DefaultRecentAuth+time.Minute), "export"))
+	require.ErrorIs(t, a.RequireRecentAuth(time.Now().Add(-auth.DefaultRecentAuth-time.Minute), "export"), auth.ErrReauthRequired)
 	// No ResetMailer: reset is off.
 	require.Error(t, a.RequestPasswordReset(ctx, "x@example.com", client))
-	require.Panics(t, func() { auth.New(memstore.NewAuthStore(), auth.Config{}) })
-	require.Panics(t, func() {
-		auth.New(memstore.NewAuthStore(), auth.Config{Credentials: creds, Hasher: fakeHasher{}, Policy: fakePolicy{}, Sessions: sess, RequireMFA: true})
-	})
+	// A missing dependency or an impossible setting is an error, not a
+	// panic.
+	for name, broken := range map[string]func(*auth.Deps){
+		"Store": func(d *auth.Deps) { d.Store = nil }, "Users": func(d *auth.Deps) { d.Users = nil },
+		"Hasher": func(d *auth.Deps) { d.Hasher = nil }, "Policy": func(d *auth.Deps) { d.Policy = nil },
+		"Sessions":   func(d *auth.Deps) { d.Sessions = nil },
+		"SplitStore": func(d *auth.Deps) { d.Store = auth.SplitStore(nil, d.Store, d.Store, d.Store) },
+	} {
+		d := deps
+		broken(&d)
+		got, err := auth.New(d, auth.Config{})
+		require.ErrorContains(t, err, "auth: New", name)
+		require.Nil(t, got, name)
+	}
+	_, err = auth.New(deps, auth.Config{RequireMFA: true})
+	require.ErrorContains(t, err, "RequireMFA")
 }
 
 func TestRegister(t *testing.T) {
@@ -195,7 +210,7 @@ func TestPendingExpiresAndRunsOut(t *testing.T) {
 
 func TestRequireMFAEnrol(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *auth.Config) { c.RequireMFA = true })
+	e := newEnv(t, func(c *setup) { c.RequireMFA = true })
 	ctx := context.Background()
 	e.addUser("u1", "JanKowalski37", "pw")
 	res := e.login(t, "JanKowalski37", "pw", client)
@@ -211,7 +226,7 @@ func TestRequireMFAEnrol(t *testing.T) {
 
 func TestMFARequiredWithoutVerifierFailsClosed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *auth.Config) { c.MFA = nil })
+	e := newEnv(t, func(c *setup) { c.MFA = nil })
 	u := e.addUser("u1", "JanKowalski37", "pw")
 	u.MFARequired = true
 	e.creds.mu.Lock()
@@ -267,17 +282,17 @@ func TestFailClosed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	mem := memstore.NewAuthStore()
-	split := auth.SplitStore(auth.Stores{Claims: mem, Counters: failingCounters{mem}, Tokens: mem, Pending: mem})
+	split := auth.SplitStore(mem, failingCounters{mem}, mem, mem)
 	e := newEnv(t, nil)
 	e.addUser("u1", "JanKowalski37", "pw")
-	a := auth.New(split, e.cfg)
+	a := mustNew(split, e.cfg)
 	_, err := a.Login(ctx, "JanKowalski37", "pw", client)
 	require.ErrorContains(t, err, "redis down")
 	require.NotErrorIs(t, err, auth.ErrInvalidCredentials)
 
 	cfg := e.cfg
 	cfg.Auditor = failingAuditor{}
-	_, err = auth.New(e.store, cfg).Login(ctx, "JanKowalski37", "pw", client)
+	_, err = mustNew(e.store, cfg).Login(ctx, "JanKowalski37", "pw", client)
 	require.ErrorContains(t, err, "audit down")
 	require.Zero(t, e.sess.count("u1"), "a session that cannot be audited is ended")
 
@@ -292,29 +307,28 @@ func TestFailClosed(t *testing.T) {
 	e.rec.mu.Unlock()
 	require.Equal(t, auth.EventLoginFailed, last.Type)
 	require.Equal(t, "session_refused", last.Reason)
-	require.Panics(t, func() { auth.SplitStore(auth.Stores{}) })
 }
 
 func TestRecentAuth(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *auth.Config) {
-		c.RecentAuthFor = map[auth.SensitiveAction]time.Duration{auth.ActionDeleteAccount: time.Minute}
+	e := newEnv(t, func(c *setup) {
+		c.RecentAuthFor = map[string]time.Duration{"delete_account": time.Minute}
 	})
 	ctx := context.Background()
 	e.addUser("u1", "JanKowalski37", "pw")
 	now := e.clock.Now()
-	require.ErrorIs(t, e.a.RequireRecentAuth(time.Time{}, auth.ActionChangeEmail), auth.ErrReauthRequired)
-	require.ErrorIs(t, e.a.RequireRecentAuth(now.Add(-time.Hour), auth.ActionChangeMFA), auth.ErrReauthRequired)
-	require.ErrorIs(t, e.a.RequireRecentAuth(now.Add(time.Hour), auth.ActionChangeMFA), auth.ErrReauthRequired)
-	require.NoError(t, e.a.RequireRecentAuth(now.Add(-5*time.Minute), auth.ActionExport))
-	require.ErrorIs(t, e.a.RequireRecentAuth(now.Add(-5*time.Minute), auth.ActionDeleteAccount), auth.ErrReauthRequired)
+	require.ErrorIs(t, e.a.RequireRecentAuth(time.Time{}, "change_email"), auth.ErrReauthRequired)
+	require.ErrorIs(t, e.a.RequireRecentAuth(now.Add(-time.Hour), "change_mfa"), auth.ErrReauthRequired)
+	require.ErrorIs(t, e.a.RequireRecentAuth(now.Add(time.Hour), "change_mfa"), auth.ErrReauthRequired)
+	require.NoError(t, e.a.RequireRecentAuth(now.Add(-5*time.Minute), "export"))
+	require.ErrorIs(t, e.a.RequireRecentAuth(now.Add(-5*time.Minute), "delete_account"), auth.ErrReauthRequired)
 
 	_, err := e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "wrong"}, client)
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
 	res, err := e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw"}, client)
 	require.NoError(t, err)
 	require.Equal(t, []string{auth.FactorPassword}, res.Factors)
-	require.NoError(t, e.a.RequireRecentAuth(res.AuthTime, auth.ActionDeleteAccount))
+	require.NoError(t, e.a.RequireRecentAuth(res.AuthTime, "delete_account"))
 	_, err = e.a.Reauthenticate(ctx, auth.Reauth{UserID: "nobody", Password: "pw"}, client)
 	require.ErrorIs(t, err, auth.ErrInvalidCredentials)
 }
@@ -350,7 +364,7 @@ func TestReauthenticateRequiresSecondFactor(t *testing.T) {
 	res, err := e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw", Code: "good1"}, client)
 	require.NoError(t, err)
 	require.Equal(t, []string{auth.FactorPassword, "totp"}, res.Factors)
-	require.NoError(t, e.a.RequireRecentAuth(res.AuthTime, auth.ActionChangeMFA))
+	require.NoError(t, e.a.RequireRecentAuth(res.AuthTime, "change_mfa"))
 	_, err = e.a.Reauthenticate(ctx, auth.Reauth{UserID: "u1", Password: "pw", Code: "good1"}, client)
 	require.ErrorIs(t, err, auth.ErrInvalidCode, "a replayed code")
 
@@ -383,7 +397,7 @@ func TestMFAChangedNotifies(t *testing.T) {
 func TestRegisterHostUsernameClash(t *testing.T) {
 	t.Parallel()
 	// crypto/rand.Int below 90 reads one byte per draw: 5 → 15, 6 → 16.
-	e := newEnv(t, func(c *auth.Config) { c.Rand = bytes.NewReader([]byte{5, 6, 7, 8}) })
+	e := newEnv(t, func(c *setup) { c.Rand = bytes.NewReader([]byte{5, 6, 7, 8}) })
 	e.addUser("old", "AnnaNowak15", "pw")
 	ctx := context.Background()
 	require.NoError(t, e.a.Register(ctx, auth.Registration{FirstName: "Anna", LastName: "Nowak", Email: "anna@example.com", Password: "long enough pw"}, client))
@@ -410,7 +424,7 @@ func (h ctxHasher) Hash(ctx context.Context, pw string) (string, error) {
 // an error that tells unknown accounts apart for the life of the process.
 func TestDummyHashRetriedAfterFailure(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *auth.Config) { c.Hasher = ctxHasher{} })
+	e := newEnv(t, func(c *setup) { c.Hasher = ctxHasher{} })
 	e.addUser("u1", "JanKowalski37", "pw")
 	gone, cancel := context.WithCancel(context.Background())
 	cancel()

@@ -148,16 +148,16 @@ type fakeSessions struct {
 	failOn bool
 }
 
-func (s *fakeSessions) StartSession(_ context.Context, userID string, st auth.SessionStart) (auth.Session, error) {
+func (s *fakeSessions) StartSession(_ context.Context, userID string, st auth.SessionStart) (auth.IssuedSession, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.failOn {
-		return auth.Session{}, errors.New("sessions down")
+		return auth.IssuedSession{}, errors.New("sessions down")
 	}
 	s.n++
 	tok := fmt.Sprintf("sess-%d-%s", s.n, userID)
 	s.live[tok] = fakeSession{userID: userID, factors: st.Factors}
-	return auth.Session{ID: fmt.Sprint(s.n), Token: tok}, nil
+	return auth.IssuedSession{ID: fmt.Sprint(s.n), Token: tok}, nil
 }
 
 func (s *fakeSessions) EndSession(_ context.Context, userID, id string) error {
@@ -272,13 +272,31 @@ type env struct {
 	sess  *fakeSessions
 	rec   *recorder
 	clock *clock
-	cfg   auth.Config
+	cfg   setup
+}
+
+// setup is what New takes, in one value so that a test can change any of
+// it (the field names of Deps and Config do not overlap).
+type setup struct {
+	auth.Deps
+	auth.Config
+}
+
+// mustNew returns an Authenticator over store with s's dependencies and
+// configuration.
+func mustNew(store auth.Store, s setup) *auth.Authenticator {
+	s.Store = store
+	a, err := auth.New(s.Deps, s.Config)
+	if err != nil {
+		panic(err)
+	}
+	return a
 }
 
 // client is a well-behaved browser.
 var client = auth.Client{IP: "198.51.100.7", UserAgent: "Firefox", Binding: "cookie-hash-1"}
 
-func newEnv(t *testing.T, mod func(*auth.Config)) *env {
+func newEnv(t *testing.T, mod func(*setup)) *env {
 	t.Helper()
 	e := &env{
 		store: memstore.NewAuthStore(),
@@ -288,20 +306,23 @@ func newEnv(t *testing.T, mod func(*auth.Config)) *env {
 		rec:   &recorder{},
 		clock: newClock(),
 	}
-	e.cfg = auth.Config{
-		Credentials: e.creds, Hasher: fakeHasher{}, Policy: fakePolicy{}, Sessions: e.sess,
-		MFA: e.mfa, Auditor: e.rec, Notifier: e.rec, ResetMailer: e.rec, Now: e.clock.Now,
+	e.cfg = setup{
+		Deps: auth.Deps{
+			Users: e.creds, Hasher: fakeHasher{}, Policy: fakePolicy{}, Sessions: e.sess,
+			MFA: e.mfa, Auditor: e.rec, Notifier: e.rec, Mailer: e.rec,
+		},
+		Config: auth.Config{Now: e.clock.Now},
 	}
 	if mod != nil {
 		mod(&e.cfg)
 	}
-	e.a = auth.New(e.store, e.cfg)
+	e.a = mustNew(e.store, e.cfg)
 	return e
 }
 
 // again returns a second Authenticator on the same store and fakes, as a
 // second app instance.
-func (e *env) again() *auth.Authenticator { return auth.New(e.store, e.cfg) }
+func (e *env) again() *auth.Authenticator { return mustNew(e.store, e.cfg) }
 
 // addUser creates a user directly in the host's table.
 func (e *env) addUser(id, username, password string) auth.User {

@@ -51,7 +51,7 @@ var backends = []struct {
 		var out [2]auth.Store
 		for i, rc := range []*redisClient{rc1, rc2} {
 			sq := sqlPools(t, func(tb testing.TB) *sql.DB { return testenv.OpenPostgres(tb, dsn) })
-			out[i] = auth.SplitStore(auth.Stores{Claims: sq, Counters: volatileRedis(redisstore.New(rc, prefix)).Auth(), Tokens: sq, Pending: sq})
+			out[i] = auth.SplitStore(sq, volatileRedis(redisstore.New(rc, prefix)).Auth(), sq, sq)
 		}
 		return out
 	}},
@@ -78,7 +78,7 @@ func TestFullFlowTwoInstances(t *testing.T) {
 			ctx := context.Background()
 			e := newEnv(t, nil)
 			st := b.stores(t)
-			a1, a2 := auth.New(st[0], e.cfg), auth.New(st[1], e.cfg)
+			a1, a2 := mustNew(st[0], e.cfg), mustNew(st[1], e.cfg)
 
 			// Namesakes registering on both instances at once get distinct logins.
 			errs := make(chan error, 20)

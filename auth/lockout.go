@@ -6,23 +6,15 @@ import "time"
 // wait increment, maximum wait, failure reset time, permanent lockout) with
 // a lower failure factor than Keycloak's 30.
 const (
-	// DefaultFailureFactor failures in a row start the first wait.
-	DefaultFailureFactor = 5
-	// DefaultWaitIncrement is added to the wait at every further
-	// DefaultFailureFactor failures (Keycloak: 60 s).
-	DefaultWaitIncrement = time.Minute
-	// DefaultMaxWait caps a single wait (Keycloak: 15 min), so an attacker
-	// cannot keep an owner out for long (ASVS 5.0 6.1.1: no malicious
-	// lockout).
-	DefaultMaxWait = 15 * time.Minute
-	// DefaultFailureReset is the quiet period after which the failure count
-	// that drives waits starts again (Keycloak: 12 h).
-	DefaultFailureReset = 12 * time.Hour
-	// MaxConsecutiveFailures is the hard limit of NIST SP 800-63B §5.2.2:
+	defaultFailureFactor = 5
+	defaultWaitIncrement = time.Minute
+	defaultMaxWait       = 15 * time.Minute
+	defaultFailureReset  = 12 * time.Hour
+	// maxConsecutiveFailures is the hard limit of NIST SP 800-63B §5.2.2:
 	// no more than 100 consecutive failed attempts on one account. At this
 	// count the account is locked until a password reset or an unlock,
 	// whatever the policy says.
-	MaxConsecutiveFailures = 100
+	maxConsecutiveFailures = 100
 	// counterKeep is how long the counter of a made-up login is kept after
 	// its last failure, which bounds the memory used by attempts on made-up
 	// logins while outlasting every wait and reset window.
@@ -34,8 +26,9 @@ const (
 	accountCounterKeep = 100 * 365 * 24 * time.Hour
 )
 
-// LockoutPolicy is the per-account brute-force model. The zero value means
-// the defaults above.
+// LockoutPolicy is the per-account brute-force model, after Keycloak's
+// brute-force detector. The zero value means the defaults documented on
+// each field; a zero or negative value means its default.
 //
 // With N = FailureFactor, the k-th block of N consecutive failures imposes a
 // wait of k × WaitIncrement (at most MaxWait) after the latest failure:
@@ -45,10 +38,20 @@ const (
 // lockout never reveals whether a password was right. A quiet period of
 // ResetAfter forgets the failures that drive the waits.
 type LockoutPolicy struct {
-	FailureFactor int           // default DefaultFailureFactor
-	WaitIncrement time.Duration // default DefaultWaitIncrement
-	MaxWait       time.Duration // default DefaultMaxWait
-	ResetAfter    time.Duration // default DefaultFailureReset
+	// FailureFactor failures in a row start the first wait. Default 5,
+	// lower than Keycloak's 30 (NIST SP 800-63B §5.2.2 asks for a limit,
+	// ASVS 5.0 6.3.1 for protection against guessing).
+	FailureFactor int
+	// WaitIncrement is added to the wait at every further FailureFactor
+	// failures. Default one minute (Keycloak: 60 s).
+	WaitIncrement time.Duration
+	// MaxWait caps a single wait. Default 15 minutes (Keycloak: 15 min), so
+	// an attacker cannot keep an owner out for long (ASVS 5.0 6.1.1: no
+	// malicious lockout).
+	MaxWait time.Duration
+	// ResetAfter is the quiet period after which the failure count that
+	// drives waits starts again. Default 12 hours (Keycloak: 12 h).
+	ResetAfter time.Duration
 
 	// PermanentLockout locks the account until a password reset or
 	// [Authenticator.Unlock] once the user has reached
@@ -61,19 +64,19 @@ type LockoutPolicy struct {
 
 	// HardLimit is the number of consecutive failures (whatever the gaps
 	// between them) that locks the account until a password reset or an
-	// unlock. Default, and maximum, MaxConsecutiveFailures (100); larger
-	// values are lowered to it.
+	// unlock. Default, and maximum, 100, the limit of NIST SP 800-63B
+	// §5.2.2; larger values are lowered to it.
 	HardLimit int
 }
 
 func (p LockoutPolicy) withDefaults() LockoutPolicy {
-	p.FailureFactor = orDefault(p.FailureFactor, DefaultFailureFactor)
-	p.WaitIncrement = orDefault(p.WaitIncrement, DefaultWaitIncrement)
-	p.MaxWait = orDefault(p.MaxWait, DefaultMaxWait)
-	p.ResetAfter = orDefault(p.ResetAfter, DefaultFailureReset)
+	p.FailureFactor = orDefault(p.FailureFactor, defaultFailureFactor)
+	p.WaitIncrement = orDefault(p.WaitIncrement, defaultWaitIncrement)
+	p.MaxWait = orDefault(p.MaxWait, defaultMaxWait)
+	p.ResetAfter = orDefault(p.ResetAfter, defaultFailureReset)
 	p.MaxTemporaryLockouts = max(p.MaxTemporaryLockouts, 0)
-	if p.HardLimit <= 0 || p.HardLimit > MaxConsecutiveFailures {
-		p.HardLimit = MaxConsecutiveFailures
+	if p.HardLimit <= 0 || p.HardLimit > maxConsecutiveFailures {
+		p.HardLimit = maxConsecutiveFailures
 	}
 	return p
 }
@@ -90,32 +93,32 @@ func (p LockoutPolicy) permanentAt() int {
 	return n
 }
 
-// LockState says whether a login identifier is locked.
-type LockState struct {
+// lockState says whether a login identifier is locked.
+type lockState struct {
 	Locked    bool
 	Permanent bool      // until a password reset or an unlock
 	Until     time.Time // end of a temporary lock
 }
 
-// State evaluates counter c at now under the policy (zero fields meaning
+// state evaluates counter c at now under the policy (zero fields meaning
 // defaults).
-func (p LockoutPolicy) State(c Counter, now time.Time) LockState {
+func (p LockoutPolicy) state(c Counter, now time.Time) lockState {
 	p = p.withDefaults()
 	if c.Consecutive >= p.permanentAt() {
-		return LockState{Locked: true, Permanent: true}
+		return lockState{Locked: true, Permanent: true}
 	}
 	if c.LastFailure.IsZero() || now.Sub(c.LastFailure) > p.ResetAfter {
-		return LockState{}
+		return lockState{}
 	}
-	wait := p.Wait(c.Failures)
+	wait := p.wait(c.Failures)
 	if wait > 0 && now.Before(c.LastFailure.Add(wait)) {
-		return LockState{Locked: true, Until: c.LastFailure.Add(wait)}
+		return lockState{Locked: true, Until: c.LastFailure.Add(wait)}
 	}
-	return LockState{}
+	return lockState{}
 }
 
-// Wait is the wait imposed after the failures-th failure.
-func (p LockoutPolicy) Wait(failures int) time.Duration {
+// wait is the wait imposed after the failures-th failure.
+func (p LockoutPolicy) wait(failures int) time.Duration {
 	p = p.withDefaults()
 	blocks := failures / p.FailureFactor
 	if blocks <= 0 {

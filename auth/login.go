@@ -38,11 +38,11 @@ type LoginResult struct {
 	// CompleteMFA accepts it, from the same Client.Binding, within
 	// Config.PendingTTL.
 	PendingToken string
-	Session      Session // StepDone
+	Session      IssuedSession // StepDone
 }
 
-// FactorPassword is the factor name of the password step.
-const FactorPassword = "password"
+// factorPassword is the factor name of the password step.
+const factorPassword = "password"
 
 // Login runs the password step for login (a username, or whatever the
 // host's [CredentialStore] accepts as ByLogin).
@@ -69,7 +69,7 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 			return LoginResult{}, fmt.Errorf("auth: rate limit: %w", err)
 		}
 		if n >= a.cfg.IPLimit {
-			if err := a.emit(ctx, Event{Type: EventRateLimited, Outcome: Denied}, c); err != nil {
+			if err := a.emit(ctx, Event{Type: EventRateLimited, Outcome: outcomeDenied}, c); err != nil {
 				return LoginResult{}, err
 			}
 			return LoginResult{}, ErrRateLimited
@@ -91,7 +91,7 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 			return LoginResult{}, fmt.Errorf("auth: dummy hash: %w", err)
 		}
 	}
-	verr := a.cfg.Hasher.Verify(ctx, password, hash)
+	verr := a.deps.Hasher.Verify(ctx, password, hash)
 	if !found || u.PasswordHash == "" || verr != nil || att.state.Locked {
 		reason := "bad_password"
 		switch {
@@ -112,7 +112,7 @@ func (a *Authenticator) Login(ctx context.Context, login, password string, c Cli
 // attempt is a password attempt on a counter key: counted and to be
 // judged, or (state.Locked) refused unjudged and not counted.
 type attempt struct {
-	state LockState // the lock in force before this attempt; Locked: refuse it unjudged
+	state lockState // the lock in force before this attempt; Locked: refuse it unjudged
 	after Counter   // the counter including this attempt (zero if not counted)
 	done  func()    // ends the attempt's flight (nil if refused); see end
 }
@@ -162,7 +162,7 @@ func (a *Authenticator) tryReserve(ctx context.Context, key string, known bool, 
 	if err != nil {
 		return attempt{}, fmt.Errorf("auth: counter: %w", err)
 	}
-	at := attempt{state: a.cfg.Lockout.State(cnt, now)}
+	at := attempt{state: a.cfg.Lockout.state(cnt, now)}
 	p := a.cfg.Lockout.failureParams(now, known)
 	if at.state.Locked {
 		p.Op = FailureTouch
@@ -183,7 +183,7 @@ func (a *Authenticator) tryReserve(ctx context.Context, key string, known bool, 
 		// happened just now, and this attempt is judged on the state they
 		// left.
 		prior := Counter{Failures: at.after.Failures - 1, Consecutive: at.after.Consecutive - 1, LastFailure: now}
-		at.state = a.cfg.Lockout.State(prior, now)
+		at.state = a.cfg.Lockout.state(prior, now)
 	}
 	if at.state.Locked {
 		// Refused unjudged: take the count back.
@@ -286,11 +286,11 @@ func (a *Authenticator) failed(ctx context.Context, userID string, at attempt, r
 			return fmt.Errorf("auth: rate limit: %w", err)
 		}
 	}
-	outcome := Failure
+	outcome := outcomeFailure
 	if at.state.Locked {
 		// Refused during a lock, unjudged.
-		outcome = Denied
-	} else if ns := a.cfg.Lockout.State(at.after, now); ns.Locked {
+		outcome = outcomeDenied
+	} else if ns := a.cfg.Lockout.state(at.after, now); ns.Locked {
 		// A lock on an unknown login is audited too (with no user id): the
 		// failure that starts a lock then costs the same audit write whether
 		// or not the account exists. Only real accounts are notified.
@@ -298,7 +298,7 @@ func (a *Authenticator) failed(ctx context.Context, userID string, at attempt, r
 		if ns.Permanent {
 			kind = "permanent"
 		}
-		if err := a.emit(ctx, Event{Type: EventLockout, Outcome: Denied, UserID: userID, Reason: kind}, c); err != nil {
+		if err := a.emit(ctx, Event{Type: EventLockout, Outcome: outcomeDenied, UserID: userID, Reason: kind}, c); err != nil {
 			return err
 		}
 		// The owner hears of the first lock of a run and of a permanent
@@ -321,11 +321,11 @@ func (a *Authenticator) failed(ctx context.Context, userID string, at attempt, r
 // with the hash now stored. Failures are ignored: the old hash still works,
 // and the next login tries again.
 func (a *Authenticator) rehash(ctx context.Context, u User, password string) User {
-	if !a.cfg.Hasher.NeedsRehash(u.PasswordHash) {
+	if !a.deps.Hasher.NeedsRehash(u.PasswordHash) {
 		return u
 	}
-	if h, err := a.cfg.Hasher.Hash(ctx, password); err == nil {
-		if a.cfg.Credentials.SetPasswordHash(ctx, u.ID, h) == nil {
+	if h, err := a.deps.Hasher.Hash(ctx, password); err == nil {
+		if a.deps.Users.SetPasswordHash(ctx, u.ID, h) == nil {
 			u.PasswordHash = h
 		}
 	}
@@ -348,16 +348,16 @@ func pendingBinding(binding, passwordHash string) []byte {
 func (a *Authenticator) afterPassword(ctx context.Context, u User, c Client) (LoginResult, error) {
 	need := a.cfg.RequireMFA || u.MFARequired
 	enrolled := false
-	if a.cfg.MFA != nil {
+	if a.deps.MFA != nil {
 		var err error
-		if enrolled, err = a.cfg.MFA.Enrolled(ctx, u.ID); err != nil {
+		if enrolled, err = a.deps.MFA.Enrolled(ctx, u.ID); err != nil {
 			return LoginResult{}, fmt.Errorf("auth: mfa status: %w", err)
 		}
 	}
 	if !enrolled && !need {
-		return a.finish(ctx, u, []string{FactorPassword}, c)
+		return a.finish(ctx, u, []string{factorPassword}, c)
 	}
-	if a.cfg.MFA == nil {
+	if a.deps.MFA == nil {
 		return LoginResult{}, errors.New("auth: user requires a second factor but no MFA verifier is configured")
 	}
 	tok, h, err := newToken(a.cfg.Rand)
@@ -388,7 +388,7 @@ func (a *Authenticator) afterPassword(ctx context.Context, u User, c Client) (Lo
 // wrong or replayed code (after Config.MaxMFAAttempts such codes the pending
 // state is gone and the password step must be repeated: the code that used
 // up the last attempt also matches [ErrMFAAttemptsExhausted]). A locked
-// factor adds a [*MFALockedError] (matching [ErrMFALocked]) saying until
+// factor adds a [*MFALockedError] (found with errors.As) saying until
 // when; the code that locked it is audited as [EventMFALockout] and the
 // owner is notified ([NotifyMFALocked]). On success the
 // pending state is deleted (once: a second completion fails) and a new
@@ -397,7 +397,7 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 	if c.Binding == "" {
 		return LoginResult{}, ErrBindingRequired
 	}
-	if a.cfg.MFA == nil {
+	if a.deps.MFA == nil {
 		return LoginResult{}, ErrInvalidPending
 	}
 	h := hashToken(pendingToken)
@@ -419,7 +419,7 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 	if subtle.ConstantTimeCompare(p.BindingHash, pendingBinding(c.Binding, u.PasswordHash)) != 1 {
 		return LoginResult{}, a.mfaFailed(ctx, p.UserID, "binding", ErrInvalidPending, c)
 	}
-	factor, verr := a.cfg.MFA.VerifyMFA(ctx, p.UserID, code)
+	factor, verr := a.deps.MFA.VerifyMFA(ctx, p.UserID, code)
 	if verr != nil {
 		return LoginResult{}, a.wrongCode(ctx, h, p, verr, c)
 	}
@@ -428,7 +428,7 @@ func (a *Authenticator) CompleteMFA(ctx context.Context, pendingToken, code stri
 	} else if err != nil {
 		return LoginResult{}, fmt.Errorf("auth: pending: %w", err)
 	}
-	return a.finish(ctx, u, []string{FactorPassword, factor}, c)
+	return a.finish(ctx, u, []string{factorPassword, factor}, c)
 }
 
 // wrongCode handles a refused second-factor code: it ends a pending state
@@ -450,7 +450,7 @@ func (a *Authenticator) wrongCode(ctx context.Context, h []byte, p Pending, verr
 		if !le.Triggered {
 			reason = "locked"
 		} else {
-			if err := a.emit(ctx, Event{Type: EventMFALockout, Outcome: Denied, UserID: p.UserID, Reason: le.Factor}, c); err != nil {
+			if err := a.emit(ctx, Event{Type: EventMFALockout, Outcome: outcomeDenied, UserID: p.UserID, Reason: le.Factor}, c); err != nil {
 				return err
 			}
 			a.notify(ctx, Notification{Type: NotifyMFALocked, UserID: p.UserID, Factor: le.Factor, Until: le.Until}, c)
@@ -460,7 +460,7 @@ func (a *Authenticator) wrongCode(ctx context.Context, h []byte, p Pending, verr
 }
 
 func (a *Authenticator) mfaFailed(ctx context.Context, userID, reason string, ret error, c Client) error {
-	if err := a.emit(ctx, Event{Type: EventMFAFailed, Outcome: Failure, UserID: userID, Reason: reason}, c); err != nil {
+	if err := a.emit(ctx, Event{Type: EventMFAFailed, Outcome: outcomeFailure, UserID: userID, Reason: reason}, c); err != nil {
 		return err
 	}
 	return ret
@@ -470,15 +470,15 @@ func (a *Authenticator) mfaFailed(ctx context.Context, userID, reason string, re
 // be audited is ended at once (fail closed); a refused session is audited
 // as a denied login.
 func (a *Authenticator) finish(ctx context.Context, u User, factors []string, c Client) (LoginResult, error) {
-	s, err := a.cfg.Sessions.StartSession(ctx, u.ID, SessionStart{Factors: factors, AuthTime: a.now(), IP: c.IP, UserAgent: c.UserAgent})
+	s, err := a.deps.Sessions.StartSession(ctx, u.ID, SessionStart{Factors: factors, AuthTime: a.now(), IP: c.IP, UserAgent: c.UserAgent})
 	if err != nil {
-		if aerr := a.emit(ctx, Event{Type: EventLoginFailed, Outcome: Denied, UserID: u.ID, Reason: "session_refused"}, c); aerr != nil {
+		if aerr := a.emit(ctx, Event{Type: EventLoginFailed, Outcome: outcomeDenied, UserID: u.ID, Reason: "session_refused"}, c); aerr != nil {
 			return LoginResult{}, errors.Join(fmt.Errorf("auth: start session: %w", err), aerr)
 		}
 		return LoginResult{}, fmt.Errorf("auth: start session: %w", err)
 	}
 	if err := a.emit(ctx, Event{Type: EventLogin, UserID: u.ID, Reason: strings.Join(factors, "+")}, c); err != nil {
-		if eerr := a.cfg.Sessions.EndSession(ctx, u.ID, s.ID); eerr != nil {
+		if eerr := a.deps.Sessions.EndSession(ctx, u.ID, s.ID); eerr != nil {
 			return LoginResult{}, errors.Join(err, fmt.Errorf("auth: end unaudited session: %w", eerr))
 		}
 		return LoginResult{}, err
@@ -489,8 +489,8 @@ func (a *Authenticator) finish(ctx context.Context, u User, factors []string, c 
 
 // Claim kinds of known devices and addresses.
 const (
-	ClaimDevice = "device" // key: user id + hash of the User-Agent
-	ClaimIP     = "ip"     // key: user id + hash of the IP address
+	claimDevice = "device" // key: user id + hash of the User-Agent
+	claimIP     = "ip"     // key: user id + hash of the IP address
 )
 
 // rememberDevice claims c's device and IP for userID and reports whether
@@ -499,8 +499,8 @@ const (
 func (a *Authenticator) rememberDevice(ctx context.Context, userID string, c Client) bool {
 	isNew := false
 	for _, cl := range []Claim{
-		{Kind: ClaimDevice, Key: deviceKey(userID, c.UserAgent), Owner: userID, CreatedAt: a.now()},
-		{Kind: ClaimIP, Key: deviceKey(userID, c.IP), Owner: userID, CreatedAt: a.now()},
+		{Kind: claimDevice, Key: deviceKey(userID, c.UserAgent), Owner: userID, CreatedAt: a.now()},
+		{Kind: claimIP, Key: deviceKey(userID, c.IP), Owner: userID, CreatedAt: a.now()},
 	} {
 		if err := a.store.Claim(ctx, cl); err == nil {
 			isNew = true

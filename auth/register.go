@@ -32,17 +32,17 @@ type Registration struct {
 // the taken path, to the user id that was never created). When no account has the address, the taken
 // value was the username (the host's table knew it, the claim store did
 // not): another number is tried, up to 5 times. Hosts with users from
-// before auth should claim their usernames ([ClaimUsername]) once. Only input
+// before auth should claim their usernames once (see [GenerateUsername]). Only input
 // problems ([ErrInvalidName], a policy error) and system failures are
 // returned, and they do not depend on existing accounts.
 func (a *Authenticator) Register(ctx context.Context, r Registration, c Client) error {
-	if _, err := UsernameBase(r.FirstName, r.LastName); err != nil {
+	if _, err := usernameBase(r.FirstName, r.LastName); err != nil {
 		return err
 	}
-	if err := a.cfg.Policy.Check(ctx, r.Password, r.FirstName, r.LastName, r.Email); err != nil {
+	if err := a.deps.Policy.Check(ctx, r.Password, r.FirstName, r.LastName, r.Email); err != nil {
 		return fmt.Errorf("auth: password policy: %w", err)
 	}
-	hash, err := a.cfg.Hasher.Hash(ctx, r.Password)
+	hash, err := a.deps.Hasher.Hash(ctx, r.Password)
 	if err != nil {
 		return fmt.Errorf("auth: hash: %w", err)
 	}
@@ -57,12 +57,12 @@ func (a *Authenticator) Register(ctx context.Context, r Registration, c Client) 
 		if username, err = GenerateUsername(ctx, a.store, r.FirstName, r.LastName, id, a.now(), a.cfg.Rand); err != nil {
 			return err
 		}
-		err = a.cfg.Credentials.CreateUser(ctx, User{ID: id, Username: username, Email: email, PasswordHash: hash})
+		err = a.deps.Users.CreateUser(ctx, User{ID: id, Username: username, Email: email, PasswordHash: hash})
 		if err == nil {
 			break
 		}
 		if !errors.Is(err, ErrTaken) {
-			_ = a.store.Release(ctx, ClaimUsername, UsernameKey(username), id)
+			_ = a.store.Release(ctx, claimUsername, UsernameKey(username), id)
 			return fmt.Errorf("auth: create user: %w", err)
 		}
 		owner, found, ferr := a.findUser(ctx, ByEmail, email)
@@ -87,7 +87,7 @@ func (a *Authenticator) Register(ctx context.Context, r Registration, c Client) 
 	if _, _, err := a.findUser(ctx, ByEmail, email); err != nil {
 		return err
 	}
-	if err := a.store.Release(ctx, ClaimUsername, decoyClaimKey, id); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := a.store.Release(ctx, claimUsername, decoyClaimKey, id); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("auth: release: %w", err)
 	}
 	if err := a.emit(ctx, Event{Type: EventRegistered, UserID: id}, c); err != nil {
@@ -109,10 +109,10 @@ const registerTries = 5
 // registerTaken answers a sign-up with a registered address like a
 // successful one: the username is released and the owner is told.
 func (a *Authenticator) registerTaken(ctx context.Context, owner User, username, id string, c Client) error {
-	if err := a.store.Release(ctx, ClaimUsername, UsernameKey(username), id); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := a.store.Release(ctx, claimUsername, UsernameKey(username), id); err != nil && !errors.Is(err, ErrNotFound) {
 		return fmt.Errorf("auth: release username: %w", err)
 	}
-	if err := a.emit(ctx, Event{Type: EventRegistered, Outcome: Failure, UserID: owner.ID, Reason: "taken"}, c); err != nil {
+	if err := a.emit(ctx, Event{Type: EventRegistered, Outcome: outcomeFailure, UserID: owner.ID, Reason: "taken"}, c); err != nil {
 		return err
 	}
 	// The same claim writes as a new account's device and address, bound

@@ -106,7 +106,7 @@ func TestResetTokenConcurrentUse(t *testing.T) {
 
 func TestResetRateLimits(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, func(c *auth.Config) { c.ResetLimit = 2 })
+	e := newEnv(t, func(c *setup) { c.ResetLimit = 2 })
 	ctx := context.Background()
 	e.addUser("u1", "JanKowalski37", "old password")
 	for i := range 4 {
@@ -225,7 +225,7 @@ func TestPasswordSetEndsSessionsEvenIfAuditFails(t *testing.T) {
 
 	cfg := e.cfg
 	cfg.Auditor = failingAuditor{}
-	broken := auth.New(e.store, cfg)
+	broken := mustNew(e.store, cfg)
 
 	err := broken.ChangePassword(ctx, auth.PasswordChange{UserID: "u1", Current: "old password", New: "brand new password",
 		EndOtherSessions: true, CurrentSessionID: keep.Session.ID}, client)

@@ -7,7 +7,7 @@ import (
 
 // Store is everything auth keeps for itself. memstore, sqlstore and
 // redisstore implement it whole, and a host may mix them, for example
-// counters in Redis and the rest in SQL (see [Stores]).
+// counters in Redis and the rest in SQL (see [SplitStore]).
 type Store interface {
 	ClaimStore
 	CounterStore
@@ -158,23 +158,11 @@ type PendingStore interface {
 	DeletePending(ctx context.Context, hash []byte) error
 }
 
-// Stores lets a host put each part of auth's state in a different back end,
-// for example counters in Redis and the rest in SQL. Build it with
-// [SplitStore].
-type Stores struct {
-	Claims   ClaimStore
-	Counters CounterStore
-	Tokens   ResetTokenStore
-	Pending  PendingStore
-}
-
-// SplitStore returns a [Store] made of the parts in s. It panics if a part
-// is nil, a programming error.
-func SplitStore(s Stores) Store {
-	if s.Claims == nil || s.Counters == nil || s.Tokens == nil || s.Pending == nil {
-		panic("auth: SplitStore with a nil part")
-	}
-	return splitStore{s.Claims, s.Counters, s.Tokens, s.Pending}
+// SplitStore returns a [Store] made of parts from different back ends, for
+// example counters in Redis and the rest in SQL. A full Store fits any
+// part. [New] returns an error if a part is nil.
+func SplitStore(claims ClaimStore, counters CounterStore, tokens ResetTokenStore, pending PendingStore) Store {
+	return splitStore{claims, counters, tokens, pending}
 }
 
 type splitStore struct {

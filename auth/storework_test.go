@@ -146,7 +146,7 @@ func TestSameStoreWorkPerPath(t *testing.T) {
 	} {
 		t.Run(tc.flow, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, func(c *auth.Config) { c.IPLimit, c.ResetLimit = 1<<30, 1<<30 })
+			e := newEnv(t, func(c *setup) { c.IPLimit, c.ResetLimit = 1<<30, 1<<30 })
 			e.addUser("u1", "Known", "right")
 			e.addUser("u2", "Locked", "right")
 			for range auth.DefaultFailureFactor {
@@ -154,7 +154,7 @@ func TestSameStoreWorkPerPath(t *testing.T) {
 				require.ErrorIs(t, err, auth.ErrInvalidCredentials)
 			}
 			o := &ops{}
-			a := auth.New(countingStore{e.store, o}, withCreds(e.cfg, countingCreds{e.creds, o}))
+			a := mustNew(countingStore{e.store, o}, withCreds(e.cfg, countingCreds{e.creds, o}))
 			var want map[string]int
 			for i, p := range tc.paths {
 				for k := range 3 { // a few times each: the counts must not drift

@@ -181,9 +181,9 @@ func mannWhitneyP(x, y []float64) float64 {
 // answer the same.
 // Not parallel: timing tests run alone, before the parallel tests start.
 func TestResetEnumerationByTiming(t *testing.T) {
-	e := newEnv(t, func(c *auth.Config) { c.ResetLimit = 1 << 30 })
+	e := newEnv(t, func(c *setup) { c.ResetLimit = 1 << 30 })
 	e.addUser("u1", "JanKowalski37", "pw")
-	a := auth.New(slowStore{e.store}, withCreds(e.cfg, slowCreds{e.creds}))
+	a := mustNew(slowStore{e.store}, withCreds(e.cfg, slowCreds{e.creds}))
 	ctx := context.Background()
 	sameTiming(t, 200, map[string]func(int){
 		"known": func(i int) {
@@ -202,7 +202,7 @@ func TestResetEnumerationByTiming(t *testing.T) {
 func TestRegisterEnumerationByTiming(t *testing.T) {
 	e := newEnv(t, nil)
 	owner := e.addUser("u1", "AnnaNowak10", "pw")
-	a := auth.New(slowStore{e.store}, withCreds(e.cfg, slowCreds{e.creds}))
+	a := mustNew(slowStore{e.store}, withCreds(e.cfg, slowCreds{e.creds}))
 	ctx := context.Background()
 	// Distinct names, so that username numbers rarely collide and the
 	// samples measure the flow rather than the search for a free number.
@@ -216,8 +216,8 @@ func TestRegisterEnumerationByTiming(t *testing.T) {
 	})
 }
 
-func withCreds(c auth.Config, creds auth.CredentialStore) auth.Config {
-	c.Credentials = creds
+func withCreds(c setup, creds auth.CredentialStore) setup {
+	c.Users = creds
 	return c
 }
 

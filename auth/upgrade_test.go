@@ -66,7 +66,7 @@ func legacyEnv(t *testing.T, pads []string) (*env, *password.Hasher) {
 	require.NoError(t, err)
 	old, err := password.NewHasher(password.Config{Params: onionOld})
 	require.NoError(t, err)
-	e := newEnv(t, func(c *auth.Config) { c.Hasher = h; c.IPLimit = 1 << 30 })
+	e := newEnv(t, func(c *setup) { c.Hasher = h; c.IPLimit = 1 << 30 })
 	for id, mk := range map[string]func() string{
 		"Current": func() string { s, err := h.Hash(ctx, "pw"); require.NoError(t, err); return s },
 		"Bcrypt": func() string {
@@ -99,7 +99,7 @@ func TestUpgradeHashes(t *testing.T) {
 		}
 		return e.creds.swap(ctx, id, old, nh)
 	}
-	st, err := auth.UpgradeHashes(ctx, e.creds.all(), h, raced)
+	st, err := auth.UpgradeHashes(ctx, e.creds.all(), h.Wrap, raced)
 	require.NoError(t, err)
 	require.Equal(t, auth.UpgradeStats{Seen: 4, Wrapped: 2, Unchanged: 1, Raced: 1}, st)
 	require.Equal(t, "v1$changed", e.creds.get("Plain").PasswordHash)
@@ -111,7 +111,7 @@ func TestUpgradeHashes(t *testing.T) {
 		require.NotContains(t, e.creds.get(id).PasswordHash, "onion", "rehashed at login")
 		require.NoError(t, h.Verify(ctx, "pw", e.creds.get(id).PasswordHash))
 	}
-	st, err = auth.UpgradeHashes(ctx, e.creds.all(), h, e.creds.swap)
+	st, err = auth.UpgradeHashes(ctx, e.creds.all(), h.Wrap, e.creds.swap)
 	require.NoError(t, err)
 	require.Equal(t, 1, st.Wrapped, "only the restored Plain")
 }
@@ -141,7 +141,7 @@ func TestLegacyHashesIndistinguishableByTiming(t *testing.T) {
 	require.Less(t, p, 0.01, "the test tells unwrapped legacy accounts apart")
 
 	e, h := legacyEnv(t, pads)
-	st, err := auth.UpgradeHashes(ctx, e.creds.all(), h, e.creds.swap)
+	st, err := auth.UpgradeHashes(ctx, e.creds.all(), h.Wrap, e.creds.swap)
 	require.NoError(t, err)
 	require.Equal(t, 3, st.Wrapped)
 	for id, setting := range map[string]string{"Bcrypt": pads[0], "Plain": pads[0], "Old": pads[1]} {

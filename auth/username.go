@@ -15,11 +15,11 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-// ClaimUsername is the [Claim.Kind] of a reserved username.
-const ClaimUsername = "username"
+// claimUsername is the [Claim.Kind] of a reserved username.
+const claimUsername = "username"
 
 const (
-	// maxNameBytes caps each name given to [UsernameBase]: names come from
+	// maxNameBytes caps each name given to [usernameBase]: names come from
 	// a sign-up form, so their cost must be bounded.
 	maxNameBytes = 256
 	// maxBaseLen caps the letters part of a username, so that with its
@@ -49,7 +49,7 @@ var translit = map[rune]string{
 	'ƒ': "f",
 }
 
-// Transliterate returns an ASCII rendering of s for identifiers. Letters
+// transliterate returns an ASCII rendering of s for identifiers. Letters
 // with a Latin decomposition lose their marks (NFKD: Żółć → Zolc); letters
 // NFKD leaves alone come from explicit tables: Latin (ł → l, ß → ss,
 // ø → o, æ → ae, þ → th, ...), Cyrillic in the Russian passport style
@@ -63,7 +63,7 @@ var translit = map[rune]string{
 // Muller), as in most login systems; hosts that prefer "ue" can
 // transliterate before calling. The cost is linear in len(s), with a small
 // constant per character.
-func Transliterate(s string) string {
+func transliterate(s string) string {
 	var b strings.Builder
 	rs := []rune(norm.NFC.String(s))
 	for i := 0; i < len(rs); i++ {
@@ -101,15 +101,15 @@ func Transliterate(s string) string {
 	return b.String()
 }
 
-// UsernameBase returns the letters part of a generated username: the
-// names passed through [Transliterate], each word capitalised, everything
+// usernameBase returns the letters part of a generated username: the
+// names passed through [transliterate], each word capitalised, everything
 // but ASCII letters removed ("Łukasz", "Żółć" → "LukaszZolc";
 // "anne-marie", "o'neil" → "AnneMarieONeil"; "Иван", "Петров" →
 // "IvanPetrov"; "王", "芳" → "WangFang"), cut to 32 characters. A name
-// with nothing [Transliterate] can render (emoji, a script without a
+// with nothing [transliterate] can render (emoji, a script without a
 // table) gives "User". Names longer than 256 bytes,
 // or both empty, give [ErrInvalidName].
-func UsernameBase(first, last string) (string, error) {
+func usernameBase(first, last string) (string, error) {
 	if len(first) > maxNameBytes || len(last) > maxNameBytes {
 		return "", fmt.Errorf("%w: name longer than %d bytes", ErrInvalidName, maxNameBytes)
 	}
@@ -119,7 +119,7 @@ func UsernameBase(first, last string) (string, error) {
 	var b strings.Builder
 	for _, part := range []string{first, last} {
 		startWord := true
-		for _, c := range []byte(Transliterate(part)) {
+		for _, c := range []byte(transliterate(part)) {
 			isLetter := (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
 			if !isLetter {
 				startWord = true
@@ -141,22 +141,31 @@ func UsernameBase(first, last string) (string, error) {
 }
 
 // UsernameKey is the case-folded form under which a username is claimed,
-// so that JanKowalski37 and jankowalski37 are the same login.
+// so that JanKowalski37 and jankowalski37 are the same login. A
+// [CredentialStore] folds the login the same way to find a user ByLogin.
 func UsernameKey(username string) string { return strings.ToLower(username) }
 
 // GenerateUsername builds a username in the JanKowalski37 form and claims
 // it for owner in claims, so that it is unique across every instance that
-// shares the store. It draws the number at random from rng (crypto/rand
-// if nil): two digits first (10–99), and after a few collisions three,
-// then more, up to nine. Each candidate is claimed with an atomic
-// insert-if-absent ([ClaimStore.Claim]); on [ErrTaken] it draws again. It
-// returns [ErrUsernameExhausted] if every draw was taken, [ErrInvalidName]
-// for unusable names, and a wrapped store error otherwise.
+// shares the store. The letters part is the names transliterated to ASCII,
+// each word capitalised, everything but ASCII letters removed, cut to 32
+// characters ("Łukasz", "Żółć" → "LukaszZolc"; "Иван", "Петров" →
+// "IvanPetrov"; "王", "芳" → "WangFang"; see "Usernames" in the package
+// doc), or "User" when nothing in the names can be rendered. It draws the
+// number at random from rng (crypto/rand if nil): two digits first
+// (10–99), and after a few collisions three, then more, up to nine. Each
+// candidate is claimed with an atomic insert-if-absent ([ClaimStore.Claim])
+// as the [Claim] of Kind "username" and Key [UsernameKey] of the username
+// (logins are unique case-insensitively; a host with users from before
+// auth claims their usernames the same way once); on [ErrTaken] it draws
+// again. It returns [ErrUsernameExhausted] if every draw was taken,
+// [ErrInvalidName] for unusable names (longer than 256 bytes, or both
+// empty), and a wrapped store error otherwise.
 //
 // Random rather than sequential numbers keep the username from telling how
 // many namesakes have registered.
 func GenerateUsername(ctx context.Context, claims ClaimStore, first, last, owner string, now time.Time, rng io.Reader) (string, error) {
-	base, err := UsernameBase(first, last)
+	base, err := usernameBase(first, last)
 	if err != nil {
 		return "", err
 	}
@@ -170,7 +179,7 @@ func GenerateUsername(ctx context.Context, claims ClaimStore, first, last, owner
 				return "", fmt.Errorf("auth: username number: %w", err)
 			}
 			name := base + strconv.FormatInt(lo+n, 10)
-			err = claims.Claim(ctx, Claim{Kind: ClaimUsername, Key: UsernameKey(name), Owner: owner, CreatedAt: now})
+			err = claims.Claim(ctx, Claim{Kind: claimUsername, Key: UsernameKey(name), Owner: owner, CreatedAt: now})
 			switch {
 			case err == nil:
 				return name, nil

@@ -92,6 +92,7 @@ func TestTransliterateIsASCII(t *testing.T) {
 	require.Equal(t, "Ivan Petrov", auth.Transliterate("Иван Петров"))
 	require.Equal(t, " wang  fang ", auth.Transliterate("王芳"))
 	require.Equal(t, "Lodz", auth.Transliterate("Łódź"))
+	require.Equal(t, "Lukasz Zolc", auth.Transliterate("Łukasz Żółć")) // formerly ExampleTransliterate
 }
 
 func FuzzUsernameBase(f *testing.F) {

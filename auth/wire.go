@@ -30,12 +30,12 @@ func Sessions(m *session.Manager) SessionIssuer { return sessionIssuer{m} }
 
 type sessionIssuer struct{ m *session.Manager }
 
-func (s sessionIssuer) StartSession(ctx context.Context, userID string, st SessionStart) (Session, error) {
+func (s sessionIssuer) StartSession(ctx context.Context, userID string, st SessionStart) (IssuedSession, error) {
 	iss, err := s.m.Create(ctx, userID, session.Login{Factors: st.Factors, IP: st.IP, UserAgent: st.UserAgent})
 	if err != nil {
-		return Session{}, err
+		return IssuedSession{}, err
 	}
-	return Session{ID: iss.Session.ID, Token: iss.Token}, nil
+	return IssuedSession{ID: iss.Session.ID, Token: iss.Token}, nil
 }
 
 func (s sessionIssuer) EndSession(ctx context.Context, userID, sessionID string) error {

@@ -50,7 +50,7 @@ var realBackends = []struct {
 		rs := volatileRedis(redisstore.New(rc, prefix))
 		sq := st.Auth()
 		return realStores{
-			auth:    auth.SplitStore(auth.Stores{Claims: sq, Counters: rs.Auth(), Tokens: sq, Pending: sq}),
+			auth:    auth.SplitStore(sq, rs.Auth(), sq, sq),
 			session: rs.Session(), mfa: st.MFA(), audit: st.Audit(), keyring: st.Keyring(),
 		}
 	}},
@@ -106,11 +106,12 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			log := audit.New(stores.audit, audit.Config{Now: clock})
 			mail := &mailbox{}
 			users := &fakeCreds{users: map[string]auth.User{}}
-			a := auth.New(stores.auth, auth.Config{
-				Credentials: users, Hasher: hasher, Policy: password.Policy{},
+			a, err := auth.New(auth.Deps{
+				Store: stores.auth, Users: users, Hasher: hasher, Policy: password.Policy{},
 				Sessions: auth.Sessions(sessions), MFA: auth.Factors(factors),
-				Auditor: auth.AuditLog(log, ""), Notifier: mail, ResetMailer: mail, Now: clock,
-			})
+				Auditor: auth.AuditLog(log, ""), Notifier: mail, Mailer: mail,
+			}, auth.Config{Now: clock})
+			require.NoError(t, err)
 			laptop := auth.Client{IP: "192.0.2.1", UserAgent: "Firefox", Binding: "laptop-cookie"}
 			phone := auth.Client{IP: "198.51.100.7", UserAgent: "Safari", Binding: "phone-cookie"}
 			const pw = "quiet meadow lantern"

@@ -44,9 +44,9 @@ func (benchPolicy) Check(context.Context, string, ...string) error { return nil 
 
 type benchSessions struct{ n atomic.Int64 }
 
-func (s *benchSessions) StartSession(context.Context, string, auth.SessionStart) (auth.Session, error) {
+func (s *benchSessions) StartSession(context.Context, string, auth.SessionStart) (auth.IssuedSession, error) {
 	n := s.n.Add(1)
-	return auth.Session{ID: fmt.Sprint(n), Token: fmt.Sprint("t", n)}, nil
+	return auth.IssuedSession{ID: fmt.Sprint(n), Token: fmt.Sprint("t", n)}, nil
 }
 func (s *benchSessions) EndSession(context.Context, string, string) error         { return nil }
 func (s *benchSessions) EndSessions(context.Context, string, string) (int, error) { return 0, nil }
@@ -106,10 +106,13 @@ func BenchmarkLoginArgon2Default64(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	a := auth.New(memstore.NewAuthStore(), auth.Config{
-		Credentials: &benchUsers{u: auth.User{ID: "u1", Username: "JanKowalski37", PasswordHash: hash}},
-		Hasher:      h, Policy: benchPolicy{}, Sessions: &benchSessions{},
-	})
+	a, err := auth.New(auth.Deps{
+		Store: memstore.NewAuthStore(), Users: &benchUsers{u: auth.User{ID: "u1", Username: "JanKowalski37", PasswordHash: hash}},
+		Hasher: h, Policy: benchPolicy{}, Sessions: &benchSessions{},
+	}, auth.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	c := auth.Client{UserAgent: "bench", Binding: "b"} // no IP: the per-IP limit would stop the benchmark
 	parallel64(b, func() {
 		if _, err := a.Login(context.Background(), "JanKowalski37", "correct horse battery staple", c); err != nil {
@@ -147,10 +150,13 @@ func (freeHasher) NeedsRehash(string) bool { return false }
 // the in-memory store: auth's own cost per login, to set against the
 // hasher's (BenchmarkVerifyArgon2Default64).
 func BenchmarkLoginOverhead(b *testing.B) {
-	a := auth.New(memstore.NewAuthStore(), auth.Config{
-		Credentials: &benchUsers{u: auth.User{ID: "u1", Username: "JanKowalski37", PasswordHash: "pw"}},
-		Hasher:      freeHasher{}, Policy: benchPolicy{}, Sessions: &benchSessions{},
-	})
+	a, err := auth.New(auth.Deps{
+		Store: memstore.NewAuthStore(), Users: &benchUsers{u: auth.User{ID: "u1", Username: "JanKowalski37", PasswordHash: "pw"}},
+		Hasher: freeHasher{}, Policy: benchPolicy{}, Sessions: &benchSessions{},
+	}, auth.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	c := auth.Client{IP: "192.0.2.1", UserAgent: "bench", Binding: "b"}
 	ctx := context.Background()
 	b.ReportAllocs()

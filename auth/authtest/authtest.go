@@ -7,8 +7,9 @@
 //	}
 //
 // Every subtest gets a fresh store from the function passed in. A store that
-// implements only part of [auth.Store] runs the matching Run* function
-// ([RunCounters] for a Redis counter store, for example). The suite uses
+// implements only part of [auth.Store] (to be combined with
+// [auth.SplitStore]) runs [RunClaims] or [RunCounters] for that part, or
+// [Run] on a SplitStore of it and memstore's for the rest. The suite uses
 // the standard library only.
 package authtest
 
@@ -26,8 +27,8 @@ import (
 	"github.com/bulwarkhq/bulwark/auth"
 )
 
-// Contenders is the number of goroutines racing in the concurrency tests.
-const Contenders = 24
+// contenders is the number of goroutines racing in the concurrency tests.
+const contenders = 24
 
 // base is a fixed, microsecond-precise instant: stores may keep
 // microseconds only.
@@ -43,10 +44,10 @@ func Run(t *testing.T, newStore func(t *testing.T) auth.Store) {
 		RunCounters(t, func(t *testing.T) auth.CounterStore { return newStore(t) })
 	})
 	t.Run("ResetTokens", func(t *testing.T) {
-		RunResetTokens(t, func(t *testing.T) auth.ResetTokenStore { return newStore(t) })
+		runResetTokens(t, func(t *testing.T) auth.ResetTokenStore { return newStore(t) })
 	})
 	t.Run("Pending", func(t *testing.T) {
-		RunPending(t, func(t *testing.T) auth.PendingStore { return newStore(t) })
+		runPending(t, func(t *testing.T) auth.PendingStore { return newStore(t) })
 	})
 }
 
@@ -66,13 +67,13 @@ func race(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// exactlyOne runs f in Contenders goroutines at once and fails unless
+// exactlyOne runs f in contenders goroutines at once and fails unless
 // exactly one returns nil and all others return loser.
 func exactlyOne(t *testing.T, what string, loser error, f func() error) {
 	t.Helper()
 	var won atomic.Int32
 	var failed atomic.Value
-	race(Contenders, func(int) {
+	race(contenders, func(int) {
 		err := f()
 		switch {
 		case err == nil:
@@ -85,7 +86,7 @@ func exactlyOne(t *testing.T, what string, loser error, f func() error) {
 		t.Fatalf("concurrent %s: %v", what, err)
 	}
 	if won.Load() != 1 {
-		t.Fatalf("%d of %d concurrent %s calls won, want exactly 1", won.Load(), Contenders, what)
+		t.Fatalf("%d of %d concurrent %s calls won, want exactly 1", won.Load(), contenders, what)
 	}
 }
 
@@ -232,9 +233,9 @@ func RunCounters(t *testing.T, newStore func(t *testing.T) auth.CounterStore) {
 	t.Run("ConcurrentFailures", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
-		seen := make([]int, Contenders)
+		seen := make([]int, contenders)
 		var failed atomic.Value
-		race(Contenders, func(i int) {
+		race(contenders, func(i int) {
 			c, err := s.AddFailure(ctx, "k", auth.FailureParams{Now: base, ResetAfter: time.Hour, Keep: time.Hour})
 			if err != nil {
 				failed.Store(err)
@@ -247,8 +248,8 @@ func RunCounters(t *testing.T, newStore func(t *testing.T) auth.CounterStore) {
 		}
 		got := map[int]bool{}
 		for _, n := range seen {
-			if n < 1 || n > Contenders || got[n] {
-				t.Fatalf("concurrent AddFailure results %v are not a permutation of 1..%d", seen, Contenders)
+			if n < 1 || n > contenders || got[n] {
+				t.Fatalf("concurrent AddFailure results %v are not a permutation of 1..%d", seen, contenders)
 			}
 			got[n] = true
 		}
@@ -292,7 +293,7 @@ func RunCounters(t *testing.T, newStore func(t *testing.T) auth.CounterStore) {
 			t.Fatalf("undo below zero = %+v", c)
 		}
 		// Concurrent adds and undos sum exactly.
-		race(Contenders, func(i int) {
+		race(contenders, func(i int) {
 			o := auth.FailureAdd
 			if i%4 == 3 {
 				o = auth.FailureUndo
@@ -305,7 +306,7 @@ func RunCounters(t *testing.T, newStore func(t *testing.T) auth.CounterStore) {
 		})
 		got, err = s.Counter(ctx, "k2", base.Add(2*time.Minute))
 		noErr(t, err, "counter")
-		if lo, hi := Contenders-2*(Contenders/4), Contenders-Contenders/4; got.Consecutive < lo || got.Consecutive > hi {
+		if lo, hi := contenders-2*(contenders/4), contenders-contenders/4; got.Consecutive < lo || got.Consecutive > hi {
 			t.Fatalf("after concurrent adds and undos: %+v, want between %d and %d", got, lo, hi)
 		}
 	})
@@ -350,7 +351,7 @@ func RunCounters(t *testing.T, newStore func(t *testing.T) auth.CounterStore) {
 		t.Parallel()
 		s := newStore(t)
 		var failed atomic.Value
-		race(Contenders, func(int) {
+		race(contenders, func(int) {
 			if _, err := s.AddHits(ctx, "ip:2", base, time.Hour, 1); err != nil {
 				failed.Store(err)
 			}
@@ -360,8 +361,8 @@ func RunCounters(t *testing.T, newStore func(t *testing.T) auth.CounterStore) {
 		}
 		n, err := s.AddHits(ctx, "ip:2", base, time.Hour, 0)
 		noErr(t, err, "read")
-		if n != Contenders {
-			t.Fatalf("hits = %d, want %d", n, Contenders)
+		if n != contenders {
+			t.Fatalf("hits = %d, want %d", n, contenders)
 		}
 	})
 }
@@ -375,8 +376,8 @@ func hashOf(s string) []byte {
 	return h[:]
 }
 
-// RunResetTokens checks a [auth.ResetTokenStore].
-func RunResetTokens(t *testing.T, newStore func(t *testing.T) auth.ResetTokenStore) {
+// runResetTokens checks a [auth.ResetTokenStore].
+func runResetTokens(t *testing.T, newStore func(t *testing.T) auth.ResetTokenStore) {
 	ctx := context.Background()
 	tok := func(name, user string) auth.ResetToken {
 		return auth.ResetToken{Hash: hashOf(name), UserID: user, CreatedAt: base, ExpiresAt: base.Add(30 * time.Minute)}
@@ -444,8 +445,8 @@ func checkToken(t *testing.T, got, want auth.ResetToken) {
 	}
 }
 
-// RunPending checks a [auth.PendingStore].
-func RunPending(t *testing.T, newStore func(t *testing.T) auth.PendingStore) {
+// runPending checks a [auth.PendingStore].
+func runPending(t *testing.T, newStore func(t *testing.T) auth.PendingStore) {
 	ctx := context.Background()
 	pend := func(name string) auth.Pending {
 		return auth.Pending{Hash: hashOf(name), UserID: "u1", BindingHash: hashOf("cookie"), Enroll: true,
@@ -487,7 +488,7 @@ func RunPending(t *testing.T, newStore func(t *testing.T) auth.PendingStore) {
 		var mu sync.Mutex
 		seen := map[int]bool{}
 		var failed atomic.Value
-		race(Contenders, func(int) {
+		race(contenders, func(int) {
 			got, err := s.AttemptPending(ctx, hashOf("p"), base.Add(time.Minute), maxAttempts)
 			switch {
 			case err == nil:
@@ -546,14 +547,14 @@ func ConcurrentUsernames(t *testing.T, stores []auth.ClaimStore, n int) {
 
 // SharedCounters checks that counter stores handed out for several app
 // instances (for example two pools on one database, or two clients on one
-// Redis) share their counts under contention: Contenders failures and hits
+// Redis) share their counts under contention: 24 failures and hits
 // spread over the stores all count, and every store reads the same totals.
 func SharedCounters(t *testing.T, stores []auth.CounterStore) {
 	t.Helper()
 	ctx := context.Background()
 	p := auth.FailureParams{Now: base, ResetAfter: time.Hour, Keep: time.Hour}
 	var failed atomic.Value
-	race(Contenders, func(i int) {
+	race(contenders, func(i int) {
 		s := stores[i%len(stores)]
 		if _, err := s.AddFailure(ctx, "acct:shared", p); err != nil {
 			failed.Store(err)
@@ -568,13 +569,13 @@ func SharedCounters(t *testing.T, stores []auth.CounterStore) {
 	for i, s := range stores {
 		c, err := s.Counter(ctx, "acct:shared", base)
 		noErr(t, err, "counter")
-		if c.Consecutive != Contenders || c.Failures != Contenders {
-			t.Fatalf("store %d reads %+v, want %d failures", i, c, Contenders)
+		if c.Consecutive != contenders || c.Failures != contenders {
+			t.Fatalf("store %d reads %+v, want %d failures", i, c, contenders)
 		}
 		n, err := s.AddHits(ctx, "ip:shared", base, time.Hour, 0)
 		noErr(t, err, "hits")
-		if n != Contenders {
-			t.Fatalf("store %d reads %d hits, want %d", i, n, Contenders)
+		if n != contenders {
+			t.Fatalf("store %d reads %d hits, want %d", i, n, contenders)
 		}
 	}
 }

@@ -183,12 +183,15 @@ func run(ctx context.Context, w io.Writer) error {
 	// user get the same answer; a right one starts a session.
 	users := &userTable{byID: map[string]auth.User{}}
 	var welcome auth.Notification
-	authn := auth.New(st.Auth(), auth.Config{
-		Credentials: users, Hasher: hasher, Policy: policy,
+	authn, err := auth.New(auth.Deps{
+		Store: st.Auth(), Users: users, Hasher: hasher, Policy: policy,
 		Sessions: auth.Sessions(session.New(st.Session(), session.Config{})),
 		MFA:      auth.Factors(factors),
 		Notifier: auth.NotifierFunc(func(_ context.Context, n auth.Notification) error { welcome = n; return nil }),
-	})
+	}, auth.Config{})
+	if err != nil {
+		return err
+	}
 	client := auth.Client{IP: res.String(r), UserAgent: "quickstart", Binding: "pre-login-cookie-hash"}
 	if err := authn.Register(ctx, auth.Registration{FirstName: "Łukasz", LastName: "Żółć", Email: "lukasz@example.com", Password: pw}, client); err != nil {
 		return err

@@ -229,19 +229,21 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
 		rs.AllowVolatileRedis = cfg.AllowVolatileRedis
 		ra := rs.Auth()
-		a.authStore = auth.SplitStore(auth.Stores{Claims: st.Auth(), Tokens: st.Auth(), Pending: ra, Counters: ra})
+		a.authStore = auth.SplitStore(st.Auth(), ra, st.Auth(), ra)
 	}
-	a.auth = auth.New(a.authStore, auth.Config{
-		Credentials: credentials{db: a.db, now: cfg.Now},
-		Hasher:      a.hasher,
-		Policy:      a.policy,
-		Sessions:    authSessions{a.sessions},
-		MFA:         auth.Factors(a.factors),    // the factors each user enrolled in mfa,
-		Auditor:     auth.AuditLog(a.audit, ""), // one stream for the whole app
-		Notifier:    auth.NotifierFunc(a.notify),
-		ResetMailer: a,
-		Now:         cfg.Now,
-	})
+	if a.auth, err = auth.New(auth.Deps{
+		Store:    a.authStore,
+		Users:    credentials{db: a.db, now: cfg.Now},
+		Hasher:   a.hasher,
+		Policy:   a.policy,
+		Sessions: authSessions{a.sessions},
+		MFA:      auth.Factors(a.factors),    // the factors each user enrolled in mfa,
+		Auditor:  auth.AuditLog(a.audit, ""), // one stream for the whole app
+		Notifier: auth.NotifierFunc(a.notify),
+		Mailer:   a,
+	}, auth.Config{Now: cfg.Now}); err != nil {
+		return nil, err
+	}
 
 	// Retention: the saas-lifecycle preset; "delete my account" erases
 	// at once through the same erasers the scheduler would use.

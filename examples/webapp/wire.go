@@ -40,16 +40,16 @@ func withExchange(w http.ResponseWriter, r *http.Request) context.Context {
 // authSessions is auth's SessionIssuer over session's Manager.
 type authSessions struct{ m *session.Manager }
 
-func (s authSessions) StartSession(ctx context.Context, userID string, st auth.SessionStart) (auth.Session, error) {
+func (s authSessions) StartSession(ctx context.Context, userID string, st auth.SessionStart) (auth.IssuedSession, error) {
 	x, ok := ctx.Value(exchangeKey{}).(httpExchange)
 	if !ok {
-		return auth.Session{}, errors.New("webapp: sign-in outside an HTTP request")
+		return auth.IssuedSession{}, errors.New("webapp: sign-in outside an HTTP request")
 	}
 	iss, err := s.m.Login(x.w, x.r, userID, session.Login{Factors: st.Factors, IP: st.IP, UserAgent: st.UserAgent})
 	if err != nil {
-		return auth.Session{}, err // session.ErrLimit: the single-session rule
+		return auth.IssuedSession{}, err // session.ErrLimit: the single-session rule
 	}
-	return auth.Session{ID: iss.Session.ID, Token: iss.Token}, nil
+	return auth.IssuedSession{ID: iss.Session.ID, Token: iss.Token}, nil
 }
 
 func (s authSessions) EndSession(ctx context.Context, userID, id string) error {
