@@ -134,8 +134,9 @@ func (m *Manager) requestLogin(r *http.Request) Login {
 	return Login{IP: m.ip.String(r), UserAgent: r.UserAgent()}
 }
 
-// Login starts a session for userID after the host has authenticated the
-// request, and sets the cookies. A session the request already carried is
+// Login starts a session for userID after the host (or a sign-in flow such
+// as Bulwark's composition package) has authenticated the request, and sets
+// the cookies: it is the way to start a session over HTTP. A session the request already carried is
 // ended in the same step, so the browser never keeps an old token across a
 // login (session fixation, ASVS 7.2.4) and the single-session rule does not
 // count the session being replaced; if the login is refused

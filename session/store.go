@@ -31,8 +31,8 @@ type Store interface {
 type Sessions interface {
 	// Create stores s and enforces lim for s.UserID in the same atomic step:
 	// the user's live sessions (ExpiresAt after s.CreatedAt) are counted,
-	// and if there are lim.Max or more, DenyNew returns [ErrLimit] and
-	// stores nothing, while ReplaceOld deletes the oldest ones (by
+	// and if there are lim.Max or more, Create returns [ErrLimit] and
+	// stores nothing, unless lim.ReplaceOld, which deletes the oldest ones (by
 	// CreatedAt), with their remember-me families, until s fits. If replaces
 	// is not the zero hash, the user's session with that token hash is
 	// deleted first in the same step (token rotation; its remember-me
@@ -136,8 +136,9 @@ type Limit struct {
 	// Max is the number of live sessions a user may hold; 0 or less means
 	// no limit.
 	Max int
-	// Mode says what happens at the limit.
-	Mode LimitMode
+	// ReplaceOld says what happens at the limit: false refuses the new
+	// session with [ErrLimit], true deletes the oldest ones to make room.
+	ReplaceOld bool
 }
 
 // Remember is a stored remember-me token.

@@ -198,7 +198,7 @@ func (m *SessionStore) Create(_ context.Context, s *session.Session, lim session
 	}
 	var evicted []string
 	if lim.Max > 0 && len(live) >= lim.Max {
-		if lim.Mode != session.ReplaceOld {
+		if !lim.ReplaceOld {
 			return nil, session.ErrLimit
 		}
 		slices.SortFunc(live, func(a, b *session.Session) int {

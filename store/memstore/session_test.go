@@ -94,7 +94,7 @@ func BenchmarkSessionCleanupStall(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		m := session.New(st, session.Config{Now: func() time.Time { return t0.Add(2 * time.Minute) }})
+		m := mustSessions(b, st, session.Config{Now: func() time.Time { return t0.Add(2 * time.Minute) }})
 		iss, err := m.Create(ctx, "validating", session.Login{})
 		if err != nil {
 			b.Fatal(err)
@@ -187,7 +187,7 @@ func TestSessionExpiryIndexBounded(t *testing.T) {
 			iss, err := m.Create(ctx, "u1", session.Login{})
 			require.NoError(t, err)
 			for range requests {
-				*now = now.Add(m.TouchInterval())
+				*now = now.Add(m.Config().TouchInterval)
 				_, err := m.Validate(ctx, iss.Token)
 				require.NoError(t, err)
 			}
@@ -198,7 +198,7 @@ func TestSessionExpiryIndexBounded(t *testing.T) {
 			t.Parallel()
 			st := memstore.NewSessionStore()
 			now := t0
-			m := session.New(st, session.Config{Now: func() time.Time { return now }, AbsoluteTimeout: requests * time.Hour})
+			m := mustSessions(t, st, session.Config{Now: func() time.Time { return now }, AbsoluteTimeout: requests * time.Hour})
 			tc.run(t, m, &now)
 			// One live session at most: a few entries, not one per request.
 			require.LessOrEqual(t, memstore.SessionIndexLen(st), 200, "expiry index entries after %d requests", requests)
@@ -242,4 +242,14 @@ func TestSessionExpiryIndexRebuildKeepsRecords(t *testing.T) {
 			require.NoError(t, err, "session %d", i)
 		}
 	}
+}
+
+// mustSessions returns session.New(st, cfg), failing tb on an error.
+func mustSessions(tb testing.TB, st session.Store, cfg session.Config) *session.Manager {
+	tb.Helper()
+	m, err := session.New(st, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }

@@ -41,7 +41,7 @@ func TestRevocationRetryWaitsForReplica(t *testing.T) {
 	ctx := context.Background()
 
 	newManager := func() *session.Manager {
-		return session.New(redisstore.New(primary.client(), "w:").Session(), session.Config{})
+		return mustSessions(t, redisstore.New(primary.client(), "w:").Session(), session.Config{})
 	}
 	a, b := newManager(), newManager()
 	iss, err := a.Create(ctx, "user-1", session.Login{})
@@ -59,7 +59,7 @@ func TestRevocationRetryWaitsForReplica(t *testing.T) {
 	// The retries on another instance: the logout, and revocations
 	// that find nothing left.
 	require.ErrorIs(t, b.Destroy(ctx, iss.Token), redisstore.ErrNotReplicated, "retry of the logout")
-	_, err = b.RevokeAll(ctx, "user-1")
+	_, err = b.RevokeAll(ctx, "user-1", "")
 	require.ErrorIs(t, err, redisstore.ErrNotReplicated, "revoke all after the logout")
 }
 
@@ -74,10 +74,10 @@ func TestRememberReuseReportedWhenNotReplicated(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var events []session.EventType
-	m := session.New(redisstore.New(primary.client(), "w:").Session(), session.Config{
+	m := mustSessions(t, redisstore.New(primary.client(), "w:").Session(), session.Config{
 		RememberMe:  true,
 		MaxSessions: session.Unlimited,
-		OnEvent: func(_ context.Context, e session.Event) {
+		Hook: func(_ context.Context, e session.Event) {
 			mu.Lock()
 			events = append(events, e.Type)
 			mu.Unlock()

@@ -284,7 +284,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 		rep = sessionHex(replaces)
 	}
 	mode := "0"
-	if lim.Mode == session.ReplaceOld {
+	if lim.ReplaceOld {
 		mode = "1"
 	}
 	rec, err := encodeSession(s)

@@ -316,7 +316,7 @@ func (st *SessionStore) sessionEnforce(ctx context.Context, tx *sql.Tx, userID s
 	if len(live) < lim.Max {
 		return nil, nil
 	}
-	if lim.Mode != session.ReplaceOld {
+	if !lim.ReplaceOld {
 		return nil, session.ErrLimit
 	}
 	var evicted []string
