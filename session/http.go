@@ -288,14 +288,18 @@ func (m *Manager) CloseHandler() http.Handler {
 	})
 }
 
-// TimeLeft is the body of [Manager.TimeLeftHandler]'s answer.
-type TimeLeft struct {
+// timeLeftBody is the body of [Manager.TimeLeftHandler]'s answer.
+type timeLeftBody struct {
 	IdleSeconds     int64 `json:"idle_seconds"`     // until logout for inactivity
 	AbsoluteSeconds int64 `json:"absolute_seconds"` // until the session's hard end
 }
 
-// TimeLeftHandler answers GET with a JSON [TimeLeft] for the request's
-// session, without recording activity, so that a page can poll it to show
+// TimeLeftHandler answers GET with JSON for the request's session,
+//
+//	{"idle_seconds": 420, "absolute_seconds": 43020}
+//
+// (whole seconds until logout for inactivity, and until the session's hard
+// end), without recording activity, so that a page can poll it to show
 // an "expiring soon" banner (NIST SP 800-63B suggests a warning shortly,
 // about 2 minutes, before the idle timeout) without keeping the session
 // alive. Mount it outside [Manager.Middleware]. Without a live session it
@@ -314,7 +318,7 @@ func (m *Manager) TimeLeftHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(TimeLeft{IdleSeconds: int64(idle / time.Second), AbsoluteSeconds: int64(abs / time.Second)})
+		_ = json.NewEncoder(w).Encode(timeLeftBody{IdleSeconds: int64(idle / time.Second), AbsoluteSeconds: int64(abs / time.Second)})
 	})
 }
 

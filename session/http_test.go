@@ -263,9 +263,13 @@ func TestTimeLeftHandler(t *testing.T) {
 	res := get(h, ck)
 	require.Equal(t, http.StatusOK, res.Code)
 	require.Equal(t, "no-store", res.Header().Get("Cache-Control"))
-	var tl session.TimeLeft
+	var tl struct {
+		IdleSeconds     int64 `json:"idle_seconds"`
+		AbsoluteSeconds int64 `json:"absolute_seconds"`
+	}
 	require.NoError(t, json.Unmarshal(res.Body.Bytes(), &tl))
-	require.Equal(t, session.TimeLeft{IdleSeconds: 7 * 60, AbsoluteSeconds: 12*3600 - 3*60}, tl)
+	require.Equal(t, int64(7*60), tl.IdleSeconds)
+	require.Equal(t, int64(12*3600-3*60), tl.AbsoluteSeconds)
 	require.Zero(t, st.touches, "polling does not keep the session alive")
 	c.Add(7 * time.Minute)
 	require.Equal(t, http.StatusUnauthorized, get(h, ck).Code)
