@@ -129,7 +129,7 @@
 // which drops Secure and the prefix; its name says why it must not reach
 // production.
 //
-// [Manager.TimeLeftHandler] (and [Manager.TimeLeft]) report the time left
+// [Manager.TimeLeftHandler] reports the time left
 // without touching the session, for an "expiring soon" banner (NIST SP
 // 800-63B suggests warning about 2 minutes before the idle timeout).
 //
@@ -141,7 +141,7 @@
 //
 // pagehide, the only event a closing tab reliably fires, also fires on
 // reload, Back and Forward. So the beacon does not end the session: it
-// marks it closing ([Manager.MarkClosing], [Session.Closing]), and the
+// marks it closing ([Manager.CloseHandler], [Session.Closing]), and the
 // session ends [Config.CloseGrace] later unless a request with its cookie
 // comes first and clears the mark. The grace defaults to 10 seconds
 // ([Config.CloseGrace]): the next page of a reload or a Back follows the

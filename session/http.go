@@ -250,9 +250,10 @@ func (m *Manager) postAction(act func(http.ResponseWriter, *http.Request) error)
 }
 
 // CloseHandler is the endpoint of the tab-close beacon: POST only, refused
-// when cross-origin, it marks the request's session as closing
-// ([Manager.MarkClosing]) and answers 204 No Content, also when there is
-// no live session. It leaves the cookies alone.
+// when cross-origin, it marks the request's session as closing and answers
+// 204 No Content, also when there is no live session. It leaves the
+// cookies alone. A store error while marking goes to [Config.OnError] and
+// answers 500.
 //
 // # Logging out when the tab closes
 //
@@ -281,7 +282,7 @@ func (m *Manager) postAction(act func(http.ResponseWriter, *http.Request) error)
 // the browser too. Store errors go to [Config.OnError] and answer 500.
 func (m *Manager) CloseHandler() http.Handler {
 	return m.postAction(func(_ http.ResponseWriter, r *http.Request) error {
-		if err := m.MarkClosing(r.Context(), cookieValue(r, m.cookie)); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := m.markClosing(r.Context(), cookieValue(r, m.cookie)); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		return nil
@@ -307,7 +308,7 @@ type timeLeftBody struct {
 func (m *Manager) TimeLeftHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		idle, abs, err := m.TimeLeft(r.Context(), cookieValue(r, m.cookie))
+		idle, abs, err := m.timeLeft(r.Context(), cookieValue(r, m.cookie))
 		switch {
 		case errors.Is(err, ErrNotFound):
 			w.WriteHeader(http.StatusUnauthorized)

@@ -19,7 +19,7 @@ import (
 
 // Errors returned by [Manager] methods and by stores.
 var (
-	// ErrNotFound is returned by [Manager.Validate], [Manager.TimeLeft],
+	// ErrNotFound is returned by [Manager.Validate],
 	// [Manager.Destroy], [Manager.Rotate] and [Manager.Revoke] when the
 	// token is malformed, unknown, expired or revoked, and by stores for
 	// missing or expired records. Callers treat it as "not logged in".
@@ -32,14 +32,15 @@ var (
 	// that was already used is presented again. The token's family and the
 	// sessions it started have been revoked.
 	ErrReused = errors.New("session: remember-me token reused")
-	// ErrRememberDisabled is returned by [Manager.Create] and
-	// [Manager.Resume] when remember-me is asked for but
-	// [Config.RememberMe] is off.
-	ErrRememberDisabled = errors.New("session: remember-me is disabled")
 	// ErrStepUp is returned by [Manager.RequireRecent] when the session's
 	// last authentication is too old or lacks a required factor.
 	ErrStepUp = errors.New("session: recent authentication required")
 )
+
+// errRememberDisabled is returned by [Manager.Create] and [Manager.Login]
+// when remember-me is asked for but [Config.RememberMe] is off: a mistake
+// in the host's wiring, not a condition to handle.
+var errRememberDisabled = errors.New("session: remember-me is disabled")
 
 // Unlimited, as [Config.MaxSessions], lets a user hold any number of
 // sessions.
@@ -406,7 +407,7 @@ func (m *Manager) event(ctx context.Context, e Event) {
 // with a fresh token (ASVS 7.2.4), enforcing the single-session rule
 // atomically in the store. At the limit it returns [ErrLimit], unless
 // [Config.ReplaceOld] is set. With l.Remember it also issues a remember-me
-// token, or returns [ErrRememberDisabled] if remember-me is off. Over HTTP,
+// token, or returns an error if [Config.RememberMe] is off. Over HTTP,
 // use [Manager.Login], which also sets the cookies.
 func (m *Manager) Create(ctx context.Context, userID string, l Login) (Issued, error) {
 	return m.login(ctx, userID, l, [32]byte{})
@@ -429,7 +430,7 @@ func (m *Manager) login(ctx context.Context, userID string, l Login, replaces [3
 // with an authentication never outlives the one it came from).
 func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [32]byte, family string, authTime, absCap time.Time) (Issued, error) {
 	if l.Remember && !m.remember {
-		return Issued{}, ErrRememberDisabled
+		return Issued{}, errRememberDisabled
 	}
 	if userID == "" {
 		return Issued{}, errors.New("session: empty user id")
@@ -570,12 +571,12 @@ func (m *Manager) unmark(ctx context.Context, s *Session, now time.Time) error {
 	return nil
 }
 
-// MarkClosing marks the session for token as closing, as the tab-close
-// beacon does through [Manager.CloseHandler]: it ends [Config.CloseGrace]
+// markClosing marks the session for token as closing, for the tab-close
+// beacon ([Manager.CloseHandler]): it ends [Config.CloseGrace]
 // later (or at its idle or absolute expiry, if sooner) unless a request
 // with the token comes first, which clears the mark. It returns
 // [ErrNotFound] without a live session.
-func (m *Manager) MarkClosing(ctx context.Context, token string) error {
+func (m *Manager) markClosing(ctx context.Context, token string) error {
 	hash, ok := hashToken(token)
 	if !ok {
 		return ErrNotFound
@@ -609,13 +610,13 @@ func storeErr(err error) error {
 	return fmt.Errorf("session: store: %w", err)
 }
 
-// TimeLeft reports how long the session for token has until it expires
+// timeLeft reports how long the session for token has until it expires
 // for inactivity (idle) and at the latest (absolute), without recording
 // activity: polling it for an "expiring soon" banner does not keep the
 // session alive. The idle figure is what the server will enforce. A poll
-// does clear a closing mark ([Manager.MarkClosing]): it comes from a page
+// does clear a closing mark ([Manager.CloseHandler]): it comes from a page
 // that is still open.
-func (m *Manager) TimeLeft(ctx context.Context, token string) (idle, absolute time.Duration, err error) {
+func (m *Manager) timeLeft(ctx context.Context, token string) (idle, absolute time.Duration, err error) {
 	hash, ok := hashToken(token)
 	if !ok {
 		return 0, 0, ErrNotFound
@@ -694,7 +695,7 @@ func (m *Manager) Destroy(ctx context.Context, token string) error {
 // rotated RememberToken, which the client must keep.
 func (m *Manager) Resume(ctx context.Context, rememberToken string, l Login) (Issued, error) {
 	if !m.remember {
-		return Issued{}, ErrRememberDisabled
+		return Issued{}, errRememberDisabled
 	}
 	old, ok := hashToken(rememberToken)
 	if !ok {

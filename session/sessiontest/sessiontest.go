@@ -15,6 +15,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -63,6 +65,41 @@ func newManager(tb testing.TB, st session.Store, cfg session.Config) *session.Ma
 		tb.Fatalf("session.New: %v", err)
 	}
 	return m
+}
+
+// beacon sends m's tab-close beacon for token, as a closing page does
+// ([session.Manager.CloseHandler]). Store errors reach the Manager's
+// OnError too.
+func beacon(m *session.Manager, token string) error {
+	w := serve(m.CloseHandler(), http.MethodPost, m.Config().CookieName, token)
+	if w.Code != http.StatusNoContent {
+		return fmt.Errorf("close beacon: status %d", w.Code)
+	}
+	return nil
+}
+
+// pollTimeLeft polls m's time-left endpoint for token, as a page's
+// "expiring soon" banner does ([session.Manager.TimeLeftHandler]).
+func pollTimeLeft(m *session.Manager, token string) error {
+	w := serve(m.TimeLeftHandler(), http.MethodGet, m.Config().CookieName, token)
+	switch w.Code {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnauthorized:
+		return session.ErrNotFound
+	default:
+		return fmt.Errorf("time left: status %d", w.Code)
+	}
+}
+
+// serve sends h a same-origin request carrying token in the cookie named
+// cookie.
+func serve(h http.Handler, method, cookie, token string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, "https://app.example/", nil)
+	r.AddCookie(&http.Cookie{Name: cookie, Value: token})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
 }
 
 // modeName names what lim does at the limit, for test names.
@@ -877,7 +914,8 @@ func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []sessio
 	const grace = 10 * time.Second
 	ms := make([]*session.Manager, len(stores))
 	for i, st := range stores {
-		ms[i] = newManager(t, st, session.Config{Now: clock, CloseGrace: grace, TouchInterval: time.Second})
+		ms[i] = newManager(t, st, session.Config{Now: clock, CloseGrace: grace, TouchInterval: time.Second,
+			OnError: func(_ context.Context, err error) { t.Errorf("store error: %v", err) }})
 	}
 	ctx := context.Background()
 	iss, err := ms[0].Create(ctx, "user", session.Login{})
@@ -906,11 +944,11 @@ func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []sessio
 				var err error
 				switch (i + r) % 3 {
 				case 0:
-					err = m.MarkClosing(ctx, iss.Token)
+					err = beacon(m, iss.Token)
 				case 1:
 					_, err = m.Validate(ctx, iss.Token)
 				default:
-					_, _, err = m.TimeLeft(ctx, iss.Token)
+					err = pollTimeLeft(m, iss.Token)
 				}
 				if err != nil {
 					t.Errorf("round %d, instance %d: %v", r, i, err)
@@ -935,8 +973,8 @@ func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []sessio
 	}
 	check("cleared")
 	// A mark no request follows ends it for everyone.
-	if err := ms[len(ms)-1].MarkClosing(ctx, iss.Token); err != nil {
-		t.Fatalf("MarkClosing: %v", err)
+	if err := beacon(ms[len(ms)-1], iss.Token); err != nil {
+		t.Fatalf("beacon: %v", err)
 	}
 	advance(grace)
 	for i, m := range ms {

@@ -3,6 +3,8 @@ package memstore_test
 import (
 	"context"
 	"encoding/binary"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strconv"
@@ -162,10 +164,20 @@ func TestSessionExpiryIndexBounded(t *testing.T) {
 		{"beacon and poll repeated", func(t *testing.T, m *session.Manager, _ *time.Time) {
 			iss, err := m.Create(ctx, "u1", session.Login{})
 			require.NoError(t, err)
+			// The beacon and the poll, as a page sends them.
+			ck := &http.Cookie{Name: m.Config().CookieName, Value: iss.Token}
+			beacon, poll := m.CloseHandler(), m.TimeLeftHandler()
 			for range requests / 2 {
-				require.NoError(t, m.MarkClosing(ctx, iss.Token))
-				_, _, err := m.TimeLeft(ctx, iss.Token)
-				require.NoError(t, err)
+				r := httptest.NewRequest(http.MethodPost, "/session/close", nil)
+				r.AddCookie(ck)
+				w := httptest.NewRecorder()
+				beacon.ServeHTTP(w, r)
+				require.Equal(t, http.StatusNoContent, w.Code)
+				r = httptest.NewRequest(http.MethodGet, "/session/time-left", nil)
+				r.AddCookie(ck)
+				w = httptest.NewRecorder()
+				poll.ServeHTTP(w, r)
+				require.Equal(t, http.StatusOK, w.Code)
 			}
 		}},
 		{"rotations", func(t *testing.T, m *session.Manager, _ *time.Time) {
