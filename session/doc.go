@@ -96,7 +96,7 @@
 // [Login.Remember] also gets a separate remember-me token in its own
 // cookie, with a lifetime ([Config.RememberLifetime], 30 days by default,
 // fixed at login). When the session cookie is gone, [Manager.Middleware]
-// uses it to start a new session ([Manager.Resume]) and replaces it with a
+// uses it to start a new session and replaces it with a
 // new token of the same family. A token that comes back after it was used
 // means someone holds a copy: the whole family and the sessions it started
 // are revoked ([ErrReused], [EventRememberReuse]). Logout and revocation

@@ -22,3 +22,9 @@ func (m *Manager) MarkClosing(ctx context.Context, token string) error {
 func (m *Manager) TimeLeft(ctx context.Context, token string) (idle, absolute time.Duration, err error) {
 	return m.timeLeft(ctx, token)
 }
+
+// Resume is what [Manager.Middleware] does with a remember-me cookie when
+// the session cookie is gone.
+func (m *Manager) Resume(ctx context.Context, rememberToken string, l Login) (Issued, error) {
+	return m.resume(ctx, rememberToken, l)
+}

@@ -68,8 +68,9 @@ func cookieValue(r *http.Request, name string) string {
 // once per [Config.TouchInterval], and calls next. A request without a
 // live session goes to [Config.Unauthenticated] instead, after the stale
 // cookie is cleared. With remember-me enabled, a request whose session is
-// gone but which carries a remember-me cookie resumes a new session first
-// (see [Manager.Resume]).
+// gone but which carries a remember-me cookie resumes a new session first,
+// with a new remember-me token of the same family (see "Remember me" in
+// the package documentation).
 //
 // It fails closed: a store error sends the request to Unauthenticated and
 // the error to [Config.OnError]; it is never served as logged in.
@@ -106,7 +107,7 @@ func (m *Manager) middleware(next, unauth http.Handler) http.Handler {
 		}
 		if m.remember {
 			if rt := cookieValue(r, m.remName); rt != "" {
-				iss, err := m.Resume(ctx, rt, m.requestLogin(r))
+				iss, err := m.resume(ctx, rt, m.requestLogin(r))
 				if iss.RememberToken != "" {
 					m.setRememberCookie(w, iss)
 				}

@@ -24,13 +24,14 @@ var (
 	// token is malformed, unknown, expired or revoked, and by stores for
 	// missing or expired records. Callers treat it as "not logged in".
 	ErrNotFound = errors.New("session: not found")
-	// ErrLimit is returned by [Manager.Create] and [Manager.Resume] when the
+	// ErrLimit is returned by [Manager.Create] and [Manager.Login] when the
 	// user already holds [Config.MaxSessions] live sessions and
-	// [Config.ReplaceOld] is off (the default).
+	// [Config.ReplaceOld] is off (the default), and by stores' Create.
 	ErrLimit = errors.New("session: concurrent session limit reached")
-	// ErrReused is returned by [Manager.Resume] when a remember-me token
-	// that was already used is presented again. The token's family and the
-	// sessions it started have been revoked.
+	// ErrReused is returned by stores' RotateRemember when a remember-me
+	// token that was already used is presented again; the token's family
+	// and the sessions it started have been revoked. [Manager.Middleware]
+	// then reports [EventRememberReuse] and clears the cookie.
 	ErrReused = errors.New("session: remember-me token reused")
 	// ErrStepUp is returned by [Manager.RequireRecent] when the session's
 	// last authentication is too old or lacks a required factor.
@@ -176,8 +177,8 @@ type Login struct {
 	UserAgent string   // User-Agent; Manager.Login fills it from the request
 }
 
-// Issued is what [Manager.Create], [Manager.Rotate] and [Manager.Resume]
-// hand out. Tokens go to the client (in cookies) and nowhere else.
+// Issued is what [Manager.Login], [Manager.Create], [Manager.Rotate] and
+// [Manager.StepUp] hand out. Tokens go to the client (in cookies) and nowhere else.
 type Issued struct {
 	Token         string // session token, 43 characters of base64url
 	RememberToken string // new remember-me token, or ""
@@ -684,16 +685,17 @@ func (m *Manager) Destroy(ctx context.Context, token string) error {
 	return nil
 }
 
-// Resume starts a new session from a remember-me token, rotating the
-// token: the returned Issued carries a new RememberToken, which replaces
-// the old one in the client. The new session ends with the family at the
-// latest, and its AuthTime is that of the original login and its only factor is [FactorRemember], so
+// resume starts a new session from a remember-me token, for
+// [Manager.Middleware], rotating the token: the returned Issued carries a
+// new RememberToken, which replaces the old one in the client. The new
+// session ends with the family at the latest, and its AuthTime is that of
+// the original login and its only factor is [FactorRemember], so
 // [Manager.RequireRecent] asks for a fresh authentication before sensitive
 // actions. Presenting a token that was already used returns [ErrReused]
 // after revoking the family (someone else holds a copy). At the limit
-// (without [Config.ReplaceOld]) Resume returns [ErrLimit] together with the
+// (without [Config.ReplaceOld]) resume returns [ErrLimit] together with the
 // rotated RememberToken, which the client must keep.
-func (m *Manager) Resume(ctx context.Context, rememberToken string, l Login) (Issued, error) {
+func (m *Manager) resume(ctx context.Context, rememberToken string, l Login) (Issued, error) {
 	if !m.remember {
 		return Issued{}, errRememberDisabled
 	}

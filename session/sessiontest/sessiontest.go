@@ -96,7 +96,7 @@ func pollTimeLeft(m *session.Manager, token string) error {
 // cookie.
 func serve(h http.Handler, method, cookie, token string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, "https://app.example/", nil)
-	r.AddCookie(&http.Cookie{Name: cookie, Value: token})
+	r.AddCookie(&http.Cookie{Name: cookie, Value: token, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, r)
 	return w

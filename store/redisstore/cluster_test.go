@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -215,7 +216,14 @@ func TestSessionCluster(t *testing.T) {
 	// (the next token stays in its user's slot), list, revoke, logout.
 	t.Run("Flows", func(t *testing.T) {
 		cc := cl.client()
-		m := mustSessions(t, redisstore.New(cc, "flows:").Session(), session.Config{RememberMe: true, MaxSessions: session.Unlimited})
+		var reuses atomic.Int64
+		m := mustSessions(t, redisstore.New(cc, "flows:").Session(), session.Config{RememberMe: true, MaxSessions: session.Unlimited,
+			OnError: func(_ context.Context, err error) { t.Errorf("store error: %v", err) },
+			Hook: func(_ context.Context, e session.Event) {
+				if e.Type == session.EventRememberReuse {
+					reuses.Add(1)
+				}
+			}})
 		for i := range 20 {
 			user := "flow-" + strconv.Itoa(i)
 			a, err := m.Create(ctx, user, session.Login{Remember: true, Factors: []string{"password"}})
@@ -224,14 +232,17 @@ func TestSessionCluster(t *testing.T) {
 			require.NoError(t, err)
 			_, err = m.Validate(ctx, a.Token)
 			require.ErrorIs(t, err, session.ErrNotFound, "the rotated-away token")
-			res, err := m.Resume(ctx, a.RememberToken, session.Login{})
-			require.NoError(t, err)
+			code, resToken, next := resumeOverHTTP(m, a.RememberToken)
+			require.Equal(t, http.StatusOK, code, "resumed from the remember-me cookie")
+			require.NotEmpty(t, next, "a new remember-me token")
 			list, err := m.List(ctx, user)
 			require.NoError(t, err)
 			require.Len(t, list, 2)
-			_, err = m.Resume(ctx, a.RememberToken, session.Login{})
-			require.ErrorIs(t, err, session.ErrReused, "a used remember-me token")
-			for _, tok := range []string{rot.Token, res.Token} {
+			before := reuses.Load()
+			code, _, _ = resumeOverHTTP(m, a.RememberToken)
+			require.Equal(t, http.StatusUnauthorized, code, "a used remember-me token")
+			require.Equal(t, before+1, reuses.Load(), "reported as reuse")
+			for _, tok := range []string{rot.Token, resToken} {
 				_, err = m.Validate(ctx, tok)
 				require.ErrorIs(t, err, session.ErrNotFound, "reuse revokes the family's sessions")
 			}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -210,4 +212,26 @@ func hashToken(token string) ([32]byte, bool) {
 		return [32]byte{}, false
 	}
 	return sha256.Sum256(raw), true
+}
+
+// resumeOverHTTP sends m's middleware a request that carries only the
+// remember-me cookie rememberToken, as a browser does after a restart, and
+// returns the status and the session and remember-me tokens it set ("" for
+// none or cleared).
+func resumeOverHTTP(m *session.Manager, rememberToken string) (status int, token, remember string) {
+	name := m.Config().CookieName
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+	r.AddCookie(&http.Cookie{Name: name + "-remember", Value: rememberToken})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	for _, c := range w.Result().Cookies() {
+		switch c.Name {
+		case name:
+			token = c.Value
+		case name + "-remember":
+			remember = c.Value
+		}
+	}
+	return w.Code, token, remember
 }
