@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -114,7 +115,8 @@ type Config struct {
 
 	// CookieName is the base name of the session cookie. Default
 	// "session". The "__Host-" prefix is added unless InsecureDevCookie is
-	// set (RFC 6265bis 4.1.3.2), and the remember-me cookie is named
+	// set or the name has it already (RFC 6265bis 4.1.3.2), and the
+	// remember-me cookie is named
 	// CookieName+"-remember". [Manager.Config] reports the full names.
 	CookieName string
 	// InsecureDevCookie drops the Secure attribute and the "__Host-" prefix
@@ -275,6 +277,8 @@ func New(store Store, cfg Config) (*Manager, error) {
 	return m, nil
 }
 
+const hostPrefix = "__Host-"
+
 // withDefaults is the one place the defaults documented on [Config] are
 // applied. The returned CookieName is the full name, with its prefix.
 func withDefaults(cfg Config) Config {
@@ -293,10 +297,12 @@ func withDefaults(cfg Config) Config {
 	if cfg.CookieName == "" {
 		cfg.CookieName = defaultCookieName
 	}
-	if !cfg.InsecureDevCookie {
+	if !cfg.InsecureDevCookie && !strings.HasPrefix(cfg.CookieName, hostPrefix) {
 		// RFC 6265bis 4.1.3.2: a __Host- cookie must be Secure, have Path=/
 		// and no Domain, so no subdomain or plain-http page can set it.
-		cfg.CookieName = "__Host-" + cfg.CookieName
+		// A name that has the prefix already (m.Config() passed to New
+		// again) keeps it once.
+		cfg.CookieName = hostPrefix + cfg.CookieName
 	}
 	if cfg.SameSite == 0 {
 		cfg.SameSite = http.SameSiteLaxMode
