@@ -43,10 +43,7 @@ func (s sessionIssuer) EndSession(ctx context.Context, userID, sessionID string)
 }
 
 func (s sessionIssuer) EndSessions(ctx context.Context, userID, exceptID string) (int, error) {
-	if exceptID == "" {
-		return s.m.RevokeAll(ctx, userID)
-	}
-	return s.m.RevokeOthers(ctx, userID, exceptID)
+	return s.m.RevokeAll(ctx, userID, exceptID)
 }
 
 // Factors adapts an mfa Manager to [MFAVerifier]. Which factors a user

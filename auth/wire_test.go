@@ -100,7 +100,8 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			require.NoError(t, err)
 			hasher, err := password.NewHasher(password.Config{Params: password.Params{Memory: 64, Time: 1, Parallelism: 1}})
 			require.NoError(t, err)
-			sessions := session.New(stores.session, session.Config{Now: clock})
+			sessions, err := session.New(stores.session, session.Config{Now: clock})
+			require.NoError(t, err)
 			var mailed string // the last emailed code
 			factors := mfa.New(stores.mfa, kr, mfa.Config{Now: clock, Sender: senderFunc(func(m mfa.Message) { mailed = m.Code })})
 			log := audit.New(stores.audit, audit.Config{Now: clock})
@@ -134,7 +135,7 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			// session lives.
 			_, err = a.Login(ctx, username, pw, phone)
 			require.ErrorIs(t, err, session.ErrLimit)
-			_, err = sessions.RevokeAll(ctx, res.UserID)
+			_, err = sessions.RevokeAll(ctx, res.UserID, "")
 			require.NoError(t, err)
 
 			// Enrol TOTP; its secret is sealed by the keyring.
@@ -167,7 +168,7 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			require.Equal(t, []string{"password", "totp"}, s.Factors)
 
 			// A replayed code fails on a fresh login (same time step).
-			_, err = sessions.RevokeAll(ctx, res.UserID)
+			_, err = sessions.RevokeAll(ctx, res.UserID, "")
 			require.NoError(t, err)
 			res, err = a.Login(ctx, username, pw, laptop)
 			require.NoError(t, err)

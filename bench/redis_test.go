@@ -43,7 +43,10 @@ func BenchmarkRedisValidate(b *testing.B) {
 	b.Cleanup(func() { deleteRedisPrefix(b, rdb, prefix) })
 
 	now := time.Now()
-	m := session.New(bredis.New(rdb, prefix).Session(), session.Config{Now: func() time.Time { return now }})
+	m, err := session.New(bredis.New(rdb, prefix).Session(), session.Config{Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
 	iss, err := m.Create(ctx, "user-42", session.Login{Factors: []string{"password"}, IP: "192.0.2.1",
 		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"})
 	if err != nil {

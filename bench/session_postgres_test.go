@@ -41,7 +41,10 @@ func BenchmarkSessionValidatePostgres(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := time.Now()
-	m := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	m, err := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	if err != nil {
+		b.Fatal(err)
+	}
 	iss, err := m.Create(ctx, "user-42", session.Login{Factors: []string{"password", "totp"}, IP: "192.0.2.1",
 		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0 Safari/537.36"})
 	if err != nil {

@@ -21,7 +21,10 @@ import (
 // (which costs about as much as Bulwark's whole middleware).
 
 func BenchmarkSessionMiddleware_Bulwark(b *testing.B) {
-	m := session.New(memstore.NewSessionStore(), session.Config{})
+	m, err := session.New(memstore.NewSessionStore(), session.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
 	iss, err := m.Create(context.Background(), "user-42", session.Login{Factors: []string{"password"}})
 	if err != nil {
 		b.Fatal(err)
@@ -34,7 +37,7 @@ func BenchmarkSessionMiddleware_Bulwark(b *testing.B) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-	r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: iss.Token})
+	r.AddCookie(&http.Cookie{Name: m.Config().CookieName, Value: iss.Token})
 	benchServe(b, h, r)
 }
 

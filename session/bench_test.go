@@ -20,7 +20,7 @@ func BenchmarkValidate(b *testing.B) {
 // handler.
 func BenchmarkMiddleware(b *testing.B) {
 	c := newClock()
-	m := session.New(memstore.NewSessionStore(), session.Config{Now: c.Now})
+	m := mustNew(b, memstore.NewSessionStore(), session.Config{Now: c.Now})
 	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
 	if err != nil {
 		b.Fatal(err)
@@ -32,7 +32,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
-	r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: iss.Token})
+	r.AddCookie(&http.Cookie{Name: m.Config().CookieName, Value: iss.Token})
 	w := httptest.NewRecorder()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -44,7 +44,7 @@ func BenchmarkMiddleware(b *testing.B) {
 // is stable on a noisy machine).
 func TestValidateAllocs(t *testing.T) {
 	c := newClock()
-	m := session.New(memstore.NewSessionStore(), session.Config{Now: c.Now})
+	m := mustNew(t, memstore.NewSessionStore(), session.Config{Now: c.Now})
 	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
 	if err != nil {
 		t.Fatal(err)

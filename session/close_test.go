@@ -52,7 +52,7 @@ func TestCloseGraceRemarkAfterClear(t *testing.T) {
 	c := newClock()
 	st := memstore.NewSessionStore()
 	cfg := session.Config{Now: c.Now, CloseGrace: grace, TouchInterval: time.Second}
-	m, other := session.New(st, cfg), session.New(st, cfg)
+	m, other := mustNew(t, st, cfg), mustNew(t, st, cfg)
 	iss, err := m.Create(ctx, "u1", session.Login{})
 	require.NoError(t, err)
 	require.NoError(t, m.MarkClosing(ctx, iss.Token))
@@ -62,7 +62,7 @@ func TestCloseGraceRemarkAfterClear(t *testing.T) {
 		require.NoError(t, err)
 	}}
 	second := c.Now()
-	require.NoError(t, session.New(hook, cfg).MarkClosing(ctx, iss.Token))
+	require.NoError(t, mustNew(t, hook, cfg).MarkClosing(ctx, iss.Token))
 	s, err := st.Get(ctx, iss.Session.TokenHash, c.Now())
 	require.NoError(t, err)
 	require.Equal(t, second, s.Closing)
@@ -114,7 +114,7 @@ func TestCloseGrace(t *testing.T) {
 			require.NoError(t, err)
 			require.True(t, after.Closing.IsZero())
 			require.Equal(t, before.LastSeen, after.LastSeen, "the poll is not activity")
-			require.Equal(t, before.LastSeen.Add(m.IdleTimeout()), after.ExpiresAt, "expiry back to the last activity's")
+			require.Equal(t, before.LastSeen.Add(m.Config().IdleTimeout), after.ExpiresAt, "expiry back to the last activity's")
 			require.Equal(t, after.ExpiresAt.Sub(c.Now()), idle)
 			return true
 		}},
@@ -144,7 +144,7 @@ func TestCloseGrace(t *testing.T) {
 		{"a touch racing the mark does not keep it past the grace", func(t *testing.T, m, _ *session.Manager, st session.Store, c *clock, iss session.Issued) bool {
 			// A request that was read before the beacon writes its touch
 			// after the mark: the expiry moves on, the mark stays.
-			require.NoError(t, st.Touch(ctx, iss.Session.TokenHash, c.Now(), c.Now().Add(m.IdleTimeout())))
+			require.NoError(t, st.Touch(ctx, iss.Session.TokenHash, c.Now(), c.Now().Add(m.Config().IdleTimeout)))
 			c.Add(grace)
 			_, err := m.Validate(ctx, iss.Token)
 			require.ErrorIs(t, err, session.ErrNotFound)
@@ -159,7 +159,7 @@ func TestCloseGrace(t *testing.T) {
 			c := newClock()
 			st := memstore.NewSessionStore()
 			cfg := session.Config{Now: c.Now, CloseGrace: grace}
-			m, other := session.New(st, cfg), session.New(st, cfg)
+			m, other := mustNew(t, st, cfg), mustNew(t, st, cfg)
 			iss, err := m.Create(ctx, "u1", session.Login{})
 			require.NoError(t, err)
 			c.Add(3 * time.Minute)
@@ -183,11 +183,11 @@ func TestCloseGraceNeverExtends(t *testing.T) {
 	t.Parallel()
 	c := newClock()
 	st := memstore.NewSessionStore()
-	m := session.New(st, session.Config{Now: c.Now, CloseGrace: time.Minute, AbsoluteTimeout: time.Hour})
+	m := mustNew(t, st, session.Config{Now: c.Now, CloseGrace: time.Minute, AbsoluteTimeout: time.Hour})
 	iss, err := m.Create(ctx, "u1", session.Login{})
 	require.NoError(t, err)
 	// Idle: 30 s before the idle expiry, a one-minute grace ends with it.
-	c.Add(m.IdleTimeout() - 30*time.Second)
+	c.Add(m.Config().IdleTimeout - 30*time.Second)
 	require.NoError(t, m.MarkClosing(ctx, iss.Token))
 	s, err := st.Get(ctx, iss.Session.TokenHash, c.Now())
 	require.NoError(t, err)
@@ -222,20 +222,21 @@ func TestCloseGraceFailsClosed(t *testing.T) {
 	t.Parallel()
 	c := newClock()
 	st := memstore.NewSessionStore()
-	m := session.New(st, session.Config{Now: c.Now})
+	m := mustNew(t, st, session.Config{Now: c.Now})
 	iss, err := m.Create(ctx, "u1", session.Login{})
 	require.NoError(t, err)
 	require.NoError(t, m.MarkClosing(ctx, iss.Token))
 	down := errors.New("down")
-	broken := session.New(markFailer{Store: st, err: down}, session.Config{Now: c.Now})
+	broken := mustNew(t, markFailer{Store: st, err: down}, session.Config{Now: c.Now})
 	_, err = broken.Validate(ctx, iss.Token)
 	require.ErrorIs(t, err, down)
 	_, _, err = broken.TimeLeft(ctx, iss.Token)
 	require.ErrorIs(t, err, down)
 	require.ErrorIs(t, broken.MarkClosing(ctx, iss.Token), down)
 	require.ErrorIs(t, m.MarkClosing(ctx, "not-a-token"), session.ErrNotFound)
-	require.Equal(t, session.DefaultCloseGrace, m.CloseGrace())
-	require.Panics(t, func() { session.New(st, session.Config{CloseGrace: -1}) })
+	require.Equal(t, 10*time.Second, m.Config().CloseGrace, "the default grace")
+	_, err = session.New(st, session.Config{CloseGrace: -1})
+	require.Error(t, err, "a negative grace is refused")
 }
 
 // What navigator.sendBeacon sends on pagehide marks the session and keeps
@@ -243,9 +244,9 @@ func TestCloseGraceFailsClosed(t *testing.T) {
 func TestCloseHandler(t *testing.T) {
 	t.Parallel()
 	var ev events
-	m, _, c := newManager(t, session.Config{OnEvent: ev.hook})
+	m, _, c := newManager(t, session.Config{Hook: ev.hook})
 	iss, w := login(t, m, "u1", session.Login{})
-	ck := cookieNamed(t, w, m.CookieName())
+	ck := cookieNamed(t, w, m.Config().CookieName)
 	h := m.CloseHandler()
 	do := func(method string, hdr map[string]string, cookies ...*http.Cookie) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(method, "https://app.example/session/close", nil)
@@ -277,9 +278,9 @@ func TestCloseHandler(t *testing.T) {
 
 	// The last tab closed: nothing follows the beacon.
 	iss, w = login(t, m, "u1", session.Login{})
-	ck = cookieNamed(t, w, m.CookieName())
+	ck = cookieNamed(t, w, m.Config().CookieName)
 	require.Equal(t, http.StatusNoContent, do(http.MethodPost, beacon, ck).Code)
-	c.Add(m.CloseGrace())
+	c.Add(m.Config().CloseGrace)
 	require.Equal(t, http.StatusUnauthorized, get(app, ck).Code)
 	_, err = m.Validate(ctx, iss.Token)
 	require.ErrorIs(t, err, session.ErrNotFound)

@@ -4,14 +4,22 @@
 //
 // # Quick start
 //
-//	st := memstore.NewSessionStore()           // or sqlstore / redisstore
-//	m := session.New(st, session.Config{})     // all defaults, see below
-//	mux.Handle("/app/", m.Middleware(app))     // session in r.Context()
+//	st := memstore.NewSessionStore()                // or sqlstore / redisstore
+//	m, err := session.New(st, session.Config{})     // all defaults, see below
+//	if err != nil { ... }
+//	mux.Handle("/app/", m.Middleware(app))          // session in r.Context()
 //	mux.Handle("POST /logout", m.LogoutHandler())
 //	mux.Handle("GET /session/time-left", m.TimeLeftHandler())
 //
 //	// in the login handler, after checking the password:
 //	if _, err := m.Login(w, r, userID, session.Login{Factors: []string{"password"}}); err != nil { ... }
+//
+// [Manager.Login] is the way to start a session over HTTP: it issues the
+// token, ends the session the browser already carried, and sets the
+// cookies. A sign-in flow built on this package (Bulwark's composition
+// package, or the host's own) calls it once the user has authenticated.
+// [Manager.Create] does the same without cookies, for clients that carry
+// the token themselves.
 //
 //	// in an app handler:
 //	s, _ := session.FromContext(r.Context())
@@ -30,10 +38,10 @@
 // # Timeouts
 //
 // Documented here as ASVS 7.1.1 asks:
-//   - Idle timeout, default 10 minutes ([DefaultIdleTimeout]): the
+//   - Idle timeout, default 10 minutes ([Config.IdleTimeout]): the
 //     products' rule, inside NIST SP 800-63B's 30 minutes for AAL2
 //     (ASVS 7.3.1).
-//   - Absolute lifetime, default 12 hours ([DefaultAbsoluteTimeout]): NIST
+//   - Absolute lifetime, default 12 hours ([Config.AbsoluteTimeout]): NIST
 //     SP 800-63B's AAL2 limit; activity never extends it (ASVS 7.3.2).
 //
 // Both are judged on the server with the injected clock, by the store and
@@ -53,14 +61,14 @@
 // # The single-session rule
 //
 // Documented here as ASVS 7.1.2: a user may hold [Config.MaxSessions] live
-// sessions, 1 by default. At the limit, [Config.LimitMode] decides:
-//   - [DenyNew] (default) refuses the new login with [ErrLimit] while a live
+// sessions, 1 by default. At the limit, [Config.ReplaceOld] decides:
+//   - false (the default) refuses the new login with [ErrLimit] while a live
 //     session exists: "prevent simultaneous logins from several places".
 //     A session the same browser already carries does not count: Login ends
 //     it first. A user who closed the browser without logging out can log
 //     in again once the idle timeout has passed, or the host can offer
 //     [Manager.RevokeAll] after re-authentication.
-//   - [ReplaceOld] ends the oldest sessions (with their remember-me
+//   - true ends the oldest sessions (with their remember-me
 //     families) to make room, and reports them in [Issued.Evicted] and as
 //     [EventEvicted].
 //
@@ -73,10 +81,11 @@
 // # Listing and revoking
 //
 // Every store keeps a per-user index, so [Manager.List] (created, last
-// seen, IP, user agent, remember-me flag), [Manager.Revoke] (one session by
-// its id), [Manager.RevokeOthers] ("log out my other devices", to offer
-// after a password or MFA change, ASVS 7.4.3) and [Manager.RevokeAll] ("end
-// all active sessions", account disabled or deleted, ASVS 7.4.2) cost
+// seen, IP, user agent, remember-me family), [Manager.Revoke] (one session
+// by its id) and [Manager.RevokeAll] ("log out my other devices" with the
+// current session's id, to offer after a password or MFA change, ASVS
+// 7.4.3; "end all active sessions" with none, account disabled or
+// deleted, ASVS 7.4.2) cost
 // O(that user's sessions), never a scan of all sessions. Admins use the same
 // calls (ASVS 7.4.5). ASVS 7.5.2 asks that users re-authenticate before
 // ending sessions; guard those handlers with [Manager.RequireRecentAuth].
@@ -87,7 +96,7 @@
 // [Login.Remember] also gets a separate remember-me token in its own
 // cookie, with a lifetime ([Config.RememberLifetime], 30 days by default,
 // fixed at login). When the session cookie is gone, [Manager.Middleware]
-// uses it to start a new session ([Manager.Resume]) and replaces it with a
+// uses it to start a new session and replaces it with a
 // new token of the same family. A token that comes back after it was used
 // means someone holds a copy: the whole family and the sessions it started
 // are revoked ([ErrReused], [EventRememberReuse]). Logout and revocation
@@ -120,7 +129,7 @@
 // which drops Secure and the prefix; its name says why it must not reach
 // production.
 //
-// [Manager.TimeLeftHandler] (and [Manager.TimeLeft]) report the time left
+// [Manager.TimeLeftHandler] reports the time left
 // without touching the session, for an "expiring soon" banner (NIST SP
 // 800-63B suggests warning about 2 minutes before the idle timeout).
 //
@@ -132,10 +141,10 @@
 //
 // pagehide, the only event a closing tab reliably fires, also fires on
 // reload, Back and Forward. So the beacon does not end the session: it
-// marks it closing ([Manager.MarkClosing], [Session.Closing]), and the
+// marks it closing ([Manager.CloseHandler], [Session.Closing]), and the
 // session ends [Config.CloseGrace] later unless a request with its cookie
 // comes first and clears the mark. The grace defaults to 10 seconds
-// ([DefaultCloseGrace]): the next page of a reload or a Back follows the
+// ([Config.CloseGrace]): the next page of a reload or a Back follows the
 // beacon within a second even on a slow connection, while a closed tab's
 // session is gone 10 seconds later rather than at the idle timeout. The
 // mark is kept in the store and lowers the session's expiry to the end of
@@ -151,10 +160,12 @@
 //
 // The Manager fails closed: a store error makes the request
 // unauthenticated, never logged in, and goes to [Config.OnError]. Errors
-// never contain tokens. Reportable events go to [Config.OnEvent] and carry
-// no secrets. A Manager is safe for concurrent use, and so is every store
-// in Bulwark; [New] panics on a nil store. A zero [Config] means the
-// defaults above.
+// never contain tokens. Reportable events ([Event], values "session.*") go
+// to [Config.Hook], synchronously, and carry no secrets. A Manager is safe
+// for concurrent use, and so is every store in Bulwark. [New] returns an
+// error, never panics, on a nil store or a negative duration. A zero
+// [Config] means the defaults above; [Manager.Config] reports the
+// effective settings.
 //
 // # Storage
 //

@@ -14,9 +14,12 @@ import (
 
 func Example() {
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	m := session.New(memstore.NewSessionStore(), session.Config{
+	m, err := session.New(memstore.NewSessionStore(), session.Config{
 		Now: func() time.Time { return now }, // a real app leaves Now unset
 	})
+	if err != nil {
+		panic(err)
+	}
 
 	// The login handler, after the password checked out.
 	w := httptest.NewRecorder()
@@ -42,7 +45,7 @@ func Example() {
 	visit()
 
 	// Alice tries to log in from a second device: the single-session rule.
-	_, err := m.Create(context.Background(), "alice", session.Login{})
+	_, err = m.Create(context.Background(), "alice", session.Login{})
 	fmt.Println("second login refused:", errors.Is(err, session.ErrLimit))
 
 	// Eleven minutes without a request: logged out for inactivity.
@@ -56,7 +59,10 @@ func Example() {
 }
 
 func ExampleManager_RequireRecent() {
-	m := session.New(memstore.NewSessionStore(), session.Config{})
+	m, err := session.New(memstore.NewSessionStore(), session.Config{}) // all defaults
+	if err != nil {
+		panic(err)
+	}
 	iss, err := m.Create(context.Background(), "bob", session.Login{Factors: []string{"password"}})
 	if err != nil {
 		panic(err)
@@ -71,9 +77,12 @@ func ExampleManager_RequireRecent() {
 // it, and with no request after the beacon the session ends.
 func ExampleManager_CloseHandler() {
 	now := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
-	m := session.New(memstore.NewSessionStore(), session.Config{
+	m, err := session.New(memstore.NewSessionStore(), session.Config{
 		Now: func() time.Time { return now }, // a real app leaves Now unset
 	})
+	if err != nil {
+		panic(err)
+	}
 	mux := http.NewServeMux()
 	mux.Handle("POST /session/close", m.CloseHandler()) // navigator.sendBeacon("/session/close") on pagehide
 	mux.Handle("/", m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -87,7 +96,7 @@ func ExampleManager_CloseHandler() {
 	send := func(method, path string) {
 		r := httptest.NewRequest(method, "https://app.example"+path, nil)
 		r.Header.Set("Sec-Fetch-Site", "same-origin")
-		r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: iss.Token})
+		r.AddCookie(&http.Cookie{Name: m.Config().CookieName, Value: iss.Token})
 		w := httptest.NewRecorder()
 		mux.ServeHTTP(w, r)
 		if w.Body.Len() == 0 {
@@ -104,7 +113,7 @@ func ExampleManager_CloseHandler() {
 	send(http.MethodGet, "/")
 
 	send(http.MethodPost, "/session/close") // the last tab is closed: nothing follows
-	now = now.Add(m.CloseGrace())
+	now = now.Add(m.Config().CloseGrace)
 	send(http.MethodGet, "/")
 	// Output:
 	// POST /session/close 204

@@ -14,19 +14,19 @@ import (
 // must never panic, and must let a request through only if the header
 // carries the one valid token under the session cookie's name.
 func FuzzCookieHeader(f *testing.F) {
-	m := session.New(memstore.NewSessionStore(), session.Config{RememberMe: true})
+	m := mustNew(f, memstore.NewSessionStore(), session.Config{RememberMe: true})
 	iss, err := m.Create(ctx, "u1", session.Login{Remember: true})
 	if err != nil {
 		f.Fatal(err)
 	}
-	name := m.CookieName()
+	name := m.Config().CookieName
 	for _, seed := range []string{
 		name + "=" + iss.Token,
 		"a=b; " + name + "=" + iss.Token + "; c=d",
 		name + "=" + iss.Token[:42],
 		name + "=" + strings.ToUpper(iss.Token),
 		name + "=\"" + iss.Token + "\"",
-		m.RememberCookieName() + "=" + iss.RememberToken[:42] + "A",
+		m.Config().CookieName + "-remember" + "=" + iss.RememberToken[:42] + "A",
 		"", ";;;", name + "=", name, "=" + iss.Token,
 	} {
 		f.Add(seed)

@@ -68,8 +68,9 @@ func cookieValue(r *http.Request, name string) string {
 // once per [Config.TouchInterval], and calls next. A request without a
 // live session goes to [Config.Unauthenticated] instead, after the stale
 // cookie is cleared. With remember-me enabled, a request whose session is
-// gone but which carries a remember-me cookie resumes a new session first
-// (see [Manager.Resume]).
+// gone but which carries a remember-me cookie resumes a new session first,
+// with a new remember-me token of the same family (see "Remember me" in
+// the package documentation).
 //
 // It fails closed: a store error sends the request to Unauthenticated and
 // the error to [Config.OnError]; it is never served as logged in.
@@ -106,7 +107,7 @@ func (m *Manager) middleware(next, unauth http.Handler) http.Handler {
 		}
 		if m.remember {
 			if rt := cookieValue(r, m.remName); rt != "" {
-				iss, err := m.Resume(ctx, rt, m.requestLogin(r))
+				iss, err := m.resume(ctx, rt, m.requestLogin(r))
 				if iss.RememberToken != "" {
 					m.setRememberCookie(w, iss)
 				}
@@ -134,8 +135,9 @@ func (m *Manager) requestLogin(r *http.Request) Login {
 	return Login{IP: m.ip.String(r), UserAgent: r.UserAgent()}
 }
 
-// Login starts a session for userID after the host has authenticated the
-// request, and sets the cookies. A session the request already carried is
+// Login starts a session for userID after the host (or a sign-in flow such
+// as Bulwark's composition package) has authenticated the request, and sets
+// the cookies: it is the way to start a session over HTTP. A session the request already carried is
 // ended in the same step, so the browser never keeps an old token across a
 // login (session fixation, ASVS 7.2.4) and the single-session rule does not
 // count the session being replaced; if the login is refused
@@ -249,9 +251,10 @@ func (m *Manager) postAction(act func(http.ResponseWriter, *http.Request) error)
 }
 
 // CloseHandler is the endpoint of the tab-close beacon: POST only, refused
-// when cross-origin, it marks the request's session as closing
-// ([Manager.MarkClosing]) and answers 204 No Content, also when there is
-// no live session. It leaves the cookies alone.
+// when cross-origin, it marks the request's session as closing and answers
+// 204 No Content, also when there is no live session. It leaves the
+// cookies alone. A store error while marking goes to [Config.OnError] and
+// answers 500.
 //
 // # Logging out when the tab closes
 //
@@ -280,21 +283,25 @@ func (m *Manager) postAction(act func(http.ResponseWriter, *http.Request) error)
 // the browser too. Store errors go to [Config.OnError] and answer 500.
 func (m *Manager) CloseHandler() http.Handler {
 	return m.postAction(func(_ http.ResponseWriter, r *http.Request) error {
-		if err := m.MarkClosing(r.Context(), cookieValue(r, m.cookie)); err != nil && !errors.Is(err, ErrNotFound) {
+		if err := m.markClosing(r.Context(), cookieValue(r, m.cookie)); err != nil && !errors.Is(err, ErrNotFound) {
 			return err
 		}
 		return nil
 	})
 }
 
-// TimeLeft is the body of [Manager.TimeLeftHandler]'s answer.
-type TimeLeft struct {
+// timeLeftBody is the body of [Manager.TimeLeftHandler]'s answer.
+type timeLeftBody struct {
 	IdleSeconds     int64 `json:"idle_seconds"`     // until logout for inactivity
 	AbsoluteSeconds int64 `json:"absolute_seconds"` // until the session's hard end
 }
 
-// TimeLeftHandler answers GET with a JSON [TimeLeft] for the request's
-// session, without recording activity, so that a page can poll it to show
+// TimeLeftHandler answers GET with JSON for the request's session,
+//
+//	{"idle_seconds": 420, "absolute_seconds": 43020}
+//
+// (whole seconds until logout for inactivity, and until the session's hard
+// end), without recording activity, so that a page can poll it to show
 // an "expiring soon" banner (NIST SP 800-63B suggests a warning shortly,
 // about 2 minutes, before the idle timeout) without keeping the session
 // alive. Mount it outside [Manager.Middleware]. Without a live session it
@@ -302,7 +309,7 @@ type TimeLeft struct {
 func (m *Manager) TimeLeftHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
-		idle, abs, err := m.TimeLeft(r.Context(), cookieValue(r, m.cookie))
+		idle, abs, err := m.timeLeft(r.Context(), cookieValue(r, m.cookie))
 		switch {
 		case errors.Is(err, ErrNotFound):
 			w.WriteHeader(http.StatusUnauthorized)
@@ -313,7 +320,7 @@ func (m *Manager) TimeLeftHandler() http.Handler {
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(TimeLeft{IdleSeconds: int64(idle / time.Second), AbsoluteSeconds: int64(abs / time.Second)})
+		_ = json.NewEncoder(w).Encode(timeLeftBody{IdleSeconds: int64(idle / time.Second), AbsoluteSeconds: int64(abs / time.Second)})
 	})
 }
 

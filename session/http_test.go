@@ -98,14 +98,14 @@ func TestMiddleware(t *testing.T) {
 	m, st, c := newManager(t, session.Config{Unauthenticated: unauth, OnError: func(_ context.Context, err error) { hookErrs = append(hookErrs, err) }})
 	h := m.Middleware(whoami)
 	iss, w := login(t, m, "u1", session.Login{})
-	ck := cookieNamed(t, w, m.CookieName())
+	ck := cookieNamed(t, w, m.Config().CookieName)
 
 	res := get(h, ck)
 	require.Equal(t, http.StatusOK, res.Code)
 	require.Equal(t, "u1", res.Body.String())
 
 	require.Equal(t, http.StatusTeapot, get(h).Code, "no cookie")
-	require.Equal(t, http.StatusTeapot, get(h, &http.Cookie{Name: m.CookieName(), Value: "forged"}).Code)
+	require.Equal(t, http.StatusTeapot, get(h, &http.Cookie{Name: m.Config().CookieName, Value: "forged"}).Code)
 
 	// The middleware refreshes the idle window.
 	for range 5 {
@@ -121,7 +121,7 @@ func TestMiddleware(t *testing.T) {
 	c.Add(10 * time.Minute)
 	res = get(h, ck)
 	require.Equal(t, http.StatusTeapot, res.Code, "idle timeout")
-	require.Equal(t, -1, cookieNamed(t, res, m.CookieName()).MaxAge, "the stale cookie is cleared")
+	require.Equal(t, -1, cookieNamed(t, res, m.Config().CookieName).MaxAge, "the stale cookie is cleared")
 	_, err := m.Validate(ctx, iss.Token)
 	require.ErrorIs(t, err, session.ErrNotFound)
 }
@@ -131,13 +131,13 @@ func TestMiddlewareRemember(t *testing.T) {
 	m, _, c := newManager(t, session.Config{RememberMe: true})
 	h := m.Middleware(whoami)
 	_, w := login(t, m, "u1", session.Login{Remember: true})
-	rc := cookieNamed(t, w, m.RememberCookieName())
+	rc := cookieNamed(t, w, m.Config().CookieName+"-remember")
 	c.Add(time.Hour) // browser restarted: only the remember-me cookie is left
 	res := get(h, rc)
 	require.Equal(t, http.StatusOK, res.Code)
 	require.Equal(t, "u1", res.Body.String())
-	newSession := cookieNamed(t, res, m.CookieName())
-	newRemember := cookieNamed(t, res, m.RememberCookieName())
+	newSession := cookieNamed(t, res, m.Config().CookieName)
+	newRemember := cookieNamed(t, res, m.Config().CookieName+"-remember")
 	require.NotEqual(t, rc.Value, newRemember.Value)
 	require.Equal(t, http.StatusOK, get(h, newSession).Code)
 
@@ -148,18 +148,18 @@ func TestMiddlewareRemember(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.Code)
 	n := 0
 	for _, ck := range res.Result().Cookies() {
-		if ck.Name == m.CookieName() {
+		if ck.Name == m.Config().CookieName {
 			n++
 			require.NotEmpty(t, ck.Value)
 		}
 	}
 	require.Equal(t, 1, n)
-	newRemember = cookieNamed(t, res, m.RememberCookieName())
+	newRemember = cookieNamed(t, res, m.Config().CookieName+"-remember")
 
 	// The stolen old cookie is replayed: the family and its session end.
 	res = get(h, rc)
 	require.Equal(t, http.StatusUnauthorized, res.Code)
-	require.Equal(t, -1, cookieNamed(t, res, m.RememberCookieName()).MaxAge)
+	require.Equal(t, -1, cookieNamed(t, res, m.Config().CookieName+"-remember").MaxAge)
 	require.Equal(t, http.StatusUnauthorized, get(h, newSession).Code)
 	require.Equal(t, http.StatusUnauthorized, get(h, newRemember).Code)
 }
@@ -169,7 +169,7 @@ func TestLoginReplacesBrowserSession(t *testing.T) {
 	m, _, _ := newManager(t, session.Config{RememberMe: true})
 	first, w := login(t, m, "u1", session.Login{Remember: true})
 	// Logging in again from the same browser is not a second session.
-	second, _ := login(t, m, "u1", session.Login{}, cookieNamed(t, w, m.CookieName()), cookieNamed(t, w, m.RememberCookieName()))
+	second, _ := login(t, m, "u1", session.Login{}, cookieNamed(t, w, m.Config().CookieName), cookieNamed(t, w, m.Config().CookieName+"-remember"))
 	require.NotEqual(t, first.Token, second.Token)
 	_, err := m.Validate(ctx, first.Token)
 	require.ErrorIs(t, err, session.ErrNotFound, "the pre-login token never survives a login")
@@ -179,7 +179,7 @@ func TestLoginReplacesBrowserSession(t *testing.T) {
 	// Another user logs in on the same browser: u1's session there ends.
 	bw := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodPost, "https://app.example/login", nil)
-	r.AddCookie(&http.Cookie{Name: m.CookieName(), Value: second.Token})
+	r.AddCookie(&http.Cookie{Name: m.Config().CookieName, Value: second.Token})
 	_, err = m.Login(bw, r, "u2", session.Login{})
 	require.NoError(t, err)
 	_, err = m.Validate(ctx, second.Token)
@@ -191,7 +191,7 @@ func TestLoginReplacesBrowserSession(t *testing.T) {
 	_, err = m.Login(httptest.NewRecorder(), other, "u2", session.Login{})
 	require.ErrorIs(t, err, session.ErrLimit, "u2 is logged in elsewhere")
 	r = httptest.NewRequest(http.MethodPost, "https://app.example/login", nil)
-	r.AddCookie(cookieNamed(t, w, m.CookieName()))
+	r.AddCookie(cookieNamed(t, w, m.Config().CookieName))
 	_, err = m.Login(httptest.NewRecorder(), r, "u2", session.Login{})
 	require.ErrorIs(t, err, session.ErrLimit)
 	_, err = m.Validate(ctx, third.Token)
@@ -202,7 +202,7 @@ func TestStepUpHTTP(t *testing.T) {
 	t.Parallel()
 	m, _, c := newManager(t, session.Config{})
 	_, w := login(t, m, "u1", session.Login{Factors: []string{"password"}})
-	ck := cookieNamed(t, w, m.CookieName())
+	ck := cookieNamed(t, w, m.Config().CookieName)
 	sensitive := m.Middleware(m.RequireRecentAuth(5*time.Minute, nil, "totp")(whoami))
 	require.Equal(t, http.StatusForbidden, get(sensitive, ck).Code, "no totp yet")
 
@@ -211,7 +211,7 @@ func TestStepUpHTTP(t *testing.T) {
 	w = httptest.NewRecorder()
 	up, err := m.StepUp(w, r, []string{"password", "totp"})
 	require.NoError(t, err)
-	nc := cookieNamed(t, w, m.CookieName())
+	nc := cookieNamed(t, w, m.Config().CookieName)
 	require.Equal(t, up.Token, nc.Value)
 	require.Equal(t, http.StatusOK, get(sensitive, nc).Code)
 	require.Equal(t, http.StatusUnauthorized, get(sensitive, ck).Code, "the old token is dead")
@@ -225,7 +225,7 @@ func TestLogoutHandler(t *testing.T) {
 	t.Parallel()
 	m, _, _ := newManager(t, session.Config{RememberMe: true})
 	iss, w := login(t, m, "u1", session.Login{Remember: true})
-	ck := cookieNamed(t, w, m.CookieName())
+	ck := cookieNamed(t, w, m.Config().CookieName)
 	h := m.LogoutHandler()
 	do := func(method string, hdr map[string]string) *httptest.ResponseRecorder {
 		r := httptest.NewRequest(method, "https://app.example/logout", nil)
@@ -244,8 +244,8 @@ func TestLogoutHandler(t *testing.T) {
 	// What navigator.sendBeacon sends on pagehide.
 	res := do(http.MethodPost, map[string]string{"Sec-Fetch-Site": "same-origin", "Content-Type": "text/plain;charset=UTF-8"})
 	require.Equal(t, http.StatusNoContent, res.Code)
-	require.Equal(t, -1, cookieNamed(t, res, m.CookieName()).MaxAge)
-	require.Equal(t, -1, cookieNamed(t, res, m.RememberCookieName()).MaxAge)
+	require.Equal(t, -1, cookieNamed(t, res, m.Config().CookieName).MaxAge)
+	require.Equal(t, -1, cookieNamed(t, res, m.Config().CookieName+"-remember").MaxAge)
 	_, err = m.Validate(ctx, iss.Token)
 	require.ErrorIs(t, err, session.ErrNotFound, "logout deletes the session on the server")
 	_, err = m.Resume(ctx, iss.RememberToken, session.Login{})
@@ -257,15 +257,19 @@ func TestTimeLeftHandler(t *testing.T) {
 	t.Parallel()
 	m, st, c := newManager(t, session.Config{})
 	iss, w := login(t, m, "u1", session.Login{})
-	ck := cookieNamed(t, w, m.CookieName())
+	ck := cookieNamed(t, w, m.Config().CookieName)
 	h := m.TimeLeftHandler()
 	c.Add(3 * time.Minute)
 	res := get(h, ck)
 	require.Equal(t, http.StatusOK, res.Code)
 	require.Equal(t, "no-store", res.Header().Get("Cache-Control"))
-	var tl session.TimeLeft
+	var tl struct {
+		IdleSeconds     int64 `json:"idle_seconds"`
+		AbsoluteSeconds int64 `json:"absolute_seconds"`
+	}
 	require.NoError(t, json.Unmarshal(res.Body.Bytes(), &tl))
-	require.Equal(t, session.TimeLeft{IdleSeconds: 7 * 60, AbsoluteSeconds: 12*3600 - 3*60}, tl)
+	require.Equal(t, int64(7*60), tl.IdleSeconds)
+	require.Equal(t, int64(12*3600-3*60), tl.AbsoluteSeconds)
 	require.Zero(t, st.touches, "polling does not keep the session alive")
 	c.Add(7 * time.Minute)
 	require.Equal(t, http.StatusUnauthorized, get(h, ck).Code)
@@ -283,8 +287,8 @@ func TestLogoutRevokesRememberFamily(t *testing.T) {
 	iss, w := login(t, m, "u1", session.Login{Remember: true})
 	c.Add(time.Hour)
 	r := httptest.NewRequest(http.MethodPost, "https://app.example/logout", nil)
-	r.AddCookie(cookieNamed(t, w, m.CookieName()))
-	r.AddCookie(cookieNamed(t, w, m.RememberCookieName()))
+	r.AddCookie(cookieNamed(t, w, m.Config().CookieName))
+	r.AddCookie(cookieNamed(t, w, m.Config().CookieName+"-remember"))
 	res := httptest.NewRecorder()
 	m.LogoutHandler().ServeHTTP(res, r)
 	require.Equal(t, http.StatusNoContent, res.Code)
@@ -304,7 +308,7 @@ func TestOptional(t *testing.T) {
 	}))
 	require.Equal(t, "visitor", get(h).Body.String())
 	_, w := login(t, m, "u1", session.Login{})
-	ck := cookieNamed(t, w, m.CookieName())
+	ck := cookieNamed(t, w, m.Config().CookieName)
 	require.Equal(t, "hello u1", get(h, ck).Body.String())
 	st.setFail(errors.New("down"))
 	require.Equal(t, "visitor", get(h, ck).Body.String(), "fails closed: served as a visitor")

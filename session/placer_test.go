@@ -22,7 +22,7 @@ func (placingStore) TokenByte(userID string) byte { return byte(len(userID)) }
 func TestTokenPlacement(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	m := session.New(placingStore{memstore.NewSessionStore()}, session.Config{RememberMe: true, MaxSessions: session.Unlimited})
+	m := mustNew(t, placingStore{memstore.NewSessionStore()}, session.Config{RememberMe: true, MaxSessions: session.Unlimited})
 	for _, user := range []string{"a", "user-42", "someone@example.com"} {
 		want := byte(len(user))
 		iss, err := m.Create(ctx, user, session.Login{Remember: true})

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,52 +20,29 @@ import (
 
 // Errors returned by [Manager] methods and by stores.
 var (
-	// ErrNotFound is returned by [Manager.Validate], [Manager.TimeLeft],
+	// ErrNotFound is returned by [Manager.Validate],
 	// [Manager.Destroy], [Manager.Rotate] and [Manager.Revoke] when the
 	// token is malformed, unknown, expired or revoked, and by stores for
 	// missing or expired records. Callers treat it as "not logged in".
 	ErrNotFound = errors.New("session: not found")
-	// ErrLimit is returned by [Manager.Create] and [Manager.Resume] when the
-	// user already holds the allowed number of live sessions and the mode
-	// is [DenyNew].
+	// ErrLimit is returned by [Manager.Create] and [Manager.Login] when the
+	// user already holds [Config.MaxSessions] live sessions and
+	// [Config.ReplaceOld] is off (the default), and by stores' Create.
 	ErrLimit = errors.New("session: concurrent session limit reached")
-	// ErrReused is returned by [Manager.Resume] when a remember-me token
-	// that was already used is presented again. The token's family and the
-	// sessions it started have been revoked.
+	// ErrReused is returned by stores' RotateRemember when a remember-me
+	// token that was already used is presented again; the token's family
+	// and the sessions it started have been revoked. [Manager.Middleware]
+	// then reports [EventRememberReuse] and clears the cookie.
 	ErrReused = errors.New("session: remember-me token reused")
-	// ErrRememberDisabled is returned by [Manager.Create] and
-	// [Manager.Resume] when remember-me is asked for but
-	// [Config.RememberMe] is off.
-	ErrRememberDisabled = errors.New("session: remember-me is disabled")
 	// ErrStepUp is returned by [Manager.RequireRecent] when the session's
 	// last authentication is too old or lacks a required factor.
 	ErrStepUp = errors.New("session: recent authentication required")
 )
 
-// LimitMode says what [Manager.Create] does when a user already holds
-// [Config.MaxSessions] live sessions.
-type LimitMode int
-
-const (
-	// DenyNew refuses the new login with [ErrLimit] while the limit is
-	// reached. It is the default.
-	DenyNew LimitMode = iota
-	// ReplaceOld ends the user's oldest sessions (and their remember-me
-	// families) to make room for the new one.
-	ReplaceOld
-)
-
-// String returns "deny-new" or "replace-old".
-func (m LimitMode) String() string {
-	switch m {
-	case DenyNew:
-		return "deny-new"
-	case ReplaceOld:
-		return "replace-old"
-	default:
-		return fmt.Sprintf("session.LimitMode(%d)", int(m))
-	}
-}
+// errRememberDisabled is returned by [Manager.Create] and [Manager.Login]
+// when remember-me is asked for but [Config.RememberMe] is off: a mistake
+// in the host's wiring, not a condition to handle.
+var errRememberDisabled = errors.New("session: remember-me is disabled")
 
 // Unlimited, as [Config.MaxSessions], lets a user hold any number of
 // sessions.
@@ -74,74 +52,72 @@ const Unlimited = -1
 // a remember-me token rather than started by an authentication.
 const FactorRemember = "remember"
 
-// Defaults applied by [New] to zero [Config] fields.
+// Defaults applied by [New] to zero [Config] fields; each is documented,
+// with its reason, on its Config field.
 const (
-	// DefaultIdleTimeout logs out a user inactive for 10 minutes, the
-	// products' rule; NIST SP 800-63B 4.2.3 (AAL2) allows up to 30 minutes.
-	DefaultIdleTimeout = 10 * time.Minute
-	// DefaultAbsoluteTimeout forces re-authentication after 12 hours,
-	// whatever the activity (NIST SP 800-63B 4.2.3, AAL2: 12 hours).
-	DefaultAbsoluteTimeout = 12 * time.Hour
-	// DefaultTouchInterval is how often at most a session's activity is
-	// written; it is capped at IdleTimeout/10.
-	DefaultTouchInterval = time.Minute
-	// DefaultMaxSessions is the single-session rule.
-	DefaultMaxSessions = 1
-	// DefaultRememberLifetime is how long a remember-me family lives from
-	// the login that created it, when remember-me is enabled: NIST SP
-	// 800-63B 4.1.3 has AAL1 re-authenticate at least every 30 days.
-	DefaultRememberLifetime = 30 * 24 * time.Hour
-	// DefaultCloseGrace is how long a session marked closing by the
-	// tab-close beacon lives on, waiting for a request from a page of the
-	// same browser. Reload, Back and Forward also fire the beacon; the
-	// next page's first request follows it within a second on any
-	// connection worth the name, and 10 seconds leave room for a slow
-	// mobile network or a loaded server, while a tab really closed ends
-	// its session 10 seconds later instead of at the idle timeout.
-	DefaultCloseGrace = 10 * time.Second
-	// DefaultCookieName is the base name of the session cookie; the
-	// remember-me cookie is named DefaultCookieName+"-remember".
-	DefaultCookieName = "session"
+	defaultIdleTimeout      = 10 * time.Minute
+	defaultAbsoluteTimeout  = 12 * time.Hour
+	defaultTouchInterval    = time.Minute
+	defaultMaxSessions      = 1
+	defaultRememberLifetime = 30 * 24 * time.Hour
+	defaultCloseGrace       = 10 * time.Second
+	defaultCookieName       = "session"
 )
 
 // Config configures a [Manager]. The zero value means every documented
-// default.
+// default; [New] applies them, and [Manager.Config] reports the result.
+// Negative durations are refused by New.
 type Config struct {
 	// IdleTimeout ends a session this long after its last recorded
-	// activity. Default [DefaultIdleTimeout] (10 minutes).
+	// activity. Default 10 minutes, the products' rule; NIST SP 800-63B
+	// 4.2.3 (AAL2) allows up to 30 minutes (ASVS 7.3.1).
 	IdleTimeout time.Duration
 	// AbsoluteTimeout ends a session this long after it was created,
-	// whatever the activity. Default [DefaultAbsoluteTimeout] (12 hours).
+	// whatever the activity. Default 12 hours, NIST SP 800-63B 4.2.3's
+	// limit for AAL2 (ASVS 7.3.2).
 	AbsoluteTimeout time.Duration
 	// TouchInterval is the most often activity is written to the store.
 	// A session may therefore expire up to TouchInterval before
 	// IdleTimeout has passed since the user's last request, never after.
-	// Default [DefaultTouchInterval] (1 minute), and never more than
-	// IdleTimeout/10.
+	// Default 1 minute, and never more than IdleTimeout/10, so that the
+	// slack stays small next to the timeout while a busy user costs at
+	// most one write a minute.
 	TouchInterval time.Duration
 	// MaxSessions is how many live sessions a user may hold at once.
-	// Default [DefaultMaxSessions] (1); [Unlimited] lifts the limit.
+	// Default 1, the single-session rule (ASVS 7.1.2); [Unlimited] lifts
+	// the limit.
 	MaxSessions int
-	// LimitMode is what happens at MaxSessions. Default [DenyNew].
-	LimitMode LimitMode
+	// ReplaceOld says what happens at MaxSessions: false (the default)
+	// refuses the new login with [ErrLimit] while the limit is reached
+	// ("prevent simultaneous logins from several places"); true ends the
+	// user's oldest sessions, with their remember-me families, to make
+	// room for the new one.
+	ReplaceOld bool
 
 	// CloseGrace is how long a session marked by [Manager.CloseHandler]
 	// (the tab-close beacon) lives on: a request from it within the grace
 	// clears the mark, otherwise the session ends. It never extends a
-	// session past its idle or absolute expiry. Default
-	// [DefaultCloseGrace] (10 seconds).
+	// session past its idle or absolute expiry. Default 10 seconds:
+	// reload, Back and Forward also fire the beacon, and the next page's
+	// first request follows it within a second on any connection worth
+	// the name; 10 seconds leave room for a slow mobile network or a
+	// loaded server, while a tab really closed ends its session 10
+	// seconds later instead of at the idle timeout.
 	CloseGrace time.Duration
 
 	// RememberMe enables "remember me": a separate long-lived token that
 	// starts a new session when the session cookie is gone. Off by default.
 	RememberMe bool
 	// RememberLifetime is how long a remember-me family lives from its
-	// login. Default [DefaultRememberLifetime] (30 days).
+	// login. Default 30 days: NIST SP 800-63B 4.1.3 has AAL1
+	// re-authenticate at least every 30 days.
 	RememberLifetime time.Duration
 
 	// CookieName is the base name of the session cookie. Default
-	// [DefaultCookieName]. The "__Host-" prefix is added unless
-	// InsecureDevCookie is set.
+	// "session". The "__Host-" prefix is added unless InsecureDevCookie is
+	// set or the name has it already (RFC 6265bis 4.1.3.2), and the
+	// remember-me cookie is named
+	// CookieName+"-remember". [Manager.Config] reports the full names.
 	CookieName string
 	// InsecureDevCookie drops the Secure attribute and the "__Host-" prefix
 	// so that cookies work on plain http://localhost during development.
@@ -161,9 +137,11 @@ type Config struct {
 	// OnError receives store errors met while serving a request; the
 	// request is then treated as unauthenticated. Optional.
 	OnError func(context.Context, error)
-	// OnEvent receives reportable events. Events never carry tokens.
-	// Optional.
-	OnEvent func(context.Context, Event)
+	// Hook, if set, receives every reportable [Event]. Events never carry
+	// tokens or token hashes. It is called synchronously, on the
+	// goroutine of the call that caused the event, so a slow hook slows
+	// that call (a login, a request through the middleware). Optional.
+	Hook func(context.Context, Event)
 
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -185,17 +163,15 @@ type Session struct {
 	Factors        []string  // factors of that authentication, e.g. "password", "totp"
 	IP             string    // client address at login, from Config.ClientIP
 	UserAgent      string    // User-Agent at login
-	RememberFamily string    // remember-me family id, "" without remember-me
+	RememberFamily string    // remember-me family id; "" when the session has no remember-me token
 	// Closing is when the tab-close beacon marked the session
 	// ([Manager.CloseHandler]); zero when it is not marked. The session
 	// ends at Closing plus [Config.CloseGrace] unless a request clears it.
 	Closing time.Time
 }
 
-// Remembered reports whether the session has a remember-me token.
-func (s *Session) Remembered() bool { return s.RememberFamily != "" }
-
-// Login describes a successful authentication, for [Manager.Create].
+// Login describes a successful authentication, for [Manager.Login] (over
+// HTTP) and [Manager.Create].
 type Login struct {
 	Factors   []string // factors just verified, e.g. "password", "totp"
 	Remember  bool     // issue a remember-me token; needs Config.RememberMe
@@ -203,25 +179,25 @@ type Login struct {
 	UserAgent string   // User-Agent; Manager.Login fills it from the request
 }
 
-// Issued is what [Manager.Create], [Manager.Rotate] and [Manager.Resume]
-// hand out. Tokens go to the client (in cookies) and nowhere else.
+// Issued is what [Manager.Login], [Manager.Create], [Manager.Rotate] and
+// [Manager.StepUp] hand out. Tokens go to the client (in cookies) and nowhere else.
 type Issued struct {
 	Token         string // session token, 43 characters of base64url
 	RememberToken string // new remember-me token, or ""
 	// RememberExpires is when the remember-me family ends, with RememberToken.
 	RememberExpires time.Time
 	Session         Session  // the stored session
-	Evicted         []string // ids of sessions ended by ReplaceOld
+	Evicted         []string // ids of sessions ended by Config.ReplaceOld
 }
 
 // EventType names a reportable event.
 type EventType string
 
-// Events reported to [Config.OnEvent].
+// Events reported to [Config.Hook].
 const (
 	EventCreated       EventType = "session.created"        // a login started a session
-	EventLimitDenied   EventType = "session.limit_denied"   // DenyNew refused a login
-	EventEvicted       EventType = "session.evicted"        // ReplaceOld ended a session
+	EventLimitDenied   EventType = "session.limit_denied"   // the single-session rule refused a login
+	EventEvicted       EventType = "session.evicted"        // Config.ReplaceOld ended a session
 	EventRotated       EventType = "session.rotated"        // a privilege change issued a new token
 	EventResumed       EventType = "session.resumed"        // remember-me started a session
 	EventRememberReuse EventType = "session.remember_reuse" // an old remember-me token came back; family revoked
@@ -231,10 +207,11 @@ const (
 	EventClosing       EventType = "session.closing"        // the tab-close beacon marked a session; it ends after the grace unless a request comes
 )
 
-// Event is a reportable event. It never carries a token or token hash.
+// Event is what [Config.Hook] receives. It never carries a token or token
+// hash.
 type Event struct {
 	Type      EventType
-	Time      time.Time
+	Time      time.Time // from Config.Now
 	UserID    string
 	SessionID string // the session concerned, when there is one
 	Count     int    // sessions ended, for EventRevokedAll
@@ -244,6 +221,7 @@ type Event struct {
 // use; several Managers (in several processes) may share one [Store].
 type Manager struct {
 	store    Store
+	cfg      Config // effective settings, for Config
 	idle     time.Duration
 	absolute time.Duration
 	touch    time.Duration
@@ -258,73 +236,89 @@ type Manager struct {
 	ip       clientip.Resolver
 	unauth   http.Handler
 	onError  func(context.Context, error)
-	onEvent  func(context.Context, Event)
+	hook     func(context.Context, Event)
 	now      func() time.Time
 	rand     io.Reader
 }
 
-// New returns a Manager over store. Zero Config fields take their defaults.
-// It panics if store is nil or a duration is negative, which are
-// programming errors.
-func New(store Store, cfg Config) *Manager {
+// New returns a Manager over store. A zero [Config] means every
+// documented default; zero fields take their defaults one by one. It
+// returns an error, and no Manager, if store is nil or a duration in cfg
+// is negative.
+func New(store Store, cfg Config) (*Manager, error) {
 	if store == nil {
-		panic("session: New with a nil Store")
+		return nil, errors.New("session: New with a nil Store")
 	}
 	if cfg.IdleTimeout < 0 || cfg.AbsoluteTimeout < 0 || cfg.TouchInterval < 0 || cfg.RememberLifetime < 0 || cfg.CloseGrace < 0 {
-		panic("session: New with a negative duration")
+		return nil, errors.New("session: New with a negative duration")
 	}
+	cfg = withDefaults(cfg)
 	m := &Manager{
 		store:    store,
-		idle:     orDefault(cfg.IdleTimeout, DefaultIdleTimeout),
-		absolute: orDefault(cfg.AbsoluteTimeout, DefaultAbsoluteTimeout),
-		touch:    orDefault(cfg.TouchInterval, DefaultTouchInterval),
-		grace:    orDefault(cfg.CloseGrace, DefaultCloseGrace),
+		cfg:      cfg,
+		idle:     cfg.IdleTimeout,
+		absolute: cfg.AbsoluteTimeout,
+		touch:    cfg.TouchInterval,
+		grace:    cfg.CloseGrace,
+		limit:    Limit{Max: max(cfg.MaxSessions, 0), ReplaceOld: cfg.ReplaceOld},
 		remember: cfg.RememberMe,
-		remLife:  orDefault(cfg.RememberLifetime, DefaultRememberLifetime),
+		remLife:  cfg.RememberLifetime,
+		cookie:   cfg.CookieName,
+		remName:  cfg.CookieName + "-remember",
 		secure:   !cfg.InsecureDevCookie,
 		sameSite: cfg.SameSite,
 		ip:       cfg.ClientIP,
 		unauth:   cfg.Unauthenticated,
 		onError:  cfg.OnError,
-		onEvent:  cfg.OnEvent,
+		hook:     cfg.Hook,
 		now:      cfg.Now,
 		rand:     cfg.Rand,
 	}
+	return m, nil
+}
+
+const hostPrefix = "__Host-"
+
+// withDefaults is the one place the defaults documented on [Config] are
+// applied. The returned CookieName is the full name, with its prefix.
+func withDefaults(cfg Config) Config {
+	cfg.IdleTimeout = orDefault(cfg.IdleTimeout, defaultIdleTimeout)
+	cfg.AbsoluteTimeout = orDefault(cfg.AbsoluteTimeout, defaultAbsoluteTimeout)
 	// Bounded by a fraction of the idle timeout, so that the slack in
 	// idle expiry stays small next to the timeout itself.
-	m.touch = min(m.touch, m.idle/10)
-	switch {
-	case cfg.MaxSessions == 0:
-		m.limit.Max = DefaultMaxSessions
-	case cfg.MaxSessions > 0:
-		m.limit.Max = cfg.MaxSessions
+	cfg.TouchInterval = min(orDefault(cfg.TouchInterval, defaultTouchInterval), cfg.IdleTimeout/10)
+	cfg.CloseGrace = orDefault(cfg.CloseGrace, defaultCloseGrace)
+	cfg.RememberLifetime = orDefault(cfg.RememberLifetime, defaultRememberLifetime)
+	if cfg.MaxSessions == 0 {
+		cfg.MaxSessions = defaultMaxSessions
+	} else if cfg.MaxSessions < 0 {
+		cfg.MaxSessions = Unlimited
 	}
-	m.limit.Mode = cfg.LimitMode
-	name := cfg.CookieName
-	if name == "" {
-		name = DefaultCookieName
+	if cfg.CookieName == "" {
+		cfg.CookieName = defaultCookieName
 	}
-	if m.secure {
+	if !cfg.InsecureDevCookie && !strings.HasPrefix(cfg.CookieName, hostPrefix) {
 		// RFC 6265bis 4.1.3.2: a __Host- cookie must be Secure, have Path=/
 		// and no Domain, so no subdomain or plain-http page can set it.
-		name = "__Host-" + name
+		// A name that has the prefix already (m.Config() passed to New
+		// again) keeps it once.
+		cfg.CookieName = hostPrefix + cfg.CookieName
 	}
-	m.cookie, m.remName = name, name+"-remember"
-	if m.sameSite == 0 {
-		m.sameSite = http.SameSiteLaxMode
+	if cfg.SameSite == 0 {
+		cfg.SameSite = http.SameSiteLaxMode
 	}
-	if m.unauth == nil {
-		m.unauth = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	if cfg.Unauthenticated == nil {
+		cfg.Unauthenticated = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(http.StatusUnauthorized)
 		})
 	}
-	if m.now == nil {
-		m.now = time.Now
+	if cfg.Now == nil {
+		cfg.Now = time.Now
 	}
-	if m.rand == nil {
-		m.rand = rand.Reader
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
 	}
-	return m
+	return cfg
 }
 
 func earliest(a, b time.Time) time.Time {
@@ -341,27 +335,13 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// IdleTimeout, AbsoluteTimeout and TouchInterval report the effective
-// settings, after defaults and caps.
-func (m *Manager) IdleTimeout() time.Duration { return m.idle }
-
-// AbsoluteTimeout reports the effective absolute lifetime.
-func (m *Manager) AbsoluteTimeout() time.Duration { return m.absolute }
-
-// TouchInterval reports the effective write interval for activity.
-func (m *Manager) TouchInterval() time.Duration { return m.touch }
-
-// CloseGrace reports the effective grace of a session marked closing.
-func (m *Manager) CloseGrace() time.Duration { return m.grace }
-
-// Limit reports the effective single-session rule.
-func (m *Manager) Limit() Limit { return m.limit }
-
-// CookieName reports the session cookie's name.
-func (m *Manager) CookieName() string { return m.cookie }
-
-// RememberCookieName reports the remember-me cookie's name.
-func (m *Manager) RememberCookieName() string { return m.remName }
+// Config returns the effective settings: the Config given to [New] with
+// every default applied, TouchInterval capped, a negative MaxSessions as
+// [Unlimited], and CookieName the session cookie's full name (with its
+// "__Host-" prefix unless InsecureDevCookie is set); the remember-me
+// cookie's name is that plus "-remember". A page can show the idle timeout
+// from it, and a test can name the cookie.
+func (m *Manager) Config() Config { return m.cfg }
 
 // tokenEncoding decodes tokens strictly, so that each token has exactly
 // one spelling.
@@ -424,22 +404,18 @@ func hashToken(token string) ([32]byte, bool) {
 	return sha256.Sum256(raw[:32]), true
 }
 
-// HashToken returns the SHA-256 hash under which a store keeps token, and
-// false if token is not well formed. Stores and tests use it; hosts rarely
-// need it.
-func HashToken(token string) ([32]byte, bool) { return hashToken(token) }
-
 func (m *Manager) event(ctx context.Context, e Event) {
-	if m.onEvent != nil {
-		m.onEvent(ctx, e)
+	if m.hook != nil {
+		m.hook(ctx, e)
 	}
 }
 
 // Create starts a session for userID after a successful authentication,
 // with a fresh token (ASVS 7.2.4), enforcing the single-session rule
-// atomically in the store. With [DenyNew] at the limit it returns
-// [ErrLimit]. With l.Remember it also issues a remember-me token, or
-// returns [ErrRememberDisabled] if remember-me is off.
+// atomically in the store. At the limit it returns [ErrLimit], unless
+// [Config.ReplaceOld] is set. With l.Remember it also issues a remember-me
+// token, or returns an error if [Config.RememberMe] is off. Over HTTP,
+// use [Manager.Login], which also sets the cookies.
 func (m *Manager) Create(ctx context.Context, userID string, l Login) (Issued, error) {
 	return m.login(ctx, userID, l, [32]byte{})
 }
@@ -461,7 +437,7 @@ func (m *Manager) login(ctx context.Context, userID string, l Login, replaces [3
 // with an authentication never outlives the one it came from).
 func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [32]byte, family string, authTime, absCap time.Time) (Issued, error) {
 	if l.Remember && !m.remember {
-		return Issued{}, ErrRememberDisabled
+		return Issued{}, errRememberDisabled
 	}
 	if userID == "" {
 		return Issued{}, errors.New("session: empty user id")
@@ -602,12 +578,12 @@ func (m *Manager) unmark(ctx context.Context, s *Session, now time.Time) error {
 	return nil
 }
 
-// MarkClosing marks the session for token as closing, as the tab-close
-// beacon does through [Manager.CloseHandler]: it ends [Config.CloseGrace]
+// markClosing marks the session for token as closing, for the tab-close
+// beacon ([Manager.CloseHandler]): it ends [Config.CloseGrace]
 // later (or at its idle or absolute expiry, if sooner) unless a request
 // with the token comes first, which clears the mark. It returns
 // [ErrNotFound] without a live session.
-func (m *Manager) MarkClosing(ctx context.Context, token string) error {
+func (m *Manager) markClosing(ctx context.Context, token string) error {
 	hash, ok := hashToken(token)
 	if !ok {
 		return ErrNotFound
@@ -641,13 +617,13 @@ func storeErr(err error) error {
 	return fmt.Errorf("session: store: %w", err)
 }
 
-// TimeLeft reports how long the session for token has until it expires
+// timeLeft reports how long the session for token has until it expires
 // for inactivity (idle) and at the latest (absolute), without recording
 // activity: polling it for an "expiring soon" banner does not keep the
 // session alive. The idle figure is what the server will enforce. A poll
-// does clear a closing mark ([Manager.MarkClosing]): it comes from a page
+// does clear a closing mark ([Manager.CloseHandler]): it comes from a page
 // that is still open.
-func (m *Manager) TimeLeft(ctx context.Context, token string) (idle, absolute time.Duration, err error) {
+func (m *Manager) timeLeft(ctx context.Context, token string) (idle, absolute time.Duration, err error) {
 	hash, ok := hashToken(token)
 	if !ok {
 		return 0, 0, ErrNotFound
@@ -715,18 +691,19 @@ func (m *Manager) Destroy(ctx context.Context, token string) error {
 	return nil
 }
 
-// Resume starts a new session from a remember-me token, rotating the
-// token: the returned Issued carries a new RememberToken, which replaces
-// the old one in the client. The new session ends with the family at the
-// latest, and its AuthTime is that of the original login and its only factor is [FactorRemember], so
+// resume starts a new session from a remember-me token, for
+// [Manager.Middleware], rotating the token: the returned Issued carries a
+// new RememberToken, which replaces the old one in the client. The new
+// session ends with the family at the latest, and its AuthTime is that of
+// the original login and its only factor is [FactorRemember], so
 // [Manager.RequireRecent] asks for a fresh authentication before sensitive
 // actions. Presenting a token that was already used returns [ErrReused]
-// after revoking the family (someone else holds a copy). With [DenyNew] at
-// the limit Resume returns [ErrLimit] together with the rotated
-// RememberToken, which the client must keep.
-func (m *Manager) Resume(ctx context.Context, rememberToken string, l Login) (Issued, error) {
+// after revoking the family (someone else holds a copy). At the limit
+// (without [Config.ReplaceOld]) resume returns [ErrLimit] together with the
+// rotated RememberToken, which the client must keep.
+func (m *Manager) resume(ctx context.Context, rememberToken string, l Login) (Issued, error) {
 	if !m.remember {
-		return Issued{}, ErrRememberDisabled
+		return Issued{}, errRememberDisabled
 	}
 	old, ok := hashToken(rememberToken)
 	if !ok {
@@ -781,29 +758,19 @@ func (m *Manager) Revoke(ctx context.Context, userID, id string) error {
 	return nil
 }
 
-// RevokeAll ends every session and remember-me family of the user: "log
-// out everywhere", account disabled or deleted (ASVS 7.4.2), admin
-// termination (ASVS 7.4.5). It reports how many sessions it ended.
-func (m *Manager) RevokeAll(ctx context.Context, userID string) (int, error) {
-	return m.revokeUser(ctx, userID, "")
-}
-
-// RevokeOthers ends every session of the user except currentID, with their
-// remember-me families: "log out my other devices", offered after a
-// password or MFA change (ASVS 7.4.3).
-func (m *Manager) RevokeOthers(ctx context.Context, userID, currentID string) (int, error) {
-	if currentID == "" {
-		return 0, ErrNotFound
-	}
-	return m.revokeUser(ctx, userID, currentID)
-}
-
-func (m *Manager) revokeUser(ctx context.Context, userID, except string) (int, error) {
-	n, err := m.store.RevokeUser(ctx, userID, except)
+// RevokeAll ends every session of the user except the one with id
+// exceptID ("" for none), with their remember-me families, and reports how
+// many sessions it ended. With exceptID "" it is "log out everywhere":
+// account disabled or deleted (ASVS 7.4.2), admin termination (ASVS
+// 7.4.5). With the current session's id it is "log out my other devices",
+// offered after a password or MFA change (ASVS 7.4.3); an exceptID that
+// names no session of the user keeps none.
+func (m *Manager) RevokeAll(ctx context.Context, userID, exceptID string) (int, error) {
+	n, err := m.store.RevokeUser(ctx, userID, exceptID)
 	if err != nil {
 		return 0, storeErr(err)
 	}
-	m.event(ctx, Event{Type: EventRevokedAll, Time: m.now().UTC(), UserID: userID, SessionID: except, Count: n})
+	m.event(ctx, Event{Type: EventRevokedAll, Time: m.now().UTC(), UserID: userID, SessionID: exceptID, Count: n})
 	return n, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
@@ -107,20 +108,42 @@ func newManager(t *testing.T, cfg session.Config) (*session.Manager, *countingSt
 		cfg.Now = c.Now
 	}
 	st := &countingStore{Store: memstore.NewSessionStore()}
-	return session.New(st, cfg), st, c
+	return mustNew(t, st, cfg), st, c
+}
+
+// mustNew returns session.New(st, cfg), failing tb on an error.
+func mustNew(tb testing.TB, st session.Store, cfg session.Config) *session.Manager {
+	tb.Helper()
+	m, err := session.New(st, cfg)
+	require.NoError(tb, err)
+	return m
 }
 
 var ctx = context.Background()
 
-func TestZeroConfigDefaults(t *testing.T) {
+// TestNewZeroConfig proves that New(store, Config{}) works and means the
+// documented defaults.
+func TestNewZeroConfig(t *testing.T) {
 	t.Parallel()
-	m := session.New(memstore.NewSessionStore(), session.Config{})
-	require.Equal(t, 10*time.Minute, m.IdleTimeout())
-	require.Equal(t, 12*time.Hour, m.AbsoluteTimeout())
-	require.Equal(t, time.Minute, m.TouchInterval())
-	require.Equal(t, session.Limit{Max: 1, Mode: session.DenyNew}, m.Limit())
-	require.Equal(t, "__Host-session", m.CookieName())
-	require.Equal(t, "__Host-session-remember", m.RememberCookieName())
+	m, err := session.New(memstore.NewSessionStore(), session.Config{})
+	require.NoError(t, err)
+	cfg := m.Config()
+	require.Equal(t, 10*time.Minute, cfg.IdleTimeout)
+	require.Equal(t, 12*time.Hour, cfg.AbsoluteTimeout)
+	require.Equal(t, time.Minute, cfg.TouchInterval)
+	require.Equal(t, 10*time.Second, cfg.CloseGrace)
+	require.Equal(t, 30*24*time.Hour, cfg.RememberLifetime)
+	require.Equal(t, 1, cfg.MaxSessions)
+	require.False(t, cfg.ReplaceOld, "deny the new login at the limit")
+	require.False(t, cfg.RememberMe)
+	require.Equal(t, http.SameSiteLaxMode, cfg.SameSite)
+	require.Equal(t, "__Host-session", cfg.CookieName)
+	again, err := session.New(memstore.NewSessionStore(), cfg)
+	require.NoError(t, err)
+	require.Equal(t, cfg.CookieName, again.Config().CookieName, "the effective Config round-trips through New")
+	require.NotNil(t, cfg.Now)
+	require.NotNil(t, cfg.Rand)
+	require.NotNil(t, cfg.Unauthenticated)
 
 	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
 	require.NoError(t, err)
@@ -129,7 +152,7 @@ func TestZeroConfigDefaults(t *testing.T) {
 	s, err := m.Validate(ctx, iss.Token)
 	require.NoError(t, err)
 	require.Equal(t, "u1", s.UserID)
-	require.False(t, s.Remembered())
+	require.Empty(t, s.RememberFamily, "no remember-me token")
 	_, err = m.Create(ctx, "u1", session.Login{})
 	require.ErrorIs(t, err, session.ErrLimit, "single session, deny the new login")
 	_, err = m.Create(ctx, "u2", session.Login{Remember: true})
@@ -137,17 +160,42 @@ func TestZeroConfigDefaults(t *testing.T) {
 
 	_, err = m.Create(ctx, "", session.Login{})
 	require.Error(t, err, "a session needs a user")
-	require.Panics(t, func() { session.New(nil, session.Config{}) })
-	require.Panics(t, func() { session.New(memstore.NewSessionStore(), session.Config{IdleTimeout: -1}) })
+}
+
+// TestNewRefuses checks that New reports bad arguments as errors, never
+// panics, and returns no Manager.
+func TestNewRefuses(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		st  session.Store
+		cfg session.Config
+	}{
+		"nil store":              {nil, session.Config{}},
+		"negative idle":          {memstore.NewSessionStore(), session.Config{IdleTimeout: -1}},
+		"negative absolute":      {memstore.NewSessionStore(), session.Config{AbsoluteTimeout: -time.Hour}},
+		"negative touch":         {memstore.NewSessionStore(), session.Config{TouchInterval: -1}},
+		"negative remember life": {memstore.NewSessionStore(), session.Config{RememberLifetime: -1}},
+		"negative close grace":   {memstore.NewSessionStore(), session.Config{CloseGrace: -1}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			m, err := session.New(tc.st, tc.cfg)
+			require.Error(t, err)
+			require.Nil(t, m)
+			require.Contains(t, err.Error(), "session: ")
+		})
+	}
 }
 
 func TestConfigCaps(t *testing.T) {
 	t.Parallel()
-	m := session.New(memstore.NewSessionStore(), session.Config{IdleTimeout: 2 * time.Minute, TouchInterval: time.Hour, InsecureDevCookie: true, CookieName: "sid"})
-	require.Equal(t, 12*time.Second, m.TouchInterval(), "capped at a tenth of the idle timeout")
-	require.Equal(t, "sid", m.CookieName(), "no __Host- prefix on plain http")
-	m = session.New(memstore.NewSessionStore(), session.Config{MaxSessions: session.Unlimited})
-	require.Equal(t, session.Limit{}, m.Limit())
+	m := mustNew(t, memstore.NewSessionStore(), session.Config{IdleTimeout: 2 * time.Minute, TouchInterval: time.Hour, InsecureDevCookie: true, CookieName: "sid"})
+	require.Equal(t, 12*time.Second, m.Config().TouchInterval, "capped at a tenth of the idle timeout")
+	require.Equal(t, "sid", m.Config().CookieName, "no __Host- prefix on plain http")
+	m = mustNew(t, memstore.NewSessionStore(), session.Config{MaxSessions: session.Unlimited})
+	require.Equal(t, session.Unlimited, m.Config().MaxSessions)
+	m = mustNew(t, memstore.NewSessionStore(), session.Config{MaxSessions: -7})
+	require.Equal(t, session.Unlimited, m.Config().MaxSessions, "any negative limit is no limit")
 }
 
 func TestTokens(t *testing.T) {
@@ -177,14 +225,14 @@ func TestTokens(t *testing.T) {
 		require.ErrorIs(t, err, session.ErrNotFound, "token %q", tok)
 	}
 	// A broken random source fails closed.
-	bad := session.New(memstore.NewSessionStore(), session.Config{Rand: iotest.ErrReader(errors.New("no entropy"))})
+	bad := mustNew(t, memstore.NewSessionStore(), session.Config{Rand: iotest.ErrReader(errors.New("no entropy"))})
 	_, err := bad.Create(ctx, "u1", session.Login{})
 	require.Error(t, err)
 	// Injected randomness gives the same token.
 	seed := bytes.Repeat([]byte{7}, 64)
-	a, err := session.New(memstore.NewSessionStore(), session.Config{Rand: bytes.NewReader(seed)}).Create(ctx, "u", session.Login{})
+	a, err := mustNew(t, memstore.NewSessionStore(), session.Config{Rand: bytes.NewReader(seed)}).Create(ctx, "u", session.Login{})
 	require.NoError(t, err)
-	b, err := session.New(memstore.NewSessionStore(), session.Config{Rand: bytes.NewReader(seed)}).Create(ctx, "u", session.Login{})
+	b, err := mustNew(t, memstore.NewSessionStore(), session.Config{Rand: bytes.NewReader(seed)}).Create(ctx, "u", session.Login{})
 	require.NoError(t, err)
 	require.Equal(t, a.Token, b.Token)
 }
@@ -247,8 +295,8 @@ func TestAbsoluteTimeout(t *testing.T) {
 	// A stricter Manager on the same store obeys its own timeouts, not
 	// those of the Manager that wrote the session.
 	st := memstore.NewSessionStore()
-	lax := session.New(st, session.Config{Now: c.Now})
-	strict := session.New(st, session.Config{Now: c.Now, IdleTimeout: 5 * time.Minute, AbsoluteTimeout: time.Hour})
+	lax := mustNew(t, st, session.Config{Now: c.Now})
+	strict := mustNew(t, st, session.Config{Now: c.Now, IdleTimeout: 5 * time.Minute, AbsoluteTimeout: time.Hour})
 	iss, err = lax.Create(ctx, "u1", session.Login{})
 	require.NoError(t, err)
 	left, abs, err := strict.TimeLeft(ctx, iss.Token)
@@ -272,7 +320,7 @@ func TestAbsoluteTimeout(t *testing.T) {
 func TestLimitModes(t *testing.T) {
 	t.Parallel()
 	var ev events
-	m, _, c := newManager(t, session.Config{OnEvent: ev.hook})
+	m, _, c := newManager(t, session.Config{Hook: ev.hook})
 	a, err := m.Create(ctx, "u1", session.Login{})
 	require.NoError(t, err)
 	_, err = m.Create(ctx, "u1", session.Login{})
@@ -285,7 +333,7 @@ func TestLimitModes(t *testing.T) {
 	require.Equal(t, []session.EventType{session.EventCreated, session.EventLimitDenied, session.EventCreated}, ev.types())
 
 	var ev2 events
-	r, _, _ := newManager(t, session.Config{LimitMode: session.ReplaceOld, MaxSessions: 2, OnEvent: ev2.hook})
+	r, _, _ := newManager(t, session.Config{ReplaceOld: true, MaxSessions: 2, Hook: ev2.hook})
 	var issued []session.Issued
 	for range 3 {
 		iss, err := r.Create(ctx, "u1", session.Login{})
@@ -334,13 +382,13 @@ func TestRotateAndStepUp(t *testing.T) {
 func TestRememberMe(t *testing.T) {
 	t.Parallel()
 	var ev events
-	m, _, c := newManager(t, session.Config{RememberMe: true, OnEvent: ev.hook})
+	m, _, c := newManager(t, session.Config{RememberMe: true, Hook: ev.hook})
 	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}, Remember: true})
 	require.NoError(t, err)
 	require.NotEmpty(t, iss.RememberToken)
 	require.NotEqual(t, iss.Token, iss.RememberToken)
 	require.Equal(t, t0.Add(30*24*time.Hour), iss.RememberExpires)
-	require.True(t, iss.Session.Remembered())
+	require.NotEmpty(t, iss.Session.RememberFamily)
 
 	c.Add(time.Hour) // the session idled out
 	_, err = m.Validate(ctx, iss.Token)
@@ -382,7 +430,7 @@ func TestRememberMe(t *testing.T) {
 	require.ErrorIs(t, err, session.ErrLimit)
 	require.NotEmpty(t, res.RememberToken)
 
-	off := session.New(memstore.NewSessionStore(), session.Config{})
+	off := mustNew(t, memstore.NewSessionStore(), session.Config{})
 	_, err = off.Resume(ctx, iss.RememberToken, session.Login{})
 	require.ErrorIs(t, err, session.ErrRememberDisabled)
 }
@@ -390,7 +438,7 @@ func TestRememberMe(t *testing.T) {
 func TestListAndRevoke(t *testing.T) {
 	t.Parallel()
 	var ev events
-	m, _, c := newManager(t, session.Config{MaxSessions: 5, OnEvent: ev.hook})
+	m, _, c := newManager(t, session.Config{MaxSessions: 5, Hook: ev.hook})
 	var issued []session.Issued
 	for i := range 4 {
 		c.Add(time.Second)
@@ -411,14 +459,12 @@ func TestListAndRevoke(t *testing.T) {
 	_, err = m.Validate(ctx, issued[0].Token)
 	require.ErrorIs(t, err, session.ErrNotFound)
 
-	_, err = m.RevokeOthers(ctx, "u1", "")
-	require.ErrorIs(t, err, session.ErrNotFound)
-	n, err := m.RevokeOthers(ctx, "u1", issued[3].Session.ID)
+	n, err := m.RevokeAll(ctx, "u1", issued[3].Session.ID)
 	require.NoError(t, err)
 	require.Equal(t, 2, n)
 	_, err = m.Validate(ctx, issued[3].Token)
 	require.NoError(t, err)
-	n, err = m.RevokeAll(ctx, "u1")
+	n, err = m.RevokeAll(ctx, "u1", "")
 	require.NoError(t, err)
 	require.Equal(t, 1, n)
 	l, err = m.List(ctx, "u1")
@@ -447,7 +493,7 @@ func TestFailClosed(t *testing.T) {
 	st.setFail(nil)
 	c.Add(2 * time.Minute)
 	failTouch := &touchFailer{Store: st.Store, err: boom}
-	m2 := session.New(failTouch, session.Config{Now: c.Now})
+	m2 := mustNew(t, failTouch, session.Config{Now: c.Now})
 	_, err = m2.Validate(ctx, iss.Token)
 	require.ErrorIs(t, err, boom)
 }
@@ -462,7 +508,7 @@ func (f *touchFailer) Touch(context.Context, [32]byte, time.Time, time.Time) err
 func TestCleanup(t *testing.T) {
 	t.Parallel()
 	c := newClock()
-	m := session.New(memstore.NewSessionStore(), session.Config{MaxSessions: session.Unlimited, Now: c.Now})
+	m := mustNew(t, memstore.NewSessionStore(), session.Config{MaxSessions: session.Unlimited, Now: c.Now})
 	for range 3 {
 		_, err := m.Create(ctx, "u1", session.Login{})
 		require.NoError(t, err)
@@ -472,7 +518,7 @@ func TestCleanup(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 3, n)
 	// A store that expires by itself needs no cleanup.
-	n, err = session.New(&touchFailer{Store: memstore.NewSessionStore()}, session.Config{}).Cleanup(ctx)
+	n, err = mustNew(t, &touchFailer{Store: memstore.NewSessionStore()}, session.Config{}).Cleanup(ctx)
 	require.NoError(t, err)
 	require.Zero(t, n)
 }
@@ -542,10 +588,10 @@ func TestRotateRacingRevocation(t *testing.T) {
 	t.Parallel()
 	st := memstore.NewSessionStore()
 	c := newClock()
-	m := session.New(st, session.Config{Now: c.Now})
+	m := mustNew(t, st, session.Config{Now: c.Now})
 	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}})
 	require.NoError(t, err)
-	racing := session.New(revokeAfterGet{st}, session.Config{Now: c.Now})
+	racing := mustNew(t, revokeAfterGet{st}, session.Config{Now: c.Now})
 	_, err = racing.Rotate(ctx, iss.Token, nil)
 	require.ErrorIs(t, err, session.ErrNotFound)
 	l, err := m.List(ctx, "u1")

@@ -5,11 +5,15 @@ import (
 	"time"
 )
 
-// Store is what a [Manager] needs from storage: the sessions themselves, the
-// per-user index, and remember-me tokens. It is split into three small
-// interfaces so that each stays readable; an implementation provides all
-// three. memstore, sqlstore and redisstore implement it, and
-// session/sessiontest checks any implementation against the contract below.
+// Store is what a [Manager] needs from storage: the sessions themselves,
+// keyed by the SHA-256 hash of their token; the per-user index; the
+// tab-close mark; and remember-me tokens. memstore, sqlstore and
+// redisstore implement it, and session/sessiontest checks any
+// implementation against the contract below.
+//
+// It is one interface of eleven methods, in four groups, rather than four
+// small ones: an implementation needs all of them, and no caller uses a
+// group alone. A store may also implement [Cleaner] and [TokenPlacer].
 //
 // The contract, for every method:
 //   - Expiry is judged against the time passed in (the Manager's injected
@@ -21,18 +25,12 @@ import (
 //   - Every method is safe for concurrent use, including from several
 //     processes sharing one database.
 type Store interface {
-	Sessions
-	Index
-	RememberTokens
-	Marks
-}
+	// Sessions, keyed by the SHA-256 hash of their token.
 
-// Sessions stores sessions keyed by the SHA-256 hash of their token.
-type Sessions interface {
 	// Create stores s and enforces lim for s.UserID in the same atomic step:
 	// the user's live sessions (ExpiresAt after s.CreatedAt) are counted,
-	// and if there are lim.Max or more, DenyNew returns [ErrLimit] and
-	// stores nothing, while ReplaceOld deletes the oldest ones (by
+	// and if there are lim.Max or more, Create returns [ErrLimit] and
+	// stores nothing, unless lim.ReplaceOld, which deletes the oldest ones (by
 	// CreatedAt), with their remember-me families, until s fits. If replaces
 	// is not the zero hash, the user's session with that token hash is
 	// deleted first in the same step (token rotation; its remember-me
@@ -59,11 +57,10 @@ type Sessions interface {
 	// family, and returns the deleted session. Deleting an absent session
 	// returns [ErrNotFound].
 	Delete(ctx context.Context, hash [32]byte) (Session, error)
-}
 
-// Index is the per-user view. Every method costs O(that user's sessions),
-// never a scan of all sessions.
-type Index interface {
+	// The per-user index. Each of these costs O(that user's sessions),
+	// never a scan of all sessions.
+
 	// List returns the user's live sessions, oldest first.
 	List(ctx context.Context, userID string, now time.Time) ([]Session, error)
 	// Revoke deletes the user's session with id, with its remember-me
@@ -73,12 +70,10 @@ type Index interface {
 	// exceptID (none when empty), and every remember-me family of the user
 	// except that session's. It returns how many sessions it deleted.
 	RevokeUser(ctx context.Context, userID, exceptID string) (int, error)
-}
 
-// Marks records that a session's page was closed (see
-// [Manager.CloseHandler]): the session ends a short grace later unless a
-// request from it clears the mark first.
-type Marks interface {
+	// The tab-close mark (see [Manager.CloseHandler]): the session ends a
+	// short grace later unless a request from it clears the mark first.
+
 	// MarkClosing sets the session's Closing to closing and its ExpiresAt
 	// to expires, if the session with token hash hash is live at now; it
 	// returns [ErrNotFound] otherwise. The Manager marks a session with
@@ -88,12 +83,11 @@ type Marks interface {
 	// the mark lowers ExpiresAt, every store method treats a session whose
 	// grace has passed as expired, with no extra rule.
 	MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error
-}
 
-// RememberTokens stores remember-me tokens, keyed by the SHA-256 hash of
-// the token. Tokens of one login form a family; each use replaces the
-// token with a new one of the same family.
-type RememberTokens interface {
+	// Remember-me tokens, keyed by the SHA-256 hash of the token. Tokens
+	// of one login form a family; each use replaces the token with a new
+	// one of the same family.
+
 	// CreateRemember stores a new token (the first of its family).
 	CreateRemember(ctx context.Context, r Remember) error
 	// RotateRemember atomically marks the unused, live token with hash old
@@ -131,13 +125,14 @@ type Cleaner interface {
 	DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error)
 }
 
-// Limit is the single-session rule a [Sessions.Create] call enforces.
+// Limit is the single-session rule a [Store.Create] call enforces.
 type Limit struct {
 	// Max is the number of live sessions a user may hold; 0 or less means
 	// no limit.
 	Max int
-	// Mode says what happens at the limit.
-	Mode LimitMode
+	// ReplaceOld says what happens at the limit: false refuses the new
+	// session with [ErrLimit], true deletes the oldest ones to make room.
+	ReplaceOld bool
 }
 
 // Remember is a stored remember-me token.

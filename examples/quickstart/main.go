@@ -167,7 +167,10 @@ func run(ctx context.Context, w io.Writer) error {
 	// 6. Sessions: one live session per account (the single-session rule),
 	// logged out after 10 idle minutes. A fake clock stands in for waiting.
 	now := time.Now()
-	sessions := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	sessions, err := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	if err != nil {
+		return err
+	}
 	laptop, err := sessions.Create(ctx, "user-1", session.Login{Factors: []string{"password", "totp"}, IP: "203.0.113.9"})
 	if err != nil {
 		return err
@@ -183,9 +186,13 @@ func run(ctx context.Context, w io.Writer) error {
 	// user get the same answer; a right one starts a session.
 	users := &userTable{byID: map[string]auth.User{}}
 	var welcome auth.Notification
+	authSessions, err := session.New(st.Session(), session.Config{})
+	if err != nil {
+		return err
+	}
 	authn, err := auth.New(auth.Deps{
 		Store: st.Auth(), Users: users, Hasher: hasher, Policy: policy,
-		Sessions: auth.Sessions(session.New(st.Session(), session.Config{})),
+		Sessions: auth.Sessions(authSessions),
 		MFA:      auth.Factors(factors),
 		Notifier: auth.NotifierFunc(func(_ context.Context, n auth.Notification) error { welcome = n; return nil }),
 	}, auth.Config{})

@@ -28,7 +28,11 @@ import (
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen address (keep it on localhost: cookies are not Secure)")
 	flag.Parse()
-	srv := &http.Server{Addr: *addr, Handler: newApp(time.Now), ReadHeaderTimeout: 5 * time.Second}
+	app, err := newApp(time.Now)
+	if err != nil {
+		log.Fatal(err)
+	}
+	srv := &http.Server{Addr: *addr, Handler: app, ReadHeaderTimeout: 5 * time.Second}
 	log.Printf("listening on http://%s/", *addr)
 	log.Fatal(srv.ListenAndServe())
 }
@@ -69,14 +73,17 @@ type view struct {
 	Message  string
 }
 
-func newApp(now func() time.Time) http.Handler {
-	sessions := session.New(memstore.NewSessionStore(), session.Config{
+func newApp(now func() time.Time) (http.Handler, error) {
+	sessions, err := session.New(memstore.NewSessionStore(), session.Config{
 		IdleTimeout:       2 * time.Minute,
 		InsecureDevCookie: true, // http://localhost only
 		Unauthenticated:   http.RedirectHandler("/", http.StatusSeeOther),
 		OnError:           func(_ context.Context, err error) { log.Print(err) },
 		Now:               now,
 	})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, _ *http.Request) {
 		render(w, view{Message: "Log in. A second login for the same user elsewhere is refused while this one is live."})
@@ -106,7 +113,7 @@ func newApp(now func() time.Time) http.Handler {
 	})
 	app.HandleFunc("POST /app/end-all", func(w http.ResponseWriter, r *http.Request) {
 		s, _ := session.FromContext(r.Context())
-		if _, err := sessions.RevokeAll(r.Context(), s.UserID); err != nil {
+		if _, err := sessions.RevokeAll(r.Context(), s.UserID, ""); err != nil {
 			http.Error(w, "try again", http.StatusServiceUnavailable)
 			return
 		}
@@ -117,7 +124,7 @@ func newApp(now func() time.Time) http.Handler {
 	mux.Handle("POST /session/close", sessions.CloseHandler())
 	mux.Handle("GET /session/time-left", sessions.TimeLeftHandler())
 	// Refuse cross-origin form posts (login CSRF, "end all" CSRF).
-	return http.NewCrossOriginProtection().Handler(mux)
+	return http.NewCrossOriginProtection().Handler(mux), nil
 }
 
 func render(w http.ResponseWriter, v view) {

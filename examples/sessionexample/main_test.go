@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
-
-	"github.com/bulwarkhq/bulwark/session"
 )
 
 // TestBrowserFlow drives the example as a browser would.
@@ -22,7 +20,9 @@ func TestBrowserFlow(t *testing.T) {
 	var mu sync.Mutex
 	now := time.Now()
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	srv := httptest.NewServer(newApp(clock))
+	app, err := newApp(clock)
+	require.NoError(t, err)
+	srv := httptest.NewServer(app)
 	t.Cleanup(srv.Close)
 	browser := func() *http.Client {
 		jar, err := cookiejar.New(nil)
@@ -67,7 +67,7 @@ func TestBrowserFlow(t *testing.T) {
 	code, _ = do(a, http.MethodPost, "/session/close", nil)
 	require.Equal(t, http.StatusNoContent, code)
 	mu.Lock()
-	now = now.Add(session.DefaultCloseGrace)
+	now = now.Add(10 * time.Second) // the default Config.CloseGrace
 	mu.Unlock()
 	_, body = do(a, http.MethodGet, "/app/", nil)
 	require.Contains(t, body, "Log in.", "the tab was closed: logged out, sent back to the login page")

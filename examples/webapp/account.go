@@ -54,7 +54,7 @@ func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 	}
 	v.Title = "Account security"
 	v.Data = accountData{Sessions: list, CurrentID: s.ID, MFA: st, TOTPOn: st.TOTP == mfa.TOTPActive,
-		Idle: humanDuration(a.sessions.IdleTimeout()), Activity: activity}
+		Idle: humanDuration(a.sessions.Config().IdleTimeout), Activity: activity}
 	if r.URL.Query().Has("ended") {
 		v.Notice = "Session ended."
 	}
@@ -95,7 +95,7 @@ func (a *App) endSession(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) endOtherSessions(w http.ResponseWriter, r *http.Request) {
 	s := sess(r)
-	if _, err := a.sessions.RevokeOthers(r.Context(), s.UserID, s.ID); err != nil {
+	if _, err := a.sessions.RevokeAll(r.Context(), s.UserID, s.ID); err != nil {
 		a.internalError(w, r, err)
 		return
 	}
@@ -104,7 +104,7 @@ func (a *App) endOtherSessions(w http.ResponseWriter, r *http.Request) {
 
 func (a *App) endAllSessions(w http.ResponseWriter, r *http.Request) {
 	s := sess(r)
-	if _, err := a.sessions.RevokeAll(r.Context(), s.UserID); err != nil {
+	if _, err := a.sessions.RevokeAll(r.Context(), s.UserID, ""); err != nil {
 		a.internalError(w, r, err)
 		return
 	}
@@ -206,7 +206,7 @@ func (a *App) mfaConfirm(w http.ResponseWriter, r *http.Request) {
 	}
 	codes, err := a.factors.GenerateRecoveryCodes(ctx, s.UserID)
 	if err == nil {
-		_, err = a.sessions.RevokeOthers(ctx, s.UserID, s.ID)
+		_, err = a.sessions.RevokeAll(ctx, s.UserID, s.ID)
 	}
 	if err != nil {
 		a.internalError(w, r, err)

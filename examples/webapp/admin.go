@@ -96,7 +96,7 @@ func (a *App) renderAdmin(w http.ResponseWriter, r *http.Request, v view) {
 // with the administrator as the actor.
 func (a *App) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 	user := r.PathValue("id")
-	n, err := a.sessions.RevokeAll(r.Context(), user)
+	n, err := a.sessions.RevokeAll(r.Context(), user, "")
 	if err == nil {
 		_, err = a.audit.Append(r.Context(), audit.Event{
 			Actor: sess(r).UserID, Action: "admin.sessions.ended", TargetType: "user", TargetID: user,

@@ -182,15 +182,18 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(), EmailFactorStore: st.MFA(),
 			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}
 	}
-	a.sessions = session.New(sessionStore, session.Config{
+	a.sessions, err = session.New(sessionStore, session.Config{
 		IdleTimeout:       cfg.IdleTimeout,
 		InsecureDevCookie: !cfg.TLS, // plain http://127.0.0.1 in development only
 		ClientIP:          cfg.ClientIP,
 		Unauthenticated:   http.HandlerFunc(a.signinRedirect),
 		OnError:           a.logError,
-		OnEvent:           a.onSessionEvent,
+		Hook:              a.onSessionEvent,
 		Now:               cfg.Now,
 	})
+	if err != nil {
+		return nil, err
+	}
 
 	// Second factors, with the development mailer for emailed codes.
 	a.mail = newDevMailer(cfg.Mail, cfg.Now, cfg.DevMailbox || cfg.InsecureOpenMailbox)

@@ -107,7 +107,7 @@ func TestFailClosed(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, res.StatusCode)
 	require.NotContains(t, res.Body, "sql", "errors stay in the log")
 	for _, ck := range res.Cookies {
-		require.NotEqual(t, ta.sessions.CookieName(), ck.Name, "no session cookie on failure")
+		require.NotEqual(t, ta.sessions.Config().CookieName, ck.Name, "no session cookie on failure")
 	}
 }
 

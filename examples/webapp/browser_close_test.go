@@ -35,7 +35,7 @@ func (b *beaconLog) WithGroup(string) slog.Handler      { return b }
 // grace is over. It calls closeTab.
 func checkCloseBeacon(t *testing.T, ta *testApp, beacons *beaconLog, tab context.Context, closeTab context.CancelFunc, userID string) {
 	t.Helper()
-	grace := ta.sessions.CloseGrace()
+	grace := ta.sessions.Config().CloseGrace
 	const wait, tick = 30 * time.Second, 20 * time.Millisecond
 	closingAt := func() int64 {
 		var n, at int64
@@ -108,7 +108,7 @@ func TestBrowserCloseOneOfTwoTabs(t *testing.T) {
 	const email = "two.tabs@example.com"
 	ta.signUpAndIn(t, browser(t), email) // the account; the browser signs in below
 	userID := ta.userID(t, email)
-	_, err := ta.sessions.RevokeAll(t.Context(), userID) // one session at a time
+	_, err := ta.sessions.RevokeAll(t.Context(), userID, "") // one session at a time
 	require.NoError(t, err)
 
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -144,7 +144,7 @@ func TestBrowserCloseOneOfTwoTabs(t *testing.T) {
 	require.Eventually(t, func() bool { return beacons.n.Load() > n }, 30*time.Second, 20*time.Millisecond, "the closed tab's beacon arrived")
 	require.Eventually(t, func() bool { return closingAt() == 0 }, 30*time.Second, 20*time.Millisecond,
 		"the tab left open cleared the mark")
-	ta.clock.Add(ta.sessions.CloseGrace() + time.Second)
+	ta.clock.Add(ta.sessions.Config().CloseGrace + time.Second)
 	ss, err := ta.sessions.List(t.Context(), userID)
 	require.NoError(t, err)
 	require.Len(t, ss, 1, "still signed in in the tab left open")

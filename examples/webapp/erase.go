@@ -40,7 +40,7 @@ func (a *App) registerErasers() {
 		return nil
 	}))
 	a.lifecycle.Register("sessions", retention.EraserFunc(func(ctx context.Context, user string) error {
-		_, err := a.sessions.RevokeAll(ctx, user) // ASVS 7.4.2
+		_, err := a.sessions.RevokeAll(ctx, user, "") // ASVS 7.4.2
 		return err
 	}))
 	a.lifecycle.Register("profile", retention.EraserFunc(a.db.deleteUser))

@@ -96,7 +96,7 @@ func BenchmarkAuthenticatedPage(b *testing.B) {
 		u, err := http.NewRequest("GET", ta.srv.URL, nil)
 		require.NoError(b, err)
 		for _, ck := range c.Jar.Cookies(u.URL) {
-			if ck.Name == ta.sessions.CookieName() {
+			if ck.Name == ta.sessions.Config().CookieName {
 				cookies = append(cookies, ck)
 			}
 		}

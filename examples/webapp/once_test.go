@@ -84,7 +84,7 @@ func TestFormAfterSessionEndedMaySendAgain(t *testing.T) {
 	token := regexp.MustCompile(`name="form_token" value="([^"]+)"`).FindStringSubmatch(ta.do(t, c, "GET", "/clients/new", nil).Body)
 	require.NotNil(t, token)
 	form := url.Values{"name": {"Charles Babbage"}, "form_token": {token[1]}}
-	ta.clock.Add(ta.sessions.IdleTimeout() + time.Minute)
+	ta.clock.Add(ta.sessions.Config().IdleTimeout + time.Minute)
 	res := ta.do(t, c, "POST", "/clients/new", form)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	require.Contains(t, res.Header.Get("Location"), "/signin")

@@ -100,7 +100,7 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 func (a *App) signinRedirect(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	target := "/signin"
-	if _, err := r.Cookie(a.sessions.CookieName()); err == nil {
+	if _, err := r.Cookie(a.sessions.Config().CookieName); err == nil {
 		target += "?ended=1"
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)

@@ -199,7 +199,7 @@ func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginR
 		http.SetCookie(w, a.cookie(pendingCookie, "", "/signin", -1))
 		page, title = "signin", "Sign in"
 		fail(http.StatusConflict, "This account is already signed in on another device. Sign out there, or wait until that session times out after "+
-			humanDuration(a.sessions.IdleTimeout())+" of inactivity.")
+			humanDuration(a.sessions.Config().IdleTimeout)+" of inactivity.")
 	case errors.Is(err, auth.ErrInvalidCredentials):
 		fail(http.StatusUnauthorized, "That login and password do not match an account.")
 	case errors.Is(err, auth.ErrRateLimited):

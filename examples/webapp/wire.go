@@ -57,10 +57,7 @@ func (s authSessions) EndSession(ctx context.Context, userID, id string) error {
 }
 
 func (s authSessions) EndSessions(ctx context.Context, userID, exceptID string) (int, error) {
-	if exceptID != "" {
-		return s.m.RevokeOthers(ctx, userID, exceptID)
-	}
-	return s.m.RevokeAll(ctx, userID)
+	return s.m.RevokeAll(ctx, userID, exceptID)
 }
 
 // credentials is auth's CredentialStore over the app's users table.

@@ -15,6 +15,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -55,12 +57,65 @@ func mk(user string, at time.Time, idle time.Duration) *session.Session {
 	}
 }
 
+// newManager returns a Manager over st, failing tb if [session.New] refuses.
+func newManager(tb testing.TB, st session.Store, cfg session.Config) *session.Manager {
+	tb.Helper()
+	m, err := session.New(st, cfg)
+	if err != nil {
+		tb.Fatalf("session.New: %v", err)
+	}
+	return m
+}
+
+// beacon sends m's tab-close beacon for token, as a closing page does
+// ([session.Manager.CloseHandler]). Store errors reach the Manager's
+// OnError too.
+func beacon(m *session.Manager, token string) error {
+	w := serve(m.CloseHandler(), http.MethodPost, m.Config().CookieName, token)
+	if w.Code != http.StatusNoContent {
+		return fmt.Errorf("close beacon: status %d", w.Code)
+	}
+	return nil
+}
+
+// pollTimeLeft polls m's time-left endpoint for token, as a page's
+// "expiring soon" banner does ([session.Manager.TimeLeftHandler]).
+func pollTimeLeft(m *session.Manager, token string) error {
+	w := serve(m.TimeLeftHandler(), http.MethodGet, m.Config().CookieName, token)
+	switch w.Code {
+	case http.StatusOK:
+		return nil
+	case http.StatusUnauthorized:
+		return session.ErrNotFound
+	default:
+		return fmt.Errorf("time left: status %d", w.Code)
+	}
+}
+
+// serve sends h a same-origin request carrying token in the cookie named
+// cookie.
+func serve(h http.Handler, method, cookie, token string) *httptest.ResponseRecorder {
+	r := httptest.NewRequest(method, "https://app.example/", nil)
+	r.AddCookie(&http.Cookie{Name: cookie, Value: token, Secure: true, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// modeName names what lim does at the limit, for test names.
+func modeName(lim session.Limit) string {
+	if lim.ReplaceOld {
+		return "replace-old"
+	}
+	return "deny-new"
+}
+
 func rem(user, family string, at time.Time) session.Remember {
 	return session.Remember{Hash: hash(), Family: family, UserID: user, AuthTime: at, CreatedAt: at, ExpiresAt: at.Add(24 * time.Hour)}
 }
 
 var (
-	deny1    = session.Limit{Max: 1, Mode: session.DenyNew}
+	deny1    = session.Limit{Max: 1}
 	noLimit  = session.Limit{}
 	zeroHash [32]byte
 )
@@ -390,7 +445,7 @@ func testDelete(s suite) {
 }
 
 func testDenyNew(s suite) {
-	lim := session.Limit{Max: 2, Mode: session.DenyNew}
+	lim := session.Limit{Max: 2}
 	a, b := mk("u1", base, 10*time.Minute), mk("u1", base.Add(time.Second), 5*time.Minute)
 	s.create(a, lim)
 	s.create(b, lim)
@@ -419,7 +474,7 @@ func testDenyNew(s suite) {
 }
 
 func testReplaceOld(s suite) {
-	lim := session.Limit{Max: 2, Mode: session.ReplaceOld}
+	lim := session.Limit{Max: 2, ReplaceOld: true}
 	a, b, c := mk("u1", base, time.Hour), mk("u1", base.Add(time.Second), time.Hour), mk("u1", base.Add(2*time.Second), time.Hour)
 	a.RememberFamily = uuid.Must(uuid.NewV7()).String()
 	ra := rem("u1", a.RememberFamily, base)
@@ -438,7 +493,7 @@ func testReplaceOld(s suite) {
 	s.mustNotFound(err, "remember-me of an evicted session")
 	// Limit 1 evicts everything else.
 	d := mk("u1", base.Add(3*time.Second), time.Hour)
-	ev = s.create(d, session.Limit{Max: 1, Mode: session.ReplaceOld})
+	ev = s.create(d, session.Limit{Max: 1, ReplaceOld: true})
 	slices.Sort(ev)
 	want := []string{b.ID, c.ID}
 	slices.Sort(want)
@@ -669,9 +724,10 @@ func testRememberReuse(s suite) {
 
 func testConcurrentLimit(s suite) {
 	const n = 40
-	for _, mode := range []session.LimitMode{session.DenyNew, session.ReplaceOld} {
-		user := "u-" + mode.String()
-		lim := session.Limit{Max: 3, Mode: mode}
+	for _, replace := range []bool{false, true} {
+		lim := session.Limit{Max: 3, ReplaceOld: replace}
+		mode := modeName(lim)
+		user := "u-" + mode
 		var wg sync.WaitGroup
 		var mu sync.Mutex
 		ok, denied := 0, 0
@@ -695,31 +751,31 @@ func testConcurrentLimit(s suite) {
 		if live != 3 {
 			s.t.Fatalf("%s: %d live sessions, want 3", mode, live)
 		}
-		if mode == session.DenyNew && (ok != 3 || denied != n-3) {
+		if !replace && (ok != 3 || denied != n-3) {
 			s.t.Fatalf("DenyNew: %d created, %d denied; want 3 and %d", ok, denied, n-3)
 		}
-		if mode == session.ReplaceOld && ok != n {
+		if replace && ok != n {
 			s.t.Fatalf("ReplaceOld: %d created, want %d", ok, n)
 		}
 	}
 }
 
 // RunConcurrentLogins checks the single-session rule across app instances:
-// for DenyNew and ReplaceOld with a limit of 1 it makes logins concurrent
+// refusing new logins and replacing old ones, with a limit of 1, it makes logins concurrent
 // logins for one account (with a limit of 3, a fifth as many, to keep the
 // run short), spread over one
 // [session.Manager] per store that newInstances returns (separate pools on
 // one shared database, say), and checks that exactly the limit's number of
 // sessions is left live, that no more were ever live while the logins ran,
-// and that DenyNew admitted exactly that many.
+// and that refusing admitted exactly that many.
 func RunConcurrentLogins(t *testing.T, newInstances func(t *testing.T) []session.Store, logins int) {
-	for _, lim := range []session.Limit{{Max: 1, Mode: session.DenyNew}, {Max: 1, Mode: session.ReplaceOld},
-		{Max: 3, Mode: session.DenyNew}, {Max: 3, Mode: session.ReplaceOld}} {
-		t.Run(fmt.Sprintf("%s-%d", lim.Mode, lim.Max), func(t *testing.T) {
+	for _, lim := range []session.Limit{{Max: 1}, {Max: 1, ReplaceOld: true},
+		{Max: 3}, {Max: 3, ReplaceOld: true}} {
+		t.Run(fmt.Sprintf("%s-%d", modeName(lim), lim.Max), func(t *testing.T) {
 			stores := newInstances(t)
 			ms := make([]*session.Manager, len(stores))
 			for i, st := range stores {
-				ms[i] = session.New(st, session.Config{MaxSessions: lim.Max, LimitMode: lim.Mode})
+				ms[i] = newManager(t, st, session.Config{MaxSessions: lim.Max, ReplaceOld: lim.ReplaceOld})
 			}
 			ctx := context.Background()
 			logins := logins
@@ -777,7 +833,7 @@ func RunConcurrentLogins(t *testing.T, newInstances func(t *testing.T) []session
 				t.Fatalf("%d live sessions at the end, at most %d during the run; want exactly %d and never more", len(l), maxLive, lim.Max)
 			}
 			want := logins
-			if lim.Mode == session.DenyNew {
+			if !lim.ReplaceOld {
 				want = lim.Max
 			}
 			if created != want || created+denied != logins {
@@ -791,7 +847,7 @@ func RunConcurrentLogins(t *testing.T, newInstances func(t *testing.T) []session
 // refresh is due, so each call costs exactly one store read.
 func BenchmarkValidate(b *testing.B, st session.Store) {
 	now := time.Now()
-	m := session.New(st, session.Config{Now: func() time.Time { return now }})
+	m := newManager(b, st, session.Config{Now: func() time.Time { return now }})
 	ctx := context.Background()
 	iss, err := m.Create(ctx, "bench-user", session.Login{Factors: []string{"password"}, IP: "192.0.2.1", UserAgent: "bench"})
 	if err != nil {
@@ -812,7 +868,7 @@ func BenchmarkValidate(b *testing.B, st session.Store) {
 func RunValidateRoundTrips(t *testing.T, st session.Store, calls func() int64) {
 	t.Helper()
 	now := time.Now()
-	m := session.New(st, session.Config{Now: func() time.Time { return now }})
+	m := newManager(t, st, session.Config{Now: func() time.Time { return now }})
 	ctx := context.Background()
 	iss, err := m.Create(ctx, "u1", session.Login{})
 	if err != nil {
@@ -823,14 +879,14 @@ func RunValidateRoundTrips(t *testing.T, st session.Store, calls func() int64) {
 	if _, err := m.Validate(ctx, iss.Token); err != nil {
 		t.Fatal(err)
 	}
-	now = now.Add(m.TouchInterval())
+	now = now.Add(m.Config().TouchInterval)
 	if _, err := m.Validate(ctx, iss.Token); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
 		advance time.Duration
 		want    int64
-	}{{0, 1}, {m.TouchInterval(), 2}} {
+	}{{0, 1}, {m.Config().TouchInterval, 2}} {
 		now = now.Add(tc.advance)
 		before := calls()
 		if _, err := m.Validate(ctx, iss.Token); err != nil {
@@ -858,7 +914,8 @@ func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []sessio
 	const grace = 10 * time.Second
 	ms := make([]*session.Manager, len(stores))
 	for i, st := range stores {
-		ms[i] = session.New(st, session.Config{Now: clock, CloseGrace: grace, TouchInterval: time.Second})
+		ms[i] = newManager(t, st, session.Config{Now: clock, CloseGrace: grace, TouchInterval: time.Second,
+			OnError: func(_ context.Context, err error) { t.Errorf("store error: %v", err) }})
 	}
 	ctx := context.Background()
 	iss, err := ms[0].Create(ctx, "user", session.Login{})
@@ -871,7 +928,7 @@ func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []sessio
 		if err != nil {
 			t.Fatalf("%s: Get: %v", what, err)
 		}
-		limit := s.LastSeen.Add(ms[0].IdleTimeout())
+		limit := s.LastSeen.Add(ms[0].Config().IdleTimeout)
 		if s.AbsoluteExpiry.Before(limit) {
 			limit = s.AbsoluteExpiry
 		}
@@ -887,11 +944,11 @@ func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []sessio
 				var err error
 				switch (i + r) % 3 {
 				case 0:
-					err = m.MarkClosing(ctx, iss.Token)
+					err = beacon(m, iss.Token)
 				case 1:
 					_, err = m.Validate(ctx, iss.Token)
 				default:
-					_, _, err = m.TimeLeft(ctx, iss.Token)
+					err = pollTimeLeft(m, iss.Token)
 				}
 				if err != nil {
 					t.Errorf("round %d, instance %d: %v", r, i, err)
@@ -916,8 +973,8 @@ func RunConcurrentClosing(t *testing.T, newInstances func(t *testing.T) []sessio
 	}
 	check("cleared")
 	// A mark no request follows ends it for everyone.
-	if err := ms[len(ms)-1].MarkClosing(ctx, iss.Token); err != nil {
-		t.Fatalf("MarkClosing: %v", err)
+	if err := beacon(ms[len(ms)-1], iss.Token); err != nil {
+		t.Fatalf("beacon: %v", err)
 	}
 	advance(grace)
 	for i, m := range ms {

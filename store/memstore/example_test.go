@@ -12,11 +12,14 @@ import (
 // and Redis stores, including the single-session rule, with nothing to set up.
 func Example() {
 	ctx := context.Background()
-	sessions := session.New(memstore.NewSessionStore(), session.Config{})
+	sessions, err := session.New(memstore.NewSessionStore(), session.Config{})
+	if err != nil {
+		panic(err)
+	}
 	if _, err := sessions.Create(ctx, "user-1", session.Login{}); err != nil {
 		panic(err)
 	}
-	_, err := sessions.Create(ctx, "user-1", session.Login{})
+	_, err = sessions.Create(ctx, "user-1", session.Login{})
 	fmt.Println(err)
 	// Output: session: concurrent session limit reached
 }

@@ -174,7 +174,7 @@ func sessionDel[K comparable, V comparable](m map[K]map[V]struct{}, k K, v V) {
 	}
 }
 
-// Create implements [session.Sessions].
+// Create implements [session.Store].
 func (m *SessionStore) Create(_ context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -198,7 +198,7 @@ func (m *SessionStore) Create(_ context.Context, s *session.Session, lim session
 	}
 	var evicted []string
 	if lim.Max > 0 && len(live) >= lim.Max {
-		if lim.Mode != session.ReplaceOld {
+		if !lim.ReplaceOld {
 			return nil, session.ErrLimit
 		}
 		slices.SortFunc(live, func(a, b *session.Session) int {
@@ -237,7 +237,7 @@ func (m *SessionStore) deleteFamily(userID, family string) {
 	sessionDel(m.userFams, userID, family)
 }
 
-// Get implements [session.Sessions].
+// Get implements [session.Store].
 func (m *SessionStore) Get(_ context.Context, hash [32]byte, now time.Time) (session.Session, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -248,7 +248,7 @@ func (m *SessionStore) Get(_ context.Context, hash [32]byte, now time.Time) (ses
 	return sessionCopy(s), nil
 }
 
-// Touch implements [session.Sessions].
+// Touch implements [session.Store].
 func (m *SessionStore) Touch(_ context.Context, hash [32]byte, now, expires time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -266,7 +266,7 @@ func (m *SessionStore) Touch(_ context.Context, hash [32]byte, now, expires time
 	return nil
 }
 
-// MarkClosing implements [session.Marks].
+// MarkClosing implements [session.Store].
 func (m *SessionStore) MarkClosing(_ context.Context, hash [32]byte, now, closing, expires time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -279,7 +279,7 @@ func (m *SessionStore) MarkClosing(_ context.Context, hash [32]byte, now, closin
 	return nil
 }
 
-// Delete implements [session.Sessions].
+// Delete implements [session.Store].
 func (m *SessionStore) Delete(_ context.Context, hash [32]byte) (session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -291,7 +291,7 @@ func (m *SessionStore) Delete(_ context.Context, hash [32]byte) (session.Session
 	return *s, nil
 }
 
-// List implements [session.Index].
+// List implements [session.Store].
 func (m *SessionStore) List(_ context.Context, userID string, now time.Time) ([]session.Session, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -307,7 +307,7 @@ func (m *SessionStore) List(_ context.Context, userID string, now time.Time) ([]
 	return out, nil
 }
 
-// Revoke implements [session.Index].
+// Revoke implements [session.Store].
 func (m *SessionStore) Revoke(_ context.Context, userID, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -320,7 +320,7 @@ func (m *SessionStore) Revoke(_ context.Context, userID, id string) error {
 	return session.ErrNotFound
 }
 
-// RevokeUser implements [session.Index].
+// RevokeUser implements [session.Store].
 func (m *SessionStore) RevokeUser(_ context.Context, userID, exceptID string) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -341,7 +341,7 @@ func (m *SessionStore) RevokeUser(_ context.Context, userID, exceptID string) (i
 	return n, nil
 }
 
-// CreateRemember implements [session.RememberTokens].
+// CreateRemember implements [session.Store].
 func (m *SessionStore) CreateRemember(_ context.Context, r session.Remember) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -352,7 +352,7 @@ func (m *SessionStore) CreateRemember(_ context.Context, r session.Remember) err
 	return nil
 }
 
-// RotateRemember implements [session.RememberTokens].
+// RotateRemember implements [session.Store].
 func (m *SessionStore) RotateRemember(_ context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -383,7 +383,7 @@ func (m *SessionStore) revokeFamily(userID, family string) {
 	m.deleteFamily(userID, family)
 }
 
-// RevokeRemember implements [session.RememberTokens].
+// RevokeRemember implements [session.Store].
 func (m *SessionStore) RevokeRemember(_ context.Context, hash [32]byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()

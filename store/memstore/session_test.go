@@ -3,6 +3,8 @@ package memstore_test
 import (
 	"context"
 	"encoding/binary"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strconv"
@@ -94,7 +96,7 @@ func BenchmarkSessionCleanupStall(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		m := session.New(st, session.Config{Now: func() time.Time { return t0.Add(2 * time.Minute) }})
+		m := mustSessions(b, st, session.Config{Now: func() time.Time { return t0.Add(2 * time.Minute) }})
 		iss, err := m.Create(ctx, "validating", session.Login{})
 		if err != nil {
 			b.Fatal(err)
@@ -162,10 +164,20 @@ func TestSessionExpiryIndexBounded(t *testing.T) {
 		{"beacon and poll repeated", func(t *testing.T, m *session.Manager, _ *time.Time) {
 			iss, err := m.Create(ctx, "u1", session.Login{})
 			require.NoError(t, err)
+			// The beacon and the poll, as a page sends them.
+			ck := &http.Cookie{Name: m.Config().CookieName, Value: iss.Token}
+			beacon, poll := m.CloseHandler(), m.TimeLeftHandler()
 			for range requests / 2 {
-				require.NoError(t, m.MarkClosing(ctx, iss.Token))
-				_, _, err := m.TimeLeft(ctx, iss.Token)
-				require.NoError(t, err)
+				r := httptest.NewRequest(http.MethodPost, "/session/close", nil)
+				r.AddCookie(ck)
+				w := httptest.NewRecorder()
+				beacon.ServeHTTP(w, r)
+				require.Equal(t, http.StatusNoContent, w.Code)
+				r = httptest.NewRequest(http.MethodGet, "/session/time-left", nil)
+				r.AddCookie(ck)
+				w = httptest.NewRecorder()
+				poll.ServeHTTP(w, r)
+				require.Equal(t, http.StatusOK, w.Code)
 			}
 		}},
 		{"rotations", func(t *testing.T, m *session.Manager, _ *time.Time) {
@@ -187,7 +199,7 @@ func TestSessionExpiryIndexBounded(t *testing.T) {
 			iss, err := m.Create(ctx, "u1", session.Login{})
 			require.NoError(t, err)
 			for range requests {
-				*now = now.Add(m.TouchInterval())
+				*now = now.Add(m.Config().TouchInterval)
 				_, err := m.Validate(ctx, iss.Token)
 				require.NoError(t, err)
 			}
@@ -198,7 +210,7 @@ func TestSessionExpiryIndexBounded(t *testing.T) {
 			t.Parallel()
 			st := memstore.NewSessionStore()
 			now := t0
-			m := session.New(st, session.Config{Now: func() time.Time { return now }, AbsoluteTimeout: requests * time.Hour})
+			m := mustSessions(t, st, session.Config{Now: func() time.Time { return now }, AbsoluteTimeout: requests * time.Hour})
 			tc.run(t, m, &now)
 			// One live session at most: a few entries, not one per request.
 			require.LessOrEqual(t, memstore.SessionIndexLen(st), 200, "expiry index entries after %d requests", requests)
@@ -242,4 +254,14 @@ func TestSessionExpiryIndexRebuildKeepsRecords(t *testing.T) {
 			require.NoError(t, err, "session %d", i)
 		}
 	}
+}
+
+// mustSessions returns session.New(st, cfg), failing tb on an error.
+func mustSessions(tb testing.TB, st session.Store, cfg session.Config) *session.Manager {
+	tb.Helper()
+	m, err := session.New(st, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
@@ -164,7 +165,7 @@ func TestSessionCluster(t *testing.T) {
 		cc := cl.client()
 		st := redisstore.New(cc, "spread:").Session()
 		now := time.Now()
-		m := session.New(st, session.Config{Now: func() time.Time { return now }})
+		m := mustSessions(t, st, session.Config{Now: func() time.Time { return now }})
 		const users = 10000
 		tokens := make([]string, users)
 		var wg sync.WaitGroup
@@ -187,7 +188,7 @@ func TestSessionCluster(t *testing.T) {
 		close(errs)
 		require.NoError(t, <-errs)
 		for _, i := range []int{0, 1, users / 2, users - 1} {
-			h, _ := session.HashToken(tokens[i])
+			h, _ := hashToken(tokens[i])
 			user := "user-" + strconv.Itoa(i)
 			require.Equal(t, st.TokenByte(user), h[0], "the token names its user's bucket")
 			s, err := m.Validate(ctx, tokens[i])
@@ -215,7 +216,14 @@ func TestSessionCluster(t *testing.T) {
 	// (the next token stays in its user's slot), list, revoke, logout.
 	t.Run("Flows", func(t *testing.T) {
 		cc := cl.client()
-		m := session.New(redisstore.New(cc, "flows:").Session(), session.Config{RememberMe: true, MaxSessions: session.Unlimited})
+		var reuses atomic.Int64
+		m := mustSessions(t, redisstore.New(cc, "flows:").Session(), session.Config{RememberMe: true, MaxSessions: session.Unlimited,
+			OnError: func(_ context.Context, err error) { t.Errorf("store error: %v", err) },
+			Hook: func(_ context.Context, e session.Event) {
+				if e.Type == session.EventRememberReuse {
+					reuses.Add(1)
+				}
+			}})
 		for i := range 20 {
 			user := "flow-" + strconv.Itoa(i)
 			a, err := m.Create(ctx, user, session.Login{Remember: true, Factors: []string{"password"}})
@@ -224,20 +232,23 @@ func TestSessionCluster(t *testing.T) {
 			require.NoError(t, err)
 			_, err = m.Validate(ctx, a.Token)
 			require.ErrorIs(t, err, session.ErrNotFound, "the rotated-away token")
-			res, err := m.Resume(ctx, a.RememberToken, session.Login{})
-			require.NoError(t, err)
+			code, resToken, next := resumeOverHTTP(m, a.RememberToken)
+			require.Equal(t, http.StatusOK, code, "resumed from the remember-me cookie")
+			require.NotEmpty(t, next, "a new remember-me token")
 			list, err := m.List(ctx, user)
 			require.NoError(t, err)
 			require.Len(t, list, 2)
-			_, err = m.Resume(ctx, a.RememberToken, session.Login{})
-			require.ErrorIs(t, err, session.ErrReused, "a used remember-me token")
-			for _, tok := range []string{rot.Token, res.Token} {
+			before := reuses.Load()
+			code, _, _ = resumeOverHTTP(m, a.RememberToken)
+			require.Equal(t, http.StatusUnauthorized, code, "a used remember-me token")
+			require.Equal(t, before+1, reuses.Load(), "reported as reuse")
+			for _, tok := range []string{rot.Token, resToken} {
 				_, err = m.Validate(ctx, tok)
 				require.ErrorIs(t, err, session.ErrNotFound, "reuse revokes the family's sessions")
 			}
 			b, err := m.Create(ctx, user, session.Login{})
 			require.NoError(t, err)
-			n, err := m.RevokeAll(ctx, user)
+			n, err := m.RevokeAll(ctx, user, "")
 			require.NoError(t, err)
 			require.Equal(t, 1, n)
 			_, err = m.Validate(ctx, b.Token)
@@ -288,7 +299,7 @@ func clusterCrash(t *testing.T, cl *testCluster) {
 	ctx := context.Background()
 	cc := cl.client()
 	st := redisstore.New(cc, "crash:").Session()
-	m := session.New(st, session.Config{})
+	m := mustSessions(t, st, session.Config{})
 	// A user in the last third of the slots: not the shard Failover used.
 	var user string
 	var slot int64
@@ -343,7 +354,7 @@ func clusterFailover(t *testing.T, cl *testCluster) {
 	ctx := context.Background()
 	cc := cl.client()
 	st := redisstore.New(cc, "failover:").Session()
-	m := session.New(st, session.Config{MaxSessions: session.Unlimited})
+	m := mustSessions(t, st, session.Config{MaxSessions: session.Unlimited})
 	const users = 300
 	type tok struct {
 		token   string
@@ -474,7 +485,7 @@ func BenchmarkSessionCluster(b *testing.B) {
 		cl := startCluster(b, primaries, 0)
 		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{cl.nodes[0].Addr()}, PoolSize: 64})
 		ctx := context.Background()
-		m := session.New(redisstore.New(cc, "bench:").Session(), session.Config{MaxSessions: session.Unlimited})
+		m := mustSessions(b, redisstore.New(cc, "bench:").Session(), session.Config{MaxSessions: session.Unlimited})
 		tokens := make([]string, 2000)
 		for i := range tokens {
 			iss, err := m.Create(ctx, "user-"+strconv.Itoa(i), session.Login{Factors: []string{"password"}})

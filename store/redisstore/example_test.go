@@ -20,7 +20,10 @@ func Example() {
 	defer func() { _ = rdb.Close() }()
 	st := redisstore.New(rdb, "myapp:")
 
-	sessions := session.New(st.Session(), session.Config{})
+	sessions, err := session.New(st.Session(), session.Config{})
+	if err != nil {
+		panic(err)
+	}
 	iss, err := sessions.Create(ctx, "user-1", session.Login{Factors: []string{"password"}})
 	if err != nil {
 		fmt.Println("Redis unavailable; the login is refused:", err)

@@ -2,6 +2,7 @@ package redisstore_test
 
 import (
 	"context"
+	"net/http"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,7 +42,7 @@ func TestRevocationRetryWaitsForReplica(t *testing.T) {
 	ctx := context.Background()
 
 	newManager := func() *session.Manager {
-		return session.New(redisstore.New(primary.client(), "w:").Session(), session.Config{})
+		return mustSessions(t, redisstore.New(primary.client(), "w:").Session(), session.Config{})
 	}
 	a, b := newManager(), newManager()
 	iss, err := a.Create(ctx, "user-1", session.Login{})
@@ -59,7 +60,7 @@ func TestRevocationRetryWaitsForReplica(t *testing.T) {
 	// The retries on another instance: the logout, and revocations
 	// that find nothing left.
 	require.ErrorIs(t, b.Destroy(ctx, iss.Token), redisstore.ErrNotReplicated, "retry of the logout")
-	_, err = b.RevokeAll(ctx, "user-1")
+	_, err = b.RevokeAll(ctx, "user-1", "")
 	require.ErrorIs(t, err, redisstore.ErrNotReplicated, "revoke all after the logout")
 }
 
@@ -74,10 +75,16 @@ func TestRememberReuseReportedWhenNotReplicated(t *testing.T) {
 	ctx := context.Background()
 	var mu sync.Mutex
 	var events []session.EventType
-	m := session.New(redisstore.New(primary.client(), "w:").Session(), session.Config{
+	var storeErrs []error
+	m := mustSessions(t, redisstore.New(primary.client(), "w:").Session(), session.Config{
 		RememberMe:  true,
 		MaxSessions: session.Unlimited,
-		OnEvent: func(_ context.Context, e session.Event) {
+		OnError: func(_ context.Context, err error) {
+			mu.Lock()
+			storeErrs = append(storeErrs, err)
+			mu.Unlock()
+		},
+		Hook: func(_ context.Context, e session.Event) {
 			mu.Lock()
 			events = append(events, e.Type)
 			mu.Unlock()
@@ -85,18 +92,25 @@ func TestRememberReuseReportedWhenNotReplicated(t *testing.T) {
 	})
 	iss, err := m.Create(ctx, "user-1", session.Login{Remember: true})
 	require.NoError(t, err)
-	res, err := m.Resume(ctx, iss.RememberToken, session.Login{})
-	require.NoError(t, err)
+	code, _, next := resumeOverHTTP(m, iss.RememberToken)
+	require.Equal(t, http.StatusOK, code)
+	require.NotEmpty(t, next)
 
 	replica.signal(syscall.SIGSTOP)
 	defer replica.signal(syscall.SIGCONT)
 	// The owner's own rotation, unacknowledged, is still reported as
 	// not replicated: the fix must not turn it into a success.
-	_, err = m.Resume(ctx, res.RememberToken, session.Login{})
-	require.ErrorIs(t, err, redisstore.ErrNotReplicated)
-	_, err = m.Resume(ctx, iss.RememberToken, session.Login{}) // the thief's copy
-	require.ErrorIs(t, err, session.ErrReused)
+	code, _, _ = resumeOverHTTP(m, next)
+	require.Equal(t, http.StatusUnauthorized, code)
+	mu.Lock()
+	require.Len(t, storeErrs, 1)
+	require.ErrorIs(t, storeErrs[0], redisstore.ErrNotReplicated)
+	require.NotContains(t, events, session.EventRememberReuse)
+	mu.Unlock()
+	code, _, _ = resumeOverHTTP(m, iss.RememberToken) // the thief's copy
+	require.Equal(t, http.StatusUnauthorized, code)
 	mu.Lock()
 	defer mu.Unlock()
-	require.Contains(t, events, session.EventRememberReuse)
+	require.Contains(t, events, session.EventRememberReuse, "reported as reuse")
+	require.Len(t, storeErrs, 1, "reuse is not a store error")
 }

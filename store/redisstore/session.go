@@ -141,7 +141,7 @@ local now, exp, e = tonumber(ARGV[2], 16), tonumber(ARGV[3], 16), rnum(v, 2)
 if e <= now then return 0 end
 local ls, ne = rhex(v, 1), rhex(v, 2)
 if now > rnum(v, 1) then ls = ARGV[2] end
--- A marked session keeps the mark's expiry (see session.Sessions.Touch):
+-- A marked session keeps the mark's expiry (see session.Store.Touch):
 -- the closing mark is the record's last 16 hex digits, zero when unmarked.
 local marked = (tonumber(string.sub(v, -16), 16) or 1) ~= 0
 local extend = exp > e and not marked
@@ -276,7 +276,7 @@ func sessionErr(op string, err error) error {
 	return fmt.Errorf("redisstore: session: %s: %w", op, err)
 }
 
-// Create implements [session.Sessions].
+// Create implements [session.Store].
 func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
 	h := sessionHex(s.TokenHash)
 	rep := ""
@@ -284,7 +284,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 		rep = sessionHex(replaces)
 	}
 	mode := "0"
-	if lim.Mode == session.ReplaceOld {
+	if lim.ReplaceOld {
 		mode = "1"
 	}
 	rec, err := encodeSession(s)
@@ -332,7 +332,7 @@ func sessionTime(v any) (time.Time, error) {
 	return time.UnixMicro(n).UTC(), nil
 }
 
-// Get implements [session.Sessions]. It is one GET of one string.
+// Get implements [session.Store]. It is one GET of one string.
 func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
 	rec, err := st.client.Get(ctx, st.sessionKey(hash)).Result()
 	if errors.Is(err, redis.Nil) {
@@ -352,7 +352,7 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 	return s, nil
 }
 
-// Touch implements [session.Sessions].
+// Touch implements [session.Store].
 func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
 	n, err := sessionTouch.Run(ctx, st.client, []string{st.sessionKey(hash)},
 		st.prefix, recHex(now), recHex(expires), sessionTTL(expires, now)).Int()
@@ -365,7 +365,7 @@ func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires t
 	return nil
 }
 
-// MarkClosing implements [session.Marks]. It is one script.
+// MarkClosing implements [session.Store]. It is one script.
 func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
 	n, err := sessionMarkClosing.Run(ctx, st.client, []string{st.sessionKey(hash)},
 		recHex(now), recHex(closing), recHex(expires), sessionTTL(expires, now)).Int()
@@ -378,7 +378,7 @@ func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, clo
 	return nil
 }
 
-// Delete implements [session.Sessions].
+// Delete implements [session.Store].
 func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
 	rec, err := st.s.runReplicated(ctx, sessionDelete, []string{st.sessionKey(hash)}, st.prefix, sessionHex(hash)).Text()
 	if errors.Is(err, redis.Nil) {
@@ -394,7 +394,7 @@ func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Sess
 	return s, nil
 }
 
-// List implements [session.Index].
+// List implements [session.Store].
 func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
 	res, err := sessionList.Run(ctx, st.client, []string{st.userKey("u", userID)}, st.prefix, recHex(now)).StringSlice()
 	if err != nil {
@@ -424,7 +424,7 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 	return out, nil
 }
 
-// Revoke implements [session.Index].
+// Revoke implements [session.Store].
 func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 	n, err := st.s.runReplicated(ctx, sessionRevoke, []string{st.userKey("u", userID)}, st.prefix, userID, id).Int()
 	if err != nil {
@@ -436,7 +436,7 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 	return nil
 }
 
-// RevokeUser implements [session.Index].
+// RevokeUser implements [session.Store].
 func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
 	n, err := st.s.runReplicated(ctx, sessionRevokeUser, []string{st.userKey("u", userID)}, st.prefix, userID, exceptID).Int()
 	if err != nil {
@@ -445,7 +445,7 @@ func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string)
 	return n, nil
 }
 
-// CreateRemember implements [session.RememberTokens].
+// CreateRemember implements [session.Store].
 func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
 	h := sessionHex(r.Hash)
 	err := sessionCreateRemember.Run(ctx, st.client, []string{st.hashKey("r", r.Hash)}, st.prefix, h, r.Family, r.UserID,
@@ -456,7 +456,7 @@ func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) 
 	return nil
 }
 
-// RotateRemember implements [session.RememberTokens].
+// RotateRemember implements [session.Store].
 func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
 	cmd := st.s.runReplicated(ctx, sessionRotateRemember, []string{st.hashKey("r", old)},
 		st.prefix, sessionHex(next), sessionMicros(now))
@@ -496,7 +496,7 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 	return r, nil
 }
 
-// RevokeRemember implements [session.RememberTokens].
+// RevokeRemember implements [session.Store].
 func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
 	n, err := st.s.runReplicated(ctx, sessionRevokeRemember, []string{st.hashKey("r", hash)}, st.prefix).Int()
 	if err != nil {

@@ -2,6 +2,10 @@ package redisstore_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -68,11 +72,11 @@ func TestSessionTTLs(t *testing.T) {
 	st := redisstore.New(c, prefix)
 	now := time.Now()
 	clock := func() time.Time { return now }
-	m := session.New(st.Session(), session.Config{RememberMe: true, Now: clock})
+	m := mustSessions(t, st.Session(), session.Config{RememberMe: true, Now: clock})
 	ctx := context.Background()
 	iss, err := m.Create(ctx, "u1", session.Login{Remember: true})
 	require.NoError(t, err)
-	hash, _ := session.HashToken(iss.Token)
+	hash, _ := hashToken(iss.Token)
 	ttl := func(k string) time.Duration {
 		d, err := c.PTTL(ctx, k).Result()
 		require.NoError(t, err)
@@ -81,7 +85,7 @@ func TestSessionTTLs(t *testing.T) {
 	sk := redisstore.SessionHashKey(st.Session(), "t", hash)
 	require.InDelta(t, float64(10*time.Minute), float64(ttl(sk)), float64(2*time.Second), "session TTL is the idle expiry")
 	require.InDelta(t, float64(12*time.Hour), float64(ttl(redisstore.SessionUserKey(st.Session(), "u", "u1"))), float64(2*time.Second), "index TTL covers the absolute expiry")
-	rh, _ := session.HashToken(iss.RememberToken)
+	rh, _ := hashToken(iss.RememberToken)
 	require.InDelta(t, float64(30*24*time.Hour), float64(ttl(redisstore.SessionHashKey(st.Session(), "r", rh))), float64(2*time.Second))
 
 	// Five minutes later on the Manager's clock, the key has five minutes
@@ -145,7 +149,7 @@ func TestSessionMalformedRecord(t *testing.T) {
 	c, prefix := testenv.Redis(t)
 	st := redisstore.New(c, prefix)
 	now := time.Now()
-	m := session.New(st.Session(), session.Config{Now: func() time.Time { return now }, MaxSessions: session.Unlimited})
+	m := mustSessions(t, st.Session(), session.Config{Now: func() time.Time { return now }, MaxSessions: session.Unlimited})
 	ctx := context.Background()
 	for name, mangle := range map[string]func(string) string{
 		"no user":       func(v string) string { return strings.Replace(v, "3:u-x", "0:", 1) },
@@ -157,7 +161,7 @@ func TestSessionMalformedRecord(t *testing.T) {
 	} {
 		iss, err := m.Create(ctx, "u-x", session.Login{})
 		require.NoError(t, err)
-		h, _ := session.HashToken(iss.Token)
+		h, _ := hashToken(iss.Token)
 		key := sessionKey(st, h)
 		v, err := c.Get(ctx, key).Result()
 		require.NoError(t, err)
@@ -178,7 +182,7 @@ func TestSessionValidateAllocs(t *testing.T) {
 	}
 	c, prefix := testenv.Redis(t)
 	now := time.Now()
-	m := session.New(redisstore.New(c, prefix).Session(), session.Config{Now: func() time.Time { return now }})
+	m := mustSessions(t, redisstore.New(c, prefix).Session(), session.Config{Now: func() time.Time { return now }})
 	ctx := context.Background()
 	iss, err := m.Create(ctx, "user-42", session.Login{Factors: []string{"password"}, IP: "192.0.2.1", UserAgent: "Mozilla/5.0"})
 	require.NoError(t, err)
@@ -188,4 +192,46 @@ func TestSessionValidateAllocs(t *testing.T) {
 		}
 	})
 	require.LessOrEqual(t, allocs, 10.0)
+}
+
+// mustSessions returns session.New(st, cfg), failing tb on an error.
+func mustSessions(tb testing.TB, st session.Store, cfg session.Config) *session.Manager {
+	tb.Helper()
+	m, err := session.New(st, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}
+
+// hashToken is the SHA-256 under which a store keeps token, as the Manager
+// computes it: of the 32 bytes that token encodes in base64url.
+func hashToken(token string) ([32]byte, bool) {
+	raw, err := base64.RawURLEncoding.Strict().DecodeString(token)
+	if err != nil || len(raw) != 32 {
+		return [32]byte{}, false
+	}
+	return sha256.Sum256(raw), true
+}
+
+// resumeOverHTTP sends m's middleware a request that carries only the
+// remember-me cookie rememberToken, as a browser does after a restart, and
+// returns the status and the session and remember-me tokens it set ("" for
+// none or cleared).
+func resumeOverHTTP(m *session.Manager, rememberToken string) (status int, token, remember string) {
+	name := m.Config().CookieName
+	h := m.Middleware(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	r := httptest.NewRequest(http.MethodGet, "https://app.example/", nil)
+	r.AddCookie(&http.Cookie{Name: name + "-remember", Value: rememberToken})
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	for _, c := range w.Result().Cookies() {
+		switch c.Name {
+		case name:
+			token = c.Value
+		case name + "-remember":
+			remember = c.Value
+		}
+	}
+	return w.Code, token, remember
 }

@@ -43,7 +43,10 @@ func Example() {
 		panic(err)
 	}
 
-	sessions := session.New(st.Session(), session.Config{})
+	sessions, err := session.New(st.Session(), session.Config{})
+	if err != nil {
+		panic(err)
+	}
 	iss, err := sessions.Create(ctx, "user-1", session.Login{Factors: []string{"password"}})
 	if err != nil {
 		panic(err)

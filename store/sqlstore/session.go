@@ -58,7 +58,7 @@ func (s *Store) Session() *SessionStore {
 			WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at, id`),
 		get:  s.query(`SELECT ` + sessionPacked(s.dialect) + ` FROM bulwark_session_sessions WHERE token_hash = $1`),
 		mark: s.query(`UPDATE bulwark_session_sessions SET closing_at = $3, expires_at = $4 WHERE token_hash = $1 AND expires_at > $2`),
-		// A marked session keeps the mark's expiry (see session.Sessions.Touch).
+		// A marked session keeps the mark's expiry (see session.Store.Touch).
 		touch: s.query(`UPDATE bulwark_session_sessions SET last_seen = ` + greatest + `(last_seen, $2),
 			expires_at = CASE WHEN closing_at = 0 THEN ` + greatest + `(expires_at, $3) ELSE expires_at END
 			WHERE token_hash = $1 AND expires_at > $2`),
@@ -227,7 +227,7 @@ func (st *SessionStore) sessionTx(ctx context.Context, keep error, fn func(tx *s
 	return ferr
 }
 
-// Create implements [session.Sessions].
+// Create implements [session.Store].
 func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
 	var evicted []string
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
@@ -307,7 +307,7 @@ func (st *SessionStore) sessionEnforce(ctx context.Context, tx *sql.Tx, userID s
 	if len(live) < lim.Max {
 		return nil, nil
 	}
-	if lim.Mode != session.ReplaceOld {
+	if !lim.ReplaceOld {
 		return nil, session.ErrLimit
 	}
 	var evicted []string
@@ -343,7 +343,7 @@ func (st *SessionStore) sessionDeleteFamily(ctx context.Context, tx *sql.Tx, fam
 	return nil
 }
 
-// Get implements [session.Sessions]. It is one query of one column (see
+// Get implements [session.Store]. It is one query of one column (see
 // sessionPacked); expiry is judged here, so the query has one argument.
 func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
 	var row string
@@ -364,7 +364,7 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 	return s, nil
 }
 
-// Touch implements [session.Sessions]. It is one statement.
+// Touch implements [session.Store]. It is one statement.
 func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
 	return st.execOne(ctx, "touch", st.q.touch, hash[:], Micros(now), Micros(expires))
 }
@@ -386,12 +386,12 @@ func (st *SessionStore) execOne(ctx context.Context, op, q string, args ...any) 
 	return nil
 }
 
-// MarkClosing implements [session.Marks]. It is one statement.
+// MarkClosing implements [session.Store]. It is one statement.
 func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
 	return st.execOne(ctx, "mark closing", st.q.mark, hash[:], Micros(now), Micros(closing), Micros(expires))
 }
 
-// Delete implements [session.Sessions].
+// Delete implements [session.Store].
 func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
 	var s session.Session
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
@@ -410,7 +410,7 @@ func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Sess
 	return s, nil
 }
 
-// List implements [session.Index].
+// List implements [session.Store].
 func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
 	rows, err := st.db.QueryContext(ctx, st.q.list, userID, Micros(now))
 	if err != nil {
@@ -431,7 +431,7 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 	return out, nil
 }
 
-// Revoke implements [session.Index].
+// Revoke implements [session.Store].
 func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
 		if err := st.sessionLock(ctx, tx, userID); err != nil {
@@ -441,7 +441,7 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 	})
 }
 
-// RevokeUser implements [session.Index].
+// RevokeUser implements [session.Store].
 func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
 	var n int64
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
@@ -472,7 +472,7 @@ func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string)
 	return int(n), err
 }
 
-// CreateRemember implements [session.RememberTokens].
+// CreateRemember implements [session.Store].
 func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
 	_, err := st.db.ExecContext(ctx, st.q.insertRemember, r.Hash[:], r.Family, r.UserID,
 		Micros(r.AuthTime), Micros(r.CreatedAt), Micros(r.ExpiresAt))
@@ -482,7 +482,7 @@ func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) 
 	return nil
 }
 
-// RotateRemember implements [session.RememberTokens]. The old token is
+// RotateRemember implements [session.Store]. The old token is
 // claimed with a conditional UPDATE, so of two concurrent rotations only
 // one succeeds and the other sees a used token.
 func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
@@ -533,7 +533,7 @@ func (st *SessionStore) sessionRevokeFamily(ctx context.Context, tx *sql.Tx, use
 	return st.sessionDeleteFamily(ctx, tx, fam)
 }
 
-// RevokeRemember implements [session.RememberTokens].
+// RevokeRemember implements [session.Store].
 func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
 	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
 		var fam, user string

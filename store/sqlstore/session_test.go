@@ -88,7 +88,7 @@ func TestSessionCleanup(t *testing.T) {
 			st := sessionStore(t, db.Open)
 			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 			clock := func() time.Time { return now }
-			m := session.New(st, session.Config{MaxSessions: session.Unlimited, RememberMe: true, Now: clock})
+			m := mustSessions(t, st, session.Config{MaxSessions: session.Unlimited, RememberMe: true, Now: clock})
 			ctx := context.Background()
 			for range 5 {
 				_, err := m.Create(ctx, "u1", session.Login{Remember: true})
@@ -161,14 +161,14 @@ func TestSessionRevokeWaitsForInflightCreatePostgres(t *testing.T) {
 	db := testenv.OpenPostgres(t, dsn)
 	st := sqlstore.New(db, sqlstore.Postgres)
 	require.NoError(t, st.Migrate(ctx))
-	m := session.New(st.Session(), session.Config{MaxSessions: session.Unlimited})
+	m := mustSessions(t, st.Session(), session.Config{MaxSessions: session.Unlimited})
 	user := "revoke-race-" + uuid.NewString() // advisory locks are per database, not per schema
 
 	for _, revoke := range []struct {
 		name string
 		fn   func(m *session.Manager) error
 	}{
-		{"RevokeAll", func(m *session.Manager) error { _, err := m.RevokeAll(ctx, user); return err }},
+		{"RevokeAll", func(m *session.Manager) error { _, err := m.RevokeAll(ctx, user, ""); return err }},
 		{"Revoke", func(m *session.Manager) error { return m.Revoke(ctx, user, "inflight-"+user) }},
 	} {
 		tx, err := db.BeginTx(ctx, nil)
@@ -189,7 +189,7 @@ func TestSessionRevokeWaitsForInflightCreatePostgres(t *testing.T) {
 		other.SetMaxOpenConns(1)
 		var pid int
 		require.NoError(t, other.QueryRowContext(ctx, `SELECT pg_backend_pid()`).Scan(&pid))
-		om := session.New(sqlstore.New(other, sqlstore.Postgres).Session(), session.Config{MaxSessions: session.Unlimited})
+		om := mustSessions(t, sqlstore.New(other, sqlstore.Postgres).Session(), session.Config{MaxSessions: session.Unlimited})
 		done := make(chan error, 1)
 		go func() { done <- revoke.fn(om) }()
 		// Commit once the revocation has either finished or is waiting for
@@ -249,7 +249,7 @@ func TestSessionValidateAllocsPostgres(t *testing.T) {
 	st := sqlstore.New(testenv.Postgres(t), sqlstore.Postgres)
 	require.NoError(t, st.Migrate(context.Background()))
 	now := time.Now()
-	m := session.New(st.Session(), session.Config{Now: func() time.Time { return now }})
+	m := mustSessions(t, st.Session(), session.Config{Now: func() time.Time { return now }})
 	iss, err := m.Create(context.Background(), "u1", session.Login{Factors: []string{"password", "totp"}, IP: "192.0.2.1", UserAgent: "test"})
 	require.NoError(t, err)
 	allocs := testing.AllocsPerRun(200, func() {
@@ -360,4 +360,14 @@ func TestSessionCleanupSkipsLockedRows(t *testing.T) {
 	n, err := st.DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the locked row, once free")
+}
+
+// mustSessions returns session.New(st, cfg), failing tb on an error.
+func mustSessions(tb testing.TB, st session.Store, cfg session.Config) *session.Manager {
+	tb.Helper()
+	m, err := session.New(st, cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
 }
