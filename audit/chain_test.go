@@ -23,7 +23,7 @@ func buildLog(t testing.TB, n, every int) ([]audit.Record, []audit.Checkpoint) {
 	var cps []audit.Checkpoint
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
-		r, err := c.Link(audit.Event{ID: fmt.Sprintf("id-%d", i), Time: base.Add(time.Duration(i) * time.Millisecond),
+		r, err := c.Link(audit.Entry{ID: fmt.Sprintf("id-%d", i), Time: base.Add(time.Duration(i) * time.Millisecond),
 			Tenant: "t", Actor: fmt.Sprintf("u%d", i%7), Action: "record.updated", Outcome: audit.Success,
 			Changes: []audit.Change{{Field: "n", Old: fmt.Sprint(i), New: fmt.Sprint(i + 1)}}})
 		require.NoError(t, err)
@@ -82,7 +82,7 @@ func TestTamperProperty(t *testing.T) {
 			rs[i].Actor = "mallory"
 			c := audit.Chain{Head: audit.Head{Stream: "t", Seq: rs[i].Seq - 1, Hash: rs[i].Prev}}
 			for j := i; j < len(rs); j++ {
-				r, err := c.Link(rs[j].Event)
+				r, err := c.Link(rs[j].Entry)
 				require.NoError(t, err)
 				rs[j] = r
 			}

@@ -4,7 +4,7 @@
 //
 // # Events
 //
-// An [Event] records the time (UTC, to the microsecond), the actor (a user id
+// An [Entry] records the time (UTC, to the microsecond), the actor (a user id
 // or a system job), the tenant, a stable dotted action (auth.login.failed,
 // record.updated), the target, the outcome, the client IP (take it from
 // clientip.Resolver so a spoofed X-Forwarded-For never lands here), the user
@@ -19,7 +19,7 @@
 // become [REDACTED], values that look like credentials ([LooksSecret]) too,
 // and payment card numbers are masked to their last four digits
 // ([MaskCardNumbers]). Strings are made valid UTF-8 and capped (user agents
-// at 512 bytes). [Escape] and [Event.String] render control characters,
+// at 512 bytes). [Escape] and [Entry.String] render control characters,
 // line separators and bidirectional overrides visibly, so a crafted value
 // cannot forge a log line (ASVS 16.4.1).
 //
@@ -110,7 +110,7 @@
 //
 // # What the log holds (for privacy notices)
 //
-// Each record keeps the fields of [Event] as given, after redaction: the
+// Each record keeps the fields of [Entry] as given, after redaction: the
 // actor's id, the client IP address and user agent (personal data under
 // GDPR), the target's id and the changed values. Location is not derived or
 // stored; hosts that add it put it in Details. Tell users which actions are

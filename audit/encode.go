@@ -271,11 +271,11 @@ type Chain struct {
 // Link returns ev as the next record of the chain and advances c.Head.
 // It fails, leaving c unchanged, when ev belongs to another stream or
 // cannot be encoded.
-func (c *Chain) Link(ev Event) (Record, error) {
+func (c *Chain) Link(ev Entry) (Record, error) {
 	if ev.Tenant != c.Head.Stream {
 		return Record{}, fmt.Errorf("audit: event of stream %q linked into %q", ev.Tenant, c.Head.Stream)
 	}
-	r := Record{Event: ev, Seq: c.Head.Seq + 1, Prev: c.Head.Hash}
+	r := Record{Entry: ev, Seq: c.Head.Seq + 1, Prev: c.Head.Hash}
 	var err error
 	c.buf, err = r.AppendBinary(c.buf[:0])
 	if err != nil {

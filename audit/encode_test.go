@@ -15,7 +15,7 @@ func sampleRecord() audit.Record {
 	return audit.Record{
 		Seq:  42,
 		Prev: [32]byte{1, 2, 3},
-		Event: audit.Event{
+		Entry: audit.Entry{
 			ID: "0190a6d8-0000-7000-8000-000000000001", Time: time.UnixMicro(1767225600123456).UTC(),
 			Tenant: "acme", Actor: "u1", ActorType: audit.ActorUser, Action: "record.updated",
 			TargetType: "invoice", TargetID: "inv-9", Outcome: audit.Success, IP: "203.0.113.7",

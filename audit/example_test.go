@@ -26,7 +26,7 @@ func Example() {
 	after := Customer{Email: "ann@example.org", Password: "hunter2", Card: "4111 1111 1111 1111"}
 	changes, _ := audit.Diff(before, after)
 
-	rec, err := log.Append(ctx, audit.Event{
+	rec, err := log.Append(ctx, audit.Entry{
 		Tenant: "acme", Actor: "u-17", Action: "customer.updated",
 		TargetType: "customer", TargetID: "c-9", IP: "203.0.113.7", Changes: changes,
 	})

@@ -165,7 +165,7 @@ func parseLine(b []byte) (Line, error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return Line{}, err
 		}
-		r := &Record{Seq: l.Seq, Prev: prev, Hash: hash, Event: Event{ID: l.ID, Time: t,
+		r := &Record{Seq: l.Seq, Prev: prev, Hash: hash, Entry: Entry{ID: l.ID, Time: t,
 			Tenant: l.Stream, Actor: l.Actor, ActorType: l.ActorType, Action: l.Action,
 			TargetType: l.TargetType, TargetID: l.TargetID, Outcome: Outcome(l.Outcome),
 			IP: l.IP, UserAgent: l.UserAgent, RequestID: l.RequestID, Details: l.Details}}

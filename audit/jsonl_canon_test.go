@@ -22,7 +22,7 @@ func TestJSONLNonCanonicalRejected(t *testing.T) {
 	ctx := context.Background()
 	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 2})
 	for range 3 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "alice", Action: "record.updated"})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "alice", Action: "record.updated"})
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer

@@ -17,10 +17,10 @@ import (
 	"github.com/google/uuid"
 )
 
-// ErrInvalidEvent is returned by [Log.Append] for an event without a valid
+// ErrInvalidEntry is returned by [Log.Append] for an event without a valid
 // action (a dotted name of lowercase letters, digits, _ and -), or one whose
 // encoding, after the per-field caps, would exceed 1 MiB.
-var ErrInvalidEvent = errors.New("audit: invalid event")
+var ErrInvalidEntry = errors.New("audit: invalid event")
 
 // ErrWrite wraps the store's error when [Log.Append] could not make an
 // event durable. With Config.FailOpen unset (the default) Append returns
@@ -139,7 +139,7 @@ func (l *Log) now() time.Time { return l.cfg.Now().UTC().Truncate(time.Microseco
 
 // Append redacts, chains and stores ev, and returns the stored record once
 // it is durable. Concurrent Appends are committed together. It returns
-// ErrInvalidEvent for a bad action or an oversized event (never swallowed
+// ErrInvalidEntry for a bad action or an oversized event (never swallowed
 // by FailOpen) and, unless Config.FailOpen is set, an
 // error wrapping ErrWrite when the store fails; the event is then not in
 // the log and the caller should fail the audited action.
@@ -147,7 +147,7 @@ func (l *Log) now() time.Time { return l.cfg.Now().UTC().Truncate(time.Microseco
 // A ctx already cancelled on entry returns its error and writes nothing;
 // once queued, Append waits for the write it joined even if ctx is
 // cancelled, so that its answer is always the truth about durability.
-func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
+func (l *Log) Append(ctx context.Context, ev Entry) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err // nothing written: the caller gave up first
 	}
@@ -166,7 +166,7 @@ func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
 		err = fmt.Errorf("%w: %w", ErrWrite, err)
 		if l.cfg.FailOpen {
 			l.report(ctx, err)
-			return Record{Event: ev}, nil
+			return Record{Entry: ev}, nil
 		}
 		return Record{}, err
 	}
@@ -181,19 +181,19 @@ func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
 // rolled back or cancelled with its request. Make the change, call
 // AppendTx, then commit; if AppendTx fails, roll back (fail closed).
 //
-// It returns ErrInvalidEvent for a bad event and an error wrapping
+// It returns ErrInvalidEntry for a bad event and an error wrapping
 // ErrWrite when tx fails; Config.FailOpen does not apply, since the host's
 // transaction is then unusable anyway. The record is not checkpointed in
 // the transaction (a checkpoint must not vouch for what may roll back);
 // automatic checkpoints of later appends and [Log.CheckpointAll] cover it.
-func (l *Log) AppendTx(ctx context.Context, tx TxAppender, ev Event) (Record, error) {
+func (l *Log) AppendTx(ctx context.Context, tx TxAppender, ev Entry) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
 	if err := l.prepare(&ev); err != nil {
 		return Record{}, err
 	}
-	recs, err := tx.Append(ctx, []Event{ev})
+	recs, err := tx.Append(ctx, []Entry{ev})
 	if err == nil && len(recs) != 1 {
 		err = errors.New("audit: store returned a wrong number of records")
 	}
@@ -231,9 +231,9 @@ func ValidAction(a string) bool {
 
 // prepare fills defaults, cleans strings and redacts, on a copy of the
 // caller's slices and map.
-func (l *Log) prepare(ev *Event) error {
+func (l *Log) prepare(ev *Entry) error {
 	if !ValidAction(ev.Action) {
-		return fmt.Errorf("%w: action must be a dotted lowercase name", ErrInvalidEvent)
+		return fmt.Errorf("%w: action must be a dotted lowercase name", ErrInvalidEntry)
 	}
 	if ev.Time.IsZero() {
 		ev.Time = l.now()
@@ -288,14 +288,14 @@ func (l *Log) prepare(ev *Event) error {
 	// an event would make the store fail the whole group-commit batch it
 	// rides in (every other caller's Append with it), so refuse it here.
 	if encodedSize(ev) > maxRecordBytes {
-		return fmt.Errorf("%w: encoded event over %d bytes", ErrInvalidEvent, maxRecordBytes)
+		return fmt.Errorf("%w: encoded event over %d bytes", ErrInvalidEntry, maxRecordBytes)
 	}
 	return nil
 }
 
 // encodedSize returns the length of ev's canonical encoding as a record
 // with the largest sequence number (see Record.AppendBinary).
-func encodedSize(ev *Event) int {
+func encodedSize(ev *Entry) int {
 	str := func(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
 	n := 1 + binary.MaxVarintLen64 + hashSize + 8
 	for _, s := range [...]string{ev.Tenant, ev.ID, ev.Actor, ev.ActorType, ev.Action, ev.TargetType,
@@ -360,7 +360,7 @@ type writer struct {
 }
 
 type request struct {
-	ev      Event
+	ev      Entry
 	rec     Record
 	err     error
 	taken   bool          // in a batch (guarded by writer.mu)
@@ -369,7 +369,7 @@ type request struct {
 	done    chan struct{} // closed when rec/err are set
 }
 
-func (w *writer) append(ctx context.Context, ev *Event, rec *Record) error {
+func (w *writer) append(ctx context.Context, ev *Entry, rec *Record) error {
 	w.mu.Lock()
 	if len(w.queue) == 0 && w.inflight < w.log.cfg.InFlight && !w.contended {
 		// Fast path: nobody to batch with. Write our own event now; those
@@ -535,7 +535,7 @@ func (s *idSource) newV7(t time.Time) (uuid.UUID, error) {
 }
 
 func (l *Log) commit(ctx context.Context, batch []*request) {
-	evs := make([]Event, len(batch))
+	evs := make([]Entry, len(batch))
 	for i, b := range batch {
 		evs[i] = b.ev
 	}
@@ -550,14 +550,14 @@ func (l *Log) commit(ctx context.Context, batch []*request) {
 }
 
 // oneEvent recycles the batch slices of the fast path.
-var oneEvent = sync.Pool{New: func() any { return new([1]Event) }}
+var oneEvent = sync.Pool{New: func() any { return new([1]Entry) }}
 
 // commitOne writes a batch of one event: the fast path.
-func (l *Log) commitOne(ctx context.Context, ev *Event, rec *Record) error {
-	one := oneEvent.Get().(*[1]Event)
+func (l *Log) commitOne(ctx context.Context, ev *Entry, rec *Record) error {
+	one := oneEvent.Get().(*[1]Entry)
 	one[0] = *ev
 	recs, err := l.write(ctx, one[:])
-	one[0] = Event{}
+	one[0] = Entry{}
 	oneEvent.Put(one)
 	if err != nil {
 		return err
@@ -570,7 +570,7 @@ func (l *Log) commitOne(ctx context.Context, ev *Event, rec *Record) error {
 // ignores the caller's cancellation (its answer must be the truth about
 // durability, and a batch carries other callers' events) but keeps its
 // values, and is bounded by writeTimeout (see writeDeadline).
-func (l *Log) write(ctx context.Context, evs []Event) ([]Record, error) {
+func (l *Log) write(ctx context.Context, evs []Entry) ([]Record, error) {
 	if ctx == context.Background() {
 		ctx = l.deadline.get() // nothing to carry over; saves an allocation
 	} else {

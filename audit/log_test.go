@@ -38,7 +38,7 @@ func TestZeroConfig(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	l := audit.New(memstore.NewAuditStore(), audit.Config{})
-	rec, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u1", Action: "record.updated",
+	rec, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated",
 		Changes: []audit.Change{{Field: "password", Old: "old-secret", New: "new-secret"}},
 		Details: map[string]string{"card": "4111111111111111", "api_token": "x"}})
 	require.NoError(t, err)
@@ -64,10 +64,10 @@ func TestAppendValidates(t *testing.T) {
 	t.Parallel()
 	l := audit.New(memstore.NewAuditStore(), audit.Config{})
 	for _, a := range []string{"", "Auth.Login", "auth..login", "auth.login.", "auth login", "auth.lögin"} {
-		_, err := l.Append(context.Background(), audit.Event{Action: a})
-		require.ErrorIs(t, err, audit.ErrInvalidEvent, a)
+		_, err := l.Append(context.Background(), audit.Entry{Action: a})
+		require.ErrorIs(t, err, audit.ErrInvalidEntry, a)
 	}
-	rec, err := l.Append(context.Background(), audit.Event{Action: "auth.login", Actor: "u\xff",
+	rec, err := l.Append(context.Background(), audit.Entry{Action: "auth.login", Actor: "u\xff",
 		UserAgent: strings.Repeat("é", 400)})
 	require.NoError(t, err)
 	require.Equal(t, "u\uFFFD", rec.Actor)
@@ -89,7 +89,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range each {
-				rec, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint("t", w%3), Actor: fmt.Sprint(w), Action: "record.updated",
+				rec, err := l.Append(ctx, audit.Entry{Tenant: fmt.Sprint("t", w%3), Actor: fmt.Sprint(w), Action: "record.updated",
 					RequestID: fmt.Sprint(w, "-", i)})
 				if err != nil {
 					t.Error(err)
@@ -125,7 +125,7 @@ func TestGroupCommitStress(t *testing.T) {
 	for w := range 16 {
 		wg.Go(func() {
 			for i := range 150 {
-				if _, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint(i % 2), Action: "x.y", Actor: fmt.Sprint(w)}); err != nil {
+				if _, err := l.Append(ctx, audit.Entry{Tenant: fmt.Sprint(i % 2), Action: "x.y", Actor: fmt.Sprint(w)}); err != nil {
 					t.Error(err)
 					return
 				}
@@ -142,7 +142,7 @@ func TestGroupCommitStress(t *testing.T) {
 
 type yieldingStore struct{ audit.Store }
 
-func (s yieldingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+func (s yieldingStore) Append(ctx context.Context, evs []audit.Entry) ([]audit.Record, error) {
 	runtime.Gosched()
 	r, err := s.Store.Append(ctx, evs)
 	runtime.Gosched()
@@ -159,7 +159,7 @@ type countingStore struct {
 // appenders pile up behind a write in progress and get batched. (An
 // uncontended in-memory write is quicker than a hand-off, and the Log
 // then writes each event itself, unbatched.)
-func (s *countingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+func (s *countingStore) Append(ctx context.Context, evs []audit.Entry) ([]audit.Record, error) {
 	s.mu.Lock()
 	s.n++
 	s.mu.Unlock()
@@ -175,14 +175,14 @@ type failingStore struct{ audit.Store }
 
 var errDown = errors.New("database down")
 
-func (failingStore) Append(context.Context, []audit.Event) ([]audit.Record, error) {
+func (failingStore) Append(context.Context, []audit.Entry) ([]audit.Record, error) {
 	return nil, errDown
 }
 
 func TestFailClosedAndOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	ev := audit.Event{Action: "auth.login"}
+	ev := audit.Entry{Action: "auth.login"}
 	_, err := audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{}).Append(ctx, ev)
 	require.ErrorIs(t, err, audit.ErrWrite)
 	require.ErrorIs(t, err, errDown)
@@ -214,7 +214,7 @@ func TestVerifyDetectsStoreTampering(t *testing.T) {
 	mem := memstore.NewAuditStore()
 	l := audit.New(mem, audit.Config{Signer: testKey, CheckpointEvery: 10})
 	for i := range 35 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	_, err := l.Checkpoint(ctx, "t")
@@ -274,7 +274,7 @@ func TestCheckpointAllVerifyAll(t *testing.T) {
 	ctx := context.Background()
 	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 4})
 	for i := range 6 {
-		_, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint("t", i%3), Action: "x.y"})
+		_, err := l.Append(ctx, audit.Entry{Tenant: fmt.Sprint("t", i%3), Action: "x.y"})
 		require.NoError(t, err)
 	}
 	n, err := l.CheckpointAll(ctx)
@@ -301,7 +301,7 @@ func TestQueryAndAccessReport(t *testing.T) {
 	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now})
 	add := func(actor, action string, out audit.Outcome, ip string) {
 		clk.Add(time.Second)
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: actor, Action: action, Outcome: out, IP: ip})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: actor, Action: action, Outcome: out, IP: ip})
 		require.NoError(t, err)
 	}
 	add("ann", audit.ActionLogin, audit.Success, "203.0.113.1")
@@ -347,7 +347,7 @@ func TestExportVerifyJSONL(t *testing.T) {
 	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: ed, CheckpointEvery: 5})
 	for i := range 23 {
 		clk.Add(time.Minute)
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u", Action: "record.updated", UserAgent: "evil\n{\"type\":\"record\"}",
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u", Action: "record.updated", UserAgent: "evil\n{\"type\":\"record\"}",
 			Changes: []audit.Change{{Field: "n", Old: fmt.Sprint(i), New: fmt.Sprint(i + 1)}}, Details: map[string]string{"ü": "\x00"}})
 		require.NoError(t, err)
 	}
@@ -459,7 +459,7 @@ type ctxStore struct {
 
 type ctxKey struct{}
 
-func (s *ctxStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+func (s *ctxStore) Append(ctx context.Context, evs []audit.Entry) ([]audit.Record, error) {
 	s.mu.Lock()
 	s.value = ctx.Value(ctxKey{})
 	_, s.deadline = ctx.Deadline()
@@ -477,14 +477,14 @@ func TestAppendFastPath(t *testing.T) {
 	st := &ctxStore{Store: memstore.NewAuditStore()}
 	l := audit.New(st, audit.Config{})
 	ctx := context.WithValue(context.Background(), ctxKey{}, "request-7")
-	_, err := l.Append(ctx, audit.Event{Action: "record.updated", Actor: "u"})
+	_, err := l.Append(ctx, audit.Entry{Action: "record.updated", Actor: "u"})
 	require.NoError(t, err)
 	require.Equal(t, "request-7", st.value, "the caller's context values reach the store")
 	require.True(t, st.deadline, "the store call is bounded")
 	require.Equal(t, []int{1}, st.batches)
 
 	mem := audit.New(memstore.NewAuditStore(), audit.Config{})
-	ev := audit.Event{Tenant: "acme", Actor: "u1", Action: "auth.login", IP: "192.0.2.1", UserAgent: "test"}
+	ev := audit.Entry{Tenant: "acme", Actor: "u1", Action: "auth.login", IP: "192.0.2.1", UserAgent: "test"}
 	bg := context.Background()
 	allocs := testing.AllocsPerRun(2000, func() {
 		if _, err := mem.Append(bg, ev); err != nil {
@@ -510,7 +510,7 @@ func TestEventIDFromAnyTime(t *testing.T) {
 		time.Unix(0, 0).UTC(),
 		t0,
 	} {
-		rec, err := l.Append(context.Background(), audit.Event{Action: "record.updated", Time: at})
+		rec, err := l.Append(context.Background(), audit.Entry{Action: "record.updated", Time: at})
 		require.NoError(t, err)
 		id, err := uuid.Parse(rec.ID)
 		require.NoError(t, err)
@@ -531,7 +531,7 @@ type blockingStore struct {
 	ctxErrs []error
 }
 
-func (s *blockingStore) Append(ctx context.Context, evs []audit.Event) ([]audit.Record, error) {
+func (s *blockingStore) Append(ctx context.Context, evs []audit.Entry) ([]audit.Record, error) {
 	s.entered <- struct{}{}
 	<-s.release
 	s.mu.Lock()
@@ -552,13 +552,13 @@ func TestCancelledCallerDoesNotCancelWrites(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	errs := make(chan error, 3)
 	go func() { // fast path: writes alone
-		_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "a.first"})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "a.first"})
 		errs <- err
 	}()
 	<-st.entered
 	for range 2 { // queue behind it; carried by the next batch
 		go func() {
-			_, err := l.Append(context.Background(), audit.Event{Tenant: "t", Action: "a.queued"})
+			_, err := l.Append(context.Background(), audit.Entry{Tenant: "t", Action: "a.queued"})
 			errs <- err
 		}()
 	}
@@ -601,7 +601,7 @@ func TestEventIDsUniqueUnderContention(t *testing.T) {
 	for w := range workers {
 		wg.Go(func() {
 			for range each {
-				rec, err := logs[w%len(logs)].Append(context.Background(), audit.Event{Tenant: fmt.Sprint("t", w%3), Action: "a.b"})
+				rec, err := logs[w%len(logs)].Append(context.Background(), audit.Entry{Tenant: fmt.Sprint("t", w%3), Action: "a.b"})
 				if err != nil {
 					t.Error(err)
 					return

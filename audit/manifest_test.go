@@ -26,7 +26,7 @@ func manifestExport(t *testing.T, n, every int, prune bool) (*audit.Log, string)
 	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: testKey, CheckpointEvery: every})
 	for i := range n {
 		clk.Add(time.Minute)
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	if prune {
@@ -80,7 +80,7 @@ func TestExportManifestRefusesCuts(t *testing.T) {
 	_, keyless := func() (*audit.Log, string) {
 		ctx := context.Background()
 		l := audit.New(memstore.NewAuditStore(), audit.Config{})
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Action: "record.updated"})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Action: "record.updated"})
 		require.NoError(t, err)
 		var buf bytes.Buffer
 		_, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
@@ -158,7 +158,7 @@ func TestVerifyJSONLUnattested(t *testing.T) {
 	require.NoError(t, err)
 	l := audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 5})
 	for i := range 12 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	require.NoError(t, st.Close())

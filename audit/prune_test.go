@@ -29,7 +29,7 @@ func forge(t *testing.T, st audit.Store, stream string, from uint64) *forgingSto
 	c := audit.Chain{Head: audit.Head{Stream: stream, Seq: prev.Seq, Hash: prev.Hash}}
 	f := &forgingStore{Store: st, forged: map[uint64]audit.Record{}}
 	for _, r := range recs[from-1:] {
-		ev := r.Event
+		ev := r.Entry
 		ev.Actor = "mallory"
 		nr, err := c.Link(ev)
 		require.NoError(t, err)
@@ -66,7 +66,7 @@ func TestPruneRefusesTamperedChain(t *testing.T) {
 	l := audit.New(mem, cfg)
 	for i := range 22 {
 		clk.Add(time.Minute)
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	rep, err := l.Verify(ctx, "acme", audit.VerifyOptions{})

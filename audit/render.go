@@ -67,7 +67,7 @@ func unsafeRune(r rune) bool {
 // String renders the event as one line of key="value" pairs, every value
 // passed through [Escape] (and field names and detail keys with space and
 // = escaped as well), for plain-text logs and consoles.
-func (e *Event) String() string {
+func (e *Entry) String() string {
 	var b strings.Builder
 	b.WriteString(e.Time.UTC().Format("2006-01-02T15:04:05.000000Z"))
 	kv := func(k, v string) {

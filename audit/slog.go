@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Attribute keys the slog bridge maps onto [Event] fields. Any other
+// Attribute keys the slog bridge maps onto [Entry] fields. Any other
 // attribute becomes a Details entry (redacted like any detail), with group
 // names joined by dots.
 const (
@@ -42,7 +42,7 @@ type slogHandler struct {
 // SlogHandler returns an slog.Handler that writes chosen log records into
 // the audit log: the message goes to Details["msg"], the level to
 // Details["level"], well-known attributes (audit.action, audit.tenant, ...)
-// to the matching Event fields, the rest to Details. Records without a
+// to the matching Entry fields, the rest to Details. Records without a
 // valid audit.action get the action "log.message". Handle returns the
 // append error and also reports it to Config.OnError, because slog.Logger
 // discards handler errors: writing through slog cannot make the logged
@@ -109,7 +109,7 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if !h.opts.Select(ctx, r) {
 		return nil
 	}
-	ev := Event{Time: r.Time, Details: map[string]string{"msg": r.Message, "level": r.Level.String()}}
+	ev := Entry{Time: r.Time, Details: map[string]string{"msg": r.Message, "level": r.Level.String()}}
 	attrs := append([]slog.Attr{}, h.attrs...)
 	r.Attrs(func(a slog.Attr) bool {
 		attrs = append(attrs, qualify(h.groups, []slog.Attr{a})...)

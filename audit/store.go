@@ -21,12 +21,12 @@ type Store interface {
 // RecordStore appends and reads records.
 type RecordStore interface {
 	// Append links each event, in order, after the head of its stream
-	// (Event.Tenant) with a [Chain] and stores the records and the new
+	// (Entry.Tenant) with a [Chain] and stores the records and the new
 	// heads atomically: all of them or none. Appends to one stream are
 	// serialised across every goroutine and process using the store, so
 	// each stream stays one chain. It returns the records in event order.
 	// When Append returns nil the records are durable.
-	Append(ctx context.Context, events []Event) ([]Record, error)
+	Append(ctx context.Context, events []Entry) ([]Record, error)
 	// Head returns the head of stream: the zero Head (with Stream set)
 	// for a stream never written. Pruning does not move the head.
 	Head(ctx context.Context, stream string) (Head, error)
@@ -48,7 +48,7 @@ type RecordStore interface {
 // stream's head lock until the transaction ends), but its records are
 // durable only once the host commits.
 type TxAppender interface {
-	Append(ctx context.Context, events []Event) ([]Record, error)
+	Append(ctx context.Context, events []Entry) ([]Record, error)
 }
 
 // CheckpointStore keeps signed checkpoints and prunes.

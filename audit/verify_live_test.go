@@ -24,7 +24,7 @@ func (s *liveStore) Head(ctx context.Context, stream string) (audit.Head, error)
 	h, err := s.Store.Head(ctx, stream)
 	s.once.Do(func() {
 		for range 4 {
-			if _, err := s.writer.Append(ctx, audit.Event{Tenant: stream, Action: "record.updated"}); err != nil {
+			if _, err := s.writer.Append(ctx, audit.Entry{Tenant: stream, Action: "record.updated"}); err != nil {
 				panic(err)
 			}
 		}
@@ -42,7 +42,7 @@ func TestVerifyWhileAppending(t *testing.T) {
 	cfg := audit.Config{Signer: testKey, CheckpointEvery: 4}
 	w := audit.New(mem, cfg)
 	for range 10 {
-		_, err := w.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated"})
+		_, err := w.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
 		require.NoError(t, err)
 	}
 	l := audit.New(&liveStore{Store: mem, writer: w}, cfg)
@@ -75,7 +75,7 @@ func TestQueryRefusesRecordsOutsideFilter(t *testing.T) {
 	st := memstore.NewAuditStore()
 	l := audit.New(st, audit.Config{})
 	for _, actor := range []string{"alice", "bob"} {
-		_, err := l.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionLogin, Outcome: audit.Failure})
+		_, err := l.Append(ctx, audit.Entry{Actor: actor, Action: audit.ActionLogin, Outcome: audit.Failure})
 		require.NoError(t, err)
 	}
 	liar := audit.New(lyingStore{st}, audit.Config{})
@@ -99,7 +99,7 @@ func TestQueryAcceptsTiedRecords(t *testing.T) {
 	l := audit.New(memstore.NewAuditStore(), audit.Config{})
 	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	for _, action := range []string{"order.placed", "order.paid"} {
-		_, err := l.Append(ctx, audit.Event{ID: "req-7", Time: at, Actor: "u", Action: action})
+		_, err := l.Append(ctx, audit.Entry{ID: "req-7", Time: at, Actor: "u", Action: action})
 		require.NoError(t, err)
 	}
 	p, err := l.Query(ctx, audit.Filter{Actor: "u"})

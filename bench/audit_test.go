@@ -17,8 +17,8 @@ import (
 )
 
 // auditEvent is a typical access-log event: every field but a diff.
-func auditEvent(i int) audit.Event {
-	return audit.Event{
+func auditEvent(i int) audit.Entry {
+	return audit.Entry{
 		ID:         fmt.Sprintf("0190a6d8-%04x-7abc-8def-0123456789ab", i&0xffff),
 		Time:       time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Microsecond),
 		Tenant:     "acme",
@@ -37,7 +37,7 @@ func auditEvent(i int) audit.Event {
 // BenchmarkAuditChainSHA256Only is the floor: SHA-256 chaining of a
 // pre-encoded record of the same size, no encoding.
 func BenchmarkAuditChainSHA256Only(b *testing.B) {
-	r := audit.Record{Event: auditEvent(0)}
+	r := audit.Record{Entry: auditEvent(0)}
 	enc, _ := r.MarshalBinary()
 	var prev [32]byte
 	buf := make([]byte, 0, len(enc)+32)
@@ -56,7 +56,7 @@ func BenchmarkAuditChainJSON(b *testing.B) {
 	var prev [32]byte
 	b.ReportAllocs()
 	for b.Loop() {
-		r := audit.Record{Event: ev, Prev: prev}
+		r := audit.Record{Entry: ev, Prev: prev}
 		j, _ := json.Marshal(&r)
 		prev = sha256.Sum256(j)
 	}
@@ -82,7 +82,7 @@ func BenchmarkAuditChainLink(b *testing.B) {
 // new pages rather than the append.
 func BenchmarkAuditAppendMemstore(b *testing.B) {
 	s := memstore.NewAuditStore()
-	ev := []audit.Event{auditEvent(0)}
+	ev := []audit.Entry{auditEvent(0)}
 	ctx := context.Background()
 	b.ReportAllocs()
 	n := 0
@@ -238,9 +238,9 @@ func BenchmarkAuditRatios(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	evs := make([][]audit.Event, len(recs))
+	evs := make([][]audit.Entry, len(recs))
 	for i := range recs {
-		evs[i] = []audit.Event{recs[i].Event}
+		evs[i] = []audit.Entry{recs[i].Entry}
 	}
 	ctx := context.Background()
 	var store *memstore.AuditStore
@@ -255,7 +255,7 @@ func BenchmarkAuditRatios(b *testing.B) {
 	c := audit.Chain{Head: audit.Head{Stream: "acme"}}
 	link := func() {
 		for i := range recs {
-			if _, err := c.Link(recs[i].Event); err != nil {
+			if _, err := c.Link(recs[i].Entry); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -283,7 +283,7 @@ func BenchmarkAuditLogVsStore(b *testing.B) {
 	const round, fresh = 200, 100_000
 	s := memstore.NewAuditStore()
 	l := audit.New(memstore.NewAuditStore(), audit.Config{})
-	evs := []audit.Event{auditEvent(0)}
+	evs := []audit.Entry{auditEvent(0)}
 	ev := auditEvent(0)
 	ev.ID, ev.Time = "", time.Time{}
 	timed := func(f func() error) time.Duration {

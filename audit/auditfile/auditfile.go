@@ -262,7 +262,7 @@ func (s *Store) writeDurable(f *os.File, b []byte) error {
 }
 
 // Append implements [audit.RecordStore].
-func (s *Store) Append(_ context.Context, events []audit.Event) ([]audit.Record, error) {
+func (s *Store) Append(_ context.Context, events []audit.Entry) ([]audit.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]audit.Record, 0, len(events))

@@ -35,7 +35,7 @@ func fill(t *testing.T, s audit.Store, n int) *audit.Log {
 	t.Helper()
 	l := audit.New(s, audit.Config{Signer: key, CheckpointEvery: 10})
 	for i := range n {
-		_, err := l.Append(context.Background(), audit.Event{Tenant: fmt.Sprint("t", i%2), Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(context.Background(), audit.Entry{Tenant: fmt.Sprint("t", i%2), Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	return l
@@ -58,7 +58,7 @@ func TestReopen(t *testing.T) {
 		_, err := l.Verify(ctx, st, audit.VerifyOptions{})
 		require.NoError(t, err)
 	}
-	rec, err := l.Append(ctx, audit.Event{Tenant: "t0", Action: "record.updated"})
+	rec, err := l.Append(ctx, audit.Entry{Tenant: "t0", Action: "record.updated"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(24), rec.Seq, "the chain continues after reopening")
 }
@@ -89,7 +89,7 @@ func TestTornLastLine(t *testing.T) {
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, byte('\n'), after[len(after)-1], "file cut back to a line end")
-	rec, err := l.Append(ctx, audit.Event{Tenant: "t0", Action: "record.updated"})
+	rec, err := l.Append(ctx, audit.Entry{Tenant: "t0", Action: "record.updated"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(11), rec.Seq)
 }
@@ -142,7 +142,7 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	l := audit.New(s, audit.Config{Signer: key, Now: func() time.Time { return now }})
 	for range 10 {
 		now = now.Add(time.Hour)
-		_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated"})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
 		require.NoError(t, err)
 	}
 	n, err := l.Prune(ctx, "t", 3*time.Hour)
@@ -162,7 +162,7 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	l3 := audit.New(open(t, dir), audit.Config{Signer: key})
 	_, err = l3.Verify(ctx, "t", audit.VerifyOptions{})
 	require.NoError(t, err)
-	rec, err := l3.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated"})
+	rec, err := l3.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(11), rec.Seq)
 }

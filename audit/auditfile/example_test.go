@@ -25,7 +25,7 @@ func Example() {
 	}
 	log := audit.New(st, audit.Config{})
 	for _, who := range []string{"ann", "bob"} {
-		if _, err := log.Append(ctx, audit.Event{Actor: who, Action: "auth.login", Outcome: audit.Success, IP: "203.0.113.7"}); err != nil {
+		if _, err := log.Append(ctx, audit.Entry{Actor: who, Action: "auth.login", Outcome: audit.Success, IP: "203.0.113.7"}); err != nil {
 			panic(err)
 		}
 	}

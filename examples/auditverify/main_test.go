@@ -26,7 +26,7 @@ func export(t *testing.T) (string, string) {
 	require.NoError(t, err)
 	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: 4})
 	for i := range 10 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
@@ -77,7 +77,7 @@ func TestVerifyUnsignedWithKey(t *testing.T) {
 	ctx := context.Background()
 	l := audit.New(memstore.NewAuditStore(), audit.Config{})
 	for i := range 10 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "mallory", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "mallory", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	var forged bytes.Buffer
@@ -108,7 +108,7 @@ func exportN(t *testing.T, n, every int) (string, string) {
 	require.NoError(t, err)
 	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: every})
 	for i := range n {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	_, err = l.Checkpoint(ctx, "acme")
@@ -220,7 +220,7 @@ func TestVerifyRequiresNamedStreams(t *testing.T) {
 	var buf bytes.Buffer
 	for _, tenant := range []string{"acme", "globex"} {
 		for range 3 {
-			_, err := l.Append(ctx, audit.Event{Tenant: tenant, Actor: "u1", Action: "record.updated"})
+			_, err := l.Append(ctx, audit.Entry{Tenant: tenant, Actor: "u1", Action: "record.updated"})
 			require.NoError(t, err)
 		}
 		_, err := l.Checkpoint(ctx, tenant)

@@ -219,7 +219,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rec, err := alog.Append(ctx, audit.Event{Tenant: "acme", Actor: "user-1", Action: "record.updated",
+	rec, err := alog.Append(ctx, audit.Entry{Tenant: "acme", Actor: "user-1", Action: "record.updated",
 		TargetType: "client", TargetID: "42", IP: res.String(r), Changes: changes})
 	if err != nil {
 		return err

@@ -312,7 +312,7 @@ func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
 		a.cfg.Log.InfoContext(ctx, string(e.Type), "user", e.UserID, "session", e.SessionID)
 	case session.EventLogout, session.EventRevoked, session.EventRevokedAll:
 		c := clientFrom(ctx)
-		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}
+		ev := audit.Entry{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}
 		ev.Details = map[string]string{"count": strconv.Itoa(max(e.Count, 1))}
 		if e.SessionID != "" {
 			ev.Details["session"] = e.SessionID

@@ -73,7 +73,7 @@ const auditInsertRows = 400
 // moved the head, the UPDATE matches nothing, nothing is inserted, and the
 // batch is linked again under the row lock. One round trip instead of five
 // is what lets group commit reach tens of thousands of events a second.
-func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []audit.Record, err error) {
+func (a *AuditStore) Append(ctx context.Context, events []audit.Entry) (out []audit.Record, err error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -124,7 +124,7 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Event) (out []au
 // No checkpoint is signed for these records inside tx (it would vouch for
 // records that may yet roll back); the next automatic checkpoint or
 // [audit.Log.CheckpointAll] covers them.
-func (a *AuditStore) AppendTx(ctx context.Context, tx *sql.Tx, events []audit.Event) ([]audit.Record, error) {
+func (a *AuditStore) AppendTx(ctx context.Context, tx *sql.Tx, events []audit.Entry) ([]audit.Record, error) {
 	if tx == nil {
 		return nil, errors.New("sqlstore: audit AppendTx with a nil transaction")
 	}
@@ -143,13 +143,13 @@ type auditTx struct {
 	tx *sql.Tx
 }
 
-func (t auditTx) Append(ctx context.Context, events []audit.Event) ([]audit.Record, error) {
+func (t auditTx) Append(ctx context.Context, events []audit.Entry) ([]audit.Record, error) {
 	return t.a.AppendTx(ctx, t.tx, events)
 }
 
 // appendIn locks the heads of events' streams in tx, links the events
 // after them, inserts the records and moves the heads, all inside tx.
-func (a *AuditStore) appendIn(ctx context.Context, tx *sql.Tx, events []audit.Event) (out []audit.Record, err error) {
+func (a *AuditStore) appendIn(ctx context.Context, tx *sql.Tx, events []audit.Entry) (out []audit.Record, err error) {
 	// Lock heads in sorted order, so two batches touching the same streams
 	// cannot deadlock.
 	streams := make([]string, 0, 1)
@@ -277,7 +277,7 @@ func (a *AuditStore) remember(recs []audit.Record) {
 
 // appendFast is the PostgreSQL single-statement path; ok is false when the
 // slow path must run (several streams, no remembered head, or the head moved).
-func (a *AuditStore) appendFast(ctx context.Context, events []audit.Event) (out []audit.Record, ok bool, err error) {
+func (a *AuditStore) appendFast(ctx context.Context, events []audit.Entry) (out []audit.Record, ok bool, err error) {
 	stream := events[0].Tenant
 	for _, ev := range events[1:] {
 		if ev.Tenant != stream {

@@ -51,7 +51,7 @@ func TestAuditSeveralPools(t *testing.T) {
 		for w := range workers {
 			wg.Go(func() {
 				for n := range each {
-					_, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint("t", (w+n)%3), Actor: fmt.Sprint(i, "-", w),
+					_, err := l.Append(ctx, audit.Entry{Tenant: fmt.Sprint("t", (w+n)%3), Actor: fmt.Sprint(i, "-", w),
 						Action: "record.updated", TargetID: fmt.Sprint(n)})
 					if err != nil {
 						t.Error(err)
@@ -102,7 +102,7 @@ func TestAuditDetectsDatabaseEdits(t *testing.T) {
 				require.NoError(t, st.Migrate(ctx))
 				l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 10})
 				for i := range 20 {
-					_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
+					_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
 					require.NoError(t, err)
 				}
 				_, err = l.Verify(ctx, "t", audit.VerifyOptions{})
@@ -147,7 +147,7 @@ func TestAuditFilterColumnsTampered(t *testing.T) {
 			require.NoError(t, st.Migrate(ctx))
 			l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 4})
 			for i := range 12 {
-				_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "alice", Action: audit.ActionLogin,
+				_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "alice", Action: audit.ActionLogin,
 					Outcome: audit.Failure, IP: "192.0.2.7", TargetID: fmt.Sprint("acct", i%2)})
 				require.NoError(t, err)
 			}
@@ -215,7 +215,7 @@ func TestAuditEveryColumnVerified(t *testing.T) {
 				require.NoError(t, st.Migrate(ctx))
 				l := audit.New(st.Audit(), audit.Config{})
 				for i := range 5 {
-					_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated",
+					_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "u", Action: "record.updated",
 						TargetType: "invoice", TargetID: fmt.Sprint(i), IP: "192.0.2.1"})
 					require.NoError(t, err)
 				}
@@ -257,7 +257,7 @@ func createClient(ctx context.Context, st *sqlstore.Store, l *audit.Log, id, end
 	if _, err := tx.ExecContext(ctx, st.Rebind(`INSERT INTO host_clients (id, name) VALUES ($1, $2)`), id, "n"); err != nil {
 		return err
 	}
-	if _, err := l.AppendTx(ctx, st.Audit().Tx(tx), audit.Event{Tenant: "t", Actor: "u", Action: "client.created",
+	if _, err := l.AppendTx(ctx, st.Audit().Tx(tx), audit.Entry{Tenant: "t", Actor: "u", Action: "client.created",
 		TargetType: "client", TargetID: id}); err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func TestAuditAppendTx(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			st, l := auditTxEnv(t, be.Open(t))
-			_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "app.started"})
+			_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.started"})
 			require.NoError(t, err)
 
 			require.NoError(t, createClient(ctx, st, l, "c1", "commit"))
@@ -309,7 +309,7 @@ func TestAuditAppendTx(t *testing.T) {
 			require.Equal(t, hostRows(t, st, "c3"), auditRows(t, l, "c3"), "neither or both")
 			require.Equal(t, 0, hostRows(t, st, "c3"))
 
-			_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.stopped"})
+			_, err = l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.stopped"})
 			require.NoError(t, err)
 			rep, err := l.Verify(ctx, "t", audit.VerifyOptions{})
 			require.NoError(t, err)
@@ -362,7 +362,7 @@ func TestAuditAppendTxConcurrent(t *testing.T) {
 						var err error
 						switch i % 3 {
 						case 0:
-							_, err = in.l.Append(ctx, audit.Event{Tenant: "t", Action: "plain.event", TargetID: id})
+							_, err = in.l.Append(ctx, audit.Entry{Tenant: "t", Action: "plain.event", TargetID: id})
 							if err == nil {
 								mu.Lock()
 								committed++
@@ -415,7 +415,7 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
 				st, l := auditTxEnv(t, be.Open(t))
-				_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "app.started"})
+				_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.started"})
 				require.NoError(t, err)
 
 				tx, err := st.DB().BeginTx(ctx, &sql.TxOptions{Isolation: level})
@@ -425,12 +425,12 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 				require.NoError(t, tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM bulwark_audit_heads`).Scan(&n))
 
 				// Another request appends and commits after the snapshot.
-				_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.other"})
+				_, err = l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.other"})
 				require.NoError(t, err)
 
 				_, err = tx.ExecContext(ctx, st.Rebind(`INSERT INTO host_clients (id, name) VALUES ($1, $2)`), "c1", "n")
 				if err == nil {
-					_, err = l.AppendTx(ctx, st.Audit().Tx(tx), audit.Event{Tenant: "t", Action: "client.created", TargetID: "c1"})
+					_, err = l.AppendTx(ctx, st.Audit().Tx(tx), audit.Entry{Tenant: "t", Action: "client.created", TargetID: "c1"})
 				}
 				if err == nil {
 					err = tx.Commit()
@@ -439,7 +439,7 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 				// answer, and leaves nothing; committing is fine only if the
 				// record chained after the concurrent one.
 				require.Equal(t, err == nil, hostRows(t, st, "c1") == 1, "change and record together: %v", err)
-				_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.stopped"})
+				_, err = l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.stopped"})
 				require.NoError(t, err)
 				rep, err := l.Verify(ctx, "t", audit.VerifyOptions{})
 				require.NoError(t, err)
@@ -462,7 +462,7 @@ func TestAuditQuerySubMicrosecondBounds(t *testing.T) {
 			ctx := context.Background()
 			_, l := auditTxEnv(t, be.Open(t))
 			at := time.Date(2026, 5, 1, 9, 0, 0, 7000, time.UTC)
-			_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated", Time: at})
+			_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "u", Action: "record.updated", Time: at})
 			require.NoError(t, err)
 			for _, c := range []struct {
 				name         string

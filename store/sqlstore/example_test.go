@@ -92,7 +92,7 @@ func ExampleAuditStore_Tx() {
 			return err
 		}
 		// The change first, its record last, then commit.
-		if _, err := log.AppendTx(ctx, changes.Tx(tx), audit.Event{Actor: "u1",
+		if _, err := log.AppendTx(ctx, changes.Tx(tx), audit.Entry{Actor: "u1",
 			Action: "invoice.created", TargetType: "invoice", TargetID: id}); err != nil {
 			return err // fail closed: the insert rolls back too
 		}

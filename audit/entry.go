@@ -58,10 +58,10 @@ const (
 	systemActor       = "system"          // actor of events the log writes itself
 )
 
-// Event is one audited action. Hosts fill in what they know; [Log.Append]
+// Entry is one audited action. Hosts fill in what they know; [Log.Append]
 // sets ID and Time, cleans every string (valid UTF-8, length caps) and runs
 // the redactor over Changes and Details before anything is hashed or stored.
-type Event struct {
+type Entry struct {
 	ID         string            // UUIDv7, set by Log.Append when empty
 	Time       time.Time         // UTC, microsecond precision; set by Log.Append from Config.Now
 	Tenant     string            // the stream the event is chained in; "" is the global stream
@@ -88,9 +88,9 @@ type Change struct {
 	Redacted bool // Old and New were replaced by [REDACTED] at the source
 }
 
-// Record is an Event as stored: linked into its stream's hash chain.
+// Record is an Entry as stored: linked into its stream's hash chain.
 type Record struct {
-	Event
+	Entry
 	Seq  uint64   // position in the stream, from 1, without gaps
 	Prev [32]byte // Hash of record Seq-1 (or the pruned head), zero for Seq 1
 	Hash [32]byte // SHA-256 of the canonical encoding (see MarshalBinary)
