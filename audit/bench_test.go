@@ -55,13 +55,13 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	})
 	b.Run("log", func(b *testing.B) {
-		l := audit.New(memstore.NewAuditStore(), audit.Config{})
+		l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 		ev := benchEvent()
 		b.ReportAllocs()
 		n := 0
 		for b.Loop() {
 			if n++; n%freshEvery == 0 {
-				l = audit.New(memstore.NewAuditStore(), audit.Config{})
+				l = mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 			}
 			if _, err := l.Append(ctx, ev); err != nil {
 				b.Fatal(err)
@@ -69,7 +69,7 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	})
 	b.Run("log-parallel", func(b *testing.B) {
-		l := audit.New(memstore.NewAuditStore(), audit.Config{})
+		l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 		ev := benchEvent()
 		b.ReportAllocs()
 		b.SetParallelism(8)
@@ -104,7 +104,7 @@ func appendRatio(b *testing.B, ev audit.Entry) {
 	var tStore, tLog time.Duration
 	var ratios []float64
 	s := memstore.NewAuditStore()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	evs := []audit.Entry{storeEvent()}
 	runStore := func() time.Duration {
 		start := time.Now()
@@ -128,7 +128,7 @@ func appendRatio(b *testing.B, ev audit.Entry) {
 	done := 0
 	for b.Loop() {
 		if done%freshEvery == 0 {
-			s, l = memstore.NewAuditStore(), audit.New(memstore.NewAuditStore(), audit.Config{})
+			s, l = memstore.NewAuditStore(), mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 		}
 		var ds, dl time.Duration
 		if done/round%2 == 0 {

@@ -12,10 +12,14 @@ import (
 func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	log := audit.New(memstore.NewAuditStore(), audit.Config{
+	log, err := audit.New(memstore.NewAuditStore(), audit.Config{
 		Now:    func() time.Time { return now },
 		Signer: audit.HMACKey{ID: "2026-05", Key: []byte("use 32+ random bytes from a KMS!")},
 	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 
 	type Customer struct {
 		Email    string

@@ -15,3 +15,11 @@ func newEd25519(t testing.TB) audit.Ed25519Signer {
 	require.NoError(t, err)
 	return audit.Ed25519Signer{ID: "ed1", Key: priv}
 }
+
+// mustLog unwraps audit.New for tests, whose configurations are valid.
+func mustLog(l *audit.Log, err error) *audit.Log {
+	if err != nil {
+		panic(err)
+	}
+	return l
+}

@@ -20,7 +20,7 @@ import (
 func TestJSONLNonCanonicalRejected(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 2})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 2}))
 	for range 3 {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "alice", Action: "record.updated"})
 		require.NoError(t, err)

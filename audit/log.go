@@ -94,10 +94,15 @@ type Log struct {
 	deadline writeDeadline
 }
 
-// New returns a Log over store. It panics if store is nil.
-func New(store Store, cfg Config) *Log {
+// New returns a Log over store, with cfg's zero fields set to their
+// documented defaults. It returns an error for a nil store or a negative
+// CheckpointEvery, MaxBatch, Writers or InFlight.
+func New(store Store, cfg Config) (*Log, error) {
 	if store == nil {
-		panic("audit: New with a nil Store")
+		return nil, errors.New("audit: New with a nil Store")
+	}
+	if cfg.CheckpointEvery < 0 || cfg.MaxBatch < 0 || cfg.Writers < 0 || cfg.InFlight < 0 {
+		return nil, errors.New("audit: negative CheckpointEvery, MaxBatch, Writers or InFlight")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -129,7 +134,7 @@ func New(store Store, cfg Config) *Log {
 	for range cfg.Writers {
 		l.writers = append(l.writers, &writer{log: l})
 	}
-	return l
+	return l, nil
 }
 
 // Store returns the store the log writes to.

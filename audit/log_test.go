@@ -37,7 +37,7 @@ func (c *clock) Add(d time.Duration) {
 func TestZeroConfig(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	rec, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated",
 		Changes: []audit.Change{{Field: "password", Old: "old-secret", New: "new-secret"}},
 		Details: map[string]string{"card": "4111111111111111", "api_token": "x"}})
@@ -62,7 +62,7 @@ func TestZeroConfig(t *testing.T) {
 
 func TestAppendValidates(t *testing.T) {
 	t.Parallel()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	for _, a := range []string{"", "Auth.Login", "auth..login", "auth.login.", "auth login", "auth.lögin"} {
 		_, err := l.Append(context.Background(), audit.Entry{Action: a})
 		require.ErrorIs(t, err, audit.ErrInvalidEntry, a)
@@ -82,7 +82,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := &countingStore{Store: memstore.NewAuditStore()}
-	l := audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 50, MaxBatch: 64, Writers: 2, InFlight: 3})
+	l := mustLog(audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 50, MaxBatch: 64, Writers: 2, InFlight: 3}))
 	const workers, each = 32, 40
 	var wg sync.WaitGroup
 	ids := make([][]string, workers)
@@ -120,7 +120,7 @@ func TestGroupCommitConcurrent(t *testing.T) {
 func TestGroupCommitStress(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := audit.New(yieldingStore{memstore.NewAuditStore()}, audit.Config{MaxBatch: 2, Writers: 1, InFlight: 4})
+	l := mustLog(audit.New(yieldingStore{memstore.NewAuditStore()}, audit.Config{MaxBatch: 2, Writers: 1, InFlight: 4}))
 	var wg sync.WaitGroup
 	for w := range 16 {
 		wg.Go(func() {
@@ -183,13 +183,13 @@ func TestFailClosedAndOpen(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	ev := audit.Entry{Action: "auth.login"}
-	_, err := audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{}).Append(ctx, ev)
+	_, err := mustLog(audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{})).Append(ctx, ev)
 	require.ErrorIs(t, err, audit.ErrWrite)
 	require.ErrorIs(t, err, errDown)
 
 	var reported []error
-	l := audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{FailOpen: true,
-		OnError: func(_ context.Context, err error) { reported = append(reported, err) }})
+	l := mustLog(audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{FailOpen: true,
+		OnError: func(_ context.Context, err error) { reported = append(reported, err) }}))
 	_, err = l.Append(ctx, ev)
 	require.NoError(t, err)
 	require.Len(t, reported, 1)
@@ -212,7 +212,7 @@ func TestVerifyDetectsStoreTampering(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	mem := memstore.NewAuditStore()
-	l := audit.New(mem, audit.Config{Signer: testKey, CheckpointEvery: 10})
+	l := mustLog(audit.New(mem, audit.Config{Signer: testKey, CheckpointEvery: 10}))
 	for i := range 35 {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
@@ -251,28 +251,28 @@ func TestVerifyDetectsStoreTampering(t *testing.T) {
 		}, audit.ProblemTruncated},
 	}
 	for name, e := range edits {
-		tl := audit.New(tamperStore{Store: mem, edit: e.edit}, audit.Config{Verifier: testKey})
+		tl := mustLog(audit.New(tamperStore{Store: mem, edit: e.edit}, audit.Config{Verifier: testKey}))
 		_, err := tl.Verify(ctx, "t", audit.VerifyOptions{})
 		var ce *audit.ChainError
 		require.ErrorAs(t, err, &ce, name)
 		require.Equal(t, e.problem, ce.Problem, name)
 	}
-	rep, err := audit.New(mem, audit.Config{Verifier: testKey}).Verify(ctx, "t", audit.VerifyOptions{From: 100})
+	rep, err := mustLog(audit.New(mem, audit.Config{Verifier: testKey})).Verify(ctx, "t", audit.VerifyOptions{From: 100})
 	require.NoError(t, err, "a range beyond the head holds nothing to verify")
 	require.Zero(t, rep.Records)
-	rep, err = audit.New(mem, audit.Config{Verifier: testKey}).Verify(ctx, "t", audit.VerifyOptions{From: 20, To: 10})
+	rep, err = mustLog(audit.New(mem, audit.Config{Verifier: testKey})).Verify(ctx, "t", audit.VerifyOptions{From: 20, To: 10})
 	require.NoError(t, err)
 	require.Zero(t, rep.Records)
-	_, err = audit.New(mem, audit.Config{}).Verify(ctx, "t", audit.VerifyOptions{})
+	_, err = mustLog(audit.New(mem, audit.Config{})).Verify(ctx, "t", audit.VerifyOptions{})
 	require.ErrorIs(t, err, audit.ErrNoVerifier)
-	_, err = audit.New(mem, audit.Config{Verifier: newEd25519(t)}).Verify(ctx, "t", audit.VerifyOptions{})
+	_, err = mustLog(audit.New(mem, audit.Config{Verifier: newEd25519(t)})).Verify(ctx, "t", audit.VerifyOptions{})
 	require.ErrorIs(t, err, audit.ErrTampered, "checkpoints signed by another key")
 }
 
 func TestCheckpointAllVerifyAll(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 4})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 4}))
 	for i := range 6 {
 		_, err := l.Append(ctx, audit.Entry{Tenant: fmt.Sprint("t", i%3), Action: "x.y"})
 		require.NoError(t, err)
@@ -290,7 +290,7 @@ func TestCheckpointAllVerifyAll(t *testing.T) {
 		require.Equal(t, 2, r.Records)
 		require.Equal(t, 1, r.Checkpoints)
 	}
-	_, err = audit.New(memstore.NewAuditStore(), audit.Config{}).CheckpointAll(ctx)
+	_, err = mustLog(audit.New(memstore.NewAuditStore(), audit.Config{})).CheckpointAll(ctx)
 	require.ErrorIs(t, err, audit.ErrNoSigner)
 }
 
@@ -298,7 +298,7 @@ func TestQueryAndAccessReport(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clk := &clock{now: t0}
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now}))
 	add := func(actor, action string, out audit.Outcome, ip string) {
 		clk.Add(time.Second)
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: actor, Action: action, Outcome: out, IP: ip})
@@ -344,7 +344,7 @@ func TestExportVerifyJSONL(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{now: t0}
 	ed := newEd25519(t)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: ed, CheckpointEvery: 5})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: ed, CheckpointEvery: 5}))
 	for i := range 23 {
 		clk.Add(time.Minute)
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u", Action: "record.updated", UserAgent: "evil\n{\"type\":\"record\"}",
@@ -391,7 +391,7 @@ func TestSlogBridge(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := memstore.NewAuditStore()
-	l := audit.New(st, audit.Config{})
+	l := mustLog(audit.New(st, audit.Config{}))
 	logger := slog.New(l.SlogHandler(audit.SlogOptions{}))
 	logger.Info("ordinary log line") // not selected: no audit.action
 	logger.With(audit.SlogTenant, "acme").WithGroup("req").Warn("export started",
@@ -420,7 +420,7 @@ type slogUser struct {
 func TestSlogBridgeNestedSecrets(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	logger := slog.New(l.SlogHandler(audit.SlogOptions{}))
 	logger.Info("user changed", audit.SlogAction, "user.updated",
 		"user", slogUser{Name: "alice", Password: "hunter2", Tokens: map[string]string{"refresh": "rt-plain"}},
@@ -441,8 +441,8 @@ func TestSlogBridgeNestedSecrets(t *testing.T) {
 func TestSlogBridgeReportsFailedWrite(t *testing.T) {
 	t.Parallel()
 	var reported []error
-	l := audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{
-		OnError: func(_ context.Context, err error) { reported = append(reported, err) }})
+	l := mustLog(audit.New(failingStore{memstore.NewAuditStore()}, audit.Config{
+		OnError: func(_ context.Context, err error) { reported = append(reported, err) }}))
 	slog.New(l.SlogHandler(audit.SlogOptions{})).Info("export", audit.SlogAction, "data.export")
 	require.Len(t, reported, 1)
 	require.ErrorIs(t, reported[0], audit.ErrWrite)
@@ -475,7 +475,7 @@ func (s *ctxStore) Append(ctx context.Context, evs []audit.Entry) ([]audit.Recor
 // and is not cancelled with the caller.
 func TestAppendFastPath(t *testing.T) {
 	st := &ctxStore{Store: memstore.NewAuditStore()}
-	l := audit.New(st, audit.Config{})
+	l := mustLog(audit.New(st, audit.Config{}))
 	ctx := context.WithValue(context.Background(), ctxKey{}, "request-7")
 	_, err := l.Append(ctx, audit.Entry{Action: "record.updated", Actor: "u"})
 	require.NoError(t, err)
@@ -483,7 +483,7 @@ func TestAppendFastPath(t *testing.T) {
 	require.True(t, st.deadline, "the store call is bounded")
 	require.Equal(t, []int{1}, st.batches)
 
-	mem := audit.New(memstore.NewAuditStore(), audit.Config{})
+	mem := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	ev := audit.Entry{Tenant: "acme", Actor: "u1", Action: "auth.login", IP: "192.0.2.1", UserAgent: "test"}
 	bg := context.Background()
 	allocs := testing.AllocsPerRun(2000, func() {
@@ -503,7 +503,7 @@ func TestAppendFastPath(t *testing.T) {
 // UUIDv7 cannot represent (its timestamp is then 0).
 func TestEventIDFromAnyTime(t *testing.T) {
 	t.Parallel()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	for _, at := range []time.Time{
 		time.Date(1969, 12, 31, 23, 59, 59, 999_999_000, time.UTC),
 		time.Date(1900, 1, 1, 0, 0, 0, 1000, time.UTC),
@@ -548,7 +548,7 @@ func (s *blockingStore) Append(ctx context.Context, evs []audit.Entry) ([]audit.
 func TestCancelledCallerDoesNotCancelWrites(t *testing.T) {
 	t.Parallel()
 	st := &blockingStore{Store: memstore.NewAuditStore(), entered: make(chan struct{}), release: make(chan struct{})}
-	l := audit.New(st, audit.Config{})
+	l := mustLog(audit.New(st, audit.Config{}))
 	ctx, cancel := context.WithCancel(context.Background())
 	errs := make(chan error, 3)
 	go func() { // fast path: writes alone
@@ -593,7 +593,7 @@ func TestEventIDsUniqueUnderContention(t *testing.T) {
 	t.Parallel()
 	st := memstore.NewAuditStore()
 	same := func() time.Time { return t0 }
-	logs := []*audit.Log{audit.New(st, audit.Config{Now: same}), audit.New(st, audit.Config{Now: same, InFlight: 3})}
+	logs := []*audit.Log{mustLog(audit.New(st, audit.Config{Now: same})), mustLog(audit.New(st, audit.Config{Now: same, InFlight: 3}))}
 	const workers, each = 8, 300
 	var mu sync.Mutex
 	seen := map[string]bool{}
@@ -617,4 +617,24 @@ func TestEventIDsUniqueUnderContention(t *testing.T) {
 	}
 	wg.Wait()
 	require.Len(t, seen, workers*each)
+}
+
+// TestNewZeroConfig: a zero Config means every documented default, and New
+// refuses what it cannot run with instead of panicking (SPEC20 §3).
+func TestNewZeroConfig(t *testing.T) {
+	t.Parallel()
+	l, err := audit.New(memstore.NewAuditStore(), audit.Config{})
+	require.NoError(t, err)
+	rec, err := l.Append(context.Background(), audit.Entry{Actor: "u1", Action: "auth.login"})
+	require.NoError(t, err)
+	require.Equal(t, audit.Success, rec.Outcome)
+	require.Equal(t, uint64(1), rec.Seq)
+	require.NotEmpty(t, rec.ID)
+
+	_, err = audit.New(nil, audit.Config{})
+	require.Error(t, err)
+	for _, cfg := range []audit.Config{{CheckpointEvery: -1}, {MaxBatch: -1}, {Writers: -1}, {InFlight: -1}} {
+		_, err = audit.New(memstore.NewAuditStore(), cfg)
+		require.Error(t, err, "%+v", cfg)
+	}
 }

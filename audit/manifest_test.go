@@ -23,7 +23,7 @@ func manifestExport(t *testing.T, n, every int, prune bool) (*audit.Log, string)
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{now: t0}
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: testKey, CheckpointEvery: every})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: testKey, CheckpointEvery: every}))
 	for i := range n {
 		clk.Add(time.Minute)
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
@@ -79,7 +79,7 @@ func TestExportManifestRefusesCuts(t *testing.T) {
 
 	_, keyless := func() (*audit.Log, string) {
 		ctx := context.Background()
-		l := audit.New(memstore.NewAuditStore(), audit.Config{})
+		l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Action: "record.updated"})
 		require.NoError(t, err)
 		var buf bytes.Buffer
@@ -156,7 +156,7 @@ func TestVerifyJSONLUnattested(t *testing.T) {
 	dir := t.TempDir()
 	st, err := auditfile.Open(dir)
 	require.NoError(t, err)
-	l := audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 5})
+	l := mustLog(audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 5}))
 	for i := range 12 {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)

@@ -63,7 +63,7 @@ func TestPruneRefusesTamperedChain(t *testing.T) {
 	clk := &clock{now: t0}
 	mem := memstore.NewAuditStore()
 	cfg := audit.Config{Now: clk.Now, Signer: testKey, CheckpointEvery: 4}
-	l := audit.New(mem, cfg)
+	l := mustLog(audit.New(mem, cfg))
 	for i := range 22 {
 		clk.Add(time.Minute)
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
@@ -74,7 +74,7 @@ func TestPruneRefusesTamperedChain(t *testing.T) {
 	require.Equal(t, uint64(20), rep.Signed, "checkpoints at 4, 8, ..., 20; records 21 and 22 not yet")
 
 	fs := forge(t, mem, "acme", 6)
-	forged := audit.New(fs, cfg)
+	forged := mustLog(audit.New(fs, cfg))
 	_, err = forged.Verify(ctx, "acme", audit.VerifyOptions{})
 	require.ErrorIs(t, err, audit.ErrTampered, "the checkpoint at 8 contradicts the forged records")
 

@@ -157,7 +157,7 @@ func TestDiffNestedSecrets(t *testing.T) {
 	}
 	ch, err := audit.Diff(old, cur)
 	require.NoError(t, err)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	rec, err := l.Append(context.Background(), audit.Entry{Action: "record.updated", Changes: ch})
 	require.NoError(t, err)
 	all, err := audit.Diff(map[string]any{}, map[string]any{"profile": map[string]any{"password": "pw-plain-5"}})

@@ -25,7 +25,7 @@ func TestOversizedEventRejectedBeforeBatch(t *testing.T) {
 		details[fmt.Sprintf("k%03d", i)] = strings.Repeat("x ", 2048)
 	}
 	var reported []error
-	l := audit.New(memstore.NewAuditStore(), audit.Config{FailOpen: true, OnError: func(_ context.Context, err error) { reported = append(reported, err) }})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{FailOpen: true, OnError: func(_ context.Context, err error) { reported = append(reported, err) }}))
 	_, err := l.Append(ctx, audit.Entry{Action: "record.updated", Details: details})
 	require.ErrorIs(t, err, audit.ErrInvalidEntry)
 	require.NotErrorIs(t, err, audit.ErrWrite)

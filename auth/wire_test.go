@@ -103,7 +103,8 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			sessions := session.New(stores.session, session.Config{Now: clock})
 			var mailed string // the last emailed code
 			factors := mfa.New(stores.mfa, kr, mfa.Config{Now: clock, Sender: senderFunc(func(m mfa.Message) { mailed = m.Code })})
-			log := audit.New(stores.audit, audit.Config{Now: clock})
+			log, err := audit.New(stores.audit, audit.Config{Now: clock})
+			require.NoError(t, err)
 			mail := &mailbox{}
 			users := &fakeCreds{users: map[string]auth.User{}}
 			a := auth.New(stores.auth, auth.Config{

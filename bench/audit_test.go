@@ -99,7 +99,7 @@ func BenchmarkAuditAppendMemstore(b *testing.B) {
 // BenchmarkAuditLogAppendMemory: audit.Log.Append on the in-memory store
 // from many goroutines (redaction, ids, group commit, encoding, hashing).
 func BenchmarkAuditLogAppendMemory(b *testing.B) {
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	ctx := context.Background()
 	ev := auditEvent(0)
 	ev.ID, ev.Time = "", time.Time{}
@@ -179,7 +179,7 @@ func BenchmarkAuditPostgresGroupCommit(b *testing.B) {
 				b.Fatal(err)
 			}
 			st.DB().SetMaxOpenConns(16)
-			l := audit.New(st.Audit(), audit.Config{MaxBatch: 512})
+			l := mustLog(audit.New(st.Audit(), audit.Config{MaxBatch: 512}))
 			var next atomic.Int64
 			b.ReportAllocs()
 			b.SetParallelism(16) // RunParallel starts GOMAXPROCS*16 goroutines: 32 on 2 cores
@@ -282,7 +282,7 @@ func BenchmarkAuditLogVsStore(b *testing.B) {
 	ctx := context.Background()
 	const round, fresh = 200, 100_000
 	s := memstore.NewAuditStore()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	evs := []audit.Entry{auditEvent(0)}
 	ev := auditEvent(0)
 	ev.ID, ev.Time = "", time.Time{}
@@ -303,7 +303,7 @@ func BenchmarkAuditLogVsStore(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if done%fresh == 0 {
-			s, l = memstore.NewAuditStore(), audit.New(memstore.NewAuditStore(), audit.Config{})
+			s, l = memstore.NewAuditStore(), mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 		}
 		var ds, dl time.Duration
 		if done/round%2 == 0 {
@@ -319,4 +319,12 @@ func BenchmarkAuditLogVsStore(b *testing.B) {
 	b.ReportMetric(float64(done)/tStore.Seconds(), "store-events/s")
 	b.ReportMetric(float64(done)/tLog.Seconds(), "log-events/s")
 	b.ReportMetric(ratios[len(ratios)/2], "log/store-speed")
+}
+
+// mustLog unwraps audit.New for tests, whose configurations are valid.
+func mustLog(l *audit.Log, err error) *audit.Log {
+	if err != nil {
+		panic(err)
+	}
+	return l
 }

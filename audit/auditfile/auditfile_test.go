@@ -33,7 +33,7 @@ func TestConformance(t *testing.T) {
 
 func fill(t *testing.T, s audit.Store, n int) *audit.Log {
 	t.Helper()
-	l := audit.New(s, audit.Config{Signer: key, CheckpointEvery: 10})
+	l := mustLog(audit.New(s, audit.Config{Signer: key, CheckpointEvery: 10}))
 	for i := range n {
 		_, err := l.Append(context.Background(), audit.Entry{Tenant: fmt.Sprint("t", i%2), Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
@@ -53,7 +53,7 @@ func TestReopen(t *testing.T) {
 
 	s2 := open(t, dir)
 	require.Zero(t, s2.Recovered())
-	l := audit.New(s2, audit.Config{Signer: key})
+	l := mustLog(audit.New(s2, audit.Config{Signer: key}))
 	for _, st := range []string{"t0", "t1"} {
 		_, err := l.Verify(ctx, st, audit.VerifyOptions{})
 		require.NoError(t, err)
@@ -80,7 +80,7 @@ func TestTornLastLine(t *testing.T) {
 
 	s2 := open(t, dir)
 	require.Positive(t, s2.Recovered())
-	l := audit.New(s2, audit.Config{Signer: key})
+	l := mustLog(audit.New(s2, audit.Config{Signer: key}))
 	// The last record (t1, seq 10) is gone; the checkpoint at t1/10 shows it.
 	_, err = l.Verify(ctx, "t0", audit.VerifyOptions{})
 	require.NoError(t, err)
@@ -139,7 +139,7 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := audit.New(s, audit.Config{Signer: key, Now: func() time.Time { return now }})
+	l := mustLog(audit.New(s, audit.Config{Signer: key, Now: func() time.Time { return now }}))
 	for range 10 {
 		now = now.Add(time.Hour)
 		_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
@@ -150,7 +150,7 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	require.Equal(t, int64(6), n)
 	require.NoError(t, s.Close())
 	s2 := open(t, dir)
-	l2 := audit.New(s2, audit.Config{Signer: key})
+	l2 := mustLog(audit.New(s2, audit.Config{Signer: key}))
 	rep, err := l2.Verify(ctx, "t", audit.VerifyOptions{})
 	require.NoError(t, err)
 	require.Equal(t, 4, rep.Records)
@@ -159,10 +159,18 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	_, err = l2.Prune(ctx, "t", -time.Hour)
 	require.NoError(t, err)
 	require.NoError(t, s2.Close())
-	l3 := audit.New(open(t, dir), audit.Config{Signer: key})
+	l3 := mustLog(audit.New(open(t, dir), audit.Config{Signer: key}))
 	_, err = l3.Verify(ctx, "t", audit.VerifyOptions{})
 	require.NoError(t, err)
 	rec, err := l3.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(11), rec.Seq)
+}
+
+// mustLog unwraps audit.New for tests, whose configurations are valid.
+func mustLog(l *audit.Log, err error) *audit.Log {
+	if err != nil {
+		panic(err)
+	}
+	return l
 }

@@ -412,7 +412,10 @@ func testConcurrent(t *testing.T, s audit.Store) {
 func testLogVerify(t *testing.T, s audit.Store) {
 	key := audit.HMACKey{ID: "k1", Key: []byte("0123456789abcdef0123456789abcdef")}
 	now := base
-	l := audit.New(s, audit.Config{Signer: key, CheckpointEvery: 7, Now: func() time.Time { return now }})
+	l, err := audit.New(s, audit.Config{Signer: key, CheckpointEvery: 7, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 30 {
 		now = base.Add(time.Duration(i) * time.Minute)
 		if _, err := l.Append(ctx(), audit.Entry{Tenant: "v", Actor: "u", Action: "record.updated"}); err != nil {

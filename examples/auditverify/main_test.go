@@ -24,7 +24,7 @@ func export(t *testing.T) (string, string) {
 	ctx := context.Background()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: 4})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: 4}))
 	for i := range 10 {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
@@ -75,7 +75,7 @@ func TestVerifyUnsignedWithKey(t *testing.T) {
 
 	// A forged log: written by a Log with no key at all.
 	ctx := context.Background()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	for i := range 10 {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "mallory", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
@@ -106,7 +106,7 @@ func exportN(t *testing.T, n, every int) (string, string) {
 	ctx := context.Background()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: every})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: every}))
 	for i := range n {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
@@ -215,8 +215,8 @@ func TestVerifyRequiresNamedStreams(t *testing.T) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
 	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv},
-		CheckpointEvery: 2, Now: func() time.Time { return at }})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv},
+		CheckpointEvery: 2, Now: func() time.Time { return at }}))
 	var buf bytes.Buffer
 	for _, tenant := range []string{"acme", "globex"} {
 		for range 3 {
@@ -252,4 +252,12 @@ func TestVerifyRequiresNamedStreams(t *testing.T) {
 	errOut.Reset()
 	require.Equal(t, 0, run(append(key, "-"), strings.NewReader(full), &out, &errOut))
 	require.Contains(t, errOut.String(), "2 streams; a stream removed whole goes unseen unless each is named with -stream")
+}
+
+// mustLog unwraps audit.New for tests, whose configurations are valid.
+func mustLog(l *audit.Log, err error) *audit.Log {
+	if err != nil {
+		panic(err)
+	}
+	return l
 }

@@ -212,7 +212,10 @@ func run(ctx context.Context, w io.Writer) error {
 	if _, err := rand.Read(ckKey); err != nil {
 		return err
 	}
-	alog := audit.New(st.Audit(), audit.Config{Signer: audit.HMACKey{ID: "quickstart", Key: ckKey}})
+	alog, err := audit.New(st.Audit(), audit.Config{Signer: audit.HMACKey{ID: "quickstart", Key: ckKey}})
+	if err != nil {
+		return err
+	}
 	changes, err := audit.Diff(
 		map[string]any{"email": "ada@example.com", "password": "old secret"},
 		map[string]any{"email": "ada@lovelace.example", "password": "new secret"})

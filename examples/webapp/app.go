@@ -215,11 +215,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	// Audit: one tamper-evident stream for the app, checkpoints signed
 	// with an HMAC key so that truncation is caught too.
-	a.audit = audit.New(st.Audit(), audit.Config{
+	if a.audit, err = audit.New(st.Audit(), audit.Config{
 		Now:     cfg.Now,
 		Signer:  audit.HMACKey{ID: "webapp-1", Key: cfg.AuditKey},
 		OnError: a.logError,
-	})
+	}); err != nil {
+		return nil, err
+	}
 
 	// Auth: the sign-up and sign-in flows, composed from the packages
 	// above through the adapters in wire.go. Lockout counters, reset

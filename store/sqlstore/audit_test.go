@@ -47,7 +47,7 @@ func TestAuditSeveralPools(t *testing.T) {
 	for i := range instances {
 		st, err := sqlstore.Open(ctx, testenv.OpenPostgres(t, dsn))
 		require.NoError(t, err)
-		l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 100, InFlight: 1 + i%2})
+		l := mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 100, InFlight: 1 + i%2}))
 		for w := range workers {
 			wg.Go(func() {
 				for n := range each {
@@ -62,7 +62,7 @@ func TestAuditSeveralPools(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	l := audit.New(first.Audit(), audit.Config{Signer: key})
+	l := mustLog(audit.New(first.Audit(), audit.Config{Signer: key}))
 	total := 0
 	for s := range 3 {
 		rep, err := l.Verify(ctx, fmt.Sprint("t", s), audit.VerifyOptions{})
@@ -100,7 +100,7 @@ func TestAuditDetectsDatabaseEdits(t *testing.T) {
 				st, err := sqlstore.Open(ctx, be.Open(t))
 				require.NoError(t, err)
 				require.NoError(t, st.Migrate(ctx))
-				l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 10})
+				l := mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 10}))
 				for i := range 20 {
 					_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
 					require.NoError(t, err)
@@ -145,7 +145,7 @@ func TestAuditFilterColumnsTampered(t *testing.T) {
 			st, err := sqlstore.Open(ctx, be.Open(t))
 			require.NoError(t, err)
 			require.NoError(t, st.Migrate(ctx))
-			l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 4})
+			l := mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 4}))
 			for i := range 12 {
 				_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "alice", Action: audit.ActionLogin,
 					Outcome: audit.Failure, IP: "192.0.2.7", TargetID: fmt.Sprint("acct", i%2)})
@@ -213,7 +213,7 @@ func TestAuditEveryColumnVerified(t *testing.T) {
 				st, err := sqlstore.Open(ctx, be.Open(t))
 				require.NoError(t, err)
 				require.NoError(t, st.Migrate(ctx))
-				l := audit.New(st.Audit(), audit.Config{})
+				l := mustLog(audit.New(st.Audit(), audit.Config{}))
 				for i := range 5 {
 					_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "u", Action: "record.updated",
 						TargetType: "invoice", TargetID: fmt.Sprint(i), IP: "192.0.2.1"})
@@ -241,7 +241,7 @@ func auditTxEnv(t *testing.T, db *sql.DB) (*sqlstore.Store, *audit.Log) {
 	_, err = st.DB().ExecContext(ctx, `CREATE TABLE host_clients (id TEXT PRIMARY KEY, name TEXT NOT NULL)`)
 	require.NoError(t, err)
 	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
-	return st, audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 7})
+	return st, mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 7}))
 }
 
 // createClient inserts a host row and its audit record in one transaction,
@@ -342,8 +342,8 @@ func TestAuditAppendTxConcurrent(t *testing.T) {
 				for range 2 {
 					other, err := sqlstore.Open(ctx, testenv.OpenPostgres(t, dsn))
 					require.NoError(t, err)
-					instances = append(instances, instance{other, audit.New(other.Audit(), audit.Config{
-						Signer: audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}, CheckpointEvery: 7})})
+					instances = append(instances, instance{other, mustLog(audit.New(other.Audit(), audit.Config{
+						Signer: audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}, CheckpointEvery: 7}))})
 				}
 			} else {
 				st, l := auditTxEnv(t, be.Open(t))
@@ -480,4 +480,12 @@ func TestAuditQuerySubMicrosecondBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustLog unwraps audit.New for tests, whose configurations are valid.
+func mustLog(l *audit.Log, err error) *audit.Log {
+	if err != nil {
+		panic(err)
+	}
+	return l
 }

@@ -80,7 +80,10 @@ func ExampleAuditStore_Tx() {
 		panic(err)
 	}
 	changes := st.Audit()
-	log := audit.New(changes, audit.Config{})
+	log, err := audit.New(changes, audit.Config{})
+	if err != nil {
+		panic(err)
+	}
 
 	create := func(id string, commit bool) error {
 		tx, err := db.BeginTx(ctx, nil)
