@@ -13,7 +13,7 @@ import (
 // benchEvent is a typical access-log event, as bench/audit_test.go uses.
 func benchEvent() audit.Entry {
 	return audit.Entry{
-		Tenant: "acme", Actor: "user-1234", ActorType: audit.ActorUser, Action: "auth.login.failed",
+		Tenant: "acme", Actor: "user-1234", ActorType: "user", Action: "auth.login.failed",
 		TargetType: "user", TargetID: "user-1234", Outcome: audit.Failure, IP: "203.0.113.77",
 		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
 		RequestID: "req-01J2ZK3M4N5P6Q7R8S9T",

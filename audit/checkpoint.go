@@ -28,9 +28,9 @@ type Checkpoint struct {
 
 const checkpointContext = "bulwark.audit.checkpoint.v1\x00"
 
-// SignedBytes returns the message the signature covers: a domain-separation
+// signedBytes returns the message the signature covers: a domain-separation
 // prefix and every field but Signature, length-prefixed.
-func (c *Checkpoint) SignedBytes() []byte {
+func (c *Checkpoint) signedBytes() []byte {
 	b := make([]byte, 0, 160)
 	b = append(b, checkpointContext...)
 	b = appendString(b, c.Stream)
@@ -66,8 +66,8 @@ type HMACKey struct {
 	Key []byte
 }
 
-// ErrWeakKey is returned by [Log.Checkpoint] for an HMAC key under 32 bytes.
-var ErrWeakKey = errors.New("audit: HMAC checkpoint key shorter than 32 bytes")
+// errWeakKey is returned by [Log.Checkpoint] for an HMAC key under 32 bytes.
+var errWeakKey = errors.New("audit: HMAC checkpoint key shorter than 32 bytes")
 
 // KeyID returns k.ID.
 func (k HMACKey) KeyID() string { return k.ID }
@@ -75,7 +75,7 @@ func (k HMACKey) KeyID() string { return k.ID }
 // Sign returns HMAC-SHA256(k.Key, msg).
 func (k HMACKey) Sign(_ context.Context, msg []byte) ([]byte, error) {
 	if len(k.Key) < 32 {
-		return nil, ErrWeakKey
+		return nil, errWeakKey
 	}
 	m := hmac.New(sha256.New, k.Key)
 	m.Write(msg)

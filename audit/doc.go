@@ -16,10 +16,10 @@
 //
 // [Log.Append] runs a [Redactor] over every change and detail before the
 // event is hashed or stored: fields named like passwords, secrets and tokens
-// become [REDACTED], values that look like credentials ([LooksSecret]) too,
+// become [REDACTED], values that look like credentials ([looksSecret]) too,
 // and payment card numbers are masked to their last four digits
-// ([MaskCardNumbers]). Strings are made valid UTF-8 and capped (user agents
-// at 512 bytes). [Escape] and [Entry.String] render control characters,
+// ([maskCardNumbers]). Strings are made valid UTF-8 and capped (user agents
+// at 512 bytes). [escape] and [Entry.String] render control characters,
 // line separators and bidirectional overrides visibly, so a crafted value
 // cannot forge a log line (ASVS 16.4.1).
 //
@@ -28,7 +28,7 @@
 // Each stream (one per tenant) is a hash chain: record n carries sequence
 // number n and the SHA-256 of record n-1, and its own hash is the SHA-256 of
 // a canonical, versioned, length-prefixed binary encoding
-// ([Record.MarshalBinary]) of all its fields. Changing, deleting, inserting
+// ([Record.UnmarshalBinary] documents it) of all its fields. Changing, deleting, inserting
 // or reordering a record breaks the chain. A [Checkpoint] signs a stream's
 // head with a [Signer] ([HMACKey] or [Ed25519Signer]); after that, dropping
 // the newest records (truncation) or rewriting the whole chain is detected

@@ -41,11 +41,11 @@ func Example() {
 	for _, c := range rec.Changes {
 		fmt.Printf("%s: %q -> %q\n", c.Field, c.Old, c.New)
 	}
-	if _, err := log.Checkpoint(ctx, "acme"); err != nil {
+	if _, err := log.Checkpoint(ctx); err != nil {
 		fmt.Println(err)
 	}
-	rep, err := log.Verify(ctx, "acme", audit.VerifyOptions{})
-	fmt.Println("records:", rep.Records, "checkpoints:", rep.Checkpoints, "error:", err)
+	reps, err := log.Verify(ctx, audit.VerifyOptions{Stream: "acme"})
+	fmt.Println("records:", reps[0].Records, "checkpoints:", reps[0].Checkpoints, "error:", err)
 	// Output:
 	// email: "ann@example.com" -> "ann@example.org"
 	// card: "" -> "**** **** **** 1111"

@@ -23,3 +23,13 @@ func mustLog(l *audit.Log, err error) *audit.Log {
 	}
 	return l
 }
+
+// verifyOne returns the report of the one stream Log.Verify was asked
+// for (the last, on an error), for tests written per stream.
+func verifyOne(reps []audit.VerifyReport, err error) (audit.VerifyReport, error) {
+	var rep audit.VerifyReport
+	if len(reps) > 0 {
+		rep = reps[len(reps)-1]
+	}
+	return rep, err
+}

@@ -36,10 +36,15 @@ type Config struct {
 	// Rand is the randomness behind event ids (UUIDv7, RFC 9562). Default
 	// crypto/rand.
 	Rand io.Reader
-	// Redactor rewrites changes and details before they are hashed.
-	// Default DefaultRedactor: no credentials, secrets or card numbers in
-	// the log (ASVS 16.2.5).
-	Redactor Redactor
+	// Redactor decides, for one named value of an entry (a Change field
+	// or a Details key), what may enter the log: it returns the value to
+	// store and whether it replaced anything. The Log runs it over every
+	// change and detail before the entry is hashed, so a secret never
+	// reaches the store, an export or a hash input (redaction at the
+	// source, ASVS 16.2.5). It must be safe for concurrent use. Default
+	// DefaultRedactor: no credentials, secrets or card numbers in the log;
+	// a host's own redactor usually calls it first.
+	Redactor func(field, value string) (string, bool)
 	// Signer signs checkpoints. Default none: without a Signer no
 	// checkpoints are written, and truncation of the newest records cannot
 	// be detected. Production logs should set one (ASVS 16.4.2).
@@ -214,9 +219,9 @@ func (l *Log) report(ctx context.Context, err error) {
 	}
 }
 
-// ValidAction reports whether a is a stable dotted action name: one or
+// validAction reports whether a is a stable dotted action name: one or
 // more non-empty parts of lowercase letters, digits, _ and -, joined by dots.
-func ValidAction(a string) bool {
+func validAction(a string) bool {
 	if a == "" || len(a) > 128 {
 		return false
 	}
@@ -237,7 +242,7 @@ func ValidAction(a string) bool {
 // prepare fills defaults, cleans strings and redacts, on a copy of the
 // caller's slices and map.
 func (l *Log) prepare(ev *Entry) error {
-	if !ValidAction(ev.Action) {
+	if !validAction(ev.Action) {
 		return fmt.Errorf("%w: action must be a dotted lowercase name", ErrInvalidEntry)
 	}
 	if ev.Time.IsZero() {
@@ -256,7 +261,7 @@ func (l *Log) prepare(ev *Entry) error {
 		ev.Outcome = Success
 	}
 	if ev.ActorType == "" && ev.Actor != "" {
-		ev.ActorType = ActorUser
+		ev.ActorType = actorUser
 	}
 	for _, p := range [...]*string{&ev.ID, &ev.Tenant, &ev.Actor, &ev.ActorType, &ev.TargetType,
 		&ev.TargetID, (*string)(&ev.Outcome), &ev.IP, &ev.RequestID} {
@@ -299,7 +304,7 @@ func (l *Log) prepare(ev *Entry) error {
 }
 
 // encodedSize returns the length of ev's canonical encoding as a record
-// with the largest sequence number (see Record.AppendBinary).
+// with the largest sequence number (see Record.appendBinary).
 func encodedSize(ev *Entry) int {
 	str := func(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
 	n := 1 + binary.MaxVarintLen64 + hashSize + 8
@@ -620,28 +625,9 @@ func (l *Log) autoCheckpoint(ctx context.Context, recs []Record) {
 	}
 }
 
-// ErrNoSigner is returned by [Log.Checkpoint] and [Log.Prune] when the Log
-// has no Signer.
-var ErrNoSigner = errors.New("audit: no checkpoint signer configured")
-
-// Checkpoint signs and stores the current head of stream, so that a later
-// truncation or rewrite of anything up to it is detected. Hosts with a
-// quiet stream call it on a timer (say hourly) to bound what an undetected
-// truncation could remove. It returns ErrNoSigner without a Signer, and
-// the zero Checkpoint for a stream with no records yet.
-func (l *Log) Checkpoint(ctx context.Context, stream string) (Checkpoint, error) {
-	if l.cfg.Signer == nil {
-		return Checkpoint{}, ErrNoSigner
-	}
-	head, err := l.store.Head(ctx, stream)
-	if err != nil {
-		return Checkpoint{}, err
-	}
-	if head.Seq == 0 {
-		return Checkpoint{}, nil
-	}
-	return l.checkpoint(ctx, head, 0, [32]byte{})
-}
+// errNoSigner is returned by Checkpoint and Prune when the Log has no
+// Signer.
+var errNoSigner = errors.New("audit: no checkpoint signer configured")
 
 func (l *Log) checkpoint(ctx context.Context, head Head, prunedSeq uint64, prunedHash [32]byte) (Checkpoint, error) {
 	cp, err := l.sign(ctx, head, prunedSeq, prunedHash)
@@ -656,11 +642,11 @@ func (l *Log) checkpoint(ctx context.Context, head Head, prunedSeq uint64, prune
 
 func (l *Log) sign(ctx context.Context, head Head, prunedSeq uint64, prunedHash [32]byte) (Checkpoint, error) {
 	if l.cfg.Signer == nil {
-		return Checkpoint{}, ErrNoSigner
+		return Checkpoint{}, errNoSigner
 	}
 	cp := Checkpoint{Stream: head.Stream, Seq: head.Seq, Hash: head.Hash, Time: l.now(),
 		PrunedSeq: prunedSeq, PrunedHash: prunedHash, KeyID: l.cfg.Signer.KeyID()}
-	sig, err := l.cfg.Signer.Sign(ctx, cp.SignedBytes())
+	sig, err := l.cfg.Signer.Sign(ctx, cp.signedBytes())
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
 	}

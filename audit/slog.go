@@ -12,15 +12,15 @@ import (
 // attribute becomes a Details entry (redacted like any detail), with group
 // names joined by dots.
 const (
-	SlogAction     = "audit.action"
-	SlogTenant     = "audit.tenant"
-	SlogActor      = "audit.actor"
-	SlogTargetType = "audit.target_type"
-	SlogTargetID   = "audit.target_id"
-	SlogOutcome    = "audit.outcome"
-	SlogIP         = "audit.ip"
-	SlogUserAgent  = "audit.user_agent"
-	SlogRequestID  = "audit.request_id"
+	slogAction     = "audit.action"
+	slogTenant     = "audit.tenant"
+	slogActor      = "audit.actor"
+	slogTargetType = "audit.target_type"
+	slogTargetID   = "audit.target_id"
+	slogOutcome    = "audit.outcome"
+	slogIP         = "audit.ip"
+	slogUserAgent  = "audit.user_agent"
+	slogRequestID  = "audit.request_id"
 )
 
 // SlogOptions configures [Log.SlogHandler].
@@ -54,7 +54,7 @@ func (l *Log) SlogHandler(opts SlogOptions) slog.Handler {
 		opts.Select = func(_ context.Context, r slog.Record) bool {
 			found := false
 			r.Attrs(func(a slog.Attr) bool {
-				found = a.Key == SlogAction
+				found = a.Key == slogAction
 				return !found
 			})
 			return found
@@ -118,33 +118,33 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 	for _, a := range attrs {
 		v := slogString(a.Value)
 		switch strings.TrimPrefix(a.Key, h.groups) {
-		case SlogAction:
+		case slogAction:
 			ev.Action = v
-		case SlogTenant:
+		case slogTenant:
 			ev.Tenant = v
-		case SlogActor:
+		case slogActor:
 			ev.Actor = v
-		case SlogTargetType:
+		case slogTargetType:
 			ev.TargetType = v
-		case SlogTargetID:
+		case slogTargetID:
 			ev.TargetID = v
-		case SlogOutcome:
+		case slogOutcome:
 			ev.Outcome = Outcome(v)
-		case SlogIP:
+		case slogIP:
 			ev.IP = v
-		case SlogUserAgent:
+		case slogUserAgent:
 			ev.UserAgent = v
-		case SlogRequestID:
+		case slogRequestID:
 			ev.RequestID = v
 		default:
 			ev.Details[a.Key] = v
 		}
 	}
-	if !ValidAction(ev.Action) {
+	if !validAction(ev.Action) {
 		if ev.Action != "" {
 			ev.Details["action"] = ev.Action
 		}
-		ev.Action = ActionLogMessage
+		ev.Action = actionLogMessage
 	}
 	if _, err := h.log.Append(ctx, ev); err != nil {
 		err = fmt.Errorf("audit: slog bridge: %w", err)

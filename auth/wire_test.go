@@ -212,9 +212,9 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			require.Equal(t, []string{"password", "totp"}, s.Factors)
 
 			// The audit log holds the story, verifies, and counts failures.
-			rep, err := log.Verify(ctx, "", audit.VerifyOptions{})
+			reps, err := log.Verify(ctx, audit.VerifyOptions{})
 			require.NoError(t, err)
-			require.Positive(t, rep.Records)
+			require.Positive(t, reps[0].Records)
 			ar, err := log.AccessReport(ctx, audit.Filter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 			require.NoError(t, err)
 			var failures int

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/audit/auditfile"
+	"github.com/bulwarkhq/bulwark/audit/auditjsonl"
 	"github.com/bulwarkhq/bulwark/audit/audittest"
 )
 
@@ -55,7 +56,7 @@ func TestReopen(t *testing.T) {
 	require.Zero(t, s2.Recovered())
 	l := mustLog(audit.New(s2, audit.Config{Signer: key}))
 	for _, st := range []string{"t0", "t1"} {
-		_, err := l.Verify(ctx, st, audit.VerifyOptions{})
+		_, err := l.Verify(ctx, audit.VerifyOptions{Stream: st})
 		require.NoError(t, err)
 	}
 	rec, err := l.Append(ctx, audit.Entry{Tenant: "t0", Action: "record.updated"})
@@ -82,9 +83,9 @@ func TestTornLastLine(t *testing.T) {
 	require.Positive(t, s2.Recovered())
 	l := mustLog(audit.New(s2, audit.Config{Signer: key}))
 	// The last record (t1, seq 10) is gone; the checkpoint at t1/10 shows it.
-	_, err = l.Verify(ctx, "t0", audit.VerifyOptions{})
+	_, err = l.Verify(ctx, audit.VerifyOptions{Stream: "t0"})
 	require.NoError(t, err)
-	_, err = l.Verify(ctx, "t1", audit.VerifyOptions{})
+	_, err = l.Verify(ctx, audit.VerifyOptions{Stream: "t1"})
 	require.ErrorIs(t, err, audit.ErrTampered)
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -102,16 +103,16 @@ func TestFilesVerifyOffline(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	l := fill(t, s, 25)
-	_, err := l.CheckpointAll(context.Background())
+	_, err := l.Checkpoint(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	cps, err := os.ReadFile(filepath.Join(dir, "checkpoints.jsonl"))
 	require.NoError(t, err)
 	recs, err := os.ReadFile(filepath.Join(dir, "records.jsonl"))
 	require.NoError(t, err)
-	_, err = audit.VerifyJSONL(bytes.NewReader(append(cps, recs...)), key)
+	_, err = auditjsonl.Verify(bytes.NewReader(append(cps, recs...)), auditjsonl.VerifyOptions{Verifier: key})
 	require.ErrorIs(t, err, audit.ErrTampered, "no manifest: the range is not attested")
-	reps, err := audit.VerifyJSONLUnattested(bytes.NewReader(append(cps, recs...)), key)
+	reps, err := auditjsonl.Verify(bytes.NewReader(append(cps, recs...)), auditjsonl.VerifyOptions{Verifier: key, Unattested: true})
 	require.NoError(t, err)
 	require.Len(t, reps, 2)
 	require.Equal(t, 25, reps[0].Records+reps[1].Records)
@@ -151,7 +152,7 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	require.NoError(t, s.Close())
 	s2 := open(t, dir)
 	l2 := mustLog(audit.New(s2, audit.Config{Signer: key}))
-	rep, err := l2.Verify(ctx, "t", audit.VerifyOptions{})
+	rep, err := verifyOne(l2.Verify(ctx, audit.VerifyOptions{Stream: "t"}))
 	require.NoError(t, err)
 	require.Equal(t, 4, rep.Records)
 	require.True(t, rep.Anchored)
@@ -160,7 +161,7 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, s2.Close())
 	l3 := mustLog(audit.New(open(t, dir), audit.Config{Signer: key}))
-	_, err = l3.Verify(ctx, "t", audit.VerifyOptions{})
+	_, err = l3.Verify(ctx, audit.VerifyOptions{Stream: "t"})
 	require.NoError(t, err)
 	rec, err := l3.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
 	require.NoError(t, err)
@@ -173,4 +174,14 @@ func mustLog(l *audit.Log, err error) *audit.Log {
 		panic(err)
 	}
 	return l
+}
+
+// verifyOne returns the report of the one stream Log.Verify was asked
+// for (the last, on an error), for tests written per stream.
+func verifyOne(reps []audit.VerifyReport, err error) (audit.VerifyReport, error) {
+	var rep audit.VerifyReport
+	if len(reps) > 0 {
+		rep = reps[len(reps)-1]
+	}
+	return rep, err
 }

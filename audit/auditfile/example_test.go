@@ -45,7 +45,7 @@ func Example() {
 	if log, err = audit.New(st, audit.Config{}); err != nil {
 		panic(err)
 	}
-	rep, err := log.Verify(ctx, "", audit.VerifyOptions{})
-	fmt.Println("records:", rep.Records, "verified:", err == nil)
+	reps, err := log.Verify(ctx, audit.VerifyOptions{})
+	fmt.Println("records:", reps[0].Records, "verified:", err == nil)
 	// Output: records: 2 verified: true
 }

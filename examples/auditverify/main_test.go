@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/audit/auditjsonl"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
@@ -30,7 +31,7 @@ func export(t *testing.T) (string, string) {
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	_, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}})
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "export.jsonl")
 	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
@@ -81,7 +82,7 @@ func TestVerifyUnsignedWithKey(t *testing.T) {
 		require.NoError(t, err)
 	}
 	var forged bytes.Buffer
-	_, err = l.Export(ctx, &forged, "acme", audit.VerifyOptions{})
+	_, err = auditjsonl.Export(ctx, &forged, l.Store(), "acme", auditjsonl.ExportOptions{})
 	require.NoError(t, err)
 	out.Reset()
 	code = run([]string{"-ed25519-pub", pub, "-key-id", "k1", "-"}, &forged, &out, &errOut)
@@ -111,10 +112,10 @@ func exportN(t *testing.T, n, every int) (string, string) {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
-	_, err = l.Checkpoint(ctx, "acme")
+	_, err = l.Checkpoint(ctx)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	_, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}})
 	require.NoError(t, err)
 	return buf.String(), hex.EncodeToString(pub)
 }
@@ -223,9 +224,9 @@ func TestVerifyRequiresNamedStreams(t *testing.T) {
 			_, err := l.Append(ctx, audit.Entry{Tenant: tenant, Actor: "u1", Action: "record.updated"})
 			require.NoError(t, err)
 		}
-		_, err := l.Checkpoint(ctx, tenant)
+		_, err := l.Checkpoint(ctx)
 		require.NoError(t, err)
-		_, err = l.Export(ctx, &buf, tenant, audit.VerifyOptions{})
+		_, err = auditjsonl.Export(ctx, &buf, l.Store(), tenant, auditjsonl.ExportOptions{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, Now: func() time.Time { return at }})
 		require.NoError(t, err)
 	}
 	full := buf.String()

@@ -227,14 +227,14 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := alog.Verify(ctx, "acme", audit.VerifyOptions{})
+	reps, err := alog.Verify(ctx, audit.VerifyOptions{Stream: "acme"})
 	if err != nil {
 		return err
 	}
 	for _, c := range rec.Changes {
 		fmt.Fprintf(w, "audit: %s %s changed from %q to %q (ip %s)\n", rec.Action, c.Field, c.Old, c.New, rec.IP)
 	}
-	fmt.Fprintf(w, "audit: chain of %d record(s) verified\n", rep.Records)
+	fmt.Fprintf(w, "audit: chain of %d record(s) verified\n", reps[0].Records)
 
 	// 9. Export: a tenant backup, encrypted to an age public key, then
 	// verified against its manifest.

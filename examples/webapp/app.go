@@ -288,7 +288,7 @@ func (a *App) Run(ctx context.Context) error {
 				}
 				// Signed checkpoints on a timer, so that even a quiet log
 				// can prove nothing was cut from its end.
-				if _, err := a.audit.CheckpointAll(ctx); err != nil {
+				if _, err := a.audit.Checkpoint(ctx); err != nil {
 					a.logError(ctx, err)
 				}
 			}

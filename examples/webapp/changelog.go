@@ -67,7 +67,7 @@ func (a *App) recordClientChange(ctx context.Context, r *http.Request, before, a
 	inTx.tx = tx
 	if err := write(inTx); err != nil {
 		_ = tx.Rollback()
-		ev.Outcome, ev.Changes, ev.Details = audit.Error, nil, map[string]string{"reason": "write_failed"}
+		ev.Outcome, ev.Changes, ev.Details = audit.Outcome("error"), nil, map[string]string{"reason": "write_failed"}
 		_, aerr := a.audit.Append(ctx, ev)
 		return errors.Join(err, aerr)
 	}

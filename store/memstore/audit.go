@@ -162,7 +162,7 @@ func (s *AuditStore) Query(_ context.Context, f audit.Filter) ([]audit.Record, e
 			if err != nil {
 				return nil, err
 			}
-			if f.Match(&r) && f.After.Before(&r) {
+			if f.Match(&r) {
 				match = append(match, r)
 			}
 		}
