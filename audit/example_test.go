@@ -12,9 +12,14 @@ import (
 func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
+	key, err := audit.NewHMACKey("2026-05", []byte("use 32+ random bytes from a KMS!"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	log, err := audit.New(memstore.NewAuditStore(), audit.Config{
 		Now:    func() time.Time { return now },
-		Signer: audit.HMACKey{ID: "2026-05", Key: []byte("use 32+ random bytes from a KMS!")},
+		Signer: key,
 	})
 	if err != nil {
 		fmt.Println(err)

@@ -50,7 +50,8 @@ type Config struct {
 	// be detected. Production logs should set one (ASVS 16.4.2).
 	Signer Signer
 	// Verifier checks checkpoint signatures in Verify. Default: the
-	// Signer, when it can verify (HMACKey and Ed25519Signer can).
+	// Signer, when it can verify (a [Key] can). For key rotation, pass
+	// [Verifiers] of the current and the retired keys.
 	Verifier SignatureVerifier
 	// CheckpointEvery is how many records of a stream pass between
 	// automatic checkpoints. Default 1024: one signature per thousand

@@ -17,7 +17,7 @@ import (
 	"github.com/bulwarkhq/bulwark/audit/audittest"
 )
 
-var key = audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+var key = mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 
 func open(t *testing.T, dir string) *auditfile.Store {
 	t.Helper()
@@ -184,4 +184,12 @@ func verifyOne(reps []audit.VerifyReport, err error) (audit.VerifyReport, error)
 		rep = reps[len(reps)-1]
 	}
 	return rep, err
+}
+
+// mustKey unwraps a key constructor for tests, whose keys are valid.
+func mustKey[K any](k K, err error) K {
+	if err != nil {
+		panic(err)
+	}
+	return k
 }

@@ -14,7 +14,7 @@ import (
 
 var t0 = time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 
-var testKey = audit.HMACKey{ID: "k1", Key: []byte("0123456789abcdef0123456789abcdef")}
+var testKey = mustKey(audit.NewHMACKey("k1", []byte("0123456789abcdef0123456789abcdef")))
 
 type clock struct {
 	mu  sync.Mutex
@@ -28,10 +28,20 @@ func (c *clock) Add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-func newEd25519(t testing.TB) audit.Ed25519Signer {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
+// newEd25519 returns a signing key and a verifier holding only its public
+// half, as an auditor would.
+func newEd25519(t testing.TB) (audit.Key, audit.SignatureVerifier) {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	return audit.Ed25519Signer{ID: "ed1", Key: priv}
+	return mustKey(audit.NewEd25519Key("ed1", priv)), mustKey(audit.NewEd25519Verifier("ed1", pub))
+}
+
+// mustKey unwraps a key constructor for tests, whose keys are valid.
+func mustKey[K any](k K, err error) K {
+	if err != nil {
+		panic(err)
+	}
+	return k
 }
 
 // mustLog unwraps audit.New for tests, whose configurations are valid.

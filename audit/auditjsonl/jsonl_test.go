@@ -3,7 +3,6 @@ package auditjsonl_test
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"strings"
 	"testing"
@@ -20,7 +19,7 @@ func TestExportVerifyJSONL(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	clk := &clock{now: t0}
-	ed := newEd25519(t)
+	ed, verifier := newEd25519(t)
 	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: ed, CheckpointEvery: 5}))
 	for i := range 23 {
 		clk.Add(time.Minute)
@@ -35,7 +34,6 @@ func TestExportVerifyJSONL(t *testing.T) {
 	cnt, err := auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: ed, Now: clk.Now})
 	require.NoError(t, err)
 	require.Equal(t, 16, cnt)
-	verifier := audit.Ed25519Verifier{ID: ed.ID, Key: ed.Key.Public().(ed25519.PublicKey)}
 	reps, err := auditjsonl.Verify(bytes.NewReader(buf.Bytes()), auditjsonl.VerifyOptions{Verifier: verifier})
 	require.NoError(t, err)
 	require.Len(t, reps, 1)

@@ -417,7 +417,10 @@ func testConcurrent(t *testing.T, s audit.Store) {
 }
 
 func testLogVerify(t *testing.T, s audit.Store) {
-	key := audit.HMACKey{ID: "k1", Key: []byte("0123456789abcdef0123456789abcdef")}
+	key, err := audit.NewHMACKey("k1", []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	now := base
 	l, err := audit.New(s, audit.Config{Signer: key, CheckpointEvery: 7, Now: func() time.Time { return now }})
 	if err != nil {

@@ -82,14 +82,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "auditverify: -ed25519-pub is not a 32-byte key in base64 or hex")
 			return 2
 		}
-		sv = audit.Ed25519Verifier{ID: *keyID, Key: ed25519.PublicKey(k)}
+		sv, _ = audit.NewEd25519Verifier(*keyID, ed25519.PublicKey(k)) // size checked above
 	case *hmacFile != "":
 		k, err := os.ReadFile(*hmacFile)
 		if err != nil {
 			fmt.Fprintln(stderr, "auditverify:", err)
 			return 2
 		}
-		sv = audit.HMACKey{ID: *keyID, Key: k}
+		if sv, err = audit.NewHMACKey(*keyID, k); err != nil {
+			fmt.Fprintln(stderr, "auditverify:", err)
+			return 2
+		}
 	}
 	var readers []io.Reader
 	for _, name := range fs.Args() {

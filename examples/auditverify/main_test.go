@@ -25,13 +25,13 @@ func export(t *testing.T) (string, string) {
 	ctx := context.Background()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: 4}))
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: mustKey(audit.NewEd25519Key("k1", priv)), CheckpointEvery: 4}))
 	for i := range 10 {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}})
+	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: mustKey(audit.NewEd25519Key("k1", priv))})
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "export.jsonl")
 	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
@@ -107,7 +107,7 @@ func exportN(t *testing.T, n, every int) (string, string) {
 	ctx := context.Background()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: every}))
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: mustKey(audit.NewEd25519Key("k1", priv)), CheckpointEvery: every}))
 	for i := range n {
 		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
@@ -115,7 +115,7 @@ func exportN(t *testing.T, n, every int) (string, string) {
 	_, err = l.Checkpoint(ctx)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}})
+	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: mustKey(audit.NewEd25519Key("k1", priv))})
 	require.NoError(t, err)
 	return buf.String(), hex.EncodeToString(pub)
 }
@@ -216,7 +216,7 @@ func TestVerifyRequiresNamedStreams(t *testing.T) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
 	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv},
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: mustKey(audit.NewEd25519Key("k1", priv)),
 		CheckpointEvery: 2, Now: func() time.Time { return at }}))
 	var buf bytes.Buffer
 	for _, tenant := range []string{"acme", "globex"} {
@@ -226,7 +226,7 @@ func TestVerifyRequiresNamedStreams(t *testing.T) {
 		}
 		_, err := l.Checkpoint(ctx)
 		require.NoError(t, err)
-		_, err = auditjsonl.Export(ctx, &buf, l.Store(), tenant, auditjsonl.ExportOptions{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, Now: func() time.Time { return at }})
+		_, err = auditjsonl.Export(ctx, &buf, l.Store(), tenant, auditjsonl.ExportOptions{Signer: mustKey(audit.NewEd25519Key("k1", priv)), Now: func() time.Time { return at }})
 		require.NoError(t, err)
 	}
 	full := buf.String()
@@ -261,4 +261,12 @@ func mustLog(l *audit.Log, err error) *audit.Log {
 		panic(err)
 	}
 	return l
+}
+
+// mustKey unwraps a key constructor for tests, whose keys are valid.
+func mustKey[K any](k K, err error) K {
+	if err != nil {
+		panic(err)
+	}
+	return k
 }

@@ -212,7 +212,11 @@ func run(ctx context.Context, w io.Writer) error {
 	if _, err := rand.Read(ckKey); err != nil {
 		return err
 	}
-	alog, err := audit.New(st.Audit(), audit.Config{Signer: audit.HMACKey{ID: "quickstart", Key: ckKey}})
+	ck, err := audit.NewHMACKey("quickstart", ckKey)
+	if err != nil {
+		return err
+	}
+	alog, err := audit.New(st.Audit(), audit.Config{Signer: ck})
 	if err != nil {
 		return err
 	}

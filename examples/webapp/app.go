@@ -215,9 +215,13 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	// Audit: one tamper-evident stream for the app, checkpoints signed
 	// with an HMAC key so that truncation is caught too.
+	auditKey, err := audit.NewHMACKey("webapp-1", cfg.AuditKey)
+	if err != nil {
+		return nil, err
+	}
 	if a.audit, err = audit.New(st.Audit(), audit.Config{
 		Now:     cfg.Now,
-		Signer:  audit.HMACKey{ID: "webapp-1", Key: cfg.AuditKey},
+		Signer:  auditKey,
 		OnError: a.logError,
 	}); err != nil {
 		return nil, err

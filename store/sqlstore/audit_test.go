@@ -41,7 +41,7 @@ func TestAuditSeveralPools(t *testing.T) {
 	first, err := sqlstore.Open(ctx, testenv.OpenPostgres(t, dsn))
 	require.NoError(t, err)
 	require.NoError(t, first.Migrate(ctx))
-	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+	key := mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 	const instances, workers, each = 4, 8, 25
 	var wg sync.WaitGroup
 	for i := range instances {
@@ -76,7 +76,7 @@ func TestAuditSeveralPools(t *testing.T) {
 // with database access would, and checks that Verify notices each edit.
 func TestAuditDetectsDatabaseEdits(t *testing.T) {
 	t.Parallel()
-	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+	key := mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 	edits := []struct {
 		name    string
 		sql     func(body []byte) (string, []any)
@@ -137,7 +137,7 @@ func TestAuditDetectsDatabaseEdits(t *testing.T) {
 // columns disagree with its body.
 func TestAuditFilterColumnsTampered(t *testing.T) {
 	t.Parallel()
-	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+	key := mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 	for _, be := range testenv.SQLDBs() {
 		t.Run(be.Name, func(t *testing.T) {
 			t.Parallel()
@@ -240,7 +240,7 @@ func auditTxEnv(t *testing.T, db *sql.DB) (*sqlstore.Store, *audit.Log) {
 	require.NoError(t, st.Migrate(ctx))
 	_, err = st.DB().ExecContext(ctx, `CREATE TABLE host_clients (id TEXT PRIMARY KEY, name TEXT NOT NULL)`)
 	require.NoError(t, err)
-	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+	key := mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 	return st, mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 7}))
 }
 
@@ -343,7 +343,7 @@ func TestAuditAppendTxConcurrent(t *testing.T) {
 					other, err := sqlstore.Open(ctx, testenv.OpenPostgres(t, dsn))
 					require.NoError(t, err)
 					instances = append(instances, instance{other, mustLog(audit.New(other.Audit(), audit.Config{
-						Signer: audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}, CheckpointEvery: 7}))})
+						Signer: mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef"))), CheckpointEvery: 7}))})
 				}
 			} else {
 				st, l := auditTxEnv(t, be.Open(t))
@@ -506,4 +506,12 @@ func verifyOne(reps []audit.VerifyReport, err error) (audit.VerifyReport, error)
 		rep = reps[len(reps)-1]
 	}
 	return rep, err
+}
+
+// mustKey unwraps a key constructor for tests, whose keys are valid.
+func mustKey[K any](k K, err error) K {
+	if err != nil {
+		panic(err)
+	}
+	return k
 }
