@@ -223,7 +223,7 @@ const (
 // renderNested writes v like fmt.Sprint does, but walks slices, arrays,
 // maps and structs itself so that audit tags and sensitive names hold at
 // any depth: a struct field tagged audit:"-" is left out, one tagged
-// redact, and any field or map key with a sensitive name ([sensitiveField]),
+// redact, and any field or map key with a sensitive name (see DefaultRedactor),
 // is written as [REDACTED]. fmt.Sprint would print them all.
 func renderNested(b *strings.Builder, v reflect.Value, depth int) {
 	v = deref(v)

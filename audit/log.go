@@ -196,7 +196,7 @@ func (l *Log) Append(ctx context.Context, ev Entry) (Record, error) {
 // ErrWrite when tx fails; Config.FailOpen does not apply, since the host's
 // transaction is then unusable anyway. The record is not checkpointed in
 // the transaction (a checkpoint must not vouch for what may roll back);
-// automatic checkpoints of later appends and [Log.CheckpointAll] cover it.
+// automatic checkpoints of later appends and [Log.Checkpoint] cover it.
 func (l *Log) AppendTx(ctx context.Context, tx TxAppender, ev Entry) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err

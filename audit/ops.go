@@ -29,12 +29,12 @@ type VerifyReport struct {
 	// internally consistent and matches the checkpoints inside it.
 	Anchored bool
 	// Signed is the last record a signed checkpoint vouches for (see
-	// [ChainVerifier.Signed]); 0 if none. Records after it verify only
+	// [ChainVerifier.Finish]); 0 if none. Records after it verify only
 	// against each other: without a checkpoint covering them, whoever can
 	// write the store could have rewritten them and their hashes.
 	Signed uint64
 	Head   Head // the last record checked
-	// Attested is set by [VerifyJSONL] when the stream's [Manifest] was
+	// Attested is set by audit/auditjsonl.Verify when the stream's manifest was
 	// checked (and, with a key given, its signature): the file holds
 	// exactly the range, prune anchor and checkpoints it states.
 	Attested bool

@@ -37,8 +37,9 @@ func sensitiveField(name string) bool {
 }
 
 // DefaultRedactor is the redactor a zero [Config] uses:
-//   - a field whose name is sensitive ([sensitiveField]) becomes [REDACTED];
-//   - a value that looks like a secret ([looksSecret]: bearer credentials,
+//   - a field whose name is sensitive (password, secret, token, API key,
+//     ..., whatever its spelling) becomes [REDACTED];
+//   - a value that looks like a secret (bearer credentials,
 //     JWTs, private keys, well-known API key formats, long random strings)
 //     becomes [REDACTED];
 //   - inside a longer text (an error string, a message), a URL's password
@@ -73,7 +74,7 @@ var (
 // maskInlineSecrets redacts secrets written inside a longer text, as in
 // error strings and log messages: the password of a URL's userinfo, and
 // the value of any key=value or key: value pair whose key is sensitive
-// ([sensitiveField]), as in a DSN, a query string or a JSON dump.
+// (sensitiveField), as in a DSN, a query string or a JSON dump.
 func maskInlineSecrets(v string) (string, bool) {
 	if !strings.ContainsAny(v, "=:") {
 		return v, false

@@ -65,7 +65,7 @@ func unsafeRune(r rune) bool {
 }
 
 // String renders the event as one line of key="value" pairs, every value
-// passed through [escape] (and field names and detail keys with space and
+// passed through escape (and field names and detail keys with space and
 // = escaped as well), for plain-text logs and consoles.
 func (e *Entry) String() string {
 	var b strings.Builder

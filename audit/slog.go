@@ -41,9 +41,12 @@ type slogHandler struct {
 
 // SlogHandler returns an slog.Handler that writes chosen log records into
 // the audit log: the message goes to Details["msg"], the level to
-// Details["level"], well-known attributes (audit.action, audit.tenant, ...)
-// to the matching Entry fields, the rest to Details. Records without a
-// valid audit.action get the action "log.message". Handle returns the
+// Details["level"], the attributes audit.action, audit.tenant,
+// audit.actor, audit.target_type, audit.target_id, audit.outcome,
+// audit.ip, audit.user_agent and audit.request_id to the matching Entry
+// fields, and any other attribute to Details (redacted like any detail),
+// with group names joined by dots. Records without a valid audit.action
+// get the action "log.message". Handle returns the
 // append error and also reports it to Config.OnError, because slog.Logger
 // discards handler errors: writing through slog cannot make the logged
 // action fail, so call [Log.Append] for actions that must fail closed.

@@ -131,7 +131,7 @@ type Line struct {
 // ParseLine parses one JSON line (without or with its newline). It returns
 // an error wrapping [audit.ErrMalformed] for anything else, including a line that
 // is not byte for byte what [AppendRecord], [AppendCheckpoint] or
-// [appendManifest] writes for what it holds: otherwise duplicate keys (encoding/json keeps
+// Export writes for a manifest, for what it holds: otherwise duplicate keys (encoding/json keeps
 // the last, matching case-insensitively, where other readers show the
 // first), extra time digits or reordered keys would let several different
 // files verify as the same log. It does not check hashes or signatures.
