@@ -11,9 +11,9 @@ import (
 )
 
 // benchEvent is a typical access-log event, as bench/audit_test.go uses.
-func benchEvent() audit.Event {
-	return audit.Event{
-		Tenant: "acme", Actor: "user-1234", ActorType: audit.ActorUser, Action: "auth.login.failed",
+func benchEvent() audit.Entry {
+	return audit.Entry{
+		Tenant: "acme", Actor: "user-1234", ActorType: "user", Action: "auth.login.failed",
 		TargetType: "user", TargetID: "user-1234", Outcome: audit.Failure, IP: "203.0.113.77",
 		UserAgent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36",
 		RequestID: "req-01J2ZK3M4N5P6Q7R8S9T",
@@ -22,7 +22,7 @@ func benchEvent() audit.Event {
 
 // storeEvent is benchEvent as Log.Append hands it to the store: id and
 // time set.
-func storeEvent() audit.Event {
+func storeEvent() audit.Entry {
 	ev := benchEvent()
 	ev.ID, ev.Time = "0190a6d8-0000-7abc-8def-0123456789ab", time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	return ev
@@ -42,7 +42,7 @@ func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
 	b.Run("store", func(b *testing.B) {
 		s := memstore.NewAuditStore()
-		evs := []audit.Event{storeEvent()}
+		evs := []audit.Entry{storeEvent()}
 		b.ReportAllocs()
 		n := 0
 		for b.Loop() {
@@ -55,13 +55,13 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	})
 	b.Run("log", func(b *testing.B) {
-		l := audit.New(memstore.NewAuditStore(), audit.Config{})
+		l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 		ev := benchEvent()
 		b.ReportAllocs()
 		n := 0
 		for b.Loop() {
 			if n++; n%freshEvery == 0 {
-				l = audit.New(memstore.NewAuditStore(), audit.Config{})
+				l = mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 			}
 			if _, err := l.Append(ctx, ev); err != nil {
 				b.Fatal(err)
@@ -69,7 +69,7 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	})
 	b.Run("log-parallel", func(b *testing.B) {
-		l := audit.New(memstore.NewAuditStore(), audit.Config{})
+		l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 		ev := benchEvent()
 		b.ReportAllocs()
 		b.SetParallelism(8)
@@ -98,14 +98,14 @@ func BenchmarkAppendRatio(b *testing.B) {
 	b.Run("log-given-id-time", func(b *testing.B) { appendRatio(b, storeEvent()) })
 }
 
-func appendRatio(b *testing.B, ev audit.Event) {
+func appendRatio(b *testing.B, ev audit.Entry) {
 	ctx := context.Background()
 	const round = 200
 	var tStore, tLog time.Duration
 	var ratios []float64
 	s := memstore.NewAuditStore()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
-	evs := []audit.Event{storeEvent()}
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
+	evs := []audit.Entry{storeEvent()}
 	runStore := func() time.Duration {
 		start := time.Now()
 		for range round {
@@ -128,7 +128,7 @@ func appendRatio(b *testing.B, ev audit.Event) {
 	done := 0
 	for b.Loop() {
 		if done%freshEvery == 0 {
-			s, l = memstore.NewAuditStore(), audit.New(memstore.NewAuditStore(), audit.Config{})
+			s, l = memstore.NewAuditStore(), mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 		}
 		var ds, dl time.Duration
 		if done/round%2 == 0 {

@@ -2,6 +2,7 @@ package audit_test
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -13,7 +14,7 @@ import (
 	"github.com/bulwarkhq/bulwark/audit"
 )
 
-var testKey = audit.HMACKey{ID: "k1", Key: []byte("0123456789abcdef0123456789abcdef")}
+var testKey = mustKey(audit.NewHMACKey("k1", []byte("0123456789abcdef0123456789abcdef")))
 
 // buildLog returns n linked records of one stream and signed checkpoints
 // every `every` records and at the head, as a Log would write them.
@@ -23,7 +24,7 @@ func buildLog(t testing.TB, n, every int) ([]audit.Record, []audit.Checkpoint) {
 	var cps []audit.Checkpoint
 	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range n {
-		r, err := c.Link(audit.Event{ID: fmt.Sprintf("id-%d", i), Time: base.Add(time.Duration(i) * time.Millisecond),
+		r, err := c.Link(audit.Entry{ID: fmt.Sprintf("id-%d", i), Time: base.Add(time.Duration(i) * time.Millisecond),
 			Tenant: "t", Actor: fmt.Sprintf("u%d", i%7), Action: "record.updated", Outcome: audit.Success,
 			Changes: []audit.Change{{Field: "n", Old: fmt.Sprint(i), New: fmt.Sprint(i + 1)}}})
 		require.NoError(t, err)
@@ -36,7 +37,7 @@ func buildLog(t testing.TB, n, every int) ([]audit.Record, []audit.Checkpoint) {
 }
 
 func sign(t testing.TB, cp audit.Checkpoint) audit.Checkpoint {
-	cp.KeyID = testKey.ID
+	cp.KeyID = testKey.KeyID()
 	sig, err := testKey.Sign(context.Background(), cp.SignedBytes())
 	require.NoError(t, err)
 	cp.Signature = sig
@@ -82,7 +83,7 @@ func TestTamperProperty(t *testing.T) {
 			rs[i].Actor = "mallory"
 			c := audit.Chain{Head: audit.Head{Stream: "t", Seq: rs[i].Seq - 1, Hash: rs[i].Prev}}
 			for j := i; j < len(rs); j++ {
-				r, err := c.Link(rs[j].Event)
+				r, err := c.Link(rs[j].Entry)
 				require.NoError(t, err)
 				rs[j] = r
 			}
@@ -156,8 +157,12 @@ func TestSigners(t *testing.T) {
 		require.True(t, s.VerifySignature(s.KeyID(), []byte("msg"), sig))
 		require.False(t, s.VerifySignature(s.KeyID(), []byte("msh"), sig))
 		require.False(t, s.VerifySignature("other", []byte("msg"), sig))
-		require.True(t, audit.Verifiers{nil, testKey, ed}.VerifySignature(s.KeyID(), []byte("msg"), sig))
+		require.True(t, audit.Verifiers(nil, testKey, ed).VerifySignature(s.KeyID(), []byte("msg"), sig))
 	}
-	_, err := audit.HMACKey{ID: "short", Key: []byte("short")}.Sign(ctx, []byte("m"))
+	_, err := audit.NewHMACKey("short", []byte("short"))
 	require.ErrorIs(t, err, audit.ErrWeakKey)
+	_, err = audit.NewEd25519Key("bad", ed25519.PrivateKey("short"))
+	require.Error(t, err)
+	_, err = audit.NewEd25519Verifier("bad", ed25519.PublicKey("short"))
+	require.Error(t, err)
 }

@@ -1,12 +1,14 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -28,9 +30,9 @@ type Checkpoint struct {
 
 const checkpointContext = "bulwark.audit.checkpoint.v1\x00"
 
-// SignedBytes returns the message the signature covers: a domain-separation
+// signedBytes returns the message the signature covers: a domain-separation
 // prefix and every field but Signature, length-prefixed.
-func (c *Checkpoint) SignedBytes() []byte {
+func (c *Checkpoint) signedBytes() []byte {
 	b := make([]byte, 0, 160)
 	b = append(b, checkpointContext...)
 	b = appendString(b, c.Stream)
@@ -43,7 +45,7 @@ func (c *Checkpoint) SignedBytes() []byte {
 }
 
 // Signer signs checkpoints. Implementations must be safe for concurrent use.
-// [HMACKey] and [Ed25519Signer] are provided; a KMS-backed signer fits too.
+// [NewHMACKey] and [NewEd25519Key] make one; a KMS-backed signer fits too.
 type Signer interface {
 	KeyID() string
 	Sign(ctx context.Context, msg []byte) ([]byte, error)
@@ -55,85 +57,101 @@ type SignatureVerifier interface {
 	VerifySignature(keyID string, msg, sig []byte) bool
 }
 
-// HMACKey signs and verifies with HMAC-SHA256 (RFC 2104). The key must be
-// at least 32 random bytes: 256 bits, above the 128-bit floor of ASVS
-// 11.2.3, with SHA-256 as the approved, collision-resistant hash of ASVS
-// 11.4.1 and 11.4.3. Anyone who
-// can verify can also sign, so prefer [Ed25519Signer] when auditors outside
-// the operator's trust boundary verify exports.
-type HMACKey struct {
-	ID  string
-	Key []byte
+// Key signs checkpoints and verifies their signatures: what [NewHMACKey]
+// and [NewEd25519Key] return, for Config.Signer (the Log then verifies
+// with it too) or an offline verifier.
+type Key interface {
+	Signer
+	SignatureVerifier
 }
 
-// ErrWeakKey is returned by [Log.Checkpoint] for an HMAC key under 32 bytes.
-var ErrWeakKey = errors.New("audit: HMAC checkpoint key shorter than 32 bytes")
+// errWeakKey is returned by NewHMACKey for a key under 32 bytes.
+var errWeakKey = errors.New("audit: HMAC checkpoint key shorter than 32 bytes")
 
-// KeyID returns k.ID.
-func (k HMACKey) KeyID() string { return k.ID }
-
-// Sign returns HMAC-SHA256(k.Key, msg).
-func (k HMACKey) Sign(_ context.Context, msg []byte) ([]byte, error) {
-	if len(k.Key) < 32 {
-		return nil, ErrWeakKey
+// NewHMACKey returns a Key that signs and verifies with HMAC-SHA256 (RFC
+// 2104) under key, named id. The key must be at least 32 random bytes
+// (an error otherwise): 256 bits, above the 128-bit floor of ASVS 11.2.3,
+// with SHA-256 as the approved, collision-resistant hash of ASVS 11.4.1
+// and 11.4.3. Anyone who can verify can also sign, so prefer
+// [NewEd25519Key] when auditors outside the operator's trust boundary
+// verify exports. Verification compares in constant time.
+func NewHMACKey(id string, key []byte) (Key, error) {
+	if len(key) < 32 {
+		return nil, errWeakKey
 	}
-	m := hmac.New(sha256.New, k.Key)
+	return hmacKey{id: id, key: bytes.Clone(key)}, nil
+}
+
+type hmacKey struct {
+	id  string
+	key []byte
+}
+
+func (k hmacKey) KeyID() string { return k.id }
+
+func (k hmacKey) Sign(_ context.Context, msg []byte) ([]byte, error) {
+	m := hmac.New(sha256.New, k.key)
 	m.Write(msg)
 	return m.Sum(nil), nil
 }
 
-// VerifySignature reports whether sig is k's HMAC of msg, in constant time.
-func (k HMACKey) VerifySignature(keyID string, msg, sig []byte) bool {
-	if keyID != k.ID || len(k.Key) < 32 {
+func (k hmacKey) VerifySignature(keyID string, msg, sig []byte) bool {
+	if keyID != k.id {
 		return false
 	}
 	want, _ := k.Sign(context.Background(), msg)
 	return hmac.Equal(want, sig)
 }
 
-// Ed25519Signer signs with an Ed25519 private key (RFC 8032).
-type Ed25519Signer struct {
-	ID  string
-	Key ed25519.PrivateKey
-}
-
-// KeyID returns s.ID.
-func (s Ed25519Signer) KeyID() string { return s.ID }
-
-// Sign returns the Ed25519 signature of msg.
-func (s Ed25519Signer) Sign(_ context.Context, msg []byte) ([]byte, error) {
-	if len(s.Key) != ed25519.PrivateKeySize {
+// NewEd25519Key returns a Key that signs with the Ed25519 private key priv
+// (RFC 8032), named id, and verifies with its public half. It returns an
+// error for a key of the wrong size.
+func NewEd25519Key(id string, priv ed25519.PrivateKey) (Key, error) {
+	if len(priv) != ed25519.PrivateKeySize {
 		return nil, errors.New("audit: bad Ed25519 private key")
 	}
-	return ed25519.Sign(s.Key, msg), nil
+	return ed25519Key{ed25519Verifier: ed25519Verifier{id: id, key: priv.Public().(ed25519.PublicKey)},
+		priv: bytes.Clone(priv)}, nil
 }
 
-// VerifySignature verifies with the public half of the key.
-func (s Ed25519Signer) VerifySignature(keyID string, msg, sig []byte) bool {
-	if len(s.Key) != ed25519.PrivateKeySize {
-		return false
+type ed25519Key struct {
+	ed25519Verifier
+	priv ed25519.PrivateKey
+}
+
+func (k ed25519Key) KeyID() string { return k.id }
+
+func (k ed25519Key) Sign(_ context.Context, msg []byte) ([]byte, error) {
+	return ed25519.Sign(k.priv, msg), nil
+}
+
+// NewEd25519Verifier returns a SignatureVerifier for checkpoints signed by
+// the Ed25519 key named id whose public half is pub: what an auditor
+// holds. It returns an error for a key of the wrong size.
+func NewEd25519Verifier(id string, pub ed25519.PublicKey) (SignatureVerifier, error) {
+	if len(pub) != ed25519.PublicKeySize {
+		return nil, errors.New("audit: bad Ed25519 public key")
 	}
-	return Ed25519Verifier{ID: s.ID, Key: s.Key.Public().(ed25519.PublicKey)}.VerifySignature(keyID, msg, sig)
+	return ed25519Verifier{id: id, key: bytes.Clone(pub)}, nil
 }
 
-// Ed25519Verifier verifies Ed25519 checkpoint signatures with a public key:
-// what an auditor holds.
-type Ed25519Verifier struct {
-	ID  string
-	Key ed25519.PublicKey
+type ed25519Verifier struct {
+	id  string
+	key ed25519.PublicKey
 }
 
-// VerifySignature reports whether sig is a valid signature of msg by v.Key.
-func (v Ed25519Verifier) VerifySignature(keyID string, msg, sig []byte) bool {
-	return keyID == v.ID && len(v.Key) == ed25519.PublicKeySize && ed25519.Verify(v.Key, msg, sig)
+func (v ed25519Verifier) VerifySignature(keyID string, msg, sig []byte) bool {
+	return keyID == v.id && ed25519.Verify(v.key, msg, sig)
 }
 
-// Verifiers tries each verifier in turn, for key rotation: old checkpoints
-// stay verifiable with the retired key.
-type Verifiers []SignatureVerifier
+// Verifiers returns a SignatureVerifier that accepts a signature when any
+// of vs does, for key rotation: old checkpoints stay verifiable with the
+// retired key. Nil entries are skipped.
+func Verifiers(vs ...SignatureVerifier) SignatureVerifier { return verifiers(slices.Clone(vs)) }
 
-// VerifySignature reports whether any verifier accepts sig.
-func (vs Verifiers) VerifySignature(keyID string, msg, sig []byte) bool {
+type verifiers []SignatureVerifier
+
+func (vs verifiers) VerifySignature(keyID string, msg, sig []byte) bool {
 	for _, v := range vs {
 		if v != nil && v.VerifySignature(keyID, msg, sig) {
 			return true

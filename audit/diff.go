@@ -9,9 +9,9 @@ import (
 	"time"
 )
 
-// ErrDiffTypes is returned by [Diff] when old and new are not two structs
+// errDiffTypes is returned by [Diff] when old and new are not two structs
 // of one type or two maps with string keys.
-var ErrDiffTypes = errors.New("audit: Diff needs two structs of one type or two string-keyed maps")
+var errDiffTypes = errors.New("audit: Diff needs two structs of one type or two string-keyed maps")
 
 // Diff returns the fields that differ between old and new, in field order
 // for structs and key order for maps, with values rendered as strings. Either
@@ -37,7 +37,7 @@ func Diff(oldV, newV any) ([]Change, error) {
 		return nil, nil
 	}
 	if o.IsValid() && n.IsValid() && o.Type() != n.Type() {
-		return nil, ErrDiffTypes
+		return nil, errDiffTypes
 	}
 	t := o
 	if !t.IsValid() {
@@ -50,11 +50,11 @@ func Diff(oldV, newV any) ([]Change, error) {
 		diffStruct(&out, "", t.Type(), o, n, 0, &budget)
 	case reflect.Map:
 		if t.Type().Key().Kind() != reflect.String {
-			return nil, ErrDiffTypes
+			return nil, errDiffTypes
 		}
 		diffMap(&out, o, n)
 	default:
-		return nil, ErrDiffTypes
+		return nil, errDiffTypes
 	}
 	return out, nil
 }
@@ -223,7 +223,7 @@ const (
 // renderNested writes v like fmt.Sprint does, but walks slices, arrays,
 // maps and structs itself so that audit tags and sensitive names hold at
 // any depth: a struct field tagged audit:"-" is left out, one tagged
-// redact, and any field or map key with a sensitive name ([SensitiveField]),
+// redact, and any field or map key with a sensitive name (see DefaultRedactor),
 // is written as [REDACTED]. fmt.Sprint would print them all.
 func renderNested(b *strings.Builder, v reflect.Value, depth int) {
 	v = deref(v)
@@ -279,7 +279,7 @@ func renderNested(b *strings.Builder, v reflect.Value, depth int) {
 				b.WriteByte(' ')
 			}
 			b.WriteString(names[i] + ":")
-			if SensitiveField(names[i]) {
+			if sensitiveField(names[i]) {
 				b.WriteString(redactedMarker)
 				continue
 			}
@@ -303,7 +303,7 @@ func renderNested(b *strings.Builder, v reflect.Value, depth int) {
 			}
 			first = false
 			b.WriteString(name + ":")
-			if redact || SensitiveField(name) || SensitiveField(f.Name) {
+			if redact || sensitiveField(name) || sensitiveField(f.Name) {
 				b.WriteString(redactedMarker)
 				continue
 			}

@@ -2,9 +2,9 @@
 // to which record, from which IP address, with the field-level diff, in a
 // form nobody can quietly rewrite (OWASP ASVS 5.0 V16).
 //
-// # Events
+// # Entries
 //
-// An [Event] records the time (UTC, to the microsecond), the actor (a user id
+// An [Entry] records the time (UTC, to the microsecond), the actor (a user id
 // or a system job), the tenant, a stable dotted action (auth.login.failed,
 // record.updated), the target, the outcome, the client IP (take it from
 // clientip.Resolver so a spoofed X-Forwarded-For never lands here), the user
@@ -14,28 +14,30 @@
 //
 // # Redaction at the source
 //
-// [Log.Append] runs a [Redactor] over every change and detail before the
-// event is hashed or stored: fields named like passwords, secrets and tokens
-// become [REDACTED], values that look like credentials ([LooksSecret]) too,
-// and payment card numbers are masked to their last four digits
-// ([MaskCardNumbers]). Strings are made valid UTF-8 and capped (user agents
-// at 512 bytes). [Escape] and [Event.String] render control characters,
-// line separators and bidirectional overrides visibly, so a crafted value
-// cannot forge a log line (ASVS 16.4.1).
+// [Log.Append] runs Config.Redactor ([DefaultRedactor] unless the host
+// sets one) over every change and detail before the entry is hashed or
+// stored: fields named like passwords, secrets and tokens become
+// [REDACTED], values that look like credentials too, and payment card
+// numbers are masked to their last four digits. Strings are made valid
+// UTF-8 and capped (user agents at 512 bytes). [Entry.String] renders
+// control characters, line separators and bidirectional overrides
+// visibly, so a crafted value cannot forge a log line (ASVS 16.4.1).
 //
 // # Tamper evidence
 //
 // Each stream (one per tenant) is a hash chain: record n carries sequence
 // number n and the SHA-256 of record n-1, and its own hash is the SHA-256 of
 // a canonical, versioned, length-prefixed binary encoding
-// ([Record.MarshalBinary]) of all its fields. Changing, deleting, inserting
+// ([Record.UnmarshalBinary] documents it) of all its fields. Changing, deleting, inserting
 // or reordering a record breaks the chain. A [Checkpoint] signs a stream's
-// head with a [Signer] ([HMACKey] or [Ed25519Signer]); after that, dropping
+// head with a [Signer] ([NewHMACKey] or [NewEd25519Key]); after that, dropping
 // the newest records (truncation) or rewriting the whole chain is detected
 // as well (ASVS 16.4.2). Checkpoints are written every Config.CheckpointEvery
-// records; run [Log.CheckpointAll] on a timer so quiet streams are covered
-// too. [Log.Verify] walks a range and returns the first broken record as a
-// [*ChainError] matching [ErrTampered]; [Log.VerifyAll] checks every stream.
+// records; run [Log.Checkpoint] on a timer so quiet streams are covered
+// too. [Log.Verify] is the one way to check the store: it walks one stream
+// (or a range of it) or every stream, and returns the first broken record
+// as a [*ChainError] matching [ErrTampered]. [ChainVerifier] is the same
+// check, one record at a time, for records kept elsewhere.
 // A store that keeps copies of fields beside the record for filtering (the
 // SQL columns actor, ip, action, target_id, ...) checks each copy against
 // the record as it reads it: an edited column makes Verify fail with
@@ -85,7 +87,7 @@
 // Appends (from any process) chain after it, or after its predecessor if
 // it rolls back; keep the transaction short and append last. Such records
 // are not checkpointed inside the transaction; later automatic checkpoints
-// and [Log.CheckpointAll] cover them.
+// and [Log.Checkpoint] cover them.
 //
 // # Query and reports
 //
@@ -96,21 +98,22 @@
 //
 // # Export, retention and offline verification
 //
-// [Log.Export] writes a range as JSON Lines with every hash and the signed
-// checkpoints, and ends each stream with a signed [Manifest]: the first and
+// audit/auditjsonl.Export writes a range as JSON Lines with every hash and
+// the signed checkpoints, and ends each stream with a signed manifest: the first and
 // last record, how many, what had been pruned, and a digest of the
-// checkpoint lines. [VerifyJSONL] (and the examples/auditverify command)
+// checkpoint lines. auditjsonl.Verify (and the examples/auditverify command)
 // checks such a file without the database and refuses one that is not
 // exactly what its manifest states, so records cut from the front (which
 // would otherwise look like an export that began later), from the end, or
-// a missing checkpoint line are detected; it refuses an empty input too. [Log.Prune] verifies the stream, then
+// a missing checkpoint line are detected; it refuses an empty input too.
+// [Log.Prune] verifies the stream, then
 // deletes records older than a period after signing a checkpoint that
 // records the pruned head, so what remains still verifies from a signed
 // anchor; it refuses to prune a stream that fails verification.
 //
 // # What the log holds (for privacy notices)
 //
-// Each record keeps the fields of [Event] as given, after redaction: the
+// Each record keeps the fields of [Entry] as given, after redaction: the
 // actor's id, the client IP address and user agent (personal data under
 // GDPR), the target's id and the changed values. Location is not derived or
 // stored; hosts that add it put it in Details. Tell users which actions are

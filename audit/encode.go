@@ -10,9 +10,9 @@ import (
 	"unicode/utf8"
 )
 
-// EncodingVersion is the version byte that starts every canonical record
+// encodingVersion is the version byte that starts every canonical record
 // encoding. A verifier refuses versions it does not know.
-const EncodingVersion = 1
+const encodingVersion = 1
 
 // ErrMalformed is returned by [Record.UnmarshalBinary] and the JSON Lines
 // reader for input that is not a canonical record, and by stores for a
@@ -35,13 +35,9 @@ var ErrMalformed = errors.New("audit: malformed record")
 // There is exactly one encoding of a record: the decoder rejects unknown
 // flags, unsorted or repeated detail keys, invalid UTF-8 and trailing bytes.
 
-// AppendBinary appends the canonical encoding of r (without r.Hash) to b.
-// It fails for a record over 1 MiB or with strings that are not valid UTF-8.
-func (r *Record) AppendBinary(b []byte) ([]byte, error) {
-	return r.appendBinary(b, true)
-}
-
-// appendBinary skips the UTF-8 check when validate is false: a verifier
+// appendBinary appends the canonical encoding of r (without r.Hash) to b.
+// It fails for a record over 1 MiB or, when validate is set, with strings
+// that are not valid UTF-8. It skips the UTF-8 check when validate is false: a verifier
 // only needs the bytes that were hashed, and the check costs a third of
 // the time of SHA-256 with hardware support.
 func (r *Record) appendBinary(b []byte, validate bool) ([]byte, error) {
@@ -49,7 +45,7 @@ func (r *Record) appendBinary(b []byte, validate bool) ([]byte, error) {
 		return b, fmt.Errorf("%w: invalid UTF-8", ErrMalformed)
 	}
 	start := len(b)
-	b = append(b, EncodingVersion)
+	b = append(b, encodingVersion)
 	b = binary.AppendUvarint(b, r.Seq)
 	b = append(b, r.Prev[:]...)
 	b = binary.BigEndian.AppendUint64(b, uint64(r.Time.UnixMicro()))
@@ -106,15 +102,15 @@ func appendString(b []byte, s string) []byte {
 	return append(b, s...)
 }
 
-// MarshalBinary returns the canonical encoding of r, the bytes its Hash is
+// marshalBinary returns the canonical encoding of r, the bytes its Hash is
 // the SHA-256 of.
-func (r *Record) MarshalBinary() ([]byte, error) {
-	return r.AppendBinary(make([]byte, 0, 256))
+func (r *Record) marshalBinary() ([]byte, error) {
+	return r.appendBinary(make([]byte, 0, 256), true)
 }
 
-// ComputeHash returns the SHA-256 of r's canonical encoding.
-func (r *Record) ComputeHash() ([32]byte, error) {
-	b, err := r.MarshalBinary()
+// computeHash returns the SHA-256 of r's canonical encoding.
+func (r *Record) computeHash() ([32]byte, error) {
+	b, err := r.marshalBinary()
 	if err != nil {
 		return [32]byte{}, err
 	}
@@ -122,7 +118,8 @@ func (r *Record) ComputeHash() ([32]byte, error) {
 }
 
 // UnmarshalBinary decodes a canonical encoding into r, leaving r.Hash
-// alone. It returns an error wrapping [ErrMalformed] for anything that is
+// alone: the versioned, length-prefixed bytes of every field that
+// [Chain.Encoded] returns and whose SHA-256 is the record's Hash. It returns an error wrapping [ErrMalformed] for anything that is
 // not exactly one canonical record. It never panics and allocates at most
 // about the size of the input.
 func (r *Record) UnmarshalBinary(data []byte) error {
@@ -130,7 +127,7 @@ func (r *Record) UnmarshalBinary(data []byte) error {
 		return fmt.Errorf("%w: over %d bytes", ErrMalformed, maxRecordBytes)
 	}
 	d := decoder{b: data}
-	if v := d.byte(); v != EncodingVersion {
+	if v := d.byte(); v != encodingVersion {
 		if d.err != nil {
 			return d.err
 		}
@@ -271,13 +268,13 @@ type Chain struct {
 // Link returns ev as the next record of the chain and advances c.Head.
 // It fails, leaving c unchanged, when ev belongs to another stream or
 // cannot be encoded.
-func (c *Chain) Link(ev Event) (Record, error) {
+func (c *Chain) Link(ev Entry) (Record, error) {
 	if ev.Tenant != c.Head.Stream {
 		return Record{}, fmt.Errorf("audit: event of stream %q linked into %q", ev.Tenant, c.Head.Stream)
 	}
-	r := Record{Event: ev, Seq: c.Head.Seq + 1, Prev: c.Head.Hash}
+	r := Record{Entry: ev, Seq: c.Head.Seq + 1, Prev: c.Head.Hash}
 	var err error
-	c.buf, err = r.AppendBinary(c.buf[:0])
+	c.buf, err = r.appendBinary(c.buf[:0], true)
 	if err != nil {
 		return Record{}, err
 	}

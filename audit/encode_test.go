@@ -15,9 +15,9 @@ func sampleRecord() audit.Record {
 	return audit.Record{
 		Seq:  42,
 		Prev: [32]byte{1, 2, 3},
-		Event: audit.Event{
+		Entry: audit.Entry{
 			ID: "0190a6d8-0000-7000-8000-000000000001", Time: time.UnixMicro(1767225600123456).UTC(),
-			Tenant: "acme", Actor: "u1", ActorType: audit.ActorUser, Action: "record.updated",
+			Tenant: "acme", Actor: "u1", ActorType: "user", Action: "record.updated",
 			TargetType: "invoice", TargetID: "inv-9", Outcome: audit.Success, IP: "203.0.113.7",
 			UserAgent: "curl/8", RequestID: "r-1",
 			Changes: []audit.Change{{Field: "total", Old: "10", New: "12"}, {Field: "iban", Old: "[REDACTED]", New: "[REDACTED]", Redacted: true}},
@@ -123,56 +123,6 @@ func FuzzRecordDecode(f *testing.F) {
 		}
 		if !bytes.Equal(again, b) {
 			t.Fatalf("decode/encode not canonical:\n in %x\nout %x", b, again)
-		}
-	})
-}
-
-func FuzzParseLine(f *testing.F) {
-	r := sampleRecord()
-	r.Hash, _ = r.ComputeHash()
-	line, _ := audit.AppendRecordJSON(nil, &r)
-	f.Add(line)
-	cp := audit.Checkpoint{Stream: "s", Seq: 3, Time: r.Time, KeyID: "k", Signature: []byte{1}}
-	cpLine, _ := audit.AppendCheckpointJSON(nil, &cp)
-	f.Add(cpLine)
-	m := audit.Manifest{Stream: "s", From: 51, To: 100, Records: 50, PrunedSeq: 50, Checkpoints: 2,
-		Time: r.Time, KeyID: "k", Signature: []byte{1}}
-	mLine, _ := audit.AppendManifestJSON(nil, &m)
-	f.Add(mLine)
-	f.Add([]byte(`{"type":"manifest","v":1,"stream":"s","seq":0,"hash":"","time":"2026-01-02T03:04:05.000006Z","from":1}`))
-	f.Add([]byte(`{"type":"record","v":1,"time":"x"}`))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		l, err := audit.ParseLine(b)
-		if err != nil {
-			return
-		}
-		var again []byte
-		switch {
-		case l.Record != nil:
-			again, err = audit.AppendRecordJSON(nil, l.Record)
-		case l.Checkpoint != nil:
-			again, err = audit.AppendCheckpointJSON(nil, l.Checkpoint)
-		case l.Manifest != nil:
-			again, err = audit.AppendManifestJSON(nil, l.Manifest)
-		default:
-			t.Fatal("ParseLine returned an empty line without an error")
-		}
-		if err != nil {
-			t.Fatalf("parsed line does not encode: %v", err)
-		}
-		l2, err := audit.ParseLine(again)
-		if err != nil {
-			t.Fatalf("re-encoded line does not parse: %v", err)
-		}
-		if l.Manifest != nil && !bytes.Equal(l.Manifest.SignedBytes(), l2.Manifest.SignedBytes()) {
-			t.Fatalf("manifest changed meaning through a JSON round trip")
-		}
-		if l.Record != nil {
-			h1, err1 := l.Record.ComputeHash()
-			h2, err2 := l2.Record.ComputeHash()
-			if (err1 == nil) != (err2 == nil) || h1 != h2 {
-				t.Fatalf("record changed meaning through a JSON round trip")
-			}
 		}
 	})
 }

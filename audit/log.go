@@ -17,10 +17,10 @@ import (
 	"github.com/google/uuid"
 )
 
-// ErrInvalidEvent is returned by [Log.Append] for an event without a valid
+// ErrInvalidEntry is returned by [Log.Append] for an event without a valid
 // action (a dotted name of lowercase letters, digits, _ and -), or one whose
 // encoding, after the per-field caps, would exceed 1 MiB.
-var ErrInvalidEvent = errors.New("audit: invalid event")
+var ErrInvalidEntry = errors.New("audit: invalid event")
 
 // ErrWrite wraps the store's error when [Log.Append] could not make an
 // event durable. With Config.FailOpen unset (the default) Append returns
@@ -36,16 +36,22 @@ type Config struct {
 	// Rand is the randomness behind event ids (UUIDv7, RFC 9562). Default
 	// crypto/rand.
 	Rand io.Reader
-	// Redactor rewrites changes and details before they are hashed.
-	// Default DefaultRedactor: no credentials, secrets or card numbers in
-	// the log (ASVS 16.2.5).
-	Redactor Redactor
+	// Redactor decides, for one named value of an entry (a Change field
+	// or a Details key), what may enter the log: it returns the value to
+	// store and whether it replaced anything. The Log runs it over every
+	// change and detail before the entry is hashed, so a secret never
+	// reaches the store, an export or a hash input (redaction at the
+	// source, ASVS 16.2.5). It must be safe for concurrent use. Default
+	// DefaultRedactor: no credentials, secrets or card numbers in the log;
+	// a host's own redactor usually calls it first.
+	Redactor func(field, value string) (string, bool)
 	// Signer signs checkpoints. Default none: without a Signer no
 	// checkpoints are written, and truncation of the newest records cannot
 	// be detected. Production logs should set one (ASVS 16.4.2).
 	Signer Signer
 	// Verifier checks checkpoint signatures in Verify. Default: the
-	// Signer, when it can verify (HMACKey and Ed25519Signer can).
+	// Signer, when it can verify (a [Key] can). For key rotation, pass
+	// [Verifiers] of the current and the retired keys.
 	Verifier SignatureVerifier
 	// CheckpointEvery is how many records of a stream pass between
 	// automatic checkpoints. Default 1024: one signature per thousand
@@ -94,10 +100,15 @@ type Log struct {
 	deadline writeDeadline
 }
 
-// New returns a Log over store. It panics if store is nil.
-func New(store Store, cfg Config) *Log {
+// New returns a Log over store, with cfg's zero fields set to their
+// documented defaults. It returns an error for a nil store or a negative
+// CheckpointEvery, MaxBatch, Writers or InFlight.
+func New(store Store, cfg Config) (*Log, error) {
 	if store == nil {
-		panic("audit: New with a nil Store")
+		return nil, errors.New("audit: New with a nil Store")
+	}
+	if cfg.CheckpointEvery < 0 || cfg.MaxBatch < 0 || cfg.Writers < 0 || cfg.InFlight < 0 {
+		return nil, errors.New("audit: negative CheckpointEvery, MaxBatch, Writers or InFlight")
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -129,7 +140,7 @@ func New(store Store, cfg Config) *Log {
 	for range cfg.Writers {
 		l.writers = append(l.writers, &writer{log: l})
 	}
-	return l
+	return l, nil
 }
 
 // Store returns the store the log writes to.
@@ -139,7 +150,7 @@ func (l *Log) now() time.Time { return l.cfg.Now().UTC().Truncate(time.Microseco
 
 // Append redacts, chains and stores ev, and returns the stored record once
 // it is durable. Concurrent Appends are committed together. It returns
-// ErrInvalidEvent for a bad action or an oversized event (never swallowed
+// ErrInvalidEntry for a bad action or an oversized event (never swallowed
 // by FailOpen) and, unless Config.FailOpen is set, an
 // error wrapping ErrWrite when the store fails; the event is then not in
 // the log and the caller should fail the audited action.
@@ -147,7 +158,7 @@ func (l *Log) now() time.Time { return l.cfg.Now().UTC().Truncate(time.Microseco
 // A ctx already cancelled on entry returns its error and writes nothing;
 // once queued, Append waits for the write it joined even if ctx is
 // cancelled, so that its answer is always the truth about durability.
-func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
+func (l *Log) Append(ctx context.Context, ev Entry) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err // nothing written: the caller gave up first
 	}
@@ -166,7 +177,7 @@ func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
 		err = fmt.Errorf("%w: %w", ErrWrite, err)
 		if l.cfg.FailOpen {
 			l.report(ctx, err)
-			return Record{Event: ev}, nil
+			return Record{Entry: ev}, nil
 		}
 		return Record{}, err
 	}
@@ -181,19 +192,19 @@ func (l *Log) Append(ctx context.Context, ev Event) (Record, error) {
 // rolled back or cancelled with its request. Make the change, call
 // AppendTx, then commit; if AppendTx fails, roll back (fail closed).
 //
-// It returns ErrInvalidEvent for a bad event and an error wrapping
+// It returns ErrInvalidEntry for a bad event and an error wrapping
 // ErrWrite when tx fails; Config.FailOpen does not apply, since the host's
 // transaction is then unusable anyway. The record is not checkpointed in
 // the transaction (a checkpoint must not vouch for what may roll back);
-// automatic checkpoints of later appends and [Log.CheckpointAll] cover it.
-func (l *Log) AppendTx(ctx context.Context, tx TxAppender, ev Event) (Record, error) {
+// automatic checkpoints of later appends and [Log.Checkpoint] cover it.
+func (l *Log) AppendTx(ctx context.Context, tx TxAppender, ev Entry) (Record, error) {
 	if err := ctx.Err(); err != nil {
 		return Record{}, err
 	}
 	if err := l.prepare(&ev); err != nil {
 		return Record{}, err
 	}
-	recs, err := tx.Append(ctx, []Event{ev})
+	recs, err := tx.Append(ctx, []Entry{ev})
 	if err == nil && len(recs) != 1 {
 		err = errors.New("audit: store returned a wrong number of records")
 	}
@@ -209,9 +220,9 @@ func (l *Log) report(ctx context.Context, err error) {
 	}
 }
 
-// ValidAction reports whether a is a stable dotted action name: one or
+// validAction reports whether a is a stable dotted action name: one or
 // more non-empty parts of lowercase letters, digits, _ and -, joined by dots.
-func ValidAction(a string) bool {
+func validAction(a string) bool {
 	if a == "" || len(a) > 128 {
 		return false
 	}
@@ -231,9 +242,9 @@ func ValidAction(a string) bool {
 
 // prepare fills defaults, cleans strings and redacts, on a copy of the
 // caller's slices and map.
-func (l *Log) prepare(ev *Event) error {
-	if !ValidAction(ev.Action) {
-		return fmt.Errorf("%w: action must be a dotted lowercase name", ErrInvalidEvent)
+func (l *Log) prepare(ev *Entry) error {
+	if !validAction(ev.Action) {
+		return fmt.Errorf("%w: action must be a dotted lowercase name", ErrInvalidEntry)
 	}
 	if ev.Time.IsZero() {
 		ev.Time = l.now()
@@ -251,7 +262,7 @@ func (l *Log) prepare(ev *Event) error {
 		ev.Outcome = Success
 	}
 	if ev.ActorType == "" && ev.Actor != "" {
-		ev.ActorType = ActorUser
+		ev.ActorType = actorUser
 	}
 	for _, p := range [...]*string{&ev.ID, &ev.Tenant, &ev.Actor, &ev.ActorType, &ev.TargetType,
 		&ev.TargetID, (*string)(&ev.Outcome), &ev.IP, &ev.RequestID} {
@@ -288,14 +299,14 @@ func (l *Log) prepare(ev *Event) error {
 	// an event would make the store fail the whole group-commit batch it
 	// rides in (every other caller's Append with it), so refuse it here.
 	if encodedSize(ev) > maxRecordBytes {
-		return fmt.Errorf("%w: encoded event over %d bytes", ErrInvalidEvent, maxRecordBytes)
+		return fmt.Errorf("%w: encoded event over %d bytes", ErrInvalidEntry, maxRecordBytes)
 	}
 	return nil
 }
 
 // encodedSize returns the length of ev's canonical encoding as a record
-// with the largest sequence number (see Record.AppendBinary).
-func encodedSize(ev *Event) int {
+// with the largest sequence number (see Record.appendBinary).
+func encodedSize(ev *Entry) int {
 	str := func(s string) int { return uvarintLen(uint64(len(s))) + len(s) }
 	n := 1 + binary.MaxVarintLen64 + hashSize + 8
 	for _, s := range [...]string{ev.Tenant, ev.ID, ev.Actor, ev.ActorType, ev.Action, ev.TargetType,
@@ -360,7 +371,7 @@ type writer struct {
 }
 
 type request struct {
-	ev      Event
+	ev      Entry
 	rec     Record
 	err     error
 	taken   bool          // in a batch (guarded by writer.mu)
@@ -369,7 +380,7 @@ type request struct {
 	done    chan struct{} // closed when rec/err are set
 }
 
-func (w *writer) append(ctx context.Context, ev *Event, rec *Record) error {
+func (w *writer) append(ctx context.Context, ev *Entry, rec *Record) error {
 	w.mu.Lock()
 	if len(w.queue) == 0 && w.inflight < w.log.cfg.InFlight && !w.contended {
 		// Fast path: nobody to batch with. Write our own event now; those
@@ -535,7 +546,7 @@ func (s *idSource) newV7(t time.Time) (uuid.UUID, error) {
 }
 
 func (l *Log) commit(ctx context.Context, batch []*request) {
-	evs := make([]Event, len(batch))
+	evs := make([]Entry, len(batch))
 	for i, b := range batch {
 		evs[i] = b.ev
 	}
@@ -550,14 +561,14 @@ func (l *Log) commit(ctx context.Context, batch []*request) {
 }
 
 // oneEvent recycles the batch slices of the fast path.
-var oneEvent = sync.Pool{New: func() any { return new([1]Event) }}
+var oneEvent = sync.Pool{New: func() any { return new([1]Entry) }}
 
 // commitOne writes a batch of one event: the fast path.
-func (l *Log) commitOne(ctx context.Context, ev *Event, rec *Record) error {
-	one := oneEvent.Get().(*[1]Event)
+func (l *Log) commitOne(ctx context.Context, ev *Entry, rec *Record) error {
+	one := oneEvent.Get().(*[1]Entry)
 	one[0] = *ev
 	recs, err := l.write(ctx, one[:])
-	one[0] = Event{}
+	one[0] = Entry{}
 	oneEvent.Put(one)
 	if err != nil {
 		return err
@@ -570,7 +581,7 @@ func (l *Log) commitOne(ctx context.Context, ev *Event, rec *Record) error {
 // ignores the caller's cancellation (its answer must be the truth about
 // durability, and a batch carries other callers' events) but keeps its
 // values, and is bounded by writeTimeout (see writeDeadline).
-func (l *Log) write(ctx context.Context, evs []Event) ([]Record, error) {
+func (l *Log) write(ctx context.Context, evs []Entry) ([]Record, error) {
 	if ctx == context.Background() {
 		ctx = l.deadline.get() // nothing to carry over; saves an allocation
 	} else {
@@ -615,28 +626,9 @@ func (l *Log) autoCheckpoint(ctx context.Context, recs []Record) {
 	}
 }
 
-// ErrNoSigner is returned by [Log.Checkpoint] and [Log.Prune] when the Log
-// has no Signer.
-var ErrNoSigner = errors.New("audit: no checkpoint signer configured")
-
-// Checkpoint signs and stores the current head of stream, so that a later
-// truncation or rewrite of anything up to it is detected. Hosts with a
-// quiet stream call it on a timer (say hourly) to bound what an undetected
-// truncation could remove. It returns ErrNoSigner without a Signer, and
-// the zero Checkpoint for a stream with no records yet.
-func (l *Log) Checkpoint(ctx context.Context, stream string) (Checkpoint, error) {
-	if l.cfg.Signer == nil {
-		return Checkpoint{}, ErrNoSigner
-	}
-	head, err := l.store.Head(ctx, stream)
-	if err != nil {
-		return Checkpoint{}, err
-	}
-	if head.Seq == 0 {
-		return Checkpoint{}, nil
-	}
-	return l.checkpoint(ctx, head, 0, [32]byte{})
-}
+// errNoSigner is returned by Checkpoint and Prune when the Log has no
+// Signer.
+var errNoSigner = errors.New("audit: no checkpoint signer configured")
 
 func (l *Log) checkpoint(ctx context.Context, head Head, prunedSeq uint64, prunedHash [32]byte) (Checkpoint, error) {
 	cp, err := l.sign(ctx, head, prunedSeq, prunedHash)
@@ -651,11 +643,11 @@ func (l *Log) checkpoint(ctx context.Context, head Head, prunedSeq uint64, prune
 
 func (l *Log) sign(ctx context.Context, head Head, prunedSeq uint64, prunedHash [32]byte) (Checkpoint, error) {
 	if l.cfg.Signer == nil {
-		return Checkpoint{}, ErrNoSigner
+		return Checkpoint{}, errNoSigner
 	}
 	cp := Checkpoint{Stream: head.Stream, Seq: head.Seq, Hash: head.Hash, Time: l.now(),
 		PrunedSeq: prunedSeq, PrunedHash: prunedHash, KeyID: l.cfg.Signer.KeyID()}
-	sig, err := l.cfg.Signer.Sign(ctx, cp.SignedBytes())
+	sig, err := l.cfg.Signer.Sign(ctx, cp.signedBytes())
 	if err != nil {
 		return Checkpoint{}, fmt.Errorf("audit: sign checkpoint: %w", err)
 	}

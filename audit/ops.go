@@ -7,11 +7,14 @@ import (
 	"time"
 )
 
-// VerifyOptions chooses the range [Log.Verify] walks. Zero From starts at
-// the oldest record kept; zero To runs to the head, which also checks for
-// truncation.
+// VerifyOptions chooses what [Log.Verify] walks: the stream Stream (""
+// is the global stream), or every stream with AllStreams; in each, the
+// records From..To. Zero From starts at the oldest record kept; zero To
+// runs to the head, which also checks for truncation.
 type VerifyOptions struct {
-	From, To uint64
+	Stream     string
+	AllStreams bool // every stream that has a head, ignoring Stream
+	From, To   uint64
 }
 
 // VerifyReport says what a verification covered.
@@ -26,12 +29,12 @@ type VerifyReport struct {
 	// internally consistent and matches the checkpoints inside it.
 	Anchored bool
 	// Signed is the last record a signed checkpoint vouches for (see
-	// [ChainVerifier.Signed]); 0 if none. Records after it verify only
+	// [ChainVerifier.Finish]); 0 if none. Records after it verify only
 	// against each other: without a checkpoint covering them, whoever can
 	// write the store could have rewritten them and their hashes.
 	Signed uint64
 	Head   Head // the last record checked
-	// Attested is set by [VerifyJSONL] when the stream's [Manifest] was
+	// Attested is set by audit/auditjsonl.Verify when the stream's manifest was
 	// checked (and, with a key given, its signature): the file holds
 	// exactly the range, prune anchor and checkpoints it states.
 	Attested bool
@@ -41,14 +44,37 @@ type VerifyReport struct {
 	Exported time.Time
 }
 
-// Verify walks records of stream and returns the first problem as a
-// [*ChainError] (errors.Is(err, ErrTampered)): a record whose hash does not
-// match its contents, a broken link, a missing, extra or reordered sequence
-// number, a hash that contradicts a signed checkpoint, a bad signature, or a
-// chain that ends before the newest checkpoint or the stored head
-// (truncation). Other errors are store failures. It returns ErrNoVerifier
-// when the stream has checkpoints and no key to check them.
-func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (VerifyReport, error) {
+// Verify is the one way to check the log in its store: it walks the
+// records opts selects, stream by stream in ascending order, and returns
+// a report per stream. It stops at the first problem, returned as a
+// [*ChainError] (errors.Is(err, ErrTampered)) with the reports so far, the
+// last being the failing stream's: a record whose hash does not match its
+// contents, a broken link, a missing, extra or reordered sequence number,
+// a hash that contradicts a signed checkpoint, a bad signature, or a chain
+// that ends before the newest checkpoint or the stored head (truncation).
+// Other errors are store failures. It returns ErrNoVerifier when a stream
+// has checkpoints and no key to check them. Run it with AllStreams on a
+// schedule for an integrity check; for files, see audit/auditjsonl.
+func (l *Log) Verify(ctx context.Context, opts VerifyOptions) ([]VerifyReport, error) {
+	streams := []string{opts.Stream}
+	if opts.AllStreams {
+		var err error
+		if streams, err = l.store.Streams(ctx); err != nil {
+			return nil, err
+		}
+	}
+	reps := make([]VerifyReport, 0, len(streams))
+	for _, s := range streams {
+		rep, err := l.verify(ctx, s, opts.From, opts.To)
+		reps = append(reps, rep)
+		if err != nil {
+			return reps, err
+		}
+	}
+	return reps, nil
+}
+
+func (l *Log) verify(ctx context.Context, stream string, optFrom, optTo uint64) (VerifyReport, error) {
 	rep := VerifyReport{Stream: stream}
 	// Checkpoints first: one is stored only after its record is durable,
 	// so every checkpoint read now is at or below the head read next, even
@@ -67,7 +93,7 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 	}
 	var anchor Checkpoint // the pruning checkpoint with the highest PrunedSeq
 	for i := range cps {
-		if err := CheckCheckpoint(&cps[i], stream, l.cfg.Verifier); err != nil {
+		if err := checkCheckpoint(&cps[i], stream, l.cfg.Verifier); err != nil {
 			return rep, err
 		}
 		if cps[i].PrunedSeq > anchor.PrunedSeq {
@@ -75,8 +101,8 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 		}
 	}
 	rep.Checkpoints = len(cps)
-	from := max(opts.From, anchor.PrunedSeq+1)
-	if from > head.Seq+1 || (opts.To != 0 && opts.To < from) {
+	from := max(optFrom, anchor.PrunedSeq+1)
+	if from > head.Seq+1 || (optTo != 0 && optTo < from) {
 		// Nothing stored in the range; a checkpoint beyond the head still
 		// means the newest records were removed.
 		rep.From, rep.To = from, from-1
@@ -105,14 +131,14 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 			}
 		}
 	}
-	v := NewChainVerifier(start)
+	v := newChainVerifier(start)
 	for i := range cps {
-		if err := v.AddCheckpoint(&cps[i]); err != nil {
+		if err := v.addCheckpoint(&cps[i]); err != nil {
 			return rep, err
 		}
 	}
-	toEnd := opts.To == 0 || opts.To >= head.Seq
-	to := opts.To
+	toEnd := optTo == 0 || optTo >= head.Seq
+	to := optTo
 	if toEnd {
 		to = head.Seq
 	}
@@ -138,15 +164,16 @@ func (l *Log) Verify(ctx context.Context, stream string, opts VerifyOptions) (Ve
 			return rep, err
 		}
 	}
-	rep.Records, rep.Head, rep.To, rep.Signed = v.Records(), v.Head(), v.Head().Seq, v.Signed()
-	if v.Head().Seq < to {
-		return rep, &ChainError{Stream: stream, Seq: v.Head().Seq + 1, Problem: ProblemTruncated}
+	walked, truncated := v.Finish()
+	rep.Records, rep.Head, rep.To, rep.Signed = walked.Records, walked.Head, walked.To, walked.Signed
+	if walked.To < to {
+		return rep, &ChainError{Stream: stream, Seq: walked.To + 1, Problem: ProblemTruncated}
 	}
 	if toEnd {
-		if err := v.Finish(); err != nil {
-			return rep, err
+		if truncated != nil {
+			return rep, truncated
 		}
-		if v.Head() != head {
+		if walked.Head != head {
 			return rep, &ChainError{Stream: stream, Seq: head.Seq, Problem: ProblemTruncated}
 		}
 		more, err := l.store.Records(ctx, stream, to+1, 1)
@@ -198,7 +225,7 @@ func (l *Log) checkpoints(ctx context.Context, stream string) ([]Checkpoint, err
 // the start of the stream up to the first record that is not old enough),
 // first signing a checkpoint that records the pruned head, so the remaining
 // chain still verifies from a signed anchor. It returns how many records
-// were deleted. It needs a Signer (ErrNoSigner otherwise): pruning without
+// were deleted. It needs a Signer (an error otherwise): pruning without
 // an anchor would make the remainder unverifiable.
 //
 // Prune first verifies the whole stream, as [Log.Verify] does, and prunes
@@ -208,9 +235,9 @@ func (l *Log) checkpoints(ctx context.Context, stream string) ([]Checkpoint, err
 // checkpoints would let the prune delete the evidence of the tampering.
 func (l *Log) Prune(ctx context.Context, stream string, olderThan time.Duration) (int64, error) {
 	if l.cfg.Signer == nil {
-		return 0, ErrNoSigner
+		return 0, errNoSigner
 	}
-	rep, err := l.Verify(ctx, stream, VerifyOptions{})
+	rep, err := l.verify(ctx, stream, 0, 0)
 	if err != nil {
 		return 0, err
 	}
@@ -267,11 +294,11 @@ func (l *Log) PruneAll(ctx context.Context, olderThan time.Duration) (int64, err
 // Page is one page of query results, newest first.
 type Page struct {
 	Records []Record
-	Next    Cursor // pass as Filter.After for the next page; zero when this is the last
+	Next    *Cursor // pass *Next as Filter.After for the next page; nil on the last
 }
 
 // Query returns one page of records matching f, newest first, with
-// keyset pagination: pass Page.Next as f.After for the next page. Pages
+// keyset pagination: pass *Page.Next as f.After for the next page. Pages
 // stay stable while new events arrive.
 func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	limit := f.Limit
@@ -296,7 +323,7 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	// host may set its own), so two records may tie; only disorder counts.
 	for i := range recs {
 		r := &recs[i]
-		if !f.Match(r) || !f.After.Before(r) || (i > 0 && NewerFirst(&recs[i-1], r) > 0) {
+		if !f.Match(r) || (i > 0 && NewerFirst(&recs[i-1], r) > 0) {
 			return Page{}, &ChainError{Stream: r.Tenant, Seq: r.Seq, Problem: ProblemColumn}
 		}
 	}
@@ -304,7 +331,7 @@ func (l *Log) Query(ctx context.Context, f Filter) (Page, error) {
 	if len(recs) > limit {
 		recs = recs[:limit]
 		last := recs[limit-1]
-		p.Next = Cursor{Time: last.Time, ID: last.ID}
+		p.Next = &Cursor{Time: last.Time, ID: last.ID}
 	}
 	p.Records = recs
 	return p, nil
@@ -364,14 +391,14 @@ func (l *Log) AccessReport(ctx context.Context, f Filter) (AccessReport, error) 
 				}
 			}
 		}
-		if p.Next.IsZero() {
+		if p.Next == nil {
 			break
 		}
 		if rep.Events >= maxReportEvents {
 			rep.Truncated = true
 			break
 		}
-		f.After = p.Next
+		f.After = *p.Next
 	}
 	rep.Accounts, rep.IPs = sortCounts(accounts), sortCounts(ips)
 	return rep, nil
@@ -385,14 +412,14 @@ func count(m map[string]*AccessCount, key string, r *Record) {
 	}
 	failed := r.Outcome == Failure || r.Outcome == Denied
 	switch {
-	case MatchActionPrefix(ActionLockout, r.Action):
+	case matchActionPrefix(actionLockout, r.Action):
 		c.Lockouts++
-	case r.Action == ActionLoginFailed || MatchActionPrefix(ActionMFAFailed, r.Action):
+	case r.Action == actionLoginFailed || matchActionPrefix(actionMFAFailed, r.Action):
 		c.Failures++
-	case MatchActionPrefix(ActionLogin, r.Action) || MatchActionPrefix("auth.mfa", r.Action):
+	case matchActionPrefix(actionLogin, r.Action) || matchActionPrefix("auth.mfa", r.Action):
 		if failed {
 			c.Failures++
-		} else if r.Outcome == Success && MatchActionPrefix(ActionLogin, r.Action) {
+		} else if r.Outcome == Success && matchActionPrefix(actionLogin, r.Action) {
 			c.Logins++
 		}
 	default:
@@ -420,33 +447,15 @@ func sortCounts(m map[string]*AccessCount) []AccessCount {
 	return out
 }
 
-// VerifyAll runs [Log.Verify] over the whole of every stream, for a
-// scheduled integrity check. It stops at the first stream that fails and
-// returns the reports so far with that error.
-func (l *Log) VerifyAll(ctx context.Context) ([]VerifyReport, error) {
-	streams, err := l.store.Streams(ctx)
-	if err != nil {
-		return nil, err
-	}
-	reps := make([]VerifyReport, 0, len(streams))
-	for _, s := range streams {
-		rep, err := l.Verify(ctx, s, VerifyOptions{})
-		reps = append(reps, rep)
-		if err != nil {
-			return reps, err
-		}
-	}
-	return reps, nil
-}
-
-// CheckpointAll signs the head of every stream that has moved since its
-// last checkpoint, and returns how many it signed. Run it on a timer (say
-// every few minutes) so that quiet streams, which rarely reach
-// CheckpointEvery, are also protected against truncation of their newest
-// records. It returns ErrNoSigner without a Signer.
-func (l *Log) CheckpointAll(ctx context.Context) (int, error) {
+// Checkpoint signs and stores the head of every stream that has moved
+// since its last checkpoint, so that a later truncation or rewrite of
+// anything up to it is detected, and returns how many it signed. Run it
+// on a timer (say every few minutes) so that quiet streams, which rarely
+// reach Config.CheckpointEvery, are also protected against truncation of
+// their newest records. It returns an error without a Signer.
+func (l *Log) Checkpoint(ctx context.Context) (int, error) {
 	if l.cfg.Signer == nil {
-		return 0, ErrNoSigner
+		return 0, errNoSigner
 	}
 	streams, err := l.store.Streams(ctx)
 	if err != nil {

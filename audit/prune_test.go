@@ -29,7 +29,7 @@ func forge(t *testing.T, st audit.Store, stream string, from uint64) *forgingSto
 	c := audit.Chain{Head: audit.Head{Stream: stream, Seq: prev.Seq, Hash: prev.Hash}}
 	f := &forgingStore{Store: st, forged: map[uint64]audit.Record{}}
 	for _, r := range recs[from-1:] {
-		ev := r.Event
+		ev := r.Entry
 		ev.Actor = "mallory"
 		nr, err := c.Link(ev)
 		require.NoError(t, err)
@@ -63,25 +63,25 @@ func TestPruneRefusesTamperedChain(t *testing.T) {
 	clk := &clock{now: t0}
 	mem := memstore.NewAuditStore()
 	cfg := audit.Config{Now: clk.Now, Signer: testKey, CheckpointEvery: 4}
-	l := audit.New(mem, cfg)
+	l := mustLog(audit.New(mem, cfg))
 	for i := range 22 {
 		clk.Add(time.Minute)
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
-	rep, err := l.Verify(ctx, "acme", audit.VerifyOptions{})
+	rep, err := verifyOne(l.Verify(ctx, audit.VerifyOptions{Stream: "acme"}))
 	require.NoError(t, err)
 	require.Equal(t, uint64(20), rep.Signed, "checkpoints at 4, 8, ..., 20; records 21 and 22 not yet")
 
 	fs := forge(t, mem, "acme", 6)
-	forged := audit.New(fs, cfg)
-	_, err = forged.Verify(ctx, "acme", audit.VerifyOptions{})
+	forged := mustLog(audit.New(fs, cfg))
+	_, err = forged.Verify(ctx, audit.VerifyOptions{Stream: "acme"})
 	require.ErrorIs(t, err, audit.ErrTampered, "the checkpoint at 8 contradicts the forged records")
 
 	// Prune everything but the last record (now = t0+22m; records at
 	// t0+1m..t0+21m are older than 90s).
 	_, err = forged.Prune(ctx, "acme", 90*time.Second)
 	require.ErrorIs(t, err, audit.ErrTampered, "pruning must refuse a chain that fails verification")
-	_, err = forged.Verify(ctx, "acme", audit.VerifyOptions{})
+	_, err = forged.Verify(ctx, audit.VerifyOptions{Stream: "acme"})
 	require.ErrorIs(t, err, audit.ErrTampered, "the tampering must still be detected")
 }

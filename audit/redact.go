@@ -7,15 +7,6 @@ import (
 	"unicode"
 )
 
-// Redactor decides, for one named value of an event (a [Change] field or a
-// Details key), what may enter the log. It returns the value to store and
-// whether it replaced anything. It must be safe for concurrent use.
-//
-// [Log] runs its redactor over every change and detail before the event is
-// hashed, so a secret never reaches the store, an export or a hash input
-// (redaction at the source, ASVS 16.2.5).
-type Redactor func(field, value string) (string, bool)
-
 // sensitiveNames are matched against field names lowercased with every
 // character that is not a letter or digit removed, so user_password,
 // userPassword and "User Password" all match "password".
@@ -27,9 +18,9 @@ var sensitiveNames = []string{
 	"resetcode", "mfacode", "securityanswer",
 }
 
-// SensitiveField reports whether a field name says it holds a secret
+// sensitiveField reports whether a field name says it holds a secret
 // (password, secret, token, API key, ...), whatever its spelling.
-func SensitiveField(name string) bool {
+func sensitiveField(name string) bool {
 	var b strings.Builder
 	for _, r := range name {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
@@ -46,8 +37,9 @@ func SensitiveField(name string) bool {
 }
 
 // DefaultRedactor is the redactor a zero [Config] uses:
-//   - a field whose name is sensitive ([SensitiveField]) becomes [REDACTED];
-//   - a value that looks like a secret ([LooksSecret]: bearer credentials,
+//   - a field whose name is sensitive (password, secret, token, API key,
+//     ..., whatever its spelling) becomes [REDACTED];
+//   - a value that looks like a secret (bearer credentials,
 //     JWTs, private keys, well-known API key formats, long random strings)
 //     becomes [REDACTED];
 //   - inside a longer text (an error string, a message), a URL's password
@@ -59,14 +51,14 @@ func SensitiveField(name string) bool {
 //     partial number is all a reader needs (ASVS 14.2.6; PCI DSS allows at
 //     most the first six and last four digits to be shown).
 func DefaultRedactor(field, value string) (string, bool) {
-	if SensitiveField(field) {
+	if sensitiveField(field) {
 		return redactedMarker, true
 	}
-	if LooksSecret(value) {
+	if looksSecret(value) {
 		return redactedMarker, true
 	}
 	value, inline := maskInlineSecrets(value)
-	if masked, ok := MaskCardNumbers(value); ok {
+	if masked, ok := maskCardNumbers(value); ok {
 		return masked, true
 	}
 	return value, inline
@@ -82,7 +74,7 @@ var (
 // maskInlineSecrets redacts secrets written inside a longer text, as in
 // error strings and log messages: the password of a URL's userinfo, and
 // the value of any key=value or key: value pair whose key is sensitive
-// ([SensitiveField]), as in a DSN, a query string or a JSON dump.
+// (sensitiveField), as in a DSN, a query string or a JSON dump.
 func maskInlineSecrets(v string) (string, bool) {
 	if !strings.ContainsAny(v, "=:") {
 		return v, false
@@ -101,7 +93,7 @@ func maskInlineSecrets(v string) (string, bool) {
 	last := 0
 	for _, m := range locs {
 		key, val := v[m[2]:m[3]], [2]int{m[4], m[5]}
-		if !SensitiveField(key) || v[val[0]:val[1]] == redactedMarker {
+		if !sensitiveField(key) || v[val[0]:val[1]] == redactedMarker {
 			continue
 		}
 		b.WriteString(v[last:val[0]])
@@ -121,10 +113,10 @@ var secretPrefixes = []string{
 	"xoxb-", "xoxp-", "xoxa-", "xoxs-", "AKIA", "ASIA", "AIza", "glpat-", "npm_", "-----BEGIN",
 }
 
-// LooksSecret reports whether a value looks like a credential: an HTTP
+// looksSecret reports whether a value looks like a credential: an HTTP
 // Authorization value, a JWT, a PEM key, a well-known API key format, or a
 // long random-looking token. UUIDs are not treated as secrets.
-func LooksSecret(v string) bool {
+func looksSecret(v string) bool {
 	t := strings.TrimSpace(v)
 	lower := strings.ToLower(t)
 	if strings.HasPrefix(lower, "bearer ") || strings.HasPrefix(lower, "basic ") ||
@@ -196,14 +188,14 @@ func isUUID(s string) bool {
 	return true
 }
 
-// MaskCardNumbers replaces every payment card number in s with
+// maskCardNumbers replaces every payment card number in s with
 // "**** **** **** " and its last four digits, and reports whether it
 // replaced anything. A card number is 13 to 19 digits passing the Luhn
 // check, either contiguous or in groups joined by single spaces or dashes;
 // within a longer run of groups ("ref 1234 4111 1111 1111 1111") every
 // run of whole groups that forms one is found, longest first. A contiguous
 // run of more than 19 digits is not a card number.
-func MaskCardNumbers(s string) (string, bool) {
+func maskCardNumbers(s string) (string, bool) {
 	var out strings.Builder
 	changed := false
 	i := 0

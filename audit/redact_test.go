@@ -125,7 +125,7 @@ func TestEscape(t *testing.T) {
 	for in, want := range cases {
 		require.Equal(t, want, audit.Escape(in), "%q", in)
 	}
-	ev := audit.Event{Time: time.Unix(0, 0), Action: "auth.login", UserAgent: "x\"\nfake=1", Changes: []audit.Change{{Field: "f\n", Old: "a", New: "b"}}}
+	ev := audit.Entry{Time: time.Unix(0, 0), Action: "auth.login", UserAgent: "x\"\nfake=1", Changes: []audit.Change{{Field: "f\n", Old: "a", New: "b"}}}
 	require.Equal(t, `1970-01-01T00:00:00.000000Z action="auth.login" user_agent="x\"\nfake=1" change.f\n="a -> b"`, ev.String())
 }
 
@@ -157,8 +157,8 @@ func TestDiffNestedSecrets(t *testing.T) {
 	}
 	ch, err := audit.Diff(old, cur)
 	require.NoError(t, err)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
-	rec, err := l.Append(context.Background(), audit.Event{Action: "record.updated", Changes: ch})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
+	rec, err := l.Append(context.Background(), audit.Entry{Action: "record.updated", Changes: ch})
 	require.NoError(t, err)
 	all, err := audit.Diff(map[string]any{}, map[string]any{"profile": map[string]any{"password": "pw-plain-5"}})
 	require.NoError(t, err)

@@ -7,14 +7,14 @@ import (
 	"unicode/utf8"
 )
 
-// Escape returns s safe to print on one line of a log or terminal:
+// escape returns s safe to print on one line of a log or terminal:
 // backslash and double quote are escaped, and every control character
 // (C0, DEL, C1), line or paragraph separator and invisible format
 // character (bidirectional overrides, zero-width characters, tag
 // characters) is written as \n, \t, \xNN, \uNNNN or \UNNNNNNNN. Invalid
 // UTF-8 bytes become \xNN. An attacker-chosen user agent or field value therefore cannot forge a log
 // line or hide text (ASVS 16.4.1).
-func Escape(s string) string {
+func escape(s string) string {
 	clean := true
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == 0x7f || c == '\\' || c == '"' || c >= 0x80 {
@@ -65,14 +65,14 @@ func unsafeRune(r rune) bool {
 }
 
 // String renders the event as one line of key="value" pairs, every value
-// passed through [Escape] (and field names and detail keys with space and
+// passed through escape (and field names and detail keys with space and
 // = escaped as well), for plain-text logs and consoles.
-func (e *Event) String() string {
+func (e *Entry) String() string {
 	var b strings.Builder
 	b.WriteString(e.Time.UTC().Format("2006-01-02T15:04:05.000000Z"))
 	kv := func(k, v string) {
 		if v != "" {
-			b.WriteString(" " + k + `="` + Escape(v) + `"`)
+			b.WriteString(" " + k + `="` + escape(v) + `"`)
 		}
 	}
 	kv("tenant", e.Tenant)
@@ -95,10 +95,10 @@ func (e *Event) String() string {
 	return b.String()
 }
 
-// escapeKey is Escape for an unquoted key: space and = are escaped too, so
+// escapeKey is escape for an unquoted key: space and = are escaped too, so
 // a field name cannot end its key and start a key=value pair of its own.
 func escapeKey(k string) string {
-	k = Escape(k)
+	k = escape(k)
 	if strings.ContainsAny(k, " =") {
 		k = strings.NewReplacer(" ", `\x20`, "=", `\x3d`).Replace(k)
 	}

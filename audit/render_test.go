@@ -44,7 +44,7 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // its own to the rendered line.
 func TestStringKeyInjection(t *testing.T) {
 	t.Parallel()
-	ev := audit.Event{Time: time.Unix(0, 0), Action: "record.updated",
+	ev := audit.Entry{Time: time.Unix(0, 0), Action: "record.updated",
 		Changes: []audit.Change{{Field: "x outcome=success y", Old: "a", New: "b"}},
 		Details: map[string]string{"k actor=root": "v"}}
 	s := ev.String()

@@ -25,9 +25,9 @@ func TestOversizedEventRejectedBeforeBatch(t *testing.T) {
 		details[fmt.Sprintf("k%03d", i)] = strings.Repeat("x ", 2048)
 	}
 	var reported []error
-	l := audit.New(memstore.NewAuditStore(), audit.Config{FailOpen: true, OnError: func(_ context.Context, err error) { reported = append(reported, err) }})
-	_, err := l.Append(ctx, audit.Event{Action: "record.updated", Details: details})
-	require.ErrorIs(t, err, audit.ErrInvalidEvent)
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{FailOpen: true, OnError: func(_ context.Context, err error) { reported = append(reported, err) }}))
+	_, err := l.Append(ctx, audit.Entry{Action: "record.updated", Details: details})
+	require.ErrorIs(t, err, audit.ErrInvalidEntry)
 	require.NotErrorIs(t, err, audit.ErrWrite)
 	require.Empty(t, reported)
 	// Just under the cap still works.
@@ -35,6 +35,6 @@ func TestOversizedEventRejectedBeforeBatch(t *testing.T) {
 	for i := range 200 {
 		small[fmt.Sprintf("k%03d", i)] = strings.Repeat("x ", 2048)
 	}
-	_, err = l.Append(ctx, audit.Event{Action: "record.updated", Details: small})
+	_, err = l.Append(ctx, audit.Entry{Action: "record.updated", Details: small})
 	require.NoError(t, err)
 }

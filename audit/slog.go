@@ -8,19 +8,19 @@ import (
 	"strings"
 )
 
-// Attribute keys the slog bridge maps onto [Event] fields. Any other
+// Attribute keys the slog bridge maps onto [Entry] fields. Any other
 // attribute becomes a Details entry (redacted like any detail), with group
 // names joined by dots.
 const (
-	SlogAction     = "audit.action"
-	SlogTenant     = "audit.tenant"
-	SlogActor      = "audit.actor"
-	SlogTargetType = "audit.target_type"
-	SlogTargetID   = "audit.target_id"
-	SlogOutcome    = "audit.outcome"
-	SlogIP         = "audit.ip"
-	SlogUserAgent  = "audit.user_agent"
-	SlogRequestID  = "audit.request_id"
+	slogAction     = "audit.action"
+	slogTenant     = "audit.tenant"
+	slogActor      = "audit.actor"
+	slogTargetType = "audit.target_type"
+	slogTargetID   = "audit.target_id"
+	slogOutcome    = "audit.outcome"
+	slogIP         = "audit.ip"
+	slogUserAgent  = "audit.user_agent"
+	slogRequestID  = "audit.request_id"
 )
 
 // SlogOptions configures [Log.SlogHandler].
@@ -41,9 +41,12 @@ type slogHandler struct {
 
 // SlogHandler returns an slog.Handler that writes chosen log records into
 // the audit log: the message goes to Details["msg"], the level to
-// Details["level"], well-known attributes (audit.action, audit.tenant, ...)
-// to the matching Event fields, the rest to Details. Records without a
-// valid audit.action get the action "log.message". Handle returns the
+// Details["level"], the attributes audit.action, audit.tenant,
+// audit.actor, audit.target_type, audit.target_id, audit.outcome,
+// audit.ip, audit.user_agent and audit.request_id to the matching Entry
+// fields, and any other attribute to Details (redacted like any detail),
+// with group names joined by dots. Records without a valid audit.action
+// get the action "log.message". Handle returns the
 // append error and also reports it to Config.OnError, because slog.Logger
 // discards handler errors: writing through slog cannot make the logged
 // action fail, so call [Log.Append] for actions that must fail closed.
@@ -54,7 +57,7 @@ func (l *Log) SlogHandler(opts SlogOptions) slog.Handler {
 		opts.Select = func(_ context.Context, r slog.Record) bool {
 			found := false
 			r.Attrs(func(a slog.Attr) bool {
-				found = a.Key == SlogAction
+				found = a.Key == slogAction
 				return !found
 			})
 			return found
@@ -109,7 +112,7 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 	if !h.opts.Select(ctx, r) {
 		return nil
 	}
-	ev := Event{Time: r.Time, Details: map[string]string{"msg": r.Message, "level": r.Level.String()}}
+	ev := Entry{Time: r.Time, Details: map[string]string{"msg": r.Message, "level": r.Level.String()}}
 	attrs := append([]slog.Attr{}, h.attrs...)
 	r.Attrs(func(a slog.Attr) bool {
 		attrs = append(attrs, qualify(h.groups, []slog.Attr{a})...)
@@ -118,33 +121,33 @@ func (h *slogHandler) Handle(ctx context.Context, r slog.Record) error {
 	for _, a := range attrs {
 		v := slogString(a.Value)
 		switch strings.TrimPrefix(a.Key, h.groups) {
-		case SlogAction:
+		case slogAction:
 			ev.Action = v
-		case SlogTenant:
+		case slogTenant:
 			ev.Tenant = v
-		case SlogActor:
+		case slogActor:
 			ev.Actor = v
-		case SlogTargetType:
+		case slogTargetType:
 			ev.TargetType = v
-		case SlogTargetID:
+		case slogTargetID:
 			ev.TargetID = v
-		case SlogOutcome:
+		case slogOutcome:
 			ev.Outcome = Outcome(v)
-		case SlogIP:
+		case slogIP:
 			ev.IP = v
-		case SlogUserAgent:
+		case slogUserAgent:
 			ev.UserAgent = v
-		case SlogRequestID:
+		case slogRequestID:
 			ev.RequestID = v
 		default:
 			ev.Details[a.Key] = v
 		}
 	}
-	if !ValidAction(ev.Action) {
+	if !validAction(ev.Action) {
 		if ev.Action != "" {
 			ev.Details["action"] = ev.Action
 		}
-		ev.Action = ActionLogMessage
+		ev.Action = actionLogMessage
 	}
 	if _, err := h.log.Append(ctx, ev); err != nil {
 		err = fmt.Errorf("audit: slog bridge: %w", err)

@@ -21,12 +21,12 @@ type Store interface {
 // RecordStore appends and reads records.
 type RecordStore interface {
 	// Append links each event, in order, after the head of its stream
-	// (Event.Tenant) with a [Chain] and stores the records and the new
+	// (Entry.Tenant) with a [Chain] and stores the records and the new
 	// heads atomically: all of them or none. Appends to one stream are
 	// serialised across every goroutine and process using the store, so
 	// each stream stays one chain. It returns the records in event order.
 	// When Append returns nil the records are durable.
-	Append(ctx context.Context, events []Event) ([]Record, error)
+	Append(ctx context.Context, events []Entry) ([]Record, error)
 	// Head returns the head of stream: the zero Head (with Stream set)
 	// for a stream never written. Pruning does not move the head.
 	Head(ctx context.Context, stream string) (Head, error)
@@ -48,7 +48,7 @@ type RecordStore interface {
 // stream's head lock until the transaction ends), but its records are
 // durable only once the host commits.
 type TxAppender interface {
-	Append(ctx context.Context, events []Event) ([]Record, error)
+	Append(ctx context.Context, events []Entry) ([]Record, error)
 }
 
 // CheckpointStore keeps signed checkpoints and prunes.
@@ -67,14 +67,15 @@ type CheckpointStore interface {
 }
 
 // Cursor is a position in newest-first order, for keyset pagination: the
-// Time and ID of the last record of the previous page.
+// Time and ID of the last record of the previous page. The zero Cursor is
+// the start, before the newest record.
 type Cursor struct {
 	Time time.Time
 	ID   string
 }
 
-// IsZero reports whether c is the start (the newest record).
-func (c Cursor) IsZero() bool { return c.Time.IsZero() && c.ID == "" }
+// isZero reports whether c is the start (the newest record).
+func (c Cursor) isZero() bool { return c.Time.IsZero() && c.ID == "" }
 
 // Filter selects records for [Log.Query] and [RecordStore.Query]. Empty
 // fields match everything.
@@ -93,8 +94,9 @@ type Filter struct {
 	Limit        int       // page size; Log.Query caps it to 1..1000, default 50
 }
 
-// Match reports whether r passes every field of f but After and Limit.
-// Store implementations use it as the definition of filtering.
+// Match reports whether r passes every field of f but Limit, After
+// included (r would be on a later page). Store implementations use it as
+// the definition of filtering.
 func (f *Filter) Match(r *Record) bool {
 	return (f.AllTenants || r.Tenant == f.Tenant) &&
 		(f.Actor == "" || r.Actor == f.Actor) &&
@@ -102,24 +104,25 @@ func (f *Filter) Match(r *Record) bool {
 		(f.TargetID == "" || r.TargetID == f.TargetID) &&
 		(f.Outcome == "" || r.Outcome == f.Outcome) &&
 		(f.IP == "" || r.IP == f.IP) &&
-		MatchActionPrefix(f.ActionPrefix, r.Action) &&
+		matchActionPrefix(f.ActionPrefix, r.Action) &&
 		(f.Since.IsZero() || !r.Time.Before(f.Since)) &&
-		(f.Until.IsZero() || r.Time.Before(f.Until))
+		(f.Until.IsZero() || r.Time.Before(f.Until)) &&
+		f.After.before(r)
 }
 
-// Before reports whether r comes after c in newest-first order, i.e. is
+// before reports whether r comes after c in newest-first order, i.e. is
 // on a later page. A zero cursor lets everything through.
-func (c Cursor) Before(r *Record) bool {
-	if c.IsZero() {
+func (c Cursor) before(r *Record) bool {
+	if c.isZero() {
 		return true
 	}
 	rt, ct := r.Time.UnixMicro(), c.Time.UnixMicro()
 	return rt < ct || (rt == ct && r.ID < c.ID)
 }
 
-// MatchActionPrefix reports whether action is prefix or a dotted
+// matchActionPrefix reports whether action is prefix or a dotted
 // descendant of it. An empty prefix matches everything.
-func MatchActionPrefix(prefix, action string) bool {
+func matchActionPrefix(prefix, action string) bool {
 	if prefix == "" || action == prefix {
 		return true
 	}

@@ -16,28 +16,20 @@ var ErrTampered = errors.New("audit: log tampered")
 // fails closed rather than skip them.
 var ErrNoVerifier = errors.New("audit: checkpoints present but no verifier configured")
 
-// Problem names what a verifier found wrong.
-type Problem string
-
-// Problems reported in [ChainError].
+// Problems reported in [ChainError.Problem]: what a verifier found wrong.
 const (
-	ProblemHash       Problem = "record hash does not match its contents"  // a field was changed
-	ProblemLink       Problem = "record does not link to the previous one" // a record was replaced or reordered
-	ProblemSequence   Problem = "unexpected sequence number"               // a record was deleted, inserted or reordered
-	ProblemStream     Problem = "record of another stream"                 // a record was moved between streams
-	ProblemCheckpoint Problem = "record hash differs from signed checkpoint"
-	ProblemSignature  Problem = "checkpoint signature invalid"
-	ProblemTruncated  Problem = "chain ends before a signed checkpoint or the stored head"
+	ProblemHash       = "record hash does not match its contents"  // a field was changed
+	ProblemLink       = "record does not link to the previous one" // a record was replaced or reordered
+	ProblemSequence   = "unexpected sequence number"               // a record was deleted, inserted or reordered
+	ProblemCheckpoint = "record hash differs from signed checkpoint"
+	ProblemSignature  = "checkpoint signature invalid"
+	ProblemTruncated  = "chain ends before a signed checkpoint or the stored head"
 	// ProblemColumn: a value a store keeps beside the record for
 	// filtering (an SQL column) differs from the record itself, so
 	// queries on it would miss or misattribute the record.
-	ProblemColumn Problem = "stored column differs from the record"
-	// ProblemRange: an export's records or checkpoint lines are not the
-	// ones its signed manifest states (cut at either end, a checkpoint
-	// line removed or added), or a stream of an export has no manifest.
-	ProblemRange Problem = "export does not hold what its manifest states"
-	// ProblemUnsigned: a key was given, but the export manifest is unsigned.
-	ProblemUnsigned Problem = "export manifest is not signed"
+	ProblemColumn = "stored column differs from the record"
+
+	problemStream = "record of another stream" // a store returned a record of another stream
 )
 
 // ChainError reports the first broken record (or checkpoint) found.
@@ -45,7 +37,7 @@ const (
 type ChainError struct {
 	Stream  string
 	Seq     uint64 // the first record (or checkpoint position) that is wrong
-	Problem Problem
+	Problem string // one of the Problem constants (audit/auditjsonl adds its own)
 }
 
 func (e *ChainError) Error() string {
@@ -55,14 +47,17 @@ func (e *ChainError) Error() string {
 // Is makes errors.Is(err, ErrTampered) true.
 func (e *ChainError) Is(target error) bool { return target == ErrTampered }
 
-// ChainVerifier checks records of one stream, in order, one at a time. It is
-// what [Log.Verify] and [VerifyJSONL] use, exported for hosts that keep
-// records elsewhere. Not safe for concurrent use.
+// ChainVerifier checks records of one stream, in order, one at a time:
+// the streaming core of [Log.Verify], exported for verifiers of records
+// kept elsewhere (audit/auditjsonl verifies export files with it). Not
+// safe for concurrent use.
 type ChainVerifier struct {
 	stream  string
+	from    uint64
 	next    uint64
 	prev    [32]byte
 	cps     map[uint64][32]byte
+	ncps    int
 	maxCP   uint64
 	signed  uint64
 	records int
@@ -71,27 +66,45 @@ type ChainVerifier struct {
 
 // NewChainVerifier returns a verifier expecting the record after start:
 // Seq start.Seq+1 with Prev start.Hash. Start from the zero Head (with the
-// stream set) to verify a stream from its first record.
-func NewChainVerifier(start Head) *ChainVerifier {
-	return &ChainVerifier{stream: start.Stream, next: start.Seq + 1, prev: start.Hash, cps: map[uint64][32]byte{}}
+// stream set) to verify a stream from its first record. cps are the
+// stream's checkpoints: each signature is checked with sv first (a nil sv
+// with checkpoints fails with [ErrNoVerifier]; a bad signature, or a
+// checkpoint of another stream, with a [*ChainError] of
+// [ProblemSignature]). A checkpoint before start is ignored, one at start
+// must match start.Hash, and one after it must match the record of the
+// same Seq: [ChainVerifier.Finish] reports truncation if no such record
+// was seen.
+func NewChainVerifier(start Head, cps []Checkpoint, sv SignatureVerifier) (*ChainVerifier, error) {
+	v := newChainVerifier(start)
+	for i := range cps {
+		if err := checkCheckpoint(&cps[i], start.Stream, sv); err != nil {
+			return nil, err
+		}
+		if err := v.addCheckpoint(&cps[i]); err != nil {
+			return nil, err
+		}
+	}
+	return v, nil
 }
 
-// CheckCheckpoint verifies cp's signature with sv and, if it is good,
-// makes later records at cp.Seq answer to it. It returns a [*ChainError]
-// with [ProblemSignature] for a bad signature or a checkpoint of another
-// stream.
-func CheckCheckpoint(cp *Checkpoint, stream string, sv SignatureVerifier) error {
-	if cp.Stream != stream || sv == nil || !sv.VerifySignature(cp.KeyID, cp.SignedBytes(), cp.Signature) {
+func newChainVerifier(start Head) *ChainVerifier {
+	return &ChainVerifier{stream: start.Stream, from: start.Seq + 1, next: start.Seq + 1, prev: start.Hash, cps: map[uint64][32]byte{}}
+}
+
+// checkCheckpoint verifies cp's signature with sv.
+func checkCheckpoint(cp *Checkpoint, stream string, sv SignatureVerifier) error {
+	if sv == nil {
+		return ErrNoVerifier
+	}
+	if cp.Stream != stream || !sv.VerifySignature(cp.KeyID, cp.signedBytes(), cp.Signature) {
 		return &ChainError{Stream: stream, Seq: cp.Seq, Problem: ProblemSignature}
 	}
 	return nil
 }
 
-// AddCheckpoint registers a checkpoint whose signature the caller has
-// checked (see [CheckCheckpoint]). A checkpoint before the verifier's start
-// is ignored; one exactly at the start must match the start hash; one at or after it must match the record of the same Seq, and
-// [ChainVerifier.Finish] reports truncation if no such record was seen.
-func (v *ChainVerifier) AddCheckpoint(cp *Checkpoint) error {
+// addCheckpoint registers a checkpoint whose signature was checked.
+func (v *ChainVerifier) addCheckpoint(cp *Checkpoint) error {
+	v.ncps++
 	if cp.Seq == 0 || cp.Seq < v.next-1 {
 		return nil
 	}
@@ -110,7 +123,7 @@ func (v *ChainVerifier) AddCheckpoint(cp *Checkpoint) error {
 	return nil
 }
 
-func (v *ChainVerifier) fail(seq uint64, p Problem) error {
+func (v *ChainVerifier) fail(seq uint64, p string) error {
 	return &ChainError{Stream: v.stream, Seq: seq, Problem: p}
 }
 
@@ -119,7 +132,7 @@ func (v *ChainVerifier) fail(seq uint64, p Problem) error {
 func (v *ChainVerifier) Next(r *Record) error {
 	switch {
 	case r.Tenant != v.stream:
-		return v.fail(r.Seq, ProblemStream)
+		return v.fail(r.Seq, problemStream)
 	case r.Seq != v.next:
 		return v.fail(v.next, ProblemSequence)
 	}
@@ -149,45 +162,20 @@ func (v *ChainVerifier) Next(r *Record) error {
 	return nil
 }
 
-// Head returns the last verified position.
-func (v *ChainVerifier) Head() Head { return Head{Stream: v.stream, Seq: v.next - 1, Hash: v.prev} }
+func (v *ChainVerifier) head() Head { return Head{Stream: v.stream, Seq: v.next - 1, Hash: v.prev} }
 
-// Signed returns the last position vouched for by a signed checkpoint
-// that matched: that record, and through the chain every record before
-// it, is authentic. Records after it are only linked to each other, and
-// anyone could have written them. 0 when no checkpoint matched.
-func (v *ChainVerifier) Signed() uint64 { return v.signed }
-
-// Records returns how many records Next accepted.
-func (v *ChainVerifier) Records() int { return v.records }
-
-// Finish reports truncation: a checkpoint beyond the last record seen
-// means records at the end were removed. Call it after the last record of
-// a walk that was meant to reach the end of the stream.
-func (v *ChainVerifier) Finish() error {
+// Finish reports what the walk covered: Stream, From, To, Records,
+// Checkpoints, Signed and Head of a [VerifyReport] (the caller judges
+// Anchored). Its error reports truncation: a checkpoint beyond the last
+// record seen means records at the end were removed. Call it after the
+// last record of a walk that was meant to reach the end of the stream; a
+// walk that stops earlier on purpose may ignore that error.
+func (v *ChainVerifier) Finish() (VerifyReport, error) {
+	h := v.head()
+	rep := VerifyReport{Stream: v.stream, From: v.from, To: h.Seq, Records: v.records,
+		Checkpoints: v.ncps, Signed: v.signed, Head: h}
 	if v.maxCP > v.next-1 {
-		return v.fail(v.next, ProblemTruncated)
+		return rep, v.fail(v.next, ProblemTruncated)
 	}
-	return nil
-}
-
-// VerifyRecords verifies recs as the whole continuation of a stream after
-// start, with checkpoints cps (signatures checked with sv; sv may be nil
-// when cps is empty). It returns the first problem as a [*ChainError].
-func VerifyRecords(start Head, recs []Record, cps []Checkpoint, sv SignatureVerifier) error {
-	v := NewChainVerifier(start)
-	for i := range cps {
-		if err := CheckCheckpoint(&cps[i], start.Stream, sv); err != nil {
-			return err
-		}
-		if err := v.AddCheckpoint(&cps[i]); err != nil {
-			return err
-		}
-	}
-	for i := range recs {
-		if err := v.Next(&recs[i]); err != nil {
-			return err
-		}
-	}
-	return v.Finish()
+	return rep, nil
 }

@@ -24,7 +24,7 @@ func (s *liveStore) Head(ctx context.Context, stream string) (audit.Head, error)
 	h, err := s.Store.Head(ctx, stream)
 	s.once.Do(func() {
 		for range 4 {
-			if _, err := s.writer.Append(ctx, audit.Event{Tenant: stream, Action: "record.updated"}); err != nil {
+			if _, err := s.writer.Append(ctx, audit.Entry{Tenant: stream, Action: "record.updated"}); err != nil {
 				panic(err)
 			}
 		}
@@ -40,20 +40,20 @@ func TestVerifyWhileAppending(t *testing.T) {
 	ctx := context.Background()
 	mem := memstore.NewAuditStore()
 	cfg := audit.Config{Signer: testKey, CheckpointEvery: 4}
-	w := audit.New(mem, cfg)
+	w := mustLog(audit.New(mem, cfg))
 	for range 10 {
-		_, err := w.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated"})
+		_, err := w.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
 		require.NoError(t, err)
 	}
-	l := audit.New(&liveStore{Store: mem, writer: w}, cfg)
-	rep, err := l.Verify(ctx, "t", audit.VerifyOptions{})
+	l := mustLog(audit.New(&liveStore{Store: mem, writer: w}, cfg))
+	rep, err := verifyOne(l.Verify(ctx, audit.VerifyOptions{Stream: "t"}))
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, rep.Records, 10)
 
-	l = audit.New(&liveStore{Store: mem, writer: w}, cfg)
+	l = mustLog(audit.New(&liveStore{Store: mem, writer: w}, cfg))
 	_, err = l.Prune(ctx, "t", -time.Hour) // everything verified is old enough
 	require.NoError(t, err)
-	_, err = audit.New(mem, cfg).Verify(ctx, "t", audit.VerifyOptions{})
+	_, err = mustLog(audit.New(mem, cfg)).Verify(ctx, audit.VerifyOptions{Stream: "t"})
 	require.NoError(t, err)
 }
 
@@ -73,12 +73,12 @@ func TestQueryRefusesRecordsOutsideFilter(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	st := memstore.NewAuditStore()
-	l := audit.New(st, audit.Config{})
+	l := mustLog(audit.New(st, audit.Config{}))
 	for _, actor := range []string{"alice", "bob"} {
-		_, err := l.Append(ctx, audit.Event{Actor: actor, Action: audit.ActionLogin, Outcome: audit.Failure})
+		_, err := l.Append(ctx, audit.Entry{Actor: actor, Action: audit.ActionLogin, Outcome: audit.Failure})
 		require.NoError(t, err)
 	}
-	liar := audit.New(lyingStore{st}, audit.Config{})
+	liar := mustLog(audit.New(lyingStore{st}, audit.Config{}))
 	p, err := liar.Query(ctx, audit.Filter{Actor: "bob"})
 	var ce *audit.ChainError
 	require.ErrorAs(t, err, &ce)
@@ -96,10 +96,10 @@ func TestQueryRefusesRecordsOutsideFilter(t *testing.T) {
 func TestQueryAcceptsTiedRecords(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
 	for _, action := range []string{"order.placed", "order.paid"} {
-		_, err := l.Append(ctx, audit.Event{ID: "req-7", Time: at, Actor: "u", Action: action})
+		_, err := l.Append(ctx, audit.Entry{ID: "req-7", Time: at, Actor: "u", Action: action})
 		require.NoError(t, err)
 	}
 	p, err := l.Query(ctx, audit.Filter{Actor: "u"})

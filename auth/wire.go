@@ -142,7 +142,7 @@ type auditor struct {
 }
 
 func (a auditor) Audit(ctx context.Context, e Event) error {
-	ev := audit.Event{
+	ev := audit.Entry{
 		Tenant:     a.tenant,
 		Actor:      e.Actor,
 		Action:     string(e.Type),

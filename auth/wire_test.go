@@ -104,7 +104,8 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			require.NoError(t, err)
 			var mailed string // the last emailed code
 			factors := mfa.New(stores.mfa, kr, mfa.Config{Now: clock, Sender: senderFunc(func(m mfa.Message) { mailed = m.Code })})
-			log := audit.New(stores.audit, audit.Config{Now: clock})
+			log, err := audit.New(stores.audit, audit.Config{Now: clock})
+			require.NoError(t, err)
 			mail := &mailbox{}
 			users := &fakeCreds{users: map[string]auth.User{}}
 			a, err := auth.New(auth.Deps{
@@ -213,9 +214,9 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			require.Equal(t, []string{"password", "totp"}, s.Factors)
 
 			// The audit log holds the story, verifies, and counts failures.
-			rep, err := log.Verify(ctx, "", audit.VerifyOptions{})
+			reps, err := log.Verify(ctx, audit.VerifyOptions{})
 			require.NoError(t, err)
-			require.Positive(t, rep.Records)
+			require.Positive(t, reps[0].Records)
 			ar, err := log.AccessReport(ctx, audit.Filter{Since: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)})
 			require.NoError(t, err)
 			var failures int

@@ -4,14 +4,14 @@
 //
 // # Layout
 //
-// A store is a directory holding records.jsonl (one record per line, the
-// format of [audit.Log.Export]) and checkpoints.jsonl. Both can be checked
-// offline: cat checkpoints.jsonl records.jsonl | auditverify -unattested
-// -hmac-key-file ... - (see [audit.VerifyJSONLUnattested]). They carry no
-// signed manifest, so a copy missing its oldest records or a checkpoint
-// line cannot be told from a shorter log; hand auditors an
-// [audit.Log.Export] of the store instead, which states its range under
-// the signature.
+// A store is a directory holding records.jsonl (one record per line, in
+// the format of audit/auditjsonl) and checkpoints.jsonl. Both can be
+// checked offline: cat checkpoints.jsonl records.jsonl | auditverify
+// -unattested -hmac-key-file ... - (see [auditjsonl.VerifyOptions]
+// Unattested). They carry no signed manifest, so a copy missing its oldest
+// records or a checkpoint line cannot be told from a shorter log; hand
+// auditors an [auditjsonl.Export] of the store instead, which states its
+// range under the signature.
 //
 // # Durability
 //
@@ -47,6 +47,7 @@ import (
 	"sync"
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/audit/auditjsonl"
 )
 
 var _ audit.Store = (*Store)(nil)
@@ -185,15 +186,18 @@ func (s *Store) load(name string, data []byte) error {
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		l, err := audit.ParseLine(line)
+		l, err := auditjsonl.ParseLine(line)
 		if err != nil {
 			return fmt.Errorf("%w: %s line %d: %w", ErrCorrupt, name, n, err)
 		}
-		if l.Record != nil {
+		switch {
+		case l.Record != nil && name == recordsFile:
 			st := s.stream(l.Record.Tenant)
 			st.recs = append(st.recs, *l.Record)
-		} else {
+		case l.Checkpoint != nil && name == checkpointsFile:
 			s.stream(l.Checkpoint.Stream).addCheckpoint(*l.Checkpoint)
+		default:
+			return fmt.Errorf("%w: %s line %d: a line of another kind", ErrCorrupt, name, n)
 		}
 	}
 	if name == checkpointsFile {
@@ -262,7 +266,7 @@ func (s *Store) writeDurable(f *os.File, b []byte) error {
 }
 
 // Append implements [audit.RecordStore].
-func (s *Store) Append(_ context.Context, events []audit.Event) ([]audit.Record, error) {
+func (s *Store) Append(_ context.Context, events []audit.Entry) ([]audit.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]audit.Record, 0, len(events))
@@ -280,7 +284,7 @@ func (s *Store) Append(_ context.Context, events []audit.Event) ([]audit.Record,
 		}
 		r, err := st.chain.Link(ev)
 		if err == nil {
-			s.buf, err = audit.AppendRecordJSON(s.buf, &r)
+			s.buf, err = auditjsonl.AppendRecord(s.buf, &r)
 		}
 		if err != nil {
 			rollback()
@@ -329,7 +333,7 @@ func (s *Store) Query(_ context.Context, f audit.Filter) ([]audit.Record, error)
 	for name, st := range s.streams {
 		if f.AllTenants || name == f.Tenant {
 			for i := range st.recs {
-				if r := &st.recs[i]; f.Match(r) && f.After.Before(r) {
+				if r := &st.recs[i]; f.Match(r) {
 					match = append(match, *r)
 				}
 			}
@@ -353,7 +357,7 @@ func (s *Store) addCheckpoint(cp audit.Checkpoint) error {
 			return nil
 		}
 	}
-	b, err := audit.AppendCheckpointJSON(nil, &cp)
+	b, err := auditjsonl.AppendCheckpoint(nil, &cp)
 	if err != nil {
 		return err
 	}
@@ -403,7 +407,7 @@ func (s *Store) Prune(_ context.Context, cp audit.Checkpoint) (int64, error) {
 			keep = other.recs[cut:]
 		}
 		for i := range keep {
-			if b, err = audit.AppendRecordJSON(b, &keep[i]); err != nil {
+			if b, err = auditjsonl.AppendRecord(b, &keep[i]); err != nil {
 				return 0, err
 			}
 		}

@@ -13,10 +13,11 @@ import (
 
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/audit/auditfile"
+	"github.com/bulwarkhq/bulwark/audit/auditjsonl"
 	"github.com/bulwarkhq/bulwark/audit/audittest"
 )
 
-var key = audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+var key = mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 
 func open(t *testing.T, dir string) *auditfile.Store {
 	t.Helper()
@@ -33,9 +34,9 @@ func TestConformance(t *testing.T) {
 
 func fill(t *testing.T, s audit.Store, n int) *audit.Log {
 	t.Helper()
-	l := audit.New(s, audit.Config{Signer: key, CheckpointEvery: 10})
+	l := mustLog(audit.New(s, audit.Config{Signer: key, CheckpointEvery: 10}))
 	for i := range n {
-		_, err := l.Append(context.Background(), audit.Event{Tenant: fmt.Sprint("t", i%2), Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(context.Background(), audit.Entry{Tenant: fmt.Sprint("t", i%2), Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	return l
@@ -53,12 +54,12 @@ func TestReopen(t *testing.T) {
 
 	s2 := open(t, dir)
 	require.Zero(t, s2.Recovered())
-	l := audit.New(s2, audit.Config{Signer: key})
+	l := mustLog(audit.New(s2, audit.Config{Signer: key}))
 	for _, st := range []string{"t0", "t1"} {
-		_, err := l.Verify(ctx, st, audit.VerifyOptions{})
+		_, err := l.Verify(ctx, audit.VerifyOptions{Stream: st})
 		require.NoError(t, err)
 	}
-	rec, err := l.Append(ctx, audit.Event{Tenant: "t0", Action: "record.updated"})
+	rec, err := l.Append(ctx, audit.Entry{Tenant: "t0", Action: "record.updated"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(24), rec.Seq, "the chain continues after reopening")
 }
@@ -80,16 +81,16 @@ func TestTornLastLine(t *testing.T) {
 
 	s2 := open(t, dir)
 	require.Positive(t, s2.Recovered())
-	l := audit.New(s2, audit.Config{Signer: key})
+	l := mustLog(audit.New(s2, audit.Config{Signer: key}))
 	// The last record (t1, seq 10) is gone; the checkpoint at t1/10 shows it.
-	_, err = l.Verify(ctx, "t0", audit.VerifyOptions{})
+	_, err = l.Verify(ctx, audit.VerifyOptions{Stream: "t0"})
 	require.NoError(t, err)
-	_, err = l.Verify(ctx, "t1", audit.VerifyOptions{})
+	_, err = l.Verify(ctx, audit.VerifyOptions{Stream: "t1"})
 	require.ErrorIs(t, err, audit.ErrTampered)
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, byte('\n'), after[len(after)-1], "file cut back to a line end")
-	rec, err := l.Append(ctx, audit.Event{Tenant: "t0", Action: "record.updated"})
+	rec, err := l.Append(ctx, audit.Entry{Tenant: "t0", Action: "record.updated"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(11), rec.Seq)
 }
@@ -102,16 +103,16 @@ func TestFilesVerifyOffline(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	l := fill(t, s, 25)
-	_, err := l.CheckpointAll(context.Background())
+	_, err := l.Checkpoint(context.Background())
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 	cps, err := os.ReadFile(filepath.Join(dir, "checkpoints.jsonl"))
 	require.NoError(t, err)
 	recs, err := os.ReadFile(filepath.Join(dir, "records.jsonl"))
 	require.NoError(t, err)
-	_, err = audit.VerifyJSONL(bytes.NewReader(append(cps, recs...)), key)
+	_, err = auditjsonl.Verify(bytes.NewReader(append(cps, recs...)), auditjsonl.VerifyOptions{Verifier: key})
 	require.ErrorIs(t, err, audit.ErrTampered, "no manifest: the range is not attested")
-	reps, err := audit.VerifyJSONLUnattested(bytes.NewReader(append(cps, recs...)), key)
+	reps, err := auditjsonl.Verify(bytes.NewReader(append(cps, recs...)), auditjsonl.VerifyOptions{Verifier: key, Unattested: true})
 	require.NoError(t, err)
 	require.Len(t, reps, 2)
 	require.Equal(t, 25, reps[0].Records+reps[1].Records)
@@ -139,10 +140,10 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := audit.New(s, audit.Config{Signer: key, Now: func() time.Time { return now }})
+	l := mustLog(audit.New(s, audit.Config{Signer: key, Now: func() time.Time { return now }}))
 	for range 10 {
 		now = now.Add(time.Hour)
-		_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated"})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
 		require.NoError(t, err)
 	}
 	n, err := l.Prune(ctx, "t", 3*time.Hour)
@@ -150,8 +151,8 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	require.Equal(t, int64(6), n)
 	require.NoError(t, s.Close())
 	s2 := open(t, dir)
-	l2 := audit.New(s2, audit.Config{Signer: key})
-	rep, err := l2.Verify(ctx, "t", audit.VerifyOptions{})
+	l2 := mustLog(audit.New(s2, audit.Config{Signer: key}))
+	rep, err := verifyOne(l2.Verify(ctx, audit.VerifyOptions{Stream: "t"}))
 	require.NoError(t, err)
 	require.Equal(t, 4, rep.Records)
 	require.True(t, rep.Anchored)
@@ -159,10 +160,36 @@ func TestPruneSurvivesReopen(t *testing.T) {
 	_, err = l2.Prune(ctx, "t", -time.Hour)
 	require.NoError(t, err)
 	require.NoError(t, s2.Close())
-	l3 := audit.New(open(t, dir), audit.Config{Signer: key})
-	_, err = l3.Verify(ctx, "t", audit.VerifyOptions{})
+	l3 := mustLog(audit.New(open(t, dir), audit.Config{Signer: key}))
+	_, err = l3.Verify(ctx, audit.VerifyOptions{Stream: "t"})
 	require.NoError(t, err)
-	rec, err := l3.Append(ctx, audit.Event{Tenant: "t", Action: "record.updated"})
+	rec, err := l3.Append(ctx, audit.Entry{Tenant: "t", Action: "record.updated"})
 	require.NoError(t, err)
 	require.Equal(t, uint64(11), rec.Seq)
+}
+
+// mustLog unwraps audit.New for tests, whose configurations are valid.
+func mustLog(l *audit.Log, err error) *audit.Log {
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// verifyOne returns the report of the one stream Log.Verify was asked
+// for (the last, on an error), for tests written per stream.
+func verifyOne(reps []audit.VerifyReport, err error) (audit.VerifyReport, error) {
+	var rep audit.VerifyReport
+	if len(reps) > 0 {
+		rep = reps[len(reps)-1]
+	}
+	return rep, err
+}
+
+// mustKey unwraps a key constructor for tests, whose keys are valid.
+func mustKey[K any](k K, err error) K {
+	if err != nil {
+		panic(err)
+	}
+	return k
 }

@@ -23,9 +23,12 @@ func Example() {
 	if err != nil {
 		panic(err)
 	}
-	log := audit.New(st, audit.Config{})
+	log, err := audit.New(st, audit.Config{})
+	if err != nil {
+		panic(err)
+	}
 	for _, who := range []string{"ann", "bob"} {
-		if _, err := log.Append(ctx, audit.Event{Actor: who, Action: "auth.login", Outcome: audit.Success, IP: "203.0.113.7"}); err != nil {
+		if _, err := log.Append(ctx, audit.Entry{Actor: who, Action: "auth.login", Outcome: audit.Success, IP: "203.0.113.7"}); err != nil {
 			panic(err)
 		}
 	}
@@ -39,7 +42,10 @@ func Example() {
 		panic(err)
 	}
 	defer func() { _ = st.Close() }()
-	rep, err := audit.New(st, audit.Config{}).Verify(ctx, "", audit.VerifyOptions{})
-	fmt.Println("records:", rep.Records, "verified:", err == nil)
+	if log, err = audit.New(st, audit.Config{}); err != nil {
+		panic(err)
+	}
+	reps, err := log.Verify(ctx, audit.VerifyOptions{})
+	fmt.Println("records:", reps[0].Records, "verified:", err == nil)
 	// Output: records: 2 verified: true
 }

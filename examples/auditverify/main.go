@@ -1,5 +1,5 @@
 // Command auditverify checks a Bulwark audit log export (JSON Lines, as
-// written by audit.Log.Export, or kept by audit/auditfile) without access
+// written by auditjsonl.Export, or kept by audit/auditfile) without access
 // to the database: every record's SHA-256 against its contents, the chain
 // links and sequence numbers of each stream, every checkpoint's signature,
 // and each stream's signed manifest: the file must hold exactly the range
@@ -44,6 +44,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/audit/auditjsonl"
 )
 
 func main() {
@@ -81,14 +82,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "auditverify: -ed25519-pub is not a 32-byte key in base64 or hex")
 			return 2
 		}
-		sv = audit.Ed25519Verifier{ID: *keyID, Key: ed25519.PublicKey(k)}
+		sv, _ = audit.NewEd25519Verifier(*keyID, ed25519.PublicKey(k)) // size checked above
 	case *hmacFile != "":
 		k, err := os.ReadFile(*hmacFile)
 		if err != nil {
 			fmt.Fprintln(stderr, "auditverify:", err)
 			return 2
 		}
-		sv = audit.HMACKey{ID: *keyID, Key: k}
+		if sv, err = audit.NewHMACKey(*keyID, k); err != nil {
+			fmt.Fprintln(stderr, "auditverify:", err)
+			return 2
+		}
 	}
 	var readers []io.Reader
 	for _, name := range fs.Args() {
@@ -105,20 +109,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		readers = append(readers, f)
 	}
 	in := io.MultiReader(readers...)
-	verify := audit.VerifyJSONL
-	if *unattested {
-		verify = audit.VerifyJSONLUnattested
-	}
-	reps, err := verify(in, sv)
+	reps, err := auditjsonl.Verify(in, auditjsonl.VerifyOptions{Verifier: sv, Unattested: *unattested})
 	var ce *audit.ChainError
 	switch {
-	case errors.Is(err, audit.ErrEmptyExport):
+	case errors.Is(err, auditjsonl.ErrEmpty):
 		fmt.Fprintln(stdout, "EMPTY: the input holds no audit records, checkpoints or manifest; nothing was verified")
 		return 1
-	case errors.As(err, &ce) && ce.Problem == audit.ProblemUnsigned:
+	case errors.As(err, &ce) && ce.Problem == auditjsonl.ProblemUnsigned:
 		fmt.Fprintf(stdout, "UNSIGNED stream %q: the export manifest is not signed; anyone could have written the file\n", ce.Stream)
 		return 1
-	case errors.As(err, &ce) && ce.Problem == audit.ProblemRange:
+	case errors.As(err, &ce) && ce.Problem == auditjsonl.ProblemRange:
 		fmt.Fprintf(stdout, "TAMPERED stream %q: %s (records or checkpoint lines removed, added, or the manifest missing)\n", ce.Stream, ce.Problem)
 		return 1
 	case errors.As(err, &ce):

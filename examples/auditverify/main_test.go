@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/audit/auditjsonl"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
@@ -24,13 +25,13 @@ func export(t *testing.T) (string, string) {
 	ctx := context.Background()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: 4})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: mustKey(audit.NewEd25519Key("k1", priv)), CheckpointEvery: 4}))
 	for i := range 10 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	_, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: mustKey(audit.NewEd25519Key("k1", priv))})
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "export.jsonl")
 	require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o600))
@@ -75,13 +76,13 @@ func TestVerifyUnsignedWithKey(t *testing.T) {
 
 	// A forged log: written by a Log with no key at all.
 	ctx := context.Background()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
 	for i := range 10 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "mallory", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "mallory", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	var forged bytes.Buffer
-	_, err = l.Export(ctx, &forged, "acme", audit.VerifyOptions{})
+	_, err = auditjsonl.Export(ctx, &forged, l.Store(), "acme", auditjsonl.ExportOptions{})
 	require.NoError(t, err)
 	out.Reset()
 	code = run([]string{"-ed25519-pub", pub, "-key-id", "k1", "-"}, &forged, &out, &errOut)
@@ -106,15 +107,15 @@ func exportN(t *testing.T, n, every int) (string, string) {
 	ctx := context.Background()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv}, CheckpointEvery: every})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: mustKey(audit.NewEd25519Key("k1", priv)), CheckpointEvery: every}))
 	for i := range n {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u1", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
-	_, err = l.Checkpoint(ctx, "acme")
+	_, err = l.Checkpoint(ctx)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	_, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: mustKey(audit.NewEd25519Key("k1", priv))})
 	require.NoError(t, err)
 	return buf.String(), hex.EncodeToString(pub)
 }
@@ -215,17 +216,17 @@ func TestVerifyRequiresNamedStreams(t *testing.T) {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	require.NoError(t, err)
 	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.UTC)
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: audit.Ed25519Signer{ID: "k1", Key: priv},
-		CheckpointEvery: 2, Now: func() time.Time { return at }})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: mustKey(audit.NewEd25519Key("k1", priv)),
+		CheckpointEvery: 2, Now: func() time.Time { return at }}))
 	var buf bytes.Buffer
 	for _, tenant := range []string{"acme", "globex"} {
 		for range 3 {
-			_, err := l.Append(ctx, audit.Event{Tenant: tenant, Actor: "u1", Action: "record.updated"})
+			_, err := l.Append(ctx, audit.Entry{Tenant: tenant, Actor: "u1", Action: "record.updated"})
 			require.NoError(t, err)
 		}
-		_, err := l.Checkpoint(ctx, tenant)
+		_, err := l.Checkpoint(ctx)
 		require.NoError(t, err)
-		_, err = l.Export(ctx, &buf, tenant, audit.VerifyOptions{})
+		_, err = auditjsonl.Export(ctx, &buf, l.Store(), tenant, auditjsonl.ExportOptions{Signer: mustKey(audit.NewEd25519Key("k1", priv)), Now: func() time.Time { return at }})
 		require.NoError(t, err)
 	}
 	full := buf.String()
@@ -252,4 +253,20 @@ func TestVerifyRequiresNamedStreams(t *testing.T) {
 	errOut.Reset()
 	require.Equal(t, 0, run(append(key, "-"), strings.NewReader(full), &out, &errOut))
 	require.Contains(t, errOut.String(), "2 streams; a stream removed whole goes unseen unless each is named with -stream")
+}
+
+// mustLog unwraps audit.New for tests, whose configurations are valid.
+func mustLog(l *audit.Log, err error) *audit.Log {
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// mustKey unwraps a key constructor for tests, whose keys are valid.
+func mustKey[K any](k K, err error) K {
+	if err != nil {
+		panic(err)
+	}
+	return k
 }

@@ -222,26 +222,33 @@ func run(ctx context.Context, w io.Writer) error {
 	if _, err := rand.Read(ckKey); err != nil {
 		return err
 	}
-	alog := audit.New(st.Audit(), audit.Config{Signer: audit.HMACKey{ID: "quickstart", Key: ckKey}})
+	ck, err := audit.NewHMACKey("quickstart", ckKey)
+	if err != nil {
+		return err
+	}
+	alog, err := audit.New(st.Audit(), audit.Config{Signer: ck})
+	if err != nil {
+		return err
+	}
 	changes, err := audit.Diff(
 		map[string]any{"email": "ada@example.com", "password": "old secret"},
 		map[string]any{"email": "ada@lovelace.example", "password": "new secret"})
 	if err != nil {
 		return err
 	}
-	rec, err := alog.Append(ctx, audit.Event{Tenant: "acme", Actor: "user-1", Action: "record.updated",
+	rec, err := alog.Append(ctx, audit.Entry{Tenant: "acme", Actor: "user-1", Action: "record.updated",
 		TargetType: "client", TargetID: "42", IP: res.String(r), Changes: changes})
 	if err != nil {
 		return err
 	}
-	rep, err := alog.Verify(ctx, "acme", audit.VerifyOptions{})
+	reps, err := alog.Verify(ctx, audit.VerifyOptions{Stream: "acme"})
 	if err != nil {
 		return err
 	}
 	for _, c := range rec.Changes {
 		fmt.Fprintf(w, "audit: %s %s changed from %q to %q (ip %s)\n", rec.Action, c.Field, c.Old, c.New, rec.IP)
 	}
-	fmt.Fprintf(w, "audit: chain of %d record(s) verified\n", rep.Records)
+	fmt.Fprintf(w, "audit: chain of %d record(s) verified\n", reps[0].Records)
 
 	// 9. Export: a tenant backup, encrypted to an age public key, then
 	// verified against its manifest.

@@ -98,7 +98,7 @@ func (a *App) adminEndSessions(w http.ResponseWriter, r *http.Request) {
 	user := r.PathValue("id")
 	n, err := a.sessions.RevokeAll(r.Context(), user, "")
 	if err == nil {
-		_, err = a.audit.Append(r.Context(), audit.Event{
+		_, err = a.audit.Append(r.Context(), audit.Entry{
 			Actor: sess(r).UserID, Action: "admin.sessions.ended", TargetType: "user", TargetID: user,
 			IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(), Details: map[string]string{"count": strconv.Itoa(n)},
 		})
@@ -125,7 +125,7 @@ func (a *App) adminReset(w http.ResponseWriter, r *http.Request) {
 // adminVerify recomputes every hash chain of the audit log and checks the
 // signed checkpoints: any edited, removed or reordered record is named.
 func (a *App) adminVerify(w http.ResponseWriter, r *http.Request) {
-	reports, err := a.audit.VerifyAll(r.Context())
+	reports, err := a.audit.Verify(r.Context(), audit.VerifyOptions{AllStreams: true})
 	if errors.Is(err, audit.ErrTampered) {
 		a.renderAdmin(w, r, view{Error: "The audit log has been tampered with: " + err.Error()})
 		return
@@ -151,7 +151,7 @@ func (a *App) adminGrant(w http.ResponseWriter, r *http.Request) {
 	// record still comes before the grant, so no grant goes unrecorded.
 	_, err := a.db.userByID(r.Context(), user)
 	if err == nil {
-		_, err = a.audit.Append(r.Context(), audit.Event{
+		_, err = a.audit.Append(r.Context(), audit.Entry{
 			Actor: sess(r).UserID, Action: "admin.role.granted", TargetType: "user", TargetID: user,
 			IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(),
 		})

@@ -218,11 +218,17 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	// Audit: one tamper-evident stream for the app, checkpoints signed
 	// with an HMAC key so that truncation is caught too.
-	a.audit = audit.New(st.Audit(), audit.Config{
+	auditKey, err := audit.NewHMACKey("webapp-1", cfg.AuditKey)
+	if err != nil {
+		return nil, err
+	}
+	if a.audit, err = audit.New(st.Audit(), audit.Config{
 		Now:     cfg.Now,
-		Signer:  audit.HMACKey{ID: "webapp-1", Key: cfg.AuditKey},
+		Signer:  auditKey,
 		OnError: a.logError,
-	})
+	}); err != nil {
+		return nil, err
+	}
 
 	// Auth: the sign-up and sign-in flows, composed from the packages
 	// above through the adapters in wire.go. Lockout counters, reset
@@ -294,7 +300,7 @@ func (a *App) Run(ctx context.Context) error {
 				}
 				// Signed checkpoints on a timer, so that even a quiet log
 				// can prove nothing was cut from its end.
-				if _, err := a.audit.CheckpointAll(ctx); err != nil {
+				if _, err := a.audit.Checkpoint(ctx); err != nil {
 					a.logError(ctx, err)
 				}
 			}
@@ -320,7 +326,7 @@ func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
 		a.cfg.Log.InfoContext(ctx, string(e.Type), "user", e.UserID, "session", e.SessionID)
 	case session.EventLogout, session.EventRevoked, session.EventRevokedAll:
 		c := clientFrom(ctx)
-		ev := audit.Event{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}
+		ev := audit.Entry{Actor: e.UserID, Action: string(e.Type), TargetType: "user", TargetID: e.UserID, IP: c.IP, UserAgent: c.UserAgent}
 		ev.Details = map[string]string{"count": strconv.Itoa(max(e.Count, 1))}
 		if e.SessionID != "" {
 			ev.Details["session"] = e.SessionID

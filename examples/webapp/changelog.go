@@ -50,7 +50,7 @@ func (a *App) recordClientChange(ctx context.Context, r *http.Request, before, a
 	if action == "client.updated" && len(changes) == 0 {
 		return write(a.db) // nothing changed, nothing to log
 	}
-	ev := audit.Event{
+	ev := audit.Entry{
 		Actor: sess(r).UserID, Action: action, TargetType: "client", TargetID: target,
 		IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(), Changes: changes,
 	}
@@ -67,7 +67,7 @@ func (a *App) recordClientChange(ctx context.Context, r *http.Request, before, a
 	inTx.tx = tx
 	if err := write(inTx); err != nil {
 		_ = tx.Rollback()
-		ev.Outcome, ev.Changes, ev.Details = audit.Error, nil, map[string]string{"reason": "write_failed"}
+		ev.Outcome, ev.Changes, ev.Details = audit.Outcome("error"), nil, map[string]string{"reason": "write_failed"}
 		_, aerr := a.audit.Append(ctx, ev)
 		return errors.Join(err, aerr)
 	}

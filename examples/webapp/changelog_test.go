@@ -56,6 +56,6 @@ func TestClientChangeAndRecordCommitTogether(t *testing.T) {
 	require.Equal(t, http.StatusInternalServerError, res.StatusCode)
 	require.Equal(t, 0, successes("client.updated"), "no record of an update that was rolled back")
 
-	_, err = ta.audit.VerifyAll(ctx)
+	_, err = ta.audit.Verify(ctx, audit.VerifyOptions{AllStreams: true})
 	require.NoError(t, err)
 }

@@ -53,7 +53,7 @@ func (a *App) registerErasers() {
 type erasureRecorder struct{ log *audit.Log }
 
 func (e erasureRecorder) RecordErasure(ctx context.Context, r retention.Receipt) error {
-	_, err := e.log.Append(ctx, audit.Event{
+	_, err := e.log.Append(ctx, audit.Entry{
 		Actor: "retention", ActorType: audit.ActorSystem, Action: "retention.erased",
 		TargetType: "erasure", TargetID: r.ID,
 		Details: map[string]string{"rule": r.Rule, "categories": strings.Join(r.Categories, ","), "key_shredded": strconv.FormatBool(r.KeyShredded)},

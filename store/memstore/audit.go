@@ -58,7 +58,7 @@ func (s *AuditStore) stream(name string) *auditStream {
 }
 
 // Append implements [audit.RecordStore].
-func (s *AuditStore) Append(ctx context.Context, events []audit.Event) ([]audit.Record, error) {
+func (s *AuditStore) Append(ctx context.Context, events []audit.Entry) ([]audit.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (s *AuditStore) Query(_ context.Context, f audit.Filter) ([]audit.Record, e
 			if err != nil {
 				return nil, err
 			}
-			if f.Match(&r) && f.After.Before(&r) {
+			if f.Match(&r) {
 				match = append(match, r)
 			}
 		}

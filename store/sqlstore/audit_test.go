@@ -41,17 +41,17 @@ func TestAuditSeveralPools(t *testing.T) {
 	first, err := sqlstore.Open(ctx, testenv.OpenPostgres(t, dsn))
 	require.NoError(t, err)
 	require.NoError(t, first.Migrate(ctx))
-	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+	key := mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 	const instances, workers, each = 4, 8, 25
 	var wg sync.WaitGroup
 	for i := range instances {
 		st, err := sqlstore.Open(ctx, testenv.OpenPostgres(t, dsn))
 		require.NoError(t, err)
-		l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 100, InFlight: 1 + i%2})
+		l := mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 100, InFlight: 1 + i%2}))
 		for w := range workers {
 			wg.Go(func() {
 				for n := range each {
-					_, err := l.Append(ctx, audit.Event{Tenant: fmt.Sprint("t", (w+n)%3), Actor: fmt.Sprint(i, "-", w),
+					_, err := l.Append(ctx, audit.Entry{Tenant: fmt.Sprint("t", (w+n)%3), Actor: fmt.Sprint(i, "-", w),
 						Action: "record.updated", TargetID: fmt.Sprint(n)})
 					if err != nil {
 						t.Error(err)
@@ -62,10 +62,10 @@ func TestAuditSeveralPools(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	l := audit.New(first.Audit(), audit.Config{Signer: key})
+	l := mustLog(audit.New(first.Audit(), audit.Config{Signer: key}))
 	total := 0
 	for s := range 3 {
-		rep, err := l.Verify(ctx, fmt.Sprint("t", s), audit.VerifyOptions{})
+		rep, err := verifyOne(l.Verify(ctx, audit.VerifyOptions{Stream: fmt.Sprint("t", s)}))
 		require.NoError(t, err)
 		total += rep.Records
 	}
@@ -76,11 +76,11 @@ func TestAuditSeveralPools(t *testing.T) {
 // with database access would, and checks that Verify notices each edit.
 func TestAuditDetectsDatabaseEdits(t *testing.T) {
 	t.Parallel()
-	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+	key := mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 	edits := []struct {
 		name    string
 		sql     func(body []byte) (string, []any)
-		problem audit.Problem
+		problem string
 	}{
 		{"rewrite body", func(body []byte) (string, []any) {
 			return `UPDATE bulwark_audit_events SET body = $1 WHERE stream = 't' AND seq = 5`, []any{body}
@@ -100,18 +100,18 @@ func TestAuditDetectsDatabaseEdits(t *testing.T) {
 				st, err := sqlstore.Open(ctx, be.Open(t))
 				require.NoError(t, err)
 				require.NoError(t, st.Migrate(ctx))
-				l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 10})
+				l := mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 10}))
 				for i := range 20 {
-					_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
+					_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
 					require.NoError(t, err)
 				}
-				_, err = l.Verify(ctx, "t", audit.VerifyOptions{})
+				_, err = l.Verify(ctx, audit.VerifyOptions{Stream: "t"})
 				require.NoError(t, err)
 				recs, err := st.Audit().Records(ctx, "t", 5, 1)
 				require.NoError(t, err)
 				forged := recs[0]
 				forged.Actor = "mallory"
-				body, err := forged.MarshalBinary()
+				body, err := canonical(forged)
 				require.NoError(t, err)
 				q, args := e.sql(body)
 				_, err = sqlstore.DBOf(st).ExecContext(ctx, st.Rebind(q), args...)
@@ -121,7 +121,7 @@ func TestAuditDetectsDatabaseEdits(t *testing.T) {
 					_, err = sqlstore.DBOf(st).ExecContext(ctx, st.Rebind(`UPDATE bulwark_audit_heads SET seq = 15, hash = (SELECT hash FROM bulwark_audit_events WHERE stream = 't' AND seq = 15) WHERE stream = 't'`))
 					require.NoError(t, err)
 				}
-				_, err = l.Verify(ctx, "t", audit.VerifyOptions{})
+				_, err = l.Verify(ctx, audit.VerifyOptions{Stream: "t"})
 				var ce *audit.ChainError
 				require.ErrorAs(t, err, &ce)
 				require.Equal(t, e.problem, ce.Problem)
@@ -137,7 +137,7 @@ func TestAuditDetectsDatabaseEdits(t *testing.T) {
 // columns disagree with its body.
 func TestAuditFilterColumnsTampered(t *testing.T) {
 	t.Parallel()
-	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
+	key := mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
 	for _, be := range testenv.SQLDBs() {
 		t.Run(be.Name, func(t *testing.T) {
 			t.Parallel()
@@ -145,15 +145,15 @@ func TestAuditFilterColumnsTampered(t *testing.T) {
 			st, err := sqlstore.Open(ctx, be.Open(t))
 			require.NoError(t, err)
 			require.NoError(t, st.Migrate(ctx))
-			l := audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 4})
+			l := mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 4}))
 			for i := range 12 {
-				_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "alice", Action: audit.ActionLogin,
+				_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "alice", Action: "auth.login",
 					Outcome: audit.Failure, IP: "192.0.2.7", TargetID: fmt.Sprint("acct", i%2)})
 				require.NoError(t, err)
 			}
-			_, err = l.CheckpointAll(ctx)
+			_, err = l.Checkpoint(ctx)
 			require.NoError(t, err)
-			_, err = l.VerifyAll(ctx)
+			_, err = l.Verify(ctx, audit.VerifyOptions{AllStreams: true})
 			require.NoError(t, err)
 
 			// Hide six checkpointed events from every filter.
@@ -165,7 +165,7 @@ func TestAuditFilterColumnsTampered(t *testing.T) {
 			require.NoError(t, err)
 			require.EqualValues(t, 6, n)
 
-			_, err = l.VerifyAll(ctx)
+			_, err = l.Verify(ctx, audit.VerifyOptions{AllStreams: true})
 			var ce *audit.ChainError
 			require.ErrorAs(t, err, &ce, "VerifyAll must see the edited columns")
 			require.ErrorIs(t, err, audit.ErrTampered)
@@ -213,15 +213,15 @@ func TestAuditEveryColumnVerified(t *testing.T) {
 				st, err := sqlstore.Open(ctx, be.Open(t))
 				require.NoError(t, err)
 				require.NoError(t, st.Migrate(ctx))
-				l := audit.New(st.Audit(), audit.Config{})
+				l := mustLog(audit.New(st.Audit(), audit.Config{}))
 				for i := range 5 {
-					_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated",
+					_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "u", Action: "record.updated",
 						TargetType: "invoice", TargetID: fmt.Sprint(i), IP: "192.0.2.1"})
 					require.NoError(t, err)
 				}
 				_, err = sqlstore.DBOf(st).ExecContext(ctx, `UPDATE bulwark_audit_events SET `+set+` WHERE stream = 't' AND seq = 2`)
 				require.NoError(t, err)
-				_, err = l.Verify(ctx, "t", audit.VerifyOptions{})
+				_, err = l.Verify(ctx, audit.VerifyOptions{Stream: "t"})
 				var ce *audit.ChainError
 				require.ErrorAs(t, err, &ce)
 				require.Equal(t, audit.ProblemColumn, ce.Problem)
@@ -240,8 +240,8 @@ func auditTxEnv(t *testing.T, db *sql.DB) (*sqlstore.Store, *audit.Log) {
 	require.NoError(t, st.Migrate(ctx))
 	_, err = sqlstore.DBOf(st).ExecContext(ctx, `CREATE TABLE host_clients (id TEXT PRIMARY KEY, name TEXT NOT NULL)`)
 	require.NoError(t, err)
-	key := audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}
-	return st, audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 7})
+	key := mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef")))
+	return st, mustLog(audit.New(st.Audit(), audit.Config{Signer: key, CheckpointEvery: 7}))
 }
 
 // createClient inserts a host row and its audit record in one transaction,
@@ -257,7 +257,7 @@ func createClient(ctx context.Context, st *sqlstore.Store, l *audit.Log, id, end
 	if _, err := tx.ExecContext(ctx, st.Rebind(`INSERT INTO host_clients (id, name) VALUES ($1, $2)`), id, "n"); err != nil {
 		return err
 	}
-	if _, err := l.AppendTx(ctx, st.Audit().Tx(tx), audit.Event{Tenant: "t", Actor: "u", Action: "client.created",
+	if _, err := l.AppendTx(ctx, st.Audit().Tx(tx), audit.Entry{Tenant: "t", Actor: "u", Action: "client.created",
 		TargetType: "client", TargetID: id}); err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func TestAuditAppendTx(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
 			st, l := auditTxEnv(t, be.Open(t))
-			_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "app.started"})
+			_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.started"})
 			require.NoError(t, err)
 
 			require.NoError(t, createClient(ctx, st, l, "c1", "commit"))
@@ -309,9 +309,9 @@ func TestAuditAppendTx(t *testing.T) {
 			require.Equal(t, hostRows(t, st, "c3"), auditRows(t, l, "c3"), "neither or both")
 			require.Equal(t, 0, hostRows(t, st, "c3"))
 
-			_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.stopped"})
+			_, err = l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.stopped"})
 			require.NoError(t, err)
-			rep, err := l.Verify(ctx, "t", audit.VerifyOptions{})
+			rep, err := verifyOne(l.Verify(ctx, audit.VerifyOptions{Stream: "t"}))
 			require.NoError(t, err)
 			require.Equal(t, 3, rep.Records)
 		})
@@ -342,8 +342,8 @@ func TestAuditAppendTxConcurrent(t *testing.T) {
 				for range 2 {
 					other, err := sqlstore.Open(ctx, testenv.OpenPostgres(t, dsn))
 					require.NoError(t, err)
-					instances = append(instances, instance{other, audit.New(other.Audit(), audit.Config{
-						Signer: audit.HMACKey{ID: "k", Key: []byte("0123456789abcdef0123456789abcdef")}, CheckpointEvery: 7})})
+					instances = append(instances, instance{other, mustLog(audit.New(other.Audit(), audit.Config{
+						Signer: mustKey(audit.NewHMACKey("k", []byte("0123456789abcdef0123456789abcdef"))), CheckpointEvery: 7}))})
 				}
 			} else {
 				st, l := auditTxEnv(t, be.Open(t))
@@ -362,7 +362,7 @@ func TestAuditAppendTxConcurrent(t *testing.T) {
 						var err error
 						switch i % 3 {
 						case 0:
-							_, err = in.l.Append(ctx, audit.Event{Tenant: "t", Action: "plain.event", TargetID: id})
+							_, err = in.l.Append(ctx, audit.Entry{Tenant: "t", Action: "plain.event", TargetID: id})
 							if err == nil {
 								mu.Lock()
 								committed++
@@ -386,7 +386,7 @@ func TestAuditAppendTxConcurrent(t *testing.T) {
 				})
 			}
 			wg.Wait()
-			rep, err := l.Verify(ctx, "t", audit.VerifyOptions{})
+			rep, err := verifyOne(l.Verify(ctx, audit.VerifyOptions{Stream: "t"}))
 			require.NoError(t, err)
 			require.Equal(t, committed, rep.Records)
 			require.Equal(t, workers*each*2/3, committed)
@@ -415,7 +415,7 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 				t.Parallel()
 				ctx := context.Background()
 				st, l := auditTxEnv(t, be.Open(t))
-				_, err := l.Append(ctx, audit.Event{Tenant: "t", Action: "app.started"})
+				_, err := l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.started"})
 				require.NoError(t, err)
 
 				tx, err := sqlstore.DBOf(st).BeginTx(ctx, &sql.TxOptions{Isolation: level})
@@ -425,12 +425,12 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 				require.NoError(t, tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM bulwark_audit_heads`).Scan(&n))
 
 				// Another request appends and commits after the snapshot.
-				_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.other"})
+				_, err = l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.other"})
 				require.NoError(t, err)
 
 				_, err = tx.ExecContext(ctx, st.Rebind(`INSERT INTO host_clients (id, name) VALUES ($1, $2)`), "c1", "n")
 				if err == nil {
-					_, err = l.AppendTx(ctx, st.Audit().Tx(tx), audit.Event{Tenant: "t", Action: "client.created", TargetID: "c1"})
+					_, err = l.AppendTx(ctx, st.Audit().Tx(tx), audit.Entry{Tenant: "t", Action: "client.created", TargetID: "c1"})
 				}
 				if err == nil {
 					err = tx.Commit()
@@ -439,9 +439,9 @@ func TestAuditAppendTxStaleSnapshot(t *testing.T) {
 				// answer, and leaves nothing; committing is fine only if the
 				// record chained after the concurrent one.
 				require.Equal(t, err == nil, hostRows(t, st, "c1") == 1, "change and record together: %v", err)
-				_, err = l.Append(ctx, audit.Event{Tenant: "t", Action: "app.stopped"})
+				_, err = l.Append(ctx, audit.Entry{Tenant: "t", Action: "app.stopped"})
 				require.NoError(t, err)
-				rep, err := l.Verify(ctx, "t", audit.VerifyOptions{})
+				rep, err := verifyOne(l.Verify(ctx, audit.VerifyOptions{Stream: "t"}))
 				require.NoError(t, err)
 				require.Equal(t, 3+hostRows(t, st, "c1"), rep.Records)
 			})
@@ -462,7 +462,7 @@ func TestAuditQuerySubMicrosecondBounds(t *testing.T) {
 			ctx := context.Background()
 			_, l := auditTxEnv(t, be.Open(t))
 			at := time.Date(2026, 5, 1, 9, 0, 0, 7000, time.UTC)
-			_, err := l.Append(ctx, audit.Event{Tenant: "t", Actor: "u", Action: "record.updated", Time: at})
+			_, err := l.Append(ctx, audit.Entry{Tenant: "t", Actor: "u", Action: "record.updated", Time: at})
 			require.NoError(t, err)
 			for _, c := range []struct {
 				name         string
@@ -480,4 +480,38 @@ func TestAuditQuerySubMicrosecondBounds(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mustLog unwraps audit.New for tests, whose configurations are valid.
+func mustLog(l *audit.Log, err error) *audit.Log {
+	if err != nil {
+		panic(err)
+	}
+	return l
+}
+
+// canonical returns r's canonical encoding, the bytes its hash covers, as
+// a store links it.
+func canonical(r audit.Record) ([]byte, error) {
+	c := audit.Chain{Head: audit.Head{Stream: r.Tenant, Seq: r.Seq - 1, Hash: r.Prev}}
+	_, err := c.Link(r.Entry)
+	return c.Encoded(), err
+}
+
+// verifyOne returns the report of the one stream Log.Verify was asked
+// for (the last, on an error), for tests written per stream.
+func verifyOne(reps []audit.VerifyReport, err error) (audit.VerifyReport, error) {
+	var rep audit.VerifyReport
+	if len(reps) > 0 {
+		rep = reps[len(reps)-1]
+	}
+	return rep, err
+}
+
+// mustKey unwraps a key constructor for tests, whose keys are valid.
+func mustKey[K any](k K, err error) K {
+	if err != nil {
+		panic(err)
+	}
+	return k
 }

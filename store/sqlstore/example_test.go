@@ -83,7 +83,10 @@ func ExampleAuditStore_Tx() {
 		panic(err)
 	}
 	changes := st.Audit()
-	log := audit.New(changes, audit.Config{})
+	log, err := audit.New(changes, audit.Config{})
+	if err != nil {
+		panic(err)
+	}
 
 	create := func(id string, commit bool) error {
 		tx, err := db.BeginTx(ctx, nil)
@@ -95,7 +98,7 @@ func ExampleAuditStore_Tx() {
 			return err
 		}
 		// The change first, its record last, then commit.
-		if _, err := log.AppendTx(ctx, changes.Tx(tx), audit.Event{Actor: "u1",
+		if _, err := log.AppendTx(ctx, changes.Tx(tx), audit.Entry{Actor: "u1",
 			Action: "invoice.created", TargetType: "invoice", TargetID: id}); err != nil {
 			return err // fail closed: the insert rolls back too
 		}

@@ -1,4 +1,4 @@
-package audit_test
+package auditjsonl_test
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/audit/auditfile"
+	"github.com/bulwarkhq/bulwark/audit/auditjsonl"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
@@ -23,20 +24,20 @@ func manifestExport(t *testing.T, n, every int, prune bool) (*audit.Log, string)
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{now: t0}
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: testKey, CheckpointEvery: every})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Now: clk.Now, Signer: testKey, CheckpointEvery: every}))
 	for i := range n {
 		clk.Add(time.Minute)
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "u", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	if prune {
 		_, err := l.Prune(ctx, "acme", time.Duration(n/2)*time.Minute)
 		require.NoError(t, err)
 	}
-	_, err := l.Checkpoint(ctx, "acme")
+	_, err := l.Checkpoint(ctx)
 	require.NoError(t, err)
 	var buf bytes.Buffer
-	_, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+	_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: testKey, Now: clk.Now})
 	require.NoError(t, err)
 	return l, buf.String()
 }
@@ -69,7 +70,7 @@ func isType(line, typ string) bool { return strings.Contains(line, `"type":"`+ty
 func TestExportManifestRefusesCuts(t *testing.T) {
 	t.Parallel()
 	_, data := manifestExport(t, 100, 10, false)
-	reps, err := audit.VerifyJSONL(strings.NewReader(data), testKey)
+	reps, err := auditjsonl.Verify(strings.NewReader(data), auditjsonl.VerifyOptions{Verifier: testKey})
 	require.NoError(t, err)
 	require.Len(t, reps, 1)
 	require.True(t, reps[0].Attested)
@@ -79,11 +80,11 @@ func TestExportManifestRefusesCuts(t *testing.T) {
 
 	_, keyless := func() (*audit.Log, string) {
 		ctx := context.Background()
-		l := audit.New(memstore.NewAuditStore(), audit.Config{})
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Action: "record.updated"})
+		l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{}))
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Action: "record.updated"})
 		require.NoError(t, err)
 		var buf bytes.Buffer
-		_, err = l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+		_, err = auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{})
 		require.NoError(t, err)
 		return l, buf.String()
 	}()
@@ -91,22 +92,22 @@ func TestExportManifestRefusesCuts(t *testing.T) {
 	cases := []struct {
 		name    string
 		in      string
-		problem audit.Problem
+		problem string
 	}{
 		{"oldest 50 records and their checkpoints", dropLines(data, func(l string) bool {
 			return !isType(l, "manifest") && lineSeq(l) <= 50
-		}), audit.ProblemRange},
-		{"newest record", dropLines(data, func(l string) bool { return isType(l, "record") && lineSeq(l) == 100 }), audit.ProblemRange},
-		{"a checkpoint line", dropLines(data, func(l string) bool { return isType(l, "checkpoint") && lineSeq(l) == 30 }), audit.ProblemRange},
-		{"the manifest", dropLines(data, func(l string) bool { return isType(l, "manifest") }), audit.ProblemRange},
+		}), auditjsonl.ProblemRange},
+		{"newest record", dropLines(data, func(l string) bool { return isType(l, "record") && lineSeq(l) == 100 }), auditjsonl.ProblemRange},
+		{"a checkpoint line", dropLines(data, func(l string) bool { return isType(l, "checkpoint") && lineSeq(l) == 30 }), auditjsonl.ProblemRange},
+		{"the manifest", dropLines(data, func(l string) bool { return isType(l, "manifest") }), auditjsonl.ProblemRange},
 		{"edited manifest", strings.Replace(data, `"from":1,`, `"from":51,`, 1), audit.ProblemSignature},
-		{"unsigned manifest with a key", keyless, audit.ProblemUnsigned},
+		{"unsigned manifest with a key", keyless, auditjsonl.ProblemUnsigned},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			require.NotEqual(t, data, c.in)
-			_, err := audit.VerifyJSONL(strings.NewReader(c.in), testKey)
+			_, err := auditjsonl.Verify(strings.NewReader(c.in), auditjsonl.VerifyOptions{Verifier: testKey})
 			var ce *audit.ChainError
 			require.ErrorAs(t, err, &ce)
 			require.Equal(t, c.problem, ce.Problem, err.Error())
@@ -115,14 +116,14 @@ func TestExportManifestRefusesCuts(t *testing.T) {
 
 	// A line of the stream after its manifest is malformed; an empty input
 	// verifies nothing and is refused.
-	_, err = audit.VerifyJSONL(strings.NewReader(data+strings.SplitAfter(data, "\n")[0]), testKey)
+	_, err = auditjsonl.Verify(strings.NewReader(data+strings.SplitAfter(data, "\n")[0]), auditjsonl.VerifyOptions{Verifier: testKey})
 	require.ErrorIs(t, err, audit.ErrMalformed)
-	_, err = audit.VerifyJSONL(strings.NewReader("\n"), testKey)
-	require.ErrorIs(t, err, audit.ErrEmptyExport)
+	_, err = auditjsonl.Verify(strings.NewReader("\n"), auditjsonl.VerifyOptions{Verifier: testKey})
+	require.ErrorIs(t, err, auditjsonl.ErrEmpty)
 	// Without a key, a signed manifest cannot be checked: fail closed.
-	_, err = audit.VerifyJSONL(strings.NewReader(keyless), nil)
+	_, err = auditjsonl.Verify(strings.NewReader(keyless), auditjsonl.VerifyOptions{})
 	require.NoError(t, err, "an unsigned export verifies without a key")
-	reps, err = audit.VerifyJSONL(strings.NewReader(keyless), nil)
+	reps, err = auditjsonl.Verify(strings.NewReader(keyless), auditjsonl.VerifyOptions{})
 	require.NoError(t, err)
 	require.True(t, reps[0].Attested)
 }
@@ -133,7 +134,7 @@ func TestExportManifestRefusesCuts(t *testing.T) {
 func TestExportManifestAfterPrune(t *testing.T) {
 	t.Parallel()
 	_, data := manifestExport(t, 40, 10, true)
-	reps, err := audit.VerifyJSONL(strings.NewReader(data), testKey)
+	reps, err := auditjsonl.Verify(strings.NewReader(data), auditjsonl.VerifyOptions{Verifier: testKey})
 	require.NoError(t, err)
 	from := reps[0].From
 	require.Greater(t, from, uint64(1))
@@ -141,10 +142,10 @@ func TestExportManifestAfterPrune(t *testing.T) {
 	require.True(t, reps[0].Attested)
 
 	cut := dropLines(data, func(l string) bool { return isType(l, "record") && uint64(lineSeq(l)) < from+5 })
-	_, err = audit.VerifyJSONL(strings.NewReader(cut), testKey)
+	_, err = auditjsonl.Verify(strings.NewReader(cut), auditjsonl.VerifyOptions{Verifier: testKey})
 	var ce *audit.ChainError
 	require.ErrorAs(t, err, &ce)
-	require.Equal(t, audit.ProblemRange, ce.Problem)
+	require.Equal(t, auditjsonl.ProblemRange, ce.Problem)
 }
 
 // TestVerifyJSONLUnattested: the files of audit/auditfile carry no
@@ -156,9 +157,9 @@ func TestVerifyJSONLUnattested(t *testing.T) {
 	dir := t.TempDir()
 	st, err := auditfile.Open(dir)
 	require.NoError(t, err)
-	l := audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 5})
+	l := mustLog(audit.New(st, audit.Config{Signer: testKey, CheckpointEvery: 5}))
 	for i := range 12 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Action: "record.updated", TargetID: fmt.Sprint(i)})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Action: "record.updated", TargetID: fmt.Sprint(i)})
 		require.NoError(t, err)
 	}
 	require.NoError(t, st.Close())
@@ -168,11 +169,11 @@ func TestVerifyJSONLUnattested(t *testing.T) {
 		require.NoError(t, err)
 		raw.Write(b)
 	}
-	_, err = audit.VerifyJSONL(bytes.NewReader(raw.Bytes()), testKey)
+	_, err = auditjsonl.Verify(bytes.NewReader(raw.Bytes()), auditjsonl.VerifyOptions{Verifier: testKey})
 	var ce *audit.ChainError
 	require.ErrorAs(t, err, &ce)
-	require.Equal(t, audit.ProblemRange, ce.Problem)
-	reps, err := audit.VerifyJSONLUnattested(bytes.NewReader(raw.Bytes()), testKey)
+	require.Equal(t, auditjsonl.ProblemRange, ce.Problem)
+	reps, err := auditjsonl.Verify(bytes.NewReader(raw.Bytes()), auditjsonl.VerifyOptions{Verifier: testKey, Unattested: true})
 	require.NoError(t, err)
 	require.False(t, reps[0].Attested)
 	require.Equal(t, 12, reps[0].Records)

@@ -1,4 +1,4 @@
-package audit_test
+package auditjsonl_test
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/audit/auditjsonl"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
@@ -20,15 +21,15 @@ import (
 func TestJSONLNonCanonicalRejected(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	l := audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 2})
+	l := mustLog(audit.New(memstore.NewAuditStore(), audit.Config{Signer: testKey, CheckpointEvery: 2}))
 	for range 3 {
-		_, err := l.Append(ctx, audit.Event{Tenant: "acme", Actor: "alice", Action: "record.updated"})
+		_, err := l.Append(ctx, audit.Entry{Tenant: "acme", Actor: "alice", Action: "record.updated"})
 		require.NoError(t, err)
 	}
 	var buf bytes.Buffer
-	_, err := l.Export(ctx, &buf, "acme", audit.VerifyOptions{})
+	_, err := auditjsonl.Export(ctx, &buf, l.Store(), "acme", auditjsonl.ExportOptions{Signer: testKey})
 	require.NoError(t, err)
-	_, err = audit.VerifyJSONL(bytes.NewReader(buf.Bytes()), testKey)
+	_, err = auditjsonl.Verify(bytes.NewReader(buf.Bytes()), auditjsonl.VerifyOptions{Verifier: testKey})
 	require.NoError(t, err)
 
 	lines := strings.SplitAfter(buf.String(), "\n")
@@ -48,7 +49,7 @@ func TestJSONLNonCanonicalRejected(t *testing.T) {
 	for name, v := range variants {
 		require.NotEqual(t, lines[rec], v, name)
 		bad := append(append(append([]string{}, lines[:rec]...), v), lines[rec+1:]...)
-		_, err := audit.VerifyJSONL(strings.NewReader(strings.Join(bad, "")), testKey)
+		_, err := auditjsonl.Verify(strings.NewReader(strings.Join(bad, "")), auditjsonl.VerifyOptions{Verifier: testKey})
 		require.ErrorIs(t, err, audit.ErrMalformed, name)
 	}
 }

@@ -1,4 +1,4 @@
-package audit
+package auditjsonl
 
 import (
 	"context"
@@ -8,17 +8,19 @@ import (
 	"encoding/hex"
 	"hash"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/audit"
 )
 
 // Manifest is the signed last line of each stream in an export: what the
-// export claims to hold. A verifier refuses a file whose records or
+// export claims to hold. [Verify] refuses a file whose records or
 // checkpoints are not exactly that: records From..To (Records of them, the
 // last with hash Hash), after the records pruned up to PrunedSeq (whose
 // last had hash PrunedHash), with Checkpoints checkpoint lines whose
 // canonical lines hash to CheckpointsHash. So removing the oldest records
 // (the file would otherwise be byte for byte an export that began later),
-// the newest ones, or a checkpoint line is detected. Signed like a
-// [Checkpoint], by the Log's Signer; unsigned when the Log has none.
+// the newest ones, or a checkpoint line is detected. Signed like an
+// [audit.Checkpoint], by ExportOptions.Signer; unsigned without one.
 type Manifest struct {
 	Stream          string
 	From, To        uint64   // first and last record held; To = From-1 when none
@@ -35,10 +37,10 @@ type Manifest struct {
 
 const manifestContext = "bulwark.audit.export-manifest.v1\x00"
 
-// SignedBytes returns the message the signature covers: a domain-separation
+// signedBytes returns the message the signature covers: a domain-separation
 // prefix (distinct from a checkpoint's) and every field but Signature,
 // length-prefixed.
-func (m *Manifest) SignedBytes() []byte {
+func (m *Manifest) signedBytes() []byte {
 	b := make([]byte, 0, 200)
 	b = append(b, manifestContext...)
 	b = appendString(b, m.Stream)
@@ -54,9 +56,14 @@ func (m *Manifest) SignedBytes() []byte {
 	return appendString(b, m.KeyID)
 }
 
-// AppendManifestJSON appends m as one JSON line, newline included.
-func AppendManifestJSON(b []byte, m *Manifest) ([]byte, error) {
-	l := jsonLine{Type: "manifest", V: EncodingVersion, Stream: m.Stream, From: m.From, To: m.To,
+func appendString(b []byte, s string) []byte {
+	b = binary.AppendUvarint(b, uint64(len(s)))
+	return append(b, s...)
+}
+
+// appendManifest appends m as one JSON line, newline included.
+func appendManifest(b []byte, m *Manifest) ([]byte, error) {
+	l := jsonLine{Type: "manifest", V: version, Stream: m.Stream, From: m.From, To: m.To,
 		Records: m.Records, Hash: hex.EncodeToString(m.Hash[:]), Time: m.Time.UTC().Format(timeLayout),
 		PrunedSeq: m.PrunedSeq, PrunedHash: hex.EncodeToString(m.PrunedHash[:]),
 		Checkpoints: m.Checkpoints, CheckpointsHash: hex.EncodeToString(m.CheckpointsHash[:]),
@@ -64,26 +71,25 @@ func AppendManifestJSON(b []byte, m *Manifest) ([]byte, error) {
 	return appendJSONLine(b, &l)
 }
 
-// CheckManifest verifies m's signature with sv. It returns a
-// [*ChainError] with [ProblemSignature] for a bad signature and with
+// checkManifestSignature verifies m's signature with sv. It returns a
+// [*audit.ChainError] with [ProblemSignature] for a bad signature and with
 // [ProblemUnsigned] for a manifest written without a key.
-func CheckManifest(m *Manifest, sv SignatureVerifier) error {
+func checkManifestSignature(m *Manifest, sv audit.SignatureVerifier) error {
 	if m.KeyID == "" && len(m.Signature) == 0 {
-		return &ChainError{Stream: m.Stream, Seq: m.To, Problem: ProblemUnsigned}
+		return &audit.ChainError{Stream: m.Stream, Seq: m.To, Problem: ProblemUnsigned}
 	}
-	if sv == nil || !sv.VerifySignature(m.KeyID, m.SignedBytes(), m.Signature) {
-		return &ChainError{Stream: m.Stream, Seq: m.To, Problem: ProblemSignature}
+	if sv == nil || !sv.VerifySignature(m.KeyID, m.signedBytes(), m.Signature) {
+		return &audit.ChainError{Stream: m.Stream, Seq: m.To, Problem: audit.ProblemSignature}
 	}
 	return nil
 }
 
-func (l *Log) signManifest(ctx context.Context, m *Manifest) error {
-	m.Time = l.now()
-	if l.cfg.Signer == nil {
+func signManifest(ctx context.Context, m *Manifest, s audit.Signer) error {
+	if s == nil {
 		return nil
 	}
-	m.KeyID = l.cfg.Signer.KeyID()
-	sig, err := l.cfg.Signer.Sign(ctx, m.SignedBytes())
+	m.KeyID = s.KeyID()
+	sig, err := s.Sign(ctx, m.signedBytes())
 	if err != nil {
 		return err
 	}
