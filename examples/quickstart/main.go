@@ -99,7 +99,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := kr.Rotate(ctx); err != nil {
+	if _, err := kr.Admin().Rotate(ctx); err != nil {
 		return err
 	}
 	pt, err := kr.DecryptString(ctx, ct, ad)

@@ -248,7 +248,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	rs := st.Retention()
 	a.subjects, a.retentionLock = rs, rs
 	if a.lifecycle, err = retention.New(rs, retention.Config{
-		Shredder: a.keys,                   // erasure destroys the user's keyring key
+		Shredder: a.keys.Admin(),           // erasure destroys the user's keyring key
 		Recorder: erasureRecorder{a.audit}, // and leaves a PII-free receipt in the audit log
 		Now:      cfg.Now, Logger: cfg.Log,
 	}); err != nil {
