@@ -235,7 +235,10 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// 9. Export: a tenant backup, encrypted to an age public key, then
 	// verified against its manifest.
-	ex := export.New(export.Config{})
+	ex, err := export.New(export.Config{})
+	if err != nil {
+		return err
+	}
 	if err := ex.Register("contacts", contacts{{"1", "Ada Lovelace", "=HYPERLINK(\"evil\")"}, {"2", "Alan Turing", "mathematician"}}); err != nil {
 		return err
 	}

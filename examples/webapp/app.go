@@ -202,7 +202,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	})
 
 	// Export: the user's data as CSV files in a zip, age-encrypted.
-	a.exporter = export.New(export.Config{Now: cfg.Now, ScryptWorkFactor: cfg.ExportWorkFactor})
+	if a.exporter, err = export.New(export.Config{Now: cfg.Now, ScryptWorkFactor: cfg.ExportWorkFactor}); err != nil {
+		return nil, err
+	}
 	for _, m := range []struct {
 		name string
 		mod  export.Module
