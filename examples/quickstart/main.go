@@ -122,7 +122,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err := policy.Check(ctx, pw); err != nil {
 		return err
 	}
-	hasher, err := password.NewHasher(password.Config{})
+	hasher, err := password.New(password.Config{})
 	if err != nil {
 		return err
 	}
