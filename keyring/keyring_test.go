@@ -223,6 +223,7 @@ func TestLifecycle(t *testing.T) {
 	require.ErrorIs(t, kr.Admin().Destroy(ctx, id1), keyring.ErrPrimaryKey)
 	require.ErrorIs(t, kr.Admin().SetState(ctx, 12345, keyring.Disabled), keyring.ErrUnknownKey)
 	require.ErrorIs(t, kr.Admin().SetState(ctx, 0, keyring.Primary), keyring.ErrUnknownKey)
+	require.Error(t, kr.Admin().SetState(ctx, id1, keyring.State("bogus")), "an unknown state is refused, not stored")
 
 	id2, err := kr.Admin().Rotate(ctx)
 	require.NoError(t, err)
