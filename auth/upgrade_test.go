@@ -62,9 +62,9 @@ func (f *fakeCreds) swap(_ context.Context, id, old, nh string) error {
 func legacyEnv(t *testing.T, pads []string) (*env, *password.Hasher) {
 	t.Helper()
 	ctx := context.Background()
-	h, err := password.NewHasher(password.Config{Params: onionCurrent, LegacyPad: pads})
+	h, err := password.New(password.Config{Params: onionCurrent, LegacyPad: pads})
 	require.NoError(t, err)
-	old, err := password.NewHasher(password.Config{Params: onionOld})
+	old, err := password.New(password.Config{Params: onionOld})
 	require.NoError(t, err)
 	e := newEnv(t, func(c *setup) { c.Hasher = h; c.IPLimit = 1 << 30 })
 	for id, mk := range map[string]func() string{

@@ -98,7 +98,7 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			require.NoError(t, err)
 			kr, err := keyring.New(stores.keyring, kek, keyring.Config{})
 			require.NoError(t, err)
-			hasher, err := password.NewHasher(password.Config{Params: password.Params{Memory: 64, Time: 1, Parallelism: 1}})
+			hasher, err := password.New(password.Config{Params: password.Params{Memory: 64, Time: 1, Parallelism: 1}})
 			require.NoError(t, err)
 			sessions, err := session.New(stores.session, session.Config{Now: clock})
 			require.NoError(t, err)

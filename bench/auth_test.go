@@ -20,7 +20,7 @@ import (
 // t=3, p=4) with its default concurrency cap, max(2, NumCPU/p) hashes at a
 // time, so that 64 clients queue instead of allocating 64 × 64 MiB.
 func newArgonHasher() *password.Hasher {
-	h, err := password.NewHasher(password.Config{})
+	h, err := password.New(password.Config{})
 	if err != nil {
 		panic(err)
 	}

@@ -69,8 +69,18 @@ func (m *benchModule) Records(context.Context, export.Scope) iter.Seq2[[]string,
 	}
 }
 
+// newExporter is export.New that fails the benchmark on error.
+func newExporter(b *testing.B, cfg export.Config) *export.Exporter {
+	b.Helper()
+	ex, err := export.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return ex
+}
+
 func benchExporter(b *testing.B) *export.Exporter {
-	ex := export.New(export.Config{TempDir: b.TempDir()})
+	ex := newExporter(b, export.Config{TempDir: b.TempDir()})
 	if err := ex.Register("customers", newBenchModule()); err != nil {
 		b.Fatal(err)
 	}
@@ -188,7 +198,7 @@ func BenchmarkAgeRaw(b *testing.B) {
 		})
 	})
 	b.Run("decrypt-bulwark", func(b *testing.B) {
-		ex := export.New(export.Config{})
+		ex := newExporter(b, export.Config{})
 		loopCPU(b, int64(len(plain)), func() {
 			r, err := ex.Decrypt(context.Background(), bytes.NewReader(enc.Bytes()), keys)
 			if err != nil {
@@ -239,7 +249,7 @@ func (*sinkModule) Import(_ context.Context, _ export.Scope, _ []string, recs it
 // shared machine; the ratio of scrypt's share only grows with it.
 func BenchmarkImportPassphrase(b *testing.B) {
 	const pass = "correct horse battery staple"
-	src := export.New(export.Config{TempDir: b.TempDir(), ScryptWorkFactor: 15})
+	src := newExporter(b, export.Config{TempDir: b.TempDir(), ScryptWorkFactor: 15})
 	rows := make([][]string, 0, 10_000)
 	for i := range 10_000 {
 		rows = append(rows, []string{fmt.Sprintf("%08d", i), "Customer Name", fmt.Sprintf("customer%d@example.com", i), "+1 555 0100", "a note, with a comma"})
@@ -251,7 +261,7 @@ func BenchmarkImportPassphrase(b *testing.B) {
 	if _, err := src.Export(context.Background(), &archive, export.Request{Scope: export.Scope{Tenant: "t"}, Passphrase: pass}); err != nil {
 		b.Fatal(err)
 	}
-	dst := export.New(export.Config{TempDir: b.TempDir()})
+	dst := newExporter(b, export.Config{TempDir: b.TempDir()})
 	if err := dst.Register("customers", &sinkModule{}); err != nil {
 		b.Fatal(err)
 	}

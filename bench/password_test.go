@@ -27,7 +27,7 @@ func peerParams(p password.Params) *argon2id.Params {
 var passwordTiny = password.Params{Memory: 8, Time: 1, Parallelism: 1, SaltLen: 16, KeyLen: 32}
 
 func bulwarkHasher(b testing.TB, p password.Params) *password.Hasher {
-	h, err := password.NewHasher(password.Config{Params: p})
+	h, err := password.New(password.Config{Params: p})
 	if err != nil {
 		b.Fatal(err)
 	}

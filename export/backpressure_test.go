@@ -55,7 +55,7 @@ func TestBackpressure(t *testing.T) {
 		kind    export.ArchiveKind
 		maxSeen int64
 	}{{export.Plain, 4096}, {export.Tar, rows}} {
-		ex := export.New(export.Config{TempDir: t.TempDir()})
+		ex := export.MustNew(export.Config{TempDir: t.TempDir()})
 		c := &counting{n: rows}
 		require.NoError(t, ex.Register("m", c))
 		w := &firstWrite{c: c}

@@ -136,10 +136,10 @@ type BackupConfig struct {
 	UnsafeAllowPlaintext bool
 }
 
-// Default backup settings.
+// Default backup settings, documented on [BackupConfig].
 const (
-	DefaultBackupInterval = 24 * time.Hour
-	DefaultBackupKeep     = 7
+	defaultBackupInterval = 24 * time.Hour // a daily backup
+	defaultBackupKeep     = 7              // a week of daily backups
 )
 
 // backupTimeLayout is fixed width, so names sort by time.
@@ -175,13 +175,13 @@ func NewBackups(ex *Exporter, sink Sink, cfg BackupConfig) (*Backups, error) {
 	}
 	req.Progress = nil
 	if cfg.Interval <= 0 {
-		cfg.Interval = DefaultBackupInterval
+		cfg.Interval = defaultBackupInterval
 	}
 	if cfg.RetryInterval <= 0 {
 		cfg.RetryInterval = cfg.Interval / 8
 	}
 	if cfg.Keep <= 0 {
-		cfg.Keep = DefaultBackupKeep
+		cfg.Keep = defaultBackupKeep
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = "bulwark-" + req.Tenant
@@ -202,18 +202,15 @@ func NewBackups(ex *Exporter, sink Sink, cfg BackupConfig) (*Backups, error) {
 	return &Backups{ex: ex, sink: sink, cfg: cfg, ext: ext}, nil
 }
 
-// Config returns the configuration in effect, defaults applied.
-func (b *Backups) Config() BackupConfig { return b.cfg }
-
 // RunOnce makes one backup now, then deletes all but the newest Keep. It
 // returns the new backup's name; if only the pruning failed, it returns
 // the name and the error.
 func (b *Backups) RunOnce(ctx context.Context) (string, error) {
 	name := b.cfg.Prefix + "-" + b.cfg.Now().UTC().Format(backupTimeLayout) + b.ext
-	ev := Event{Kind: EventBackedUp, Tenant: b.cfg.Request.Tenant, Name: name}
+	ev := Event{Type: EventBackedUp, Tenant: b.cfg.Request.Tenant, Name: name}
 	err := b.put(ctx, name, &ev)
 	if err != nil {
-		ev.Kind, ev.Err = EventBackupFailed, err
+		ev.Type, ev.Err = EventBackupFailed, err
 		b.ex.report(ctx, ev)
 		return "", err
 	}
@@ -313,7 +310,7 @@ func (b *Backups) prune(ctx context.Context) error {
 			errs = append(errs, err)
 			continue
 		}
-		b.ex.report(ctx, Event{Kind: EventBackupPruned, Tenant: b.cfg.Request.Tenant, Name: n})
+		b.ex.report(ctx, Event{Type: EventBackupPruned, Tenant: b.cfg.Request.Tenant, Name: n})
 	}
 	return errors.Join(errs...)
 }
@@ -328,7 +325,7 @@ func (b *Backups) Run(ctx context.Context) error {
 		_, times, err := b.list(ctx)
 		switch {
 		case err != nil:
-			b.ex.report(ctx, Event{Kind: EventBackupFailed, Tenant: b.cfg.Request.Tenant, Err: err})
+			b.ex.report(ctx, Event{Type: EventBackupFailed, Tenant: b.cfg.Request.Tenant, Err: err})
 			err = b.wait(ctx, b.cfg.RetryInterval)
 		case len(times) > 0:
 			due := times[len(times)-1].Add(b.cfg.Interval)

@@ -79,11 +79,11 @@ func TestBackupsSchedule(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	clock := newFakeClock(t0)
 	var mu sync.Mutex
-	var kinds []export.EventKind
+	var kinds []export.EventType
 	f := newFixture(t, export.Config{Now: clock.Now, Hook: func(_ context.Context, ev export.Event) {
 		mu.Lock()
 		defer mu.Unlock()
-		kinds = append(kinds, ev.Kind)
+		kinds = append(kinds, ev.Type)
 	}})
 	dir := t.TempDir()
 	sink, err := export.NewDirSink(dir)

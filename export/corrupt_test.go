@@ -189,7 +189,7 @@ func TestImportUnknownModule(t *testing.T) {
 	_, err := f.ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t1"}})
 	require.NoError(t, err)
 
-	ex := export.New(export.Config{})
+	ex := export.MustNew(export.Config{})
 	contacts := newTable("subject", "name", "phone", "note")
 	require.NoError(t, ex.Register("contacts", contacts))
 	_, err = ex.Import(context.Background(), &buf, export.ReadOptions{}, export.Scope{Tenant: "t2"})
@@ -201,7 +201,7 @@ func TestImportSchemaChange(t *testing.T) {
 	t.Parallel()
 	// An archive made with an older schema imports into a module whose
 	// columns changed: the importer gets the archive's columns.
-	old := export.New(export.Config{TempDir: t.TempDir()})
+	old := export.MustNew(export.Config{TempDir: t.TempDir()})
 	v1 := newTable("subject", "name")
 	v1.add("t", []string{"alice", "Alice"})
 	require.NoError(t, old.Register("people", v1))
@@ -209,7 +209,7 @@ func TestImportSchemaChange(t *testing.T) {
 	_, err := old.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t"}, Format: export.JSONLines})
 	require.NoError(t, err)
 
-	cur := export.New(export.Config{TempDir: t.TempDir()})
+	cur := export.MustNew(export.Config{TempDir: t.TempDir()})
 	v2 := newTable("subject", "email", "name")
 	require.NoError(t, cur.Register("people", v2))
 	_, err = cur.Import(context.Background(), &buf, export.ReadOptions{}, export.Scope{Tenant: "t"})

@@ -35,13 +35,16 @@ func (c contacts) Records(_ context.Context, s export.Scope) iter.Seq2[[]string,
 // A user downloads their own contacts as CSV: one subject, one module, no
 // archive. The formula cell is neutralised.
 func Example() {
-	ex := export.New(export.Config{})
+	ex, err := export.New(export.Config{}) // a zero Config means the defaults
+	if err != nil {
+		panic(err)
+	}
 	_ = ex.Register("contacts", contacts{
 		{"u1", "Ada", "=1+1"},
 		{"u2", "Bob", "plain"},
 	})
 	var csv bytes.Buffer
-	_, err := ex.Export(context.Background(), &csv, export.Request{
+	_, err = ex.Export(context.Background(), &csv, export.Request{
 		Scope:   export.Scope{Tenant: "acme", Subject: "u1"},
 		Modules: []string{"contacts"},
 		Archive: export.Plain,
@@ -57,7 +60,7 @@ func Example() {
 
 // A tenant backup encrypted to an age recipient, verified and read back.
 func ExampleExporter_Verify() {
-	ex := export.New(export.Config{})
+	ex, _ := export.New(export.Config{})
 	_ = ex.Register("contacts", contacts{{"u1", "Ada", "=1+1"}, {"u2", "Bob", "plain"}})
 	id, _ := age.GenerateX25519Identity()
 
@@ -105,12 +108,12 @@ func (r *restored) Import(_ context.Context, _ export.Scope, _ []string, recs it
 // A passphrase backup restored into a new tenant: ImportVerified checks
 // the whole archive before any record is imported, and runs scrypt once.
 func ExampleExporter_ImportVerified() {
-	src := export.New(export.Config{ScryptWorkFactor: 10}) // cheap for the example; keep the default
+	src, _ := export.New(export.Config{ScryptWorkFactor: 10}) // cheap for the example; keep the default
 	_ = src.Register("contacts", contacts{{"u1", "Ada", "=1+1"}, {"u2", "Bob", "plain"}})
 	var backup bytes.Buffer
 	_, _ = src.Export(context.Background(), &backup, export.Request{Scope: export.Scope{Tenant: "acme"}, Passphrase: "a long passphrase"})
 
-	dst := export.New(export.Config{})
+	dst, _ := export.New(export.Config{})
 	into := &restored{}
 	_ = dst.Register("contacts", into)
 	_, err := dst.ImportVerified(context.Background(), bytes.NewReader(backup.Bytes()), export.ReadOptions{Passphrase: "a long passphrase"}, export.Scope{Tenant: "acme-restored"})

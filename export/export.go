@@ -14,8 +14,9 @@ import (
 	"unicode/utf8"
 )
 
-// Version is the exporter version written into every manifest.
-const Version = "0.1.0"
+// exporterVersion is the exporter version written into every manifest
+// (Manifest.ExporterVersion).
+const exporterVersion = "0.1.0"
 
 // FormatVersion is the version of the archive layout and manifest schema
 // this package writes. Readers reject any other value with
@@ -106,7 +107,8 @@ type Importer interface {
 // Event is reported to [Config.Hook]. It never carries record data, keys
 // or passphrases.
 type Event struct {
-	Kind    EventKind
+	Type    EventType
+	Time    time.Time // from Config.Now, in UTC
 	Tenant  string
 	Subject string   // empty for tenant-wide operations
 	Modules []string // module names covered
@@ -116,19 +118,19 @@ type Event struct {
 	Err     error  // the failure, for failure events
 }
 
-// EventKind names an [Event].
-type EventKind string
+// EventType names an [Event].
+type EventType string
 
-// Event kinds.
+// Event types, of the form "export.<verb>".
 const (
-	EventExported     EventKind = "export.completed"
-	EventExportFailed EventKind = "export.failed"
-	EventVerified     EventKind = "export.verified"
-	EventImported     EventKind = "export.imported"
-	EventReadFailed   EventKind = "export.read_failed"
-	EventBackedUp     EventKind = "export.backup_completed"
-	EventBackupFailed EventKind = "export.backup_failed"
-	EventBackupPruned EventKind = "export.backup_pruned"
+	EventExported     EventType = "export.completed"
+	EventExportFailed EventType = "export.failed"
+	EventVerified     EventType = "export.verified"
+	EventImported     EventType = "export.imported"
+	EventReadFailed   EventType = "export.read_failed"
+	EventBackedUp     EventType = "export.backup_completed"
+	EventBackupFailed EventType = "export.backup_failed"
+	EventBackupPruned EventType = "export.backup_pruned"
 )
 
 // Progress is passed to a progress callback while a module is exported or
@@ -179,15 +181,17 @@ type Config struct {
 	UnsafeDisableFormulaEscaping bool
 
 	// Hook, when set, receives an [Event] for each completed or failed
-	// export, read and backup. It is called synchronously.
+	// export, read and backup. It is optional (nil means no hook) and
+	// called synchronously, so a slow hook slows the call that reports.
 	Hook func(context.Context, Event)
 }
 
-// Defaults.
+// Defaults, documented with their reasons on the [Config] fields.
 const (
-	DefaultScryptWorkFactor = 18
-	DefaultMaxPassphraseOps = 1
-	DefaultMaxRecordBytes   = 16 << 20
+	defaultScryptWorkFactor = 18       // age's default, ~1 s and 256 MiB
+	defaultMaxPassphraseOps = 1        // one 256 MiB scrypt at a time
+	defaultMaxRecordBytes   = 16 << 20 // 16 MiB per record when reading
+	maxScryptWorkFactor     = 30       // the largest age accepts (2^30: 128 GiB)
 )
 
 // Exporter writes and reads exports of the registered modules. It is safe
@@ -200,8 +204,10 @@ type Exporter struct {
 	order   []string
 }
 
-// New returns an Exporter with cfg's zero fields set to their defaults.
-func New(cfg Config) *Exporter {
+// New returns an Exporter with cfg's zero fields set to their defaults; a
+// zero Config is valid. It returns an error wrapping [ErrInvalidRequest]
+// for a work factor above 30, which age cannot use.
+func New(cfg Config) (*Exporter, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -212,26 +218,26 @@ func New(cfg Config) *Exporter {
 		cfg.TempDir = os.TempDir()
 	}
 	if cfg.ScryptWorkFactor <= 0 {
-		cfg.ScryptWorkFactor = DefaultScryptWorkFactor
+		cfg.ScryptWorkFactor = defaultScryptWorkFactor
 	}
 	if cfg.MaxScryptWorkFactor <= 0 {
-		cfg.MaxScryptWorkFactor = max(DefaultScryptWorkFactor, cfg.ScryptWorkFactor)
+		cfg.MaxScryptWorkFactor = max(defaultScryptWorkFactor, cfg.ScryptWorkFactor)
 	}
 	if cfg.MaxPassphraseOps <= 0 {
-		cfg.MaxPassphraseOps = DefaultMaxPassphraseOps
+		cfg.MaxPassphraseOps = defaultMaxPassphraseOps
 	}
 	if cfg.MaxRecordBytes <= 0 {
-		cfg.MaxRecordBytes = DefaultMaxRecordBytes
+		cfg.MaxRecordBytes = defaultMaxRecordBytes
+	}
+	if cfg.ScryptWorkFactor > maxScryptWorkFactor || cfg.MaxScryptWorkFactor > maxScryptWorkFactor {
+		return nil, fmt.Errorf("%w: scrypt work factor above %d", ErrInvalidRequest, maxScryptWorkFactor)
 	}
 	return &Exporter{
 		cfg:     cfg,
 		sem:     make(chan struct{}, cfg.MaxPassphraseOps),
 		modules: map[string]Module{},
-	}
+	}, nil
 }
-
-// Config returns the configuration in effect, defaults applied.
-func (e *Exporter) Config() Config { return e.cfg }
 
 // Register adds a module under name, which becomes its file name in the
 // archive (name.csv or name.jsonl). A name is 1 to 64 characters of
@@ -318,6 +324,7 @@ func (e *Exporter) acquirePassphrase(ctx context.Context) (release func(), err e
 
 func (e *Exporter) report(ctx context.Context, ev Event) {
 	if e.cfg.Hook != nil {
+		ev.Time = e.cfg.Now().UTC()
 		e.cfg.Hook(ctx, ev)
 	}
 }

@@ -155,7 +155,7 @@ func TestPlainJSONLines(t *testing.T) {
 
 func TestInvalidUTF8IsReplaced(t *testing.T) {
 	t.Parallel()
-	ex := export.New(export.Config{TempDir: t.TempDir()})
+	ex := export.MustNew(export.Config{TempDir: t.TempDir()})
 	tb := newTable("a", "b", "c")
 	tb.add("t", []string{"ok\xffbad", "fine", "ok\xffbad"})
 	require.NoError(t, ex.Register("m", tb))
@@ -280,7 +280,7 @@ func TestInvalidRequests(t *testing.T) {
 
 func TestRegister(t *testing.T) {
 	t.Parallel()
-	ex := export.New(export.Config{})
+	ex := export.MustNew(export.Config{})
 	for _, bad := range []string{"", "Upper", "a/b", "../x", "manifest", "_x", strings.Repeat("a", 65), "a.b"} {
 		require.ErrorIs(t, ex.Register(bad, newTable("a")), export.ErrInvalidRequest, bad)
 	}
@@ -294,7 +294,7 @@ func TestRegister(t *testing.T) {
 
 func TestZeroConfigDefaults(t *testing.T) {
 	t.Parallel()
-	cfg := export.New(export.Config{}).Config()
+	cfg := export.MustNew(export.Config{}).Config()
 	require.Equal(t, 18, cfg.ScryptWorkFactor)
 	require.Equal(t, 18, cfg.MaxScryptWorkFactor)
 	require.Equal(t, 1, cfg.MaxPassphraseOps)
@@ -303,15 +303,19 @@ func TestZeroConfigDefaults(t *testing.T) {
 	require.NotNil(t, cfg.Now)
 	require.NotNil(t, cfg.Rand)
 	require.False(t, cfg.UnsafeDisableFormulaEscaping)
-	require.Equal(t, 20, export.New(export.Config{ScryptWorkFactor: 20}).Config().MaxScryptWorkFactor)
+	require.Equal(t, 20, export.MustNew(export.Config{ScryptWorkFactor: 20}).Config().MaxScryptWorkFactor)
+	_, err := export.New(export.Config{ScryptWorkFactor: 31})
+	require.ErrorIs(t, err, export.ErrInvalidRequest, "a work factor age cannot use is an error, not a panic")
+	_, err = export.New(export.Config{MaxScryptWorkFactor: 31})
+	require.ErrorIs(t, err, export.ErrInvalidRequest)
 
 	// A zero Config exports and reads back (unencrypted, so no scrypt cost).
-	ex := export.New(export.Config{})
+	ex := export.MustNew(export.Config{})
 	tb := newTable("a")
 	tb.add("t", []string{"x"})
 	require.NoError(t, ex.Register("m", tb))
 	var buf bytes.Buffer
-	_, err := ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t"}})
+	_, err = ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t"}})
 	require.NoError(t, err)
 	_, err = ex.Verify(context.Background(), &buf, export.ReadOptions{})
 	require.NoError(t, err)
@@ -321,7 +325,8 @@ func TestProgressAndHook(t *testing.T) {
 	t.Parallel()
 	var mu sync.Mutex
 	var events []export.Event
-	f := newFixture(t, export.Config{Hook: func(_ context.Context, ev export.Event) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.FixedZone("CET", 3600))
+	f := newFixture(t, export.Config{Now: func() time.Time { return at }, Hook: func(_ context.Context, ev export.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		events = append(events, ev)
@@ -343,7 +348,7 @@ func TestProgressAndHook(t *testing.T) {
 		{Module: "notes", Rows: 3, Bytes: m.Modules[1].Bytes, Done: true},
 	}, got)
 	require.Len(t, events, 1)
-	require.Equal(t, export.EventExported, events[0].Kind)
+	require.Equal(t, export.EventExported, events[0].Type)
 	require.Equal(t, int64(10003), events[0].Rows)
 	require.Equal(t, []string{"big", "notes"}, events[0].Modules)
 
@@ -355,8 +360,11 @@ func TestProgressAndHook(t *testing.T) {
 	_, err = f.ex.Verify(context.Background(), bytes.NewReader(buf.Bytes()), export.ReadOptions{Passphrase: "wrong words"})
 	require.ErrorIs(t, err, export.ErrWrongKey)
 	require.Len(t, events, 4)
-	require.Equal(t, export.Event{Kind: export.EventVerified, Tenant: "t1", Subject: "alice", Modules: []string{"notes"}, Rows: 2, Bytes: events[2].Bytes}, events[2])
-	require.Equal(t, export.EventReadFailed, events[3].Kind)
+	require.Equal(t, export.Event{Type: export.EventVerified, Time: at.UTC(), Tenant: "t1", Subject: "alice", Modules: []string{"notes"}, Rows: 2, Bytes: events[2].Bytes}, events[2])
+	for _, ev := range events {
+		require.Equal(t, at.UTC(), ev.Time, "event time comes from Config.Now, in UTC")
+	}
+	require.Equal(t, export.EventReadFailed, events[3].Type)
 	require.ErrorIs(t, events[3].Err, export.ErrWrongKey)
 	for _, ev := range events {
 		if ev.Err != nil {
@@ -456,7 +464,7 @@ func TestExportFileAtomic(t *testing.T) {
 func TestCancelMidExport(t *testing.T) {
 	t.Parallel()
 	spoolDir, outDir := t.TempDir(), t.TempDir()
-	ex := export.New(export.Config{TempDir: spoolDir})
+	ex := export.MustNew(export.Config{TempDir: spoolDir})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	rows := 0

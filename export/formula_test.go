@@ -24,7 +24,7 @@ func TestFormulaTriggersAreEscaped(t *testing.T) {
 	}
 	safe := []string{"plain", " plain", "'plain", " 'plain", "\uFEFFplain", "a=1"}
 
-	ex := export.New(export.Config{TempDir: t.TempDir()})
+	ex := export.MustNew(export.Config{TempDir: t.TempDir()})
 	tb := newTable("v")
 	for _, v := range append(append([]string(nil), hostile...), safe...) {
 		tb.add("t", []string{v})
@@ -48,7 +48,7 @@ func TestFormulaTriggersAreEscaped(t *testing.T) {
 	_, err = ex.Export(context.Background(), &buf, export.Request{Scope: export.Scope{Tenant: "t"}})
 	require.NoError(t, err)
 	back := newTable("v")
-	im := export.New(export.Config{TempDir: t.TempDir()})
+	im := export.MustNew(export.Config{TempDir: t.TempDir()})
 	require.NoError(t, im.Register("m", back))
 	_, err = im.Import(context.Background(), &buf, export.ReadOptions{}, export.Scope{Tenant: "t"})
 	require.NoError(t, err)

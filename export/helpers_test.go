@@ -103,7 +103,7 @@ func newFixture(t testing.TB, cfg export.Config) *fixture {
 	if cfg.ScryptWorkFactor == 0 {
 		cfg.ScryptWorkFactor = 10 // cheap in tests
 	}
-	f := &fixture{ex: export.New(cfg), contacts: newTable("subject", "name", "phone", "note"), notes: newTable("subject", "text")}
+	f := &fixture{ex: export.MustNew(cfg), contacts: newTable("subject", "name", "phone", "note"), notes: newTable("subject", "text")}
 	require.NoError(t, f.ex.Register("contacts", f.contacts))
 	require.NoError(t, f.ex.Register("notes", f.notes))
 	f.contacts.add("t1", nasty...)

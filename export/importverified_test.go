@@ -105,7 +105,7 @@ func TestImportVerifiedAllOrNothing(t *testing.T) {
 	}
 	t.Run("unknown module", func(t *testing.T) {
 		t.Parallel()
-		ex := export.New(export.Config{TempDir: t.TempDir()})
+		ex := export.MustNew(export.Config{TempDir: t.TempDir()})
 		contacts := newTable("subject", "name", "phone", "note")
 		require.NoError(t, ex.Register("contacts", contacts))
 		_, err := ex.ImportVerified(context.Background(), bytes.NewReader(sealed.Bytes()), keys, export.Scope{Tenant: "t2"})

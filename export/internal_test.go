@@ -23,7 +23,7 @@ func TestStreamMatchesAge(t *testing.T) {
 	t.Parallel()
 	id, err := age.GenerateX25519Identity()
 	require.NoError(t, err)
-	e := New(Config{})
+	e := MustNew(Config{})
 	for _, size := range []int{0, 1, streamChunk - 1, streamChunk, streamChunk + 1, 2 * streamChunk, 3*streamChunk + 77} {
 		plain := make([]byte, size)
 		_, _ = rand.Read(plain)
@@ -99,7 +99,7 @@ func TestStreamDecryptAllocations(t *testing.T) {
 
 func TestPassphraseSemaphore(t *testing.T) {
 	t.Parallel()
-	e := New(Config{ScryptWorkFactor: 10, TempDir: t.TempDir()})
+	e := MustNew(Config{ScryptWorkFactor: 10, TempDir: t.TempDir()})
 	tb := &oneRow{}
 	require.NoError(t, e.Register("m", tb))
 	req := Request{Scope: Scope{Tenant: "t"}, Passphrase: "p"}
@@ -139,7 +139,7 @@ func TestPassphraseSemaphore(t *testing.T) {
 	require.NoError(t, <-done)
 
 	// MaxPassphraseOps slots can be held at once.
-	e2 := New(Config{MaxPassphraseOps: 2})
+	e2 := MustNew(Config{MaxPassphraseOps: 2})
 	r1, err := e2.acquirePassphrase(context.Background())
 	require.NoError(t, err)
 	r2, err := e2.acquirePassphrase(context.Background())
@@ -163,7 +163,7 @@ func TestDecryptPublic(t *testing.T) {
 	t.Parallel()
 	id, err := age.GenerateX25519Identity()
 	require.NoError(t, err)
-	e := New(Config{})
+	e := MustNew(Config{})
 	plain := make([]byte, 3*streamChunk+5)
 	_, _ = rand.Read(plain)
 	var enc bytes.Buffer
@@ -262,7 +262,7 @@ func TestCSVReaderStopsAtTooManyFields(t *testing.T) {
 // a file's work factor is capped for them too (age's own cap is 22: 4 GiB).
 func TestScryptIdentitiesAndRecipientsAreCapped(t *testing.T) {
 	t.Parallel()
-	e := New(Config{ScryptWorkFactor: 10, MaxScryptWorkFactor: 12, TempDir: t.TempDir()})
+	e := MustNew(Config{ScryptWorkFactor: 10, MaxScryptWorkFactor: 12, TempDir: t.TempDir()})
 	require.NoError(t, e.Register("m", &oneRow{}))
 	var good bytes.Buffer
 	_, err := e.Export(context.Background(), &good, Request{Scope: Scope{Tenant: "t"}, Passphrase: "p"})

@@ -35,7 +35,7 @@ func TestJSONRecordWithTooManyKeys(t *testing.T) {
 	require.NoError(t, err)
 	archive := writeTar(t, []tarEntry{{"manifest.json", manifest}, {"m.jsonl", file}})
 
-	ex := export.New(export.Config{TempDir: t.TempDir()})
+	ex := export.MustNew(export.Config{TempDir: t.TempDir()})
 	require.NoError(t, ex.Register("m", newTable("a")))
 	var before, after runtime.MemStats
 	runtime.GC()
@@ -60,7 +60,7 @@ func TestVerifyChecksJSONRecords(t *testing.T) {
 		})
 		require.NoError(t, err)
 		archive := writeTar(t, []tarEntry{{"manifest.json", manifest}, {"m.jsonl", file}})
-		ex := export.New(export.Config{TempDir: t.TempDir()})
+		ex := export.MustNew(export.Config{TempDir: t.TempDir()})
 		require.NoError(t, ex.Register("m", newTable("a")))
 		_, err = ex.Verify(context.Background(), bytes.NewReader(archive), export.ReadOptions{})
 		require.ErrorIs(t, err, export.ErrCorrupt, line)

@@ -208,10 +208,10 @@ func (e *Exporter) importVisitor(ctx context.Context, scope Scope, feed bool) *r
 	return v
 }
 
-func (e *Exporter) reportRead(ctx context.Context, kind EventKind, m *Manifest, err error) {
-	ev := Event{Kind: kind, Err: err}
+func (e *Exporter) reportRead(ctx context.Context, typ EventType, m *Manifest, err error) {
+	ev := Event{Type: typ, Err: err}
 	if err != nil {
-		ev.Kind = EventReadFailed
+		ev.Type = EventReadFailed
 	}
 	if m != nil {
 		ev.Tenant, ev.Subject = m.Tenant, m.Subject
@@ -549,8 +549,8 @@ func (r *reader) archive(in io.Reader, v *readVisitor) (*Manifest, error) {
 	if err != nil {
 		return nil, r.corrupt(err)
 	}
-	if name != ManifestName {
-		return nil, fmt.Errorf("%w: first entry is %q, not %s", ErrCorrupt, name, ManifestName)
+	if name != manifestName {
+		return nil, fmt.Errorf("%w: first entry is %q, not %s", ErrCorrupt, name, manifestName)
 	}
 	if size > maxManifestBytes {
 		return nil, fmt.Errorf("%w: manifest too large", ErrCorrupt)

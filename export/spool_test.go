@@ -124,7 +124,7 @@ func TestSpoolsHoldNoPlaintext(t *testing.T) {
 			t.Parallel()
 			tmp, out := t.TempDir(), t.TempDir()
 			spy := &diskSpy{t: t, dirs: []string{tmp, out}, files: map[string]int64{}}
-			ex := export.New(export.Config{TempDir: tmp})
+			ex := export.MustNew(export.Config{TempDir: tmp})
 			// Enough rows for several 64 KiB chunks per spool.
 			for _, name := range []string{"contacts", "notes", "events"} {
 				require.NoError(t, ex.Register(name, &spyModule{spy: spy, name: name, rows: 6000}))
@@ -168,7 +168,7 @@ func TestSpoolsHoldNoPlaintext(t *testing.T) {
 			// ImportVerified spools the decrypted archive: encrypted too.
 			itmp := t.TempDir()
 			ispy := &diskSpy{t: t, dirs: []string{itmp}, files: map[string]int64{}}
-			im := export.New(export.Config{TempDir: itmp})
+			im := export.MustNew(export.Config{TempDir: itmp})
 			for _, name := range []string{"contacts", "notes", "events"} {
 				require.NoError(t, im.Register(name, &spyModule{spy: ispy, name: name}))
 			}

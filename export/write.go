@@ -40,9 +40,9 @@ const (
 	Plain ArchiveKind = "plain"
 )
 
-// ManifestName is the name of the manifest entry, always the first entry
+// manifestName is the name of the manifest entry, always the first entry
 // of an archive.
-const ManifestName = "manifest.json"
+const manifestName = "manifest.json"
 
 // manifestFormat identifies a Bulwark export manifest.
 const manifestFormat = "bulwark-export"
@@ -171,9 +171,9 @@ func (e *Exporter) Export(ctx context.Context, w io.Writer, req Request) (*Manif
 	}
 	cw := &countWriter{w: w}
 	m, err := e.export(ctx, cw, &req, names)
-	ev := Event{Kind: EventExported, Tenant: req.Tenant, Subject: req.Subject, Modules: names, Bytes: cw.n}
+	ev := Event{Type: EventExported, Tenant: req.Tenant, Subject: req.Subject, Modules: names, Bytes: cw.n}
 	if err != nil {
-		ev.Kind, ev.Err = EventExportFailed, err
+		ev.Type, ev.Err = EventExportFailed, err
 	} else {
 		for _, mm := range m.Modules {
 			ev.Rows += mm.Rows
@@ -233,7 +233,7 @@ func (e *Exporter) export(ctx context.Context, w io.Writer, req *Request, names 
 	m := &Manifest{
 		Format:          manifestFormat,
 		SchemaVersion:   FormatVersion,
-		ExporterVersion: Version,
+		ExporterVersion: exporterVersion,
 		Created:         e.cfg.Now().UTC().Truncate(time.Second),
 		Tenant:          req.Tenant,
 		Subject:         req.Subject,
@@ -438,7 +438,7 @@ func writeArchive(ctx context.Context, w io.Writer, kind ArchiveKind, m *Manifes
 			h.ModifiedDate, h.ModifiedTime = msDOSTime(m.Created) //nolint:staticcheck // the fields CreateRaw writes
 			return zw.CreateRaw(h)
 		}
-		fw, err := add(ManifestName, int64(len(manifest)), crc32.ChecksumIEEE(manifest))
+		fw, err := add(manifestName, int64(len(manifest)), crc32.ChecksumIEEE(manifest))
 		if err != nil {
 			return err
 		}
@@ -460,7 +460,7 @@ func writeArchive(ctx context.Context, w io.Writer, kind ArchiveKind, m *Manifes
 		hdr := func(name string, size int64) *tar.Header {
 			return &tar.Header{Typeflag: tar.TypeReg, Name: name, Size: size, Mode: 0o600, ModTime: m.Created, Format: tar.FormatPAX}
 		}
-		if err := tw.WriteHeader(hdr(ManifestName, int64(len(manifest)))); err != nil {
+		if err := tw.WriteHeader(hdr(manifestName, int64(len(manifest)))); err != nil {
 			return err
 		}
 		if _, err := tw.Write(manifest); err != nil {

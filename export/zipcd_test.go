@@ -216,7 +216,7 @@ func (panicky) Records(context.Context, export.Scope) iter.Seq2[[]string, error]
 func TestExportFilePanicLeavesNothing(t *testing.T) {
 	t.Parallel()
 	spoolDir, outDir := t.TempDir(), t.TempDir()
-	ex := export.New(export.Config{TempDir: spoolDir})
+	ex := export.MustNew(export.Config{TempDir: spoolDir})
 	require.NoError(t, ex.Register("m", panicky{}))
 	for _, kind := range []export.ArchiveKind{export.Plain, export.Tar} {
 		require.Panics(t, func() {

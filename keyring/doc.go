@@ -7,13 +7,23 @@
 // A [Keyring] holds data-encryption keys (DEKs), each identified by a random
 // 32-bit id and in one [State]: exactly one [Primary] key encrypts; every
 // [Primary] or [Enabled] key decrypts; [Disabled] keys keep their material
-// but decrypt nothing until re-enabled; [Keyring.Destroy] deletes a disabled
+// but decrypt nothing until re-enabled; [Admin.Destroy] deletes a disabled
 // key for good. The primary can be neither disabled nor destroyed
 // ([ErrPrimaryKey]); an enabled key must be disabled before it is destroyed
 // ([ErrKeyEnabled]). The first [Keyring.Seal] on an empty store creates the
-// first primary key. [Keyring.AddKey], [Keyring.Promote], [Keyring.Enable],
-// [Keyring.Disable] and [Keyring.Destroy] are the individual steps;
-// [Keyring.Keys] is the inventory.
+// first primary key.
+//
+// # Two roles
+//
+// The [Keyring] encrypts and decrypts: [Keyring.Seal], [Keyring.Open], the
+// string and subject-key variants and [Keyring.BlindIndex]. Its [Admin],
+// from [Keyring.Admin], manages the keys, as the store splits [KeyStore]
+// from [KeyAdminStore]: [Admin.AddKey], [Admin.SetState] and
+// [Admin.Destroy] are the individual lifecycle steps, [Admin.Rotate] adds
+// and promotes in one call, [Admin.Keys] is the inventory, and
+// [Admin.RotationAdvice], [Admin.ReEncrypt], [Admin.Rewrap],
+// [Admin.DestroySubjectKey] and [Admin.Sync] complete it. Code that only
+// encrypts need never see the Admin.
 //
 // # Envelope encryption
 //
@@ -23,7 +33,7 @@
 // loaded with [LocalKEKFromEnv] or [LocalKEKFromFile] (hex or base64), and
 // [PassphraseKEK], derived with argon2id (RFC 9106) with its salt and
 // parameters stored in each wrapped key. A cloud KMS fits the same two
-// methods (see the KEK example). [Keyring.Rewrap] moves every DEK under a
+// methods (see the KEK example). [Admin.Rewrap] moves every DEK under a
 // new KEK without touching data; Config.PreviousKEKs keeps processes
 // working during the move. Unwrapped DEKs are cached in memory, so the
 // encryption path does no store I/O.
@@ -51,7 +61,7 @@
 // 2^-32. The keyring counts encryptions per key (in memory, added to the
 // store every Config.UsageFlushEvery), emits [EventRotationAdvised] at
 // Config.RotateAfterEncryptions (2^31 by default) and reports it in
-// [Keyring.RotationAdvice], together with age-based advice (one year by
+// [Admin.RotationAdvice], together with age-based advice (one year by
 // default, NIST SP 800-57 Part 1 section 5.3.6); at Config.MaxEncryptions
 // (2^32) Seal returns [ErrUsageLimit]. Because each process flushes counts
 // in batches, the hard limit is approximate by up to UsageFlushEvery per
@@ -59,17 +69,17 @@
 //
 // # Rotation and re-encryption
 //
-// [Keyring.Rotate] adds a key and promotes it. Other processes see the new
+// [Admin.Rotate] adds a key and promotes it. Other processes see the new
 // primary within Config.RefreshInterval (default 30 s) or at once after
-// [Keyring.Refresh]; meanwhile they keep encrypting under the previous key,
+// their [Admin.Sync]; meanwhile they keep encrypting under the previous key,
 // which stays enabled, and a ciphertext under a key they have not yet seen
-// is opened after one point read of the store. [Keyring.ReEncrypt] then
+// is opened after one point read of the store. [Admin.ReEncrypt] then
 // walks the host's records through a [RecordSource] in batches,
 // re-encrypting whatever is under an old key, reporting [Progress] with a
 // checkpoint cursor, resumable and cancellable. When a full pass started at
 // least RefreshInterval after the rotation re-encrypts nothing, no process
 // writes under the old keys any more and they can be disabled;
-// [Keyring.Disable] refuses ([ErrKeyInUse]) within RefreshInterval of a
+// [Admin.SetState] refuses ([ErrKeyInUse]) within RefreshInterval of a
 // key's demotion.
 //
 // Rotation is safe with many processes on one store: promotion runs in one
@@ -87,14 +97,14 @@
 // # Crypto-shredding
 //
 // [Keyring.SealFor] and [Keyring.OpenFor] encrypt under a per-subject (user
-// or tenant) key created on first use. [Keyring.DestroySubjectKey] deletes
+// or tenant) key created on first use. [Admin.DestroySubjectKey] deletes
 // that key, so the subject's data becomes unreadable everywhere it was
 // copied, backups of the data included (keep key-store backups on a short
-// retention; see [Keyring.DestroySubjectKey]).
+// retention; see [Admin.DestroySubjectKey]).
 //
 // # Secrets
 //
-// [Secret] holds master keys and passphrases: it prints as [Redacted]
+// [Secret] holds master keys and passphrases: it prints as "[REDACTED]"
 // through fmt, slog and encoders, compares in constant time and can be
 // zeroed.
 //
@@ -115,7 +125,14 @@
 // snapshot swapped atomically, so Seal and Open take no lock and do no
 // store I/O on the hot path. Changes made elsewhere (rotation, disable,
 // destroy, subject-key destruction) take effect within
-// Config.RefreshInterval, or at once after [Keyring.Refresh].
+// Config.RefreshInterval, or at once after [Admin.Sync].
+//
+// # Events
+//
+// Config.Hook, if set, receives an [Event] for each key lifecycle change
+// (values "keyring.key_added", "keyring.key_promoted", ...), a rotation
+// advice and a failed usage-count flush. It is called synchronously; events
+// never carry key material or plaintext.
 //
 // # Nil behaviour
 //

@@ -26,7 +26,7 @@ var (
 	// destroyed (crypto-shredded) subject key looks like.
 	ErrUnknownKey = errors.New("keyring: unknown key")
 	// ErrKeyDisabled is returned when the ciphertext's key is disabled, and by
-	// [Keyring.Promote] for a disabled key.
+	// [Admin.SetState] when promoting a disabled key.
 	ErrKeyDisabled = errors.New("keyring: key is disabled")
 	// ErrWrongKEK is returned when a wrapped key cannot be unwrapped by the
 	// configured key-encryption key or any of Config.PreviousKEKs: the KEK is
@@ -47,10 +47,10 @@ var (
 	// ErrPrimaryKey is returned when asked to disable or destroy the primary
 	// key. Rotate first.
 	ErrPrimaryKey = errors.New("keyring: the primary key cannot be disabled or destroyed")
-	// ErrKeyEnabled is returned by [Keyring.Destroy] for a key that is still
+	// ErrKeyEnabled is returned by [Admin.Destroy] for a key that is still
 	// enabled: disable it first, and destroy it only when nothing needs it.
 	ErrKeyEnabled = errors.New("keyring: key must be disabled before it is destroyed")
-	// ErrKeyInUse is returned by [Keyring.Disable] for a key whose state
+	// ErrKeyInUse is returned by [Admin.SetState] when disabling a key whose state
 	// changed (it was demoted from primary) less than Config.RefreshInterval
 	// ago, while other processes may still encrypt under it.
 	ErrKeyInUse = errors.New("keyring: key changed state too recently to disable")
@@ -61,7 +61,7 @@ var (
 	// ErrInvalidSubject is returned by the subject-key methods for an empty
 	// subject.
 	ErrInvalidSubject = errors.New("keyring: invalid subject")
-	// ErrInvalidMasterKey is returned by the master-key loaders when the
-	// value does not decode to exactly 32 bytes of hex or base64.
-	ErrInvalidMasterKey = errors.New("keyring: master key must be 32 bytes in hex or base64")
+	// errInvalidMasterKey is returned by the master-key loaders
+	// when the value does not decode to exactly 32 bytes of hex or base64.
+	errInvalidMasterKey = errors.New("keyring: master key must be 32 bytes in hex or base64")
 )

@@ -31,7 +31,7 @@ func Example() {
 	fmt.Println(errors.Is(err, keyring.ErrAuthFailed))
 
 	// After rotation, old ciphertexts still open.
-	_, _ = kr.Rotate(ctx)
+	_, _ = kr.Admin().Rotate(ctx)
 	pt, _ = kr.Open(ctx, ct, ad)
 	fmt.Println(string(pt))
 	// Output:
@@ -82,7 +82,7 @@ func ExampleKEK_kms() {
 	kr, _ := keyring.New(store, local, keyring.Config{})
 	ct, _ := kr.Seal(ctx, []byte("secret"), nil)
 
-	n, _ := kr.Rewrap(ctx, kms)
+	n, _ := kr.Admin().Rewrap(ctx, kms)
 	fmt.Println("rewrapped", n)
 
 	// A process configured with only the KMS reads the old data.
@@ -94,14 +94,14 @@ func ExampleKEK_kms() {
 	// secret
 }
 
-func ExampleKeyring_DestroySubjectKey() {
+func ExampleAdmin_DestroySubjectKey() {
 	ctx := context.Background()
 	kek, _ := keyring.NewLocalKEK(make([]byte, 32))
 	kr, _ := keyring.New(memstore.NewKeyringStore(), kek, keyring.Config{})
 
 	ad := keyring.AD("profiles", "address", "u-7")
 	ct, _ := kr.SealFor(ctx, "u-7", []byte("1 Main St"), ad)
-	_ = kr.DestroySubjectKey(ctx, "u-7") // erasure: the data is gone everywhere
+	_ = kr.Admin().DestroySubjectKey(ctx, "u-7") // erasure: the data is gone everywhere
 	_, err := kr.OpenFor(ctx, "u-7", ct, ad)
 	fmt.Println(errors.Is(err, keyring.ErrUnknownKey))
 	// Output: true

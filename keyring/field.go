@@ -50,7 +50,7 @@ type blindIndexKeys struct {
 // equality (WHERE email_bidx = $1) without decrypting. K_domain is derived
 // with HKDF-SHA256 (RFC 5869) from a blind-index key that is separate from
 // the data keys (stored wrapped, as key id 0, created on first use, never
-// rotated by Rotate), with domain (e.g. "users.email") in the info, so
+// rotated by [Admin.Rotate]), with domain (e.g. "users.email") in the info, so
 // tokens of different columns never match.
 //
 // What it leaks: equal values give equal tokens, so anyone with the table
@@ -68,15 +68,6 @@ func (k *Keyring) BlindIndex(ctx context.Context, domain string, value []byte) (
 	m := hmac.New(sha256.New, key)
 	m.Write(value)
 	return m.Sum(nil), nil
-}
-
-// BlindIndexString is [Keyring.BlindIndex] of s, as unpadded base64url.
-func (k *Keyring) BlindIndexString(ctx context.Context, domain, s string) (string, error) {
-	b, err := k.BlindIndex(ctx, domain, []byte(s))
-	if err != nil {
-		return "", err
-	}
-	return b64.EncodeToString(b), nil
 }
 
 func (k *Keyring) blindIndexKey(ctx context.Context, domain string) ([]byte, error) {

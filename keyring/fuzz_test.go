@@ -70,8 +70,8 @@ func FuzzParseMasterKey(f *testing.F) {
 	f.Add("")
 	f.Fuzz(func(t *testing.T, s string) {
 		k, err := keyring.ParseMasterKey(s)
-		if err == nil && k.Len() != 32 {
-			t.Fatalf("parsed %d bytes", k.Len())
+		if err == nil && len(k.Bytes()) != 32 {
+			t.Fatalf("parsed %d bytes", len(k.Bytes()))
 		}
 	})
 }

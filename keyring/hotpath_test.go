@@ -71,7 +71,7 @@ func TestRefreshWithDefaultClock(t *testing.T) {
 	a, b := newKeyring(t, st, cfg), newKeyring(t, st, cfg)
 	_, err := b.Seal(ctx, nil, nil)
 	require.NoError(t, err)
-	newID, err := a.Rotate(ctx)
+	newID, err := a.Admin().Rotate(ctx)
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		ct, err := b.Seal(ctx, nil, nil)

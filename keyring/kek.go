@@ -29,8 +29,9 @@ type KEK interface {
 	Unwrap(ctx context.Context, wrapped, associatedData []byte) ([]byte, error)
 }
 
-// MasterKeySize is the size of a [LocalKEK] master key: 256 bits.
-const MasterKeySize = 32
+// masterKeySize is the size of a [LocalKEK] master key: 256 bits, the AES-256
+// key size (NIST SP 800-57 Part 1 recommends at least 128-bit security).
+const masterKeySize = 32
 
 const (
 	wrapLocalV1      = 0x01
@@ -53,11 +54,13 @@ type LocalKEK struct {
 	rand io.Reader
 }
 
-// NewLocalKEK returns a LocalKEK for a 32-byte master key. It keeps an AES
-// key schedule, not the slice; the caller may zero key afterwards.
+// NewLocalKEK returns a LocalKEK for a 32-byte (256-bit) master key, or an
+// error for any other length. It keeps an AES key schedule, not the slice;
+// the caller may zero key afterwards. [LocalKEKFromEnv] and
+// [LocalKEKFromFile] load the key and call it.
 func NewLocalKEK(key []byte) (*LocalKEK, error) {
-	if len(key) != MasterKeySize {
-		return nil, ErrInvalidMasterKey
+	if len(key) != masterKeySize {
+		return nil, errInvalidMasterKey
 	}
 	aead, err := newGCM(key)
 	if err != nil {
@@ -70,27 +73,29 @@ func NewLocalKEK(key []byte) (*LocalKEK, error) {
 // for [NewLocalKEK]. To keep it in a secret manager, store
 // hex.EncodeToString(k.Bytes()); [ParseMasterKey] reads it back.
 func GenerateMasterKey() Secret {
-	k := make([]byte, MasterKeySize)
+	k := make([]byte, masterKeySize)
 	_, _ = rand.Read(k) // crypto/rand.Read never fails (Go 1.24+)
 	return secretOwning(k)
 }
 
 // ParseMasterKey decodes a 256-bit master key written as 64 hex digits or
-// as base64 (standard or URL alphabet, padded or not). Surrounding white
-// space is ignored. Anything else returns ErrInvalidMasterKey.
+// as base64 (standard or URL alphabet, padded or not), as read from an
+// environment variable or a secret file (which should be readable by the
+// app's user only). Surrounding white space is ignored. Anything else,
+// including an empty string, returns an error.
 func ParseMasterKey(text string) (Secret, error) {
 	text = strings.TrimSpace(text)
-	if len(text) == 2*MasterKeySize {
+	if len(text) == 2*masterKeySize {
 		if b, err := hex.DecodeString(text); err == nil {
 			return secretOwning(b), nil
 		}
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(text); err == nil && len(b) == MasterKeySize {
+		if b, err := enc.DecodeString(text); err == nil && len(b) == masterKeySize {
 			return secretOwning(b), nil
 		}
 	}
-	return Secret{}, ErrInvalidMasterKey
+	return Secret{}, errInvalidMasterKey
 }
 
 // LocalKEKFromEnv loads a [LocalKEK] from the environment variable name
@@ -98,7 +103,7 @@ func ParseMasterKey(text string) (Secret, error) {
 func LocalKEKFromEnv(name string) (*LocalKEK, error) {
 	v, ok := os.LookupEnv(name)
 	if !ok {
-		return nil, fmt.Errorf("keyring: environment variable %s is not set: %w", name, ErrInvalidMasterKey)
+		return nil, fmt.Errorf("keyring: environment variable %s is not set: %w", name, errInvalidMasterKey)
 	}
 	return localKEKFromText(v)
 }

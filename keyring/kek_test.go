@@ -45,7 +45,7 @@ func TestParseMasterKey(t *testing.T) {
 		})
 	}
 	g := keyring.GenerateMasterKey()
-	require.Equal(t, 32, g.Len())
+	require.Len(t, g.Bytes(), 32)
 	k, err := keyring.ParseMasterKey(hex.EncodeToString(g.Bytes()))
 	require.NoError(t, err)
 	require.True(t, g.Equal(k))

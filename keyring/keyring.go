@@ -16,7 +16,7 @@ import (
 // Config tunes a [Keyring]. The zero value means the documented defaults.
 type Config struct {
 	// PreviousKEKs are tried, in order, after the KEK when a wrapped key does
-	// not unwrap, so that processes keep working while [Keyring.Rewrap]
+	// not unwrap, so that processes keep working while [Admin.Rewrap]
 	// moves keys from one KEK to another. Default none.
 	PreviousKEKs []KEK
 	// RefreshInterval is how often the keyring re-reads its keys from the
@@ -30,7 +30,7 @@ type Config struct {
 	// (it keeps the chance of a repeated nonce below 2^-32).
 	MaxEncryptions uint64
 	// RotateAfterEncryptions is when the keyring advises rotation (an
-	// [EventRotationAdvised] and [Keyring.RotationAdvice]). Default 2^31,
+	// [EventRotationAdvised] and [Admin.RotationAdvice]). Default 2^31,
 	// half of MaxEncryptions, leaving room for counts not yet flushed by
 	// other processes.
 	RotateAfterEncryptions uint64
@@ -51,10 +51,12 @@ type Config struct {
 	Now func() time.Time
 	// Rand is the source of keys and nonces; default crypto/rand.Reader.
 	Rand io.Reader
-	// OnEvent, if set, receives key lifecycle events. It is called
-	// synchronously and must not block for long. Events carry key ids and
-	// subject ids, never key material or plaintext.
-	OnEvent func(context.Context, Event)
+	// Hook, if set, receives key lifecycle events. It is optional (nil
+	// means no hook) and called synchronously, so a slow hook slows the
+	// call that reports the event (a Seal that advises rotation included).
+	// Events carry key ids and subject ids, never key material or
+	// plaintext.
+	Hook func(context.Context, Event)
 }
 
 func (c Config) withDefaults() Config {
@@ -88,7 +90,7 @@ func (c Config) withDefaults() Config {
 // EventType names a key lifecycle event.
 type EventType string
 
-// Event types.
+// Event types, reported to [Config.Hook].
 const (
 	EventKeyAdded            EventType = "keyring.key_added"
 	EventKeyPromoted         EventType = "keyring.key_promoted"
@@ -101,13 +103,14 @@ const (
 	EventUsageFlushFailed    EventType = "keyring.usage_flush_failed"
 )
 
-// Event is a reportable key lifecycle event. It never carries key material.
+// Event is a key lifecycle event, passed to [Config.Hook]. It never carries
+// key material or plaintext.
 type Event struct {
 	Type    EventType
-	KeyID   uint32 // the key concerned, if any
-	Subject string // for EventSubjectKeyDestroyed
-	Count   uint64 // encryptions, for EventRotationAdvised; keys, for EventRewrapped
-	Time    time.Time
+	KeyID   uint32    // the key concerned, if any
+	Subject string    // for EventSubjectKeyDestroyed
+	Count   uint64    // encryptions, for EventRotationAdvised; keys, for EventRewrapped
+	Time    time.Time // from Config.Now, in UTC
 }
 
 // usage counts the encryptions of one data key in this process.
@@ -161,8 +164,9 @@ type Keyring struct {
 
 // New returns a Keyring over store whose data keys are wrapped by kek. It
 // does no I/O: keys are read at first use, and the first Seal on an empty
-// store creates the first primary key. It returns an error if store or kek
-// is nil.
+// store creates the first primary key. It returns an error if store, kek or
+// one of Config.PreviousKEKs is nil; a zero Config means the defaults
+// documented on its fields.
 func New(store Store, kek KEK, cfg Config) (*Keyring, error) {
 	if store == nil {
 		return nil, errors.New("keyring: nil store")
@@ -185,9 +189,9 @@ func New(store Store, kek KEK, cfg Config) (*Keyring, error) {
 }
 
 func (k *Keyring) emit(ctx context.Context, e Event) {
-	if k.cfg.OnEvent != nil {
+	if k.cfg.Hook != nil {
 		e.Time = k.cfg.Now().UTC()
-		k.cfg.OnEvent(ctx, e)
+		k.cfg.Hook(ctx, e)
 	}
 }
 
@@ -286,14 +290,6 @@ func (k *Keyring) scheduleRefresh(now time.Time) {
 		return
 	}
 	k.timer.Reset(k.cfg.RefreshInterval)
-}
-
-// Refresh re-reads the keys from the store now, so that changes made by
-// other processes take effect at once rather than within RefreshInterval,
-// and flushes this process's usage counts.
-func (k *Keyring) Refresh(ctx context.Context) error {
-	_, err := k.refresh(ctx, true)
-	return err
 }
 
 func (k *Keyring) refresh(ctx context.Context, force bool) (*snapshot, error) {
@@ -448,9 +444,9 @@ func (k *Keyring) flushUsage(ctx context.Context, d *dek) {
 	u.stored.Add(n)
 }
 
-// Flush writes this process's pending usage counts to the store. Call it
-// at shutdown so that the stored counts stay close to the truth.
-func (k *Keyring) Flush(ctx context.Context) error {
+// flushAll writes this process's pending usage counts to the store and
+// reports a failure to do so.
+func (k *Keyring) flushAll(ctx context.Context) error {
 	for _, d := range k.snap.Load().byID {
 		k.flushUsage(ctx, d)
 		if d.use.pending.Load() != 0 {

@@ -7,36 +7,64 @@ import (
 	"time"
 )
 
-// KeyInfo describes a data key, without its material.
-type KeyInfo struct {
-	ID                   uint32
-	State                State
-	Uses                 uint64 // encryptions recorded in the store
-	CreatedAt, UpdatedAt time.Time
+// Admin administers a [Keyring]'s keys: it adds, promotes, disables and
+// destroys data keys, advises and performs rotation, re-encrypts old data,
+// moves keys to a new KEK and destroys subject keys. Encryption and
+// decryption stay on the Keyring; Admin is the role a key-management job,
+// an operator command or a GDPR erasure needs. Get one with [Keyring.Admin];
+// it shares the Keyring's cache, so each change takes effect in this
+// process at once, and in other processes within Config.RefreshInterval
+// (or at once after their [Admin.Sync]). An Admin is safe for concurrent
+// use.
+type Admin struct {
+	k *Keyring
 }
 
-// Keys lists the keyring's data keys from the store, ordered by id.
-func (k *Keyring) Keys(ctx context.Context) ([]KeyInfo, error) {
-	keys, err := k.store.Keys(ctx)
+// Admin returns the administration role of k. It is cheap; every call
+// returns a view of the same keyring.
+func (k *Keyring) Admin() *Admin { return &Admin{k: k} }
+
+// Sync writes this process's pending usage counts to the store and
+// re-reads the keys, so that changes made by other processes (a rotation,
+// a disable, a destroy) take effect here at once rather than within
+// Config.RefreshInterval. Call it at shutdown too, so that the stored
+// counts stay close to the truth. It returns an error if a count could not
+// be written or the keys could not be read.
+func (a *Admin) Sync(ctx context.Context) error {
+	k := a.k
+	if err := k.flushAll(ctx); err != nil {
+		return err
+	}
+	_, err := k.refresh(ctx, true)
+	return err
+}
+
+// Keys lists the keyring's data keys from the store, ordered by id, without
+// their material: Wrapped is nil in every returned [Key], and the
+// blind-index key (id 0) is left out.
+func (a *Admin) Keys(ctx context.Context) ([]Key, error) {
+	keys, err := a.k.store.Keys(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("keyring: load keys: %w", err)
 	}
-	out := make([]KeyInfo, 0, len(keys))
+	out := make([]Key, 0, len(keys))
 	for _, key := range keys {
 		if key.ID == 0 {
 			continue
 		}
-		out = append(out, KeyInfo{ID: key.ID, State: key.State, Uses: key.Uses, CreatedAt: key.CreatedAt, UpdatedAt: key.UpdatedAt})
+		key.Wrapped = nil
+		out = append(out, key)
 	}
 	return out, nil
 }
 
 // AddKey adds a new, enabled (not primary) data key and returns its id.
 // Adding a key, waiting Config.RefreshInterval so that every process has
-// it, then [Keyring.Promote] is the most careful rotation: no process ever
-// meets a ciphertext under a key it has not loaded. [Keyring.Rotate] does
-// both steps at once.
-func (k *Keyring) AddKey(ctx context.Context) (uint32, error) {
+// it, then [Admin.SetState] to [Primary] is the most careful rotation: no
+// process ever meets a ciphertext under a key it has not loaded.
+// [Admin.Rotate] does both steps at once.
+func (a *Admin) AddKey(ctx context.Context) (uint32, error) {
+	k := a.k
 	id, err := k.addKey(ctx, Enabled)
 	if err != nil {
 		return 0, err
@@ -50,9 +78,11 @@ func (k *Keyring) AddKey(ctx context.Context) (uint32, error) {
 // encryptions use it; the previous primary stays enabled for decryption.
 // Other processes pick the new primary up within Config.RefreshInterval
 // (they keep encrypting under the old one until then, which stays valid).
-// Follow with [Keyring.ReEncrypt] to move old data to the new key, then
-// [Keyring.Disable] the old key. Rotate returns the new key's id.
-func (k *Keyring) Rotate(ctx context.Context) (uint32, error) {
+// Follow with [Admin.ReEncrypt] to move old data to the new key, then
+// disable the old key with [Admin.SetState]. Rotate returns the new key's
+// id.
+func (a *Admin) Rotate(ctx context.Context) (uint32, error) {
+	k := a.k
 	id, err := k.addKey(ctx, Enabled)
 	if err != nil {
 		return 0, err
@@ -64,36 +94,45 @@ func (k *Keyring) Rotate(ctx context.Context) (uint32, error) {
 	return id, nil
 }
 
-// Promote makes an enabled key the primary; the previous primary becomes
-// enabled. It returns ErrKeyDisabled for a disabled key and ErrUnknownKey
-// for a missing one.
-func (k *Keyring) Promote(ctx context.Context, id uint32) error {
-	return k.setState(ctx, id, Primary, EventKeyPromoted)
-}
-
-// Enable re-enables a disabled key for decryption.
-func (k *Keyring) Enable(ctx context.Context, id uint32) error {
-	return k.setState(ctx, id, Enabled, EventKeyEnabled)
-}
-
-// Disable stops a key from decrypting (Open returns ErrKeyDisabled) while
-// keeping its material, so [Keyring.Enable] can undo it. The primary cannot
-// be disabled (ErrPrimaryKey), nor can a key whose state changed less than
-// Config.RefreshInterval ago (ErrKeyInUse): another process may not yet
-// have seen the rotation and may still encrypt under it. Disable a key once
-// a full [Keyring.ReEncrypt] pass, started at least RefreshInterval after
-// the rotation, re-encrypts nothing.
-func (k *Keyring) Disable(ctx context.Context, id uint32) error {
-	if id != 0 {
-		key, err := k.store.Key(ctx, id)
-		if err != nil {
-			return k.lifecycleErr(err)
+// SetState moves data key id to state st, with the rules of each state:
+//
+//   - [Primary] promotes an enabled key: new encryptions use it and the
+//     previous primary becomes [Enabled]. A disabled key returns
+//     ErrKeyDisabled.
+//   - [Enabled] re-enables a disabled key for decryption.
+//   - [Disabled] stops a key from decrypting (Open returns ErrKeyDisabled)
+//     while keeping its material, so moving it back to Enabled undoes it.
+//     The primary cannot be disabled (ErrPrimaryKey), nor can a key whose
+//     state changed less than Config.RefreshInterval ago (ErrKeyInUse):
+//     another process may not yet have seen the rotation and may still
+//     encrypt under it. Disable a key once a full [Admin.ReEncrypt] pass,
+//     started at least RefreshInterval after the rotation, re-encrypts
+//     nothing.
+//
+// A missing key returns ErrUnknownKey. Each change is reported to
+// Config.Hook as [EventKeyPromoted], [EventKeyEnabled] or
+// [EventKeyDisabled].
+func (a *Admin) SetState(ctx context.Context, id uint32, st State) error {
+	k := a.k
+	switch st {
+	case Primary:
+		return k.setState(ctx, id, Primary, EventKeyPromoted)
+	case Enabled:
+		return k.setState(ctx, id, Enabled, EventKeyEnabled)
+	case Disabled:
+		if id != 0 {
+			key, err := k.store.Key(ctx, id)
+			if err != nil {
+				return k.lifecycleErr(err)
+			}
+			if key.State == Enabled && k.cfg.Now().Sub(key.UpdatedAt) < k.cfg.RefreshInterval {
+				return ErrKeyInUse
+			}
 		}
-		if key.State == Enabled && k.cfg.Now().Sub(key.UpdatedAt) < k.cfg.RefreshInterval {
-			return ErrKeyInUse
-		}
+		return k.setState(ctx, id, Disabled, EventKeyDisabled)
+	default:
+		return fmt.Errorf("keyring: invalid key state %q", st)
 	}
-	return k.setState(ctx, id, Disabled, EventKeyDisabled)
 }
 
 func (k *Keyring) setState(ctx context.Context, id uint32, st State, ev EventType) error {
@@ -123,7 +162,8 @@ func (k *Keyring) lifecycleErr(err error) error {
 // becomes unreadable (ErrUnknownKey). It returns ErrPrimaryKey for the
 // primary and ErrKeyEnabled for an enabled key, so destruction always
 // takes two deliberate steps.
-func (k *Keyring) Destroy(ctx context.Context, id uint32) error {
+func (a *Admin) Destroy(ctx context.Context, id uint32) error {
+	k := a.k
 	if id == 0 {
 		return ErrUnknownKey
 	}
@@ -148,8 +188,9 @@ type Advice struct {
 // RotationAdvice tells whether the primary key should be rotated: when its
 // encryptions reach Config.RotateAfterEncryptions (half the NIST SP 800-38D
 // limit by default) or its age reaches Config.RotateAfterAge. Hosts run it
-// from a periodic job and call [Keyring.Rotate] when Rotate is true.
-func (k *Keyring) RotationAdvice(ctx context.Context) (Advice, error) {
+// from a periodic job and call [Admin.Rotate] when Rotate is true.
+func (a *Admin) RotationAdvice(ctx context.Context) (Advice, error) {
+	k := a.k
 	s, err := k.refresh(ctx, true)
 	if err != nil {
 		return Advice{}, err
@@ -158,14 +199,14 @@ func (k *Keyring) RotationAdvice(ctx context.Context) (Advice, error) {
 	if p == nil {
 		return Advice{}, nil
 	}
-	a := Advice{KeyID: p.id, Uses: p.use.stored.Load() + p.use.pending.Load(), Age: k.cfg.Now().Sub(p.createdAt), MaxUses: k.cfg.MaxEncryptions}
+	adv := Advice{KeyID: p.id, Uses: p.use.stored.Load() + p.use.pending.Load(), Age: k.cfg.Now().Sub(p.createdAt), MaxUses: k.cfg.MaxEncryptions}
 	switch {
-	case a.Uses >= k.cfg.RotateAfterEncryptions:
-		a.Rotate, a.Reason = true, "usage"
-	case a.Age >= k.cfg.RotateAfterAge:
-		a.Rotate, a.Reason = true, "age"
+	case adv.Uses >= k.cfg.RotateAfterEncryptions:
+		adv.Rotate, adv.Reason = true, "usage"
+	case adv.Age >= k.cfg.RotateAfterAge:
+		adv.Rotate, adv.Reason = true, "age"
 	}
-	return a, nil
+	return adv, nil
 }
 
 // Rewrap moves every stored key (data keys, the blind-index key and all
@@ -184,7 +225,8 @@ func (k *Keyring) RotationAdvice(ctx context.Context) (Advice, error) {
 // process creates afterwards, and retiring the old KEK would make them
 // unreadable: run Rewrap again after the switch. Rewrap returns how many
 // keys it rewrapped.
-func (k *Keyring) Rewrap(ctx context.Context, newKEK KEK) (int, error) {
+func (a *Admin) Rewrap(ctx context.Context, newKEK KEK) (int, error) {
+	k := a.k
 	if newKEK == nil {
 		return 0, errNilKEK
 	}

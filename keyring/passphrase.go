@@ -78,8 +78,8 @@ type PassphraseKEK struct {
 // params (zero means the defaults). It runs argon2id once, which takes about
 // a hundred milliseconds with the defaults.
 func NewPassphraseKEK(passphrase Secret, params PassphraseParams) (*PassphraseKEK, error) {
-	if passphrase.Len() == 0 {
-		return nil, fmt.Errorf("keyring: empty passphrase: %w", ErrInvalidMasterKey)
+	if len(passphrase.Bytes()) == 0 {
+		return nil, fmt.Errorf("keyring: empty passphrase: %w", errInvalidMasterKey)
 	}
 	params = params.withDefaults()
 	h := make([]byte, passphraseHeaderSize)

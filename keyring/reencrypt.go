@@ -6,7 +6,7 @@ import (
 )
 
 // Record is one encrypted value of the host's, as handed to
-// [Keyring.ReEncrypt].
+// [Admin.ReEncrypt].
 type Record struct {
 	// ID identifies the record to the host (for example "users/42/email").
 	// It appears in errors, so it must not be personal data.
@@ -25,7 +25,7 @@ type Update struct {
 	NewCiphertext []byte
 }
 
-// RecordSource is how [Keyring.ReEncrypt] walks the host's records.
+// RecordSource is how [Admin.ReEncrypt] walks the host's records.
 type RecordSource interface {
 	// NextBatch returns up to limit records positioned after cursor ("" is
 	// the start) in a stable order (for example by primary key), and the
@@ -37,7 +37,7 @@ type RecordSource interface {
 	Replace(ctx context.Context, updates []Update) error
 }
 
-// ReEncryptOptions tune [Keyring.ReEncrypt]. The zero value starts at the
+// ReEncryptOptions tune [Admin.ReEncrypt]. The zero value starts at the
 // beginning with batches of 500.
 type ReEncryptOptions struct {
 	// Cursor resumes a walk: pass Progress.Cursor from the last call or
@@ -70,7 +70,8 @@ type Progress struct {
 // promptly when ctx is cancelled, returning ctx.Err(). A value that does not
 // open stops the walk with the error and the record's ID: re-encryption
 // never drops data it cannot read.
-func (k *Keyring) ReEncrypt(ctx context.Context, src RecordSource, opts ReEncryptOptions) (Progress, error) {
+func (a *Admin) ReEncrypt(ctx context.Context, src RecordSource, opts ReEncryptOptions) (Progress, error) {
+	k := a.k
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = 500
 	}

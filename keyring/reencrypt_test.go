@@ -76,13 +76,13 @@ func TestReEncrypt(t *testing.T) {
 	tb.rows["row99"] = nil // a NULL column
 	oldID, err := keyring.KeyID(tb.rows["row00"])
 	require.NoError(t, err)
-	newID, err := kr.Rotate(ctx)
+	newID, err := kr.Admin().Rotate(ctx)
 	require.NoError(t, err)
 
 	// The first run is cancelled after two batches, as a deploy would.
 	cctx, cancel := context.WithCancel(ctx)
 	var checkpoints []keyring.Progress
-	p, err := kr.ReEncrypt(cctx, tb, keyring.ReEncryptOptions{BatchSize: 10, Progress: func(p keyring.Progress) {
+	p, err := kr.Admin().ReEncrypt(cctx, tb, keyring.ReEncryptOptions{BatchSize: 10, Progress: func(p keyring.Progress) {
 		checkpoints = append(checkpoints, p)
 		if len(checkpoints) == 2 {
 			cancel()
@@ -94,7 +94,7 @@ func TestReEncrypt(t *testing.T) {
 	require.False(t, p.Done)
 
 	// Resume from the checkpoint.
-	p, err = kr.ReEncrypt(ctx, tb, keyring.ReEncryptOptions{Cursor: p.Cursor, BatchSize: 10})
+	p, err = kr.Admin().ReEncrypt(ctx, tb, keyring.ReEncryptOptions{Cursor: p.Cursor, BatchSize: 10})
 	require.NoError(t, err)
 	require.True(t, p.Done)
 	require.Equal(t, int64(6), p.Scanned)
@@ -103,12 +103,12 @@ func TestReEncrypt(t *testing.T) {
 	// A second full pass, after RefreshInterval, finds nothing under old
 	// keys: now the old key can be disabled.
 	clk.Add(time.Minute)
-	p, err = kr.ReEncrypt(ctx, tb, keyring.ReEncryptOptions{})
+	p, err = kr.Admin().ReEncrypt(ctx, tb, keyring.ReEncryptOptions{})
 	require.NoError(t, err)
 	require.Equal(t, int64(26), p.Scanned)
 	require.Zero(t, p.ReEncrypted)
 
-	require.NoError(t, kr.Disable(ctx, oldID))
+	require.NoError(t, kr.Admin().SetState(ctx, oldID, keyring.Disabled))
 	for id, ct := range tb.rows {
 		if ct == nil {
 			continue
@@ -128,9 +128,9 @@ func TestReEncryptStopsOnBadRecord(t *testing.T) {
 	ct, err := kr.Seal(ctx, []byte("v"), keyring.AD("t", "c", "a"))
 	require.NoError(t, err)
 	tb := &table{rows: map[string][]byte{"a": ct, "b": ct}} // b's AD does not match
-	_, err = kr.Rotate(ctx)
+	_, err = kr.Admin().Rotate(ctx)
 	require.NoError(t, err)
-	p, err := kr.ReEncrypt(ctx, tb, keyring.ReEncryptOptions{BatchSize: 1})
+	p, err := kr.Admin().ReEncrypt(ctx, tb, keyring.ReEncryptOptions{BatchSize: 1})
 	require.ErrorIs(t, err, keyring.ErrAuthFailed)
 	require.Contains(t, err.Error(), `"b"`)
 	require.Equal(t, "a", p.Cursor, "the checkpoint stops before the bad record")
@@ -149,10 +149,10 @@ func TestReEncryptReplaceFailure(t *testing.T) {
 	kr := newKeyring(t, memstore.NewKeyringStore(), keyring.Config{})
 	ct, err := kr.Seal(ctx, []byte("v"), keyring.AD("t", "c", "a"))
 	require.NoError(t, err)
-	_, err = kr.Rotate(ctx)
+	_, err = kr.Admin().Rotate(ctx)
 	require.NoError(t, err)
 	src := &failingSource{table{rows: map[string][]byte{"a": ct}}}
-	p, err := kr.ReEncrypt(ctx, src, keyring.ReEncryptOptions{})
+	p, err := kr.Admin().ReEncrypt(ctx, src, keyring.ReEncryptOptions{})
 	require.Error(t, err)
 	require.Empty(t, p.Cursor, "the checkpoint does not pass unsaved records")
 }

@@ -6,11 +6,11 @@ import (
 	"log/slog"
 )
 
-// Redacted is what a [Secret] prints as.
-const Redacted = "[REDACTED]"
+// redacted is what a [Secret] prints as.
+const redacted = "[REDACTED]"
 
 // Secret holds sensitive bytes (a master key, a passphrase) so that they do
-// not leak by accident: it prints as [Redacted] through every fmt verb,
+// not leak by accident: it prints as "[REDACTED]" through every fmt verb,
 // slog, and JSON or text encoding, compares in constant time, and can be
 // zeroed. The zero Secret is empty. Copies of a Secret share its bytes, so
 // [Secret.Zero] on one zeroes all.
@@ -40,9 +40,6 @@ func (s Secret) Bytes() []byte {
 	return s.get()
 }
 
-// Len returns the length of the secret.
-func (s Secret) Len() int { return len(s.Bytes()) }
-
 // Equal reports whether s and o hold the same bytes, in time that depends
 // only on their lengths (crypto/subtle).
 func (s Secret) Equal(o Secret) bool {
@@ -54,22 +51,19 @@ func (s Secret) Zero() {
 	clear(s.Bytes())
 }
 
-// String returns [Redacted].
-func (Secret) String() string { return Redacted }
+// String returns "[REDACTED]".
+func (Secret) String() string { return redacted }
 
-// GoString returns [Redacted], for %#v.
-func (Secret) GoString() string { return Redacted }
+// Format prints "[REDACTED]" for every verb, including %#v, %x and %q,
+// which would otherwise bypass String.
+func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(redacted)) }
 
-// Format prints [Redacted] for every verb, including %x and %q, which would
-// otherwise bypass String.
-func (Secret) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(Redacted)) }
+// LogValue makes slog print "[REDACTED]".
+func (Secret) LogValue() slog.Value { return slog.StringValue(redacted) }
 
-// LogValue makes slog print [Redacted].
-func (Secret) LogValue() slog.Value { return slog.StringValue(Redacted) }
-
-// MarshalText returns [Redacted], so JSON and other encoders never see the
+// MarshalText returns "[REDACTED]", so JSON and other encoders never see the
 // bytes.
-func (Secret) MarshalText() ([]byte, error) { return []byte(Redacted), nil }
+func (Secret) MarshalText() ([]byte, error) { return []byte(redacted), nil }
 
 var (
 	_ fmt.Stringer   = Secret{}

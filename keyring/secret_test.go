@@ -17,7 +17,7 @@ func TestSecretRedacted(t *testing.T) {
 	s := keyring.NewSecret([]byte("hunter2"))
 	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x", "%X", "%d", "%10s"} {
 		out := fmt.Sprintf(verb, s)
-		require.Equal(t, keyring.Redacted, out, verb)
+		require.Equal(t, "[REDACTED]", out, verb)
 	}
 	require.NotContains(t, fmt.Sprintf("%v %+v", struct{ P keyring.Secret }{s}, &s), "hunter2")
 	// Where fmt cannot call the methods (an unexported field), it prints an
@@ -33,7 +33,7 @@ func TestSecretRedacted(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&buf, nil)).Info("login", "password", s)
 	slog.New(slog.NewTextHandler(&buf, nil)).Info("login", "password", s)
 	require.NotContains(t, buf.String(), "hunter2")
-	require.Contains(t, buf.String(), keyring.Redacted)
+	require.Contains(t, buf.String(), "[REDACTED]")
 	j, err := json.Marshal(map[string]any{"p": s})
 	require.NoError(t, err)
 	require.Equal(t, `{"p":"[REDACTED]"}`, string(j))
@@ -53,5 +53,5 @@ func TestSecretEqualAndZero(t *testing.T) {
 	require.Equal(t, make([]byte, 7), c.Bytes(), "copies share the bytes")
 	var zero keyring.Secret
 	zero.Zero()
-	require.Zero(t, zero.Len())
+	require.Empty(t, zero.Bytes())
 }

@@ -52,7 +52,7 @@ func (c *subjectCache) drop(subject string) {
 
 // SealFor encrypts plaintext under the subject's own key (created on first
 // use), binding associatedData, for data that must become unreadable when
-// the subject is erased: see [Keyring.DestroySubjectKey]. The format is
+// the subject is erased: see [Admin.DestroySubjectKey]. The format is
 // Seal's with format byte 0x02 and the subject key's id. Open it with
 // [Keyring.OpenFor] and the same subject.
 //
@@ -155,9 +155,10 @@ func (k *Keyring) addSubjectKey(ctx context.Context, subject string) (Key, error
 //
 // Backups: a backup of the key store taken before the call still holds the
 // key, wrapped by the KEK. Keep key-store backups on a retention no longer
-// than your erasure deadline, or [Keyring.Rewrap] to a new KEK after erasure
+// than your erasure deadline, or [Admin.Rewrap] to a new KEK after erasure
 // and retire the old KEK when older key-store backups expire.
-func (k *Keyring) DestroySubjectKey(ctx context.Context, subject string) error {
+func (a *Admin) DestroySubjectKey(ctx context.Context, subject string) error {
+	k := a.k
 	if subject == "" {
 		return ErrInvalidSubject
 	}

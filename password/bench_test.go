@@ -109,7 +109,7 @@ func BenchmarkRawIDKeyTiny(b *testing.B) {
 }
 
 func benchHash(b *testing.B, p password.Params, verify bool) {
-	h, err := password.NewHasher(password.Config{Params: p})
+	h, err := password.New(password.Config{Params: p})
 	if err != nil {
 		b.Fatal(err)
 	}

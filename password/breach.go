@@ -24,8 +24,8 @@ type BreachChecker interface {
 	Breached(ctx context.Context, password string) (bool, error)
 }
 
-// DefaultHIBPEndpoint is the Have I Been Pwned Pwned Passwords range API.
-const DefaultHIBPEndpoint = "https://api.pwnedpasswords.com/range/"
+// defaultHIBPEndpoint is the Have I Been Pwned Pwned Passwords range API.
+const defaultHIBPEndpoint = "https://api.pwnedpasswords.com/range/"
 
 // hibpMaxBody bounds the response read: a real padded response is 800-1,000
 // lines of 36-40 bytes (about 40 KiB).
@@ -41,7 +41,8 @@ type HIBP struct {
 	// (never http.DefaultClient, which has none).
 	Client *http.Client
 	// Endpoint is the range API base URL, ending in "/". Empty means
-	// [DefaultHIBPEndpoint]; tests point it at an httptest server.
+	// "https://api.pwnedpasswords.com/range/", the Have I Been Pwned Pwned
+	// Passwords range API; tests point it at an httptest server.
 	Endpoint string
 	// MinCount is how many sightings make a password breached. Zero means 1.
 	MinCount int
@@ -60,7 +61,7 @@ func (h *HIBP) Breached(ctx context.Context, password string) (bool, error) {
 	prefix, suffix := full[:5], full[5:]
 	endpoint := h.Endpoint
 	if endpoint == "" {
-		endpoint = DefaultHIBPEndpoint
+		endpoint = defaultHIBPEndpoint
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint+prefix, nil)
 	if err != nil {

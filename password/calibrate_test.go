@@ -20,7 +20,7 @@ func TestCalibrate(t *testing.T) {
 	require.GreaterOrEqual(t, p.Time, uint32(1))
 	require.LessOrEqual(t, p.Time, uint32(16))
 	require.Equal(t, uint32(16), p.SaltLen)
-	h, err := password.NewHasher(password.Config{Params: p})
+	h, err := password.New(password.Config{Params: p})
 	require.NoError(t, err)
 	enc, err := h.Hash(ctx, "pw")
 	require.NoError(t, err)

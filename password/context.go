@@ -16,18 +16,18 @@ const minContextRunes = 3
 // whatever a caller passes: per-user words come from sign-up forms and
 // strength meters, i.e. from attackers.
 const (
-	// MaxContextWordBytes is how much of each context word is used: an
+	// maxContextWordBytes is how much of each context word is used: an
 	// email address has at most 254 bytes (RFC 5321 §4.5.3.1), and a
 	// password resembling a longer word resembles its first 254 bytes.
-	MaxContextWordBytes = 254
-	// MaxContextWords is how many per-user words [Policy.Check] and
+	maxContextWordBytes = 254
+	// maxContextWords is how many per-user words [Policy.Check] and
 	// [Estimate] use (the rest are ignored): a name, an email, a username
 	// and a few more.
-	MaxContextWords = 8
+	maxContextWords = 8
 	// maxMatchRunes is how much of the password the matcher reads:
-	// [DefaultMaxLength], so the whole of any default-length password is
+	// defaultMaxLength, so the whole of any default-length password is
 	// matched.
-	maxMatchRunes = DefaultMaxLength
+	maxMatchRunes = defaultMaxLength
 	// maxTokenRunes bounds one token of a context word: a password that
 	// resembles a longer token resembles its first 32 characters.
 	maxTokenRunes = 32
@@ -69,8 +69,8 @@ func truncateRunes(s string, n int) string {
 // -1. An email address is split into its local part (and the dot, dash,
 // plus or underscore separated pieces of it) and its domain's first label.
 func matchContext(lower string, static, perUser []string) int {
-	if len(perUser) > MaxContextWords {
-		perUser = perUser[:MaxContextWords]
+	if len(perUser) > maxContextWords {
+		perUser = perUser[:maxContextWords]
 	}
 	if len(static)+len(perUser) == 0 {
 		return -1
@@ -94,9 +94,9 @@ func matchContext(lower string, static, perUser []string) int {
 		}
 		// Truncate before normalising: NFKC of a megabyte costs
 		// milliseconds. NFKC can expand, so truncate after it too.
-		w = truncateUTF8(w, MaxContextWordBytes)
+		w = truncateUTF8(w, maxContextWordBytes)
 		matchWork.Add(int64(len(w)))
-		w = truncateUTF8(strings.ToLower(Normalize(w)), 4*MaxContextWordBytes)
+		w = truncateUTF8(strings.ToLower(Normalize(w)), 4*maxContextWordBytes)
 		for _, tok := range contextTokens(w) {
 			if i >= len(static) {
 				// Per-user tokens are the attacker's: a budget of

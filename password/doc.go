@@ -9,10 +9,10 @@
 // A zero [Policy] applies the defaults of ASVS 5.0 6.2 and 800-63B rev. 4
 // §3.1.1.2:
 //
-//   - at least [DefaultMinLength] (8) characters (6.2.1). Both standards
+//   - at least 8 characters (6.2.1). Both standards
 //     strongly recommend 15 or more when the password is the only factor:
 //     set MinLength: 15 for accounts without MFA;
-//   - at most [DefaultMaxLength] (128) characters, well above the 64 that
+//   - at most 128 characters, well above the 64 that
 //     6.2.9 requires; a longer password is rejected with [CodeTooLong],
 //     never truncated (6.2.8);
 //   - no composition rules (6.2.5); they are opt-in through MinUpper,
@@ -53,8 +53,8 @@
 // gets [CodeTooLong] before it is normalised, and a password that is too
 // long after normalisation skips the blocklist, context and breach checks
 // (it is refused anyway); the matcher reads at most the first 128
-// characters of the password, at most [MaxContextWords] per-user words,
-// each up to [MaxContextWordBytes] bytes (truncated before normalising),
+// characters of the password, at most 8 per-user words,
+// each up to 254 bytes (truncated before normalising),
 // and at most 16 distinct per-user tokens of up to 32 characters; Estimate
 // reads at most the first 128 characters of the password. Host words in
 // [Policy.ContextWords] are not capped in number. With megabyte passwords
@@ -152,7 +152,7 @@
 //
 // # Concurrency and memory
 //
-// A [Hasher] runs at most [Hasher.Concurrency] hashes at once (Hash and
+// A [Hasher] runs at most [Config.MaxConcurrent] hashes at once (Hash and
 // Verify together); the default is max(2, NumCPU/Parallelism). Further
 // callers wait on a semaphore before allocating anything, and give up when
 // their context ends. Measured with internal/cmd/rsscheck under
@@ -172,6 +172,14 @@
 // All exported functions and methods are safe for concurrent use. Hooks are
 // called synchronously on the caller's goroutine and must be safe for
 // concurrent use themselves.
+//
+// # Events
+//
+// [Policy] and [Config] each have an optional Hook that receives an [Event]
+// of an [EventType] ("password.breached", "password.breach_check_failed",
+// "password.legacy_verified", "password.limit_exceeded"), stamped with the
+// Now clock of the Policy or Config. Events never carry a password, pepper,
+// salt or hash.
 //
 // # Generation
 //

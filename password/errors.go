@@ -25,10 +25,10 @@ var (
 	// pepper id the hasher does not hold.
 	ErrUnknownPepper = errors.New("password: unknown pepper id")
 	// ErrTooLong is returned by [Hasher.Hash] and [Hasher.Verify] for input
-	// longer than [MaxBytes] bytes, and by [Generate] for a length above the
+	// longer than 4096 bytes, and by [Generate] for a length above the
 	// policy's maximum.
 	ErrTooLong = errors.New("password: too long")
-	// ErrInvalidConfig is returned by [NewHasher], [Generate], [Passphrase]
+	// ErrInvalidConfig is returned by [New], [Generate], [Passphrase]
 	// and [Calibrate] for an unusable configuration.
 	ErrInvalidConfig = errors.New("password: invalid configuration")
 	// ErrBreachCheck wraps a [BreachChecker] failure (network, status,

@@ -30,7 +30,7 @@ func Example() {
 		fmt.Println("accepted")
 	}
 
-	hasher, err := password.NewHasher(password.Config{}) // argon2id, RFC 9106 parameters
+	hasher, err := password.New(password.Config{}) // argon2id, RFC 9106 parameters
 	if err != nil {
 		panic(err)
 	}
@@ -75,7 +75,7 @@ func ExamplePresetUpperDigitSpecial() {
 // learning that it should be replaced.
 func ExampleHasher_NeedsRehash() {
 	ctx := context.Background()
-	h, err := password.NewHasher(password.Config{})
+	h, err := password.New(password.Config{})
 	if err != nil {
 		panic(err)
 	}
@@ -118,7 +118,7 @@ func ExampleHIBP() {
 // with a plain argon2id hash (NeedsRehash).
 func ExampleHasher_Wrap() {
 	ctx := context.Background()
-	h, err := password.NewHasher(password.Config{Params: password.Params{Memory: 64, Time: 1, Parallelism: 1}})
+	h, err := password.New(password.Config{Params: password.Params{Memory: 64, Time: 1, Parallelism: 1}})
 	if err != nil {
 		panic(err)
 	}

@@ -8,13 +8,13 @@ func ParseRoundTrip(s string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if p.alg == AlgOnion {
+	if p.alg == algOnion {
 		if p.par > 255 || p.inner.par > 255 {
 			return "", ErrParamsTooLarge
 		}
 		return encodeOnion(Params{Memory: p.memory, Time: p.time, Parallelism: uint8(p.par)}, p.keyID, p.salt, p.hash, p.inner), nil
 	}
-	if p.alg != AlgArgon2id {
+	if p.alg != algArgon2id {
 		return s, nil
 	}
 	// More than 255 lanes parses (Verify refuses it with ErrParamsTooLarge,
@@ -56,3 +56,21 @@ var BcryptB64 = bcryptB64
 // VerifyWork is how many KDF runs (legacy inner outputs and argon2id
 // passes) h's Verify has made.
 func VerifyWork(h *Hasher) int64 { return h.work.Load() }
+
+// Params returns the parameters h uses for new hashes.
+func (h *Hasher) Params() Params { return h.params }
+
+// Concurrency returns h's concurrency limit.
+func (h *Hasher) Concurrency() int { return cap(h.sem) }
+
+// Values the tests check against; unexported in the package.
+const (
+	AlgBcrypt             = algBcrypt
+	MaxBytes              = maxBytes
+	DefaultGenerateLength = defaultGenerateLength
+	PassphraseListSize    = passphraseListSize
+	DefaultMinLength      = defaultMinLength
+	DefaultMaxLength      = defaultMaxLength
+	MaxContextWords       = maxContextWords
+	MaxContextWordBytes   = maxContextWordBytes
+)

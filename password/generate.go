@@ -26,13 +26,11 @@ const (
 	genAll     = genUpper + genLower + genDigit + genSpecial
 )
 
-// DefaultGenerateLength is 20 characters from a 90-character alphabet,
-// about 129 bits: ASVS 5.0 11.5.1 asks 128 bits for unguessable values.
-const DefaultGenerateLength = 20
-
-// DefaultPassphraseWords is 8 words from the passphrase list of
-// [PassphraseListSize] words, over 110 bits.
-const DefaultPassphraseWords = 8
+// Defaults of [GenerateOptions], documented on its fields.
+const (
+	defaultGenerateLength  = 20 // ~129 bits from 90 characters (ASVS 5.0 11.5.1: 128)
+	defaultPassphraseWords = 8  // ~112 bits from 17,557 words
+)
 
 // maxGenerateAttempts bounds the retries when a random draw happens to fail
 // the policy (for example by landing on a blocklisted word).
@@ -42,9 +40,12 @@ const maxGenerateAttempts = 64
 // means the defaults.
 type GenerateOptions struct {
 	// Length of a generated password in characters. Zero means the larger
-	// of [DefaultGenerateLength] and the policy's minimum.
+	// of 20 and the policy's minimum: 20 characters from a 90-character
+	// alphabet are about 129 bits, and ASVS 5.0 11.5.1 asks 128 bits for
+	// unguessable values.
 	Length int
-	// Words in a passphrase. Zero means [DefaultPassphraseWords].
+	// Words in a passphrase. Zero means 8: eight draws from the list of
+	// 17,557 words (about 14.1 bits each) are over 110 bits.
 	Words int
 	// Separator between passphrase words. Empty means "-".
 	Separator string
@@ -95,7 +96,7 @@ func localOnly(p Policy) Policy {
 func Generate(p Policy, opt GenerateOptions) (string, error) {
 	n := opt.Length
 	if n == 0 {
-		n = max(DefaultGenerateLength, p.minLength())
+		n = max(defaultGenerateLength, p.minLength())
 	}
 	switch {
 	case n > p.maxLength():
@@ -141,7 +142,7 @@ func Generate(p Policy, opt GenerateOptions) (string, error) {
 var passphraseWords = sync.OnceValue(func() []string {
 	// Words of 4 to 8 letters from the embedded frequency list.
 	ok := regexp.MustCompile(`^[a-z]{4,8}$`)
-	out := make([]string, 0, PassphraseListSize)
+	out := make([]string, 0, passphraseListSize)
 	for w := range strings.SplitSeq(blocklist.Raw(), "\n") {
 		if ok.MatchString(w) {
 			out = append(out, w)
@@ -150,22 +151,22 @@ var passphraseWords = sync.OnceValue(func() []string {
 	return out
 })
 
-// PassphraseListSize is the number of words a passphrase draws from (about
+// passphraseListSize is the number of words a passphrase draws from (about
 // 14.1 bits each).
-const PassphraseListSize = 17557
+const passphraseListSize = 17557
 
 // Passphrase returns random words joined by a separator, adapted to p (more
 // words than asked are drawn if needed to reach p's minimum length): with
 // MinUpper each word is capitalised, with MinDigit that many random digits
 // are appended as a final group, with MinSpecial beyond the separators that
 // many random special characters likewise. The words are the 4-8 letter
-// entries of the embedded frequency list ([PassphraseListSize]); their
+// entries of the embedded frequency list (17,557 words); their
 // strength comes from the number of independent uniform draws, not from
 // the words being rare. Errors are as for [Generate].
 func Passphrase(p Policy, opt GenerateOptions) (string, error) {
 	words := opt.Words
 	if words == 0 {
-		words = DefaultPassphraseWords
+		words = defaultPassphraseWords
 	}
 	sep := opt.Separator
 	if sep == "" {

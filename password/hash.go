@@ -11,6 +11,7 @@ import (
 	"io"
 	"runtime"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/crypto/argon2"
 	"golang.org/x/crypto/bcrypt"
@@ -38,10 +39,11 @@ func DefaultParams() Params {
 	return Params{Memory: 64 * 1024, Time: 3, Parallelism: 4, SaltLen: 16, KeyLen: 32}
 }
 
-// MaxBytes is the longest password, in bytes (before and after NFKC
-// normalisation), that [Hasher.Hash] and [Hasher.Verify] accept. It is far
-// above any [Policy]'s maximum and only bounds the work one call can cause.
-const MaxBytes = 4096
+// maxBytes is the longest password, in bytes (before and after NFKC
+// normalisation), that [Hasher.Hash] and [Hasher.Verify] accept: 4096. It is
+// far above any [Policy]'s maximum and only bounds the work one call can
+// cause.
+const maxBytes = 4096
 
 // bcryptMaxBytes is the longest input bcrypt uses; see [Hasher.Verify].
 const bcryptMaxBytes = 72
@@ -112,7 +114,11 @@ type Config struct {
 	OldPeppers []Pepper
 	// Rand supplies salts. Nil means crypto/rand.
 	Rand io.Reader
-	// Hook, if set, receives [Event]s.
+	// Now is the clock for [Event].Time. Nil means time.Now.
+	Now func() time.Time
+	// Hook, if set, receives [Event]s ([EventLegacyVerified],
+	// [EventLimitExceeded]). It is optional (nil means no hook) and called
+	// synchronously, so a slow hook slows the Verify that reports.
 	Hook func(context.Context, Event)
 	// LegacyPad lists the legacy settings wrapped in onions among the
 	// stored hashes, as [InnerSetting] names them ("bcrypt$v=2b,c=10",
@@ -135,15 +141,17 @@ type Hasher struct {
 	peppers map[string][]byte
 	rand    io.Reader
 	hook    func(context.Context, Event)
+	now     func() time.Time
 	dummy   string // a well-formed hash no password matches; see VerifyNone
 	pads    []*parsed
 	work    atomic.Int64 // KDF runs by Verify (legacy inner outputs and argon2id passes), for tests
 }
 
-// NewHasher returns a Hasher for cfg, or an error wrapping
-// [ErrInvalidConfig] (or a randomness error). It does not cap cfg.Params:
-// the host chooses them, and [Limits] are raised to cover them.
-func NewHasher(cfg Config) (*Hasher, error) {
+// New returns a Hasher for cfg, or an error wrapping [ErrInvalidConfig]
+// (or a randomness error). A zero Config means the defaults documented on
+// its fields. It does not cap cfg.Params: the host chooses them, and
+// [Limits] are raised to cover them.
+func New(cfg Config) (*Hasher, error) {
 	p, d := cfg.Params, DefaultParams()
 	if p.Memory == 0 {
 		p.Memory = d.Memory
@@ -168,7 +176,10 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Hasher{params: p, limits: l, rand: cfg.Rand, hook: cfg.Hook, peppers: map[string][]byte{}, pads: pads}
+	h := &Hasher{params: p, limits: l, rand: cfg.Rand, hook: cfg.Hook, now: cfg.Now, peppers: map[string][]byte{}, pads: pads}
+	if h.now == nil {
+		h.now = time.Now
+	}
 	for _, pad := range pads {
 		// Every login pays for the pads: hold them to the same caps as
 		// stored hashes.
@@ -217,12 +228,6 @@ func NewHasher(cfg Config) (*Hasher, error) {
 	return h, nil
 }
 
-// Params returns the parameters used for new hashes.
-func (h *Hasher) Params() Params { return h.params }
-
-// Concurrency returns the hasher's concurrency limit.
-func (h *Hasher) Concurrency() int { return cap(h.sem) }
-
 func (h *Hasher) acquire(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -239,6 +244,7 @@ func (h *Hasher) release() { <-h.sem }
 
 func (h *Hasher) emit(ctx context.Context, e Event) {
 	if h.hook != nil {
+		e.Time = h.now().UTC()
 		h.hook(ctx, e)
 	}
 }
@@ -277,14 +283,14 @@ func wipe(b []byte) {
 // with a fresh random salt and the current pepper. It waits for a free slot
 // first, returning ctx's error if ctx ends while waiting. It does not apply a
 // [Policy]; check the password first. Input that is not valid UTF-8 is
-// hashed as given (it cannot be normalised), and input over [MaxBytes]
+// hashed as given (it cannot be normalised), and input over [maxBytes]
 // returns [ErrTooLong].
 func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
-	if len(password) > MaxBytes {
+	if len(password) > maxBytes {
 		return "", ErrTooLong
 	}
 	pw := Normalize(password)
-	if len(pw) > MaxBytes {
+	if len(pw) > maxBytes {
 		return "", ErrTooLong
 	}
 	keyID, salt, tag, err := h.newTag(ctx, pw)
@@ -331,11 +337,11 @@ func (h *Hasher) newTag(ctx context.Context, input string) (keyID string, salt, 
 // with the NFKC password and, if it differs, the password exactly as given,
 // since other systems may not have normalised.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
-	if len(password) > MaxBytes {
+	if len(password) > maxBytes {
 		return ErrTooLong
 	}
 	pw := Normalize(password)
-	if len(pw) > MaxBytes {
+	if len(pw) > maxBytes {
 		return ErrTooLong
 	}
 	p, err := parseHash(encoded)
@@ -343,17 +349,17 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
 		return err
 	}
 	if err := h.checkLimits(p); err != nil {
-		h.emit(ctx, Event{Kind: EventLimitExceeded, Algorithm: p.alg, Err: err})
+		h.emit(ctx, Event{Type: EventLimitExceeded, Algorithm: p.alg, Err: err})
 		return err
 	}
-	if p.alg == AlgOnion {
+	if p.alg == algOnion {
 		err := h.verifyOnion(ctx, p, pw)
 		if errors.Is(err, ErrMismatch) && pw != password {
 			err = h.verifyOnion(ctx, p, password)
 		}
 		return err
 	}
-	if p.alg == AlgArgon2id {
+	if p.alg == algArgon2id {
 		pepper, err := h.pepperOf(p.keyID)
 		if err != nil {
 			return err
@@ -389,7 +395,7 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) error {
 		err = h.verifyLegacy(ctx, p, password, encoded)
 	}
 	if err == nil {
-		h.emit(ctx, Event{Kind: EventLegacyVerified, Algorithm: p.alg})
+		h.emit(ctx, Event{Type: EventLegacyVerified, Algorithm: p.alg})
 	}
 	return err
 }
@@ -400,7 +406,7 @@ func (h *Hasher) verifyLegacy(ctx context.Context, p *parsed, pw, encoded string
 	}
 	defer h.release()
 	switch p.alg {
-	case AlgBcrypt:
+	case algBcrypt:
 		in := []byte(pw)
 		if len(in) > bcryptMaxBytes {
 			in = in[:bcryptMaxBytes]
@@ -414,7 +420,7 @@ func (h *Hasher) verifyLegacy(ctx context.Context, p *parsed, pw, encoded string
 			return ErrMismatch
 		}
 		return ErrMalformedHash
-	case AlgScrypt:
+	case algScrypt:
 		in := []byte(pw)
 		dk, err := scrypt.Key(in, p.salt, 1<<p.logN, int(p.r), int(p.par), len(p.hash))
 		wipe(in)
@@ -432,16 +438,16 @@ func (h *Hasher) verifyLegacy(ctx context.Context, p *parsed, pw, encoded string
 func (h *Hasher) checkLimits(p *parsed) error {
 	l := h.limits
 	tooLarge := func(what string) error { return fmt.Errorf("%w: %s", ErrParamsTooLarge, what) }
-	if p.alg == AlgOnion {
+	if p.alg == algOnion {
 		outer := *p
-		outer.alg, outer.inner = AlgArgon2id, nil
+		outer.alg, outer.inner = algArgon2id, nil
 		if err := h.checkLimits(&outer); err != nil {
 			return err
 		}
 		return h.checkLimits(p.inner)
 	}
 	switch p.alg {
-	case AlgArgon2id:
+	case algArgon2id:
 		switch {
 		case p.memory > l.MaxMemory:
 			return tooLarge("memory")
@@ -450,7 +456,7 @@ func (h *Hasher) checkLimits(p *parsed) error {
 		case p.par > l.MaxParallelism || p.par > 255:
 			return tooLarge("parallelism")
 		}
-	case AlgScrypt:
+	case algScrypt:
 		// scrypt needs 128·r·N bytes and p times that much work: bound the
 		// memory like argon2's, and the work by MaxTime passes over MaxMemory.
 		if p.logN > 30 || p.r > 64 {
@@ -465,7 +471,7 @@ func (h *Hasher) checkLimits(p *parsed) error {
 		if uint64(p.par)*((uint64(128)*uint64(p.r)<<p.logN)/1024) > uint64(l.MaxTime)*uint64(l.MaxMemory) {
 			return tooLarge("time")
 		}
-	case AlgBcrypt:
+	case algBcrypt:
 		if p.cost > l.MaxBcryptCost {
 			return tooLarge("cost")
 		}
@@ -494,7 +500,7 @@ func (h *Hasher) checkLimits(p *parsed) error {
 // malformed hash also needs replacing, so it reports true.
 func (h *Hasher) NeedsRehash(encoded string) bool {
 	p, err := parseHash(encoded)
-	if err != nil || p.alg != AlgArgon2id {
+	if err != nil || p.alg != algArgon2id {
 		return true
 	}
 	cur := h.params

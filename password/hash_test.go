@@ -29,7 +29,7 @@ func newHasher(t testing.TB, cfg password.Config) *password.Hasher {
 	if cfg.Params == (password.Params{}) {
 		cfg.Params = cheap
 	}
-	h, err := password.NewHasher(cfg)
+	h, err := password.New(cfg)
 	require.NoError(t, err)
 	return h
 }
@@ -122,7 +122,7 @@ func TestRFC9106Inputs(t *testing.T) {
 // TestZeroConfigDefaults is the one test that pays for the default cost.
 func TestZeroConfigDefaults(t *testing.T) {
 	t.Parallel()
-	h, err := password.NewHasher(password.Config{})
+	h, err := password.New(password.Config{})
 	require.NoError(t, err)
 	require.Equal(t, password.Params{Memory: 65536, Time: 3, Parallelism: 4, SaltLen: 16, KeyLen: 32}, h.Params())
 	require.Equal(t, max(2, runtime.NumCPU()/4), h.Concurrency())
@@ -226,7 +226,8 @@ func TestParameterCaps(t *testing.T) {
 	t.Parallel()
 	var events []password.Event
 	var mu sync.Mutex
-	h := newHasher(t, password.Config{Hook: func(_ context.Context, e password.Event) {
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.FixedZone("X", 7200))
+	h := newHasher(t, password.Config{Now: func() time.Time { return at }, Hook: func(_ context.Context, e password.Event) {
 		mu.Lock()
 		defer mu.Unlock()
 		events = append(events, e)
@@ -252,14 +253,15 @@ func TestParameterCaps(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, events, 11)
-	require.Equal(t, password.EventLimitExceeded, events[0].Kind)
+	require.Equal(t, password.EventLimitExceeded, events[0].Type)
+	require.Equal(t, at.UTC(), events[0].Time, "event time from Config.Now, in UTC")
 }
 
 func TestLimitsCoverOwnParams(t *testing.T) {
 	t.Parallel()
-	_, err := password.NewHasher(password.Config{Params: password.Params{Memory: 64, Parallelism: 9}})
+	_, err := password.New(password.Config{Params: password.Params{Memory: 64, Parallelism: 9}})
 	require.ErrorIs(t, err, password.ErrInvalidConfig)
-	_, err = password.NewHasher(password.Config{Params: password.Params{Memory: 64, SaltLen: 4}})
+	_, err = password.New(password.Config{Params: password.Params{Memory: 64, SaltLen: 4}})
 	require.ErrorIs(t, err, password.ErrInvalidConfig)
 	h := newHasher(t, password.Config{Params: password.Params{Memory: 64, Time: 20, Parallelism: 1}})
 	enc, err := h.Hash(context.Background(), "pw")
@@ -340,7 +342,7 @@ func TestPepper(t *testing.T) {
 		{Pepper: &password.Pepper{ID: "k", Key: []byte("short")}},
 		{Pepper: &k1, OldPeppers: []password.Pepper{k1}},
 	} {
-		_, err := password.NewHasher(bad)
+		_, err := password.New(bad)
 		require.ErrorIs(t, err, password.ErrInvalidConfig)
 	}
 }
@@ -349,7 +351,7 @@ func TestBcrypt72Bytes(t *testing.T) {
 	t.Parallel()
 	var legacy atomic.Int32
 	h := newHasher(t, password.Config{Hook: func(_ context.Context, e password.Event) {
-		if e.Kind == password.EventLegacyVerified && e.Algorithm == password.AlgBcrypt {
+		if e.Type == password.EventLegacyVerified && e.Algorithm == password.AlgBcrypt {
 			legacy.Add(1)
 		}
 	}})

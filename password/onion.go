@@ -14,9 +14,9 @@ import (
 	"golang.org/x/crypto/scrypt"
 )
 
-// AlgOnion names an argon2id hash wrapped around a legacy hash's output
+// algOnion names an argon2id hash wrapped around a legacy hash's output
 // (a hash onion); see [Hasher.Wrap] and the package doc, "Hash onions".
-const AlgOnion = "argon2id-onion"
+const algOnion = "argon2id-onion"
 
 // onionDomain separates the onion's argon2id input from any password.
 const onionDomain = "bulwark/password/onion/v1\x00"
@@ -64,12 +64,12 @@ func bcryptRaw(key []byte, cost int, salt []byte) ([]byte, error) {
 //	scrypt$ln=<log2 N>,r=<r>,p=<p>,l=<output bytes>$<B64 salt>
 //	argon2id$m=<KiB>,t=<passes>,p=<lanes>,l=<output bytes>[,keyid=<B64>]$<B64 salt>
 func parseOnion(parts []string) (*parsed, error) {
-	outer := []string{"", AlgArgon2id, parts[2], parts[3], parts[4], parts[5]}
+	outer := []string{"", algArgon2id, parts[2], parts[3], parts[4], parts[5]}
 	p, err := parseArgon2(outer)
 	if err != nil {
 		return nil, err
 	}
-	p.alg = AlgOnion
+	p.alg = algOnion
 	if parts[8] == "" { // only a LegacyPad setting has no salt
 		return nil, ErrMalformedHash
 	}
@@ -84,7 +84,7 @@ func parseOnion(parts []string) (*parsed, error) {
 func parseInner(alg, params, salt string) (*parsed, error) {
 	kv := strings.Split(params, ",")
 	switch alg {
-	case AlgBcrypt:
+	case algBcrypt:
 		if len(kv) != 2 {
 			return nil, ErrMalformedHash
 		}
@@ -97,7 +97,7 @@ func parseInner(alg, params, salt string) (*parsed, error) {
 		if !ok || err != nil || cost < 4 || cost > 31 {
 			return nil, ErrMalformedHash
 		}
-		p := &parsed{alg: AlgBcrypt, variant: v, cost: int(cost), bsalt: salt}
+		p := &parsed{alg: algBcrypt, variant: v, cost: int(cost), bsalt: salt}
 		if salt == "" {
 			p.bsalt = strings.Repeat("A", 22)
 		}
@@ -108,14 +108,14 @@ func parseInner(alg, params, salt string) (*parsed, error) {
 			return nil, ErrMalformedHash
 		}
 		return p, nil
-	case AlgScrypt:
+	case algScrypt:
 		vals, err := parseParams(kv, "ln", "r", "p", "l")
 		if err != nil || vals[0] == 0 || vals[1] == 0 || vals[2] == 0 || vals[3] == 0 {
 			return nil, ErrMalformedHash
 		}
-		p := &parsed{alg: AlgScrypt, logN: vals[0], r: vals[1], par: vals[2], keyLen: vals[3]}
+		p := &parsed{alg: algScrypt, logN: vals[0], r: vals[1], par: vals[2], keyLen: vals[3]}
 		return p, decodeInnerSalt(p, salt)
-	case AlgArgon2id:
+	case algArgon2id:
 		if len(kv) != 4 && len(kv) != 5 {
 			return nil, ErrMalformedHash
 		}
@@ -123,7 +123,7 @@ func parseInner(alg, params, salt string) (*parsed, error) {
 		if err != nil {
 			return nil, err
 		}
-		p := &parsed{alg: AlgArgon2id, version: 19, memory: vals[0], time: vals[1], par: vals[2], keyLen: vals[3]}
+		p := &parsed{alg: algArgon2id, version: 19, memory: vals[0], time: vals[1], par: vals[2], keyLen: vals[3]}
 		if len(kv) == 5 {
 			val, ok := strings.CutPrefix(kv[4], "keyid=")
 			id, err := b64.DecodeString(val)
@@ -159,9 +159,9 @@ func decodeInnerSalt(p *parsed, salt string) error {
 // the form of [Config.LegacyPad] entries and of [InnerSetting].
 func innerSetting(p *parsed) string {
 	switch p.alg {
-	case AlgBcrypt:
+	case algBcrypt:
 		return fmt.Sprintf("bcrypt$v=%s,c=%d", p.variant, p.cost)
-	case AlgScrypt:
+	case algScrypt:
 		return fmt.Sprintf("scrypt$ln=%d,r=%d,p=%d,l=%d", p.logN, p.r, p.par, p.keyLen)
 	}
 	kid := ""
@@ -173,9 +173,9 @@ func innerSetting(p *parsed) string {
 
 func encodeOnion(outer Params, keyID string, salt, tag []byte, in *parsed) string {
 	s := encodeArgon2(outer, keyID, salt, tag)
-	s = "$" + AlgOnion + strings.TrimPrefix(s, "$"+AlgArgon2id)
+	s = "$" + algOnion + strings.TrimPrefix(s, "$"+algArgon2id)
 	innerSalt := in.bsalt
-	if in.alg != AlgBcrypt {
+	if in.alg != algBcrypt {
 		innerSalt = b64.EncodeToString(in.salt)
 	}
 	return s + "$" + innerSetting(in) + "$" + innerSalt
@@ -194,18 +194,18 @@ func (h *Hasher) innerOutput(pw string, in *parsed) ([]byte, error) {
 	defer wipe(key)
 	h.work.Add(1)
 	switch in.alg {
-	case AlgBcrypt:
+	case algBcrypt:
 		if len(key) > bcryptMaxBytes {
 			key = key[:bcryptMaxBytes]
 		}
 		return bcryptRaw(key, in.cost, in.salt)
-	case AlgScrypt:
+	case algScrypt:
 		out, err := scrypt.Key(key, in.salt, 1<<in.logN, int(in.r), int(in.par), int(in.keyLen))
 		if err != nil {
 			return nil, ErrMalformedHash
 		}
 		return out, nil
-	case AlgArgon2id:
+	case algArgon2id:
 		pepper, err := h.pepperOf(in.keyID)
 		if err != nil {
 			return nil, err
@@ -293,7 +293,7 @@ func (h *Hasher) Wrap(ctx context.Context, encoded string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if p.alg == AlgOnion || (p.alg == AlgArgon2id && !h.NeedsRehash(encoded)) {
+	if p.alg == algOnion || (p.alg == algArgon2id && !h.NeedsRehash(encoded)) {
 		return encoded, nil
 	}
 	if err := h.checkLimits(p); err != nil {
@@ -303,7 +303,7 @@ func (h *Hasher) Wrap(ctx context.Context, encoded string) (string, error) {
 		keyID: p.keyID, salt: p.salt, keyLen: uint32(len(p.hash))}
 	out := p.hash
 	switch p.alg {
-	case AlgBcrypt:
+	case algBcrypt:
 		in.variant, in.bsalt = encoded[1:3], encoded[7:29]
 		if in.salt, err = bcryptB64.DecodeString(in.bsalt); err != nil || len(in.salt) != 16 {
 			return "", ErrMalformedHash
@@ -316,7 +316,7 @@ func (h *Hasher) Wrap(ctx context.Context, encoded string) (string, error) {
 			return "", ErrMalformedHash
 		}
 		in.keyLen = 0
-	case AlgArgon2id:
+	case algArgon2id:
 		if _, err := h.pepperOf(p.keyID); err != nil {
 			return "", err
 		}
@@ -345,11 +345,11 @@ func InnerSetting(encoded string) string {
 		return ""
 	}
 	switch p.alg {
-	case AlgOnion:
+	case algOnion:
 		return innerSetting(p.inner)
-	case AlgBcrypt:
-		return innerSetting(&parsed{alg: AlgBcrypt, variant: encoded[1:3], cost: p.cost})
-	case AlgScrypt, AlgArgon2id:
+	case algBcrypt:
+		return innerSetting(&parsed{alg: algBcrypt, variant: encoded[1:3], cost: p.cost})
+	case algScrypt, algArgon2id:
 		q := *p
 		q.keyLen = uint32(len(p.hash))
 		return innerSetting(&q)

@@ -38,7 +38,7 @@ func legacyHashes(t testing.TB, pw string) map[string]string {
 	dk, err := scrypt.Key([]byte(pw), salt, 16, 8, 1, 32)
 	require.NoError(t, err)
 	b64 := base64.RawStdEncoding
-	old, err := password.NewHasher(password.Config{Params: password.Params{Memory: 32, Time: 1, Parallelism: 1}})
+	old, err := password.New(password.Config{Params: password.Params{Memory: 32, Time: 1, Parallelism: 1}})
 	require.NoError(t, err)
 	a, err := old.Hash(t.Context(), pw)
 	require.NoError(t, err)
@@ -95,7 +95,7 @@ func TestWrap(t *testing.T) {
 	_, err = h.Wrap(ctx, "nonsense")
 	require.ErrorIs(t, err, password.ErrMalformedHash)
 	for _, bad := range []string{"bcrypt$c=10", "bcrypt$v=2b,c=31", "nonsense", "scrypt$ln=40,r=8,p=1,l=32"} {
-		_, err = password.NewHasher(password.Config{LegacyPad: []string{bad}})
+		_, err = password.New(password.Config{LegacyPad: []string{bad}})
 		require.ErrorIs(t, err, password.ErrInvalidConfig, bad)
 	}
 }

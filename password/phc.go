@@ -10,11 +10,12 @@ import (
 // b64 is the PHC string format's base64: standard alphabet, no padding.
 var b64 = base64.RawStdEncoding.Strict()
 
-// Algorithm names as they appear in encoded hashes and events.
+// Algorithm names as they appear in encoded hashes and in
+// [Event].Algorithm.
 const (
-	AlgArgon2id = "argon2id"
-	AlgBcrypt   = "bcrypt"
-	AlgScrypt   = "scrypt"
+	algArgon2id = "argon2id"
+	algBcrypt   = "bcrypt"
+	algScrypt   = "scrypt"
 )
 
 // parsed is a decoded hash string. Fields not used by an algorithm are zero.
@@ -56,22 +57,22 @@ func parseHash(s string) (*parsed, error) {
 			return nil, ErrMalformedHash
 		}
 		cost := int(s[4]-'0')*10 + int(s[5]-'0')
-		return &parsed{alg: AlgBcrypt, cost: cost}, nil
+		return &parsed{alg: algBcrypt, cost: cost}, nil
 	}
 	parts := strings.Split(s, "$")
 	switch {
-	case len(parts) == 6 && parts[1] == AlgArgon2id:
+	case len(parts) == 6 && parts[1] == algArgon2id:
 		return parseArgon2(parts)
-	case len(parts) == 5 && parts[1] == AlgScrypt:
+	case len(parts) == 5 && parts[1] == algScrypt:
 		return parseScrypt(parts)
-	case len(parts) == 9 && parts[1] == AlgOnion:
+	case len(parts) == 9 && parts[1] == algOnion:
 		return parseOnion(parts)
 	}
 	return nil, ErrMalformedHash
 }
 
 func parseArgon2(parts []string) (*parsed, error) {
-	p := &parsed{alg: AlgArgon2id}
+	p := &parsed{alg: algArgon2id}
 	v, ok := strings.CutPrefix(parts[2], "v=")
 	if !ok {
 		return nil, ErrMalformedHash
@@ -108,7 +109,7 @@ func parseArgon2(parts []string) (*parsed, error) {
 }
 
 func parseScrypt(parts []string) (*parsed, error) {
-	p := &parsed{alg: AlgScrypt}
+	p := &parsed{alg: algScrypt}
 	vals, err := parseParams(strings.Split(parts[2], ","), "ln", "r", "p")
 	if err != nil || vals[0] == 0 || vals[1] == 0 || vals[2] == 0 {
 		return nil, ErrMalformedHash

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -12,37 +13,42 @@ import (
 	"github.com/bulwarkhq/bulwark/password/internal/blocklist"
 )
 
-// Defaults applied by a zero [Policy].
+// Defaults applied by a zero [Policy], documented on its fields.
 const (
-	// DefaultMinLength is 8 characters: ASVS 5.0 6.2.1 and NIST SP 800-63B
+	// defaultMinLength is 8 characters: ASVS 5.0 6.2.1 and NIST SP 800-63B
 	// rev. 4 §3.1.1.2 (minimum for a password used with a second factor).
 	// Both recommend 15 or more for a password that is the only factor; set
 	// MinLength: 15 for password-only accounts.
-	DefaultMinLength = 8
-	// DefaultMaxLength is 128 characters. ASVS 5.0 6.2.9 and 800-63B ask for
+	defaultMinLength = 8
+	// defaultMaxLength is 128 characters. ASVS 5.0 6.2.9 and 800-63B ask for
 	// at least 64; 128 leaves room for passphrases and password managers
 	// while bounding the work one request can ask for. Longer passwords are
 	// rejected with [CodeTooLong], never truncated.
-	DefaultMaxLength = 128
-	// MinAllowedMaxLength is the smallest MaxLength a Policy may set (ASVS
+	defaultMaxLength = 128
+	// minAllowedMaxLength is the smallest MaxLength a Policy may set (ASVS
 	// 5.0 6.2.9); smaller values are raised to it.
-	MinAllowedMaxLength = 64
+	minAllowedMaxLength = 64
 )
 
 // Policy decides whether a password is acceptable. Its zero value means the
-// NIST SP 800-63B / ASVS 5.0 defaults: at least [DefaultMinLength] and at
-// most [DefaultMaxLength] characters, no composition rules, the embedded
-// blocklist on, no breach checker.
+// NIST SP 800-63B / ASVS 5.0 defaults: at least 8 and at most 128
+// characters, no composition rules, the embedded blocklist on, no breach
+// checker.
 //
 // A Policy is a value; it is safe to use concurrently once built, provided
 // its BreachChecker is.
 type Policy struct {
 	// MinLength is the minimum number of characters (code points after NFKC
-	// normalisation). Zero means [DefaultMinLength]. Values below 8 are
-	// raised to 8 (ASVS 5.0 6.2.1).
+	// normalisation). Zero means 8 (ASVS 5.0 6.2.1 and NIST SP 800-63B rev.
+	// 4 §3.1.1.2, the minimum for a password used with a second factor;
+	// both recommend 15 or more where the password is the only factor, so
+	// set 15 for password-only accounts). Values below 8 are raised to 8.
 	MinLength int
-	// MaxLength is the maximum number of characters. Zero means
-	// [DefaultMaxLength]; values below [MinAllowedMaxLength] are raised to it.
+	// MaxLength is the maximum number of characters. Zero means 128: ASVS
+	// 5.0 6.2.9 and 800-63B ask for at least 64, and 128 leaves room for
+	// passphrases and password managers while bounding the work one request
+	// can ask for. Values below 64 (ASVS 5.0 6.2.9) are raised to 64.
+	// Longer passwords are rejected with [CodeTooLong], never truncated.
 	MaxLength int
 
 	// Composition rules, all off by default because ASVS 5.0 6.2.5 and
@@ -69,9 +75,13 @@ type Policy struct {
 	// reported through Hook as [EventBreachCheckFailed].
 	BlockOnBreachCheckError bool
 
-	// Hook, if set, receives reportable events. It never receives the
-	// password.
+	// Hook, if set, receives reportable events ([EventBreachedPassword],
+	// [EventBreachCheckFailed]). It never receives the password. It is
+	// optional (nil means no hook) and called synchronously, so a slow hook
+	// slows [Policy.Check].
 	Hook func(context.Context, Event)
+	// Now is the clock for [Event].Time. Nil means time.Now.
+	Now func() time.Time
 }
 
 // PresetUpperDigitSpecial returns the common contractual rule "at least 8
@@ -82,8 +92,8 @@ func PresetUpperDigitSpecial() Policy {
 }
 
 func (p Policy) minLength() int {
-	if p.MinLength < DefaultMinLength {
-		return DefaultMinLength
+	if p.MinLength < defaultMinLength {
+		return defaultMinLength
 	}
 	return p.MinLength
 }
@@ -91,9 +101,9 @@ func (p Policy) minLength() int {
 func (p Policy) maxLength() int {
 	switch {
 	case p.MaxLength == 0:
-		return max(DefaultMaxLength, p.minLength())
-	case p.MaxLength < MinAllowedMaxLength:
-		return max(MinAllowedMaxLength, p.minLength())
+		return max(defaultMaxLength, p.minLength())
+	case p.MaxLength < minAllowedMaxLength:
+		return max(minAllowedMaxLength, p.minLength())
 	}
 	return max(p.MaxLength, p.minLength())
 }
@@ -150,8 +160,8 @@ func countClasses(s string) classCounts {
 // Every input has a bounded cost: a password longer than 16 bytes per
 // allowed character gets [CodeTooLong] before it is normalised, a too-long
 // password skips the blocklist, context-word and breach checks, at most
-// [MaxContextWords] per-user words are used, and each context word is read
-// up to [MaxContextWordBytes] (see the package doc, "Bounded cost").
+// 8 per-user words are used, and each context word is read up to 254
+// bytes (see the package doc, "Bounded cost").
 func (p Policy) Check(ctx context.Context, password string, contextWords ...string) error {
 	var vs []Violation
 	add := func(c Code, kv ...any) {
@@ -227,7 +237,7 @@ func (p Policy) Check(ctx context.Context, password string, contextWords ...stri
 			if !errors.Is(err, ErrBreachCheck) {
 				cause = errors.Join(ErrBreachCheck, err)
 			}
-			p.emit(ctx, Event{Kind: EventBreachCheckFailed, Err: cause})
+			p.emit(ctx, Event{Type: EventBreachCheckFailed, Err: cause})
 			if p.BlockOnBreachCheckError {
 				add(CodeBreachUnknown)
 			} else {
@@ -235,7 +245,7 @@ func (p Policy) Check(ctx context.Context, password string, contextWords ...stri
 			}
 		case breached:
 			add(CodeBreached)
-			p.emit(ctx, Event{Kind: EventBreachedPassword})
+			p.emit(ctx, Event{Type: EventBreachedPassword})
 		}
 	}
 	if len(vs) == 0 {
@@ -246,6 +256,11 @@ func (p Policy) Check(ctx context.Context, password string, contextWords ...stri
 
 func (p Policy) emit(ctx context.Context, e Event) {
 	if p.Hook != nil {
+		if p.Now != nil {
+			e.Time = p.Now().UTC()
+		} else {
+			e.Time = time.Now().UTC()
+		}
 		p.Hook(ctx, e)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
@@ -186,10 +187,21 @@ func TestBreachChecker(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	require.Len(t, events, 3)
-	require.Equal(t, password.EventBreachedPassword, events[0].Kind)
-	require.Equal(t, password.EventBreachCheckFailed, events[1].Kind)
+	require.Equal(t, password.EventBreachedPassword, events[0].Type)
+	require.Equal(t, password.EventBreachCheckFailed, events[1].Type)
 	require.ErrorIs(t, events[1].Err, password.ErrBreachCheck)
-	require.Equal(t, password.EventBreachCheckFailed, events[2].Kind)
+	require.Equal(t, password.EventBreachCheckFailed, events[2].Type)
+	for _, e := range events {
+		require.False(t, e.Time.IsZero(), "events carry a time")
+		require.Equal(t, time.UTC, e.Time.Location())
+	}
+
+	// The time comes from Policy.Now when set.
+	at := time.Date(2026, 5, 1, 9, 0, 0, 0, time.FixedZone("X", 7200))
+	var got password.Event
+	_ = password.Policy{Breach: fb, Now: func() time.Time { return at }, Hook: func(_ context.Context, e password.Event) { got = e }}.Check(ctx, "another fine one")
+	require.Equal(t, password.EventBreachedPassword, got.Type)
+	require.Equal(t, at.UTC(), got.Time)
 }
 
 func TestPolicyErrorNeverContainsPassword(t *testing.T) {

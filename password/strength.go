@@ -106,7 +106,7 @@ func Estimate(password string, contextWords ...string) Strength {
 			}
 			i++
 		}
-		if c.n < DefaultMinLength {
+		if c.n < defaultMinLength {
 			hint(HintShort)
 		}
 	}

@@ -74,7 +74,10 @@ func run(ctx context.Context, w io.Writer, size int64, out string) error {
 	if err != nil {
 		return err
 	}
-	ex := export.New(export.Config{TempDir: filepath.Dir(out)})
+	ex, err := export.New(export.Config{TempDir: filepath.Dir(out)})
+	if err != nil {
+		return err
+	}
 	if err := ex.Register("customers", synthetic{rows: size / rowBytes}); err != nil {
 		return err
 	}

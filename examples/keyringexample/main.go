@@ -48,7 +48,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err := st.Migrate(ctx); err != nil {
 		return err
 	}
-	if _, err := db.ExecContext(ctx, `CREATE TABLE users (id INTEGER PRIMARY KEY, email BLOB, email_bidx TEXT, address BLOB)`); err != nil {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE users (id INTEGER PRIMARY KEY, email BLOB, email_bidx BLOB, address BLOB)`); err != nil {
 		return err
 	}
 
@@ -71,7 +71,7 @@ func run(ctx context.Context, w io.Writer) error {
 		if err != nil {
 			return err
 		}
-		bidx, err := kr.BlindIndexString(ctx, "users.email", email)
+		bidx, err := kr.BlindIndex(ctx, "users.email", []byte(email))
 		if err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintln(w, "stored 3 users, email and address encrypted")
 
 	// Find a user by email without decrypting the table.
-	bidx, err := kr.BlindIndexString(ctx, "users.email", "grace@example.com")
+	bidx, err := kr.BlindIndex(ctx, "users.email", []byte("grace@example.com"))
 	if err != nil {
 		return err
 	}
@@ -102,11 +102,13 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "found user %d by blind index: %s\n", id, email)
 
 	// Rotate, then move every email to the new key in batches.
-	newID, err := kr.Rotate(ctx)
+	// Key administration is the keyring's Admin role.
+	admin := kr.Admin()
+	newID, err := admin.Rotate(ctx)
 	if err != nil {
 		return err
 	}
-	p, err := kr.ReEncrypt(ctx, emailColumn{db}, keyring.ReEncryptOptions{BatchSize: 2, Progress: func(p keyring.Progress) {
+	p, err := admin.ReEncrypt(ctx, emailColumn{db}, keyring.ReEncryptOptions{BatchSize: 2, Progress: func(p keyring.Progress) {
 		if !p.Done { // a host saves p.Cursor here, to resume after a restart
 			fmt.Fprintf(w, "re-encrypt checkpoint after row %s: %d re-encrypted\n", p.Cursor, p.ReEncrypted)
 		}
@@ -124,7 +126,7 @@ func run(ctx context.Context, w io.Writer) error {
 	fmt.Fprintf(w, "rotation done: %d rows scanned, row 1 under the new key: %t\n", p.Scanned, kid == newID)
 
 	// Erase user 2: their address becomes unreadable, backups included.
-	if err := kr.DestroySubjectKey(ctx, "user-2"); err != nil {
+	if err := admin.DestroySubjectKey(ctx, "user-2"); err != nil {
 		return err
 	}
 	if err := db.QueryRowContext(ctx, `SELECT address FROM users WHERE id = 2`).Scan(&ct); err != nil {

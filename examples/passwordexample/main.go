@@ -51,7 +51,7 @@ func run(ctx context.Context, w io.Writer) error {
 		len([]rune(gen)), preset.Check(ctx, gen) == nil, len(strings.Split(phrase, "-")), password.Estimate(phrase).Score)
 
 	// argon2id at RFC 9106's second recommended option.
-	hasher, err := password.NewHasher(password.Config{})
+	hasher, err := password.New(password.Config{})
 	if err != nil {
 		return err
 	}

@@ -99,7 +99,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if _, err := kr.Rotate(ctx); err != nil {
+	if _, err := kr.Admin().Rotate(ctx); err != nil {
 		return err
 	}
 	pt, err := kr.DecryptString(ctx, ct, ad)
@@ -122,7 +122,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err := policy.Check(ctx, pw); err != nil {
 		return err
 	}
-	hasher, err := password.NewHasher(password.Config{})
+	hasher, err := password.New(password.Config{})
 	if err != nil {
 		return err
 	}
@@ -252,7 +252,10 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// 9. Export: a tenant backup, encrypted to an age public key, then
 	// verified against its manifest.
-	ex := export.New(export.Config{})
+	ex, err := export.New(export.Config{})
+	if err != nil {
+		return err
+	}
 	if err := ex.Register("contacts", contacts{{"1", "Ada Lovelace", "=HYPERLINK(\"evil\")"}, {"2", "Alan Turing", "mathematician"}}); err != nil {
 		return err
 	}

@@ -160,8 +160,8 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	// The limits are spelled out because the pages show them: no password
 	// field truncates (ASVS 6.2.8), the hint says what the policy allows.
 	a.policy = password.Policy{ContextWords: []string{"bulwark", "webapp"},
-		MinLength: password.DefaultMinLength, MaxLength: password.DefaultMaxLength}
-	if a.hasher, err = password.NewHasher(password.Config{Params: cfg.HashParams}); err != nil {
+		MinLength: 8, MaxLength: 128} // the package defaults (ASVS 6.2.1, 6.2.9)
+	if a.hasher, err = password.New(password.Config{Params: cfg.HashParams}); err != nil {
 		return nil, err
 	}
 
@@ -205,7 +205,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	})
 
 	// Export: the user's data as CSV files in a zip, age-encrypted.
-	a.exporter = export.New(export.Config{Now: cfg.Now, ScryptWorkFactor: cfg.ExportWorkFactor})
+	if a.exporter, err = export.New(export.Config{Now: cfg.Now, ScryptWorkFactor: cfg.ExportWorkFactor}); err != nil {
+		return nil, err
+	}
 	for _, m := range []struct {
 		name string
 		mod  export.Module
@@ -259,7 +261,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 	rs := st.Retention()
 	a.subjects, a.retentionLock = rs, rs
 	if a.lifecycle, err = retention.New(rs, retention.Config{
-		Shredder: a.keys,                   // erasure destroys the user's keyring key
+		Shredder: a.keys.Admin(),           // erasure destroys the user's keyring key
 		Recorder: erasureRecorder{a.audit}, // and leaves a PII-free receipt in the audit log
 		Now:      cfg.Now, Logger: cfg.Log,
 	}); err != nil {

@@ -79,7 +79,7 @@ func TestKeyringConcurrentRotation(t *testing.T) {
 					defer wg.Done()
 					<-start
 					for r := range rotations {
-						id, err := kr.Rotate(ctx)
+						id, err := kr.Admin().Rotate(ctx)
 						if err != nil {
 							t.Errorf("rotate %d: %v", r, err)
 							return
@@ -104,7 +104,7 @@ func TestKeyringConcurrentRotation(t *testing.T) {
 			wg.Wait()
 			require.False(t, t.Failed())
 
-			keys, err := krs[0].Keys(ctx)
+			keys, err := krs[0].Admin().Keys(ctx)
 			require.NoError(t, err)
 			stored := map[uint32]keyring.State{}
 			primaries := 0
@@ -151,7 +151,7 @@ func TestKeyringOnSQL(t *testing.T) {
 			idx, err := kr.BlindIndex(ctx, "users.email", []byte("ada@example.com"))
 			require.NoError(t, err)
 
-			n, err := kr.Rewrap(ctx, newKEK)
+			n, err := kr.Admin().Rewrap(ctx, newKEK)
 			require.NoError(t, err)
 			require.Equal(t, 3, n)
 			kr2, err := keyring.New(st, newKEK, keyring.Config{})
@@ -166,7 +166,7 @@ func TestKeyringOnSQL(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, "address", string(pt))
 
-			require.NoError(t, kr2.DestroySubjectKey(ctx, "user-1"))
+			require.NoError(t, kr2.Admin().DestroySubjectKey(ctx, "user-1"))
 			_, err = kr2.OpenFor(ctx, "user-1", sct, ad)
 			require.ErrorIs(t, err, keyring.ErrUnknownKey)
 		})

@@ -1,0 +1,5 @@
+package keyring
+
+// ErrInvalidMasterKey lets the external tests match the error that
+// ParseMasterKey and NewLocalKEK return for a key of the wrong size.
+var ErrInvalidMasterKey = errInvalidMasterKey
