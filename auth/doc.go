@@ -1,25 +1,25 @@
 // Package auth is Bulwark's login flow: registration with generated
 // usernames, password login with a second factor, brute-force protection,
 // password reset and change, recent-authentication checks, notifications
-// and audit events. It composes the core packages (password, mfa, session,
-// audit) through small interfaces it declares itself ([Hasher],
-// [PolicyChecker], [MFAVerifier], [SessionIssuer], [Auditor]), plus the
-// host's users table ([CredentialStore]) and mail ([Notifier],
-// [ResetMailer]).
+// and audit events. It imports no other Bulwark package: it declares what
+// it needs as small interfaces ([Hasher], [PolicyChecker], [MFAVerifier],
+// [SessionIssuer], [Auditor]), plus the host's users table
+// ([CredentialStore]) and mail ([Notifier], [ResetMailer]).
 //
 // # Wiring the Bulwark packages
 //
-// auth is the one package that imports the others, and it ships the
-// adapters: a [*password.Hasher] and a [password.Policy] fit as they are;
-// [Sessions] wraps a session Manager, [Factors] an mfa Manager (TOTP,
-// recovery codes and, when the host says a user chose them, emailed codes),
-// and [AuditLog] an audit Log:
+// The root package github.com/bulwarkhq/bulwark wires auth to the other
+// packages and offers ready HTTP handlers; most hosts use it and never call
+// auth.New themselves. password's *Hasher and Policy fit
+// auth's interfaces as they are; bulwark.SessionIssuer adapts a session
+// Manager, bulwark.MFAVerifier an mfa Manager (TOTP, recovery codes and
+// emailed codes the user turned on), and bulwark.Auditor an audit Log:
 //
 //	a := auth.New(st.Auth(), auth.Config{
 //		Credentials: users, Hasher: hasher, Policy: password.Policy{},
-//		Sessions: auth.Sessions(sessions),
-//		MFA:      auth.Factors(factors),
-//		Auditor:  auth.AuditLog(log, tenant),
+//		Sessions: bulwark.SessionIssuer(sessions),
+//		MFA:      bulwark.MFAVerifier(factors),
+//		Auditor:  bulwark.Auditor(log, tenant),
 //		Notifier: mailer, ResetMailer: mailer,
 //	})
 //

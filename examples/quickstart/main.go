@@ -24,6 +24,7 @@ import (
 	"filippo.io/age"
 	_ "modernc.org/sqlite" // the host picks the driver; sqlstore imports none
 
+	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/clientip"
@@ -185,8 +186,8 @@ func run(ctx context.Context, w io.Writer) error {
 	var welcome auth.Notification
 	authn := auth.New(st.Auth(), auth.Config{
 		Credentials: users, Hasher: hasher, Policy: policy,
-		Sessions: auth.Sessions(session.New(st.Session(), session.Config{})),
-		MFA:      auth.Factors(factors),
+		Sessions: bulwark.SessionIssuer(session.New(st.Session(), session.Config{})),
+		MFA:      bulwark.MFAVerifier(factors),
 		Notifier: auth.NotifierFunc(func(_ context.Context, n auth.Notification) error { welcome = n; return nil }),
 	})
 	client := auth.Client{IP: res.String(r), UserAgent: "quickstart", Binding: "pre-login-cookie-hash"}

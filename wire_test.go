@@ -1,4 +1,4 @@
-package auth_test
+package bulwark_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/internal/testenv"
@@ -105,11 +106,11 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			factors := mfa.New(stores.mfa, kr, mfa.Config{Now: clock, Sender: senderFunc(func(m mfa.Message) { mailed = m.Code })})
 			log := audit.New(stores.audit, audit.Config{Now: clock})
 			mail := &mailbox{}
-			users := &fakeCreds{users: map[string]auth.User{}}
+			users := memstore.NewUserStore()
 			a := auth.New(stores.auth, auth.Config{
 				Credentials: users, Hasher: hasher, Policy: password.Policy{},
-				Sessions: auth.Sessions(sessions), MFA: auth.Factors(factors),
-				Auditor: auth.AuditLog(log, ""), Notifier: mail, ResetMailer: mail, Now: clock,
+				Sessions: bulwark.SessionIssuer(sessions), MFA: bulwark.MFAVerifier(factors),
+				Auditor: bulwark.Auditor(log, ""), Notifier: mail, ResetMailer: mail, Now: clock,
 			})
 			laptop := auth.Client{IP: "192.0.2.1", UserAgent: "Firefox", Binding: "laptop-cookie"}
 			phone := auth.Client{IP: "198.51.100.7", UserAgent: "Safari", Binding: "phone-cookie"}
@@ -244,7 +245,7 @@ func TestFactorsRouting(t *testing.T) {
 	})
 	require.NoError(t, m.StartEmailFactor(ctx, "u-mail", "u@example.com"))
 	require.NoError(t, m.ConfirmEmailFactor(ctx, "u-mail", sent["u@example.com"]))
-	f := auth.Factors(m)
+	f := bulwark.MFAVerifier(m)
 
 	ok, err := f.Enrolled(ctx, "u-none")
 	require.NoError(t, err)
@@ -276,7 +277,7 @@ func TestFactorsRouting(t *testing.T) {
 func TestFactorsEnrolledFailsClosed(t *testing.T) {
 	t.Parallel()
 	m := mfa.New(brokenMFAStore{memstore.NewMFAStore()}, plainSealer{}, mfa.Config{})
-	_, err := auth.Factors(m).Enrolled(context.Background(), "u-1")
+	_, err := bulwark.MFAVerifier(m).Enrolled(context.Background(), "u-1")
 	require.Error(t, err)
 }
 
@@ -303,9 +304,9 @@ func TestFactorsVerifyFailsClosed(t *testing.T) {
 	now = now.Add(key.Period)
 
 	broken := mfa.New(brokenMFAStore{mem}, plainSealer{}, mfa.Config{Now: clock})
-	factor, err := auth.Factors(broken).VerifyMFA(ctx, "u-1", code())
+	factor, err := bulwark.MFAVerifier(broken).VerifyMFA(ctx, "u-1", code())
 	require.Error(t, err, "granted %q", factor)
-	_, err = auth.Factors(good).VerifyMFA(ctx, "u-1", code())
+	_, err = bulwark.MFAVerifier(good).VerifyMFA(ctx, "u-1", code())
 	require.NoError(t, err, "the denied attempt did not use the code up")
 }
 
@@ -348,7 +349,7 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 	})
 	require.NoError(t, m.StartEmailFactor(ctx, "u-mail", "u@example.com"))
 	require.NoError(t, m.ConfirmEmailFactor(ctx, "u-mail", sent["u@example.com"]))
-	f := auth.Factors(m)
+	f := bulwark.MFAVerifier(m)
 
 	// A code sent for another purpose (an email change, an account
 	// recovery) is not a login factor.
@@ -367,4 +368,11 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 	ok, err := f.Enrolled(ctx, "u-totp")
 	require.NoError(t, err)
 	require.False(t, ok)
+}
+
+// volatileRedis opts a store on the shared test Redis, which keeps no AOF
+// and no snapshots, out of redisstore's persistence checks.
+func volatileRedis(st *redisstore.Store) *redisstore.Store {
+	st.AllowVolatileRedis = true
+	return st
 }
