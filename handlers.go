@@ -46,12 +46,12 @@ func (b *Bulwark) Handler() http.Handler {
 	mux.Handle("DELETE "+p+"/sessions/{id}", b.signedIn(b.revokeSession))
 	mux.Handle("GET "+p+"/mfa", b.signedIn(b.mfaStatus))
 	mux.Handle("POST "+p+"/mfa/totp", b.recent(b.startTOTP))
-	mux.Handle("POST "+p+"/mfa/totp/confirm", b.recent(b.confirmTOTP))
-	mux.Handle("DELETE "+p+"/mfa/totp", b.recent(b.removeTOTP))
+	mux.Handle("POST "+p+"/mfa/totp/confirm", b.recent(b.confirmFactor(b.MFA.ConfirmTOTP)))
+	mux.Handle("DELETE "+p+"/mfa/totp", b.recent(b.removeFactor(b.MFA.RemoveTOTP)))
 	mux.Handle("POST "+p+"/mfa/recovery-codes", b.recent(b.regenerateCodes))
 	mux.Handle("POST "+p+"/mfa/email", b.recent(b.startEmailFactor))
-	mux.Handle("POST "+p+"/mfa/email/confirm", b.recent(b.confirmEmailFactor))
-	mux.Handle("DELETE "+p+"/mfa/email", b.recent(b.removeEmailFactor))
+	mux.Handle("POST "+p+"/mfa/email/confirm", b.recent(b.confirmFactor(b.MFA.ConfirmEmailFactor)))
+	mux.Handle("DELETE "+p+"/mfa/email", b.recent(b.removeFactor(b.MFA.RemoveEmailFactor)))
 	mux.HandleFunc(p+"/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found")
 	})
@@ -123,6 +123,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v)
+}
+
+// accepted answers 202 {"status": "accepted"}: the request was taken, and
+// the answer says nothing more (whether an address exists, whether a code
+// was mailed).
+func accepted(w http.ResponseWriter) {
+	writeJSON(w, http.StatusAccepted, struct {
+		Status string `json:"status"`
+	}{"accepted"})
 }
 
 func writeError(w http.ResponseWriter, status int, code string) {
@@ -218,7 +227,9 @@ func (b *Bulwark) cookieName(base string) string {
 }
 
 func (b *Bulwark) setCookie(w http.ResponseWriter, name, value string, maxAge int) {
-	http.SetCookie(w, &http.Cookie{Name: b.cookieName(name), Value: value, Path: "/", MaxAge: maxAge,
+	// Secure is false only with Session.InsecureDevCookie, named for it.
+	http.SetCookie(w, &http.Cookie{ //nolint:gosec // G124: see above
+		Name: b.cookieName(name), Value: value, Path: "/", MaxAge: maxAge,
 		Secure: !b.cfg.Session.InsecureDevCookie, HttpOnly: true, SameSite: http.SameSiteStrictMode})
 }
 
@@ -324,9 +335,7 @@ func (b *Bulwark) signUp(w http.ResponseWriter, r *http.Request) {
 		b.failed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, struct {
-		Status string `json:"status"`
-	}{"accepted"})
+	accepted(w)
 }
 
 type signInRequest struct {
@@ -392,11 +401,11 @@ func (b *Bulwark) sendSignInCode(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	tok := cookie(r, b.cookieName(pendingCookie))
 	h := sha256.Sum256([]byte(tok))
-	max := b.cfg.Auth.MaxMFAAttempts
-	if max <= 0 {
-		max = auth.DefaultMaxMFAAttempts
+	maxAttempts := b.cfg.Auth.MaxMFAAttempts
+	if maxAttempts <= 0 {
+		maxAttempts = auth.DefaultMaxMFAAttempts
 	}
-	p, err := b.deps.Auth.AttemptPending(ctx, h[:], b.cfg.Now().UTC(), max)
+	p, err := b.deps.Auth.AttemptPending(ctx, h[:], b.cfg.Now().UTC(), maxAttempts)
 	if errors.Is(err, auth.ErrNotFound) {
 		writeError(w, http.StatusUnauthorized, "invalid_pending")
 		return
@@ -414,9 +423,7 @@ func (b *Bulwark) sendSignInCode(w http.ResponseWriter, r *http.Request) {
 		b.failed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, struct {
-		Status string `json:"status"`
-	}{"accepted"})
+	accepted(w)
 }
 
 func (b *Bulwark) signOut(w http.ResponseWriter, r *http.Request) {
@@ -445,9 +452,7 @@ func (b *Bulwark) requestReset(w http.ResponseWriter, r *http.Request) {
 		b.failed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, struct {
-		Status string `json:"status"`
-	}{"accepted"})
+	accepted(w)
 }
 
 type completeResetRequest struct {
@@ -629,24 +634,32 @@ func (b *Bulwark) mfaChanged(w http.ResponseWriter, r *http.Request, userID stri
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (b *Bulwark) confirmTOTP(w http.ResponseWriter, r *http.Request, s session.Session) {
-	var req codeRequest
-	if !decode(w, r, &req) {
-		return
+// confirmFactor turns a factor on with the code it sent or shows (mfa's
+// ConfirmTOTP or ConfirmEmailFactor), then audits and notifies the change.
+func (b *Bulwark) confirmFactor(confirm func(ctx context.Context, userID, code string) error) func(http.ResponseWriter, *http.Request, session.Session) {
+	return func(w http.ResponseWriter, r *http.Request, s session.Session) {
+		var req codeRequest
+		if !decode(w, r, &req) {
+			return
+		}
+		if err := confirm(r.Context(), s.UserID, req.Code); err != nil {
+			b.failed(w, r, err)
+			return
+		}
+		b.mfaChanged(w, r, s.UserID, true)
 	}
-	if err := b.MFA.ConfirmTOTP(r.Context(), s.UserID, req.Code); err != nil {
-		b.failed(w, r, err)
-		return
-	}
-	b.mfaChanged(w, r, s.UserID, true)
 }
 
-func (b *Bulwark) removeTOTP(w http.ResponseWriter, r *http.Request, s session.Session) {
-	if err := b.MFA.RemoveTOTP(r.Context(), s.UserID); err != nil {
-		b.failed(w, r, err)
-		return
+// removeFactor turns a factor off (mfa's RemoveTOTP or RemoveEmailFactor),
+// then audits and notifies the change.
+func (b *Bulwark) removeFactor(remove func(ctx context.Context, userID string) error) func(http.ResponseWriter, *http.Request, session.Session) {
+	return func(w http.ResponseWriter, r *http.Request, s session.Session) {
+		if err := remove(r.Context(), s.UserID); err != nil {
+			b.failed(w, r, err)
+			return
+		}
+		b.mfaChanged(w, r, s.UserID, false)
 	}
-	b.mfaChanged(w, r, s.UserID, false)
 }
 
 func (b *Bulwark) regenerateCodes(w http.ResponseWriter, r *http.Request, s session.Session) {
@@ -686,27 +699,5 @@ func (b *Bulwark) startEmailFactor(w http.ResponseWriter, r *http.Request, s ses
 		b.failed(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, struct {
-		Status string `json:"status"`
-	}{"accepted"})
-}
-
-func (b *Bulwark) confirmEmailFactor(w http.ResponseWriter, r *http.Request, s session.Session) {
-	var req codeRequest
-	if !decode(w, r, &req) {
-		return
-	}
-	if err := b.MFA.ConfirmEmailFactor(r.Context(), s.UserID, req.Code); err != nil {
-		b.failed(w, r, err)
-		return
-	}
-	b.mfaChanged(w, r, s.UserID, true)
-}
-
-func (b *Bulwark) removeEmailFactor(w http.ResponseWriter, r *http.Request, s session.Session) {
-	if err := b.MFA.RemoveEmailFactor(r.Context(), s.UserID); err != nil {
-		b.failed(w, r, err)
-		return
-	}
-	b.mfaChanged(w, r, s.UserID, false)
+	accepted(w)
 }

@@ -154,9 +154,10 @@ func (b *Bulwark) keyringHook(ctx context.Context, e keyring.Event) {
 
 func (b *Bulwark) passwordHook(ctx context.Context, e password.Event) {
 	out := audit.Error
-	if e.Kind == password.EventBreachedPassword {
+	switch e.Kind {
+	case password.EventBreachedPassword:
 		out = audit.Denied
-	} else if e.Kind == password.EventLegacyVerified {
+	case password.EventLegacyVerified:
 		out = audit.Success
 	}
 	// e.Err is left out: a breach service's error may carry a URL or a

@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -54,7 +53,8 @@ func TestReadme(t *testing.T) {
 	require.LessOrEqual(t, strings.Count(block, "\n"), 30, "the quick start must stay within 30 lines")
 
 	bin := filepath.Join(t.TempDir(), "readme")
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
+	goTool, err := exec.LookPath("go")
+	require.NoError(t, err)
 	out, err := exec.Command(goTool, "build", "-o", bin, "./testdata/readme").CombinedOutput()
 	require.NoError(t, err, "%s", out)
 
