@@ -128,14 +128,14 @@ type Config struct {
 // [Config.Hook]. Hosts that want more than [Bulwark.Handler] use the
 // managers directly. It is safe for concurrent use.
 type Bulwark struct {
-	Auth     *auth.Authenticator
-	Sessions *session.Manager
-	MFA      *mfa.Manager
-	Audit    *audit.Log
-	Keyring  *keyring.Keyring
-	Hasher   *password.Hasher
-	Policy   password.Policy
-	ClientIP clientip.Resolver
+	Auth     *auth.Authenticator // the sign-in flows, over Deps.Users and Deps.Auth
+	Sessions *session.Manager    // sessions and their cookies, over Deps.Sessions
+	MFA      *mfa.Manager        // second factors, over Deps.MFA, TOTP secrets sealed by Keyring
+	Audit    *audit.Log          // the audit log every event goes to, over Deps.Audit
+	Keyring  *keyring.Keyring    // data keys wrapped by Deps.KEK, over Deps.Keys
+	Hasher   *password.Hasher    // argon2id, from Config.Password
+	Policy   password.Policy     // Config.Policy, with its hook routed to the audit log
+	ClientIP clientip.Resolver   // the client address, trusting Config.TrustedProxies
 
 	deps    Deps
 	cfg     Config
