@@ -86,7 +86,7 @@ var (
 // MFALockedError reports a second factor locked after too many wrong
 // codes, and until when. [Authenticator.CompleteMFA] returns it (also
 // matching [ErrInvalidCode]) and [MFAVerifier] implementations return it
-// for a locked factor; [Factors] translates mfa's *LockedError. It matches
+// for a locked factor; bulwark.MFAVerifier translates mfa's *LockedError. It matches
 // [ErrMFALocked] with errors.Is. It describes the state after the password
 // step only, so it reveals nothing about a password.
 type MFALockedError struct {
