@@ -29,7 +29,8 @@ type PolicyChecker interface {
 	Check(ctx context.Context, password string, contextWords ...string) error
 }
 
-// MFAVerifier is the second factor. The adapter over mfa's *Manager maps Enrolled to Status (an active TOTP, unused recovery codes
+// MFAVerifier is the second factor. bulwark.MFAVerifier, the adapter over mfa's
+// *Manager, maps Enrolled to Status (an active TOTP, unused recovery codes
 // or emailed codes the user turned on) and VerifyMFA to UseRecoveryCode,
 // or VerifyTOTP then VerifyLoginCode.
 type MFAVerifier interface {

@@ -1,24 +1,27 @@
 // Package auth is Bulwark's login flow: registration with generated
 // usernames, password login with a second factor, brute-force protection,
 // password reset and change, recent-authentication checks, notifications
-// and audit events. It uses the core packages (password, mfa, session,
-// audit) through small interfaces it declares itself ([Hasher],
-// [PolicyChecker], [MFAVerifier], [SessionIssuer], [Auditor]), plus the
-// host's users table ([CredentialStore]) and mail ([Notifier],
-// [ResetMailer]), without importing them.
+// and audit events. It imports no other Bulwark package: it declares what
+// it needs as small interfaces ([Hasher], [PolicyChecker], [MFAVerifier],
+// [SessionIssuer], [Auditor]), plus the host's users table
+// ([CredentialStore]) and mail ([Notifier], [ResetMailer]).
 //
 // # Wiring
 //
 // [New] takes the collaborators in [Deps] and the tunables in [Config],
-// whose zero value means every documented default. Bulwark's composition
-// package wires the core packages in: a *password.Hasher and a
-// password.Policy fit as they are; adapters fit a session Manager, an mfa
-// Manager (TOTP, recovery codes and emailed codes the user turned on) and
-// an audit Log:
+// whose zero value means every documented default. The root package
+// github.com/bulwarkhq/bulwark wires auth to the other packages and offers
+// ready HTTP handlers; most hosts use it and never call auth.New
+// themselves. password's *Hasher and Policy fit auth's interfaces as they
+// are; bulwark.SessionIssuer adapts a session Manager, bulwark.MFAVerifier
+// an mfa Manager (TOTP, recovery codes and emailed codes the user turned
+// on), and bulwark.Auditor an audit Log:
 //
 //	a, err := auth.New(auth.Deps{
 //		Store: st.Auth(), Users: users, Hasher: hasher, Policy: password.Policy{},
-//		Sessions: sessions, MFA: factors, Auditor: auditor,
+//		Sessions: bulwark.SessionIssuer(sessions),
+//		MFA:      bulwark.MFAVerifier(factors),
+//		Auditor:  bulwark.Auditor(log, tenant),
 //		Notifier: mailer, Mailer: mailer,
 //	}, auth.Config{})
 //

@@ -82,7 +82,7 @@ var (
 // MFALockedError reports a second factor locked after too many wrong
 // codes, and until when. [Authenticator.CompleteMFA] returns it (also
 // matching [ErrInvalidCode]) and [MFAVerifier] implementations return it
-// for a locked factor; the adapter over mfa translates mfa's *LockedError.
+// for a locked factor; bulwark.MFAVerifier translates mfa's *LockedError.
 // Find it with errors.As. It describes the state after the password
 // step only, so it reveals nothing about a password.
 type MFALockedError struct {

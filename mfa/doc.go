@@ -73,7 +73,7 @@
 // off). At sign-in, [Manager.SendLoginCode] and [Manager.VerifyLoginCode]
 // refuse ([ErrNotEnrolled]) for everyone else, so whoever reads a TOTP
 // user's mailbox (which also gets the password-reset link) never passes
-// as that user's second factor. auth.Factors reads the enrolment from
+// as that user's second factor. bulwark.MFAVerifier reads the enrolment from
 // here; the host has no callback to get wrong.
 //
 // The hash is HMAC-SHA-256 over a random 128-bit per-code salt, the user

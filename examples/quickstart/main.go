@@ -24,6 +24,7 @@ import (
 	"filippo.io/age"
 	_ "modernc.org/sqlite" // the host picks the driver; sqlstore imports none
 
+	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/clientip"
@@ -192,8 +193,8 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	authn, err := auth.New(auth.Deps{
 		Store: st.Auth(), Users: users, Hasher: hasher, Policy: policy,
-		Sessions: auth.Sessions(authSessions),
-		MFA:      auth.Factors(factors),
+		Sessions: bulwark.SessionIssuer(authSessions),
+		MFA:      bulwark.MFAVerifier(factors),
 		Notifier: auth.NotifierFunc(func(_ context.Context, n auth.Notification) error { welcome = n; return nil }),
 	}, auth.Config{})
 	if err != nil {

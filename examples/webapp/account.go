@@ -263,7 +263,7 @@ func (a *App) recoveryCodes(w http.ResponseWriter, r *http.Request) {
 }
 
 // Emailed codes are a second factor only for users who turn them on here
-// (mfa records the choice; auth.Factors reads it): a user with an
+// (mfa records the choice; bulwark.MFAVerifier reads it): a user with an
 // authenticator app is not offered the mailbox, which also receives
 // reset links, as a way round it.
 

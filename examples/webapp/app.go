@@ -14,6 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/clientip"
@@ -247,9 +248,9 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		Users:    credentials{db: a.db, now: cfg.Now},
 		Hasher:   a.hasher,
 		Policy:   a.policy,
-		Sessions: authSessions{a.sessions},
-		MFA:      auth.Factors(a.factors),    // the factors each user enrolled in mfa,
-		Auditor:  auth.AuditLog(a.audit, ""), // one stream for the whole app
+		Sessions: bulwark.SessionIssuer(a.sessions),
+		MFA:      bulwark.MFAVerifier(a.factors), // the factors each user enrolled in mfa,
+		Auditor:  bulwark.Auditor(a.audit, ""),   // one stream for the whole app
 		Notifier: auth.NotifierFunc(a.notify),
 		Mailer:   a,
 	}, auth.Config{Now: cfg.Now}); err != nil {

@@ -180,12 +180,12 @@ func (a *App) signinPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *App) signin(w http.ResponseWriter, r *http.Request) {
-	res, err := a.auth.Login(withExchange(w, r), r.PostFormValue("login"), r.PostFormValue("password"), a.client(r))
+	res, err := a.auth.Login(a.signInContext(r), r.PostFormValue("login"), r.PostFormValue("password"), a.client(r))
 	a.afterLogin(w, r, res, err, "signin")
 }
 
 // afterLogin turns auth's answer into a page: the session was started
-// (and its cookie set) by the session adapter, or a second factor is
+// (its cookie is set here, by session's code), or a second factor is
 // needed, or the attempt failed with one message for every cause.
 func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginResult, err error, page string) {
 	title := map[string]string{"signin": "Sign in", "signin_mfa": "Second factor"}[page]
@@ -227,6 +227,7 @@ func (a *App) afterLogin(w http.ResponseWriter, r *http.Request, res auth.LoginR
 		http.SetCookie(w, a.cookie(pendingCookie, res.PendingToken, "/signin", auth.DefaultPendingTTL))
 		http.Redirect(w, r, "/signin/mfa", http.StatusSeeOther)
 	case res.Next == auth.StepDone:
+		a.sessions.SetCookie(w, res.Session.Token)
 		http.SetCookie(w, a.cookie(pendingCookie, "", "/signin", -1))
 		a.touchSubject(r, res.UserID)
 		http.Redirect(w, r, "/clients", http.StatusSeeOther)
@@ -280,7 +281,7 @@ func (a *App) signinMFA(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/signin", http.StatusSeeOther)
 		return
 	}
-	res, err := a.auth.CompleteMFA(withExchange(w, r), pc.Value, strings.TrimSpace(r.PostFormValue("code")), a.client(r))
+	res, err := a.auth.CompleteMFA(a.signInContext(r), pc.Value, strings.TrimSpace(r.PostFormValue("code")), a.client(r))
 	a.afterLogin(w, r, res, err, "signin_mfa")
 }
 

@@ -2,9 +2,9 @@ package main
 
 // Adapters between package auth and the app. auth declares small
 // interfaces (SessionIssuer, MFAVerifier, Auditor, CredentialStore,
-// Notifier, ResetMailer) and ships adapters for Bulwark's own packages
-// (auth.Factors, auth.AuditLog, auth.Sessions). The app uses its own
-// session adapter, below, and provides the users table, the notifier and
+// Notifier, ResetMailer); the bulwark package ships the adapters for
+// Bulwark's own packages (bulwark.SessionIssuer, bulwark.MFAVerifier,
+// bulwark.Auditor), and the app provides the users table, the notifier and
 // the reset mailer.
 
 import (
@@ -20,44 +20,21 @@ import (
 	"github.com/bulwarkhq/bulwark/session"
 )
 
-// httpExchange carries the request being served to the session adapter,
-// so that the session starts through session's Manager.Login rather than
-// Create (which auth.Sessions uses): Login sets the cookie with session's
-// own attributes (__Host-, Secure, HttpOnly, SameSite) and ends the session
-// this browser already carried in the same step, so signing in again in the
-// same browser is not refused by the single-session rule.
-type httpExchange struct {
-	w http.ResponseWriter
-	r *http.Request
-}
-
-type exchangeKey struct{}
-
-func withExchange(w http.ResponseWriter, r *http.Request) context.Context {
-	return context.WithValue(r.Context(), exchangeKey{}, httpExchange{w, r})
-}
-
-// authSessions is auth's SessionIssuer over session's Manager.
-type authSessions struct{ m *session.Manager }
-
-func (s authSessions) StartSession(ctx context.Context, userID string, st auth.SessionStart) (auth.IssuedSession, error) {
-	x, ok := ctx.Value(exchangeKey{}).(httpExchange)
-	if !ok {
-		return auth.IssuedSession{}, errors.New("webapp: sign-in outside an HTTP request")
+// signInContext prepares a sign-in step on the request's browser and
+// returns the context to run it in. The session starts through
+// bulwark.SessionIssuer (session's Manager.Create) and afterLogin sets its
+// cookie with session's own code (Manager.SetCookie: __Host-, Secure,
+// HttpOnly, SameSite); nothing of the HTTP exchange travels in the
+// context. The session this browser already carried is ended first, so a
+// sign-in never keeps an old token alive (session fixation) and signing in
+// again in the same browser is not refused by the single-session rule.
+func (a *App) signInContext(r *http.Request) context.Context {
+	if c, err := r.Cookie(a.sessions.Config().CookieName); err == nil {
+		if err := a.sessions.Destroy(r.Context(), c.Value); err != nil && !errors.Is(err, session.ErrNotFound) {
+			a.logError(r.Context(), err)
+		}
 	}
-	iss, err := s.m.Login(x.w, x.r, userID, session.Login{Factors: st.Factors, IP: st.IP, UserAgent: st.UserAgent})
-	if err != nil {
-		return auth.IssuedSession{}, err // session.ErrLimit: the single-session rule
-	}
-	return auth.IssuedSession{ID: iss.Session.ID, Token: iss.Token}, nil
-}
-
-func (s authSessions) EndSession(ctx context.Context, userID, id string) error {
-	return s.m.Revoke(ctx, userID, id)
-}
-
-func (s authSessions) EndSessions(ctx context.Context, userID, exceptID string) (int, error) {
-	return s.m.RevokeAll(ctx, userID, exceptID)
+	return r.Context()
 }
 
 // credentials is auth's CredentialStore over the app's users table.

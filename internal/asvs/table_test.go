@@ -67,7 +67,7 @@ var (
 	// the root package), a dot, and a Test, Fuzz or Example function,
 	// optionally followed by /subtest, and optionally by a note in
 	// parentheses (without commas).
-	testRe = regexp.MustCompile("^`((?:[a-z0-9_]+/)*[a-z0-9_]+)\\.((?:Test|Fuzz|Example)[A-Za-z0-9_]*)(/[^`]*)?`( \\([^,()]*\\))?$")
+	testRe = regexp.MustCompile("^`((?:[a-z0-9_]+/)*[a-z0-9_]+|\\.)\\.((?:Test|Fuzz|Example)[A-Za-z0-9_]*)(/[^`]*)?`( \\([^,()]*\\))?$")
 	todoRe = regexp.MustCompile(`^TODO\([a-z0-9 -]+\)$`)
 )
 

@@ -1,4 +1,4 @@
-package auth_test
+package bulwark_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/internal/testenv"
@@ -107,11 +108,11 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			log, err := audit.New(stores.audit, audit.Config{Now: clock})
 			require.NoError(t, err)
 			mail := &mailbox{}
-			users := &fakeCreds{users: map[string]auth.User{}}
+			users := memstore.NewUserStore()
 			a, err := auth.New(auth.Deps{
 				Store: stores.auth, Users: users, Hasher: hasher, Policy: password.Policy{},
-				Sessions: auth.Sessions(sessions), MFA: auth.Factors(factors),
-				Auditor: auth.AuditLog(log, ""), Notifier: mail, Mailer: mail,
+				Sessions: bulwark.SessionIssuer(sessions), MFA: bulwark.MFAVerifier(factors),
+				Auditor: bulwark.Auditor(log, ""), Notifier: mail, Mailer: mail,
 			}, auth.Config{Now: clock})
 			require.NoError(t, err)
 			laptop := auth.Client{IP: "192.0.2.1", UserAgent: "Firefox", Binding: "laptop-cookie"}
@@ -247,7 +248,7 @@ func TestFactorsRouting(t *testing.T) {
 	})
 	require.NoError(t, m.StartEmailFactor(ctx, "u-mail", "u@example.com"))
 	require.NoError(t, m.ConfirmEmailFactor(ctx, "u-mail", sent["u@example.com"]))
-	f := auth.Factors(m)
+	f := bulwark.MFAVerifier(m)
 
 	ok, err := f.Enrolled(ctx, "u-none")
 	require.NoError(t, err)
@@ -279,7 +280,7 @@ func TestFactorsRouting(t *testing.T) {
 func TestFactorsEnrolledFailsClosed(t *testing.T) {
 	t.Parallel()
 	m := mfa.New(brokenMFAStore{memstore.NewMFAStore()}, plainSealer{}, mfa.Config{})
-	_, err := auth.Factors(m).Enrolled(context.Background(), "u-1")
+	_, err := bulwark.MFAVerifier(m).Enrolled(context.Background(), "u-1")
 	require.Error(t, err)
 }
 
@@ -306,9 +307,9 @@ func TestFactorsVerifyFailsClosed(t *testing.T) {
 	now = now.Add(key.Period)
 
 	broken := mfa.New(brokenMFAStore{mem}, plainSealer{}, mfa.Config{Now: clock})
-	factor, err := auth.Factors(broken).VerifyMFA(ctx, "u-1", code())
+	factor, err := bulwark.MFAVerifier(broken).VerifyMFA(ctx, "u-1", code())
 	require.Error(t, err, "granted %q", factor)
-	_, err = auth.Factors(good).VerifyMFA(ctx, "u-1", code())
+	_, err = bulwark.MFAVerifier(good).VerifyMFA(ctx, "u-1", code())
 	require.NoError(t, err, "the denied attempt did not use the code up")
 }
 
@@ -351,7 +352,7 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 	})
 	require.NoError(t, m.StartEmailFactor(ctx, "u-mail", "u@example.com"))
 	require.NoError(t, m.ConfirmEmailFactor(ctx, "u-mail", sent["u@example.com"]))
-	f := auth.Factors(m)
+	f := bulwark.MFAVerifier(m)
 
 	// A code sent for another purpose (an email change, an account
 	// recovery) is not a login factor.
@@ -370,4 +371,11 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 	ok, err := f.Enrolled(ctx, "u-totp")
 	require.NoError(t, err)
 	require.False(t, ok)
+}
+
+// volatileRedis opts a store on the shared test Redis, which keeps no AOF
+// and no snapshots, out of redisstore's persistence checks.
+func volatileRedis(st *redisstore.Store) *redisstore.Store {
+	st.AllowVolatileRedis = true
+	return st
 }

@@ -1,41 +1,48 @@
-package auth
+package bulwark
 
 import (
 	"context"
 	"errors"
 
 	"github.com/bulwarkhq/bulwark/audit"
+	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/session"
 )
 
-// The adapters below connect the Authenticator to Bulwark's own packages.
-// auth is the one package that imports the others; everything else in it
-// depends only on the small interfaces in deps.go, so a host can swap any
-// piece for its own.
+// The adapters below connect auth's small interfaces to Bulwark's own
+// packages. They lived in auth (auth.Sessions, auth.Factors, auth.AuditLog)
+// until auth stopped importing the core packages; [New] uses them, and a
+// host that wires auth by hand can too.
 
 // password's types satisfy auth's interfaces as they are.
 var (
-	_ Hasher        = (*password.Hasher)(nil)
-	_ PolicyChecker = password.Policy{}
+	_ auth.Hasher        = (*password.Hasher)(nil)
+	_ auth.PolicyChecker = password.Policy{}
 )
 
-// Sessions adapts a session Manager to [SessionIssuer]. The session records
-// the login's factors, time, IP and user agent (for step-up checks and the
-// "active sessions" page), and the Manager's single-session rule applies: under
-// the default DenyNew a login while another session is live is refused and
-// audited as auth.login.failed with Reason "session_refused".
-func Sessions(m *session.Manager) SessionIssuer { return sessionIssuer{m} }
+// SessionIssuer adapts a session Manager to auth's SessionIssuer: it starts
+// sessions with [session.Manager.Create], which issues a fresh token and
+// applies the single-session rule, and ends them with Revoke, RevokeAll or
+// RevokeOthers. The session records the login's factors, IP and user agent
+// (for step-up checks and the "active sessions" list). Under the default
+// DenyNew a login while another session is live is refused and audited as
+// auth.login.failed with Reason "session_refused".
+//
+// The issuer works on the context alone; the cookie is written afterwards
+// by the HTTP layer with [session.Manager.SetCookie], as [Bulwark.Handler]
+// does, so no http.ResponseWriter travels in a context.
+func SessionIssuer(m *session.Manager) auth.SessionIssuer { return sessionIssuer{m} }
 
 type sessionIssuer struct{ m *session.Manager }
 
-func (s sessionIssuer) StartSession(ctx context.Context, userID string, st SessionStart) (IssuedSession, error) {
+func (s sessionIssuer) StartSession(ctx context.Context, userID string, st auth.SessionStart) (auth.IssuedSession, error) {
 	iss, err := s.m.Create(ctx, userID, session.Login{Factors: st.Factors, IP: st.IP, UserAgent: st.UserAgent})
 	if err != nil {
-		return IssuedSession{}, err
+		return auth.IssuedSession{}, err
 	}
-	return IssuedSession{ID: iss.Session.ID, Token: iss.Token}, nil
+	return auth.IssuedSession{ID: iss.Session.ID, Token: iss.Token}, nil
 }
 
 func (s sessionIssuer) EndSession(ctx context.Context, userID, sessionID string) error {
@@ -46,20 +53,19 @@ func (s sessionIssuer) EndSessions(ctx context.Context, userID, exceptID string)
 	return s.m.RevokeAll(ctx, userID, exceptID)
 }
 
-// Factors adapts an mfa Manager to [MFAVerifier]. Which factors a user
-// may sign in with comes from what that user enrolled in mfa, and nothing
-// else: a confirmed TOTP, unused recovery codes, or emailed codes turned
-// on with mfa's StartEmailFactor and ConfirmEmailFactor. A code in the
-// recovery-code form is tried only as a recovery code; any other code as
-// an emailed sign-in code (mfa's VerifyLoginCode, which refuses it for
+// MFAVerifier adapts an mfa Manager to auth's MFAVerifier. Which factors a
+// user may sign in with comes from what that user enrolled in mfa, and
+// nothing else: a confirmed TOTP, unused recovery codes, or emailed codes
+// turned on with mfa's StartEmailFactor and ConfirmEmailFactor. A code in
+// the recovery-code form is tried only as a recovery code; any other code
+// as an emailed sign-in code (mfa's VerifyLoginCode, which refuses it for
 // users who did not turn emailed codes on, and costs nothing when no code
-// was sent; the host sends it with SendLoginCode when Login returns
-// StepMFA) and then as TOTP. So a password reset,
-// whose link went to the user's mailbox, never lets the mailbox stand in
-// for an authenticator app. Every path is single use and attempt-limited
-// inside mfa, so the pending-MFA state's own limit sits on top of mfa's
-// per-factor locks. A locked factor is reported as a [*MFALockedError].
-func Factors(m *mfa.Manager) MFAVerifier { return factors{m: m} }
+// was sent) and then as TOTP. So a password reset, whose link went to the
+// user's mailbox, never lets the mailbox stand in for an authenticator
+// app. Every path is single use and attempt-limited inside mfa, so the
+// pending-MFA state's own limit sits on top of mfa's per-factor locks. A
+// locked factor is reported as an *auth.MFALockedError.
+func MFAVerifier(m *mfa.Manager) auth.MFAVerifier { return factors{m: m} }
 
 type factors struct{ m *mfa.Manager }
 
@@ -122,7 +128,7 @@ func lockedErr(err error) error {
 	if !errors.As(err, &le) {
 		return err
 	}
-	return errors.Join(&MFALockedError{Factor: string(le.Factor), Until: le.Until, Triggered: errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrReplay)}, err)
+	return errors.Join(&auth.MFALockedError{Factor: string(le.Factor), Until: le.Until, Triggered: errors.Is(err, mfa.ErrInvalidCode) || errors.Is(err, mfa.ErrReplay)}, err)
 }
 
 // looksLikeRecoveryCode tells recovery codes (25 symbols in dashed groups)
@@ -130,20 +136,28 @@ func lockedErr(err error) error {
 // one kind never uses up an attempt of the other.
 func looksLikeRecoveryCode(code string) bool { return len(code) > 12 }
 
-// AuditLog adapts an audit Log to [Auditor]. Each [Event] becomes an audit
-// event in the given tenant's chain, with the event type as its action (so
-// audit's access report counts logins, failures and lockouts), the user as
-// target, and the reason as a detail. Events never carry secrets.
-func AuditLog(l *audit.Log, tenant string) Auditor { return auditor{l: l, tenant: tenant} }
+// Auditor adapts an audit Log to auth's Auditor. Each auth event becomes an
+// audit entry in the given tenant's chain, with the event type as its
+// action (so audit's access report counts logins, failures and lockouts),
+// the user as target, and the reason as a detail. Events never carry
+// secrets. An append error fails the auth flow (fail closed).
+func Auditor(l *audit.Log, tenant string) auth.Auditor { return auditor{l: l, tenant: tenant} }
 
 type auditor struct {
 	l      *audit.Log
 	tenant string
 }
 
-func (a auditor) Audit(ctx context.Context, e Event) error {
+func (a auditor) Audit(ctx context.Context, e auth.Event) error {
+	_, err := a.l.Append(ctx, authEntry(a.tenant, e))
+	return err
+}
+
+// authEntry is the audit entry of an auth event: the one place that reads
+// auth's Event fields.
+func authEntry(tenant string, e auth.Event) audit.Entry {
 	ev := audit.Entry{
-		Tenant:     a.tenant,
+		Tenant:     tenant,
 		Actor:      e.Actor,
 		Action:     string(e.Type),
 		TargetType: "user",
@@ -155,6 +169,5 @@ func (a auditor) Audit(ctx context.Context, e Event) error {
 	if e.Reason != "" {
 		ev.Details = map[string]string{"reason": e.Reason}
 	}
-	_, err := a.l.Append(ctx, ev)
-	return err
+	return ev
 }
