@@ -141,7 +141,7 @@ func TestFailClosed(t *testing.T) {
 			clk := newClock(t0)
 			sent := &captureSender{}
 			sealer := newSealer(t)
-			m := mfa.New(fs, sealer, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
+			m := mustNew(t, fs, sealer, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
 
 			// Set up while healthy: a confirmed factor for alice, a
 			// pending one for bob, an emailed code and recovery codes.
@@ -159,7 +159,7 @@ func TestFailClosed(t *testing.T) {
 			case "ALL":
 				fs.fail = nil
 			case "SEALER":
-				m = mfa.New(fs, failingSealer{sealer}, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
+				m = mustNew(t, fs, failingSealer{sealer}, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
 			default:
 				fs.fail[name] = true
 			}
@@ -219,7 +219,7 @@ func TestShortSecretNeverVerifies(t *testing.T) {
 	ctx := context.Background()
 	for _, secret := range [][]byte{nil, []byte("short")} {
 		f, _ := enrolled(t, mfa.Config{})
-		m := mfa.New(f.store, shortSecretSealer{newSealer(t), secret}, mfa.Config{Now: f.clock.Now})
+		m := mustNew(t, f.store, shortSecretSealer{newSealer(t), secret}, mfa.Config{Now: f.clock.Now})
 		code, err := mfa.Code(secret, mfa.SHA1, 6, 30*time.Second, f.clock.Now())
 		require.NoError(t, err)
 		err = m.VerifyTOTP(ctx, "alice", code)

@@ -90,6 +90,6 @@ func (m *Manager) putPending(ctx context.Context, userID string, secret []byte, 
 		}
 		return storeErr("store enrollment", err)
 	}
-	m.emit(ctx, Event{Type: EventEnroll, Factor: FactorTOTP, UserID: userID, Time: now})
+	m.emit(ctx, Event{Type: EventEnrolled, Factor: FactorTOTP, UserID: userID, Time: now})
 	return nil
 }

@@ -102,16 +102,17 @@ func (p Purpose) valid() bool { return purposeRE.MatchString(string(p)) }
 // EventType is what an [Event] reports.
 type EventType string
 
-// Event types.
+// Event types, the values of [Event.Type]: "mfa." and a verb, as in every
+// Bulwark package's hook.
 const (
-	EventEnroll  EventType = "enroll"  // TOTP or emailed-code enrollment started; recovery codes (re)generated
-	EventConfirm EventType = "confirm" // TOTP or emailed-code enrollment confirmed with a valid code
-	EventRemove  EventType = "remove"  // factor removed
-	EventSent    EventType = "sent"    // emailed code sent
-	EventSuccess EventType = "success" // a code verified
-	EventFailure EventType = "failure" // a code was refused (see Reason)
-	EventLockout EventType = "lockout" // too many failures: factor locked or code invalidated
-	EventReplay  EventType = "replay"  // a valid but already used code or time step
+	EventEnrolled  EventType = "mfa.enrolled"  // TOTP or emailed-code enrollment started; recovery codes (re)generated
+	EventConfirmed EventType = "mfa.confirmed" // TOTP or emailed-code enrollment confirmed with a valid code
+	EventRemoved   EventType = "mfa.removed"   // factor removed
+	EventCodeSent  EventType = "mfa.code_sent" // emailed code sent
+	EventVerified  EventType = "mfa.verified"  // a code verified
+	EventFailed    EventType = "mfa.failed"    // a code was refused (see Reason)
+	EventLocked    EventType = "mfa.locked"    // too many failures: factor locked or code invalidated
+	EventReplayed  EventType = "mfa.replayed"  // a valid but already used code or time step
 )
 
 // Event is reported to Config.Hook. It never carries a code, a secret or a
@@ -184,7 +185,7 @@ type Config struct {
 	// again, so this is a rate limit (at most 480 guesses a day at the
 	// defaults), not the absolute cap of NIST SP 800-63B section 5.2.2 (no
 	// more than 100 consecutive failures on an account): a host that needs
-	// that cap counts EventLockout events and disables the factor.
+	// that cap counts EventLocked events and disables the factor.
 	MaxAttempts int
 	// LockoutDuration is how long a locked factor stays locked. Default 15
 	// minutes.
@@ -241,9 +242,9 @@ const (
 	maxUserIDLen         = 256
 )
 
-// withDefaults fills in defaults and panics on settings that are
-// programming errors.
-func (c Config) withDefaults() Config {
+// withDefaults fills in the defaults, in this one place, and rejects
+// invalid settings.
+func (c Config) withDefaults() (Config, error) {
 	if c.Issuer == "" {
 		c.Issuer = defaultIssuer
 	}
@@ -300,26 +301,26 @@ func (c Config) withDefaults() Config {
 	}
 	switch {
 	case !c.TOTPAlgorithm.valid():
-		panic("mfa: Config.TOTPAlgorithm must be SHA1, SHA256 or SHA512")
+		return c, fmt.Errorf("%w: Config.TOTPAlgorithm must be SHA1, SHA256 or SHA512", errInvalidConfig)
 	case c.TOTPDigits != 6 && c.TOTPDigits != 8:
-		panic("mfa: Config.TOTPDigits must be 6 or 8")
+		return c, fmt.Errorf("%w: Config.TOTPDigits must be 6 or 8", errInvalidConfig)
 	case c.TOTPPeriod < time.Second || c.TOTPPeriod > defaultTOTPPeriod || c.TOTPPeriod%time.Second != 0:
-		panic("mfa: Config.TOTPPeriod must be whole seconds from 1s to 30s")
+		return c, fmt.Errorf("%w: Config.TOTPPeriod must be whole seconds from 1s to 30s", errInvalidConfig)
 	case c.TOTPSkew > 2:
-		panic("mfa: Config.TOTPSkew must be at most 2")
+		return c, fmt.Errorf("%w: Config.TOTPSkew must be at most 2", errInvalidConfig)
 	case c.TOTPSecretBytes < defaultSecretBytes || c.TOTPSecretBytes > maxSecretBytes:
-		panic("mfa: Config.TOTPSecretBytes must be 20 to 64")
+		return c, fmt.Errorf("%w: Config.TOTPSecretBytes must be 20 to 64", errInvalidConfig)
 	case c.CodeDigits < 6 || c.CodeDigits > 8:
-		panic("mfa: Config.CodeDigits must be 6 to 8")
+		return c, fmt.Errorf("%w: Config.CodeDigits must be 6 to 8", errInvalidConfig)
 	case c.CodeTTL < 0 || c.CodeTTL > maxCodeTTL:
-		panic("mfa: Config.CodeTTL must be at most 10 minutes")
+		return c, fmt.Errorf("%w: Config.CodeTTL must be at most 10 minutes", errInvalidConfig)
 	case c.MaxAttempts < 0 || c.CodeMaxAttempts < 0 || c.RecoveryCodes < 0 || c.QRCodeSize < 0 ||
 		c.LockoutDuration < 0 || c.ResendInterval < 0 || c.EnrollTimeout < 0:
-		panic("mfa: negative Config value")
+		return c, fmt.Errorf("%w: negative Config value", errInvalidConfig)
 	case validLabel(c.Issuer) != nil:
-		panic("mfa: Config.Issuer must be printable and contain no ':'")
+		return c, fmt.Errorf("%w: Config.Issuer must be printable and contain no ':'", errInvalidConfig)
 	}
-	return c
+	return c, nil
 }
 
 // Manager enrolls and verifies second factors. It is safe for concurrent
@@ -333,22 +334,29 @@ type Manager struct {
 
 // New returns a Manager over store that seals TOTP secrets with sealer
 // (the sealer is an argument rather than a Config field because there is
-// no safe default for it). A zero cfg means every default. New panics if
-// store or sealer is nil, a [Stores] has a nil part, or cfg holds an
-// invalid setting: all programming errors.
-func New(store Store, sealer Sealer, cfg Config) *Manager {
+// no safe default for it). A zero cfg means every default. New returns an
+// error if store or sealer is nil, a [Stores] has a nil part, or cfg holds
+// an invalid setting.
+func New(store Store, sealer Sealer, cfg Config) (*Manager, error) {
 	if store == nil {
-		panic("mfa: New with a nil Store")
+		return nil, errors.New("mfa: New with a nil Store")
 	}
 	if s, ok := store.(Stores); ok && (s.TOTPStore == nil || s.StepStore == nil ||
 		s.AttemptStore == nil || s.OOBStore == nil || s.RecoveryStore == nil || s.EmailFactorStore == nil) {
-		panic("mfa: New with a Stores that has a nil part")
+		return nil, errors.New("mfa: New with a Stores that has a nil part")
 	}
 	if sealer == nil {
-		panic("mfa: New with a nil Sealer")
+		return nil, errors.New("mfa: New with a nil Sealer")
 	}
-	return &Manager{store: store, sealer: sealer, cfg: cfg.withDefaults()}
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{store: store, sealer: sealer, cfg: c}, nil
 }
+
+// errInvalidConfig prefixes New's configuration errors.
+var errInvalidConfig = errors.New("mfa: invalid setting")
 
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
 
@@ -382,7 +390,7 @@ func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now 
 		return Attempt{}, storeErr("take attempt", err)
 	}
 	if !a.Allowed {
-		m.emit(ctx, Event{Type: EventFailure, Factor: f, UserID: userID, Reason: "locked", LockedUntil: a.LockedUntil, Time: now})
+		m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: "locked", LockedUntil: a.LockedUntil, Time: now})
 		return a, &LockedError{Factor: f, Until: a.LockedUntil}
 	}
 	return a, nil
@@ -392,9 +400,9 @@ func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now 
 // error for the caller: a *LockedError if this attempt used up the limit.
 func (m *Manager) failed(ctx context.Context, userID string, f Factor, reason string, a Attempt, now time.Time) error {
 	if !a.LockedUntil.IsZero() {
-		m.emit(ctx, Event{Type: EventLockout, Factor: f, UserID: userID, Reason: reason, LockedUntil: a.LockedUntil, Time: now})
+		m.emit(ctx, Event{Type: EventLocked, Factor: f, UserID: userID, Reason: reason, LockedUntil: a.LockedUntil, Time: now})
 		return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: f, Until: a.LockedUntil})
 	}
-	m.emit(ctx, Event{Type: EventFailure, Factor: f, UserID: userID, Reason: reason, Remaining: a.Remaining, Time: now})
+	m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: reason, Remaining: a.Remaining, Time: now})
 	return ErrInvalidCode
 }

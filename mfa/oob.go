@@ -129,7 +129,7 @@ func (m *Manager) SendCode(ctx context.Context, userID, address string, purpose 
 		_, _ = m.store.DeleteOOB(context.WithoutCancel(ctx), userID, purpose, rec.ID)
 		return fmt.Errorf("mfa: send code: %w", err)
 	}
-	m.emit(ctx, Event{Type: EventSent, Factor: FactorEmail, UserID: userID, Purpose: purpose, Time: now})
+	m.emit(ctx, Event{Type: EventCodeSent, Factor: FactorEmail, UserID: userID, Purpose: purpose, Time: now})
 	return nil
 }
 
@@ -154,7 +154,7 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 	ev := Event{Factor: FactorEmail, UserID: userID, Purpose: purpose, Time: now}
 	rec, err := m.store.TakeOOBAttempt(ctx, userID, purpose, m.cfg.CodeMaxAttempts, now)
 	if errors.Is(err, ErrNotFound) {
-		ev.Type, ev.Reason = EventFailure, "no_code"
+		ev.Type, ev.Reason = EventFailed, "no_code"
 		m.emit(ctx, ev)
 		return ErrNoCode
 	}
@@ -176,13 +176,13 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 	}
 	if !ok {
 		if !a.LockedUntil.IsZero() {
-			ev.Type, ev.Reason, ev.LockedUntil = EventLockout, "invalid", a.LockedUntil
+			ev.Type, ev.Reason, ev.LockedUntil = EventLocked, "invalid", a.LockedUntil
 			m.emit(ctx, ev)
 			return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: FactorEmail, Until: a.LockedUntil})
 		}
-		ev.Type, ev.Reason, ev.Remaining = EventFailure, "invalid", min(max(m.cfg.CodeMaxAttempts-rec.Attempts, 0), a.Remaining)
+		ev.Type, ev.Reason, ev.Remaining = EventFailed, "invalid", min(max(m.cfg.CodeMaxAttempts-rec.Attempts, 0), a.Remaining)
 		if ev.Remaining == 0 {
-			ev.Type = EventLockout
+			ev.Type = EventLocked
 		}
 		m.emit(ctx, ev)
 		return ErrInvalidCode
@@ -192,14 +192,14 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 		return storeErr("consume code", err)
 	}
 	if !consumed {
-		ev.Type = EventReplay
+		ev.Type = EventReplayed
 		m.emit(ctx, ev)
 		return ErrReplay
 	}
 	if err := m.store.ResetAttempts(ctx, userID, FactorEmail); err != nil {
 		return storeErr("reset attempts", err)
 	}
-	ev.Type = EventSuccess
+	ev.Type = EventVerified
 	m.emit(ctx, ev)
 	return nil
 }

@@ -63,10 +63,10 @@ func hotp(mac hash.Hash, counter uint64, digits int) uint32 {
 	return v % pow10[digits]
 }
 
-// Code computes the TOTP code for a raw secret at time t, as an
-// authenticator app would. Hosts rarely need it; tests and tools do.
-// digits must be 6 or 8 and period whole seconds of at least 1 s.
-func Code(secret []byte, alg Algorithm, digits int, period time.Duration, t time.Time) (string, error) {
+// code computes the TOTP code for a raw secret at time t, as an
+// authenticator app would (mfatest.Code is the public copy for tests and
+// tools). digits must be 6 or 8 and period whole seconds of at least 1 s.
+func code(secret []byte, alg Algorithm, digits int, period time.Duration, t time.Time) (string, error) {
 	if !alg.valid() || (digits != 6 && digits != 8) || period < time.Second || period%time.Second != 0 || t.Unix() < 0 {
 		return "", ErrInvalidInput
 	}
@@ -322,11 +322,11 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 		return storeErr("mark step", err)
 	}
 	if !fresh {
-		m.emit(ctx, Event{Type: EventReplay, Factor: FactorTOTP, UserID: userID, Remaining: a.Remaining, Time: now})
+		m.emit(ctx, Event{Type: EventReplayed, Factor: FactorTOTP, UserID: userID, Remaining: a.Remaining, Time: now})
 		if !a.LockedUntil.IsZero() {
 			// This replay used the last attempt and locked the factor:
 			// report the lock as a wrong code's would be, not silently.
-			m.emit(ctx, Event{Type: EventLockout, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.LockedUntil, Time: now})
+			m.emit(ctx, Event{Type: EventLocked, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.LockedUntil, Time: now})
 			return fmt.Errorf("%w (%w)", ErrReplay, &LockedError{Factor: FactorTOTP, Until: a.LockedUntil})
 		}
 		return ErrReplay
@@ -342,9 +342,9 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 	if err := m.store.ResetAttempts(ctx, userID, FactorTOTP); err != nil {
 		return storeErr("reset attempts", err)
 	}
-	typ := EventSuccess
+	typ := EventVerified
 	if confirm {
-		typ = EventConfirm
+		typ = EventConfirmed
 	}
 	m.emit(ctx, Event{Type: typ, Factor: FactorTOTP, UserID: userID, Time: now})
 	return nil
@@ -366,7 +366,7 @@ func (m *Manager) RemoveTOTP(ctx context.Context, userID string) error {
 	if err := m.store.ResetAttempts(ctx, userID, FactorTOTP); err != nil {
 		return storeErr("reset attempts", err)
 	}
-	m.emit(ctx, Event{Type: EventRemove, Factor: FactorTOTP, UserID: userID})
+	m.emit(ctx, Event{Type: EventRemoved, Factor: FactorTOTP, UserID: userID})
 	return nil
 }
 

@@ -9,8 +9,8 @@
 //	}
 //
 // Stores that implement only some interfaces (redisstore keeps codes,
-// step marks and attempt counters) run [RunSteps], [RunAttempts] and
-// [RunOOB] alone. The suite uses only the standard library.
+// step marks and attempt counters) run [runSteps], [runAttempts] and
+// [runOOB] alone. The suite uses only the standard library.
 package mfatest
 
 import (
@@ -32,13 +32,13 @@ var base = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
 
 // Run runs every part of the suite against stores made by newStore.
 func Run(t *testing.T, newStore func(t *testing.T) mfa.Store) {
-	t.Run("TOTP", func(t *testing.T) { RunTOTP(t, func(t *testing.T) mfa.TOTPStore { return newStore(t) }) })
-	t.Run("Steps", func(t *testing.T) { RunSteps(t, func(t *testing.T) mfa.StepStore { return newStore(t) }) })
-	t.Run("Attempts", func(t *testing.T) { RunAttempts(t, func(t *testing.T) mfa.AttemptStore { return newStore(t) }) })
-	t.Run("OOB", func(t *testing.T) { RunOOB(t, func(t *testing.T) mfa.OOBStore { return newStore(t) }) })
-	t.Run("Recovery", func(t *testing.T) { RunRecovery(t, func(t *testing.T) mfa.RecoveryStore { return newStore(t) }) })
+	t.Run("TOTP", func(t *testing.T) { runTOTP(t, func(t *testing.T) mfa.TOTPStore { return newStore(t) }) })
+	t.Run("Steps", func(t *testing.T) { runSteps(t, func(t *testing.T) mfa.StepStore { return newStore(t) }) })
+	t.Run("Attempts", func(t *testing.T) { runAttempts(t, func(t *testing.T) mfa.AttemptStore { return newStore(t) }) })
+	t.Run("OOB", func(t *testing.T) { runOOB(t, func(t *testing.T) mfa.OOBStore { return newStore(t) }) })
+	t.Run("Recovery", func(t *testing.T) { runRecovery(t, func(t *testing.T) mfa.RecoveryStore { return newStore(t) }) })
 	t.Run("EmailFactor", func(t *testing.T) {
-		RunEmailFactor(t, func(t *testing.T) mfa.EmailFactorStore { return newStore(t) })
+		runEmailFactor(t, func(t *testing.T) mfa.EmailFactorStore { return newStore(t) })
 	})
 }
 
@@ -88,8 +88,8 @@ func concurrently(t *testing.T, n int, f func() (bool, error)) int {
 	return int(wins.Load())
 }
 
-// RunTOTP checks a [mfa.TOTPStore].
-func RunTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
+// runTOTP checks a [mfa.TOTPStore].
+func runTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 	t.Run("GetMissing", func(t *testing.T) {
 		s := newStore(t)
 		if _, err := s.GetTOTP(ctx(), "nobody"); !errors.Is(err, mfa.ErrNotFound) {
@@ -157,8 +157,8 @@ func RunTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 	})
 }
 
-// RunSteps checks a [mfa.StepStore].
-func RunSteps(t *testing.T, newStore func(t *testing.T) mfa.StepStore) {
+// runSteps checks a [mfa.StepStore].
+func runSteps(t *testing.T, newStore func(t *testing.T) mfa.StepStore) {
 	t.Run("Monotonic", func(t *testing.T) {
 		s := newStore(t)
 		keep := 2 * time.Minute
@@ -185,8 +185,8 @@ func RunSteps(t *testing.T, newStore func(t *testing.T) mfa.StepStore) {
 	})
 }
 
-// RunAttempts checks a [mfa.AttemptStore].
-func RunAttempts(t *testing.T, newStore func(t *testing.T) mfa.AttemptStore) {
+// runAttempts checks a [mfa.AttemptStore].
+func runAttempts(t *testing.T, newStore func(t *testing.T) mfa.AttemptStore) {
 	p := mfa.AttemptPolicy{Limit: 3, Lockout: 10 * time.Minute}
 	t.Run("LockAndExpire", func(t *testing.T) {
 		s := newStore(t)
@@ -259,8 +259,8 @@ func oobRec(user string, purpose mfa.Purpose, id string, sent time.Time) mfa.OOB
 	}
 }
 
-// RunOOB checks a [mfa.OOBStore].
-func RunOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
+// runOOB checks a [mfa.OOBStore].
+func runOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
 	const resend = time.Minute
 	t.Run("RoundTrip", func(t *testing.T) {
 		s := newStore(t)
@@ -381,8 +381,8 @@ func hashes(prefix string, n int) [][]byte {
 	return out
 }
 
-// RunRecovery checks a [mfa.RecoveryStore].
-func RunRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
+// runRecovery checks a [mfa.RecoveryStore].
+func runRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
 	t.Run("UseAndReplace", func(t *testing.T) {
 		s := newStore(t)
 		if n, err := s.CountRecoveryCodes(ctx(), "alice"); n != 0 || err != nil {
@@ -459,8 +459,8 @@ func RunRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
 	})
 }
 
-// RunEmailFactor checks a [mfa.EmailFactorStore].
-func RunEmailFactor(t *testing.T, newStore func(t *testing.T) mfa.EmailFactorStore) {
+// runEmailFactor checks a [mfa.EmailFactorStore].
+func runEmailFactor(t *testing.T, newStore func(t *testing.T) mfa.EmailFactorStore) {
 	t.Run("EnableGetDisable", func(t *testing.T) {
 		s := newStore(t)
 		if _, err := s.EmailFactor(ctx(), "alice"); !errors.Is(err, mfa.ErrNotFound) {

@@ -155,7 +155,9 @@ func TestTOTPReplayAfterVolatileRestart(t *testing.T) {
 	cfg := mfa.Config{Now: func() time.Time { return now }, MaxAttempts: 100}
 	manager := func(st *redisstore.Store) *mfa.Manager {
 		r := st.MFA()
-		return mfa.New(mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, AttemptStore: r, OOBStore: r}, sealer, cfg)
+		m, err := mfa.New(mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, AttemptStore: r, OOBStore: r}, sealer, cfg)
+		require.NoError(t, err)
+		return m
 	}
 	// Enrol with a store that opted out (the enrollment itself lives in
 	// the durable store), then verify through one that did not.
@@ -164,10 +166,10 @@ func TestTOTPReplayAfterVolatileRestart(t *testing.T) {
 	require.NoError(t, err)
 	k, err := mfa.ParseKeyURI(e.URI)
 	require.NoError(t, err)
-	prev, err := mfa.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now.Add(-k.Period))
+	prev, err := mfatest.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now.Add(-k.Period))
 	require.NoError(t, err)
 	require.NoError(t, setup.ConfirmTOTP(ctx, "alice", prev))
-	code, err := mfa.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now)
+	code, err := mfatest.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now)
 	require.NoError(t, err)
 
 	m := manager(redisstore.New(c, "p:"))
