@@ -359,7 +359,7 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 
 	// A code sent for another purpose (an email change, an account
 	// recovery) is not a login factor.
-	for _, p := range []mfa.Purpose{mfa.PurposeEmailChange, mfa.PurposeRecovery} {
+	for _, p := range []mfa.Purpose{mfa.Purpose("email_change"), mfa.Purpose("recovery")} {
 		require.NoError(t, m.SendCode(ctx, "u-mail", "u@example.com", p))
 		_, err := f.VerifyMFA(ctx, "u-mail", sent["u@example.com"])
 		require.Error(t, err, "a %s code passed as a login factor", p)

@@ -27,7 +27,7 @@
 // [Manager.ImportTOTP] takes an existing key instead (from [ParseKeyURI],
 // when moving factors from another system): bounded (160 to 512-bit
 // secret, SHA1/SHA256/SHA512, 6 or 8 digits, 1 to 30 s period; a
-// [*KeyError] otherwise), sealed the same way, and pending until
+// [ErrInvalidKey] otherwise), sealed the same way, and pending until
 // [Manager.ConfirmTOTP] sees a code from it.
 //
 // [Manager.VerifyTOTP] accepts the code of the current 30 s step and of one
@@ -69,7 +69,7 @@
 // Emailed codes are a second factor only for a user who turned them on:
 // [Manager.StartEmailFactor] mails a code of purpose [PurposeEmailFactor]
 // and [Manager.ConfirmEmailFactor] records the choice in the
-// [EmailFactorStore] ([Status].Email; [Manager.RemoveEmailFactor] turns it
+// [EmailFactorStore] ([Status].Email; [Manager.Remove] turns it
 // off). At sign-in, [Manager.SendLoginCode] and [Manager.VerifyLoginCode]
 // refuse ([ErrNotEnrolled]) for everyone else, so whoever reads a TOTP
 // user's mailbox (which also gets the password-reset link) never passes

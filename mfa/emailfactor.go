@@ -55,26 +55,6 @@ func (m *Manager) ConfirmEmailFactor(ctx context.Context, userID, code string) e
 	return nil
 }
 
-// RemoveEmailFactor turns emailed codes off for userID and forgets their
-// attempt counter. It returns [ErrNotEnrolled] if they were off. Callers
-// should re-authenticate the user first (ASVS 6.4.4).
-func (m *Manager) RemoveEmailFactor(ctx context.Context, userID string) error {
-	if err := validUserID(userID); err != nil {
-		return err
-	}
-	if err := m.store.DisableEmailFactor(ctx, userID); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ErrNotEnrolled
-		}
-		return storeErr("disable email factor", err)
-	}
-	if err := m.store.ResetAttempts(ctx, userID, FactorEmail); err != nil {
-		return storeErr("reset attempts", err)
-	}
-	m.emit(ctx, Event{Type: EventRemoved, Factor: FactorEmail, UserID: userID})
-	return nil
-}
-
 // SendLoginCode mails a sign-in code ([PurposeLogin]) to address, only if
 // userID turned emailed codes on; otherwise it returns [ErrNotEnrolled]
 // and sends nothing. Other errors are those of [Manager.SendCode].

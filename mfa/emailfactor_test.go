@@ -54,9 +54,9 @@ func TestEmailFactorEnrolment(t *testing.T) {
 	require.False(t, st.Email, "per user")
 
 	// Off again.
-	require.NoError(t, f.m.RemoveEmailFactor(ctx, "alice"))
+	require.NoError(t, f.m.Remove(ctx, "alice", mfa.FactorEmail))
 	require.Equal(t, mfa.EventRemoved, f.ev.last().Type)
-	require.ErrorIs(t, f.m.RemoveEmailFactor(ctx, "alice"), mfa.ErrNotEnrolled)
+	require.ErrorIs(t, f.m.Remove(ctx, "alice", mfa.FactorEmail), mfa.ErrNotEnrolled)
 	f.clock.Add(2 * time.Minute)
 	require.ErrorIs(t, f.m.SendLoginCode(ctx, "alice", "alice@example.com"), mfa.ErrNotEnrolled)
 	f.ev.requireNoSecret(t, confirm, login)
@@ -136,7 +136,7 @@ func TestEmailFactorWritesFailClosed(t *testing.T) {
 
 	require.NoError(t, good.SendCode(ctx, "alice", "a@example.com", mfa.PurposeEmailFactor))
 	require.NoError(t, good.ConfirmEmailFactor(ctx, "alice", sent.lastCode(t)))
-	require.ErrorIs(t, broken.RemoveEmailFactor(ctx, "alice"), errStore)
+	require.ErrorIs(t, broken.Remove(ctx, "alice", mfa.FactorEmail), errStore)
 	st, err = good.Status(ctx, "alice")
 	require.NoError(t, err)
 	require.True(t, st.Email, "still on, as the error said")

@@ -8,4 +8,6 @@ var (
 	ParseRecoveryCode = parseRecoveryCode
 	RandomDigits      = randomDigits
 	Code              = code
+
+	ErrNoSTARTTLS = errNoSTARTTLS
 )

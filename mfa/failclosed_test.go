@@ -193,8 +193,8 @@ func TestFailClosed(t *testing.T) {
 				require.Error(t, err, "GenerateRecoveryCodes")
 				_, err = m.Status(ctx, "alice")
 				require.Error(t, err, "Status")
-				require.Error(t, m.RemoveTOTP(ctx, "alice"), "RemoveTOTP")
-				require.Error(t, m.RemoveRecoveryCodes(ctx, "alice"), "RemoveRecoveryCodes")
+				require.Error(t, m.Remove(ctx, "alice", mfa.FactorTOTP), "Remove TOTP")
+				require.Error(t, m.Remove(ctx, "alice", mfa.FactorRecovery), "Remove recovery")
 			}
 		})
 	}

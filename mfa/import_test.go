@@ -74,9 +74,7 @@ func TestImportTOTPRules(t *testing.T) {
 		c.mod(&k)
 		_, err := f.m.ImportTOTP(ctx, "alice", k)
 		require.ErrorIs(t, err, mfa.ErrInvalidKey, c.param)
-		var ke *mfa.KeyError
-		require.ErrorAs(t, err, &ke)
-		require.Equal(t, c.param, ke.Param)
+		require.Contains(t, err.Error(), ": "+c.param+": ")
 		_, gerr := f.store.GetTOTP(ctx, "alice")
 		require.ErrorIs(t, gerr, mfa.ErrNotFound, "nothing stored for a refused key")
 	}
@@ -90,7 +88,7 @@ func TestImportTOTPRules(t *testing.T) {
 	require.NoError(t, err)
 	rec, err := f.store.GetTOTP(ctx, "alice")
 	require.NoError(t, err)
-	require.True(t, rec.Pending())
+	require.True(t, rec.ConfirmedAt.IsZero())
 	require.NotContains(t, string(rec.Secret), string(good.Secret), "the secret is stored sealed")
 	require.Equal(t, mfa.EventEnrolled, f.ev.last().Type)
 	f.ev.requireNoSecret(t, string(good.Secret), b32(good.Secret))

@@ -32,7 +32,7 @@ var (
 	// confirmed factor ([Manager.VerifyTOTP]) or no pending enrollment
 	// ([Manager.ConfirmTOTP]; also when it timed out), and by
 	// [Manager.SendLoginCode], [Manager.VerifyLoginCode] and
-	// [Manager.RemoveEmailFactor] when emailed codes are not on.
+	// [Manager.Remove] when the factor is not on.
 	ErrNotEnrolled = errors.New("mfa: not enrolled")
 	// ErrInvalidCode is returned when a code is wrong or malformed.
 	ErrInvalidCode = errors.New("mfa: invalid code")
@@ -85,11 +85,11 @@ const (
 // characters from [a-z0-9_.-].
 type Purpose string
 
-// Common purposes.
+// Purposes mfa itself uses; hosts name their own (for example
+// "email_change" to confirm a new address).
 const (
-	PurposeLogin       Purpose = "login"
-	PurposeEmailChange Purpose = "email_change"
-	PurposeRecovery    Purpose = "recovery"
+	// PurposeLogin is the sign-in code of [Manager.SendLoginCode].
+	PurposeLogin Purpose = "login"
 	// PurposeEmailFactor is the code that confirms an address before
 	// emailed codes become a second factor ([Manager.StartEmailFactor]).
 	PurposeEmailFactor Purpose = "email_factor"
@@ -405,4 +405,49 @@ func (m *Manager) failed(ctx context.Context, userID string, f Factor, reason st
 	}
 	m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: reason, Remaining: a.Remaining, Time: now})
 	return ErrInvalidCode
+}
+
+// Remove removes one of the user's factors: [FactorTOTP] (an enrollment,
+// pending or confirmed, and its attempt counter; [ErrNotEnrolled] if there
+// is none), [FactorEmail] (turns emailed codes off and forgets their
+// attempt counter; [ErrNotEnrolled] if they were off) or [FactorRecovery]
+// (deletes the recovery codes; nil if there were none). Any other factor is
+// [ErrInvalidInput]. Callers should re-authenticate the user first (ASVS
+// 6.4.4).
+func (m *Manager) Remove(ctx context.Context, userID string, f Factor) error {
+	if err := validUserID(userID); err != nil {
+		return err
+	}
+	var err error
+	switch f {
+	case FactorTOTP:
+		err = m.store.DeleteTOTP(ctx, userID)
+	case FactorEmail:
+		err = m.store.DisableEmailFactor(ctx, userID)
+	case FactorRecovery:
+		err = m.store.ReplaceRecoveryCodes(ctx, userID, nil, m.now())
+	default:
+		return fmt.Errorf("%w: factor %q", ErrInvalidInput, f)
+	}
+	if errors.Is(err, ErrNotFound) && f != FactorRecovery {
+		return ErrNotEnrolled
+	}
+	if err != nil {
+		return storeErr("remove "+string(f), err)
+	}
+	if f != FactorRecovery {
+		if err := m.resetAttempts(ctx, userID, f); err != nil {
+			return err
+		}
+	}
+	m.emit(ctx, Event{Type: EventRemoved, Factor: f, UserID: userID})
+	return nil
+}
+
+// resetAttempts forgets the attempts and any lock of a factor.
+func (m *Manager) resetAttempts(ctx context.Context, userID string, f Factor) error {
+	if err := m.store.ResetAttempts(ctx, userID, f); err != nil {
+		return storeErr("reset attempts", err)
+	}
+	return nil
 }

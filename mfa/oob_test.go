@@ -34,7 +34,7 @@ func TestEmailedCode(t *testing.T) {
 	require.Len(t, rec.Hash, 32)
 
 	// Bound to account and purpose.
-	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeEmailChange, code), mfa.ErrNoCode)
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.Purpose("email_change"), code), mfa.ErrNoCode)
 	require.ErrorIs(t, f.m.VerifyCode(ctx, "bob", mfa.PurposeLogin, code), mfa.ErrNoCode)
 
 	require.NoError(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, " "+code+" "))
@@ -90,7 +90,7 @@ func TestEmailedCodeResend(t *testing.T) {
 	first := f.sent.lastCode(t)
 	f.clock.Add(59 * time.Second)
 	require.ErrorIs(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin), mfa.ErrThrottled)
-	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeEmailChange))
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.Purpose("email_change")))
 	f.clock.Add(time.Second)
 	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
 	second := f.sent.lastCode(t)

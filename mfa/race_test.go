@@ -114,5 +114,5 @@ func TestConcurrentEnrollAndImport(t *testing.T) {
 	require.Equal(t, 1, confirmed, "of %d secrets handed out, exactly one is the stored one", len(secrets))
 	st, err := f.m.Status(ctx, "alice")
 	require.NoError(t, err)
-	require.Equal(t, mfa.TOTPActive, st.TOTP)
+	require.True(t, st.TOTP)
 }

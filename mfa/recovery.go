@@ -148,15 +148,3 @@ func (m *Manager) UseRecoveryCode(ctx context.Context, userID, code string) (rem
 	m.emit(ctx, ev)
 	return n, nil
 }
-
-// RemoveRecoveryCodes deletes the user's recovery codes.
-func (m *Manager) RemoveRecoveryCodes(ctx context.Context, userID string) error {
-	if err := validUserID(userID); err != nil {
-		return err
-	}
-	if err := m.store.ReplaceRecoveryCodes(ctx, userID, nil, m.now()); err != nil {
-		return storeErr("remove recovery codes", err)
-	}
-	m.emit(ctx, Event{Type: EventRemoved, Factor: FactorRecovery, UserID: userID})
-	return nil
-}

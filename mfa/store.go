@@ -27,11 +27,11 @@ type TOTPRecord struct {
 	Digits      int           // 6 or 8
 	Period      time.Duration // step length, whole seconds
 	CreatedAt   time.Time     // when the enrollment started
-	ConfirmedAt time.Time     // zero while pending
+	ConfirmedAt time.Time     // zero while pending (awaiting its first valid code)
 }
 
-// Pending reports whether the enrollment still awaits its first valid code.
-func (r TOTPRecord) Pending() bool { return r.ConfirmedAt.IsZero() }
+// pending reports whether the enrollment still awaits its first valid code.
+func (r TOTPRecord) pending() bool { return r.ConfirmedAt.IsZero() }
 
 // TOTPStore keeps at most one TOTP enrollment per user.
 type TOTPStore interface {

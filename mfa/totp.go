@@ -173,7 +173,7 @@ func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
 		return nil, storeErr("get TOTP", err)
-	case !rec.Pending():
+	case !rec.pending():
 		return nil, ErrAlreadyEnrolled
 	case now.Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
 		// Still pending: show the same secret again, so that an app that
@@ -261,7 +261,7 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 		return ErrNotEnrolled
 	case err != nil:
 		return storeErr("get TOTP", err)
-	case rec.Pending() != confirm:
+	case rec.pending() != confirm:
 		return ErrNotEnrolled
 	case confirm && !now.Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
 		return ErrNotEnrolled
@@ -350,45 +350,16 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 	return nil
 }
 
-// RemoveTOTP removes the user's TOTP factor, pending or confirmed, and
-// its attempt counter. It returns [ErrNotEnrolled] if there is none.
-// Callers should re-authenticate the user first (ASVS 6.4.4).
-func (m *Manager) RemoveTOTP(ctx context.Context, userID string) error {
-	if err := validUserID(userID); err != nil {
-		return err
-	}
-	if err := m.store.DeleteTOTP(ctx, userID); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ErrNotEnrolled
-		}
-		return storeErr("delete TOTP", err)
-	}
-	if err := m.store.ResetAttempts(ctx, userID, FactorTOTP); err != nil {
-		return storeErr("reset attempts", err)
-	}
-	m.emit(ctx, Event{Type: EventRemoved, Factor: FactorTOTP, UserID: userID})
-	return nil
-}
-
-// TOTPState is the state of a user's TOTP factor.
-type TOTPState int
-
-// TOTP states.
-const (
-	TOTPNone TOTPState = iota
-	TOTPPending
-	TOTPActive
-)
-
 // Status summarizes a user's second factors.
 type Status struct {
-	TOTP          TOTPState
+	TOTP          bool // an authenticator app is on (confirmed with a code)
+	TOTPPending   bool // an enrollment awaits its first code (within EnrollTimeout)
 	Email         bool // emailed codes turned on ([Manager.ConfirmEmailFactor])
 	RecoveryCodes int  // unused recovery codes
 }
 
 // Status reports which factors the user has. A pending enrollment past
-// EnrollTimeout reads as TOTPNone.
+// EnrollTimeout reads as no TOTP factor at all.
 func (m *Manager) Status(ctx context.Context, userID string) (Status, error) {
 	if err := validUserID(userID); err != nil {
 		return Status{}, err
@@ -399,10 +370,10 @@ func (m *Manager) Status(ctx context.Context, userID string) (Status, error) {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
 		return Status{}, storeErr("get TOTP", err)
-	case !rec.Pending():
-		st.TOTP = TOTPActive
+	case !rec.pending():
+		st.TOTP = true
 	case m.now().Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
-		st.TOTP = TOTPPending
+		st.TOTPPending = true
 	}
 	if st.Email, err = m.emailFactorOn(ctx, userID); err != nil {
 		return Status{}, err

@@ -109,7 +109,7 @@ func runTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 			t.Fatal(err)
 		}
 		got, err := s.GetTOTP(ctx(), "alice")
-		if err != nil || !sameTOTP(got, a) || !got.Pending() {
+		if err != nil || !sameTOTP(got, a) || !got.ConfirmedAt.IsZero() {
 			t.Fatalf("GetTOTP = %+v, %v; want %+v", got, err, a)
 		}
 		// A second pending enrollment replaces the first.
@@ -129,7 +129,7 @@ func runTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 			t.Fatal(err)
 		}
 		got, _ = s.GetTOTP(ctx(), "alice")
-		if got.Pending() || !got.ConfirmedAt.Equal(at) {
+		if got.ConfirmedAt.IsZero() || !got.ConfirmedAt.Equal(at) {
 			t.Fatalf("after confirm ConfirmedAt = %v, want %v", got.ConfirmedAt, at)
 		}
 		if err := s.ConfirmTOTP(ctx(), "alice", "id-2", at); !errors.Is(err, mfa.ErrNotFound) {
@@ -138,7 +138,7 @@ func runTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 		if err := s.PutPendingTOTP(ctx(), totpRec("alice", "id-3")); !errors.Is(err, mfa.ErrAlreadyEnrolled) {
 			t.Fatalf("PutPendingTOTP over confirmed = %v, want ErrAlreadyEnrolled", err)
 		}
-		if got, _ := s.GetTOTP(ctx(), "alice"); got.ID != "id-2" || got.Pending() {
+		if got, _ := s.GetTOTP(ctx(), "alice"); got.ID != "id-2" || got.ConfirmedAt.IsZero() {
 			t.Fatalf("confirmed enrollment changed: %+v", got)
 		}
 		// Users are independent.
@@ -282,7 +282,7 @@ func runOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
 			}
 		}
 		// Bound to its purpose and user.
-		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeEmailChange, 5, base); !errors.Is(err, mfa.ErrNotFound) {
+		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.Purpose("email_change"), 5, base); !errors.Is(err, mfa.ErrNotFound) {
 			t.Fatalf("other purpose = %v, want ErrNotFound", err)
 		}
 		if _, err := s.TakeOOBAttempt(ctx(), "bob", mfa.PurposeLogin, 5, base); !errors.Is(err, mfa.ErrNotFound) {
@@ -301,7 +301,7 @@ func runOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
 		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c2", base.Add(resend-time.Second)), resend); !errors.Is(err, mfa.ErrThrottled) {
 			t.Fatalf("early resend = %v, want ErrThrottled", err)
 		}
-		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeEmailChange, "c3", base), resend); err != nil {
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.Purpose("email_change"), "c3", base), resend); err != nil {
 			t.Fatalf("other purpose throttled: %v", err)
 		}
 		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c4", base.Add(resend)), resend); err != nil {

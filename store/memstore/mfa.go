@@ -55,7 +55,7 @@ func NewMFAStore() *MFAStore {
 func (s *MFAStore) PutPendingTOTP(_ context.Context, rec mfa.TOTPRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.totp[rec.UserID]; ok && !old.Pending() {
+	if old, ok := s.totp[rec.UserID]; ok && !old.ConfirmedAt.IsZero() {
 		return mfa.ErrAlreadyEnrolled
 	}
 	rec.Secret = slices.Clone(rec.Secret)
@@ -80,7 +80,7 @@ func (s *MFAStore) ConfirmTOTP(_ context.Context, userID, id string, at time.Tim
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.totp[userID]
-	if !ok || rec.ID != id || !rec.Pending() {
+	if !ok || rec.ID != id || !rec.ConfirmedAt.IsZero() {
 		return mfa.ErrNotFound
 	}
 	rec.ConfirmedAt = at
