@@ -14,7 +14,9 @@ import (
 var ErrInvalidKey = errors.New("mfa: unusable TOTP key")
 
 // keyErr reports which parameter of a key is out of bounds.
-func keyErr(param, reason string) error { return fmt.Errorf("%w: %s: %s", ErrInvalidKey, param, reason) }
+func keyErr(param, reason string) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidKey, param, reason)
+}
 
 // validKey checks an imported key against the bounds every stored factor
 // keeps: a secret of 160 to 512 bits (RFC 4226 section 4 asks for at least

@@ -86,7 +86,9 @@ func uriEscape(s string) string {
 // issuer prefix. Inputs over 4096 bytes are refused unread. Every failure
 // is [ErrInvalidKey]; the error never contains the secret.
 func ParseKeyURI(s string) (KeyURI, error) {
-	bad := func(why string) (KeyURI, error) { return KeyURI{}, fmt.Errorf("%w: malformed otpauth URI: %s", ErrInvalidKey, why) }
+	bad := func(why string) (KeyURI, error) {
+		return KeyURI{}, fmt.Errorf("%w: malformed otpauth URI: %s", ErrInvalidKey, why)
+	}
 	if len(s) > maxURILen {
 		return bad("too long")
 	}
