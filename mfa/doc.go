@@ -108,11 +108,13 @@
 // # Stores and concurrency
 //
 // The store is split by concern ([TOTPStore], [StepStore],
-// [AttemptStore], [OOBStore], [RecoveryStore]); [Stores] combines parts
-// from different back ends, for example SQL for enrollments and recovery
-// codes with Redis for step marks, attempt counters and emailed codes. The
-// conformance suite mfa/mfatest checks an implementation, including its
-// atomicity under concurrency. A Manager is safe for concurrent use, and
+// [CounterStore], [OOBStore], [RecoveryStore], [EmailFactorStore]);
+// [Stores] combines parts from different back ends, for example SQL for
+// enrollments and recovery codes with Redis for step marks, counters and
+// emailed codes. Attempt limits and locks are computed here, in Go, over
+// the store's plain counters (see Config.MaxAttempts), so no back end
+// carries lockout rules of its own. The conformance suite mfa/mfatest
+// checks an implementation, including its atomicity under concurrency. A Manager is safe for concurrent use, and
 // any number of Managers may share one store.
 //
 // # Errors
@@ -121,6 +123,6 @@
 // [ErrLocked], [ErrNoCode], ...) for outcomes the caller shows to the
 // user; any other error is a system failure (store, sealer, sender or
 // randomness) and always means "denied". Errors never contain codes or
-// secrets. Invalid Config values and nil dependencies given to [New] are
-// programming errors and panic.
+// secrets. [New] returns an error for invalid Config values and nil
+// dependencies.
 package mfa

@@ -185,7 +185,10 @@ type Config struct {
 	// again, so this is a rate limit (at most 480 guesses a day at the
 	// defaults), not the absolute cap of NIST SP 800-63B section 5.2.2 (no
 	// more than 100 consecutive failures on an account): a host that needs
-	// that cap counts EventLocked events and disables the factor.
+	// that cap counts EventLocked events and disables the factor. Wrong
+	// codes that lead to no lock are forgotten 24 hours after the first of
+	// them. The counting is done here over the store's [CounterStore], so
+	// every back end applies the same rule.
 	MaxAttempts int
 	// LockoutDuration is how long a locked factor stays locked. Default 15
 	// minutes.
@@ -342,7 +345,7 @@ func New(store Store, sealer Sealer, cfg Config) (*Manager, error) {
 		return nil, errors.New("mfa: New with a nil Store")
 	}
 	if s, ok := store.(Stores); ok && (s.TOTPStore == nil || s.StepStore == nil ||
-		s.AttemptStore == nil || s.OOBStore == nil || s.RecoveryStore == nil || s.EmailFactorStore == nil) {
+		s.CounterStore == nil || s.OOBStore == nil || s.RecoveryStore == nil || s.EmailFactorStore == nil) {
 		return nil, errors.New("mfa: New with a Stores that has a nil part")
 	}
 	if sealer == nil {
@@ -382,28 +385,98 @@ func storeErr(op string, err error) error {
 	return fmt.Errorf("mfa: %s: %w", op, err)
 }
 
-// takeAttempt takes one attempt for a factor with the configured policy.
-// It returns a *LockedError if the factor is locked.
-func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now time.Time) (Attempt, error) {
-	a, err := m.store.TakeAttempt(ctx, userID, f, AttemptPolicy{Limit: m.cfg.MaxAttempts, Lockout: m.cfg.LockoutDuration}, now)
+// attempt is the outcome of takeAttempt for an allowed attempt.
+type attempt struct {
+	// remaining is how many further attempts are allowed before the lock.
+	remaining int
+	// lockedUntil is set when this was the last allowed attempt: it locked
+	// the factor in advance, and a success lifts the lock.
+	lockedUntil time.Time
+}
+
+// failureWindow is how long wrong codes are remembered when no lock
+// follows: failures are forgotten a day after the first of them (or at a
+// success, a removal or a lock), so a few typos a week never add up to a
+// lock, while guessing stays bounded by MaxAttempts a day at most.
+const failureWindow = 24 * time.Hour
+
+// Counter keys. User ids are at most 256 bytes, so keys stay under the
+// CounterStore's 512; factors and purposes hold no ':'.
+func attemptsKey(f Factor, userID string) string { return "mfa:attempts:" + string(f) + ":" + userID }
+func lockKey(f Factor, userID string) string     { return "mfa:lock:" + string(f) + ":" + userID }
+func codeKey(id string) string                   { return "mfa:code:" + id }
+
+// takeAttempt takes one attempt for a factor before a code is checked,
+// and returns a *LockedError if the factor is locked. The lockout
+// arithmetic lives here, once, over two counters of the [CounterStore]:
+// the attempts (reset at a success or a lock) and the lock (one window of
+// LockoutDuration). With MaxAttempts L:
+//
+//	c = add 1 to attempts            every attempt counts first
+//	c < L:  allowed unless a lock is live (a concurrent attempt locked)
+//	c >= L: add 1 to lock, reset attempts
+//	        c == L and the lock is new: allowed, the last one (locked in
+//	        advance; a success lifts it)
+//	        otherwise: denied until the lock's expiry
+//
+// Every count is atomic in the store, so concurrent attempts on any
+// number of instances never check more than L codes between two successes
+// or lock expiries: the increments 1..L-1 go to distinct attempts, only
+// the attempt that creates the lock may be the L-th, and an attempt whose
+// count restarted after a reset sees the lock that preceded the reset.
+// Denied attempts never extend a lock.
+func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now time.Time) (attempt, error) {
+	limit := int64(m.cfg.MaxAttempts)
+	c, _, err := m.store.AddCount(ctx, attemptsKey(f, userID), 1, max(failureWindow, m.cfg.LockoutDuration), now)
 	if err != nil {
-		return Attempt{}, storeErr("take attempt", err)
+		return attempt{}, storeErr("count attempt", err)
 	}
-	if !a.Allowed {
-		m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: "locked", LockedUntil: a.LockedUntil, Time: now})
-		return a, &LockedError{Factor: f, Until: a.LockedUntil}
+	var locks int64
+	var until time.Time
+	if c < limit {
+		locks, until, err = m.store.AddCount(ctx, lockKey(f, userID), 0, m.cfg.LockoutDuration, now)
+	} else {
+		locks, until, err = m.store.AddCount(ctx, lockKey(f, userID), 1, m.cfg.LockoutDuration, now)
+		if err == nil {
+			// The count starts again after the lock.
+			err = m.store.ResetCount(ctx, attemptsKey(f, userID))
+		}
 	}
-	return a, nil
+	if err != nil {
+		return attempt{}, storeErr("lock", err)
+	}
+	switch {
+	case c < limit && locks == 0:
+		return attempt{remaining: int(limit - c)}, nil
+	case c == limit && locks == 1:
+		return attempt{lockedUntil: until}, nil
+	}
+	m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: "locked", LockedUntil: until, Time: now})
+	return attempt{}, &LockedError{Factor: f, Until: until}
+}
+
+// succeeded forgets the attempts of a factor after a valid code, and the
+// lock the attempt a set in advance, if any.
+func (m *Manager) succeeded(ctx context.Context, userID string, f Factor, a attempt) error {
+	if err := m.store.ResetCount(ctx, attemptsKey(f, userID)); err != nil {
+		return storeErr("reset attempts", err)
+	}
+	if !a.lockedUntil.IsZero() {
+		if err := m.store.ResetCount(ctx, lockKey(f, userID)); err != nil {
+			return storeErr("reset lock", err)
+		}
+	}
+	return nil
 }
 
 // failed reports a wrong code after an attempt a was taken, and returns the
 // error for the caller: a *LockedError if this attempt used up the limit.
-func (m *Manager) failed(ctx context.Context, userID string, f Factor, reason string, a Attempt, now time.Time) error {
-	if !a.LockedUntil.IsZero() {
-		m.emit(ctx, Event{Type: EventLocked, Factor: f, UserID: userID, Reason: reason, LockedUntil: a.LockedUntil, Time: now})
-		return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: f, Until: a.LockedUntil})
+func (m *Manager) failed(ctx context.Context, userID string, f Factor, reason string, a attempt, now time.Time) error {
+	if !a.lockedUntil.IsZero() {
+		m.emit(ctx, Event{Type: EventLocked, Factor: f, UserID: userID, Reason: reason, LockedUntil: a.lockedUntil, Time: now})
+		return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: f, Until: a.lockedUntil})
 	}
-	m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: reason, Remaining: a.Remaining, Time: now})
+	m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: reason, Remaining: a.remaining, Time: now})
 	return ErrInvalidCode
 }
 
@@ -446,8 +519,10 @@ func (m *Manager) Remove(ctx context.Context, userID string, f Factor) error {
 
 // resetAttempts forgets the attempts and any lock of a factor.
 func (m *Manager) resetAttempts(ctx context.Context, userID string, f Factor) error {
-	if err := m.store.ResetAttempts(ctx, userID, f); err != nil {
-		return storeErr("reset attempts", err)
+	for _, k := range []string{attemptsKey(f, userID), lockKey(f, userID)} {
+		if err := m.store.ResetCount(ctx, k); err != nil {
+			return storeErr("reset attempts", err)
+		}
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func TestEmailedCode(t *testing.T) {
 	require.Equal(t, t0.Add(10*time.Minute), msg.ExpiresAt)
 
 	// Stored only as a hash.
-	rec, err := f.store.TakeOOBAttempt(ctx, "alice", mfa.PurposeLogin, 100, t0)
+	rec, err := f.store.GetOOB(ctx, "alice", mfa.PurposeLogin, t0)
 	require.NoError(t, err)
 	require.NotContains(t, string(rec.Hash)+string(rec.Salt), code)
 	require.Len(t, rec.Hash, 32)

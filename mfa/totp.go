@@ -322,12 +322,12 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 		return storeErr("mark step", err)
 	}
 	if !fresh {
-		m.emit(ctx, Event{Type: EventReplayed, Factor: FactorTOTP, UserID: userID, Remaining: a.Remaining, Time: now})
-		if !a.LockedUntil.IsZero() {
+		m.emit(ctx, Event{Type: EventReplayed, Factor: FactorTOTP, UserID: userID, Remaining: a.remaining, Time: now})
+		if !a.lockedUntil.IsZero() {
 			// This replay used the last attempt and locked the factor:
 			// report the lock as a wrong code's would be, not silently.
-			m.emit(ctx, Event{Type: EventLocked, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.LockedUntil, Time: now})
-			return fmt.Errorf("%w (%w)", ErrReplay, &LockedError{Factor: FactorTOTP, Until: a.LockedUntil})
+			m.emit(ctx, Event{Type: EventLocked, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.lockedUntil, Time: now})
+			return fmt.Errorf("%w (%w)", ErrReplay, &LockedError{Factor: FactorTOTP, Until: a.lockedUntil})
 		}
 		return ErrReplay
 	}
@@ -339,8 +339,8 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 			return storeErr("confirm TOTP", err)
 		}
 	}
-	if err := m.store.ResetAttempts(ctx, userID, FactorTOTP); err != nil {
-		return storeErr("reset attempts", err)
+	if err := m.succeeded(ctx, userID, FactorTOTP, a); err != nil {
+		return err
 	}
 	typ := EventVerified
 	if confirm {

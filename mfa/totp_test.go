@@ -323,9 +323,9 @@ func TestConfigErrors(t *testing.T) {
 	require.Error(t, err)
 	_, err = mfa.New(mfa.Stores{TOTPStore: st}, s, mfa.Config{})
 	require.Error(t, err)
-	_, err = mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, AttemptStore: st, OOBStore: st, RecoveryStore: st}, s, mfa.Config{})
+	_, err = mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, CounterStore: st, OOBStore: st, RecoveryStore: st}, s, mfa.Config{})
 	require.Error(t, err, "no EmailFactorStore")
-	_, err = mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, AttemptStore: st, OOBStore: st, RecoveryStore: st, EmailFactorStore: st}, s, mfa.Config{})
+	_, err = mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, CounterStore: st, OOBStore: st, RecoveryStore: st, EmailFactorStore: st}, s, mfa.Config{})
 	require.NoError(t, err)
 }
 

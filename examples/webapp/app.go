@@ -180,7 +180,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		sessionStore = rs.Session()
 		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(), EmailFactorStore: st.MFA(),
-			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}
+			StepStore: rs.MFA(), CounterStore: rs.MFA(), OOBStore: rs.MFA()}
 	}
 	a.sessions = session.New(sessionStore, session.Config{
 		IdleTimeout:       cfg.IdleTimeout,

@@ -23,7 +23,7 @@ func TestMFAStoreConformance(t *testing.T) {
 	// The durable parts come from memstore; the suite checks Redis's own.
 	mfatest.Run(t, func(t *testing.T) mfa.Store {
 		r, durable := newMFA(t), memstore.NewMFAStore()
-		return mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, AttemptStore: r, OOBStore: r}
+		return mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, CounterStore: r, OOBStore: r}
 	})
 }
 
@@ -39,7 +39,7 @@ func TestMFAInstances(t *testing.T) {
 	var stores []mfa.Store
 	for _, c := range []*redis.Client{c1, c2} {
 		r := volatileOK(redisstore.New(c, prefix)).MFA()
-		stores = append(stores, mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, AttemptStore: r, OOBStore: r})
+		stores = append(stores, mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, CounterStore: r, OOBStore: r})
 	}
 	mfatest.RunInstances(t, stores...)
 }
