@@ -387,6 +387,7 @@ func storeErr(op string, err error) error {
 
 // attempt is the outcome of takeAttempt for an allowed attempt.
 type attempt struct {
+	key string // the attempts counter's key, for the reset at a success
 	// remaining is how many further attempts are allowed before the lock.
 	remaining int
 	// lockedUntil is set when this was the last allowed attempt: it locked
@@ -409,47 +410,60 @@ func codeKey(id string) string                   { return "mfa:code:" + id }
 // takeAttempt takes one attempt for a factor before a code is checked,
 // and returns a *LockedError if the factor is locked. The lockout
 // arithmetic lives here, once, over two counters of the [CounterStore]:
-// the attempts (reset at a success or a lock) and the lock (one window of
-// LockoutDuration). With MaxAttempts L:
+// the attempts (reset when a lock is set, and at a success) and the lock
+// (one window of LockoutDuration). With MaxAttempts L:
 //
-//	c = add 1 to attempts            every attempt counts first
-//	c < L:  allowed unless a lock is live (a concurrent attempt locked)
-//	c >= L: add 1 to lock, reset attempts
-//	        c == L and the lock is new: allowed, the last one (locked in
-//	        advance; a success lifts it)
-//	        otherwise: denied until the lock's expiry
+//	c = add 1 to attempts
+//	c <  L: allowed, unless a lock is live (set by a concurrent attempt)
+//	c == L: add 1 to lock, reset attempts; allowed if this created the
+//	        lock: the last attempt, which locks in advance (a success
+//	        lifts it); denied if a lock was live already
+//	c >  L: denied (the L-th attempt is setting the lock); if no lock is
+//	        live although the attempts began over LockoutDuration ago,
+//	        the L-th attempt failed to set it: set it now and reset
 //
-// Every count is atomic in the store, so concurrent attempts on any
-// number of instances never check more than L codes between two successes
-// or lock expiries: the increments 1..L-1 go to distinct attempts, only
-// the attempt that creates the lock may be the L-th, and an attempt whose
-// count restarted after a reset sees the lock that preceded the reset.
-// Denied attempts never extend a lock.
+// Each count is atomic in the store, so concurrent attempts on any number
+// of instances never check more than L codes between two successes or
+// lock expiries: the counts 1..L-1 go to distinct attempts, only the one
+// that creates the lock may be the L-th, a lock is always set before the
+// attempts are reset, and an attempt counted after a reset sees that lock.
+// Refused attempts never extend a lock.
 func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now time.Time) (attempt, error) {
-	limit := int64(m.cfg.MaxAttempts)
-	c, _, err := m.store.AddCount(ctx, attemptsKey(f, userID), 1, max(failureWindow, m.cfg.LockoutDuration), now)
+	limit, ak, lk := int64(m.cfg.MaxAttempts), attemptsKey(f, userID), lockKey(f, userID)
+	window, lockout := max(failureWindow, m.cfg.LockoutDuration), m.cfg.LockoutDuration
+	c, akExpires, err := m.store.AddCount(ctx, ak, 1, window, now)
 	if err != nil {
 		return attempt{}, storeErr("count attempt", err)
 	}
+	lock := func() (int64, time.Time, error) {
+		n, until, err := m.store.AddCount(ctx, lk, 1, lockout, now)
+		if err == nil {
+			err = m.store.ResetCount(ctx, ak) // the count starts again after the lock
+		}
+		return n, until, err
+	}
 	var locks int64
 	var until time.Time
-	if c < limit {
-		locks, until, err = m.store.AddCount(ctx, lockKey(f, userID), 0, m.cfg.LockoutDuration, now)
-	} else {
-		locks, until, err = m.store.AddCount(ctx, lockKey(f, userID), 1, m.cfg.LockoutDuration, now)
-		if err == nil {
-			// The count starts again after the lock.
-			err = m.store.ResetCount(ctx, attemptsKey(f, userID))
+	switch {
+	case c == limit:
+		locks, until, err = lock()
+		if err == nil && locks == 1 {
+			return attempt{key: ak, lockedUntil: until}, nil
+		}
+	default:
+		locks, until, err = m.store.AddCount(ctx, lk, 0, lockout, now)
+		if err == nil && locks == 0 {
+			if c < limit {
+				return attempt{key: ak, remaining: int(limit - c)}, nil
+			}
+			until = now.Add(lockout)
+			if !now.Before(akExpires.Add(-window).Add(lockout)) {
+				_, until, err = lock()
+			}
 		}
 	}
 	if err != nil {
 		return attempt{}, storeErr("lock", err)
-	}
-	switch {
-	case c < limit && locks == 0:
-		return attempt{remaining: int(limit - c)}, nil
-	case c == limit && locks == 1:
-		return attempt{lockedUntil: until}, nil
 	}
 	m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: "locked", LockedUntil: until, Time: now})
 	return attempt{}, &LockedError{Factor: f, Until: until}
@@ -458,7 +472,7 @@ func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now 
 // succeeded forgets the attempts of a factor after a valid code, and the
 // lock the attempt a set in advance, if any.
 func (m *Manager) succeeded(ctx context.Context, userID string, f Factor, a attempt) error {
-	if err := m.store.ResetCount(ctx, attemptsKey(f, userID)); err != nil {
+	if err := m.store.ResetCount(ctx, a.key); err != nil {
 		return storeErr("reset attempts", err)
 	}
 	if !a.lockedUntil.IsZero() {

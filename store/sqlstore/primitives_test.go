@@ -77,3 +77,48 @@ func TestPrimitivesCleanup(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkPrimitives measures one AddCount and one PutToken+TakeToken
+// on every SQL back end next to a bare SELECT 1, the least a round trip
+// costs.
+func BenchmarkPrimitives(b *testing.B) {
+	ctx, now := context.Background(), time.Now()
+	for _, be := range testenv.SQLDBs() {
+		b.Run(be.Name, func(b *testing.B) {
+			db := be.Open(b)
+			st, err := sqlstore.Open(ctx, db)
+			require.NoError(b, err)
+			require.NoError(b, st.Migrate(ctx))
+			b.Run("bare-select", func(b *testing.B) {
+				b.ReportAllocs()
+				var one int
+				for range b.N {
+					if err := db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("AddCount", func(b *testing.B) {
+				c := st.Counters()
+				b.ReportAllocs()
+				for range b.N {
+					if _, _, err := c.AddCount(ctx, "mfa:attempts:totp:alice", 1, time.Hour, now); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("PutTakeToken", func(b *testing.B) {
+				tk, h := st.Tokens(), sha256.Sum256([]byte("secret"))
+				b.ReportAllocs()
+				for range b.N {
+					if err := tk.PutToken(ctx, "k", h, []byte("v"), time.Hour, now); err != nil {
+						b.Fatal(err)
+					}
+					if _, ok, err := tk.TakeToken(ctx, "k", h, now); !ok || err != nil {
+						b.Fatal(ok, err)
+					}
+				}
+			})
+		})
+	}
+}
