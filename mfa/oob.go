@@ -211,6 +211,11 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 	if err := m.succeeded(ctx, userID, FactorEmail, a); err != nil {
 		return err
 	}
+	// The used code's tries no longer matter: drop them now rather than
+	// at the code's expiry.
+	if err := m.store.ResetCount(ctx, codeKey(rec.ID)); err != nil {
+		return storeErr("reset code attempts", err)
+	}
 	ev.Type = EventVerified
 	m.emit(ctx, ev)
 	return nil

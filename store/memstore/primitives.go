@@ -26,8 +26,9 @@ type counter struct {
 // NewCounters returns an empty Counters.
 func NewCounters() *Counters { return &Counters{m: map[string]counter{}} }
 
-// sweepEvery is how many writes pass between two sweeps of expired
-// entries, so memory stays bounded by what is live plus a little.
+// sweepEvery is the least number of writes between two sweeps of expired
+// entries; a sweep also waits for as many writes as there are entries, so
+// its cost stays constant per write and memory within twice what is live.
 const sweepEvery = 4096
 
 var errBadCount = errors.New("memstore: AddCount needs n >= 0 and a positive window")
@@ -52,7 +53,8 @@ func (c *Counters) AddCount(_ context.Context, key string, n int64, window time.
 	}
 	cur.n += n
 	c.m[key] = cur
-	if c.writes++; c.writes%sweepEvery == 0 {
+	if c.writes++; c.writes >= max(sweepEvery, len(c.m)) {
+		c.writes = 0
 		for k, v := range c.m {
 			if !v.expires.After(now) {
 				delete(c.m, k)
@@ -99,7 +101,8 @@ func (s *Tokens) PutToken(_ context.Context, key string, hash [32]byte, value []
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.m[key] = token{hash: hash, value: append([]byte{}, value...), expires: now.Add(ttl)}
-	if s.writes++; s.writes%sweepEvery == 0 {
+	if s.writes++; s.writes >= max(sweepEvery, len(s.m)) {
+		s.writes = 0
 		for k, v := range s.m {
 			if !v.expires.After(now) {
 				delete(s.m, k)
