@@ -444,8 +444,8 @@ func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now 
 	}
 	var locks int64
 	var until time.Time
-	switch {
-	case c == limit:
+	switch c {
+	case limit:
 		locks, until, err = lock()
 		if err == nil && locks == 1 {
 			return attempt{key: ak, lockedUntil: until}, nil

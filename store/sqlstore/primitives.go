@@ -13,6 +13,8 @@ import (
 // SQLite (which reads $N as a parameter numbered by first appearance) and
 // PostgreSQL bind them alike, and no query is rewritten per dialect. Each
 // rule the contracts call atomic is one statement.
+//
+//nolint:gosec // G101: table and column names, no credentials.
 const (
 	qAddCount = `INSERT INTO bulwark_counters AS c (k, n, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (k) DO UPDATE SET
