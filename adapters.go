@@ -74,7 +74,7 @@ func (f factors) Enrolled(ctx context.Context, userID string) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	return st.TOTP == mfa.TOTPActive || st.RecoveryCodes > 0 || st.Email, nil
+	return st.TOTP || st.RecoveryCodes > 0 || st.Email, nil
 }
 
 func (f factors) VerifyMFA(ctx context.Context, userID, code string) (string, error) {

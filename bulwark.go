@@ -237,7 +237,11 @@ func (b *Bulwark) wireMFA() error {
 		mc.Sender = codeSender{b.deps.Mailer}
 	}
 	mc.Hook = chain(b.mfaHook, mc.Hook)
-	b.MFA = mfa.New(b.deps.MFA, b.Keyring, mc)
+	m, err := mfa.New(b.deps.MFA, b.Keyring, mc)
+	if err != nil {
+		return fmt.Errorf("bulwark: mfa: %w", err)
+	}
+	b.MFA = m
 	return nil
 }
 

@@ -47,11 +47,11 @@ func (b *Bulwark) Handler() http.Handler {
 	mux.Handle("GET "+p+"/mfa", b.signedIn(b.mfaStatus))
 	mux.Handle("POST "+p+"/mfa/totp", b.recent(b.startTOTP))
 	mux.Handle("POST "+p+"/mfa/totp/confirm", b.recent(b.confirmFactor(b.MFA.ConfirmTOTP)))
-	mux.Handle("DELETE "+p+"/mfa/totp", b.recent(b.removeFactor(b.MFA.RemoveTOTP)))
+	mux.Handle("DELETE "+p+"/mfa/totp", b.recent(b.removeFactor(mfa.FactorTOTP)))
 	mux.Handle("POST "+p+"/mfa/recovery-codes", b.recent(b.regenerateCodes))
 	mux.Handle("POST "+p+"/mfa/email", b.recent(b.startEmailFactor))
 	mux.Handle("POST "+p+"/mfa/email/confirm", b.recent(b.confirmFactor(b.MFA.ConfirmEmailFactor)))
-	mux.Handle("DELETE "+p+"/mfa/email", b.recent(b.removeFactor(b.MFA.RemoveEmailFactor)))
+	mux.Handle("DELETE "+p+"/mfa/email", b.recent(b.removeFactor(mfa.FactorEmail)))
 	mux.HandleFunc(p+"/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found")
 	})
@@ -581,11 +581,11 @@ func (b *Bulwark) mfaStatus(w http.ResponseWriter, r *http.Request, s session.Se
 		return
 	}
 	v := mfaView{TOTP: "none", Email: st.Email, RecoveryCodes: st.RecoveryCodes}
-	switch st.TOTP {
-	case mfa.TOTPPending:
-		v.TOTP = "pending"
-	case mfa.TOTPActive:
+	switch {
+	case st.TOTP:
 		v.TOTP = "active"
+	case st.TOTPPending:
+		v.TOTP = "pending"
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -652,9 +652,9 @@ func (b *Bulwark) confirmFactor(confirm func(ctx context.Context, userID, code s
 
 // removeFactor turns a factor off (mfa's RemoveTOTP or RemoveEmailFactor),
 // then audits and notifies the change.
-func (b *Bulwark) removeFactor(remove func(ctx context.Context, userID string) error) func(http.ResponseWriter, *http.Request, session.Session) {
+func (b *Bulwark) removeFactor(f mfa.Factor) func(http.ResponseWriter, *http.Request, session.Session) {
 	return func(w http.ResponseWriter, r *http.Request, s session.Session) {
-		if err := remove(r.Context(), s.UserID); err != nil {
+		if err := b.MFA.Remove(r.Context(), s.UserID, f); err != nil {
 			b.failed(w, r, err)
 			return
 		}

@@ -130,9 +130,9 @@ func (b *Bulwark) sessionHook(ctx context.Context, e session.Event) {
 func (b *Bulwark) mfaHook(ctx context.Context, e mfa.Event) {
 	out := audit.Success
 	switch e.Type {
-	case mfa.EventFailure, mfa.EventReplay:
+	case mfa.EventFailed, mfa.EventReplayed:
 		out = audit.Failure
-	case mfa.EventLockout:
+	case mfa.EventLocked:
 		out = audit.Denied
 	}
 	b.record(ctx, Event{Type: withPrefix("mfa", string(e.Type)), Outcome: out, Time: e.Time, UserID: e.UserID,

@@ -16,6 +16,7 @@ import (
 	"github.com/bulwarkhq/bulwark/internal/testenv"
 	"github.com/bulwarkhq/bulwark/keyring"
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
 	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/session"
 	"github.com/bulwarkhq/bulwark/store/memstore"
@@ -104,7 +105,8 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			sessions, err := session.New(stores.session, session.Config{Now: clock})
 			require.NoError(t, err)
 			var mailed string // the last emailed code
-			factors := mfa.New(stores.mfa, kr, mfa.Config{Now: clock, Sender: senderFunc(func(m mfa.Message) { mailed = m.Code })})
+			factors, err := mfa.New(stores.mfa, kr, mfa.Config{Now: clock, Sender: senderFunc(func(m mfa.Message) { mailed = m.Code })})
+			require.NoError(t, err)
 			log, err := audit.New(stores.audit, audit.Config{Now: clock})
 			require.NoError(t, err)
 			mail := &mailbox{}
@@ -146,7 +148,7 @@ func TestJourneyWithRealPackages(t *testing.T) {
 			key, err := mfa.ParseKeyURI(en.URI)
 			require.NoError(t, err)
 			code := func() string {
-				c, err := mfa.Code(key.Secret, key.Algorithm, key.Digits, key.Period, clock())
+				c, err := mfatest.Code(key.Secret, key.Algorithm, key.Digits, key.Period, clock())
 				require.NoError(t, err)
 				return c
 			}
@@ -238,7 +240,7 @@ func TestFactorsRouting(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	sent := map[string]string{}
 	var mu sync.Mutex
-	m := mfa.New(memstore.NewMFAStore(), plainSealer{}, mfa.Config{
+	m, err := mfa.New(memstore.NewMFAStore(), plainSealer{}, mfa.Config{
 		Now: func() time.Time { return now },
 		Sender: senderFunc(func(msg mfa.Message) {
 			mu.Lock()
@@ -246,6 +248,7 @@ func TestFactorsRouting(t *testing.T) {
 			sent[msg.To] = msg.Code
 		}),
 	})
+	require.NoError(t, err)
 	require.NoError(t, m.StartEmailFactor(ctx, "u-mail", "u@example.com"))
 	require.NoError(t, m.ConfirmEmailFactor(ctx, "u-mail", sent["u@example.com"]))
 	f := bulwark.MFAVerifier(m)
@@ -279,8 +282,9 @@ func TestFactorsRouting(t *testing.T) {
 // user has denies rather than reading as "not enrolled".
 func TestFactorsEnrolledFailsClosed(t *testing.T) {
 	t.Parallel()
-	m := mfa.New(brokenMFAStore{memstore.NewMFAStore()}, plainSealer{}, mfa.Config{})
-	_, err := bulwark.MFAVerifier(m).Enrolled(context.Background(), "u-1")
+	m, err := mfa.New(brokenMFAStore{memstore.NewMFAStore()}, plainSealer{}, mfa.Config{})
+	require.NoError(t, err)
+	_, err = bulwark.MFAVerifier(m).Enrolled(context.Background(), "u-1")
 	require.Error(t, err)
 }
 
@@ -293,20 +297,22 @@ func TestFactorsVerifyFailsClosed(t *testing.T) {
 	now := time.Now()
 	clock := func() time.Time { return now }
 	mem := memstore.NewMFAStore()
-	good := mfa.New(mem, plainSealer{}, mfa.Config{Now: clock})
+	good, err := mfa.New(mem, plainSealer{}, mfa.Config{Now: clock})
+	require.NoError(t, err)
 	en, err := good.EnrollTOTP(ctx, "u-1", "u1")
 	require.NoError(t, err)
 	key, err := mfa.ParseKeyURI(en.URI)
 	require.NoError(t, err)
 	code := func() string {
-		c, err := mfa.Code(key.Secret, key.Algorithm, key.Digits, key.Period, now)
+		c, err := mfatest.Code(key.Secret, key.Algorithm, key.Digits, key.Period, now)
 		require.NoError(t, err)
 		return c
 	}
 	require.NoError(t, good.ConfirmTOTP(ctx, "u-1", code()))
 	now = now.Add(key.Period)
 
-	broken := mfa.New(brokenMFAStore{mem}, plainSealer{}, mfa.Config{Now: clock})
+	broken, err := mfa.New(brokenMFAStore{mem}, plainSealer{}, mfa.Config{Now: clock})
+	require.NoError(t, err)
 	factor, err := bulwark.MFAVerifier(broken).VerifyMFA(ctx, "u-1", code())
 	require.Error(t, err, "granted %q", factor)
 	_, err = bulwark.MFAVerifier(good).VerifyMFA(ctx, "u-1", code())
@@ -342,7 +348,7 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	sent := map[string]string{}
 	var mu sync.Mutex
-	m := mfa.New(memstore.NewMFAStore(), plainSealer{}, mfa.Config{
+	m, err := mfa.New(memstore.NewMFAStore(), plainSealer{}, mfa.Config{
 		Now: func() time.Time { return now },
 		Sender: senderFunc(func(msg mfa.Message) {
 			mu.Lock()
@@ -350,13 +356,14 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 			sent[msg.To] = msg.Code
 		}),
 	})
+	require.NoError(t, err)
 	require.NoError(t, m.StartEmailFactor(ctx, "u-mail", "u@example.com"))
 	require.NoError(t, m.ConfirmEmailFactor(ctx, "u-mail", sent["u@example.com"]))
 	f := bulwark.MFAVerifier(m)
 
 	// A code sent for another purpose (an email change, an account
 	// recovery) is not a login factor.
-	for _, p := range []mfa.Purpose{mfa.PurposeEmailChange, mfa.PurposeRecovery} {
+	for _, p := range []mfa.Purpose{mfa.Purpose("email_change"), mfa.Purpose("recovery")} {
 		require.NoError(t, m.SendCode(ctx, "u-mail", "u@example.com", p))
 		_, err := f.VerifyMFA(ctx, "u-mail", sent["u@example.com"])
 		require.Error(t, err, "a %s code passed as a login factor", p)
@@ -366,7 +373,7 @@ func TestFactorsEmailCodeBounds(t *testing.T) {
 	// genuine login code (say, sent by a host bug or to an address the
 	// attacker controls).
 	require.NoError(t, m.SendCode(ctx, "u-totp", "t@example.com", mfa.PurposeLogin))
-	_, err := f.VerifyMFA(ctx, "u-totp", sent["t@example.com"])
+	_, err = f.VerifyMFA(ctx, "u-totp", sent["t@example.com"])
 	require.Error(t, err, "an emailed code passed for a user without emailed codes")
 	ok, err := f.Enrolled(ctx, "u-totp")
 	require.NoError(t, err)

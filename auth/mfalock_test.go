@@ -11,6 +11,7 @@ import (
 	"github.com/bulwarkhq/bulwark"
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
@@ -21,7 +22,9 @@ func totpEnv(t *testing.T, mfaCfg mfa.Config, mod func(*setup)) (*env, *mfa.Mana
 	var m *mfa.Manager
 	e := newEnv(t, func(c *setup) {
 		mfaCfg.Now = c.Now
-		m = mfa.New(memstore.NewMFAStore(), plainSealer{}, mfaCfg)
+		var err error
+		m, err = mfa.New(memstore.NewMFAStore(), plainSealer{}, mfaCfg)
+		require.NoError(t, err)
 		c.MFA = bulwark.MFAVerifier(m)
 		if mod != nil {
 			mod(c)
@@ -33,7 +36,7 @@ func totpEnv(t *testing.T, mfaCfg mfa.Config, mod func(*setup)) (*env, *mfa.Mana
 	key, err := mfa.ParseKeyURI(en.URI)
 	require.NoError(t, err)
 	code := func() string {
-		c, err := mfa.Code(key.Secret, key.Algorithm, key.Digits, key.Period, e.clock.Now())
+		c, err := mfatest.Code(key.Secret, key.Algorithm, key.Digits, key.Period, e.clock.Now())
 		require.NoError(t, err)
 		return c
 	}
@@ -188,7 +191,7 @@ func TestAlternatingFactorsGainNoGuesses(t *testing.T) {
 		checked = map[mfa.Factor]int{}
 	)
 	hook := func(_ context.Context, ev mfa.Event) {
-		if (ev.Type == mfa.EventFailure || ev.Type == mfa.EventLockout) && ev.Reason == "invalid" {
+		if (ev.Type == mfa.EventFailed || ev.Type == mfa.EventLocked) && ev.Reason == "invalid" {
 			checked[ev.Factor]++
 		}
 	}

@@ -28,7 +28,7 @@ var (
 func mfaCodes(b *testing.B, n int, accept bool) ([]string, []time.Time) {
 	codes, times := make([]string, n), make([]time.Time, n)
 	code := func(t time.Time) string {
-		c, err := mfa.Code(mfaSecret, mfa.SHA1, 6, 30*time.Second, t)
+		c, err := mfatest.Code(mfaSecret, mfa.SHA1, 6, 30*time.Second, t)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -55,16 +55,19 @@ func mfaCodes(b *testing.B, n int, accept bool) ([]string, []time.Time) {
 // and confirmed for "alice", and a pointer to its clock.
 func mfaManager(b *testing.B) (*mfa.Manager, *time.Time) {
 	now := mfaBase
-	m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{
+	m, err := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{
 		Rand:        bytes.NewReader(mfaSecret),
 		Now:         func() time.Time { return now },
 		MaxAttempts: 1 << 30, // the reject benchmark must not lock
 	})
+	if err != nil {
+		b.Fatal(err)
+	}
 	ctx := context.Background()
 	if _, err := m.EnrollTOTP(ctx, "alice", "alice@example.com"); err != nil {
 		b.Fatal(err)
 	}
-	c, _ := mfa.Code(mfaSecret, mfa.SHA1, 6, 30*time.Second, now)
+	c, _ := mfatest.Code(mfaSecret, mfa.SHA1, 6, 30*time.Second, now)
 	if err := m.ConfirmTOTP(ctx, "alice", c); err != nil {
 		b.Fatal(err)
 	}
@@ -115,7 +118,10 @@ func BenchmarkEmailedCode(b *testing.B) {
 	ctx := context.Background()
 	b.Run("verify-reject", func(b *testing.B) {
 		s := &mfaNoSend{}
-		m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{Sender: s, CodeMaxAttempts: 1 << 30, MaxAttempts: 1 << 30})
+		m, err := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{Sender: s, CodeMaxAttempts: 1 << 30, MaxAttempts: 1 << 30})
+		if err != nil {
+			b.Fatal(err)
+		}
 		if err := m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin); err != nil {
 			b.Fatal(err)
 		}
@@ -130,7 +136,10 @@ func BenchmarkEmailedCode(b *testing.B) {
 	})
 	b.Run("send-and-verify", func(b *testing.B) {
 		s := &mfaNoSend{}
-		m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{Sender: s})
+		m, err := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{Sender: s})
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.ReportAllocs()
 		b.ResetTimer()
 		for range b.N {

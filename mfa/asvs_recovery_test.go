@@ -34,7 +34,7 @@ func (s *recordingStore) ReplaceRecoveryCodes(ctx context.Context, userID string
 func TestRecoveryCodesNeverStoredInClear(t *testing.T) {
 	t.Parallel()
 	st := &recordingStore{Store: memstore.NewMFAStore()}
-	m := mfa.New(st, newSealer(t), mfa.Config{})
+	m := mustNew(t, st, newSealer(t), mfa.Config{})
 	codes, err := m.GenerateRecoveryCodes(context.Background(), "u-1")
 	require.NoError(t, err)
 	require.Len(t, st.stored, len(codes))

@@ -27,7 +27,7 @@
 // [Manager.ImportTOTP] takes an existing key instead (from [ParseKeyURI],
 // when moving factors from another system): bounded (160 to 512-bit
 // secret, SHA1/SHA256/SHA512, 6 or 8 digits, 1 to 30 s period; a
-// [*KeyError] otherwise), sealed the same way, and pending until
+// [ErrInvalidKey] otherwise), sealed the same way, and pending until
 // [Manager.ConfirmTOTP] sees a code from it.
 //
 // [Manager.VerifyTOTP] accepts the code of the current 30 s step and of one
@@ -69,7 +69,7 @@
 // Emailed codes are a second factor only for a user who turned them on:
 // [Manager.StartEmailFactor] mails a code of purpose [PurposeEmailFactor]
 // and [Manager.ConfirmEmailFactor] records the choice in the
-// [EmailFactorStore] ([Status].Email; [Manager.RemoveEmailFactor] turns it
+// [EmailFactorStore] ([Status].Email; [Manager.Remove] turns it
 // off). At sign-in, [Manager.SendLoginCode] and [Manager.VerifyLoginCode]
 // refuse ([ErrNotEnrolled]) for everyone else, so whoever reads a TOTP
 // user's mailbox (which also gets the password-reset link) never passes
@@ -108,11 +108,13 @@
 // # Stores and concurrency
 //
 // The store is split by concern ([TOTPStore], [StepStore],
-// [AttemptStore], [OOBStore], [RecoveryStore]); [Stores] combines parts
-// from different back ends, for example SQL for enrollments and recovery
-// codes with Redis for step marks, attempt counters and emailed codes. The
-// conformance suite mfa/mfatest checks an implementation, including its
-// atomicity under concurrency. A Manager is safe for concurrent use, and
+// [CounterStore], [OOBStore], [RecoveryStore], [EmailFactorStore]);
+// [Stores] combines parts from different back ends, for example SQL for
+// enrollments and recovery codes with Redis for step marks, counters and
+// emailed codes. Attempt limits and locks are computed here, in Go, over
+// the store's plain counters (see Config.MaxAttempts), so no back end
+// carries lockout rules of its own. The conformance suite mfa/mfatest
+// checks an implementation, including its atomicity under concurrency. A Manager is safe for concurrent use, and
 // any number of Managers may share one store.
 //
 // # Errors
@@ -121,6 +123,6 @@
 // [ErrLocked], [ErrNoCode], ...) for outcomes the caller shows to the
 // user; any other error is a system failure (store, sealer, sender or
 // randomness) and always means "denied". Errors never contain codes or
-// secrets. Invalid Config values and nil dependencies given to [New] are
-// programming errors and panic.
+// secrets. [New] returns an error for invalid Config values and nil
+// dependencies.
 package mfa

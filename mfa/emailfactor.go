@@ -36,7 +36,7 @@ func (m *Manager) StartEmailFactor(ctx context.Context, userID, address string) 
 	if err := m.SendCode(ctx, userID, address, PurposeEmailFactor); err != nil {
 		return err
 	}
-	m.emit(ctx, Event{Type: EventEnroll, Factor: FactorEmail, UserID: userID})
+	m.emit(ctx, Event{Type: EventEnrolled, Factor: FactorEmail, UserID: userID})
 	return nil
 }
 
@@ -51,27 +51,7 @@ func (m *Manager) ConfirmEmailFactor(ctx context.Context, userID, code string) e
 	if err := m.store.EnableEmailFactor(ctx, userID, now); err != nil {
 		return storeErr("enable email factor", err)
 	}
-	m.emit(ctx, Event{Type: EventConfirm, Factor: FactorEmail, UserID: userID, Time: now})
-	return nil
-}
-
-// RemoveEmailFactor turns emailed codes off for userID and forgets their
-// attempt counter. It returns [ErrNotEnrolled] if they were off. Callers
-// should re-authenticate the user first (ASVS 6.4.4).
-func (m *Manager) RemoveEmailFactor(ctx context.Context, userID string) error {
-	if err := validUserID(userID); err != nil {
-		return err
-	}
-	if err := m.store.DisableEmailFactor(ctx, userID); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ErrNotEnrolled
-		}
-		return storeErr("disable email factor", err)
-	}
-	if err := m.store.ResetAttempts(ctx, userID, FactorEmail); err != nil {
-		return storeErr("reset attempts", err)
-	}
-	m.emit(ctx, Event{Type: EventRemove, Factor: FactorEmail, UserID: userID})
+	m.emit(ctx, Event{Type: EventConfirmed, Factor: FactorEmail, UserID: userID, Time: now})
 	return nil
 }
 

@@ -36,7 +36,7 @@ func TestEmailFactorEnrolment(t *testing.T) {
 	require.NoError(t, err)
 	require.False(t, st.Email, "a wrong code turns nothing on")
 	require.NoError(t, f.m.ConfirmEmailFactor(ctx, "alice", confirm))
-	require.Equal(t, mfa.EventConfirm, f.ev.last().Type)
+	require.Equal(t, mfa.EventConfirmed, f.ev.last().Type)
 	require.Equal(t, mfa.FactorEmail, f.ev.last().Factor)
 	st, err = f.m.Status(ctx, "alice")
 	require.NoError(t, err)
@@ -54,9 +54,9 @@ func TestEmailFactorEnrolment(t *testing.T) {
 	require.False(t, st.Email, "per user")
 
 	// Off again.
-	require.NoError(t, f.m.RemoveEmailFactor(ctx, "alice"))
-	require.Equal(t, mfa.EventRemove, f.ev.last().Type)
-	require.ErrorIs(t, f.m.RemoveEmailFactor(ctx, "alice"), mfa.ErrNotEnrolled)
+	require.NoError(t, f.m.Remove(ctx, "alice", mfa.FactorEmail))
+	require.Equal(t, mfa.EventRemoved, f.ev.last().Type)
+	require.ErrorIs(t, f.m.Remove(ctx, "alice", mfa.FactorEmail), mfa.ErrNotEnrolled)
 	f.clock.Add(2 * time.Minute)
 	require.ErrorIs(t, f.m.SendLoginCode(ctx, "alice", "alice@example.com"), mfa.ErrNotEnrolled)
 	f.ev.requireNoSecret(t, confirm, login)
@@ -88,13 +88,13 @@ func TestEmailFactorFailsClosed(t *testing.T) {
 	ctx := context.Background()
 	mem := memstore.NewMFAStore()
 	sent := &captureSender{}
-	good := mfa.New(mem, newSealer(t), mfa.Config{Sender: sent, Now: func() time.Time { return t0 }})
+	good := mustNew(t, mem, newSealer(t), mfa.Config{Sender: sent, Now: func() time.Time { return t0 }})
 	require.NoError(t, good.StartEmailFactor(ctx, "alice", "a@example.com"))
 	require.NoError(t, good.ConfirmEmailFactor(ctx, "alice", sent.lastCode(t)))
 	require.NoError(t, good.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
 	code := sent.lastCode(t)
 
-	m := mfa.New(brokenEmailFactor{&flakyStore{MFAStore: mem, fail: map[string]bool{}}}, newSealer(t),
+	m := mustNew(t, brokenEmailFactor{&flakyStore{MFAStore: mem, fail: map[string]bool{}}}, newSealer(t),
 		mfa.Config{Sender: sent, Now: func() time.Time { return t0 }})
 	for name, err := range map[string]error{
 		"VerifyLoginCode": m.VerifyLoginCode(ctx, "alice", code),
@@ -125,8 +125,8 @@ func TestEmailFactorWritesFailClosed(t *testing.T) {
 	mem := memstore.NewMFAStore()
 	sent := &captureSender{}
 	cfg := mfa.Config{Sender: sent, Now: func() time.Time { return t0 }}
-	broken := mfa.New(failingEmailWrites{mem}, newSealer(t), cfg)
-	good := mfa.New(mem, newSealer(t), cfg)
+	broken := mustNew(t, failingEmailWrites{mem}, newSealer(t), cfg)
+	good := mustNew(t, mem, newSealer(t), cfg)
 
 	require.NoError(t, broken.StartEmailFactor(ctx, "alice", "a@example.com"))
 	require.ErrorIs(t, broken.ConfirmEmailFactor(ctx, "alice", sent.lastCode(t)), errStore)
@@ -136,7 +136,7 @@ func TestEmailFactorWritesFailClosed(t *testing.T) {
 
 	require.NoError(t, good.SendCode(ctx, "alice", "a@example.com", mfa.PurposeEmailFactor))
 	require.NoError(t, good.ConfirmEmailFactor(ctx, "alice", sent.lastCode(t)))
-	require.ErrorIs(t, broken.RemoveEmailFactor(ctx, "alice"), errStore)
+	require.ErrorIs(t, broken.Remove(ctx, "alice", mfa.FactorEmail), errStore)
 	st, err = good.Status(ctx, "alice")
 	require.NoError(t, err)
 	require.True(t, st.Email, "still on, as the error said")

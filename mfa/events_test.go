@@ -11,7 +11,7 @@ import (
 )
 
 // TestTOTPReplayEmitsEvent checks that a replayed TOTP code reaches the
-// hook as an EventReplay for the user and factor, and nothing secret.
+// hook as an EventReplayed for the user and factor, and nothing secret.
 func TestTOTPReplayEmitsEvent(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -33,7 +33,7 @@ func TestTOTPReplayEmitsEvent(t *testing.T) {
 			again := codeAt(t, e, now.Add(e.Period*time.Duration(c.again)))
 			require.ErrorIs(t, f.m.VerifyTOTP(ctx, "alice", again), mfa.ErrReplay)
 			ev := f.ev.last()
-			require.Equal(t, mfa.EventReplay, ev.Type)
+			require.Equal(t, mfa.EventReplayed, ev.Type)
 			require.Equal(t, mfa.FactorTOTP, ev.Factor)
 			require.Equal(t, "alice", ev.UserID)
 			require.Equal(t, now, ev.Time)
@@ -44,7 +44,7 @@ func TestTOTPReplayEmitsEvent(t *testing.T) {
 
 // TestReplayThatLocksIsReported: a replayed code that uses the last
 // allowed attempt locks the factor like a wrong one, and says so (a
-// *LockedError and an EventLockout), so the lock is not silent.
+// *LockedError and an EventLocked), so the lock is not silent.
 func TestReplayThatLocksIsReported(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -59,6 +59,6 @@ func TestReplayThatLocksIsReported(t *testing.T) {
 	var le *mfa.LockedError
 	require.ErrorAs(t, err, &le, "the replay locked the factor without saying so")
 	require.Equal(t, f.clock.Now().Add(15*time.Minute), le.Until)
-	require.Contains(t, f.ev.types(), mfa.EventLockout)
+	require.Contains(t, f.ev.types(), mfa.EventLocked)
 	require.ErrorIs(t, f.m.VerifyTOTP(ctx, "alice", codeAt(t, e, f.clock.Now().Add(e.Period))), mfa.ErrLocked, "it is locked")
 }

@@ -14,7 +14,10 @@ import (
 
 func Example() {
 	ctx := context.Background()
-	m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer() /* stands in for keyring.Keyring */, mfa.Config{Issuer: "Acme"})
+	m, err := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer() /* stands in for keyring.Keyring */, mfa.Config{Issuer: "Acme"})
+	if err != nil {
+		panic(err)
+	}
 
 	// Enrollment: show e.QRCodePNG (or e.Secret) to the user...
 	e, err := m.EnrollTOTP(ctx, "user-42", "alice@example.com")
@@ -25,7 +28,7 @@ func Example() {
 
 	// ...who confirms with the code the app shows.
 	k, _ := mfa.ParseKeyURI(e.URI)
-	code, _ := mfa.Code(k.Secret, k.Algorithm, k.Digits, k.Period, time.Now())
+	code, _ := mfatest.Code(k.Secret, k.Algorithm, k.Digits, k.Period, time.Now()) // what the app shows
 	fmt.Println("confirm:", m.ConfirmTOTP(ctx, "user-42", code))
 
 	// The same code again is a replay, even inside its window.
@@ -44,11 +47,14 @@ func Example() {
 
 func ExampleManager_SendCode() {
 	ctx := context.Background()
-	m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{
+	m, err := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{
 		Sender: &mfa.ConsoleSender{W: os.Stdout}, // development only: prints the code
 		Rand:   strings.NewReader(strings.Repeat("\x00\x01\x02\x03", 16)),
 		Now:    func() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) },
 	})
+	if err != nil {
+		panic(err)
+	}
 	if err := m.SendCode(ctx, "user-42", "alice@example.com", mfa.PurposeLogin); err != nil {
 		panic(err)
 	}

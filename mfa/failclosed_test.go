@@ -63,18 +63,18 @@ func (s *flakyStore) MarkStep(ctx context.Context, u string, step int64, keep ti
 	return s.MFAStore.MarkStep(ctx, u, step, keep)
 }
 
-func (s *flakyStore) TakeAttempt(ctx context.Context, u string, f mfa.Factor, p mfa.AttemptPolicy, now time.Time) (mfa.Attempt, error) {
-	if err := s.err("TakeAttempt"); err != nil {
-		return mfa.Attempt{Allowed: true, Remaining: 5}, err
+func (s *flakyStore) AddCount(ctx context.Context, k string, n int64, w time.Duration, now time.Time) (int64, time.Time, error) {
+	if err := s.err("AddCount"); err != nil {
+		return 1, time.Time{}, err // a count that would allow, with the error
 	}
-	return s.MFAStore.TakeAttempt(ctx, u, f, p, now)
+	return s.MFAStore.AddCount(ctx, k, n, w, now)
 }
 
-func (s *flakyStore) ResetAttempts(ctx context.Context, u string, f mfa.Factor) error {
-	if err := s.err("ResetAttempts"); err != nil {
+func (s *flakyStore) ResetCount(ctx context.Context, k string) error {
+	if err := s.err("ResetCount"); err != nil {
 		return err
 	}
-	return s.MFAStore.ResetAttempts(ctx, u, f)
+	return s.MFAStore.ResetCount(ctx, k)
 }
 
 func (s *flakyStore) PutOOB(ctx context.Context, r mfa.OOBRecord, d time.Duration) error {
@@ -84,11 +84,11 @@ func (s *flakyStore) PutOOB(ctx context.Context, r mfa.OOBRecord, d time.Duratio
 	return s.MFAStore.PutOOB(ctx, r, d)
 }
 
-func (s *flakyStore) TakeOOBAttempt(ctx context.Context, u string, p mfa.Purpose, n int, now time.Time) (mfa.OOBRecord, error) {
-	if err := s.err("TakeOOBAttempt"); err != nil {
+func (s *flakyStore) GetOOB(ctx context.Context, u string, p mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
+	if err := s.err("GetOOB"); err != nil {
 		return mfa.OOBRecord{}, err
 	}
-	return s.MFAStore.TakeOOBAttempt(ctx, u, p, n, now)
+	return s.MFAStore.GetOOB(ctx, u, p, now)
 }
 
 func (s *flakyStore) DeleteOOB(ctx context.Context, u string, p mfa.Purpose, id string) (bool, error) {
@@ -131,8 +131,8 @@ func (failingSealer) Open(context.Context, []byte, []byte) ([]byte, error) {
 // the valid codes: nothing may get through.
 func TestFailClosed(t *testing.T) {
 	t.Parallel()
-	methods := []string{"ALL", "SEALER", "GetTOTP", "ConfirmTOTP", "MarkStep", "TakeAttempt", "ResetAttempts",
-		"TakeOOBAttempt", "DeleteOOB", "UseRecoveryCode"}
+	methods := []string{"ALL", "SEALER", "GetTOTP", "ConfirmTOTP", "MarkStep", "AddCount", "ResetCount",
+		"GetOOB", "DeleteOOB", "UseRecoveryCode"}
 	for _, name := range methods {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -141,7 +141,7 @@ func TestFailClosed(t *testing.T) {
 			clk := newClock(t0)
 			sent := &captureSender{}
 			sealer := newSealer(t)
-			m := mfa.New(fs, sealer, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
+			m := mustNew(t, fs, sealer, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
 
 			// Set up while healthy: a confirmed factor for alice, a
 			// pending one for bob, an emailed code and recovery codes.
@@ -159,7 +159,7 @@ func TestFailClosed(t *testing.T) {
 			case "ALL":
 				fs.fail = nil
 			case "SEALER":
-				m = mfa.New(fs, failingSealer{sealer}, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
+				m = mustNew(t, fs, failingSealer{sealer}, mfa.Config{Now: clk.Now, Sender: sent, QRCodeSize: 64})
 			default:
 				fs.fail[name] = true
 			}
@@ -171,14 +171,14 @@ func TestFailClosed(t *testing.T) {
 				}
 				return false
 			}
-			totpPath := []string{"SEALER", "GetTOTP", "TakeAttempt", "MarkStep", "ResetAttempts"}
+			totpPath := []string{"SEALER", "GetTOTP", "AddCount", "MarkStep", "ResetCount"}
 			if uses(totpPath...) {
 				require.Error(t, m.VerifyTOTP(ctx, "alice", codeAt(t, ea, clk.Now())), "VerifyTOTP")
 			}
 			if uses(append(totpPath, "ConfirmTOTP")...) {
 				require.Error(t, m.ConfirmTOTP(ctx, "bob", codeAt(t, eb, clk.Now())), "ConfirmTOTP")
 			}
-			if uses("TakeOOBAttempt", "TakeAttempt", "DeleteOOB", "ResetAttempts") {
+			if uses("GetOOB", "AddCount", "DeleteOOB", "ResetCount") {
 				require.Error(t, m.VerifyCode(ctx, "alice", mfa.PurposeLogin, sent.lastCode(t)), "VerifyCode")
 			}
 			if uses("UseRecoveryCode") {
@@ -193,8 +193,8 @@ func TestFailClosed(t *testing.T) {
 				require.Error(t, err, "GenerateRecoveryCodes")
 				_, err = m.Status(ctx, "alice")
 				require.Error(t, err, "Status")
-				require.Error(t, m.RemoveTOTP(ctx, "alice"), "RemoveTOTP")
-				require.Error(t, m.RemoveRecoveryCodes(ctx, "alice"), "RemoveRecoveryCodes")
+				require.Error(t, m.Remove(ctx, "alice", mfa.FactorTOTP), "Remove TOTP")
+				require.Error(t, m.Remove(ctx, "alice", mfa.FactorRecovery), "Remove recovery")
 			}
 		})
 	}
@@ -219,7 +219,7 @@ func TestShortSecretNeverVerifies(t *testing.T) {
 	ctx := context.Background()
 	for _, secret := range [][]byte{nil, []byte("short")} {
 		f, _ := enrolled(t, mfa.Config{})
-		m := mfa.New(f.store, shortSecretSealer{newSealer(t), secret}, mfa.Config{Now: f.clock.Now})
+		m := mustNew(t, f.store, shortSecretSealer{newSealer(t), secret}, mfa.Config{Now: f.clock.Now})
 		code, err := mfa.Code(secret, mfa.SHA1, 6, 30*time.Second, f.clock.Now())
 		require.NoError(t, err)
 		err = m.VerifyTOTP(ctx, "alice", code)

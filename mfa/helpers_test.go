@@ -124,7 +124,7 @@ func newFixture(t *testing.T, cfg mfa.Config) *fixture {
 	if cfg.Sender == nil {
 		cfg.Sender = f.sent
 	}
-	f.m = mfa.New(f.store, newSealer(t), cfg)
+	f.m = mustNew(t, f.store, newSealer(t), cfg)
 	return f
 }
 
@@ -150,4 +150,12 @@ func enrolled(t *testing.T, cfg mfa.Config) (*fixture, *mfa.Enrollment) {
 	require.NoError(t, f.m.ConfirmTOTP(ctx, "alice", codeAt(t, e, f.clock.Now())))
 	f.clock.Add(5 * e.Period)
 	return f, e
+}
+
+// mustNew is mfa.New for tests whose Config is valid.
+func mustNew(t testing.TB, st mfa.Store, s mfa.Sealer, cfg mfa.Config) *mfa.Manager {
+	t.Helper()
+	m, err := mfa.New(st, s, cfg)
+	require.NoError(t, err)
+	return m
 }

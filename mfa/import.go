@@ -7,23 +7,16 @@ import (
 	"time"
 )
 
-// ErrInvalidKey is matched by the [*KeyError] that [Manager.ImportTOTP]
-// returns for a key outside the bounds it accepts.
+// ErrInvalidKey is returned by [ParseKeyURI] for a URI it does not accept
+// and by [Manager.ImportTOTP] for a key outside the bounds it accepts. The
+// wrapping error says which part ("secret", "algorithm", "digits",
+// "period", or what is wrong with the URI) and never holds the secret.
 var ErrInvalidKey = errors.New("mfa: unusable TOTP key")
 
-// KeyError says which parameter of an imported TOTP key is out of bounds.
-// It matches [ErrInvalidKey] with errors.Is and never holds the secret.
-type KeyError struct {
-	// Param is "secret", "algorithm", "digits" or "period".
-	Param string
-	// Reason says what is accepted.
-	Reason string
+// keyErr reports which parameter of a key is out of bounds.
+func keyErr(param, reason string) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidKey, param, reason)
 }
-
-func (e *KeyError) Error() string { return "mfa: unusable TOTP key: " + e.Param + ": " + e.Reason }
-
-// Is reports whether target is [ErrInvalidKey].
-func (e *KeyError) Is(target error) bool { return target == ErrInvalidKey }
 
 // validKey checks an imported key against the bounds every stored factor
 // keeps: a secret of 160 to 512 bits (RFC 4226 section 4 asks for at least
@@ -33,13 +26,13 @@ func (e *KeyError) Is(target error) bool { return target == ErrInvalidKey }
 func validKey(k KeyURI) error {
 	switch {
 	case len(k.Secret) < defaultSecretBytes || len(k.Secret) > maxSecretBytes:
-		return &KeyError{Param: "secret", Reason: "must be 20 to 64 bytes (160 to 512 bits)"}
+		return keyErr("secret", "must be 20 to 64 bytes (160 to 512 bits)")
 	case !k.Algorithm.valid():
-		return &KeyError{Param: "algorithm", Reason: "must be SHA1, SHA256 or SHA512"}
+		return keyErr("algorithm", "must be SHA1, SHA256 or SHA512")
 	case k.Digits != 6 && k.Digits != 8:
-		return &KeyError{Param: "digits", Reason: "must be 6 or 8"}
+		return keyErr("digits", "must be 6 or 8")
 	case k.Period < time.Second || k.Period > defaultTOTPPeriod || k.Period%time.Second != 0:
-		return &KeyError{Param: "period", Reason: "must be whole seconds from 1 s to 30 s"}
+		return keyErr("period", "must be whole seconds from 1 s to 30 s")
 	}
 	return nil
 }
@@ -51,7 +44,7 @@ func validKey(k KeyURI) error {
 // sees a valid code from it within EnrollTimeout, so a host cannot
 // activate a key the user's app does not hold. The issuer and account
 // name of k are not used. It returns the time the pending factor expires,
-// a [*KeyError] (matching [ErrInvalidKey]) for a secret, algorithm, digit
+// [ErrInvalidKey] (wrapped, naming the parameter) for a secret, algorithm, digit
 // count or period out of bounds, [ErrAlreadyEnrolled] if the user has a
 // confirmed TOTP factor, or a system error.
 func (m *Manager) ImportTOTP(ctx context.Context, userID string, k KeyURI) (time.Time, error) {
@@ -90,6 +83,6 @@ func (m *Manager) putPending(ctx context.Context, userID string, secret []byte, 
 		}
 		return storeErr("store enrollment", err)
 	}
-	m.emit(ctx, Event{Type: EventEnroll, Factor: FactorTOTP, UserID: userID, Time: now})
+	m.emit(ctx, Event{Type: EventEnrolled, Factor: FactorTOTP, UserID: userID, Time: now})
 	return nil
 }

@@ -74,9 +74,7 @@ func TestImportTOTPRules(t *testing.T) {
 		c.mod(&k)
 		_, err := f.m.ImportTOTP(ctx, "alice", k)
 		require.ErrorIs(t, err, mfa.ErrInvalidKey, c.param)
-		var ke *mfa.KeyError
-		require.ErrorAs(t, err, &ke)
-		require.Equal(t, c.param, ke.Param)
+		require.Contains(t, err.Error(), ": "+c.param+": ")
 		_, gerr := f.store.GetTOTP(ctx, "alice")
 		require.ErrorIs(t, gerr, mfa.ErrNotFound, "nothing stored for a refused key")
 	}
@@ -90,9 +88,9 @@ func TestImportTOTPRules(t *testing.T) {
 	require.NoError(t, err)
 	rec, err := f.store.GetTOTP(ctx, "alice")
 	require.NoError(t, err)
-	require.True(t, rec.Pending())
+	require.True(t, rec.ConfirmedAt.IsZero())
 	require.NotContains(t, string(rec.Secret), string(good.Secret), "the secret is stored sealed")
-	require.Equal(t, mfa.EventEnroll, f.ev.last().Type)
+	require.Equal(t, mfa.EventEnrolled, f.ev.last().Type)
 	f.ev.requireNoSecret(t, string(good.Secret), b32(good.Secret))
 
 	// The confirmation window applies.
@@ -115,7 +113,10 @@ func TestImportTOTPRules(t *testing.T) {
 func ExampleManager_ImportTOTP() {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 12, 0, 15, 0, time.UTC)
-	m := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{Now: func() time.Time { return now }})
+	m, err := mfa.New(memstore.NewMFAStore(), mfatest.NewSealer(), mfa.Config{Now: func() time.Time { return now }})
+	if err != nil {
+		panic(err)
+	}
 
 	k, err := mfa.ParseKeyURI("otpauth://totp/Legacy:alice@example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Legacy")
 	if err != nil {

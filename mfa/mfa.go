@@ -32,7 +32,7 @@ var (
 	// confirmed factor ([Manager.VerifyTOTP]) or no pending enrollment
 	// ([Manager.ConfirmTOTP]; also when it timed out), and by
 	// [Manager.SendLoginCode], [Manager.VerifyLoginCode] and
-	// [Manager.RemoveEmailFactor] when emailed codes are not on.
+	// [Manager.Remove] when the factor is not on.
 	ErrNotEnrolled = errors.New("mfa: not enrolled")
 	// ErrInvalidCode is returned when a code is wrong or malformed.
 	ErrInvalidCode = errors.New("mfa: invalid code")
@@ -85,11 +85,11 @@ const (
 // characters from [a-z0-9_.-].
 type Purpose string
 
-// Common purposes.
+// Purposes mfa itself uses; hosts name their own (for example
+// "email_change" to confirm a new address).
 const (
-	PurposeLogin       Purpose = "login"
-	PurposeEmailChange Purpose = "email_change"
-	PurposeRecovery    Purpose = "recovery"
+	// PurposeLogin is the sign-in code of [Manager.SendLoginCode].
+	PurposeLogin Purpose = "login"
 	// PurposeEmailFactor is the code that confirms an address before
 	// emailed codes become a second factor ([Manager.StartEmailFactor]).
 	PurposeEmailFactor Purpose = "email_factor"
@@ -102,16 +102,17 @@ func (p Purpose) valid() bool { return purposeRE.MatchString(string(p)) }
 // EventType is what an [Event] reports.
 type EventType string
 
-// Event types.
+// Event types, the values of [Event.Type]: "mfa." and a verb, as in every
+// Bulwark package's hook.
 const (
-	EventEnroll  EventType = "enroll"  // TOTP or emailed-code enrollment started; recovery codes (re)generated
-	EventConfirm EventType = "confirm" // TOTP or emailed-code enrollment confirmed with a valid code
-	EventRemove  EventType = "remove"  // factor removed
-	EventSent    EventType = "sent"    // emailed code sent
-	EventSuccess EventType = "success" // a code verified
-	EventFailure EventType = "failure" // a code was refused (see Reason)
-	EventLockout EventType = "lockout" // too many failures: factor locked or code invalidated
-	EventReplay  EventType = "replay"  // a valid but already used code or time step
+	EventEnrolled  EventType = "mfa.enrolled"  // TOTP or emailed-code enrollment started; recovery codes (re)generated
+	EventConfirmed EventType = "mfa.confirmed" // TOTP or emailed-code enrollment confirmed with a valid code
+	EventRemoved   EventType = "mfa.removed"   // factor removed
+	EventCodeSent  EventType = "mfa.code_sent" // emailed code sent
+	EventVerified  EventType = "mfa.verified"  // a code verified
+	EventFailed    EventType = "mfa.failed"    // a code was refused (see Reason)
+	EventLocked    EventType = "mfa.locked"    // too many failures: factor locked or code invalidated
+	EventReplayed  EventType = "mfa.replayed"  // a valid but already used code or time step
 )
 
 // Event is reported to Config.Hook. It never carries a code, a secret or a
@@ -184,7 +185,10 @@ type Config struct {
 	// again, so this is a rate limit (at most 480 guesses a day at the
 	// defaults), not the absolute cap of NIST SP 800-63B section 5.2.2 (no
 	// more than 100 consecutive failures on an account): a host that needs
-	// that cap counts EventLockout events and disables the factor.
+	// that cap counts EventLocked events and disables the factor. Wrong
+	// codes that lead to no lock are forgotten 24 hours after the first of
+	// them. The counting is done here over the store's [CounterStore], so
+	// every back end applies the same rule.
 	MaxAttempts int
 	// LockoutDuration is how long a locked factor stays locked. Default 15
 	// minutes.
@@ -241,9 +245,9 @@ const (
 	maxUserIDLen         = 256
 )
 
-// withDefaults fills in defaults and panics on settings that are
-// programming errors.
-func (c Config) withDefaults() Config {
+// withDefaults fills in the defaults, in this one place, and rejects
+// invalid settings.
+func (c Config) withDefaults() (Config, error) {
 	if c.Issuer == "" {
 		c.Issuer = defaultIssuer
 	}
@@ -300,26 +304,26 @@ func (c Config) withDefaults() Config {
 	}
 	switch {
 	case !c.TOTPAlgorithm.valid():
-		panic("mfa: Config.TOTPAlgorithm must be SHA1, SHA256 or SHA512")
+		return c, fmt.Errorf("%w: Config.TOTPAlgorithm must be SHA1, SHA256 or SHA512", errInvalidConfig)
 	case c.TOTPDigits != 6 && c.TOTPDigits != 8:
-		panic("mfa: Config.TOTPDigits must be 6 or 8")
+		return c, fmt.Errorf("%w: Config.TOTPDigits must be 6 or 8", errInvalidConfig)
 	case c.TOTPPeriod < time.Second || c.TOTPPeriod > defaultTOTPPeriod || c.TOTPPeriod%time.Second != 0:
-		panic("mfa: Config.TOTPPeriod must be whole seconds from 1s to 30s")
+		return c, fmt.Errorf("%w: Config.TOTPPeriod must be whole seconds from 1s to 30s", errInvalidConfig)
 	case c.TOTPSkew > 2:
-		panic("mfa: Config.TOTPSkew must be at most 2")
+		return c, fmt.Errorf("%w: Config.TOTPSkew must be at most 2", errInvalidConfig)
 	case c.TOTPSecretBytes < defaultSecretBytes || c.TOTPSecretBytes > maxSecretBytes:
-		panic("mfa: Config.TOTPSecretBytes must be 20 to 64")
+		return c, fmt.Errorf("%w: Config.TOTPSecretBytes must be 20 to 64", errInvalidConfig)
 	case c.CodeDigits < 6 || c.CodeDigits > 8:
-		panic("mfa: Config.CodeDigits must be 6 to 8")
+		return c, fmt.Errorf("%w: Config.CodeDigits must be 6 to 8", errInvalidConfig)
 	case c.CodeTTL < 0 || c.CodeTTL > maxCodeTTL:
-		panic("mfa: Config.CodeTTL must be at most 10 minutes")
+		return c, fmt.Errorf("%w: Config.CodeTTL must be at most 10 minutes", errInvalidConfig)
 	case c.MaxAttempts < 0 || c.CodeMaxAttempts < 0 || c.RecoveryCodes < 0 || c.QRCodeSize < 0 ||
 		c.LockoutDuration < 0 || c.ResendInterval < 0 || c.EnrollTimeout < 0:
-		panic("mfa: negative Config value")
+		return c, fmt.Errorf("%w: negative Config value", errInvalidConfig)
 	case validLabel(c.Issuer) != nil:
-		panic("mfa: Config.Issuer must be printable and contain no ':'")
+		return c, fmt.Errorf("%w: Config.Issuer must be printable and contain no ':'", errInvalidConfig)
 	}
-	return c
+	return c, nil
 }
 
 // Manager enrolls and verifies second factors. It is safe for concurrent
@@ -333,22 +337,29 @@ type Manager struct {
 
 // New returns a Manager over store that seals TOTP secrets with sealer
 // (the sealer is an argument rather than a Config field because there is
-// no safe default for it). A zero cfg means every default. New panics if
-// store or sealer is nil, a [Stores] has a nil part, or cfg holds an
-// invalid setting: all programming errors.
-func New(store Store, sealer Sealer, cfg Config) *Manager {
+// no safe default for it). A zero cfg means every default. New returns an
+// error if store or sealer is nil, a [Stores] has a nil part, or cfg holds
+// an invalid setting.
+func New(store Store, sealer Sealer, cfg Config) (*Manager, error) {
 	if store == nil {
-		panic("mfa: New with a nil Store")
+		return nil, errors.New("mfa: New with a nil Store")
 	}
 	if s, ok := store.(Stores); ok && (s.TOTPStore == nil || s.StepStore == nil ||
-		s.AttemptStore == nil || s.OOBStore == nil || s.RecoveryStore == nil || s.EmailFactorStore == nil) {
-		panic("mfa: New with a Stores that has a nil part")
+		s.CounterStore == nil || s.OOBStore == nil || s.RecoveryStore == nil || s.EmailFactorStore == nil) {
+		return nil, errors.New("mfa: New with a Stores that has a nil part")
 	}
 	if sealer == nil {
-		panic("mfa: New with a nil Sealer")
+		return nil, errors.New("mfa: New with a nil Sealer")
 	}
-	return &Manager{store: store, sealer: sealer, cfg: cfg.withDefaults()}
+	c, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{store: store, sealer: sealer, cfg: c}, nil
 }
+
+// errInvalidConfig prefixes New's configuration errors.
+var errInvalidConfig = errors.New("mfa: invalid setting")
 
 func (m *Manager) now() time.Time { return m.cfg.Now().UTC() }
 
@@ -374,27 +385,158 @@ func storeErr(op string, err error) error {
 	return fmt.Errorf("mfa: %s: %w", op, err)
 }
 
-// takeAttempt takes one attempt for a factor with the configured policy.
-// It returns a *LockedError if the factor is locked.
-func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now time.Time) (Attempt, error) {
-	a, err := m.store.TakeAttempt(ctx, userID, f, AttemptPolicy{Limit: m.cfg.MaxAttempts, Lockout: m.cfg.LockoutDuration}, now)
+// attempt is the outcome of takeAttempt for an allowed attempt.
+type attempt struct {
+	key string // the attempts counter's key, for the reset at a success
+	// remaining is how many further attempts are allowed before the lock.
+	remaining int
+	// lockedUntil is set when this was the last allowed attempt: it locked
+	// the factor in advance, and a success lifts the lock.
+	lockedUntil time.Time
+}
+
+// failureWindow is how long wrong codes are remembered when no lock
+// follows: failures are forgotten a day after the first of them (or at a
+// success, a removal or a lock), so a few typos a week never add up to a
+// lock, while guessing stays bounded by MaxAttempts a day at most.
+const failureWindow = 24 * time.Hour
+
+// Counter keys. User ids are at most 256 bytes, so keys stay under the
+// CounterStore's 512; factors and purposes hold no ':'.
+func attemptsKey(f Factor, userID string) string { return "mfa:attempts:" + string(f) + ":" + userID }
+func lockKey(f Factor, userID string) string     { return "mfa:lock:" + string(f) + ":" + userID }
+func codeKey(id string) string                   { return "mfa:code:" + id }
+
+// takeAttempt takes one attempt for a factor before a code is checked,
+// and returns a *LockedError if the factor is locked. The lockout
+// arithmetic lives here, once, over two counters of the [CounterStore]:
+// the attempts (reset when a lock is set, and at a success) and the lock
+// (one window of LockoutDuration). With MaxAttempts L:
+//
+//	c = add 1 to attempts
+//	c <  L: allowed, unless a lock is live (set by a concurrent attempt)
+//	c == L: add 1 to lock, reset attempts; allowed if this created the
+//	        lock: the last attempt, which locks in advance (a success
+//	        lifts it); denied if a lock was live already
+//	c >  L: denied (the L-th attempt is setting the lock); if no lock is
+//	        live although the attempts began over LockoutDuration ago,
+//	        the L-th attempt failed to set it: set it now and reset
+//
+// Each count is atomic in the store, so concurrent attempts on any number
+// of instances never check more than L codes between two successes or
+// lock expiries: the counts 1..L-1 go to distinct attempts, only the one
+// that creates the lock may be the L-th, a lock is always set before the
+// attempts are reset, and an attempt counted after a reset sees that lock.
+// Refused attempts never extend a lock.
+func (m *Manager) takeAttempt(ctx context.Context, userID string, f Factor, now time.Time) (attempt, error) {
+	limit, ak, lk := int64(m.cfg.MaxAttempts), attemptsKey(f, userID), lockKey(f, userID)
+	window, lockout := max(failureWindow, m.cfg.LockoutDuration), m.cfg.LockoutDuration
+	c, akExpires, err := m.store.AddCount(ctx, ak, 1, window, now)
 	if err != nil {
-		return Attempt{}, storeErr("take attempt", err)
+		return attempt{}, storeErr("count attempt", err)
 	}
-	if !a.Allowed {
-		m.emit(ctx, Event{Type: EventFailure, Factor: f, UserID: userID, Reason: "locked", LockedUntil: a.LockedUntil, Time: now})
-		return a, &LockedError{Factor: f, Until: a.LockedUntil}
+	lock := func() (int64, time.Time, error) {
+		n, until, err := m.store.AddCount(ctx, lk, 1, lockout, now)
+		if err == nil {
+			err = m.store.ResetCount(ctx, ak) // the count starts again after the lock
+		}
+		return n, until, err
 	}
-	return a, nil
+	var locks int64
+	var until time.Time
+	switch c {
+	case limit:
+		locks, until, err = lock()
+		if err == nil && locks == 1 {
+			return attempt{key: ak, lockedUntil: until}, nil
+		}
+	default:
+		locks, until, err = m.store.AddCount(ctx, lk, 0, lockout, now)
+		if err == nil && locks == 0 {
+			if c < limit {
+				return attempt{key: ak, remaining: int(limit - c)}, nil
+			}
+			until = now.Add(lockout)
+			if !now.Before(akExpires.Add(-window).Add(lockout)) {
+				_, until, err = lock()
+			}
+		}
+	}
+	if err != nil {
+		return attempt{}, storeErr("lock", err)
+	}
+	m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: "locked", LockedUntil: until, Time: now})
+	return attempt{}, &LockedError{Factor: f, Until: until}
+}
+
+// succeeded forgets the attempts of a factor after a valid code, and the
+// lock the attempt a set in advance, if any.
+func (m *Manager) succeeded(ctx context.Context, userID string, f Factor, a attempt) error {
+	if err := m.store.ResetCount(ctx, a.key); err != nil {
+		return storeErr("reset attempts", err)
+	}
+	if !a.lockedUntil.IsZero() {
+		if err := m.store.ResetCount(ctx, lockKey(f, userID)); err != nil {
+			return storeErr("reset lock", err)
+		}
+	}
+	return nil
 }
 
 // failed reports a wrong code after an attempt a was taken, and returns the
 // error for the caller: a *LockedError if this attempt used up the limit.
-func (m *Manager) failed(ctx context.Context, userID string, f Factor, reason string, a Attempt, now time.Time) error {
-	if !a.LockedUntil.IsZero() {
-		m.emit(ctx, Event{Type: EventLockout, Factor: f, UserID: userID, Reason: reason, LockedUntil: a.LockedUntil, Time: now})
-		return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: f, Until: a.LockedUntil})
+func (m *Manager) failed(ctx context.Context, userID string, f Factor, reason string, a attempt, now time.Time) error {
+	if !a.lockedUntil.IsZero() {
+		m.emit(ctx, Event{Type: EventLocked, Factor: f, UserID: userID, Reason: reason, LockedUntil: a.lockedUntil, Time: now})
+		return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: f, Until: a.lockedUntil})
 	}
-	m.emit(ctx, Event{Type: EventFailure, Factor: f, UserID: userID, Reason: reason, Remaining: a.Remaining, Time: now})
+	m.emit(ctx, Event{Type: EventFailed, Factor: f, UserID: userID, Reason: reason, Remaining: a.remaining, Time: now})
 	return ErrInvalidCode
+}
+
+// Remove removes one of the user's factors: [FactorTOTP] (an enrollment,
+// pending or confirmed, and its attempt counter; [ErrNotEnrolled] if there
+// is none), [FactorEmail] (turns emailed codes off and forgets their
+// attempt counter; [ErrNotEnrolled] if they were off) or [FactorRecovery]
+// (deletes the recovery codes; nil if there were none). Any other factor is
+// [ErrInvalidInput]. Callers should re-authenticate the user first (ASVS
+// 6.4.4).
+func (m *Manager) Remove(ctx context.Context, userID string, f Factor) error {
+	if err := validUserID(userID); err != nil {
+		return err
+	}
+	var err error
+	switch f {
+	case FactorTOTP:
+		err = m.store.DeleteTOTP(ctx, userID)
+	case FactorEmail:
+		err = m.store.DisableEmailFactor(ctx, userID)
+	case FactorRecovery:
+		err = m.store.ReplaceRecoveryCodes(ctx, userID, nil, m.now())
+	default:
+		return fmt.Errorf("%w: factor %q", ErrInvalidInput, f)
+	}
+	if errors.Is(err, ErrNotFound) && f != FactorRecovery {
+		return ErrNotEnrolled
+	}
+	if err != nil {
+		return storeErr("remove "+string(f), err)
+	}
+	if f != FactorRecovery {
+		if err := m.resetAttempts(ctx, userID, f); err != nil {
+			return err
+		}
+	}
+	m.emit(ctx, Event{Type: EventRemoved, Factor: f, UserID: userID})
+	return nil
+}
+
+// resetAttempts forgets the attempts and any lock of a factor.
+func (m *Manager) resetAttempts(ctx context.Context, userID string, f Factor) error {
+	for _, k := range []string{attemptsKey(f, userID), lockKey(f, userID)} {
+		if err := m.store.ResetCount(ctx, k); err != nil {
+			return storeErr("reset attempts", err)
+		}
+	}
+	return nil
 }

@@ -129,7 +129,7 @@ func (m *Manager) SendCode(ctx context.Context, userID, address string, purpose 
 		_, _ = m.store.DeleteOOB(context.WithoutCancel(ctx), userID, purpose, rec.ID)
 		return fmt.Errorf("mfa: send code: %w", err)
 	}
-	m.emit(ctx, Event{Type: EventSent, Factor: FactorEmail, UserID: userID, Purpose: purpose, Time: now})
+	m.emit(ctx, Event{Type: EventCodeSent, Factor: FactorEmail, UserID: userID, Purpose: purpose, Time: now})
 	return nil
 }
 
@@ -152,14 +152,26 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 	}
 	now := m.now()
 	ev := Event{Factor: FactorEmail, UserID: userID, Purpose: purpose, Time: now}
-	rec, err := m.store.TakeOOBAttempt(ctx, userID, purpose, m.cfg.CodeMaxAttempts, now)
-	if errors.Is(err, ErrNotFound) {
-		ev.Type, ev.Reason = EventFailure, "no_code"
+	rec, err := m.store.GetOOB(ctx, userID, purpose, now)
+	if errors.Is(err, ErrNotFound) || (err == nil && !rec.ExpiresAt.After(now)) {
+		ev.Type, ev.Reason = EventFailed, "no_code"
 		m.emit(ctx, ev)
 		return ErrNoCode
 	}
 	if err != nil {
-		return storeErr("take code attempt", err)
+		return storeErr("get code", err)
+	}
+	// Each code allows CodeMaxAttempts tries, counted under its own id
+	// until it expires; a used-up code stays (so the resend throttle
+	// still applies) but never verifies.
+	tries, _, err := m.store.AddCount(ctx, codeKey(rec.ID), 1, rec.ExpiresAt.Sub(now), now)
+	if err != nil {
+		return storeErr("count code attempt", err)
+	}
+	if tries > int64(m.cfg.CodeMaxAttempts) {
+		ev.Type, ev.Reason = EventFailed, "no_code"
+		m.emit(ctx, ev)
+		return ErrNoCode
 	}
 	// The account's budget of wrong codes (MaxAttempts, then a lock) outlives
 	// each code: a resend replaces the code and its attempts, not this
@@ -175,14 +187,14 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 		ok = subtle.ConstantTimeCompare(got, rec.Hash) == 1
 	}
 	if !ok {
-		if !a.LockedUntil.IsZero() {
-			ev.Type, ev.Reason, ev.LockedUntil = EventLockout, "invalid", a.LockedUntil
+		if !a.lockedUntil.IsZero() {
+			ev.Type, ev.Reason, ev.LockedUntil = EventLocked, "invalid", a.lockedUntil
 			m.emit(ctx, ev)
-			return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: FactorEmail, Until: a.LockedUntil})
+			return fmt.Errorf("%w (%w)", ErrInvalidCode, &LockedError{Factor: FactorEmail, Until: a.lockedUntil})
 		}
-		ev.Type, ev.Reason, ev.Remaining = EventFailure, "invalid", min(max(m.cfg.CodeMaxAttempts-rec.Attempts, 0), a.Remaining)
+		ev.Type, ev.Reason, ev.Remaining = EventFailed, "invalid", min(max(m.cfg.CodeMaxAttempts-int(tries), 0), a.remaining)
 		if ev.Remaining == 0 {
-			ev.Type = EventLockout
+			ev.Type = EventLocked
 		}
 		m.emit(ctx, ev)
 		return ErrInvalidCode
@@ -192,14 +204,19 @@ func (m *Manager) VerifyCode(ctx context.Context, userID string, purpose Purpose
 		return storeErr("consume code", err)
 	}
 	if !consumed {
-		ev.Type = EventReplay
+		ev.Type = EventReplayed
 		m.emit(ctx, ev)
 		return ErrReplay
 	}
-	if err := m.store.ResetAttempts(ctx, userID, FactorEmail); err != nil {
-		return storeErr("reset attempts", err)
+	if err := m.succeeded(ctx, userID, FactorEmail, a); err != nil {
+		return err
 	}
-	ev.Type = EventSuccess
+	// The used code's tries no longer matter: drop them now rather than
+	// at the code's expiry.
+	if err := m.store.ResetCount(ctx, codeKey(rec.ID)); err != nil {
+		return storeErr("reset code attempts", err)
+	}
+	ev.Type = EventVerified
 	m.emit(ctx, ev)
 	return nil
 }

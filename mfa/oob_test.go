@@ -28,19 +28,19 @@ func TestEmailedCode(t *testing.T) {
 	require.Equal(t, t0.Add(10*time.Minute), msg.ExpiresAt)
 
 	// Stored only as a hash.
-	rec, err := f.store.TakeOOBAttempt(ctx, "alice", mfa.PurposeLogin, 100, t0)
+	rec, err := f.store.GetOOB(ctx, "alice", mfa.PurposeLogin, t0)
 	require.NoError(t, err)
 	require.NotContains(t, string(rec.Hash)+string(rec.Salt), code)
 	require.Len(t, rec.Hash, 32)
 
 	// Bound to account and purpose.
-	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeEmailChange, code), mfa.ErrNoCode)
+	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.Purpose("email_change"), code), mfa.ErrNoCode)
 	require.ErrorIs(t, f.m.VerifyCode(ctx, "bob", mfa.PurposeLogin, code), mfa.ErrNoCode)
 
 	require.NoError(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, " "+code+" "))
 	// Single use.
 	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code), mfa.ErrNoCode)
-	require.Equal(t, []mfa.EventType{mfa.EventSent, mfa.EventFailure, mfa.EventFailure, mfa.EventSuccess, mfa.EventFailure}, f.ev.types())
+	require.Equal(t, []mfa.EventType{mfa.EventCodeSent, mfa.EventFailed, mfa.EventFailed, mfa.EventVerified, mfa.EventFailed}, f.ev.types())
 	f.ev.requireNoSecret(t, code)
 }
 
@@ -70,7 +70,7 @@ func TestEmailedCodeAttempts(t *testing.T) {
 		require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, bad), mfa.ErrInvalidCode)
 		require.Equal(t, 5-i, f.ev.last().Remaining)
 	}
-	require.Equal(t, mfa.EventLockout, f.ev.last().Type)
+	require.Equal(t, mfa.EventLocked, f.ev.last().Type)
 	// Invalidated: even the right code fails now.
 	require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code), mfa.ErrNoCode)
 	// Malformed input counts as an attempt too.
@@ -90,7 +90,7 @@ func TestEmailedCodeResend(t *testing.T) {
 	first := f.sent.lastCode(t)
 	f.clock.Add(59 * time.Second)
 	require.ErrorIs(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin), mfa.ErrThrottled)
-	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeEmailChange))
+	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.Purpose("email_change")))
 	f.clock.Add(time.Second)
 	require.NoError(t, f.m.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
 	second := f.sent.lastCode(t)
@@ -116,7 +116,7 @@ func TestSendCodeFailures(t *testing.T) {
 		require.ErrorIs(t, f.m.SendCode(ctx, "alice", "a@example.com", p), mfa.ErrInvalidInput)
 		require.ErrorIs(t, f.m.VerifyCode(ctx, "alice", p, "123456"), mfa.ErrInvalidInput)
 	}
-	noSender := mfa.New(f.store, newSealer(t), mfa.Config{})
+	noSender := mustNew(t, f.store, newSealer(t), mfa.Config{})
 	require.ErrorIs(t, noSender.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin), mfa.ErrNoSender)
 }
 
@@ -193,7 +193,7 @@ func TestEmailedCodeResendKeepsAttemptBudget(t *testing.T) {
 	require.ErrorAs(t, err, &le, "the third wrong code on the account locks, resend or not")
 	require.Equal(t, mfa.FactorEmail, le.Factor)
 	require.Equal(t, f.clock.Now().Add(10*time.Minute), le.Until)
-	require.Equal(t, mfa.EventLockout, f.ev.last().Type)
+	require.Equal(t, mfa.EventLocked, f.ev.last().Type)
 
 	// Locked: even the right code is refused, and a resend does not help.
 	err = f.m.VerifyCode(ctx, "alice", mfa.PurposeLogin, code)

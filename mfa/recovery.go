@@ -113,7 +113,7 @@ func (m *Manager) GenerateRecoveryCodes(ctx context.Context, userID string) ([]s
 	if err := m.store.ReplaceRecoveryCodes(ctx, userID, hashes, now); err != nil {
 		return nil, storeErr("store recovery codes", err)
 	}
-	m.emit(ctx, Event{Type: EventEnroll, Factor: FactorRecovery, UserID: userID, Remaining: len(codes), Time: now})
+	m.emit(ctx, Event{Type: EventEnrolled, Factor: FactorRecovery, UserID: userID, Remaining: len(codes), Time: now})
 	return codes, nil
 }
 
@@ -131,32 +131,20 @@ func (m *Manager) UseRecoveryCode(ctx context.Context, userID, code string) (rem
 	ev := Event{Factor: FactorRecovery, UserID: userID, Time: now}
 	canon, ok := parseRecoveryCode(code)
 	if !ok {
-		ev.Type, ev.Reason = EventFailure, "malformed"
+		ev.Type, ev.Reason = EventFailed, "malformed"
 		m.emit(ctx, ev)
 		return 0, ErrInvalidCode
 	}
 	n, err := m.store.UseRecoveryCode(ctx, userID, recoveryHash(canon))
 	if errors.Is(err, ErrNotFound) {
-		ev.Type, ev.Reason = EventFailure, "invalid"
+		ev.Type, ev.Reason = EventFailed, "invalid"
 		m.emit(ctx, ev)
 		return 0, ErrInvalidCode
 	}
 	if err != nil {
 		return 0, storeErr("use recovery code", err)
 	}
-	ev.Type, ev.Remaining = EventSuccess, n
+	ev.Type, ev.Remaining = EventVerified, n
 	m.emit(ctx, ev)
 	return n, nil
-}
-
-// RemoveRecoveryCodes deletes the user's recovery codes.
-func (m *Manager) RemoveRecoveryCodes(ctx context.Context, userID string) error {
-	if err := validUserID(userID); err != nil {
-		return err
-	}
-	if err := m.store.ReplaceRecoveryCodes(ctx, userID, nil, m.now()); err != nil {
-		return storeErr("remove recovery codes", err)
-	}
-	m.emit(ctx, Event{Type: EventRemove, Factor: FactorRecovery, UserID: userID})
-	return nil
 }

@@ -54,7 +54,7 @@ func TestRecoveryCodes(t *testing.T) {
 	require.Equal(t, 9, n)
 	require.Equal(t, 9, f.ev.last().Remaining)
 
-	require.NoError(t, f.m.RemoveRecoveryCodes(ctx, "alice"))
+	require.NoError(t, f.m.Remove(ctx, "alice", mfa.FactorRecovery))
 	_, err = f.m.UseRecoveryCode(ctx, "alice", fresh[0])
 	require.ErrorIs(t, err, mfa.ErrInvalidCode)
 	f.ev.requireNoSecret(t, append(codes, fresh...)...)

@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// ErrNoSTARTTLS is returned by [SMTPSender.Send] when the server does not
+// errNoSTARTTLS is returned by [SMTPSender.Send] when the server does not
 // offer STARTTLS: the code is never sent over a clear connection.
-var ErrNoSTARTTLS = errors.New("mfa: SMTP server does not offer STARTTLS")
+var errNoSTARTTLS = errors.New("mfa: SMTP server does not offer STARTTLS")
 
 // SMTPSender sends codes by email over SMTP with net/smtp. It always
 // upgrades the connection with STARTTLS (TLS 1.2 or later, certificate
@@ -83,7 +83,7 @@ func (s *SMTPSender) Send(ctx context.Context, msg Message) (err error) {
 		return fmt.Errorf("mfa: SMTP EHLO: %w", err)
 	}
 	if ok, _ := c.Extension("STARTTLS"); !ok {
-		return ErrNoSTARTTLS
+		return errNoSTARTTLS
 	}
 	cfg := &tls.Config{}
 	if s.TLSConfig != nil {

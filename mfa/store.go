@@ -7,7 +7,7 @@ import (
 
 // The store interfaces below are split by concern so that a host can keep
 // each part where it fits best: enrolled secrets and recovery codes in SQL,
-// short-lived codes, used-step marks and attempt counters in Redis (see
+// short-lived codes, used-step marks and counters in Redis (see
 // [Stores]). Each method takes a context first. Implementations must be safe
 // for concurrent use, and every rule a method documents as atomic must hold
 // across processes sharing the same back end: that is what makes replay
@@ -27,11 +27,11 @@ type TOTPRecord struct {
 	Digits      int           // 6 or 8
 	Period      time.Duration // step length, whole seconds
 	CreatedAt   time.Time     // when the enrollment started
-	ConfirmedAt time.Time     // zero while pending
+	ConfirmedAt time.Time     // zero while pending (awaiting its first valid code)
 }
 
-// Pending reports whether the enrollment still awaits its first valid code.
-func (r TOTPRecord) Pending() bool { return r.ConfirmedAt.IsZero() }
+// pending reports whether the enrollment still awaits its first valid code.
+func (r TOTPRecord) pending() bool { return r.ConfirmedAt.IsZero() }
 
 // TOTPStore keeps at most one TOTP enrollment per user.
 type TOTPStore interface {
@@ -62,53 +62,30 @@ type StepStore interface {
 	MarkStep(ctx context.Context, userID string, step int64, keep time.Duration) (bool, error)
 }
 
-// AttemptPolicy is the attempt limit applied by [AttemptStore.TakeAttempt].
-type AttemptPolicy struct {
-	Limit   int           // attempts allowed before the lock; at least 1
-	Lockout time.Duration // how long the lock lasts
+// CounterStore keeps counters that expire: mfa builds its attempt limits
+// and locks on it, and computes the limits itself, so a store only counts.
+// It is the same interface as storetest.CounterStore (the canonical
+// contract, with the conformance suite), so one store type serves every
+// package that counts. Keys are 1 to 512 bytes; mfa's start with "mfa:".
+type CounterStore interface {
+	// AddCount atomically adds n to the counter at key and returns the new
+	// count and when the counter expires. A missing counter, or one whose
+	// expiry is not after now, starts a new window: count n, expiring at
+	// now+window; a live one keeps its expiry. n = 0 reads: it returns the
+	// live count and expiry, or 0 and the zero time, and creates nothing.
+	AddCount(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (count int64, expires time.Time, err error)
+	// ResetCount deletes the counter at key. It succeeds when there is none.
+	ResetCount(ctx context.Context, key string) error
 }
 
-// Attempt is the outcome of [AttemptStore.TakeAttempt].
-type Attempt struct {
-	// Allowed is false while the factor is locked; the code must then not
-	// even be checked.
-	Allowed bool
-	// Remaining is how many further attempts are allowed before the lock.
-	Remaining int
-	// LockedUntil is set when the factor is locked: when Allowed is false,
-	// or when this was the last allowed attempt (which locked the factor
-	// in advance; a success then lifts the lock via ResetAttempts).
-	LockedUntil time.Time
-}
-
-// AttemptStore counts verification attempts per user and factor.
-//
-// An attempt is taken before a code is checked, so that concurrent guesses
-// on several instances can never exceed the limit: with Limit 5, at most 5
-// codes are ever checked between two successes or lock expiries.
-type AttemptStore interface {
-	// TakeAttempt atomically does the following for (userID, factor), with
-	// n the attempts taken and L the lock expiry (both zero initially):
-	//
-	//	if L after now:      deny (Allowed false, LockedUntil L)
-	//	if L set (expired):  n, L = 0, zero
-	//	n++
-	//	if n >= p.Limit:     L = now + p.Lockout
-	//	allow (Remaining p.Limit-n, LockedUntil L)
-	TakeAttempt(ctx context.Context, userID string, factor Factor, p AttemptPolicy, now time.Time) (Attempt, error)
-	// ResetAttempts forgets the attempts and any lock of (userID, factor).
-	// It succeeds when there is nothing to forget.
-	ResetAttempts(ctx context.Context, userID string, factor Factor) error
-}
-
-// OOBRecord is one emailed (out-of-band) code, stored only as a hash.
+// OOBRecord is one emailed (out-of-band) code, stored only as a hash. Its
+// attempts are counted in the [CounterStore], under its ID.
 type OOBRecord struct {
 	ID        string  // UUIDv7
 	UserID    string  // the account the code is bound to
 	Purpose   Purpose // what the code is for
 	Salt      []byte  // random, per code
 	Hash      []byte  // HMAC-SHA-256 of the code; see the package doc
-	Attempts  int     // attempts taken so far
 	SentAt    time.Time
 	ExpiresAt time.Time
 }
@@ -120,12 +97,9 @@ type OOBStore interface {
 	// than resendAfter before rec.SentAt: then it returns [ErrThrottled]
 	// and changes nothing. The check and the write are atomic.
 	PutOOB(ctx context.Context, rec OOBRecord, resendAfter time.Duration) error
-	// TakeOOBAttempt atomically increments the attempts of the user's
-	// code for purpose and returns the record as updated. It returns
-	// [ErrNotFound] if there is no code, it has expired (ExpiresAt not
-	// after now) or it has used up maxAttempts already; such a code stays
-	// in place (so the resend throttle still applies) but never verifies.
-	TakeOOBAttempt(ctx context.Context, userID string, purpose Purpose, maxAttempts int, now time.Time) (OOBRecord, error)
+	// GetOOB returns the user's code for purpose, or [ErrNotFound] if
+	// there is none or it has expired (ExpiresAt not after now).
+	GetOOB(ctx context.Context, userID string, purpose Purpose, now time.Time) (OOBRecord, error)
 	// DeleteOOB removes the user's code for purpose if its ID is id, and
 	// reports whether it did. Of several concurrent calls at most one
 	// reports true: that is what makes a code single use.
@@ -167,7 +141,7 @@ type EmailFactorStore interface {
 type Store interface {
 	TOTPStore
 	StepStore
-	AttemptStore
+	CounterStore
 	OOBStore
 	RecoveryStore
 	EmailFactorStore
@@ -179,13 +153,13 @@ type Store interface {
 //
 //	durable, rdb := sqlStore.MFA(), redisStore.MFA()
 //	store := mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable,
-//		StepStore: rdb, AttemptStore: rdb, OOBStore: rdb}
+//		StepStore: rdb, CounterStore: rdb, OOBStore: rdb}
 //
-// Every field must be set; [New] panics otherwise.
+// Every field must be set; [New] returns an error otherwise.
 type Stores struct {
 	TOTPStore
 	StepStore
-	AttemptStore
+	CounterStore
 	OOBStore
 	RecoveryStore
 	EmailFactorStore

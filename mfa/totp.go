@@ -63,10 +63,10 @@ func hotp(mac hash.Hash, counter uint64, digits int) uint32 {
 	return v % pow10[digits]
 }
 
-// Code computes the TOTP code for a raw secret at time t, as an
-// authenticator app would. Hosts rarely need it; tests and tools do.
-// digits must be 6 or 8 and period whole seconds of at least 1 s.
-func Code(secret []byte, alg Algorithm, digits int, period time.Duration, t time.Time) (string, error) {
+// code computes the TOTP code for a raw secret at time t, as an
+// authenticator app would (mfatest.Code is the public copy for tests and
+// tools). digits must be 6 or 8 and period whole seconds of at least 1 s.
+func code(secret []byte, alg Algorithm, digits int, period time.Duration, t time.Time) (string, error) {
 	if !alg.valid() || (digits != 6 && digits != 8) || period < time.Second || period%time.Second != 0 || t.Unix() < 0 {
 		return "", ErrInvalidInput
 	}
@@ -173,7 +173,7 @@ func (m *Manager) EnrollTOTP(ctx context.Context, userID, accountName string) (*
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
 		return nil, storeErr("get TOTP", err)
-	case !rec.Pending():
+	case !rec.pending():
 		return nil, ErrAlreadyEnrolled
 	case now.Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
 		// Still pending: show the same secret again, so that an app that
@@ -261,7 +261,7 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 		return ErrNotEnrolled
 	case err != nil:
 		return storeErr("get TOTP", err)
-	case rec.Pending() != confirm:
+	case rec.pending() != confirm:
 		return ErrNotEnrolled
 	case confirm && !now.Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
 		return ErrNotEnrolled
@@ -322,12 +322,12 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 		return storeErr("mark step", err)
 	}
 	if !fresh {
-		m.emit(ctx, Event{Type: EventReplay, Factor: FactorTOTP, UserID: userID, Remaining: a.Remaining, Time: now})
-		if !a.LockedUntil.IsZero() {
+		m.emit(ctx, Event{Type: EventReplayed, Factor: FactorTOTP, UserID: userID, Remaining: a.remaining, Time: now})
+		if !a.lockedUntil.IsZero() {
 			// This replay used the last attempt and locked the factor:
 			// report the lock as a wrong code's would be, not silently.
-			m.emit(ctx, Event{Type: EventLockout, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.LockedUntil, Time: now})
-			return fmt.Errorf("%w (%w)", ErrReplay, &LockedError{Factor: FactorTOTP, Until: a.LockedUntil})
+			m.emit(ctx, Event{Type: EventLocked, Factor: FactorTOTP, UserID: userID, Reason: "replay", LockedUntil: a.lockedUntil, Time: now})
+			return fmt.Errorf("%w (%w)", ErrReplay, &LockedError{Factor: FactorTOTP, Until: a.lockedUntil})
 		}
 		return ErrReplay
 	}
@@ -339,56 +339,27 @@ func (m *Manager) verifyTOTP(ctx context.Context, userID, code string, confirm b
 			return storeErr("confirm TOTP", err)
 		}
 	}
-	if err := m.store.ResetAttempts(ctx, userID, FactorTOTP); err != nil {
-		return storeErr("reset attempts", err)
+	if err := m.succeeded(ctx, userID, FactorTOTP, a); err != nil {
+		return err
 	}
-	typ := EventSuccess
+	typ := EventVerified
 	if confirm {
-		typ = EventConfirm
+		typ = EventConfirmed
 	}
 	m.emit(ctx, Event{Type: typ, Factor: FactorTOTP, UserID: userID, Time: now})
 	return nil
 }
 
-// RemoveTOTP removes the user's TOTP factor, pending or confirmed, and
-// its attempt counter. It returns [ErrNotEnrolled] if there is none.
-// Callers should re-authenticate the user first (ASVS 6.4.4).
-func (m *Manager) RemoveTOTP(ctx context.Context, userID string) error {
-	if err := validUserID(userID); err != nil {
-		return err
-	}
-	if err := m.store.DeleteTOTP(ctx, userID); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return ErrNotEnrolled
-		}
-		return storeErr("delete TOTP", err)
-	}
-	if err := m.store.ResetAttempts(ctx, userID, FactorTOTP); err != nil {
-		return storeErr("reset attempts", err)
-	}
-	m.emit(ctx, Event{Type: EventRemove, Factor: FactorTOTP, UserID: userID})
-	return nil
-}
-
-// TOTPState is the state of a user's TOTP factor.
-type TOTPState int
-
-// TOTP states.
-const (
-	TOTPNone TOTPState = iota
-	TOTPPending
-	TOTPActive
-)
-
 // Status summarizes a user's second factors.
 type Status struct {
-	TOTP          TOTPState
+	TOTP          bool // an authenticator app is on (confirmed with a code)
+	TOTPPending   bool // an enrollment awaits its first code (within EnrollTimeout)
 	Email         bool // emailed codes turned on ([Manager.ConfirmEmailFactor])
 	RecoveryCodes int  // unused recovery codes
 }
 
 // Status reports which factors the user has. A pending enrollment past
-// EnrollTimeout reads as TOTPNone.
+// EnrollTimeout reads as no TOTP factor at all.
 func (m *Manager) Status(ctx context.Context, userID string) (Status, error) {
 	if err := validUserID(userID); err != nil {
 		return Status{}, err
@@ -399,10 +370,10 @@ func (m *Manager) Status(ctx context.Context, userID string) (Status, error) {
 	case errors.Is(err, ErrNotFound):
 	case err != nil:
 		return Status{}, storeErr("get TOTP", err)
-	case !rec.Pending():
-		st.TOTP = TOTPActive
+	case !rec.pending():
+		st.TOTP = true
 	case m.now().Before(rec.CreatedAt.Add(m.cfg.EnrollTimeout)):
-		st.TOTP = TOTPPending
+		st.TOTPPending = true
 	}
 	if st.Email, err = m.emailFactorOn(ctx, userID); err != nil {
 		return Status{}, err

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
@@ -78,7 +79,7 @@ func TestZeroConfigInteroperates(t *testing.T) {
 	// which is what GenerateOpts{} keys produce), must verify: pquerna's
 	// own ValidateOpts{} would reject them (Digits 0).
 	st := memstore.NewMFAStore()
-	m := mfa.New(st, newSealer(t), mfa.Config{})
+	m := mustNew(t, st, newSealer(t), mfa.Config{})
 	ctx := context.Background()
 	e, err := m.EnrollTOTP(ctx, "alice", "alice@example.com")
 	require.NoError(t, err)
@@ -120,7 +121,7 @@ func TestEnrollTOTP(t *testing.T) {
 	// Sealed at rest, bound to the user.
 	rec, err := f.store.GetTOTP(ctx, "u-1")
 	require.NoError(t, err)
-	require.True(t, rec.Pending())
+	require.True(t, rec.ConfirmedAt.IsZero())
 	require.NotContains(t, string(rec.Secret), string(k.Secret))
 
 	// Pending: it does not verify logins until confirmed.
@@ -128,7 +129,7 @@ func TestEnrollTOTP(t *testing.T) {
 	require.ErrorIs(t, f.m.VerifyTOTP(ctx, "u-1", code), mfa.ErrNotEnrolled)
 	st, err := f.m.Status(ctx, "u-1")
 	require.NoError(t, err)
-	require.Equal(t, mfa.TOTPPending, st.TOTP)
+	require.True(t, st.TOTPPending)
 
 	// Enrolling again while pending shows the same secret; removing the
 	// pending one and enrolling again gives a new secret, and the old one
@@ -136,17 +137,17 @@ func TestEnrollTOTP(t *testing.T) {
 	again, err := f.m.EnrollTOTP(ctx, "u-1", "alice@example.com")
 	require.NoError(t, err)
 	require.Equal(t, e.Secret, again.Secret)
-	require.NoError(t, f.m.RemoveTOTP(ctx, "u-1"))
+	require.NoError(t, f.m.Remove(ctx, "u-1", mfa.FactorTOTP))
 	e2, err := f.m.EnrollTOTP(ctx, "u-1", "alice@example.com")
 	require.NoError(t, err)
 	require.NotEqual(t, e.Secret, e2.Secret)
 	require.ErrorIs(t, f.m.ConfirmTOTP(ctx, "u-1", code), mfa.ErrInvalidCode)
 	require.NoError(t, f.m.ConfirmTOTP(ctx, "u-1", codeAt(t, e2, f.clock.Now())))
-	require.Equal(t, []mfa.EventType{mfa.EventEnroll, mfa.EventRemove, mfa.EventEnroll, mfa.EventFailure, mfa.EventConfirm}, f.ev.types())
+	require.Equal(t, []mfa.EventType{mfa.EventEnrolled, mfa.EventRemoved, mfa.EventEnrolled, mfa.EventFailed, mfa.EventConfirmed}, f.ev.types())
 
 	st, err = f.m.Status(ctx, "u-1")
 	require.NoError(t, err)
-	require.Equal(t, mfa.TOTPActive, st.TOTP)
+	require.True(t, st.TOTP)
 	_, err = f.m.EnrollTOTP(ctx, "u-1", "alice@example.com")
 	require.ErrorIs(t, err, mfa.ErrAlreadyEnrolled)
 	require.ErrorIs(t, f.m.ConfirmTOTP(ctx, "u-1", code), mfa.ErrNotEnrolled)
@@ -179,7 +180,7 @@ func TestEnrollTimeout(t *testing.T) {
 	require.ErrorIs(t, f.m.ConfirmTOTP(ctx, "alice", codeAt(t, e, f.clock.Now())), mfa.ErrNotEnrolled)
 	st, err := f.m.Status(ctx, "alice")
 	require.NoError(t, err)
-	require.Equal(t, mfa.TOTPNone, st.TOTP)
+	require.False(t, st.TOTP || st.TOTPPending)
 }
 
 func TestVerifyTOTPWindowAndReplay(t *testing.T) {
@@ -262,7 +263,7 @@ func TestTOTPLockout(t *testing.T) {
 	require.ErrorAs(t, err, &le)
 	require.ErrorIs(t, err, mfa.ErrLocked)
 	require.Equal(t, now.Add(10*time.Minute), le.Until)
-	require.Equal(t, mfa.EventLockout, f.ev.last().Type)
+	require.Equal(t, mfa.EventLocked, f.ev.last().Type)
 
 	// While locked even the right code is refused, unchecked.
 	err = f.m.VerifyTOTP(ctx, "alice", codeAt(t, e, now))
@@ -279,10 +280,10 @@ func TestRemoveTOTP(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	f, e := enrolled(t, mfa.Config{})
-	require.NoError(t, f.m.RemoveTOTP(ctx, "alice"))
+	require.NoError(t, f.m.Remove(ctx, "alice", mfa.FactorTOTP))
 	require.ErrorIs(t, f.m.VerifyTOTP(ctx, "alice", codeAt(t, e, f.clock.Now())), mfa.ErrNotEnrolled)
-	require.ErrorIs(t, f.m.RemoveTOTP(ctx, "alice"), mfa.ErrNotEnrolled)
-	require.Equal(t, mfa.EventRemove, f.ev.last().Type)
+	require.ErrorIs(t, f.m.Remove(ctx, "alice", mfa.FactorTOTP), mfa.ErrNotEnrolled)
+	require.Equal(t, mfa.EventRemoved, f.ev.last().Type)
 	_, err := f.m.EnrollTOTP(ctx, "alice", "alice")
 	require.NoError(t, err)
 }
@@ -304,7 +305,7 @@ type errReader struct{ err error }
 
 func (r errReader) Read([]byte) (int, error) { return 0, r.err }
 
-func TestConfigPanics(t *testing.T) {
+func TestConfigErrors(t *testing.T) {
 	t.Parallel()
 	st, s := memstore.NewMFAStore(), newSealer(t)
 	for _, cfg := range []mfa.Config{
@@ -312,17 +313,63 @@ func TestConfigPanics(t *testing.T) {
 		{TOTPSkew: 3}, {TOTPSecretBytes: 10}, {CodeDigits: 5}, {CodeDigits: 9}, {CodeTTL: time.Hour},
 		{MaxAttempts: -1}, {Issuer: "a:b"},
 	} {
-		require.Panics(t, func() { mfa.New(st, s, cfg) }, "%+v", cfg)
+		m, err := mfa.New(st, s, cfg)
+		require.Error(t, err, "%+v", cfg)
+		require.Nil(t, m)
 	}
-	require.Panics(t, func() { mfa.New(nil, s, mfa.Config{}) })
-	require.Panics(t, func() { mfa.New(st, nil, mfa.Config{}) })
-	require.Panics(t, func() { mfa.New(mfa.Stores{TOTPStore: st}, s, mfa.Config{}) })
-	require.Panics(t, func() {
-		mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, AttemptStore: st, OOBStore: st, RecoveryStore: st}, s, mfa.Config{})
-	}, "no EmailFactorStore")
-	require.NotPanics(t, func() {
-		mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, AttemptStore: st, OOBStore: st, RecoveryStore: st, EmailFactorStore: st}, s, mfa.Config{})
-	})
+	_, err := mfa.New(nil, s, mfa.Config{})
+	require.Error(t, err)
+	_, err = mfa.New(st, nil, mfa.Config{})
+	require.Error(t, err)
+	_, err = mfa.New(mfa.Stores{TOTPStore: st}, s, mfa.Config{})
+	require.Error(t, err)
+	_, err = mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, CounterStore: st, OOBStore: st, RecoveryStore: st}, s, mfa.Config{})
+	require.Error(t, err, "no EmailFactorStore")
+	_, err = mfa.New(mfa.Stores{TOTPStore: st, StepStore: st, CounterStore: st, OOBStore: st, RecoveryStore: st, EmailFactorStore: st}, s, mfa.Config{})
+	require.NoError(t, err)
+}
+
+// TestNewZeroConfig: a zero Config means every documented default, and
+// the Manager works with it.
+func TestNewZeroConfig(t *testing.T) {
+	t.Parallel()
+	m, err := mfa.New(memstore.NewMFAStore(), newSealer(t), mfa.Config{})
+	require.NoError(t, err)
+	e, err := m.EnrollTOTP(context.Background(), "alice", "alice@example.com")
+	require.NoError(t, err)
+	require.Equal(t, mfa.SHA1, e.Algorithm)
+	require.Equal(t, 6, e.Digits)
+	require.Equal(t, 30*time.Second, e.Period)
+	require.Contains(t, e.URI, "issuer=Bulwark")
+	k, err := mfa.ParseKeyURI(e.URI)
+	require.NoError(t, err)
+	require.Len(t, k.Secret, 20)
+	c, err := mfatest.Code(k.Secret, k.Algorithm, k.Digits, k.Period, time.Now())
+	require.NoError(t, err)
+	require.NoError(t, m.ConfirmTOTP(context.Background(), "alice", c))
+	codes, err := m.GenerateRecoveryCodes(context.Background(), "alice")
+	require.NoError(t, err)
+	require.Len(t, codes, 10)
+}
+
+// TestPublicCodeMatches: mfatest.Code, the public copy of the TOTP
+// computation, agrees with the one mfa verifies with.
+func TestPublicCodeMatches(t *testing.T) {
+	t.Parallel()
+	secret := []byte("12345678901234567890")
+	for _, alg := range []mfa.Algorithm{mfa.SHA1, mfa.SHA256, mfa.SHA512} {
+		for _, digits := range []int{6, 8} {
+			for _, at := range []time.Time{t0, time.Unix(59, 0), time.Unix(2000000000, 0)} {
+				want, err := mfa.Code(secret, alg, digits, 30*time.Second, at)
+				require.NoError(t, err)
+				got, err := mfatest.Code(secret, alg, digits, 30*time.Second, at)
+				require.NoError(t, err)
+				require.Equal(t, want, got)
+			}
+		}
+	}
+	_, err := mfatest.Code(secret, "MD5", 6, 30*time.Second, t0)
+	require.Error(t, err)
 }
 
 func TestCodeInputs(t *testing.T) {

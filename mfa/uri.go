@@ -1,7 +1,6 @@
 package mfa
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -10,9 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 )
-
-// ErrMalformedURI is returned by [ParseKeyURI] for a URI it does not accept.
-var ErrMalformedURI = errors.New("mfa: malformed otpauth URI")
 
 // maxURILen caps the input of [ParseKeyURI] before it is parsed. It is
 // above the longest URI [KeyURI.String] makes (two 256-byte labels, each
@@ -88,9 +84,11 @@ func uriEscape(s string) string {
 // SHA1); digits 6 or 8 (default 6); period 1 to 30 seconds (default 30); a
 // parameter may not repeat; an issuer parameter must match the label's
 // issuer prefix. Inputs over 4096 bytes are refused unread. Every failure
-// is [ErrMalformedURI]; the error never contains the secret.
+// is [ErrInvalidKey]; the error never contains the secret.
 func ParseKeyURI(s string) (KeyURI, error) {
-	bad := func(why string) (KeyURI, error) { return KeyURI{}, fmt.Errorf("%w: %s", ErrMalformedURI, why) }
+	bad := func(why string) (KeyURI, error) {
+		return KeyURI{}, fmt.Errorf("%w: malformed otpauth URI: %s", ErrInvalidKey, why)
+	}
 	if len(s) > maxURILen {
 		return bad("too long")
 	}

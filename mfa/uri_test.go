@@ -48,7 +48,7 @@ func TestParseKeyURI(t *testing.T) {
 	} {
 		got, err := mfa.ParseKeyURI(c.in)
 		if c.want == nil {
-			require.ErrorIs(t, err, mfa.ErrMalformedURI, c.in)
+			require.ErrorIs(t, err, mfa.ErrInvalidKey, c.in)
 			require.NotContains(t, err.Error(), goodSecret)
 			continue
 		}

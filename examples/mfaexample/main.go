@@ -63,7 +63,7 @@ func run(ctx context.Context, w io.Writer) error {
 			Hook: func(_ context.Context, e mfa.Event) {
 				fmt.Fprintf(w, "  event: %s %s %s\n", e.Factor, e.Type, e.Reason)
 			},
-		}), nil
+		})
 	}
 	a, err := instance()
 	if err != nil {
@@ -90,7 +90,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	code, err := mfa.Code(k.Secret, k.Algorithm, k.Digits, k.Period, time.Now())
+	code, err := mfatest.Code(k.Secret, k.Algorithm, k.Digits, k.Period, time.Now())
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ func TestRun(t *testing.T) {
 		"enrolled: 6-digit SHA1 codes every 30s",
 		"confirm on A: <nil>",
 		"same code on B: mfa: code already used",
-		"totp replay",
+		"totp mfa.replayed",
 		"send code on A: <nil>",
 		"wrong code on B: mfa: invalid code",
 		"recovery code on B: 9 left, <nil>",

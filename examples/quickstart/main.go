@@ -31,6 +31,7 @@ import (
 	"github.com/bulwarkhq/bulwark/export"
 	"github.com/bulwarkhq/bulwark/keyring"
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
 	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/retention"
 	"github.com/bulwarkhq/bulwark/session"
@@ -138,7 +139,10 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// 5. Second factor: a TOTP secret sealed by the keyring, and a code
 	// that works once only.
-	factors := mfa.New(st.MFA(), kr, mfa.Config{Issuer: "Quickstart"})
+	factors, err := mfa.New(st.MFA(), kr, mfa.Config{Issuer: "Quickstart"})
+	if err != nil {
+		return err
+	}
 	enr, err := factors.EnrollTOTP(ctx, "user-1", "ada@example.com")
 	if err != nil {
 		return err
@@ -147,7 +151,7 @@ func run(ctx context.Context, w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	code, err := mfa.Code(key.Secret, key.Algorithm, key.Digits, key.Period, time.Now()) // what the phone shows
+	code, err := mfatest.Code(key.Secret, key.Algorithm, key.Digits, key.Period, time.Now()) // what the phone shows
 	if err != nil {
 		return err
 	}

@@ -53,7 +53,7 @@ func (a *App) renderAccount(w http.ResponseWriter, r *http.Request, status int, 
 		return
 	}
 	v.Title = "Account security"
-	v.Data = accountData{Sessions: list, CurrentID: s.ID, MFA: st, TOTPOn: st.TOTP == mfa.TOTPActive,
+	v.Data = accountData{Sessions: list, CurrentID: s.ID, MFA: st, TOTPOn: st.TOTP,
 		Idle: humanDuration(a.sessions.Config().IdleTimeout), Activity: activity}
 	if r.URL.Query().Has("ended") {
 		v.Notice = "Session ended."
@@ -143,7 +143,7 @@ func (a *App) renderMFA(w http.ResponseWriter, r *http.Request, status int, v vi
 		a.internalError(w, r, err)
 		return
 	}
-	d.Status, d.TOTPOn = st, st.TOTP == mfa.TOTPActive
+	d.Status, d.TOTPOn = st, st.TOTP
 	v.Title, v.Data = "Two-factor authentication", d
 	a.render(w, r, status, "mfa", v)
 }
@@ -226,11 +226,11 @@ func (a *App) mfaRemove(w http.ResponseWriter, r *http.Request) {
 	if !a.reauthMFA(w, r) {
 		return
 	}
-	if err := a.factors.RemoveTOTP(ctx, s.UserID); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+	if err := a.factors.Remove(ctx, s.UserID, mfa.FactorTOTP); err != nil && !errors.Is(err, mfa.ErrNotFound) {
 		a.internalError(w, r, err)
 		return
 	}
-	if err := a.factors.RemoveRecoveryCodes(ctx, s.UserID); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+	if err := a.factors.Remove(ctx, s.UserID, mfa.FactorRecovery); err != nil && !errors.Is(err, mfa.ErrNotFound) {
 		a.internalError(w, r, err)
 		return
 	}
@@ -317,7 +317,7 @@ func (a *App) mfaEmailRemove(w http.ResponseWriter, r *http.Request) {
 	if !a.reauthMFA(w, r) {
 		return
 	}
-	err := a.factors.RemoveEmailFactor(ctx, s.UserID)
+	err := a.factors.Remove(ctx, s.UserID, mfa.FactorEmail)
 	if errors.Is(err, mfa.ErrNotEnrolled) {
 		err = nil
 	} else if err == nil {

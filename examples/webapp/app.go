@@ -181,7 +181,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 		}
 		sessionStore = rs.Session()
 		mfaStore = mfa.Stores{TOTPStore: st.MFA(), RecoveryStore: st.MFA(), EmailFactorStore: st.MFA(),
-			StepStore: rs.MFA(), AttemptStore: rs.MFA(), OOBStore: rs.MFA()}
+			StepStore: rs.MFA(), CounterStore: rs.MFA(), OOBStore: rs.MFA()}
 	}
 	a.sessions, err = session.New(sessionStore, session.Config{
 		IdleTimeout:       cfg.IdleTimeout,
@@ -198,12 +198,14 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	// Second factors, with the development mailer for emailed codes.
 	a.mail = newDevMailer(cfg.Mail, cfg.Now, cfg.DevMailbox || cfg.InsecureOpenMailbox)
-	a.factors = mfa.New(mfaStore, a.keys, mfa.Config{
+	if a.factors, err = mfa.New(mfaStore, a.keys, mfa.Config{
 		Issuer: "Bulwark demo",
 		Sender: a.mail,
 		Hook:   a.onMFAEvent,
 		Now:    cfg.Now,
-	})
+	}); err != nil {
+		return nil, err
+	}
 
 	// Export: the user's data as CSV files in a zip, age-encrypted.
 	if a.exporter, err = export.New(export.Config{Now: cfg.Now, ScryptWorkFactor: cfg.ExportWorkFactor}); err != nil {
@@ -341,7 +343,7 @@ func (a *App) onSessionEvent(ctx context.Context, e session.Event) {
 }
 
 func (a *App) onMFAEvent(ctx context.Context, e mfa.Event) {
-	a.cfg.Log.InfoContext(ctx, "mfa."+string(e.Type), "user", e.UserID, "factor", e.Factor, "reason", e.Reason)
+	a.cfg.Log.InfoContext(ctx, string(e.Type), "user", e.UserID, "factor", e.Factor, "reason", e.Reason)
 }
 
 // internalError answers 500 without details: the error goes to the log.

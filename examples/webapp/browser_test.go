@@ -26,6 +26,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/internal/testenv"
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
 )
 
 // TestBrowserJourney walks the demo in headless Chromium, as a user would:
@@ -190,7 +191,7 @@ func TestBrowserJourney(t *testing.T) {
 		t.Helper()
 		key, err := base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.TrimRight(secret, "="))
 		require.NoError(t, err)
-		code, err := mfa.Code(key, mfa.SHA1, 6, 30*time.Second, ta.clock.Now()) // the app's clock, not the wall's
+		code, err := mfatest.Code(key, mfa.SHA1, 6, 30*time.Second, ta.clock.Now()) // the app's clock, not the wall's
 		require.NoError(t, err)
 		return code
 	}

@@ -22,13 +22,13 @@ func (a *App) registerErasers() {
 	a.lifecycle.Register("clients", retention.EraserFunc(a.db.deleteClientsOf))
 	a.lifecycle.Register("factors", retention.EraserFunc(func(ctx context.Context, user string) error {
 		// Nothing to remove (ErrNotEnrolled) is done already.
-		if err := a.factors.RemoveTOTP(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotEnrolled) {
+		if err := a.factors.Remove(ctx, user, mfa.FactorTOTP); err != nil && !errors.Is(err, mfa.ErrNotEnrolled) {
 			return err
 		}
-		if err := a.factors.RemoveEmailFactor(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotEnrolled) {
+		if err := a.factors.Remove(ctx, user, mfa.FactorEmail); err != nil && !errors.Is(err, mfa.ErrNotEnrolled) {
 			return err
 		}
-		if err := a.factors.RemoveRecoveryCodes(ctx, user); err != nil && !errors.Is(err, mfa.ErrNotFound) {
+		if err := a.factors.Remove(ctx, user, mfa.FactorRecovery); err != nil && !errors.Is(err, mfa.ErrNotFound) {
 			return err
 		}
 		return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bulwarkhq/bulwark/audit"
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/mfa/mfatest"
 )
 
 // enrolTOTP turns on TOTP for c's account and returns the secret.
@@ -31,7 +32,7 @@ func (ta *testApp) enrolTOTP(t *testing.T, c *http.Client) []byte {
 
 func (ta *testApp) totp(t *testing.T, secret []byte) string {
 	t.Helper()
-	code, err := mfa.Code(secret, mfa.SHA1, 6, 30*time.Second, ta.clock.Now())
+	code, err := mfatest.Code(secret, mfa.SHA1, 6, 30*time.Second, ta.clock.Now())
 	require.NoError(t, err)
 	return code
 }

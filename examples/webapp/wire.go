@@ -100,7 +100,7 @@ func (a *App) notify(ctx context.Context, n auth.Notification) error {
 		// One factor of two removed: the other still guards sign-in.
 		if st, err := a.factors.Status(ctx, n.UserID); err != nil {
 			return err
-		} else if st.TOTP == mfa.TOTPActive || st.Email {
+		} else if st.TOTP || st.Email {
 			subject, body = "A second factor was removed", "Your other second factor still protects your account. If this was not you, reset your password now."
 		}
 	case auth.NotifyNewDevice:

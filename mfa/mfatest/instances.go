@@ -11,8 +11,8 @@ import (
 	"github.com/bulwarkhq/bulwark/mfa"
 )
 
-// Concurrency is how many verifications [RunInstances] runs at once.
-const Concurrency = 50
+// concurrency is how many verifications [RunInstances] runs at once.
+const concurrency = 50
 
 type lastCode struct {
 	mu   sync.Mutex
@@ -30,10 +30,13 @@ func (s *lastCode) Send(_ context.Context, m mfa.Message) error {
 // several [mfa.Manager]s, one per store in stores. Each store must be a
 // separate handle (its own connection pool or client) onto the same data,
 // as for app instances sharing one PostgreSQL or Redis. It runs
-// [Concurrency] simultaneous verifications of one valid code, spread over
+// 50 simultaneous verifications of one valid code, spread over
 // the Managers, and requires that exactly one succeeds; likewise for an
 // emailed code and a recovery code; and that concurrent wrong TOTP or
-// emailed codes are checked no more often than the attempt limit.
+// emailed codes are checked no more often than the attempt limit, every
+// other one refused as locked, and the factor locked afterwards. (Fewer
+// than the limit may be checked: the last allowed attempt sets the lock
+// in advance, and attempts racing it may already see it.)
 func RunInstances(t *testing.T, stores ...mfa.Store) {
 	if len(stores) < 2 {
 		t.Fatal("mfatest: RunInstances needs at least two stores")
@@ -47,7 +50,11 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 		cfg.Sender = sender
 		ms := make([]*mfa.Manager, len(stores))
 		for i, s := range stores {
-			ms[i] = mfa.New(s, sealer, cfg)
+			m, err := mfa.New(s, sealer, cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ms[i] = m
 		}
 		return ms
 	}
@@ -65,7 +72,7 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 		}
 		window = map[string]bool{}
 		for _, d := range []time.Duration{-k.Period, 0, k.Period} {
-			c, err := mfa.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now.Add(d))
+			c, err := Code(k.Secret, k.Algorithm, k.Digits, k.Period, now.Add(d))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,12 +88,12 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 		}
 		return cur, window
 	}
-	// race runs f Concurrency times at once, round robin over ms.
+	// race runs f concurrency times at once, round robin over ms.
 	race := func(ms []*mfa.Manager, f func(m *mfa.Manager) error) []error {
-		errs := make([]error, Concurrency)
+		errs := make([]error, concurrency)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
-		for i := range Concurrency {
+		for i := range concurrency {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -98,22 +105,13 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 		wg.Wait()
 		return errs
 	}
-	count := func(errs []error, target error) (n int) {
-		for _, err := range errs {
-			if (target == nil && err == nil) || (target != nil && errors.Is(err, target)) {
-				n++
-			}
-		}
-		return n
-	}
-
 	t.Run("TOTPReplay", func(t *testing.T) {
-		ms := managers(mfa.Config{MaxAttempts: 10 * Concurrency})
+		ms := managers(mfa.Config{MaxAttempts: 10 * concurrency})
 		code, _ := enroll(t, ms[0], "replay")
 		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyTOTP(ctx, "replay", code) })
-		if ok, replays := count(errs, nil), count(errs, mfa.ErrReplay); ok != 1 || replays != Concurrency-1 {
+		if ok, replays := count(errs, nil), count(errs, mfa.ErrReplay); ok != 1 || replays != concurrency-1 {
 			t.Fatalf("%d of %d concurrent verifications of one code succeeded and %d were replays, want 1 and %d; errors: %v",
-				ok, Concurrency, replays, Concurrency-1, errs)
+				ok, concurrency, replays, concurrency-1, errs)
 		}
 	})
 	t.Run("TOTPReplayDefaultLimit", func(t *testing.T) {
@@ -126,8 +124,8 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 				other++
 			}
 		}
-		if ok := count(errs, nil); ok != 1 || other != Concurrency-1 {
-			t.Fatalf("%d of %d succeeded (want 1), %d replays or locks (want %d): %v", ok, Concurrency, other, Concurrency-1, errs)
+		if ok := count(errs, nil); ok != 1 || other != concurrency-1 {
+			t.Fatalf("%d of %d succeeded (want 1), %d replays or locks (want %d): %v", ok, concurrency, other, concurrency-1, errs)
 		}
 	})
 	t.Run("TOTPAttemptLimit", func(t *testing.T) {
@@ -140,13 +138,13 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 			}
 		}
 		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyTOTP(ctx, "guess", wrong) })
-		if checked, locked := count(errs, mfa.ErrInvalidCode), count(errs, mfa.ErrLocked); checked != 5 || locked != Concurrency-4 {
-			// The 5th wrong code both is invalid and locks.
-			t.Fatalf("%d wrong codes checked (want 5), %d lock errors (want %d): %v", checked, locked, Concurrency-4, errs)
+		requireLimited(t, "wrong codes", errs, 5)
+		if err := ms[1].VerifyTOTP(ctx, "guess", wrong); !errors.Is(err, mfa.ErrLocked) || errors.Is(err, mfa.ErrInvalidCode) {
+			t.Fatalf("after the burst VerifyTOTP = %v, want locked, unchecked", err)
 		}
 	})
 	t.Run("EmailedCode", func(t *testing.T) {
-		ms := managers(mfa.Config{CodeMaxAttempts: 10 * Concurrency, MaxAttempts: 10 * Concurrency})
+		ms := managers(mfa.Config{CodeMaxAttempts: 10 * concurrency, MaxAttempts: 10 * concurrency})
 		if err := ms[0].SendCode(ctx, "email", "e@example.com", mfa.PurposeLogin); err != nil {
 			t.Fatal(err)
 		}
@@ -154,13 +152,13 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 		code := sender.code
 		sender.mu.Unlock()
 		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyCode(ctx, "email", mfa.PurposeLogin, code) })
-		if ok := count(errs, nil); ok != 1 || count(errs, mfa.ErrNoCode)+count(errs, mfa.ErrReplay) != Concurrency-1 {
-			t.Fatalf("%d of %d concurrent verifications of one emailed code succeeded, want 1: %v", ok, Concurrency, errs)
+		if ok := count(errs, nil); ok != 1 || count(errs, mfa.ErrNoCode)+count(errs, mfa.ErrReplay) != concurrency-1 {
+			t.Fatalf("%d of %d concurrent verifications of one emailed code succeeded, want 1: %v", ok, concurrency, errs)
 		}
 	})
 	t.Run("EmailedCodeAttemptLimit", func(t *testing.T) {
 		// A generous per-code limit: the account's MaxAttempts must hold.
-		ms := managers(mfa.Config{CodeMaxAttempts: 10 * Concurrency, MaxAttempts: 5})
+		ms := managers(mfa.Config{CodeMaxAttempts: 10 * concurrency, MaxAttempts: 5})
 		if err := ms[0].SendCode(ctx, "email-guess", "g@example.com", mfa.PurposeLogin); err != nil {
 			t.Fatal(err)
 		}
@@ -172,8 +170,9 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 			wrong = fmt.Sprintf("%06d", 1)
 		}
 		errs := race(ms, func(m *mfa.Manager) error { return m.VerifyCode(ctx, "email-guess", mfa.PurposeLogin, wrong) })
-		if checked, locked := count(errs, mfa.ErrInvalidCode), count(errs, mfa.ErrLocked); checked != 5 || locked != Concurrency-4 {
-			t.Fatalf("%d wrong emailed codes checked (want 5), %d lock errors (want %d): %v", checked, locked, Concurrency-4, errs)
+		requireLimited(t, "wrong emailed codes", errs, 5)
+		if err := ms[1].VerifyCode(ctx, "email-guess", mfa.PurposeLogin, code); !errors.Is(err, mfa.ErrLocked) {
+			t.Fatalf("after the burst the right code = %v, want locked", err)
 		}
 	})
 	t.Run("RecoveryCode", func(t *testing.T) {
@@ -183,8 +182,36 @@ func RunInstances(t *testing.T, stores ...mfa.Store) {
 			t.Fatal(err)
 		}
 		errs := race(ms, func(m *mfa.Manager) error { _, err := m.UseRecoveryCode(ctx, "recovery", codes[0]); return err })
-		if ok := count(errs, nil); ok != 1 || count(errs, mfa.ErrInvalidCode) != Concurrency-1 {
-			t.Fatalf("%d of %d concurrent uses of one recovery code succeeded, want 1: %v", ok, Concurrency, errs)
+		if ok := count(errs, nil); ok != 1 || count(errs, mfa.ErrInvalidCode) != concurrency-1 {
+			t.Fatalf("%d of %d concurrent uses of one recovery code succeeded, want 1: %v", ok, concurrency, errs)
 		}
 	})
+}
+
+// requireLimited checks the outcome of a burst of wrong codes: at most
+// limit were checked (ErrInvalidCode; the last of them also locks), every
+// other one was refused as locked, and at least one was refused at all.
+func requireLimited(t *testing.T, what string, errs []error, limit int) {
+	t.Helper()
+	checked, locked := count(errs, mfa.ErrInvalidCode), count(errs, mfa.ErrLocked)
+	unchecked := 0
+	for _, err := range errs {
+		if errors.Is(err, mfa.ErrLocked) && !errors.Is(err, mfa.ErrInvalidCode) {
+			unchecked++
+		}
+	}
+	if checked > limit || checked+unchecked != len(errs) || locked == 0 {
+		t.Fatalf("%d %s checked (want at most %d), %d refused unchecked as locked (want the other %d): %v",
+			checked, what, limit, unchecked, len(errs)-checked, errs)
+	}
+}
+
+// count returns how many of errs are nil (target nil) or match target.
+func count(errs []error, target error) (n int) {
+	for _, err := range errs {
+		if (target == nil && err == nil) || (target != nil && errors.Is(err, target)) {
+			n++
+		}
+	}
+	return n
 }

@@ -9,8 +9,8 @@
 //	}
 //
 // Stores that implement only some interfaces (redisstore keeps codes,
-// step marks and attempt counters) run [RunSteps], [RunAttempts] and
-// [RunOOB] alone. The suite uses only the standard library.
+// step marks and attempt counters) run [runSteps], [runAttempts] and
+// [runOOB] alone. The suite uses only the standard library.
 package mfatest
 
 import (
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/mfa"
+	"github.com/bulwarkhq/bulwark/store/storetest"
 )
 
 // base is the suite's clock origin, at microsecond precision (what SQL
@@ -32,13 +33,15 @@ var base = time.Date(2026, 3, 14, 15, 9, 26, 535897000, time.UTC)
 
 // Run runs every part of the suite against stores made by newStore.
 func Run(t *testing.T, newStore func(t *testing.T) mfa.Store) {
-	t.Run("TOTP", func(t *testing.T) { RunTOTP(t, func(t *testing.T) mfa.TOTPStore { return newStore(t) }) })
-	t.Run("Steps", func(t *testing.T) { RunSteps(t, func(t *testing.T) mfa.StepStore { return newStore(t) }) })
-	t.Run("Attempts", func(t *testing.T) { RunAttempts(t, func(t *testing.T) mfa.AttemptStore { return newStore(t) }) })
-	t.Run("OOB", func(t *testing.T) { RunOOB(t, func(t *testing.T) mfa.OOBStore { return newStore(t) }) })
-	t.Run("Recovery", func(t *testing.T) { RunRecovery(t, func(t *testing.T) mfa.RecoveryStore { return newStore(t) }) })
+	t.Run("TOTP", func(t *testing.T) { runTOTP(t, func(t *testing.T) mfa.TOTPStore { return newStore(t) }) })
+	t.Run("Steps", func(t *testing.T) { runSteps(t, func(t *testing.T) mfa.StepStore { return newStore(t) }) })
+	t.Run("Counters", func(t *testing.T) {
+		storetest.TestCounter(t, func(t *testing.T) storetest.CounterStore { return newStore(t) })
+	})
+	t.Run("OOB", func(t *testing.T) { runOOB(t, func(t *testing.T) mfa.OOBStore { return newStore(t) }) })
+	t.Run("Recovery", func(t *testing.T) { runRecovery(t, func(t *testing.T) mfa.RecoveryStore { return newStore(t) }) })
 	t.Run("EmailFactor", func(t *testing.T) {
-		RunEmailFactor(t, func(t *testing.T) mfa.EmailFactorStore { return newStore(t) })
+		runEmailFactor(t, func(t *testing.T) mfa.EmailFactorStore { return newStore(t) })
 	})
 }
 
@@ -88,8 +91,8 @@ func concurrently(t *testing.T, n int, f func() (bool, error)) int {
 	return int(wins.Load())
 }
 
-// RunTOTP checks a [mfa.TOTPStore].
-func RunTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
+// runTOTP checks a [mfa.TOTPStore].
+func runTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 	t.Run("GetMissing", func(t *testing.T) {
 		s := newStore(t)
 		if _, err := s.GetTOTP(ctx(), "nobody"); !errors.Is(err, mfa.ErrNotFound) {
@@ -109,7 +112,7 @@ func RunTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 			t.Fatal(err)
 		}
 		got, err := s.GetTOTP(ctx(), "alice")
-		if err != nil || !sameTOTP(got, a) || !got.Pending() {
+		if err != nil || !sameTOTP(got, a) || !got.ConfirmedAt.IsZero() {
 			t.Fatalf("GetTOTP = %+v, %v; want %+v", got, err, a)
 		}
 		// A second pending enrollment replaces the first.
@@ -129,7 +132,7 @@ func RunTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 			t.Fatal(err)
 		}
 		got, _ = s.GetTOTP(ctx(), "alice")
-		if got.Pending() || !got.ConfirmedAt.Equal(at) {
+		if got.ConfirmedAt.IsZero() || !got.ConfirmedAt.Equal(at) {
 			t.Fatalf("after confirm ConfirmedAt = %v, want %v", got.ConfirmedAt, at)
 		}
 		if err := s.ConfirmTOTP(ctx(), "alice", "id-2", at); !errors.Is(err, mfa.ErrNotFound) {
@@ -138,7 +141,7 @@ func RunTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 		if err := s.PutPendingTOTP(ctx(), totpRec("alice", "id-3")); !errors.Is(err, mfa.ErrAlreadyEnrolled) {
 			t.Fatalf("PutPendingTOTP over confirmed = %v, want ErrAlreadyEnrolled", err)
 		}
-		if got, _ := s.GetTOTP(ctx(), "alice"); got.ID != "id-2" || got.Pending() {
+		if got, _ := s.GetTOTP(ctx(), "alice"); got.ID != "id-2" || got.ConfirmedAt.IsZero() {
 			t.Fatalf("confirmed enrollment changed: %+v", got)
 		}
 		// Users are independent.
@@ -157,8 +160,8 @@ func RunTOTP(t *testing.T, newStore func(t *testing.T) mfa.TOTPStore) {
 	})
 }
 
-// RunSteps checks a [mfa.StepStore].
-func RunSteps(t *testing.T, newStore func(t *testing.T) mfa.StepStore) {
+// runSteps checks a [mfa.StepStore].
+func runSteps(t *testing.T, newStore func(t *testing.T) mfa.StepStore) {
 	t.Run("Monotonic", func(t *testing.T) {
 		s := newStore(t)
 		keep := 2 * time.Minute
@@ -185,73 +188,6 @@ func RunSteps(t *testing.T, newStore func(t *testing.T) mfa.StepStore) {
 	})
 }
 
-// RunAttempts checks a [mfa.AttemptStore].
-func RunAttempts(t *testing.T, newStore func(t *testing.T) mfa.AttemptStore) {
-	p := mfa.AttemptPolicy{Limit: 3, Lockout: 10 * time.Minute}
-	t.Run("LockAndExpire", func(t *testing.T) {
-		s := newStore(t)
-		take := func(now time.Time) mfa.Attempt {
-			t.Helper()
-			a, err := s.TakeAttempt(ctx(), "alice", mfa.FactorTOTP, p, now)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return a
-		}
-		for i, want := range []int{2, 1} {
-			if a := take(base); !a.Allowed || a.Remaining != want || !a.LockedUntil.IsZero() {
-				t.Fatalf("attempt %d = %+v, want allowed with %d remaining", i+1, a, want)
-			}
-		}
-		until := base.Add(time.Second).Add(p.Lockout)
-		if a := take(base.Add(time.Second)); !a.Allowed || a.Remaining != 0 || !a.LockedUntil.Equal(until) {
-			t.Fatalf("last attempt = %+v, want allowed, locking until %v", a, until)
-		}
-		if a := take(until.Add(-time.Microsecond)); a.Allowed || !a.LockedUntil.Equal(until) {
-			t.Fatalf("attempt while locked = %+v, want denied until %v", a, until)
-		}
-		// Other factors and users are independent.
-		if a, _ := s.TakeAttempt(ctx(), "alice", mfa.FactorRecovery, p, base); !a.Allowed || a.Remaining != 2 {
-			t.Fatalf("other factor = %+v, want allowed", a)
-		}
-		if a, _ := s.TakeAttempt(ctx(), "bob", mfa.FactorTOTP, p, base); !a.Allowed || a.Remaining != 2 {
-			t.Fatalf("other user = %+v, want allowed", a)
-		}
-		// The lock expires and the count starts again.
-		if a := take(until); !a.Allowed || a.Remaining != 2 || !a.LockedUntil.IsZero() {
-			t.Fatalf("attempt after lock = %+v, want allowed with 2 remaining", a)
-		}
-	})
-	t.Run("Reset", func(t *testing.T) {
-		s := newStore(t)
-		if err := s.ResetAttempts(ctx(), "alice", mfa.FactorTOTP); err != nil {
-			t.Fatalf("ResetAttempts with nothing to reset: %v", err)
-		}
-		for range 3 {
-			if _, err := s.TakeAttempt(ctx(), "alice", mfa.FactorTOTP, p, base); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if err := s.ResetAttempts(ctx(), "alice", mfa.FactorTOTP); err != nil {
-			t.Fatal(err)
-		}
-		if a, _ := s.TakeAttempt(ctx(), "alice", mfa.FactorTOTP, p, base); !a.Allowed || a.Remaining != 2 {
-			t.Fatalf("attempt after reset = %+v, want allowed with 2 remaining", a)
-		}
-	})
-	t.Run("Concurrent", func(t *testing.T) {
-		s := newStore(t)
-		p := mfa.AttemptPolicy{Limit: 5, Lockout: time.Hour}
-		allowed := concurrently(t, 30, func() (bool, error) {
-			a, err := s.TakeAttempt(ctx(), "alice", mfa.FactorTOTP, p, base)
-			return a.Allowed, err
-		})
-		if allowed != 5 {
-			t.Fatalf("%d of 30 concurrent attempts allowed, want exactly 5", allowed)
-		}
-	})
-}
-
 func oobRec(user string, purpose mfa.Purpose, id string, sent time.Time) mfa.OOBRecord {
 	return mfa.OOBRecord{
 		ID: id, UserID: user, Purpose: purpose, Salt: []byte("salt-" + id),
@@ -259,37 +195,35 @@ func oobRec(user string, purpose mfa.Purpose, id string, sent time.Time) mfa.OOB
 	}
 }
 
-// RunOOB checks a [mfa.OOBStore].
-func RunOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
+// runOOB checks a [mfa.OOBStore].
+func runOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
 	const resend = time.Minute
 	t.Run("RoundTrip", func(t *testing.T) {
 		s := newStore(t)
-		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base); !errors.Is(err, mfa.ErrNotFound) {
-			t.Fatalf("TakeOOBAttempt(missing) = %v, want ErrNotFound", err)
+		if _, err := s.GetOOB(ctx(), "alice", mfa.PurposeLogin, base); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatalf("GetOOB(missing) = %v, want ErrNotFound", err)
 		}
 		r := oobRec("alice", mfa.PurposeLogin, "c1", base)
 		if err := s.PutOOB(ctx(), r, resend); err != nil {
 			t.Fatal(err)
 		}
-		for i := 1; i <= 2; i++ {
-			got, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base.Add(time.Second))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got.ID != r.ID || got.UserID != r.UserID || got.Purpose != r.Purpose || !bytes.Equal(got.Salt, r.Salt) ||
-				!bytes.Equal(got.Hash, r.Hash) || got.Attempts != i || !got.SentAt.Equal(r.SentAt) || !got.ExpiresAt.Equal(r.ExpiresAt) {
-				t.Fatalf("TakeOOBAttempt #%d = %+v, want %+v with Attempts %d", i, got, r, i)
-			}
+		got, err := s.GetOOB(ctx(), "alice", mfa.PurposeLogin, base.Add(time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ID != r.ID || got.UserID != r.UserID || got.Purpose != r.Purpose || !bytes.Equal(got.Salt, r.Salt) ||
+			!bytes.Equal(got.Hash, r.Hash) || !got.SentAt.Equal(r.SentAt) || !got.ExpiresAt.Equal(r.ExpiresAt) {
+			t.Fatalf("GetOOB = %+v, want %+v", got, r)
 		}
 		// Bound to its purpose and user.
-		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeEmailChange, 5, base); !errors.Is(err, mfa.ErrNotFound) {
+		if _, err := s.GetOOB(ctx(), "alice", mfa.Purpose("email_change"), base); !errors.Is(err, mfa.ErrNotFound) {
 			t.Fatalf("other purpose = %v, want ErrNotFound", err)
 		}
-		if _, err := s.TakeOOBAttempt(ctx(), "bob", mfa.PurposeLogin, 5, base); !errors.Is(err, mfa.ErrNotFound) {
+		if _, err := s.GetOOB(ctx(), "bob", mfa.PurposeLogin, base); !errors.Is(err, mfa.ErrNotFound) {
 			t.Fatalf("other user = %v, want ErrNotFound", err)
 		}
 		// Expired.
-		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, r.ExpiresAt); !errors.Is(err, mfa.ErrNotFound) {
+		if _, err := s.GetOOB(ctx(), "alice", mfa.PurposeLogin, r.ExpiresAt); !errors.Is(err, mfa.ErrNotFound) {
 			t.Fatalf("at expiry = %v, want ErrNotFound", err)
 		}
 	})
@@ -301,38 +235,20 @@ func RunOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
 		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c2", base.Add(resend-time.Second)), resend); !errors.Is(err, mfa.ErrThrottled) {
 			t.Fatalf("early resend = %v, want ErrThrottled", err)
 		}
-		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeEmailChange, "c3", base), resend); err != nil {
+		if err := s.PutOOB(ctx(), oobRec("alice", mfa.Purpose("email_change"), "c3", base), resend); err != nil {
 			t.Fatalf("other purpose throttled: %v", err)
 		}
 		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c4", base.Add(resend)), resend); err != nil {
 			t.Fatalf("resend after interval: %v", err)
 		}
-		got, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base.Add(resend))
-		if err != nil || got.ID != "c4" || got.Attempts != 1 {
-			t.Fatalf("after resend = %+v, %v; want c4 with 1 attempt", got, err)
+		got, err := s.GetOOB(ctx(), "alice", mfa.PurposeLogin, base.Add(resend))
+		if err != nil || got.ID != "c4" {
+			t.Fatalf("after resend = %+v, %v; want c4", got, err)
 		}
 		// An expired code never throttles, however long the interval.
 		c4 := oobRec("alice", mfa.PurposeLogin, "c4", base.Add(resend))
 		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c5", c4.ExpiresAt), 24*time.Hour); err != nil {
 			t.Fatalf("PutOOB after expiry: %v", err)
-		}
-	})
-	t.Run("MaxAttempts", func(t *testing.T) {
-		s := newStore(t)
-		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c1", base), resend); err != nil {
-			t.Fatal(err)
-		}
-		for i := range 3 {
-			if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 3, base); err != nil {
-				t.Fatalf("attempt %d: %v", i+1, err)
-			}
-		}
-		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 3, base); !errors.Is(err, mfa.ErrNotFound) {
-			t.Fatalf("attempt past the limit = %v, want ErrNotFound", err)
-		}
-		// The used-up code still throttles resends.
-		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c2", base.Add(time.Second)), resend); !errors.Is(err, mfa.ErrThrottled) {
-			t.Fatalf("resend after used-up code = %v, want ErrThrottled", err)
 		}
 	})
 	t.Run("Delete", func(t *testing.T) {
@@ -347,28 +263,12 @@ func RunOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
 		if wins != 1 {
 			t.Fatalf("%d concurrent DeleteOOB calls succeeded, want exactly 1", wins)
 		}
-		if _, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base); !errors.Is(err, mfa.ErrNotFound) {
+		if _, err := s.GetOOB(ctx(), "alice", mfa.PurposeLogin, base); !errors.Is(err, mfa.ErrNotFound) {
 			t.Fatalf("after delete = %v, want ErrNotFound", err)
 		}
 		// Deleted: a new code may be sent at once.
 		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c2", base), resend); err != nil {
 			t.Fatalf("PutOOB after delete: %v", err)
-		}
-	})
-	t.Run("ConcurrentAttempts", func(t *testing.T) {
-		s := newStore(t)
-		if err := s.PutOOB(ctx(), oobRec("alice", mfa.PurposeLogin, "c1", base), resend); err != nil {
-			t.Fatal(err)
-		}
-		got := concurrently(t, 20, func() (bool, error) {
-			_, err := s.TakeOOBAttempt(ctx(), "alice", mfa.PurposeLogin, 5, base)
-			if errors.Is(err, mfa.ErrNotFound) {
-				return false, nil
-			}
-			return err == nil, err
-		})
-		if got != 5 {
-			t.Fatalf("%d of 20 concurrent attempts taken, want exactly 5", got)
 		}
 	})
 }
@@ -381,8 +281,8 @@ func hashes(prefix string, n int) [][]byte {
 	return out
 }
 
-// RunRecovery checks a [mfa.RecoveryStore].
-func RunRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
+// runRecovery checks a [mfa.RecoveryStore].
+func runRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
 	t.Run("UseAndReplace", func(t *testing.T) {
 		s := newStore(t)
 		if n, err := s.CountRecoveryCodes(ctx(), "alice"); n != 0 || err != nil {
@@ -459,8 +359,8 @@ func RunRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
 	})
 }
 
-// RunEmailFactor checks a [mfa.EmailFactorStore].
-func RunEmailFactor(t *testing.T, newStore func(t *testing.T) mfa.EmailFactorStore) {
+// runEmailFactor checks a [mfa.EmailFactorStore].
+func runEmailFactor(t *testing.T, newStore func(t *testing.T) mfa.EmailFactorStore) {
 	t.Run("EnableGetDisable", func(t *testing.T) {
 		s := newStore(t)
 		if _, err := s.EmailFactor(ctx(), "alice"); !errors.Is(err, mfa.ErrNotFound) {

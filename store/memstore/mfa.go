@@ -13,23 +13,14 @@ import (
 // each method is atomic. Used-step marks are kept until overwritten (one
 // per user), which is stricter than the minimum the interface requires.
 type MFAStore struct {
+	*Counters // attempt counters and locks ([mfa.CounterStore])
+
 	mu       sync.Mutex
 	totp     map[string]mfa.TOTPRecord
 	steps    map[string]int64
-	attempts map[mfaAttemptKey]mfaAttemptState
 	oob      map[mfaOOBKey]mfa.OOBRecord
 	recovery map[string][][]byte
 	email    map[string]time.Time
-}
-
-type mfaAttemptKey struct {
-	user   string
-	factor mfa.Factor
-}
-
-type mfaAttemptState struct {
-	n     int
-	until time.Time
 }
 
 type mfaOOBKey struct {
@@ -44,7 +35,7 @@ func NewMFAStore() *MFAStore {
 	return &MFAStore{
 		totp:     map[string]mfa.TOTPRecord{},
 		steps:    map[string]int64{},
-		attempts: map[mfaAttemptKey]mfaAttemptState{},
+		Counters: NewCounters(),
 		oob:      map[mfaOOBKey]mfa.OOBRecord{},
 		recovery: map[string][][]byte{},
 		email:    map[string]time.Time{},
@@ -55,7 +46,7 @@ func NewMFAStore() *MFAStore {
 func (s *MFAStore) PutPendingTOTP(_ context.Context, rec mfa.TOTPRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if old, ok := s.totp[rec.UserID]; ok && !old.Pending() {
+	if old, ok := s.totp[rec.UserID]; ok && !old.ConfirmedAt.IsZero() {
 		return mfa.ErrAlreadyEnrolled
 	}
 	rec.Secret = slices.Clone(rec.Secret)
@@ -80,7 +71,7 @@ func (s *MFAStore) ConfirmTOTP(_ context.Context, userID, id string, at time.Tim
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.totp[userID]
-	if !ok || rec.ID != id || !rec.Pending() {
+	if !ok || rec.ID != id || !rec.ConfirmedAt.IsZero() {
 		return mfa.ErrNotFound
 	}
 	rec.ConfirmedAt = at
@@ -110,34 +101,6 @@ func (s *MFAStore) MarkStep(_ context.Context, userID string, step int64, _ time
 	return true, nil
 }
 
-// TakeAttempt implements [mfa.AttemptStore].
-func (s *MFAStore) TakeAttempt(_ context.Context, userID string, f mfa.Factor, p mfa.AttemptPolicy, now time.Time) (mfa.Attempt, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	k := mfaAttemptKey{userID, f}
-	st := s.attempts[k]
-	if st.until.After(now) {
-		return mfa.Attempt{LockedUntil: st.until}, nil
-	}
-	if !st.until.IsZero() {
-		st = mfaAttemptState{}
-	}
-	st.n++
-	if st.n >= p.Limit {
-		st.until = now.Add(p.Lockout)
-	}
-	s.attempts[k] = st
-	return mfa.Attempt{Allowed: true, Remaining: max(p.Limit-st.n, 0), LockedUntil: st.until}, nil
-}
-
-// ResetAttempts implements [mfa.AttemptStore].
-func (s *MFAStore) ResetAttempts(_ context.Context, userID string, f mfa.Factor) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.attempts, mfaAttemptKey{userID, f})
-	return nil
-}
-
 // PutOOB implements [mfa.OOBStore].
 func (s *MFAStore) PutOOB(_ context.Context, rec mfa.OOBRecord, resendAfter time.Duration) error {
 	s.mu.Lock()
@@ -151,17 +114,14 @@ func (s *MFAStore) PutOOB(_ context.Context, rec mfa.OOBRecord, resendAfter time
 	return nil
 }
 
-// TakeOOBAttempt implements [mfa.OOBStore].
-func (s *MFAStore) TakeOOBAttempt(_ context.Context, userID string, purpose mfa.Purpose, maxAttempts int, now time.Time) (mfa.OOBRecord, error) {
+// GetOOB implements [mfa.OOBStore].
+func (s *MFAStore) GetOOB(_ context.Context, userID string, purpose mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	k := mfaOOBKey{userID, purpose}
-	rec, ok := s.oob[k]
-	if !ok || !rec.ExpiresAt.After(now) || rec.Attempts >= maxAttempts {
+	rec, ok := s.oob[mfaOOBKey{userID, purpose}]
+	if !ok || !rec.ExpiresAt.After(now) {
 		return mfa.OOBRecord{}, mfa.ErrNotFound
 	}
-	rec.Attempts++
-	s.oob[k] = rec
 	rec.Salt, rec.Hash = slices.Clone(rec.Salt), slices.Clone(rec.Hash)
 	return rec, nil
 }

@@ -19,14 +19,13 @@ import (
 // against st. keep is the used-step window.
 func persistentOps(st *redisstore.Store, keep time.Duration) map[string]func(ctx context.Context) error {
 	now := time.Now()
-	pol := mfa.AttemptPolicy{Limit: 5, Lockout: time.Minute}
 	return map[string]func(ctx context.Context) error{
 		"MarkStep": func(ctx context.Context) error {
 			_, err := st.MFA().MarkStep(ctx, "u", now.Unix()/30, keep)
 			return err
 		},
-		"TakeAttempt": func(ctx context.Context) error {
-			_, err := st.MFA().TakeAttempt(ctx, "u", mfa.FactorTOTP, pol, now)
+		"AddCount": func(ctx context.Context) error {
+			_, _, err := st.Counters().AddCount(ctx, "mfa:attempts:totp:u", 1, time.Minute, now)
 			return err
 		},
 		"Counter": func(ctx context.Context) error {
@@ -100,7 +99,7 @@ func TestVolatileRedisNoticedAtRunTime(t *testing.T) {
 	srv := startPrivateRedis(t, 0, "--save", "", "--appendonly", "yes")
 	c := srv.client()
 	take := func(st *redisstore.Store) error {
-		_, err := st.MFA().TakeAttempt(ctx, "u", mfa.FactorTOTP, mfa.AttemptPolicy{Limit: 1000, Lockout: time.Minute}, time.Now())
+		_, _, err := st.MFA().AddCount(ctx, "mfa:attempts:totp:u", 1, time.Minute, time.Now())
 		return err
 	}
 	// The same Store, whose verdict is cached: it must notice the change
@@ -155,7 +154,9 @@ func TestTOTPReplayAfterVolatileRestart(t *testing.T) {
 	cfg := mfa.Config{Now: func() time.Time { return now }, MaxAttempts: 100}
 	manager := func(st *redisstore.Store) *mfa.Manager {
 		r := st.MFA()
-		return mfa.New(mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, AttemptStore: r, OOBStore: r}, sealer, cfg)
+		m, err := mfa.New(mfa.Stores{TOTPStore: durable, RecoveryStore: durable, EmailFactorStore: durable, StepStore: r, CounterStore: r, OOBStore: r}, sealer, cfg)
+		require.NoError(t, err)
+		return m
 	}
 	// Enrol with a store that opted out (the enrollment itself lives in
 	// the durable store), then verify through one that did not.
@@ -164,10 +165,10 @@ func TestTOTPReplayAfterVolatileRestart(t *testing.T) {
 	require.NoError(t, err)
 	k, err := mfa.ParseKeyURI(e.URI)
 	require.NoError(t, err)
-	prev, err := mfa.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now.Add(-k.Period))
+	prev, err := mfatest.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now.Add(-k.Period))
 	require.NoError(t, err)
 	require.NoError(t, setup.ConfirmTOTP(ctx, "alice", prev))
-	code, err := mfa.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now)
+	code, err := mfatest.Code(k.Secret, k.Algorithm, k.Digits, k.Period, now)
 	require.NoError(t, err)
 
 	m := manager(redisstore.New(c, "p:"))

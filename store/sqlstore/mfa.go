@@ -15,6 +15,8 @@ import (
 // RETURNING) or one transaction, so it holds across processes. It is safe
 // for concurrent use.
 type MFAStore struct {
+	*Counters // attempt counters and locks ([mfa.CounterStore])
+
 	db      *sql.DB
 	dialect Dialect
 	q       mfaQueries
@@ -25,8 +27,7 @@ var _ mfa.Store = (*MFAStore)(nil)
 type mfaQueries struct {
 	putTOTP, getTOTP, confirmTOTP, deleteTOTP                  string
 	markStep                                                   string
-	ensureAttempt, selectAttempt, updateAttempt, resetAttempts string
-	putOOB, takeOOB, deleteOOB, cleanupOOB                     string
+	putOOB, getOOB, deleteOOB, cleanupOOB                      string
 	deleteRecovery, insertRecovery, useRecovery, countRecovery string
 	lockRecovery                                               string // PostgreSQL only
 	enableEmail, getEmail, disableEmail                        string
@@ -34,11 +35,7 @@ type mfaQueries struct {
 
 // MFA returns the store for package mfa, sharing s's connection pool.
 func (s *Store) MFA() *MFAStore {
-	forUpdate := " FOR UPDATE"
-	if s.dialect == SQLite {
-		forUpdate = "" // the transaction already holds the write lock
-	}
-	return &MFAStore{db: s.db, dialect: s.dialect, q: mfaQueries{
+	return &MFAStore{Counters: s.Counters(), db: s.db, dialect: s.dialect, q: mfaQueries{
 		putTOTP: s.Rebind(`INSERT INTO bulwark_mfa_totp (user_id, id, secret, algorithm, digits, period_s, created_at, confirmed_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, 0)
 			ON CONFLICT (user_id) DO UPDATE SET id = excluded.id, secret = excluded.secret, algorithm = excluded.algorithm,
@@ -50,21 +47,15 @@ func (s *Store) MFA() *MFAStore {
 		deleteTOTP:  s.Rebind(`DELETE FROM bulwark_mfa_totp WHERE user_id = $1`),
 		markStep: s.Rebind(`INSERT INTO bulwark_mfa_totp_steps (user_id, step) VALUES ($1, $2)
 			ON CONFLICT (user_id) DO UPDATE SET step = excluded.step WHERE bulwark_mfa_totp_steps.step < excluded.step`),
-		ensureAttempt: s.Rebind(`INSERT INTO bulwark_mfa_attempts (user_id, factor, attempts, locked_until) VALUES ($1, $2, 0, 0)
-			ON CONFLICT (user_id, factor) DO NOTHING`),
-		selectAttempt: s.Rebind(`SELECT attempts, locked_until FROM bulwark_mfa_attempts WHERE user_id = $1 AND factor = $2` + forUpdate),
-		updateAttempt: s.Rebind(`UPDATE bulwark_mfa_attempts SET attempts = $3, locked_until = $4 WHERE user_id = $1 AND factor = $2`),
-		// An UPDATE, not a DELETE: a concurrent TakeAttempt waiting on the
-		// row lock must still find the row.
-		resetAttempts: s.Rebind(`UPDATE bulwark_mfa_attempts SET attempts = 0, locked_until = 0 WHERE user_id = $1 AND factor = $2`),
 		putOOB: s.Rebind(`INSERT INTO bulwark_mfa_oob (user_id, purpose, id, salt, code_hash, attempts, sent_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5, 0, $6, $7)
 			ON CONFLICT (user_id, purpose) DO UPDATE SET id = excluded.id, salt = excluded.salt, code_hash = excluded.code_hash,
 				attempts = 0, sent_at = excluded.sent_at, expires_at = excluded.expires_at
 			WHERE bulwark_mfa_oob.expires_at <= excluded.sent_at OR bulwark_mfa_oob.sent_at + $8 <= excluded.sent_at`),
-		takeOOB: s.Rebind(`UPDATE bulwark_mfa_oob SET attempts = attempts + 1
-			WHERE user_id = $1 AND purpose = $2 AND expires_at > $3 AND attempts < $4
-			RETURNING id, salt, code_hash, attempts, sent_at, expires_at`),
+		// Placeholders in order of first appearance: the same text runs on
+		// both dialects.
+		getOOB: `SELECT id, salt, code_hash, sent_at, expires_at FROM bulwark_mfa_oob
+			WHERE user_id = $1 AND purpose = $2 AND expires_at > $3`,
 		deleteOOB:  s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE user_id = $1 AND purpose = $2 AND id = $3`),
 		cleanupOOB: s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE expires_at <= $1`),
 		// Under READ COMMITTED a DELETE does not see, or wait for, rows
@@ -169,49 +160,6 @@ func (s *MFAStore) MarkStep(ctx context.Context, userID string, step int64, _ ti
 	return n == 1, nil
 }
 
-// TakeAttempt implements [mfa.AttemptStore] in one transaction that locks
-// the counter row (SELECT ... FOR UPDATE on PostgreSQL; on SQLite the
-// INSERT that opens the transaction takes the database's write lock).
-func (s *MFAStore) TakeAttempt(ctx context.Context, userID string, f mfa.Factor, p mfa.AttemptPolicy, now time.Time) (mfa.Attempt, error) {
-	var a mfa.Attempt
-	err := s.mfaTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, s.q.ensureAttempt, userID, string(f)); err != nil {
-			return err
-		}
-		var n int
-		var until int64
-		if err := tx.QueryRowContext(ctx, s.q.selectAttempt, userID, string(f)).Scan(&n, &until); err != nil {
-			return err
-		}
-		if until > Micros(now) {
-			a = mfa.Attempt{LockedUntil: FromMicros(until)}
-			return nil
-		}
-		if until != 0 {
-			n, until = 0, 0
-		}
-		n++
-		if n >= p.Limit {
-			until = Micros(now.Add(p.Lockout))
-		}
-		a = mfa.Attempt{Allowed: true, Remaining: max(p.Limit-n, 0), LockedUntil: FromMicros(until)}
-		_, err := tx.ExecContext(ctx, s.q.updateAttempt, userID, string(f), n, until)
-		return err
-	})
-	if err != nil {
-		return mfa.Attempt{}, mfaErr("take attempt", err)
-	}
-	return a, nil
-}
-
-// ResetAttempts implements [mfa.AttemptStore].
-func (s *MFAStore) ResetAttempts(ctx context.Context, userID string, f mfa.Factor) error {
-	if _, err := s.db.ExecContext(ctx, s.q.resetAttempts, userID, string(f)); err != nil {
-		return mfaErr("reset attempts", err)
-	}
-	return nil
-}
-
 // PutOOB implements [mfa.OOBStore] in one conditional upsert.
 func (s *MFAStore) PutOOB(ctx context.Context, r mfa.OOBRecord, resendAfter time.Duration) error {
 	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.putOOB, r.UserID, string(r.Purpose), r.ID, r.Salt, r.Hash,
@@ -225,17 +173,17 @@ func (s *MFAStore) PutOOB(ctx context.Context, r mfa.OOBRecord, resendAfter time
 	return nil
 }
 
-// TakeOOBAttempt implements [mfa.OOBStore] in one UPDATE ... RETURNING.
-func (s *MFAStore) TakeOOBAttempt(ctx context.Context, userID string, purpose mfa.Purpose, maxAttempts int, now time.Time) (mfa.OOBRecord, error) {
+// GetOOB implements [mfa.OOBStore].
+func (s *MFAStore) GetOOB(ctx context.Context, userID string, purpose mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
 	r := mfa.OOBRecord{UserID: userID, Purpose: purpose}
 	var sent, expires int64
-	err := s.db.QueryRowContext(ctx, s.q.takeOOB, userID, string(purpose), Micros(now), maxAttempts).
-		Scan(&r.ID, &r.Salt, &r.Hash, &r.Attempts, &sent, &expires)
+	err := s.db.QueryRowContext(ctx, s.q.getOOB, userID, string(purpose), Micros(now)).
+		Scan(&r.ID, &r.Salt, &r.Hash, &sent, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return mfa.OOBRecord{}, mfa.ErrNotFound
 	}
 	if err != nil {
-		return mfa.OOBRecord{}, mfaErr("take code attempt", err)
+		return mfa.OOBRecord{}, mfaErr("get code", err)
 	}
 	r.SentAt, r.ExpiresAt = FromMicros(sent), FromMicros(expires)
 	return r, nil
