@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -272,7 +273,8 @@ func New(st Store, cfg Config) (*Manager, error) {
 	}
 	m := &Manager{st: st, cfg: cfg, index: map[Permission]int{}, tenants: map[string]*tenantCache{}, ttl: int64(cfg.CacheTTL)}
 	for _, p := range append([]Permission{PermMembersManage}, cfg.Permissions...) {
-		if p == "" || len(p) > 128 || !utf8.ValidString(string(p)) {
+		// Stores keep a role's permissions space-separated.
+		if p == "" || len(p) > 128 || !utf8.ValidString(string(p)) || strings.IndexFunc(string(p), badPermRune) >= 0 {
 			return nil, fmt.Errorf("org: invalid permission name %q", string(p))
 		}
 		if _, ok := m.index[p]; ok {
@@ -369,6 +371,8 @@ func validEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
 	return at > 0 && at < len(s)-1 && len(s) <= 254 && utf8.ValidString(s) && !strings.ContainsAny(s, " \t\r\n")
 }
+
+func badPermRune(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
 
 func validPrefix(p string) bool {
 	if len(p) < 2 || len(p) > 17 || p[len(p)-1] != '_' {

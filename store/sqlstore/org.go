@@ -27,10 +27,10 @@ type OrgStore struct {
 var _ org.Store = (*OrgStore)(nil)
 
 type orgQueries struct {
-	bump, newTenant, version, roleExists, memberRole, owners, upsertMember, insertMember                        string
-	delMember, delMemberGrants, delMemberTokens, memberships, putRole, delRole, roleUsed, grantExists, addGrant string
-	delGrant, members, roles, grants, addInvitation, bumpByInvitation, invitation, delInvitation                string
-	revokeInvitation, invitations, addToken, useToken, touchToken, revokeToken, tokens                          string
+	bump, newTenant, version, roleExists, memberRole, owners, upsertMember, insertMember                     string
+	delMember, delMemberGrants, delMemberTks, memberships, putRole, delRole, roleUsed, grantExists, addGrant string
+	delGrant, members, roles, grants, addInvitation, bumpByInvitation, invitation, delInvitation             string
+	revokeInvitation, invitations, addTk, useTk, touchTk, revokeTk, tks                                      string
 }
 
 // Org returns the org store over s's pool.
@@ -38,12 +38,11 @@ func (s *Store) Org() *OrgStore {
 	lock, blob := "", "BLOB"
 	if s.Dialect() == Postgres {
 		blob = "BYTEA"
-
 		// Hold the creator's membership row while the token is inserted,
 		// so a concurrent RemoveMember either sees the token or waits.
 		lock = " FOR SHARE"
 	}
-	const tokenCols = `id, tenant, user_id, name, hint, hash, permissions, created, expires, last_used, last_ip`
+	const tkCols = `id, tenant, user_id, name, hint, hash, permissions, created, expires, last_used, last_ip`
 	const invCols = `id, tenant, email, role, by_user, hash, created, expires`
 	const grantCols = `id, tenant, user_id, role, res_type, res_id, res_group, created, by_user`
 	q := orgQueries{
@@ -57,7 +56,7 @@ func (s *Store) Org() *OrgStore {
 		insertMember:     `INSERT INTO bulwark_org_members (tenant, user_id, role, joined) VALUES ($1, $2, $3, $4)`,
 		delMember:        `DELETE FROM bulwark_org_members WHERE tenant = $1 AND user_id = $2`,
 		delMemberGrants:  `DELETE FROM bulwark_org_grants WHERE tenant = $1 AND user_id = $2`,
-		delMemberTokens:  `DELETE FROM bulwark_org_tokens WHERE tenant = $1 AND user_id = $2`,
+		delMemberTks:     `DELETE FROM bulwark_org_tokens WHERE tenant = $1 AND user_id = $2`,
 		memberships:      `SELECT tenant, user_id, role, joined FROM bulwark_org_members WHERE user_id = $1 ORDER BY tenant`,
 		putRole:          `INSERT INTO bulwark_org_roles (tenant, name, permissions) VALUES ($1, $2, $3) ON CONFLICT (tenant, name) DO UPDATE SET permissions = excluded.permissions`,
 		delRole:          `DELETE FROM bulwark_org_roles WHERE tenant = $1 AND name = $2`,
@@ -74,17 +73,17 @@ func (s *Store) Org() *OrgStore {
 		delInvitation:    `DELETE FROM bulwark_org_invitations WHERE hash = $1`,
 		revokeInvitation: `DELETE FROM bulwark_org_invitations WHERE tenant = $1 AND id = $2`,
 		invitations:      `SELECT ` + invCols + ` FROM bulwark_org_invitations WHERE tenant = $1 ORDER BY created, id`,
-		addToken:         `INSERT INTO bulwark_org_tokens (` + tokenCols + `) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TEXT), CAST($6 AS ` + blob + `), CAST($7 AS TEXT), CAST($8 AS BIGINT), CAST($9 AS BIGINT), 0, '' FROM bulwark_org_members WHERE tenant = $2 AND user_id = $3` + lock,
-		useToken:         `SELECT ` + tokenCols + ` FROM bulwark_org_tokens WHERE hash = $1`,
-		touchToken:       `UPDATE bulwark_org_tokens SET last_used = $2, last_ip = $3 WHERE hash = $1 AND last_used < $4`,
-		revokeToken:      `DELETE FROM bulwark_org_tokens WHERE tenant = $1 AND id = $2`,
-		tokens:           `SELECT ` + tokenCols + ` FROM bulwark_org_tokens WHERE tenant = $1 AND (CAST($2 AS TEXT) = '' OR user_id = $2) ORDER BY created, id`,
+		addTk:            `INSERT INTO bulwark_org_tokens (` + tkCols + `) SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TEXT), CAST($6 AS ` + blob + `), CAST($7 AS TEXT), CAST($8 AS BIGINT), CAST($9 AS BIGINT), 0, '' FROM bulwark_org_members WHERE tenant = $2 AND user_id = $3` + lock,
+		useTk:            `SELECT ` + tkCols + ` FROM bulwark_org_tokens WHERE hash = $1`,
+		touchTk:          `UPDATE bulwark_org_tokens SET last_used = $2, last_ip = $3 WHERE hash = $1 AND last_used < $4`,
+		revokeTk:         `DELETE FROM bulwark_org_tokens WHERE tenant = $1 AND id = $2`,
+		tks:              `SELECT ` + tkCols + ` FROM bulwark_org_tokens WHERE tenant = $1 AND (CAST($2 AS TEXT) = '' OR user_id = $2) ORDER BY created, id`,
 	}
 	for _, p := range []*string{&q.bump, &q.newTenant, &q.version, &q.roleExists, &q.memberRole, &q.owners, &q.upsertMember,
-		&q.insertMember, &q.delMember, &q.delMemberGrants, &q.delMemberTokens, &q.memberships, &q.putRole, &q.delRole,
+		&q.insertMember, &q.delMember, &q.delMemberGrants, &q.delMemberTks, &q.memberships, &q.putRole, &q.delRole,
 		&q.roleUsed, &q.grantExists, &q.addGrant, &q.delGrant, &q.members, &q.roles, &q.grants, &q.addInvitation,
-		&q.bumpByInvitation, &q.invitation, &q.delInvitation, &q.revokeInvitation, &q.invitations, &q.addToken,
-		&q.useToken, &q.touchToken, &q.revokeToken, &q.tokens} {
+		&q.bumpByInvitation, &q.invitation, &q.delInvitation, &q.revokeInvitation, &q.invitations, &q.addTk,
+		&q.useTk, &q.touchTk, &q.revokeTk, &q.tks} {
 		*p = s.Rebind(*p)
 	}
 	return &OrgStore{db: s.DB(), q: q}
@@ -276,7 +275,7 @@ func (s *OrgStore) RemoveMember(ctx context.Context, tenant, user string) error 
 				return org.ErrLastOwner
 			}
 		}
-		for _, q := range []string{s.q.delMember, s.q.delMemberGrants, s.q.delMemberTokens} {
+		for _, q := range []string{s.q.delMember, s.q.delMemberGrants, s.q.delMemberTks} {
 			if _, err := tx.ExecContext(ctx, q, tenant, user); err != nil {
 				return err
 			}
@@ -578,7 +577,7 @@ func (s *OrgStore) Invitations(ctx context.Context, tenant string) ([]org.Invita
 
 // CreateToken implements [org.TokenStore].
 func (s *OrgStore) CreateToken(ctx context.Context, t org.Token) error {
-	res, err := s.db.ExecContext(ctx, s.q.addToken, t.ID, t.Tenant, t.User, t.Name, t.Hint, t.Hash[:], orgJoin(t.Permissions),
+	res, err := s.db.ExecContext(ctx, s.q.addTk, t.ID, t.Tenant, t.User, t.Name, t.Hint, t.Hash[:], orgJoin(t.Permissions),
 		orgMicros(t.Created), orgMicros(t.Expires))
 	if err := orgOne(res, err); err != nil {
 		return orgErr("create token", err)
@@ -607,7 +606,7 @@ func orgScanToken(row orgScanner) (org.Token, error) {
 // conditional UPDATE, so concurrent uses write it at most once per
 // interval.
 func (s *OrgStore) UseToken(ctx context.Context, hash [32]byte, at time.Time, ip string, touchBefore time.Time) (org.Token, error) {
-	t, err := orgScanToken(s.db.QueryRowContext(ctx, s.q.useToken, hash[:]))
+	t, err := orgScanToken(s.db.QueryRowContext(ctx, s.q.useTk, hash[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return org.Token{}, org.ErrNotFound
 	}
@@ -615,7 +614,7 @@ func (s *OrgStore) UseToken(ctx context.Context, hash [32]byte, at time.Time, ip
 		return org.Token{}, orgErr("use token", err)
 	}
 	if t.LastUsed.Before(touchBefore) {
-		if _, err := s.db.ExecContext(ctx, s.q.touchToken, hash[:], orgMicros(at), ip, orgMicros(touchBefore)); err != nil {
+		if _, err := s.db.ExecContext(ctx, s.q.touchTk, hash[:], orgMicros(at), ip, orgMicros(touchBefore)); err != nil {
 			return org.Token{}, orgErr("use token", err)
 		}
 	}
@@ -624,7 +623,7 @@ func (s *OrgStore) UseToken(ctx context.Context, hash [32]byte, at time.Time, ip
 
 // RevokeToken implements [org.TokenStore].
 func (s *OrgStore) RevokeToken(ctx context.Context, tenant, id string) error {
-	res, err := s.db.ExecContext(ctx, s.q.revokeToken, tenant, id)
+	res, err := s.db.ExecContext(ctx, s.q.revokeTk, tenant, id)
 	if err := orgOne(res, err); err != nil {
 		return orgErr("revoke token", err)
 	}
@@ -633,7 +632,7 @@ func (s *OrgStore) RevokeToken(ctx context.Context, tenant, id string) error {
 
 // Tokens implements [org.TokenStore].
 func (s *OrgStore) Tokens(ctx context.Context, tenant, user string) ([]org.Token, error) {
-	rows, err := s.db.QueryContext(ctx, s.q.tokens, tenant, user)
+	rows, err := s.db.QueryContext(ctx, s.q.tks, tenant, user)
 	if err != nil {
 		return nil, orgErr("tokens", err)
 	}
