@@ -53,30 +53,23 @@ type tenantCache struct {
 const maxCachedTenants = 100_000
 
 func (m *Manager) tenantCache(tenant string) *tenantCache {
-	m.cacheMu.RLock()
-	tc := m.tenants[tenant]
-	m.cacheMu.RUnlock()
-	if tc != nil {
-		return tc
+	// sync.Map: readers share no lock word, so checks on many cores do
+	// not contend.
+	if v, ok := m.tenants.Load(tenant); ok {
+		return v.(*tenantCache)
 	}
-	m.cacheMu.Lock()
-	defer m.cacheMu.Unlock()
-	if tc = m.tenants[tenant]; tc == nil {
-		if len(m.tenants) >= maxCachedTenants {
-			m.tenants = map[string]*tenantCache{}
-		}
-		tc = &tenantCache{}
-		m.tenants[tenant] = tc
+	if m.cached.Add(1) > maxCachedTenants {
+		m.tenants.Clear()
+		m.cached.Store(1)
 	}
-	return tc
+	v, _ := m.tenants.LoadOrStore(tenant, &tenantCache{})
+	return v.(*tenantCache)
 }
 
 // invalidate makes the next check of tenant read the store.
 func (m *Manager) invalidate(tenant string) {
-	m.cacheMu.RLock()
-	tc := m.tenants[tenant]
-	m.cacheMu.RUnlock()
-	if tc != nil {
+	if v, ok := m.tenants.Load(tenant); ok {
+		tc := v.(*tenantCache)
 		// Under the refresh lock, so that a refresh that read the store
 		// before the change cannot install its older snapshot afterwards.
 		tc.mu.Lock()
@@ -92,7 +85,7 @@ func (m *Manager) invalidate(tenant string) {
 func (m *Manager) current(ctx context.Context, tenant string) (*tenantSnap, error) {
 	tc := m.tenantCache(tenant)
 	s := tc.snap.Load()
-	if s != nil && m.cfg.Now().UnixNano()-tc.checked.Load() < m.ttl {
+	if s != nil && m.nanos()-tc.checked.Load() < m.ttl {
 		return s, nil
 	}
 	return m.refresh(ctx, tc, tenant, false)
@@ -109,7 +102,7 @@ func (m *Manager) refresh(ctx context.Context, tc *tenantCache, tenant string, f
 	defer tc.mu.Unlock()
 	// The clock is read before the store: the snapshot is then at least as
 	// new as this reading, which is what the bound is measured from.
-	start := m.cfg.Now().UnixNano()
+	start := m.nanos()
 	s := tc.snap.Load()
 	if !force && s != nil && start-tc.checked.Load() < m.ttl {
 		return s, nil // another caller refreshed meanwhile

@@ -320,7 +320,9 @@ func (s *OrgStore) Invitations(_ context.Context, tenant string) ([]org.Invitati
 			out = append(out, inv)
 		}
 	}
-	slices.SortFunc(out, func(a, b org.Invitation) int { return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID)) })
+	slices.SortFunc(out, func(a, b org.Invitation) int {
+		return cmp.Or(a.Created.Compare(b.Created), strings.Compare(a.ID, b.ID))
+	})
 	return out, nil
 }
 
