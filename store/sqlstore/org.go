@@ -42,7 +42,7 @@ func (s *Store) Org() *OrgStore {
 		// so a concurrent RemoveMember either sees the token or waits.
 		lock = " FOR SHARE"
 	}
-	const tkCols = `id, tenant, user_id, name, hint, hash, permissions, created, expires, last_used, last_ip`
+	const tkCols = `id, tenant, user_id, name, preview, hash, permissions, created, expires, last_used, last_ip`
 	const invCols = `id, tenant, email, role, by_user, hash, created, expires`
 	const grantCols = `id, tenant, user_id, role, res_type, res_id, res_group, created, by_user`
 	q := orgQueries{

@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS bulwark_org_tokens (
     tenant      TEXT COLLATE "C" NOT NULL REFERENCES bulwark_org_tenants (id) ON DELETE CASCADE,
     user_id     TEXT COLLATE "C" NOT NULL,
     name        TEXT NOT NULL,
-    hint        TEXT NOT NULL,
+    preview     TEXT NOT NULL, -- prefix and first characters, shown in lists
     permissions TEXT NOT NULL, -- space-separated
     created     BIGINT NOT NULL,
     expires     BIGINT NOT NULL,
