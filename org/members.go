@@ -194,7 +194,9 @@ func (m *Manager) Invitations(ctx context.Context, by Actor, tenant string) ([]I
 // flag, and makes it a member of tenant with role. It needs
 // [PermMembersManage] and the same rights over role as [Manager.Invite].
 // The returned password is shown once to the administrator; it is not
-// stored by this package nor reported to the hook.
+// stored by this package nor reported to the hook. If the account creator
+// returns the id of someone already in the tenant, CreateStaff returns
+// [ErrDuplicate] and changes nothing in the tenant.
 func (m *Manager) CreateStaff(ctx context.Context, by Actor, tenant, email, role string) (Staff, error) {
 	if m.cfg.Accounts == nil {
 		return Staff{}, ErrNoAccounts
@@ -224,6 +226,15 @@ func (m *Manager) CreateStaff(ctx context.Context, by Actor, tenant, email, role
 	}
 	if user == "" {
 		return Staff{}, fmt.Errorf("%w: account creator returned no user id", ErrInvalid)
+	}
+	// A host that answers with an existing user's id (matching on the
+	// address, say) must not turn this into a role change that skips
+	// SetRole's guards.
+	if s, err = m.fresh(ctx, tenant); err != nil {
+		return Staff{}, err
+	}
+	if s.users[user] != nil {
+		return Staff{}, fmt.Errorf("%w: %s is already a member", ErrDuplicate, email)
 	}
 	if err := m.st.PutMember(ctx, Member{Tenant: tenant, User: user, Role: role, Joined: m.now()}); err != nil {
 		return Staff{}, m.wrap(err)

@@ -88,6 +88,13 @@ func (a *accounts) CreateAccount(_ context.Context, email, pw string, mustChange
 	return id, nil
 }
 
+// existing is a host that finds an existing account by address.
+type existing string
+
+func (e existing) CreateAccount(context.Context, string, string, bool) (string, error) {
+	return string(e), nil
+}
+
 type fixture struct {
 	st    *memstore.OrgStore
 	clock *clock
@@ -276,7 +283,16 @@ func TestCreateStaff(t *testing.T) {
 	_, err = f.m.CreateStaff(ctx, org.Actor{User: "mia"}, "acme", "gil@example.com", org.RoleReadOnly)
 	require.ErrorIs(t, err, org.ErrForbidden)
 
-	m, err := org.New(f.st, org.Config{})
+	// A host answering with an existing member's id changes no role.
+	cfg := f.config()
+	cfg.Accounts = existing("olivia")
+	m, err := org.New(f.st, cfg)
+	require.NoError(t, err)
+	_, err = m.CreateStaff(ctx, org.Actor{User: "adam"}, "acme", "olivia@example.com", org.RoleReadOnly)
+	require.ErrorIs(t, err, org.ErrDuplicate)
+	require.True(t, can(t, f.m, "acme", "olivia", org.PermMembersManage, org.Resource{}))
+
+	m, err = org.New(f.st, org.Config{})
 	require.NoError(t, err)
 	_, err = m.CreateStaff(ctx, org.Actor{User: "adam"}, "acme", "gil@example.com", org.RoleReadOnly)
 	require.ErrorIs(t, err, org.ErrNoAccounts)
