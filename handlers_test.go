@@ -49,7 +49,7 @@ func TestHandlerJourney(t *testing.T) {
 	r = laptop.do("POST", "/auth/signin", map[string]string{"login": login, "password": testPassword})
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	e.clock.Add(10*time.Minute - time.Second) // auth.Config.RecentAuth's default
-	r = laptop.do("GET", "/auth/mfa", nil) // keeps the session alive
+	r = laptop.do("GET", "/auth/mfa", nil)    // keeps the session alive
 	require.Equal(t, http.StatusOK, r.status, r.body)
 	e.clock.Add(2 * time.Second)
 	r = laptop.do("POST", "/auth/mfa/totp", nil)
