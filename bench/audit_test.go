@@ -171,14 +171,15 @@ func BenchmarkAuditPostgresGroupCommit(b *testing.B) {
 	}{{"one-stream", 1}, {"16-tenants", 16}} {
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
-			st, err := sqlstore.Open(ctx, testenv.Postgres(b))
+			db := testenv.Postgres(b)
+			st, err := sqlstore.Open(ctx, db)
 			if err != nil {
 				b.Fatal(err)
 			}
 			if err := st.Migrate(ctx); err != nil {
 				b.Fatal(err)
 			}
-			st.DB().SetMaxOpenConns(16)
+			db.SetMaxOpenConns(16)
 			l := mustLog(audit.New(st.Audit(), audit.Config{MaxBatch: 512}))
 			var next atomic.Int64
 			b.ReportAllocs()

@@ -2,6 +2,7 @@ package bench_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,11 +18,11 @@ import (
 // retentionSeedPostgres bulk-inserts n subjects in one INSERT ... SELECT
 // over generate_series: a mix of the preset's states with due dates spread
 // over the past year.
-func retentionSeedPostgres(b *testing.B, st *sqlstore.Store, n int) {
+func retentionSeedPostgres(b *testing.B, db *sql.DB, n int) {
 	b.Helper()
 	ctx := context.Background()
 	now := time.Now().UnixMicro()
-	_, err := st.DB().ExecContext(ctx, `
+	_, err := db.ExecContext(ctx, `
 INSERT INTO bulwark_retention_subjects (id, state, since, last_active, has_key, version)
 SELECT 's' || lpad(g::text, 8, '0'),
        (ARRAY['active','trial_expired','cancelled','payment_failed','free','deletion_requested'])[1 + g % 6],
@@ -32,7 +33,7 @@ FROM generate_series(1, $2::int) AS g`, now, n)
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := st.DB().ExecContext(ctx, `ANALYZE bulwark_retention_subjects`); err != nil {
+	if _, err := db.ExecContext(ctx, `ANALYZE bulwark_retention_subjects`); err != nil {
 		b.Fatal(err)
 	}
 }
@@ -46,12 +47,13 @@ func BenchmarkRetentionPlan1MPostgres(b *testing.B) {
 		b.Skip("1M-subject benchmark skipped in short mode")
 	}
 	const n = 1_000_000
-	st := sqlstore.New(testenv.Postgres(b), sqlstore.Postgres)
+	db := testenv.Postgres(b)
+	st := sqlstore.New(db, sqlstore.Postgres)
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
-	retentionSeedPostgres(b, st, n)
+	retentionSeedPostgres(b, db, n)
 	m, err := retention.New(st.Retention(), retention.Config{BatchSize: 10000, Logger: retentionQuiet()})
 	if err != nil {
 		b.Fatal(err)
@@ -160,10 +162,10 @@ func (retentionNoop) RecordErasure(context.Context, retention.Receipt) error { r
 
 // retentionSeedSQLite bulk-inserts n subjects into SQLite as
 // retentionSeedPostgres does into PostgreSQL: the same mix of states.
-func retentionSeedSQLite(b *testing.B, st *sqlstore.Store, n int) {
+func retentionSeedSQLite(b *testing.B, db *sql.DB, n int) {
 	b.Helper()
 	now := time.Now().UnixMicro()
-	_, err := st.DB().ExecContext(context.Background(), `
+	_, err := db.ExecContext(context.Background(), `
 WITH RECURSIVE g(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM g WHERE x < ?2)
 INSERT INTO bulwark_retention_subjects (id, state, since, last_active, has_key, version)
 SELECT 's' || substr('00000000' || x, -8, 8),
@@ -201,19 +203,21 @@ func BenchmarkRetentionPlanVsScan(b *testing.B) {
 			return st
 		}},
 		{"sqlite", func(b *testing.B) retention.Store {
-			st := sqlstore.New(testenv.SQLite(b), sqlstore.SQLite)
+			db := testenv.SQLite(b)
+			st := sqlstore.New(db, sqlstore.SQLite)
 			if err := st.Migrate(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			retentionSeedSQLite(b, st, n)
+			retentionSeedSQLite(b, db, n)
 			return st.Retention()
 		}},
 		{"postgres", func(b *testing.B) retention.Store {
-			st := sqlstore.New(testenv.Postgres(b), sqlstore.Postgres)
+			db := testenv.Postgres(b)
+			st := sqlstore.New(db, sqlstore.Postgres)
 			if err := st.Migrate(context.Background()); err != nil {
 				b.Fatal(err)
 			}
-			retentionSeedPostgres(b, st, n)
+			retentionSeedPostgres(b, db, n)
 			return st.Retention()
 		}},
 	} {

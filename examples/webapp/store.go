@@ -96,7 +96,7 @@ func scanUser(row interface{ Scan(...any) error }) (User, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, errNotFound
 	}
-	u.IsAdmin, u.CreatedAt = admin == 1, sqlstore.FromMicros(created)
+	u.IsAdmin, u.CreatedAt = admin == 1, fromMicros(created)
 	return u, err
 }
 
@@ -107,7 +107,7 @@ func (d db) createUser(ctx context.Context, u *User) error {
 	}
 	res, err := d.exec(ctx, `INSERT INTO webapp_users (`+userCols+`)
 		SELECT $1, $2, $3, $4, CASE WHEN EXISTS (SELECT 1 FROM webapp_users) THEN 0 ELSE 1 END, $5`,
-		u.ID, u.Username, strings.ToLower(u.Email), u.PasswordHash, sqlstore.Micros(u.CreatedAt))
+		u.ID, u.Username, strings.ToLower(u.Email), u.PasswordHash, micros(u.CreatedAt))
 	if err != nil {
 		return err
 	}
@@ -191,19 +191,19 @@ func scanClient(row interface{ Scan(...any) error }) (Client, string, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return Client{}, "", errNotFound
 	}
-	c.CreatedAt, c.UpdatedAt = sqlstore.FromMicros(created), sqlstore.FromMicros(updated)
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return c, sealed, err
 }
 
 func (d db) insertClient(ctx context.Context, c Client, sealed string) error {
 	_, err := d.exec(ctx, `INSERT INTO webapp_clients (`+clientCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		c.ID, c.OwnerID, c.Name, c.Email, c.Phone, sealed, sqlstore.Micros(c.CreatedAt), sqlstore.Micros(c.UpdatedAt))
+		c.ID, c.OwnerID, c.Name, c.Email, c.Phone, sealed, micros(c.CreatedAt), micros(c.UpdatedAt))
 	return err
 }
 
 func (d db) updateClient(ctx context.Context, c Client, sealed string) error {
 	res, err := d.exec(ctx, `UPDATE webapp_clients SET name = $1, email = $2, phone = $3, notes_sealed = $4, updated_at = $5
-		WHERE id = $6 AND owner_id = $7`, c.Name, c.Email, c.Phone, sealed, sqlstore.Micros(c.UpdatedAt), c.ID, c.OwnerID)
+		WHERE id = $6 AND owner_id = $7`, c.Name, c.Email, c.Phone, sealed, micros(c.UpdatedAt), c.ID, c.OwnerID)
 	if err != nil {
 		return err
 	}
@@ -251,4 +251,20 @@ func (d db) clients(ctx context.Context, owner string, fn func(Client, string) e
 		}
 	}
 	return rows.Err()
+}
+
+// micros and fromMicros store times as microseconds since the Unix epoch,
+// as Bulwark's own tables do; the zero time is 0.
+func micros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+func fromMicros(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
 }

@@ -108,7 +108,7 @@ func authErr(op string, err error) error { return fmt.Errorf("redisstore: auth: 
 
 func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
-func (a *AuthStore) counterKey(key string) string { return a.s.Key("auth", "c", key) }
+func (a *AuthStore) counterKey(key string) string { return a.s.key("auth", "c", key) }
 
 // Counter implements [auth.CounterStore]. Counter, AddFailure, AddHits
 // and Claim fail with [ErrVolatileRedis] on a Redis that does not persist
@@ -199,7 +199,7 @@ func (a *AuthStore) AddHits(ctx context.Context, key string, now time.Time, wind
 		return 0, authErr("hits", err)
 	}
 	n = max(n, 0)
-	res, err := authAddHits.Run(ctx, a.s.client, []string{a.s.Key("auth", "w", key)},
+	res, err := authAddHits.Run(ctx, a.s.client, []string{a.s.key("auth", "w", key)},
 		micros(now), n, micros(now.Add(window)), (window + authGrace).Milliseconds()).Int64()
 	if err != nil {
 		return 0, authErr("hits", err)

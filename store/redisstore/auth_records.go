@@ -16,10 +16,10 @@ import (
 // auth.Store.
 var _ auth.Store = (*AuthStore)(nil)
 
-func (a *AuthStore) claimKey(kind, key string) string { return a.s.Key("auth", "claim", kind, key) }
-func (a *AuthStore) tokenKey(h []byte) string         { return a.s.Key("auth", "rt", hex.EncodeToString(h)) }
-func (a *AuthStore) userTokensKey(u string) string    { return a.s.Key("auth", "rtu", u) }
-func (a *AuthStore) pendingKey(h []byte) string       { return a.s.Key("auth", "mfa", hex.EncodeToString(h)) }
+func (a *AuthStore) claimKey(kind, key string) string { return a.s.key("auth", "claim", kind, key) }
+func (a *AuthStore) tokenKey(h []byte) string         { return a.s.key("auth", "rt", hex.EncodeToString(h)) }
+func (a *AuthStore) userTokensKey(u string) string    { return a.s.key("auth", "rtu", u) }
+func (a *AuthStore) pendingKey(h []byte) string       { return a.s.key("auth", "mfa", hex.EncodeToString(h)) }
 
 // authTTL is the Redis TTL of a record created at created and expiring at
 // expires by the caller's clock: its lifetime plus the usual grace. It is
@@ -138,7 +138,7 @@ func (a *AuthStore) DeleteResetTokens(ctx context.Context, userID string) error 
 	}
 	keys := []string{uk}
 	for _, m := range members {
-		keys = append(keys, a.s.Key("auth", "rt", m))
+		keys = append(keys, a.s.key("auth", "rt", m))
 	}
 	// One DEL per key: on Redis Cluster the keys live on different slots.
 	for _, k := range keys {

@@ -93,7 +93,7 @@ func (m *MFAStore) MarkStep(ctx context.Context, userID string, step int64, keep
 	if m.s.AllowVolatileRedis {
 		check = "0"
 	}
-	n, err := mfaMarkStep.Run(ctx, m.s.client, []string{m.s.Key("mfa", "step", userID)}, step, mfaMillis(keep), check).Int()
+	n, err := mfaMarkStep.Run(ctx, m.s.client, []string{m.s.key("mfa", "step", userID)}, step, mfaMillis(keep), check).Int()
 	if err != nil {
 		return false, mfaErr("mark step", err)
 	}
@@ -104,7 +104,7 @@ func (m *MFAStore) MarkStep(ctx context.Context, userID string, step int64, keep
 }
 
 func (m *MFAStore) oobKey(userID string, p mfa.Purpose) string {
-	return m.s.Key("mfa", "oob", string(p), userID)
+	return m.s.key("mfa", "oob", string(p), userID)
 }
 
 // PutOOB implements [mfa.OOBStore]; the code expires with its key.

@@ -70,7 +70,7 @@ func (c *Counters) AddCount(ctx context.Context, key string, n int64, window tim
 			return 0, time.Time{}, fmt.Errorf("redisstore: add count: %w", err)
 		}
 	}
-	r, err := addCount.Run(ctx, c.s.client, []string{c.s.Key("c", key)},
+	r, err := addCount.Run(ctx, c.s.client, []string{c.s.key("c", key)},
 		n, now.UnixMicro(), now.Add(window).UnixMicro(), max(window.Milliseconds(), 1)).Int64Slice()
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("redisstore: add count: %w", err)
@@ -86,7 +86,7 @@ func (c *Counters) AddCount(ctx context.Context, key string, n int64, window tim
 
 // ResetCount deletes the counter at key.
 func (c *Counters) ResetCount(ctx context.Context, key string) error {
-	if err := c.s.client.Del(ctx, c.s.Key("c", key)).Err(); err != nil {
+	if err := c.s.client.Del(ctx, c.s.key("c", key)).Err(); err != nil {
 		return fmt.Errorf("redisstore: reset count: %w", err)
 	}
 	return nil
@@ -97,7 +97,7 @@ func (t *Tokens) PutToken(ctx context.Context, key string, hash [32]byte, value 
 	if ttl <= 0 {
 		return errors.New("redisstore: PutToken needs a positive ttl")
 	}
-	k := t.s.Key("t", key)
+	k := t.s.key("t", key)
 	_, err := t.s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.Del(ctx, k)
 		p.HSet(ctx, k, "h", hash[:], "v", value, "e", now.Add(ttl).UnixMicro())
@@ -113,7 +113,7 @@ func (t *Tokens) PutToken(ctx context.Context, key string, hash [32]byte, value 
 // TakeToken deletes and returns the token at key if hash matches and it
 // expires after now.
 func (t *Tokens) TakeToken(ctx context.Context, key string, hash [32]byte, now time.Time) ([]byte, bool, error) {
-	v, err := takeToken.Run(ctx, t.s.client, []string{t.s.Key("t", key)}, hash[:], now.UnixMicro()).Text()
+	v, err := takeToken.Run(ctx, t.s.client, []string{t.s.key("t", key)}, hash[:], now.UnixMicro()).Text()
 	if errors.Is(err, redis.Nil) {
 		return nil, false, nil
 	}

@@ -107,12 +107,6 @@ func New(client redis.UniversalClient, prefix string) *Store {
 	return &Store{client: client, prefix: prefix, guard: &guard{}}
 }
 
-// Key returns s.key(parts...).
-//
-// Deprecated: removed once callers move to the unexported key; tests use
-// KeyOf (export_test.go).
-func (s *Store) Key(parts ...string) string { return s.key(parts...) }
-
 // key joins the prefix and parts with ':'.
 func (s *Store) key(parts ...string) string {
 	return s.prefix + strings.Join(parts, ":")

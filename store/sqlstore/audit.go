@@ -365,7 +365,7 @@ func auditValues(b *strings.Builder, rows, first int, cast bool) {
 
 // auditRowArgs appends the insert arguments of r, whose encoding is body.
 func auditRowArgs(args []any, r *audit.Record, body []byte) []any {
-	return append(args, r.Tenant, int64(r.Seq), r.ID, Micros(r.Time), r.Actor, r.Action,
+	return append(args, r.Tenant, int64(r.Seq), r.ID, micros(r.Time), r.Actor, r.Action,
 		r.TargetType, r.TargetID, string(r.Outcome), r.IP, body, r.Hash[:])
 }
 
@@ -436,7 +436,7 @@ type auditRow struct {
 // store's back would hide a verified record from a search (or pin it on
 // someone else) without breaking the chain.
 func (row *auditRow) checkColumns(r *audit.Record) bool {
-	return row.stream == r.Tenant && row.seq == int64(r.Seq) && row.id == r.ID && row.at == Micros(r.Time) &&
+	return row.stream == r.Tenant && row.seq == int64(r.Seq) && row.id == r.ID && row.at == micros(r.Time) &&
 		row.actor == r.Actor && row.action == r.Action && row.targetType == r.TargetType &&
 		row.targetID == r.TargetID && row.outcome == string(r.Outcome) && row.ip == r.IP
 }
@@ -540,7 +540,7 @@ type auditExecer interface {
 
 func (a *AuditStore) addCheckpoint(ctx context.Context, x auditExecer, cp audit.Checkpoint) error {
 	_, err := x.ExecContext(ctx, a.qAddCheckpoint, cp.Stream, int64(cp.Seq), int64(cp.PrunedSeq),
-		cp.Hash[:], Micros(cp.Time), cp.PrunedHash[:], cp.KeyID, cp.Signature)
+		cp.Hash[:], micros(cp.Time), cp.PrunedHash[:], cp.KeyID, cp.Signature)
 	if err != nil {
 		return fmt.Errorf("sqlstore: audit add checkpoint: %w", err)
 	}
@@ -565,7 +565,7 @@ func (a *AuditStore) Checkpoints(ctx context.Context, stream string, from uint64
 		if len(hash) != 32 || len(prunedHash) != 32 {
 			return nil, fmt.Errorf("sqlstore: audit checkpoint: %w", audit.ErrMalformed)
 		}
-		cp.Seq, cp.PrunedSeq, cp.Time = uint64(seq), uint64(pruned), FromMicros(at)
+		cp.Seq, cp.PrunedSeq, cp.Time = uint64(seq), uint64(pruned), fromMicros(at)
 		copy(cp.Hash[:], hash)
 		copy(cp.PrunedHash[:], prunedHash)
 		out = append(out, cp)

@@ -112,7 +112,7 @@ func (s *AuthStore) authExec(ctx context.Context, op, q string, args ...any) (in
 
 // Claim implements [auth.ClaimStore].
 func (s *AuthStore) Claim(ctx context.Context, c auth.Claim) error {
-	n, err := s.authExec(ctx, "claim", s.q.claim, c.Kind, c.Key, c.Owner, Micros(c.CreatedAt))
+	n, err := s.authExec(ctx, "claim", s.q.claim, c.Kind, c.Key, c.Owner, micros(c.CreatedAt))
 	if err != nil {
 		return err
 	}
@@ -140,13 +140,13 @@ func authScanCounter(row *sql.Row) (auth.Counter, error) {
 	if err := row.Scan(&f, &n, &last); err != nil {
 		return auth.Counter{}, err
 	}
-	c.Failures, c.Consecutive, c.LastFailure = int(f), int(n), FromMicros(last)
+	c.Failures, c.Consecutive, c.LastFailure = int(f), int(n), fromMicros(last)
 	return c, nil
 }
 
 // Counter implements [auth.CounterStore].
 func (s *AuthStore) Counter(ctx context.Context, key string, now time.Time) (auth.Counter, error) {
-	c, err := authScanCounter(s.db.QueryRowContext(ctx, s.q.counter, key, Micros(now)))
+	c, err := authScanCounter(s.db.QueryRowContext(ctx, s.q.counter, key, micros(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Counter{}, nil
 	}
@@ -158,7 +158,7 @@ func (s *AuthStore) Counter(ctx context.Context, key string, now time.Time) (aut
 
 // AddFailure implements [auth.CounterStore].
 func (s *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
-	now := Micros(p.Now)
+	now := micros(p.Now)
 	if p.Op == auth.FailureUndo || p.Op == auth.FailureTouch {
 		q := s.q.undoFailure
 		if p.Op == auth.FailureTouch {
@@ -192,12 +192,12 @@ func (s *AuthStore) AddHits(ctx context.Context, key string, now time.Time, wind
 	var hits int64
 	var err error
 	if n <= 0 {
-		err = s.db.QueryRowContext(ctx, s.q.readHits, key, Micros(now)).Scan(&hits)
+		err = s.db.QueryRowContext(ctx, s.q.readHits, key, micros(now)).Scan(&hits)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, nil
 		}
 	} else {
-		err = s.db.QueryRowContext(ctx, s.q.addHits, key, Micros(now), int64(n), Micros(now.Add(window))).Scan(&hits)
+		err = s.db.QueryRowContext(ctx, s.q.addHits, key, micros(now), int64(n), micros(now.Add(window))).Scan(&hits)
 	}
 	if err != nil {
 		return 0, authErr("hits", err)
@@ -207,7 +207,7 @@ func (s *AuthStore) AddHits(ctx context.Context, key string, now time.Time, wind
 
 // CreateResetToken implements [auth.ResetTokenStore].
 func (s *AuthStore) CreateResetToken(ctx context.Context, t auth.ResetToken) error {
-	_, err := s.authExec(ctx, "create reset token", s.q.createToken, t.Hash, t.UserID, Micros(t.CreatedAt), Micros(t.ExpiresAt))
+	_, err := s.authExec(ctx, "create reset token", s.q.createToken, t.Hash, t.UserID, micros(t.CreatedAt), micros(t.ExpiresAt))
 	return err
 }
 
@@ -217,13 +217,13 @@ func authScanToken(row *sql.Row, hash []byte) (auth.ResetToken, error) {
 	if err := row.Scan(&t.UserID, &created, &expires); err != nil {
 		return auth.ResetToken{}, err
 	}
-	t.CreatedAt, t.ExpiresAt = FromMicros(created), FromMicros(expires)
+	t.CreatedAt, t.ExpiresAt = fromMicros(created), fromMicros(expires)
 	return t, nil
 }
 
 // LookupResetToken implements [auth.ResetTokenStore].
 func (s *AuthStore) LookupResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
-	t, err := authScanToken(s.db.QueryRowContext(ctx, s.q.lookupToken, hash, Micros(now)), hash)
+	t, err := authScanToken(s.db.QueryRowContext(ctx, s.q.lookupToken, hash, micros(now)), hash)
 	return t, authNoRows("lookup reset token", err)
 }
 
@@ -264,7 +264,7 @@ func (s *AuthStore) CreatePending(ctx context.Context, p auth.Pending) error {
 		enroll = 1
 	}
 	_, err := s.authExec(ctx, "create pending", s.q.createPending, p.Hash, p.UserID, p.BindingHash, enroll,
-		int64(p.Attempts), Micros(p.CreatedAt), Micros(p.ExpiresAt))
+		int64(p.Attempts), micros(p.CreatedAt), micros(p.ExpiresAt))
 	return err
 }
 
@@ -272,13 +272,13 @@ func (s *AuthStore) CreatePending(ctx context.Context, p auth.Pending) error {
 func (s *AuthStore) AttemptPending(ctx context.Context, hash []byte, now time.Time, maxAttempts int) (auth.Pending, error) {
 	p := auth.Pending{Hash: hash}
 	var enroll, attempts, created, expires int64
-	err := s.db.QueryRowContext(ctx, s.q.attemptPending, hash, Micros(now), int64(maxAttempts)).
+	err := s.db.QueryRowContext(ctx, s.q.attemptPending, hash, micros(now), int64(maxAttempts)).
 		Scan(&p.UserID, &p.BindingHash, &enroll, &attempts, &created, &expires)
 	if err = authNoRows("attempt pending", err); err != nil {
 		return auth.Pending{}, err
 	}
 	p.Enroll, p.Attempts = enroll != 0, int(attempts)
-	p.CreatedAt, p.ExpiresAt = FromMicros(created), FromMicros(expires)
+	p.CreatedAt, p.ExpiresAt = fromMicros(created), fromMicros(expires)
 	return p, nil
 }
 
@@ -301,7 +301,7 @@ func (s *AuthStore) DeletePending(ctx context.Context, hash []byte) error {
 func (s *AuthStore) Purge(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	for _, q := range []string{s.q.purgeCounters, s.q.purgeWindows, s.q.purgeTokens, s.q.purgePending} {
-		n, err := s.authExec(ctx, "purge", q, Micros(now))
+		n, err := s.authExec(ctx, "purge", q, micros(now))
 		if err != nil {
 			return total, err
 		}

@@ -72,7 +72,7 @@ func keyringScan(r keyringScanner) (keyring.Key, error) {
 		return keyring.Key{}, err
 	}
 	k.ID, k.State, k.Uses = uint32(id), keyring.State(state), uint64(uses) // #nosec G115 -- CHECK constraints keep both in range
-	k.CreatedAt, k.UpdatedAt = FromMicros(created), FromMicros(updated)
+	k.CreatedAt, k.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return k, nil
 }
 
@@ -123,7 +123,7 @@ func (s *KeyringStore) AddKey(ctx context.Context, k keyring.Key) error {
 		return fmt.Errorf("sqlstore: keyring add: invalid state %q", k.State)
 	}
 	res, err := s.db.ExecContext(ctx, s.q.add, "", int64(k.ID), string(k.State), k.Wrapped,
-		int64(k.Uses), Micros(k.CreatedAt), Micros(k.UpdatedAt)) // #nosec G115 -- counts stay far below 2^63
+		int64(k.Uses), micros(k.CreatedAt), micros(k.UpdatedAt)) // #nosec G115 -- counts stay far below 2^63
 	return keyringAffected(res, err, "add", keyring.ErrDuplicate)
 }
 
@@ -147,7 +147,7 @@ func (s *KeyringStore) SetState(ctx context.Context, id uint32, st keyring.State
 	case keyring.Primary:
 		return s.promote(ctx, id, at)
 	case keyring.Enabled, keyring.Disabled:
-		res, err := s.db.ExecContext(ctx, s.q.setState, int64(id), string(st), Micros(at))
+		res, err := s.db.ExecContext(ctx, s.q.setState, int64(id), string(st), micros(at))
 		if err := keyringAffected(res, err, "set state", errNoRows); !errors.Is(err, errNoRows) {
 			return err
 		}
@@ -212,10 +212,10 @@ func (s *KeyringStore) promote(ctx context.Context, id uint32, at time.Time) (er
 		}
 		return nil
 	}
-	if _, err = tx.ExecContext(ctx, s.q.demote, int64(id), Micros(at)); err != nil {
+	if _, err = tx.ExecContext(ctx, s.q.demote, int64(id), micros(at)); err != nil {
 		return keyringErr("promote", err)
 	}
-	if _, err = tx.ExecContext(ctx, s.q.promote, int64(id), Micros(at)); err != nil {
+	if _, err = tx.ExecContext(ctx, s.q.promote, int64(id), micros(at)); err != nil {
 		return keyringErr("promote", err)
 	}
 	if err = tx.Commit(); err != nil {
@@ -264,7 +264,7 @@ func (s *KeyringStore) AddSubjectKey(ctx context.Context, k keyring.Key) (keyrin
 		return keyring.Key{}, keyring.ErrInvalidSubject
 	}
 	if _, err := s.db.ExecContext(ctx, s.q.addSubject, k.Subject, int64(k.ID), k.Wrapped,
-		Micros(k.CreatedAt), Micros(k.UpdatedAt)); err != nil {
+		micros(k.CreatedAt), micros(k.UpdatedAt)); err != nil {
 		return keyring.Key{}, keyringErr("add subject key", err)
 	}
 	return s.SubjectKey(ctx, k.Subject)

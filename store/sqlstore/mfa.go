@@ -99,7 +99,7 @@ func (s *MFAStore) mfaTx(ctx context.Context, f func(tx *sql.Tx) error) error {
 // PutPendingTOTP implements [mfa.TOTPStore].
 func (s *MFAStore) PutPendingTOTP(ctx context.Context, r mfa.TOTPRecord) error {
 	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.putTOTP, r.UserID, r.ID, r.Secret, string(r.Algorithm),
-		r.Digits, int64(r.Period/time.Second), Micros(r.CreatedAt)))
+		r.Digits, int64(r.Period/time.Second), micros(r.CreatedAt)))
 	if err != nil {
 		return mfaErr("put TOTP", err)
 	}
@@ -122,13 +122,13 @@ func (s *MFAStore) GetTOTP(ctx context.Context, userID string) (mfa.TOTPRecord, 
 		return mfa.TOTPRecord{}, mfaErr("get TOTP", err)
 	}
 	r.Algorithm, r.Period = mfa.Algorithm(alg), time.Duration(period)*time.Second
-	r.CreatedAt, r.ConfirmedAt = FromMicros(created), FromMicros(confirmed)
+	r.CreatedAt, r.ConfirmedAt = fromMicros(created), fromMicros(confirmed)
 	return r, nil
 }
 
 // ConfirmTOTP implements [mfa.TOTPStore].
 func (s *MFAStore) ConfirmTOTP(ctx context.Context, userID, id string, at time.Time) error {
-	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.confirmTOTP, userID, id, Micros(at)))
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.confirmTOTP, userID, id, micros(at)))
 	if err != nil {
 		return mfaErr("confirm TOTP", err)
 	}
@@ -163,7 +163,7 @@ func (s *MFAStore) MarkStep(ctx context.Context, userID string, step int64, _ ti
 // PutOOB implements [mfa.OOBStore] in one conditional upsert.
 func (s *MFAStore) PutOOB(ctx context.Context, r mfa.OOBRecord, resendAfter time.Duration) error {
 	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.putOOB, r.UserID, string(r.Purpose), r.ID, r.Salt, r.Hash,
-		Micros(r.SentAt), Micros(r.ExpiresAt), resendAfter.Microseconds()))
+		micros(r.SentAt), micros(r.ExpiresAt), resendAfter.Microseconds()))
 	if err != nil {
 		return mfaErr("put code", err)
 	}
@@ -177,7 +177,7 @@ func (s *MFAStore) PutOOB(ctx context.Context, r mfa.OOBRecord, resendAfter time
 func (s *MFAStore) GetOOB(ctx context.Context, userID string, purpose mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
 	r := mfa.OOBRecord{UserID: userID, Purpose: purpose}
 	var sent, expires int64
-	err := s.db.QueryRowContext(ctx, s.q.getOOB, userID, string(purpose), Micros(now)).
+	err := s.db.QueryRowContext(ctx, s.q.getOOB, userID, string(purpose), micros(now)).
 		Scan(&r.ID, &r.Salt, &r.Hash, &sent, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return mfa.OOBRecord{}, mfa.ErrNotFound
@@ -185,7 +185,7 @@ func (s *MFAStore) GetOOB(ctx context.Context, userID string, purpose mfa.Purpos
 	if err != nil {
 		return mfa.OOBRecord{}, mfaErr("get code", err)
 	}
-	r.SentAt, r.ExpiresAt = FromMicros(sent), FromMicros(expires)
+	r.SentAt, r.ExpiresAt = fromMicros(sent), fromMicros(expires)
 	return r, nil
 }
 
@@ -203,7 +203,7 @@ func (s *MFAStore) DeleteOOB(ctx context.Context, userID string, purpose mfa.Pur
 // housekeeping only (there is at most one row per user and purpose); run
 // it from a periodic job if the table matters.
 func (s *MFAStore) Cleanup(ctx context.Context, now time.Time) (int64, error) {
-	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.cleanupOOB, Micros(now)))
+	n, err := mfaAffected(s.db.ExecContext(ctx, s.q.cleanupOOB, micros(now)))
 	if err != nil {
 		return 0, mfaErr("cleanup", err)
 	}
@@ -225,7 +225,7 @@ func (s *MFAStore) ReplaceRecoveryCodes(ctx context.Context, userID string, hash
 			return err
 		}
 		for _, h := range hashes {
-			if _, err := tx.ExecContext(ctx, s.q.insertRecovery, userID, h, Micros(now)); err != nil {
+			if _, err := tx.ExecContext(ctx, s.q.insertRecovery, userID, h, micros(now)); err != nil {
 				return err
 			}
 		}
@@ -271,7 +271,7 @@ func (s *MFAStore) CountRecoveryCodes(ctx context.Context, userID string) (int, 
 
 // EnableEmailFactor implements [mfa.EmailFactorStore].
 func (s *MFAStore) EnableEmailFactor(ctx context.Context, userID string, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, s.q.enableEmail, userID, Micros(at)); err != nil {
+	if _, err := s.db.ExecContext(ctx, s.q.enableEmail, userID, micros(at)); err != nil {
 		return mfaErr("enable email factor", err)
 	}
 	return nil
@@ -287,7 +287,7 @@ func (s *MFAStore) EmailFactor(ctx context.Context, userID string) (time.Time, e
 	if err != nil {
 		return time.Time{}, mfaErr("get email factor", err)
 	}
-	return FromMicros(at), nil
+	return fromMicros(at), nil
 }
 
 // DisableEmailFactor implements [mfa.EmailFactorStore].

@@ -236,7 +236,7 @@ func applyMissing(ctx context.Context, x execer, d Dialect, ms []Migration) erro
 		}
 		if _, err := x.ExecContext(ctx, rebind(d,
 			`INSERT INTO bulwark_schema_migrations (component, version, name, checksum, applied_at) VALUES ($1, $2, $3, $4, $5)`),
-			m.Component, m.Version, m.Name, m.Checksum, Micros(time.Now())); err != nil {
+			m.Component, m.Version, m.Name, m.Checksum, micros(time.Now())); err != nil {
 			return fmt.Errorf("sqlstore: migrate: record %s version %d: %w", m.Component, m.Version, err)
 		}
 	}

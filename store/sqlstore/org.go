@@ -86,7 +86,7 @@ func (s *Store) Org() *OrgStore {
 		&q.useTk, &q.touchTk, &q.revokeTk, &q.tks} {
 		*p = s.Rebind(*p)
 	}
-	return &OrgStore{db: s.DB(), q: q}
+	return &OrgStore{db: s.db, q: q}
 }
 
 func orgMicros(t time.Time) int64 {

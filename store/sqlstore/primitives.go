@@ -50,17 +50,17 @@ func (c *Counters) AddCount(ctx context.Context, key string, n int64, window tim
 	var count, exp int64
 	var err error
 	if n == 0 {
-		err = c.db.QueryRowContext(ctx, qReadCount, key, Micros(now)).Scan(&count, &exp)
+		err = c.db.QueryRowContext(ctx, qReadCount, key, micros(now)).Scan(&count, &exp)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, time.Time{}, nil
 		}
 	} else {
-		err = c.db.QueryRowContext(ctx, qAddCount, key, n, Micros(now.Add(window)), Micros(now)).Scan(&count, &exp)
+		err = c.db.QueryRowContext(ctx, qAddCount, key, n, micros(now.Add(window)), micros(now)).Scan(&count, &exp)
 	}
 	if err != nil {
 		return 0, time.Time{}, fmt.Errorf("sqlstore: add count: %w", err)
 	}
-	return count, FromMicros(exp), nil
+	return count, fromMicros(exp), nil
 }
 
 // ResetCount deletes the counter at key.
@@ -97,7 +97,7 @@ func (t *Tokens) PutToken(ctx context.Context, key string, hash [32]byte, value 
 	if value == nil {
 		value = []byte{} // the column is NOT NULL
 	}
-	if _, err := t.db.ExecContext(ctx, qPutToken, key, hash[:], value, Micros(now.Add(ttl))); err != nil {
+	if _, err := t.db.ExecContext(ctx, qPutToken, key, hash[:], value, micros(now.Add(ttl))); err != nil {
 		return fmt.Errorf("sqlstore: put token: %w", err)
 	}
 	return nil
@@ -107,7 +107,7 @@ func (t *Tokens) PutToken(ctx context.Context, key string, hash [32]byte, value 
 // expires after now.
 func (t *Tokens) TakeToken(ctx context.Context, key string, hash [32]byte, now time.Time) ([]byte, bool, error) {
 	var v []byte
-	err := t.db.QueryRowContext(ctx, qTakeToken, key, hash[:], Micros(now)).Scan(&v)
+	err := t.db.QueryRowContext(ctx, qTakeToken, key, hash[:], micros(now)).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -127,7 +127,7 @@ func (t *Tokens) Cleanup(ctx context.Context, now time.Time) (int64, error) {
 }
 
 func cleanup(ctx context.Context, db *sql.DB, q string, now time.Time) (int64, error) {
-	res, err := db.ExecContext(ctx, q, Micros(now))
+	res, err := db.ExecContext(ctx, q, micros(now))
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: cleanup: %w", err)
 	}

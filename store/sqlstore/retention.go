@@ -152,11 +152,11 @@ func (x *retentionRow) scan(row retentionScanner, r *retention.Record) error {
 		return err
 	}
 	*r = retention.Record{
-		Subject:   retention.Subject{ID: x.id, State: x.state, Since: FromMicros(x.since), LastActive: FromMicros(x.last), HasKey: x.hasKey != 0},
+		Subject:   retention.Subject{ID: x.id, State: x.state, Since: fromMicros(x.since), LastActive: fromMicros(x.last), HasKey: x.hasKey != 0},
 		Version:   x.version,
-		Hold:      retention.Hold{Reason: x.holdReason, Since: FromMicros(x.holdSince)},
+		Hold:      retention.Hold{Reason: x.holdReason, Since: fromMicros(x.holdSince)},
 		Warned:    retentionSplitInto(r.Warned, x.warned),
-		Suspended: FromMicros(x.susp), Closed: FromMicros(x.closed), Erased: FromMicros(x.er),
+		Suspended: fromMicros(x.susp), Closed: fromMicros(x.closed), Erased: fromMicros(x.er),
 		Receipt: x.receipt,
 	}
 	return nil
@@ -169,7 +169,7 @@ func retentionScanErasure(row retentionScanner) (retention.Erasure, error) {
 	if err := row.Scan(&e.ID, &e.Subject, &e.Rule, &e.Fence, &started, &finished, &done); err != nil {
 		return e, err
 	}
-	e.Started, e.Finished, e.Done = FromMicros(started), FromMicros(finished), retentionSplit(done)
+	e.Started, e.Finished, e.Done = fromMicros(started), fromMicros(finished), retentionSplit(done)
 	return e, nil
 }
 
@@ -180,7 +180,7 @@ func retentionErr(op string, err error) error {
 // PutSubject implements [retention.SubjectStore].
 func (s *RetentionStore) PutSubject(ctx context.Context, sub retention.Subject) error {
 	var v int64
-	err := s.db.QueryRowContext(ctx, s.q.put, sub.ID, sub.State, Micros(sub.Since), Micros(sub.LastActive), retentionBool(sub.HasKey)).Scan(&v)
+	err := s.db.QueryRowContext(ctx, s.q.put, sub.ID, sub.State, micros(sub.Since), micros(sub.LastActive), retentionBool(sub.HasKey)).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return retention.ErrErased
 	}
@@ -255,7 +255,7 @@ func (s *RetentionStore) MarkAction(ctx context.Context, id string, version int6
 	if m.Action == retention.Warn {
 		return s.markWarned(ctx, id, version, m.Key, m.Fence)
 	}
-	res, err := s.db.ExecContext(ctx, s.q.markTime, id, version, string(m.Action), Micros(m.At), m.Fence)
+	res, err := s.db.ExecContext(ctx, s.q.markTime, id, version, string(m.Action), micros(m.At), m.Fence)
 	if err != nil {
 		return retentionErr("mark", err)
 	}
@@ -315,7 +315,7 @@ func (s *RetentionStore) SetHold(ctx context.Context, id string, h retention.Hol
 	if h.Reason == "" {
 		h = retention.Hold{}
 	}
-	res, err := s.db.ExecContext(ctx, s.q.hold, id, h.Reason, Micros(h.Since))
+	res, err := s.db.ExecContext(ctx, s.q.hold, id, h.Reason, micros(h.Since))
 	if err != nil {
 		return retentionErr("hold", err)
 	}
@@ -333,7 +333,7 @@ func (s *RetentionStore) SetHold(ctx context.Context, id string, h retention.Hol
 // BeginErasure implements [retention.ErasureStore].
 func (s *RetentionStore) BeginErasure(ctx context.Context, e retention.Erasure) (retention.Erasure, error) {
 	for range 4 {
-		res, err := s.db.ExecContext(ctx, s.q.begin, e.ID, e.Subject, e.Rule, e.Fence, Micros(e.Started), e.SubjectVersion)
+		res, err := s.db.ExecContext(ctx, s.q.begin, e.ID, e.Subject, e.Rule, e.Fence, micros(e.Started), e.SubjectVersion)
 		if err != nil {
 			return retention.Erasure{}, retentionErr("begin erasure", err)
 		}
@@ -437,7 +437,7 @@ func (s *RetentionStore) FinishErasure(ctx context.Context, id string, fence int
 		}
 	}()
 	var subject string
-	err = tx.QueryRowContext(ctx, s.q.finish, id, fence, Micros(at)).Scan(&subject)
+	err = tx.QueryRowContext(ctx, s.q.finish, id, fence, micros(at)).Scan(&subject)
 	if errors.Is(err, sql.ErrNoRows) {
 		_ = tx.Rollback()
 		if err := s.whyErasure(ctx, id, fence); err != nil {
@@ -448,7 +448,7 @@ func (s *RetentionStore) FinishErasure(ctx context.Context, id string, fence int
 	if err != nil {
 		return retentionErr("finish erasure", err)
 	}
-	if _, err = tx.ExecContext(ctx, s.q.tombstone, subject, Micros(at), id); err != nil {
+	if _, err = tx.ExecContext(ctx, s.q.tombstone, subject, micros(at), id); err != nil {
 		return retentionErr("finish erasure", err)
 	}
 	if err = tx.Commit(); err != nil {

@@ -158,8 +158,8 @@ func sessionUnpack(row string) (session.Session, error) {
 	if row != "" {
 		return session.Session{}, errSessionPacked
 	}
-	s.CreatedAt, s.LastSeen, s.ExpiresAt = FromMicros(times[0]), FromMicros(times[1]), FromMicros(times[2])
-	s.AbsoluteExpiry, s.AuthTime, s.Closing = FromMicros(times[3]), FromMicros(times[4]), FromMicros(times[5])
+	s.CreatedAt, s.LastSeen, s.ExpiresAt = fromMicros(times[0]), fromMicros(times[1]), fromMicros(times[2])
+	s.AbsoluteExpiry, s.AuthTime, s.Closing = fromMicros(times[3]), fromMicros(times[4]), fromMicros(times[5])
 	if factors != "" {
 		s.Factors = strings.Split(factors, factorSep)
 	}
@@ -201,8 +201,8 @@ func sessionScanRow(r sessionScanner) (session.Session, error) {
 		return session.Session{}, fmt.Errorf("sqlstore: session %s: malformed token hash", s.ID)
 	}
 	copy(s.TokenHash[:], hash)
-	s.CreatedAt, s.LastSeen, s.ExpiresAt = FromMicros(created), FromMicros(seen), FromMicros(exp)
-	s.AbsoluteExpiry, s.AuthTime, s.Closing = FromMicros(abs), FromMicros(auth), FromMicros(closing)
+	s.CreatedAt, s.LastSeen, s.ExpiresAt = fromMicros(created), fromMicros(seen), fromMicros(exp)
+	s.AbsoluteExpiry, s.AuthTime, s.Closing = fromMicros(abs), fromMicros(auth), fromMicros(closing)
 	if factors != "" {
 		s.Factors = strings.Split(factors, factorSep)
 	}
@@ -237,7 +237,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 		// On SQLite these writes take the write lock before anything is read.
 		if replaces != ([32]byte{}) {
 			// A rotation of a session revoked or expired meanwhile stores nothing.
-			res, err := tx.ExecContext(ctx, st.q.replace, s.UserID, replaces[:], Micros(s.CreatedAt))
+			res, err := tx.ExecContext(ctx, st.q.replace, s.UserID, replaces[:], micros(s.CreatedAt))
 			if err != nil {
 				return fmt.Errorf("sqlstore: session: replace: %w", err)
 			}
@@ -247,7 +247,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 				return session.ErrNotFound
 			}
 		}
-		if _, err := tx.ExecContext(ctx, st.q.prune, s.UserID, Micros(s.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, st.q.prune, s.UserID, micros(s.CreatedAt)); err != nil {
 			return fmt.Errorf("sqlstore: session: prune: %w", err)
 		}
 		if lim.Max > 0 {
@@ -256,9 +256,9 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, st.q.insert, s.ID, s.TokenHash[:], s.UserID, Micros(s.CreatedAt), Micros(s.LastSeen),
-			Micros(s.ExpiresAt), Micros(s.AbsoluteExpiry), Micros(s.AuthTime), strings.Join(s.Factors, factorSep),
-			s.IP, s.UserAgent, s.RememberFamily, Micros(s.Closing))
+		_, err := tx.ExecContext(ctx, st.q.insert, s.ID, s.TokenHash[:], s.UserID, micros(s.CreatedAt), micros(s.LastSeen),
+			micros(s.ExpiresAt), micros(s.AbsoluteExpiry), micros(s.AuthTime), strings.Join(s.Factors, factorSep),
+			s.IP, s.UserAgent, s.RememberFamily, micros(s.Closing))
 		if err != nil {
 			return fmt.Errorf("sqlstore: session: insert: %w", err)
 		}
@@ -366,7 +366,7 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 
 // Touch implements [session.Store]. It is one statement.
 func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
-	return st.execOne(ctx, "touch", st.q.touch, hash[:], Micros(now), Micros(expires))
+	return st.execOne(ctx, "touch", st.q.touch, hash[:], micros(now), micros(expires))
 }
 
 // execOne runs a statement that updates one live session, and returns
@@ -388,7 +388,7 @@ func (st *SessionStore) execOne(ctx context.Context, op, q string, args ...any) 
 
 // MarkClosing implements [session.Store]. It is one statement.
 func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
-	return st.execOne(ctx, "mark closing", st.q.mark, hash[:], Micros(now), Micros(closing), Micros(expires))
+	return st.execOne(ctx, "mark closing", st.q.mark, hash[:], micros(now), micros(closing), micros(expires))
 }
 
 // Delete implements [session.Store].
@@ -412,7 +412,7 @@ func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Sess
 
 // List implements [session.Store].
 func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
-	rows, err := st.db.QueryContext(ctx, st.q.list, userID, Micros(now))
+	rows, err := st.db.QueryContext(ctx, st.q.list, userID, micros(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: session: list: %w", err)
 	}
@@ -475,7 +475,7 @@ func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string)
 // CreateRemember implements [session.Store].
 func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
 	_, err := st.db.ExecContext(ctx, st.q.insertRemember, r.Hash[:], r.Family, r.UserID,
-		Micros(r.AuthTime), Micros(r.CreatedAt), Micros(r.ExpiresAt))
+		micros(r.AuthTime), micros(r.CreatedAt), micros(r.ExpiresAt))
 	if err != nil {
 		return fmt.Errorf("sqlstore: session: create remember-me: %w", err)
 	}
@@ -489,10 +489,10 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 	var r session.Remember
 	err := st.sessionTx(ctx, session.ErrReused, func(tx *sql.Tx) error {
 		var auth, created, exp, used int64
-		err := tx.QueryRowContext(ctx, st.q.useRemember, old[:], Micros(now)).Scan(&r.Family, &r.UserID, &auth, &created, &exp)
+		err := tx.QueryRowContext(ctx, st.q.useRemember, old[:], micros(now)).Scan(&r.Family, &r.UserID, &auth, &created, &exp)
 		if err == nil {
-			r.Hash, r.AuthTime, r.CreatedAt, r.ExpiresAt = old, FromMicros(auth), FromMicros(created), FromMicros(exp)
-			_, err = tx.ExecContext(ctx, st.q.insertRemember, next[:], r.Family, r.UserID, auth, Micros(now), exp)
+			r.Hash, r.AuthTime, r.CreatedAt, r.ExpiresAt = old, fromMicros(auth), fromMicros(created), fromMicros(exp)
+			_, err = tx.ExecContext(ctx, st.q.insertRemember, next[:], r.Family, r.UserID, auth, micros(now), exp)
 			if err != nil {
 				return fmt.Errorf("sqlstore: session: rotate remember-me: %w", err)
 			}
@@ -501,14 +501,14 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("sqlstore: session: rotate remember-me: %w", err)
 		}
-		err = tx.QueryRowContext(ctx, st.q.readRemember, old[:], Micros(now)).Scan(&r.Family, &r.UserID, &auth, &created, &exp, &used)
+		err = tx.QueryRowContext(ctx, st.q.readRemember, old[:], micros(now)).Scan(&r.Family, &r.UserID, &auth, &created, &exp, &used)
 		if errors.Is(err, sql.ErrNoRows) {
 			return session.ErrNotFound
 		}
 		if err != nil {
 			return fmt.Errorf("sqlstore: session: rotate remember-me: %w", err)
 		}
-		r.Hash, r.AuthTime, r.CreatedAt, r.ExpiresAt = old, FromMicros(auth), FromMicros(created), FromMicros(exp)
+		r.Hash, r.AuthTime, r.CreatedAt, r.ExpiresAt = old, fromMicros(auth), fromMicros(created), fromMicros(exp)
 		// Reuse: someone else holds a copy of this family's tokens.
 		if err := st.sessionRevokeFamily(ctx, tx, r.UserID, r.Family); err != nil {
 			return err
@@ -556,7 +556,7 @@ func (st *SessionStore) DeleteExpired(ctx context.Context, now time.Time, batch 
 		if total >= batch {
 			break
 		}
-		res, err := st.db.ExecContext(ctx, q, Micros(now), batch-total)
+		res, err := st.db.ExecContext(ctx, q, micros(now), batch-total)
 		if err != nil {
 			return total, fmt.Errorf("sqlstore: session: cleanup: %w", err)
 		}

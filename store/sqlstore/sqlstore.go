@@ -187,12 +187,6 @@ func probeDialect(ctx context.Context, db *sql.DB) (Dialect, error) {
 	return 0, ErrUnknownDialect
 }
 
-// DB returns the underlying handle.
-//
-// Deprecated: removed once callers move; tests use DBOf (export_test.go),
-// hosts keep the [*sql.DB] they passed to [New] or [Open].
-func (s *Store) DB() *sql.DB { return s.db }
-
 // Dialect returns the dialect the store speaks, for a host that picks its
 // own migrations ([Migrations]) or queries by dialect.
 func (s *Store) Dialect() Dialect { return s.dialect }
@@ -279,16 +273,6 @@ func rebind(d Dialect, query string) string {
 	}
 	return b.String()
 }
-
-// Micros returns micros(t).
-//
-// Deprecated: removed once callers move to the unexported micros.
-func Micros(t time.Time) int64 { return micros(t) }
-
-// FromMicros returns fromMicros(us).
-//
-// Deprecated: removed once callers move to the unexported fromMicros.
-func FromMicros(us int64) time.Time { return fromMicros(us) }
 
 // micros converts t to the stored form: microseconds since the Unix epoch.
 // The zero time is stored as 0.

@@ -83,7 +83,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u auth.User) error {
 		mfaRequired = 1
 	}
 	res, err := s.db.ExecContext(ctx, s.q.create, u.ID, u.Username, auth.UsernameKey(u.Username), u.Email, ek,
-		u.PasswordHash, mfaRequired, Micros(time.Now()))
+		u.PasswordHash, mfaRequired, micros(time.Now()))
 	if err != nil {
 		return fmt.Errorf("sqlstore: create user: %w", err)
 	}
