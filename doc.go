@@ -28,7 +28,7 @@
 //
 // Every package reports events through its hook; New routes each one into
 // the audit log (action = the event type, "auth.login", "session.created",
-// "mfa.confirm", "keyring.key_added", ...; the outcome; the user; the
+// "mfa.confirmed", "keyring.key_added", ...; the outcome; the user; the
 // client's IP address and user agent when the event happens while serving
 // a request) and then to [Config.Hook] as an [Event]. auth's events are
 // written fail-closed: a sign-in whose audit record cannot be written is

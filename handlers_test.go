@@ -352,16 +352,16 @@ func TestHooksReachAuditAndHost(t *testing.T) {
 		actions[r.Action] = r
 	}
 	for _, a := range []string{"auth.register", "auth.login", "session.created", "auth.reauth", "session.rotated",
-		"mfa.enroll", "mfa.confirm", "auth.mfa.changed", "session.logout", "keyring.key_added"} {
+		"mfa.enrolled", "mfa.confirmed", "auth.mfa.changed", "session.logout", "keyring.key_added"} {
 		require.Contains(t, actions, a)
 	}
 	require.Equal(t, "192.0.2.44", actions["session.created"].IP, "session events carry the request's address")
-	require.Equal(t, "192.0.2.44", actions["mfa.confirm"].IP)
+	require.Equal(t, "192.0.2.44", actions["mfa.confirmed"].IP)
 	types := map[string]bool{}
 	for _, ev := range seen {
 		types[ev.Type] = true
 	}
-	require.True(t, types["auth.login"] && types["session.created"] && types["mfa.confirm"] && types["keyring.key_added"])
+	require.True(t, types["auth.login"] && types["session.created"] && types["mfa.confirmed"] && types["keyring.key_added"])
 }
 
 var _ = session.ErrLimit

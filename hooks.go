@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/audit"
@@ -20,7 +19,7 @@ import (
 // carries a password, token, code, hash or key material.
 type Event struct {
 	// Type is the reporting package's event type, "<package>.<verb>":
-	// "auth.login", "session.created", "mfa.confirm", "keyring.key_added",
+	// "auth.login", "session.created", "mfa.confirmed", "keyring.key_added",
 	// "password.breached", ...
 	Type    string
 	Outcome audit.Outcome // success, failure or denied
@@ -98,14 +97,6 @@ func details(kv ...string) map[string]string {
 	return m
 }
 
-// withPrefix returns t with "pkg." in front unless it already has it.
-func withPrefix(pkg, t string) string {
-	if strings.HasPrefix(t, pkg+".") {
-		return t
-	}
-	return pkg + "." + t
-}
-
 // One hook per package below: each is the only place that reads that
 // package's Event.
 
@@ -123,7 +114,7 @@ func (b *Bulwark) sessionHook(ctx context.Context, e session.Event) {
 	if e.Type == session.EventRevokedAll {
 		count = strconv.Itoa(e.Count)
 	}
-	b.record(ctx, Event{Type: withPrefix("session", string(e.Type)), Outcome: out, Time: e.Time, UserID: e.UserID,
+	b.record(ctx, Event{Type: string(e.Type), Outcome: out, Time: e.Time, UserID: e.UserID,
 		Actor: e.UserID, Details: details("session_id", e.SessionID, "count", count)}, false)
 }
 
@@ -135,7 +126,7 @@ func (b *Bulwark) mfaHook(ctx context.Context, e mfa.Event) {
 	case mfa.EventLocked:
 		out = audit.Denied
 	}
-	b.record(ctx, Event{Type: withPrefix("mfa", string(e.Type)), Outcome: out, Time: e.Time, UserID: e.UserID,
+	b.record(ctx, Event{Type: string(e.Type), Outcome: out, Time: e.Time, UserID: e.UserID,
 		Actor: e.UserID, Details: details("factor", string(e.Factor), "purpose", string(e.Purpose), "reason", e.Reason)}, false)
 }
 
@@ -148,7 +139,7 @@ func (b *Bulwark) keyringHook(ctx context.Context, e keyring.Event) {
 	if e.KeyID != 0 {
 		key = strconv.FormatUint(uint64(e.KeyID), 10)
 	}
-	b.record(ctx, Event{Type: withPrefix("keyring", string(e.Type)), Outcome: out, Time: e.Time, Actor: "system",
+	b.record(ctx, Event{Type: string(e.Type), Outcome: out, Time: e.Time, Actor: "system",
 		Details: details("key_id", key, "subject", e.Subject)}, false)
 }
 
@@ -162,6 +153,6 @@ func (b *Bulwark) passwordHook(ctx context.Context, e password.Event) {
 	}
 	// e.Err is left out: a breach service's error may carry a URL or a
 	// hash prefix.
-	b.record(ctx, Event{Type: withPrefix("password", string(e.Type)), Outcome: out, Time: e.Time, Actor: "system",
+	b.record(ctx, Event{Type: string(e.Type), Outcome: out, Time: e.Time, Actor: "system",
 		Details: details("algorithm", e.Algorithm)}, false)
 }

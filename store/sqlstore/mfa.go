@@ -52,10 +52,8 @@ func (s *Store) MFA() *MFAStore {
 			ON CONFLICT (user_id, purpose) DO UPDATE SET id = excluded.id, salt = excluded.salt, code_hash = excluded.code_hash,
 				attempts = 0, sent_at = excluded.sent_at, expires_at = excluded.expires_at
 			WHERE bulwark_mfa_oob.expires_at <= excluded.sent_at OR bulwark_mfa_oob.sent_at + $8 <= excluded.sent_at`),
-		// Placeholders in order of first appearance: the same text runs on
-		// both dialects.
-		getOOB: `SELECT id, salt, code_hash, sent_at, expires_at FROM bulwark_mfa_oob
-			WHERE user_id = $1 AND purpose = $2 AND expires_at > $3`,
+		getOOB: s.query(`SELECT id, salt, code_hash, sent_at, expires_at FROM bulwark_mfa_oob
+			WHERE user_id = $1 AND purpose = $2 AND expires_at > $3`),
 		deleteOOB:  s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE user_id = $1 AND purpose = $2 AND id = $3`),
 		cleanupOOB: s.Rebind(`DELETE FROM bulwark_mfa_oob WHERE expires_at <= $1`),
 		// Under READ COMMITTED a DELETE does not see, or wait for, rows
