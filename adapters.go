@@ -24,11 +24,11 @@ var (
 
 // SessionIssuer adapts a session Manager to auth's SessionIssuer: it starts
 // sessions with [session.Manager.Create], which issues a fresh token and
-// applies the single-session rule, and ends them with Revoke, RevokeAll or
-// RevokeOthers. The session records the login's factors, IP and user agent
-// (for step-up checks and the "active sessions" list). Under the default
-// DenyNew a login while another session is live is refused and audited as
-// auth.login.failed with Reason "session_refused".
+// applies the single-session rule, and ends them with Revoke or RevokeAll.
+// The session records the login's factors, IP and user agent (for step-up
+// checks and the "active sessions" list). By default (session's
+// Config.ReplaceOld off) a login while another session is live is refused
+// and audited as auth.login.failed with Reason "session_refused".
 //
 // The issuer works on the context alone; the cookie is written afterwards
 // by the HTTP layer with [session.Manager.SetCookie], as [Bulwark.Handler]

@@ -60,8 +60,9 @@ type Mailer interface {
 //     emailed codes, and once enrolled, sign-in asks for the second factor
 //     (ASVS 5.0 6.3.3). Set Auth.RequireMFA to make it mandatory.
 //   - One live session per user, and a second sign-in is refused while the
-//     first lives (session's DenyNew: a stolen password cannot silently
-//     take over, ASVS 5.0 7.1.2), with a 10-minute idle timeout and a
+//     first lives (session's default, Config.ReplaceOld off: a stolen
+//     password cannot silently take over, ASVS 5.0 7.1.2), with a
+//     10-minute idle timeout and a
 //     12-hour absolute one (ASVS 5.0 7.3.1, 7.3.2).
 //   - Remember-me is off (ASVS 5.0 7.3: closing the browser signs out).
 //   - Session cookies are Secure, HttpOnly, SameSite=Lax and "__Host-"

@@ -650,7 +650,7 @@ func (b *Bulwark) confirmFactor(confirm func(ctx context.Context, userID, code s
 	}
 }
 
-// removeFactor turns a factor off (mfa's RemoveTOTP or RemoveEmailFactor),
+// removeFactor turns a factor off (mfa's Remove),
 // then audits and notifies the change.
 func (b *Bulwark) removeFactor(f mfa.Factor) func(http.ResponseWriter, *http.Request, session.Session) {
 	return func(w http.ResponseWriter, r *http.Request, s session.Session) {

@@ -61,10 +61,10 @@ type IssuedSession struct {
 // SessionIssuer starts and ends sessions. An adapter over session's
 // *Manager maps StartSession to Create (which issues a fresh token and
 // applies the single-session rule), EndSession to Revoke, and EndSessions
-// to RevokeAll, or to RevokeOthers when exceptID is set.
+// to RevokeAll(ctx, userID, exceptID).
 type SessionIssuer interface {
 	// StartSession starts a session with a fresh token. An error (for
-	// example session's limit under DenyNew) refuses the login.
+	// example session's limit without Config.ReplaceOld) refuses the login.
 	StartSession(ctx context.Context, userID string, s SessionStart) (IssuedSession, error)
 	// EndSession ends one session; auth calls it when a session it just
 	// started cannot be audited.
