@@ -12,9 +12,9 @@ import (
 	"github.com/bulwarkhq/bulwark/auth"
 )
 
-var _ auth.CounterStore = (*AuthStore)(nil)
+var _ auth.CounterStore = (*authStore)(nil)
 
-// AuthStore is the Redis [auth.Store]: brute-force counters and per-IP
+// authStore is the Redis [auth.Store]: brute-force counters and per-IP
 // rate windows, shared by every app instance using the same Redis.
 // Each update is one Lua script, so concurrent increments never get lost.
 // Keys are <prefix>auth:c:<key> (a hash: failures, consecutive, last
@@ -28,12 +28,18 @@ var _ auth.CounterStore = (*AuthStore)(nil)
 // and attempting are Lua scripts), so it is a whole [auth.Store]; a host
 // may still keep claims in SQL next to its users table and combine the
 // stores with [auth.SplitStore].
-type AuthStore struct {
+type authStore struct {
 	s *Store
 }
 
-// Auth returns the auth counter store, sharing s's client.
-func (s *Store) Auth() *AuthStore { return &AuthStore{s: s} }
+// Auth returns the whole [auth.Store] on Redis, sharing s's client and
+// prefix: brute-force counters and per-IP rate windows (one Lua script per
+// update, so concurrent increments are never lost), claims, reset tokens
+// and pending-MFA states (keyed by the SHA-256 of the token, with TTLs).
+// Keys start with <prefix>auth:. A host may keep claims in SQL next to its
+// users table and combine the stores with [auth.SplitStore]. Counters,
+// locks and claims need persistence ([ErrVolatileRedis]).
+func (s *Store) Auth() auth.Store { return &authStore{s: s} }
 
 // authGrace is added to Redis TTLs so that a key never vanishes before the
 // caller's clock says it expired.
@@ -108,13 +114,13 @@ func authErr(op string, err error) error { return fmt.Errorf("redisstore: auth: 
 
 func micros(t time.Time) string { return strconv.FormatInt(t.UnixMicro(), 10) }
 
-func (a *AuthStore) counterKey(key string) string { return a.s.key("auth", "c", key) }
+func (a *authStore) counterKey(key string) string { return a.s.key("auth", "c", key) }
 
 // Counter implements [auth.CounterStore]. Counter, AddFailure, AddHits
 // and Claim fail with [ErrVolatileRedis] on a Redis that does not persist
 // (see the package doc): a restart would lift every lock and free every
 // claim.
-func (a *AuthStore) Counter(ctx context.Context, key string, now time.Time) (auth.Counter, error) {
+func (a *authStore) Counter(ctx context.Context, key string, now time.Time) (auth.Counter, error) {
 	if err := a.s.persistent(ctx); err != nil {
 		return auth.Counter{}, authErr("counter", err)
 	}
@@ -139,7 +145,7 @@ func (a *AuthStore) Counter(ctx context.Context, key string, now time.Time) (aut
 }
 
 // AddFailure implements [auth.CounterStore].
-func (a *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
+func (a *authStore) AddFailure(ctx context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
 	if err := a.s.persistent(ctx); err != nil {
 		return auth.Counter{}, authErr("add failure", err)
 	}
@@ -159,7 +165,7 @@ func (a *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailurePa
 	return auth.Counter{Failures: int(res[0]), Consecutive: int(res[1]), LastFailure: now.UTC()}, nil
 }
 
-func (a *AuthStore) adjust(ctx context.Context, key string, now time.Time, op auth.FailureOp) (auth.Counter, error) {
+func (a *authStore) adjust(ctx context.Context, key string, now time.Time, op auth.FailureOp) (auth.Counter, error) {
 	arg := "touch"
 	if op == auth.FailureUndo {
 		arg = "undo"
@@ -186,7 +192,7 @@ func (a *AuthStore) adjust(ctx context.Context, key string, now time.Time, op au
 }
 
 // ResetCounter implements [auth.CounterStore].
-func (a *AuthStore) ResetCounter(ctx context.Context, key string) error {
+func (a *authStore) ResetCounter(ctx context.Context, key string) error {
 	if err := a.s.client.Del(ctx, a.counterKey(key)).Err(); err != nil {
 		return authErr("reset counter", err)
 	}
@@ -194,7 +200,7 @@ func (a *AuthStore) ResetCounter(ctx context.Context, key string) error {
 }
 
 // AddHits implements [auth.CounterStore].
-func (a *AuthStore) AddHits(ctx context.Context, key string, now time.Time, window time.Duration, n int) (int, error) {
+func (a *authStore) AddHits(ctx context.Context, key string, now time.Time, window time.Duration, n int) (int, error) {
 	if err := a.s.persistent(ctx); err != nil {
 		return 0, authErr("hits", err)
 	}

@@ -14,12 +14,12 @@ import (
 
 // With claims, reset tokens and pending states the Redis store is a whole
 // auth.Store.
-var _ auth.Store = (*AuthStore)(nil)
+var _ auth.Store = (*authStore)(nil)
 
-func (a *AuthStore) claimKey(kind, key string) string { return a.s.key("auth", "claim", kind, key) }
-func (a *AuthStore) tokenKey(h []byte) string         { return a.s.key("auth", "rt", hex.EncodeToString(h)) }
-func (a *AuthStore) userTokensKey(u string) string    { return a.s.key("auth", "rtu", u) }
-func (a *AuthStore) pendingKey(h []byte) string       { return a.s.key("auth", "mfa", hex.EncodeToString(h)) }
+func (a *authStore) claimKey(kind, key string) string { return a.s.key("auth", "claim", kind, key) }
+func (a *authStore) tokenKey(h []byte) string         { return a.s.key("auth", "rt", hex.EncodeToString(h)) }
+func (a *authStore) userTokensKey(u string) string    { return a.s.key("auth", "rtu", u) }
+func (a *authStore) pendingKey(h []byte) string       { return a.s.key("auth", "mfa", hex.EncodeToString(h)) }
 
 // authTTL is the Redis TTL of a record created at created and expiring at
 // expires by the caller's clock: its lifetime plus the usual grace. It is
@@ -30,7 +30,7 @@ func authTTL(created, expires time.Time) time.Duration {
 }
 
 // Claim implements [auth.ClaimStore] with SET NX: claims never expire.
-func (a *AuthStore) Claim(ctx context.Context, c auth.Claim) error {
+func (a *authStore) Claim(ctx context.Context, c auth.Claim) error {
 	if err := a.s.persistent(ctx); err != nil {
 		return authErr("claim", err)
 	}
@@ -50,7 +50,7 @@ return 0
 `)
 
 // Release implements [auth.ClaimStore].
-func (a *AuthStore) Release(ctx context.Context, kind, key, owner string) error {
+func (a *authStore) Release(ctx context.Context, kind, key, owner string) error {
 	n, err := authRelease.Run(ctx, a.s.client, []string{a.claimKey(kind, key)}, owner).Int()
 	if err != nil {
 		return authErr("release", err)
@@ -63,7 +63,7 @@ func (a *AuthStore) Release(ctx context.Context, kind, key, owner string) error 
 
 // CreateResetToken implements [auth.ResetTokenStore]. The token is a hash
 // key with a TTL; a per-user set of token hashes serves DeleteResetTokens.
-func (a *AuthStore) CreateResetToken(ctx context.Context, t auth.ResetToken) error {
+func (a *authStore) CreateResetToken(ctx context.Context, t auth.ResetToken) error {
 	ttl := authTTL(t.CreatedAt, t.ExpiresAt)
 	_, err := a.s.client.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		k := a.tokenKey(t.Hash)
@@ -105,7 +105,7 @@ func authParseToken(v []any, hash []byte, now time.Time) (auth.ResetToken, error
 }
 
 // LookupResetToken implements [auth.ResetTokenStore].
-func (a *AuthStore) LookupResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
+func (a *authStore) LookupResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
 	v, err := a.s.client.HMGet(ctx, a.tokenKey(hash), "u", "c", "e").Result()
 	if err != nil {
 		return auth.ResetToken{}, authErr("lookup reset token", err)
@@ -121,7 +121,7 @@ return v
 
 // ConsumeResetToken implements [auth.ResetTokenStore]: read and delete in
 // one script, so a token works once.
-func (a *AuthStore) ConsumeResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
+func (a *authStore) ConsumeResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
 	v, err := authConsume.Run(ctx, a.s.client, []string{a.tokenKey(hash)}).Slice()
 	if err != nil {
 		return auth.ResetToken{}, authErr("consume reset token", err)
@@ -130,7 +130,7 @@ func (a *AuthStore) ConsumeResetToken(ctx context.Context, hash []byte, now time
 }
 
 // DeleteResetTokens implements [auth.ResetTokenStore].
-func (a *AuthStore) DeleteResetTokens(ctx context.Context, userID string) error {
+func (a *authStore) DeleteResetTokens(ctx context.Context, userID string) error {
 	uk := a.userTokensKey(userID)
 	members, err := a.s.client.SMembers(ctx, uk).Result()
 	if err != nil {
@@ -150,7 +150,7 @@ func (a *AuthStore) DeleteResetTokens(ctx context.Context, userID string) error 
 }
 
 // CreatePending implements [auth.PendingStore].
-func (a *AuthStore) CreatePending(ctx context.Context, p auth.Pending) error {
+func (a *authStore) CreatePending(ctx context.Context, p auth.Pending) error {
 	k := a.pendingKey(p.Hash)
 	enroll := "0"
 	if p.Enroll {
@@ -178,7 +178,7 @@ return v
 
 // AttemptPending implements [auth.PendingStore]: check and increment in
 // one script.
-func (a *AuthStore) AttemptPending(ctx context.Context, hash []byte, now time.Time, maxAttempts int) (auth.Pending, error) {
+func (a *authStore) AttemptPending(ctx context.Context, hash []byte, now time.Time, maxAttempts int) (auth.Pending, error) {
 	v, err := authAttempt.Run(ctx, a.s.client, []string{a.pendingKey(hash)}, now.UnixMicro(), maxAttempts).Slice()
 	if errors.Is(err, redis.Nil) {
 		return auth.Pending{}, auth.ErrNotFound
@@ -209,7 +209,7 @@ func (a *AuthStore) AttemptPending(ctx context.Context, hash []byte, now time.Ti
 }
 
 // DeletePending implements [auth.PendingStore].
-func (a *AuthStore) DeletePending(ctx context.Context, hash []byte) error {
+func (a *authStore) DeletePending(ctx context.Context, hash []byte) error {
 	n, err := a.s.client.Del(ctx, a.pendingKey(hash)).Result()
 	if err != nil {
 		return authErr("delete pending", err)

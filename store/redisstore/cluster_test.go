@@ -190,7 +190,7 @@ func TestSessionCluster(t *testing.T) {
 		for _, i := range []int{0, 1, users / 2, users - 1} {
 			h, _ := hashToken(tokens[i])
 			user := "user-" + strconv.Itoa(i)
-			require.Equal(t, st.TokenByte(user), h[0], "the token names its user's bucket")
+			require.Equal(t, st.(session.TokenPlacer).TokenByte(user), h[0], "the token names its user's bucket")
 			s, err := m.Validate(ctx, tokens[i])
 			require.NoError(t, err)
 			require.Equal(t, user, s.UserID)

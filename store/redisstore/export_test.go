@@ -1,6 +1,10 @@
 package redisstore
 
-import "github.com/redis/go-redis/v9"
+import (
+	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwarkhq/bulwark/session"
+)
 
 // ClientOf returns the client s runs on.
 func ClientOf(s *Store) redis.UniversalClient { return s.client }
@@ -18,5 +22,11 @@ var (
 )
 
 // SessionHashKey and SessionUserKey name session keys as the store does.
-func SessionHashKey(st *SessionStore, kind string, h [32]byte) string { return st.hashKey(kind, h) }
-func SessionUserKey(st *SessionStore, kind, userID string) string     { return st.userKey(kind, userID) }
+// They take what [Store.Session] returns, which must be this package's.
+func SessionHashKey(st session.Store, kind string, h [32]byte) string {
+	return st.(*sessionStore).hashKey(kind, h)
+}
+
+func SessionUserKey(st session.Store, kind, userID string) string {
+	return st.(*sessionStore).userKey(kind, userID)
+}

@@ -18,7 +18,7 @@ import (
 // [Store.AllowVolatileRedis] to accept that risk.
 var ErrVolatileRedis = errors.New("redisstore: Redis does not persist its data (no appendonly, no snapshots)")
 
-// ErrRedisRestarted is returned by [MFAStore.MarkStep] when the Redis node
+// ErrRedisRestarted is returned by the MarkStep of [Store.MFA] when the Redis node
 // holding the mark started less than the mark's keep window ago: the marks
 // written before the restart may be gone, so a code used a moment before
 // could be accepted again. The refusal ends by itself once the node has

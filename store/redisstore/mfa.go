@@ -12,30 +12,46 @@ import (
 	"github.com/bulwarkhq/bulwark/mfa"
 )
 
-// MFAStore keeps package mfa's short-lived state in Redis: TOTP used-step
+// MFAStore is what [Store.MFA] hands out: package mfa's short-lived state
+// in Redis, TOTP used-step marks ([mfa.StepStore]), attempt counters
+// ([mfa.CounterStore], the store's [Store.Counters]) and emailed codes
+// ([mfa.OOBStore]). Enrollments, email-factor enrolments and recovery
+// codes belong in a durable store; combine them with [mfa.Stores].
+type MFAStore interface {
+	mfa.StepStore
+	mfa.CounterStore
+	mfa.OOBStore
+}
+
+// mfaStore keeps package mfa's short-lived state in Redis: TOTP used-step
 // marks ([mfa.StepStore]), counters ([mfa.CounterStore], the store's
-// [Counters]: mfa computes its attempt limits and locks over them) and
+// counters: mfa computes its attempt limits and locks over them) and
 // emailed codes ([mfa.OOBStore]). Enrollments and recovery codes belong in
 // a durable store; combine them with [mfa.Stores]. Each method is one
 // command or Lua script on one key, so it is atomic across app instances. Times are
 // compared as microseconds from the caller's clock; TTLs only let Redis
 // forget what can no longer matter.
-type MFAStore struct {
-	*Counters // attempt counters and locks ([mfa.CounterStore])
+type mfaStore struct {
+	*counters // attempt counters and locks ([mfa.CounterStore])
 
 	s *Store
 }
 
 var (
-	_ mfa.StepStore    = (*MFAStore)(nil)
-	_ mfa.CounterStore = (*MFAStore)(nil)
-	_ mfa.OOBStore     = (*MFAStore)(nil)
+	_ mfa.StepStore    = (*mfaStore)(nil)
+	_ mfa.CounterStore = (*mfaStore)(nil)
+	_ mfa.OOBStore     = (*mfaStore)(nil)
+	_ MFAStore         = (*mfaStore)(nil)
 )
 
-// MFA returns the store for package mfa, sharing s's client and prefix.
+// MFA returns the store for package mfa, sharing s's client and prefix:
+// one command or Lua script on one key per call, atomic across app
+// instances. Each MarkStep first checks persistence and, unless
+// [Store.AllowVolatileRedis], how long the node has been up (see the
+// package doc: [ErrVolatileRedis], [ErrRedisRestarted]).
 // Keys: <prefix>mfa:step:<user>, <prefix>mfa:oob:<purpose>:<user> (a
 // purpose contains no ':'), and the counters' <prefix>c:mfa:....
-func (s *Store) MFA() *MFAStore { return &MFAStore{Counters: s.Counters(), s: s} }
+func (s *Store) MFA() MFAStore { return &mfaStore{counters: &counters{s: s}, s: s} }
 
 var (
 	// ARGV[3] = '1' asks for the restart check: a node up for less than
@@ -85,7 +101,7 @@ func mfaTime(us int64) time.Time {
 // fails with [ErrVolatileRedis] on a Redis that does not persist, and with
 // [ErrRedisRestarted] while the node has been up for less than keep (see
 // the package doc), unless [Store.AllowVolatileRedis] is set.
-func (m *MFAStore) MarkStep(ctx context.Context, userID string, step int64, keep time.Duration) (bool, error) {
+func (m *mfaStore) MarkStep(ctx context.Context, userID string, step int64, keep time.Duration) (bool, error) {
 	if err := m.s.persistent(ctx); err != nil {
 		return false, mfaErr("mark step", err)
 	}
@@ -103,12 +119,12 @@ func (m *MFAStore) MarkStep(ctx context.Context, userID string, step int64, keep
 	return n == 1, nil
 }
 
-func (m *MFAStore) oobKey(userID string, p mfa.Purpose) string {
+func (m *mfaStore) oobKey(userID string, p mfa.Purpose) string {
 	return m.s.key("mfa", "oob", string(p), userID)
 }
 
 // PutOOB implements [mfa.OOBStore]; the code expires with its key.
-func (m *MFAStore) PutOOB(ctx context.Context, r mfa.OOBRecord, resendAfter time.Duration) error {
+func (m *mfaStore) PutOOB(ctx context.Context, r mfa.OOBRecord, resendAfter time.Duration) error {
 	n, err := mfaPutOOB.Run(ctx, m.s.client, []string{m.oobKey(r.UserID, r.Purpose)},
 		r.ID, r.Salt, r.Hash, mfaMicros(r.SentAt), mfaMicros(r.ExpiresAt), resendAfter.Microseconds(),
 		mfaMillis(r.ExpiresAt.Sub(r.SentAt))).Int()
@@ -122,7 +138,7 @@ func (m *MFAStore) PutOOB(ctx context.Context, r mfa.OOBRecord, resendAfter time
 }
 
 // GetOOB implements [mfa.OOBStore].
-func (m *MFAStore) GetOOB(ctx context.Context, userID string, purpose mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
+func (m *mfaStore) GetOOB(ctx context.Context, userID string, purpose mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
 	v, err := m.s.client.HMGet(ctx, m.oobKey(userID, purpose), "id", "salt", "h", "s", "e").Result()
 	if err != nil {
 		return mfa.OOBRecord{}, mfaErr("get code", err)
@@ -150,7 +166,7 @@ func (m *MFAStore) GetOOB(ctx context.Context, userID string, purpose mfa.Purpos
 }
 
 // DeleteOOB implements [mfa.OOBStore].
-func (m *MFAStore) DeleteOOB(ctx context.Context, userID string, purpose mfa.Purpose, id string) (bool, error) {
+func (m *mfaStore) DeleteOOB(ctx context.Context, userID string, purpose mfa.Purpose, id string) (bool, error) {
 	n, err := mfaDeleteOOB.Run(ctx, m.s.client, []string{m.oobKey(userID, purpose)}, id).Int()
 	if err != nil {
 		return false, mfaErr("delete code", err)

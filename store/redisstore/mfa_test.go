@@ -13,7 +13,7 @@ import (
 	"github.com/bulwarkhq/bulwark/store/redisstore"
 )
 
-func newMFA(t *testing.T) *redisstore.MFAStore {
+func newMFA(t *testing.T) redisstore.MFAStore {
 	c, prefix := testenv.Redis(t)
 	return volatileOK(redisstore.New(c, prefix)).MFA()
 }

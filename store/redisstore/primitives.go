@@ -7,18 +7,28 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/bulwarkhq/bulwark/mfa"
 )
 
-// Counters is the Redis counter with expiry (the contract is
+// counters is the Redis counter with expiry (the contract is
 // storetest.CounterStore; mfa.CounterStore is the same interface). Each
 // counter is one hash at <prefix>c:<key> holding the count and the expiry
 // from the caller's clock; a short Lua script adds or reads it atomically
 // and holds no policy (no limits, no locks: those are the caller's). The
 // key's TTL only lets Redis forget it once it can no longer matter.
-type Counters struct{ s *Store }
+type counters struct{ s *Store }
 
-// Counters returns the counter store, sharing s's client and prefix.
-func (s *Store) Counters() *Counters { return &Counters{s: s} }
+var _ mfa.CounterStore = (*counters)(nil)
+
+// Counters returns the counter store, sharing s's client and prefix: the
+// contract is storetest.CounterStore, and [mfa.CounterStore] is the same
+// interface (returned as that so that this package does not link package
+// testing into hosts). Each counter is one hash at <prefix>c:<key> with
+// its count and its expiry from the caller's clock, added to or read by
+// one Lua script, so it is atomic across app instances; the key's TTL only
+// lets Redis forget it once it can no longer matter.
+func (s *Store) Counters() mfa.CounterStore { return &counters{s: s} }
 
 // Tokens is the Redis single-use token store (the contract is
 // storetest.TokenStore): one hash per token at <prefix>t:<key> with the
@@ -61,7 +71,7 @@ var errBadCount = errors.New("redisstore: AddCount needs n >= 0 and a positive w
 // could forget in a restart would reset attempt limits, so adding fails
 // with [ErrVolatileRedis] on a Redis that does not persist, unless
 // [Store.AllowVolatileRedis] is set.
-func (c *Counters) AddCount(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (c *counters) AddCount(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
 	if n < 0 || window <= 0 {
 		return 0, time.Time{}, errBadCount
 	}
@@ -85,7 +95,7 @@ func (c *Counters) AddCount(ctx context.Context, key string, n int64, window tim
 }
 
 // ResetCount deletes the counter at key.
-func (c *Counters) ResetCount(ctx context.Context, key string) error {
+func (c *counters) ResetCount(ctx context.Context, key string) error {
 	if err := c.s.client.Del(ctx, c.s.key("c", key)).Err(); err != nil {
 		return fmt.Errorf("redisstore: reset count: %w", err)
 	}

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/bulwarkhq/bulwark/internal/testenv"
+	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/store/redisstore"
 	"github.com/bulwarkhq/bulwark/store/storetest"
 )
 
 var (
-	_ storetest.CounterStore = (*redisstore.Counters)(nil)
+	_ storetest.CounterStore = mfa.CounterStore(nil) // what Counters returns
 	_ storetest.TokenStore   = (*redisstore.Tokens)(nil)
 )
 

@@ -10,6 +10,24 @@
 //	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379"})
 //	st := redisstore.New(rdb, "myapp:")
 //
+// # Components
+//
+// The Store hands out each component as the interface its package
+// defines, all sharing the client and prefix:
+//
+//   - [Store.Session]: a [session.Store] (also a [session.TokenPlacer]);
+//   - [Store.Auth]: a whole [auth.Store] (counters, claims, reset tokens,
+//     pending MFA);
+//   - [Store.MFA]: an [MFAStore], mfa's short-lived parts (used steps,
+//     attempt counters, emailed codes), to combine with a durable store in
+//     [mfa.Stores];
+//   - [Store.Retention]: a [retention.Locker] for the erasure scheduler;
+//   - [Store.Counters] and [Store.Tokens]: the storage building blocks
+//     (counters with expiry, single-use hashed tokens).
+//
+// Optional interfaces stay reachable by a type assertion on the value
+// returned, as the session Manager does for [session.TokenPlacer].
+//
 // # Atomicity and expiry
 //
 // Every rule that must hold across app instances (single use, attempt
@@ -28,7 +46,7 @@
 // index and remember-me records live in the user's bucket (so the
 // single-session rule and revocations stay one atomic script), and the
 // session Manager draws every token so that its hash names its user's
-// bucket (see [SessionStore] and session.TokenPlacer): validation goes
+// bucket (see [Store.Session] and session.TokenPlacer): validation goes
 // straight to the right primary with one GET. During a failover the
 // commands that reach a node that is not (yet) the primary fail, and
 // Bulwark denies; a manual failover (CLUSTER FAILOVER) loses no write.
@@ -60,7 +78,7 @@
 // [Store.AllowVolatileRedis].
 //
 // Persistence is not enough on its own: with appendfsync everysec, or
-// snapshots only, a crash loses the last writes. So [MFAStore.MarkStep]
+// snapshots only, a crash loses the last writes. So the MarkStep of [Store.MFA]
 // also asks, in the same script that writes the mark, how long the node
 // has been up (INFO server, uptime_in_seconds, which restarts from zero
 // exactly when the run_id changes): while that is shorter than the mark's

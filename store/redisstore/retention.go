@@ -15,7 +15,7 @@ import (
 	"github.com/bulwarkhq/bulwark/retention"
 )
 
-// RetentionLocker is a [retention.Locker] on Redis: a lock key set with
+// retentionLocker is a [retention.Locker] on Redis: a lock key set with
 // SET NX PX holding a random token, plus a fencing counter incremented in
 // the same script, so every holder gets a token higher than all earlier
 // ones. The retention store records the token on each erasure and, once
@@ -32,14 +32,17 @@ import (
 // stays above the time-based tokens of the other locks and jobs that may
 // have run on the same store meanwhile (the store keeps one fence for all
 // its schedulers: a counter left behind them would be fenced out for good).
-type RetentionLocker struct {
+type retentionLocker struct {
 	s *Store
 }
 
-var _ retention.Locker = (*RetentionLocker)(nil)
+var _ retention.Locker = (*retentionLocker)(nil)
 
-// Retention returns the retention scheduler lock.
-func (s *Store) Retention() *RetentionLocker { return &RetentionLocker{s: s} }
+// Retention returns the retention scheduler lock: a lock key set with a
+// random token and a TTL, and a fencing counter that never expires, whose
+// tokens are at least the current time in microseconds so that they keep
+// rising even if Redis loses its data.
+func (s *Store) Retention() retention.Locker { return &retentionLocker{s: s} }
 
 var retentionAcquire = redis.NewScript(`
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
@@ -74,7 +77,7 @@ return 0
 // died frees itself well within the scheduler's hourly interval.
 const defaultRetentionLockTTL = 15 * time.Minute
 
-func (l *RetentionLocker) keys(job string) []string {
+func (l *retentionLocker) keys(job string) []string {
 	// One hash tag, so both keys live on one Cluster slot.
 	tag := "{" + job + "}"
 	return []string{l.s.key("retention", "lock", tag), l.s.key("retention", "fence", tag)}
@@ -83,7 +86,7 @@ func (l *RetentionLocker) keys(job string) []string {
 // Acquire implements [retention.Locker]. The lock expires after ttl if the
 // holder disappears (default 15 minutes, the retention Scheduler's
 // default LockTTL).
-func (l *RetentionLocker) Acquire(ctx context.Context, job string, ttl time.Duration) (retention.Lease, error) {
+func (l *retentionLocker) Acquire(ctx context.Context, job string, ttl time.Duration) (retention.Lease, error) {
 	if ttl <= 0 {
 		ttl = defaultRetentionLockTTL
 	}
@@ -104,7 +107,7 @@ func (l *RetentionLocker) Acquire(ctx context.Context, job string, ttl time.Dura
 }
 
 type retentionLease struct {
-	l     *RetentionLocker
+	l     *retentionLocker
 	keys  []string // the lock, the fencing counter
 	token string
 	fence int64

@@ -13,9 +13,9 @@ import (
 	"github.com/bulwarkhq/bulwark/session"
 )
 
-var _ session.Store = (*SessionStore)(nil)
+var _ session.Store = (*sessionStore)(nil)
 
-// SessionStore is the [session.Store] on Redis.
+// sessionStore is the [session.Store] on Redis.
 //
 // # Keys and Redis Cluster
 //
@@ -53,15 +53,18 @@ var _ session.Store = (*SessionStore)(nil)
 // string, decoded strictly in one pass: validating a request whose
 // activity need not be recorded costs one round trip and a handful of
 // allocations.
-type SessionStore struct {
+type sessionStore struct {
 	s      *Store
 	client redis.UniversalClient
 	prefix string // store prefix
 }
 
-// Session returns the session store on s.
-func (s *Store) Session() *SessionStore {
-	return &SessionStore{s: s, client: s.client, prefix: s.prefix}
+// Session returns the [session.Store] on s. It also implements
+// [session.TokenPlacer] (the Manager finds it by a type assertion), which a
+// cluster needs: see the package doc. Each write is one Lua script; a
+// validation is one GET.
+func (s *Store) Session() session.Store {
+	return &sessionStore{s: s, client: s.client, prefix: s.prefix}
 }
 
 var sessionLua = recLua + sessionKeysLua + `
@@ -277,7 +280,7 @@ func sessionErr(op string, err error) error {
 }
 
 // Create implements [session.Store].
-func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
+func (st *sessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
 	h := sessionHex(s.TokenHash)
 	rep := ""
 	if replaces != ([32]byte{}) {
@@ -333,7 +336,7 @@ func sessionTime(v any) (time.Time, error) {
 }
 
 // Get implements [session.Store]. It is one GET of one string.
-func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
+func (st *sessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
 	rec, err := st.client.Get(ctx, st.sessionKey(hash)).Result()
 	if errors.Is(err, redis.Nil) {
 		return session.Session{}, session.ErrNotFound
@@ -353,7 +356,7 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 }
 
 // Touch implements [session.Store].
-func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
+func (st *sessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
 	n, err := sessionTouch.Run(ctx, st.client, []string{st.sessionKey(hash)},
 		st.prefix, recHex(now), recHex(expires), sessionTTL(expires, now)).Int()
 	if err != nil {
@@ -366,7 +369,7 @@ func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires t
 }
 
 // MarkClosing implements [session.Store]. It is one script.
-func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
+func (st *sessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
 	n, err := sessionMarkClosing.Run(ctx, st.client, []string{st.sessionKey(hash)},
 		recHex(now), recHex(closing), recHex(expires), sessionTTL(expires, now)).Int()
 	if err != nil {
@@ -379,7 +382,7 @@ func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, clo
 }
 
 // Delete implements [session.Store].
-func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
+func (st *sessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
 	rec, err := st.s.runReplicated(ctx, sessionDelete, []string{st.sessionKey(hash)}, st.prefix, sessionHex(hash)).Text()
 	if errors.Is(err, redis.Nil) {
 		return session.Session{}, session.ErrNotFound
@@ -395,7 +398,7 @@ func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Sess
 }
 
 // List implements [session.Store].
-func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
+func (st *sessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
 	res, err := sessionList.Run(ctx, st.client, []string{st.userKey("u", userID)}, st.prefix, recHex(now)).StringSlice()
 	if err != nil {
 		return nil, sessionErr("list", err)
@@ -425,7 +428,7 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 }
 
 // Revoke implements [session.Store].
-func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
+func (st *sessionStore) Revoke(ctx context.Context, userID, id string) error {
 	n, err := st.s.runReplicated(ctx, sessionRevoke, []string{st.userKey("u", userID)}, st.prefix, userID, id).Int()
 	if err != nil {
 		return sessionErr("revoke", err)
@@ -437,7 +440,7 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 }
 
 // RevokeUser implements [session.Store].
-func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
+func (st *sessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
 	n, err := st.s.runReplicated(ctx, sessionRevokeUser, []string{st.userKey("u", userID)}, st.prefix, userID, exceptID).Int()
 	if err != nil {
 		return 0, sessionErr("revoke", err)
@@ -446,7 +449,7 @@ func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string)
 }
 
 // CreateRemember implements [session.Store].
-func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
+func (st *sessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
 	h := sessionHex(r.Hash)
 	err := sessionCreateRemember.Run(ctx, st.client, []string{st.hashKey("r", r.Hash)}, st.prefix, h, r.Family, r.UserID,
 		sessionMicros(r.AuthTime), sessionMicros(r.CreatedAt), sessionMicros(r.ExpiresAt), sessionTTL(r.ExpiresAt, r.CreatedAt)).Err()
@@ -457,7 +460,7 @@ func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) 
 }
 
 // RotateRemember implements [session.Store].
-func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
+func (st *sessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
 	cmd := st.s.runReplicated(ctx, sessionRotateRemember, []string{st.hashKey("r", old)},
 		st.prefix, sessionHex(next), sessionMicros(now))
 	err := cmd.Err()
@@ -497,7 +500,7 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 }
 
 // RevokeRemember implements [session.Store].
-func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
+func (st *sessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
 	n, err := st.s.runReplicated(ctx, sessionRevokeRemember, []string{st.hashKey("r", hash)}, st.prefix).Int()
 	if err != nil {
 		return sessionErr("revoke remember-me", err)

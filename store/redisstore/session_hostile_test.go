@@ -48,7 +48,7 @@ func TestSessionHostileFieldsRoundTrip(t *testing.T) {
 		for i := range h {
 			h[i] = byte(r.Uint32())
 		}
-		h[0] = st.TokenByte(user)
+		h[0] = st.(session.TokenPlacer).TokenByte(user)
 		return h
 	}
 	mk := func(id, user, ip, ua string, fam string) session.Session {

@@ -48,10 +48,10 @@ func crc16(s string) uint16 {
 	return crc
 }
 
-var _ session.TokenPlacer = (*SessionStore)(nil)
+var _ session.TokenPlacer = (*sessionStore)(nil)
 
 // TokenByte implements [session.TokenPlacer]: the user's bucket.
-func (st *SessionStore) TokenByte(userID string) byte {
+func (st *sessionStore) TokenByte(userID string) byte {
 	h := sha1.Sum([]byte(userID)) // #nosec G401 -- bucketing, see sessionTags
 	return h[0]
 }
@@ -66,17 +66,17 @@ func (st *SessionStore) TokenByte(userID string) byte {
 //	<prefix>{tag}:f:<family>      a family's token hashes, in its user's bucket
 
 // hashKey is the key of kind ("t", "r") for token hash h.
-func (st *SessionStore) hashKey(kind string, h [32]byte) string {
+func (st *sessionStore) hashKey(kind string, h [32]byte) string {
 	var b [64]byte
 	hex.Encode(b[:], h[:])
 	return st.prefix + sessionTags[h[0]] + ":" + kind + ":" + string(b[:])
 }
 
 // sessionKey is the key of the session with token hash h.
-func (st *SessionStore) sessionKey(h [32]byte) string { return st.hashKey("t", h) }
+func (st *sessionStore) sessionKey(h [32]byte) string { return st.hashKey("t", h) }
 
 // userKey is the key of kind ("u", "uf") for userID.
-func (st *SessionStore) userKey(kind, userID string) string {
+func (st *sessionStore) userKey(kind, userID string) string {
 	return st.prefix + sessionTags[st.TokenByte(userID)] + ":" + kind + ":" + userID
 }
 
