@@ -319,7 +319,7 @@ func TestFactorsVerifyFailsClosed(t *testing.T) {
 	require.NoError(t, err, "the denied attempt did not use the code up")
 }
 
-type brokenMFAStore struct{ *memstore.MFAStore }
+type brokenMFAStore struct{ mfa.Store }
 
 func (brokenMFAStore) EmailFactor(context.Context, string) (time.Time, error) {
 	return time.Time{}, errors.New("store down")

@@ -244,7 +244,7 @@ func BenchmarkAuditRatios(b *testing.B) {
 		evs[i] = []audit.Entry{recs[i].Entry}
 	}
 	ctx := context.Background()
-	var store *memstore.AuditStore
+	var store audit.Store
 	appendAll := func() {
 		store = memstore.NewAuditStore()
 		for _, ev := range evs {

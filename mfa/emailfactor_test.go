@@ -94,7 +94,7 @@ func TestEmailFactorFailsClosed(t *testing.T) {
 	require.NoError(t, good.SendCode(ctx, "alice", "a@example.com", mfa.PurposeLogin))
 	code := sent.lastCode(t)
 
-	m := mustNew(t, brokenEmailFactor{&flakyStore{MFAStore: mem, fail: map[string]bool{}}}, newSealer(t),
+	m := mustNew(t, brokenEmailFactor{&flakyStore{Store: mem, fail: map[string]bool{}}}, newSealer(t),
 		mfa.Config{Sender: sent, Now: func() time.Time { return t0 }})
 	for name, err := range map[string]error{
 		"VerifyLoginCode": m.VerifyLoginCode(ctx, "alice", code),
@@ -108,7 +108,7 @@ func TestEmailFactorFailsClosed(t *testing.T) {
 }
 
 // failingEmailWrites is a store whose email-factor writes fail.
-type failingEmailWrites struct{ *memstore.MFAStore }
+type failingEmailWrites struct{ mfa.Store }
 
 func (failingEmailWrites) EnableEmailFactor(context.Context, string, time.Time) error {
 	return errStore

@@ -17,7 +17,7 @@ var errStore = errors.New("store unavailable")
 // flakyStore wraps a memstore and fails the methods named in fail (all of
 // them when fail is nil).
 type flakyStore struct {
-	*memstore.MFAStore
+	mfa.Store
 	fail map[string]bool
 }
 
@@ -32,91 +32,91 @@ func (s *flakyStore) PutPendingTOTP(ctx context.Context, r mfa.TOTPRecord) error
 	if err := s.err("PutPendingTOTP"); err != nil {
 		return err
 	}
-	return s.MFAStore.PutPendingTOTP(ctx, r)
+	return s.Store.PutPendingTOTP(ctx, r)
 }
 
 func (s *flakyStore) GetTOTP(ctx context.Context, u string) (mfa.TOTPRecord, error) {
 	if err := s.err("GetTOTP"); err != nil {
 		return mfa.TOTPRecord{}, err
 	}
-	return s.MFAStore.GetTOTP(ctx, u)
+	return s.Store.GetTOTP(ctx, u)
 }
 
 func (s *flakyStore) ConfirmTOTP(ctx context.Context, u, id string, at time.Time) error {
 	if err := s.err("ConfirmTOTP"); err != nil {
 		return err
 	}
-	return s.MFAStore.ConfirmTOTP(ctx, u, id, at)
+	return s.Store.ConfirmTOTP(ctx, u, id, at)
 }
 
 func (s *flakyStore) DeleteTOTP(ctx context.Context, u string) error {
 	if err := s.err("DeleteTOTP"); err != nil {
 		return err
 	}
-	return s.MFAStore.DeleteTOTP(ctx, u)
+	return s.Store.DeleteTOTP(ctx, u)
 }
 
 func (s *flakyStore) MarkStep(ctx context.Context, u string, step int64, keep time.Duration) (bool, error) {
 	if err := s.err("MarkStep"); err != nil {
 		return true, err // a broken store that also claims success
 	}
-	return s.MFAStore.MarkStep(ctx, u, step, keep)
+	return s.Store.MarkStep(ctx, u, step, keep)
 }
 
 func (s *flakyStore) AddCount(ctx context.Context, k string, n int64, w time.Duration, now time.Time) (int64, time.Time, error) {
 	if err := s.err("AddCount"); err != nil {
 		return 1, time.Time{}, err // a count that would allow, with the error
 	}
-	return s.MFAStore.AddCount(ctx, k, n, w, now)
+	return s.Store.AddCount(ctx, k, n, w, now)
 }
 
 func (s *flakyStore) ResetCount(ctx context.Context, k string) error {
 	if err := s.err("ResetCount"); err != nil {
 		return err
 	}
-	return s.MFAStore.ResetCount(ctx, k)
+	return s.Store.ResetCount(ctx, k)
 }
 
 func (s *flakyStore) PutOOB(ctx context.Context, r mfa.OOBRecord, d time.Duration) error {
 	if err := s.err("PutOOB"); err != nil {
 		return err
 	}
-	return s.MFAStore.PutOOB(ctx, r, d)
+	return s.Store.PutOOB(ctx, r, d)
 }
 
 func (s *flakyStore) GetOOB(ctx context.Context, u string, p mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
 	if err := s.err("GetOOB"); err != nil {
 		return mfa.OOBRecord{}, err
 	}
-	return s.MFAStore.GetOOB(ctx, u, p, now)
+	return s.Store.GetOOB(ctx, u, p, now)
 }
 
 func (s *flakyStore) DeleteOOB(ctx context.Context, u string, p mfa.Purpose, id string) (bool, error) {
 	if err := s.err("DeleteOOB"); err != nil {
 		return true, err
 	}
-	return s.MFAStore.DeleteOOB(ctx, u, p, id)
+	return s.Store.DeleteOOB(ctx, u, p, id)
 }
 
 func (s *flakyStore) ReplaceRecoveryCodes(ctx context.Context, u string, h [][]byte, now time.Time) error {
 	if err := s.err("ReplaceRecoveryCodes"); err != nil {
 		return err
 	}
-	return s.MFAStore.ReplaceRecoveryCodes(ctx, u, h, now)
+	return s.Store.ReplaceRecoveryCodes(ctx, u, h, now)
 }
 
 func (s *flakyStore) UseRecoveryCode(ctx context.Context, u string, h []byte) (int, error) {
 	if err := s.err("UseRecoveryCode"); err != nil {
 		return 5, err
 	}
-	return s.MFAStore.UseRecoveryCode(ctx, u, h)
+	return s.Store.UseRecoveryCode(ctx, u, h)
 }
 
 func (s *flakyStore) CountRecoveryCodes(ctx context.Context, u string) (int, error) {
 	if err := s.err("CountRecoveryCodes"); err != nil {
 		return 0, err
 	}
-	return s.MFAStore.CountRecoveryCodes(ctx, u)
+	return s.Store.CountRecoveryCodes(ctx, u)
 }
 
 // failingSealer opens nothing.
@@ -137,7 +137,7 @@ func TestFailClosed(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			fs := &flakyStore{MFAStore: memstore.NewMFAStore(), fail: map[string]bool{}}
+			fs := &flakyStore{Store: memstore.NewMFAStore(), fail: map[string]bool{}}
 			clk := newClock(t0)
 			sent := &captureSender{}
 			sealer := newSealer(t)

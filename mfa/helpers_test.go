@@ -83,7 +83,7 @@ var t0 = time.Date(2026, 11, 23, 12, 0, 15, 0, time.UTC)
 
 type fixture struct {
 	m     *mfa.Manager
-	store *memstore.MFAStore
+	store mfa.Store
 	clock *clock
 	ev    *events
 	sent  *captureSender

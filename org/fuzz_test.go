@@ -13,7 +13,7 @@ import (
 // parser: it must never panic, never reach the store for a malformed
 // token, and accept only the documented shape.
 func FuzzValidateToken(f *testing.F) {
-	st := &counting{OrgStore: memstore.NewOrgStore()}
+	st := &counting{Store: memstore.NewOrgStore()}
 	m, err := org.New(st, org.Config{})
 	if err != nil {
 		f.Fatal(err)

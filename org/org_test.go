@@ -96,7 +96,7 @@ func (e existing) CreateAccount(context.Context, string, string, bool) (string, 
 }
 
 type fixture struct {
-	st    *memstore.OrgStore
+	st    org.Store
 	clock *clock
 	rec   *recorder
 	acc   *accounts
@@ -452,7 +452,7 @@ func TestCacheBound(t *testing.T) {
 
 // failing wraps a store and fails every read once armed.
 type failing struct {
-	*memstore.OrgStore
+	org.Store
 	mu   sync.Mutex
 	fail bool
 }
@@ -467,27 +467,27 @@ func (s *failing) Version(ctx context.Context, tenant string) (int64, error) {
 	if s.down() {
 		return 0, errDown
 	}
-	return s.OrgStore.Version(ctx, tenant)
+	return s.Store.Version(ctx, tenant)
 }
 
 func (s *failing) Snapshot(ctx context.Context, tenant string) (org.Snapshot, error) {
 	if s.down() {
 		return org.Snapshot{}, errDown
 	}
-	return s.OrgStore.Snapshot(ctx, tenant)
+	return s.Store.Snapshot(ctx, tenant)
 }
 
 func (s *failing) UseToken(ctx context.Context, h [32]byte, at time.Time, ip string, before time.Time) (org.Token, error) {
 	if s.down() {
 		return org.Token{}, errDown
 	}
-	return s.OrgStore.UseToken(ctx, h, at, ip, before)
+	return s.Store.UseToken(ctx, h, at, ip, before)
 }
 
 func TestStoreErrorDenies(t *testing.T) {
 	t.Parallel()
 	f := newFixture(t)
-	st := &failing{OrgStore: f.st}
+	st := &failing{Store: f.st}
 	m, err := org.New(st, f.config())
 	require.NoError(t, err)
 	ctx := context.Background()
@@ -641,7 +641,7 @@ func TestTokens(t *testing.T) {
 
 // counting counts token lookups.
 type counting struct {
-	*memstore.OrgStore
+	org.Store
 	mu sync.Mutex
 	n  int
 }
@@ -650,12 +650,12 @@ func (s *counting) UseToken(ctx context.Context, h [32]byte, at time.Time, ip st
 	s.mu.Lock()
 	s.n++
 	s.mu.Unlock()
-	return s.OrgStore.UseToken(ctx, h, at, ip, before)
+	return s.Store.UseToken(ctx, h, at, ip, before)
 }
 
 func TestMalformedTokenNeverReachesStore(t *testing.T) {
 	t.Parallel()
-	st := &counting{OrgStore: memstore.NewOrgStore()}
+	st := &counting{Store: memstore.NewOrgStore()}
 	m, err := org.New(st, org.Config{})
 	require.NoError(t, err)
 	ctx := context.Background()

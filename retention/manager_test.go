@@ -14,7 +14,7 @@ import (
 	"github.com/bulwarkhq/bulwark/store/memstore"
 )
 
-func newManager(t *testing.T, c *clock, rec *recorder) (*retention.Manager, *memstore.RetentionStore) {
+func newManager(t *testing.T, c *clock, rec *recorder) (*retention.Manager, retention.Store) {
 	t.Helper()
 	st := memstore.NewRetentionStore()
 	m, err := retention.New(st, rec.config(c))

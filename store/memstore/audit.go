@@ -9,14 +9,14 @@ import (
 	"github.com/bulwarkhq/bulwark/audit"
 )
 
-var _ audit.Store = (*AuditStore)(nil)
+var _ audit.Store = (*auditStore)(nil)
 
-// AuditStore is an in-memory [audit.Store]. One mutex serialises appends,
+// auditStore is an in-memory [audit.Store]. One mutex serialises appends,
 // so each stream is one chain. Records are kept in their canonical binary
 // encoding (the bytes that were hashed) in append-only arenas, which keeps
 // appends cheap and the garbage collector out of the way; reads decode
 // them, so what a caller gets back is always a fresh copy.
-type AuditStore struct {
+type auditStore struct {
 	mu      sync.Mutex
 	streams map[string]*auditStream
 	scratch []byte
@@ -43,12 +43,12 @@ type auditSpan struct {
 	off, n int
 }
 
-// NewAuditStore returns an empty AuditStore.
-func NewAuditStore() *AuditStore {
-	return &AuditStore{streams: map[string]*auditStream{}}
+// NewAuditStore returns an empty in-memory [audit.Store].
+func NewAuditStore() audit.Store {
+	return &auditStore{streams: map[string]*auditStream{}}
 }
 
-func (s *AuditStore) stream(name string) *auditStream {
+func (s *auditStore) stream(name string) *auditStream {
 	st, ok := s.streams[name]
 	if !ok {
 		st = &auditStream{chain: audit.Chain{Head: audit.Head{Stream: name}}, first: 1}
@@ -58,7 +58,7 @@ func (s *AuditStore) stream(name string) *auditStream {
 }
 
 // Append implements [audit.RecordStore].
-func (s *AuditStore) Append(ctx context.Context, events []audit.Entry) ([]audit.Record, error) {
+func (s *auditStore) Append(ctx context.Context, events []audit.Entry) ([]audit.Record, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -86,7 +86,7 @@ func (s *AuditStore) Append(ctx context.Context, events []audit.Entry) ([]audit.
 
 // rollback moves each touched stream's head back before the first record
 // of this batch: nothing was stored yet.
-func (s *AuditStore) rollback(linked []audit.Record) {
+func (s *auditStore) rollback(linked []audit.Record) {
 	for i := len(linked) - 1; i >= 0; i-- {
 		r := linked[i]
 		s.streams[r.Tenant].chain.Head = audit.Head{Stream: r.Tenant, Seq: r.Seq - 1, Hash: r.Prev}
@@ -115,7 +115,7 @@ func (st *auditStream) record(i int) (audit.Record, error) {
 }
 
 // Head implements [audit.RecordStore].
-func (s *AuditStore) Head(_ context.Context, stream string) (audit.Head, error) {
+func (s *auditStore) Head(_ context.Context, stream string) (audit.Head, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st, ok := s.streams[stream]; ok {
@@ -125,7 +125,7 @@ func (s *AuditStore) Head(_ context.Context, stream string) (audit.Head, error) 
 }
 
 // Records implements [audit.RecordStore].
-func (s *AuditStore) Records(_ context.Context, stream string, from uint64, limit int) ([]audit.Record, error) {
+func (s *auditStore) Records(_ context.Context, stream string, from uint64, limit int) ([]audit.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.streams[stream]
@@ -149,7 +149,7 @@ func (s *AuditStore) Records(_ context.Context, stream string, from uint64, limi
 
 // Query implements [audit.RecordStore]. It decodes and filters every
 // record of the streams searched: fine for tests and small apps.
-func (s *AuditStore) Query(_ context.Context, f audit.Filter) ([]audit.Record, error) {
+func (s *auditStore) Query(_ context.Context, f audit.Filter) ([]audit.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var match []audit.Record
@@ -172,7 +172,7 @@ func (s *AuditStore) Query(_ context.Context, f audit.Filter) ([]audit.Record, e
 }
 
 // AddCheckpoint implements [audit.CheckpointStore].
-func (s *AuditStore) AddCheckpoint(_ context.Context, cp audit.Checkpoint) error {
+func (s *auditStore) AddCheckpoint(_ context.Context, cp audit.Checkpoint) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stream(cp.Stream).addCheckpoint(cp)
@@ -203,7 +203,7 @@ func auditCompareCheckpoints(a, b audit.Checkpoint) int {
 }
 
 // Checkpoints implements [audit.CheckpointStore].
-func (s *AuditStore) Checkpoints(_ context.Context, stream string, from uint64, limit int) ([]audit.Checkpoint, error) {
+func (s *auditStore) Checkpoints(_ context.Context, stream string, from uint64, limit int) ([]audit.Checkpoint, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st, ok := s.streams[stream]
@@ -222,7 +222,7 @@ func (s *AuditStore) Checkpoints(_ context.Context, stream string, from uint64, 
 
 // Prune implements [audit.CheckpointStore]. The arena is rebuilt from the
 // records that remain, so pruned records free their memory.
-func (s *AuditStore) Prune(_ context.Context, cp audit.Checkpoint) (int64, error) {
+func (s *auditStore) Prune(_ context.Context, cp audit.Checkpoint) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stream(cp.Stream)
@@ -241,7 +241,7 @@ func (s *AuditStore) Prune(_ context.Context, cp audit.Checkpoint) (int64, error
 }
 
 // Streams implements [audit.CheckpointStore].
-func (s *AuditStore) Streams(context.Context) ([]string, error) {
+func (s *auditStore) Streams(context.Context) ([]string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]string, 0, len(s.streams))

@@ -9,12 +9,12 @@ import (
 	"github.com/bulwarkhq/bulwark/auth"
 )
 
-var _ auth.Store = (*AuthStore)(nil)
+var _ auth.Store = (*authStore)(nil)
 
-// AuthStore is the in-memory [auth.Store]: claims (usernames, known
+// authStore is the in-memory [auth.Store]: claims (usernames, known
 // devices), brute-force counters, reset tokens and pending-MFA states. It is
 // safe for concurrent use; one mutex makes every operation atomic.
-type AuthStore struct {
+type authStore struct {
 	mu       sync.Mutex
 	claims   map[[2]string]auth.Claim
 	counters map[string]authCounter
@@ -33,9 +33,22 @@ type authWindow struct {
 	end  time.Time
 }
 
-// NewAuthStore returns an empty store.
-func NewAuthStore() *AuthStore {
-	return &AuthStore{
+// AuthStore is what [NewAuthStore] returns: an [auth.Store] with the one
+// method a host calls beyond it.
+type AuthStore interface {
+	auth.Store
+	// PurgeAuth deletes expired counters, windows, reset tokens and
+	// pending states, and returns how many records it removed. A
+	// long-running process calls it now and then: nothing else frees
+	// them.
+	PurgeAuth(now time.Time) int
+}
+
+var _ AuthStore = (*authStore)(nil)
+
+// NewAuthStore returns an empty in-memory [AuthStore].
+func NewAuthStore() AuthStore {
+	return &authStore{
 		claims:   map[[2]string]auth.Claim{},
 		counters: map[string]authCounter{},
 		windows:  map[string]authWindow{},
@@ -45,7 +58,7 @@ func NewAuthStore() *AuthStore {
 }
 
 // Claim implements [auth.ClaimStore].
-func (s *AuthStore) Claim(_ context.Context, c auth.Claim) error {
+func (s *authStore) Claim(_ context.Context, c auth.Claim) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := [2]string{c.Kind, c.Key}
@@ -57,7 +70,7 @@ func (s *AuthStore) Claim(_ context.Context, c auth.Claim) error {
 }
 
 // Release implements [auth.ClaimStore].
-func (s *AuthStore) Release(_ context.Context, kind, key, owner string) error {
+func (s *authStore) Release(_ context.Context, kind, key, owner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := [2]string{kind, key}
@@ -69,7 +82,7 @@ func (s *AuthStore) Release(_ context.Context, kind, key, owner string) error {
 }
 
 // Counter implements [auth.CounterStore].
-func (s *AuthStore) Counter(_ context.Context, key string, now time.Time) (auth.Counter, error) {
+func (s *authStore) Counter(_ context.Context, key string, now time.Time) (auth.Counter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.counters[key]
@@ -84,7 +97,7 @@ func (c authCounter) expired(now time.Time) bool {
 }
 
 // AddFailure implements [auth.CounterStore].
-func (s *AuthStore) AddFailure(_ context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
+func (s *authStore) AddFailure(_ context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c, ok := s.counters[key]
@@ -117,7 +130,7 @@ func (s *AuthStore) AddFailure(_ context.Context, key string, p auth.FailurePara
 }
 
 // ResetCounter implements [auth.CounterStore].
-func (s *AuthStore) ResetCounter(_ context.Context, key string) error {
+func (s *authStore) ResetCounter(_ context.Context, key string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.counters, key)
@@ -125,7 +138,7 @@ func (s *AuthStore) ResetCounter(_ context.Context, key string) error {
 }
 
 // AddHits implements [auth.CounterStore].
-func (s *AuthStore) AddHits(_ context.Context, key string, now time.Time, window time.Duration, n int) (int, error) {
+func (s *authStore) AddHits(_ context.Context, key string, now time.Time, window time.Duration, n int) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w, ok := s.windows[key]
@@ -140,7 +153,7 @@ func (s *AuthStore) AddHits(_ context.Context, key string, now time.Time, window
 }
 
 // CreateResetToken implements [auth.ResetTokenStore].
-func (s *AuthStore) CreateResetToken(_ context.Context, t auth.ResetToken) error {
+func (s *authStore) CreateResetToken(_ context.Context, t auth.ResetToken) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t.Hash = bytes.Clone(t.Hash)
@@ -149,7 +162,7 @@ func (s *AuthStore) CreateResetToken(_ context.Context, t auth.ResetToken) error
 }
 
 // LookupResetToken implements [auth.ResetTokenStore].
-func (s *AuthStore) LookupResetToken(_ context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
+func (s *authStore) LookupResetToken(_ context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[string(hash)]
@@ -160,7 +173,7 @@ func (s *AuthStore) LookupResetToken(_ context.Context, hash []byte, now time.Ti
 }
 
 // ConsumeResetToken implements [auth.ResetTokenStore].
-func (s *AuthStore) ConsumeResetToken(_ context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
+func (s *authStore) ConsumeResetToken(_ context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[string(hash)]
@@ -175,7 +188,7 @@ func (s *AuthStore) ConsumeResetToken(_ context.Context, hash []byte, now time.T
 }
 
 // DeleteResetTokens implements [auth.ResetTokenStore].
-func (s *AuthStore) DeleteResetTokens(_ context.Context, userID string) error {
+func (s *authStore) DeleteResetTokens(_ context.Context, userID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for k, t := range s.tokens {
@@ -187,7 +200,7 @@ func (s *AuthStore) DeleteResetTokens(_ context.Context, userID string) error {
 }
 
 // CreatePending implements [auth.PendingStore].
-func (s *AuthStore) CreatePending(_ context.Context, p auth.Pending) error {
+func (s *authStore) CreatePending(_ context.Context, p auth.Pending) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p.Hash = bytes.Clone(p.Hash)
@@ -197,7 +210,7 @@ func (s *AuthStore) CreatePending(_ context.Context, p auth.Pending) error {
 }
 
 // AttemptPending implements [auth.PendingStore].
-func (s *AuthStore) AttemptPending(_ context.Context, hash []byte, now time.Time, maxAttempts int) (auth.Pending, error) {
+func (s *authStore) AttemptPending(_ context.Context, hash []byte, now time.Time, maxAttempts int) (auth.Pending, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p, ok := s.pending[string(hash)]
@@ -210,7 +223,7 @@ func (s *AuthStore) AttemptPending(_ context.Context, hash []byte, now time.Time
 }
 
 // DeletePending implements [auth.PendingStore].
-func (s *AuthStore) DeletePending(_ context.Context, hash []byte) error {
+func (s *authStore) DeletePending(_ context.Context, hash []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.pending[string(hash)]; !ok {
@@ -223,7 +236,7 @@ func (s *AuthStore) DeletePending(_ context.Context, hash []byte) error {
 // PurgeAuth deletes expired counters, windows, reset tokens and pending
 // states, and returns how many records it removed. A long-running process
 // calls it now and then.
-func (s *AuthStore) PurgeAuth(now time.Time) int {
+func (s *authStore) PurgeAuth(now time.Time) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0

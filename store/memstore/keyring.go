@@ -12,20 +12,20 @@ import (
 	"github.com/bulwarkhq/bulwark/keyring"
 )
 
-// KeyringStore is an in-memory [keyring.Store]. Every method takes one
+// keyringStore is an in-memory [keyring.Store]. Every method takes one
 // mutex, so each lifecycle rule (one primary, one key per subject) holds
 // atomically. Records are copied in and out.
-type KeyringStore struct {
+type keyringStore struct {
 	mu       sync.Mutex
 	keys     map[uint32]keyring.Key // subject ""
 	subjects map[string]keyring.Key
 }
 
-var _ keyring.Store = (*KeyringStore)(nil)
+var _ keyring.Store = (*keyringStore)(nil)
 
-// NewKeyringStore returns an empty KeyringStore.
-func NewKeyringStore() *KeyringStore {
-	return &KeyringStore{keys: map[uint32]keyring.Key{}, subjects: map[string]keyring.Key{}}
+// NewKeyringStore returns an empty in-memory [keyring.Store].
+func NewKeyringStore() keyring.Store {
+	return &keyringStore{keys: map[uint32]keyring.Key{}, subjects: map[string]keyring.Key{}}
 }
 
 func keyringCopy(k keyring.Key) keyring.Key {
@@ -34,7 +34,7 @@ func keyringCopy(k keyring.Key) keyring.Key {
 }
 
 // Keys implements [keyring.KeyStore].
-func (s *KeyringStore) Keys(_ context.Context) ([]keyring.Key, error) {
+func (s *keyringStore) Keys(_ context.Context) ([]keyring.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]keyring.Key, 0, len(s.keys))
@@ -46,7 +46,7 @@ func (s *KeyringStore) Keys(_ context.Context) ([]keyring.Key, error) {
 }
 
 // Key implements [keyring.KeyStore].
-func (s *KeyringStore) Key(_ context.Context, id uint32) (keyring.Key, error) {
+func (s *keyringStore) Key(_ context.Context, id uint32) (keyring.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
@@ -57,7 +57,7 @@ func (s *KeyringStore) Key(_ context.Context, id uint32) (keyring.Key, error) {
 }
 
 // AddKey implements [keyring.KeyStore].
-func (s *KeyringStore) AddKey(_ context.Context, k keyring.Key) error {
+func (s *keyringStore) AddKey(_ context.Context, k keyring.Key) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.keys[k.ID]; ok {
@@ -76,7 +76,7 @@ func (s *KeyringStore) AddKey(_ context.Context, k keyring.Key) error {
 }
 
 // SetState implements [keyring.KeyStore].
-func (s *KeyringStore) SetState(_ context.Context, id uint32, st keyring.State, at time.Time) error {
+func (s *keyringStore) SetState(_ context.Context, id uint32, st keyring.State, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
@@ -102,7 +102,7 @@ func (s *KeyringStore) SetState(_ context.Context, id uint32, st keyring.State, 
 }
 
 // DestroyKey implements [keyring.KeyAdminStore].
-func (s *KeyringStore) DestroyKey(_ context.Context, id uint32) error {
+func (s *keyringStore) DestroyKey(_ context.Context, id uint32) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.keys[id]
@@ -119,7 +119,7 @@ func (s *KeyringStore) DestroyKey(_ context.Context, id uint32) error {
 }
 
 // ReplaceWrapped implements [keyring.KeyAdminStore].
-func (s *KeyringStore) ReplaceWrapped(_ context.Context, subject string, id uint32, oldWrapped, newWrapped []byte) error {
+func (s *keyringStore) ReplaceWrapped(_ context.Context, subject string, id uint32, oldWrapped, newWrapped []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var k keyring.Key
@@ -143,7 +143,7 @@ func (s *KeyringStore) ReplaceWrapped(_ context.Context, subject string, id uint
 }
 
 // AddUses implements [keyring.KeyAdminStore].
-func (s *KeyringStore) AddUses(_ context.Context, id uint32, n uint64) error {
+func (s *keyringStore) AddUses(_ context.Context, id uint32, n uint64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k, ok := s.keys[id]; ok {
@@ -154,7 +154,7 @@ func (s *KeyringStore) AddUses(_ context.Context, id uint32, n uint64) error {
 }
 
 // SubjectKey implements [keyring.SubjectKeyStore].
-func (s *KeyringStore) SubjectKey(_ context.Context, subject string) (keyring.Key, error) {
+func (s *keyringStore) SubjectKey(_ context.Context, subject string) (keyring.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k, ok := s.subjects[subject]
@@ -165,7 +165,7 @@ func (s *KeyringStore) SubjectKey(_ context.Context, subject string) (keyring.Ke
 }
 
 // AddSubjectKey implements [keyring.SubjectKeyStore].
-func (s *KeyringStore) AddSubjectKey(_ context.Context, k keyring.Key) (keyring.Key, error) {
+func (s *keyringStore) AddSubjectKey(_ context.Context, k keyring.Key) (keyring.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.subjects[k.Subject]; ok {
@@ -176,7 +176,7 @@ func (s *KeyringStore) AddSubjectKey(_ context.Context, k keyring.Key) (keyring.
 }
 
 // DeleteSubjectKey implements [keyring.SubjectKeyStore].
-func (s *KeyringStore) DeleteSubjectKey(_ context.Context, subject string) error {
+func (s *keyringStore) DeleteSubjectKey(_ context.Context, subject string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.subjects[subject]; !ok {
@@ -187,7 +187,7 @@ func (s *KeyringStore) DeleteSubjectKey(_ context.Context, subject string) error
 }
 
 // SubjectKeys implements [keyring.SubjectKeyStore].
-func (s *KeyringStore) SubjectKeys(_ context.Context, after string, limit int) ([]keyring.Key, error) {
+func (s *keyringStore) SubjectKeys(_ context.Context, after string, limit int) ([]keyring.Key, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []keyring.Key

@@ -9,11 +9,11 @@ import (
 	"github.com/bulwarkhq/bulwark/mfa"
 )
 
-// MFAStore is the in-memory [mfa.Store]. One mutex guards everything, so
+// mfaStore is the in-memory [mfa.Store]. One mutex guards everything, so
 // each method is atomic. Used-step marks are kept until overwritten (one
 // per user), which is stricter than the minimum the interface requires.
-type MFAStore struct {
-	*Counters // attempt counters and locks ([mfa.CounterStore])
+type mfaStore struct {
+	*counters // attempt counters and locks ([mfa.CounterStore])
 
 	mu       sync.Mutex
 	totp     map[string]mfa.TOTPRecord
@@ -28,14 +28,14 @@ type mfaOOBKey struct {
 	purpose mfa.Purpose
 }
 
-var _ mfa.Store = (*MFAStore)(nil)
+var _ mfa.Store = (*mfaStore)(nil)
 
-// NewMFAStore returns an empty MFAStore.
-func NewMFAStore() *MFAStore {
-	return &MFAStore{
+// NewMFAStore returns an empty in-memory [mfa.Store].
+func NewMFAStore() mfa.Store {
+	return &mfaStore{
 		totp:     map[string]mfa.TOTPRecord{},
 		steps:    map[string]int64{},
-		Counters: NewCounters(),
+		counters: newCounters(),
 		oob:      map[mfaOOBKey]mfa.OOBRecord{},
 		recovery: map[string][][]byte{},
 		email:    map[string]time.Time{},
@@ -43,7 +43,7 @@ func NewMFAStore() *MFAStore {
 }
 
 // PutPendingTOTP implements [mfa.TOTPStore].
-func (s *MFAStore) PutPendingTOTP(_ context.Context, rec mfa.TOTPRecord) error {
+func (s *mfaStore) PutPendingTOTP(_ context.Context, rec mfa.TOTPRecord) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if old, ok := s.totp[rec.UserID]; ok && !old.ConfirmedAt.IsZero() {
@@ -55,7 +55,7 @@ func (s *MFAStore) PutPendingTOTP(_ context.Context, rec mfa.TOTPRecord) error {
 }
 
 // GetTOTP implements [mfa.TOTPStore].
-func (s *MFAStore) GetTOTP(_ context.Context, userID string) (mfa.TOTPRecord, error) {
+func (s *mfaStore) GetTOTP(_ context.Context, userID string) (mfa.TOTPRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.totp[userID]
@@ -67,7 +67,7 @@ func (s *MFAStore) GetTOTP(_ context.Context, userID string) (mfa.TOTPRecord, er
 }
 
 // ConfirmTOTP implements [mfa.TOTPStore].
-func (s *MFAStore) ConfirmTOTP(_ context.Context, userID, id string, at time.Time) error {
+func (s *mfaStore) ConfirmTOTP(_ context.Context, userID, id string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.totp[userID]
@@ -80,7 +80,7 @@ func (s *MFAStore) ConfirmTOTP(_ context.Context, userID, id string, at time.Tim
 }
 
 // DeleteTOTP implements [mfa.TOTPStore].
-func (s *MFAStore) DeleteTOTP(_ context.Context, userID string) error {
+func (s *mfaStore) DeleteTOTP(_ context.Context, userID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.totp[userID]; !ok {
@@ -91,7 +91,7 @@ func (s *MFAStore) DeleteTOTP(_ context.Context, userID string) error {
 }
 
 // MarkStep implements [mfa.StepStore].
-func (s *MFAStore) MarkStep(_ context.Context, userID string, step int64, _ time.Duration) (bool, error) {
+func (s *mfaStore) MarkStep(_ context.Context, userID string, step int64, _ time.Duration) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if last, ok := s.steps[userID]; ok && last >= step {
@@ -102,7 +102,7 @@ func (s *MFAStore) MarkStep(_ context.Context, userID string, step int64, _ time
 }
 
 // PutOOB implements [mfa.OOBStore].
-func (s *MFAStore) PutOOB(_ context.Context, rec mfa.OOBRecord, resendAfter time.Duration) error {
+func (s *mfaStore) PutOOB(_ context.Context, rec mfa.OOBRecord, resendAfter time.Duration) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := mfaOOBKey{rec.UserID, rec.Purpose}
@@ -115,7 +115,7 @@ func (s *MFAStore) PutOOB(_ context.Context, rec mfa.OOBRecord, resendAfter time
 }
 
 // GetOOB implements [mfa.OOBStore].
-func (s *MFAStore) GetOOB(_ context.Context, userID string, purpose mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
+func (s *mfaStore) GetOOB(_ context.Context, userID string, purpose mfa.Purpose, now time.Time) (mfa.OOBRecord, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec, ok := s.oob[mfaOOBKey{userID, purpose}]
@@ -127,7 +127,7 @@ func (s *MFAStore) GetOOB(_ context.Context, userID string, purpose mfa.Purpose,
 }
 
 // DeleteOOB implements [mfa.OOBStore].
-func (s *MFAStore) DeleteOOB(_ context.Context, userID string, purpose mfa.Purpose, id string) (bool, error) {
+func (s *mfaStore) DeleteOOB(_ context.Context, userID string, purpose mfa.Purpose, id string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	k := mfaOOBKey{userID, purpose}
@@ -139,7 +139,7 @@ func (s *MFAStore) DeleteOOB(_ context.Context, userID string, purpose mfa.Purpo
 }
 
 // ReplaceRecoveryCodes implements [mfa.RecoveryStore].
-func (s *MFAStore) ReplaceRecoveryCodes(_ context.Context, userID string, hashes [][]byte, _ time.Time) error {
+func (s *mfaStore) ReplaceRecoveryCodes(_ context.Context, userID string, hashes [][]byte, _ time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(hashes) == 0 {
@@ -155,7 +155,7 @@ func (s *MFAStore) ReplaceRecoveryCodes(_ context.Context, userID string, hashes
 }
 
 // UseRecoveryCode implements [mfa.RecoveryStore].
-func (s *MFAStore) UseRecoveryCode(_ context.Context, userID string, hash []byte) (int, error) {
+func (s *mfaStore) UseRecoveryCode(_ context.Context, userID string, hash []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	set := s.recovery[userID]
@@ -170,14 +170,14 @@ func (s *MFAStore) UseRecoveryCode(_ context.Context, userID string, hash []byte
 }
 
 // CountRecoveryCodes implements [mfa.RecoveryStore].
-func (s *MFAStore) CountRecoveryCodes(_ context.Context, userID string) (int, error) {
+func (s *mfaStore) CountRecoveryCodes(_ context.Context, userID string) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.recovery[userID]), nil
 }
 
 // EnableEmailFactor implements [mfa.EmailFactorStore].
-func (s *MFAStore) EnableEmailFactor(_ context.Context, userID string, at time.Time) error {
+func (s *mfaStore) EnableEmailFactor(_ context.Context, userID string, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.email[userID]; !ok {
@@ -187,7 +187,7 @@ func (s *MFAStore) EnableEmailFactor(_ context.Context, userID string, at time.T
 }
 
 // EmailFactor implements [mfa.EmailFactorStore].
-func (s *MFAStore) EmailFactor(_ context.Context, userID string) (time.Time, error) {
+func (s *mfaStore) EmailFactor(_ context.Context, userID string) (time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	at, ok := s.email[userID]
@@ -198,7 +198,7 @@ func (s *MFAStore) EmailFactor(_ context.Context, userID string) (time.Time, err
 }
 
 // DisableEmailFactor implements [mfa.EmailFactorStore].
-func (s *MFAStore) DisableEmailFactor(_ context.Context, userID string) error {
+func (s *mfaStore) DisableEmailFactor(_ context.Context, userID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.email[userID]; !ok {

@@ -11,10 +11,10 @@ import (
 	"github.com/bulwarkhq/bulwark/org"
 )
 
-// OrgStore is the in-memory [org.Store]. One mutex guards everything, so
+// orgStore is the in-memory [org.Store]. One mutex guards everything, so
 // every guard it promises (last owner, single-use invitations, tokens
 // ending with their creator's membership) is applied atomically.
-type OrgStore struct {
+type orgStore struct {
 	mu          sync.Mutex
 	tenants     map[string]*orgTenant
 	memberships map[string]map[string]string // user -> tenant -> role
@@ -29,11 +29,11 @@ type orgTenant struct {
 	grants  map[string]org.Grant
 }
 
-var _ org.Store = (*OrgStore)(nil)
+var _ org.Store = (*orgStore)(nil)
 
-// NewOrgStore returns an empty store.
-func NewOrgStore() *OrgStore {
-	return &OrgStore{
+// NewOrgStore returns an empty in-memory [org.Store].
+func NewOrgStore() org.Store {
+	return &orgStore{
 		tenants:     map[string]*orgTenant{},
 		memberships: map[string]map[string]string{},
 		invitations: map[[32]byte]org.Invitation{},
@@ -50,7 +50,7 @@ func (t *orgTenant) hasRole(role string) bool {
 	return ok || orgBuiltIn(role)
 }
 
-func (s *OrgStore) setMember(m org.Member) {
+func (s *orgStore) setMember(m org.Member) {
 	t := s.tenants[m.Tenant]
 	t.members[m.User] = m
 	if s.memberships[m.User] == nil {
@@ -61,7 +61,7 @@ func (s *OrgStore) setMember(m org.Member) {
 }
 
 // CreateTenant implements [org.MemberStore].
-func (s *OrgStore) CreateTenant(_ context.Context, owner org.Member) error {
+func (s *orgStore) CreateTenant(_ context.Context, owner org.Member) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.tenants[owner.Tenant]; ok {
@@ -83,7 +83,7 @@ func (t *orgTenant) owners() int {
 }
 
 // PutMember implements [org.MemberStore].
-func (s *OrgStore) PutMember(_ context.Context, m org.Member) error {
+func (s *orgStore) PutMember(_ context.Context, m org.Member) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[m.Tenant]
@@ -101,7 +101,7 @@ func (s *OrgStore) PutMember(_ context.Context, m org.Member) error {
 }
 
 // RemoveMember implements [org.MemberStore].
-func (s *OrgStore) RemoveMember(_ context.Context, tenant, user string) error {
+func (s *orgStore) RemoveMember(_ context.Context, tenant, user string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[tenant]
@@ -135,7 +135,7 @@ func (s *OrgStore) RemoveMember(_ context.Context, tenant, user string) error {
 }
 
 // Memberships implements [org.MemberStore].
-func (s *OrgStore) Memberships(_ context.Context, user string) ([]org.Member, error) {
+func (s *orgStore) Memberships(_ context.Context, user string) ([]org.Member, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []org.Member
@@ -147,7 +147,7 @@ func (s *OrgStore) Memberships(_ context.Context, user string) ([]org.Member, er
 }
 
 // PutRole implements [org.RoleStore].
-func (s *OrgStore) PutRole(_ context.Context, tenant string, r org.Role) error {
+func (s *orgStore) PutRole(_ context.Context, tenant string, r org.Role) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[tenant]
@@ -160,7 +160,7 @@ func (s *OrgStore) PutRole(_ context.Context, tenant string, r org.Role) error {
 }
 
 // DeleteRole implements [org.RoleStore].
-func (s *OrgStore) DeleteRole(_ context.Context, tenant, name string) error {
+func (s *orgStore) DeleteRole(_ context.Context, tenant, name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[tenant]
@@ -186,7 +186,7 @@ func (s *OrgStore) DeleteRole(_ context.Context, tenant, name string) error {
 }
 
 // PutGrant implements [org.RoleStore].
-func (s *OrgStore) PutGrant(_ context.Context, g org.Grant) error {
+func (s *orgStore) PutGrant(_ context.Context, g org.Grant) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[g.Tenant]
@@ -207,7 +207,7 @@ func (s *OrgStore) PutGrant(_ context.Context, g org.Grant) error {
 }
 
 // DeleteGrant implements [org.RoleStore].
-func (s *OrgStore) DeleteGrant(_ context.Context, tenant, id string) error {
+func (s *orgStore) DeleteGrant(_ context.Context, tenant, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[tenant]
@@ -223,7 +223,7 @@ func (s *OrgStore) DeleteGrant(_ context.Context, tenant, id string) error {
 }
 
 // Version implements [org.AccessStore].
-func (s *OrgStore) Version(_ context.Context, tenant string) (int64, error) {
+func (s *orgStore) Version(_ context.Context, tenant string) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[tenant]
@@ -234,7 +234,7 @@ func (s *OrgStore) Version(_ context.Context, tenant string) (int64, error) {
 }
 
 // Snapshot implements [org.AccessStore].
-func (s *OrgStore) Snapshot(_ context.Context, tenant string) (org.Snapshot, error) {
+func (s *orgStore) Snapshot(_ context.Context, tenant string) (org.Snapshot, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[tenant]
@@ -261,7 +261,7 @@ func (s *OrgStore) Snapshot(_ context.Context, tenant string) (org.Snapshot, err
 }
 
 // CreateInvitation implements [org.InvitationStore].
-func (s *OrgStore) CreateInvitation(_ context.Context, inv org.Invitation) error {
+func (s *orgStore) CreateInvitation(_ context.Context, inv org.Invitation) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.tenants[inv.Tenant] == nil {
@@ -275,7 +275,7 @@ func (s *OrgStore) CreateInvitation(_ context.Context, inv org.Invitation) error
 }
 
 // AcceptInvitation implements [org.InvitationStore].
-func (s *OrgStore) AcceptInvitation(_ context.Context, hash [32]byte, email, user string, now time.Time) (org.Invitation, error) {
+func (s *orgStore) AcceptInvitation(_ context.Context, hash [32]byte, email, user string, now time.Time) (org.Invitation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	inv, ok := s.invitations[hash]
@@ -298,7 +298,7 @@ func (s *OrgStore) AcceptInvitation(_ context.Context, hash [32]byte, email, use
 }
 
 // RevokeInvitation implements [org.InvitationStore].
-func (s *OrgStore) RevokeInvitation(_ context.Context, tenant, id string) error {
+func (s *orgStore) RevokeInvitation(_ context.Context, tenant, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for h, inv := range s.invitations {
@@ -311,7 +311,7 @@ func (s *OrgStore) RevokeInvitation(_ context.Context, tenant, id string) error 
 }
 
 // Invitations implements [org.InvitationStore].
-func (s *OrgStore) Invitations(_ context.Context, tenant string) ([]org.Invitation, error) {
+func (s *orgStore) Invitations(_ context.Context, tenant string) ([]org.Invitation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []org.Invitation
@@ -327,7 +327,7 @@ func (s *OrgStore) Invitations(_ context.Context, tenant string) ([]org.Invitati
 }
 
 // CreateToken implements [org.TokenStore].
-func (s *OrgStore) CreateToken(_ context.Context, tok org.Token) error {
+func (s *orgStore) CreateToken(_ context.Context, tok org.Token) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tenants[tok.Tenant]
@@ -347,7 +347,7 @@ func (s *OrgStore) CreateToken(_ context.Context, tok org.Token) error {
 
 // UseToken implements [org.TokenStore]. The returned record shares its
 // Permissions slice with the store's, which is never modified.
-func (s *OrgStore) UseToken(_ context.Context, hash [32]byte, at time.Time, ip string, touchBefore time.Time) (org.Token, error) {
+func (s *orgStore) UseToken(_ context.Context, hash [32]byte, at time.Time, ip string, touchBefore time.Time) (org.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t, ok := s.tokens[hash]
@@ -362,7 +362,7 @@ func (s *OrgStore) UseToken(_ context.Context, hash [32]byte, at time.Time, ip s
 }
 
 // RevokeToken implements [org.TokenStore].
-func (s *OrgStore) RevokeToken(_ context.Context, tenant, id string) error {
+func (s *orgStore) RevokeToken(_ context.Context, tenant, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for h, t := range s.tokens {
@@ -375,7 +375,7 @@ func (s *OrgStore) RevokeToken(_ context.Context, tenant, id string) error {
 }
 
 // Tokens implements [org.TokenStore].
-func (s *OrgStore) Tokens(_ context.Context, tenant, user string) ([]org.Token, error) {
+func (s *orgStore) Tokens(_ context.Context, tenant, user string) ([]org.Token, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []org.Token

@@ -6,13 +6,15 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/mfa"
 )
 
-// Counters is the in-memory counter with expiry (the contract is
+// counters is the in-memory counter with expiry (the contract is
 // storetest.CounterStore; mfa.CounterStore is the same interface). One
 // mutex makes each call atomic. Expired counters are dropped as later
 // calls pass them. The zero value is not usable; call [NewCounters].
-type Counters struct {
+type counters struct {
 	mu     sync.Mutex
 	m      map[string]counter
 	writes int
@@ -23,8 +25,11 @@ type counter struct {
 	expires time.Time
 }
 
-// NewCounters returns an empty Counters.
-func NewCounters() *Counters { return &Counters{m: map[string]counter{}} }
+// NewCounters returns an empty in-memory counter store. [mfa.CounterStore]
+// is the same interface as storetest.CounterStore, its contract.
+func NewCounters() mfa.CounterStore { return newCounters() }
+
+func newCounters() *counters { return &counters{m: map[string]counter{}} }
 
 // sweepEvery is the least number of writes between two sweeps of expired
 // entries; a sweep also waits for as many writes as there are entries, so
@@ -35,7 +40,7 @@ var errBadCount = errors.New("memstore: AddCount needs n >= 0 and a positive win
 
 // AddCount adds n to the counter at key, starting a new window at now if
 // the counter is missing or expired; n = 0 only reads.
-func (c *Counters) AddCount(_ context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (c *counters) AddCount(_ context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
 	if n < 0 || window <= 0 {
 		return 0, time.Time{}, errBadCount
 	}
@@ -65,7 +70,7 @@ func (c *Counters) AddCount(_ context.Context, key string, n int64, window time.
 }
 
 // ResetCount deletes the counter at key.
-func (c *Counters) ResetCount(_ context.Context, key string) error {
+func (c *counters) ResetCount(_ context.Context, key string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.m, key)

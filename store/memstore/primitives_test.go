@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	_ storetest.CounterStore = (*memstore.Counters)(nil)
+	_ storetest.CounterStore = memstore.NewCounters()
 	_ storetest.TokenStore   = (*memstore.Tokens)(nil)
 )
 

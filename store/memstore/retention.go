@@ -10,8 +10,8 @@ import (
 	"github.com/bulwarkhq/bulwark/retention"
 )
 
-// RetentionStore is the in-memory [retention.Store].
-type RetentionStore struct {
+// retentionStore is the in-memory [retention.Store].
+type retentionStore struct {
 	mu       sync.Mutex
 	subjects map[string]*retention.Record
 	ids      []string // every subject id, sorted, for ListSubjects's pages
@@ -20,11 +20,11 @@ type RetentionStore struct {
 	fence    int64             // the newest lock holder's token (AdvanceFence)
 }
 
-var _ retention.Store = (*RetentionStore)(nil)
+var _ retention.Store = (*retentionStore)(nil)
 
-// NewRetentionStore returns an empty store.
-func NewRetentionStore() *RetentionStore {
-	return &RetentionStore{
+// NewRetentionStore returns an empty in-memory [retention.Store].
+func NewRetentionStore() retention.Store {
+	return &retentionStore{
 		subjects: map[string]*retention.Record{},
 		erasures: map[string]*retention.Erasure{},
 		open:     map[string]string{},
@@ -38,7 +38,7 @@ func retentionClone(r *retention.Record) retention.Record {
 }
 
 // PutSubject implements [retention.SubjectStore].
-func (s *RetentionStore) PutSubject(_ context.Context, sub retention.Subject) error {
+func (s *retentionStore) PutSubject(_ context.Context, sub retention.Subject) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.subjects[sub.ID]
@@ -61,7 +61,7 @@ func (s *RetentionStore) PutSubject(_ context.Context, sub retention.Subject) er
 }
 
 // GetSubject implements [retention.SubjectStore].
-func (s *RetentionStore) GetSubject(_ context.Context, id string) (retention.Record, error) {
+func (s *retentionStore) GetSubject(_ context.Context, id string) (retention.Record, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, ok := s.subjects[id]
@@ -72,7 +72,7 @@ func (s *RetentionStore) GetSubject(_ context.Context, id string) (retention.Rec
 }
 
 // ListSubjects implements [retention.SubjectStore].
-func (s *RetentionStore) ListSubjects(_ context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
+func (s *retentionStore) ListSubjects(_ context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
 	if buf == nil {
 		buf = make([]retention.Record, 0, max(min(limit, 1024), 0))
 	}
@@ -104,7 +104,7 @@ func (s *RetentionStore) ListSubjects(_ context.Context, buf []retention.Record,
 	return out, nil
 }
 
-func (s *RetentionStore) live(id string) (*retention.Record, error) {
+func (s *retentionStore) live(id string) (*retention.Record, error) {
 	r, ok := s.subjects[id]
 	if !ok {
 		return nil, retention.ErrNotFound
@@ -116,7 +116,7 @@ func (s *RetentionStore) live(id string) (*retention.Record, error) {
 }
 
 // MarkAction implements [retention.MarkStore].
-func (s *RetentionStore) MarkAction(_ context.Context, id string, version int64, m retention.Mark) error {
+func (s *retentionStore) MarkAction(_ context.Context, id string, version int64, m retention.Mark) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.stale(m.Fence); err != nil {
@@ -143,7 +143,7 @@ func (s *RetentionStore) MarkAction(_ context.Context, id string, version int64,
 }
 
 // SetHold implements [retention.MarkStore].
-func (s *RetentionStore) SetHold(_ context.Context, id string, h retention.Hold) error {
+func (s *retentionStore) SetHold(_ context.Context, id string, h retention.Hold) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r, err := s.live(id)
@@ -164,7 +164,7 @@ func retentionCloneErasure(e *retention.Erasure) retention.Erasure {
 }
 
 // BeginErasure implements [retention.ErasureStore].
-func (s *RetentionStore) BeginErasure(_ context.Context, e retention.Erasure) (retention.Erasure, error) {
+func (s *retentionStore) BeginErasure(_ context.Context, e retention.Erasure) (retention.Erasure, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.stale(e.Fence); err != nil {
@@ -196,7 +196,7 @@ func (s *RetentionStore) BeginErasure(_ context.Context, e retention.Erasure) (r
 }
 
 // AdvanceFence implements [retention.FenceStore].
-func (s *RetentionStore) AdvanceFence(_ context.Context, fence int64) error {
+func (s *retentionStore) AdvanceFence(_ context.Context, fence int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if fence < s.fence {
@@ -208,14 +208,14 @@ func (s *RetentionStore) AdvanceFence(_ context.Context, fence int64) error {
 
 // stale refuses a write of a lock holder older than the newest one; a
 // fence of 0 is a caller without a lock.
-func (s *RetentionStore) stale(fence int64) error {
+func (s *retentionStore) stale(fence int64) error {
 	if fence != 0 && fence < s.fence {
 		return retention.ErrFenced
 	}
 	return nil
 }
 
-func (s *RetentionStore) unfinished(id string, fence int64) (*retention.Erasure, error) {
+func (s *retentionStore) unfinished(id string, fence int64) (*retention.Erasure, error) {
 	if err := s.stale(fence); err != nil {
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func (s *RetentionStore) unfinished(id string, fence int64) (*retention.Erasure,
 }
 
 // StepErasure implements [retention.ErasureStore].
-func (s *RetentionStore) StepErasure(_ context.Context, id string, fence int64, step string) error {
+func (s *retentionStore) StepErasure(_ context.Context, id string, fence int64, step string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, err := s.unfinished(id, fence)
@@ -244,7 +244,7 @@ func (s *RetentionStore) StepErasure(_ context.Context, id string, fence int64, 
 }
 
 // FinishErasure implements [retention.ErasureStore].
-func (s *RetentionStore) FinishErasure(_ context.Context, id string, fence int64, at time.Time) error {
+func (s *retentionStore) FinishErasure(_ context.Context, id string, fence int64, at time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, err := s.unfinished(id, fence)
@@ -258,7 +258,7 @@ func (s *RetentionStore) FinishErasure(_ context.Context, id string, fence int64
 }
 
 // PendingErasures implements [retention.ErasureStore].
-func (s *RetentionStore) PendingErasures(_ context.Context, limit int) ([]retention.Erasure, error) {
+func (s *retentionStore) PendingErasures(_ context.Context, limit int) ([]retention.Erasure, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]retention.Erasure, 0, len(s.open))

@@ -11,18 +11,18 @@ import (
 )
 
 var (
-	_ session.Store   = (*SessionStore)(nil)
-	_ session.Cleaner = (*SessionStore)(nil)
+	_ session.Store   = (*sessionStore)(nil)
+	_ session.Cleaner = (*sessionStore)(nil)
 )
 
-// SessionStore is an in-memory [session.Store]. Validation takes a read
+// sessionStore is an in-memory [session.Store]. Validation takes a read
 // lock only; every write, including the single-session rule, happens under
 // one write lock, so it is atomic. Expired records are pruned when their
 // user is next written to, and by DeleteExpired, which finds them in an
 // expiry-ordered index: its cost follows what expired, not how many
 // records the store holds, and it gives the lock up every
 // [sessionCleanChunk] records.
-type SessionStore struct {
+type sessionStore struct {
 	mu       sync.RWMutex
 	byHash   map[[32]byte]*session.Session
 	byUser   map[string]map[[32]byte]struct{}
@@ -46,7 +46,7 @@ type SessionStore struct {
 // record, in O(records): at least as many writes (creations, touches,
 // marks, deletions) came since the last rebuild, so each write costs
 // O(log n) amortised.
-func (m *SessionStore) index(at time.Time, hash [32]byte, remember bool) {
+func (m *sessionStore) index(at time.Time, hash [32]byte, remember bool) {
 	m.expiries.push(at, hash, remember)
 	records := len(m.byHash) + len(m.remember)
 	if len(m.expiries) <= 2*records+sessionCleanChunk {
@@ -139,9 +139,11 @@ type sessionRemember struct {
 	used bool
 }
 
-// NewSessionStore returns an empty store.
-func NewSessionStore() *SessionStore {
-	return &SessionStore{
+// NewSessionStore returns an empty in-memory [session.Store]. It also
+// implements [session.Cleaner], which [session.Manager.Cleanup] finds by a
+// type assertion.
+func NewSessionStore() session.Store {
+	return &sessionStore{
 		byHash:   map[[32]byte]*session.Session{},
 		byUser:   map[string]map[[32]byte]struct{}{},
 		remember: map[[32]byte]*sessionRemember{},
@@ -175,7 +177,7 @@ func sessionDel[K comparable, V comparable](m map[K]map[V]struct{}, k K, v V) {
 }
 
 // Create implements [session.Store].
-func (m *SessionStore) Create(_ context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
+func (m *sessionStore) Create(_ context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	now := s.CreatedAt
@@ -217,7 +219,7 @@ func (m *SessionStore) Create(_ context.Context, s *session.Session, lim session
 }
 
 // deleteSession removes a session, and its remember-me family if withFamily.
-func (m *SessionStore) deleteSession(h [32]byte, withFamily bool) {
+func (m *sessionStore) deleteSession(h [32]byte, withFamily bool) {
 	s := m.byHash[h]
 	if s == nil {
 		return
@@ -229,7 +231,7 @@ func (m *SessionStore) deleteSession(h [32]byte, withFamily bool) {
 	}
 }
 
-func (m *SessionStore) deleteFamily(userID, family string) {
+func (m *sessionStore) deleteFamily(userID, family string) {
 	for h := range m.families[family] {
 		delete(m.remember, h)
 	}
@@ -238,7 +240,7 @@ func (m *SessionStore) deleteFamily(userID, family string) {
 }
 
 // Get implements [session.Store].
-func (m *SessionStore) Get(_ context.Context, hash [32]byte, now time.Time) (session.Session, error) {
+func (m *sessionStore) Get(_ context.Context, hash [32]byte, now time.Time) (session.Session, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	s := m.byHash[hash]
@@ -249,7 +251,7 @@ func (m *SessionStore) Get(_ context.Context, hash [32]byte, now time.Time) (ses
 }
 
 // Touch implements [session.Store].
-func (m *SessionStore) Touch(_ context.Context, hash [32]byte, now, expires time.Time) error {
+func (m *sessionStore) Touch(_ context.Context, hash [32]byte, now, expires time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.byHash[hash]
@@ -267,7 +269,7 @@ func (m *SessionStore) Touch(_ context.Context, hash [32]byte, now, expires time
 }
 
 // MarkClosing implements [session.Store].
-func (m *SessionStore) MarkClosing(_ context.Context, hash [32]byte, now, closing, expires time.Time) error {
+func (m *sessionStore) MarkClosing(_ context.Context, hash [32]byte, now, closing, expires time.Time) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.byHash[hash]
@@ -280,7 +282,7 @@ func (m *SessionStore) MarkClosing(_ context.Context, hash [32]byte, now, closin
 }
 
 // Delete implements [session.Store].
-func (m *SessionStore) Delete(_ context.Context, hash [32]byte) (session.Session, error) {
+func (m *sessionStore) Delete(_ context.Context, hash [32]byte) (session.Session, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	s := m.byHash[hash]
@@ -292,7 +294,7 @@ func (m *SessionStore) Delete(_ context.Context, hash [32]byte) (session.Session
 }
 
 // List implements [session.Store].
-func (m *SessionStore) List(_ context.Context, userID string, now time.Time) ([]session.Session, error) {
+func (m *sessionStore) List(_ context.Context, userID string, now time.Time) ([]session.Session, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	var out []session.Session
@@ -308,7 +310,7 @@ func (m *SessionStore) List(_ context.Context, userID string, now time.Time) ([]
 }
 
 // Revoke implements [session.Store].
-func (m *SessionStore) Revoke(_ context.Context, userID, id string) error {
+func (m *sessionStore) Revoke(_ context.Context, userID, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for h := range m.byUser[userID] {
@@ -321,7 +323,7 @@ func (m *SessionStore) Revoke(_ context.Context, userID, id string) error {
 }
 
 // RevokeUser implements [session.Store].
-func (m *SessionStore) RevokeUser(_ context.Context, userID, exceptID string) (int, error) {
+func (m *sessionStore) RevokeUser(_ context.Context, userID, exceptID string) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	n, keep := 0, ""
@@ -342,7 +344,7 @@ func (m *SessionStore) RevokeUser(_ context.Context, userID, exceptID string) (i
 }
 
 // CreateRemember implements [session.Store].
-func (m *SessionStore) CreateRemember(_ context.Context, r session.Remember) error {
+func (m *sessionStore) CreateRemember(_ context.Context, r session.Remember) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.remember[r.Hash] = &sessionRemember{Remember: r}
@@ -353,7 +355,7 @@ func (m *SessionStore) CreateRemember(_ context.Context, r session.Remember) err
 }
 
 // RotateRemember implements [session.Store].
-func (m *SessionStore) RotateRemember(_ context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
+func (m *sessionStore) RotateRemember(_ context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.remember[old]
@@ -374,7 +376,7 @@ func (m *SessionStore) RotateRemember(_ context.Context, old, next [32]byte, now
 }
 
 // revokeFamily deletes a family and the user's sessions started from it.
-func (m *SessionStore) revokeFamily(userID, family string) {
+func (m *sessionStore) revokeFamily(userID, family string) {
 	for h := range m.byUser[userID] {
 		if m.byHash[h].RememberFamily == family {
 			m.deleteSession(h, false)
@@ -384,7 +386,7 @@ func (m *SessionStore) revokeFamily(userID, family string) {
 }
 
 // RevokeRemember implements [session.Store].
-func (m *SessionStore) RevokeRemember(_ context.Context, hash [32]byte) error {
+func (m *sessionStore) RevokeRemember(_ context.Context, hash [32]byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r := m.remember[hash]
@@ -399,7 +401,7 @@ func (m *SessionStore) RevokeRemember(_ context.Context, hash [32]byte) error {
 // expiry index in order, so it costs what expired (and stale index
 // entries), never a scan of the store, and it releases the write lock
 // every [sessionCleanChunk] entries.
-func (m *SessionStore) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
+func (m *sessionStore) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
 	n := 0
 	for n < batch {
 		k, more := m.deleteExpiredChunk(now, batch-n)
@@ -417,7 +419,7 @@ func (m *SessionStore) DeleteExpired(ctx context.Context, now time.Time, batch i
 // deleteExpiredChunk handles at most sessionCleanChunk index entries under
 // one hold of the lock, deleting at most limit records. It reports whether
 // expired entries may remain.
-func (m *SessionStore) deleteExpiredChunk(now time.Time, limit int) (int, bool) {
+func (m *sessionStore) deleteExpiredChunk(now time.Time, limit int) (int, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cut, n := now.UnixMicro(), 0

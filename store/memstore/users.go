@@ -8,28 +8,28 @@ import (
 	"github.com/bulwarkhq/bulwark/auth"
 )
 
-var _ auth.CredentialStore = (*UserStore)(nil)
+var _ auth.CredentialStore = (*userStore)(nil)
 
-// UserStore is an in-memory users table, a reference [auth.CredentialStore]
+// userStore is an in-memory users table, a reference [auth.CredentialStore]
 // so that a host can start before it has its own. Usernames are unique as
 // auth.UsernameKey folds them, email addresses case-insensitively; ByLogin
 // finds a user by either. It is safe for concurrent use.
-type UserStore struct {
+type userStore struct {
 	mu      sync.Mutex
 	byID    map[string]auth.User
 	byName  map[string]string // auth.UsernameKey -> id
 	byEmail map[string]string // emailKey -> id
 }
 
-// NewUserStore returns an empty users table.
-func NewUserStore() *UserStore {
-	return &UserStore{byID: map[string]auth.User{}, byName: map[string]string{}, byEmail: map[string]string{}}
+// NewUserStore returns an empty in-memory users table, an [auth.CredentialStore].
+func NewUserStore() auth.CredentialStore {
+	return &userStore{byID: map[string]auth.User{}, byName: map[string]string{}, byEmail: map[string]string{}}
 }
 
 func emailKey(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 // FindUser implements [auth.CredentialStore].
-func (s *UserStore) FindUser(_ context.Context, by auth.Lookup, value string) (auth.User, error) {
+func (s *userStore) FindUser(_ context.Context, by auth.Lookup, value string) (auth.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var id string
@@ -53,7 +53,7 @@ func (s *UserStore) FindUser(_ context.Context, by auth.Lookup, value string) (a
 
 // CreateUser implements [auth.CredentialStore]: [auth.ErrTaken] when the
 // id, the username or the email address exists.
-func (s *UserStore) CreateUser(_ context.Context, u auth.User) error {
+func (s *userStore) CreateUser(_ context.Context, u auth.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	nk, ek := auth.UsernameKey(u.Username), emailKey(u.Email)
@@ -75,7 +75,7 @@ func (s *UserStore) CreateUser(_ context.Context, u auth.User) error {
 
 // SetPasswordHash implements [auth.CredentialStore]; [auth.ErrNotFound]
 // for an unknown user.
-func (s *UserStore) SetPasswordHash(_ context.Context, userID, hash string) error {
+func (s *userStore) SetPasswordHash(_ context.Context, userID, hash string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u, ok := s.byID[userID]
