@@ -28,7 +28,7 @@ func volatileRedis(st *redisstore.Store) *redisstore.Store {
 
 type instanceStores func(t *testing.T) [2]auth.Store
 
-func sqlPools(t *testing.T, open func(testing.TB) *sql.DB) *sqlstore.AuthStore {
+func sqlPools(t *testing.T, open func(testing.TB) *sql.DB) sqlstore.AuthStore {
 	t.Helper()
 	st, err := sqlstore.Open(context.Background(), open(t))
 	require.NoError(t, err)

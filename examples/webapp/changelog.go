@@ -54,7 +54,7 @@ func (a *App) recordClientChange(ctx context.Context, r *http.Request, before, a
 		Actor: sess(r).UserID, Action: action, TargetType: "client", TargetID: target,
 		IP: a.cfg.ClientIP.String(r), UserAgent: r.UserAgent(), Changes: changes,
 	}
-	changeLog, ok := a.audit.Store().(*sqlstore.AuditStore)
+	changeLog, ok := a.audit.Store().(sqlstore.AuditStore)
 	if !ok {
 		return errors.New("webapp: the change log is not in the app's database")
 	}

@@ -16,19 +16,40 @@ import (
 	"github.com/bulwarkhq/bulwark/audit"
 )
 
-var _ audit.Store = (*AuditStore)(nil)
+var _ AuditStore = (*auditStore)(nil)
 
-// AuditStore is the [audit.Store] on PostgreSQL or SQLite. Appends to a
-// stream are serialised by the stream's row in bulwark_audit_heads: an
-// upsert that locks it (row lock in PostgreSQL, held to commit; the
-// database write lock in SQLite), so any number of pools and processes
-// keep one chain per stream. Safe for concurrent use.
-//
-// The columns beside each record's body (actor, ip, action, target_id, ...)
-// exist for Query's indexes; every read compares them with the body and
-// fails with an [audit.ChainError] of [audit.ProblemColumn] when one was
-// edited, so Verify covers every column a query trusts.
-type AuditStore struct {
+// AuditStore is the [audit.Store] on PostgreSQL or SQLite, with [AuditStore.Tx]
+// for appending inside the host's own transaction. Get one with
+// [Store.Audit].
+type AuditStore interface {
+	audit.Store
+	// Tx returns an [audit.TxAppender] for [audit.Log.AppendTx] that
+	// appends inside tx, the host's own transaction: the records and the
+	// host's change commit together or not at all, so the log never
+	// records a change that was rolled back (or cancelled with its
+	// request), and a committed change is never missing from it.
+	// [audit.Log.AppendTx] redacts and validates first; an appender used
+	// directly must be given events that already carry their ID and Time.
+	// A nil tx makes every append fail.
+	//
+	// An append locks the head of each stream it touches for the rest of
+	// tx (a row lock in PostgreSQL; SQLite's write lock is the
+	// transaction's already), so concurrent appends through
+	// [audit.Log.Append], in this process or another, wait for tx and then
+	// chain after its records, or after its predecessor if it rolls back.
+	// Keep tx short and append last, just before Commit: other appends to
+	// the stream wait meanwhile. Under REPEATABLE READ or SERIALIZABLE in
+	// PostgreSQL a concurrent append makes it fail with a serialization
+	// error; retry the transaction.
+	//
+	// No checkpoint is signed for these records inside tx (it would vouch
+	// for records that may yet roll back); the next automatic checkpoint
+	// or [audit.Log.CheckpointAll] covers them.
+	Tx(tx *sql.Tx) audit.TxAppender
+}
+
+// auditStore is the [AuditStore]: see [Store.Audit].
+type auditStore struct {
 	s     *Store
 	mu    sync.Mutex
 	heads map[string]audit.Head // last head this store wrote, per stream: the fast path's guess
@@ -39,22 +60,32 @@ type AuditStore struct {
 	qHead, qStreams                      string
 }
 
-// Audit returns the audit store on this database. Migrate must have run.
-func (s *Store) Audit() *AuditStore {
-	return &AuditStore{
+// Audit returns the audit store on this database ([Store.Migrate] must
+// have run): the [audit.Store] on PostgreSQL or SQLite. Appends to a
+// stream are serialised by the stream's row in bulwark_audit_heads: an
+// upsert that locks it (row lock in PostgreSQL, held to commit; the
+// database write lock in SQLite), so any number of pools and processes
+// keep one chain per stream. Safe for concurrent use.
+//
+// The columns beside each record's body (actor, ip, action, target_id, ...)
+// exist for Query's indexes; every read compares them with the body and
+// fails with an [audit.ChainError] of [audit.ProblemColumn] when one was
+// edited, so Verify covers every column a query trusts.
+func (s *Store) Audit() AuditStore {
+	return &auditStore{
 		s:     s,
 		heads: map[string]audit.Head{},
-		qLockHead: s.Rebind(`INSERT INTO bulwark_audit_heads (stream, seq, hash) VALUES ($1, 0, $2)
+		qLockHead: s.query(`INSERT INTO bulwark_audit_heads (stream, seq, hash) VALUES ($1, 0, $2)
 			ON CONFLICT (stream) DO UPDATE SET stream = EXCLUDED.stream RETURNING seq, hash`),
-		qSetHead: s.Rebind(`UPDATE bulwark_audit_heads SET seq = $2, hash = $3 WHERE stream = $1`),
-		qHead:    s.Rebind(`SELECT seq, hash FROM bulwark_audit_heads WHERE stream = $1`),
-		qRecords: s.Rebind(`SELECT ` + auditSelectColumns + ` FROM bulwark_audit_events WHERE stream = $1 AND seq >= $2 ORDER BY seq LIMIT $3`),
-		qAddCheckpoint: s.Rebind(`INSERT INTO bulwark_audit_checkpoints
+		qSetHead: s.query(`UPDATE bulwark_audit_heads SET seq = $2, hash = $3 WHERE stream = $1`),
+		qHead:    s.query(`SELECT seq, hash FROM bulwark_audit_heads WHERE stream = $1`),
+		qRecords: s.query(`SELECT ` + auditSelectColumns + ` FROM bulwark_audit_events WHERE stream = $1 AND seq >= $2 ORDER BY seq LIMIT $3`),
+		qAddCheckpoint: s.query(`INSERT INTO bulwark_audit_checkpoints
 			(stream, seq, pruned_seq, hash, at, pruned_hash, key_id, signature) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
 			ON CONFLICT (stream, seq, pruned_seq) DO NOTHING`),
-		qCheckpoints: s.Rebind(`SELECT stream, seq, pruned_seq, hash, at, pruned_hash, key_id, signature
+		qCheckpoints: s.query(`SELECT stream, seq, pruned_seq, hash, at, pruned_hash, key_id, signature
 			FROM bulwark_audit_checkpoints WHERE stream = $1 AND seq >= $2 ORDER BY seq, pruned_seq LIMIT $3`),
-		qPrune:   s.Rebind(`DELETE FROM bulwark_audit_events WHERE stream = $1 AND seq <= $2`),
+		qPrune:   s.query(`DELETE FROM bulwark_audit_events WHERE stream = $1 AND seq <= $2`),
 		qStreams: s.query(`SELECT stream FROM bulwark_audit_heads WHERE seq > 0 ORDER BY stream`),
 	}
 }
@@ -74,7 +105,7 @@ const auditInsertRows = 400
 // moved the head, the UPDATE matches nothing, nothing is inserted, and the
 // batch is linked again under the row lock. One round trip instead of five
 // is what lets group commit reach tens of thousands of events a second.
-func (a *AuditStore) Append(ctx context.Context, events []audit.Entry) (out []audit.Record, err error) {
+func (a *auditStore) Append(ctx context.Context, events []audit.Entry) (out []audit.Record, err error) {
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -106,28 +137,11 @@ func (a *AuditStore) Append(ctx context.Context, events []audit.Entry) (out []au
 	return out, nil
 }
 
-// AppendTx appends events inside tx, the host's own transaction: the
-// records and the host's change commit together or not at all, so the log
-// never records a change that was rolled back (or cancelled with its
-// request), and a committed change is never missing from it. Use it
-// through [audit.Log.AppendTx] with [AuditStore.Tx], which redacts and
-// validates first; events must already carry their ID and Time.
-//
-// It locks the head of each stream it touches for the rest of tx (a row
-// lock in PostgreSQL; SQLite's write lock is the transaction's already),
-// so concurrent appends through [audit.Log.Append], in this process or
-// another, wait for tx and then chain after its records, or after its
-// predecessor if it rolls back. Keep tx short and append last, just
-// before Commit: other appends to the stream wait meanwhile. Under
-// REPEATABLE READ or SERIALIZABLE in PostgreSQL a concurrent append makes
-// it fail with a serialization error; retry the transaction.
-//
-// No checkpoint is signed for these records inside tx (it would vouch for
-// records that may yet roll back); the next automatic checkpoint or
-// [audit.Log.CheckpointAll] covers them.
-func (a *AuditStore) AppendTx(ctx context.Context, tx *sql.Tx, events []audit.Entry) ([]audit.Record, error) {
+// appendTx appends events inside tx, the host's transaction; see
+// [AuditStore.Tx].
+func (a *auditStore) appendTx(ctx context.Context, tx *sql.Tx, events []audit.Entry) ([]audit.Record, error) {
 	if tx == nil {
-		return nil, errors.New("sqlstore: audit AppendTx with a nil transaction")
+		return nil, errors.New("sqlstore: audit Tx with a nil transaction")
 	}
 	if len(events) == 0 {
 		return nil, nil
@@ -135,22 +149,21 @@ func (a *AuditStore) AppendTx(ctx context.Context, tx *sql.Tx, events []audit.En
 	return a.appendIn(ctx, tx, events)
 }
 
-// Tx returns an [audit.TxAppender] that appends inside tx with
-// [AuditStore.AppendTx], for [audit.Log.AppendTx].
-func (a *AuditStore) Tx(tx *sql.Tx) audit.TxAppender { return auditTx{a, tx} }
+// Tx implements [AuditStore].
+func (a *auditStore) Tx(tx *sql.Tx) audit.TxAppender { return auditTx{a, tx} }
 
 type auditTx struct {
-	a  *AuditStore
+	a  *auditStore
 	tx *sql.Tx
 }
 
 func (t auditTx) Append(ctx context.Context, events []audit.Entry) ([]audit.Record, error) {
-	return t.a.AppendTx(ctx, t.tx, events)
+	return t.a.appendTx(ctx, t.tx, events)
 }
 
 // appendIn locks the heads of events' streams in tx, links the events
 // after them, inserts the records and moves the heads, all inside tx.
-func (a *AuditStore) appendIn(ctx context.Context, tx *sql.Tx, events []audit.Entry) (out []audit.Record, err error) {
+func (a *auditStore) appendIn(ctx context.Context, tx *sql.Tx, events []audit.Entry) (out []audit.Record, err error) {
 	// Lock heads in sorted order, so two batches touching the same streams
 	// cannot deadlock.
 	streams := make([]string, 0, 1)
@@ -190,7 +203,7 @@ func (a *AuditStore) appendIn(ctx context.Context, tx *sql.Tx, events []audit.En
 // in sorted stream order so that concurrent batches cannot deadlock. On
 // PostgreSQL that is one statement for all streams; on SQLite the
 // transaction already holds the database's write lock.
-func (a *AuditStore) lockHeads(ctx context.Context, tx *sql.Tx, streams []string) (map[string]*audit.Chain, error) {
+func (a *auditStore) lockHeads(ctx context.Context, tx *sql.Tx, streams []string) (map[string]*audit.Chain, error) {
 	chains := make(map[string]*audit.Chain, len(streams))
 	zero := make([]byte, 32)
 	if a.s.dialect == Postgres && len(streams) > 1 {
@@ -245,7 +258,7 @@ func auditChain(stream string, seq int64, hash []byte) (*audit.Chain, error) {
 }
 
 // setHeads stores the new heads: one statement on PostgreSQL.
-func (a *AuditStore) setHeads(ctx context.Context, tx *sql.Tx, streams []string, chains map[string]*audit.Chain) error {
+func (a *auditStore) setHeads(ctx context.Context, tx *sql.Tx, streams []string, chains map[string]*audit.Chain) error {
 	if a.s.dialect == Postgres && len(streams) > 1 {
 		seqs, hashes := make([]int64, len(streams)), make([][]byte, len(streams))
 		for i, st := range streams {
@@ -268,7 +281,7 @@ func (a *AuditStore) setHeads(ctx context.Context, tx *sql.Tx, streams []string,
 	return nil
 }
 
-func (a *AuditStore) remember(recs []audit.Record) {
+func (a *auditStore) remember(recs []audit.Record) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for _, r := range recs {
@@ -278,7 +291,7 @@ func (a *AuditStore) remember(recs []audit.Record) {
 
 // appendFast is the PostgreSQL single-statement path; ok is false when the
 // slow path must run (several streams, no remembered head, or the head moved).
-func (a *AuditStore) appendFast(ctx context.Context, events []audit.Entry) (out []audit.Record, ok bool, err error) {
+func (a *auditStore) appendFast(ctx context.Context, events []audit.Entry) (out []audit.Record, ok bool, err error) {
 	stream := events[0].Tenant
 	for _, ev := range events[1:] {
 		if ev.Tenant != stream {
@@ -369,7 +382,7 @@ func auditRowArgs(args []any, r *audit.Record, body []byte) []any {
 		r.TargetType, r.TargetID, string(r.Outcome), r.IP, body, r.Hash[:])
 }
 
-func (a *AuditStore) fastQuery(rows int) string {
+func (a *auditStore) fastQuery(rows int) string {
 	if q, ok := a.fast.Load(rows); ok {
 		return q.(string)
 	}
@@ -383,15 +396,15 @@ func (a *AuditStore) fastQuery(rows int) string {
 	return q
 }
 
-func (a *AuditStore) insertQuery(rows int) string {
+func (a *auditStore) insertQuery(rows int) string {
 	var b strings.Builder
 	b.WriteString(auditInsertInto + "VALUES ")
 	auditValues(&b, rows, 1, false)
-	return a.s.Rebind(b.String())
+	return a.s.query(b.String())
 }
 
 // Head implements [audit.RecordStore].
-func (a *AuditStore) Head(ctx context.Context, stream string) (audit.Head, error) {
+func (a *auditStore) Head(ctx context.Context, stream string) (audit.Head, error) {
 	h := audit.Head{Stream: stream}
 	var seq int64
 	var hash []byte
@@ -411,7 +424,7 @@ func (a *AuditStore) Head(ctx context.Context, stream string) (audit.Head, error
 }
 
 // Records implements [audit.RecordStore].
-func (a *AuditStore) Records(ctx context.Context, stream string, from uint64, limit int) ([]audit.Record, error) {
+func (a *auditStore) Records(ctx context.Context, stream string, from uint64, limit int) ([]audit.Record, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
@@ -444,7 +457,7 @@ func (row *auditRow) checkColumns(r *audit.Record) bool {
 // scan reads records and fails with an [audit.ChainError] of
 // [audit.ProblemColumn] at the first row whose columns disagree with its
 // body: neither Verify nor Query may take such a row at its word.
-func (a *AuditStore) scan(ctx context.Context, q string, args ...any) ([]audit.Record, error) {
+func (a *auditStore) scan(ctx context.Context, q string, args ...any) ([]audit.Record, error) {
 	rows, err := a.s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: audit query: %w", err)
@@ -480,7 +493,7 @@ func (a *AuditStore) scan(ctx context.Context, q string, args ...any) ([]audit.R
 }
 
 // Query implements [audit.RecordStore].
-func (a *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
+func (a *auditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Record, error) {
 	if f.Limit <= 0 {
 		return nil, nil
 	}
@@ -526,11 +539,11 @@ func (a *AuditStore) Query(ctx context.Context, f audit.Filter) ([]audit.Record,
 	}
 	args = append(args, f.Limit)
 	q += " ORDER BY at DESC, id DESC LIMIT $" + strconv.Itoa(len(args))
-	return a.scan(ctx, a.s.Rebind(q), args...)
+	return a.scan(ctx, a.s.query(q), args...)
 }
 
 // AddCheckpoint implements [audit.CheckpointStore].
-func (a *AuditStore) AddCheckpoint(ctx context.Context, cp audit.Checkpoint) error {
+func (a *auditStore) AddCheckpoint(ctx context.Context, cp audit.Checkpoint) error {
 	return a.addCheckpoint(ctx, a.s.db, cp)
 }
 
@@ -538,7 +551,7 @@ type auditExecer interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 }
 
-func (a *AuditStore) addCheckpoint(ctx context.Context, x auditExecer, cp audit.Checkpoint) error {
+func (a *auditStore) addCheckpoint(ctx context.Context, x auditExecer, cp audit.Checkpoint) error {
 	_, err := x.ExecContext(ctx, a.qAddCheckpoint, cp.Stream, int64(cp.Seq), int64(cp.PrunedSeq),
 		cp.Hash[:], micros(cp.Time), cp.PrunedHash[:], cp.KeyID, cp.Signature)
 	if err != nil {
@@ -548,7 +561,7 @@ func (a *AuditStore) addCheckpoint(ctx context.Context, x auditExecer, cp audit.
 }
 
 // Checkpoints implements [audit.CheckpointStore].
-func (a *AuditStore) Checkpoints(ctx context.Context, stream string, from uint64, limit int) ([]audit.Checkpoint, error) {
+func (a *auditStore) Checkpoints(ctx context.Context, stream string, from uint64, limit int) ([]audit.Checkpoint, error) {
 	rows, err := a.s.db.QueryContext(ctx, a.qCheckpoints, stream, int64(min(from, 1<<63-1)), limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: audit checkpoints: %w", err)
@@ -577,7 +590,7 @@ func (a *AuditStore) Checkpoints(ctx context.Context, stream string, from uint64
 }
 
 // Prune implements [audit.CheckpointStore].
-func (a *AuditStore) Prune(ctx context.Context, cp audit.Checkpoint) (n int64, err error) {
+func (a *auditStore) Prune(ctx context.Context, cp audit.Checkpoint) (n int64, err error) {
 	tx, err := a.s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, fmt.Errorf("sqlstore: audit prune: %w", err)
@@ -604,7 +617,7 @@ func (a *AuditStore) Prune(ctx context.Context, cp audit.Checkpoint) (n int64, e
 }
 
 // Streams implements [audit.CheckpointStore].
-func (a *AuditStore) Streams(ctx context.Context) ([]string, error) {
+func (a *auditStore) Streams(ctx context.Context) ([]string, error) {
 	rows, err := a.s.db.QueryContext(ctx, a.qStreams)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: audit streams: %w", err)

@@ -10,17 +10,21 @@ import (
 	"github.com/bulwarkhq/bulwark/auth"
 )
 
-var _ auth.Store = (*AuthStore)(nil)
+// AuthStore is the [auth.Store] on PostgreSQL or SQLite, with the
+// housekeeping [AuthStore.Purge]. Get one with [Store.Auth].
+type AuthStore interface {
+	auth.Store
+	// Purge deletes expired counters, rate windows, reset tokens and
+	// pending states at now, and returns how many rows it removed. Run it
+	// now and then (for example hourly); nothing depends on it for
+	// correctness, since every read checks expiry itself.
+	Purge(ctx context.Context, now time.Time) (int64, error)
+}
 
-// AuthStore is the SQL [auth.Store]: tables bulwark_auth_claims,
-// bulwark_auth_counters, bulwark_auth_windows, bulwark_auth_reset_tokens and
-// bulwark_auth_pending (migration component "auth"). Every rule that must
-// hold across instances is one statement: claims are an INSERT that does
-// nothing on conflict with the primary key, counters an upsert with
-// RETURNING, consuming a token a DELETE ... RETURNING, so concurrent
-// callers on any number of pools serialise on the row. It is safe for
-// concurrent use.
-type AuthStore struct {
+var _ AuthStore = (*authStore)(nil)
+
+// authStore is the store [Store.Auth] returns.
+type authStore struct {
 	db *sql.DB
 	q  authQueries
 }
@@ -41,14 +45,23 @@ type authQueries struct {
 const authExpired = `(c.expires_at <> 0 AND c.expires_at <= CAST($2 AS BIGINT))`
 
 // Auth returns the store for package auth, sharing s's pool.
-func (s *Store) Auth() *AuthStore {
-	return &AuthStore{db: s.db, q: authQueries{
-		claim:   s.Rebind(`INSERT INTO bulwark_auth_claims (kind, claim_key, owner, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, claim_key) DO NOTHING`),
-		release: s.Rebind(`DELETE FROM bulwark_auth_claims WHERE kind = $1 AND claim_key = $2 AND owner = $3`),
-		counter: s.Rebind(`SELECT failures, consecutive, last_failure FROM bulwark_auth_counters
+//
+// The store is the SQL [auth.Store]: tables bulwark_auth_claims,
+// bulwark_auth_counters, bulwark_auth_windows, bulwark_auth_reset_tokens and
+// bulwark_auth_pending (migration component "auth"). Every rule that must
+// hold across instances is one statement: claims are an INSERT that does
+// nothing on conflict with the primary key, counters an upsert with
+// RETURNING, consuming a token a DELETE ... RETURNING, so concurrent
+// callers on any number of pools serialise on the row. It is safe for
+// concurrent use.
+func (s *Store) Auth() AuthStore {
+	return &authStore{db: s.db, q: authQueries{
+		claim:   s.query(`INSERT INTO bulwark_auth_claims (kind, claim_key, owner, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (kind, claim_key) DO NOTHING`),
+		release: s.query(`DELETE FROM bulwark_auth_claims WHERE kind = $1 AND claim_key = $2 AND owner = $3`),
+		counter: s.query(`SELECT failures, consecutive, last_failure FROM bulwark_auth_counters
 			WHERE counter_key = $1 AND (expires_at = 0 OR expires_at > $2)`),
 		// $1 key, $2 now, $3 expires_at, $4 reset-after, $5 persist-at (all µs or counts).
-		addFailure: s.Rebind(`INSERT INTO bulwark_auth_counters AS c (counter_key, failures, consecutive, last_failure, expires_at)
+		addFailure: s.query(`INSERT INTO bulwark_auth_counters AS c (counter_key, failures, consecutive, last_failure, expires_at)
 			VALUES ($1, 1, 1, CAST($2 AS BIGINT), CASE WHEN CAST($5 AS BIGINT) = 1 THEN 0 ELSE CAST($3 AS BIGINT) END)
 			ON CONFLICT (counter_key) DO UPDATE SET
 			failures = CASE WHEN ` + authExpired + ` OR CAST($2 AS BIGINT) - c.last_failure > CAST($4 AS BIGINT) THEN 1 ELSE c.failures + 1 END,
@@ -60,45 +73,45 @@ func (s *Store) Auth() *AuthStore {
 			RETURNING failures, consecutive, last_failure`),
 		// $1 key, $2 now: one failure taken back, or the row rewritten as
 		// it is (the same write as a counted failure).
-		undoFailure: s.Rebind(`UPDATE bulwark_auth_counters SET
+		undoFailure: s.query(`UPDATE bulwark_auth_counters SET
 			failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END,
 			consecutive = CASE WHEN consecutive > 0 THEN consecutive - 1 ELSE 0 END
 			WHERE counter_key = $1 AND (expires_at = 0 OR expires_at > $2)
 			RETURNING failures, consecutive, last_failure`),
-		touchCounter: s.Rebind(`UPDATE bulwark_auth_counters SET failures = failures
+		touchCounter: s.query(`UPDATE bulwark_auth_counters SET failures = failures
 			WHERE counter_key = $1 AND (expires_at = 0 OR expires_at > $2)
 			RETURNING failures, consecutive, last_failure`),
-		resetCounter: s.Rebind(`DELETE FROM bulwark_auth_counters WHERE counter_key = $1`),
+		resetCounter: s.query(`DELETE FROM bulwark_auth_counters WHERE counter_key = $1`),
 		// $1 key, $2 now, $3 n, $4 end of a new window.
-		addHits: s.Rebind(`INSERT INTO bulwark_auth_windows AS w (window_key, hits, window_end)
+		addHits: s.query(`INSERT INTO bulwark_auth_windows AS w (window_key, hits, window_end)
 			VALUES ($1, CAST($3 AS BIGINT), CAST($4 AS BIGINT))
 			ON CONFLICT (window_key) DO UPDATE SET
 			hits = CASE WHEN w.window_end <= CAST($2 AS BIGINT) THEN CAST($3 AS BIGINT) ELSE w.hits + CAST($3 AS BIGINT) END,
 			window_end = CASE WHEN w.window_end <= CAST($2 AS BIGINT) THEN CAST($4 AS BIGINT) ELSE w.window_end END
 			RETURNING hits`),
-		readHits:    s.Rebind(`SELECT hits FROM bulwark_auth_windows WHERE window_key = $1 AND window_end > $2`),
-		createToken: s.Rebind(`INSERT INTO bulwark_auth_reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`),
-		lookupToken: s.Rebind(`SELECT user_id, created_at, expires_at FROM bulwark_auth_reset_tokens WHERE token_hash = $1 AND expires_at > $2`),
-		consumeToken: s.Rebind(`DELETE FROM bulwark_auth_reset_tokens WHERE token_hash = $1
+		readHits:    s.query(`SELECT hits FROM bulwark_auth_windows WHERE window_key = $1 AND window_end > $2`),
+		createToken: s.query(`INSERT INTO bulwark_auth_reset_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)`),
+		lookupToken: s.query(`SELECT user_id, created_at, expires_at FROM bulwark_auth_reset_tokens WHERE token_hash = $1 AND expires_at > $2`),
+		consumeToken: s.query(`DELETE FROM bulwark_auth_reset_tokens WHERE token_hash = $1
 			RETURNING user_id, created_at, expires_at`),
-		deleteTokens: s.Rebind(`DELETE FROM bulwark_auth_reset_tokens WHERE user_id = $1`),
-		createPending: s.Rebind(`INSERT INTO bulwark_auth_pending
+		deleteTokens: s.query(`DELETE FROM bulwark_auth_reset_tokens WHERE user_id = $1`),
+		createPending: s.query(`INSERT INTO bulwark_auth_pending
 			(pending_hash, user_id, binding_hash, enroll, attempts, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)`),
-		attemptPending: s.Rebind(`UPDATE bulwark_auth_pending SET attempts = attempts + 1
+		attemptPending: s.query(`UPDATE bulwark_auth_pending SET attempts = attempts + 1
 			WHERE pending_hash = $1 AND expires_at > $2 AND attempts < $3
 			RETURNING user_id, binding_hash, enroll, attempts, created_at, expires_at`),
-		delPending:    s.Rebind(`DELETE FROM bulwark_auth_pending WHERE pending_hash = $1`),
-		purgeCounters: s.Rebind(`DELETE FROM bulwark_auth_counters WHERE expires_at <> 0 AND expires_at <= $1`),
-		purgeWindows:  s.Rebind(`DELETE FROM bulwark_auth_windows WHERE window_end <= $1`),
-		purgeTokens:   s.Rebind(`DELETE FROM bulwark_auth_reset_tokens WHERE expires_at <= $1`),
-		purgePending:  s.Rebind(`DELETE FROM bulwark_auth_pending WHERE expires_at <= $1`),
+		delPending:    s.query(`DELETE FROM bulwark_auth_pending WHERE pending_hash = $1`),
+		purgeCounters: s.query(`DELETE FROM bulwark_auth_counters WHERE expires_at <> 0 AND expires_at <= $1`),
+		purgeWindows:  s.query(`DELETE FROM bulwark_auth_windows WHERE window_end <= $1`),
+		purgeTokens:   s.query(`DELETE FROM bulwark_auth_reset_tokens WHERE expires_at <= $1`),
+		purgePending:  s.query(`DELETE FROM bulwark_auth_pending WHERE expires_at <= $1`),
 	}}
 }
 
 func authErr(op string, err error) error { return fmt.Errorf("sqlstore: auth: %s: %w", op, err) }
 
 // authExec runs q and returns the number of rows it affected.
-func (s *AuthStore) authExec(ctx context.Context, op, q string, args ...any) (int64, error) {
+func (s *authStore) authExec(ctx context.Context, op, q string, args ...any) (int64, error) {
 	res, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, authErr(op, err)
@@ -111,7 +124,7 @@ func (s *AuthStore) authExec(ctx context.Context, op, q string, args ...any) (in
 }
 
 // Claim implements [auth.ClaimStore].
-func (s *AuthStore) Claim(ctx context.Context, c auth.Claim) error {
+func (s *authStore) Claim(ctx context.Context, c auth.Claim) error {
 	n, err := s.authExec(ctx, "claim", s.q.claim, c.Kind, c.Key, c.Owner, micros(c.CreatedAt))
 	if err != nil {
 		return err
@@ -123,7 +136,7 @@ func (s *AuthStore) Claim(ctx context.Context, c auth.Claim) error {
 }
 
 // Release implements [auth.ClaimStore].
-func (s *AuthStore) Release(ctx context.Context, kind, key, owner string) error {
+func (s *authStore) Release(ctx context.Context, kind, key, owner string) error {
 	n, err := s.authExec(ctx, "release", s.q.release, kind, key, owner)
 	if err != nil {
 		return err
@@ -145,7 +158,7 @@ func authScanCounter(row *sql.Row) (auth.Counter, error) {
 }
 
 // Counter implements [auth.CounterStore].
-func (s *AuthStore) Counter(ctx context.Context, key string, now time.Time) (auth.Counter, error) {
+func (s *authStore) Counter(ctx context.Context, key string, now time.Time) (auth.Counter, error) {
 	c, err := authScanCounter(s.db.QueryRowContext(ctx, s.q.counter, key, micros(now)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return auth.Counter{}, nil
@@ -157,7 +170,7 @@ func (s *AuthStore) Counter(ctx context.Context, key string, now time.Time) (aut
 }
 
 // AddFailure implements [auth.CounterStore].
-func (s *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
+func (s *authStore) AddFailure(ctx context.Context, key string, p auth.FailureParams) (auth.Counter, error) {
 	now := micros(p.Now)
 	if p.Op == auth.FailureUndo || p.Op == auth.FailureTouch {
 		q := s.q.undoFailure
@@ -182,13 +195,13 @@ func (s *AuthStore) AddFailure(ctx context.Context, key string, p auth.FailurePa
 }
 
 // ResetCounter implements [auth.CounterStore].
-func (s *AuthStore) ResetCounter(ctx context.Context, key string) error {
+func (s *authStore) ResetCounter(ctx context.Context, key string) error {
 	_, err := s.authExec(ctx, "reset counter", s.q.resetCounter, key)
 	return err
 }
 
 // AddHits implements [auth.CounterStore].
-func (s *AuthStore) AddHits(ctx context.Context, key string, now time.Time, window time.Duration, n int) (int, error) {
+func (s *authStore) AddHits(ctx context.Context, key string, now time.Time, window time.Duration, n int) (int, error) {
 	var hits int64
 	var err error
 	if n <= 0 {
@@ -206,7 +219,7 @@ func (s *AuthStore) AddHits(ctx context.Context, key string, now time.Time, wind
 }
 
 // CreateResetToken implements [auth.ResetTokenStore].
-func (s *AuthStore) CreateResetToken(ctx context.Context, t auth.ResetToken) error {
+func (s *authStore) CreateResetToken(ctx context.Context, t auth.ResetToken) error {
 	_, err := s.authExec(ctx, "create reset token", s.q.createToken, t.Hash, t.UserID, micros(t.CreatedAt), micros(t.ExpiresAt))
 	return err
 }
@@ -222,13 +235,13 @@ func authScanToken(row *sql.Row, hash []byte) (auth.ResetToken, error) {
 }
 
 // LookupResetToken implements [auth.ResetTokenStore].
-func (s *AuthStore) LookupResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
+func (s *authStore) LookupResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
 	t, err := authScanToken(s.db.QueryRowContext(ctx, s.q.lookupToken, hash, micros(now)), hash)
 	return t, authNoRows("lookup reset token", err)
 }
 
 // ConsumeResetToken implements [auth.ResetTokenStore].
-func (s *AuthStore) ConsumeResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
+func (s *authStore) ConsumeResetToken(ctx context.Context, hash []byte, now time.Time) (auth.ResetToken, error) {
 	t, err := authScanToken(s.db.QueryRowContext(ctx, s.q.consumeToken, hash), hash)
 	if err = authNoRows("consume reset token", err); err != nil {
 		return auth.ResetToken{}, err
@@ -252,13 +265,13 @@ func authNoRows(op string, err error) error {
 }
 
 // DeleteResetTokens implements [auth.ResetTokenStore].
-func (s *AuthStore) DeleteResetTokens(ctx context.Context, userID string) error {
+func (s *authStore) DeleteResetTokens(ctx context.Context, userID string) error {
 	_, err := s.authExec(ctx, "delete reset tokens", s.q.deleteTokens, userID)
 	return err
 }
 
 // CreatePending implements [auth.PendingStore].
-func (s *AuthStore) CreatePending(ctx context.Context, p auth.Pending) error {
+func (s *authStore) CreatePending(ctx context.Context, p auth.Pending) error {
 	enroll := int64(0)
 	if p.Enroll {
 		enroll = 1
@@ -269,7 +282,7 @@ func (s *AuthStore) CreatePending(ctx context.Context, p auth.Pending) error {
 }
 
 // AttemptPending implements [auth.PendingStore].
-func (s *AuthStore) AttemptPending(ctx context.Context, hash []byte, now time.Time, maxAttempts int) (auth.Pending, error) {
+func (s *authStore) AttemptPending(ctx context.Context, hash []byte, now time.Time, maxAttempts int) (auth.Pending, error) {
 	p := auth.Pending{Hash: hash}
 	var enroll, attempts, created, expires int64
 	err := s.db.QueryRowContext(ctx, s.q.attemptPending, hash, micros(now), int64(maxAttempts)).
@@ -283,7 +296,7 @@ func (s *AuthStore) AttemptPending(ctx context.Context, hash []byte, now time.Ti
 }
 
 // DeletePending implements [auth.PendingStore].
-func (s *AuthStore) DeletePending(ctx context.Context, hash []byte) error {
+func (s *authStore) DeletePending(ctx context.Context, hash []byte) error {
 	n, err := s.authExec(ctx, "delete pending", s.q.delPending, hash)
 	if err != nil {
 		return err
@@ -298,7 +311,7 @@ func (s *AuthStore) DeletePending(ctx context.Context, hash []byte) error {
 // states at now, and returns how many rows it removed. Run it now and then
 // (for example hourly); nothing depends on it for correctness, since every
 // read checks expiry itself.
-func (s *AuthStore) Purge(ctx context.Context, now time.Time) (int64, error) {
+func (s *authStore) Purge(ctx context.Context, now time.Time) (int64, error) {
 	var total int64
 	for _, q := range []string{s.q.purgeCounters, s.q.purgeWindows, s.q.purgeTokens, s.q.purgePending} {
 		n, err := s.authExec(ctx, "purge", q, micros(now))

@@ -14,7 +14,7 @@ import (
 	"github.com/bulwarkhq/bulwark/store/sqlstore"
 )
 
-func authStore(t *testing.T, open func(testing.TB) *sql.DB) *sqlstore.AuthStore {
+func authStore(t *testing.T, open func(testing.TB) *sql.DB) sqlstore.AuthStore {
 	t.Helper()
 	st, err := sqlstore.Open(context.Background(), open(t))
 	require.NoError(t, err)

@@ -83,7 +83,8 @@ func looksLikeSQL(s string) bool {
 // AuditBuiltQueries returns the queries audit builds per call for a batch
 // of rows: the plain multi-row insert, and on PostgreSQL the one-statement
 // fast path.
-func AuditBuiltQueries(a *AuditStore) []string {
+func AuditBuiltQueries(as AuditStore) []string {
+	a := as.(*auditStore)
 	qs := []string{a.insertQuery(1), a.insertQuery(3)}
 	if a.s.dialect == Postgres {
 		qs = append(qs, a.fastQuery(1), a.fastQuery(3))
@@ -92,21 +93,33 @@ func AuditBuiltQueries(a *AuditStore) []string {
 }
 
 // Components returns every component store st hands out, by accessor
-// name: each method of *Store that takes no argument and returns a pointer
-// to a struct of this package (Audit, Auth, Session, ...). A component
-// added later is found without a list to update.
+// name: each method of *Store that takes no argument and returns a
+// component (Audit, Auth, Session, ...): a pointer to a struct of this
+// package, or an interface holding one, as every accessor that hands a
+// store out as the interface it implements does. A component added later
+// is found without a list to update.
 func Components(st *Store) map[string]any {
 	out := map[string]any{}
 	v := reflect.ValueOf(st)
 	pkg := reflect.TypeOf(Store{}).PkgPath()
+	isComponent := func(t reflect.Type) bool {
+		return t.Kind() == reflect.Pointer && t.Elem().Kind() == reflect.Struct && t.Elem().PkgPath() == pkg
+	}
 	for i := range v.NumMethod() {
 		m, name := v.Method(i), v.Type().Method(i).Name
 		t := m.Type()
-		if t.NumIn() != 0 || t.NumOut() != 1 || t.Out(0).Kind() != reflect.Pointer ||
-			t.Out(0).Elem().Kind() != reflect.Struct || t.Out(0).Elem().PkgPath() != pkg {
+		if t.NumIn() != 0 || t.NumOut() != 1 {
 			continue
 		}
-		out[name] = m.Call(nil)[0].Interface()
+		switch out0 := t.Out(0); {
+		case isComponent(out0):
+			out[name] = m.Call(nil)[0].Interface()
+		case out0.Kind() == reflect.Interface:
+			c := m.Call(nil)[0]
+			if !c.IsNil() && isComponent(c.Elem().Type()) {
+				out[name] = c.Interface()
+			}
+		}
 	}
 	return out
 }

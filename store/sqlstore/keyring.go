@@ -10,23 +10,14 @@ import (
 	"github.com/bulwarkhq/bulwark/keyring"
 )
 
-// KeyringStore is the [keyring.Store] on SQL. Get one with [Store.Keyring].
-//
-// Promotion runs in one transaction: on PostgreSQL it first locks every
-// keyring key row (SELECT ... FOR UPDATE, in id order), so concurrent
-// promotions from several processes run one after the other; on SQLite the
-// transaction takes the database's write lock at BEGIN when the DSN has
-// _txlock=immediate (recommended; without it a racing promotion may fail
-// with SQLITE_BUSY, never corrupt state). In both dialects a partial unique
-// index allows only one primary key, so two primaries are impossible
-// whatever the isolation level.
-type KeyringStore struct {
+// keyringStore is the store [Store.Keyring] returns.
+type keyringStore struct {
 	db      *sql.DB
 	dialect Dialect
 	q       keyringQueries
 }
 
-var _ keyring.Store = (*KeyringStore)(nil)
+var _ keyring.Store = (*keyringStore)(nil)
 
 type keyringQueries struct {
 	keys, key, add, lockAll, demote, promote, setState, state, destroy,
@@ -37,28 +28,39 @@ const keyringCols = `subject, id, state, wrapped, uses, created_at, updated_at`
 
 // Keyring returns the keyring store on s's database. Run [Store.Migrate]
 // first.
-func (s *Store) Keyring() *KeyringStore {
+//
+// The store is the [keyring.Store] on SQL.
+//
+// Promotion runs in one transaction: on PostgreSQL it first locks every
+// keyring key row (SELECT ... FOR UPDATE, in id order), so concurrent
+// promotions from several processes run one after the other; on SQLite the
+// transaction takes the database's write lock at BEGIN when the DSN has
+// _txlock=immediate (recommended; without it a racing promotion may fail
+// with SQLITE_BUSY, never corrupt state). In both dialects a partial unique
+// index allows only one primary key, so two primaries are impossible
+// whatever the isolation level.
+func (s *Store) Keyring() keyring.Store {
 	lockAll := `SELECT id FROM bulwark_keyring_keys WHERE subject = '' ORDER BY id FOR UPDATE`
 	if s.dialect == SQLite {
 		lockAll = `SELECT id FROM bulwark_keyring_keys WHERE subject = '' ORDER BY id`
 	}
-	return &KeyringStore{db: s.db, dialect: s.dialect, q: keyringQueries{
-		keys:    s.Rebind(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject = '' ORDER BY id`),
-		key:     s.Rebind(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject = '' AND id = $1`),
-		add:     s.Rebind(`INSERT INTO bulwark_keyring_keys (` + keyringCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`),
+	return &keyringStore{db: s.db, dialect: s.dialect, q: keyringQueries{
+		keys:    s.query(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject = '' ORDER BY id`),
+		key:     s.query(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject = '' AND id = $1`),
+		add:     s.query(`INSERT INTO bulwark_keyring_keys (` + keyringCols + `) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`),
 		lockAll: s.query(lockAll),
-		demote:  s.Rebind(`UPDATE bulwark_keyring_keys SET state = 'enabled', updated_at = $2 WHERE subject = '' AND state = 'primary' AND id <> $1`),
-		promote: s.Rebind(`UPDATE bulwark_keyring_keys SET state = 'primary', updated_at = $2 WHERE subject = '' AND id = $1 AND state = 'enabled'`),
-		setState: s.Rebind(`UPDATE bulwark_keyring_keys SET state = $2, updated_at = $3
+		demote:  s.query(`UPDATE bulwark_keyring_keys SET state = 'enabled', updated_at = $2 WHERE subject = '' AND state = 'primary' AND id <> $1`),
+		promote: s.query(`UPDATE bulwark_keyring_keys SET state = 'primary', updated_at = $2 WHERE subject = '' AND id = $1 AND state = 'enabled'`),
+		setState: s.query(`UPDATE bulwark_keyring_keys SET state = $2, updated_at = $3
 			WHERE subject = '' AND id = $1 AND state <> 'primary'`),
-		state:         s.Rebind(`SELECT state FROM bulwark_keyring_keys WHERE subject = '' AND id = $1`),
-		destroy:       s.Rebind(`DELETE FROM bulwark_keyring_keys WHERE subject = '' AND id = $1 AND state = 'disabled'`),
-		replace:       s.Rebind(`UPDATE bulwark_keyring_keys SET wrapped = $4 WHERE subject = $1 AND id = $2 AND wrapped = $3`),
-		addUses:       s.Rebind(`UPDATE bulwark_keyring_keys SET uses = uses + $2 WHERE subject = '' AND id = $1`),
-		subjectKey:    s.Rebind(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject = $1 AND subject <> ''`),
-		addSubject:    s.Rebind(`INSERT INTO bulwark_keyring_keys (` + keyringCols + `) VALUES ($1, $2, 'primary', $3, 0, $4, $5) ON CONFLICT DO NOTHING`),
-		deleteSubject: s.Rebind(`DELETE FROM bulwark_keyring_keys WHERE subject = $1 AND subject <> ''`),
-		subjectKeys:   s.Rebind(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject > $1 ORDER BY subject LIMIT $2`),
+		state:         s.query(`SELECT state FROM bulwark_keyring_keys WHERE subject = '' AND id = $1`),
+		destroy:       s.query(`DELETE FROM bulwark_keyring_keys WHERE subject = '' AND id = $1 AND state = 'disabled'`),
+		replace:       s.query(`UPDATE bulwark_keyring_keys SET wrapped = $4 WHERE subject = $1 AND id = $2 AND wrapped = $3`),
+		addUses:       s.query(`UPDATE bulwark_keyring_keys SET uses = uses + $2 WHERE subject = '' AND id = $1`),
+		subjectKey:    s.query(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject = $1 AND subject <> ''`),
+		addSubject:    s.query(`INSERT INTO bulwark_keyring_keys (` + keyringCols + `) VALUES ($1, $2, 'primary', $3, 0, $4, $5) ON CONFLICT DO NOTHING`),
+		deleteSubject: s.query(`DELETE FROM bulwark_keyring_keys WHERE subject = $1 AND subject <> ''`),
+		subjectKeys:   s.query(`SELECT ` + keyringCols + ` FROM bulwark_keyring_keys WHERE subject > $1 ORDER BY subject LIMIT $2`),
 	}}
 }
 
@@ -83,7 +85,7 @@ func keyringErr(op string, err error) error {
 	return fmt.Errorf("sqlstore: keyring %s: %w", op, err)
 }
 
-func (s *KeyringStore) list(ctx context.Context, op, q string, args ...any) ([]keyring.Key, error) {
+func (s *keyringStore) list(ctx context.Context, op, q string, args ...any) ([]keyring.Key, error) {
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, keyringErr(op, err)
@@ -104,12 +106,12 @@ func (s *KeyringStore) list(ctx context.Context, op, q string, args ...any) ([]k
 }
 
 // Keys implements [keyring.KeyStore].
-func (s *KeyringStore) Keys(ctx context.Context) ([]keyring.Key, error) {
+func (s *keyringStore) Keys(ctx context.Context) ([]keyring.Key, error) {
 	return s.list(ctx, "keys", s.q.keys)
 }
 
 // Key implements [keyring.KeyStore].
-func (s *KeyringStore) Key(ctx context.Context, id uint32) (keyring.Key, error) {
+func (s *keyringStore) Key(ctx context.Context, id uint32) (keyring.Key, error) {
 	k, err := keyringScan(s.db.QueryRowContext(ctx, s.q.key, int64(id)))
 	if err != nil {
 		return keyring.Key{}, keyringErr("key", err)
@@ -118,7 +120,7 @@ func (s *KeyringStore) Key(ctx context.Context, id uint32) (keyring.Key, error) 
 }
 
 // AddKey implements [keyring.KeyStore].
-func (s *KeyringStore) AddKey(ctx context.Context, k keyring.Key) error {
+func (s *keyringStore) AddKey(ctx context.Context, k keyring.Key) error {
 	if !k.State.Valid() {
 		return fmt.Errorf("sqlstore: keyring add: invalid state %q", k.State)
 	}
@@ -142,7 +144,7 @@ func keyringAffected(res sql.Result, err error, op string, none error) error {
 }
 
 // SetState implements [keyring.KeyStore].
-func (s *KeyringStore) SetState(ctx context.Context, id uint32, st keyring.State, at time.Time) error {
+func (s *keyringStore) SetState(ctx context.Context, id uint32, st keyring.State, at time.Time) error {
 	switch st {
 	case keyring.Primary:
 		return s.promote(ctx, id, at)
@@ -164,7 +166,7 @@ type keyringQuerier interface {
 }
 
 // whyNot explains why a conditional write matched no row.
-func (s *KeyringStore) whyNot(ctx context.Context, q keyringQuerier, id uint32) error {
+func (s *keyringStore) whyNot(ctx context.Context, q keyringQuerier, id uint32) error {
 	var state string
 	if err := q.QueryRowContext(ctx, s.q.state, int64(id)).Scan(&state); err != nil {
 		return keyringErr("state", err)
@@ -179,7 +181,7 @@ func (s *KeyringStore) whyNot(ctx context.Context, q keyringQuerier, id uint32) 
 	}
 }
 
-func (s *KeyringStore) promote(ctx context.Context, id uint32, at time.Time) (err error) {
+func (s *keyringStore) promote(ctx context.Context, id uint32, at time.Time) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return keyringErr("promote", err)
@@ -225,7 +227,7 @@ func (s *KeyringStore) promote(ctx context.Context, id uint32, at time.Time) (er
 }
 
 // DestroyKey implements [keyring.KeyAdminStore].
-func (s *KeyringStore) DestroyKey(ctx context.Context, id uint32) error {
+func (s *keyringStore) DestroyKey(ctx context.Context, id uint32) error {
 	res, err := s.db.ExecContext(ctx, s.q.destroy, int64(id))
 	if err := keyringAffected(res, err, "destroy", errNoRows); !errors.Is(err, errNoRows) {
 		return err
@@ -234,13 +236,13 @@ func (s *KeyringStore) DestroyKey(ctx context.Context, id uint32) error {
 }
 
 // ReplaceWrapped implements [keyring.KeyAdminStore].
-func (s *KeyringStore) ReplaceWrapped(ctx context.Context, subject string, id uint32, oldWrapped, newWrapped []byte) error {
+func (s *keyringStore) ReplaceWrapped(ctx context.Context, subject string, id uint32, oldWrapped, newWrapped []byte) error {
 	res, err := s.db.ExecContext(ctx, s.q.replace, subject, int64(id), oldWrapped, newWrapped)
 	return keyringAffected(res, err, "replace wrapped", keyring.ErrNotFound)
 }
 
 // AddUses implements [keyring.KeyAdminStore].
-func (s *KeyringStore) AddUses(ctx context.Context, id uint32, n uint64) error {
+func (s *keyringStore) AddUses(ctx context.Context, id uint32, n uint64) error {
 	if _, err := s.db.ExecContext(ctx, s.q.addUses, int64(id), int64(n)); err != nil { // #nosec G115 -- n is a batch of at most UsageFlushEvery
 		return keyringErr("add uses", err)
 	}
@@ -248,7 +250,7 @@ func (s *KeyringStore) AddUses(ctx context.Context, id uint32, n uint64) error {
 }
 
 // SubjectKey implements [keyring.SubjectKeyStore].
-func (s *KeyringStore) SubjectKey(ctx context.Context, subject string) (keyring.Key, error) {
+func (s *keyringStore) SubjectKey(ctx context.Context, subject string) (keyring.Key, error) {
 	k, err := keyringScan(s.db.QueryRowContext(ctx, s.q.subjectKey, subject))
 	if err != nil {
 		return keyring.Key{}, keyringErr("subject key", err)
@@ -259,7 +261,7 @@ func (s *KeyringStore) SubjectKey(ctx context.Context, subject string) (keyring.
 // AddSubjectKey implements [keyring.SubjectKeyStore]. The insert does
 // nothing when the subject has a key (the partial unique index), and the
 // key read back is whichever was stored first.
-func (s *KeyringStore) AddSubjectKey(ctx context.Context, k keyring.Key) (keyring.Key, error) {
+func (s *keyringStore) AddSubjectKey(ctx context.Context, k keyring.Key) (keyring.Key, error) {
 	if k.Subject == "" {
 		return keyring.Key{}, keyring.ErrInvalidSubject
 	}
@@ -271,12 +273,12 @@ func (s *KeyringStore) AddSubjectKey(ctx context.Context, k keyring.Key) (keyrin
 }
 
 // DeleteSubjectKey implements [keyring.SubjectKeyStore].
-func (s *KeyringStore) DeleteSubjectKey(ctx context.Context, subject string) error {
+func (s *keyringStore) DeleteSubjectKey(ctx context.Context, subject string) error {
 	res, err := s.db.ExecContext(ctx, s.q.deleteSubject, subject)
 	return keyringAffected(res, err, "delete subject key", keyring.ErrNotFound)
 }
 
 // SubjectKeys implements [keyring.SubjectKeyStore].
-func (s *KeyringStore) SubjectKeys(ctx context.Context, after string, limit int) ([]keyring.Key, error) {
+func (s *keyringStore) SubjectKeys(ctx context.Context, after string, limit int) ([]keyring.Key, error) {
 	return s.list(ctx, "subject keys", s.q.subjectKeys, after, limit)
 }

@@ -15,7 +15,7 @@ import (
 	"github.com/bulwarkhq/bulwark/store/sqlstore"
 )
 
-func keyringStore(t *testing.T, db *sql.DB) *sqlstore.KeyringStore {
+func keyringStore(t *testing.T, db *sql.DB) keyring.Store {
 	t.Helper()
 	st, err := sqlstore.Open(context.Background(), db)
 	require.NoError(t, err)

@@ -11,20 +11,13 @@ import (
 	"github.com/bulwarkhq/bulwark/org"
 )
 
-// OrgStore is the [org.Store] on PostgreSQL or SQLite. Get one with
-// [Store.Org].
-//
-// Every change to a tenant's members, roles or grants runs in one
-// transaction that starts by incrementing the tenant's version: on
-// PostgreSQL that row lock serialises the tenant's changes, so the
-// last-owner check and the demotion it guards are atomic even across
-// instances; SQLite runs one writer at a time.
-type OrgStore struct {
+// orgStore is the store [Store.Org] returns.
+type orgStore struct {
 	db *sql.DB
 	q  orgQueries
 }
 
-var _ org.Store = (*OrgStore)(nil)
+var _ org.Store = (*orgStore)(nil)
 
 type orgQueries struct {
 	bump, newTenant, version, roleExists, memberRole, owners, upsertMember, insertMember                     string
@@ -34,7 +27,15 @@ type orgQueries struct {
 }
 
 // Org returns the org store over s's pool.
-func (s *Store) Org() *OrgStore {
+//
+// The store is the [org.Store] on PostgreSQL or SQLite.
+//
+// Every change to a tenant's members, roles or grants runs in one
+// transaction that starts by incrementing the tenant's version: on
+// PostgreSQL that row lock serialises the tenant's changes, so the
+// last-owner check and the demotion it guards are atomic even across
+// instances; SQLite runs one writer at a time.
+func (s *Store) Org() org.Store {
 	lock, blob := "", "BLOB"
 	if s.Dialect() == Postgres {
 		blob = "BYTEA"
@@ -84,9 +85,9 @@ func (s *Store) Org() *OrgStore {
 		&q.roleUsed, &q.grantExists, &q.addGrant, &q.delGrant, &q.members, &q.roles, &q.grants, &q.addInvitation,
 		&q.bumpByInvitation, &q.invitation, &q.delInvitation, &q.revokeInvitation, &q.invitations, &q.addTk,
 		&q.useTk, &q.touchTk, &q.revokeTk, &q.tks} {
-		*p = s.Rebind(*p)
+		*p = s.query(*p)
 	}
-	return &OrgStore{db: s.db, q: q}
+	return &orgStore{db: s.db, q: q}
 }
 
 func orgMicros(t time.Time) int64 {
@@ -140,7 +141,7 @@ func orgErr(op string, err error) error {
 }
 
 // inTx runs f in a transaction, committed if f returns nil.
-func (s *OrgStore) inTx(ctx context.Context, op string, f func(tx *sql.Tx) error) (err error) {
+func (s *orgStore) inTx(ctx context.Context, op string, f func(tx *sql.Tx) error) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return orgErr(op, err)
@@ -161,7 +162,7 @@ func (s *OrgStore) inTx(ctx context.Context, op string, f func(tx *sql.Tx) error
 
 // bump increments tenant's version, taking its row lock, or returns
 // org.ErrNotFound.
-func (s *OrgStore) bump(ctx context.Context, tx *sql.Tx, tenant string) error {
+func (s *orgStore) bump(ctx context.Context, tx *sql.Tx, tenant string) error {
 	res, err := tx.ExecContext(ctx, s.q.bump, tenant)
 	if err != nil {
 		return err
@@ -175,7 +176,7 @@ func (s *OrgStore) bump(ctx context.Context, tx *sql.Tx, tenant string) error {
 	return nil
 }
 
-func (s *OrgStore) roleOK(ctx context.Context, tx *sql.Tx, tenant, role string) error {
+func (s *orgStore) roleOK(ctx context.Context, tx *sql.Tx, tenant, role string) error {
 	if orgBuiltIn(role) {
 		return nil
 	}
@@ -190,7 +191,7 @@ func (s *OrgStore) roleOK(ctx context.Context, tx *sql.Tx, tenant, role string) 
 }
 
 // memberRole returns user's role in tenant, or "" for a non-member.
-func (s *OrgStore) memberRole(ctx context.Context, tx *sql.Tx, tenant, user string) (string, error) {
+func (s *orgStore) memberRole(ctx context.Context, tx *sql.Tx, tenant, user string) (string, error) {
 	var role string
 	err := tx.QueryRowContext(ctx, s.q.memberRole, tenant, user).Scan(&role)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -200,14 +201,14 @@ func (s *OrgStore) memberRole(ctx context.Context, tx *sql.Tx, tenant, user stri
 }
 
 // lastOwner reports whether tenant has exactly one owner.
-func (s *OrgStore) lastOwner(ctx context.Context, tx *sql.Tx, tenant string) (bool, error) {
+func (s *orgStore) lastOwner(ctx context.Context, tx *sql.Tx, tenant string) (bool, error) {
 	var n int64
 	err := tx.QueryRowContext(ctx, s.q.owners, tenant).Scan(&n)
 	return n <= 1, err
 }
 
 // CreateTenant implements [org.MemberStore].
-func (s *OrgStore) CreateTenant(ctx context.Context, owner org.Member) error {
+func (s *orgStore) CreateTenant(ctx context.Context, owner org.Member) error {
 	return s.inTx(ctx, "create tenant", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q.newTenant, owner.Tenant)
 		if err != nil {
@@ -225,7 +226,7 @@ func (s *OrgStore) CreateTenant(ctx context.Context, owner org.Member) error {
 }
 
 // PutMember implements [org.MemberStore].
-func (s *OrgStore) PutMember(ctx context.Context, m org.Member) error {
+func (s *orgStore) PutMember(ctx context.Context, m org.Member) error {
 	return s.inTx(ctx, "put member", func(tx *sql.Tx) error {
 		if err := s.bump(ctx, tx, m.Tenant); err != nil {
 			return err
@@ -254,7 +255,7 @@ func (s *OrgStore) PutMember(ctx context.Context, m org.Member) error {
 }
 
 // RemoveMember implements [org.MemberStore].
-func (s *OrgStore) RemoveMember(ctx context.Context, tenant, user string) error {
+func (s *orgStore) RemoveMember(ctx context.Context, tenant, user string) error {
 	return s.inTx(ctx, "remove member", func(tx *sql.Tx) error {
 		if err := s.bump(ctx, tx, tenant); err != nil {
 			return err
@@ -300,7 +301,7 @@ func orgScanMembers(rows *sql.Rows) ([]org.Member, error) {
 }
 
 // Memberships implements [org.MemberStore].
-func (s *OrgStore) Memberships(ctx context.Context, user string) ([]org.Member, error) {
+func (s *orgStore) Memberships(ctx context.Context, user string) ([]org.Member, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.memberships, user)
 	if err != nil {
 		return nil, orgErr("memberships", err)
@@ -313,7 +314,7 @@ func (s *OrgStore) Memberships(ctx context.Context, user string) ([]org.Member, 
 }
 
 // PutRole implements [org.RoleStore].
-func (s *OrgStore) PutRole(ctx context.Context, tenant string, r org.Role) error {
+func (s *orgStore) PutRole(ctx context.Context, tenant string, r org.Role) error {
 	return s.inTx(ctx, "put role", func(tx *sql.Tx) error {
 		if err := s.bump(ctx, tx, tenant); err != nil {
 			return err
@@ -324,7 +325,7 @@ func (s *OrgStore) PutRole(ctx context.Context, tenant string, r org.Role) error
 }
 
 // DeleteRole implements [org.RoleStore].
-func (s *OrgStore) DeleteRole(ctx context.Context, tenant, name string) error {
+func (s *orgStore) DeleteRole(ctx context.Context, tenant, name string) error {
 	return s.inTx(ctx, "delete role", func(tx *sql.Tx) error {
 		if err := s.bump(ctx, tx, tenant); err != nil {
 			return err
@@ -357,7 +358,7 @@ func orgOne(res sql.Result, err error) error {
 }
 
 // PutGrant implements [org.RoleStore].
-func (s *OrgStore) PutGrant(ctx context.Context, g org.Grant) error {
+func (s *orgStore) PutGrant(ctx context.Context, g org.Grant) error {
 	return s.inTx(ctx, "put grant", func(tx *sql.Tx) error {
 		if err := s.bump(ctx, tx, g.Tenant); err != nil {
 			return err
@@ -386,7 +387,7 @@ func (s *OrgStore) PutGrant(ctx context.Context, g org.Grant) error {
 }
 
 // DeleteGrant implements [org.RoleStore].
-func (s *OrgStore) DeleteGrant(ctx context.Context, tenant, id string) error {
+func (s *orgStore) DeleteGrant(ctx context.Context, tenant, id string) error {
 	return s.inTx(ctx, "delete grant", func(tx *sql.Tx) error {
 		if err := s.bump(ctx, tx, tenant); err != nil {
 			return err
@@ -397,7 +398,7 @@ func (s *OrgStore) DeleteGrant(ctx context.Context, tenant, id string) error {
 }
 
 // Version implements [org.AccessStore].
-func (s *OrgStore) Version(ctx context.Context, tenant string) (int64, error) {
+func (s *orgStore) Version(ctx context.Context, tenant string) (int64, error) {
 	var v int64
 	err := s.db.QueryRowContext(ctx, s.q.version, tenant).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -412,7 +413,7 @@ func (s *OrgStore) Version(ctx context.Context, tenant string) (int64, error) {
 // Snapshot implements [org.AccessStore]. The version is read first, so
 // the rest is at least as new as it; a change committed in between only
 // makes the next version check reload.
-func (s *OrgStore) Snapshot(ctx context.Context, tenant string) (org.Snapshot, error) {
+func (s *orgStore) Snapshot(ctx context.Context, tenant string) (org.Snapshot, error) {
 	v, err := s.Version(ctx, tenant)
 	if err != nil {
 		return org.Snapshot{}, err
@@ -434,7 +435,7 @@ func (s *OrgStore) Snapshot(ctx context.Context, tenant string) (org.Snapshot, e
 	return snap, nil
 }
 
-func (s *OrgStore) scanRoles(ctx context.Context, tenant string) ([]org.Role, error) {
+func (s *orgStore) scanRoles(ctx context.Context, tenant string) ([]org.Role, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.roles, tenant)
 	if err != nil {
 		return nil, err
@@ -453,7 +454,7 @@ func (s *OrgStore) scanRoles(ctx context.Context, tenant string) ([]org.Role, er
 	return out, rows.Err()
 }
 
-func (s *OrgStore) scanGrants(ctx context.Context, tenant string) ([]org.Grant, error) {
+func (s *orgStore) scanGrants(ctx context.Context, tenant string) ([]org.Grant, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.grants, tenant)
 	if err != nil {
 		return nil, err
@@ -473,7 +474,7 @@ func (s *OrgStore) scanGrants(ctx context.Context, tenant string) ([]org.Grant, 
 }
 
 // CreateInvitation implements [org.InvitationStore].
-func (s *OrgStore) CreateInvitation(ctx context.Context, inv org.Invitation) error {
+func (s *orgStore) CreateInvitation(ctx context.Context, inv org.Invitation) error {
 	res, err := s.db.ExecContext(ctx, s.q.addInvitation, inv.ID, inv.Tenant, inv.Email, inv.Role, inv.By, inv.Hash[:],
 		orgMicros(inv.Created), orgMicros(inv.Expires))
 	if err := orgOne(res, err); err != nil {
@@ -503,7 +504,7 @@ func orgScanInvitation(row orgScanner) (org.Invitation, error) {
 // starts with a write (the tenant's version), so on SQLite it never has to
 // upgrade a read lock, and on PostgreSQL concurrent accepts of one
 // invitation queue on the tenant's row and only the first finds it.
-func (s *OrgStore) AcceptInvitation(ctx context.Context, hash [32]byte, email, user string, now time.Time) (org.Invitation, error) {
+func (s *orgStore) AcceptInvitation(ctx context.Context, hash [32]byte, email, user string, now time.Time) (org.Invitation, error) {
 	var inv org.Invitation
 	err := s.inTx(ctx, "accept invitation", func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.q.bumpByInvitation, hash[:])
@@ -546,7 +547,7 @@ func (s *OrgStore) AcceptInvitation(ctx context.Context, hash [32]byte, email, u
 }
 
 // RevokeInvitation implements [org.InvitationStore].
-func (s *OrgStore) RevokeInvitation(ctx context.Context, tenant, id string) error {
+func (s *orgStore) RevokeInvitation(ctx context.Context, tenant, id string) error {
 	res, err := s.db.ExecContext(ctx, s.q.revokeInvitation, tenant, id)
 	if err := orgOne(res, err); err != nil {
 		return orgErr("revoke invitation", err)
@@ -555,7 +556,7 @@ func (s *OrgStore) RevokeInvitation(ctx context.Context, tenant, id string) erro
 }
 
 // Invitations implements [org.InvitationStore].
-func (s *OrgStore) Invitations(ctx context.Context, tenant string) ([]org.Invitation, error) {
+func (s *orgStore) Invitations(ctx context.Context, tenant string) ([]org.Invitation, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.invitations, tenant)
 	if err != nil {
 		return nil, orgErr("invitations", err)
@@ -576,7 +577,7 @@ func (s *OrgStore) Invitations(ctx context.Context, tenant string) ([]org.Invita
 }
 
 // CreateToken implements [org.TokenStore].
-func (s *OrgStore) CreateToken(ctx context.Context, t org.Token) error {
+func (s *orgStore) CreateToken(ctx context.Context, t org.Token) error {
 	res, err := s.db.ExecContext(ctx, s.q.addTk, t.ID, t.Tenant, t.User, t.Name, t.Hint, t.Hash[:], orgJoin(t.Permissions),
 		orgMicros(t.Created), orgMicros(t.Expires))
 	if err := orgOne(res, err); err != nil {
@@ -605,7 +606,7 @@ func orgScanToken(row orgScanner) (org.Token, error) {
 // UseToken implements [org.TokenStore]. The last use is written by a
 // conditional UPDATE, so concurrent uses write it at most once per
 // interval.
-func (s *OrgStore) UseToken(ctx context.Context, hash [32]byte, at time.Time, ip string, touchBefore time.Time) (org.Token, error) {
+func (s *orgStore) UseToken(ctx context.Context, hash [32]byte, at time.Time, ip string, touchBefore time.Time) (org.Token, error) {
 	t, err := orgScanToken(s.db.QueryRowContext(ctx, s.q.useTk, hash[:]))
 	if errors.Is(err, sql.ErrNoRows) {
 		return org.Token{}, org.ErrNotFound
@@ -622,7 +623,7 @@ func (s *OrgStore) UseToken(ctx context.Context, hash [32]byte, at time.Time, ip
 }
 
 // RevokeToken implements [org.TokenStore].
-func (s *OrgStore) RevokeToken(ctx context.Context, tenant, id string) error {
+func (s *orgStore) RevokeToken(ctx context.Context, tenant, id string) error {
 	res, err := s.db.ExecContext(ctx, s.q.revokeTk, tenant, id)
 	if err := orgOne(res, err); err != nil {
 		return orgErr("revoke token", err)
@@ -631,7 +632,7 @@ func (s *OrgStore) RevokeToken(ctx context.Context, tenant, id string) error {
 }
 
 // Tokens implements [org.TokenStore].
-func (s *OrgStore) Tokens(ctx context.Context, tenant, user string) ([]org.Token, error) {
+func (s *orgStore) Tokens(ctx context.Context, tenant, user string) ([]org.Token, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.tks, tenant, user)
 	if err != nil {
 		return nil, orgErr("tokens", err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/mfa"
 )
 
 // The queries of the storage building blocks are written once for both
@@ -30,20 +32,33 @@ const (
 	qCleanTokens = `DELETE FROM bulwark_tokens WHERE expires_at <= $1`
 )
 
-// Counters is the SQL counter with expiry (the contract is
+// Counters is an expiring counter store ([mfa.CounterStore]; its contract
+// is checked by storetest.TestCounter), with the housekeeping
+// [Counters.Cleanup]. Get one with [Store.Counters].
+type Counters interface {
+	mfa.CounterStore
+	// Cleanup deletes counters that expired at or before now and returns
+	// how many. Expired counters already read as zero, so this is
+	// housekeeping only; run it from a periodic job.
+	Cleanup(ctx context.Context, now time.Time) (int64, error)
+}
+
+// counters is the store [Store.Counters] returns.
+type counters struct{ db *sql.DB }
+
+// Counters returns the counter store, sharing s's connection pool.
+//
+// The store is the SQL counter with expiry (the contract is
 // storetest.CounterStore; mfa.CounterStore is the same interface), in the
 // table bulwark_counters of the migration component "primitives". Each
 // call is one statement, so it is atomic across processes.
-type Counters struct{ db *sql.DB }
-
-// Counters returns the counter store, sharing s's connection pool.
-func (s *Store) Counters() *Counters { return &Counters{db: s.db} }
+func (s *Store) Counters() Counters { return &counters{db: s.db} }
 
 var errBadCount = errors.New("sqlstore: AddCount needs n >= 0 and a positive window")
 
 // AddCount adds n to the counter at key in one upsert, starting a new
 // window at now if the counter is missing or expired; n = 0 only reads.
-func (c *Counters) AddCount(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
+func (c *counters) AddCount(ctx context.Context, key string, n int64, window time.Duration, now time.Time) (int64, time.Time, error) {
 	if n < 0 || window <= 0 {
 		return 0, time.Time{}, errBadCount
 	}
@@ -64,7 +79,7 @@ func (c *Counters) AddCount(ctx context.Context, key string, n int64, window tim
 }
 
 // ResetCount deletes the counter at key.
-func (c *Counters) ResetCount(ctx context.Context, key string) error {
+func (c *counters) ResetCount(ctx context.Context, key string) error {
 	if _, err := c.db.ExecContext(ctx, qResetCount, key); err != nil {
 		return fmt.Errorf("sqlstore: reset count: %w", err)
 	}
@@ -74,23 +89,43 @@ func (c *Counters) ResetCount(ctx context.Context, key string) error {
 // Cleanup deletes counters that expired at or before now and returns how
 // many. Expired counters already read as zero, so this is housekeeping
 // only; run it from a periodic job.
-func (c *Counters) Cleanup(ctx context.Context, now time.Time) (int64, error) {
+func (c *counters) Cleanup(ctx context.Context, now time.Time) (int64, error) {
 	return cleanup(ctx, c.db, qCleanCounters, now)
 }
 
-// Tokens is the SQL single-use token store (the contract is
+// Tokens is a single-use token store, keyed by the SHA-256 hash of the
+// token's secret (its contract is storetest.TokenStore's). Get one with
+// [Store.Tokens].
+type Tokens interface {
+	// PutToken stores value under key with the hash of the token's
+	// secret, expiring at now+ttl, replacing any token at key. ttl must be
+	// positive.
+	PutToken(ctx context.Context, key string, hash [32]byte, value []byte, ttl time.Duration, now time.Time) error
+	// TakeToken atomically deletes the token at key and returns its value,
+	// if its hash equals hash and it expires after now. Otherwise it
+	// reports ok false and changes nothing. Of several concurrent calls
+	// for one token at most one reports ok.
+	TakeToken(ctx context.Context, key string, hash [32]byte, now time.Time) (value []byte, ok bool, err error)
+	// Cleanup deletes tokens that expired at or before now and returns
+	// how many; housekeeping only, as for [Counters.Cleanup].
+	Cleanup(ctx context.Context, now time.Time) (int64, error)
+}
+
+// tokens is the store [Store.Tokens] returns.
+type tokens struct{ db *sql.DB }
+
+// Tokens returns the token store, sharing s's connection pool.
+//
+// The store is the SQL single-use token store (the contract is
 // storetest.TokenStore), in the table bulwark_tokens of the migration
 // component "primitives". TakeToken is one DELETE ... RETURNING, so of
 // concurrent takes of one token exactly one gets a row. The store finds
 // a token by key and hash in one indexed lookup; it never compares
 // secrets in Go.
-type Tokens struct{ db *sql.DB }
-
-// Tokens returns the token store, sharing s's connection pool.
-func (s *Store) Tokens() *Tokens { return &Tokens{db: s.db} }
+func (s *Store) Tokens() Tokens { return &tokens{db: s.db} }
 
 // PutToken stores a token in one upsert, replacing any at key.
-func (t *Tokens) PutToken(ctx context.Context, key string, hash [32]byte, value []byte, ttl time.Duration, now time.Time) error {
+func (t *tokens) PutToken(ctx context.Context, key string, hash [32]byte, value []byte, ttl time.Duration, now time.Time) error {
 	if ttl <= 0 {
 		return errors.New("sqlstore: PutToken needs a positive ttl")
 	}
@@ -105,7 +140,7 @@ func (t *Tokens) PutToken(ctx context.Context, key string, hash [32]byte, value 
 
 // TakeToken deletes and returns the token at key if hash matches and it
 // expires after now.
-func (t *Tokens) TakeToken(ctx context.Context, key string, hash [32]byte, now time.Time) ([]byte, bool, error) {
+func (t *tokens) TakeToken(ctx context.Context, key string, hash [32]byte, now time.Time) ([]byte, bool, error) {
 	var v []byte
 	err := t.db.QueryRowContext(ctx, qTakeToken, key, hash[:], micros(now)).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -122,7 +157,7 @@ func (t *Tokens) TakeToken(ctx context.Context, key string, hash [32]byte, now t
 
 // Cleanup deletes tokens that expired at or before now and returns how
 // many; housekeeping only, as for [Counters.Cleanup].
-func (t *Tokens) Cleanup(ctx context.Context, now time.Time) (int64, error) {
+func (t *tokens) Cleanup(ctx context.Context, now time.Time) (int64, error) {
 	return cleanup(ctx, t.db, qCleanTokens, now)
 }
 

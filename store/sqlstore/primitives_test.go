@@ -14,8 +14,8 @@ import (
 )
 
 var (
-	_ storetest.CounterStore = (*sqlstore.Counters)(nil)
-	_ storetest.TokenStore   = (*sqlstore.Tokens)(nil)
+	_ storetest.CounterStore = sqlstore.Counters(nil)
+	_ storetest.TokenStore   = sqlstore.Tokens(nil)
 )
 
 func migrated(t *testing.T, b testenv.SQLDB) *sqlstore.Store {

@@ -14,19 +14,25 @@ import (
 	"github.com/bulwarkhq/bulwark/retention"
 )
 
-// RetentionStore is the [retention.Store] on PostgreSQL or SQLite. On
-// PostgreSQL it is also a [retention.Locker] backed by an advisory lock.
-// Get one with [Store.Retention].
-type RetentionStore struct {
+// retentionStore is the store [Store.Retention] returns.
+type retentionStore struct {
 	db      *sql.DB
 	dialect Dialect
 	q       retentionQueries
 }
 
-var (
-	_ retention.Store  = (*RetentionStore)(nil)
-	_ retention.Locker = (*RetentionStore)(nil)
-)
+var _ RetentionStore = (*retentionStore)(nil)
+
+// RetentionStore is the [retention.Store] on PostgreSQL or SQLite, and its
+// [retention.Locker] for [retention.SchedulerConfig]: on PostgreSQL a
+// session-level advisory lock with a fencing token; on SQLite, which has
+// no lock that outlives a transaction, Acquire returns
+// [ErrRetentionLockUnsupported] (use [retention.LocalLocker] in a single
+// process). Get one with [Store.Retention].
+type RetentionStore interface {
+	retention.Store
+	retention.Locker
+}
 
 type retentionQueries struct {
 	put, get, list, markTime, markWarned, readWarned, hold, state                  string
@@ -37,7 +43,10 @@ type retentionQueries struct {
 const retentionCols = `id, state, since, last_active, has_key, version, hold_reason, hold_since, warned, suspended_at, closed_at, erased_at, receipt`
 
 // Retention returns the retention store over s's pool.
-func (s *Store) Retention() *RetentionStore {
+//
+// The store is the [retention.Store] on PostgreSQL or SQLite. On
+// PostgreSQL it is also a [retention.Locker] backed by an advisory lock.
+func (s *Store) Retention() RetentionStore {
 	lockSuffix := ""
 	if s.dialect == Postgres {
 		// Lock the subject row for the insert's duration, so that a hold
@@ -91,7 +100,7 @@ RETURNING version`),
   AND (SELECT fence FROM bulwark_retention_locks WHERE job = $1) = $2
   AND (SELECT fence FROM bulwark_retention_fence WHERE one = 1) <= $2`),
 	}
-	return &RetentionStore{db: s.db, dialect: s.dialect, q: q}
+	return &retentionStore{db: s.db, dialect: s.dialect, q: q}
 }
 
 func retentionBool(b bool) int64 {
@@ -178,7 +187,7 @@ func retentionErr(op string, err error) error {
 }
 
 // PutSubject implements [retention.SubjectStore].
-func (s *RetentionStore) PutSubject(ctx context.Context, sub retention.Subject) error {
+func (s *retentionStore) PutSubject(ctx context.Context, sub retention.Subject) error {
 	var v int64
 	err := s.db.QueryRowContext(ctx, s.q.put, sub.ID, sub.State, micros(sub.Since), micros(sub.LastActive), retentionBool(sub.HasKey)).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -191,7 +200,7 @@ func (s *RetentionStore) PutSubject(ctx context.Context, sub retention.Subject) 
 }
 
 // GetSubject implements [retention.SubjectStore].
-func (s *RetentionStore) GetSubject(ctx context.Context, id string) (retention.Record, error) {
+func (s *retentionStore) GetSubject(ctx context.Context, id string) (retention.Record, error) {
 	r, err := retentionScanRecord(s.db.QueryRowContext(ctx, s.q.get, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return retention.Record{}, retention.ErrNotFound
@@ -204,7 +213,7 @@ func (s *RetentionStore) GetSubject(ctx context.Context, id string) (retention.R
 
 // ListSubjects implements [retention.SubjectStore]: the rows are scanned
 // into buf's records.
-func (s *RetentionStore) ListSubjects(ctx context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
+func (s *retentionStore) ListSubjects(ctx context.Context, buf []retention.Record, after string, limit int) ([]retention.Record, error) {
 	if buf == nil {
 		buf = make([]retention.Record, 0, max(min(limit, 10000), 0))
 	}
@@ -233,7 +242,7 @@ func (s *RetentionStore) ListSubjects(ctx context.Context, buf []retention.Recor
 
 // why explains a refused update of subject id: missing, erased, or (when
 // version is not zero) changed. It returns nil if none applies.
-func (s *RetentionStore) why(ctx context.Context, id string, version int64) error {
+func (s *retentionStore) why(ctx context.Context, id string, version int64) error {
 	var v, erased int64
 	var hold string
 	err := s.db.QueryRowContext(ctx, s.q.state, id).Scan(&v, &erased, &hold)
@@ -251,7 +260,7 @@ func (s *RetentionStore) why(ctx context.Context, id string, version int64) erro
 }
 
 // MarkAction implements [retention.MarkStore].
-func (s *RetentionStore) MarkAction(ctx context.Context, id string, version int64, m retention.Mark) error {
+func (s *retentionStore) MarkAction(ctx context.Context, id string, version int64, m retention.Mark) error {
 	if m.Action == retention.Warn {
 		return s.markWarned(ctx, id, version, m.Key, m.Fence)
 	}
@@ -275,7 +284,7 @@ func (s *RetentionStore) MarkAction(ctx context.Context, id string, version int6
 
 // markWarned adds key to the warned list with compare-and-set, retrying a
 // few times if another writer changed the list meanwhile.
-func (s *RetentionStore) markWarned(ctx context.Context, id string, version int64, key string, fence int64) error {
+func (s *retentionStore) markWarned(ctx context.Context, id string, version int64, key string, fence int64) error {
 	for range 8 {
 		if err := s.stale(ctx, fence); err != nil {
 			return err
@@ -311,7 +320,7 @@ func (s *RetentionStore) markWarned(ctx context.Context, id string, version int6
 }
 
 // SetHold implements [retention.MarkStore].
-func (s *RetentionStore) SetHold(ctx context.Context, id string, h retention.Hold) error {
+func (s *retentionStore) SetHold(ctx context.Context, id string, h retention.Hold) error {
 	if h.Reason == "" {
 		h = retention.Hold{}
 	}
@@ -331,7 +340,7 @@ func (s *RetentionStore) SetHold(ctx context.Context, id string, h retention.Hol
 }
 
 // BeginErasure implements [retention.ErasureStore].
-func (s *RetentionStore) BeginErasure(ctx context.Context, e retention.Erasure) (retention.Erasure, error) {
+func (s *retentionStore) BeginErasure(ctx context.Context, e retention.Erasure) (retention.Erasure, error) {
 	for range 4 {
 		res, err := s.db.ExecContext(ctx, s.q.begin, e.ID, e.Subject, e.Rule, e.Fence, micros(e.Started), e.SubjectVersion)
 		if err != nil {
@@ -391,7 +400,7 @@ func (s *RetentionStore) BeginErasure(ctx context.Context, e retention.Erasure) 
 }
 
 // whyErasure explains a refused update of erasure id.
-func (s *RetentionStore) whyErasure(ctx context.Context, id string, fence int64) error {
+func (s *retentionStore) whyErasure(ctx context.Context, id string, fence int64) error {
 	if err := s.stale(ctx, fence); err != nil {
 		return err
 	}
@@ -409,7 +418,7 @@ func (s *RetentionStore) whyErasure(ctx context.Context, id string, fence int64)
 }
 
 // StepErasure implements [retention.ErasureStore].
-func (s *RetentionStore) StepErasure(ctx context.Context, id string, fence int64, step string) error {
+func (s *retentionStore) StepErasure(ctx context.Context, id string, fence int64, step string) error {
 	res, err := s.db.ExecContext(ctx, s.q.step, id, fence, step)
 	if err != nil {
 		return retentionErr("step erasure", err)
@@ -426,7 +435,7 @@ func (s *RetentionStore) StepErasure(ctx context.Context, id string, fence int64
 }
 
 // FinishErasure implements [retention.ErasureStore].
-func (s *RetentionStore) FinishErasure(ctx context.Context, id string, fence int64, at time.Time) (err error) {
+func (s *retentionStore) FinishErasure(ctx context.Context, id string, fence int64, at time.Time) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return retentionErr("finish erasure", err)
@@ -458,7 +467,7 @@ func (s *RetentionStore) FinishErasure(ctx context.Context, id string, fence int
 }
 
 // PendingErasures implements [retention.ErasureStore].
-func (s *RetentionStore) PendingErasures(ctx context.Context, limit int) ([]retention.Erasure, error) {
+func (s *retentionStore) PendingErasures(ctx context.Context, limit int) ([]retention.Erasure, error) {
 	rows, err := s.db.QueryContext(ctx, s.q.pending, limit)
 	if err != nil {
 		return nil, retentionErr("pending erasures", err)
@@ -479,7 +488,7 @@ func (s *RetentionStore) PendingErasures(ctx context.Context, limit int) ([]rete
 }
 
 // AdvanceFence implements [retention.FenceStore].
-func (s *RetentionStore) AdvanceFence(ctx context.Context, fence int64) error {
+func (s *retentionStore) AdvanceFence(ctx context.Context, fence int64) error {
 	res, err := s.db.ExecContext(ctx, s.q.advanceFence, fence)
 	if err != nil {
 		return retentionErr("advance fence", err)
@@ -494,7 +503,7 @@ func (s *RetentionStore) AdvanceFence(ctx context.Context, fence int64) error {
 
 // stale returns [retention.ErrFenced] if fence is not 0 and below the
 // newest lock holder's token: it explains a refused write.
-func (s *RetentionStore) stale(ctx context.Context, fence int64) error {
+func (s *retentionStore) stale(ctx context.Context, fence int64) error {
 	if fence == 0 {
 		return nil
 	}
@@ -508,7 +517,7 @@ func (s *RetentionStore) stale(ctx context.Context, fence int64) error {
 	return nil
 }
 
-// ErrRetentionLockUnsupported is returned by [RetentionStore.Acquire] on
+// ErrRetentionLockUnsupported is returned by [RetentionStore]'s Acquire on
 // SQLite, which has no lock that outlives a transaction; a single-process
 // SQLite app uses [retention.LocalLocker].
 var ErrRetentionLockUnsupported = errors.New("sqlstore: the retention lock needs PostgreSQL")
@@ -521,7 +530,7 @@ var ErrRetentionLockUnsupported = errors.New("sqlstore: the retention lock needs
 // seeded with the time in microseconds, as redisstore's is, so its tokens
 // start above those of a [retention.LocalLocker] used before it, and the
 // erasures that lock left unfinished still resume, and above the token
-// recorded by [RetentionStore.AdvanceFence] (which a Redis lock may have
+// recorded by [retention.FenceStore.AdvanceFence] (which a Redis lock may have
 // raised). If the connection dies the server releases the lock at once;
 // ttl is not needed and ignored.
 //
@@ -529,7 +538,7 @@ var ErrRetentionLockUnsupported = errors.New("sqlstore: the retention lock needs
 // the scheduler calls before each call into host code, asks on the lock's
 // own connection whether that backend still holds the advisory lock and
 // whether the token is still the newest; it fails if the connection died.
-func (s *RetentionStore) Acquire(ctx context.Context, job string, _ time.Duration) (retention.Lease, error) {
+func (s *retentionStore) Acquire(ctx context.Context, job string, _ time.Duration) (retention.Lease, error) {
 	if s.dialect != Postgres {
 		return nil, ErrRetentionLockUnsupported
 	}

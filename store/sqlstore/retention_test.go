@@ -42,7 +42,7 @@ func TestRetentionLockSQLiteUnsupported(t *testing.T) {
 	require.ErrorIs(t, err, sqlstore.ErrRetentionLockUnsupported)
 }
 
-func retentionPG(t *testing.T, dsn string) *sqlstore.RetentionStore {
+func retentionPG(t *testing.T, dsn string) sqlstore.RetentionStore {
 	t.Helper()
 	st := sqlstore.New(testenv.OpenPostgres(t, dsn), sqlstore.Postgres)
 	require.NoError(t, st.Migrate(context.Background()))
@@ -262,7 +262,7 @@ func TestRetentionFenceWaitsForAdvance(t *testing.T) {
 func TestRetentionLostLockSQLite(t *testing.T) {
 	t.Parallel()
 	path := testenv.SQLitePath(t)
-	open := func() *sqlstore.RetentionStore {
+	open := func() sqlstore.RetentionStore {
 		st := sqlstore.New(testenv.OpenSQLite(t, path), sqlstore.SQLite)
 		require.NoError(t, st.Migrate(context.Background()))
 		return st.Retention()

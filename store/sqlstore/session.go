@@ -13,22 +13,12 @@ import (
 )
 
 var (
-	_ session.Store   = (*SessionStore)(nil)
-	_ session.Cleaner = (*SessionStore)(nil)
+	_ session.Store   = (*sessionStore)(nil)
+	_ session.Cleaner = (*sessionStore)(nil)
 )
 
-// SessionStore is the [session.Store] on PostgreSQL or SQLite, in the
-// tables bulwark_session_sessions and bulwark_session_remember. Get, the
-// whole cost of most validations, is one query with one argument that
-// returns the row packed into one text value (20 allocations per
-// validation on PostgreSQL, against 17 for a bare one-column select);
-// writes that must be atomic run in one transaction. The
-// single-session rule serialises the logins of one user: on PostgreSQL
-// with pg_advisory_xact_lock on the user id, on SQLite because the
-// transaction's first statement is a write, which takes the database's
-// write lock. Expired rows are filtered on read and deleted by
-// [SessionStore.DeleteExpired], which [session.Manager.Cleanup] calls.
-type SessionStore struct {
+// sessionStore is the store [Store.Session] returns.
+type sessionStore struct {
 	db *sql.DB
 	q  sessionQueries
 }
@@ -42,7 +32,19 @@ type sessionQueries struct {
 const sessionCols = `id, token_hash, user_id, created_at, last_seen, expires_at, absolute_expiry, auth_time, factors, ip, user_agent, remember_family, closing_at`
 
 // Session returns the session store on s. Call [Store.Migrate] first.
-func (s *Store) Session() *SessionStore {
+//
+// The store is the [session.Store] on PostgreSQL or SQLite, in the
+// tables bulwark_session_sessions and bulwark_session_remember. Get, the
+// whole cost of most validations, is one query with one argument that
+// returns the row packed into one text value (20 allocations per
+// validation on PostgreSQL, against 17 for a bare one-column select);
+// writes that must be atomic run in one transaction. The
+// single-session rule serialises the logins of one user: on PostgreSQL
+// with pg_advisory_xact_lock on the user id, on SQLite because the
+// transaction's first statement is a write, which takes the database's
+// write lock. Expired rows are filtered on read and deleted by
+// DeleteExpired ([session.Cleaner]), which [session.Manager.Cleanup] calls.
+func (s *Store) Session() session.Store {
 	greatest, skipLocked := "GREATEST", " FOR UPDATE SKIP LOCKED"
 	if s.dialect == SQLite {
 		greatest, skipLocked = "MAX", "" // SQLite has one writer at a time
@@ -87,7 +89,7 @@ func (s *Store) Session() *SessionStore {
 		cleanRemember: s.query(`DELETE FROM bulwark_session_remember WHERE expires_at <= $1 AND token_hash IN
 			(SELECT token_hash FROM bulwark_session_remember WHERE expires_at <= $1 LIMIT $2` + skipLocked + `)`),
 	}
-	return &SessionStore{db: s.db, q: q}
+	return &sessionStore{db: s.db, q: q}
 }
 
 // sessionPacked is an expression that packs a session row into one text
@@ -211,7 +213,7 @@ func sessionScanRow(r sessionScanner) (session.Session, error) {
 
 // sessionTx runs fn in a transaction, committing if it returns nil or
 // keep (an error that must still commit, such as ErrReused).
-func (st *SessionStore) sessionTx(ctx context.Context, keep error, fn func(tx *sql.Tx) error) error {
+func (st *sessionStore) sessionTx(ctx context.Context, keep error, fn func(tx *sql.Tx) error) error {
 	tx, err := st.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("sqlstore: session: begin: %w", err)
@@ -228,7 +230,7 @@ func (st *SessionStore) sessionTx(ctx context.Context, keep error, fn func(tx *s
 }
 
 // Create implements [session.Store].
-func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
+func (st *sessionStore) Create(ctx context.Context, s *session.Session, lim session.Limit, replaces [32]byte) ([]string, error) {
 	var evicted []string
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
 		if err := st.sessionLock(ctx, tx, s.UserID); err != nil {
@@ -275,7 +277,7 @@ func (st *SessionStore) Create(ctx context.Context, s *session.Session, lim sess
 // under READ COMMITTED a DELETE does not see a row that a concurrent
 // Create commits after the DELETE began, so without the lock "end all
 // sessions" could miss a session that a rotation or login was inserting.
-func (st *SessionStore) sessionLock(ctx context.Context, tx *sql.Tx, userID string) error {
+func (st *sessionStore) sessionLock(ctx context.Context, tx *sql.Tx, userID string) error {
 	if st.q.lock == "" {
 		return nil
 	}
@@ -286,7 +288,7 @@ func (st *SessionStore) sessionLock(ctx context.Context, tx *sql.Tx, userID stri
 }
 
 // sessionEnforce applies lim to the user's live sessions inside tx.
-func (st *SessionStore) sessionEnforce(ctx context.Context, tx *sql.Tx, userID string, lim session.Limit) ([]string, error) {
+func (st *sessionStore) sessionEnforce(ctx context.Context, tx *sql.Tx, userID string, lim session.Limit) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, st.q.liveIDs, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: session: count: %w", err)
@@ -321,7 +323,7 @@ func (st *SessionStore) sessionEnforce(ctx context.Context, tx *sql.Tx, userID s
 }
 
 // sessionDeleteID deletes one session of the user, with its family.
-func (st *SessionStore) sessionDeleteID(ctx context.Context, tx *sql.Tx, userID, id string) error {
+func (st *sessionStore) sessionDeleteID(ctx context.Context, tx *sql.Tx, userID, id string) error {
 	var fam string
 	err := tx.QueryRowContext(ctx, st.q.deleteByID, userID, id).Scan(&fam)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -333,7 +335,7 @@ func (st *SessionStore) sessionDeleteID(ctx context.Context, tx *sql.Tx, userID,
 	return st.sessionDeleteFamily(ctx, tx, fam)
 }
 
-func (st *SessionStore) sessionDeleteFamily(ctx context.Context, tx *sql.Tx, fam string) error {
+func (st *sessionStore) sessionDeleteFamily(ctx context.Context, tx *sql.Tx, fam string) error {
 	if fam == "" {
 		return nil
 	}
@@ -345,7 +347,7 @@ func (st *SessionStore) sessionDeleteFamily(ctx context.Context, tx *sql.Tx, fam
 
 // Get implements [session.Store]. It is one query of one column (see
 // sessionPacked); expiry is judged here, so the query has one argument.
-func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
+func (st *sessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (session.Session, error) {
 	var row string
 	err := st.db.QueryRowContext(ctx, st.q.get, hash[:]).Scan(&row)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -365,13 +367,13 @@ func (st *SessionStore) Get(ctx context.Context, hash [32]byte, now time.Time) (
 }
 
 // Touch implements [session.Store]. It is one statement.
-func (st *SessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
+func (st *sessionStore) Touch(ctx context.Context, hash [32]byte, now, expires time.Time) error {
 	return st.execOne(ctx, "touch", st.q.touch, hash[:], micros(now), micros(expires))
 }
 
 // execOne runs a statement that updates one live session, and returns
 // [session.ErrNotFound] if it updated none.
-func (st *SessionStore) execOne(ctx context.Context, op, q string, args ...any) error {
+func (st *sessionStore) execOne(ctx context.Context, op, q string, args ...any) error {
 	res, err := st.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("sqlstore: session: %s: %w", op, err)
@@ -387,12 +389,12 @@ func (st *SessionStore) execOne(ctx context.Context, op, q string, args ...any) 
 }
 
 // MarkClosing implements [session.Store]. It is one statement.
-func (st *SessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
+func (st *sessionStore) MarkClosing(ctx context.Context, hash [32]byte, now, closing, expires time.Time) error {
 	return st.execOne(ctx, "mark closing", st.q.mark, hash[:], micros(now), micros(closing), micros(expires))
 }
 
 // Delete implements [session.Store].
-func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
+func (st *sessionStore) Delete(ctx context.Context, hash [32]byte) (session.Session, error) {
 	var s session.Session
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
 		var err error
@@ -411,7 +413,7 @@ func (st *SessionStore) Delete(ctx context.Context, hash [32]byte) (session.Sess
 }
 
 // List implements [session.Store].
-func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
+func (st *sessionStore) List(ctx context.Context, userID string, now time.Time) ([]session.Session, error) {
 	rows, err := st.db.QueryContext(ctx, st.q.list, userID, micros(now))
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: session: list: %w", err)
@@ -432,7 +434,7 @@ func (st *SessionStore) List(ctx context.Context, userID string, now time.Time) 
 }
 
 // Revoke implements [session.Store].
-func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
+func (st *sessionStore) Revoke(ctx context.Context, userID, id string) error {
 	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
 		if err := st.sessionLock(ctx, tx, userID); err != nil {
 			return err
@@ -442,7 +444,7 @@ func (st *SessionStore) Revoke(ctx context.Context, userID, id string) error {
 }
 
 // RevokeUser implements [session.Store].
-func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
+func (st *sessionStore) RevokeUser(ctx context.Context, userID, exceptID string) (int, error) {
 	var n int64
 	err := st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
 		if err := st.sessionLock(ctx, tx, userID); err != nil {
@@ -473,7 +475,7 @@ func (st *SessionStore) RevokeUser(ctx context.Context, userID, exceptID string)
 }
 
 // CreateRemember implements [session.Store].
-func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
+func (st *sessionStore) CreateRemember(ctx context.Context, r session.Remember) error {
 	_, err := st.db.ExecContext(ctx, st.q.insertRemember, r.Hash[:], r.Family, r.UserID,
 		micros(r.AuthTime), micros(r.CreatedAt), micros(r.ExpiresAt))
 	if err != nil {
@@ -485,7 +487,7 @@ func (st *SessionStore) CreateRemember(ctx context.Context, r session.Remember) 
 // RotateRemember implements [session.Store]. The old token is
 // claimed with a conditional UPDATE, so of two concurrent rotations only
 // one succeeds and the other sees a used token.
-func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
+func (st *sessionStore) RotateRemember(ctx context.Context, old, next [32]byte, now time.Time) (session.Remember, error) {
 	var r session.Remember
 	err := st.sessionTx(ctx, session.ErrReused, func(tx *sql.Tx) error {
 		var auth, created, exp, used int64
@@ -526,7 +528,7 @@ func (st *SessionStore) RotateRemember(ctx context.Context, old, next [32]byte, 
 
 // sessionRevokeFamily deletes a family and the user's sessions started
 // from it.
-func (st *SessionStore) sessionRevokeFamily(ctx context.Context, tx *sql.Tx, userID, fam string) error {
+func (st *sessionStore) sessionRevokeFamily(ctx context.Context, tx *sql.Tx, userID, fam string) error {
 	if _, err := tx.ExecContext(ctx, st.q.deleteFamilySessions, userID, fam); err != nil {
 		return fmt.Errorf("sqlstore: session: revoke remember-me family: %w", err)
 	}
@@ -534,7 +536,7 @@ func (st *SessionStore) sessionRevokeFamily(ctx context.Context, tx *sql.Tx, use
 }
 
 // RevokeRemember implements [session.Store].
-func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
+func (st *sessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error {
 	return st.sessionTx(ctx, nil, func(tx *sql.Tx) error {
 		var fam, user string
 		err := tx.QueryRowContext(ctx, st.q.deleteRemember, hash[:]).Scan(&fam, &user)
@@ -550,7 +552,7 @@ func (st *SessionStore) RevokeRemember(ctx context.Context, hash [32]byte) error
 
 // DeleteExpired implements [session.Cleaner]: it deletes at most batch
 // expired sessions, then expired remember-me tokens up to the same total.
-func (st *SessionStore) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
+func (st *sessionStore) DeleteExpired(ctx context.Context, now time.Time, batch int) (int, error) {
 	total := 0
 	for _, q := range []string{st.q.cleanSessions, st.q.cleanRemember} {
 		if total >= batch {

@@ -20,7 +20,7 @@ import (
 	"github.com/bulwarkhq/bulwark/store/sqlstore"
 )
 
-func sessionStore(t *testing.T, open func(testing.TB) *sql.DB) *sqlstore.SessionStore {
+func sessionStore(t *testing.T, open func(testing.TB) *sql.DB) session.Store {
 	t.Helper()
 	st, err := sqlstore.Open(context.Background(), open(t))
 	require.NoError(t, err)
@@ -97,7 +97,7 @@ func TestSessionCleanup(t *testing.T) {
 			now = now.Add(20 * time.Minute) // sessions idle-expired, remember-me alive
 			live, err := m.Create(ctx, "u2", session.Login{})
 			require.NoError(t, err)
-			n, err := st.DeleteExpired(ctx, now, 2)
+			n, err := st.(session.Cleaner).DeleteExpired(ctx, now, 2)
 			require.NoError(t, err)
 			require.Equal(t, 2, n, "one batch is bounded")
 			n, err = m.Cleanup(ctx)
@@ -342,7 +342,7 @@ func TestSessionCleanupSkipsLockedRows(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		n, err := st.DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
+		n, err := st.(session.Cleaner).DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
 		done <- result{n, err}
 	}()
 	var got result
@@ -357,7 +357,7 @@ func TestSessionCleanupSkipsLockedRows(t *testing.T) {
 	require.NoError(t, got.err)
 	require.Equal(t, 4, got.n, "every row but the locked one")
 	require.NoError(t, tx.Rollback())
-	n, err := st.DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
+	n, err := st.(session.Cleaner).DeleteExpired(ctx, now.Add(2*time.Minute), 1000)
 	require.NoError(t, err)
 	require.Equal(t, 1, n, "the locked row, once free")
 }

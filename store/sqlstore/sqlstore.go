@@ -14,6 +14,19 @@
 // [Open] asks the server which dialect it speaks, so any driver works;
 // [New] takes the [Dialect] explicitly and does no I/O.
 //
+// # Components
+//
+// Each accessor of [Store] hands out one component store as the interface
+// its Bulwark package consumes: [Store.Session] a [session.Store] (which
+// also implements [session.Cleaner]), [Store.Keyring] a [keyring.Store],
+// [Store.Org] an [org.Store], [Store.Users] an [auth.CredentialStore].
+// Where a host needs more than that interface, the accessor returns a small
+// interface of this package that embeds it: [AuditStore] adds Tx (append
+// inside the host's own transaction), [AuthStore] and [MFAStore] their
+// housekeeping (Purge, Cleanup), [RetentionStore] the scheduler's
+// [retention.Locker], and [Counters] and [Tokens] are the storage building
+// blocks with their Cleanup. The concrete types are unexported.
+//
 // # Schema and migrations
 //
 // Every table Bulwark creates is prefixed bulwark_. The schema lives in

@@ -254,7 +254,7 @@ func TestEveryQueryPrepares(t *testing.T) {
 			for _, name := range []string{"Audit", "Auth", "Keyring", "MFA", "Retention", "Session"} {
 				require.Contains(t, components, name)
 			}
-			a := components["Audit"].(*sqlstore.AuditStore)
+			a := components["Audit"].(sqlstore.AuditStore)
 			// Per-call queries: a filter that sets every condition, and
 			// one that sets none.
 			now := time.Now()

@@ -11,15 +11,10 @@ import (
 	"github.com/bulwarkhq/bulwark/auth"
 )
 
-var _ auth.CredentialStore = (*UserStore)(nil)
+var _ auth.CredentialStore = (*userStore)(nil)
 
-// UserStore is a reference users table, bulwark_users (migration component
-// "users"), implementing [auth.CredentialStore] so that a host can start
-// before it has its own. Usernames are unique as auth.UsernameKey folds
-// them and email addresses case-insensitively, by unique constraints, so
-// concurrent sign-ups on any number of instances never share one; ByLogin
-// finds a user by either. It is safe for concurrent use.
-type UserStore struct {
+// userStore is the store [Store.Users] returns.
+type userStore struct {
 	db *sql.DB
 	q  userQueries
 }
@@ -29,22 +24,29 @@ type userQueries struct{ byID, byEmail, byLogin, create, setHash string }
 const userCols = `SELECT id, username, email, password_hash, mfa_required FROM bulwark_users `
 
 // Users returns the reference users table, sharing s's pool.
-func (s *Store) Users() *UserStore {
-	return &UserStore{db: s.db, q: userQueries{
-		byID:    s.Rebind(userCols + `WHERE id = $1`),
-		byEmail: s.Rebind(userCols + `WHERE email_key = $1`),
-		byLogin: s.Rebind(userCols + `WHERE username_key = $1 OR email_key = $2 ORDER BY username_key = $1 DESC LIMIT 1`),
+//
+// The store is a reference users table, bulwark_users (migration component
+// "users"), implementing [auth.CredentialStore] so that a host can start
+// before it has its own. Usernames are unique as auth.UsernameKey folds
+// them and email addresses case-insensitively, by unique constraints, so
+// concurrent sign-ups on any number of instances never share one; ByLogin
+// finds a user by either. It is safe for concurrent use.
+func (s *Store) Users() auth.CredentialStore {
+	return &userStore{db: s.db, q: userQueries{
+		byID:    s.query(userCols + `WHERE id = $1`),
+		byEmail: s.query(userCols + `WHERE email_key = $1`),
+		byLogin: s.query(userCols + `WHERE username_key = $1 OR email_key = $2 ORDER BY username_key = $1 DESC LIMIT 1`),
 		// DO NOTHING on any unique constraint: id, username or email.
-		create: s.Rebind(`INSERT INTO bulwark_users (id, username, username_key, email, email_key, password_hash, mfa_required, created_at)
+		create: s.query(`INSERT INTO bulwark_users (id, username, username_key, email, email_key, password_hash, mfa_required, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`),
-		setHash: s.Rebind(`UPDATE bulwark_users SET password_hash = $2 WHERE id = $1`),
+		setHash: s.query(`UPDATE bulwark_users SET password_hash = $2 WHERE id = $1`),
 	}}
 }
 
 func userEmailKey(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 // FindUser implements [auth.CredentialStore].
-func (s *UserStore) FindUser(ctx context.Context, by auth.Lookup, value string) (auth.User, error) {
+func (s *userStore) FindUser(ctx context.Context, by auth.Lookup, value string) (auth.User, error) {
 	if value == "" {
 		return auth.User{}, auth.ErrNotFound
 	}
@@ -73,7 +75,7 @@ func (s *UserStore) FindUser(ctx context.Context, by auth.Lookup, value string) 
 
 // CreateUser implements [auth.CredentialStore]: [auth.ErrTaken] when the
 // id, the username or the email address exists.
-func (s *UserStore) CreateUser(ctx context.Context, u auth.User) error {
+func (s *userStore) CreateUser(ctx context.Context, u auth.User) error {
 	var ek any
 	if k := userEmailKey(u.Email); k != "" {
 		ek = k
@@ -99,7 +101,7 @@ func (s *UserStore) CreateUser(ctx context.Context, u auth.User) error {
 
 // SetPasswordHash implements [auth.CredentialStore]; [auth.ErrNotFound]
 // for an unknown user.
-func (s *UserStore) SetPasswordHash(ctx context.Context, userID, hash string) error {
+func (s *userStore) SetPasswordHash(ctx context.Context, userID, hash string) error {
 	res, err := s.db.ExecContext(ctx, s.q.setHash, userID, hash)
 	if err != nil {
 		return fmt.Errorf("sqlstore: set password hash: %w", err)
