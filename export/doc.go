@@ -130,7 +130,7 @@
 // [Backups] runs a tenant export on an interval into a [Sink] and deletes
 // all but the newest [BackupConfig.Keep] (default 7, daily). A Sink
 // (Put a stream, List by prefix, Delete) maps onto object storage;
-// [DirSink] keeps files in a directory. Backups must be encrypted unless
+// [NewDirSink] keeps files in a directory. Backups must be encrypted unless
 // [BackupConfig.UnsafeAllowPlaintext] says otherwise. The clock and sleep
 // are injected, so tests drive the schedule without waiting.
 //
