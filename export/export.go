@@ -55,11 +55,10 @@ var (
 	// not registered (or, for imports, has no Import method).
 	ErrUnknownModule = errors.New("export: unknown module")
 	// ErrInvalidRequest: a request or registration is malformed (bad
-	// module name, mixed passphrase and recipients, missing tenant, ...).
+	// module name, mixed passphrase and recipients, missing tenant, ...),
+	// or a module yielded a record whose length differs from its columns.
+	// Each is a mistake in the calling code, never in the data read.
 	ErrInvalidRequest = errors.New("export: invalid request")
-	// ErrBadRecord: a module yielded a record whose length differs from
-	// its columns.
-	ErrBadRecord = errors.New("export: record does not match columns")
 )
 
 // Scope says whose data an export covers. Tenant is required. With Subject

@@ -322,7 +322,7 @@ func (e *Exporter) writeModule(ctx context.Context, w io.Writer, req *Request, m
 			return mm, fmt.Errorf("export: module %q: %w", name, err)
 		}
 		if len(rec) != len(cols) {
-			return mm, fmt.Errorf("%w: module %q yielded %d values for %d columns", ErrBadRecord, name, len(rec), len(cols))
+			return mm, fmt.Errorf("%w: module %q yielded %d values for %d columns", ErrInvalidRequest, name, len(rec), len(cols))
 		}
 		if err := rw.record(rec); err != nil {
 			return mm, err
