@@ -38,7 +38,7 @@
 // A [Tar] (default) or [Zip] archive holds manifest.json first, then one
 // file per module (contacts.csv, ...). The [Manifest] lists the modules,
 // their columns, row counts, sizes and SHA-256 hashes, the creation time,
-// the schema version ([FormatVersion]) and the exporter version. To
+// the schema version (1) and the exporter version. To
 // write the manifest first while streaming, each module's file is first
 // written to a spool file in [Config.TempDir], encrypted with
 // ChaCha20-Poly1305 under a random key held only in memory (so plaintext
