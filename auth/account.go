@@ -313,16 +313,6 @@ type Reauth struct {
 	Code string
 }
 
-// ReauthResult is the outcome of a successful [Authenticator.Reauthenticate].
-type ReauthResult struct {
-	// AuthTime is the new authentication time, to record in the session
-	// (session's Rotate or StepUp).
-	AuthTime time.Time
-	// Factors are the factors proved again: "password", then the second
-	// factor's name when the user has one.
-	Factors []string
-}
-
 // Reauthenticate proves a signed-in user's factors again before a
 // sensitive action (ASVS 5.0 7.5.1): the password, under the same lockout
 // as Login, and, when the user has a second factor enrolled ([MFAVerifier]),
@@ -334,17 +324,23 @@ type ReauthResult struct {
 // replayed code; counted as a failed attempt, so codes cannot be guessed
 // past the lockout). Only when every factor is proved is the failure count
 // cleared.
-func (a *Authenticator) Reauthenticate(ctx context.Context, r Reauth, c Client) (ReauthResult, error) {
+//
+// On success it returns what the renewed session records, as a completed
+// login would: AuthTime, the new authentication time (for session's
+// Rotate or StepUp), and Factors, the factors proved again ("password",
+// then the second factor's name when the user has one), with the client's
+// IP and user agent.
+func (a *Authenticator) Reauthenticate(ctx context.Context, r Reauth, c Client) (SessionStart, error) {
 	u, key, att, err := a.checkCurrent(ctx, r.UserID, r.Password, c)
 	defer att.end()
 	if err != nil {
-		return ReauthResult{}, err
+		return SessionStart{}, err
 	}
 	factors := []string{factorPassword}
 	enrolled := false
 	if a.deps.MFA != nil {
 		if enrolled, err = a.deps.MFA.Enrolled(ctx, u.ID); err != nil {
-			return ReauthResult{}, fmt.Errorf("auth: mfa status: %w", err)
+			return SessionStart{}, fmt.Errorf("auth: mfa status: %w", err)
 		}
 	}
 	if enrolled {
@@ -355,26 +351,26 @@ func (a *Authenticator) Reauthenticate(ctx context.Context, r Reauth, c Client) 
 			p := a.cfg.Lockout.failureParams(a.now(), true)
 			p.Op = FailureUndo
 			if _, err := a.store.AddFailure(ctx, key, p); err != nil {
-				return ReauthResult{}, fmt.Errorf("auth: counter: %w", err)
+				return SessionStart{}, fmt.Errorf("auth: counter: %w", err)
 			}
-			return ReauthResult{}, ErrCodeRequired
+			return SessionStart{}, ErrCodeRequired
 		}
 		factor, verr := a.deps.MFA.VerifyMFA(ctx, u.ID, r.Code)
 		if verr != nil {
 			if err := a.failed(ctx, u.ID, att, "reauth_code", EventMFAFailed, c); !errors.Is(err, ErrInvalidCredentials) {
-				return ReauthResult{}, err
+				return SessionStart{}, err
 			}
-			return ReauthResult{}, ErrInvalidCode
+			return SessionStart{}, ErrInvalidCode
 		}
 		factors = append(factors, factor)
 	}
 	if err := a.store.ResetCounter(ctx, key); err != nil {
-		return ReauthResult{}, fmt.Errorf("auth: counter: %w", err)
+		return SessionStart{}, fmt.Errorf("auth: counter: %w", err)
 	}
 	if err := a.emit(ctx, Event{Type: EventReauth, UserID: u.ID, Reason: strings.Join(factors, "+")}, c); err != nil {
-		return ReauthResult{}, err
+		return SessionStart{}, err
 	}
-	return ReauthResult{AuthTime: a.now(), Factors: factors}, nil
+	return SessionStart{AuthTime: a.now(), Factors: factors, IP: c.IP, UserAgent: c.UserAgent}, nil
 }
 
 // MFAChanged audits and notifies a change of the user's second factors,

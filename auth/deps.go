@@ -43,7 +43,8 @@ type MFAVerifier interface {
 	VerifyMFA(ctx context.Context, userID, code string) (factor string, err error)
 }
 
-// SessionStart describes a completed login for [SessionIssuer].
+// SessionStart describes a completed login for [SessionIssuer], and a
+// completed [Authenticator.Reauthenticate].
 type SessionStart struct {
 	Factors   []string // "password", then the second factor's name, if any
 	AuthTime  time.Time

@@ -153,7 +153,7 @@
 // factors again: the password, and for a user with a second factor
 // enrolled a code too ([Reauth].Code; [ErrCodeRequired] without one), so a
 // session established with MFA is not renewed with the password alone.
-// [ReauthResult].Factors names the factors proved. Wrong codes count
+// The returned [SessionStart].Factors names the factors proved. Wrong codes count
 // towards the lockout like wrong passwords; a request without a code does
 // not.
 //

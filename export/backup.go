@@ -14,7 +14,7 @@ import (
 
 // Sink stores backup files for [Backups]. It is shaped for object storage
 // (S3, GCS, Azure Blob): Put is an upload from a stream, List a prefix
-// listing, Delete a delete; [DirSink] stores them in a directory.
+// listing, Delete a delete; [NewDirSink] stores them in a directory.
 //
 // Implementations must be safe for concurrent use.
 type Sink interface {
@@ -29,22 +29,23 @@ type Sink interface {
 	Delete(ctx context.Context, name string) error
 }
 
-// DirSink is a [Sink] that keeps backups as files in a directory. Put
-// writes a hidden temporary file, syncs it and renames it into place, so
-// a crash or failure never leaves a partial backup under a backup's name.
-type DirSink struct {
+// dirSink is the [Sink] [NewDirSink] returns.
+type dirSink struct {
 	dir string
 }
 
-var _ Sink = (*DirSink)(nil)
+var _ Sink = (*dirSink)(nil)
 
-// NewDirSink returns a DirSink for dir, creating it with mode 0700 if
-// needed.
-func NewDirSink(dir string) (*DirSink, error) {
+// NewDirSink returns a [Sink] that keeps backups as files in dir, creating
+// it with mode 0700 if needed. Put writes a hidden temporary file, syncs it
+// and renames it into place, so a crash or failure never leaves a partial
+// backup under a backup's name; List does not list hidden (temporary)
+// files.
+func NewDirSink(dir string) (Sink, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("export: sink directory: %w", err)
 	}
-	return &DirSink{dir: dir}, nil
+	return &dirSink{dir: dir}, nil
 }
 
 // validObjectName accepts names made by Backups: no path separators, not
@@ -63,7 +64,7 @@ func validObjectName(name string) bool {
 }
 
 // Put implements [Sink].
-func (d *DirSink) Put(ctx context.Context, name string, r io.Reader) error {
+func (d *dirSink) Put(ctx context.Context, name string, r io.Reader) error {
 	if !validObjectName(name) {
 		return fmt.Errorf("%w: object name %q", ErrInvalidRequest, name)
 	}
@@ -84,7 +85,7 @@ func (d *DirSink) Put(ctx context.Context, name string, r io.Reader) error {
 }
 
 // List implements [Sink]. Hidden (temporary) files are not listed.
-func (d *DirSink) List(_ context.Context, prefix string) ([]string, error) {
+func (d *dirSink) List(_ context.Context, prefix string) ([]string, error) {
 	entries, err := os.ReadDir(d.dir)
 	if err != nil {
 		return nil, fmt.Errorf("export: list sink: %w", err)
@@ -99,7 +100,7 @@ func (d *DirSink) List(_ context.Context, prefix string) ([]string, error) {
 }
 
 // Delete implements [Sink].
-func (d *DirSink) Delete(_ context.Context, name string) error {
+func (d *dirSink) Delete(_ context.Context, name string) error {
 	if !validObjectName(name) {
 		return fmt.Errorf("%w: object name %q", ErrInvalidRequest, name)
 	}

@@ -38,7 +38,7 @@
 // A [Tar] (default) or [Zip] archive holds manifest.json first, then one
 // file per module (contacts.csv, ...). The [Manifest] lists the modules,
 // their columns, row counts, sizes and SHA-256 hashes, the creation time,
-// the schema version ([FormatVersion]) and the exporter version. To
+// the schema version (1) and the exporter version. To
 // write the manifest first while streaming, each module's file is first
 // written to a spool file in [Config.TempDir], encrypted with
 // ChaCha20-Poly1305 under a random key held only in memory (so plaintext
@@ -130,7 +130,7 @@
 // [Backups] runs a tenant export on an interval into a [Sink] and deletes
 // all but the newest [BackupConfig.Keep] (default 7, daily). A Sink
 // (Put a stream, List by prefix, Delete) maps onto object storage;
-// [DirSink] keeps files in a directory. Backups must be encrypted unless
+// [NewDirSink] keeps files in a directory. Backups must be encrypted unless
 // [BackupConfig.UnsafeAllowPlaintext] says otherwise. The clock and sleep
 // are injected, so tests drive the schedule without waiting.
 //

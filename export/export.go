@@ -18,10 +18,10 @@ import (
 // (Manifest.ExporterVersion).
 const exporterVersion = "0.1.0"
 
-// FormatVersion is the version of the archive layout and manifest schema
-// this package writes. Readers reject any other value with
-// [ErrUnknownVersion].
-const FormatVersion = 1
+// formatVersion is the version of the archive layout and manifest schema
+// this package writes (Manifest.SchemaVersion). Readers reject any other
+// value with [ErrUnknownVersion].
+const formatVersion = 1
 
 // Errors. Each is returned wrapped with context (a file name, a reason that
 // never contains record data, keys or passphrases); test with errors.Is.
@@ -37,7 +37,8 @@ var (
 	// extra files).
 	ErrManifestMismatch = errors.New("export: archive does not match its manifest")
 	// ErrUnknownVersion: the manifest's format_version is not
-	// [FormatVersion], or the file is not a Bulwark export.
+	// 1, the only version this package writes and reads, or the file is
+	// not a Bulwark export.
 	ErrUnknownVersion = errors.New("export: unknown format version")
 	// ErrNotEncrypted: keys were given to a read, but the archive is not
 	// encrypted. A restore that expects an encrypted backup must not
@@ -55,11 +56,10 @@ var (
 	// not registered (or, for imports, has no Import method).
 	ErrUnknownModule = errors.New("export: unknown module")
 	// ErrInvalidRequest: a request or registration is malformed (bad
-	// module name, mixed passphrase and recipients, missing tenant, ...).
+	// module name, mixed passphrase and recipients, missing tenant, ...),
+	// or a module yielded a record whose length differs from its columns.
+	// Each is a mistake in the calling code, never in the data read.
 	ErrInvalidRequest = errors.New("export: invalid request")
-	// ErrBadRecord: a module yielded a record whose length differs from
-	// its columns.
-	ErrBadRecord = errors.New("export: record does not match columns")
 )
 
 // Scope says whose data an export covers. Tenant is required. With Subject

@@ -815,7 +815,8 @@ func jsonColons(b []byte) int {
 
 // ParseManifest decodes and validates a manifest.json. It returns
 // [ErrUnknownVersion] for a file that is not a Bulwark export manifest of
-// [FormatVersion], and [ErrCorrupt] for a malformed one.
+// schema version 1 (the only one this package knows), and [ErrCorrupt]
+// for a malformed one.
 func ParseManifest(raw []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(raw, &m); err != nil {
@@ -824,8 +825,8 @@ func ParseManifest(raw []byte) (*Manifest, error) {
 	if m.Format != manifestFormat {
 		return nil, fmt.Errorf("%w: not a %s manifest", ErrUnknownVersion, manifestFormat)
 	}
-	if m.SchemaVersion != FormatVersion {
-		return nil, fmt.Errorf("%w: schema_version %d, this reader knows %d", ErrUnknownVersion, m.SchemaVersion, FormatVersion)
+	if m.SchemaVersion != formatVersion {
+		return nil, fmt.Errorf("%w: schema_version %d, this reader knows %d", ErrUnknownVersion, m.SchemaVersion, formatVersion)
 	}
 	bad := func(why string, a ...any) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: manifest: %s", ErrCorrupt, fmt.Sprintf(why, a...))

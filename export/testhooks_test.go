@@ -3,6 +3,9 @@ package export
 // Test-only accessors, reachable from the external export_test package
 // because this file is compiled into the same test binary.
 
+// FormatVersion is the manifest schema version this package writes.
+const FormatVersion = formatVersion
+
 // MustNew is New for tests: it panics on a configuration error.
 func MustNew(cfg Config) *Exporter {
 	e, err := New(cfg)

@@ -50,7 +50,7 @@ const manifestFormat = "bulwark-export"
 // Manifest describes an archive. It is the first entry, manifest.json.
 type Manifest struct {
 	Format          string           `json:"format"`         // "bulwark-export"
-	SchemaVersion   int              `json:"schema_version"` // FormatVersion
+	SchemaVersion   int              `json:"schema_version"` // 1, the layout this package writes and reads
 	ExporterVersion string           `json:"exporter_version"`
 	Created         time.Time        `json:"created"`
 	Tenant          string           `json:"tenant"`
@@ -232,7 +232,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
 func (e *Exporter) export(ctx context.Context, w io.Writer, req *Request, names []string) (*Manifest, error) {
 	m := &Manifest{
 		Format:          manifestFormat,
-		SchemaVersion:   FormatVersion,
+		SchemaVersion:   formatVersion,
 		ExporterVersion: exporterVersion,
 		Created:         e.cfg.Now().UTC().Truncate(time.Second),
 		Tenant:          req.Tenant,
@@ -322,7 +322,7 @@ func (e *Exporter) writeModule(ctx context.Context, w io.Writer, req *Request, m
 			return mm, fmt.Errorf("export: module %q: %w", name, err)
 		}
 		if len(rec) != len(cols) {
-			return mm, fmt.Errorf("%w: module %q yielded %d values for %d columns", ErrBadRecord, name, len(rec), len(cols))
+			return mm, fmt.Errorf("%w: module %q yielded %d values for %d columns", ErrInvalidRequest, name, len(rec), len(cols))
 		}
 		if err := rw.record(rec); err != nil {
 			return mm, err

@@ -29,9 +29,9 @@
 //
 // DEKs reach the [Store] only wrapped by a [KEK], with the key's record
 // (subject and id) as associated data so a wrapped key copied to another
-// record does not unwrap. Ship-ready KEKs: [LocalKEK], a 256-bit master key
+// record does not unwrap. Ship-ready KEKs: [NewLocalKEK], a 256-bit master key
 // loaded with [LocalKEKFromEnv] or [LocalKEKFromFile] (hex or base64), and
-// [PassphraseKEK], derived with argon2id (RFC 9106) with its salt and
+// [NewPassphraseKEK], derived with argon2id (RFC 9106) with its salt and
 // parameters stored in each wrapped key. A cloud KMS fits the same two
 // methods (see the KEK example). [Admin.Rewrap] moves every DEK under a
 // new KEK without touching data; Config.PreviousKEKs keeps processes

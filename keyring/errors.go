@@ -30,7 +30,7 @@ var (
 	ErrKeyDisabled = errors.New("keyring: key is disabled")
 	// ErrWrongKEK is returned when a wrapped key cannot be unwrapped by the
 	// configured key-encryption key or any of Config.PreviousKEKs: the KEK is
-	// wrong, or the key record was altered. [LocalKEK] and [PassphraseKEK]
+	// wrong, or the key record was altered. The KEKs of [NewLocalKEK] and [NewPassphraseKEK]
 	// return it from Unwrap; a KMS-backed [KEK] should too.
 	ErrWrongKEK = errors.New("keyring: key-encryption key cannot unwrap the key (wrong KEK or altered key record)")
 )

@@ -16,8 +16,8 @@ import (
 
 // KEK is a key-encryption key: it wraps and unwraps data-encryption keys.
 // A KMS (AWS KMS, Google Cloud KMS, Vault transit...) fits by calling its
-// Encrypt and Decrypt operations here; see the KEK example. [LocalKEK] and
-// [PassphraseKEK] are the implementations this package ships.
+// Encrypt and Decrypt operations here; see the KEK example. [NewLocalKEK] and
+// [NewPassphraseKEK] return the implementations this package ships.
 //
 // associatedData binds a wrapped key to its record (subject and key id); an
 // implementation must authenticate it, so that a wrapped key copied into
@@ -29,7 +29,7 @@ type KEK interface {
 	Unwrap(ctx context.Context, wrapped, associatedData []byte) ([]byte, error)
 }
 
-// masterKeySize is the size of a [LocalKEK] master key: 256 bits, the AES-256
+// masterKeySize is the size of a [NewLocalKEK] master key: 256 bits, the AES-256
 // key size (NIST SP 800-57 Part 1 recommends at least 128-bit security).
 const masterKeySize = 32
 
@@ -40,7 +40,13 @@ const (
 	gcmTagSize       = 16
 )
 
-// LocalKEK is a KEK held in process memory: AES-256-GCM under a 256-bit
+// localKEK is the KEK [NewLocalKEK] returns.
+type localKEK struct {
+	aead cipher.AEAD
+	rand io.Reader
+}
+
+// NewLocalKEK returns a KEK held in process memory: AES-256-GCM under a 256-bit
 // master key, loaded from an environment variable or a file, with a random
 // 96-bit nonce per wrap. Wrapped keys are
 //
@@ -49,16 +55,12 @@ const (
 // Keep the master key out of the database and its backups (an environment
 // secret, a mounted secret file, a secrets manager), so that a database
 // leak yields wrapped keys only.
-type LocalKEK struct {
-	aead cipher.AEAD
-	rand io.Reader
-}
-
-// NewLocalKEK returns a LocalKEK for a 32-byte (256-bit) master key, or an
-// error for any other length. It keeps an AES key schedule, not the slice;
+//
+// It takes a 32-byte (256-bit) master key, and returns an error for any
+// other length. It keeps an AES key schedule, not the slice;
 // the caller may zero key afterwards. [LocalKEKFromEnv] and
 // [LocalKEKFromFile] load the key and call it.
-func NewLocalKEK(key []byte) (*LocalKEK, error) {
+func NewLocalKEK(key []byte) (KEK, error) {
 	if len(key) != masterKeySize {
 		return nil, errInvalidMasterKey
 	}
@@ -66,7 +68,7 @@ func NewLocalKEK(key []byte) (*LocalKEK, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &LocalKEK{aead: aead, rand: rand.Reader}, nil
+	return &localKEK{aead: aead, rand: rand.Reader}, nil
 }
 
 // GenerateMasterKey returns a new random 256-bit master key (crypto/rand)
@@ -98,9 +100,9 @@ func ParseMasterKey(text string) (Secret, error) {
 	return Secret{}, errInvalidMasterKey
 }
 
-// LocalKEKFromEnv loads a [LocalKEK] from the environment variable name
+// LocalKEKFromEnv loads a [NewLocalKEK] master key from the environment variable name
 // (see [ParseMasterKey] for the encodings).
-func LocalKEKFromEnv(name string) (*LocalKEK, error) {
+func LocalKEKFromEnv(name string) (KEK, error) {
 	v, ok := os.LookupEnv(name)
 	if !ok {
 		return nil, fmt.Errorf("keyring: environment variable %s is not set: %w", name, errInvalidMasterKey)
@@ -108,10 +110,10 @@ func LocalKEKFromEnv(name string) (*LocalKEK, error) {
 	return localKEKFromText(v)
 }
 
-// LocalKEKFromFile loads a [LocalKEK] from the file at path, which holds the
+// LocalKEKFromFile loads a [NewLocalKEK] master key from the file at path, which holds the
 // key in hex or base64 (see [ParseMasterKey]). The file should be readable
 // by the app's user only.
-func LocalKEKFromFile(path string) (*LocalKEK, error) {
+func LocalKEKFromFile(path string) (KEK, error) {
 	b, err := os.ReadFile(path) // #nosec G304 -- the host names its own key file
 	if err != nil {
 		return nil, fmt.Errorf("keyring: read master key file: %w", err)
@@ -120,7 +122,7 @@ func LocalKEKFromFile(path string) (*LocalKEK, error) {
 	return localKEKFromText(string(b))
 }
 
-func localKEKFromText(text string) (*LocalKEK, error) {
+func localKEKFromText(text string) (KEK, error) {
 	k, err := ParseMasterKey(text)
 	if err != nil {
 		return nil, err
@@ -130,13 +132,13 @@ func localKEKFromText(text string) (*LocalKEK, error) {
 }
 
 // Wrap encrypts key under the master key, binding associatedData.
-func (k *LocalKEK) Wrap(_ context.Context, key, associatedData []byte) ([]byte, error) {
+func (k *localKEK) Wrap(_ context.Context, key, associatedData []byte) ([]byte, error) {
 	return gcmWrap(k.aead, k.rand, []byte{wrapLocalV1}, key, associatedData)
 }
 
-// Unwrap decrypts a key wrapped by [LocalKEK.Wrap] with the same master key
+// Unwrap decrypts a key wrapped by Wrap with the same master key
 // and associatedData; otherwise it returns ErrWrongKEK.
-func (k *LocalKEK) Unwrap(_ context.Context, wrapped, associatedData []byte) ([]byte, error) {
+func (k *localKEK) Unwrap(_ context.Context, wrapped, associatedData []byte) ([]byte, error) {
 	if len(wrapped) < 1 || wrapped[0] != wrapLocalV1 {
 		return nil, ErrWrongKEK
 	}

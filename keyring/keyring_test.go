@@ -35,7 +35,7 @@ func (c *clock) Add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-func testKEK(t testing.TB, b byte) *keyring.LocalKEK {
+func testKEK(t testing.TB, b byte) keyring.KEK {
 	t.Helper()
 	k, err := keyring.NewLocalKEK(bytes.Repeat([]byte{b}, 32))
 	require.NoError(t, err)

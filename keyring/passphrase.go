@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// PassphraseParams are the argon2id cost parameters of a [PassphraseKEK].
+// PassphraseParams are the argon2id cost parameters of [NewPassphraseKEK].
 // The zero value means the defaults, RFC 9106 section 4's second
 // recommended option for memory-constrained environments: 3 passes over
 // 64 MiB with 4 lanes.
@@ -51,20 +51,8 @@ func (p PassphraseParams) withDefaults() PassphraseParams {
 	return p
 }
 
-// PassphraseKEK is a KEK derived from a passphrase with argon2id (RFC 9106).
-// It suits a small deployment where an operator types a passphrase at start
-// rather than mounting a master key. Each wrapped key records the salt and
-// cost parameters it was derived with:
-//
-//	0x02 | time (4) | memoryKiB (4) | threads (1) | salt (16) | nonce (12) | AES-256-GCM ciphertext
-//
-// so a later process, or one with other default parameters, derives the
-// same key. NewPassphraseKEK derives once with a fresh random salt; Unwrap
-// of a key wrapped under another salt derives again (once per salt, then
-// cached), which is why it keeps a copy of the passphrase in memory for its
-// lifetime. A strong passphrase is the whole of its security: use at least
-// 20 random characters, or a master key ([LocalKEK]) instead.
-type PassphraseKEK struct {
+// passphraseKEK is the KEK [NewPassphraseKEK] returns.
+type passphraseKEK struct {
 	pass   Secret
 	params PassphraseParams
 	header []byte // 0x02 | params | salt of this instance
@@ -75,9 +63,22 @@ type PassphraseKEK struct {
 }
 
 // NewPassphraseKEK derives a KEK from passphrase (which it copies) with
-// params (zero means the defaults). It runs argon2id once, which takes about
-// a hundred milliseconds with the defaults.
-func NewPassphraseKEK(passphrase Secret, params PassphraseParams) (*PassphraseKEK, error) {
+// argon2id (RFC 9106) and params (zero means the defaults). It runs argon2id
+// once, which takes about a hundred milliseconds with the defaults.
+//
+// It suits a small deployment where an operator types a passphrase at start
+// rather than mounting a master key. Each wrapped key records the salt and
+// cost parameters it was derived with:
+//
+//	0x02 | time (4) | memoryKiB (4) | threads (1) | salt (16) | nonce (12) | AES-256-GCM ciphertext
+//
+// so a later process, or one with other default parameters, derives the
+// same key. NewPassphraseKEK derives once with a fresh random salt; Unwrap
+// of a key wrapped under another salt derives again (once per salt, then
+// cached), which is why the KEK keeps a copy of the passphrase in memory
+// for its lifetime. A strong passphrase is the whole of its security: use
+// at least 20 random characters, or a master key ([NewLocalKEK]) instead.
+func NewPassphraseKEK(passphrase Secret, params PassphraseParams) (KEK, error) {
 	if len(passphrase.Bytes()) == 0 {
 		return nil, fmt.Errorf("keyring: empty passphrase: %w", errInvalidMasterKey)
 	}
@@ -90,7 +91,7 @@ func NewPassphraseKEK(passphrase Secret, params PassphraseParams) (*PassphraseKE
 	if _, err := io.ReadFull(params.Rand, h[10:]); err != nil {
 		return nil, fmt.Errorf("keyring: random salt: %w", err)
 	}
-	k := &PassphraseKEK{pass: NewSecret(passphrase.Bytes()), params: params, header: h, cache: map[string]cipher.AEAD{}}
+	k := &passphraseKEK{pass: NewSecret(passphrase.Bytes()), params: params, header: h, cache: map[string]cipher.AEAD{}}
 	if err := checkPassphraseHeader(h); err != nil {
 		return nil, err
 	}
@@ -113,7 +114,7 @@ func checkPassphraseHeader(h []byte) error {
 	return nil
 }
 
-func (k *PassphraseKEK) derive(h []byte) (cipher.AEAD, error) {
+func (k *passphraseKEK) derive(h []byte) (cipher.AEAD, error) {
 	t := binary.BigEndian.Uint32(h[1:])
 	m := binary.BigEndian.Uint32(h[5:])
 	key := argon2.IDKey(k.pass.Bytes(), h[10:passphraseHeaderSize], t, m, h[9], 32)
@@ -123,14 +124,14 @@ func (k *PassphraseKEK) derive(h []byte) (cipher.AEAD, error) {
 
 // Wrap encrypts key under the passphrase-derived key, binding
 // associatedData.
-func (k *PassphraseKEK) Wrap(_ context.Context, key, associatedData []byte) ([]byte, error) {
+func (k *passphraseKEK) Wrap(_ context.Context, key, associatedData []byte) ([]byte, error) {
 	return gcmWrap(k.aead, k.params.Rand, k.header, key, associatedData)
 }
 
-// Unwrap decrypts a key wrapped by a PassphraseKEK with the same passphrase.
+// Unwrap decrypts a key wrapped by a passphrase KEK with the same passphrase.
 // A wrong passphrase, altered record or parameters beyond the caps return
 // ErrWrongKEK.
-func (k *PassphraseKEK) Unwrap(_ context.Context, wrapped, associatedData []byte) ([]byte, error) {
+func (k *passphraseKEK) Unwrap(_ context.Context, wrapped, associatedData []byte) ([]byte, error) {
 	if len(wrapped) < passphraseHeaderSize || wrapped[0] != wrapPassphraseV1 {
 		return nil, ErrWrongKEK
 	}

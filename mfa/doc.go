@@ -33,7 +33,7 @@
 // [Manager.VerifyTOTP] accepts the code of the current 30 s step and of one
 // step either side for clock drift and typing time (RFC 6238 section 5.2;
 // about 90 s in all; Config.TOTPSkew says why this is the default). Set
-// Config.TOTPSkew to [TOTPSkewStrict] to accept the current 30 s step
+// Config.TOTPSkew to -1 to accept the current 30 s step
 // only, the strict reading of ASVS 6.5.5. Codes are checked against the
 // server's clock (ASVS 6.5.8), with constant-time comparisons; a wrong
 // code always costs the whole window. A step, once accepted, is refused afterwards, and so is every

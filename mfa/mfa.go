@@ -132,11 +132,6 @@ type Event struct {
 	Time        time.Time
 }
 
-// TOTPSkewStrict, as Config.TOTPSkew, accepts a TOTP code during its own
-// time step only (at most 30 s with the default period): the strict
-// reading of ASVS 6.5.5.
-const TOTPSkewStrict = -1
-
 // Config configures a [Manager]. The zero value means every default.
 type Config struct {
 	// Issuer names the service in authenticator apps. Default "Bulwark";
@@ -162,8 +157,9 @@ type Config struct {
 	// the wider window safe is that each code works once (an accepted
 	// step and every earlier one are refused afterwards), and that wrong
 	// codes are limited by MaxAttempts. ASVS 6.5.5 reads "a maximum
-	// lifetime of 30 seconds"; hosts that must meet it literally set
-	// [TOTPSkewStrict] (-1), which accepts the current step only. At most 2.
+	// lifetime of 30 seconds"; hosts that must meet it literally set any
+	// negative value (-1), which accepts a code during its own step only
+	// (at most 30 s with the default period). At most 2.
 	TOTPSkew int
 	// TOTPSecretBytes is the secret length for new enrollments. Default
 	// and minimum 20 bytes (160 bits, RFC 4226 section 4). At most 64.

@@ -28,9 +28,9 @@ func TestTOTPWindowSettings(t *testing.T) {
 		{"default: next step", 0, 30 * time.Second, true},
 		{"default: two steps back", 0, -60 * time.Second, false},
 		{"default: two steps ahead", 0, 60 * time.Second, false},
-		{"strict: current", mfa.TOTPSkewStrict, 0, true},
-		{"strict: previous step", mfa.TOTPSkewStrict, -30 * time.Second, false},
-		{"strict: next step", mfa.TOTPSkewStrict, 30 * time.Second, false},
+		{"strict: current", -1, 0, true},
+		{"strict: previous step", -1, -30 * time.Second, false},
+		{"strict: next step", -1, 30 * time.Second, false},
 		{"explicit 1 is the default", 1, -30 * time.Second, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -51,7 +51,7 @@ func TestTOTPWindowSettings(t *testing.T) {
 func TestTOTPStrictLifetime(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	f, e := enrolled(t, mfa.Config{TOTPSkew: mfa.TOTPSkewStrict, MaxAttempts: 1000})
+	f, e := enrolled(t, mfa.Config{TOTPSkew: -1, MaxAttempts: 1000})
 	start := f.clock.Now().Truncate(30 * time.Second).Add(30 * time.Second)
 	code := codeAt(t, e, start)
 	f.clock.Add(start.Sub(f.clock.Now()) - 45*time.Second)
