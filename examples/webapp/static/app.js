@@ -43,7 +43,18 @@ const tabs = "BroadcastChannel" in self ? new BroadcastChannel("session") : null
   async function check() {
     let res;
     try { res = await fetch("/session/time-left", { cache: "no-store" }); } catch { return; }
-    if (res.status === 401) { leaving = true; location.assign("/signin?ended=1"); return; }
+    if (res.status === 401) {
+      // When a link or form is already taking the tab to its next page,
+      // this answer may reflect the session that very request ended
+      // (signing out, deleting the account): going to "your session has
+      // ended" now would replace the page's own answer ("erased"). Wait
+      // for that page instead; if none comes (a download link), go.
+      const ended = () => location.assign("/signin?ended=1");
+      if (leaving) { setTimeout(ended, 10000); return; }
+      leaving = true;
+      ended();
+      return;
+    }
     if (!res.ok) return;
     const t = await res.json();
     const s = Math.min(t.idle_seconds, t.absolute_seconds);
