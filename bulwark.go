@@ -78,7 +78,9 @@ type Config struct {
 	// Auth overrides auth's settings (lockout, pending-MFA lifetime,
 	// RequireMFA, ...). Its collaborator fields (Credentials, Hasher,
 	// Policy, Sessions, MFA, Auditor, Notifier, ResetMailer) are set by New
-	// from Deps; leave them empty. OnEvent is kept and called after Hook.
+	// from Deps; leave them empty. Auth.Hook is kept, and auth calls it
+	// before the event is audited; [Config.Hook] hears auth's events only
+	// once they were written.
 	Auth auth.Config
 	// Session overrides session's settings. ClientIP is set from
 	// TrustedProxies.
@@ -276,13 +278,16 @@ func (b *Bulwark) wireAuth() error {
 		Policy:   b.Policy,
 		Sessions: SessionIssuer(b.Sessions),
 		MFA:      MFAVerifier(b.MFA),
-		Auditor:  Auditor(b.Audit, b.cfg.AuditStream),
+		// auth calls its own Hook before the audit write, so a host hook
+		// there would hear of steps that were then refused for want of an
+		// audit record; Config.Hook is called from the auditor instead,
+		// after the write succeeded.
+		Auditor: hookedAuditor{Auditor(b.Audit, b.cfg.AuditStream), b},
 	}
 	if b.deps.Mailer != nil {
 		d.Notifier = notifier{b}
 		d.Mailer = resetMailer{b.deps.Mailer}
 	}
-	ac.Hook = chain(b.authHook, ac.Hook)
 	a, err := auth.New(d, ac)
 	if err != nil {
 		return fmt.Errorf("bulwark: auth: %w", err)

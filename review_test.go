@@ -1,0 +1,69 @@
+package bulwark_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/bulwarkhq/bulwark"
+	"github.com/bulwarkhq/bulwark/audit"
+)
+
+// switchableAudit is an audit store whose appends fail while down is set.
+type switchableAudit struct {
+	audit.Store
+	down atomic.Bool
+}
+
+func (s *switchableAudit) Append(ctx context.Context, evs []audit.Entry) ([]audit.Record, error) {
+	if s.down.Load() {
+		return nil, errors.New("audit store down")
+	}
+	return s.Store.Append(ctx, evs)
+}
+
+// TestHookSeesNoUnauditedLogin: a sign-in whose audit record cannot be
+// written is refused (fail closed), and the host's hook must not hear of
+// it as a successful login: Config.Hook promises events "after they were
+// written to the audit log", and a host acting on auth.login (a webhook,
+// a SIEM, a "welcome back" mail) would otherwise report a login that did
+// not happen.
+func TestHookSeesNoUnauditedLogin(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	var seen []bulwark.Event
+	st := &switchableAudit{}
+	e := newEnvWith(t, func(m bulwark.Mailer) bulwark.Deps {
+		d := memDeps(t, m)
+		st.Store = d.Audit
+		d.Audit = st
+		return d
+	}, func(c *bulwark.Config) {
+		c.Hook = func(_ context.Context, ev bulwark.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			seen = append(seen, ev)
+		}
+	})
+	br := e.browser(t, "192.0.2.60")
+	login := e.signUp(t, br, "Jan", "Kowalski", "jan@example.com")
+	mu.Lock()
+	seen = nil
+	mu.Unlock()
+
+	st.down.Store(true)
+	r := br.do("POST", "/auth/signin", map[string]string{"login": login, "password": testPassword})
+	require.Equal(t, http.StatusInternalServerError, r.status, r.body)
+	require.False(t, hasCookie(br, "session"), "no session cookie for an unaudited login")
+
+	mu.Lock()
+	defer mu.Unlock()
+	for _, ev := range seen {
+		require.NotEqual(t, "auth.login", ev.Type, "the hook heard of a login that was refused because it could not be audited")
+	}
+}
