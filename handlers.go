@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/bulwarkhq/bulwark/auth"
@@ -329,6 +330,10 @@ func (b *Bulwark) signUp(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
+	if err := b.allowSignUp(r.Context(), b.ClientIP.Addr(r)); err != nil {
+		b.failed(w, r, err)
+		return
+	}
 	err := b.Auth.Register(r.Context(), auth.Registration{FirstName: req.FirstName, LastName: req.LastName,
 		Email: req.Email, Password: req.Password}, b.authClient(r, ""))
 	if err != nil {
@@ -336,6 +341,45 @@ func (b *Bulwark) signUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	accepted(w)
+}
+
+// Defaults of auth's IPLimit and IPWindow, which sign-up shares.
+const (
+	defaultIPLimit  = 100
+	defaultIPWindow = 15 * time.Minute
+)
+
+// allowSignUp counts a sign-up against the client's address (IPv6: its
+// /64) and returns auth.ErrRateLimited past Config.Auth.IPLimit in
+// IPWindow. Each sign-up costs an argon2id hash (the hasher's slots are
+// shared with sign-in) and a mail to an address the client chose, and
+// auth's Register bounds neither. The count comes before the address is
+// looked at, so the answer says nothing about it.
+func (b *Bulwark) allowSignUp(ctx context.Context, ip netip.Addr) error {
+	if !ip.IsValid() {
+		return nil // no address to count, as auth's own IP limits
+	}
+	ip = ip.Unmap()
+	key := ip.String()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		key = p.String()
+	}
+	limit, window := b.cfg.Auth.IPLimit, b.cfg.Auth.IPWindow
+	if limit <= 0 {
+		limit = defaultIPLimit
+	}
+	if window <= 0 {
+		window = defaultIPWindow
+	}
+	n, err := b.deps.Auth.AddHits(ctx, "bulwark-signup-ip:"+key, b.cfg.Now().UTC(), window, 1)
+	if err != nil {
+		return fmt.Errorf("bulwark: sign-up limit: %w", err)
+	}
+	if n > limit {
+		return auth.ErrRateLimited
+	}
+	return nil
 }
 
 type signInRequest struct {

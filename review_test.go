@@ -67,3 +67,35 @@ func TestHookSeesNoUnauditedLogin(t *testing.T) {
 		require.NotEqual(t, "auth.login", ev.Type, "the hook heard of a login that was refused because it could not be audited")
 	}
 }
+
+// TestSignUpRateLimited: every sign-up costs an argon2id hash (the
+// hasher's few slots, shared with sign-in) and a mail to an address the
+// client chose, so one client must not be able to send them without
+// bound: past auth's IPLimit per IPWindow from one address (IPv6: per
+// /64), sign-up answers 429 whatever the address, while other clients go
+// on.
+func TestSignUpRateLimited(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, func(c *bulwark.Config) { c.Auth.IPLimit = 3 })
+	signUp := func(br *browser, email string) response {
+		return br.do("POST", "/auth/signup", map[string]string{"first_name": "Jan", "last_name": "Kowalski",
+			"email": email, "password": testPassword})
+	}
+	flood := e.browser(t, "2001:db8::1")
+	for i := range 3 {
+		require.Equal(t, http.StatusAccepted, signUp(flood, "v"+string(rune('a'+i))+"@example.com").status)
+	}
+	e.mail.mu.Lock()
+	sent := len(e.mail.notes)
+	e.mail.mu.Unlock()
+	same64 := e.browser(t, "2001:db8::2")
+	for _, addr := range []string{"new@example.com", "va@example.com"} {
+		r := signUp(same64, addr)
+		require.Equal(t, http.StatusTooManyRequests, r.status, r.body)
+		require.Equal(t, "rate_limited", r.code())
+	}
+	e.mail.mu.Lock()
+	require.Equal(t, sent, len(e.mail.notes), "a refused sign-up mails no one")
+	e.mail.mu.Unlock()
+	require.Equal(t, http.StatusAccepted, signUp(e.browser(t, "192.0.2.80"), "other@example.com").status)
+}
