@@ -70,8 +70,13 @@ type Mailer interface {
 //   - Passwords: at least 8 characters, no composition rules, common
 //     passwords refused (NIST SP 800-63B 3.1.1.2), hashed with argon2id
 //     (RFC 9106).
-//   - The audit log fails closed: an event that cannot be written fails the
-//     step it records (ASVS 5.0 16.5.3).
+//   - auth's events are audited fail-closed: a sign-in, sign-up,
+//     reauthentication, password change or reset, or factor change
+//     (auth.mfa.changed) whose record cannot be written is refused or
+//     answers 500 (ASVS 5.0 16.5.3). Events of session, mfa, keyring and
+//     password are written after their change was made, so a failed write
+//     goes to OnError only: a factor removed while the audit store is down
+//     stays removed, although its request answers 500.
 //   - No proxy is trusted for the client address: X-Forwarded-For is
 //     ignored unless TrustedProxies says where it comes from.
 type Config struct {
