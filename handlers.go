@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
@@ -77,7 +78,7 @@ func (b *Bulwark) guard(next http.Handler) http.Handler {
 				return
 			}
 		}
-		ctx := withClient(r.Context(), client{ip: b.ClientIP.String(r), userAgent: r.UserAgent()})
+		ctx := withClient(r.Context(), client{ip: b.ClientIP.String(r), userAgent: userAgent(r)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -211,7 +212,26 @@ func (b *Bulwark) failed(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (b *Bulwark) authClient(r *http.Request, binding string) auth.Client {
-	return auth.Client{IP: b.ClientIP.String(r), UserAgent: r.UserAgent(), Binding: binding}
+	return auth.Client{IP: b.ClientIP.String(r), UserAgent: userAgent(r), Binding: binding}
+}
+
+// maxUserAgent bounds the User-Agent kept with sessions and passed to
+// events: the client chooses it (up to net/http's 1 MB of headers), and
+// audit keeps 512 bytes of it too.
+const maxUserAgent = 512
+
+// userAgent is the request's User-Agent, cut to maxUserAgent bytes on a
+// character boundary.
+func userAgent(r *http.Request) string {
+	ua := r.UserAgent()
+	if len(ua) <= maxUserAgent {
+		return ua
+	}
+	n := maxUserAgent
+	for n > 0 && !utf8.RuneStart(ua[n]) {
+		n--
+	}
+	return ua[:n]
 }
 
 // Cookies of the sign-in in progress, apart from the session cookie.

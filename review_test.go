@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/require"
 
@@ -98,4 +100,37 @@ func TestSignUpRateLimited(t *testing.T) {
 	require.Equal(t, sent, len(e.mail.notes), "a refused sign-up mails no one")
 	e.mail.mu.Unlock()
 	require.Equal(t, http.StatusAccepted, signUp(e.browser(t, "192.0.2.80"), "other@example.com").status)
+}
+
+// TestUserAgentBounded: the User-Agent is the client's choice (up to
+// net/http's 1 MB of headers); it is stored with the session, listed by
+// GET /sessions and passed to the hook, so it is cut to audit's 512 bytes.
+func TestUserAgentBounded(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	longest := 0
+	e := newEnv(t, func(c *bulwark.Config) {
+		c.Hook = func(_ context.Context, ev bulwark.Event) {
+			mu.Lock()
+			defer mu.Unlock()
+			longest = max(longest, len(ev.UserAgent))
+		}
+	})
+	br := e.browser(t, "192.0.2.95")
+	login := e.signUp(t, br, "Jan", "Kowalski", "jan@example.com")
+	huge := func(r *http.Request) { r.Header.Set("User-Agent", strings.Repeat("é", 50_000)) }
+	r := br.do("POST", "/auth/signin", map[string]string{"login": login, "password": testPassword}, huge)
+	require.Equal(t, http.StatusOK, r.status, r.body)
+	var list struct {
+		Sessions []struct {
+			UserAgent string `json:"user_agent"`
+		} `json:"sessions"`
+	}
+	br.do("GET", "/auth/sessions", nil).decode(t, &list)
+	require.Len(t, list.Sessions, 1)
+	require.LessOrEqual(t, len(list.Sessions[0].UserAgent), 512)
+	require.True(t, utf8.ValidString(list.Sessions[0].UserAgent))
+	mu.Lock()
+	defer mu.Unlock()
+	require.LessOrEqual(t, longest, 512)
 }
