@@ -70,15 +70,22 @@ type Mailer interface {
 //   - Passwords: at least 8 characters, no composition rules, common
 //     passwords refused (NIST SP 800-63B 3.1.1.2), hashed with argon2id
 //     (RFC 9106).
-//   - The audit log fails closed: an event that cannot be written fails the
-//     step it records (ASVS 5.0 16.5.3).
+//   - auth's events are audited fail-closed: a sign-in, sign-up,
+//     reauthentication, password change or reset, or factor change
+//     (auth.mfa.changed) whose record cannot be written is refused or
+//     answers 500 (ASVS 5.0 16.5.3). Events of session, mfa, keyring and
+//     password are written after their change was made, so a failed write
+//     goes to OnError only: a factor removed while the audit store is down
+//     stays removed, although its request answers 500.
 //   - No proxy is trusted for the client address: X-Forwarded-For is
 //     ignored unless TrustedProxies says where it comes from.
 type Config struct {
 	// Auth overrides auth's settings (lockout, pending-MFA lifetime,
 	// RequireMFA, ...). Its collaborator fields (Credentials, Hasher,
 	// Policy, Sessions, MFA, Auditor, Notifier, ResetMailer) are set by New
-	// from Deps; leave them empty. OnEvent is kept and called after Hook.
+	// from Deps; leave them empty. Auth.Hook is kept, and auth calls it
+	// before the event is audited; [Config.Hook] hears auth's events only
+	// once they were written.
 	Auth auth.Config
 	// Session overrides session's settings. ClientIP is set from
 	// TrustedProxies.
@@ -276,13 +283,16 @@ func (b *Bulwark) wireAuth() error {
 		Policy:   b.Policy,
 		Sessions: SessionIssuer(b.Sessions),
 		MFA:      MFAVerifier(b.MFA),
-		Auditor:  Auditor(b.Audit, b.cfg.AuditStream),
+		// auth calls its own Hook before the audit write, so a host hook
+		// there would hear of steps that were then refused for want of an
+		// audit record; Config.Hook is called from the auditor instead,
+		// after the write succeeded.
+		Auditor: hookedAuditor{Auditor(b.Audit, b.cfg.AuditStream), b},
 	}
 	if b.deps.Mailer != nil {
 		d.Notifier = notifier{b}
 		d.Mailer = resetMailer{b.deps.Mailer}
 	}
-	ac.Hook = chain(b.authHook, ac.Hook)
 	a, err := auth.New(d, ac)
 	if err != nil {
 		return fmt.Errorf("bulwark: auth: %w", err)

@@ -108,4 +108,7 @@
 // status and body, after the same work (auth verifies a dummy hash for
 // unknown logins); sign-up and reset requests answer 202 whether or not the
 // address is registered, and auth notifies the address's owner instead.
+// Sign-up is counted per client address (IPv6: per /64) against auth's
+// IPLimit and IPWindow before the address is looked at, and answers 429
+// rate_limited past it: each one costs a password hash and a mail.
 package bulwark

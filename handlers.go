@@ -12,7 +12,9 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/netip"
 	"time"
+	"unicode/utf8"
 
 	"github.com/bulwarkhq/bulwark/auth"
 	"github.com/bulwarkhq/bulwark/mfa"
@@ -76,7 +78,7 @@ func (b *Bulwark) guard(next http.Handler) http.Handler {
 				return
 			}
 		}
-		ctx := withClient(r.Context(), client{ip: b.ClientIP.String(r), userAgent: r.UserAgent()})
+		ctx := withClient(r.Context(), client{ip: b.ClientIP.String(r), userAgent: userAgent(r)})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
@@ -210,7 +212,26 @@ func (b *Bulwark) failed(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 func (b *Bulwark) authClient(r *http.Request, binding string) auth.Client {
-	return auth.Client{IP: b.ClientIP.String(r), UserAgent: r.UserAgent(), Binding: binding}
+	return auth.Client{IP: b.ClientIP.String(r), UserAgent: userAgent(r), Binding: binding}
+}
+
+// maxUserAgent bounds the User-Agent kept with sessions and passed to
+// events: the client chooses it (up to net/http's 1 MB of headers), and
+// audit keeps 512 bytes of it too.
+const maxUserAgent = 512
+
+// userAgent is the request's User-Agent, cut to maxUserAgent bytes on a
+// character boundary.
+func userAgent(r *http.Request) string {
+	ua := r.UserAgent()
+	if len(ua) <= maxUserAgent {
+		return ua
+	}
+	n := maxUserAgent
+	for n > 0 && !utf8.RuneStart(ua[n]) {
+		n--
+	}
+	return ua[:n]
 }
 
 // Cookies of the sign-in in progress, apart from the session cookie.
@@ -329,6 +350,10 @@ func (b *Bulwark) signUp(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
+	if err := b.allowSignUp(r.Context(), b.ClientIP.Addr(r)); err != nil {
+		b.failed(w, r, err)
+		return
+	}
 	err := b.Auth.Register(r.Context(), auth.Registration{FirstName: req.FirstName, LastName: req.LastName,
 		Email: req.Email, Password: req.Password}, b.authClient(r, ""))
 	if err != nil {
@@ -336,6 +361,45 @@ func (b *Bulwark) signUp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	accepted(w)
+}
+
+// Defaults of auth's IPLimit and IPWindow, which sign-up shares.
+const (
+	defaultIPLimit  = 100
+	defaultIPWindow = 15 * time.Minute
+)
+
+// allowSignUp counts a sign-up against the client's address (IPv6: its
+// /64) and returns auth.ErrRateLimited past Config.Auth.IPLimit in
+// IPWindow. Each sign-up costs an argon2id hash (the hasher's slots are
+// shared with sign-in) and a mail to an address the client chose, and
+// auth's Register bounds neither. The count comes before the address is
+// looked at, so the answer says nothing about it.
+func (b *Bulwark) allowSignUp(ctx context.Context, ip netip.Addr) error {
+	if !ip.IsValid() {
+		return nil // no address to count, as auth's own IP limits
+	}
+	ip = ip.Unmap()
+	key := ip.String()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		key = p.String()
+	}
+	limit, window := b.cfg.Auth.IPLimit, b.cfg.Auth.IPWindow
+	if limit <= 0 {
+		limit = defaultIPLimit
+	}
+	if window <= 0 {
+		window = defaultIPWindow
+	}
+	n, err := b.deps.Auth.AddHits(ctx, "bulwark-signup-ip:"+key, b.cfg.Now().UTC(), window, 1)
+	if err != nil {
+		return fmt.Errorf("bulwark: sign-up limit: %w", err)
+	}
+	if n > limit {
+		return auth.ErrRateLimited
+	}
+	return nil
 }
 
 type signInRequest struct {

@@ -100,6 +100,22 @@ func details(kv ...string) map[string]string {
 // One hook per package below: each is the only place that reads that
 // package's Event.
 
+// hookedAuditor writes auth's events to the audit log and, only once
+// written, passes them to Config.Hook: an event whose write failed fails
+// auth's step (a refused login), and the host must not hear of it as done.
+type hookedAuditor struct {
+	a auth.Auditor
+	b *Bulwark
+}
+
+func (h hookedAuditor) Audit(ctx context.Context, e auth.Event) error {
+	if err := h.a.Audit(ctx, e); err != nil {
+		return err
+	}
+	h.b.authHook(ctx, e)
+	return nil
+}
+
 func (b *Bulwark) authHook(ctx context.Context, e auth.Event) {
 	b.record(ctx, Event{Type: string(e.Type), Outcome: audit.Outcome(e.Outcome), Time: e.Time, UserID: e.UserID,
 		Actor: e.Actor, IP: e.IP, UserAgent: e.UserAgent, Details: details("reason", e.Reason)}, true)
