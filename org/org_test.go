@@ -718,3 +718,43 @@ func TestCachedCanDoesNotAllocate(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// An invitation carries its inviter's authority: once the inviter has left,
+// or no longer holds members.manage and every permission of the invited
+// role, a pending invitation must not make anyone a member. Otherwise an
+// administrator about to be removed invites a second address of theirs
+// and walks back in with the same role afterwards.
+func TestInvitationEndsWithInviterAuthority(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	owner, admin := org.Actor{User: "olivia"}, org.Actor{User: "adam"}
+
+	tok, _, err := f.m.Invite(ctx, admin, "acme", "adam.alt@example.com", org.RoleAdministrator)
+	require.NoError(t, err)
+	tok2, _, err := f.m.Invite(ctx, admin, "acme", "adam.alt2@example.com", org.RoleAdministrator)
+	require.NoError(t, err)
+
+	// Demoted: adam may no longer hand out the administrator role.
+	require.NoError(t, f.m.SetRole(ctx, owner, "acme", "adam", org.RoleMember))
+	_, err = f.m.Accept(ctx, org.Actor{User: "adam2"}, tok2, "adam.alt2@example.com")
+	require.ErrorIs(t, err, org.ErrNotFound)
+	require.False(t, can(t, f.m, "acme", "adam2", org.PermMembersManage, org.Resource{}))
+
+	// Removed.
+	require.NoError(t, f.m.RemoveMember(ctx, owner, "acme", "adam"))
+	_, err = f.m.Accept(ctx, org.Actor{User: "adam-alt"}, tok, "adam.alt@example.com")
+	require.ErrorIs(t, err, org.ErrNotFound)
+	require.False(t, can(t, f.m, "acme", "adam-alt", org.PermMembersManage, org.Resource{}))
+	members, err := f.m.Members(ctx, "acme")
+	require.NoError(t, err)
+	for _, mem := range members {
+		require.NotContains(t, []string{"adam-alt", "adam2"}, mem.User)
+	}
+
+	// An invitation from someone still entitled works as before.
+	tok3, _, err := f.m.Invite(ctx, owner, "acme", "eve@example.com", org.RoleAdministrator)
+	require.NoError(t, err)
+	_, err = f.m.Accept(ctx, org.Actor{User: "eve"}, tok3, "eve@example.com")
+	require.NoError(t, err)
+}
