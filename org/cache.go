@@ -252,11 +252,18 @@ type Visible struct {
 
 // Visible returns what user may see of resources of type typ with
 // permission p in tenant (the listing call). It reads the same cache as
-// [Manager.Can]; a non-member gets the zero Visible (nothing).
+// [Manager.Can]; a non-member gets the zero Visible (nothing). When ctx
+// carries an API token's [Principal] (see [Manager.TokenMiddleware]), a
+// permission outside the token's scope shows nothing, as
+// [Manager.Allowed] would refuse it: the host cannot apply the scope
+// itself.
 func (m *Manager) Visible(ctx context.Context, tenant, user string, p Permission, typ string) (Visible, error) {
 	i, ok := m.index[p]
 	if !ok {
 		return Visible{}, &UnknownPermissionError{Permission: p}
+	}
+	if pr, ok := PrincipalFrom(ctx); ok && pr.TokenID != "" && !pr.scope.has(i) {
+		return Visible{}, nil
 	}
 	s, err := m.current(ctx, tenant)
 	if err != nil {

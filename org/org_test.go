@@ -758,3 +758,38 @@ func TestInvitationEndsWithInviterAuthority(t *testing.T) {
 	_, err = f.m.Accept(ctx, org.Actor{User: "eve"}, tok3, "eve@example.com")
 	require.NoError(t, err)
 }
+
+// A listing made for an API token request must stay within the token's
+// scope, as Allowed does: the host has no other way to apply the scope
+// (Principal's scope is not exported), so a token scoped to export.run
+// must not list the clients its creator may read.
+func TestVisibleHonoursTokenScope(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	tok, _, err := f.m.CreateToken(ctx, org.Actor{User: "mia"}, "acme", org.TokenSpec{Name: "backup", Permissions: []org.Permission{"export.run"}})
+	require.NoError(t, err)
+	var got, gotInScope org.Visible
+	h := f.m.TokenMiddleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		pr, ok := org.PrincipalFrom(r.Context())
+		require.True(t, ok)
+		var err error
+		got, err = f.m.Visible(r.Context(), pr.Tenant, pr.User, "clients.read", "client")
+		require.NoError(t, err)
+		gotInScope, err = f.m.Visible(r.Context(), pr.Tenant, pr.User, "export.run", "client")
+		require.NoError(t, err)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	req := httptest.NewRequest("GET", "/clients", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	require.Equal(t, http.StatusNoContent, w.Code)
+	require.Equal(t, org.Visible{}, got, "clients.read is outside the token's scope")
+	require.Equal(t, org.Visible{All: true}, gotInScope)
+
+	// Without a token, Visible answers for the user as before.
+	v, err := f.m.Visible(ctx, "acme", "mia", "clients.read", "client")
+	require.NoError(t, err)
+	require.True(t, v.All)
+}
