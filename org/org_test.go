@@ -793,3 +793,21 @@ func TestVisibleHonoursTokenScope(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, v.All)
 }
+
+// With an injected clock (Config.Now, for example time.Now itself, which
+// carries no monotonic reading once turned into nanoseconds), a step back
+// of the wall clock must not stretch the cache bound: a revoked permission
+// stays usable on another instance for as long as the step otherwise.
+func TestCacheBoundSurvivesClockStepBack(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	ctx := context.Background()
+	other, err := org.New(f.st, f.config())
+	require.NoError(t, err)
+	require.True(t, can(t, other, "acme", "mia", "clients.write", org.Resource{}))
+
+	f.clock.Add(-time.Hour) // NTP steps the wall clock back
+	require.NoError(t, f.m.SetRole(ctx, org.Actor{User: "adam"}, "acme", "mia", org.RoleReadOnly))
+	f.clock.Add(time.Second)
+	require.False(t, can(t, other, "acme", "mia", "clients.write", org.Resource{}), "the revocation must show within the bound")
+}
