@@ -85,11 +85,17 @@ func (m *Manager) invalidate(tenant string) {
 func (m *Manager) current(ctx context.Context, tenant string) (*tenantSnap, error) {
 	tc := m.tenantCache(tenant)
 	s := tc.snap.Load()
-	if s != nil && m.nanos()-tc.checked.Load() < m.ttl {
+	if s != nil && m.young(m.nanos()-tc.checked.Load()) {
 		return s, nil
 	}
 	return m.refresh(ctx, tc, tenant, false)
 }
+
+// young reports whether a snapshot whose version was read elapsed
+// nanoseconds ago may be used as is. A negative elapsed time (an injected
+// wall clock stepped back) counts as expired, so a clock step never
+// stretches the CacheTTL bound.
+func (m *Manager) young(elapsed int64) bool { return elapsed >= 0 && elapsed < m.ttl }
 
 // fresh returns tenant's snapshot read from the store now, for the
 // escalation checks of a change.
@@ -104,7 +110,7 @@ func (m *Manager) refresh(ctx context.Context, tc *tenantCache, tenant string, f
 	// new as this reading, which is what the bound is measured from.
 	start := m.nanos()
 	s := tc.snap.Load()
-	if !force && s != nil && start-tc.checked.Load() < m.ttl {
+	if !force && s != nil && m.young(start-tc.checked.Load()) {
 		return s, nil // another caller refreshed meanwhile
 	}
 	if s != nil && !force {
@@ -252,11 +258,18 @@ type Visible struct {
 
 // Visible returns what user may see of resources of type typ with
 // permission p in tenant (the listing call). It reads the same cache as
-// [Manager.Can]; a non-member gets the zero Visible (nothing).
+// [Manager.Can]; a non-member gets the zero Visible (nothing). When ctx
+// carries an API token's [Principal] (see [Manager.TokenMiddleware]), a
+// permission outside the token's scope shows nothing, as
+// [Manager.Allowed] would refuse it: the host cannot apply the scope
+// itself.
 func (m *Manager) Visible(ctx context.Context, tenant, user string, p Permission, typ string) (Visible, error) {
 	i, ok := m.index[p]
 	if !ok {
 		return Visible{}, &UnknownPermissionError{Permission: p}
+	}
+	if pr, ok := PrincipalFrom(ctx); ok && pr.TokenID != "" && !pr.scope.has(i) {
+		return Visible{}, nil
 	}
 	s, err := m.current(ctx, tenant)
 	if err != nil {

@@ -47,7 +47,9 @@
 // [Config.InvitationTTL], 7 days by default: long enough for a week-end
 // and a holiday, short enough that a forgotten mail stops being a way in.
 // Accepting creates the membership in the same atomic step that uses the
-// invitation.
+// invitation. An invitation carries its inviter's authority: once the
+// inviter has left or may no longer hand out its role, accepting it is
+// refused (and the membership just made is undone).
 //
 // # Guards against escalation
 //

@@ -144,7 +144,10 @@ func (m *Manager) Invite(ctx context.Context, by Actor, tenant, email, role stri
 // it must equal the invited one once normalised, or [ErrWrongAddress] is
 // returned and the invitation stays usable by the right person. A
 // malformed, unknown, used, revoked or expired token is [ErrNotFound]; a
-// user already in the tenant gets [ErrDuplicate].
+// user already in the tenant gets [ErrDuplicate]. An invitation whose
+// inviter is no longer a member, or no longer holds [PermMembersManage]
+// and every permission of its role, is void: [ErrNotFound], reported as
+// an [EventDenied].
 func (m *Manager) Accept(ctx context.Context, by Actor, token, email string) (Member, error) {
 	if by.User == "" {
 		return Member{}, fmt.Errorf("%w: empty user", ErrInvalid)
@@ -157,9 +160,49 @@ func (m *Manager) Accept(ctx context.Context, by Actor, token, email string) (Me
 	if err != nil {
 		return Member{}, m.wrap(err)
 	}
+	if err := m.inviterMay(ctx, inv); err != nil {
+		return Member{}, m.undoAccept(ctx, by, inv, err)
+	}
 	m.invalidate(inv.Tenant)
 	m.emit(ctx, Event{Type: EventInvitationAccepted, Tenant: inv.Tenant, Actor: by.User, IP: by.IP, User: by.User, Role: inv.Role, Email: inv.Email, ID: inv.ID})
 	return Member{Tenant: inv.Tenant, User: by.User, Role: inv.Role, Joined: now}, nil
+}
+
+// inviterMay checks, after the store made the acceptance, that the inviter
+// could still issue inv: an invitation carries its inviter's authority, so
+// once they left, lost [PermMembersManage] or lost a permission of the
+// role, their pending invitations make nobody a member (otherwise someone
+// about to be removed invites a second address of theirs and returns with
+// the same role). The check follows the store's atomic acceptance because
+// the store finds the invitation; undoAccept reverses it.
+func (m *Manager) inviterMay(ctx context.Context, inv Invitation) error {
+	s, err := m.fresh(ctx, inv.Tenant)
+	if err != nil {
+		return err
+	}
+	a := s.users[inv.By]
+	if a == nil || !a.wide.has(m.index[PermMembersManage]) {
+		return ErrForbidden
+	}
+	return m.assignable(s, a, inv.Role)
+}
+
+// undoAccept ends the membership an acceptance just created, because the
+// inviter's authority check failed with cause (a refusal or a store
+// error). It returns [ErrNotFound] for a refusal (the invitation is void,
+// as a revoked one would be) and an error in every other case: the
+// acceptance never succeeds.
+func (m *Manager) undoAccept(ctx context.Context, by Actor, inv Invitation, cause error) error {
+	rmErr := m.st.RemoveMember(context.WithoutCancel(ctx), inv.Tenant, by.User)
+	m.invalidate(inv.Tenant)
+	if rmErr != nil && !errors.Is(rmErr, ErrNotFound) {
+		return fmt.Errorf("org: undo acceptance of an invitation its inviter can no longer issue: %w", rmErr)
+	}
+	if !errors.Is(cause, ErrForbidden) && !errors.Is(cause, ErrNotFound) {
+		return cause
+	}
+	_ = m.deny(ctx, Event{Tenant: inv.Tenant, Actor: by.User, IP: by.IP, User: by.User, Role: inv.Role, Email: inv.Email, ID: inv.ID}, ErrForbidden)
+	return ErrNotFound
 }
 
 // RevokeInvitation withdraws a pending invitation; it needs
