@@ -168,7 +168,7 @@ func New(ctx context.Context, cfg Config) (*App, error) {
 
 	// Sessions: the single-session rule and the idle timeout are
 	// session's defaults. Sessions go to Redis when there is one.
-	var sessionStore session.Store = st.Session()
+	sessionStore := st.Session()
 	var mfaStore mfa.Store = st.MFA()
 	if cfg.Redis != nil {
 		rs := redisstore.New(cfg.Redis, cfg.RedisPrefix)
