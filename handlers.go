@@ -14,9 +14,9 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bulwarkhq/bulwark/auth"
+	"github.com/bulwarkhq/bulwark/internal/trunc"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/password"
 	"github.com/bulwarkhq/bulwark/session"
@@ -222,17 +222,7 @@ const maxUserAgent = 512
 
 // userAgent is the request's User-Agent, cut to maxUserAgent bytes on a
 // character boundary.
-func userAgent(r *http.Request) string {
-	ua := r.UserAgent()
-	if len(ua) <= maxUserAgent {
-		return ua
-	}
-	n := maxUserAgent
-	for n > 0 && !utf8.RuneStart(ua[n]) {
-		n--
-	}
-	return ua[:n]
-}
+func userAgent(r *http.Request) string { return trunc.UTF8(r.UserAgent(), maxUserAgent) }
 
 // Cookies of the sign-in in progress, apart from the session cookie.
 const (

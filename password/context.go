@@ -5,6 +5,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/bulwarkhq/bulwark/internal/trunc"
 )
 
 // minContextRunes is the shortest context token checked: shorter ones ("al",
@@ -39,18 +41,6 @@ const (
 // matchWork counts the matcher's work (alignment cells and bytes of context
 // word read), for tests that prove the bounds without timing anything.
 var matchWork atomic.Int64
-
-// truncateUTF8 returns the longest prefix of s of at most n bytes that does
-// not cut a character.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
 
 // truncateRunes returns the first n runes of s.
 func truncateRunes(s string, n int) string {
@@ -94,9 +84,9 @@ func matchContext(lower string, static, perUser []string) int {
 		}
 		// Truncate before normalising: NFKC of a megabyte costs
 		// milliseconds. NFKC can expand, so truncate after it too.
-		w = truncateUTF8(w, maxContextWordBytes)
+		w = trunc.UTF8(w, maxContextWordBytes)
 		matchWork.Add(int64(len(w)))
-		w = truncateUTF8(strings.ToLower(Normalize(w)), 4*maxContextWordBytes)
+		w = trunc.UTF8(strings.ToLower(Normalize(w)), 4*maxContextWordBytes)
 		for _, tok := range contextTokens(w) {
 			if i >= len(static) {
 				// Per-user tokens are the attacker's: a budget of

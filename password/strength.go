@@ -7,6 +7,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bulwarkhq/bulwark/password/internal/blocklist"
+
+	"github.com/bulwarkhq/bulwark/internal/trunc"
 )
 
 // Hint is a stable feedback code from [Estimate], for translation.
@@ -46,7 +48,7 @@ func Estimate(password string, contextWords ...string) Strength {
 	// Estimate only the first maxMatchRunes characters: nothing is stored,
 	// and a longer password scores 4 on its head already unless it repeats
 	// itself. Truncating first bounds the work of every step below.
-	password = truncateUTF8(password, 4*maxMatchRunes)
+	password = trunc.UTF8(password, 4*maxMatchRunes)
 	if !utf8.ValidString(password) || password == "" {
 		return Strength{Hints: []Hint{HintShort}}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bulwarkhq/bulwark/clientip"
+	"github.com/bulwarkhq/bulwark/internal/trunc"
 )
 
 // Errors returned by [Manager] methods and by stores.
@@ -465,7 +466,7 @@ func (m *Manager) create(ctx context.Context, userID string, l Login, replaces [
 		AuthTime:       authTime,
 		Factors:        slices.Clone(l.Factors),
 		IP:             l.IP,
-		UserAgent:      l.UserAgent,
+		UserAgent:      trunc.UTF8(l.UserAgent, maxUserAgent),
 		RememberFamily: family,
 	}
 	if !absCap.IsZero() {
@@ -820,3 +821,8 @@ func (m *Manager) Cleanup(ctx context.Context) (int, error) {
 		}
 	}
 }
+
+// maxUserAgent bounds the User-Agent kept with a session (cut on a
+// character boundary): the client chooses it, up to net/http's 1 MB of
+// headers, and every session list and event would carry it.
+const maxUserAgent = 512

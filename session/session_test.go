@@ -598,3 +598,26 @@ func TestRotateRacingRevocation(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, l, "a revoked session came back through Rotate")
 }
+
+// TestUserAgentBounded: the client picks its User-Agent, up to net/http's
+// 1 MB of headers; a session keeps at most 512 bytes of it, cut on a
+// character boundary, whoever calls Create.
+func TestUserAgentBounded(t *testing.T) {
+	t.Parallel()
+	m, err := session.New(memstore.NewSessionStore(), session.Config{})
+	require.NoError(t, err)
+	ua := strings.Repeat("a", 511) + strings.Repeat("é", 50_000) // é is 2 bytes: byte 512 is mid-character
+	iss, err := m.Create(ctx, "u1", session.Login{Factors: []string{"password"}, UserAgent: ua})
+	require.NoError(t, err)
+	require.Equal(t, strings.Repeat("a", 511), iss.Session.UserAgent)
+	list, err := m.List(ctx, "u1")
+	require.NoError(t, err)
+	require.Len(t, list, 1)
+	require.Equal(t, strings.Repeat("a", 511), list[0].UserAgent)
+	short := "Mozilla/5.0 (X11; Linux x86_64)"
+	_, err = m.RevokeAll(ctx, "u1", "")
+	require.NoError(t, err)
+	iss, err = m.Create(ctx, "u1", session.Login{UserAgent: short})
+	require.NoError(t, err)
+	require.Equal(t, short, iss.Session.UserAgent)
+}
