@@ -18,11 +18,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/bulwarkhq/bulwark/internal/contend"
 	"github.com/bulwarkhq/bulwark/mfa"
 	"github.com/bulwarkhq/bulwark/store/storetest"
 )
@@ -58,37 +58,6 @@ func sameTOTP(a, b mfa.TOTPRecord) bool {
 	return a.ID == b.ID && a.UserID == b.UserID && bytes.Equal(a.Secret, b.Secret) &&
 		a.Algorithm == b.Algorithm && a.Digits == b.Digits && a.Period == b.Period &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.ConfirmedAt.Equal(b.ConfirmedAt)
-}
-
-// concurrently runs f n times at once and returns how many returned true.
-func concurrently(t *testing.T, n int, f func() (bool, error)) int {
-	t.Helper()
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	start := make(chan struct{})
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ok, err := f()
-			if err != nil {
-				errs <- err
-				return
-			}
-			if ok {
-				wins.Add(1)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent call: %v", err)
-	}
-	return int(wins.Load())
 }
 
 // runTOTP checks a [mfa.TOTPStore].
@@ -181,7 +150,7 @@ func runSteps(t *testing.T, newStore func(t *testing.T) mfa.StepStore) {
 	})
 	t.Run("Concurrent", func(t *testing.T) {
 		s := newStore(t)
-		wins := concurrently(t, 50, func() (bool, error) { return s.MarkStep(ctx(), "alice", 5000, time.Minute) })
+		wins := contend.Run(t, 50, func() (bool, error) { return s.MarkStep(ctx(), "alice", 5000, time.Minute) })
 		if wins != 1 {
 			t.Fatalf("%d concurrent MarkStep calls succeeded, want exactly 1", wins)
 		}
@@ -259,7 +228,7 @@ func runOOB(t *testing.T, newStore func(t *testing.T) mfa.OOBStore) {
 		if ok, err := s.DeleteOOB(ctx(), "alice", mfa.PurposeLogin, "other"); ok || err != nil {
 			t.Fatalf("DeleteOOB(wrong id) = %v, %v; want false", ok, err)
 		}
-		wins := concurrently(t, 20, func() (bool, error) { return s.DeleteOOB(ctx(), "alice", mfa.PurposeLogin, "c1") })
+		wins := contend.Run(t, 20, func() (bool, error) { return s.DeleteOOB(ctx(), "alice", mfa.PurposeLogin, "c1") })
 		if wins != 1 {
 			t.Fatalf("%d concurrent DeleteOOB calls succeeded, want exactly 1", wins)
 		}
@@ -328,7 +297,7 @@ func runRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
 		s := newStore(t)
 		for round := range 5 {
 			var next atomic.Int32
-			concurrently(t, 8, func() (bool, error) {
+			contend.Run(t, 8, func() (bool, error) {
 				i := next.Add(1)
 				return true, s.ReplaceRecoveryCodes(ctx(), "alice", hashes(fmt.Sprintf("r%d-%d", round, i), 10), base)
 			})
@@ -343,7 +312,7 @@ func runRecovery(t *testing.T, newStore func(t *testing.T) mfa.RecoveryStore) {
 		if err := s.ReplaceRecoveryCodes(ctx(), "alice", hs, base); err != nil {
 			t.Fatal(err)
 		}
-		wins := concurrently(t, 20, func() (bool, error) {
+		wins := contend.Run(t, 20, func() (bool, error) {
 			_, err := s.UseRecoveryCode(ctx(), "alice", hs[7])
 			if errors.Is(err, mfa.ErrNotFound) {
 				return false, nil
@@ -390,7 +359,7 @@ func runEmailFactor(t *testing.T, newStore func(t *testing.T) mfa.EmailFactorSto
 	})
 	t.Run("ConcurrentEnable", func(t *testing.T) {
 		s := newStore(t)
-		wins := concurrently(t, 8, func() (bool, error) {
+		wins := contend.Run(t, 8, func() (bool, error) {
 			return true, s.EnableEmailFactor(ctx(), "alice", base)
 		})
 		if wins != 8 {

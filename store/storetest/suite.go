@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bulwarkhq/bulwark/internal/contend"
 )
 
 // base is the suites' clock origin, at microsecond precision (what SQL
@@ -106,7 +107,7 @@ func TestCounter(t *testing.T, newStore func(t *testing.T) CounterStore) {
 		s := newStore(t)
 		var mu sync.Mutex
 		seen := map[int64]bool{}
-		concurrently(t, contention, func() (bool, error) {
+		contend.Run(t, contention, func() (bool, error) {
 			c, _, err := s.AddCount(ctx(), "k", 1, w, base)
 			mu.Lock()
 			defer mu.Unlock()
@@ -212,42 +213,11 @@ func TestTokens(t *testing.T, newStore func(t *testing.T) TokenStore) {
 	t.Run("Concurrent", func(t *testing.T) {
 		s := newStore(t)
 		put(t, s, "k", h1, []byte("v"), exp)
-		if won := concurrently(t, contention, func() (bool, error) {
+		if won := contend.Run(t, contention, func() (bool, error) {
 			_, ok, err := s.TakeToken(ctx(), "k", h1, base)
 			return ok, err
 		}); won != 1 {
 			t.Fatalf("%d of %d concurrent takes of one token succeeded, want exactly 1", won, contention)
 		}
 	})
-}
-
-// concurrently runs f n times at once and returns how many returned true.
-func concurrently(t *testing.T, n int, f func() (bool, error)) int {
-	t.Helper()
-	var wins atomic.Int32
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	start := make(chan struct{})
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			ok, err := f()
-			if err != nil {
-				errs <- err
-				return
-			}
-			if ok {
-				wins.Add(1)
-			}
-		}()
-	}
-	close(start)
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Errorf("concurrent call: %v", err)
-	}
-	return int(wins.Load())
 }
